@@ -1,0 +1,104 @@
+import { z } from "zod";
+import type { Env } from "./env";
+
+/**
+ * Typed, validated configuration read from the Worker's vars and secrets.
+ * Every var has a default, so a fresh deploy only needs the three secrets.
+ */
+export interface Config {
+  apiKeys: string[];
+  webhookSecrets: string[];
+  upstreamKey: string;
+  upstreamBaseUrl: string;
+  pollMinIntervalMs: number;
+  pollMaxIntervalMs: number;
+  upstreamTimeoutMs: number;
+  subrequestBudget: number;
+  tickWallBudgetMs: number;
+  maxTaskAgeMs: number;
+  deliveryRetryScheduleMs: number[];
+  deliveryTimeoutMs: number;
+  retentionMs: number;
+  allowInsecureCallbacks: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const positive = (fallback: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === undefined || v === "" ? fallback : Number(v)))
+    .pipe(z.number().finite().positive());
+
+const VarsSchema = z.object({
+  UPSTREAM_BASE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : "https://api.cometapi.com"))
+    .pipe(z.url())
+    .transform((v) => v.replace(/\/+$/, "")),
+  POLL_MIN_INTERVAL_SECONDS: positive(10),
+  POLL_MAX_INTERVAL_SECONDS: positive(60),
+  UPSTREAM_TIMEOUT_SECONDS: positive(15),
+  // Free plan: 50 subrequests per invocation; keep 5 for D1-adjacent headroom.
+  SUBREQUEST_BUDGET: positive(45),
+  // A cron invocation may run for minutes, but the next one starts every 60 s:
+  // stop claiming well before then so ticks rarely overlap (leases cover the rest).
+  TICK_WALL_BUDGET_SECONDS: positive(50),
+  MAX_TASK_AGE_HOURS: positive(24),
+  DELIVERY_RETRY_SCHEDULE: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? "5,300,1800,7200,18000,36000,36000").split(",").map((s) => s.trim()).filter(Boolean).map(Number))
+    .pipe(z.array(z.number().finite().nonnegative()).max(50)),
+  DELIVERY_TIMEOUT_SECONDS: positive(15),
+  RETENTION_DAYS: positive(7),
+  ALLOW_INSECURE_CALLBACKS: z.string().optional(),
+});
+
+const splitList = (value: string | undefined, separator: RegExp) =>
+  (value ?? "").split(separator).map((s) => s.trim()).filter(Boolean);
+
+const cache = new WeakMap<object, Config>();
+
+/**
+ * Parses the env once per isolate (the env object is stable across requests).
+ * Throws `ConfigError` naming the offending var, never its value.
+ */
+export function loadConfig(env: Env): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const parsed = VarsSchema.safeParse(env);
+  if (!parsed.success) {
+    const names = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
+    throw new ConfigError(`invalid configuration var(s): ${names.join(", ")}`);
+  }
+  const v = parsed.data;
+  if (v.POLL_MIN_INTERVAL_SECONDS > v.POLL_MAX_INTERVAL_SECONDS) {
+    throw new ConfigError("POLL_MIN_INTERVAL_SECONDS must not exceed POLL_MAX_INTERVAL_SECONDS");
+  }
+  const webhookSecrets = splitList(env.WEBHOOK_SECRETS, /\s+/);
+  const config: Config = {
+    apiKeys: splitList(env.RELAY_API_KEYS, /,/),
+    webhookSecrets,
+    upstreamKey: (env.COMETAPI_KEY ?? "").trim(),
+    upstreamBaseUrl: v.UPSTREAM_BASE_URL,
+    pollMinIntervalMs: v.POLL_MIN_INTERVAL_SECONDS * 1000,
+    pollMaxIntervalMs: v.POLL_MAX_INTERVAL_SECONDS * 1000,
+    upstreamTimeoutMs: v.UPSTREAM_TIMEOUT_SECONDS * 1000,
+    subrequestBudget: Math.floor(v.SUBREQUEST_BUDGET),
+    tickWallBudgetMs: v.TICK_WALL_BUDGET_SECONDS * 1000,
+    maxTaskAgeMs: v.MAX_TASK_AGE_HOURS * 3_600_000,
+    deliveryRetryScheduleMs: v.DELIVERY_RETRY_SCHEDULE.map((s) => s * 1000),
+    deliveryTimeoutMs: v.DELIVERY_TIMEOUT_SECONDS * 1000,
+    retentionMs: v.RETENTION_DAYS * 86_400_000,
+    allowInsecureCallbacks: v.ALLOW_INSECURE_CALLBACKS === "true",
+  };
+  cache.set(env, config);
+  return config;
+}

@@ -1,0 +1,21 @@
+/** Bindings, vars and secrets the Worker reads. Vars arrive as strings; `loadConfig` parses them. */
+export interface Env {
+  DB: D1Database;
+  /** Comma-separated bearer keys accepted on /v1 routes (secret). */
+  RELAY_API_KEYS?: string;
+  /** Space-separated `whsec_...` secrets; every webhook is signed with each (secret). */
+  WEBHOOK_SECRETS?: string;
+  /** CometAPI key sent upstream as `Authorization: Bearer` (secret). */
+  COMETAPI_KEY?: string;
+  UPSTREAM_BASE_URL?: string;
+  POLL_MIN_INTERVAL_SECONDS?: string;
+  POLL_MAX_INTERVAL_SECONDS?: string;
+  UPSTREAM_TIMEOUT_SECONDS?: string;
+  SUBREQUEST_BUDGET?: string;
+  TICK_WALL_BUDGET_SECONDS?: string;
+  MAX_TASK_AGE_HOURS?: string;
+  DELIVERY_RETRY_SCHEDULE?: string;
+  DELIVERY_TIMEOUT_SECONDS?: string;
+  RETENTION_DAYS?: string;
+  ALLOW_INSECURE_CALLBACKS?: string;
+}

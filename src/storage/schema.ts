@@ -1,0 +1,115 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * One upstream Kling task, polled once for all its subscriptions.
+ * All times are epoch milliseconds.
+ */
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    taskId: text("task_id").primaryKey(),
+    action: text("action").notNull(),
+    action2: text("action2").notNull(),
+    /** Last `data.task_status` seen upstream, null before the first successful poll. */
+    taskStatus: text("task_status"),
+    /** Last upstream `data` object as JSON text. */
+    data: text("data"),
+    polls: integer("polls").notNull().default(0),
+    /** Polls since the status last changed: the poll interval grows with it. */
+    stablePolls: integer("stable_polls").notNull().default(0),
+    /** Consecutive transient upstream errors: drives the backoff. */
+    errorStreak: integer("error_streak").notNull().default(0),
+    /** Consecutive "not found" answers: the task expires at 3. */
+    notFoundStreak: integer("not_found_streak").notNull().default(0),
+    lastError: text("last_error"),
+    lastPolledAt: integer("last_polled_at"),
+    /** When the task is next due; null = not polled (finished, or no active subscription). */
+    nextPollAt: integer("next_poll_at"),
+    /** Owner of the current claim; every write after a claim checks it. */
+    leaseToken: text("lease_token"),
+    /** The event of the last status change, fanned out to subscriptions that asked for it. */
+    lastEvent: text("last_event"),
+    lastEventAt: integer("last_event_at"),
+    /** Why the task expired (`max_age`, `not_found`, ...), null otherwise. */
+    finishReason: text("finish_reason"),
+    /** Set once the task reached a terminal state or expired. */
+    finishedAt: integer("finished_at"),
+    /** Set when polling stopped for any reason: retention counts from here. */
+    settledAt: integer("settled_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    // The claim walks this index in order; finished/idle tasks are not in it at all.
+    index("tasks_due").on(t.nextPollAt).where(sql`next_poll_at IS NOT NULL`),
+    index("tasks_settled").on(t.settledAt).where(sql`settled_at IS NOT NULL`),
+  ],
+);
+
+/** One callback URL for one task. */
+export const subscriptions = sqliteTable(
+  "subscriptions",
+  {
+    id: text("id").primaryKey(),
+    taskId: text("task_id").notNull(),
+    callbackUrl: text("callback_url").notNull(),
+    /** JSON array of event types. */
+    events: text("events").notNull(),
+    /** JSON object or null, echoed in every webhook. */
+    metadata: text("metadata"),
+    status: text("status", { enum: ["active", "delivered", "failed", "cancelled"] }).notNull(),
+    /** Why the subscription failed: `gone` (410), `retries_exhausted`, `callback_url_rejected`. */
+    statusReason: text("status_reason"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("subscriptions_task_callback").on(t.taskId, t.callbackUrl)],
+);
+
+/** One webhook message (one event for one subscription); `id` is the `webhook-id`. */
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: text("id").primaryKey(),
+    subscriptionId: text("subscription_id").notNull(),
+    eventType: text("event_type").notNull(),
+    /** The exact bytes that are signed and sent on every attempt. */
+    body: text("body").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "failed", "cancelled"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    /** Failed attempts in the current retry cycle; redeliver starts a new cycle. */
+    scheduleStep: integer("schedule_step").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    leaseToken: text("lease_token"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deliveredAt: integer("delivered_at"),
+  },
+  (t) => [
+    // One message per event type per subscription: a status seen twice never sends twice.
+    uniqueIndex("messages_subscription_event").on(t.subscriptionId, t.eventType),
+    index("messages_due").on(t.nextAttemptAt).where(sql`next_attempt_at IS NOT NULL`),
+  ],
+);
+
+/** Every delivery attempt, kept for the API and the operator. */
+export const deliveryAttempts = sqliteTable(
+  "delivery_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    messageId: text("message_id").notNull(),
+    attemptedAt: integer("attempted_at").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+  },
+  (t) => [index("delivery_attempts_message").on(t.messageId)],
+);
+
+export type TaskRow = typeof tasks.$inferSelect;
+export type SubscriptionRow = typeof subscriptions.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;
+export type DeliveryAttemptRow = typeof deliveryAttempts.$inferSelect;
