@@ -1,9 +1,11 @@
-import { Hono } from "hono";
 import type { Env } from "./env";
+import { app } from "./http/app";
+import { runTick } from "./tick/run-tick";
 
-const app = new Hono<{ Bindings: Env }>();
-app.get("/healthz", (c) => c.json({ ok: true }));
-
+/** One way in per event: HTTP requests go to the Hono app, cron triggers run the tick. */
 export default {
   fetch: app.fetch,
+  async scheduled(_controller, env) {
+    await runTick(env);
+  },
 } satisfies ExportedHandler<Env>;

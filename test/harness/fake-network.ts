@@ -10,18 +10,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-
-export type UpstreamStep =
-  | { status: "submitted" | "processing" | "succeed" | "failed"; result?: unknown; msg?: string; extra?: Record<string, unknown> }
-  | { http: number; body?: unknown; headers?: Record<string, string> }
-  | { hang: true }
-  | { reset: true };
-
-export interface ReceiverStep {
-  status: number;
-  headers?: Record<string, string>;
-  delayMs?: number;
-}
+import type { ReceiverStep, UpstreamStep } from "../support/fake-protocol";
 
 interface FakeTask {
   action: string;

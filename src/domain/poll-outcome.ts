@@ -1,0 +1,97 @@
+import { isTaskStatus, type TaskStatus } from "./kling";
+import { parseRetryAfter } from "./retry-after";
+
+/** What the upstream client saw; produced at the network edge, judged here. */
+export type UpstreamExchange =
+  | { kind: "response"; status: number; retryAfter: string | null; body: string; truncated: boolean }
+  | { kind: "timeout" }
+  | { kind: "network"; message: string };
+
+/** The meaning of one poll for the task (KLING.md's error table). */
+export type PollOutcome =
+  /** The query worked: `data` is the upstream `data` object as JSON text. */
+  | { kind: "status"; status: TaskStatus; data: string }
+  /** Worth retrying soon: 429, 5xx, timeout, network error, malformed body. */
+  | { kind: "transient"; error: string; retryAfterMs: number | null }
+  /** Our key or account is wrong: nothing the task did; do not count it against the task. */
+  | { kind: "configuration"; error: string; retryAfterMs: number | null }
+  /** The task seems not to exist (or the upstream refuses it): confirmed a few times, then expired. */
+  | { kind: "missing"; reason: "not_found" | "upstream_rejected"; error: string }
+  /** Permanently refused for this task: expire at once. */
+  | { kind: "rejected"; reason: "invalid_request" | "content_policy"; error: string };
+
+const MESSAGE_LIMIT = 300;
+
+function describe(prefix: string, message: unknown): string {
+  const text = typeof message === "string" && message ? `${prefix}: ${message}` : prefix;
+  return text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT)}…` : text;
+}
+
+function parseJson(body: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(body);
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+function klingCode(envelope: Record<string, unknown> | null): number | null {
+  const code = envelope?.code;
+  if (typeof code === "number" && Number.isInteger(code)) return code;
+  if (typeof code === "string" && /^\d+$/.test(code)) return Number(code);
+  return null;
+}
+
+/** Kling's service codes, by what they mean for the task. */
+function classifyKlingCode(code: number, message: unknown, retryAfterMs: number | null): PollOutcome {
+  const error = describe(`kling_${code}`, message);
+  if ((code >= 1000 && code <= 1004) || code === 1103 || code === 1304) return { kind: "configuration", error, retryAfterMs };
+  // Arrears or an exhausted resource pack: an account problem, the task itself is fine.
+  if (code >= 1100 && code <= 1102) return { kind: "configuration", error, retryAfterMs };
+  if (code === 1200 || code === 1201) return { kind: "rejected", reason: "invalid_request", error };
+  if (code === 1202 || code === 1203) return { kind: "missing", reason: "not_found", error };
+  if (code === 1300 || code === 1301) return { kind: "rejected", reason: "content_policy", error };
+  return { kind: "transient", error, retryAfterMs };
+}
+
+function messageOf(envelope: Record<string, unknown> | null): unknown {
+  const nested = envelope?.error;
+  if (nested && typeof nested === "object" && "message" in nested) return (nested as { message: unknown }).message;
+  return envelope?.message;
+}
+
+/**
+ * Classifies one upstream exchange.
+ * @example classifyPoll({ kind: "timeout" }, Date.now()) // { kind: "transient", error: "timeout", ... }
+ */
+export function classifyPoll(exchange: UpstreamExchange, now: number): PollOutcome {
+  if (exchange.kind === "timeout") return { kind: "transient", error: "timeout", retryAfterMs: null };
+  if (exchange.kind === "network") return { kind: "transient", error: describe("network_error", exchange.message), retryAfterMs: null };
+
+  const { status } = exchange;
+  const retryAfterMs = parseRetryAfter(exchange.retryAfter, now);
+  if (exchange.truncated) return { kind: "transient", error: `malformed: body over the size limit (http ${status})`, retryAfterMs };
+  const envelope = parseJson(exchange.body);
+  const code = klingCode(envelope);
+
+  if (status >= 200 && status < 300) {
+    if (!envelope) return { kind: "transient", error: `malformed: not a JSON object (http ${status})`, retryAfterMs };
+    if (code === null) return { kind: "transient", error: "malformed: no code in the envelope", retryAfterMs };
+    if (code !== 0) return classifyKlingCode(code, envelope.message, retryAfterMs);
+    const data = envelope.data;
+    if (!data || typeof data !== "object" || Array.isArray(data)) return { kind: "transient", error: "malformed: no data object", retryAfterMs };
+    const taskStatus = (data as Record<string, unknown>).task_status;
+    if (!isTaskStatus(taskStatus)) return { kind: "transient", error: describe("malformed: unknown task_status", String(taskStatus)), retryAfterMs };
+    return { kind: "status", status: taskStatus, data: JSON.stringify(data) };
+  }
+
+  if (code !== null && code !== 0) return classifyKlingCode(code, messageOf(envelope), retryAfterMs);
+  const error = describe(`http_${status}`, messageOf(envelope));
+  if (status === 401 || status === 403) return { kind: "configuration", error, retryAfterMs };
+  // A wrong base URL tends to answer with a redirect: that is ours to fix, not the task's.
+  if (status >= 300 && status < 400) return { kind: "configuration", error: `${error} (redirect: check UPSTREAM_BASE_URL)`, retryAfterMs };
+  if (status === 404) return { kind: "missing", reason: "not_found", error };
+  if (status === 408 || status === 425 || status === 429 || status >= 500) return { kind: "transient", error, retryAfterMs };
+  return { kind: "missing", reason: "upstream_rejected", error };
+}

@@ -1,0 +1,115 @@
+import { EVENT_FOR_STATUS, isTerminal, type EventType, type TaskStatus } from "./kling";
+import type { PollOutcome } from "./poll-outcome";
+import { withJitter } from "./retry-after";
+
+export interface PollPolicy {
+  pollMinIntervalMs: number;
+  pollMaxIntervalMs: number;
+  maxTaskAgeMs: number;
+}
+
+/** The part of a task row the plan depends on. */
+export interface TaskSnapshot {
+  taskStatus: TaskStatus | null;
+  polls: number;
+  stablePolls: number;
+  errorStreak: number;
+  notFoundStreak: number;
+  createdAt: number;
+}
+
+/** The task's new state after one poll, written back under the lease. */
+export interface TaskUpdate {
+  taskStatus: TaskStatus | null;
+  /** New upstream `data` JSON, or null to keep the stored one. */
+  data: string | null;
+  polls: number;
+  stablePolls: number;
+  errorStreak: number;
+  notFoundStreak: number;
+  lastError: string | null;
+  lastPolledAt: number;
+  /** Null when the task is finished. */
+  nextPollAt: number | null;
+  /** The event this poll produced, if any (fanned out to the subscriptions that asked). */
+  event: EventType | null;
+  finishReason: string | null;
+}
+
+/** "Not found" must be seen this many times in a row: a task id can lag right after creation. */
+export const NOT_FOUND_CONFIRMATIONS = 3;
+/** Growth of the interval per poll without a status change. */
+const INTERVAL_GROWTH = 1.5;
+
+const clamp = (ms: number, policy: PollPolicy) => Math.min(policy.pollMaxIntervalMs, Math.max(policy.pollMinIntervalMs, ms));
+
+/** Interval while the status holds still: starts at the minimum, grows towards the maximum. */
+export function steadyInterval(stablePolls: number, policy: PollPolicy, random: () => number): number {
+  return clamp(withJitter(policy.pollMinIntervalMs * INTERVAL_GROWTH ** stablePolls, random), policy);
+}
+
+/** Exponential backoff within the bounds; a longer upstream `Retry-After` wins over the maximum. */
+export function errorBackoff(errorStreak: number, retryAfterMs: number | null, policy: PollPolicy, random: () => number): number {
+  const backoff = clamp(withJitter(policy.pollMinIntervalMs * 2 ** Math.max(0, errorStreak - 1), random), policy);
+  return retryAfterMs === null ? backoff : Math.max(backoff, retryAfterMs);
+}
+
+/**
+ * Decides what one poll means for the task: its new status, its next poll, the event it produced.
+ * @example planNextPoll(task, classifyPoll(exchange, now), now, policy, Math.random)
+ */
+export function planNextPoll(task: TaskSnapshot, outcome: PollOutcome, now: number, policy: PollPolicy, random: () => number): TaskUpdate {
+  const base: TaskUpdate = {
+    taskStatus: task.taskStatus,
+    data: null,
+    polls: task.polls + 1,
+    stablePolls: task.stablePolls,
+    errorStreak: task.errorStreak,
+    notFoundStreak: task.notFoundStreak,
+    lastError: null,
+    lastPolledAt: now,
+    nextPollAt: null,
+    event: null,
+    finishReason: null,
+  };
+  const expire = (update: TaskUpdate, reason: string): TaskUpdate => ({ ...update, nextPollAt: null, event: "task.expired", finishReason: reason });
+  const tooOld = now - task.createdAt >= policy.maxTaskAgeMs;
+
+  switch (outcome.kind) {
+    case "status": {
+      const changed = outcome.status !== task.taskStatus;
+      const stablePolls = changed ? 0 : task.stablePolls + 1;
+      const update: TaskUpdate = {
+        ...base,
+        taskStatus: outcome.status,
+        data: outcome.data,
+        stablePolls,
+        errorStreak: 0,
+        notFoundStreak: 0,
+        event: changed ? EVENT_FOR_STATUS[outcome.status] : null,
+      };
+      if (isTerminal(outcome.status)) return update;
+      // A change seen on the last allowed poll is not announced: the expiry replaces it.
+      if (tooOld) return expire(update, "max_age");
+      return { ...update, nextPollAt: now + steadyInterval(stablePolls, policy, random) };
+    }
+    case "transient": {
+      const errorStreak = task.errorStreak + 1;
+      const update = { ...base, errorStreak, lastError: outcome.error };
+      if (tooOld) return expire(update, "max_age");
+      return { ...update, nextPollAt: now + errorBackoff(errorStreak, outcome.retryAfterMs, policy, random) };
+    }
+    case "configuration":
+      // Not the task's fault: no streak, no expiry; wait the longest interval for the operator.
+      return { ...base, lastError: outcome.error, nextPollAt: now + Math.max(policy.pollMaxIntervalMs, outcome.retryAfterMs ?? 0) };
+    case "missing": {
+      const notFoundStreak = task.notFoundStreak + 1;
+      const update = { ...base, notFoundStreak, lastError: outcome.error };
+      if (notFoundStreak >= NOT_FOUND_CONFIRMATIONS) return expire(update, outcome.reason);
+      if (tooOld) return expire(update, "max_age");
+      return { ...update, nextPollAt: now + clamp(withJitter(policy.pollMinIntervalMs, random), policy) };
+    }
+    case "rejected":
+      return expire({ ...base, lastError: outcome.error }, outcome.reason);
+  }
+}

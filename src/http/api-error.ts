@@ -1,0 +1,65 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ConfigError } from "../config";
+
+export type ErrorCode =
+  | "invalid_request"
+  | "unauthorized"
+  | "not_found"
+  | "conflict"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "misconfigured"
+  | "internal_error";
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+function statusOf(code: ErrorCode): ContentfulStatusCode {
+  switch (code) {
+    case "invalid_request": return 400;
+    case "unauthorized": return 401;
+    case "not_found": return 404;
+    case "conflict": return 409;
+    case "payload_too_large": return 413;
+    case "unsupported_media_type": return 415;
+    case "misconfigured": return 503;
+    case "internal_error": return 500;
+  }
+}
+
+/**
+ * Every failure the API answers: `{"error":{"code","message","details"?}}` with the code's status.
+ * @example throw new ApiError("not_found", "no subscription sub_123")
+ */
+export class ApiError extends HTTPException {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: FieldError[],
+  ) {
+    super(statusOf(code), { message });
+  }
+}
+
+export function errorResponse(c: Context, error: ApiError): Response {
+  const body = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
+  const headers: Record<string, string> = error.code === "unauthorized" ? { "www-authenticate": 'Bearer realm="kling-webhook-relay"' } : {};
+  return c.json(body, statusOf(error.code), headers);
+}
+
+/** The app's `onError`: expected failures answer their envelope; anything else is logged, never leaked. */
+export function handleError(error: Error, c: Context): Response {
+  if (error instanceof ApiError) return errorResponse(c, error);
+  if (error instanceof ConfigError) {
+    console.error(JSON.stringify({ event: "configuration_error", error: error.message }));
+    return errorResponse(c, new ApiError("misconfigured", "the relay is misconfigured; the operator has been told in the logs"));
+  }
+  // Hono's own errors (a malformed request it refused to route, ...) keep their status.
+  if (error instanceof HTTPException && error.status < 500) return errorResponse(c, new ApiError("invalid_request", error.message || "bad request"));
+  console.error(JSON.stringify({ event: "unhandled_error", method: c.req.method, path: c.req.path, error: error.message }));
+  return errorResponse(c, new ApiError("internal_error", "internal error"));
+}

@@ -1,0 +1,54 @@
+import { z } from "zod";
+import { checkCallbackUrl } from "../domain/callback-url";
+import { ACTION2S, ACTIONS, DEFAULT_EVENTS, EVENT_TYPES, isActionPair } from "../domain/kling";
+import { ApiError, type FieldError } from "./api-error";
+
+export const TASK_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+export const MAX_METADATA_BYTES = 4 * 1024;
+
+/** The body of `POST /v1/tasks`; unknown fields are refused so that typos do not pass silently. */
+export function registrationSchema(options: { allowInsecureCallbacks: boolean }) {
+  return z
+    .strictObject({
+      task_id: z.string().regex(TASK_ID_PATTERN, "must be 1-128 characters of A-Z, a-z, 0-9, '_' and '-'"),
+      action: z.enum(ACTIONS),
+      action2: z.enum(ACTION2S as [string, ...string[]]),
+      callback_url: z.string().transform((raw, ctx) => {
+        const check = checkCallbackUrl(raw, { allowInsecure: options.allowInsecureCallbacks });
+        if (check.ok) return check.url;
+        ctx.addIssue({ code: "custom", message: check.reason });
+        return z.NEVER;
+      }),
+      metadata: z
+        .record(z.string(), z.unknown())
+        .nullable()
+        .optional()
+        .refine((m) => m == null || new TextEncoder().encode(JSON.stringify(m)).length <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes of JSON`),
+      events: z
+        .array(z.enum(EVENT_TYPES))
+        .min(1, "must list at least one event")
+        .optional()
+        .transform((events) => (events ? [...new Set(events)] : DEFAULT_EVENTS)),
+    })
+    .superRefine((body, ctx) => {
+      if (!isActionPair(body.action, body.action2)) {
+        ctx.addIssue({ code: "custom", path: ["action2"], message: `is not a valid action2 for action '${body.action}'` });
+      }
+    });
+}
+
+/** Zod issues as the envelope's `details`: one entry per field, named by its JSON path. */
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys") return issue.keys.map((key) => ({ field: key, message: "is not a known field" }));
+    return [{ field: issue.path.map(String).join("."), message: issue.message }];
+  });
+}
+
+/** Parses or throws `invalid_request` listing every bad field. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const details = fieldErrors(result.error);
+  throw new ApiError("invalid_request", `invalid request: ${details.map((d) => (d.field ? `${d.field} ${d.message}` : d.message)).join("; ")}`, details);
+}

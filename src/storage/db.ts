@@ -1,0 +1,30 @@
+import type { SQL } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import * as schema from "./schema";
+
+export const openDb = (d1: D1Database) => drizzle(d1, { schema });
+export type Db = ReturnType<typeof openDb>;
+
+/** A random lease token: the owner of a claim, checked by every write that follows it. */
+export const newLeaseToken = () => `lease_${crypto.randomUUID()}`;
+
+/**
+ * Row sets travel to SQL as one JSON parameter read with `json_each`, so a whole tick's writes are
+ * a few statements whatever their size (D1 allows 100 bound parameters per statement).
+ */
+export const asJson = (value: unknown) => JSON.stringify(value);
+
+const dialect = new SQLiteAsyncDialect();
+
+/** A drizzle query (raw `sql` or a builder) as a D1 statement, for `runBatch`. */
+export function statement(db: Db, query: SQL | { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
+  const { sql, params } = "toSQL" in query ? query.toSQL() : dialect.sqlToQuery(query);
+  return db.$client.prepare(sql).bind(...params);
+}
+
+/**
+ * Runs statements as one D1 batch: one round trip, one transaction (D1 rejects interactive
+ * transactions). Drizzle's own `batch` cannot carry raw SQL with parameters on D1, hence this.
+ */
+export const runBatch = (db: Db, statements: D1PreparedStatement[]) => db.$client.batch(statements);

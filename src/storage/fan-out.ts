@@ -1,0 +1,38 @@
+import { sql, type SQL } from "drizzle-orm";
+import { asJson, statement, type Db } from "./db";
+
+/**
+ * Creates the webhook message for each task's last event, for every active subscription that asked
+ * for it. The body is built here once and stored: every attempt signs and sends the same bytes.
+ * Idempotent by the unique (subscription, event type) index, so a status seen twice, a retried
+ * tick or a late subscriber never produces a second message; a message cancelled earlier comes
+ * back to life for a subscription that is active again.
+ */
+function fanOut(db: Db, scope: SQL, now: number) {
+  return statement(db, sql`INSERT INTO messages (id, subscription_id, event_type, body, status, attempts, schedule_step, next_attempt_at, created_at, updated_at)
+    SELECT 'msg_' || lower(hex(randomblob(12))), s.id, t.last_event,
+      json_object(
+        'type', t.last_event,
+        'timestamp', strftime('%Y-%m-%dT%H:%M:%fZ', t.last_event_at / 1000.0, 'unixepoch'),
+        'subscription_id', s.id,
+        'task_id', t.task_id,
+        'metadata', json(s.metadata),
+        'reason', t.finish_reason,
+        'data', json(t.data)),
+      'pending', 0, 0, ${now}, ${now}, ${now}
+    FROM tasks t JOIN subscriptions s ON s.task_id = t.task_id
+    WHERE ${scope} AND t.last_event IS NOT NULL AND s.status = 'active'
+      AND EXISTS (SELECT 1 FROM json_each(s.events) e WHERE e.value = t.last_event)
+    ON CONFLICT (subscription_id, event_type) DO UPDATE SET
+      status = 'pending', schedule_step = 0, next_attempt_at = ${now}, lease_token = NULL, updated_at = ${now}
+    WHERE messages.status = 'cancelled'
+    RETURNING id`);
+}
+
+/** Fan-out after polls: the last event of each listed task to all its subscribers. */
+export const fanOutTaskEvents = (db: Db, taskIds: readonly string[], now: number) =>
+  fanOut(db, sql`t.task_id IN (SELECT value FROM json_each(${asJson(taskIds)}))`, now);
+
+/** Catch-up for one subscription: the event its task already reached. */
+export const fanOutToSubscription = (db: Db, taskId: string, callbackUrl: string, now: number) =>
+  fanOut(db, sql`t.task_id = ${taskId} AND s.callback_url = ${callbackUrl}`, now);

@@ -1,0 +1,58 @@
+import { sql } from "drizzle-orm";
+import type { MessageUpdate } from "../domain/delivery-plan";
+import { asJson, runBatch, statement, type Db } from "./db";
+import { settleTasks } from "./settle";
+
+export interface DeliveryRecord {
+  messageId: string;
+  subscriptionId: string;
+  taskId: string;
+  attemptedAt: number;
+  update: MessageUpdate;
+}
+
+/**
+ * Writes a round of delivery attempts in one D1 batch: the attempt log and the message updates
+ * (both guarded by the lease), the subscriptions that failed for good (their other pending
+ * messages stop too: "no more attempts"), then the subscriptions that are now fully delivered.
+ */
+export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[], leaseToken: string, now: number): Promise<void> {
+  if (records.length === 0) return;
+  const rows = asJson(records.map(({ messageId, subscriptionId, attemptedAt, update: u }) => ({
+    id: messageId,
+    subscription_id: subscriptionId,
+    attempted_at: attemptedAt,
+    status: u.status,
+    schedule_step: u.scheduleStep,
+    next_attempt_at: u.nextAttemptAt,
+    status_code: u.statusCode,
+    error: u.error,
+    duration_ms: u.durationMs,
+    failure: u.subscriptionFailure,
+  })));
+  await runBatch(db, [
+    statement(db, sql`INSERT INTO delivery_attempts (message_id, attempted_at, status_code, error, duration_ms)
+      SELECT m.id, r.value ->> 'attempted_at', r.value ->> 'status_code', r.value ->> 'error', r.value ->> 'duration_ms'
+      FROM json_each(${rows}) r JOIN messages m ON m.id = r.value ->> 'id'
+      WHERE m.lease_token = ${leaseToken}`),
+    statement(db, sql`UPDATE messages SET
+        status = r.value ->> 'status',
+        attempts = attempts + 1,
+        schedule_step = r.value ->> 'schedule_step',
+        next_attempt_at = r.value ->> 'next_attempt_at',
+        lease_token = NULL,
+        last_status_code = r.value ->> 'status_code',
+        last_error = r.value ->> 'error',
+        delivered_at = CASE WHEN r.value ->> 'status' = 'delivered' THEN ${now} ELSE delivered_at END,
+        updated_at = ${now}
+      FROM json_each(${rows}) r
+      WHERE messages.id = r.value ->> 'id' AND messages.lease_token = ${leaseToken}`),
+    statement(db, sql`UPDATE subscriptions SET status = 'failed', status_reason = r.value ->> 'failure', updated_at = ${now}
+      FROM json_each(${rows}) r
+      WHERE subscriptions.id = r.value ->> 'subscription_id' AND r.value ->> 'failure' IS NOT NULL AND subscriptions.status = 'active'`),
+    statement(db, sql`UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
+      WHERE status = 'pending' AND subscription_id IN (
+        SELECT r.value ->> 'subscription_id' FROM json_each(${rows}) r WHERE r.value ->> 'failure' IS NOT NULL)`),
+    ...settleTasks(db, [...new Set(records.map((r) => r.taskId))], now),
+  ]);
+}

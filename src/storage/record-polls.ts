@@ -1,0 +1,67 @@
+import { sql } from "drizzle-orm";
+import type { TaskUpdate } from "../domain/poll-plan";
+import { asJson, runBatch, statement, type Db } from "./db";
+import { fanOutTaskEvents } from "./fan-out";
+import { settleTasks } from "./settle";
+
+export interface PollRecord {
+  taskId: string;
+  update: TaskUpdate;
+}
+
+/**
+ * Writes a whole round of polls in one D1 batch (one transaction): the task updates, guarded by
+ * the lease so a stale tick cannot overwrite a newer result; then the messages for the events they
+ * produced; then the subscriptions and tasks that have nothing left to do. Returns the number of
+ * messages created.
+ */
+export async function recordPolls(db: Db, records: readonly PollRecord[], leaseToken: string, now: number): Promise<number> {
+  if (records.length === 0) return 0;
+  const rows = asJson(records.map(({ taskId, update: u }) => ({
+    task_id: taskId,
+    task_status: u.taskStatus,
+    data: u.data,
+    polls: u.polls,
+    stable_polls: u.stablePolls,
+    error_streak: u.errorStreak,
+    not_found_streak: u.notFoundStreak,
+    last_error: u.lastError,
+    last_polled_at: u.lastPolledAt,
+    next_poll_at: u.nextPollAt,
+    event: u.event,
+    finish_reason: u.finishReason,
+  })));
+  const withEvents = records.filter((r) => r.update.event !== null).map((r) => r.taskId);
+  const all = records.map((r) => r.taskId);
+  const [, fannedOut] = await runBatch(db, [
+    statement(db, sql`UPDATE tasks SET
+        task_status = r.value ->> 'task_status',
+        data = coalesce(r.value ->> 'data', tasks.data),
+        polls = r.value ->> 'polls',
+        stable_polls = r.value ->> 'stable_polls',
+        error_streak = r.value ->> 'error_streak',
+        not_found_streak = r.value ->> 'not_found_streak',
+        last_error = r.value ->> 'last_error',
+        last_polled_at = r.value ->> 'last_polled_at',
+        next_poll_at = r.value ->> 'next_poll_at',
+        lease_token = NULL,
+        last_event = coalesce(r.value ->> 'event', tasks.last_event),
+        last_event_at = CASE WHEN r.value ->> 'event' IS NULL THEN tasks.last_event_at ELSE ${now} END,
+        finish_reason = coalesce(r.value ->> 'finish_reason', tasks.finish_reason),
+        finished_at = CASE WHEN r.value ->> 'next_poll_at' IS NULL THEN ${now} ELSE NULL END,
+        settled_at = CASE WHEN r.value ->> 'next_poll_at' IS NULL THEN ${now} ELSE tasks.settled_at END,
+        updated_at = ${now}
+      FROM json_each(${rows}) r
+      WHERE tasks.task_id = r.value ->> 'task_id' AND tasks.lease_token = ${leaseToken}`),
+    fanOutTaskEvents(db, withEvents, now),
+    ...settleTasks(db, all, now),
+  ]);
+  return fannedOut?.results.length ?? 0;
+}
+
+/** Gives claimed tasks back untouched (for work a tick claimed but could not start). */
+export async function releaseTasks(db: Db, taskIds: readonly string[], leaseToken: string, nextPollAt: number, now: number): Promise<void> {
+  if (taskIds.length === 0) return;
+  await db.run(sql`UPDATE tasks SET lease_token = NULL, next_poll_at = ${nextPollAt}, updated_at = ${now}
+    WHERE task_id IN (SELECT value FROM json_each(${asJson(taskIds)})) AND lease_token = ${leaseToken}`);
+}

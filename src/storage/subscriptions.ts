@@ -1,0 +1,85 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import type { EventType } from "../domain/kling";
+import { runBatch, statement, type Db } from "./db";
+import { fanOutToSubscription } from "./fan-out";
+import { messages, subscriptions, tasks, type SubscriptionRow, type TaskRow } from "./schema";
+import { resumeTaskPolling, settleTasks } from "./settle";
+
+export interface Registration {
+  id: string;
+  taskId: string;
+  action: string;
+  action2: string;
+  callbackUrl: string;
+  events: EventType[];
+  metadata: Record<string, unknown> | null;
+}
+
+export type RegistrationResult =
+  | { kind: "created" | "existing"; subscription: SubscriptionRow; task: TaskRow }
+  | { kind: "action_pair_conflict"; task: TaskRow };
+
+/**
+ * Registers one callback for one task in a single D1 batch, so concurrent registrations and ticks
+ * never interleave: the task is created if new (due at once); the subscription is inserted only
+ * if the task has the same action pair (a cancelled one for the same URL comes back to life);
+ * a task left idle resumes polling; the event the task already reached is sent at once.
+ */
+export async function registerSubscription(db: Db, r: Registration, now: number): Promise<RegistrationResult> {
+  const events = JSON.stringify(r.events);
+  const metadata = r.metadata === null ? null : JSON.stringify(r.metadata);
+  await runBatch(db, [
+    statement(db, db.insert(tasks).values({ taskId: r.taskId, action: r.action, action2: r.action2, nextPollAt: now, createdAt: now, updatedAt: now }).onConflictDoNothing()),
+    statement(db, sql`INSERT INTO subscriptions (id, task_id, callback_url, events, metadata, status, created_at, updated_at)
+      SELECT ${r.id}, ${r.taskId}, ${r.callbackUrl}, ${events}, ${metadata}, 'active', ${now}, ${now}
+      WHERE EXISTS (SELECT 1 FROM tasks WHERE task_id = ${r.taskId} AND action = ${r.action} AND action2 = ${r.action2})
+      ON CONFLICT (task_id, callback_url) DO UPDATE SET
+        status = 'active', status_reason = NULL, events = excluded.events, metadata = excluded.metadata, updated_at = ${now}
+      WHERE subscriptions.status = 'cancelled'`),
+    resumeTaskPolling(db, r.taskId, now),
+    fanOutToSubscription(db, r.taskId, r.callbackUrl, now),
+    ...settleTasks(db, [r.taskId], now),
+  ]);
+  const [taskRows, subRows] = await db.batch([
+    db.select().from(tasks).where(eq(tasks.taskId, r.taskId)),
+    db.select().from(subscriptions).where(and(eq(subscriptions.taskId, r.taskId), eq(subscriptions.callbackUrl, r.callbackUrl))),
+  ]);
+  const task = taskRows[0];
+  const subscription = subRows[0];
+  if (!task) throw new Error("registration batch left no task row");
+  if (!subscription) return { kind: "action_pair_conflict", task };
+  return { kind: subscription.id === r.id ? "created" : "existing", subscription, task };
+}
+
+/** Cancels a subscription and its pending messages; its task stops polling if nobody else waits. */
+export async function cancelSubscription(db: Db, subscription: SubscriptionRow, now: number): Promise<void> {
+  await runBatch(db, [
+    statement(db, db.update(subscriptions).set({ status: "cancelled", updatedAt: now }).where(eq(subscriptions.id, subscription.id))),
+    statement(db, sql`UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
+      WHERE subscription_id = ${subscription.id} AND status = 'pending'`),
+    ...settleTasks(db, [subscription.taskId], now),
+  ]);
+}
+
+/**
+ * Sends the subscription's latest message again, as a new attempt of the same message (same
+ * `webhook-id`) with a fresh retry schedule. The subscription becomes active again, catches up
+ * with the event its task reached meanwhile, and its task resumes polling if it had stopped.
+ * Returns false when no message exists yet.
+ */
+export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now: number): Promise<boolean> {
+  const [latest] = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(eq(messages.subscriptionId, subscription.id))
+    .orderBy(desc(messages.createdAt), desc(sql`rowid`))
+    .limit(1);
+  if (!latest) return false;
+  await runBatch(db, [
+    statement(db, db.update(subscriptions).set({ status: "active", statusReason: null, updatedAt: now }).where(eq(subscriptions.id, subscription.id))),
+    statement(db, db.update(messages).set({ status: "pending", scheduleStep: 0, nextAttemptAt: now, leaseToken: null, updatedAt: now }).where(eq(messages.id, latest.id))),
+    fanOutToSubscription(db, subscription.taskId, subscription.callbackUrl, now),
+    resumeTaskPolling(db, subscription.taskId, now),
+  ]);
+  return true;
+}

@@ -1,0 +1,36 @@
+/** The figures of one tick, logged as one JSON line. */
+export interface TickReport {
+  rounds: number;
+  claimed: number;
+  polled: number;
+  statusChanges: number;
+  messagesCreated: number;
+  delivered: number;
+  retried: number;
+  failed: number;
+  upstreamErrors: Record<string, number>;
+  configurationError: string | null;
+  purged: number;
+  subrequestsLeft: number;
+  durationMs: number;
+}
+
+export const emptyReport = (): TickReport => ({
+  rounds: 0,
+  claimed: 0,
+  polled: 0,
+  statusChanges: 0,
+  messagesCreated: 0,
+  delivered: 0,
+  retried: 0,
+  failed: 0,
+  upstreamErrors: {},
+  configurationError: null,
+  purged: 0,
+  subrequestsLeft: 0,
+  durationMs: 0,
+});
+
+export function countUpstreamError(report: TickReport, kind: string): void {
+  report.upstreamErrors[kind] = (report.upstreamErrors[kind] ?? 0) + 1;
+}

@@ -1,0 +1,45 @@
+import type { DeliveryExchange } from "../domain/delivery-plan";
+import { USER_AGENT } from "../version";
+import { signWebhook } from "./sign";
+
+export interface OutgoingWebhook {
+  url: string;
+  /** The `webhook-id`: the message id, the same on every attempt. */
+  messageId: string;
+  /** The exact bytes to sign and send. */
+  body: string;
+  secrets: readonly string[];
+  timeoutMs: number;
+}
+
+/**
+ * POSTs one signed webhook and reports what happened. Never follows redirects (a 3xx is a
+ * failed attempt) and never throws: every failure is a `DeliveryExchange`.
+ */
+export async function sendWebhook(webhook: OutgoingWebhook): Promise<DeliveryExchange> {
+  const started = Date.now();
+  // The real wall clock, whatever clock schedules the work: receivers check it against theirs.
+  const timestamp = Math.floor(started / 1000);
+  try {
+    const response = await fetch(webhook.url, {
+      method: "POST",
+      redirect: "manual",
+      signal: AbortSignal.timeout(webhook.timeoutMs),
+      headers: {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": webhook.messageId,
+        "webhook-timestamp": String(timestamp),
+        "webhook-signature": await signWebhook(webhook.secrets, webhook.messageId, timestamp, webhook.body),
+      },
+      body: webhook.body,
+    });
+    // The receiver's body is not ours to read; release the connection at once.
+    await response.body?.cancel().catch(() => undefined);
+    return { kind: "response", status: response.status, retryAfter: response.headers.get("retry-after"), durationMs: Date.now() - started };
+  } catch (error) {
+    const durationMs = Date.now() - started;
+    if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return { kind: "timeout", durationMs };
+    return { kind: "network", message: error instanceof Error ? error.message : String(error), durationMs };
+  }
+}

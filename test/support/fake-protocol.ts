@@ -1,0 +1,15 @@
+/** The scripts the loopback fake network plays (shared by the fake and the tests driving it). */
+
+/** One answer of the fake upstream to one poll. */
+export type UpstreamStep =
+  | { status: "submitted" | "processing" | "succeed" | "failed"; result?: unknown; msg?: string; extra?: Record<string, unknown> }
+  | { http: number; body?: unknown; headers?: Record<string, string> }
+  | { hang: true }
+  | { reset: true };
+
+/** One answer of a fake receiver to one delivery. */
+export interface ReceiverStep {
+  status: number;
+  headers?: Record<string, string>;
+  delayMs?: number;
+}

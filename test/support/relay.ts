@@ -1,0 +1,84 @@
+/** Helpers for tests that drive the relay the way an app and the cron would. */
+import { env, exports } from "cloudflare:workers";
+import type { Env } from "../../src/env";
+import { runTick } from "../../src/tick/run-tick";
+import type { Clock } from "../../src/tick/tick-context";
+import type { ReceiverStep, UpstreamStep } from "./fake-protocol";
+
+export const API_KEY = "test-key-1";
+
+let counter = 0;
+/** A name no other test (in any file, running in parallel) uses. */
+export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+export function api(path: string, init: RequestInit = {}, key: string | null = API_KEY): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (key !== null && !headers.has("authorization")) headers.set("authorization", `Bearer ${key}`);
+  return exports.default.fetch(new Request(`http://relay.test${path}`, { ...init, headers }));
+}
+
+export const postJson = (path: string, body: unknown, key: string | null = API_KEY) =>
+  api(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }, key);
+
+export interface RegistrationInput {
+  task_id: string;
+  action?: string;
+  action2?: string;
+  callback_url: string;
+  events?: string[];
+  metadata?: Record<string, unknown> | null;
+}
+
+export async function register(input: RegistrationInput) {
+  const res = await postJson("/v1/tasks", { action: "videos", action2: "text2video", ...input });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+/** A webhook receiver on the loopback fake, scripted with `steps` (default: always 200). */
+export async function receiver(steps: ReceiverStep[] = []) {
+  const name = unique("recv");
+  await fetch(`${env.FAKE_URL}/_fake/receivers/${name}`, { method: "PUT", body: JSON.stringify({ steps }) });
+  return {
+    url: `${env.FAKE_URL}/hooks/${name}`,
+    async deliveries(): Promise<{ headers: Record<string, string>; body: string }[]> {
+      const res = await fetch(`${env.FAKE_URL}/_fake/receivers/${name}`);
+      return ((await res.json()) as { deliveries: { headers: Record<string, string>; body: string }[] }).deliveries;
+    },
+  };
+}
+
+/** A task on the loopback fake upstream, answering `steps` poll after poll (the last repeats). */
+export async function upstreamTask(steps: UpstreamStep[], options: { action?: string; action2?: string; group?: string; latencyMs?: number; id?: string } = {}) {
+  const id = options.id ?? unique("task");
+  const action = options.action ?? "videos";
+  const action2 = options.action2 ?? "text2video";
+  await fetch(`${env.FAKE_URL}/_fake/tasks/${id}`, { method: "PUT", body: JSON.stringify({ action, action2, steps, group: options.group, latencyMs: options.latencyMs }) });
+  return {
+    id,
+    action,
+    action2,
+    async polls(): Promise<number> {
+      return ((await (await fetch(`${env.FAKE_URL}/_fake/tasks/${id}/polls`)).json()) as { polls: number }).polls;
+    },
+  };
+}
+
+export async function maxInFlight(group: string): Promise<number> {
+  return ((await (await fetch(`${env.FAKE_URL}/_fake/groups/${group}`)).json()) as { maxInFlight: number }).maxInFlight;
+}
+
+/** A clock the test moves by hand; randomness pinned to the middle (no jitter). */
+export function manualClock(start = Date.now()): Clock & { advance(ms: number): void; set(ms: number): void } {
+  let now = start;
+  return { now: () => now, random: () => 0.5, advance: (ms) => (now += ms), set: (ms) => (now = ms) };
+}
+
+/** Runs the tick against this test's D1, with env overrides (a fresh config for each distinct env). */
+export const tick = (clock?: Clock, overrides: Partial<Env> = {}) => runTick({ ...env, ...overrides }, clock);
+
+export async function resetDb(): Promise<void> {
+  await env.DB.batch(["delivery_attempts", "messages", "subscriptions", "tasks"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)));
+}
+
+export const taskView = async (taskId: string) => (await (await api(`/v1/tasks/${taskId}`)).json()) as Record<string, any>;
+export const subscriptionView = async (id: string) => (await (await api(`/v1/subscriptions/${id}`)).json()) as Record<string, any>;
