@@ -24,6 +24,8 @@ export default defineConfig({
   test: {
     root,
     include: ["test/**/*.test.ts"],
+    // The tick logs one JSON line per run: show logs only for tests that fail.
+    silent: "passed-only",
     globalSetup: [path.join(root, "test/harness/global-setup.ts")],
     setupFiles: [path.join(root, "test/support/apply-migrations.ts")],
   },

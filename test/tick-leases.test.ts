@@ -1,0 +1,63 @@
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { planNextPoll } from "../src/domain/poll-plan";
+import { claimDueTasks } from "../src/storage/claim-tasks";
+import { openDb } from "../src/storage/db";
+import { recordPolls } from "../src/storage/record-polls";
+import { manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
+
+const policy = { pollMinIntervalMs: 10_000, pollMaxIntervalMs: 60_000, maxTaskAgeMs: 86_400_000 };
+
+describe("leases", () => {
+  beforeEach(resetDb);
+
+  it("loses nothing when a tick dies after claiming: the work is claimed again once the lease ends", async () => {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    const hook = await receiver();
+    await register({ task_id: task.id, callback_url: hook.url });
+    const clock = manualClock();
+    // A tick that claims, then dies before polling or recording anything.
+    const [claimed] = await claimDueTasks(openDb(env.DB), { now: clock.now(), limit: 10, leaseToken: "lease_dead", leaseMs: 120_000 });
+    expect(claimed?.taskId).toBe(task.id);
+
+    expect((await tick(clock)).claimed).toBe(0);
+    clock.advance(119_000);
+    expect((await tick(clock)).claimed).toBe(0);
+    clock.advance(2_000);
+    const report = await tick(clock);
+    expect(report).toMatchObject({ claimed: 1, polled: 1, delivered: 1 });
+    expect(await task.polls()).toBe(1);
+  });
+
+  it("never lets a stale tick overwrite the result of the tick that holds the lease", async () => {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    const hook = await receiver();
+    await register({ task_id: task.id, callback_url: hook.url });
+    const db = openDb(env.DB);
+    const clock = manualClock();
+    const [stale] = await claimDueTasks(db, { now: clock.now(), limit: 1, leaseToken: "lease_stale", leaseMs: 1_000 });
+    clock.advance(2_000);
+    await tick(clock);
+    // The stale tick wakes up and records an older view of the task.
+    const outdated = planNextPoll(stale!, { kind: "status", status: "processing", data: "{\"task_status\":\"processing\"}" }, clock.now(), policy, () => 0.5);
+    await recordPolls(db, [{ taskId: task.id, update: outdated }], "lease_stale", clock.now());
+    const stored = await env.DB.prepare("SELECT task_status, next_poll_at FROM tasks WHERE task_id = ?").bind(task.id).first();
+    expect(stored).toEqual({ task_status: "succeed", next_poll_at: null });
+    expect(await hook.deliveries()).toHaveLength(1);
+  });
+
+  it("polls each task once when two ticks overlap", async () => {
+    const hook = await receiver();
+    const tasks = [];
+    for (let i = 0; i < 14; i++) {
+      tasks.push(await upstreamTask([{ status: "succeed" }], { latencyMs: 40 }));
+      await register({ task_id: tasks[i]!.id, callback_url: hook.url });
+    }
+    const clock = manualClock();
+    const [a, b] = await Promise.all([tick(clock), tick(clock)]);
+    expect(a.polled + b.polled).toBe(14);
+    expect(await Promise.all(tasks.map((t) => t.polls()))).toEqual(tasks.map(() => 1));
+    expect(await hook.deliveries()).toHaveLength(14);
+    expect(new Set((await hook.deliveries()).map((d) => d.headers["webhook-id"])).size).toBe(14);
+  });
+});
