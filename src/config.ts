@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Env } from "./env";
+import { isWebhookSecret } from "./webhooks/sign";
 
 /**
  * Typed, validated configuration read from the Worker's vars and secrets.
@@ -40,13 +41,13 @@ const VarsSchema = z.object({
     .trim()
     .optional()
     .transform((v) => (v ? v : "https://api.cometapi.com"))
-    .pipe(z.url())
+    .pipe(z.url({ protocol: /^https?$/ }))
     .transform((v) => v.replace(/\/+$/, "")),
   POLL_MIN_INTERVAL_SECONDS: positive(10),
   POLL_MAX_INTERVAL_SECONDS: positive(60),
   UPSTREAM_TIMEOUT_SECONDS: positive(15),
   // Free plan: 50 subrequests per invocation; keep 5 for D1-adjacent headroom.
-  SUBREQUEST_BUDGET: positive(45),
+  SUBREQUEST_BUDGET: positive(45).pipe(z.number().int()),
   // A cron invocation may run for minutes, but the next one starts every 60 s:
   // stop claiming well before then so ticks rarely overlap (leases cover the rest).
   TICK_WALL_BUDGET_SECONDS: positive(50),
@@ -54,7 +55,7 @@ const VarsSchema = z.object({
   DELIVERY_RETRY_SCHEDULE: z
     .string()
     .optional()
-    .transform((v) => (v ?? "5,300,1800,7200,18000,36000,36000").split(",").map((s) => s.trim()).filter(Boolean).map(Number))
+    .transform((v) => (v?.trim() ? v : "5,300,1800,7200,18000,36000,36000").split(",").map((s) => s.trim()).filter(Boolean).map(Number))
     .pipe(z.array(z.number().finite().nonnegative()).max(50)),
   DELIVERY_TIMEOUT_SECONDS: positive(15),
   RETENTION_DAYS: positive(7),
@@ -83,6 +84,7 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError("POLL_MIN_INTERVAL_SECONDS must not exceed POLL_MAX_INTERVAL_SECONDS");
   }
   const webhookSecrets = splitList(env.WEBHOOK_SECRETS, /\s+/);
+  if (!webhookSecrets.every(isWebhookSecret)) throw new ConfigError("WEBHOOK_SECRETS must be space-separated whsec_<base64> secrets");
   const config: Config = {
     apiKeys: splitList(env.RELAY_API_KEYS, /,/),
     webhookSecrets,
@@ -91,7 +93,7 @@ export function loadConfig(env: Env): Config {
     pollMinIntervalMs: v.POLL_MIN_INTERVAL_SECONDS * 1000,
     pollMaxIntervalMs: v.POLL_MAX_INTERVAL_SECONDS * 1000,
     upstreamTimeoutMs: v.UPSTREAM_TIMEOUT_SECONDS * 1000,
-    subrequestBudget: Math.floor(v.SUBREQUEST_BUDGET),
+    subrequestBudget: v.SUBREQUEST_BUDGET,
     tickWallBudgetMs: v.TICK_WALL_BUDGET_SECONDS * 1000,
     maxTaskAgeMs: v.MAX_TASK_AGE_HOURS * 3_600_000,
     deliveryRetryScheduleMs: v.DELIVERY_RETRY_SCHEDULE.map((s) => s * 1000),

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 
 describe("infrastructure", () => {
   it("reaches the loopback fake and has migrated D1", async () => {
-    const res = await fetch(`${env.FAKE_URL}/_fake/groups/none`);
+    const res = await fetch(`${env.FAKE_URL}/_sim/groups/none`);
     expect(await res.json()).toEqual({ maxInFlight: 0 });
     const row = await env.DB.prepare("SELECT count(*) AS n FROM tasks").first<{ n: number }>();
     expect(row?.n).toBe(0);

@@ -1,3 +1,4 @@
+import { exceedsJsonDepth } from "./json-depth";
 import { isTaskStatus, type TaskStatus } from "./kling";
 import { parseRetryAfter } from "./retry-after";
 
@@ -21,6 +22,8 @@ export type PollOutcome =
   | { kind: "rejected"; reason: "invalid_request" | "content_policy"; error: string };
 
 const MESSAGE_LIMIT = 300;
+/** Kling's `data` nests 4 levels; far deeper is broken, and SQLite's JSON functions stop at 1000. */
+export const MAX_DATA_DEPTH = 64;
 
 function describe(prefix: string, message: unknown): string {
   const text = typeof message === "string" && message ? `${prefix}: ${message}` : prefix;
@@ -55,6 +58,11 @@ function classifyKlingCode(code: number, message: unknown, retryAfterMs: number 
   return { kind: "transient", error, retryAfterMs };
 }
 
+function cometErrorCode(envelope: Record<string, unknown> | null): unknown {
+  const nested = envelope?.error;
+  return nested && typeof nested === "object" && "code" in nested ? (nested as { code: unknown }).code : undefined;
+}
+
 function messageOf(envelope: Record<string, unknown> | null): unknown {
   const nested = envelope?.error;
   if (nested && typeof nested === "object" && "message" in nested) return (nested as { message: unknown }).message;
@@ -82,6 +90,7 @@ export function classifyPoll(exchange: UpstreamExchange, now: number): PollOutco
     const data = envelope.data;
     if (!data || typeof data !== "object" || Array.isArray(data)) return { kind: "transient", error: "malformed: no data object", retryAfterMs };
     const taskStatus = (data as Record<string, unknown>).task_status;
+    if (exceedsJsonDepth(data, MAX_DATA_DEPTH)) return { kind: "transient", error: `malformed: data nests deeper than ${MAX_DATA_DEPTH} levels`, retryAfterMs };
     if (!isTaskStatus(taskStatus)) return { kind: "transient", error: describe("malformed: unknown task_status", String(taskStatus)), retryAfterMs };
     return { kind: "status", status: taskStatus, data: JSON.stringify(data) };
   }
@@ -92,6 +101,8 @@ export function classifyPoll(exchange: UpstreamExchange, now: number): PollOutco
   // A wrong base URL tends to answer with a redirect: that is ours to fix, not the task's.
   if (status >= 300 && status < 400) return { kind: "configuration", error: `${error} (redirect: check UPSTREAM_BASE_URL)`, retryAfterMs };
   if (status === 404) return { kind: "missing", reason: "not_found", error };
+  // CometAPI's one 500 that it does not retry itself: the request, not the server, is at fault.
+  if (status === 500 && cometErrorCode(envelope) === "invalid_request") return { kind: "missing", reason: "upstream_rejected", error };
   if (status === 408 || status === 425 || status === 429 || status >= 500) return { kind: "transient", error, retryAfterMs };
   return { kind: "missing", reason: "upstream_rejected", error };
 }

@@ -1,10 +1,15 @@
 import { z } from "zod";
 import { checkCallbackUrl } from "../domain/callback-url";
+import { exceedsJsonDepth } from "../domain/json-depth";
 import { ACTION2S, ACTIONS, DEFAULT_EVENTS, EVENT_TYPES, isActionPair } from "../domain/kling";
 import { ApiError, type FieldError } from "./api-error";
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const MAX_METADATA_BYTES = 4 * 1024;
+export const MAX_METADATA_DEPTH = 32;
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
 
 /** The body of `POST /v1/tasks`; unknown fields are refused so that typos do not pass silently. */
 export function registrationSchema(options: { allowInsecureCallbacks: boolean }) {
@@ -19,11 +24,14 @@ export function registrationSchema(options: { allowInsecureCallbacks: boolean })
         ctx.addIssue({ code: "custom", message: check.reason });
         return z.NEVER;
       }),
+      // A custom check rather than z.record: it keeps the parsed object as is (z.record rebuilds it,
+      // and assigning a "__proto__" key on the copy silently drops it).
       metadata: z
-        .record(z.string(), z.unknown())
+        .custom<Record<string, unknown>>(isPlainObject, "must be a JSON object")
         .nullable()
         .optional()
-        .refine((m) => m == null || new TextEncoder().encode(JSON.stringify(m)).length <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes of JSON`),
+        .refine((m) => m == null || new TextEncoder().encode(JSON.stringify(m)).length <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes of JSON`)
+        .refine((m) => m == null || !exceedsJsonDepth(m, MAX_METADATA_DEPTH), `must nest at most ${MAX_METADATA_DEPTH} levels deep`),
       events: z
         .array(z.enum(EVENT_TYPES))
         .min(1, "must list at least one event")

@@ -47,7 +47,9 @@ export async function registerSubscription(db: Db, r: Registration, now: number)
   const task = taskRows[0];
   const subscription = subRows[0];
   if (!task) throw new Error("registration batch left no task row");
-  if (!subscription) return { kind: "action_pair_conflict", task };
+  // Checked on the task, not on the subscription: an existing subscription for the same URL must
+  // not hide that this registration names another action pair.
+  if (!subscription || task.action !== r.action || task.action2 !== r.action2) return { kind: "action_pair_conflict", task };
   return { kind: subscription.id === r.id ? "created" : "existing", subscription, task };
 }
 

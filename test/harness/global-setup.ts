@@ -1,13 +1,13 @@
 import type { TestProject } from "vitest/node";
-import { startFakeNetwork } from "./fake-network";
+import { startLoopbackNetwork } from "./loopback-network";
 
 export const UPSTREAM_KEY = "test-cometapi-key";
 
-/** Starts the loopback fake network once for the run; tests reach it through `FAKE_URL`. */
+/** Starts the loopback network once for the run; tests reach it through `FAKE_URL`. */
 export default async function setup(project: TestProject) {
-  const fake = await startFakeNetwork({ upstreamKey: UPSTREAM_KEY });
-  project.provide("fakeUrl", fake.url);
-  return () => fake.close();
+  const network = await startLoopbackNetwork({ apiKey: UPSTREAM_KEY });
+  project.provide("fakeUrl", network.url);
+  return () => network.close();
 }
 
 declare module "vitest" {

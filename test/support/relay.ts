@@ -37,11 +37,11 @@ export async function register(input: RegistrationInput) {
 /** A webhook receiver on the loopback fake, scripted with `steps` (default: always 200). */
 export async function receiver(steps: ReceiverStep[] = []) {
   const name = unique("recv");
-  await fetch(`${env.FAKE_URL}/_fake/receivers/${name}`, { method: "PUT", body: JSON.stringify({ steps }) });
+  await fetch(`${env.FAKE_URL}/_sim/receivers/${name}`, { method: "PUT", body: JSON.stringify({ steps }) });
   return {
     url: `${env.FAKE_URL}/hooks/${name}`,
     async deliveries(): Promise<{ headers: Record<string, string>; body: string }[]> {
-      const res = await fetch(`${env.FAKE_URL}/_fake/receivers/${name}`);
+      const res = await fetch(`${env.FAKE_URL}/_sim/receivers/${name}`);
       return ((await res.json()) as { deliveries: { headers: Record<string, string>; body: string }[] }).deliveries;
     },
   };
@@ -52,19 +52,19 @@ export async function upstreamTask(steps: UpstreamStep[], options: { action?: st
   const id = options.id ?? unique("task");
   const action = options.action ?? "videos";
   const action2 = options.action2 ?? "text2video";
-  await fetch(`${env.FAKE_URL}/_fake/tasks/${id}`, { method: "PUT", body: JSON.stringify({ action, action2, steps, group: options.group, latencyMs: options.latencyMs }) });
+  await fetch(`${env.FAKE_URL}/_sim/tasks/${id}`, { method: "PUT", body: JSON.stringify({ action, action2, steps, group: options.group, latencyMs: options.latencyMs }) });
   return {
     id,
     action,
     action2,
     async polls(): Promise<number> {
-      return ((await (await fetch(`${env.FAKE_URL}/_fake/tasks/${id}/polls`)).json()) as { polls: number }).polls;
+      return ((await (await fetch(`${env.FAKE_URL}/_sim/tasks/${id}/polls`)).json()) as { polls: number }).polls;
     },
   };
 }
 
 export async function maxInFlight(group: string): Promise<number> {
-  return ((await (await fetch(`${env.FAKE_URL}/_fake/groups/${group}`)).json()) as { maxInFlight: number }).maxInFlight;
+  return ((await (await fetch(`${env.FAKE_URL}/_sim/groups/${group}`)).json()) as { maxInFlight: number }).maxInFlight;
 }
 
 /** A clock the test moves by hand; randomness pinned to the middle (no jitter). */

@@ -1,0 +1,120 @@
+/** Bearer authentication of every /v1 route, the open health check and the 404 for unknown routes. */
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { api, resetDb, unique } from "./support/relay";
+
+const KEYS = ["test-key-1", "test-key-2"] as const;
+
+/** Every /v1 route, with the status it answers an authenticated caller (ids unknown, body valid). */
+const ROUTES: ReadonlyArray<{ method: string; path: string; body?: () => string; authorized: number }> = [
+  {
+    method: "POST",
+    path: "/v1/tasks",
+    body: () => JSON.stringify({ task_id: unique("task"), action: "videos", action2: "text2video", callback_url: "https://hooks.example.com/kling" }),
+    authorized: 201,
+  },
+  { method: "GET", path: "/v1/tasks/x", authorized: 404 },
+  { method: "GET", path: "/v1/subscriptions/x", authorized: 404 },
+  { method: "DELETE", path: "/v1/subscriptions/x", authorized: 404 },
+  { method: "POST", path: "/v1/subscriptions/x/redeliver", authorized: 404 },
+];
+
+/** `Authorization` values that must be refused; `null` sends no header at all. */
+const REFUSED: ReadonlyArray<readonly [string, string | null]> = [
+  ["no header", null],
+  ["Bearer with no key", "Bearer"],
+  ["Bearer and blanks", "Bearer    "],
+  ["Basic with user:password", `Basic ${btoa("test-key-1:")}`],
+  ["Basic with a raw key", "Basic test-key-1"],
+  ["a bare key without a scheme", "test-key-1"],
+  ["another scheme", "Token test-key-1"],
+  ["no space after Bearer", "Bearertest-key-1"],
+  ["a wrong key", "Bearer not-a-key"],
+  ["a valid key plus a suffix", "Bearer test-key-1x"],
+  ["a valid key plus a prefix", "Bearer xtest-key-2"],
+  ["a prefix of a valid key", "Bearer test-key-"],
+  ["a suffix of a valid key", "Bearer est-key-2"],
+  ["a valid key in another case", "Bearer TEST-KEY-1"],
+  ["the whole configured list", "Bearer test-key-1,test-key-2"],
+  ["two keys separated by a space", "Bearer test-key-1 test-key-2"],
+];
+
+const ACCEPTED: ReadonlyArray<readonly [string, string]> = [
+  ["the first key", "Bearer test-key-1"],
+  ["the second key", "Bearer test-key-2"],
+  ["a lower-case scheme", "bearer test-key-2"],
+];
+
+function send(route: (typeof ROUTES)[number], authorization: string | null): Promise<Response> {
+  const headers: Record<string, string> = route.body ? { "content-type": "application/json" } : {};
+  if (authorization !== null) headers.authorization = authorization;
+  return api(route.path, { method: route.method, headers, body: route.body?.() }, null);
+}
+
+async function expectEnvelope(res: Response, status: number, code: string): Promise<string> {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  const body = JSON.parse(text) as { error?: Record<string, unknown> };
+  expect(body.error).toMatchObject({ code, message: expect.stringMatching(/\S/) });
+  return text;
+}
+
+async function countRows(): Promise<{ tasks: number; subscriptions: number }> {
+  const row = await env.DB.prepare("SELECT (SELECT count(*) FROM tasks) AS tasks, (SELECT count(*) FROM subscriptions) AS subscriptions").first<{ tasks: number; subscriptions: number }>();
+  return { tasks: row?.tasks ?? -1, subscriptions: row?.subscriptions ?? -1 };
+}
+
+describe("bearer authentication on /v1", () => {
+  beforeEach(resetDb);
+
+  describe.each(ROUTES)("$method $path", (route) => {
+    it.each(REFUSED)("answers 401 for %s", async (_name, authorization) => {
+      const text = await expectEnvelope(await send(route, authorization), 401, "unauthorized");
+      for (const key of KEYS) expect(text).not.toContain(key);
+      expect(await countRows()).toEqual({ tasks: 0, subscriptions: 0 });
+    });
+
+    it.each(ACCEPTED)("lets %s through", async (_name, authorization) => {
+      const res = await send(route, authorization);
+      expect(res.status, await res.clone().text()).toBe(route.authorized);
+    });
+  });
+
+  it("never echoes a configured key in the 401's headers or body", async () => {
+    for (const authorization of ["Bearer test-key-1x", "Basic test-key-2", "Bearer test-key-1,test-key-2"]) {
+      const res = await api("/v1/tasks/x", { headers: { authorization } }, null);
+      expect(res.status).toBe(401);
+      const exposed = [...res.headers].map(([name, value]) => `${name}: ${value}`).join("\n") + (await res.text());
+      for (const key of KEYS) expect(exposed).not.toContain(key);
+    }
+  });
+
+  it("accepts a registration with each key and stores it", async () => {
+    for (const key of KEYS) {
+      const res = await send(ROUTES[0]!, `Bearer ${key}`);
+      expect(res.status).toBe(201);
+    }
+    expect(await countRows()).toEqual({ tasks: 2, subscriptions: 2 });
+  });
+});
+
+describe("open and unknown routes", () => {
+  it("serves /healthz without any credentials", async () => {
+    const res = await api("/healthz", {}, null);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+  });
+
+  it.each([
+    ["GET", "/", null],
+    ["GET", "/nope", null],
+    ["POST", "/healthz/extra", null],
+    ["GET", "/v1/nope", "test-key-1"],
+    ["GET", "/v1/tasks", "test-key-1"],
+    ["GET", "/v1/tasks/", "test-key-1"],
+    ["GET", "/v1/subscriptions/x/deliveries", "test-key-1"],
+  ] as const)("%s %s answers 404 in the envelope", async (method, path, key) => {
+    await expectEnvelope(await api(path, { method }, key), 404, "not_found");
+  });
+});

@@ -1,0 +1,185 @@
+import { describe, it, expect } from "vitest";
+import { loadConfig, ConfigError } from "../../src/config";
+import type { Env } from "../../src/env";
+
+/** A fresh env object per case: loadConfig caches per object. */
+const envOf = (vars: Partial<Omit<Env, "DB">> = {}): Env => ({ DB: {} as D1Database, ...vars }) as Env;
+
+const HOUR = 3_600_000;
+const RELAY_KEY = "relay-key-SUPER-SECRET-7f3a9c";
+const UPSTREAM_KEY = "comet-key-SUPER-SECRET-b81d2e";
+const WEBHOOK_SECRET = `whsec_${btoa("webhook-secret-SUPER-SECRET-0042")}`;
+
+describe("loadConfig defaults", () => {
+  it("has a default for every var", () => {
+    expect(loadConfig(envOf())).toEqual({
+      apiKeys: [],
+      webhookSecrets: [],
+      upstreamKey: "",
+      upstreamBaseUrl: "https://api.cometapi.com",
+      pollMinIntervalMs: 10_000,
+      pollMaxIntervalMs: 60_000,
+      upstreamTimeoutMs: 15_000,
+      subrequestBudget: 45,
+      tickWallBudgetMs: 50_000,
+      maxTaskAgeMs: 24 * HOUR,
+      deliveryRetryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+      deliveryTimeoutMs: 15_000,
+      retentionMs: 7 * 24 * HOUR,
+      allowInsecureCallbacks: false,
+    });
+  });
+
+  it("treats empty strings as unset", () => {
+    const config = loadConfig(envOf({ POLL_MIN_INTERVAL_SECONDS: "", UPSTREAM_BASE_URL: "", SUBREQUEST_BUDGET: "  " }));
+    expect(config).toMatchObject({ pollMinIntervalMs: 10_000, upstreamBaseUrl: "https://api.cometapi.com", subrequestBudget: 45 });
+  });
+
+  it("returns the same config for the same env object", () => {
+    const env = envOf({ POLL_MIN_INTERVAL_SECONDS: "20" });
+    expect(loadConfig(env)).toBe(loadConfig(env));
+  });
+});
+
+describe("loadConfig overrides", () => {
+  it("parses every var", () => {
+    const config = loadConfig(envOf({
+      UPSTREAM_BASE_URL: "https://upstream.example/api/",
+      POLL_MIN_INTERVAL_SECONDS: "5",
+      POLL_MAX_INTERVAL_SECONDS: " 120 ",
+      UPSTREAM_TIMEOUT_SECONDS: "20",
+      SUBREQUEST_BUDGET: "900",
+      TICK_WALL_BUDGET_SECONDS: "30",
+      MAX_TASK_AGE_HOURS: "48",
+      DELIVERY_RETRY_SCHEDULE: "1, 10 ,100",
+      DELIVERY_TIMEOUT_SECONDS: "30",
+      RETENTION_DAYS: "30",
+      ALLOW_INSECURE_CALLBACKS: "true",
+      COMETAPI_KEY: ` ${UPSTREAM_KEY} `,
+    }));
+    expect(config).toMatchObject({
+      upstreamBaseUrl: "https://upstream.example/api",
+      pollMinIntervalMs: 5_000,
+      pollMaxIntervalMs: 120_000,
+      upstreamTimeoutMs: 20_000,
+      subrequestBudget: 900,
+      tickWallBudgetMs: 30_000,
+      maxTaskAgeMs: 48 * HOUR,
+      deliveryRetryScheduleMs: [1_000, 10_000, 100_000],
+      deliveryTimeoutMs: 30_000,
+      retentionMs: 30 * 24 * HOUR,
+      allowInsecureCallbacks: true,
+      upstreamKey: UPSTREAM_KEY,
+    });
+  });
+
+  it("accepts fractional seconds and equal min and max", () => {
+    expect(loadConfig(envOf({ POLL_MIN_INTERVAL_SECONDS: "30", POLL_MAX_INTERVAL_SECONDS: "30", UPSTREAM_TIMEOUT_SECONDS: "2.5" }))).toMatchObject({
+      pollMinIntervalMs: 30_000, pollMaxIntervalMs: 30_000, upstreamTimeoutMs: 2_500,
+    });
+  });
+
+  it.each(["false", "1", "yes", "TRUE", ""])("ALLOW_INSECURE_CALLBACKS %j is not true", (value) => {
+    expect(loadConfig(envOf({ ALLOW_INSECURE_CALLBACKS: value })).allowInsecureCallbacks).toBe(false);
+  });
+
+  it("splits RELAY_API_KEYS on commas", () => {
+    expect(loadConfig(envOf({ RELAY_API_KEYS: "k1,k2" })).apiKeys).toEqual(["k1", "k2"]);
+    expect(loadConfig(envOf({ RELAY_API_KEYS: " k1 , k2,,k3 ," })).apiKeys).toEqual(["k1", "k2", "k3"]);
+    expect(loadConfig(envOf({ RELAY_API_KEYS: "single" })).apiKeys).toEqual(["single"]);
+  });
+
+  it("splits WEBHOOK_SECRETS on any whitespace", () => {
+    const a = "whsec_YWFhYQ==";
+    const b = "whsec_YmJiYg==";
+    const c = "whsec_Y2NjYw==";
+    expect(loadConfig(envOf({ WEBHOOK_SECRETS: `${a} ${b}` })).webhookSecrets).toEqual([a, b]);
+    expect(loadConfig(envOf({ WEBHOOK_SECRETS: `  ${a}\n${b}\t\t${c}  ` })).webhookSecrets).toEqual([a, b, c]);
+    expect(loadConfig(envOf({ WEBHOOK_SECRETS: a })).webhookSecrets).toEqual([a]);
+  });
+});
+
+describe("loadConfig refuses invalid values", () => {
+  const secrets = { RELAY_API_KEYS: `${RELAY_KEY},other`, COMETAPI_KEY: UPSTREAM_KEY, WEBHOOK_SECRETS: WEBHOOK_SECRET };
+  const invalid: ReadonlyArray<readonly [keyof Env, string]> = [
+    ["POLL_MIN_INTERVAL_SECONDS", "abc"],
+    ["POLL_MIN_INTERVAL_SECONDS", "-1"],
+    ["POLL_MIN_INTERVAL_SECONDS", "0"],
+    ["POLL_MAX_INTERVAL_SECONDS", "Infinity"],
+    ["UPSTREAM_TIMEOUT_SECONDS", "15s"],
+    ["SUBREQUEST_BUDGET", "-5"],
+    ["TICK_WALL_BUDGET_SECONDS", "abc"],
+    ["MAX_TASK_AGE_HOURS", "NaN"],
+    ["DELIVERY_RETRY_SCHEDULE", "5,abc,60"],
+    ["DELIVERY_RETRY_SCHEDULE", "5,-1"],
+    ["DELIVERY_TIMEOUT_SECONDS", "0"],
+    ["RETENTION_DAYS", "a week"],
+    ["UPSTREAM_BASE_URL", "not a url"],
+    ["UPSTREAM_BASE_URL", "api.cometapi.com"],
+  ];
+
+  it.each(invalid)("%s=%j throws a ConfigError naming the var, without secrets", (name, value) => {
+    let thrown: unknown;
+    try {
+      loadConfig(envOf({ ...secrets, [name]: value }));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const message = (thrown as Error).message;
+    expect(message).toContain(name);
+    for (const secret of [RELAY_KEY, UPSTREAM_KEY, WEBHOOK_SECRET]) expect(message).not.toContain(secret);
+  });
+
+  it("refuses a minimum interval above the maximum", () => {
+    const run = () => loadConfig(envOf({ ...secrets, POLL_MIN_INTERVAL_SECONDS: "120", POLL_MAX_INTERVAL_SECONDS: "60" }));
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(/POLL_MIN_INTERVAL_SECONDS/);
+    expect(run).not.toThrow(new RegExp(RELAY_KEY));
+  });
+
+  it("the default minimum above an overridden maximum is refused too", () => {
+    expect(() => loadConfig(envOf({ POLL_MAX_INTERVAL_SECONDS: "5" }))).toThrow(ConfigError);
+  });
+
+  it("names every offending var at once", () => {
+    const run = () => loadConfig(envOf({ ...secrets, RETENTION_DAYS: "x", SUBREQUEST_BUDGET: "y" }));
+    expect(run).toThrow(/RETENTION_DAYS/);
+    expect(run).toThrow(/SUBREQUEST_BUDGET/);
+  });
+
+  it("a refused env is not cached as valid", () => {
+    const env = envOf({ POLL_MIN_INTERVAL_SECONDS: "abc" });
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+  });
+});
+
+describe("loadConfig: values that would silently break the relay", () => {
+  it.each([
+    ["WEBHOOK_SECRETS", "not-a-whsec-secret"],
+    ["WEBHOOK_SECRETS", `${WEBHOOK_SECRET} mysecretvalue`],
+    ["SUBREQUEST_BUDGET", "0.5"],
+    ["SUBREQUEST_BUDGET", "12.5"],
+    ["UPSTREAM_BASE_URL", "ftp://example.com"],
+  ])("%s=%j is refused with a ConfigError that names it and leaks no secret", (name, value) => {
+    let error: unknown;
+    try {
+      loadConfig(envOf({ [name]: value, RELAY_API_KEYS: RELAY_KEY }));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(name);
+    expect((error as Error).message).not.toContain(value);
+    expect((error as Error).message).not.toContain(RELAY_KEY);
+  });
+
+  it("an empty DELIVERY_RETRY_SCHEDULE means the default schedule, not 'no retries'", () => {
+    expect(loadConfig(envOf({ DELIVERY_RETRY_SCHEDULE: " " })).deliveryRetryScheduleMs).toHaveLength(7);
+  });
+
+  it("accepts a plain-http upstream (a local simulator)", () => {
+    expect(loadConfig(envOf({ UPSTREAM_BASE_URL: "http://127.0.0.1:9000/" })).upstreamBaseUrl).toBe("http://127.0.0.1:9000");
+  });
+});

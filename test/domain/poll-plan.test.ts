@@ -1,0 +1,212 @@
+import { describe, it, expect } from "vitest";
+import {
+  planNextPoll, steadyInterval, errorBackoff, NOT_FOUND_CONFIRMATIONS,
+  type PollPolicy, type TaskSnapshot, type TaskUpdate,
+} from "../../src/domain/poll-plan";
+import type { PollOutcome } from "../../src/domain/poll-outcome";
+import type { TaskStatus } from "../../src/domain/kling";
+
+const MIN = 10_000;
+const MAX = 60_000;
+const DAY = 24 * 3_600_000;
+const policy: PollPolicy = { pollMinIntervalMs: MIN, pollMaxIntervalMs: MAX, maxTaskAgeMs: DAY };
+const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
+const half = () => 0.5;
+const RANDOMS: ReadonlyArray<readonly [string, () => number]> = [["0", () => 0], ["0.5", half], ["0.999", () => 0.999]];
+
+const fresh = (over: Partial<TaskSnapshot> = {}): TaskSnapshot => ({
+  taskStatus: null, polls: 0, stablePolls: 0, errorStreak: 0, notFoundStreak: 0, createdAt: NOW - 60_000, ...over,
+});
+const after = (task: TaskSnapshot, u: TaskUpdate): TaskSnapshot => ({
+  taskStatus: u.taskStatus, polls: u.polls, stablePolls: u.stablePolls, errorStreak: u.errorStreak, notFoundStreak: u.notFoundStreak, createdAt: task.createdAt,
+});
+const status = (s: TaskStatus): PollOutcome => ({ kind: "status", status: s, data: JSON.stringify({ task_id: "t1", task_status: s }) });
+const transient = (retryAfterMs: number | null = null): PollOutcome => ({ kind: "transient", error: "http_503", retryAfterMs });
+const configuration = (retryAfterMs: number | null = null): PollOutcome => ({ kind: "configuration", error: "kling_1002", retryAfterMs });
+const missing = (reason: "not_found" | "upstream_rejected" = "not_found"): PollOutcome => ({ kind: "missing", reason, error: "http_404" });
+
+/** Feeds outcomes one after another (one poll each, 1 s apart), returning every update. */
+function walk(task: TaskSnapshot, outcomes: PollOutcome[], random = half): TaskUpdate[] {
+  const updates: TaskUpdate[] = [];
+  let current = task;
+  outcomes.forEach((outcome, i) => {
+    const u = planNextPoll(current, outcome, NOW + i * 1000, policy, random);
+    updates.push(u);
+    current = after(current, u);
+  });
+  return updates;
+}
+
+const EVENT: Record<TaskStatus, string> = {
+  submitted: "task.submitted", processing: "task.processing", succeed: "task.succeeded", failed: "task.failed",
+};
+
+describe("planNextPoll: statuses and events", () => {
+  it.each(["submitted", "processing"] as const)("a new task's first %s produces its event and a poll at the minimum", (s) => {
+    const outcome = status(s);
+    const u = planNextPoll(fresh(), outcome, NOW, policy, half);
+    expect(u).toMatchObject({ taskStatus: s, event: EVENT[s], data: (outcome as { data: string }).data, stablePolls: 0, finishReason: null });
+    expect(u.nextPollAt).toBe(NOW + MIN);
+  });
+
+  it.each(["succeed", "failed"] as const)("terminal %s gives its event and stops polling", (s) => {
+    for (const from of [null, "submitted", "processing"] as const) {
+      const u = planNextPoll(fresh({ taskStatus: from, polls: 4 }), status(s), NOW, policy, half);
+      expect(u).toMatchObject({ taskStatus: s, event: EVENT[s], nextPollAt: null, finishReason: null });
+    }
+  });
+
+  it("never produces an event twice for the same status", () => {
+    const seq: TaskStatus[] = ["submitted", "submitted", "processing", "processing", "processing", "succeed"];
+    const events = walk(fresh(), seq.map(status)).map((u) => u.event);
+    expect(events).toEqual(["task.submitted", null, "task.processing", null, null, "task.succeeded"]);
+  });
+
+  it("the same status again keeps polling with a growing interval", () => {
+    const updates = walk(fresh(), [status("processing"), status("processing"), status("processing")]);
+    expect(updates.map((u) => u.stablePolls)).toEqual([0, 1, 2]);
+    expect(updates.map((u, i) => (u.nextPollAt ?? 0) - (NOW + i * 1000))).toEqual([10_000, 15_000, 22_500]);
+    expect(updates.map((u) => u.event)).toEqual(["task.processing", null, null]);
+  });
+
+  it("a status resets the error and not-found streaks", () => {
+    const u = planNextPoll(fresh({ taskStatus: "processing", errorStreak: 4, notFoundStreak: 2 }), status("processing"), NOW, policy, half);
+    expect(u).toMatchObject({ errorStreak: 0, notFoundStreak: 0, lastError: null });
+  });
+});
+
+describe("steadyInterval and errorBackoff", () => {
+  it("steady interval starts at the minimum, grows, and reaches the maximum", () => {
+    const values = Array.from({ length: 51 }, (_, n) => steadyInterval(n, policy, half));
+    expect(values[0]).toBe(MIN);
+    expect(values[1]).toBeGreaterThan(MIN);
+    for (let n = 1; n < values.length; n++) expect(values[n]).toBeGreaterThanOrEqual(values[n - 1] ?? Infinity);
+    expect(values[50]).toBe(MAX);
+  });
+
+  it.each(RANDOMS)("steady interval stays within [min, max] for random %s", (_name, random) => {
+    for (let n = 0; n <= 50; n++) {
+      const ms = steadyInterval(n, policy, random);
+      expect(ms).toBeGreaterThanOrEqual(MIN);
+      expect(ms).toBeLessThanOrEqual(MAX);
+    }
+  });
+
+  it("error backoff doubles from the minimum up to the maximum", () => {
+    expect([1, 2, 3, 4, 5, 20].map((s) => errorBackoff(s, null, policy, half))).toEqual([10_000, 20_000, 40_000, 60_000, 60_000, 60_000]);
+  });
+
+  it.each(RANDOMS)("error backoff stays within [min, max] for random %s", (_name, random) => {
+    for (let s = 0; s <= 50; s++) {
+      const ms = errorBackoff(s, null, policy, random);
+      expect(ms).toBeGreaterThanOrEqual(MIN);
+      expect(ms).toBeLessThanOrEqual(MAX);
+    }
+  });
+
+  it("a Retry-After longer than the maximum is honoured, a shorter one does not shorten the backoff", () => {
+    expect(errorBackoff(1, 300_000, policy, half)).toBe(300_000);
+    expect(errorBackoff(3, 1_000, policy, half)).toBe(40_000);
+  });
+});
+
+describe("planNextPoll: errors", () => {
+  it("transient errors increment the streak and back off exponentially", () => {
+    const updates = walk(fresh({ taskStatus: "processing" }), [transient(), transient(), transient(), transient(), transient()]);
+    expect(updates.map((u) => u.errorStreak)).toEqual([1, 2, 3, 4, 5]);
+    expect(updates.map((u, i) => (u.nextPollAt ?? 0) - (NOW + i * 1000))).toEqual([10_000, 20_000, 40_000, 60_000, 60_000]);
+    expect(updates.every((u) => u.event === null && u.lastError === "http_503" && u.taskStatus === "processing")).toBe(true);
+  });
+
+  it("a transient error honours a Retry-After beyond the maximum", () => {
+    const u = planNextPoll(fresh(), transient(600_000), NOW, policy, half);
+    expect(u.nextPollAt).toBe(NOW + 600_000);
+  });
+
+  it("configuration errors keep the streak, wait at least the maximum and never expire", () => {
+    const old = fresh({ taskStatus: "processing", errorStreak: 2, createdAt: NOW - 10 * DAY });
+    const updates = walk(old, Array.from({ length: 20 }, () => configuration()));
+    updates.forEach((u, i) => {
+      expect(u).toMatchObject({ errorStreak: 2, event: null, finishReason: null, lastError: "kling_1002", polls: i + 1 });
+      expect(u.nextPollAt).toBeGreaterThanOrEqual(NOW + i * 1000 + MAX);
+    });
+  });
+
+  it("a configuration error honours a Retry-After beyond the maximum", () => {
+    expect(planNextPoll(fresh(), configuration(900_000), NOW, policy, half).nextPollAt).toBe(NOW + 900_000);
+    expect(planNextPoll(fresh(), configuration(5_000), NOW, policy, half).nextPollAt).toBe(NOW + MAX);
+  });
+});
+
+describe("planNextPoll: missing and rejected", () => {
+  it(`expires with not_found only on confirmation ${NOT_FOUND_CONFIRMATIONS}`, () => {
+    expect(NOT_FOUND_CONFIRMATIONS).toBe(3);
+    const updates = walk(fresh(), [missing(), missing(), missing()]);
+    expect(updates.map((u) => u.notFoundStreak)).toEqual([1, 2, 3]);
+    for (const [i, u] of updates.slice(0, 2).entries()) {
+      expect(u).toMatchObject({ event: null, finishReason: null });
+      expect(u.nextPollAt).toBeGreaterThanOrEqual(NOW + i * 1000 + MIN);
+      expect(u.nextPollAt).toBeLessThanOrEqual(NOW + i * 1000 + MAX);
+    }
+    expect(updates[2]).toMatchObject({ nextPollAt: null, event: "task.expired", finishReason: "not_found" });
+  });
+
+  it("expires an upstream-rejected task with that reason on the third confirmation", () => {
+    const updates = walk(fresh(), [missing("upstream_rejected"), missing("upstream_rejected"), missing("upstream_rejected")]);
+    expect(updates.map((u) => u.finishReason)).toEqual([null, null, "upstream_rejected"]);
+  });
+
+  it("a status in between resets the not-found streak", () => {
+    const updates = walk(fresh(), [missing(), missing(), status("processing"), missing(), missing(), missing()]);
+    expect(updates.map((u) => u.notFoundStreak)).toEqual([1, 2, 0, 1, 2, 3]);
+    expect(updates.map((u) => u.finishReason)).toEqual([null, null, null, null, null, "not_found"]);
+    expect(updates.map((u) => u.nextPollAt === null)).toEqual([false, false, false, false, false, true]);
+  });
+
+  it.each(["invalid_request", "content_policy"] as const)("rejected (%s) expires at once", (reason) => {
+    const u = planNextPoll(fresh({ taskStatus: "submitted" }), { kind: "rejected", reason, error: "kling_1301" }, NOW, policy, half);
+    expect(u).toMatchObject({ nextPollAt: null, event: "task.expired", finishReason: reason, lastError: "kling_1301", polls: 1 });
+  });
+});
+
+describe("planNextPoll: maximum task age", () => {
+  const old = fresh({ taskStatus: "processing", stablePolls: 7, createdAt: NOW - DAY });
+  const expiring: ReadonlyArray<readonly [string, PollOutcome]> = [
+    ["the same non-terminal status", status("processing")],
+    ["a new non-terminal status", status("submitted")],
+    ["a transient error", transient()],
+    ["a first not-found", missing()],
+  ];
+  it.each(expiring)("%s past the maximum age expires with max_age", (_name, outcome) => {
+    expect(planNextPoll(old, outcome, NOW, policy, half)).toMatchObject({ nextPollAt: null, event: "task.expired", finishReason: "max_age" });
+  });
+
+  it("one millisecond before the maximum age the task keeps polling", () => {
+    const young = { ...old, createdAt: NOW - DAY + 1 };
+    for (const outcome of [status("processing"), transient(), missing()]) {
+      const u = planNextPoll(young, outcome, NOW, policy, half);
+      expect(u.nextPollAt).not.toBeNull();
+      expect(u.finishReason).toBeNull();
+    }
+  });
+
+  it.each(["succeed", "failed"] as const)("a terminal %s past the maximum age is still reported", (s) => {
+    expect(planNextPoll(old, status(s), NOW, policy, half)).toMatchObject({ event: EVENT[s], nextPollAt: null, finishReason: null });
+  });
+});
+
+describe("planNextPoll: bookkeeping", () => {
+  const outcomes: ReadonlyArray<readonly [string, PollOutcome]> = [
+    ["status", status("processing")],
+    ["terminal status", status("succeed")],
+    ["transient", transient()],
+    ["configuration", configuration()],
+    ["missing", missing()],
+    ["rejected", { kind: "rejected", reason: "invalid_request", error: "kling_1200" }],
+  ];
+  it.each(outcomes)("%s increments polls and records lastPolledAt", (_name, outcome) => {
+    const u = planNextPoll(fresh({ taskStatus: "processing", polls: 41 }), outcome, NOW, policy, half);
+    expect(u.polls).toBe(42);
+    expect(u.lastPolledAt).toBe(NOW);
+  });
+});

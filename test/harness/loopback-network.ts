@@ -1,0 +1,43 @@
+/**
+ * The network edge of the relay, served over real HTTP on loopback: the Kling simulator at
+ * `/kling/v1/...`, webhook receivers at `/hooks/{name}`, control routes at `/_sim/...`.
+ * One server for the workerd tests, the end-to-end tests, the demo and the benchmarks.
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { json } from "./http-helpers";
+import { createKlingSimulator, type SimulatorOptions } from "./kling-simulator";
+import { createWebhookReceivers } from "./webhook-receivers";
+
+export async function startLoopbackNetwork(options: SimulatorOptions & { port?: number }) {
+  const simulator = createKlingSimulator(options);
+  const receivers = createWebhookReceivers();
+  const server = createServer((req, res) => {
+    const parts = new URL(req.url ?? "/", "http://loopback").pathname.split("/").slice(1).map(decodeURIComponent);
+    const route = async () => {
+      if (parts[0] === "kling") return simulator.serveApi(req, res, parts);
+      if (parts[0] === "hooks") return receivers.serveHook(req, res, parts[1] ?? "");
+      if (parts[0] === "_sim" && parts[1] === "receivers") return receivers.serveControl(req, res, parts[2] ?? "");
+      if (parts[0] === "_sim" && (await simulator.serveControl(req, res, parts)) !== undefined) return;
+      if (!res.headersSent) json(res, 404, { error: "no such route" });
+    };
+    route().catch((error) => {
+      if (!res.headersSent) json(res, 500, { error: String(error) });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    simulator,
+    receivers,
+    close: () =>
+      new Promise<void>((resolve) => {
+        simulator.releaseHanging();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export type LoopbackNetwork = Awaited<ReturnType<typeof startLoopbackNetwork>>;

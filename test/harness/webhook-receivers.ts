@@ -1,0 +1,74 @@
+/**
+ * Webhook receivers on loopback: each records what it received and answers a script of statuses
+ * (default 200). A receiver given a secret verifies every delivery with the independent
+ * `standardwebhooks` library and answers 401 to a bad signature, as a real consumer would.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Webhook } from "standardwebhooks";
+import type { ReceiverStep } from "../support/fake-protocol";
+import { json, readBody } from "./http-helpers";
+
+export interface ReceivedWebhook {
+  headers: Record<string, string>;
+  body: string;
+  receivedAt: number;
+  /** null when the receiver verifies nothing. */
+  verified: boolean | null;
+}
+
+interface Receiver {
+  steps: ReceiverStep[];
+  deliveries: ReceivedWebhook[];
+  verifier: Webhook | null;
+}
+
+export function createWebhookReceivers() {
+  const receivers = new Map<string, Receiver>();
+
+  const get = (name: string) => {
+    let receiver = receivers.get(name);
+    if (!receiver) receivers.set(name, (receiver = { steps: [], deliveries: [], verifier: null }));
+    return receiver;
+  };
+
+  function configure(name: string, spec: { steps?: ReceiverStep[]; secret?: string }) {
+    const receiver = get(name);
+    receiver.steps = spec.steps ?? [];
+    receiver.verifier = spec.secret ? new Webhook(spec.secret) : null;
+  }
+
+  async function serveHook(req: IncomingMessage, res: ServerResponse, name: string) {
+    const receiver = get(name);
+    const body = await readBody(req);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
+    let verified: boolean | null = null;
+    if (receiver.verifier) {
+      try {
+        receiver.verifier.verify(body, headers);
+        verified = true;
+      } catch {
+        verified = false;
+      }
+    }
+    const step = receiver.steps[Math.min(receiver.deliveries.length, receiver.steps.length - 1)] ?? { status: 200 };
+    receiver.deliveries.push({ headers, body, receivedAt: Date.now(), verified });
+    if (verified === false) return json(res, 401, { error: "bad signature" });
+    if (step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
+    if (res.destroyed) return;
+    res.writeHead(step.status, { "content-type": "text/plain", ...step.headers });
+    res.end("ok");
+  }
+
+  async function serveControl(req: IncomingMessage, res: ServerResponse, name: string) {
+    if (req.method === "PUT") {
+      configure(name, JSON.parse(await readBody(req)));
+      return json(res, 200, { name });
+    }
+    return json(res, 200, { deliveries: get(name).deliveries });
+  }
+
+  return { serveHook, serveControl, configure, deliveries: (name: string) => get(name).deliveries, names: () => [...receivers.keys()] };
+}
+
+export type WebhookReceivers = ReturnType<typeof createWebhookReceivers>;
