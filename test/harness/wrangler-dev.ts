@@ -45,8 +45,10 @@ export interface WranglerDev {
 }
 
 export interface WranglerDevOptions {
-  /** Vars and secrets, written to an env file. */
-  vars: Record<string, string>;
+  /** Vars and secrets, written to an env file; without them wrangler reads `.dev.vars`. */
+  vars?: Record<string, string>;
+  /** Default: a free port. */
+  port?: number;
   /** Keep state here (default: a fresh temp dir, deleted on stop). */
   persistTo?: string;
   onLine?: (line: string) => void;
@@ -56,14 +58,18 @@ export interface WranglerDevOptions {
 export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
   const ownDir = options.persistTo === undefined;
   const dir = options.persistTo ?? mkdtempSync(path.join(tmpdir(), "kling-relay-dev-"));
-  const envFile = path.join(dir, "relay.env");
-  writeFileSync(envFile, Object.entries(options.vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n", { mode: 0o600 });
+  const envFileArgs: string[] = [];
+  if (options.vars) {
+    const envFile = path.join(dir, "relay.env");
+    writeFileSync(envFile, Object.entries(options.vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n", { mode: 0o600 });
+    envFileArgs.push("--env-file", envFile);
+  }
   await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], QUIET_ENV);
 
-  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const [port, inspectorPort] = [options.port ?? (await freePort()), await freePort()];
   const child: ChildProcess = spawn(
     WRANGLER,
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", dir, "--env-file", envFile, "--test-scheduled", "--show-interactive-dev-session=false", "--log-level", "log"],
+    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", dir, ...envFileArgs, "--test-scheduled", "--show-interactive-dev-session=false", "--log-level", "log"],
     { cwd: ROOT, env: QUIET_ENV, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let output = "";
