@@ -24,6 +24,7 @@ export default defineConfig({
   test: {
     root,
     include: ["test/**/*.test.ts"],
+    exclude: ["test/e2e/**", "**/node_modules/**"],
     // The tick logs one JSON line per run: show logs only for tests that fail.
     silent: "passed-only",
     globalSetup: [path.join(root, "test/harness/global-setup.ts")],

@@ -1,0 +1,146 @@
+/**
+ * The relay as an outside app sees it: the real `wrangler dev` (workerd, local D1), the Kling
+ * simulator and webhook receivers on loopback, and nothing but HTTP in between.
+ */
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLoopbackNetwork, type LoopbackNetwork } from "../harness/loopback-network";
+import { createRelayClient, type RelayClient } from "../harness/relay-client";
+import { startWranglerDev, type WranglerDev } from "../harness/wrangler-dev";
+
+const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
+const API_KEY = `e2e-${randomBytes(12).toString("hex")}`;
+const UPSTREAM_KEY = `sim-${randomBytes(12).toString("hex")}`;
+
+let network: LoopbackNetwork;
+let relay: WranglerDev;
+let client: RelayClient;
+let counter = 0;
+
+beforeAll(async () => {
+  network = await startLoopbackNetwork({ apiKey: UPSTREAM_KEY, seed: 11 });
+  relay = await startWranglerDev({
+    vars: {
+      RELAY_API_KEYS: API_KEY,
+      WEBHOOK_SECRETS: SECRET,
+      COMETAPI_KEY: UPSTREAM_KEY,
+      UPSTREAM_BASE_URL: network.url,
+      ALLOW_INSECURE_CALLBACKS: "true",
+      POLL_MIN_INTERVAL_SECONDS: "0.2",
+      POLL_MAX_INTERVAL_SECONDS: "0.5",
+      UPSTREAM_TIMEOUT_SECONDS: "1",
+      DELIVERY_RETRY_SCHEDULE: "0.2,0.2,0.2",
+      DELIVERY_TIMEOUT_SECONDS: "2",
+    },
+  });
+  client = createRelayClient(relay.url, API_KEY);
+});
+
+afterAll(async () => {
+  await relay?.stop();
+  await network?.close();
+});
+
+/** A receiver that verifies signatures with the standardwebhooks library. */
+function receiver(steps: { status: number }[] = []) {
+  const name = `recv-${++counter}`;
+  network.receivers.configure(name, { secret: SECRET, steps });
+  return { url: `${network.url}/hooks/${name}`, deliveries: () => network.receivers.deliveries(name) };
+}
+
+/** Fires the cron tick until `done()` holds (at most `maxTicks`, 300 ms apart). */
+async function tickUntil(done: () => boolean | Promise<boolean>, maxTicks = 40) {
+  for (let i = 0; i < maxTicks; i++) {
+    await relay.fireScheduled();
+    if (await done()) return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error("condition not reached within the tick limit");
+}
+
+async function simulatedTask(action: string, action2: string, timeline: Record<string, unknown>) {
+  const res = await fetch(`${network.url}/kling/v1/${action}/${action2}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${UPSTREAM_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ prompt: "e2e", x_sim: timeline }),
+  });
+  return ((await res.json()) as { data: { task_id: string } }).data.task_id;
+}
+
+describe("the relay under wrangler dev", () => {
+  it("polls a task through its states and delivers verified webhooks for the events asked", async () => {
+    const taskId = await simulatedTask("videos", "image2video", { submittedMs: 300, processingMs: 1200 });
+    const hook = receiver();
+    const sub = await client.register({ task_id: taskId, action: "videos", action2: "image2video", callback_url: hook.url, events: ["task.processing", "task.succeeded"], metadata: { order: 7 } });
+    await tickUntil(async () => (await client.subscription(sub.id)).status === "delivered");
+    const bodies = hook.deliveries().map((d) => ({ verified: d.verified, body: JSON.parse(d.body) }));
+    expect(bodies.map((b) => b.body.type)).toEqual(["task.processing", "task.succeeded"]);
+    expect(bodies.every((b) => b.verified === true)).toBe(true);
+    expect(bodies[1]!.body).toMatchObject({ task_id: taskId, metadata: { order: 7 }, data: { task_status: "succeed", task_result: { videos: [{ url: expect.any(String) }] } } });
+  });
+
+  it("rides out injected upstream faults and still delivers every task", async () => {
+    network.simulator.setFaults({ rate429: 0.2, retryAfterSeconds: 1, rate5xx: 0.2, rateMalformed: 0.1, rateHtml: 0.1 });
+    const hook = receiver();
+    const subs: { id: string }[] = [];
+    for (const [action, action2] of [["images", "generations"], ["audio", "text-to-audio"], ["videos", "effects"], ["images", "kolors-virtual-try-on"]] as const) {
+      const taskId = await simulatedTask(action, action2, { submittedMs: 100, processingMs: 400 });
+      subs.push(await client.register({ task_id: taskId, action, action2, callback_url: hook.url }));
+    }
+    try {
+      await tickUntil(async () => (await Promise.all(subs.map((s) => client.subscription(s.id)))).every((s) => s.status === "delivered"), 80);
+    } finally {
+      network.simulator.setFaults({});
+    }
+    expect(network.simulator.stats().faultsInjected).toBeGreaterThan(0);
+    expect(new Set(hook.deliveries().filter((d) => d.verified).map((d) => JSON.parse(d.body).subscription_id))).toEqual(new Set(subs.map((s) => s.id)));
+  });
+
+  it("retries a receiver that fails, with the same webhook-id, until it recovers", async () => {
+    const taskId = await simulatedTask("images", "generations", { submittedMs: 0, processingMs: 0 });
+    const hook = receiver([{ status: 500 }, { status: 503 }, { status: 200 }]);
+    const sub = await client.register({ task_id: taskId, action: "images", action2: "generations", callback_url: hook.url });
+    await tickUntil(async () => (await client.subscription(sub.id)).status === "delivered");
+    const ids = hook.deliveries().map((d) => d.headers["webhook-id"]);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(1);
+    const view = await client.subscription(sub.id);
+    expect(view.deliveries[0]!.attempts.map((a) => a.status_code)).toEqual([500, 503, 200]);
+  });
+
+  it("fails a subscription whose receiver answers 410, then redelivers the same message on request", async () => {
+    const taskId = await simulatedTask("audio", "video-to-audio", { submittedMs: 0, processingMs: 0, outcome: "failed" });
+    const hook = receiver([{ status: 410 }, { status: 200 }]);
+    const sub = await client.register({ task_id: taskId, action: "audio", action2: "video-to-audio", callback_url: hook.url });
+    await tickUntil(async () => (await client.subscription(sub.id)).status === "failed");
+    expect(hook.deliveries()).toHaveLength(1);
+
+    await client.redeliver(sub.id);
+    await tickUntil(async () => (await client.subscription(sub.id)).status === "delivered");
+    const [first, second] = hook.deliveries();
+    expect(second!.headers["webhook-id"]).toBe(first!.headers["webhook-id"]);
+    expect(JSON.parse(second!.body)).toMatchObject({ type: "task.failed", data: { task_status: "failed", task_info: { parent_video: expect.any(Object) } } });
+  });
+
+  it("stops polling a cancelled task and sends nothing", async () => {
+    const taskId = await simulatedTask("videos", "text2video", { submittedMs: 0, processingMs: 60_000 });
+    const hook = receiver();
+    const sub = await client.register({ task_id: taskId, action: "videos", action2: "text2video", callback_url: hook.url });
+    await tickUntil(async () => (await client.task(taskId)).polls > 0);
+    await client.cancel(sub.id);
+    const polls = network.simulator.task(taskId)!.polls;
+    for (let i = 0; i < 4; i++) {
+      await relay.fireScheduled();
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(network.simulator.task(taskId)!.polls).toBe(polls);
+    expect((await client.task(taskId)).next_poll_at).toBeNull();
+    expect(hook.deliveries()).toHaveLength(0);
+  });
+
+  it("never prints a secret: the whole run's output holds no key", () => {
+    const output = relay.output();
+    expect(output).toContain('"event":"tick"');
+    for (const secret of [API_KEY, SECRET, SECRET.slice("whsec_".length), UPSTREAM_KEY]) expect(output).not.toContain(secret);
+  });
+});
