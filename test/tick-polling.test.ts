@@ -132,3 +132,17 @@ describe("polling", () => {
     expect(await env.DB.prepare("SELECT next_poll_at FROM tasks WHERE task_id = ?").bind(task.id).first("next_poll_at")).toBeNull();
   });
 });
+
+describe("budgets", () => {
+  beforeEach(resetDb);
+
+  it("claims nothing when the wall-time budget left cannot fit one upstream timeout", async () => {
+    const task = await upstreamTask([{ status: "processing" }]);
+    const hook = await receiver();
+    await register({ task_id: task.id, callback_url: hook.url });
+    const report = await tick(manualClock(), { TICK_WALL_BUDGET_SECONDS: "10", UPSTREAM_TIMEOUT_SECONDS: "15" });
+    expect(report.claimed).toBe(0);
+    expect(await task.polls()).toBe(0);
+    expect((await tick(manualClock(), { TICK_WALL_BUDGET_SECONDS: "20", UPSTREAM_TIMEOUT_SECONDS: "15" })).polled).toBe(1);
+  });
+});

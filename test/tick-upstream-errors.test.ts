@@ -22,7 +22,7 @@ describe("upstream outcomes", () => {
     const { row: r, polledAt, report } = await pollOnce([{ http: 429, body: { code: 1302, message: "rate limit" }, headers: { "retry-after": "240" } }]);
     expect(r.next_poll_at - polledAt).toBe(240_000);
     expect(r).toMatchObject({ error_streak: 1, task_status: null, last_error: "kling_1302: rate limit" });
-    expect(report.upstreamErrors).toEqual({ transient: 1 });
+    expect(report.upstreamErrors).toEqual({ rate_limited: 1 });
   });
 
   it.each<[string, UpstreamStep, RegExp]>([

@@ -106,3 +106,23 @@ export function classifyPoll(exchange: UpstreamExchange, now: number): PollOutco
   if (status === 408 || status === 425 || status === 429 || status >= 500) return { kind: "transient", error, retryAfterMs };
   return { kind: "missing", reason: "upstream_rejected", error };
 }
+
+/**
+ * A short name for what went wrong, for the tick's log line (`upstreamErrors` by kind).
+ * Derived from the error texts this module writes.
+ */
+export function upstreamErrorKind(outcome: Exclude<PollOutcome, { kind: "status" }>): string {
+  switch (outcome.kind) {
+    case "configuration":
+      return "configuration";
+    case "missing":
+    case "rejected":
+      return outcome.reason;
+    case "transient":
+      if (outcome.error === "timeout") return "timeout";
+      if (outcome.error.startsWith("network_error")) return "network";
+      if (outcome.error.startsWith("malformed")) return "malformed";
+      if (/^(http_429|kling_1302|kling_1303)\b/.test(outcome.error)) return "rate_limited";
+      return "server_error";
+  }
+}

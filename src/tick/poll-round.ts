@@ -1,4 +1,4 @@
-import { classifyPoll } from "../domain/poll-outcome";
+import { classifyPoll, upstreamErrorKind } from "../domain/poll-outcome";
 import { planNextPoll } from "../domain/poll-plan";
 import { claimDueTasks, type ClaimedTask } from "../storage/claim-tasks";
 import { newLeaseToken } from "../storage/db";
@@ -39,7 +39,7 @@ export async function pollRound(ctx: TickContext, cap: number): Promise<number> 
     if (outcome.kind === "status") {
       if (outcome.status !== task.taskStatus) report.statusChanges += 1;
     } else {
-      countUpstreamError(report, outcome.kind);
+      countUpstreamError(report, upstreamErrorKind(outcome));
     }
     if (outcome.kind === "configuration" && !report.configurationError) {
       report.configurationError = outcome.error;

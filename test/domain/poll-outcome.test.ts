@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { classifyPoll, type PollOutcome, type UpstreamExchange } from "../../src/domain/poll-outcome";
+import { classifyPoll, upstreamErrorKind, type PollOutcome, type UpstreamExchange } from "../../src/domain/poll-outcome";
 import { ACTION_PAIRS } from "../../src/domain/kling";
 
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -217,5 +217,23 @@ describe("classifyPoll: bounds and CometAPI's non-retryable 500", () => {
     for (let i = 0; i < 20; i++) shallow = [shallow];
     const ok = JSON.stringify({ code: 0, data: { task_id: "t", task_status: "succeed", task_result: shallow } });
     expect(classifyPoll(response(200, ok), NOW)).toMatchObject({ kind: "status", status: "succeed" });
+  });
+});
+
+describe("upstreamErrorKind names what went wrong for the tick's log", () => {
+  it.each<[UpstreamExchange, string]>([
+    [{ kind: "timeout" }, "timeout"],
+    [{ kind: "network", message: "reset" }, "network"],
+    [response(200, "<html>"), "malformed"],
+    [response(429, cometEnvelope("slow down")), "rate_limited"],
+    [response(200, klingEnvelope(1303)), "rate_limited"],
+    [response(503, cometEnvelope("unavailable")), "server_error"],
+    [response(401, klingEnvelope(1001)), "configuration"],
+    [response(404, klingEnvelope(1203)), "not_found"],
+    [response(400, klingEnvelope(1300)), "content_policy"],
+  ])("%j → %s", (exchange, kind) => {
+    const outcome = classifyPoll(exchange, NOW);
+    if (outcome.kind === "status") throw new Error("expected an error outcome");
+    expect(upstreamErrorKind(outcome)).toBe(kind);
   });
 });
