@@ -146,3 +146,35 @@ describe("budgets", () => {
     expect((await tick(manualClock(), { TICK_WALL_BUDGET_SECONDS: "20", UPSTREAM_TIMEOUT_SECONDS: "15" })).polled).toBe(1);
   });
 });
+
+describe("lingering", () => {
+  beforeEach(resetDb);
+
+  it("keeps working within one invocation as tasks fall due, until the wall budget", async () => {
+    const { lingeringClock } = await import("./support/relay");
+    const task = await upstreamTask([{ status: "processing" }, { status: "processing" }, { status: "succeed" }]);
+    const idle = await upstreamTask([{ status: "processing" }]);
+    const hook = await receiver();
+    await register({ task_id: task.id, callback_url: hook.url });
+    await register({ task_id: idle.id, callback_url: hook.url });
+    const clock = lingeringClock();
+    const started = clock.now();
+    const report = await tick(clock);
+    expect(await task.polls()).toBe(3);
+    expect(await hook.deliveries()).toHaveLength(1);
+    expect(report.rounds).toBeGreaterThan(2);
+    // It stopped before the budget's end minus a timeout, never after.
+    expect(clock.now() - started).toBeLessThanOrEqual(55_000);
+    expect(await idle.polls()).toBeGreaterThan(2);
+  });
+
+  it("does not linger past a configuration error", async () => {
+    const { lingeringClock } = await import("./support/relay");
+    const task = await upstreamTask([{ status: "processing" }]);
+    await register({ task_id: task.id, callback_url: (await receiver()).url });
+    const report = await tick(lingeringClock(), { COMETAPI_KEY: "wrong" });
+    expect(report.configurationError).toMatch(/^kling_1001/);
+    expect(report.rounds).toBe(1);
+    expect(report.polled).toBe(1);
+  });
+});

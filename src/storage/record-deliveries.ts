@@ -56,3 +56,10 @@ export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[
     ...settleTasks(db, [...new Set(records.map((r) => r.taskId))], now),
   ]);
 }
+
+/** Gives claimed messages back untouched, due at once (for work a tick claimed but did not start). */
+export async function releaseMessages(db: Db, messageIds: readonly string[], leaseToken: string, now: number): Promise<void> {
+  if (messageIds.length === 0) return;
+  await db.run(sql`UPDATE messages SET lease_token = NULL, next_attempt_at = ${now}, updated_at = ${now}
+    WHERE id IN (SELECT value FROM json_each(${asJson(messageIds)})) AND lease_token = ${leaseToken}`);
+}

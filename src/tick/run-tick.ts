@@ -1,52 +1,66 @@
 import { loadConfig } from "../config";
 import type { Env } from "../env";
-import { openDb } from "../storage/db";
+import { newLeaseToken, openDb } from "../storage/db";
+import { emptyUsage, meteredD1 } from "../storage/metered-d1";
+import { nextDueAt } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
-import { deliveryRound } from "./delivery-round";
-import { pollRound } from "./poll-round";
+import { deliveryPhase } from "./delivery-phase";
+import { pollPhase } from "./poll-phase";
 import { TickBudget } from "./tick-budget";
 import { systemClock, type Clock, type TickContext } from "./tick-context";
 import { emptyReport, type TickReport } from "./tick-report";
 
-/** Rounds per tick: each claims only what is due, so this bounds work found mid-tick. */
-const MAX_ROUNDS = 10;
 /** Tasks deleted per tick by retention: a few small batched statements, whatever the backlog. */
 const RETENTION_BATCH = 50;
+/** Shortest nap while lingering: work due "now" is worth one D1 round trip, not a busy loop. */
+const MIN_NAP_MS = 250;
 
 /**
- * The cron tick: deliver what is due, poll what is due, deliver what those polls produced, and
- * repeat while there is work, budget and time; then purge old tasks and log one JSON line.
+ * The cron tick: deliver what is due, poll what is due, deliver what those polls produced; then,
+ * when the clock can wait, linger until the next task or message falls due and go again, until
+ * the wall-time or subrequest budget runs out. Finally purge old tasks and log one JSON line.
  * @example await runTick(env) // from the scheduled handler
  */
 export async function runTick(env: Env, clock: Clock = systemClock): Promise<TickReport> {
   const config = loadConfig(env);
   const started = clock.now();
+  const report = emptyReport();
+  const usage = emptyUsage();
   const ctx: TickContext = {
-    db: openDb(env.DB),
+    db: openDb(meteredD1(env.DB, usage)),
     config,
     clock,
     budget: new TickBudget(config.subrequestBudget, started + config.tickWallBudgetMs),
-    report: emptyReport(),
+    report,
+    leaseToken: newLeaseToken(),
   };
   const canPoll = config.upstreamKey !== "";
   const canDeliver = config.webhookSecrets.length > 0;
   if (!canPoll) console.error(JSON.stringify({ event: "configuration_error", error: "COMETAPI_KEY is not set: polling is paused" }));
   if (!canDeliver) console.error(JSON.stringify({ event: "configuration_error", error: "WEBHOOK_SECRETS is not set: deliveries are paused" }));
+  // Keep a fifth of the budget for the webhooks the polls are about to produce.
+  const reserve = canDeliver ? Math.ceil(config.subrequestBudget / 5) : 0;
+  const longestTimeout = Math.max(config.upstreamTimeoutMs, config.deliveryTimeoutMs);
 
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    ctx.report.rounds += 1;
-    const retried = canDeliver ? await deliveryRound(ctx) : 0;
-    // Keep a fifth of the budget for the webhooks these polls are about to produce.
-    const reserve = canDeliver ? Math.ceil(config.subrequestBudget / 5) : 0;
-    const polled = canPoll ? await pollRound(ctx, ctx.budget.remaining - reserve) : 0;
-    const fresh = canDeliver && polled > 0 ? await deliveryRound(ctx) : 0;
-    if (retried + polled + fresh === 0) break;
+  for (;;) {
+    report.rounds += 1;
+    if (canDeliver) await deliveryPhase(ctx);
+    const polled = canPoll ? await pollPhase(ctx, reserve) : 0;
+    if (canDeliver && polled > 0) await deliveryPhase(ctx);
+    if (!clock.sleep || report.configurationError || ctx.budget.remaining <= 0) break;
+    const next = await nextDueAt(ctx.db);
+    if (next === null) break;
+    const wakeAt = Math.max(next, clock.now() + MIN_NAP_MS);
+    // Only wait for work that could still be finished within the budget once started.
+    if (wakeAt + longestTimeout > ctx.budget.deadline) break;
+    await clock.sleep(wakeAt - clock.now());
   }
 
   const now = clock.now();
-  ctx.report.purged = await purgeSettledTasks(ctx.db, now - config.retentionMs, RETENTION_BATCH);
-  ctx.report.subrequestsLeft = ctx.budget.remaining;
-  ctx.report.durationMs = now - started;
-  console.log(JSON.stringify({ event: "tick", ...ctx.report }));
-  return ctx.report;
+  report.purged = await purgeSettledTasks(ctx.db, now - config.retentionMs, RETENTION_BATCH);
+  report.subrequestsLeft = ctx.budget.remaining;
+  report.durationMs = now - started;
+  report.d1 = usage;
+  console.log(JSON.stringify({ event: "tick", ...report }));
+  return report;
 }

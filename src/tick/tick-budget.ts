@@ -6,12 +6,18 @@ export const MAX_IN_FLIGHT = 6;
 /** Extra lease time beyond the worst case, for the D1 write that records the work. */
 const LEASE_MARGIN_MS = 30_000;
 
-/** What one invocation may still spend: subrequests (upstream polls and webhooks) and wall time. */
+/**
+ * What one invocation may still spend: subrequests (upstream polls and webhooks, counted when
+ * claimed) and wall time.
+ */
 export class TickBudget {
-  constructor(
-    private subrequests: number,
-    private readonly deadline: number,
-  ) {}
+  private subrequests: number;
+  readonly deadline: number;
+
+  constructor(subrequests: number, deadline: number) {
+    this.subrequests = subrequests;
+    this.deadline = deadline;
+  }
 
   get remaining(): number {
     return this.subrequests;
@@ -21,17 +27,20 @@ export class TickBudget {
     this.subrequests -= count;
   }
 
-  /**
-   * How many requests with timeout `timeoutMs` may still be claimed: no more than the budget, and
-   * only as many as could finish by the deadline even if every one timed out.
-   */
-  claimable(now: number, timeoutMs: number, cap = this.subrequests): number {
-    const waves = Math.floor((this.deadline - now) / timeoutMs);
-    if (waves < 1) return 0;
-    return Math.max(0, Math.min(cap, this.subrequests, waves * MAX_IN_FLIGHT));
+  refund(count: number): void {
+    this.subrequests += count;
   }
 
-  /** A lease that outlives the worst case of work claimed now. */
+  /**
+   * How many more requests with timeout `timeoutMs` may be claimed: within the budget (less
+   * `reserve`), and no more than could still finish by the deadline if every one timed out.
+   */
+  claimable(now: number, timeoutMs: number, outstanding: number, reserve = 0): number {
+    const waves = Math.floor((this.deadline - now) / timeoutMs);
+    return Math.max(0, Math.min(this.subrequests - reserve, waves * MAX_IN_FLIGHT - outstanding));
+  }
+
+  /** A lease that outlives the worst case of everything claimed so far. */
   leaseMs(now: number, timeoutMs: number): number {
     return Math.max(0, this.deadline - now) + timeoutMs + LEASE_MARGIN_MS;
   }

@@ -7,9 +7,18 @@ import type { TickReport } from "./tick-report";
 export interface Clock {
   now(): number;
   random(): number;
+  /**
+   * Waits. A clock that can wait lets a tick linger until its wall-time budget runs out, working
+   * as tasks fall due; without it a tick does one pass over what is due and returns.
+   */
+  sleep?(ms: number): Promise<void>;
 }
 
-export const systemClock: Clock = { now: () => Date.now(), random: () => Math.random() };
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  random: () => Math.random(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 export interface TickContext {
   db: Db;
@@ -17,4 +26,6 @@ export interface TickContext {
   clock: Clock;
   budget: TickBudget;
   report: TickReport;
+  /** One lease token for everything this tick claims: every write it makes checks it. */
+  leaseToken: string;
 }

@@ -1,3 +1,5 @@
+import { emptyUsage, type D1Usage } from "../storage/metered-d1";
+
 /** The figures of one tick, logged as one JSON line. */
 export interface TickReport {
   rounds: number;
@@ -13,6 +15,8 @@ export interface TickReport {
   purged: number;
   subrequestsLeft: number;
   durationMs: number;
+  /** D1 round trips and the rows they read and wrote. */
+  d1: D1Usage;
 }
 
 export const emptyReport = (): TickReport => ({
@@ -29,6 +33,7 @@ export const emptyReport = (): TickReport => ({
   purged: 0,
   subrequestsLeft: 0,
   durationMs: 0,
+  d1: emptyUsage(),
 });
 
 export function countUpstreamError(report: TickReport, kind: string): void {

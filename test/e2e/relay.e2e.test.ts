@@ -31,6 +31,7 @@ beforeAll(async () => {
       UPSTREAM_TIMEOUT_SECONDS: "1",
       DELIVERY_RETRY_SCHEDULE: "0.2,0.2,0.2",
       DELIVERY_TIMEOUT_SECONDS: "2",
+      TICK_WALL_BUDGET_SECONDS: "3",
     },
   });
   client = createRelayClient(relay.url, API_KEY);

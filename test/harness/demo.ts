@@ -64,7 +64,10 @@ async function main() {
       POLL_MIN_INTERVAL_SECONDS: "1",
       POLL_MAX_INTERVAL_SECONDS: "3",
       DELIVERY_RETRY_SCHEDULE: "1,1,2,2,3",
-      TICK_WALL_BUDGET_SECONDS: "20",
+      // Each fired tick lingers for up to 3 s, working as tasks fall due.
+      TICK_WALL_BUDGET_SECONDS: "3",
+      UPSTREAM_TIMEOUT_SECONDS: "2",
+      DELIVERY_TIMEOUT_SECONDS: "2",
     },
   });
   say(`relay on ${relay.url}`);

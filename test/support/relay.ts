@@ -67,6 +67,12 @@ export async function maxInFlight(group: string): Promise<number> {
   return ((await (await fetch(`${env.FAKE_URL}/_sim/groups/${group}`)).json()) as { maxInFlight: number }).maxInFlight;
 }
 
+/** A clock that a lingering tick moves itself: sleeping advances it at once. */
+export function lingeringClock(start = Date.now()): Clock & { advance(ms: number): void } {
+  const clock = manualClock(start);
+  return { ...clock, sleep: async (ms: number) => clock.advance(ms) };
+}
+
 /** A clock the test moves by hand; randomness pinned to the middle (no jitter). */
 export function manualClock(start = Date.now()): Clock & { advance(ms: number): void; set(ms: number): void } {
   let now = start;
