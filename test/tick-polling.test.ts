@@ -152,11 +152,13 @@ describe("lingering", () => {
 
   it("keeps working within one invocation as tasks fall due, until the wall budget", async () => {
     const { lingeringClock } = await import("./support/relay");
-    const task = await upstreamTask([{ status: "processing" }, { status: "processing" }, { status: "succeed" }]);
-    const idle = await upstreamTask([{ status: "processing" }]);
+    // Images: the prior window (10-35 s) has the schedule poll at 0, 10 and 20 s.
+    const images = { action: "images", action2: "generations" };
+    const task = await upstreamTask([{ status: "processing" }, { status: "processing" }, { status: "succeed" }], images);
+    const idle = await upstreamTask([{ status: "processing" }], images);
     const hook = await receiver();
-    await register({ task_id: task.id, callback_url: hook.url });
-    await register({ task_id: idle.id, callback_url: hook.url });
+    await register({ task_id: task.id, callback_url: hook.url, ...images });
+    await register({ task_id: idle.id, callback_url: hook.url, ...images });
     const clock = lingeringClock();
     const started = clock.now();
     const report = await tick(clock);
@@ -176,5 +178,20 @@ describe("lingering", () => {
     expect(report.configurationError).toMatch(/^kling_1001/);
     expect(report.rounds).toBe(1);
     expect(report.polled).toBe(1);
+  });
+});
+
+describe("learning durations", () => {
+  beforeEach(resetDb);
+
+  it("stores how long each kind took upstream, for the adaptive schedule", async () => {
+    const images = { action: "images", action2: "generations" };
+    const task = await upstreamTask([{ status: "succeed", extra: { created_at: Date.now() - 20_000, updated_at: Date.now() } }], images);
+    await register({ task_id: task.id, callback_url: (await receiver()).url, ...images });
+    await tick(manualClock());
+    const row = await env.DB.prepare("SELECT samples, mean_log FROM kind_stats WHERE action = 'images' AND action2 = 'generations'").first<{ samples: number; mean_log: number }>();
+    expect(row?.samples).toBe(1);
+    expect(Math.exp(row!.mean_log)).toBeGreaterThan(19_000);
+    expect(Math.exp(row!.mean_log)).toBeLessThan(21_000);
   });
 });

@@ -10,8 +10,11 @@ export type UpstreamExchange =
 
 /** The meaning of one poll for the task (KLING.md's error table). */
 export type PollOutcome =
-  /** The query worked: `data` is the upstream `data` object as JSON text. */
-  | { kind: "status"; status: TaskStatus; data: string }
+  /**
+   * The query worked: `data` is the upstream `data` object as JSON text; `createdAt`/`updatedAt`
+   * are its timestamps (epoch ms) when present and plausible.
+   */
+  | { kind: "status"; status: TaskStatus; data: string; createdAt: number | null; updatedAt: number | null }
   /** Worth retrying soon: 429, 5xx, timeout, network error, malformed body. */
   | { kind: "transient"; error: string; retryAfterMs: number | null }
   /** Our key or account is wrong: nothing the task did; do not count it against the task. */
@@ -28,6 +31,11 @@ export const MAX_DATA_DEPTH = 64;
 function describe(prefix: string, message: unknown): string {
   const text = typeof message === "string" && message ? `${prefix}: ${message}` : prefix;
   return text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT)}…` : text;
+}
+
+/** An upstream timestamp in epoch ms, or null if it is not one (seconds, strings, the future). */
+function epochMs(value: unknown, now: number): number | null {
+  return typeof value === "number" && Number.isFinite(value) && value > 1e12 && value <= now + 86_400_000 ? value : null;
 }
 
 function parseJson(body: string): Record<string, unknown> | null {
@@ -92,7 +100,8 @@ export function classifyPoll(exchange: UpstreamExchange, now: number): PollOutco
     const taskStatus = (data as Record<string, unknown>).task_status;
     if (exceedsJsonDepth(data, MAX_DATA_DEPTH)) return { kind: "transient", error: `malformed: data nests deeper than ${MAX_DATA_DEPTH} levels`, retryAfterMs };
     if (!isTaskStatus(taskStatus)) return { kind: "transient", error: describe("malformed: unknown task_status", String(taskStatus)), retryAfterMs };
-    return { kind: "status", status: taskStatus, data: JSON.stringify(data) };
+    const fields = data as Record<string, unknown>;
+    return { kind: "status", status: taskStatus, data: JSON.stringify(data), createdAt: epochMs(fields.created_at, now), updatedAt: epochMs(fields.updated_at, now) };
   }
 
   if (code !== null && code !== 0) return classifyKlingCode(code, messageOf(envelope), retryAfterMs);

@@ -1,5 +1,6 @@
 import { EVENT_FOR_STATUS, isTerminal, type EventType, type TaskStatus } from "./kling";
 import type { PollOutcome } from "./poll-outcome";
+import { nextPollDelay, type DurationWindow } from "./poll-schedule";
 import { withJitter } from "./retry-after";
 
 export interface PollPolicy {
@@ -12,10 +13,12 @@ export interface PollPolicy {
 export interface TaskSnapshot {
   taskStatus: TaskStatus | null;
   polls: number;
-  stablePolls: number;
   errorStreak: number;
   notFoundStreak: number;
+  /** When the relay registered it: MAX_TASK_AGE counts from here. */
   createdAt: number;
+  /** Upstream's own created_at, once seen: the age the schedule uses. */
+  upstreamCreatedAt: number | null;
 }
 
 /** The task's new state after one poll, written back under the lease. */
@@ -24,29 +27,26 @@ export interface TaskUpdate {
   /** New upstream `data` JSON, or null to keep the stored one. */
   data: string | null;
   polls: number;
-  stablePolls: number;
   errorStreak: number;
   notFoundStreak: number;
   lastError: string | null;
   lastPolledAt: number;
+  upstreamCreatedAt: number | null;
   /** Null when the task is finished. */
   nextPollAt: number | null;
   /** The event this poll produced, if any (fanned out to the subscriptions that asked). */
   event: EventType | null;
   finishReason: string | null;
+  /** How long the task took upstream, when this poll saw it succeed: what the schedule learns from. */
+  learnedDurationMs: number | null;
 }
 
 /** "Not found" must be seen this many times in a row: a task id can lag right after creation. */
 export const NOT_FOUND_CONFIRMATIONS = 3;
-/** Growth of the interval per poll without a status change. */
-const INTERVAL_GROWTH = 1.5;
+/** Longest duration worth learning from; anything longer is an outlier (or a clock problem). */
+const MAX_LEARNED_DURATION_MS = 86_400_000;
 
 const clamp = (ms: number, policy: PollPolicy) => Math.min(policy.pollMaxIntervalMs, Math.max(policy.pollMinIntervalMs, ms));
-
-/** Interval while the status holds still: starts at the minimum, grows towards the maximum. */
-export function steadyInterval(stablePolls: number, policy: PollPolicy, random: () => number): number {
-  return clamp(withJitter(policy.pollMinIntervalMs * INTERVAL_GROWTH ** stablePolls, random), policy);
-}
 
 /** Exponential backoff within the bounds; a longer upstream `Retry-After` wins over the maximum. */
 export function errorBackoff(errorStreak: number, retryAfterMs: number | null, policy: PollPolicy, random: () => number): number {
@@ -56,21 +56,23 @@ export function errorBackoff(errorStreak: number, retryAfterMs: number | null, p
 
 /**
  * Decides what one poll means for the task: its new status, its next poll, the event it produced.
- * @example planNextPoll(task, classifyPoll(exchange, now), now, policy, Math.random)
+ * `window` is where tasks of its kind usually finish (see poll-schedule).
+ * @example planNextPoll(task, classifyPoll(exchange, now), now, policy, window, Math.random)
  */
-export function planNextPoll(task: TaskSnapshot, outcome: PollOutcome, now: number, policy: PollPolicy, random: () => number): TaskUpdate {
+export function planNextPoll(task: TaskSnapshot, outcome: PollOutcome, now: number, policy: PollPolicy, window: DurationWindow, random: () => number): TaskUpdate {
   const base: TaskUpdate = {
     taskStatus: task.taskStatus,
     data: null,
     polls: task.polls + 1,
-    stablePolls: task.stablePolls,
     errorStreak: task.errorStreak,
     notFoundStreak: task.notFoundStreak,
     lastError: null,
     lastPolledAt: now,
+    upstreamCreatedAt: task.upstreamCreatedAt,
     nextPollAt: null,
     event: null,
     finishReason: null,
+    learnedDurationMs: null,
   };
   const expire = (update: TaskUpdate, reason: string): TaskUpdate => ({ ...update, nextPollAt: null, event: "task.expired", finishReason: reason });
   const tooOld = now - task.createdAt >= policy.maxTaskAgeMs;
@@ -78,20 +80,24 @@ export function planNextPoll(task: TaskSnapshot, outcome: PollOutcome, now: numb
   switch (outcome.kind) {
     case "status": {
       const changed = outcome.status !== task.taskStatus;
-      const stablePolls = changed ? 0 : task.stablePolls + 1;
+      const upstreamCreatedAt = outcome.createdAt ?? task.upstreamCreatedAt;
       const update: TaskUpdate = {
         ...base,
         taskStatus: outcome.status,
         data: outcome.data,
-        stablePolls,
         errorStreak: 0,
         notFoundStreak: 0,
+        upstreamCreatedAt,
         event: changed ? EVENT_FOR_STATUS[outcome.status] : null,
       };
-      if (isTerminal(outcome.status)) return update;
+      if (isTerminal(outcome.status)) {
+        const took = outcome.status === "succeed" && outcome.createdAt !== null && outcome.updatedAt !== null ? outcome.updatedAt - outcome.createdAt : null;
+        return { ...update, learnedDurationMs: took !== null && took > 0 && took <= MAX_LEARNED_DURATION_MS ? took : null };
+      }
       // A change seen on the last allowed poll is not announced: the expiry replaces it.
       if (tooOld) return expire(update, "max_age");
-      return { ...update, nextPollAt: now + steadyInterval(stablePolls, policy, random) };
+      const age = now - (upstreamCreatedAt ?? task.createdAt);
+      return { ...update, nextPollAt: now + nextPollDelay(age, window, policy, random) };
     }
     case "transient": {
       const errorStreak = task.errorStreak + 1;

@@ -9,10 +9,10 @@ export interface ClaimedTask {
   action2: string;
   taskStatus: TaskStatus | null;
   polls: number;
-  stablePolls: number;
   errorStreak: number;
   notFoundStreak: number;
   createdAt: number;
+  upstreamCreatedAt: number | null;
 }
 
 /**
@@ -38,10 +38,10 @@ export async function claimDueTasks(db: Db, options: { now: number; limit: numbe
       action2: tasks.action2,
       taskStatus: tasks.taskStatus,
       polls: tasks.polls,
-      stablePolls: tasks.stablePolls,
       errorStreak: tasks.errorStreak,
       notFoundStreak: tasks.notFoundStreak,
       createdAt: tasks.createdAt,
+      upstreamCreatedAt: tasks.upstreamCreatedAt,
     });
   return rows.map((row) => ({ ...row, taskStatus: row.taskStatus as TaskStatus | null }));
 }

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { TaskUpdate } from "../domain/poll-plan";
 import { asJson, runBatch, statement, type Db } from "./db";
 import { fanOutTaskEvents } from "./fan-out";
+import { saveKindStats, type KindStatsEntry } from "./kind-stats";
 import { settleTasks } from "./settle";
 
 export interface PollRecord {
@@ -12,17 +13,17 @@ export interface PollRecord {
 /**
  * Writes a whole round of polls in one D1 batch (one transaction): the task updates, guarded by
  * the lease so a stale tick cannot overwrite a newer result; then the messages for the events they
- * produced; then the subscriptions and tasks that have nothing left to do. Returns the number of
- * messages created.
+ * produced; then the subscriptions and tasks that have nothing left to do; and what was learned
+ * of the durations of each kind. Returns the number of messages created.
  */
-export async function recordPolls(db: Db, records: readonly PollRecord[], leaseToken: string, now: number): Promise<number> {
+export async function recordPolls(db: Db, records: readonly PollRecord[], leaseToken: string, now: number, learned: readonly KindStatsEntry[] = []): Promise<number> {
   if (records.length === 0) return 0;
   const rows = asJson(records.map(({ taskId, update: u }) => ({
     task_id: taskId,
     task_status: u.taskStatus,
     data: u.data,
     polls: u.polls,
-    stable_polls: u.stablePolls,
+    upstream_created_at: u.upstreamCreatedAt,
     error_streak: u.errorStreak,
     not_found_streak: u.notFoundStreak,
     last_error: u.lastError,
@@ -38,7 +39,7 @@ export async function recordPolls(db: Db, records: readonly PollRecord[], leaseT
         task_status = r.value ->> 'task_status',
         data = coalesce(r.value ->> 'data', tasks.data),
         polls = r.value ->> 'polls',
-        stable_polls = r.value ->> 'stable_polls',
+        upstream_created_at = r.value ->> 'upstream_created_at',
         error_streak = r.value ->> 'error_streak',
         not_found_streak = r.value ->> 'not_found_streak',
         last_error = r.value ->> 'last_error',
@@ -55,6 +56,7 @@ export async function recordPolls(db: Db, records: readonly PollRecord[], leaseT
       WHERE tasks.task_id = r.value ->> 'task_id' AND tasks.lease_token = ${leaseToken}`),
     fanOutTaskEvents(db, withEvents, now),
     ...settleTasks(db, all, now),
+    ...saveKindStats(db, learned, now),
   ]);
   return fannedOut?.results.length ?? 0;
 }

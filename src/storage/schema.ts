@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * One upstream Kling task, polled once for all its subscriptions.
@@ -16,13 +16,13 @@ export const tasks = sqliteTable(
     /** Last upstream `data` object as JSON text. */
     data: text("data"),
     polls: integer("polls").notNull().default(0),
-    /** Polls since the status last changed: the poll interval grows with it. */
-    stablePolls: integer("stable_polls").notNull().default(0),
     /** Consecutive transient upstream errors: drives the backoff. */
     errorStreak: integer("error_streak").notNull().default(0),
     /** Consecutive "not found" answers: the task expires at 3. */
     notFoundStreak: integer("not_found_streak").notNull().default(0),
     lastError: text("last_error"),
+    /** Upstream's own `data.created_at` (ms): the task's age for the adaptive schedule. */
+    upstreamCreatedAt: integer("upstream_created_at"),
     lastPolledAt: integer("last_polled_at"),
     /** When the task is next due; null = not polled (finished, or no active subscription). */
     nextPollAt: integer("next_poll_at"),
@@ -45,6 +45,23 @@ export const tasks = sqliteTable(
     index("tasks_due").on(t.nextPollAt).where(sql`next_poll_at IS NOT NULL`),
     index("tasks_settled").on(t.settledAt).where(sql`settled_at IS NOT NULL`),
   ],
+);
+
+/**
+ * What the relay has learned of how long tasks of one action pair take (upstream created_at to
+ * the update that said `succeed`), as an exponentially weighted mean and variance of log(ms).
+ */
+export const kindStats = sqliteTable(
+  "kind_stats",
+  {
+    action: text("action").notNull(),
+    action2: text("action2").notNull(),
+    samples: integer("samples").notNull(),
+    meanLog: real("mean_log").notNull(),
+    varLog: real("var_log").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.action, t.action2] })],
 );
 
 /** One callback URL for one task. */
@@ -112,4 +129,5 @@ export const deliveryAttempts = sqliteTable(
 export type TaskRow = typeof tasks.$inferSelect;
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
+export type KindStatsRow = typeof kindStats.$inferSelect;
 export type DeliveryAttemptRow = typeof deliveryAttempts.$inferSelect;

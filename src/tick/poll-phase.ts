@@ -1,6 +1,8 @@
 import { classifyPoll, upstreamErrorKind } from "../domain/poll-outcome";
 import { planNextPoll } from "../domain/poll-plan";
+import { durationWindow, learnDuration } from "../domain/poll-schedule";
 import { claimDueTasks, type ClaimedTask } from "../storage/claim-tasks";
+import { kindKey, loadKindStats, type KindStatsEntry } from "../storage/kind-stats";
 import { recordPolls, releaseTasks, type PollRecord } from "../storage/record-polls";
 import { queryKlingTask } from "../upstream/query-task";
 import { runPipeline } from "./pipeline";
@@ -12,9 +14,13 @@ import { countUpstreamError } from "./tick-report";
  * records in batches. `reserve` subrequests are left for the webhooks the polls produce.
  * Returns the number of tasks claimed.
  */
-export function pollPhase(ctx: TickContext, reserve: number): Promise<number> {
+export async function pollPhase(ctx: TickContext, reserve: number): Promise<number> {
   const { db, config, clock, budget, report, leaseToken } = ctx;
   const timeout = config.upstreamTimeoutMs;
+  if (budget.claimable(clock.now(), timeout, 0, reserve) <= 0) return 0;
+  ctx.kindStats ??= await loadKindStats(db);
+  const stats = ctx.kindStats;
+  const learned = new Map<string, KindStatsEntry>();
   return runPipeline<ClaimedTask, PollRecord>({
     claimable: (outstanding) => budget.claimable(clock.now(), timeout, outstanding, reserve),
     async claim(limit) {
@@ -46,10 +52,19 @@ export function pollPhase(ctx: TickContext, reserve: number): Promise<number> {
         // Loud on purpose: every task is stuck until an operator fixes the key or the account.
         console.error(JSON.stringify({ event: "upstream_configuration_error", error: outcome.error }));
       }
-      return { taskId: task.taskId, update: planNextPoll(task, outcome, polledAt, config, clock.random) };
+      const key = kindKey(task.action, task.action2);
+      const update = planNextPoll(task, outcome, polledAt, config, durationWindow(task.action, stats.get(key)), clock.random);
+      if (update.learnedDurationMs !== null) {
+        const entry = { action: task.action, action2: task.action2, ...learnDuration(stats.get(key), update.learnedDurationMs) };
+        stats.set(key, entry);
+        learned.set(key, entry);
+      }
+      return { taskId: task.taskId, update };
     },
     async record(records) {
-      report.messagesCreated += await recordPolls(db, records, leaseToken, clock.now());
+      const newlyLearned = [...learned.values()];
+      learned.clear();
+      report.messagesCreated += await recordPolls(db, records, leaseToken, clock.now(), newlyLearned);
     },
     async release(tasks) {
       budget.refund(tasks.length);

@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import type { Db } from "../storage/db";
+import type { KindStatsEntry } from "../storage/kind-stats";
 import type { TickBudget } from "./tick-budget";
 import type { TickReport } from "./tick-report";
 
@@ -28,4 +29,6 @@ export interface TickContext {
   report: TickReport;
   /** One lease token for everything this tick claims: every write it makes checks it. */
   leaseToken: string;
+  /** Learned durations per kind, loaded once per tick when it first polls. */
+  kindStats?: Map<string, KindStatsEntry>;
 }

@@ -1,8 +1,9 @@
 import { describe, it, expect } from "vitest";
 import {
-  planNextPoll, steadyInterval, errorBackoff, NOT_FOUND_CONFIRMATIONS,
+  planNextPoll, errorBackoff, NOT_FOUND_CONFIRMATIONS,
   type PollPolicy, type TaskSnapshot, type TaskUpdate,
 } from "../../src/domain/poll-plan";
+import type { DurationWindow } from "../../src/domain/poll-schedule";
 import type { PollOutcome } from "../../src/domain/poll-outcome";
 import type { TaskStatus } from "../../src/domain/kling";
 
@@ -14,13 +15,17 @@ const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const half = () => 0.5;
 const RANDOMS: ReadonlyArray<readonly [string, () => number]> = [["0", () => 0], ["0.5", half], ["0.999", () => 0.999]];
 
+/** A window of 160 s opening at 0: inside it the schedule polls every 160/16 = 10 s (the minimum). */
+const WINDOW: DurationWindow = { opensAtMs: 0, closesAtMs: 160_000 };
 const fresh = (over: Partial<TaskSnapshot> = {}): TaskSnapshot => ({
-  taskStatus: null, polls: 0, stablePolls: 0, errorStreak: 0, notFoundStreak: 0, createdAt: NOW - 60_000, ...over,
+  taskStatus: null, polls: 0, errorStreak: 0, notFoundStreak: 0, createdAt: NOW - 60_000, upstreamCreatedAt: null, ...over,
 });
 const after = (task: TaskSnapshot, u: TaskUpdate): TaskSnapshot => ({
-  taskStatus: u.taskStatus, polls: u.polls, stablePolls: u.stablePolls, errorStreak: u.errorStreak, notFoundStreak: u.notFoundStreak, createdAt: task.createdAt,
+  taskStatus: u.taskStatus, polls: u.polls, errorStreak: u.errorStreak, notFoundStreak: u.notFoundStreak, createdAt: task.createdAt, upstreamCreatedAt: u.upstreamCreatedAt,
 });
-const status = (s: TaskStatus): PollOutcome => ({ kind: "status", status: s, data: JSON.stringify({ task_id: "t1", task_status: s }) });
+const status = (s: TaskStatus, createdAt: number | null = null, updatedAt: number | null = null): PollOutcome => ({
+  kind: "status", status: s, data: JSON.stringify({ task_id: "t1", task_status: s }), createdAt, updatedAt,
+});
 const transient = (retryAfterMs: number | null = null): PollOutcome => ({ kind: "transient", error: "http_503", retryAfterMs });
 const configuration = (retryAfterMs: number | null = null): PollOutcome => ({ kind: "configuration", error: "kling_1002", retryAfterMs });
 const missing = (reason: "not_found" | "upstream_rejected" = "not_found"): PollOutcome => ({ kind: "missing", reason, error: "http_404" });
@@ -30,7 +35,7 @@ function walk(task: TaskSnapshot, outcomes: PollOutcome[], random = half): TaskU
   const updates: TaskUpdate[] = [];
   let current = task;
   outcomes.forEach((outcome, i) => {
-    const u = planNextPoll(current, outcome, NOW + i * 1000, policy, random);
+    const u = planNextPoll(current, outcome, NOW + i * 1000, policy, WINDOW, random);
     updates.push(u);
     current = after(current, u);
   });
@@ -44,54 +49,55 @@ const EVENT: Record<TaskStatus, string> = {
 describe("planNextPoll: statuses and events", () => {
   it.each(["submitted", "processing"] as const)("a new task's first %s produces its event and a poll at the minimum", (s) => {
     const outcome = status(s);
-    const u = planNextPoll(fresh(), outcome, NOW, policy, half);
-    expect(u).toMatchObject({ taskStatus: s, event: EVENT[s], data: (outcome as { data: string }).data, stablePolls: 0, finishReason: null });
+    const u = planNextPoll(fresh(), outcome, NOW, policy, WINDOW, half);
+    expect(u).toMatchObject({ taskStatus: s, event: EVENT[s], data: (outcome as { data: string }).data, finishReason: null });
     expect(u.nextPollAt).toBe(NOW + MIN);
   });
 
   it.each(["succeed", "failed"] as const)("terminal %s gives its event and stops polling", (s) => {
     for (const from of [null, "submitted", "processing"] as const) {
-      const u = planNextPoll(fresh({ taskStatus: from, polls: 4 }), status(s), NOW, policy, half);
+      const u = planNextPoll(fresh({ taskStatus: from, polls: 4 }), status(s), NOW, policy, WINDOW, half);
       expect(u).toMatchObject({ taskStatus: s, event: EVENT[s], nextPollAt: null, finishReason: null });
     }
   });
 
   it("never produces an event twice for the same status", () => {
     const seq: TaskStatus[] = ["submitted", "submitted", "processing", "processing", "processing", "succeed"];
-    const events = walk(fresh(), seq.map(status)).map((u) => u.event);
+    const events = walk(fresh(), seq.map((s) => status(s))).map((u) => u.event);
     expect(events).toEqual(["task.submitted", null, "task.processing", null, null, "task.succeeded"]);
   });
 
-  it("the same status again keeps polling with a growing interval", () => {
+  it("the same status again keeps polling, on the schedule of the task's age", () => {
     const updates = walk(fresh(), [status("processing"), status("processing"), status("processing")]);
-    expect(updates.map((u) => u.stablePolls)).toEqual([0, 1, 2]);
-    expect(updates.map((u, i) => (u.nextPollAt ?? 0) - (NOW + i * 1000))).toEqual([10_000, 15_000, 22_500]);
+    expect(updates.map((u, i) => (u.nextPollAt ?? 0) - (NOW + i * 1000))).toEqual([10_000, 10_000, 10_000]);
     expect(updates.map((u) => u.event)).toEqual(["task.processing", null, null]);
   });
 
+  it("keeps upstream's created_at and learns the duration of a task that succeeded", () => {
+    const created = NOW - 95_000;
+    const running = planNextPoll(fresh(), status("processing", created, created + 5_000), NOW, policy, WINDOW, half);
+    expect(running).toMatchObject({ upstreamCreatedAt: created, learnedDurationMs: null });
+    const done = planNextPoll(after(fresh(), running), status("succeed", created, created + 90_000), NOW, policy, WINDOW, half);
+    expect(done).toMatchObject({ upstreamCreatedAt: created, learnedDurationMs: 90_000 });
+    expect(planNextPoll(fresh(), status("failed", created, created + 90_000), NOW, policy, WINDOW, half).learnedDurationMs).toBeNull();
+    expect(planNextPoll(fresh(), status("succeed", created, created - 1), NOW, policy, WINDOW, half).learnedDurationMs).toBeNull();
+  });
+
+  it("schedules by upstream's age of the task, not by when the relay heard of it", () => {
+    const late = { opensAtMs: 100_000, closesAtMs: 260_000 };
+    const fromUpstream = planNextPoll(fresh({ createdAt: NOW }), status("processing", NOW - 95_000), NOW, policy, late, half);
+    expect((fromUpstream.nextPollAt ?? 0) - NOW).toBe(MIN);
+    const fromRelay = planNextPoll(fresh({ createdAt: NOW }), status("processing"), NOW, policy, late, half);
+    expect((fromRelay.nextPollAt ?? 0) - NOW).toBe(MAX);
+  });
+
   it("a status resets the error and not-found streaks", () => {
-    const u = planNextPoll(fresh({ taskStatus: "processing", errorStreak: 4, notFoundStreak: 2 }), status("processing"), NOW, policy, half);
+    const u = planNextPoll(fresh({ taskStatus: "processing", errorStreak: 4, notFoundStreak: 2 }), status("processing"), NOW, policy, WINDOW, half);
     expect(u).toMatchObject({ errorStreak: 0, notFoundStreak: 0, lastError: null });
   });
 });
 
-describe("steadyInterval and errorBackoff", () => {
-  it("steady interval starts at the minimum, grows, and reaches the maximum", () => {
-    const values = Array.from({ length: 51 }, (_, n) => steadyInterval(n, policy, half));
-    expect(values[0]).toBe(MIN);
-    expect(values[1]).toBeGreaterThan(MIN);
-    for (let n = 1; n < values.length; n++) expect(values[n]).toBeGreaterThanOrEqual(values[n - 1] ?? Infinity);
-    expect(values[50]).toBe(MAX);
-  });
-
-  it.each(RANDOMS)("steady interval stays within [min, max] for random %s", (_name, random) => {
-    for (let n = 0; n <= 50; n++) {
-      const ms = steadyInterval(n, policy, random);
-      expect(ms).toBeGreaterThanOrEqual(MIN);
-      expect(ms).toBeLessThanOrEqual(MAX);
-    }
-  });
-
+describe("errorBackoff", () => {
   it("error backoff doubles from the minimum up to the maximum", () => {
     expect([1, 2, 3, 4, 5, 20].map((s) => errorBackoff(s, null, policy, half))).toEqual([10_000, 20_000, 40_000, 60_000, 60_000, 60_000]);
   });
@@ -119,7 +125,7 @@ describe("planNextPoll: errors", () => {
   });
 
   it("a transient error honours a Retry-After beyond the maximum", () => {
-    const u = planNextPoll(fresh(), transient(600_000), NOW, policy, half);
+    const u = planNextPoll(fresh(), transient(600_000), NOW, policy, WINDOW, half);
     expect(u.nextPollAt).toBe(NOW + 600_000);
   });
 
@@ -133,8 +139,8 @@ describe("planNextPoll: errors", () => {
   });
 
   it("a configuration error honours a Retry-After beyond the maximum", () => {
-    expect(planNextPoll(fresh(), configuration(900_000), NOW, policy, half).nextPollAt).toBe(NOW + 900_000);
-    expect(planNextPoll(fresh(), configuration(5_000), NOW, policy, half).nextPollAt).toBe(NOW + MAX);
+    expect(planNextPoll(fresh(), configuration(900_000), NOW, policy, WINDOW, half).nextPollAt).toBe(NOW + 900_000);
+    expect(planNextPoll(fresh(), configuration(5_000), NOW, policy, WINDOW, half).nextPollAt).toBe(NOW + MAX);
   });
 });
 
@@ -164,13 +170,13 @@ describe("planNextPoll: missing and rejected", () => {
   });
 
   it.each(["invalid_request", "content_policy"] as const)("rejected (%s) expires at once", (reason) => {
-    const u = planNextPoll(fresh({ taskStatus: "submitted" }), { kind: "rejected", reason, error: "kling_1301" }, NOW, policy, half);
+    const u = planNextPoll(fresh({ taskStatus: "submitted" }), { kind: "rejected", reason, error: "kling_1301" }, NOW, policy, WINDOW, half);
     expect(u).toMatchObject({ nextPollAt: null, event: "task.expired", finishReason: reason, lastError: "kling_1301", polls: 1 });
   });
 });
 
 describe("planNextPoll: maximum task age", () => {
-  const old = fresh({ taskStatus: "processing", stablePolls: 7, createdAt: NOW - DAY });
+  const old = fresh({ taskStatus: "processing", createdAt: NOW - DAY });
   const expiring: ReadonlyArray<readonly [string, PollOutcome]> = [
     ["the same non-terminal status", status("processing")],
     ["a new non-terminal status", status("submitted")],
@@ -178,20 +184,20 @@ describe("planNextPoll: maximum task age", () => {
     ["a first not-found", missing()],
   ];
   it.each(expiring)("%s past the maximum age expires with max_age", (_name, outcome) => {
-    expect(planNextPoll(old, outcome, NOW, policy, half)).toMatchObject({ nextPollAt: null, event: "task.expired", finishReason: "max_age" });
+    expect(planNextPoll(old, outcome, NOW, policy, WINDOW, half)).toMatchObject({ nextPollAt: null, event: "task.expired", finishReason: "max_age" });
   });
 
   it("one millisecond before the maximum age the task keeps polling", () => {
     const young = { ...old, createdAt: NOW - DAY + 1 };
     for (const outcome of [status("processing"), transient(), missing()]) {
-      const u = planNextPoll(young, outcome, NOW, policy, half);
+      const u = planNextPoll(young, outcome, NOW, policy, WINDOW, half);
       expect(u.nextPollAt).not.toBeNull();
       expect(u.finishReason).toBeNull();
     }
   });
 
   it.each(["succeed", "failed"] as const)("a terminal %s past the maximum age is still reported", (s) => {
-    expect(planNextPoll(old, status(s), NOW, policy, half)).toMatchObject({ event: EVENT[s], nextPollAt: null, finishReason: null });
+    expect(planNextPoll(old, status(s), NOW, policy, WINDOW, half)).toMatchObject({ event: EVENT[s], nextPollAt: null, finishReason: null });
   });
 });
 
@@ -205,7 +211,7 @@ describe("planNextPoll: bookkeeping", () => {
     ["rejected", { kind: "rejected", reason: "invalid_request", error: "kling_1200" }],
   ];
   it.each(outcomes)("%s increments polls and records lastPolledAt", (_name, outcome) => {
-    const u = planNextPoll(fresh({ taskStatus: "processing", polls: 41 }), outcome, NOW, policy, half);
+    const u = planNextPoll(fresh({ taskStatus: "processing", polls: 41 }), outcome, NOW, policy, WINDOW, half);
     expect(u.polls).toBe(42);
     expect(u.lastPolledAt).toBe(NOW);
   });

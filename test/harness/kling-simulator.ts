@@ -144,7 +144,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
     return null;
   }
 
-  function answer(req: IncomingMessage, res: ServerResponse, step: UpstreamStep) {
+  function answer(req: IncomingMessage, res: ServerResponse, step: UpstreamStep, createdAt: number) {
     if ("hang" in step) return void hanging.add(res);
     if ("reset" in step) return void req.socket.destroy();
     if ("http" in step) {
@@ -158,7 +158,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
       task_status_msg: step.msg ?? "",
       task_info: {},
       task_result: step.result ?? {},
-      created_at: now(),
+      created_at: createdAt,
       updated_at: now(),
       ...step.extra,
     }));
@@ -177,13 +177,13 @@ export function createKlingSimulator(options: SimulatorOptions) {
     if (task.steps) {
       const step = task.steps[Math.min(task.polls - 1, task.steps.length - 1)] ?? { hang: true };
       served("scripted");
-      return answer(req, res, step);
+      return answer(req, res, step, task.createdAt);
     }
     const fault = drawFault();
     if (fault) {
       stats.faultsInjected += 1;
       served("fault");
-      return answer(req, res, fault);
+      return answer(req, res, fault, task.createdAt);
     }
     const data = dataOf(task, task.timeline!);
     served(String(data.task_status));

@@ -83,7 +83,7 @@ export function manualClock(start = Date.now()): Clock & { advance(ms: number): 
 export const tick = (clock?: Clock, overrides: Partial<Env> = {}) => runTick({ ...env, ...overrides }, clock);
 
 export async function resetDb(): Promise<void> {
-  await env.DB.batch(["delivery_attempts", "messages", "subscriptions", "tasks"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)));
+  await env.DB.batch(["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)));
 }
 
 export const taskView = async (taskId: string) => (await (await api(`/v1/tasks/${taskId}`)).json()) as Record<string, any>;
