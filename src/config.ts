@@ -48,9 +48,10 @@ const VarsSchema = z.object({
   UPSTREAM_TIMEOUT_SECONDS: positive(15),
   // Free plan: 50 subrequests per invocation; keep 5 for D1-adjacent headroom.
   SUBREQUEST_BUDGET: positive(45).pipe(z.number().int()),
-  // A cron invocation may run for minutes, but the next one starts every 60 s: a tick lingers
-  // (polling as tasks fall due) until 55 s, then stops claiming so that ticks rarely overlap.
-  TICK_WALL_BUDGET_SECONDS: positive(55),
+  // The next cron fires 60 s after this one: a tick lingers (polling as tasks fall due) and
+  // claims until 58 s in. What it started by then may run into the next tick (leases keep
+  // them apart), so no minute is left without a tick working.
+  TICK_WALL_BUDGET_SECONDS: positive(58),
   MAX_TASK_AGE_HOURS: positive(24),
   DELIVERY_RETRY_SCHEDULE: z
     .string()

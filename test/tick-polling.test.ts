@@ -136,14 +136,17 @@ describe("polling", () => {
 describe("budgets", () => {
   beforeEach(resetDb);
 
-  it("claims nothing when the wall-time budget left cannot fit one upstream timeout", async () => {
-    const task = await upstreamTask([{ status: "processing" }]);
-    const hook = await receiver();
-    await register({ task_id: task.id, callback_url: hook.url });
-    const report = await tick(manualClock(), { TICK_WALL_BUDGET_SECONDS: "10", UPSTREAM_TIMEOUT_SECONDS: "15" });
-    expect(report.claimed).toBe(0);
-    expect(await task.polls()).toBe(0);
-    expect((await tick(manualClock(), { TICK_WALL_BUDGET_SECONDS: "20", UPSTREAM_TIMEOUT_SECONDS: "15" })).polled).toBe(1);
+  it("lingers only for work that falls due before its wall-time budget ends", async () => {
+    const { lingeringClock } = await import("./support/relay");
+    // Images: the prior window has the schedule poll at 0, 10 and 20 s.
+    const images = { action: "images", action2: "generations" };
+    const task = await upstreamTask([{ status: "processing" }], images);
+    await register({ task_id: task.id, callback_url: (await receiver()).url, ...images });
+    const clock = lingeringClock();
+    const started = clock.now();
+    await tick(clock, { TICK_WALL_BUDGET_SECONDS: "20" });
+    expect(await task.polls()).toBe(2);
+    expect(clock.now() - started).toBeLessThan(20_000);
   });
 });
 
@@ -165,8 +168,8 @@ describe("lingering", () => {
     expect(await task.polls()).toBe(3);
     expect(await hook.deliveries()).toHaveLength(1);
     expect(report.rounds).toBeGreaterThan(2);
-    // It stopped before the budget's end minus a timeout, never after.
-    expect(clock.now() - started).toBeLessThanOrEqual(55_000);
+    // It stopped at its wall-time budget, not after.
+    expect(clock.now() - started).toBeLessThanOrEqual(58_000);
     expect(await idle.polls()).toBeGreaterThan(2);
   });
 

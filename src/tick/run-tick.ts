@@ -40,7 +40,6 @@ export async function runTick(env: Env, clock: Clock = systemClock): Promise<Tic
   if (!canDeliver) console.error(JSON.stringify({ event: "configuration_error", error: "WEBHOOK_SECRETS is not set: deliveries are paused" }));
   // Keep a fifth of the budget for the webhooks the polls are about to produce.
   const reserve = canDeliver ? Math.ceil(config.subrequestBudget / 5) : 0;
-  const longestTimeout = Math.max(config.upstreamTimeoutMs, config.deliveryTimeoutMs);
 
   for (;;) {
     report.rounds += 1;
@@ -51,8 +50,7 @@ export async function runTick(env: Env, clock: Clock = systemClock): Promise<Tic
     const next = await nextDueAt(ctx.db);
     if (next === null) break;
     const wakeAt = Math.max(next, clock.now() + MIN_NAP_MS);
-    // Only wait for work that could still be finished within the budget once started.
-    if (wakeAt + longestTimeout > ctx.budget.deadline) break;
+    if (wakeAt >= ctx.budget.deadline) break;
     await clock.sleep(wakeAt - clock.now());
   }
 

@@ -32,11 +32,14 @@ export class TickBudget {
   }
 
   /**
-   * How many more requests with timeout `timeoutMs` may be claimed: within the budget (less
-   * `reserve`), and no more than could still finish by the deadline if every one timed out.
+   * How many more requests with timeout `timeoutMs` may be claimed now: none past the deadline;
+   * within the budget (less `reserve`); and no more outstanding than could finish by the deadline
+   * if every one timed out, but always one wave, so a tick works right up to its deadline (what
+   * it starts late may overlap the next tick: leases keep them apart).
    */
   claimable(now: number, timeoutMs: number, outstanding: number, reserve = 0): number {
-    const waves = Math.floor((this.deadline - now) / timeoutMs);
+    if (now >= this.deadline) return 0;
+    const waves = Math.max(1, Math.floor((this.deadline - now) / timeoutMs));
     return Math.max(0, Math.min(this.subrequests - reserve, waves * MAX_IN_FLIGHT - outstanding));
   }
 

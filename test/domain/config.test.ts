@@ -21,7 +21,7 @@ describe("loadConfig defaults", () => {
       pollMaxIntervalMs: 60_000,
       upstreamTimeoutMs: 15_000,
       subrequestBudget: 45,
-      tickWallBudgetMs: 55_000,
+      tickWallBudgetMs: 58_000,
       maxTaskAgeMs: 24 * HOUR,
       deliveryRetryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
       deliveryTimeoutMs: 15_000,
