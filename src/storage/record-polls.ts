@@ -33,8 +33,10 @@ export async function recordPolls(db: Db, records: readonly PollRecord[], leaseT
     finish_reason: u.finishReason,
   })));
   const withEvents = records.filter((r) => r.update.event !== null).map((r) => r.taskId);
-  const all = records.map((r) => r.taskId);
-  const [, fannedOut] = await runBatch(db, [
+  // Only a new event or a finish can complete a subscription or leave a task with nobody waiting:
+  // a poll that saw nothing new costs just its own update.
+  const changed = records.filter((r) => r.update.event !== null || r.update.nextPollAt === null).map((r) => r.taskId);
+  const results = await runBatch(db, [
     statement(db, sql`UPDATE tasks SET
         task_status = r.value ->> 'task_status',
         data = coalesce(r.value ->> 'data', tasks.data),
@@ -44,7 +46,9 @@ export async function recordPolls(db: Db, records: readonly PollRecord[], leaseT
         not_found_streak = r.value ->> 'not_found_streak',
         last_error = r.value ->> 'last_error',
         last_polled_at = r.value ->> 'last_polled_at',
-        next_poll_at = r.value ->> 'next_poll_at',
+        -- Cancelling the last subscription pauses a task (next_poll_at NULL) even while it is
+        -- being polled: keep it paused rather than scheduling its next poll.
+        next_poll_at = CASE WHEN tasks.next_poll_at IS NULL THEN NULL ELSE r.value ->> 'next_poll_at' END,
         lease_token = NULL,
         last_event = coalesce(r.value ->> 'event', tasks.last_event),
         last_event_at = CASE WHEN r.value ->> 'event' IS NULL THEN tasks.last_event_at ELSE ${now} END,
@@ -54,11 +58,11 @@ export async function recordPolls(db: Db, records: readonly PollRecord[], leaseT
         updated_at = ${now}
       FROM json_each(${rows}) r
       WHERE tasks.task_id = r.value ->> 'task_id' AND tasks.lease_token = ${leaseToken}`),
-    fanOutTaskEvents(db, withEvents, now),
-    ...settleTasks(db, all, now),
+    ...(withEvents.length > 0 ? [fanOutTaskEvents(db, withEvents, now)] : []),
+    ...(changed.length > 0 ? settleTasks(db, changed, now) : []),
     ...saveKindStats(db, learned, now),
   ]);
-  return fannedOut?.results.length ?? 0;
+  return withEvents.length > 0 ? (results[1]?.results.length ?? 0) : 0;
 }
 
 /** Gives claimed tasks back untouched (for work a tick claimed but could not start). */

@@ -67,7 +67,9 @@ export interface SimulatorStats {
 }
 
 export function createKlingSimulator(options: SimulatorOptions) {
-  const now = options.now ?? Date.now;
+  // A simulation can pin the clock (PUT /_sim/clock) so that hours run in seconds.
+  let pinnedNow: number | null = null;
+  const now = () => pinnedNow ?? (options.now ?? Date.now)();
   const random = seededRandom(options.seed ?? 1);
   const tasks = new Map<string, SimTask>();
   const inFlight = new Map<string, { now: number; max: number }>();
@@ -79,14 +81,14 @@ export function createKlingSimulator(options: SimulatorOptions) {
   const served = (what: string) => (stats.served[what] = (stats.served[what] ?? 0) + 1);
   const envelope = (data: unknown) => ({ code: 0, message: "SUCCEED", request_id: `sim-${++sequence}`, data });
 
-  function addTimelineTask(action: string, action2: string, hints: Partial<Timeline> & { pro?: boolean; id?: string } = {}): SimTask {
+  function addTimelineTask(action: string, action2: string, hints: Partial<Timeline> & { pro?: boolean; id?: string; createdAt?: number } = {}): SimTask {
     const typical = typicalDurations(action, hints.pro ?? false);
     const scale = options.timeScale ?? 1;
     const task: SimTask = {
       id: hints.id ?? `${Date.now()}${String(++sequence).padStart(6, "0")}`,
       action,
       action2,
-      createdAt: now(),
+      createdAt: hints.createdAt ?? now(),
       timeline: {
         submittedMs: hints.submittedMs ?? between(random, typical.submitted) * scale,
         processingMs: hints.processingMs ?? between(random, typical.processing) * scale,
@@ -229,6 +231,25 @@ export function createKlingSimulator(options: SimulatorOptions) {
       const task = tasks.get(id);
       return task ? json(res, 200, { id, polls: task.polls, finished_at: task.finishedAt }) : json(res, 404, {});
     }
+    if (kind === "bulk" && req.method === "PUT") {
+      // Many scripted tasks at once (benchmarks): ids `${prefix}${1..count}`.
+      const spec = JSON.parse(await readBody(req));
+      for (let n = 1; n <= spec.count; n++) {
+        const id = `${spec.prefix}${n}`;
+        tasks.set(id, { id, action: spec.action, action2: spec.action2, createdAt: now(), steps: spec.steps, group: spec.group ?? "", latencyMs: spec.latencyMs ?? 0, polls: 0, finishedAt: null });
+      }
+      return json(res, 200, { count: spec.count });
+    }
+    if (kind === "timelines" && req.method === "PUT") {
+      // Tasks with their own creation times and durations (simulations).
+      const spec = JSON.parse(await readBody(req)) as { tasks: { id: string; action: string; action2: string; createdAt: number; submittedMs: number; processingMs: number }[] };
+      for (const t of spec.tasks) addTimelineTask(t.action, t.action2, { ...t, outcome: "succeed" });
+      return json(res, 200, { count: spec.tasks.length });
+    }
+    if (kind === "clock" && req.method === "PUT") {
+      pinnedNow = JSON.parse(await readBody(req)).now ?? null;
+      return json(res, 200, { now: now() });
+    }
     if (kind === "groups" && id) return json(res, 200, { maxInFlight: inFlight.get(id)?.max ?? 0 });
     if (kind === "faults" && req.method === "PUT") {
       faults = { ...NO_FAULTS, ...JSON.parse(await readBody(req)) };
@@ -239,6 +260,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
   }
 
   return {
+    now,
     serveApi,
     serveControl,
     addTimelineTask,

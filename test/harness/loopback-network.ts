@@ -5,19 +5,24 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { json } from "./http-helpers";
+import { json, readBody } from "./http-helpers";
 import { createKlingSimulator, type SimulatorOptions } from "./kling-simulator";
 import { createWebhookReceivers } from "./webhook-receivers";
 
 export async function startLoopbackNetwork(options: SimulatorOptions & { port?: number }) {
   const simulator = createKlingSimulator(options);
-  const receivers = createWebhookReceivers();
+  const receivers = createWebhookReceivers(simulator.now);
+  const benchResults: unknown[] = [];
   const server = createServer((req, res) => {
     const parts = new URL(req.url ?? "/", "http://loopback").pathname.split("/").slice(1).map(decodeURIComponent);
     const route = async () => {
       if (parts[0] === "kling") return simulator.serveApi(req, res, parts);
       if (parts[0] === "hooks") return receivers.serveHook(req, res, parts[1] ?? "");
       if (parts[0] === "_sim" && parts[1] === "receivers") return receivers.serveControl(req, res, parts[2] ?? "");
+      if (parts[0] === "_bench" && req.method === "POST") {
+        benchResults.push(JSON.parse(await readBody(req)));
+        return json(res, 200, {});
+      }
       if (parts[0] === "_sim" && (await simulator.serveControl(req, res, parts)) !== undefined) return;
       if (!res.headersSent) json(res, 404, { error: "no such route" });
     };
@@ -31,6 +36,8 @@ export async function startLoopbackNetwork(options: SimulatorOptions & { port?: 
     url: `http://127.0.0.1:${port}`,
     simulator,
     receivers,
+    /** What benchmarks running inside workerd reported (POST /_bench). */
+    benchResults,
     close: () =>
       new Promise<void>((resolve) => {
         simulator.releaseHanging();

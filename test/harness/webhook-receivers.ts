@@ -22,7 +22,8 @@ interface Receiver {
   verifier: Webhook | null;
 }
 
-export function createWebhookReceivers() {
+/** `now` stamps arrivals: the simulator's clock, so simulated time measures delivery delays. */
+export function createWebhookReceivers(now: () => number = Date.now) {
   const receivers = new Map<string, Receiver>();
 
   const get = (name: string) => {
@@ -52,7 +53,7 @@ export function createWebhookReceivers() {
       }
     }
     const step = receiver.steps[Math.min(receiver.deliveries.length, receiver.steps.length - 1)] ?? { status: 200 };
-    receiver.deliveries.push({ headers, body, receivedAt: Date.now(), verified });
+    receiver.deliveries.push({ headers, body, receivedAt: now(), verified });
     if (verified === false) return json(res, 401, { error: "bad signature" });
     if (step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
     if (res.destroyed) return;

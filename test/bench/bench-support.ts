@@ -1,0 +1,69 @@
+/** Seeding and reporting for the benchmarks (they run inside workerd, like the tests). */
+import { env } from "cloudflare:workers";
+import type { UpstreamStep } from "../support/fake-protocol";
+
+export interface BenchTable {
+  order: number;
+  title: string;
+  columns: string[];
+  rows: (string | number)[][];
+  notes?: string[];
+}
+
+/** Hands a table to the Node side, which prints every table once all sections ran. */
+export async function report(table: BenchTable): Promise<void> {
+  await fetch(`${env.FAKE_URL}/_bench`, { method: "POST", body: JSON.stringify(table) });
+}
+
+const DEFAULT_EVENTS = '["task.succeeded","task.failed","task.expired"]';
+
+/**
+ * Inserts `count` tasks `${prefix}1..count`, each with one subscription to `callbackUrl`, in two
+ * statements (a recursive CTE counts): how large tables are filled in seconds.
+ */
+export async function seedTasks(options: {
+  prefix: string;
+  count: number;
+  nextPollAt: number | null;
+  finished?: boolean;
+  callbackUrl: string;
+  action?: string;
+  action2?: string;
+}): Promise<void> {
+  const now = Date.now();
+  const { prefix, count, nextPollAt, finished = false, callbackUrl, action = "videos", action2 = "text2video" } = options;
+  const seq = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)";
+  await env.DB.batch([
+    env.DB.prepare(`${seq} INSERT INTO tasks (task_id, action, action2, task_status, next_poll_at, finished_at, settled_at, created_at, updated_at)
+      SELECT ?2 || n, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?8 FROM seq`).bind(count, prefix, action, action2, finished ? "succeed" : null, nextPollAt, finished ? now : null, now),
+    env.DB.prepare(`${seq} INSERT INTO subscriptions (id, task_id, callback_url, events, status, created_at, updated_at)
+      SELECT 'sub_' || ?2 || n, ?2 || n, ?3, ?4, ?5, ?6, ?6 FROM seq`).bind(count, prefix, callbackUrl, DEFAULT_EVENTS, finished ? "delivered" : "active", now),
+  ]);
+}
+
+/** Pending webhook messages `${prefix}1..count` for the seeded subscriptions, due now. */
+export async function seedMessages(prefix: string, count: number): Promise<void> {
+  const now = Date.now();
+  await env.DB.prepare(`WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
+    INSERT INTO messages (id, subscription_id, event_type, body, status, next_attempt_at, created_at, updated_at)
+    SELECT 'msg_' || ?2 || n, 'sub_' || ?2 || n, 'task.succeeded', '{"type":"task.succeeded"}', 'pending', ?3, ?3, ?3 FROM seq`).bind(count, prefix, now).run();
+}
+
+/** The same script for many upstream tasks at once, on the simulator. */
+export async function upstreamBulk(prefix: string, count: number, steps: UpstreamStep[], latencyMs = 0, action = "videos", action2 = "text2video"): Promise<void> {
+  await fetch(`${env.FAKE_URL}/_sim/bulk`, { method: "PUT", body: JSON.stringify({ prefix, count, steps, latencyMs, action, action2 }) });
+}
+
+export async function receiverWith(name: string, steps: { status: number; delayMs?: number }[]): Promise<string> {
+  await fetch(`${env.FAKE_URL}/_sim/receivers/${name}`, { method: "PUT", body: JSON.stringify({ steps }) });
+  return `${env.FAKE_URL}/hooks/${name}`;
+}
+
+export async function resetTables(): Promise<void> {
+  await env.DB.batch(["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)));
+}
+
+/** A real clock that does not linger: one pass over what is due, timed by the caller. */
+export const onePassClock = { now: () => Date.now(), random: Math.random };
+
+export const fmt = (value: number, digits = 2) => value.toFixed(digits);

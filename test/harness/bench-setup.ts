@@ -1,0 +1,31 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { TestProject } from "vitest/node";
+import { UPSTREAM_KEY } from "./global-setup";
+import { startLoopbackNetwork } from "./loopback-network";
+import { ROOT } from "./workers-pool";
+
+export interface BenchTable {
+  order: number;
+  title: string;
+  columns: string[];
+  rows: (string | number)[][];
+  notes?: string[];
+}
+
+const markdown = (t: BenchTable) =>
+  [`### ${t.title}`, "", `| ${t.columns.join(" | ")} |`, `|${t.columns.map(() => "---").join("|")}|`, ...t.rows.map((r) => `| ${r.join(" | ")} |`), ...(t.notes?.length ? ["", ...t.notes] : [])].join("\n");
+
+/** Starts the loopback network for the benchmarks and prints what they reported when all ran. */
+export default async function setup(project: TestProject) {
+  const network = await startLoopbackNetwork({ apiKey: UPSTREAM_KEY, seed: 3 });
+  project.provide("fakeUrl", network.url);
+  return async () => {
+    const tables = (network.benchResults as BenchTable[]).sort((a, b) => a.order - b.order);
+    const text = [`Benchmark run ${new Date().toISOString()} (node ${process.version}, ${process.arch})`, "", ...tables.map(markdown)].join("\n\n");
+    process.stdout.write(`\n${text}\n`);
+    mkdirSync(path.join(ROOT, ".tmp"), { recursive: true });
+    writeFileSync(path.join(ROOT, ".tmp/bench-results.md"), `${text}\n`);
+    await network.close();
+  };
+}

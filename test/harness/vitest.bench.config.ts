@@ -1,0 +1,22 @@
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+import { relayWorkersPool, ROOT } from "./workers-pool";
+
+/**
+ * `npm run bench`: the relay's tick inside workerd with a local D1, against the Kling simulator
+ * on loopback. Results are printed as tables at the end and written to .tmp/bench-results.md.
+ * BENCH_MILLION=1 adds the 1,000,000-row storage case.
+ */
+export default defineConfig({
+  plugins: [relayWorkersPool({ BENCH_MILLION: process.env.BENCH_MILLION ?? "" })],
+  test: {
+    root: ROOT,
+    include: ["test/bench/**/*.bench.ts"],
+    // One section at a time: each measures throughput, so they must not share the 2 cores.
+    fileParallelism: false,
+    silent: true,
+    testTimeout: 600_000,
+    globalSetup: [path.join(ROOT, "test/harness/bench-setup.ts")],
+    setupFiles: [path.join(ROOT, "test/support/apply-migrations.ts")],
+  },
+});

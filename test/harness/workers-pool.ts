@@ -1,0 +1,27 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+
+/**
+ * The Workers pool for suites that run inside workerd: the real wrangler.toml, migrations for the
+ * setup file to apply, test secrets, and the loopback network (started by a global setup that
+ * provides `fakeUrl`) as the upstream.
+ */
+export function relayWorkersPool(extraBindings: Record<string, string> = {}) {
+  return cloudflareTest(async ({ inject }) => ({
+    wrangler: { configPath: path.join(ROOT, "wrangler.toml") },
+    miniflare: {
+      bindings: {
+        TEST_MIGRATIONS: await readD1Migrations(path.join(ROOT, "migrations")),
+        FAKE_URL: inject("fakeUrl"),
+        UPSTREAM_BASE_URL: inject("fakeUrl"),
+        RELAY_API_KEYS: "test-key-1,test-key-2",
+        WEBHOOK_SECRETS: "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=",
+        COMETAPI_KEY: "test-cometapi-key",
+        ALLOW_INSECURE_CALLBACKS: "true",
+        ...extraBindings,
+      },
+    },
+  }));
+}
