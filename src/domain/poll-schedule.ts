@@ -5,10 +5,14 @@ export interface PollBounds {
   pollMaxIntervalMs: number;
 }
 
-/** Where tasks of one kind usually finish, as ages in ms: their 10th and 90th percentiles. */
+/**
+ * When to poll a task of one kind, as ages in ms: the window where nearly all such tasks finish
+ * (about their 4th to 98th percentiles), and the step between polls inside it.
+ */
 export interface DurationWindow {
   opensAtMs: number;
   closesAtMs: number;
+  stepMs: number;
 }
 
 /** Learned durations of one action pair: exponentially weighted mean and variance of log(ms). */
@@ -19,22 +23,35 @@ export interface KindStats {
 }
 
 /**
- * Until this many tasks of a kind finished, the prior window is used. Priors: KLING.md's typical
- * durations (images 10-30 s, standard video 30-120 s and pro video 60-300 s after up to 30 s
- * queued, audio similar to images).
+ * Until this many tasks of a kind finished, the prior is used (the first to finish are the short
+ * ones, so a handful would teach too short a window). Priors: log-normal fits of KLING.md's
+ * typical durations taken whole, ±2σ: images 8-40 s, video 30-330 s (up to 30 s queued, then
+ * 30-120 s standard or 60-300 s pro), audio 8-60 s.
  */
-const MIN_SAMPLES = 5;
-const PRIORS: Record<string, DurationWindow> = {
-  images: { opensAtMs: 10_000, closesAtMs: 35_000 },
-  videos: { opensAtMs: 45_000, closesAtMs: 240_000 },
-  audio: { opensAtMs: 10_000, closesAtMs: 45_000 },
-};
-/** Recent tasks weigh at least this much, so the estimate follows a kind that got slower. */
-const MIN_WEIGHT = 0.05;
-/** z for the 10th/90th percentiles of a normal distribution (durations are roughly log-normal). */
-const Z90 = 1.2816;
-/** Polls spread over the window: the expected added delay is about window / (2 × this). */
-const POLLS_PER_WINDOW = 16;
+const MIN_SAMPLES = 10;
+const prior = (lowMs: number, highMs: number): KindStats => ({
+  samples: 0,
+  meanLog: (Math.log(lowMs) + Math.log(highMs)) / 2,
+  varLog: ((Math.log(highMs) - Math.log(lowMs)) / 4) ** 2,
+});
+const PRIORS: Record<string, KindStats> = { images: prior(8_000, 40_000), videos: prior(30_000, 330_000), audio: prior(8_000, 60_000) };
+/**
+ * Recent tasks weigh at least this much (about the last 50 count), so the estimate follows a kind
+ * that got slower, without chasing the order in which a burst of tasks happens to finish.
+ */
+const MIN_WEIGHT = 0.02;
+/**
+ * Where the window opens and closes, in standard deviations of log(duration) from the median
+ * (durations are roughly log-normal). The few tasks that finish before it opens wait for the poll
+ * at its opening; the few still running after it closes are polled less and less often.
+ */
+const Z_OPENS = 1.75;
+const Z_CLOSES = 2;
+/**
+ * Polls per median duration inside the window: the added notification delay is then about
+ * median/24 on average and median/12 at worst, in proportion to how long the kind takes.
+ */
+const POLLS_PER_MEDIAN = 12;
 
 /** Folds one observed duration into a kind's statistics. */
 export function learnDuration(stats: KindStats | undefined, durationMs: number): KindStats {
@@ -51,21 +68,26 @@ export function learnDuration(stats: KindStats | undefined, durationMs: number):
 
 /** The window for a kind: learned once enough tasks finished, the prior of its action before. */
 export function durationWindow(action: string, stats: KindStats | undefined): DurationWindow {
-  if (!stats || stats.samples < MIN_SAMPLES) return PRIORS[action] ?? PRIORS.videos!;
-  const sigma = Math.sqrt(Math.max(stats.varLog, 0));
-  return { opensAtMs: Math.exp(stats.meanLog - Z90 * sigma), closesAtMs: Math.exp(stats.meanLog + Z90 * sigma) };
+  const { meanLog, varLog } = stats && stats.samples >= MIN_SAMPLES ? stats : (PRIORS[action] ?? PRIORS.videos!);
+  const sigma = Math.sqrt(Math.max(varLog, 0));
+  return {
+    opensAtMs: Math.exp(meanLog - Z_OPENS * sigma),
+    closesAtMs: Math.exp(meanLog + Z_CLOSES * sigma),
+    stepMs: Math.exp(meanLog) / POLLS_PER_MEDIAN,
+  };
 }
 
 /**
  * How long to wait before polling a running task again: until its kind's window opens while it
- * is young; evenly through the window; in proportion to how late it is once past the window.
- * Always within the configured bounds.
- * @example nextPollDelay(30_000, { opensAtMs: 45_000, closesAtMs: 240_000 }, bounds, Math.random) // ≈ 15 s
+ * is young; evenly through the window; once past the window, in proportion to how late it is
+ * (never faster than inside it). Always within the configured bounds.
+ * @example nextPollDelay(60_000, { opensAtMs: 45_000, closesAtMs: 285_000, stepMs: 13_000 }, bounds, Math.random) // ≈ 13 s
  */
 export function nextPollDelay(ageMs: number, window: DurationWindow, bounds: PollBounds, random: () => number): number {
+  const step = window.stepMs;
   let delay: number;
   if (ageMs < window.opensAtMs) delay = window.opensAtMs - ageMs;
-  else if (ageMs <= window.closesAtMs) delay = (window.closesAtMs - window.opensAtMs) / POLLS_PER_WINDOW;
-  else delay = (ageMs - window.closesAtMs) / 2;
+  else if (ageMs <= window.closesAtMs) delay = step;
+  else delay = Math.max(step, (ageMs - window.closesAtMs) / 2);
   return Math.min(bounds.pollMaxIntervalMs, Math.max(bounds.pollMinIntervalMs, withJitter(delay, random)));
 }

@@ -15,8 +15,8 @@ const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const half = () => 0.5;
 const RANDOMS: ReadonlyArray<readonly [string, () => number]> = [["0", () => 0], ["0.5", half], ["0.999", () => 0.999]];
 
-/** A window of 160 s opening at 0: inside it the schedule polls every 160/16 = 10 s (the minimum). */
-const WINDOW: DurationWindow = { opensAtMs: 0, closesAtMs: 160_000 };
+/** A window of 160 s opening at 0, polled every 10 s (the minimum) inside. */
+const WINDOW: DurationWindow = { opensAtMs: 0, closesAtMs: 160_000, stepMs: 10_000 };
 const fresh = (over: Partial<TaskSnapshot> = {}): TaskSnapshot => ({
   taskStatus: null, polls: 0, errorStreak: 0, notFoundStreak: 0, createdAt: NOW - 60_000, upstreamCreatedAt: null, ...over,
 });
@@ -84,7 +84,7 @@ describe("planNextPoll: statuses and events", () => {
   });
 
   it("schedules by upstream's age of the task, not by when the relay heard of it", () => {
-    const late = { opensAtMs: 100_000, closesAtMs: 260_000 };
+    const late = { opensAtMs: 100_000, closesAtMs: 260_000, stepMs: 10_000 };
     const fromUpstream = planNextPoll(fresh({ createdAt: NOW }), status("processing", NOW - 95_000), NOW, policy, late, half);
     expect((fromUpstream.nextPollAt ?? 0) - NOW).toBe(MIN);
     const fromRelay = planNextPoll(fresh({ createdAt: NOW }), status("processing"), NOW, policy, late, half);
