@@ -6,7 +6,6 @@ declare global {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
       FAKE_URL: string;
-      BENCH_MILLION?: string;
     }
   }
 }

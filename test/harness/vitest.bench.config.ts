@@ -5,10 +5,9 @@ import { relayWorkersPool, ROOT } from "./workers-pool";
 /**
  * `npm run bench`: the relay's tick inside workerd with a local D1, against the Kling simulator
  * on loopback. Results are printed as tables at the end and written to .tmp/bench-results.md.
- * BENCH_MILLION=1 adds the 1,000,000-row storage case.
  */
 export default defineConfig({
-  plugins: [relayWorkersPool({ BENCH_MILLION: process.env.BENCH_MILLION ?? "" })],
+  plugins: [relayWorkersPool()],
   test: {
     root: ROOT,
     include: ["test/bench/**/*.bench.ts"],
