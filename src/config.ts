@@ -21,6 +21,7 @@ export interface Config {
   deliveryTimeoutMs: number;
   retentionMs: number;
   allowInsecureCallbacks: boolean;
+  registrationRateLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -61,6 +62,8 @@ const VarsSchema = z.object({
   DELIVERY_TIMEOUT_SECONDS: positive(15),
   RETENTION_DAYS: positive(7),
   ALLOW_INSECURE_CALLBACKS: z.string().optional(),
+  // The same default as the REGISTRATION_LIMITER binding in wrangler.toml.
+  REGISTRATION_RATE_LIMIT: positive(120).pipe(z.number().int()),
 });
 
 const splitList = (value: string | undefined, separator: RegExp) =>
@@ -101,6 +104,7 @@ export function loadConfig(env: Env): Config {
     deliveryTimeoutMs: v.DELIVERY_TIMEOUT_SECONDS * 1000,
     retentionMs: v.RETENTION_DAYS * 86_400_000,
     allowInsecureCallbacks: v.ALLOW_INSECURE_CALLBACKS === "true",
+    registrationRateLimit: v.REGISTRATION_RATE_LIMIT,
   };
   cache.set(env, config);
   return config;

@@ -1,6 +1,8 @@
 /** Bindings, vars and secrets the Worker reads. Vars arrive as strings; `loadConfig` parses them. */
 export interface Env {
   DB: D1Database;
+  /** Cloudflare's rate limiting binding for registrations (optional: see wrangler.toml). */
+  REGISTRATION_LIMITER?: RateLimit;
   /** Comma-separated bearer keys accepted on /v1 routes (secret). */
   RELAY_API_KEYS?: string;
   /** Space-separated `whsec_...` secrets; every webhook is signed with each (secret). */
@@ -18,4 +20,6 @@ export interface Env {
   DELIVERY_TIMEOUT_SECONDS?: string;
   RETENTION_DAYS?: string;
   ALLOW_INSECURE_CALLBACKS?: string;
+  /** Registrations per API key per minute when REGISTRATION_LIMITER is not bound. */
+  REGISTRATION_RATE_LIMIT?: string;
 }

@@ -10,6 +10,7 @@ export type ErrorCode =
   | "conflict"
   | "payload_too_large"
   | "unsupported_media_type"
+  | "rate_limited"
   | "misconfigured"
   | "internal_error";
 
@@ -26,6 +27,7 @@ function statusOf(code: ErrorCode): ContentfulStatusCode {
     case "conflict": return 409;
     case "payload_too_large": return 413;
     case "unsupported_media_type": return 415;
+    case "rate_limited": return 429;
     case "misconfigured": return 503;
     case "internal_error": return 500;
   }
@@ -40,6 +42,8 @@ export class ApiError extends HTTPException {
     readonly code: ErrorCode,
     message: string,
     readonly details?: FieldError[],
+    /** Seconds, sent as `Retry-After` (rate limits). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(statusOf(code), { message });
   }
@@ -47,7 +51,9 @@ export class ApiError extends HTTPException {
 
 export function errorResponse(c: Context, error: ApiError): Response {
   const body = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
-  const headers: Record<string, string> = error.code === "unauthorized" ? { "www-authenticate": 'Bearer realm="kling-webhook-relay"' } : {};
+  const headers: Record<string, string> = {};
+  if (error.code === "unauthorized") headers["www-authenticate"] = 'Bearer realm="kling-webhook-relay"';
+  if (error.retryAfterSeconds !== undefined) headers["retry-after"] = String(error.retryAfterSeconds);
   return c.json(body, statusOf(error.code), headers);
 }
 

@@ -24,8 +24,16 @@ async function isKnownKey(presented: string, keys: readonly string[]): Promise<b
   return match;
 }
 
-/** Requires `Authorization: Bearer <key>` with one of the keys in `RELAY_API_KEYS`. */
-export function bearerAuth(): MiddlewareHandler<{ Bindings: Env }> {
+/** What the auth middleware leaves for later handlers: who is calling, never the key itself. */
+export type AuthVariables = { apiKeyId: string };
+
+const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+/**
+ * Requires `Authorization: Bearer <key>` with one of the keys in `RELAY_API_KEYS`, and sets
+ * `apiKeyId` (a hash prefix of the key: usable as a rate-limit key, safe to log).
+ */
+export function bearerAuth(): MiddlewareHandler<{ Bindings: Env; Variables: AuthVariables }> {
   return async function requireApiKey(c, next) {
     const keys = loadConfig(c.env).apiKeys;
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header("authorization") ?? "");
@@ -33,6 +41,7 @@ export function bearerAuth(): MiddlewareHandler<{ Bindings: Env }> {
     if (!match?.[1] || keys.length === 0 || !(await isKnownKey(match[1], keys))) {
       throw new ApiError("unauthorized", "a valid API key is required: Authorization: Bearer <key>");
     }
+    c.set("apiKeyId", `key_${hex((await digest(match[1])).slice(0, 8))}`);
     await next();
   };
 }

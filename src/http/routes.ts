@@ -5,6 +5,7 @@ import { openDb } from "../storage/db";
 import { findSubscription, loadSubscriptionView, loadTaskView } from "../storage/read-models";
 import { cancelSubscription, redeliverLatest, registerSubscription } from "../storage/subscriptions";
 import { ApiError } from "./api-error";
+import type { AuthVariables } from "./bearer-auth";
 import { presentDelivery, presentSubscription, presentTask } from "./present";
 import { readJsonBody } from "./read-json-body";
 import { parseOrThrow, registrationSchema, TASK_ID_PATTERN } from "./registration-schema";
@@ -12,7 +13,7 @@ import { parseOrThrow, registrationSchema, TASK_ID_PATTERN } from "./registratio
 const newSubscriptionId = () => `sub_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
 
 /** The `/v1` API. Handlers only read and write D1: polling and delivery belong to the tick. */
-export const v1 = new Hono<{ Bindings: Env }>()
+export const v1 = new Hono<{ Bindings: Env; Variables: AuthVariables }>()
   .post("/tasks", async (c) => {
     const config = loadConfig(c.env);
     const body = parseOrThrow(registrationSchema({ allowInsecureCallbacks: config.allowInsecureCallbacks }), await readJsonBody(c));
