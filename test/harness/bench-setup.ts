@@ -22,10 +22,10 @@ export default async function setup(project: TestProject) {
   project.provide("fakeUrl", network.url);
   return async () => {
     const tables = (network.benchResults as BenchTable[]).sort((a, b) => a.order - b.order);
-    const text = [`Benchmark run ${new Date().toISOString()} (node ${process.version}, ${process.arch})`, "", ...tables.map(markdown)].join("\n\n");
+    const text = [`${process.env.RESULTS_NAME === "chaos" ? "Chaos" : "Benchmark"} run ${new Date().toISOString()} (node ${process.version}, ${process.arch})`, "", ...tables.map(markdown)].join("\n\n");
     process.stdout.write(`\n${text}\n`);
     mkdirSync(path.join(ROOT, ".tmp"), { recursive: true });
-    writeFileSync(path.join(ROOT, ".tmp/bench-results.md"), `${text}\n`);
+    writeFileSync(path.join(ROOT, `.tmp/${process.env.RESULTS_NAME ?? "bench"}-results.md`), `${text}\n`);
     await network.close();
   };
 }

@@ -49,7 +49,12 @@ interface SimTask {
   latencyMs: number;
   polls: number;
   finishedAt: number | null;
+  /** What each poll of this task was answered, by kind (`status:processing`, `fault:http_503`, ...). */
+  served?: Record<string, number>;
 }
+
+const stepKind = (step: UpstreamStep) =>
+  "status" in step ? `status:${step.status}` : "http" in step ? `fault:http_${step.http}` : "hang" in step ? "fault:timeout" : "fault:reset";
 
 export interface SimulatorOptions {
   apiKey: string;
@@ -179,6 +184,9 @@ export function createKlingSimulator(options: SimulatorOptions) {
     if (task.steps) {
       const step = task.steps[Math.min(task.polls - 1, task.steps.length - 1)] ?? { hang: true };
       served("scripted");
+      const kind = stepKind(step);
+      task.served ??= {};
+      task.served[kind] = (task.served[kind] ?? 0) + 1;
       return answer(req, res, step, task.createdAt);
     }
     const fault = drawFault();
@@ -239,6 +247,22 @@ export function createKlingSimulator(options: SimulatorOptions) {
         tasks.set(id, { id, action: spec.action, action2: spec.action2, createdAt: now(), steps: spec.steps, group: spec.group ?? "", latencyMs: spec.latencyMs ?? 0, polls: 0, finishedAt: null });
       }
       return json(res, 200, { count: spec.count });
+    }
+    if (kind === "scripts" && req.method === "PUT") {
+      // Many scripted tasks, each with its own script (chaos runs).
+      const spec = JSON.parse(await readBody(req)) as { tasks: { id: string; action: string; action2: string; steps: UpstreamStep[] }[] };
+      for (const t of spec.tasks) tasks.set(t.id, { ...t, createdAt: now(), group: "", latencyMs: 0, polls: 0, finishedAt: null });
+      return json(res, 200, { count: spec.tasks.length });
+    }
+    if (kind === "served" && req.method === "GET") {
+      // What the tasks whose id starts with ?prefix were answered, summed by kind.
+      const prefix = new URL(req.url ?? "/", "http://sim").searchParams.get("prefix") ?? "";
+      const total: Record<string, number> = {};
+      for (const task of tasks.values()) {
+        if (!task.id.startsWith(prefix)) continue;
+        for (const [k, n] of Object.entries(task.served ?? {})) total[k] = (total[k] ?? 0) + n;
+      }
+      return json(res, 200, total);
     }
     if (kind === "timelines" && req.method === "PUT") {
       // Tasks with their own creation times and durations (simulations).

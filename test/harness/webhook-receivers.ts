@@ -14,6 +14,8 @@ export interface ReceivedWebhook {
   receivedAt: number;
   /** null when the receiver verifies nothing. */
   verified: boolean | null;
+  /** The status this receiver answered. */
+  answered: number;
 }
 
 interface Receiver {
@@ -53,12 +55,16 @@ export function createWebhookReceivers(now: () => number = Date.now) {
       }
     }
     const step = receiver.steps[Math.min(receiver.deliveries.length, receiver.steps.length - 1)] ?? { status: 200 };
-    receiver.deliveries.push({ headers, body, receivedAt: now(), verified });
+    receiver.deliveries.push({ headers, body, receivedAt: now(), verified, answered: verified === false ? 401 : step.status });
     if (verified === false) return json(res, 401, { error: "bad signature" });
     if (step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
     if (res.destroyed) return;
     res.writeHead(step.status, { "content-type": "text/plain", ...step.headers });
-    res.end("ok");
+    if (step.trickleMs) {
+      res.write("o");
+      await new Promise((r) => setTimeout(r, step.trickleMs));
+    }
+    if (!res.destroyed) res.end("k");
   }
 
   async function serveControl(req: IncomingMessage, res: ServerResponse, name: string) {

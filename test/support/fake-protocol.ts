@@ -11,5 +11,8 @@ export type UpstreamStep =
 export interface ReceiverStep {
   status: number;
   headers?: Record<string, string>;
+  /** Wait this long before answering at all. */
   delayMs?: number;
+  /** Answer the status at once, then take this long to finish the body. */
+  trickleMs?: number;
 }

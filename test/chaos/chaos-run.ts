@@ -1,0 +1,223 @@
+/**
+ * The chaos run: the real tick inside workerd, in simulated time, against the Kling simulator and
+ * misbehaving receivers, with upstream faults, overlapping ticks, ticks killed at random points
+ * after claiming work, and duplicate registrations racing. Returns the figures and every way in
+ * which a subscription did not end as promised (`problems`: empty means nothing was lost).
+ */
+import { env } from "cloudflare:workers";
+import { app } from "../../src/http/app";
+import { runTick } from "../../src/tick/run-tick";
+import type { Clock } from "../../src/tick/tick-context";
+import { seededRandom } from "../harness/seeded-random";
+import { pickReceiver, RECEIVERS, scriptTask, type ScriptedTask } from "./chaos-script";
+
+/** Scaled for a run of minutes: timeouts in real time, schedules in simulated time. */
+const RELAY_ENV = {
+  POLL_MIN_INTERVAL_SECONDS: "1",
+  POLL_MAX_INTERVAL_SECONDS: "5",
+  UPSTREAM_TIMEOUT_SECONDS: "0.3",
+  DELIVERY_TIMEOUT_SECONDS: "0.3",
+  DELIVERY_RETRY_SCHEDULE: "1,2,4,8,16",
+  SUBREQUEST_BUDGET: "400",
+  // The rate limit has its own tests; here thousands of registrations must all go through.
+  REGISTRATION_LIMITER: undefined,
+  REGISTRATION_RATE_LIMIT: "1000000",
+};
+const STEP_MS = 2_000;
+const MAX_STEPS = 900;
+const SECRETS = ["test-key-1", "test-key-2", "test-cometapi-key", "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=", "dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI="];
+
+interface Expected {
+  task: ScriptedTask;
+  receiver: (typeof RECEIVERS)[number];
+  receiverName: string;
+  events: string[];
+  metadata: Record<string, unknown>;
+}
+
+interface Received {
+  headers: Record<string, string>;
+  body: string;
+  verified: boolean | null;
+  answered: number;
+}
+
+export interface ChaosFigures {
+  tasks: number;
+  subscriptions: number;
+  duplicateRegistrations: number;
+  upstreamFaults: number;
+  receiverFaults: number;
+  ticks: number;
+  ticksOverlapping: number;
+  ticksAborted: number;
+  webhooksDelivered: number;
+  duplicatesReceived: number;
+  failedGone: number;
+  failedRetriesExhausted: number;
+  lost: number;
+  simulatedMinutes: number;
+  secretsInLogs: number;
+}
+
+/** A clock for one tick that, if told to, dies after `lives` readings: the tick dies wherever it is. */
+function tickClock(sim: { now: number }, random: () => number, lives: number | null): Clock {
+  let readings = 0;
+  return {
+    now: () => {
+      if (lives !== null && ++readings > lives) throw new Error("chaos: tick aborted");
+      return sim.now;
+    },
+    random,
+  };
+}
+
+/** JSON equality regardless of key order (the relay builds bodies in SQL, the expectation in TS). */
+const canonical = (value: unknown): unknown =>
+  Array.isArray(value) ? value.map(canonical) : value && typeof value === "object" ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, canonical(v)])) : value;
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+
+const post = (body: unknown) =>
+  app.fetch(new Request("http://relay.chaos/v1/tasks", { method: "POST", headers: { authorization: "Bearer test-key-1", "content-type": "application/json" }, body: JSON.stringify(body) }), { ...env, ...RELAY_ENV });
+
+export async function runChaos(options: { tasks: number; seed: number }): Promise<{ figures: ChaosFigures; problems: string[] }> {
+  const random = seededRandom(options.seed);
+  const run = `chaos${options.seed}-${Date.now().toString(36)}`;
+  const sim = { now: Date.now() };
+  const problems: string[] = [];
+  const logs: string[] = [];
+  const original = { log: console.log, error: console.error, warn: console.warn };
+  for (const level of ["log", "error", "warn"] as const) console[level] = (...args: unknown[]) => void logs.push(args.map(String).join(" "));
+
+  try {
+    // Upstream scripts, then subscriptions with their receivers (some registered three times at once).
+    const tasks = Array.from({ length: options.tasks }, (_, i) => scriptTask(`${run}-t${i}`, random, sim.now));
+    await fetch(`${env.FAKE_URL}/_sim/scripts`, { method: "PUT", body: JSON.stringify({ tasks: tasks.filter((t) => t.steps) }) });
+    const expected = new Map<string, Expected>();
+    let duplicateRegistrations = 0;
+    for (const task of tasks) {
+      for (let j = 0, n = 1 + Math.floor(random() * 3); j < n; j++) {
+        const receiver = pickReceiver(random);
+        const receiverName = `${task.id}-s${j}`;
+        const url = receiver.refused ? `http://127.0.0.1:1/hooks/${receiverName}` : `${env.FAKE_URL}/hooks/${receiverName}`;
+        if (!receiver.refused) await fetch(`${env.FAKE_URL}/_sim/receivers/${receiverName}`, { method: "PUT", body: JSON.stringify({ steps: receiver.steps, secret: SECRETS[3] }) });
+        const events = random() < 0.3 ? ["task.submitted", "task.processing", "task.succeeded", "task.failed", "task.expired"] : ["task.succeeded", "task.failed", "task.expired"];
+        const metadata = { run, task: task.id, j };
+        const body = { task_id: task.id, action: task.action, action2: task.action2, callback_url: url, events, metadata };
+        const racing = random() < 0.2 ? 3 : 1;
+        const answers = await Promise.all(Array.from({ length: racing }, () => post(body)));
+        const subs = await Promise.all(answers.map(async (a) => ({ status: a.status, id: ((await a.json()) as { id: string }).id })));
+        const created = subs.filter((s) => s.status === 201);
+        if (created.length !== 1 || subs.some((s) => s.id !== created[0]!.id || (s.status !== 201 && s.status !== 200))) {
+          problems.push(`racing registrations of ${task.id}/${j} answered ${JSON.stringify(subs)}`);
+        }
+        if (racing > 1) duplicateRegistrations += racing - 1;
+        expected.set(created[0]?.id ?? subs[0]!.id, { task, receiver, receiverName, events, metadata });
+      }
+    }
+
+    // The ticks: every 2 simulated seconds, sometimes two at once, sometimes one that dies.
+    let ticks = 0;
+    let overlapping = 0;
+    let aborted = 0;
+    let step = 0;
+    for (; step < MAX_STEPS; step++) {
+      sim.now += STEP_MS;
+      const count = random() < 0.1 ? 2 : 1;
+      if (count === 2) overlapping += 2;
+      await Promise.all(
+        Array.from({ length: count }, async () => {
+          const lives = random() < 0.15 ? 2 + Math.floor(random() * 40) : null;
+          ticks += 1;
+          try {
+            await runTick({ ...env, ...RELAY_ENV }, tickClock(sim, random, lives));
+          } catch (error) {
+            if (lives === null) throw error;
+            aborted += 1;
+          }
+        }),
+      );
+      if (step % 10 === 9) {
+        const active = await env.DB.prepare("SELECT count(*) AS n FROM subscriptions WHERE status = 'active'").first<{ n: number }>();
+        if (active?.n === 0) break;
+      }
+    }
+
+    // What every subscription became, and what its receiver got.
+    const rows = await env.DB.prepare("SELECT id, status, status_reason FROM subscriptions").all<{ id: string; status: string; status_reason: string | null }>();
+    const byId = new Map(rows.results.map((r) => [r.id, r]));
+    let webhooksDelivered = 0;
+    let duplicatesReceived = 0;
+    let failedGone = 0;
+    let failedRetriesExhausted = 0;
+    let lost = 0;
+    for (const [subId, exp] of expected) {
+      const row = byId.get(subId);
+      const received = exp.receiver.refused ? [] : ((await (await fetch(`${env.FAKE_URL}/_sim/receivers/${exp.receiverName}`)).json()) as { deliveries: Received[] }).deliveries;
+      const accepted = received.filter((r) => r.verified === true && r.answered >= 200 && r.answered < 300);
+      const ids = accepted.map((r) => r.headers["webhook-id"]);
+      webhooksDelivered += new Set(ids).size;
+      duplicatesReceived += ids.length - new Set(ids).size;
+      const fail = (why: string) => {
+        lost += 1;
+        if (problems.length < 20) problems.push(`${subId} (${exp.receiver.name}, task ${exp.task.id}): ${why}`);
+      };
+      if (received.some((r) => r.verified !== true)) fail("a delivery failed signature verification");
+      if (!row) {
+        fail("subscription missing");
+        continue;
+      }
+      if (exp.receiver.ends === "gone" || exp.receiver.ends === "retries_exhausted") {
+        if (row.status !== "failed" || row.status_reason !== exp.receiver.ends) fail(`ended ${row.status}/${row.status_reason}, expected failed/${exp.receiver.ends}`);
+        else if (exp.receiver.ends === "gone") failedGone += 1;
+        else failedRetriesExhausted += 1;
+        continue;
+      }
+      if (row.status !== "delivered") fail(`ended ${row.status}/${row.status_reason}`);
+      const bodies = accepted.map((r) => JSON.parse(r.body) as Record<string, unknown>);
+      const final = bodies.find((b) => b.type === exp.task.finalEvent);
+      if (!final) fail(`no verified ${exp.task.finalEvent} received`);
+      else {
+        const want = { type: exp.task.finalEvent, subscription_id: subId, task_id: exp.task.id, metadata: exp.metadata, reason: exp.task.finalData ? null : "not_found", data: exp.task.finalData };
+        const got = { type: final.type, subscription_id: final.subscription_id, task_id: final.task_id, metadata: final.metadata, reason: final.reason, data: final.data };
+        if (!sameJson(got, want)) fail(`final webhook differs from what upstream reported: ${JSON.stringify(got).slice(0, 300)}`);
+      }
+      for (const b of bodies) {
+        if (!exp.events.includes(String(b.type))) fail(`received ${String(b.type)}, not asked for`);
+        const status = (b.data as { task_status?: string } | null)?.task_status;
+        if (b.type === "task.submitted" && status !== "submitted") fail("task.submitted carries another status");
+        if (b.type === "task.processing" && status !== "processing") fail("task.processing carries another status");
+      }
+    }
+
+    const served = (await (await fetch(`${env.FAKE_URL}/_sim/served?prefix=${run}`)).json()) as Record<string, number>;
+    const receiverFaults = await env.DB.prepare("SELECT count(*) AS n FROM delivery_attempts WHERE status_code IS NULL OR status_code NOT BETWEEN 200 AND 299").first<{ n: number }>();
+    const hooks = await Promise.all([...expected.values()].filter((e) => !e.receiver.refused).slice(0, 200).map(async (e) => JSON.stringify(await (await fetch(`${env.FAKE_URL}/_sim/receivers/${e.receiverName}`)).json())));
+    const secretsInLogs = [...logs, ...hooks].filter((line) => SECRETS.some((s) => line.includes(s))).length;
+    if (logs.length === 0) problems.push("no log line was captured: the secret check saw nothing");
+    if (secretsInLogs > 0) problems.push(`${secretsInLogs} log lines or webhook bodies contain a secret`);
+    if (step === MAX_STEPS) problems.push(`subscriptions still active after ${(MAX_STEPS * STEP_MS) / 60_000} simulated minutes`);
+    return {
+      figures: {
+        tasks: tasks.length,
+        subscriptions: expected.size,
+        duplicateRegistrations,
+        upstreamFaults: Object.entries(served).filter(([k]) => k.startsWith("fault:")).reduce((sum, [, n]) => sum + n, 0) + tasks.filter((t) => !t.steps).length * 3,
+        receiverFaults: receiverFaults?.n ?? 0,
+        ticks,
+        ticksOverlapping: overlapping,
+        ticksAborted: aborted,
+        webhooksDelivered,
+        duplicatesReceived,
+        failedGone,
+        failedRetriesExhausted,
+        lost,
+        simulatedMinutes: Math.round((step * STEP_MS) / 60_000),
+        secretsInLogs,
+      },
+      problems,
+    };
+  } finally {
+    Object.assign(console, original);
+  }
+}

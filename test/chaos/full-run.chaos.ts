@@ -1,0 +1,38 @@
+/** `npm run chaos`: the full chaos run, 1,000 tasks; prints its figures and fails on any loss. */
+import { expect, it } from "vitest";
+import { report } from "../bench/bench-support";
+import { resetDb } from "../support/relay";
+import { runChaos } from "./chaos-run";
+
+const TASKS = 1000;
+
+it("loses nothing over 1,000 tasks", async () => {
+  await resetDb();
+  const started = performance.now();
+  const { figures, problems } = await runChaos({ tasks: TASKS, seed: 2026 });
+  const seconds = (performance.now() - started) / 1000;
+  await report({
+    order: 1,
+    title: `Chaos run: ${figures.tasks} tasks, seed 2026, ${seconds.toFixed(0)} s real, ${figures.simulatedMinutes} simulated minutes`,
+    columns: ["figure", "value"],
+    rows: [
+      ["tasks registered", figures.tasks],
+      ["subscriptions (1-3 per task)", figures.subscriptions],
+      ["duplicate registrations raced", figures.duplicateRegistrations],
+      ["upstream faults injected", figures.upstreamFaults],
+      ["receiver faults met (failed attempts)", figures.receiverFaults],
+      ["ticks run", figures.ticks],
+      ["ticks overlapping another", figures.ticksOverlapping],
+      ["ticks aborted after claiming", figures.ticksAborted],
+      ["webhooks delivered (verified, 2xx)", figures.webhooksDelivered],
+      ["duplicates received (same webhook-id)", figures.duplicatesReceived],
+      ["subscriptions failed: receiver answered 410", figures.failedGone],
+      ["subscriptions failed: retries exhausted (connection refused)", figures.failedRetriesExhausted],
+      ["secrets found in logs or webhook bodies", figures.secretsInLogs],
+      ["**lost**", `**${figures.lost}**`],
+    ],
+    notes: problems.length ? ["Problems:", ...problems.map((p) => `- ${p}`)] : [],
+  });
+  expect(problems).toEqual([]);
+  expect(figures.lost).toBe(0);
+}, 900_000);
