@@ -104,3 +104,28 @@ describe("upstream outcomes", () => {
     expect(await hook.deliveries()).toHaveLength(1);
   });
 });
+
+describe("hostile upstream payloads", () => {
+  beforeEach(resetDb);
+
+  const deep = (levels: number) => "[".repeat(levels) + "1" + "]".repeat(levels);
+  it.each<[string, UpstreamStep, RegExp]>([
+    ["a 300 KiB answer", { http: 200, body: JSON.stringify({ code: 0, data: { task_status: "succeed", blob: "x".repeat(300 * 1024) } }) }, /^malformed: body over the size limit/],
+    ["data nested 500 levels deep", { http: 200, body: `{"code":0,"data":{"task_status":"succeed","task_result":${deep(500)}}}` }, /^malformed: data nests deeper/],
+    ["a body that is not JSON", { http: 200, body: "\u0000\u0001 binary garbage \uFFFD" }, /^malformed: not a JSON object/],
+  ])("records %s as an error, stores nothing of it, and the tick goes on", async (_name, step, error) => {
+    const hostile = await upstreamTask([step]);
+    const fine = await upstreamTask([{ status: "succeed" }]);
+    const hook = await receiver();
+    await register({ task_id: hostile.id, callback_url: hook.url });
+    await register({ task_id: fine.id, callback_url: hook.url });
+    const report = await tick(manualClock());
+    expect(report.polled).toBe(2);
+    const r = (await row(hostile.id))!;
+    expect(r.last_error).toMatch(error);
+    expect(r.task_status).toBeNull();
+    const stored = await env.DB.prepare("SELECT length(coalesce(data, '')) AS n FROM tasks WHERE task_id = ?").bind(hostile.id).first<{ n: number }>();
+    expect(stored?.n).toBe(0);
+    expect((await hook.deliveries()).map((d) => JSON.parse(d.body).task_id)).toEqual([fine.id]);
+  });
+});
