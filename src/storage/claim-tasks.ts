@@ -1,18 +1,14 @@
 import { asc, inArray, lte } from "drizzle-orm";
 import type { TaskStatus } from "../domain/kling";
+import type { TaskSnapshot } from "../domain/poll-plan";
 import type { Db } from "./db";
 import { tasks } from "./schema";
 
-export interface ClaimedTask {
+/** A claimed task: what the poll plan needs, and what the upstream query needs. */
+export interface ClaimedTask extends TaskSnapshot {
   taskId: string;
   action: string;
   action2: string;
-  taskStatus: TaskStatus | null;
-  polls: number;
-  errorStreak: number;
-  notFoundStreak: number;
-  createdAt: number;
-  upstreamCreatedAt: number | null;
 }
 
 /**

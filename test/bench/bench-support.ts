@@ -1,14 +1,7 @@
 /** Seeding and reporting for the benchmarks (they run inside workerd, like the tests). */
 import { env } from "cloudflare:workers";
+import type { BenchTable } from "../support/bench-table";
 import type { UpstreamStep } from "../support/fake-protocol";
-
-export interface BenchTable {
-  order: number;
-  title: string;
-  columns: string[];
-  rows: (string | number)[][];
-  notes?: string[];
-}
 
 /** Hands a table to the Node side, which prints every table once all sections ran. */
 export async function report(table: BenchTable): Promise<void> {

@@ -1,17 +1,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
+import type { BenchTable } from "../support/bench-table";
 import { UPSTREAM_KEY } from "./global-setup";
 import { startLoopbackNetwork } from "./loopback-network";
 import { ROOT } from "./workers-pool";
-
-export interface BenchTable {
-  order: number;
-  title: string;
-  columns: string[];
-  rows: (string | number)[][];
-  notes?: string[];
-}
 
 const markdown = (t: BenchTable) =>
   [`### ${t.title}`, "", `| ${t.columns.join(" | ")} |`, `|${t.columns.map(() => "---").join("|")}|`, ...t.rows.map((r) => `| ${r.join(" | ")} |`), ...(t.notes?.length ? ["", ...t.notes] : [])].join("\n");
