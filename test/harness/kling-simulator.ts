@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { UpstreamStep } from "../support/fake-protocol";
 import { taskInfoFor, taskResultFor, typicalDurations } from "./kling-results";
 import { between, seededRandom } from "./seeded-random";
+import { drawFault, NO_FAULTS, stepKind, type Faults } from "./simulated-faults";
 import { json, readBody } from "./http-helpers";
 
 const PAIRS: Record<string, string[]> = {
@@ -15,21 +16,6 @@ const PAIRS: Record<string, string[]> = {
   videos: ["text2video", "image2video", "lip-sync", "effects", "multi-image2video", "multi-elements"],
   audio: ["text-to-audio", "video-to-audio"],
 };
-
-/** Faults injected into queries at random (each a probability per poll), plus a fixed latency. */
-export interface Faults {
-  latencyMs: number;
-  rate429: number;
-  /** `Retry-After` seconds sent with injected 429s; null sends none. */
-  retryAfterSeconds: number | null;
-  rate5xx: number;
-  rateTimeout: number;
-  rateReset: number;
-  rateMalformed: number;
-  rateHtml: number;
-}
-
-export const NO_FAULTS: Faults = { latencyMs: 0, rate429: 0, retryAfterSeconds: 1, rate5xx: 0, rateTimeout: 0, rateReset: 0, rateMalformed: 0, rateHtml: 0 };
 
 interface Timeline {
   submittedMs: number;
@@ -52,9 +38,6 @@ interface SimTask {
   /** What each poll of this task was answered, by kind (`status:processing`, `fault:http_503`, ...). */
   served?: Record<string, number>;
 }
-
-const stepKind = (step: UpstreamStep) =>
-  "status" in step ? `status:${step.status}` : "http" in step ? `fault:http_${step.http}` : "hang" in step ? "fault:timeout" : "fault:reset";
 
 export interface SimulatorOptions {
   apiKey: string;
@@ -129,28 +112,6 @@ export function createKlingSimulator(options: SimulatorOptions) {
     };
   }
 
-  const retryAfterHeader = (f: Faults): Record<string, string> => (f.retryAfterSeconds === null ? {} : { "retry-after": String(f.retryAfterSeconds) });
-
-  /** A random fault for this poll, or null: drawn in a fixed order so a seed replays exactly. */
-  function drawFault(): UpstreamStep | null {
-    const f = faults;
-    const roll = random();
-    let edge = 0;
-    const table: [number, () => UpstreamStep][] = [
-      [f.rate429, () => ({ http: 429, body: { code: 1302, message: "request rate too high", request_id: "sim" }, headers: retryAfterHeader(f) })],
-      [f.rate5xx, () => ({ http: [500, 502, 503, 504][Math.floor(random() * 4)]!, body: { error: { code: "", message: "upstream error (request id: sim)", type: "comet_api_error" } } })],
-      [f.rateTimeout, () => ({ hang: true })],
-      [f.rateReset, () => ({ reset: true })],
-      [f.rateMalformed, () => ({ http: 200, body: '{"code":0,"data":{"task_status":' })],
-      [f.rateHtml, () => ({ http: 502, body: "<html><body><h1>502 Bad Gateway</h1></body></html>", headers: { "content-type": "text/html" } })],
-    ];
-    for (const [rate, make] of table) {
-      edge += rate;
-      if (roll < edge) return make();
-    }
-    return null;
-  }
-
   function answer(req: IncomingMessage, res: ServerResponse, step: UpstreamStep, createdAt: number) {
     if ("hang" in step) return void hanging.add(res);
     if ("reset" in step) return void req.socket.destroy();
@@ -189,7 +150,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
       task.served[kind] = (task.served[kind] ?? 0) + 1;
       return answer(req, res, step, task.createdAt);
     }
-    const fault = drawFault();
+    const fault = drawFault(faults, random);
     if (fault) {
       stats.faultsInjected += 1;
       served("fault");
