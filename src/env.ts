@@ -1,6 +1,14 @@
+import type { WorkMessage } from "./queue/work-message";
+
 /** Bindings, vars and secrets the Worker reads. Vars arrive as strings; `loadConfig` parses them. */
 export interface Env {
   DB: D1Database;
+  /**
+   * Queue producers (optional: `[env.queues]` in wrangler.toml). With one bound, the tick claims
+   * that kind of work and sends its ids there; the Worker's `queue` handler does the work.
+   */
+  POLL_QUEUE?: Queue<WorkMessage>;
+  DELIVERY_QUEUE?: Queue<WorkMessage>;
   /** Cloudflare's rate limiting binding for registrations (optional: see wrangler.toml). */
   REGISTRATION_LIMITER?: RateLimit;
   /** Comma-separated bearer keys accepted on /v1 routes (secret). */

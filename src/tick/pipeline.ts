@@ -14,6 +14,11 @@ export interface PipelineStage<Item, Done> {
   release(items: Item[]): Promise<void>;
   /** Stop starting new items (e.g. after a configuration error). */
   shouldStop(): boolean;
+  /**
+   * Record every this many finished items (default RECORD_EVERY). A queue consumer passes
+   * Infinity: it records its whole message batch at once, before acknowledging it.
+   */
+  recordEvery?: number;
 }
 
 /** Claims go to D1 in chunks this big, a little ahead of the pool, so the pool never waits. */
@@ -35,6 +40,7 @@ export async function runPipeline<Item, Done>(stage: PipelineStage<Item, Done>):
   let claiming: Promise<void> | null = null;
   const finished: Done[] = [];
   let recording: Promise<void> = Promise.resolve();
+  const recordEvery = stage.recordEvery ?? RECORD_EVERY;
 
   const refill = (): Promise<void> => {
     claiming ??= (async () => {
@@ -79,7 +85,7 @@ export async function runPipeline<Item, Done>(stage: PipelineStage<Item, Done>):
       } finally {
         inFlight -= 1;
       }
-      if (finished.length >= RECORD_EVERY) flush();
+      if (finished.length >= recordEvery) flush();
     }
   };
 

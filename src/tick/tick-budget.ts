@@ -4,7 +4,7 @@
  */
 export const MAX_IN_FLIGHT = 6;
 /** Extra lease time beyond the worst case, for the D1 write that records the work. */
-const LEASE_MARGIN_MS = 30_000;
+export const LEASE_MARGIN_MS = 30_000;
 
 /**
  * What one invocation may still spend: subrequests (upstream polls and webhooks, counted when

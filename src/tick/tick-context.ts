@@ -21,12 +21,16 @@ export const systemClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-export interface TickContext {
-  db: Db;
+/** What the per-item work (one poll, one webhook) needs, in a tick or in a queue consumer. */
+export interface WorkContext {
   config: Config;
   clock: Clock;
   budget: TickBudget;
   report: TickReport;
+}
+
+export interface TickContext extends WorkContext {
+  db: Db;
   /** One lease token for everything this tick claims: every write it makes checks it. */
   leaseToken: string;
   /** Learned durations per kind, loaded once per tick when it first polls. */

@@ -17,6 +17,8 @@ export interface TickReport {
   durationMs: number;
   /** D1 round trips and the rows they read and wrote. */
   d1: D1Usage;
+  /** Queue mode only (absent otherwise): ids handed to each queue, and sends the platform refused. */
+  queued?: { polls: number; deliveries: number; sendErrors: number };
 }
 
 export const emptyReport = (): TickReport => ({

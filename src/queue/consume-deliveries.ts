@@ -1,0 +1,26 @@
+import { loadClaimedMessages, type LeasedIds } from "../storage/load-claimed";
+import { recordDeliveries, releaseMessages } from "../storage/record-deliveries";
+import { deliverMessage } from "../tick/delivery-work";
+import { consumeLeased, countIds } from "./consume-leased";
+import type { ConsumerContext } from "./consumer-context";
+
+/**
+ * Delivers the webhooks that delivery messages name: loads those still held under each message's
+ * lease, signs and sends them with the tick's own per-message work, records the batch. Without
+ * webhook secrets they are handed back instead.
+ */
+export async function consumeDeliveries(ctx: ConsumerContext, claims: readonly LeasedIds[]): Promise<void> {
+  if (claims.length === 0) return;
+  const { db, config, clock, report } = ctx;
+  const messages = await loadClaimedMessages(db, claims);
+  report.skipped += countIds(claims) - messages.length;
+  if (messages.length === 0) return;
+  const canDeliver = config.webhookSecrets.length > 0;
+  await consumeLeased(ctx, messages, {
+    timeoutMs: config.deliveryTimeoutMs,
+    work: (message) => deliverMessage(ctx, message),
+    record: (leaseToken, records) => recordDeliveries(db, records, leaseToken, clock.now()),
+    release: (leaseToken, unstarted) => releaseMessages(db, unstarted.map((m) => m.id), leaseToken, clock.now()),
+    shouldStop: () => !canDeliver,
+  });
+}

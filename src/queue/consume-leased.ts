@@ -1,0 +1,74 @@
+import type { Lease, LeasedIds } from "../storage/load-claimed";
+import { runPipeline } from "../tick/pipeline";
+import type { ConsumerContext } from "./consumer-context";
+import { hasTimeLeft } from "./queue-timing";
+
+/** One kind of queued work, as a consumer drives it. */
+export interface LeasedStage<Item extends Lease, Done> {
+  /** Timeout of one request of this kind: an item starts only while its lease has room for it. */
+  timeoutMs: number;
+  /** Does the I/O for one item (the same function the in-tick pipeline calls). */
+  work(item: Item): Promise<Done>;
+  /** Records the results held under one lease token, in one D1 batch. */
+  record(leaseToken: string, done: Done[]): Promise<void>;
+  /** Hands back items held under one lease token that this consumer did not start. */
+  release(leaseToken: string, items: Item[]): Promise<void>;
+  /** Stop starting new items (e.g. after a configuration error). */
+  shouldStop(): boolean;
+}
+
+function byLease<T>(entries: readonly { leaseToken: string; value: T }[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const { leaseToken, value } of entries) {
+    const group = groups.get(leaseToken);
+    if (group) group.push(value);
+    else groups.set(leaseToken, [value]);
+  }
+  return groups;
+}
+
+/**
+ * Works through the items a message batch named (already loaded by id and lease token) with the
+ * tick's pipeline: at most 6 in flight, within the consumer's subrequest and time budget. Every
+ * result is recorded at the end, in one D1 batch per lease token (one in practice: a tick sends
+ * all its messages under one token); items not started are released, due again at once.
+ */
+export async function consumeLeased<Item extends Lease, Done>(ctx: ConsumerContext, items: Item[], stage: LeasedStage<Item, Done>): Promise<void> {
+  const { clock, budget, report } = ctx;
+  const pending = [...items];
+  const notStarted: Item[] = [];
+  await runPipeline<Item, { leaseToken: string; value: Done }>({
+    claimable: (outstanding) => budget.claimable(clock.now(), stage.timeoutMs, outstanding),
+    async claim(limit) {
+      const now = clock.now();
+      const taken: Item[] = [];
+      while (taken.length < limit && pending.length > 0) {
+        const item = pending.shift()!;
+        if (hasTimeLeft(item.leaseEndsAt, now, stage.timeoutMs)) taken.push(item);
+        else notStarted.push(item);
+      }
+      budget.spend(taken.length);
+      report.claimed += taken.length;
+      return taken;
+    },
+    work: async (item) => ({ leaseToken: item.leaseToken, value: await stage.work(item) }),
+    async record(done) {
+      for (const [leaseToken, values] of byLease(done)) await stage.record(leaseToken, values);
+    },
+    async release(unstarted) {
+      budget.refund(unstarted.length);
+      notStarted.push(...unstarted);
+    },
+    shouldStop: () => stage.shouldStop(),
+    // The whole batch is recorded at once, before its messages are acknowledged.
+    recordEvery: Infinity,
+  });
+  notStarted.push(...pending.splice(0));
+  report.released += notStarted.length;
+  for (const [leaseToken, unstarted] of byLease(notStarted.map((value) => ({ leaseToken: value.leaseToken, value })))) {
+    await stage.release(leaseToken, unstarted);
+  }
+}
+
+/** How many ids the messages named, to count the ones whose lease moved on. */
+export const countIds = (claims: readonly LeasedIds[]) => claims.reduce((n, c) => n + c.ids.length, 0);

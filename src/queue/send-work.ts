@@ -1,0 +1,64 @@
+import { IDS_PER_MESSAGE, type WorkKind, type WorkMessage } from "./work-message";
+
+/** Queues takes at most 100 messages per `sendBatch` call. */
+export const SEND_BATCH_MAX_MESSAGES = 100;
+/**
+ * ... and at most 256 KB per call (1 KB = 1,000 bytes). Kept a little under, since the platform
+ * counts its own encoding of each body.
+ */
+export const SEND_BATCH_MAX_BYTES = 250_000;
+/** Each message counts up to about 100 bytes of internal metadata against the limits. */
+const MESSAGE_METADATA_BYTES = 100;
+
+const encoder = new TextEncoder();
+const weight = (body: WorkMessage) => encoder.encode(JSON.stringify(body)).byteLength + MESSAGE_METADATA_BYTES;
+
+/** Cuts claimed ids into messages of at most IDS_PER_MESSAGE ids, all under one lease token. */
+export function packMessages(kind: WorkKind, leaseToken: string, ids: readonly string[]): WorkMessage[] {
+  const messages: WorkMessage[] = [];
+  for (let i = 0; i < ids.length; i += IDS_PER_MESSAGE) messages.push({ kind, leaseToken, ids: ids.slice(i, i + IDS_PER_MESSAGE) });
+  return messages;
+}
+
+/** Groups messages into `sendBatch` calls that respect both the count and the size limit. */
+export function sendBatches(messages: readonly WorkMessage[]): WorkMessage[][] {
+  const batches: WorkMessage[][] = [];
+  let current: WorkMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = weight(message);
+    if (current.length === SEND_BATCH_MAX_MESSAGES || (current.length > 0 && bytes + size > SEND_BATCH_MAX_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** What a send achieved: ids that never reached the queue come back to be released. */
+export type SendResult = { ok: true; messages: number; calls: number } | { ok: false; messages: number; calls: number; unsent: string[]; error: string };
+
+/**
+ * Sends claimed ids to a queue: messages of IDS_PER_MESSAGE ids, as few `sendBatch` calls as the
+ * limits allow. Never throws: a refused call (e.g. the queue's 5,000 messages/s limit, or an
+ * outage) stops the send and returns the ids not sent, for the caller to release.
+ * @example const sent = await sendWork(env.POLL_QUEUE, "poll", leaseToken, ids);
+ */
+export async function sendWork(queue: Queue<WorkMessage>, kind: WorkKind, leaseToken: string, ids: readonly string[]): Promise<SendResult> {
+  const batches = sendBatches(packMessages(kind, leaseToken, ids));
+  let messages = 0;
+  for (const [index, batch] of batches.entries()) {
+    try {
+      await queue.sendBatch(batch.map((body) => ({ body })));
+      messages += batch.length;
+    } catch (error) {
+      const unsent = batches.slice(index).flatMap((b) => b.flatMap((m) => m.ids));
+      return { ok: false, messages, calls: index, unsent, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+  return { ok: true, messages, calls: batches.length };
+}

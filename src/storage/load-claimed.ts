@@ -1,0 +1,78 @@
+import { sql } from "drizzle-orm";
+import type { TaskStatus } from "../domain/kling";
+import type { ClaimedMessage } from "./claim-messages";
+import type { ClaimedTask } from "./claim-tasks";
+import { asJson, type Db } from "./db";
+
+/** Ids claimed under one lease token: what one queue message names. */
+export interface LeasedIds {
+  leaseToken: string;
+  ids: readonly string[];
+}
+
+/** Who holds a loaded row, and until when (the claim moved the row's due time to the lease's end). */
+export interface Lease {
+  leaseToken: string;
+  leaseEndsAt: number;
+}
+
+/** Each (id, lease token) pair as one JSON parameter: D1 allows only 100 bound parameters. */
+const pairs = (claims: readonly LeasedIds[]) => asJson(claims.flatMap((c) => c.ids.map((id) => ({ id, lease: c.leaseToken }))));
+
+const firstOfEach = <T>(rows: T[], key: (row: T) => string) => [...new Map(rows.map((r) => [key(r), r] as const)).values()];
+
+/**
+ * Loads the tasks that queue messages name, each only while it is still claimed under that
+ * message's lease token. A task whose lease moved on (already recorded, or expired and claimed
+ * again) is left out, so a late, retried or duplicate message never polls it twice. One
+ * statement, one primary-key lookup per id.
+ */
+export async function loadClaimedTasks(db: Db, claims: readonly LeasedIds[]): Promise<(ClaimedTask & Lease)[]> {
+  if (claims.every((c) => c.ids.length === 0)) return [];
+  const rows = await db.all<{
+    task_id: string; action: string; action2: string; task_status: string | null; polls: number; error_streak: number;
+    not_found_streak: number; created_at: number; upstream_created_at: number | null; lease_token: string; next_poll_at: number;
+  }>(sql`SELECT t.task_id, t.action, t.action2, t.task_status, t.polls, t.error_streak, t.not_found_streak, t.created_at,
+      t.upstream_created_at, t.lease_token, t.next_poll_at
+    FROM json_each(${pairs(claims)}) p JOIN tasks t ON t.task_id = p.value ->> 'id'
+    WHERE t.lease_token = p.value ->> 'lease' AND t.next_poll_at IS NOT NULL`);
+  return firstOfEach(rows, (r) => r.task_id).map((r) => ({
+    taskId: r.task_id,
+    action: r.action,
+    action2: r.action2,
+    taskStatus: r.task_status as TaskStatus | null,
+    polls: r.polls,
+    errorStreak: r.error_streak,
+    notFoundStreak: r.not_found_streak,
+    createdAt: r.created_at,
+    upstreamCreatedAt: r.upstream_created_at,
+    leaseToken: r.lease_token,
+    leaseEndsAt: r.next_poll_at,
+  }));
+}
+
+/**
+ * Loads the webhook messages that queue messages name, with their subscription's target, each only
+ * while it is still claimed under that message's lease token (see `loadClaimedTasks`). A message
+ * cancelled meanwhile has no lease any more, so it is left out too.
+ */
+export async function loadClaimedMessages(db: Db, claims: readonly LeasedIds[]): Promise<(ClaimedMessage & Lease)[]> {
+  if (claims.every((c) => c.ids.length === 0)) return [];
+  const rows = await db.all<{
+    id: string; subscription_id: string; body: string; schedule_step: number; lease_token: string; next_attempt_at: number;
+    task_id: string; callback_url: string;
+  }>(sql`SELECT m.id, m.subscription_id, m.body, m.schedule_step, m.lease_token, m.next_attempt_at, s.task_id, s.callback_url
+    FROM json_each(${pairs(claims)}) p JOIN messages m ON m.id = p.value ->> 'id'
+    JOIN subscriptions s ON s.id = m.subscription_id
+    WHERE m.lease_token = p.value ->> 'lease' AND m.next_attempt_at IS NOT NULL`);
+  return firstOfEach(rows, (r) => r.id).map((r) => ({
+    id: r.id,
+    subscriptionId: r.subscription_id,
+    taskId: r.task_id,
+    callbackUrl: r.callback_url,
+    body: r.body,
+    scheduleStep: r.schedule_step,
+    leaseToken: r.lease_token,
+    leaseEndsAt: r.next_attempt_at,
+  }));
+}

@@ -1,0 +1,39 @@
+import { checkCallbackUrl } from "../domain/callback-url";
+import { planDelivery, type DeliveryExchange } from "../domain/delivery-plan";
+import type { ClaimedMessage } from "../storage/claim-messages";
+import type { DeliveryRecord } from "../storage/record-deliveries";
+import { sendWebhook } from "../webhooks/send-webhook";
+import type { WorkContext } from "./tick-context";
+
+/**
+ * The per-message work of delivering, shared by the in-tick pipeline and the queue consumer: sign
+ * and POST one webhook, plan the message's next state, count it in the report.
+ * @example const record = await deliverMessage(ctx, message);
+ */
+export async function deliverMessage(ctx: WorkContext, message: ClaimedMessage): Promise<DeliveryRecord> {
+  const { config, clock, report } = ctx;
+  const attemptedAt = clock.now();
+  const exchange = await attempt(ctx, message);
+  const update = planDelivery(message.scheduleStep, exchange, clock.now(), config.deliveryRetryScheduleMs, clock.random);
+  if (update.status === "delivered") report.delivered += 1;
+  else if (update.status === "pending") report.retried += 1;
+  else report.failed += 1;
+  return { messageId: message.id, subscriptionId: message.subscriptionId, taskId: message.taskId, attemptedAt, update };
+}
+
+async function attempt(ctx: WorkContext, message: ClaimedMessage): Promise<DeliveryExchange> {
+  // Checked again at send time: the rules (or ALLOW_INSECURE_CALLBACKS) may have changed since
+  // the URL was registered, and a relay must never be turned against its own network.
+  const check = checkCallbackUrl(message.callbackUrl, { allowInsecure: ctx.config.allowInsecureCallbacks });
+  if (!check.ok) {
+    ctx.budget.refund(1);
+    return { kind: "refused", message: check.reason };
+  }
+  return sendWebhook({
+    url: check.url,
+    messageId: message.id,
+    body: message.body,
+    secrets: ctx.config.webhookSecrets,
+    timeoutMs: ctx.config.deliveryTimeoutMs,
+  });
+}

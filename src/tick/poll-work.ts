@@ -1,0 +1,65 @@
+import { classifyPoll, upstreamErrorKind } from "../domain/poll-outcome";
+import { planNextPoll } from "../domain/poll-plan";
+import { durationWindow, learnDuration } from "../domain/poll-schedule";
+import type { ClaimedTask } from "../storage/claim-tasks";
+import { kindKey, type KindStatsEntry } from "../storage/kind-stats";
+import type { PollRecord } from "../storage/record-polls";
+import { queryKlingTask } from "../upstream/query-task";
+import type { WorkContext } from "./tick-context";
+import { countUpstreamError } from "./tick-report";
+
+export interface PollWork {
+  /** Queries upstream for one claimed task and plans its next state; never throws for upstream trouble. */
+  poll(task: ClaimedTask): Promise<PollRecord>;
+  /** The kinds whose learned durations changed since the last call, to record with the next batch. */
+  takeLearned(): KindStatsEntry[];
+}
+
+/**
+ * The per-task work of polling, shared by the in-tick pipeline and the queue consumer: query
+ * upstream, classify the answer, count it in the report, plan the task's next state, and learn
+ * how long tasks of its kind take. `stats` is the kind statistics read from D1 for this invocation.
+ * @example const work = pollWork(ctx, await loadKindStats(db)); const record = await work.poll(task);
+ */
+export function pollWork(ctx: WorkContext, stats: Map<string, KindStatsEntry>): PollWork {
+  const { config, clock, report } = ctx;
+  const learned = new Map<string, KindStatsEntry>();
+  return {
+    async poll(task) {
+      const exchange = await queryKlingTask({
+        baseUrl: config.upstreamBaseUrl,
+        apiKey: config.upstreamKey,
+        action: task.action,
+        action2: task.action2,
+        taskId: task.taskId,
+        timeoutMs: config.upstreamTimeoutMs,
+      });
+      const polledAt = clock.now();
+      const outcome = classifyPoll(exchange, polledAt);
+      report.polled += 1;
+      if (outcome.kind === "status") {
+        if (outcome.status !== task.taskStatus) report.statusChanges += 1;
+      } else {
+        countUpstreamError(report, upstreamErrorKind(outcome));
+      }
+      if (outcome.kind === "configuration" && !report.configurationError) {
+        report.configurationError = outcome.error;
+        // Loud on purpose: every task is stuck until an operator fixes the key or the account.
+        console.error(JSON.stringify({ event: "upstream_configuration_error", error: outcome.error }));
+      }
+      const key = kindKey(task.action, task.action2);
+      const update = planNextPoll(task, outcome, polledAt, config, durationWindow(task.action, stats.get(key)), clock.random);
+      if (update.learnedDurationMs !== null) {
+        const entry = { action: task.action, action2: task.action2, ...learnDuration(stats.get(key), update.learnedDurationMs) };
+        stats.set(key, entry);
+        learned.set(key, entry);
+      }
+      return { taskId: task.taskId, update };
+    },
+    takeLearned() {
+      const entries = [...learned.values()];
+      learned.clear();
+      return entries;
+    },
+  };
+}

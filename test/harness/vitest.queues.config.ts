@@ -1,0 +1,40 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { ROOT } from "./workers-pool";
+
+/**
+ * The suites that need real queues (`npm run test:workers` runs them after the others): the
+ * Workers pool on wrangler.toml's `[env.queues]`, so the Worker has its POLL_QUEUE and
+ * DELIVERY_QUEUE producers and miniflare delivers their messages to the Worker's own `queue`
+ * handler, as Cloudflare would. The test bindings are those of workers-pool.ts.
+ */
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async ({ inject }) => ({
+      wrangler: { configPath: path.join(ROOT, "wrangler.toml"), environment: "queues" },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations(path.join(ROOT, "migrations")),
+          FAKE_URL: inject("fakeUrl"),
+          UPSTREAM_BASE_URL: inject("fakeUrl"),
+          RELAY_API_KEYS: "test-key-1,test-key-2",
+          WEBHOOK_SECRETS: "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=",
+          COMETAPI_KEY: "test-cometapi-key",
+          ALLOW_INSECURE_CALLBACKS: "true",
+        },
+      },
+    })),
+  ],
+  test: {
+    root: ROOT,
+    // Only these suites: the others run once, in the default pool (where these skip themselves).
+    include: ["test/queue-fanout.test.ts", "test/queue-equivalence.test.ts"],
+    silent: "passed-only",
+    // Both files drive the same queues and D1: one after the other.
+    fileParallelism: false,
+    testTimeout: 60_000,
+    globalSetup: [path.join(ROOT, "test/harness/global-setup.ts")],
+    setupFiles: [path.join(ROOT, "test/support/apply-migrations.ts")],
+  },
+});
