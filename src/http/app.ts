@@ -1,16 +1,36 @@
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { dashboard } from "../dashboard/dashboard-routes";
 import type { Env } from "../env";
 import { ApiError, errorResponse, handleError } from "./api-error";
+import { healthRoute, openApiRoute } from "./api-routes";
 import { bearerAuth, type AuthVariables } from "./bearer-auth";
+import { docsRoutes } from "./docs/docs-routes";
+import { describeExtras, openApiDocument } from "./openapi-document";
 import { registrationRateLimit } from "./rate-limit";
 import { v1 } from "./routes";
+import { validationHook } from "./validation";
 
-/** The Worker's HTTP surface: `/healthz` is open, everything under `/v1` needs an API key. */
-export const app = new Hono<{ Bindings: Env; Variables: AuthVariables }>()
-  .get("/healthz", (c) => c.json({ ok: true }))
-  .use("/v1/*", bearerAuth())
-  .post("/v1/tasks", registrationRateLimit())
+const root = new OpenAPIHono<{ Bindings: Env; Variables: AuthVariables }>({ defaultHook: validationHook });
+describeExtras(root);
+root.use("/v1/*", bearerAuth());
+root.post("/v1/tasks", registrationRateLimit());
+
+/** The API: what `/openapi.json` describes and the typed client (`src/client`) calls. */
+const api = root
+  .openapi(healthRoute, (c) => c.json({ ok: true as const }, 200))
   .route("/v1", v1)
+  .openapi(openApiRoute, (c) => c.json(openApiDocument(root) as { openapi: string }, 200));
+
+export type RelayApi = typeof api;
+
+/**
+ * The Worker's HTTP surface: `/healthz` and `/openapi.json` are open, everything under `/v1` needs
+ * an API key; the reference (`/docs`) and the dashboard (`/`, `/dashboard/...`) are HTML pages of
+ * the same app, the dashboard behind a session made from an API key.
+ */
+export const app = api
+  .route("/", docsRoutes(() => openApiDocument(root)))
+  .route("/", dashboard)
   .notFound((c) => errorResponse(c, new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`)))
   .onError(handleError);
 

@@ -11,7 +11,7 @@ const keyDigests = new Map<string, Promise<Uint8Array[]>>();
  * Constant-time: both sides are hashed to the same length first, then compared with the runtime's
  * timing-safe comparison against every key, without stopping early.
  */
-async function isKnownKey(presented: string, keys: readonly string[]): Promise<boolean> {
+export async function isKnownKey(presented: string, keys: readonly string[]): Promise<boolean> {
   const cacheKey = keys.join("\n");
   let known = keyDigests.get(cacheKey);
   if (!known) {
@@ -29,6 +29,9 @@ export type AuthVariables = { apiKeyId: string };
 
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 
+/** A key's public name: a hash prefix, usable as a rate-limit key or in a session, safe to log. */
+export const apiKeyIdOf = async (key: string) => `key_${hex((await digest(key)).slice(0, 8))}`;
+
 /**
  * Requires `Authorization: Bearer <key>` with one of the keys in `RELAY_API_KEYS`, and sets
  * `apiKeyId` (a hash prefix of the key: usable as a rate-limit key, safe to log).
@@ -41,7 +44,7 @@ export function bearerAuth(): MiddlewareHandler<{ Bindings: Env; Variables: Auth
     if (!match?.[1] || keys.length === 0 || !(await isKnownKey(match[1], keys))) {
       throw new ApiError("unauthorized", "a valid API key is required: Authorization: Bearer <key>");
     }
-    c.set("apiKeyId", `key_${hex((await digest(match[1])).slice(0, 8))}`);
+    c.set("apiKeyId", await apiKeyIdOf(match[1]));
     await next();
   };
 }

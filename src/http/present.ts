@@ -1,39 +1,41 @@
 import type { MessageWithAttempts } from "../storage/read-models";
 import type { SubscriptionRow, TaskRow } from "../storage/schema";
+import type { DeliveryBody, SubscriptionBody, TaskBody } from "./api-schemas";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const parsed = (json: string | null): unknown => (json === null ? null : JSON.parse(json));
+/** Columns holding JSON written by the relay itself: their shape is the column's documented one. */
+const parsed = <T>(json: string | null): T | null => (json === null ? null : (JSON.parse(json) as T));
 
 /** A subscription as the API shows it. */
-export function presentSubscription(s: SubscriptionRow, task: TaskRow | undefined) {
+export function presentSubscription(s: SubscriptionRow, task: TaskRow | undefined): SubscriptionBody {
   return {
     id: s.id,
     task_id: s.taskId,
     action: task?.action ?? null,
     action2: task?.action2 ?? null,
     callback_url: s.callbackUrl,
-    events: parsed(s.events),
-    metadata: parsed(s.metadata),
+    events: parsed<SubscriptionBody["events"]>(s.events) ?? [],
+    metadata: parsed<Record<string, unknown>>(s.metadata),
     status: s.status,
-    status_reason: s.statusReason,
-    task_status: task?.taskStatus ?? null,
-    created_at: iso(s.createdAt),
-    updated_at: iso(s.updatedAt),
+    status_reason: s.statusReason as SubscriptionBody["status_reason"],
+    task_status: (task?.taskStatus ?? null) as SubscriptionBody["task_status"],
+    created_at: iso(s.createdAt)!,
+    updated_at: iso(s.updatedAt)!,
   };
 }
 
 /** One webhook message with every attempt made to deliver it. */
-export function presentDelivery({ message: m, attempts }: MessageWithAttempts) {
+export function presentDelivery({ message: m, attempts }: MessageWithAttempts): DeliveryBody {
   return {
     webhook_id: m.id,
-    event_type: m.eventType,
+    event_type: m.eventType as DeliveryBody["event_type"],
     status: m.status,
     attempt_count: m.attempts,
     next_attempt_at: m.status === "pending" ? iso(m.nextAttemptAt) : null,
-    created_at: iso(m.createdAt),
+    created_at: iso(m.createdAt)!,
     delivered_at: iso(m.deliveredAt),
     attempts: attempts.map((a) => ({
-      attempted_at: iso(a.attemptedAt),
+      attempted_at: iso(a.attemptedAt)!,
       status_code: a.statusCode,
       error: a.error,
       duration_ms: a.durationMs,
@@ -42,20 +44,20 @@ export function presentDelivery({ message: m, attempts }: MessageWithAttempts) {
 }
 
 /** A task's relay state. */
-export function presentTask(t: TaskRow) {
+export function presentTask(t: TaskRow): TaskBody {
   return {
     task_id: t.taskId,
     action: t.action,
     action2: t.action2,
-    task_status: t.taskStatus,
+    task_status: t.taskStatus as TaskBody["task_status"],
     polls: t.polls,
     next_poll_at: iso(t.nextPollAt),
     last_polled_at: iso(t.lastPolledAt),
     last_error: t.lastError,
-    finish_reason: t.finishReason,
+    finish_reason: t.finishReason as TaskBody["finish_reason"],
     finished_at: iso(t.finishedAt),
-    data: parsed(t.data),
-    created_at: iso(t.createdAt),
-    updated_at: iso(t.updatedAt),
+    data: parsed<Record<string, unknown>>(t.data),
+    created_at: iso(t.createdAt)!,
+    updated_at: iso(t.updatedAt)!,
   };
 }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "@hono/zod-openapi";
 import { checkCallbackUrl } from "../domain/callback-url";
 import { exceedsJsonDepth } from "../domain/json-depth";
 import { ACTION2S, ACTIONS, DEFAULT_EVENTS, EVENT_TYPES, isActionPair } from "../domain/kling";
@@ -15,15 +15,24 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 export function registrationSchema(options: { allowInsecureCallbacks: boolean }) {
   return z
     .strictObject({
-      task_id: z.string().regex(TASK_ID_PATTERN, "must be 1-128 characters of A-Z, a-z, 0-9, '_' and '-'"),
+      task_id: z.string().regex(TASK_ID_PATTERN, "must be 1-128 characters of A-Z, a-z, 0-9, '_' and '-'").openapi({ example: "878106242831892487" }),
       action: z.enum(ACTIONS),
       action2: z.enum(ACTION2S as [string, ...string[]]),
-      callback_url: z.string().transform((raw, ctx) => {
-        const check = checkCallbackUrl(raw, { allowInsecure: options.allowInsecureCallbacks });
-        if (check.ok) return check.url;
-        ctx.addIssue({ code: "custom", message: check.reason });
-        return z.NEVER;
-      }),
+      callback_url: z
+        .string()
+        .transform((raw, ctx) => {
+          const check = checkCallbackUrl(raw, { allowInsecure: options.allowInsecureCallbacks });
+          if (check.ok) return check.url;
+          ctx.addIssue({ code: "custom", message: check.reason });
+          return z.NEVER;
+        })
+        .openapi({
+          type: "string",
+          format: "uri",
+          maxLength: 2048,
+          description: "Absolute https URL without credentials; not localhost, a metadata host or a private, loopback, link-local, CGNAT, multicast, reserved or documentation address",
+          example: "https://app.example.com/hooks/kling",
+        }),
       // A custom check rather than z.record: it keeps the parsed object as is (z.record rebuilds it,
       // and assigning a "__proto__" key on the copy silently drops it).
       metadata: z
@@ -31,12 +40,14 @@ export function registrationSchema(options: { allowInsecureCallbacks: boolean })
         .nullable()
         .optional()
         .refine((m) => m == null || new TextEncoder().encode(JSON.stringify(m)).length <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes of JSON`)
-        .refine((m) => m == null || !exceedsJsonDepth(m, MAX_METADATA_DEPTH), `must nest at most ${MAX_METADATA_DEPTH} levels deep`),
+        .refine((m) => m == null || !exceedsJsonDepth(m, MAX_METADATA_DEPTH), `must nest at most ${MAX_METADATA_DEPTH} levels deep`)
+        .openapi({ type: "object", additionalProperties: true, description: `At most ${MAX_METADATA_BYTES} bytes of JSON, nested at most ${MAX_METADATA_DEPTH} levels; echoed in every webhook`, example: { user: 42 } }),
       events: z
         .array(z.enum(EVENT_TYPES))
         .min(1, "must list at least one event")
         .optional()
-        .transform((events) => (events ? [...new Set(events)] : DEFAULT_EVENTS)),
+        .transform((events) => (events ? [...new Set(events)] : DEFAULT_EVENTS))
+        .openapi({ description: `Default: ${DEFAULT_EVENTS.join(", ")}` }),
     })
     .superRefine((body, ctx) => {
       if (!isActionPair(body.action, body.action2)) {
@@ -44,6 +55,23 @@ export function registrationSchema(options: { allowInsecureCallbacks: boolean })
       }
     });
 }
+
+const schemas = new Map<boolean, ReturnType<typeof registrationSchema>>();
+
+/** The schema for this configuration, built once per isolate. */
+export function registrationSchemaFor(options: { allowInsecureCallbacks: boolean }) {
+  let schema = schemas.get(options.allowInsecureCallbacks);
+  if (!schema) schemas.set(options.allowInsecureCallbacks, (schema = registrationSchema(options)));
+  return schema;
+}
+
+/** What the document shows: the production rules (https callbacks only). */
+export const RegistrationSchema = registrationSchema({ allowInsecureCallbacks: false }).openapi("Registration", {
+  description: "Registers a callback for a Kling task. Unknown fields are refused.",
+});
+
+/** The body of `POST /v1/tasks` as an app sends it. */
+export type RegistrationInput = z.input<typeof RegistrationSchema>;
 
 /** Zod issues as the envelope's `details`: one entry per field, named by its JSON path. */
 export function fieldErrors(error: z.ZodError): FieldError[] {

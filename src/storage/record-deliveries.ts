@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { MessageUpdate } from "../domain/delivery-plan";
+import { countActivity } from "./count-activity";
 import { asJson, runBatch, statement, type Db } from "./db";
 import { settleTasks } from "./settle";
 
@@ -14,7 +15,8 @@ export interface DeliveryRecord {
 /**
  * Writes a round of delivery attempts in one D1 batch: the attempt log and the message updates
  * (both guarded by the lease), the subscriptions that failed for good (their other pending
- * messages stop too: "no more attempts"), then the subscriptions that are now fully delivered.
+ * messages stop too: "no more attempts"), then the subscriptions that are now fully delivered,
+ * and the hour's delivery counts for the dashboard.
  */
 export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[], leaseToken: string, now: number): Promise<void> {
   if (records.length === 0) return;
@@ -54,6 +56,7 @@ export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[
       WHERE status = 'pending' AND subscription_id IN (
         SELECT r.value ->> 'subscription_id' FROM json_each(${rows}) r WHERE r.value ->> 'failure' IS NOT NULL)`),
     ...settleTasks(db, [...new Set(records.map((r) => r.taskId))], now),
+    countActivity(db, now, { deliveryAttempts: records.length, delivered: records.filter((r) => r.update.status === "delivered").length }),
   ]);
 }
 

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { TaskUpdate } from "../domain/poll-plan";
+import { countActivity } from "./count-activity";
 import { asJson, runBatch, statement, type Db } from "./db";
 import { fanOutTaskEvents } from "./fan-out";
 import { saveKindStats, type KindStatsEntry } from "./kind-stats";
@@ -13,8 +14,9 @@ export interface PollRecord {
 /**
  * Writes a whole round of polls in one D1 batch (one transaction): the task updates, guarded by
  * the lease so a stale tick cannot overwrite a newer result; then the messages for the events they
- * produced; then the subscriptions and tasks that have nothing left to do; and what was learned
- * of the durations of each kind. Returns the number of messages created.
+ * produced; then the subscriptions and tasks that have nothing left to do; what was learned
+ * of the durations of each kind; and the hour's poll count for the dashboard. Returns the number
+ * of messages created.
  */
 export async function recordPolls(db: Db, records: readonly PollRecord[], leaseToken: string, now: number, learned: readonly KindStatsEntry[] = []): Promise<number> {
   if (records.length === 0) return 0;
@@ -61,6 +63,8 @@ export async function recordPolls(db: Db, records: readonly PollRecord[], leaseT
     ...(withEvents.length > 0 ? [fanOutTaskEvents(db, withEvents, now)] : []),
     ...(changed.length > 0 ? settleTasks(db, changed, now) : []),
     ...saveKindStats(db, learned, now),
+    // Every poll that got no status (transient, missing, rejected, configuration) set lastError.
+    countActivity(db, now, { polls: records.length, upstreamErrors: records.filter((r) => r.update.lastError !== null).length }),
   ]);
   return withEvents.length > 0 ? (results[1]?.results.length ?? 0) : 0;
 }

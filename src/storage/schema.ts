@@ -44,6 +44,10 @@ export const tasks = sqliteTable(
     // The claim walks this index in order; finished/idle tasks are not in it at all.
     index("tasks_due").on(t.nextPollAt).where(sql`next_poll_at IS NOT NULL`),
     index("tasks_settled").on(t.settledAt).where(sql`settled_at IS NOT NULL`),
+    // The dashboard's task table, newest first, all kinds or one kind. Both are written only on
+    // insert (action, action2 and created_at never change), so a poll costs nothing more.
+    index("tasks_created").on(t.createdAt),
+    index("tasks_kind_created").on(t.action, t.action2, t.createdAt),
   ],
 );
 
@@ -81,7 +85,15 @@ export const subscriptions = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("subscriptions_task_callback").on(t.taskId, t.callbackUrl)],
+  (t) => [
+    uniqueIndex("subscriptions_task_callback").on(t.taskId, t.callbackUrl),
+    // The dashboard's counts and lists by status. Partial on purpose: an entry is written only when
+    // a subscription enters or leaves that status, and no tick statement (all keyed by task or id)
+    // can be planned through them. Cancelled subscriptions are listed nowhere, so not indexed.
+    index("subscriptions_active").on(t.createdAt).where(sql`status = 'active'`),
+    index("subscriptions_delivered").on(t.updatedAt).where(sql`status = 'delivered'`),
+    index("subscriptions_failed").on(t.updatedAt).where(sql`status = 'failed'`),
+  ],
 );
 
 /** One webhook message (one event for one subscription); `id` is the `webhook-id`. */
@@ -126,8 +138,24 @@ export const deliveryAttempts = sqliteTable(
   (t) => [index("delivery_attempts_message").on(t.messageId)],
 );
 
+/**
+ * What the relay did per hour (`hour` = epoch ms / 3,600,000), for the dashboard's chart. The tick
+ * adds to the current hour in the same D1 batch that records its polls or deliveries: one upsert
+ * per batch of up to 50, instead of a log row per poll. About 24 rows a day.
+ */
+export const activityHourly = sqliteTable("activity_hourly", {
+  hour: integer("hour").primaryKey(),
+  polls: integer("polls").notNull().default(0),
+  /** Polls that got no task status: timeouts, 429/5xx, malformed answers, not found, rejections. */
+  upstreamErrors: integer("upstream_errors").notNull().default(0),
+  deliveryAttempts: integer("delivery_attempts").notNull().default(0),
+  /** Attempts the receiver acknowledged with a 2xx. */
+  delivered: integer("delivered").notNull().default(0),
+});
+
 export type TaskRow = typeof tasks.$inferSelect;
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
 export type KindStatsRow = typeof kindStats.$inferSelect;
 export type DeliveryAttemptRow = typeof deliveryAttempts.$inferSelect;
+export type ActivityHourRow = typeof activityHourly.$inferSelect;

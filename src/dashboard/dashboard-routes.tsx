@@ -1,0 +1,103 @@
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { isActionPair } from "../domain/kling";
+import { asset, pageHeaders } from "../http/page-headers";
+import { TASK_ID_PATTERN } from "../http/registration-schema";
+import { renderPage } from "../http/render-page";
+import { loadActivitySeries } from "../storage/activity-series";
+import { loadDashboardCounts } from "../storage/dashboard-counts";
+import { openDb } from "../storage/db";
+import { LISTED_SUBSCRIPTION_STATUSES, listSubscriptions, type ListedSubscriptionStatus } from "../storage/list-subscriptions";
+import { listTasks, TASK_STATES, type TaskState } from "../storage/list-tasks";
+import { loadTaskView } from "../storage/read-models";
+import { DASHBOARD_JS } from "./assets/dashboard-script";
+import { FAVICON_SVG } from "./assets/favicon";
+import { RELAY_CSS } from "./assets/relay-css";
+import { logIn, logOut, redeliverMany, redeliverOne } from "./dashboard-actions";
+import { loadSession, type DashboardEnv } from "./guard";
+import { noticeText } from "./notices";
+import type { Session } from "./session";
+import { LoginPage } from "./views/login-page";
+import { MessagePage } from "./views/message-page";
+import { OverviewPage } from "./views/overview-page";
+import { decodeCursor } from "./views/pager";
+import { SubscriptionsPage } from "./views/subscriptions-page";
+import { TaskPage } from "./views/task-page";
+import { TasksPage } from "./views/tasks-page";
+
+const PAGE_SIZE = 25;
+
+type C = Context<DashboardEnv>;
+
+/** `/` is the dashboard for browsers only: an API client asking for `/` still gets the JSON 404. */
+const browsersOnly: MiddlewareHandler<DashboardEnv> = async (c, next) => (/\btext\/html\b/i.test(c.req.header("accept") ?? "") ? next() : c.notFound());
+
+/** Pages need a session; without one they show the login form, which comes back here. */
+const sessionRequired: MiddlewareHandler<DashboardEnv> = async (c, next) => {
+  if (c.var.session) return next();
+  const url = new URL(c.req.url);
+  return renderPage(c, <LoginPage now={Date.now()} next={`${url.pathname}${url.search}`} />, 401);
+};
+
+const page = [pageHeaders(), loadSession()] as const;
+const session = (c: C) => c.var.session as Session;
+const oneOf = <T extends string>(values: readonly T[], value: string | undefined, fallback: T): T => (values.includes(value as T) ? (value as T) : fallback);
+
+async function overview(c: C): Promise<Response> {
+  if (!c.var.session) return renderPage(c, <LoginPage now={Date.now()} />);
+  const db = openDb(c.env.DB);
+  const now = Date.now();
+  const [counts, activity, failed, polling] = await Promise.all([
+    loadDashboardCounts(db),
+    loadActivitySeries(db, now),
+    listSubscriptions(db, { status: "failed", limit: 5 }),
+    listTasks(db, { state: "polling", limit: 10 }),
+  ]);
+  return renderPage(c, <OverviewPage data={{ counts, activity, failed: failed.rows, polling: polling.rows }} session={c.var.session} now={now} />);
+}
+
+async function tasksPage(c: C): Promise<Response> {
+  const found = c.req.query("task_id")?.trim();
+  if (found && TASK_ID_PATTERN.test(found)) return c.redirect(`/dashboard/tasks/${encodeURIComponent(found)}`, 303);
+  const state: TaskState = oneOf(TASK_STATES, c.req.query("state"), "all");
+  const [action, action2] = (c.req.query("kind") ?? "").split("/");
+  const kind = action && action2 && isActionPair(action, action2) ? { action, action2 } : undefined;
+  const after = decodeCursor(c.req.query("after"));
+  const { rows, next } = await listTasks(openDb(c.env.DB), { state, kind, after, limit: PAGE_SIZE });
+  const props = { rows, next, state, after, kind: kind && `${kind.action}/${kind.action2}`, session: session(c), now: Date.now() };
+  return renderPage(c, <TasksPage {...props} notFound={found || undefined} />);
+}
+
+async function taskPage(c: C): Promise<Response> {
+  const taskId = c.req.param("task_id") ?? "";
+  const view = TASK_ID_PATTERN.test(taskId) ? await loadTaskView(openDb(c.env.DB), taskId) : undefined;
+  const now = Date.now();
+  if (!view) return renderPage(c, <MessagePage title="Task not found" text={`No task ${taskId} is registered.`} session={c.var.session} now={now} />, 404);
+  const notice = noticeText(new URL(c.req.url).searchParams);
+  return renderPage(c, <TaskPage task={view.task} subscriptions={view.subscriptions} session={session(c)} now={now} notice={notice} />);
+}
+
+async function subscriptionsPage(c: C): Promise<Response> {
+  const status: ListedSubscriptionStatus = oneOf(LISTED_SUBSCRIPTION_STATUSES, c.req.query("status"), "failed");
+  const after = decodeCursor(c.req.query("after"));
+  const { rows, next } = await listSubscriptions(openDb(c.env.DB), { status, after, limit: PAGE_SIZE });
+  const notice = noticeText(new URL(c.req.url).searchParams);
+  return renderPage(c, <SubscriptionsPage rows={rows} status={status} after={after} next={next} session={session(c)} now={Date.now()} notice={notice} />);
+}
+
+/**
+ * The dashboard: server-rendered pages behind a session cookie, their two assets, and the forms'
+ * actions. Mounted at `/` of the app, so no middleware here may use a wildcard path: it would
+ * apply to the API too.
+ */
+export const dashboard = new Hono<DashboardEnv>()
+  .get("/assets/relay.css", pageHeaders(), asset(RELAY_CSS, "text/css"))
+  .get("/assets/dashboard.js", pageHeaders(), asset(DASHBOARD_JS, "text/javascript"))
+  .get("/assets/favicon.svg", pageHeaders(), asset(FAVICON_SVG, "image/svg+xml"))
+  .get("/", browsersOnly, ...page, overview)
+  .post("/dashboard/login", pageHeaders(), logIn)
+  .post("/dashboard/logout", ...page, logOut)
+  .get("/dashboard/tasks", ...page, sessionRequired, tasksPage)
+  .get("/dashboard/tasks/:task_id", ...page, sessionRequired, taskPage)
+  .get("/dashboard/subscriptions", ...page, sessionRequired, subscriptionsPage)
+  .post("/dashboard/subscriptions/:id/redeliver", ...page, redeliverOne)
+  .post("/dashboard/redeliver", ...page, redeliverMany);

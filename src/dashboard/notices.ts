@@ -1,0 +1,23 @@
+import type { RedeliverResult } from "../storage/redeliver-subscription";
+
+/**
+ * What an action redirects with (`?notice=<code>` or bulk counts) and the text shown for it: only
+ * these fixed codes and small integers are read back, so no request text is ever echoed.
+ */
+const TEXTS: Record<RedeliverResult["kind"], string> = {
+  redelivered: "Redelivery queued: the next tick sends the latest event again.",
+  nothing_sent: "Nothing to redeliver: no webhook was created for this subscription yet.",
+  cancelled: "This subscription is cancelled; register it again instead.",
+  not_found: "No such subscription.",
+};
+
+export const noticeCode = (result: RedeliverResult) => result.kind;
+
+export function noticeText(search: URLSearchParams): string | null {
+  const code = search.get("notice");
+  if (code && code in TEXTS) return TEXTS[code as RedeliverResult["kind"]];
+  const done = /^\d{1,4}$/.exec(search.get("redelivered") ?? "")?.[0];
+  const skipped = /^\d{1,4}$/.exec(search.get("skipped") ?? "")?.[0];
+  if (done === undefined) return null;
+  return `Redelivery queued for ${done} subscription${done === "1" ? "" : "s"}${skipped && skipped !== "0" ? `; ${skipped} skipped (cancelled, gone, nothing sent yet, or over the limit of one page)` : ""}.`;
+}

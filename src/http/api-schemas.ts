@@ -1,0 +1,105 @@
+import { z } from "@hono/zod-openapi";
+import { EVENT_TYPES, TASK_STATUSES } from "../domain/kling";
+
+/**
+ * The API's response shapes as zod schemas: the OpenAPI document's components, the typed client's
+ * types, and what the presenters must return. Requests are validated by `registration-schema.ts`.
+ */
+
+const timestamp = z.string().openapi({ format: "date-time", example: "2026-11-24T05:06:09.935Z" });
+const nullableTimestamp = timestamp.nullable();
+
+export const ErrorEnvelopeSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(["invalid_request", "unauthorized", "not_found", "conflict", "payload_too_large", "unsupported_media_type", "rate_limited", "misconfigured", "internal_error"]),
+      message: z.string(),
+      details: z
+        .array(z.object({ field: z.string().openapi({ description: "JSON path of the field, '' for the whole body" }), message: z.string() }))
+        .optional()
+        .openapi({ description: "One entry per invalid field (validation errors only)" }),
+    }),
+  })
+  .openapi("Error", { description: "Every failure has this shape." });
+
+export const AttemptSchema = z
+  .object({
+    attempted_at: timestamp,
+    status_code: z.number().int().nullable().openapi({ description: "The receiver's HTTP status; null when no answer came" }),
+    error: z.string().nullable().openapi({ description: "Timeout or network error, or why the attempt was not made" }),
+    duration_ms: z.number().int(),
+  })
+  .openapi("DeliveryAttempt");
+
+export const DeliverySchema = z
+  .object({
+    webhook_id: z.string().openapi({ description: "The `webhook-id` header: the same on every attempt", example: "msg_4f0c1b2a3d4e5f6a7b8c9d0e" }),
+    event_type: z.enum(EVENT_TYPES),
+    status: z.enum(["pending", "delivered", "failed", "cancelled"]),
+    attempt_count: z.number().int(),
+    next_attempt_at: nullableTimestamp,
+    created_at: timestamp,
+    delivered_at: nullableTimestamp,
+    attempts: z.array(AttemptSchema),
+  })
+  .openapi("Delivery", { description: "One webhook message and every attempt to deliver it" });
+
+export const SubscriptionSchema = z
+  .object({
+    id: z.string().openapi({ example: "sub_6f1c0d2e9a8b4c7d5e3f1a2b" }),
+    task_id: z.string(),
+    action: z.string().nullable(),
+    action2: z.string().nullable(),
+    callback_url: z.string(),
+    events: z.array(z.enum(EVENT_TYPES)),
+    metadata: z.record(z.string(), z.unknown()).nullable(),
+    status: z.enum(["active", "delivered", "failed", "cancelled"]),
+    status_reason: z.enum(["gone", "retries_exhausted", "callback_url_rejected"]).nullable(),
+    task_status: z.enum(TASK_STATUSES).nullable().openapi({ description: "Last status seen upstream" }),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .openapi("Subscription");
+
+export const SubscriptionWithDeliveriesSchema = SubscriptionSchema.extend({ deliveries: z.array(DeliverySchema) }).openapi("SubscriptionWithDeliveries");
+
+export const TaskSchema = z
+  .object({
+    task_id: z.string(),
+    action: z.string(),
+    action2: z.string(),
+    task_status: z.enum(TASK_STATUSES).nullable(),
+    polls: z.number().int(),
+    next_poll_at: nullableTimestamp.openapi({ description: "Null once polling stopped" }),
+    last_polled_at: nullableTimestamp,
+    last_error: z.string().nullable(),
+    finish_reason: z.enum(["max_age", "not_found", "upstream_rejected", "invalid_request", "content_policy"]).nullable(),
+    finished_at: nullableTimestamp,
+    data: z.record(z.string(), z.unknown()).nullable().openapi({ description: "The last upstream `data` object, verbatim" }),
+    created_at: timestamp,
+    updated_at: timestamp,
+    subscriptions: z.array(SubscriptionWithDeliveriesSchema),
+  })
+  .openapi("Task");
+
+export const HealthSchema = z.object({ ok: z.literal(true) }).openapi("Health");
+
+/** The JSON body of every webhook the relay sends (documented under `webhooks`). */
+export const WebhookEventSchema = z
+  .object({
+    type: z.enum(EVENT_TYPES),
+    timestamp: timestamp.openapi({ description: "When the relay saw the change" }),
+    subscription_id: z.string(),
+    task_id: z.string(),
+    metadata: z.record(z.string(), z.unknown()).nullable(),
+    reason: z.enum(["max_age", "not_found", "upstream_rejected", "invalid_request", "content_policy"]).nullable(),
+    data: z.record(z.string(), z.unknown()).nullable().openapi({ description: "The upstream `data` object as last received" }),
+  })
+  .openapi("WebhookEvent");
+
+export type SubscriptionBody = z.infer<typeof SubscriptionSchema>;
+export type DeliveryBody = z.infer<typeof DeliverySchema>;
+export type TaskBody = Omit<z.infer<typeof TaskSchema>, "subscriptions">;
+export type TaskView = z.infer<typeof TaskSchema>;
+export type SubscriptionView = z.infer<typeof SubscriptionWithDeliveriesSchema>;
+export type WebhookEvent = z.infer<typeof WebhookEventSchema>;

@@ -1,0 +1,53 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { VERSION } from "../version";
+import { ErrorEnvelopeSchema, WebhookEventSchema } from "./api-schemas";
+
+type AnyOpenAPIHono = OpenAPIHono<any, any, any>;
+
+const DESCRIPTION = [
+  "Register a Kling task id (CometAPI) and a callback URL; the relay polls the task on a cron and POSTs the final task payload to your callback, signed with the Standard Webhooks scheme, retrying until it is received.",
+  "Every `/v1` route needs `Authorization: Bearer <key>`. Every error has the `Error` shape.",
+].join("\n\n");
+
+/**
+ * Adds what is not a route to the app's registry, once: the bearer scheme, the error envelope as a
+ * component (also used by routes that are not otherwise described with it), and the webhook the
+ * relay sends, under OpenAPI 3.1's `webhooks`.
+ */
+export function describeExtras(app: AnyOpenAPIHono): void {
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", description: "One of the keys in RELAY_API_KEYS" });
+  app.openAPIRegistry.register("Error", ErrorEnvelopeSchema);
+  app.openAPIRegistry.registerWebhook({
+    method: "post",
+    path: "taskEvent",
+    summary: "A task event, POSTed to your callback_url",
+    description:
+      "Signed with the Standard Webhooks scheme: headers `webhook-id` (the same on every attempt: deduplicate on it), `webhook-timestamp` (unix seconds) and `webhook-signature` (`v1,<base64>`, one per secret). Verify the raw body, e.g. with `verifyWebhook` from the typed client or any Standard Webhooks library.",
+    request: { body: { required: true, content: { "application/json": { schema: WebhookEventSchema } } } },
+    responses: {
+      200: { description: "Any 2xx: delivered" },
+      410: { description: "Gone: the subscription fails at once, no more attempts" },
+    },
+  });
+}
+
+const documents = new WeakMap<AnyOpenAPIHono, object>();
+
+/** The OpenAPI 3.1 document of `app`, generated from its routes' zod schemas once per isolate. */
+export function openApiDocument(app: AnyOpenAPIHono): object {
+  let document = documents.get(app);
+  if (!document) {
+    document = app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: { title: "kling-webhook-relay", version: VERSION, description: DESCRIPTION },
+      tags: [
+        { name: "tasks", description: "Register callbacks and read a task's state" },
+        { name: "subscriptions", description: "One callback URL for one task" },
+        { name: "health" },
+        { name: "reference", description: "This document and its interactive reference" },
+      ],
+    });
+    documents.set(app, document);
+  }
+  return document;
+}

@@ -1,0 +1,28 @@
+import type { Hook } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import type { z } from "zod";
+import { ApiError } from "./api-error";
+import { readJsonBody } from "./read-json-body";
+import { fieldErrors, parseOrThrow } from "./registration-schema";
+
+/**
+ * The app's `defaultHook`: a request part that fails its schema answers the usual envelope,
+ * 400 `invalid_request` with one `details` entry per field, like `parseOrThrow`.
+ */
+export const validationHook: Hook<unknown, any, any, void> = (result) => {
+  if (result.success) return;
+  const details = fieldErrors(result.error);
+  throw new ApiError("invalid_request", `invalid request: ${details.map((d) => (d.field ? `${d.field} ${d.message}` : d.message)).join("; ")}`, details);
+};
+
+/**
+ * Reads and validates a JSON body the relay's way, before the handler: 415 for another content
+ * type, 413 past 16 KiB (counted as it arrives), 400 for malformed JSON, then the schema (which may
+ * depend on the configuration). The result is what the handler gets from `c.req.valid("json")`.
+ */
+export function validJsonBody(schemaFor: (c: Context) => z.ZodType): MiddlewareHandler {
+  return async function validateJsonBody(c, next) {
+    c.req.addValidatedData("json", parseOrThrow(schemaFor(c), await readJsonBody(c)) as object);
+    await next();
+  };
+}

@@ -1,0 +1,30 @@
+import { sql } from "drizzle-orm";
+import { statement, type Db } from "./db";
+
+export const HOUR_MS = 3_600_000;
+
+/** The hour bucket of an epoch-ms instant: the `activity_hourly` key. */
+export const hourOf = (ms: number) => Math.floor(ms / HOUR_MS);
+
+export interface ActivityDelta {
+  polls?: number;
+  upstreamErrors?: number;
+  deliveryAttempts?: number;
+  delivered?: number;
+}
+
+/**
+ * Adds a record batch's work to its hour, as one more statement of that batch (same transaction):
+ * a primary-key upsert, one row read and written per batch of up to 50, so the chart costs a poll
+ * about 1/50 of a row.
+ */
+export function countActivity(db: Db, now: number, delta: ActivityDelta): D1PreparedStatement {
+  const { polls = 0, upstreamErrors = 0, deliveryAttempts = 0, delivered = 0 } = delta;
+  return statement(db, sql`INSERT INTO activity_hourly (hour, polls, upstream_errors, delivery_attempts, delivered)
+    VALUES (${hourOf(now)}, ${polls}, ${upstreamErrors}, ${deliveryAttempts}, ${delivered})
+    ON CONFLICT (hour) DO UPDATE SET
+      polls = polls + excluded.polls,
+      upstream_errors = upstream_errors + excluded.upstream_errors,
+      delivery_attempts = delivery_attempts + excluded.delivery_attempts,
+      delivered = delivered + excluded.delivered`);
+}

@@ -1,0 +1,38 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "./db";
+
+/**
+ * Counts stop here: past it the dashboard shows "10,000+". Each count walks a partial index, so a
+ * refresh reads at most this many index entries per count, whatever the tables hold.
+ */
+export const COUNT_CAP = 10_000;
+
+export interface DashboardCounts {
+  tasksPolling: number;
+  subscriptionsActive: number;
+  subscriptionsDelivered: number;
+  subscriptionsFailed: number;
+  messagesRetrying: number;
+}
+
+/**
+ * The dashboard's counts by state, in one round trip. Every count is over a partial index that
+ * holds exactly the rows counted (`tasks_due`, `subscriptions_<status>`, `messages_due`), capped.
+ */
+export async function loadDashboardCounts(db: Db): Promise<DashboardCounts> {
+  const cap = COUNT_CAP + 1;
+  const [row] = await db.all<Record<string, number>>(sql`SELECT
+    (SELECT count(*) FROM (SELECT 1 FROM tasks WHERE next_poll_at IS NOT NULL LIMIT ${cap})) AS tasks_polling,
+    (SELECT count(*) FROM (SELECT 1 FROM subscriptions WHERE status = 'active' LIMIT ${cap})) AS subscriptions_active,
+    (SELECT count(*) FROM (SELECT 1 FROM subscriptions WHERE status = 'delivered' LIMIT ${cap})) AS subscriptions_delivered,
+    (SELECT count(*) FROM (SELECT 1 FROM subscriptions WHERE status = 'failed' LIMIT ${cap})) AS subscriptions_failed,
+    -- A pending message that has been attempted is retrying; messages_due holds only pending ones.
+    (SELECT count(*) FROM (SELECT 1 FROM messages WHERE next_attempt_at IS NOT NULL AND attempts > 0 LIMIT ${cap})) AS messages_retrying`);
+  return {
+    tasksPolling: row?.tasks_polling ?? 0,
+    subscriptionsActive: row?.subscriptions_active ?? 0,
+    subscriptionsDelivered: row?.subscriptions_delivered ?? 0,
+    subscriptionsFailed: row?.subscriptions_failed ?? 0,
+    messagesRetrying: row?.messages_retrying ?? 0,
+  };
+}

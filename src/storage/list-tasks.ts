@@ -1,0 +1,83 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "./db";
+import { afterCursor, toPage, type Cursor, type Page } from "./keyset";
+
+export const TASK_STATES = ["all", "polling", "stopped"] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export interface TaskListQuery {
+  state: TaskState;
+  /** Both or neither: one kind of task. */
+  kind?: { action: string; action2: string };
+  after?: Cursor;
+  limit: number;
+}
+
+export interface TaskListRow {
+  taskId: string;
+  action: string;
+  action2: string;
+  taskStatus: string | null;
+  polls: number;
+  lastError: string | null;
+  finishReason: string | null;
+  nextPollAt: number | null;
+  settledAt: number | null;
+  createdAt: number;
+  /** The status of each of its subscriptions. */
+  subscriptionStatuses: string[];
+  sortKey: number;
+  rowid: number;
+}
+
+/**
+ * Each state walks its own index in its natural order: every task newest first (`tasks_created`,
+ * or `tasks_kind_created` for one kind), polling tasks next due first (`tasks_due`), stopped tasks
+ * last stopped first (`tasks_settled`). A kind filter on the last two is checked per row: left
+ * to itself SQLite would pick `tasks_kind_created` and sort every task of that kind instead.
+ */
+const ORDERS = {
+  all: { column: sql`t.created_at`, direction: "desc" },
+  polling: { column: sql`t.next_poll_at`, direction: "asc" },
+  stopped: { column: sql`t.settled_at`, direction: "desc" },
+} as const;
+
+/** One page of the dashboard's task table. */
+export async function listTasks(db: Db, query: TaskListQuery): Promise<Page<TaskListRow>> {
+  const { column, direction } = ORDERS[query.state];
+  // Unary `+` keeps a term out of index selection (SQLite's documented way to steer the planner).
+  const kind = !query.kind
+    ? sql`1 = 1`
+    : query.state === "all"
+      ? sql`t.action = ${query.kind.action} AND t.action2 = ${query.kind.action2}`
+      : sql`+t.action = ${query.kind.action} AND +t.action2 = ${query.kind.action2}`;
+  const order = direction === "desc" ? sql`DESC` : sql`ASC`;
+  const rows = await db.all<{
+    rowid: number; sort_key: number; task_id: string; action: string; action2: string; task_status: string | null; polls: number;
+    last_error: string | null; finish_reason: string | null; next_poll_at: number | null; settled_at: number | null; created_at: number; statuses: string;
+  }>(sql`SELECT t.rowid AS rowid, ${column} AS sort_key, t.task_id, t.action, t.action2, t.task_status, t.polls, t.last_error,
+      t.finish_reason, t.next_poll_at, t.settled_at, t.created_at,
+      (SELECT json_group_array(s.status) FROM subscriptions s WHERE s.task_id = t.task_id) AS statuses
+    FROM tasks t
+    WHERE ${column} IS NOT NULL AND ${kind} AND ${afterCursor(column, direction, query.after, sql`t.rowid`)}
+    ORDER BY ${column} ${order}, t.rowid ${order}
+    LIMIT ${query.limit + 1}`);
+  return toPage(
+    rows.map((r) => ({
+      taskId: r.task_id,
+      action: r.action,
+      action2: r.action2,
+      taskStatus: r.task_status,
+      polls: r.polls,
+      lastError: r.last_error,
+      finishReason: r.finish_reason,
+      nextPollAt: r.next_poll_at,
+      settledAt: r.settled_at,
+      createdAt: r.created_at,
+      subscriptionStatuses: JSON.parse(r.statuses) as string[],
+      sortKey: r.sort_key,
+      rowid: r.rowid,
+    })),
+    query.limit,
+  );
+}

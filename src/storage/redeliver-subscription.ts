@@ -1,0 +1,22 @@
+import type { Db } from "./db";
+import { findSubscription } from "./read-models";
+import type { SubscriptionRow } from "./schema";
+import { redeliverLatest } from "./subscriptions";
+
+export type RedeliverResult =
+  | { kind: "redelivered"; subscription: SubscriptionRow }
+  | { kind: "not_found" }
+  | { kind: "cancelled"; subscription: SubscriptionRow }
+  | { kind: "nothing_sent"; subscription: SubscriptionRow };
+
+/**
+ * Redelivers one subscription's latest message (see `redeliverLatest`), refusing a cancelled one.
+ * The single way in for `POST /v1/subscriptions/{id}/redeliver` and the dashboard's buttons.
+ */
+export async function redeliverSubscription(db: Db, id: string, now: number): Promise<RedeliverResult> {
+  const subscription = await findSubscription(db, id);
+  if (!subscription) return { kind: "not_found" };
+  if (subscription.status === "cancelled") return { kind: "cancelled", subscription };
+  if (!(await redeliverLatest(db, subscription, now))) return { kind: "nothing_sent", subscription };
+  return { kind: "redelivered", subscription };
+}

@@ -1,0 +1,184 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium through playwright-core) against the real
+ * `wrangler dev` and the loopback simulator: log in, watch the counts move as ticks run, open a
+ * task, redeliver a failed message and see its new attempt appear, use the reference, log out.
+ * Screenshots of each view go to .tmp/screenshots/ (UPDATE_README_SCREENSHOT=1 also refreshes the
+ * README's test/browser/screenshots/dashboard.png).
+ */
+import { randomBytes } from "node:crypto";
+import { copyFileSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLoopbackNetwork, type LoopbackNetwork } from "../harness/loopback-network";
+import { createRelayClient, type RelayClient } from "../harness/relay-client";
+import { startWranglerDev, type WranglerDev } from "../harness/wrangler-dev";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const SHOTS = path.join(ROOT, ".tmp/screenshots");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
+const API_KEY = `browser-${randomBytes(12).toString("hex")}`;
+const UPSTREAM_KEY = `sim-${randomBytes(12).toString("hex")}`;
+
+let network: LoopbackNetwork;
+let relay: WranglerDev;
+let client: RelayClient;
+let browser: Browser;
+let page: Page;
+/** Console errors, CSP violations included: every page must load with none. */
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  network = await startLoopbackNetwork({ apiKey: UPSTREAM_KEY, seed: 23 });
+  [relay, browser] = await Promise.all([
+    startWranglerDev({
+      vars: {
+        RELAY_API_KEYS: API_KEY,
+        WEBHOOK_SECRETS: SECRET,
+        COMETAPI_KEY: UPSTREAM_KEY,
+        UPSTREAM_BASE_URL: network.url,
+        ALLOW_INSECURE_CALLBACKS: "true",
+        POLL_MIN_INTERVAL_SECONDS: "0.2",
+        POLL_MAX_INTERVAL_SECONDS: "0.5",
+        UPSTREAM_TIMEOUT_SECONDS: "1",
+        // One retry: a receiver that keeps failing makes a dead letter within a tick or two.
+        DELIVERY_RETRY_SCHEDULE: "0.2",
+        DELIVERY_TIMEOUT_SECONDS: "2",
+        TICK_WALL_BUDGET_SECONDS: "2",
+      },
+    }),
+    chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] }),
+  ]);
+  client = createRelayClient(relay.url, API_KEY);
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+  page.on("console", (message) => message.type() === "error" && consoleErrors.push(message.text()));
+  page.on("pageerror", (error) => consoleErrors.push(error.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await relay?.stop();
+  await network?.close();
+});
+
+const shot = (name: string, fullPage = true) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
+/** A mark on the page's window: still there later means no full reload happened in between. */
+const MARK_DOCUMENT = "window.sameDocument = true";
+const SAME_DOCUMENT = "window.sameDocument === true";
+const countText = (key: string) => page.locator(`[data-count="${key}"] .count-value`).innerText();
+
+async function simulatedTask(action: string, action2: string, timeline: Record<string, unknown>) {
+  const res = await fetch(`${network.url}/kling/v1/${action}/${action2}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${UPSTREAM_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ prompt: "browser test", x_sim: timeline }),
+  });
+  return ((await res.json()) as { data: { task_id: string } }).data.task_id;
+}
+
+/** Fires the cron tick until `done()` holds. */
+async function tickUntil(done: () => Promise<boolean>, maxTicks = 30) {
+  for (let i = 0; i < maxTicks; i++) {
+    await relay.fireScheduled();
+    if (await done()) return;
+  }
+  throw new Error("condition not reached within the tick limit");
+}
+
+describe("the dashboard in Chromium", () => {
+  it("logs in, follows ticks live, redelivers a dead letter, and logs out", async () => {
+    network.receivers.configure("app", { secret: SECRET });
+    network.receivers.configure("down", { secret: SECRET, steps: [{ status: 503 }] });
+    const pairs = [["videos", "text2video"], ["images", "generations"], ["audio", "text-to-audio"], ["videos", "lip-sync"]] as const;
+    const subscriptions: string[] = [];
+    for (const [i, [action, action2]] of pairs.entries()) {
+      const taskId = await simulatedTask(action, action2, { submittedMs: 200, processingMs: 800, outcome: i === 3 ? "failed" : "succeed" });
+      subscriptions.push((await client.register({ task_id: taskId, action, action2, callback_url: `${network.url}/hooks/app`, metadata: { n: i } })).id);
+    }
+    const doomedTask = await simulatedTask("videos", "image2video", { submittedMs: 200, processingMs: 600 });
+    const doomed = (await client.register({ task_id: doomedTask, action: "videos", action2: "image2video", callback_url: `${network.url}/hooks/down` })).id;
+
+    // Log in: the key goes in a form field, never in the URL.
+    await page.goto(`${relay.url}/`);
+    await expect.poll(() => page.locator("body").getAttribute("data-page")).toBe("login");
+    await shot("login");
+    await page.fill('input[name="api_key"]', API_KEY);
+    await Promise.all([page.waitForURL(`${relay.url}/`), page.click('button[type="submit"]')]);
+    expect(await page.locator("body").getAttribute("data-page")).toBe("overview");
+    expect(page.url()).not.toContain(API_KEY);
+    const [session] = await page.context().cookies();
+    expect(session).toMatchObject({ name: "__Host-relay_session", httpOnly: true, secure: true, sameSite: "Strict" });
+    expect(session!.value).not.toContain(API_KEY);
+    expect(await countText("tasksPolling")).toBe("5");
+    expect(await countText("subscriptionsDelivered")).toBe("0");
+
+    // The counts move as ticks run, without a reload.
+    await page.evaluate(MARK_DOCUMENT);
+    const allSettled = async () => {
+      const states = await Promise.all([...subscriptions, doomed].map(async (id) => (await client.subscription(id)).status));
+      return states.slice(0, 4).every((s) => s === "delivered") && states[4] === "failed";
+    };
+    await tickUntil(allSettled);
+    await expect.poll(() => countText("subscriptionsDelivered"), { timeout: 15_000 }).toBe("4");
+    expect(await countText("subscriptionsFailed")).toBe("1");
+    expect(await countText("tasksPolling")).toBe("0");
+    expect(await page.evaluate(SAME_DOCUMENT)).toBe(true);
+    await expect.poll(() => page.locator("#overview-failed tr[data-subscription]").count()).toBe(1);
+    await shot("overview");
+    if (process.env.UPDATE_README_SCREENSHOT === "1") copyFileSync(path.join(SHOTS, "overview.png"), path.join(ROOT, "test/browser/screenshots/dashboard.png"));
+
+    // The dead letters, then the task: upstream payload and every attempt.
+    await page.click('nav a:has-text("Failed")');
+    await expect.poll(() => page.locator("tr[data-subscription]").count()).toBe(1);
+    await shot("failed");
+    await page.click(`a:has-text("${doomedTask}")`);
+    await page.waitForURL(`**/dashboard/tasks/${doomedTask}`);
+    expect(await page.locator("pre.payload").innerText()).toContain('"task_status": "succeed"');
+    const attempts = page.locator(`article[data-subscription="${doomed}"] tr[data-attempt]`);
+    expect(await attempts.count()).toBe(2);
+    await shot("task");
+
+    // Redeliver once the receiver is back, and see the new attempt arrive on its own.
+    network.receivers.configure("down", { secret: SECRET, steps: [{ status: 200 }] });
+    await Promise.all([page.waitForURL(/notice=redelivered/), page.click(`article[data-subscription="${doomed}"] button:has-text("Redeliver")`)]);
+    expect(await page.locator(".notice").innerText()).toContain("Redelivery queued");
+    await page.evaluate(MARK_DOCUMENT);
+    await tickUntil(async () => (await client.subscription(doomed)).status === "delivered");
+    await expect.poll(() => attempts.count(), { timeout: 15_000 }).toBe(3);
+    expect(await attempts.nth(2).innerText()).toContain("HTTP 200");
+    expect(await page.evaluate(SAME_DOCUMENT)).toBe(true);
+    await shot("task-redelivered");
+
+    // The task table, filtered.
+    await page.goto(`${relay.url}/dashboard/tasks?state=stopped&kind=videos/text2video`);
+    expect(await page.locator("tr[data-task]").count()).toBe(1);
+    await page.goto(`${relay.url}/dashboard/tasks`);
+    expect(await page.locator("tr[data-task]").count()).toBe(5);
+    await shot("tasks");
+
+    // The reference: try a call with the key typed into the page.
+    await page.goto(`${relay.url}/docs`);
+    await page.fill("#api-key", API_KEY);
+    const operation = page.locator('form[data-path="/v1/tasks/{task_id}"]');
+    await operation.locator("xpath=..").locator("summary").click();
+    await operation.locator('input[name="param:task_id"]').fill(doomedTask);
+    await operation.locator('button[type="submit"]').click();
+    await expect.poll(() => operation.locator("pre.response").getAttribute("data-status")).toBe("200");
+    expect(page.url()).not.toContain(API_KEY);
+    await operation.locator("xpath=..").locator("xpath=..").screenshot({ path: path.join(SHOTS, "docs-try-it.png") });
+    await page.evaluate("window.scrollTo(0, 0)");
+    await shot("docs", false);
+
+    // Log out: the cookie is gone and pages ask for the key again.
+    await page.goto(`${relay.url}/`);
+    await Promise.all([page.waitForURL(`${relay.url}/`), page.click('form.logout button')]);
+    expect(await page.locator("body").getAttribute("data-page")).toBe("login");
+    expect(await page.context().cookies()).toEqual([]);
+    await page.goto(`${relay.url}/dashboard/tasks`);
+    expect(await page.locator("body").getAttribute("data-page")).toBe("login");
+    // The 401 of that last page is the only expected console error.
+    expect(consoleErrors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+  });
+});

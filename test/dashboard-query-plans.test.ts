@@ -1,0 +1,103 @@
+/** Every statement the dashboard reads with walks an index: no table scan, no sort of a whole table. */
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { loadActivitySeries } from "../src/storage/activity-series";
+import { loadDashboardCounts } from "../src/storage/dashboard-counts";
+import { openDb } from "../src/storage/db";
+import { listSubscriptions, LISTED_SUBSCRIPTION_STATUSES } from "../src/storage/list-subscriptions";
+import { listTasks, TASK_STATES } from "../src/storage/list-tasks";
+import { loadTaskView } from "../src/storage/read-models";
+import { lingeringClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
+
+interface Recorded {
+  sql: string;
+  params: unknown[];
+}
+
+/** A D1 binding that records every statement prepared through it, and runs it for real. */
+function recordingD1(db: D1Database, log: Recorded[]): D1Database {
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop !== "prepare") {
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return (sql: string) => {
+        const statement = target.prepare(sql);
+        const entry: Recorded = { sql, params: [] };
+        log.push(entry);
+        return new Proxy(statement, {
+          get(s, p) {
+            const value = Reflect.get(s, p);
+            if (p === "bind") return (...params: unknown[]) => ((entry.params = params), statement.bind(...params));
+            return typeof value === "function" ? value.bind(s) : value;
+          },
+        });
+      };
+    },
+  });
+}
+
+interface PlanRow {
+  id: number;
+  parent: number;
+  detail: string;
+}
+
+/**
+ * What is wrong with a plan: a table read without an index, or, for a page (LIMIT), every matching
+ * row sorted before the limit applies. Sorts inside correlated subqueries handle one task's or one
+ * subscription's few rows; the detail view's reads are keyed by one task.
+ */
+function planProblems(sql: string, plan: PlanRow[]): string[] {
+  const paged = /LIMIT \?\s*$/.test(sql);
+  return plan.flatMap(({ parent, detail }) => {
+    if (/^SCAN (?!\(subquery|json_each)\S+$/.test(detail)) return [detail];
+    if (/AUTOMATIC/.test(detail)) return [detail];
+    if (paged && parent === 0 && /USE TEMP B-TREE FOR ORDER BY/.test(detail)) return [detail];
+    return [];
+  });
+}
+
+describe("dashboard query plans", () => {
+  beforeEach(resetDb);
+
+  it("reads counts, the chart, every table shape and a task's detail through indexes", async () => {
+    const hook = await receiver([{ status: 500 }]);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const task = await upstreamTask([{ status: "processing" }, { status: "succeed" }]);
+      ids.push(task.id);
+      await register({ task_id: task.id, callback_url: hook.url, events: ["task.processing", "task.succeeded"] });
+    }
+    await tick(lingeringClock(), { DELIVERY_RETRY_SCHEDULE: "1" });
+
+    const log: Recorded[] = [];
+    const db = openDb(recordingD1(env.DB, log));
+    const now = Date.now();
+    const counts = await loadDashboardCounts(db);
+    expect(counts.subscriptionsFailed + counts.subscriptionsActive + counts.subscriptionsDelivered).toBe(3);
+    await loadActivitySeries(db, now);
+    const cursor = { key: now, rowid: 1_000_000 };
+    for (const state of TASK_STATES) {
+      for (const kind of [undefined, { action: "videos", action2: "text2video" }]) {
+        await listTasks(db, { state, kind, limit: 2 });
+        await listTasks(db, { state, kind, limit: 2, after: cursor });
+      }
+    }
+    for (const status of LISTED_SUBSCRIPTION_STATUSES) {
+      await listSubscriptions(db, { status, limit: 2 });
+      await listSubscriptions(db, { status, limit: 2, after: cursor });
+    }
+    await loadTaskView(db, ids[0]!);
+
+    const statements = new Map(log.map((s) => [s.sql, s]));
+    expect(statements.size).toBeGreaterThanOrEqual(22);
+    const problems: string[] = [];
+    for (const { sql, params } of statements.values()) {
+      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<PlanRow>();
+      for (const problem of planProblems(sql, plan.results)) problems.push(`${problem}  <=  ${sql.replace(/\s+/g, " ").slice(0, 200)}`);
+    }
+    expect(problems).toEqual([]);
+  });
+});

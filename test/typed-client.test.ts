@@ -1,0 +1,37 @@
+/** The typed client (Hono's hc over the API's type) against the real app. */
+import { exports } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { createRelayClient, RelayApiError, unwrap } from "../src/client";
+import { API_KEY, manualClock, receiver, resetDb, tick, unique, upstreamTask } from "./support/relay";
+
+const relay = (apiKey = API_KEY) =>
+  createRelayClient("https://relay.test", { apiKey, fetch: (input, init) => exports.default.fetch(new Request(input, init)) });
+
+describe("the typed client", () => {
+  beforeEach(resetDb);
+
+  it("registers, reads, redelivers and cancels with typed bodies", async () => {
+    const task = await upstreamTask([{ status: "succeed", result: { videos: [] } }]);
+    const hook = await receiver();
+    const client = relay();
+    const subscription = await unwrap(client.v1.tasks.$post({ json: { task_id: task.id, action: "videos", action2: "text2video", callback_url: hook.url, metadata: { order: 7 } } }));
+    expect(subscription).toMatchObject({ task_id: task.id, status: "active", events: ["task.succeeded", "task.failed", "task.expired"] });
+    await tick(manualClock());
+
+    const view = await unwrap(client.v1.tasks[":task_id"].$get({ param: { task_id: task.id } }));
+    expect(view.task_status).toBe("succeed");
+    expect(view.subscriptions[0]!.deliveries[0]!.attempts[0]!.status_code).toBe(200);
+
+    const redelivered = await unwrap(client.v1.subscriptions[":id"].redeliver.$post({ param: { id: subscription.id } }));
+    expect(redelivered.deliveries[0]!.status).toBe("pending");
+    const cancelled = await client.v1.subscriptions[":id"].$delete({ param: { id: subscription.id } });
+    expect(cancelled.status).toBe(204);
+    expect((await unwrap(client.healthz.$get())).ok).toBe(true);
+  });
+
+  it("throws the error envelope as RelayApiError", async () => {
+    const refused = unwrap(relay().v1.tasks.$post({ json: { task_id: unique("task"), action: "videos", action2: "text2video", callback_url: "ftp://x" } }));
+    await expect(refused).rejects.toMatchObject({ status: 400, code: "invalid_request", details: [{ field: "callback_url" }] });
+    await expect(unwrap(relay("wrong").v1.tasks[":task_id"].$get({ param: { task_id: "x" } }))).rejects.toBeInstanceOf(RelayApiError);
+  });
+});
