@@ -120,6 +120,8 @@ describe("delivery", () => {
     const { task, sub, clock } = await finishedTaskFor([]);
     await tick(clock);
     expect((await subscriptionView(sub.id)).status).toBe("delivered");
+    const hourRows = async () => (await env.DB.prepare("SELECT count(*) AS n FROM activity_hourly").first<{ n: number }>())!.n;
+    expect(await hourRows()).toBeGreaterThan(0);
     clock.advance(6 * 86_400_000);
     expect((await tick(clock)).purged).toBe(0);
     clock.advance(2 * 86_400_000);
@@ -127,5 +129,9 @@ describe("delivery", () => {
     expect((await api(`/v1/tasks/${task.id}`)).status).toBe(404);
     const counts = await env.DB.prepare("SELECT (SELECT count(*) FROM subscriptions) AS s, (SELECT count(*) FROM messages) AS m, (SELECT count(*) FROM delivery_attempts) AS a").first();
     expect(counts).toEqual({ s: 0, m: 0, a: 0 });
+    // The dashboard's hourly counters of that time are gone too.
+    const oldest = await env.DB.prepare("SELECT min(hour) AS h FROM activity_hourly").first<{ h: number | null }>();
+    expect(oldest?.h ?? Infinity).toBeGreaterThanOrEqual(Math.floor((clock.now() - 7 * 86_400_000) / 3_600_000));
+    expect(await hourRows()).toBeLessThanOrEqual(2);
   });
 });

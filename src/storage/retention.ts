@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { hourOf } from "./count-activity";
 import { asJson, runBatch, statement, type Db } from "./db";
 
 /**
@@ -7,6 +8,8 @@ import { asJson, runBatch, statement, type Db } from "./db";
  * a backlog drains over the following ticks. Returns the number of tasks deleted.
  */
 export async function purgeSettledTasks(db: Db, cutoff: number, limit: number): Promise<number> {
+  // The dashboard's hourly counters age out with the rest (one row an hour: a primary-key range).
+  await db.run(sql`DELETE FROM activity_hourly WHERE hour < ${hourOf(cutoff)}`);
   const rows = await db.all<{ task_id: string }>(sql`SELECT task_id FROM tasks
     WHERE settled_at < ${cutoff} AND next_poll_at IS NULL
       AND NOT EXISTS (SELECT 1 FROM subscriptions s JOIN messages m ON m.subscription_id = s.id
