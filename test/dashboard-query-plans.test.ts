@@ -8,35 +8,7 @@ import { listSubscriptions, LISTED_SUBSCRIPTION_STATUSES } from "../src/storage/
 import { listTasks, TASK_STATES } from "../src/storage/list-tasks";
 import { loadTaskView } from "../src/storage/read-models";
 import { lingeringClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
-
-interface Recorded {
-  sql: string;
-  params: unknown[];
-}
-
-/** A D1 binding that records every statement prepared through it, and runs it for real. */
-function recordingD1(db: D1Database, log: Recorded[]): D1Database {
-  return new Proxy(db, {
-    get(target, prop) {
-      if (prop !== "prepare") {
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      }
-      return (sql: string) => {
-        const statement = target.prepare(sql);
-        const entry: Recorded = { sql, params: [] };
-        log.push(entry);
-        return new Proxy(statement, {
-          get(s, p) {
-            const value = Reflect.get(s, p);
-            if (p === "bind") return (...params: unknown[]) => ((entry.params = params), statement.bind(...params));
-            return typeof value === "function" ? value.bind(s) : value;
-          },
-        });
-      };
-    },
-  });
-}
+import { recordingD1, type Recorded } from "./support/recording-d1";
 
 interface PlanRow {
   id: number;

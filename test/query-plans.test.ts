@@ -1,35 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { lingeringClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
-
-interface Recorded {
-  sql: string;
-  params: unknown[];
-}
-
-/** A D1 binding that records every statement the relay prepares, and runs it for real. */
-function recordingD1(db: D1Database, log: Recorded[]): D1Database {
-  return new Proxy(db, {
-    get(target, prop) {
-      if (prop !== "prepare") {
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      }
-      return (sql: string) => {
-        const statement = target.prepare(sql);
-        log.push({ sql, params: [] });
-        const entry = log[log.length - 1]!;
-        return new Proxy(statement, {
-          get(s, p) {
-            const value = Reflect.get(s, p);
-            if (p === "bind") return (...params: unknown[]) => ((entry.params = params), statement.bind(...params));
-            return typeof value === "function" ? value.bind(s) : value;
-          },
-        });
-      };
-    },
-  });
-}
+import { recordingD1, type Recorded } from "./support/recording-d1";
 
 // kind_stats is left out on purpose: at most ten rows (one per action pair), read whole once per tick.
 const TABLES = /\b(tasks|subscriptions|messages|delivery_attempts)\b/;

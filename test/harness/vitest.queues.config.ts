@@ -1,7 +1,6 @@
 import path from "node:path";
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { ROOT } from "./workers-pool";
+import { relayWorkersPool, ROOT } from "./workers-pool";
 
 /**
  * The suites that need real queues (`npm run test:workers` runs them after the others): the
@@ -10,22 +9,7 @@ import { ROOT } from "./workers-pool";
  * handler, as Cloudflare would. The test bindings are those of workers-pool.ts.
  */
 export default defineConfig({
-  plugins: [
-    cloudflareTest(async ({ inject }) => ({
-      wrangler: { configPath: path.join(ROOT, "wrangler.toml"), environment: "queues" },
-      miniflare: {
-        bindings: {
-          TEST_MIGRATIONS: await readD1Migrations(path.join(ROOT, "migrations")),
-          FAKE_URL: inject("fakeUrl"),
-          UPSTREAM_BASE_URL: inject("fakeUrl"),
-          RELAY_API_KEYS: "test-key-1,test-key-2",
-          WEBHOOK_SECRETS: "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=",
-          COMETAPI_KEY: "test-cometapi-key",
-          ALLOW_INSECURE_CALLBACKS: "true",
-        },
-      },
-    })),
-  ],
+  plugins: [relayWorkersPool({}, { environment: "queues" })],
   test: {
     root: ROOT,
     // Only these suites: the others run once, in the default pool (where these skip themselves).

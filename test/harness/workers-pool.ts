@@ -8,9 +8,9 @@ export const ROOT = path.resolve(import.meta.dirname, "../..");
  * setup file to apply, test secrets, and the loopback network (started by a global setup that
  * provides `fakeUrl`) as the upstream.
  */
-export function relayWorkersPool(extraBindings: Record<string, string> = {}) {
+export function relayWorkersPool(extraBindings: Record<string, string> = {}, options: { environment?: string } = {}) {
   return cloudflareTest(async ({ inject }) => ({
-    wrangler: { configPath: path.join(ROOT, "wrangler.toml") },
+    wrangler: { configPath: path.join(ROOT, "wrangler.toml"), environment: options.environment },
     miniflare: {
       bindings: {
         TEST_MIGRATIONS: await readD1Migrations(path.join(ROOT, "migrations")),
