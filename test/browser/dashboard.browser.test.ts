@@ -10,9 +10,10 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLoopbackNetwork, type LoopbackNetwork } from "../harness/loopback-network";
-import { createRelayClient, type RelayClient } from "../harness/relay-client";
-import { startWranglerDev, type WranglerDev } from "../harness/wrangler-dev";
+import type { LoopbackNetwork } from "../harness/loopback-network";
+import type { RelayClient } from "../harness/relay-client";
+import { createSimulatedTask, startRelayStack, type RelayStack } from "../harness/relay-stack";
+import type { WranglerDev } from "../harness/wrangler-dev";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const SHOTS = path.join(ROOT, ".tmp/screenshots");
@@ -21,6 +22,7 @@ const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
 const API_KEY = `browser-${randomBytes(12).toString("hex")}`;
 const UPSTREAM_KEY = `sim-${randomBytes(12).toString("hex")}`;
 
+let stack: RelayStack;
 let network: LoopbackNetwork;
 let relay: WranglerDev;
 let client: RelayClient;
@@ -31,27 +33,18 @@ const consoleErrors: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  network = await startLoopbackNetwork({ apiKey: UPSTREAM_KEY, seed: 23 });
-  [relay, browser] = await Promise.all([
-    startWranglerDev({
-      vars: {
-        RELAY_API_KEYS: API_KEY,
-        WEBHOOK_SECRETS: SECRET,
-        COMETAPI_KEY: UPSTREAM_KEY,
-        UPSTREAM_BASE_URL: network.url,
-        ALLOW_INSECURE_CALLBACKS: "true",
-        POLL_MIN_INTERVAL_SECONDS: "0.2",
-        POLL_MAX_INTERVAL_SECONDS: "0.5",
-        UPSTREAM_TIMEOUT_SECONDS: "1",
-        // One retry: a receiver that keeps failing makes a dead letter within a tick or two.
-        DELIVERY_RETRY_SCHEDULE: "0.2",
-        DELIVERY_TIMEOUT_SECONDS: "2",
-        TICK_WALL_BUDGET_SECONDS: "2",
-      },
+  [stack, browser] = await Promise.all([
+    startRelayStack({
+      apiKey: API_KEY,
+      secret: SECRET,
+      upstreamKey: UPSTREAM_KEY,
+      seed: 23,
+      // One retry: a receiver that keeps failing makes a dead letter within a tick or two.
+      vars: { DELIVERY_RETRY_SCHEDULE: "0.2", TICK_WALL_BUDGET_SECONDS: "2" },
     }),
     chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] }),
   ]);
-  client = createRelayClient(relay.url, API_KEY);
+  ({ network, relay, client } = stack);
   page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
   page.on("console", (message) => message.type() === "error" && consoleErrors.push(message.text()));
   page.on("pageerror", (error) => consoleErrors.push(error.message));
@@ -59,8 +52,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await relay?.stop();
-  await network?.close();
+  await stack?.stop();
 });
 
 const shot = (name: string, fullPage = true) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
@@ -69,14 +61,7 @@ const MARK_DOCUMENT = "window.sameDocument = true";
 const SAME_DOCUMENT = "window.sameDocument === true";
 const countText = (key: string) => page.locator(`[data-count="${key}"] .count-value`).innerText();
 
-async function simulatedTask(action: string, action2: string, timeline: Record<string, unknown>) {
-  const res = await fetch(`${network.url}/kling/v1/${action}/${action2}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${UPSTREAM_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({ prompt: "browser test", x_sim: timeline }),
-  });
-  return ((await res.json()) as { data: { task_id: string } }).data.task_id;
-}
+const simulatedTask = (action: string, action2: string, timeline: Record<string, unknown>) => createSimulatedTask(network.url, UPSTREAM_KEY, action, action2, timeline);
 
 /** Fires the cron tick until `done()` holds. */
 async function tickUntil(done: () => Promise<boolean>, maxTicks = 30) {

@@ -4,43 +4,27 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLoopbackNetwork, type LoopbackNetwork } from "../harness/loopback-network";
-import { createRelayClient, type RelayClient } from "../harness/relay-client";
-import { startWranglerDev, type WranglerDev } from "../harness/wrangler-dev";
+import type { LoopbackNetwork } from "../harness/loopback-network";
+import type { RelayClient } from "../harness/relay-client";
+import { createSimulatedTask, startRelayStack, type RelayStack } from "../harness/relay-stack";
+import type { WranglerDev } from "../harness/wrangler-dev";
 
 const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
 const API_KEY = `e2e-${randomBytes(12).toString("hex")}`;
 const UPSTREAM_KEY = `sim-${randomBytes(12).toString("hex")}`;
 
+let stack: RelayStack;
 let network: LoopbackNetwork;
 let relay: WranglerDev;
 let client: RelayClient;
 let counter = 0;
 
 beforeAll(async () => {
-  network = await startLoopbackNetwork({ apiKey: UPSTREAM_KEY, seed: 11 });
-  relay = await startWranglerDev({
-    vars: {
-      RELAY_API_KEYS: API_KEY,
-      WEBHOOK_SECRETS: SECRET,
-      COMETAPI_KEY: UPSTREAM_KEY,
-      UPSTREAM_BASE_URL: network.url,
-      ALLOW_INSECURE_CALLBACKS: "true",
-      POLL_MIN_INTERVAL_SECONDS: "0.2",
-      POLL_MAX_INTERVAL_SECONDS: "0.5",
-      UPSTREAM_TIMEOUT_SECONDS: "1",
-      DELIVERY_RETRY_SCHEDULE: "0.2,0.2,0.2",
-      DELIVERY_TIMEOUT_SECONDS: "2",
-      TICK_WALL_BUDGET_SECONDS: "3",
-    },
-  });
-  client = createRelayClient(relay.url, API_KEY);
+  stack = await startRelayStack({ apiKey: API_KEY, secret: SECRET, upstreamKey: UPSTREAM_KEY, seed: 11 });
+  ({ network, relay, client } = stack);
 });
 
-afterAll(async () => {
-  await relay?.stop();
-  await network?.close();
-});
+afterAll(() => stack?.stop());
 
 /** A receiver that verifies signatures with the standardwebhooks library. */
 function receiver(steps: { status: number }[] = []) {
@@ -59,14 +43,7 @@ async function tickUntil(done: () => boolean | Promise<boolean>, maxTicks = 40) 
   throw new Error("condition not reached within the tick limit");
 }
 
-async function simulatedTask(action: string, action2: string, timeline: Record<string, unknown>) {
-  const res = await fetch(`${network.url}/kling/v1/${action}/${action2}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${UPSTREAM_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({ prompt: "e2e", x_sim: timeline }),
-  });
-  return ((await res.json()) as { data: { task_id: string } }).data.task_id;
-}
+const simulatedTask = (action: string, action2: string, timeline: Record<string, unknown>) => createSimulatedTask(network.url, UPSTREAM_KEY, action, action2, timeline);
 
 describe("the relay under wrangler dev", () => {
   it("polls a task through its states and delivers verified webhooks for the events asked", async () => {

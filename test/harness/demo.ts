@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { startLoopbackNetwork, type LoopbackNetwork } from "./loopback-network";
 import { createRelayClient, type RelayClient } from "./relay-client";
+import { createSimulatedTask } from "./relay-stack";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev";
 
 const TIME_SCALE = Number(process.env.DEMO_TIME_SCALE ?? "0.05");
@@ -78,7 +79,7 @@ async function main() {
   const taskIds: string[] = [];
   for (const [index, [action, action2]] of PAIRS.entries()) {
     const outcome = index % 4 === 3 ? "failed" : "succeed";
-    const created = await createSimulatedTask(network.url, upstreamKey, action, action2, outcome);
+    const created = await createSimulatedTask(network.url, upstreamKey, action, action2, { outcome });
     taskIds.push(created);
     const type = outcome === "succeed" ? "task.succeeded" : "task.failed";
     const targets = ["app-a", ...(index % 3 === 0 ? ["app-b"] : []), ...(index === 2 || index === 5 ? ["flaky"] : [])];
@@ -116,15 +117,6 @@ async function main() {
   return shutdown(0);
 }
 
-async function createSimulatedTask(base: string, key: string, action: string, action2: string, outcome: string): Promise<string> {
-  const res = await fetch(`${base}/kling/v1/${action}/${action2}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify({ prompt: "a cat surfing a wave", x_sim: { outcome } }),
-  });
-  const body = (await res.json()) as { data: { task_id: string } };
-  return body.data.task_id;
-}
 
 function verifiedArrival(network: LoopbackNetwork, e: Expected): boolean {
   return network.receivers.deliveries(e.receiver).some((d) => {

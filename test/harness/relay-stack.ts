@@ -1,0 +1,57 @@
+/**
+ * The relay as outside apps see it, for the end-to-end and browser suites: the loopback network
+ * (Kling simulator, webhook receivers) and the real `wrangler dev` pointed at it, with intervals,
+ * timeouts and retries scaled down so that a suite runs in seconds.
+ */
+import { startLoopbackNetwork, type LoopbackNetwork } from "./loopback-network";
+import { createRelayClient, type RelayClient } from "./relay-client";
+import { startWranglerDev, type WranglerDev } from "./wrangler-dev";
+
+export interface RelayStack {
+  network: LoopbackNetwork;
+  relay: WranglerDev;
+  client: RelayClient;
+  stop(): Promise<void>;
+}
+
+export async function startRelayStack(options: { apiKey: string; secret: string; upstreamKey: string; seed: number; vars?: Record<string, string> }): Promise<RelayStack> {
+  const network = await startLoopbackNetwork({ apiKey: options.upstreamKey, seed: options.seed });
+  const relay = await startWranglerDev({
+    vars: {
+      RELAY_API_KEYS: options.apiKey,
+      WEBHOOK_SECRETS: options.secret,
+      COMETAPI_KEY: options.upstreamKey,
+      UPSTREAM_BASE_URL: network.url,
+      ALLOW_INSECURE_CALLBACKS: "true",
+      POLL_MIN_INTERVAL_SECONDS: "0.2",
+      POLL_MAX_INTERVAL_SECONDS: "0.5",
+      UPSTREAM_TIMEOUT_SECONDS: "1",
+      DELIVERY_RETRY_SCHEDULE: "0.2,0.2,0.2",
+      DELIVERY_TIMEOUT_SECONDS: "2",
+      TICK_WALL_BUDGET_SECONDS: "3",
+      ...options.vars,
+    },
+  }).catch(async (error: unknown) => {
+    await network.close();
+    throw error;
+  });
+  return {
+    network,
+    relay,
+    client: createRelayClient(relay.url, options.apiKey),
+    async stop() {
+      await relay.stop();
+      await network.close();
+    },
+  };
+}
+
+/** Creates a task on the simulator through its create endpoint, as an app would through CometAPI. */
+export async function createSimulatedTask(baseUrl: string, upstreamKey: string, action: string, action2: string, timeline: Record<string, unknown> = {}): Promise<string> {
+  const res = await fetch(`${baseUrl}/kling/v1/${action}/${action2}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${upstreamKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ prompt: "a cat surfing a wave", x_sim: timeline }),
+  });
+  return ((await res.json()) as { data: { task_id: string } }).data.task_id;
+}
