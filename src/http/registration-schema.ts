@@ -81,10 +81,15 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
   });
 }
 
+/** The `invalid_request` error for a failed schema: every bad field in the message and in `details`. */
+export function invalidRequest(error: z.ZodError): ApiError {
+  const details = fieldErrors(error);
+  return new ApiError("invalid_request", `invalid request: ${details.map((d) => (d.field ? `${d.field} ${d.message}` : d.message)).join("; ")}`, details);
+}
+
 /** Parses or throws `invalid_request` listing every bad field. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const details = fieldErrors(result.error);
-  throw new ApiError("invalid_request", `invalid request: ${details.map((d) => (d.field ? `${d.field} ${d.message}` : d.message)).join("; ")}`, details);
+  throw invalidRequest(result.error);
 }

@@ -1,9 +1,8 @@
 import type { Hook } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "zod";
-import { ApiError } from "./api-error";
 import { readJsonBody } from "./read-json-body";
-import { fieldErrors, parseOrThrow } from "./registration-schema";
+import { invalidRequest, parseOrThrow } from "./registration-schema";
 
 /**
  * The app's `defaultHook`: a request part that fails its schema answers the usual envelope,
@@ -11,8 +10,7 @@ import { fieldErrors, parseOrThrow } from "./registration-schema";
  */
 export const validationHook: Hook<unknown, any, any, void> = (result) => {
   if (result.success) return;
-  const details = fieldErrors(result.error);
-  throw new ApiError("invalid_request", `invalid request: ${details.map((d) => (d.field ? `${d.field} ${d.message}` : d.message)).join("; ")}`, details);
+  throw invalidRequest(result.error);
 };
 
 /**
