@@ -7,7 +7,7 @@ import worker from "../src/index";
 import { consumeBatch } from "../src/queue/consume-batch";
 import { queuedLeaseMs } from "../src/queue/queue-timing";
 import type { WorkMessage } from "../src/queue/work-message";
-import { claimDueMessageIds } from "../src/storage/claim-message-ids";
+import { claimDueMessageIds } from "../src/storage/claim-messages";
 import { claimDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
 import { manualClock, maxInFlight, receiver, register, resetDb, tick, unique, upstreamTask } from "./support/relay";

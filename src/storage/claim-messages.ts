@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { asJson, type Db } from "./db";
 
 export interface ClaimedMessage {
@@ -10,16 +10,37 @@ export interface ClaimedMessage {
   scheduleStep: number;
 }
 
+interface ClaimOptions {
+  now: number;
+  limit: number;
+  leaseToken: string;
+  leaseMs: number;
+}
+
+/** The guarded claim statement, returning `columns` of each message it claimed. */
+const claim = <T>(db: Db, o: ClaimOptions, columns: SQL) =>
+  db.all<T>(sql`
+    UPDATE messages SET lease_token = ${o.leaseToken}, next_attempt_at = ${o.now + o.leaseMs}
+    WHERE id IN (SELECT id FROM messages WHERE next_attempt_at <= ${o.now} ORDER BY next_attempt_at LIMIT ${o.limit})
+    RETURNING ${columns}`);
+
+/**
+ * The same claim returning only the ids. In queue mode the tick hands ids to consumers, which
+ * load the bodies themselves: a thousand bodies of a few KiB each would cost the tick CPU time
+ * for nothing.
+ */
+export async function claimDueMessageIds(db: Db, options: ClaimOptions): Promise<string[]> {
+  if (options.limit <= 0) return [];
+  return (await claim<{ id: string }>(db, options, sql`id`)).map((m) => m.id);
+}
+
 /**
  * Claims up to `limit` due messages, exactly like tasks: one guarded statement over the
  * `messages_due` index that pushes `next_attempt_at` to the lease's end.
  */
-export async function claimDueMessages(db: Db, options: { now: number; limit: number; leaseToken: string; leaseMs: number }): Promise<ClaimedMessage[]> {
+export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<ClaimedMessage[]> {
   if (options.limit <= 0) return [];
-  const claimed = await db.all<{ id: string; subscription_id: string; body: string; schedule_step: number }>(sql`
-    UPDATE messages SET lease_token = ${options.leaseToken}, next_attempt_at = ${options.now + options.leaseMs}
-    WHERE id IN (SELECT id FROM messages WHERE next_attempt_at <= ${options.now} ORDER BY next_attempt_at LIMIT ${options.limit})
-    RETURNING id, subscription_id, body, schedule_step`);
+  const claimed = await claim<{ id: string; subscription_id: string; body: string; schedule_step: number }>(db, options, sql`id, subscription_id, body, schedule_step`);
   if (claimed.length === 0) return [];
   const subscriptionIds = [...new Set(claimed.map((m) => m.subscription_id))];
   const targets = await db.all<{ id: string; task_id: string; callback_url: string }>(sql`

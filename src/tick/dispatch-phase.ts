@@ -1,7 +1,7 @@
 import { queuedLeaseMs } from "../queue/queue-timing";
 import { SEND_BATCH_MAX_MESSAGES, sendWork } from "../queue/send-work";
 import { IDS_PER_MESSAGE, type WorkKind, type WorkMessage } from "../queue/work-message";
-import { claimDueMessageIds } from "../storage/claim-message-ids";
+import { claimDueMessageIds } from "../storage/claim-messages";
 import { claimDueTasks } from "../storage/claim-tasks";
 import { releaseMessages } from "../storage/record-deliveries";
 import { releaseTasks } from "../storage/record-polls";
