@@ -2,14 +2,14 @@ import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { newLeaseToken, openDb } from "../storage/db";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
-import { nextDueAt } from "../storage/next-due";
+import { nextDueAt, type DueKinds } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
 import { deliveryPhase } from "./delivery-phase";
 import { dispatchPhase, openDispatch, type Dispatch } from "./dispatch-phase";
 import { pollPhase } from "./poll-phase";
 import { TickBudget } from "./tick-budget";
 import { systemClock, type Clock, type TickContext } from "./tick-context";
-import { emptyReport, type TickReport } from "./tick-report";
+import { emptyReport, type EndReason, type TickReport } from "./tick-report";
 
 /** Tasks deleted per tick by retention: a few small batched statements, whatever the backlog. */
 const RETENTION_BATCH = 50;
@@ -26,8 +26,10 @@ const sending = (dispatch: Dispatch | undefined): dispatch is Dispatch => dispat
 
 /**
  * The cron tick: deliver what is due, poll what is due, deliver what those polls produced; then,
- * when the clock can wait, linger until the next task or message falls due and go again, until
- * the wall-time or subrequest budget runs out. Finally purge old tasks and log one JSON line.
+ * when the clock can wait, linger until the next task or message it may act on falls due and go
+ * again. It ends at its wall-time budget, or sooner when it may act on nothing more: subrequests
+ * spent, polling or delivery paused (no key, no secret), a queue's share sent. Finally purge old
+ * tasks and log one JSON line, with `endReason`.
  * With a POLL_QUEUE or DELIVERY_QUEUE bound, that kind of work is claimed and sent to the queue
  * instead, for queue consumers to do (see dispatch-phase.ts).
  * @example await runTick(env) // from the scheduled handler
@@ -55,18 +57,43 @@ export async function runTick(env: Env, clock: Clock = systemClock): Promise<Tic
   // sends them itself.
   const reserve = () => (canDeliver && !sending(deliveries) ? Math.ceil(config.subrequestBudget / 5) : 0);
   const deliver = () => (sending(deliveries) ? dispatchPhase(ctx, "deliver", deliveries) : deliveryPhase(ctx));
+  // What this tick may still act on: queued work costs no subrequest, the tick's own work does.
+  const mayPoll = () => canPoll && (sending(polls) || ctx.budget.remaining > reserve());
+  const mayDeliver = () => canDeliver && (sending(deliveries) || ctx.budget.remaining > 0);
+
+  const whyStop = (): EndReason | null => {
+    if (!clock.sleep) return "single_pass";
+    if (report.configurationError) return "configuration_error";
+    // A tick that sent its share to a queue ends here; the next cron tick goes on.
+    if (polls?.state === "capped" || deliveries?.state === "capped") return "queue_capped";
+    if (!mayPoll() && !mayDeliver()) return canPoll || canDeliver ? "subrequest_budget" : "paused";
+    return null;
+  };
 
   for (;;) {
     report.rounds += 1;
-    if (canDeliver) await deliver();
+    let claimed = 0;
+    if (mayDeliver()) claimed += await deliver();
     // Queued polls produce their webhooks later, in consumers: nothing to deliver right after.
     const pollsQueued = sending(polls);
-    const polled = canPoll ? await (pollsQueued ? dispatchPhase(ctx, "poll", polls) : pollPhase(ctx, reserve())) : 0;
-    if (canDeliver && polled > 0 && !pollsQueued) await deliver();
-    if (!clock.sleep || report.configurationError || ctx.budget.remaining <= 0) break;
-    // A tick that sent its share to a queue ends here; the next cron tick goes on.
-    if (polls?.state === "capped" || deliveries?.state === "capped") break;
-    if (!(await napUntilDue(ctx, clock.sleep))) break;
+    const polled = mayPoll() ? await (pollsQueued ? dispatchPhase(ctx, "poll", polls) : pollPhase(ctx, reserve())) : 0;
+    claimed += polled;
+    if (mayDeliver() && polled > 0 && !pollsQueued) claimed += await deliver();
+
+    const kinds = { tasks: mayPoll(), messages: mayDeliver() };
+    const stop = whyStop();
+    if (stop) {
+      report.endReason = stop;
+      break;
+    }
+    // Lingering serves tasks registered meanwhile (due at once). A tick that may only deliver
+    // lingers only for a retry it already knows falls due before its deadline.
+    const woke = await napUntilDue(ctx, clock.sleep!, kinds, { stalled: claimed === 0, untilKnownOnly: !kinds.tasks });
+    if (!woke) {
+      // Out of time, or (only deliveries left) no retry falls due before the deadline.
+      report.endReason = kinds.tasks ? "wall_budget" : canPoll ? "subrequest_budget" : "paused";
+      break;
+    }
   }
 
   const now = clock.now();
@@ -81,14 +108,28 @@ export async function runTick(env: Env, clock: Clock = systemClock): Promise<Tic
   return report;
 }
 
-/** Naps until some task or message is due; false when that would be past the deadline. */
-async function napUntilDue(ctx: TickContext, sleep: (ms: number) => Promise<void>): Promise<boolean> {
+/**
+ * Naps until work of `kinds` falls due; false when that would be past the deadline (or, with
+ * `untilKnownOnly`, when nothing of those kinds is waiting at all). Each nap costs one D1 round
+ * trip. After a round that claimed nothing (`stalled`), work that still looks due is not trusted
+ * at once: the tick naps the longest nap before looking again, so no input can make it spin.
+ */
+async function napUntilDue(
+  ctx: TickContext,
+  sleep: (ms: number) => Promise<void>,
+  kinds: DueKinds,
+  options: { stalled: boolean; untilKnownOnly: boolean },
+): Promise<boolean> {
+  let stalled = options.stalled;
   for (;;) {
     const now = ctx.clock.now();
-    const next = await nextDueAt(ctx.db);
-    if (next !== null && next <= now) return true;
-    const wakeAt = Math.max(now + MIN_NAP_MS, Math.min(next ?? Infinity, now + MAX_NAP_MS));
+    const next = await nextDueAt(ctx.db, kinds);
+    if (next === null && options.untilKnownOnly) return false;
+    const dueNow = next !== null && next <= now;
+    if (dueNow && !stalled) return true;
+    const wakeAt = dueNow ? now + MAX_NAP_MS : Math.max(now + MIN_NAP_MS, Math.min(next ?? Infinity, now + MAX_NAP_MS));
     if (wakeAt >= ctx.budget.deadline) return false;
     await sleep(wakeAt - now);
+    stalled = false;
   }
 }

@@ -1,8 +1,16 @@
 import { emptyUsage, type D1Usage } from "../storage/metered-d1";
 
+/**
+ * Why a tick stopped: one pass asked for (no clock that waits), its wall-time budget, its
+ * subrequests spent, polling and delivery paused by missing keys, a configuration error upstream,
+ * or its share of work sent to a queue.
+ */
+export type EndReason = "single_pass" | "wall_budget" | "subrequest_budget" | "paused" | "configuration_error" | "queue_capped";
+
 /** The figures of one tick, logged as one JSON line. */
 export interface TickReport {
   rounds: number;
+  endReason: EndReason | null;
   claimed: number;
   polled: number;
   statusChanges: number;
@@ -23,6 +31,7 @@ export interface TickReport {
 
 export const emptyReport = (): TickReport => ({
   rounds: 0,
+  endReason: null,
   claimed: 0,
   polled: 0,
   statusChanges: 0,

@@ -1,0 +1,101 @@
+/**
+ * Ticks that cannot make progress must still end. These run under the real clock (the tick's own
+ * `systemClock`, which really sleeps) with short wall budgets, and each test enforces its own
+ * deadline: a tick that spins or naps for ever fails here instead of hanging the suite. A manual
+ * clock cannot see this class of bug, because a spinning loop never advances it.
+ */
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { WorkMessage } from "../src/queue/work-message";
+import { lingeringClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
+
+const WALL_SECONDS = 2;
+const TIMEOUT_SECONDS = 2;
+/** The promise every tick keeps: its wall budget plus one request timeout (and D1's share). */
+const TICK_LIMIT_MS = (WALL_SECONDS + TIMEOUT_SECONDS) * 1000 + 3_000;
+const shortTick = { TICK_WALL_BUDGET_SECONDS: String(WALL_SECONDS), UPSTREAM_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS), DELIVERY_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS) };
+
+/** Resolves with `work`, or fails once `ms` have really passed. */
+async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: number | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`tick still running after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer ?? null);
+  }
+}
+
+/** `count` tasks due now, unknown upstream (each poll answers 404). */
+async function dueTasks(count: number): Promise<void> {
+  const now = Date.now();
+  await env.DB.prepare(`WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
+    INSERT INTO tasks (task_id, action, action2, next_poll_at, created_at, updated_at)
+    SELECT 'due-' || ?3 || '-' || n, 'videos', 'text2video', ?2, ?2, ?2 FROM seq`).bind(count, now, now.toString(36)).run();
+}
+
+/** A queue binding that takes everything (a Cloudflare service, so a stand-in at the edge). */
+const acceptingQueue = () => ({ send: async () => {}, sendBatch: async () => {} }) as unknown as Queue<WorkMessage>;
+
+describe("a tick under the real clock", () => {
+  beforeEach(resetDb);
+
+  it("ends when its subrequest budget is spent with tasks still due", async () => {
+    await dueTasks(200);
+    const report = await within(TICK_LIMIT_MS, tick(undefined, shortTick));
+    expect(report.claimed).toBeLessThanOrEqual(45);
+    expect(report.endReason).toBe("subrequest_budget");
+    expect(report.d1.queries).toBeLessThanOrEqual(60);
+  });
+
+  it("ends when polling is paused (no COMETAPI_KEY) and a task is due", async () => {
+    await dueTasks(1);
+    const report = await within(TICK_LIMIT_MS, tick(undefined, { ...shortTick, COMETAPI_KEY: "" }));
+    expect(report.claimed).toBe(0);
+    expect(report.endReason).toBe("paused");
+    expect(report.d1.queries).toBeLessThan(10);
+  });
+
+  it("naps, not spins, when deliveries are paused (no WEBHOOK_SECRETS) and a message is due", async () => {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    await register({ task_id: task.id, callback_url: (await receiver()).url });
+    const report = await within(TICK_LIMIT_MS, tick(undefined, { ...shortTick, WEBHOOK_SECRETS: "" }));
+    expect(report.polled).toBe(1);
+    expect(report.messagesCreated).toBe(1);
+    expect(report.delivered).toBe(0);
+    // The one message is due all along, but this tick may not deliver it: it naps for tasks only.
+    expect(report.endReason).toBe("wall_budget");
+    expect(report.d1.queries).toBeLessThan(15);
+  });
+
+  it("ends in queue mode when polling is paused and a task is due", async () => {
+    await dueTasks(3);
+    const report = await within(TICK_LIMIT_MS, tick(undefined, { ...shortTick, COMETAPI_KEY: "", POLL_QUEUE: acceptingQueue() }));
+    expect(report.queued?.polls).toBe(0);
+    expect(report.endReason).toBe("paused");
+  });
+});
+
+describe("a 58 s tick that can do nothing", () => {
+  beforeEach(resetDb);
+
+  // The lingering clock sleeps at once, so a full-length tick takes milliseconds: the figure to
+  // watch is D1 round trips, about one per nap of at most 5 s.
+  it("costs about one D1 round trip per nap while a message it may not deliver is due", async () => {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    await register({ task_id: task.id, callback_url: (await receiver()).url });
+    const report = await within(TICK_LIMIT_MS, tick(lingeringClock(), { WEBHOOK_SECRETS: "" }));
+    expect(report.messagesCreated).toBe(1);
+    expect(report.endReason).toBe("wall_budget");
+    expect(report.d1.queries).toBeLessThanOrEqual(60);
+  });
+
+  it("ends at once when its budget is spent and no message falls due before its deadline", async () => {
+    await dueTasks(200);
+    const report = await within(TICK_LIMIT_MS, tick(lingeringClock()));
+    expect(report.endReason).toBe("subrequest_budget");
+    expect(report.rounds).toBe(1);
+  });
+});
