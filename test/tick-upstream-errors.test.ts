@@ -94,6 +94,28 @@ describe("upstream outcomes", () => {
     expect(JSON.parse((await hook.deliveries())[0]!.body)).toMatchObject({ type: "task.expired", reason: "max_age", data: { task_status: "processing" } });
   });
 
+  it("delivers a task that answers Kling's newer spelling `succeeded` as task.succeeded, with its result", async () => {
+    const result = { videos: [{ id: "v", url: "https://cdn.example/v.mp4", duration: "5" }] };
+    const { task, hook } = await pollOnce([{ status: "succeeded", result }]);
+    expect(await row(task.id)).toMatchObject({ task_status: "succeed", next_poll_at: null, finish_reason: null });
+    const body = JSON.parse((await hook.deliveries())[0]!.body);
+    expect(body).toMatchObject({ type: "task.succeeded", data: { task_status: "succeeded", task_result: result } });
+  });
+
+  it("keeps an unknown status as the task's last answer, and expires it with that answer", async () => {
+    const task = await upstreamTask([{ status: "queued", extra: { note: "kept" } }]);
+    const hook = await receiver();
+    await register({ task_id: task.id, callback_url: hook.url });
+    const clock = manualClock();
+    await tick(clock);
+    expect(await taskView(task.id)).toMatchObject({ task_status: "queued", last_error: null, data: { task_status: "queued", note: "kept" } });
+    expect((await taskView(task.id)).next_poll_at).not.toBeNull();
+    clock.advance(25 * 3_600_000);
+    await tick(clock);
+    const [expired] = await hook.deliveries();
+    expect(JSON.parse(expired!.body)).toMatchObject({ type: "task.expired", reason: "max_age", data: { task_status: "queued", note: "kept" } });
+  });
+
   it("recovers after errors and resets the backoff", async () => {
     const { task, clock, hook } = await pollOnce([{ http: 503 }, { http: 503 }, { status: "succeed" }]);
     for (let i = 0; i < 2; i++) {

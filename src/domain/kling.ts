@@ -19,11 +19,31 @@ export function isActionPair(action: string, action2: string): boolean {
 /** `data.task_status` values. Note Kling's spelling `succeed`. */
 export const TASK_STATUSES = ["submitted", "processing", "succeed", "failed"] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
+/**
+ * A status as the relay stores it: one it knows (in Kling's legacy spelling), or any other
+ * non-empty value upstream sent, kept as it came so that nobody loses sight of it.
+ */
+export type ObservedStatus = TaskStatus | (string & {});
 
 export const isTaskStatus = (value: unknown): value is TaskStatus =>
   typeof value === "string" && (TASK_STATUSES as readonly string[]).includes(value);
 
-export const isTerminal = (status: TaskStatus | null): boolean => status === "succeed" || status === "failed";
+/** Longer than any status word: a "status" past this is a broken answer, not one to keep. */
+const MAX_STATUS_LENGTH = 64;
+/** Other spellings of known statuses: Kling's newer API says `succeeded`. */
+const SPELLINGS: Readonly<Record<string, TaskStatus>> = { succeeded: "succeed" };
+
+/**
+ * Reads `data.task_status`: a known status in its stored spelling, any other non-empty string as
+ * it came (an answer the relay keeps but does not act on), or null when there is none at all.
+ * @example readTaskStatus("succeeded") // "succeed"
+ */
+export function readTaskStatus(value: unknown): ObservedStatus | null {
+  if (typeof value !== "string" || value.trim() === "" || value.length > MAX_STATUS_LENGTH) return null;
+  return SPELLINGS[value] ?? value;
+}
+
+export const isTerminal = (status: ObservedStatus | null): boolean => status === "succeed" || status === "failed";
 
 export const EVENT_TYPES = ["task.submitted", "task.processing", "task.succeeded", "task.failed", "task.expired"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -35,3 +55,6 @@ export const EVENT_FOR_STATUS: Record<TaskStatus, EventType> = {
   succeed: "task.succeeded",
   failed: "task.failed",
 };
+
+/** The event a status announces; none for a status the relay does not know. */
+export const eventForStatus = (status: ObservedStatus): EventType | null => (isTaskStatus(status) ? EVENT_FOR_STATUS[status] : null);

@@ -1,5 +1,5 @@
 import { exceedsJsonDepth } from "./json-depth";
-import { isTaskStatus, type TaskStatus } from "./kling";
+import { readTaskStatus, type ObservedStatus } from "./kling";
 import { parseRetryAfter } from "./retry-after";
 
 /** What the upstream client saw; produced at the network edge, judged here. */
@@ -11,10 +11,11 @@ export type UpstreamExchange =
 /** The meaning of one poll for the task (KLING.md's error table). */
 export type PollOutcome =
   /**
-   * The query worked: `data` is the upstream `data` object as JSON text; `createdAt`/`updatedAt`
-   * are its timestamps (epoch ms) when present and plausible.
+   * The query worked: `status` is `data.task_status` (known spellings normalised, unknown ones as
+   * they came); `data` is the upstream `data` object as JSON text; `createdAt`/`updatedAt` are its
+   * timestamps (epoch ms) when present and plausible.
    */
-  | { kind: "status"; status: TaskStatus; data: string; createdAt: number | null; updatedAt: number | null }
+  | { kind: "status"; status: ObservedStatus; data: string; createdAt: number | null; updatedAt: number | null }
   /** Worth retrying soon: 429, 5xx, timeout, network error, malformed body. */
   | { kind: "transient"; error: string; retryAfterMs: number | null }
   /** Our key or account is wrong: nothing the task did; do not count it against the task. */
@@ -97,9 +98,10 @@ export function classifyPoll(exchange: UpstreamExchange, now: number): PollOutco
     if (code !== 0) return classifyKlingCode(code, envelope.message, retryAfterMs);
     const data = envelope.data;
     if (!data || typeof data !== "object" || Array.isArray(data)) return { kind: "transient", error: "malformed: no data object", retryAfterMs };
-    const taskStatus = (data as Record<string, unknown>).task_status;
     if (exceedsJsonDepth(data, MAX_DATA_DEPTH)) return { kind: "transient", error: `malformed: data nests deeper than ${MAX_DATA_DEPTH} levels`, retryAfterMs };
-    if (!isTaskStatus(taskStatus)) return { kind: "transient", error: describe("malformed: unknown task_status", String(taskStatus)), retryAfterMs };
+    // A status the relay does not know is still an answer: it is kept (and shown), never dropped.
+    const taskStatus = readTaskStatus((data as Record<string, unknown>).task_status);
+    if (taskStatus === null) return { kind: "transient", error: "malformed: no task_status", retryAfterMs };
     const fields = data as Record<string, unknown>;
     return { kind: "status", status: taskStatus, data: JSON.stringify(data), createdAt: epochMs(fields.created_at, now), updatedAt: epochMs(fields.updated_at, now) };
   }

@@ -1,4 +1,4 @@
-import { EVENT_FOR_STATUS, isTerminal, type EventType, type TaskStatus } from "./kling";
+import { eventForStatus, isTerminal, type EventType, type ObservedStatus } from "./kling";
 import type { PollOutcome } from "./poll-outcome";
 import { nextPollDelay, type DurationWindow } from "./poll-schedule";
 import { withJitter } from "./retry-after";
@@ -11,7 +11,7 @@ export interface PollPolicy {
 
 /** The part of a task row the plan depends on. */
 export interface TaskSnapshot {
-  taskStatus: TaskStatus | null;
+  taskStatus: ObservedStatus | null;
   polls: number;
   errorStreak: number;
   notFoundStreak: number;
@@ -23,7 +23,7 @@ export interface TaskSnapshot {
 
 /** The task's new state after one poll, written back under the lease. */
 export interface TaskUpdate {
-  taskStatus: TaskStatus | null;
+  taskStatus: ObservedStatus | null;
   /** New upstream `data` JSON, or null to keep the stored one. */
   data: string | null;
   polls: number;
@@ -88,7 +88,7 @@ export function planNextPoll(task: TaskSnapshot, outcome: PollOutcome, now: numb
         errorStreak: 0,
         notFoundStreak: 0,
         upstreamCreatedAt,
-        event: changed ? EVENT_FOR_STATUS[outcome.status] : null,
+        event: changed ? eventForStatus(outcome.status) : null,
       };
       if (isTerminal(outcome.status)) {
         const took = outcome.status === "succeed" && outcome.createdAt !== null && outcome.updatedAt !== null ? outcome.updatedAt - outcome.createdAt : null;

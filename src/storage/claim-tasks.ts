@@ -1,5 +1,4 @@
 import { asc, inArray, lte } from "drizzle-orm";
-import type { TaskStatus } from "../domain/kling";
 import type { TaskSnapshot } from "../domain/poll-plan";
 import type { Db } from "./db";
 import { tasks } from "./schema";
@@ -39,5 +38,5 @@ export async function claimDueTasks(db: Db, options: { now: number; limit: numbe
       createdAt: tasks.createdAt,
       upstreamCreatedAt: tasks.upstreamCreatedAt,
     });
-  return rows.map((row) => ({ ...row, taskStatus: row.taskStatus as TaskStatus | null }));
+  return rows;
 }

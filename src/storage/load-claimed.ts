@@ -1,5 +1,4 @@
 import { sql } from "drizzle-orm";
-import type { TaskStatus } from "../domain/kling";
 import type { ClaimedMessage } from "./claim-messages";
 import type { ClaimedTask } from "./claim-tasks";
 import { asJson, type Db } from "./db";
@@ -40,7 +39,7 @@ export async function loadClaimedTasks(db: Db, claims: readonly LeasedIds[]): Pr
     taskId: r.task_id,
     action: r.action,
     action2: r.action2,
-    taskStatus: r.task_status as TaskStatus | null,
+    taskStatus: r.task_status,
     polls: r.polls,
     errorStreak: r.error_streak,
     notFoundStreak: r.not_found_streak,

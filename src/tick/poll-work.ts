@@ -1,3 +1,4 @@
+import { isTaskStatus } from "../domain/kling";
 import { classifyPoll, upstreamErrorKind } from "../domain/poll-outcome";
 import { planNextPoll } from "../domain/poll-plan";
 import { durationWindow, learnDuration } from "../domain/poll-schedule";
@@ -38,7 +39,11 @@ export function pollWork(ctx: WorkContext, stats: Map<string, KindStatsEntry>): 
       const outcome = classifyPoll(exchange, polledAt);
       report.polled += 1;
       if (outcome.kind === "status") {
-        if (outcome.status !== task.taskStatus) report.statusChanges += 1;
+        if (outcome.status !== task.taskStatus) {
+          report.statusChanges += 1;
+          // Once per task (when it first reports it), not once per poll: the answer is kept.
+          if (!isTaskStatus(outcome.status)) console.warn(JSON.stringify({ event: "unknown_task_status", task_id: task.taskId, task_status: outcome.status }));
+        }
       } else {
         countUpstreamError(report, upstreamErrorKind(outcome));
       }

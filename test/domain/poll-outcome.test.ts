@@ -97,6 +97,22 @@ describe("classifyPoll: CometAPI error envelope", () => {
   });
 });
 
+describe("classifyPoll: statuses", () => {
+  const answer = (task_status: string) => response(200, JSON.stringify({ code: 0, message: "SUCCEED", data: { task_id: "1", task_status, task_result: { videos: [{ url: "https://cdn.example/v.mp4" }] } } }));
+
+  it("reads Kling's newer spelling `succeeded` as `succeed`, keeping the data", () => {
+    const outcome = classifyPoll(answer("succeeded"), NOW);
+    expect(outcome).toMatchObject({ kind: "status", status: "succeed" });
+    expect(JSON.parse((outcome as { data: string }).data)).toMatchObject({ task_status: "succeeded", task_result: { videos: [{ url: "https://cdn.example/v.mp4" }] } });
+  });
+
+  it.each(["queued", "SUCCEED", "cancelled", "in_review"])("keeps an unknown status %s as an answer, with its data", (status) => {
+    const outcome = classifyPoll(answer(status), NOW);
+    expect(outcome).toMatchObject({ kind: "status", status });
+    expect(JSON.parse((outcome as { data: string }).data)).toMatchObject({ task_status: status });
+  });
+});
+
 describe("classifyPoll: bodies that are not a Kling answer", () => {
   const html = "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>";
   const transient: ReadonlyArray<readonly [string, UpstreamExchange]> = [
@@ -110,8 +126,9 @@ describe("classifyPoll: bodies that are not a Kling answer", () => {
     ["code 0 without data", response(200, JSON.stringify({ code: 0, message: "SUCCEED" }))],
     ["code 0 with data null", response(200, JSON.stringify({ code: 0, data: null }))],
     ["code 0 with data an array", response(200, JSON.stringify({ code: 0, data: [{ task_status: "succeed" }] }))],
-    ["code 0 with an unknown task_status", response(200, JSON.stringify({ code: 0, data: { task_id: "1", task_status: "queued" } }))],
-    ["code 0 with Kling's status misspelt", response(200, JSON.stringify({ code: 0, data: { task_id: "1", task_status: "succeeded" } }))],
+    ["code 0 with an empty task_status", response(200, JSON.stringify({ code: 0, data: { task_id: "1", task_status: "" } }))],
+    ["code 0 with a task_status that is not a string", response(200, JSON.stringify({ code: 0, data: { task_id: "1", task_status: 3 } }))],
+    ["code 0 with a task_status too long to be one", response(200, JSON.stringify({ code: 0, data: { task_id: "1", task_status: "x".repeat(65) } }))],
     ["code 0 without task_status", response(200, JSON.stringify({ code: 0, data: { task_id: "1" } }))],
     ["truncated body", response(200, JSON.stringify({ code: 0, data: { task_id: "1", task_status: "succeed" } }), null, true)],
     ["timeout", { kind: "timeout" }],

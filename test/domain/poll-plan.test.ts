@@ -5,7 +5,7 @@ import {
 } from "../../src/domain/poll-plan";
 import type { DurationWindow } from "../../src/domain/poll-schedule";
 import type { PollOutcome } from "../../src/domain/poll-outcome";
-import type { TaskStatus } from "../../src/domain/kling";
+import type { ObservedStatus, TaskStatus } from "../../src/domain/kling";
 
 const MIN = 10_000;
 const MAX = 60_000;
@@ -23,7 +23,7 @@ const fresh = (over: Partial<TaskSnapshot> = {}): TaskSnapshot => ({
 const after = (task: TaskSnapshot, u: TaskUpdate): TaskSnapshot => ({
   taskStatus: u.taskStatus, polls: u.polls, errorStreak: u.errorStreak, notFoundStreak: u.notFoundStreak, createdAt: task.createdAt, upstreamCreatedAt: u.upstreamCreatedAt,
 });
-const status = (s: TaskStatus, createdAt: number | null = null, updatedAt: number | null = null): PollOutcome => ({
+const status = (s: ObservedStatus, createdAt: number | null = null, updatedAt: number | null = null): PollOutcome => ({
   kind: "status", status: s, data: JSON.stringify({ task_id: "t1", task_status: s }), createdAt, updatedAt,
 });
 const transient = (retryAfterMs: number | null = null): PollOutcome => ({ kind: "transient", error: "http_503", retryAfterMs });
@@ -59,6 +59,16 @@ describe("planNextPoll: statuses and events", () => {
       const u = planNextPoll(fresh({ taskStatus: from, polls: 4 }), status(s), NOW, policy, WINDOW, half);
       expect(u).toMatchObject({ taskStatus: s, event: EVENT[s], nextPollAt: null, finishReason: null });
     }
+  });
+
+  it("keeps an unknown status as the task's answer: no event, not terminal, polled on, expired with its data", () => {
+    const seen = walk(fresh(), [status("processing"), status("queued"), status("queued")]);
+    expect(seen.map((u) => u.event)).toEqual(["task.processing", null, null]);
+    expect(seen[1]).toMatchObject({ taskStatus: "queued", data: expect.stringContaining('"queued"'), finishReason: null });
+    expect(seen.every((u) => u.nextPollAt !== null)).toBe(true);
+    const old = fresh({ taskStatus: "queued", createdAt: NOW - policy.maxTaskAgeMs });
+    const expired = planNextPoll(old, status("queued"), NOW, policy, WINDOW, half);
+    expect(expired).toMatchObject({ event: "task.expired", finishReason: "max_age", data: expect.stringContaining('"queued"') });
   });
 
   it("never produces an event twice for the same status", () => {

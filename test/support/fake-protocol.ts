@@ -2,7 +2,8 @@
 
 /** One answer of the fake upstream to one poll. */
 export type UpstreamStep =
-  | { status: "submitted" | "processing" | "succeed" | "failed"; result?: unknown; msg?: string; extra?: Record<string, unknown> }
+  /** Any status string: the relay's own four, or a spelling it must cope with (`succeeded`). */
+  | { status: string; result?: unknown; msg?: string; extra?: Record<string, unknown> }
   | { http: number; body?: unknown; headers?: Record<string, string> }
   | { hang: true }
   | { reset: true };
