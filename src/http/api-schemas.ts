@@ -8,6 +8,14 @@ import { EVENT_TYPES, TASK_STATUSES } from "../domain/kling";
 
 const timestamp = z.string().openapi({ format: "date-time", example: "2026-11-24T05:06:09.935Z" });
 const nullableTimestamp = timestamp.nullable();
+/** One of Kling's four, or a status the relay does not know, shown as upstream sent it. */
+const TaskStatusSchema = z
+  .string()
+  .nullable()
+  .openapi({
+    description: `Last status seen upstream: ${TASK_STATUSES.join(", ")} (\`succeeded\` is shown as \`succeed\`), or any other value upstream sent, as it came (not terminal; see \`data\`). Null before the first answer.`,
+    example: "processing",
+  });
 
 export const ErrorEnvelopeSchema = z
   .object({
@@ -55,7 +63,7 @@ export const SubscriptionSchema = z
     metadata: z.record(z.string(), z.unknown()).nullable(),
     status: z.enum(["active", "delivered", "failed", "cancelled"]),
     status_reason: z.enum(["gone", "retries_exhausted", "callback_url_rejected"]).nullable(),
-    task_status: z.enum(TASK_STATUSES).nullable().openapi({ description: "Last status seen upstream" }),
+    task_status: TaskStatusSchema,
     created_at: timestamp,
     updated_at: timestamp,
   })
@@ -68,7 +76,7 @@ export const TaskSchema = z
     task_id: z.string(),
     action: z.string(),
     action2: z.string(),
-    task_status: z.enum(TASK_STATUSES).nullable(),
+    task_status: TaskStatusSchema,
     polls: z.number().int(),
     next_poll_at: nullableTimestamp.openapi({ description: "Null once polling stopped" }),
     last_polled_at: nullableTimestamp,

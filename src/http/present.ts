@@ -18,7 +18,7 @@ export function presentSubscription(s: SubscriptionRow, task: TaskRow | undefine
     metadata: parsed<Record<string, unknown>>(s.metadata),
     status: s.status,
     status_reason: s.statusReason as SubscriptionBody["status_reason"],
-    task_status: (task?.taskStatus ?? null) as SubscriptionBody["task_status"],
+    task_status: task?.taskStatus ?? null,
     created_at: iso(s.createdAt)!,
     updated_at: iso(s.updatedAt)!,
   };
@@ -49,7 +49,7 @@ export function presentTask(t: TaskRow): TaskBody {
     task_id: t.taskId,
     action: t.action,
     action2: t.action2,
-    task_status: t.taskStatus as TaskBody["task_status"],
+    task_status: t.taskStatus,
     polls: t.polls,
     next_poll_at: iso(t.nextPollAt),
     last_polled_at: iso(t.lastPolledAt),
