@@ -48,3 +48,37 @@ describe("the whole loop", () => {
     expect(env.DB).toBeDefined();
   });
 });
+
+describe("numbers on the way through", () => {
+  beforeEach(resetDb);
+
+  it("delivers metadata and upstream data with every number exactly as it was sent", async () => {
+    const data = '{"task_id":"T","task_status":"succeed","task_result":{"videos":[{"id":123456789012345678901234567890,"url":"https://cdn.example/v.mp4","duration":"5"}]},"final_unit_deduction":0.1000000000000000000001,"created_at":1777385361501}';
+    const task = await upstreamTask([{ http: 200, body: `{"code":0,"message":"SUCCEED","data":${data}}` }]);
+    const hook = await receiver();
+    const body = `{"task_id":"${task.id}","action":"videos","action2":"text2video","callback_url":"${hook.url}","metadata":{"user":12345678901234567890123,"f":1e400}}`;
+    const { api } = await import("./support/relay");
+    const res = await api("/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body });
+    expect(res.status).toBe(201);
+    await tick(manualClock());
+    const [delivery] = await hook.deliveries();
+    expect(delivery!.body).toContain('"metadata":{"user":12345678901234567890123,"f":1e400}');
+    expect(delivery!.body).toContain(`"data":${data}`);
+  });
+
+  it("refuses metadata past 4 KiB as stored, and a body that repeats a key inside metadata", async () => {
+    const hook = await receiver();
+    const { api } = await import("./support/relay");
+    const post = (metadata: string) =>
+      api("/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: `{"task_id":"num-1","action":"videos","action2":"text2video","callback_url":"${hook.url}","metadata":${metadata}}` });
+    // 1e400 is 5 bytes as stored; JSON.stringify would have measured it as "null".
+    const tooBig = `{"n":[${Array.from({ length: 700 }, () => "1e400").join(",")}]}`;
+    const big = await post(tooBig);
+    expect(big.status).toBe(400);
+    expect(await big.json()).toMatchObject({ error: { code: "invalid_request", details: [{ field: "metadata" }] } });
+    const repeated = await post('{"a":1,"a":2}');
+    expect(repeated.status).toBe(400);
+    expect(await repeated.json()).toMatchObject({ error: { code: "invalid_request", message: "invalid request: the body repeats a key" } });
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM subscriptions").first("n")).toBe(0);
+  });
+});

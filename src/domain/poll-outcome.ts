@@ -1,3 +1,4 @@
+import { exactMemberText } from "../lib/exact-json";
 import { exceedsJsonDepth } from "./json-depth";
 import { readTaskStatus, type ObservedStatus } from "./kling";
 import { parseRetryAfter } from "./retry-after";
@@ -103,7 +104,10 @@ export function classifyPoll(exchange: UpstreamExchange, now: number): PollOutco
     const taskStatus = readTaskStatus((data as Record<string, unknown>).task_status);
     if (taskStatus === null) return { kind: "transient", error: "malformed: no task_status", retryAfterMs };
     const fields = data as Record<string, unknown>;
-    return { kind: "status", status: taskStatus, data: JSON.stringify(data), createdAt: epochMs(fields.created_at, now), updatedAt: epochMs(fields.updated_at, now) };
+    // Stored as upstream wrote it: a large id or a long decimal must reach receivers unchanged.
+    // A body that repeats a key has no one exact text: JSON.parse's reading (the last one wins) is kept.
+    const text = exactMemberText(exchange.body, "data") ?? JSON.stringify(data);
+    return { kind: "status", status: taskStatus, data: text, createdAt: epochMs(fields.created_at, now), updatedAt: epochMs(fields.updated_at, now) };
   }
 
   if (code !== null && code !== 0) return classifyKlingCode(code, messageOf(envelope), retryAfterMs);

@@ -5,7 +5,7 @@ import { ApiError } from "./api-error";
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /** Reads a request's JSON body: JSON content type, at most 16 KiB, a syntactically valid document. */
-export async function readJsonBody(c: Context): Promise<unknown> {
+export async function readJsonBody(c: Context): Promise<{ value: unknown; text: string }> {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new ApiError("unsupported_media_type", "the body must be JSON, sent with content-type: application/json");
@@ -16,7 +16,7 @@ export async function readJsonBody(c: Context): Promise<unknown> {
   const { text, truncated } = await readBoundedText(c.req.raw.body, MAX_BODY_BYTES);
   if (truncated) throw new ApiError("payload_too_large", `the body must be at most ${MAX_BODY_BYTES} bytes`);
   try {
-    return JSON.parse(text);
+    return { value: JSON.parse(text) as unknown, text };
   } catch {
     throw new ApiError("invalid_request", "the body is not valid JSON", [{ field: "", message: "malformed JSON" }]);
   }

@@ -33,13 +33,13 @@ export function registrationSchema(options: { allowInsecureCallbacks: boolean })
           description: "Absolute https URL without credentials; not localhost, a metadata host or a private, loopback, link-local, CGNAT, multicast, reserved or documentation address",
           example: "https://app.example.com/hooks/kling",
         }),
+      // Its size is checked by the route on the exact text that is stored (`exactMetadata`).
       // A custom check rather than z.record: it keeps the parsed object as is (z.record rebuilds it,
       // and assigning a "__proto__" key on the copy silently drops it).
       metadata: z
         .custom<Record<string, unknown>>(isPlainObject, "must be a JSON object")
         .nullable()
         .optional()
-        .refine((m) => m == null || new TextEncoder().encode(JSON.stringify(m)).length <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes of JSON`)
         .refine((m) => m == null || !exceedsJsonDepth(m, MAX_METADATA_DEPTH), `must nest at most ${MAX_METADATA_DEPTH} levels deep`)
         .openapi({ type: "object", additionalProperties: true, description: `At most ${MAX_METADATA_BYTES} bytes of JSON, nested at most ${MAX_METADATA_DEPTH} levels; echoed in every webhook`, example: { user: 42 } }),
       events: z

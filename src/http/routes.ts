@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
+import { exactMemberText } from "../lib/exact-json";
 import type { Env } from "../env";
 import { openDb } from "../storage/db";
 import { findSubscription, loadSubscriptionView, loadTaskView } from "../storage/read-models";
@@ -9,12 +10,28 @@ import { ApiError } from "./api-error";
 import { bodyReadByRelay, cancelSubscriptionRoute, getSubscriptionRoute, getTaskRoute, redeliverRoute, registerTaskRoute } from "./api-routes";
 import type { AuthVariables } from "./bearer-auth";
 import { presentDelivery, presentSubscription, presentTask } from "./present";
-import { registrationSchemaFor } from "./registration-schema";
-import { validationHook } from "./validation";
+import { MAX_METADATA_BYTES, registrationSchemaFor } from "./registration-schema";
+import { validationHook, type JsonBodyVariables } from "./validation";
 
 const newSubscriptionId = () => `sub_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
 
-type V1Env = { Bindings: Env; Variables: AuthVariables };
+type V1Env = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables };
+
+/**
+ * The metadata's JSON text as the app wrote it (numbers untouched: see `exactMemberText`), held to
+ * its size limit in that form, since that is what is stored and sent.
+ */
+function exactMetadata(bodyText: string, metadata: Record<string, unknown> | null | undefined): string | null {
+  if (metadata == null) return null;
+  const text = exactMemberText(bodyText, "metadata");
+  if (text === null) throw new ApiError("invalid_request", "invalid request: the body repeats a key", [{ field: "", message: "repeats a key" }]);
+  const exact = text ?? JSON.stringify(metadata);
+  if (new TextEncoder().encode(exact).length > MAX_METADATA_BYTES) {
+    const message = `must be at most ${MAX_METADATA_BYTES} bytes of JSON`;
+    throw new ApiError("invalid_request", `invalid request: metadata ${message}`, [{ field: "metadata", message }]);
+  }
+  return exact;
+}
 
 async function subscriptionView(c: { env: Env }, id: string) {
   const view = await loadSubscriptionView(openDb(c.env.DB), id);
@@ -40,7 +57,7 @@ export const v1 = v1Base
           action2: body.action2,
           callbackUrl: body.callback_url,
           events: body.events,
-          metadata: body.metadata ?? null,
+          metadata: exactMetadata(c.get("jsonBodyText"), body.metadata),
         },
         Date.now(),
       );

@@ -12,7 +12,8 @@ export interface Registration {
   action2: string;
   callbackUrl: string;
   events: EventType[];
-  metadata: Record<string, unknown> | null;
+  /** The metadata's JSON text exactly as the app sent it (numbers untouched), or null. */
+  metadata: string | null;
 }
 
 export type RegistrationResult =
@@ -27,7 +28,7 @@ export type RegistrationResult =
  */
 export async function registerSubscription(db: Db, r: Registration, now: number): Promise<RegistrationResult> {
   const events = JSON.stringify(r.events);
-  const metadata = r.metadata === null ? null : JSON.stringify(r.metadata);
+  const { metadata } = r;
   await runBatch(db, [
     statement(db, db.insert(tasks).values({ taskId: r.taskId, action: r.action, action2: r.action2, nextPollAt: now, createdAt: now, updatedAt: now }).onConflictDoNothing()),
     statement(db, sql`INSERT INTO subscriptions (id, task_id, callback_url, events, metadata, status, created_at, updated_at)

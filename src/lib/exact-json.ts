@@ -1,0 +1,24 @@
+import { parse, stringify } from "lossless-json";
+
+/**
+ * The JSON text of `document[key]` with every number exactly as it was written. `JSON.parse` turns
+ * 12345678901234567890123 into 1.2345678901234568e+22 and 1e400 into Infinity (which
+ * `JSON.stringify` then writes as null); apps and upstream must reach receivers with the values
+ * they sent, so the relay stores this text instead. Whitespace is dropped; strings, key order and
+ * number spellings are kept. `lossless-json` keeps `__proto__` as an ordinary key.
+ *
+ * Returns undefined when `document` is not a JSON object with that member, and null when the
+ * document repeats a key somewhere (`JSON.parse` silently keeps the last one: there is no one
+ * exact text to keep).
+ * @example exactMemberText('{"m":{"n":1e400}}', "m") // '{"n":1e400}'
+ */
+export function exactMemberText(document: string, key: string): string | null | undefined {
+  let value: unknown;
+  try {
+    value = parse(document);
+  } catch {
+    return null;
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value) || !Object.hasOwn(value, key)) return undefined;
+  return stringify((value as Record<string, unknown>)[key]) ?? undefined;
+}
