@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { verifyWebhook, WebhookVerificationError } from "../src/client/verify-webhook";
 import { signWebhook } from "../src/webhooks/sign";
 
-// KLING.md's published Standard Webhooks test vector.
+// The published Standard Webhooks test vector.
 const SECRET = "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=";
 const ID = "9876543210";
 const TIMESTAMP = 1781080794;

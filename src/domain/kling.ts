@@ -1,4 +1,4 @@
-/** Facts of CometAPI's Kling query protocol (see shared KLING.md). */
+/** Facts of CometAPI's Kling query protocol (docs/upstream.md). */
 
 /** The only valid `{action}/{action2}` pairs of `GET /kling/v1/{action}/{action2}/{task_id}`. */
 export const ACTION_PAIRS = {

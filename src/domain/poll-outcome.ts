@@ -9,7 +9,7 @@ export type UpstreamExchange =
   | { kind: "timeout" }
   | { kind: "network"; message: string };
 
-/** The meaning of one poll for the task (KLING.md's error table). */
+/** The meaning of one poll for the task (the error table of docs/upstream.md). */
 export type PollOutcome =
   /**
    * The query worked: `status` is `data.task_status` (known spellings normalised, unknown ones as

@@ -24,7 +24,7 @@ export interface KindStats {
 
 /**
  * Until this many tasks of a kind finished, the prior is used (the first to finish are the short
- * ones, so a handful would teach too short a window). Priors: log-normal fits of KLING.md's
+ * ones, so a handful would teach too short a window). Priors: log-normal fits of docs/upstream.md's
  * typical durations taken whole, ±2σ: images 8-40 s, video 30-330 s (up to 30 s queued, then
  * 30-120 s standard or 60-300 s pro), audio 8-60 s.
  */

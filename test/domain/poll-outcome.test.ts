@@ -17,7 +17,7 @@ type Expected =
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-// KLING.md's error table: [codes, the HTTP status Kling documents, expected classification]
+// The error table of docs/upstream.md: [codes, the HTTP status Kling documents, expected classification]
 const KLING_ROWS: ReadonlyArray<readonly [number[], number, Expected]> = [
   [range(1000, 1004), 401, { kind: "configuration" }],
   // Account problem: back off, keep the task (never counted against the task).

@@ -18,7 +18,7 @@ const headers = (id: string, timestamp: number, signature: string) => ({
 });
 
 describe("signWebhook", () => {
-  it("reproduces KLING.md's published test vector", async () => {
+  it("reproduces The published test vector", async () => {
     expect(await signWebhook([VECTOR.secret], VECTOR.id, VECTOR.timestamp, VECTOR.body)).toBe(VECTOR.signature);
   });
 

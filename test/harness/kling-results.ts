@@ -1,4 +1,4 @@
-/** What a finished Kling task returns, per action pair, shaped as KLING.md describes. */
+/** What a finished Kling task returns, per action pair, shaped as docs/upstream.md describes. */
 
 const cdn = (id: string, file: string) => `https://cdn.sim.invalid/${id}/${file}`;
 
@@ -32,7 +32,7 @@ export function taskInfoFor(action: string, action2: string, id: string): Record
 }
 
 /**
- * Typical durations in ms (third-party observations, KLING.md): time in `submitted`, then in
+ * Typical durations in ms (third-party observations, docs/upstream.md): time in `submitted`, then in
  * `processing`. Real values; the simulator scales them for demos.
  */
 export function typicalDurations(action: string, pro: boolean): { submitted: [number, number]; processing: [number, number] } {

@@ -1,5 +1,5 @@
 /**
- * A simulator of CometAPI's Kling task API, as KLING.md describes it: the create and query
+ * A simulator of CometAPI's Kling task API, as docs/upstream.md describes it: the create and query
  * endpoints, bearer auth, the success envelope, each action pair's result shape, tasks that move
  * `submitted` -> `processing` -> `succeed`/`failed` over time, and seeded fault injection.
  * Tests can also script a task poll by poll. Control routes live under `/_sim`.
