@@ -2,16 +2,46 @@
  * `npm start`: the whole product, offline. Starts the Kling simulator, webhook receivers that
  * verify every delivery with the `standardwebhooks` library, and the relay under `wrangler dev`;
  * registers a mixed workload; fires the cron tick every second; shows progress; exits 0 once every
- * expected webhook arrived verified. Ctrl-C stops everything it started.
+ * expected webhook arrived verified.
+ *
+ * It never hangs and leaves nothing behind: every request has a time limit, the whole run has a
+ * deadline (DEMO_TIMEOUT_SECONDS, default 180), and on every way out (success, failure, deadline,
+ * Ctrl-C, SIGTERM) it stops wrangler dev's process group and the loopback servers and deletes its
+ * state folder (the relay's keys and local D1).
  */
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fetchText } from "./http-helpers";
 import { startLoopbackNetwork, type LoopbackNetwork } from "./loopback-network";
 import { createRelayClient, type RelayClient } from "./relay-client";
 import { createSimulatedTask } from "./relay-stack";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev";
 
+const seconds = (name: string, fallback: number) => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value <= 0) {
+    process.stderr.write(`${name} must be a positive number of seconds, not ${JSON.stringify(process.env[name])}\n`);
+    process.exit(2);
+  }
+  return value;
+};
 const TIME_SCALE = Number(process.env.DEMO_TIME_SCALE ?? "0.05");
-const TIMEOUT_MS = Number(process.env.DEMO_TIMEOUT_SECONDS ?? "180") * 1000;
+const TIMEOUT_S = seconds("DEMO_TIMEOUT_SECONDS", 180);
+/** Every request but the tick: the relay's API, the simulator, a receiver. */
+const REQUEST_TIMEOUT_MS = seconds("DEMO_REQUEST_TIMEOUT_SECONDS", 5) * 1000;
+/** The relay's own timing, scaled down so that the demo runs in seconds. */
+const TICK_WALL_BUDGET_SECONDS = 3;
+const UPSTREAM_TIMEOUT_SECONDS = 2;
+const DELIVERY_TIMEOUT_SECONDS = 2;
+/**
+ * The tick request returns when the tick ends: after its wall budget, plus an upstream and a
+ * delivery request it may be waiting on when the budget runs out; 5 s more for a busy machine.
+ */
+const TICK_TIMEOUT_MS = Math.max(REQUEST_TIMEOUT_MS, (TICK_WALL_BUDGET_SECONDS + UPSTREAM_TIMEOUT_SECONDS + DELIVERY_TIMEOUT_SECONDS + 5) * 1000);
+/** Stopping wrangler dev takes a few seconds (SIGKILL after 5); past this the exit is forced. */
+const CLEANUP_LIMIT_MS = 10_000;
 const PAIRS: [string, string][] = [
   ["images", "generations"], ["images", "kolors-virtual-try-on"],
   ["videos", "text2video"], ["videos", "image2video"], ["videos", "lip-sync"], ["videos", "effects"],
@@ -26,36 +56,74 @@ interface Expected {
   type: "task.succeeded" | "task.failed";
 }
 
-let network: LoopbackNetwork | undefined;
-let relay: WranglerDev | undefined;
-let stopping = false;
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const complain = (line: string) => process.stderr.write(`${line}\n`);
 
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+/** The relay's state (D1, the env file with the demo's keys): ours, deleted on every way out. */
+const stateDir = mkdtempSync(path.join(tmpdir(), "kling-relay-demo-"));
+/** Aborted on the way out: ends the requests in flight and a wrangler dev still starting. */
+const lifetime = new AbortController();
+let network: LoopbackNetwork | undefined;
+let relayStarting: Promise<WranglerDev> | undefined;
+let relay: WranglerDev | undefined;
+const expected: Expected[] = [];
+/** What the demo is waiting for now: the deadline's message names it. */
+let waitingFor = "the Kling simulator and receivers to start";
+let exiting: Promise<never> | undefined;
+
+// Last resort (an exit nothing here saw coming): wrangler-dev.ts kills its process groups on exit.
+process.on("exit", () => rmSync(stateDir, { recursive: true, force: true }));
+
+/** The one way out: stops everything this started, deletes the state folder, exits with `code`. */
+function finish(code: number, messages: { now?: string; afterCleanup?: string } = {}): Promise<never> {
+  exiting ??= (async () => {
+    clearTimeout(deadline);
+    if (messages.now) complain(messages.now);
+    const forced = setTimeout(() => {
+      complain(`cleanup did not finish within ${CLEANUP_LIMIT_MS / 1000} s; exiting anyway`);
+      process.exit(code);
+    }, CLEANUP_LIMIT_MS);
+    lifetime.abort(new Error("the demo is exiting"));
+    await relayStarting?.catch(() => undefined);
     await relay?.stop().catch(() => undefined);
     await network?.close().catch(() => undefined);
-  }
-  process.exit(code);
+    rmSync(stateDir, { recursive: true, force: true });
+    clearTimeout(forced);
+    if (messages.afterCleanup) (code === 0 ? say : complain)(messages.afterCleanup);
+    process.exit(code);
+  })();
+  return exiting;
 }
 
-process.on("SIGINT", () => void shutdown(130));
-process.on("SIGTERM", () => void shutdown(143));
+const deadline = setTimeout(() => {
+  if (network && expected.length > 0) printSummary(network, expected);
+  void finish(1, { now: `demo timed out after ${TIMEOUT_S} s: ${waitingFor}` });
+}, TIMEOUT_S * 1000);
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
+process.on("SIGINT", () => void finish(130, { afterCleanup: "\ndemo interrupted; cleaned up" }));
+process.on("SIGTERM", () => void finish(143, { afterCleanup: "demo terminated; cleaned up" }));
+process.on("uncaughtException", (error) => void finish(1, { now: `demo failed: ${error.stack ?? error.message}` }));
+process.on("unhandledRejection", (error) => void finish(1, { now: `demo failed: ${String(error)}` }));
 
 async function main() {
   const secret = `whsec_${randomBytes(32).toString("base64")}`;
   const apiKey = `demo-${randomBytes(12).toString("hex")}`;
   const upstreamKey = `sim-${randomBytes(12).toString("hex")}`;
+  const signal = lifetime.signal;
+  const timed = { timeoutMs: REQUEST_TIMEOUT_MS, signal };
 
   network = await startLoopbackNetwork({ apiKey: upstreamKey, timeScale: TIME_SCALE, seed: 7 });
   for (const name of ["app-a", "app-b"]) network.receivers.configure(name, { secret });
   network.receivers.configure("flaky", { secret, steps: [{ status: 500 }, { status: 500 }, { status: 500 }, { status: 200 }] });
   say(`kling simulator and receivers on ${network.url} (durations x${TIME_SCALE})`);
 
-  say("starting the relay under wrangler dev (local D1, migrations applied)...");
-  relay = await startWranglerDev({
+  say(`starting the relay under wrangler dev (local D1, migrations applied; state in ${stateDir}, deleted on exit)...`);
+  waitingFor = "the relay to start under wrangler dev (D1 migrations, then GET /healthz)";
+  relayStarting = startWranglerDev({
+    persistTo: stateDir,
+    snapshot: true,
+    signal,
+    tickTimeoutMs: TICK_TIMEOUT_MS,
     vars: {
       RELAY_API_KEYS: apiKey,
       WEBHOOK_SECRETS: secret,
@@ -66,55 +134,55 @@ async function main() {
       POLL_MAX_INTERVAL_SECONDS: "3",
       DELIVERY_RETRY_SCHEDULE: "1,1,2,2,3",
       // Each fired tick lingers for up to 3 s, working as tasks fall due.
-      TICK_WALL_BUDGET_SECONDS: "3",
-      UPSTREAM_TIMEOUT_SECONDS: "2",
-      DELIVERY_TIMEOUT_SECONDS: "2",
+      TICK_WALL_BUDGET_SECONDS: String(TICK_WALL_BUDGET_SECONDS),
+      UPSTREAM_TIMEOUT_SECONDS: String(UPSTREAM_TIMEOUT_SECONDS),
+      DELIVERY_TIMEOUT_SECONDS: String(DELIVERY_TIMEOUT_SECONDS),
     },
   });
+  relay = await relayStarting;
   say(`relay on ${relay.url}`);
-  const client = createRelayClient(relay.url, apiKey);
+  const client = createRelayClient(relay.url, apiKey, timed);
   const hook = (name: string) => `${network!.url}/hooks/${name}`;
 
-  const expected: Expected[] = [];
   const taskIds: string[] = [];
   for (const [index, [action, action2]] of PAIRS.entries()) {
     const outcome = index % 4 === 3 ? "failed" : "succeed";
-    const created = await createSimulatedTask(network.url, upstreamKey, action, action2, { outcome });
+    waitingFor = `the simulator to create task ${index + 1} of ${PAIRS.length} (${action}/${action2})`;
+    const created = await createSimulatedTask(network.url, upstreamKey, action, action2, { outcome }, timed);
     taskIds.push(created);
     const type = outcome === "succeed" ? "task.succeeded" : "task.failed";
     const targets = ["app-a", ...(index % 3 === 0 ? ["app-b"] : []), ...(index === 2 || index === 5 ? ["flaky"] : [])];
     for (const receiver of targets) {
       const events = receiver === "app-b" ? ["task.processing", "task.succeeded", "task.failed", "task.expired"] : undefined;
+      waitingFor = `the relay to register task ${index + 1} of ${PAIRS.length} for ${receiver} (POST /v1/tasks)`;
       const sub = await client.register({ task_id: created, action, action2, callback_url: hook(receiver), metadata: { demo: true, receiver }, events });
       expected.push({ receiver, subscriptionId: sub.id, taskId: created, type });
     }
   }
   say(`registered ${taskIds.length} tasks (all ten action pairs, ${expected.filter((e) => e.type === "task.failed").length} failing) with ${expected.length} subscriptions`);
-  const forged = await fetch(hook("app-a"), { method: "POST", headers: { "content-type": "application/json", "webhook-id": "msg_forged", "webhook-timestamp": String(Math.floor(Date.now() / 1000)), "webhook-signature": "v1,Zm9yZ2Vk" }, body: "{}" });
-  say(`a forged webhook sent to app-a was answered ${forged.status} (bad signature rejected)`);
+  waitingFor = "receiver app-a to answer a forged webhook";
+  const forged = await fetchText(hook("app-a"), { ...timed, method: "POST", headers: { "content-type": "application/json", "webhook-id": "msg_forged", "webhook-timestamp": String(Math.floor(Date.now() / 1000)), "webhook-signature": "v1,Zm9yZ2Vk" }, body: "{}", what: "the forged webhook to app-a" });
+  say(`a forged webhook sent to app-a was answered ${forged.res.status} (bad signature rejected)`);
 
   const started = Date.now();
   let ticks = 0;
   for (;;) {
+    waitingFor = `tick ${ticks + 1} to finish (GET /__scheduled, limit ${TICK_TIMEOUT_MS / 1000} s)`;
     await relay.fireScheduled();
     ticks += 1;
+    waitingFor = `the relay's task views after tick ${ticks} (GET /v1/tasks/{id})`;
     const progress = await summarize(client, taskIds);
     const arrived = expected.filter((e) => verifiedArrival(network!, e)).length;
     const line = `t+${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s  tick ${String(ticks).padStart(3)}  tasks: ${progress.polling} polling, ${progress.finished} finished  |  subscriptions: ${progress.active} active, ${progress.delivered} delivered, ${progress.failed} failed  |  messages retrying: ${progress.retrying}  |  webhooks verified: ${arrived}/${expected.length}`;
     say(line);
     if (arrived === expected.length && progress.active === 0) break;
-    if (Date.now() - started > TIMEOUT_MS) {
-      say(`timed out after ${TIMEOUT_MS / 1000}s with ${expected.length - arrived} expected webhooks missing`);
-      printSummary(network, expected);
-      return shutdown(1);
-    }
+    waitingFor = `${expected.length - arrived} of ${expected.length} expected webhooks (after tick ${ticks})`;
     await new Promise((r) => setTimeout(r, 1000));
   }
   printSummary(network, expected);
   const stats = network.simulator.stats();
   say(`\nupstream polls: ${stats.polls} for ${taskIds.length} tasks (${(stats.polls / taskIds.length).toFixed(1)} per task); ticks fired: ${ticks}`);
-  say("every expected webhook arrived and was verified: OK");
-  return shutdown(0);
+  return finish(0, { afterCleanup: "every expected webhook arrived and was verified: OK" });
 }
 
 
@@ -157,7 +225,8 @@ function printSummary(network: LoopbackNetwork, expected: Expected[]) {
   }
 }
 
-main().catch((error) => {
-  say(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
-  void shutdown(1);
+main().catch((error: unknown) => {
+  // Requests cut short by the way out are no failure of their own.
+  if (exiting) return;
+  void finish(1, { now: `demo failed: ${error instanceof Error ? error.message : String(error)}\n  (it was waiting for ${waitingFor})` });
 });

@@ -1,4 +1,6 @@
 /** A minimal HTTP client of the relay's API, as an outside app would use it. */
+import { fetchText } from "./http-helpers";
+
 export interface SubscriptionView {
   id: string;
   status: string;
@@ -15,14 +17,23 @@ export interface TaskView {
   subscriptions: SubscriptionView[];
 }
 
-export function createRelayClient(baseUrl: string, apiKey: string) {
+export interface RelayClientOptions {
+  /** Time limit of each call, body included (default 10 s). */
+  timeoutMs?: number;
+  /** Ends every call in flight when aborted (a demo shutting down). */
+  signal?: AbortSignal;
+}
+
+export function createRelayClient(baseUrl: string, apiKey: string, options: RelayClientOptions = {}) {
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${baseUrl}${path}`, {
+    const { res, text } = await fetchText(`${baseUrl}${path}`, {
       method,
       headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
       body: body === undefined ? undefined : JSON.stringify(body),
+      timeoutMs: options.timeoutMs ?? 10_000,
+      signal: options.signal,
+      what: `${method} ${path}`,
     });
-    const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
     return (text ? JSON.parse(text) : null) as T;
   }

@@ -3,6 +3,7 @@
  * (Kling simulator, webhook receivers) and the real `wrangler dev` pointed at it, with intervals,
  * timeouts and retries scaled down so that a suite runs in seconds.
  */
+import { fetchText } from "./http-helpers";
 import { startLoopbackNetwork, type LoopbackNetwork } from "./loopback-network";
 import { createRelayClient, type RelayClient } from "./relay-client";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev";
@@ -17,6 +18,8 @@ export interface RelayStack {
 export async function startRelayStack(options: { apiKey: string; secret: string; upstreamKey: string; seed: number; vars?: Record<string, string> }): Promise<RelayStack> {
   const network = await startLoopbackNetwork({ apiKey: options.upstreamKey, seed: options.seed });
   const relay = await startWranglerDev({
+    // The sources as they were at start: an edit saved meanwhile does not reload the relay mid-suite.
+    snapshot: true,
     vars: {
       RELAY_API_KEYS: options.apiKey,
       WEBHOOK_SECRETS: options.secret,
@@ -46,12 +49,26 @@ export async function startRelayStack(options: { apiKey: string; secret: string;
   };
 }
 
-/** Creates a task on the simulator through its create endpoint, as an app would through CometAPI. */
-export async function createSimulatedTask(baseUrl: string, upstreamKey: string, action: string, action2: string, timeline: Record<string, unknown> = {}): Promise<string> {
-  const res = await fetch(`${baseUrl}/kling/v1/${action}/${action2}`, {
+/**
+ * Creates a task on the simulator through its create endpoint, as an app would through CometAPI
+ * (within `timeoutMs`, default 5 s; `signal` ends it sooner).
+ */
+export async function createSimulatedTask(
+  baseUrl: string,
+  upstreamKey: string,
+  action: string,
+  action2: string,
+  timeline: Record<string, unknown> = {},
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<string> {
+  const { res, text } = await fetchText(`${baseUrl}/kling/v1/${action}/${action2}`, {
     method: "POST",
     headers: { authorization: `Bearer ${upstreamKey}`, "content-type": "application/json" },
     body: JSON.stringify({ prompt: "a cat surfing a wave", x_sim: timeline }),
+    timeoutMs: options.timeoutMs ?? 5_000,
+    signal: options.signal,
+    what: `creating a ${action}/${action2} task on the simulator`,
   });
-  return ((await res.json()) as { data: { task_id: string } }).data.task_id;
+  if (!res.ok) throw new Error(`creating a ${action}/${action2} task on the simulator answered ${res.status}: ${text.slice(0, 200)}`);
+  return (JSON.parse(text) as { data: { task_id: string } }).data.task_id;
 }

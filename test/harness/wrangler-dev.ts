@@ -1,17 +1,31 @@
 /**
  * Runs the real `wrangler dev` (workerd, a local D1) as a child process, for the demo, the
  * end-to-end tests and the benchmarks. Vars and secrets go through an env file, so wrangler
- * prints them as "(hidden)"; the process group is ended on stop, so no workerd is left behind.
+ * prints them as "(hidden)". Each wrangler runs in its own process group, which stop() ends
+ * (SIGTERM, then SIGKILL after 5 s) and which is killed anyway when this process exits, so no
+ * workerd is left behind; a state folder of our own is deleted on stop and on exit too.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fetchText } from "./http-helpers";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
 const QUIET_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" };
+/** What a snapshot copies: what wrangler needs to build and migrate the Worker. */
+const SNAPSHOT = ["src", "migrations", "wrangler.toml", "tsconfig.json", "package.json"];
+const STOP_GRACE_MS = 5_000;
+
+/** Process groups started here and still running, and folders to delete: the exit handler's list. */
+const liveGroups = new Set<ChildProcess>();
+const leftoverDirs = new Set<string>();
+process.once("exit", () => {
+  for (const child of liveGroups) signalGroup(child, "SIGKILL");
+  for (const dir of leftoverDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,23 +38,67 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(WRANGLER, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(output) : reject(new Error(`wrangler ${args[0]} exited ${code}: ${output.slice(-2000)}`))));
-  });
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals) {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+interface Group {
+  child: ChildProcess;
+  /** Resolves with the exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
+  done: boolean;
+}
+
+/** Starts wrangler in a process group of its own (so that stop() can end its workerd too). */
+function startGroup(args: string[], cwd: string, onData: (chunk: Buffer) => void): Group {
+  const child = spawn(WRANGLER, args, { cwd, env: QUIET_ENV, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  liveGroups.add(child);
+  const group: Group = {
+    child,
+    done: false,
+    exited: new Promise((resolve) => {
+      child.once("error", () => resolve(null));
+      child.once("exit", (code) => {
+        group.done = true;
+        liveGroups.delete(child);
+        // Whatever wrangler left running in its group (a workerd) goes with it.
+        signalGroup(child, "SIGKILL");
+        resolve(code);
+      });
+    }),
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  return group;
+}
+
+/** SIGTERM (and SIGCONT, should the group be stopped), SIGKILL after a grace period; waits for the exit. */
+async function endGroup(group: Group) {
+  if (group.done) return;
+  signalGroup(group.child, "SIGTERM");
+  signalGroup(group.child, "SIGCONT");
+  const timer = setTimeout(() => signalGroup(group.child, "SIGKILL"), STOP_GRACE_MS);
+  await group.exited;
+  clearTimeout(timer);
 }
 
 export interface WranglerDev {
   url: string;
+  /** The state folder: the local D1, the env file with the vars and secrets, the snapshot. */
+  dir: string;
   /** Everything wrangler and the Worker printed so far (the Worker's console lines included). */
   output(): string;
-  /** Fires the scheduled handler once, as the cron would, and waits for it to finish. */
-  fireScheduled(): Promise<void>;
+  /**
+   * Fires the scheduled handler once, as the cron would, and waits for it to finish: at most
+   * `timeoutMs` (default: the options' tickTimeoutMs).
+   */
+  fireScheduled(options?: { timeoutMs?: number }): Promise<void>;
+  /** Ends wrangler dev's process group and deletes a state folder of our own. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -53,25 +111,39 @@ export interface WranglerDevOptions {
   persistTo?: string;
   onLine?: (line: string) => void;
   readyTimeoutMs?: number;
+  /**
+   * Run a copy of the Worker's sources taken at start (in the state folder), not the working
+   * tree: wrangler dev rebuilds on every saved change and holds requests while it reloads,
+   * forever if the new code does not build; a snapshot is not edited while it runs.
+   */
+  snapshot?: boolean;
+  /** Aborting it stops wrangler dev, during startup (which then rejects) or later. */
+  signal?: AbortSignal;
+  /**
+   * Time limit of a `/__scheduled` request. Default: what a tick may take with these vars (its
+   * wall-time budget, plus an upstream and a delivery timeout it may be waiting on when the
+   * budget runs out, plus 10 s), with src/config.ts's defaults for those not set.
+   */
+  tickTimeoutMs?: number;
+}
+
+/** The default time limit of one fired tick, from the vars the relay runs with. */
+export function tickTimeoutFor(vars: Record<string, string> = {}): number {
+  const seconds = (name: string, fallback: number) => {
+    const value = Number(vars[name]);
+    return Number.isFinite(value) && value > 0 ? value : fallback;
+  };
+  return (seconds("TICK_WALL_BUDGET_SECONDS", 58) + seconds("UPSTREAM_TIMEOUT_SECONDS", 15) + seconds("DELIVERY_TIMEOUT_SECONDS", 15) + 10) * 1000;
 }
 
 export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
+  options.signal?.throwIfAborted();
   const ownDir = options.persistTo === undefined;
   const dir = options.persistTo ?? mkdtempSync(path.join(tmpdir(), "kling-relay-dev-"));
-  const envFileArgs: string[] = [];
-  if (options.vars) {
-    const envFile = path.join(dir, "relay.env");
-    writeFileSync(envFile, Object.entries(options.vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n", { mode: 0o600 });
-    envFileArgs.push("--env-file", envFile);
-  }
-  await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], QUIET_ENV);
+  const snapshotDir = path.join(dir, "worker-snapshot");
+  const removable = ownDir ? dir : options.snapshot ? snapshotDir : undefined;
+  if (removable) leftoverDirs.add(removable);
 
-  const [port, inspectorPort] = [options.port ?? (await freePort()), await freePort()];
-  const child: ChildProcess = spawn(
-    WRANGLER,
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", dir, ...envFileArgs, "--test-scheduled", "--show-interactive-dev-session=false", "--log-level", "log"],
-    { cwd: ROOT, env: QUIET_ENV, stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
   let output = "";
   let pending = "";
   const onData = (chunk: Buffer) => {
@@ -81,56 +153,82 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     pending = lines.pop() ?? "";
     for (const line of lines) options.onLine?.(line);
   };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-
-  const stop = async () => {
-    if (child.exitCode === null && child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        // already gone
+  let current: Group | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      options.signal?.removeEventListener("abort", onAbort);
+      if (current) await endGroup(current);
+      if (removable) {
+        rmSync(removable, { recursive: true, force: true });
+        leftoverDirs.delete(removable);
       }
-      const timer = setTimeout(() => child.pid !== undefined && tryKill(-child.pid), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (ownDir) rmSync(dir, { recursive: true, force: true });
+    })());
+  const onAbort = () => void stop();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const checkAborted = () => {
+    options.signal?.throwIfAborted();
+    if (stopping) throw new Error("wrangler dev was stopped while starting");
   };
 
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early: ${output.slice(-2000)}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
+  try {
+    let cwd = ROOT;
+    if (options.snapshot) {
+      mkdirSync(snapshotDir, { recursive: true });
+      for (const entry of SNAPSHOT) cpSync(path.join(ROOT, entry), path.join(snapshotDir, entry), { recursive: true });
+      if (!options.vars && existsSync(path.join(ROOT, ".dev.vars"))) cpSync(path.join(ROOT, ".dev.vars"), path.join(snapshotDir, ".dev.vars"));
+      symlinkSync(path.join(ROOT, "node_modules"), path.join(snapshotDir, "node_modules"), "dir");
+      cwd = snapshotDir;
     }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`wrangler dev not ready in time: ${output.slice(-2000)}`);
+    const envFileArgs: string[] = [];
+    if (options.vars) {
+      const envFile = path.join(dir, "relay.env");
+      writeFileSync(envFile, Object.entries(options.vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n", { mode: 0o600 });
+      envFileArgs.push("--env-file", envFile);
     }
-    await new Promise((r) => setTimeout(r, 200));
+
+    let migrationOutput = "";
+    current = startGroup(["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], cwd, (d) => (migrationOutput += d));
+    const migrated = await current.exited;
+    checkAborted();
+    if (migrated !== 0) throw new Error(`wrangler d1 migrations apply exited ${migrated}: ${migrationOutput.slice(-2000)}`);
+
+    const inspectorPort = await freePort();
+    checkAborted();
+    current = startGroup(
+      ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", dir, ...envFileArgs, "--test-scheduled", "--show-interactive-dev-session=false", "--log-level", "log"],
+      cwd,
+      onData,
+    );
+    const dev = current;
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+    for (;;) {
+      checkAborted();
+      if (dev.done) throw new Error(`wrangler dev exited early: ${output.slice(-2000)}`);
+      try {
+        if ((await fetchText(`${url}/healthz`, { timeoutMs: 5_000, signal: options.signal })).res.ok) break;
+      } catch {
+        // not listening yet, or not answering yet
+      }
+      if (Date.now() > deadline) throw new Error(`wrangler dev not ready in time: ${output.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
   }
 
+  const tickTimeoutMs = options.tickTimeoutMs ?? tickTimeoutFor(options.vars);
   return {
     url,
+    dir,
     output: () => output,
-    async fireScheduled() {
-      const res = await fetch(`${url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
-      await res.text();
+    async fireScheduled({ timeoutMs = tickTimeoutMs } = {}) {
+      const { res } = await fetchText(`${url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`, { timeoutMs, signal: options.signal, what: "the tick (GET /__scheduled)" });
       if (!res.ok) throw new Error(`scheduled handler failed: ${res.status}`);
     },
     stop,
   };
-}
-
-function tryKill(pid: number) {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
 }

@@ -1,0 +1,141 @@
+/**
+ * `npm start` (test/harness/demo.ts) ends cleanly on every way out tested here: Ctrl-C while the
+ * relay starts, its deadline, and a wrangler dev that stops answering. Each test runs the demo as
+ * `npm start` does (tsx), in a process group of its own as a terminal would, then checks that it
+ * exited in time with a clear message, that its state folder (the demo's keys, the local D1) is
+ * gone and that no process of the wrangler groups it started survives.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const TSX = path.join(ROOT, "node_modules/.bin/tsx");
+/** Cleanup stops wrangler dev (SIGTERM, SIGKILL after 5 s): the exit may come that much later. */
+const CLEANUP_MARGIN_MS = 12_000;
+
+interface DemoRun {
+  pid: number;
+  tmp: string;
+  output(): string;
+  exit: Promise<{ code: number | null; at: number }>;
+}
+
+const runs: DemoRun[] = [];
+
+function startDemo(env: Record<string, string> = {}): DemoRun {
+  // A TMPDIR of the test's own: what the demo leaves in it shows.
+  const tmp = mkdtempSync(path.join(tmpdir(), "demo-exits-"));
+  const child = spawn(TSX, ["test/harness/demo.ts"], { cwd: ROOT, env: { ...process.env, TMPDIR: tmp, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const run: DemoRun = {
+    pid: child.pid!,
+    tmp,
+    output: () => output,
+    exit: new Promise((resolve) => child.once("exit", (code) => resolve({ code, at: Date.now() }))),
+  };
+  runs.push(run);
+  return run;
+}
+
+afterEach(async () => {
+  // A failed test must not leave its demo running.
+  for (const run of runs.splice(0)) {
+    try {
+      process.kill(-run.pid, "SIGKILL");
+    } catch {
+      // ended
+    }
+    rmSync(run.tmp, { recursive: true, force: true });
+  }
+});
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`not seen within ${timeoutMs / 1000} s: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function processes(): { pid: number; pgid: number; args: string }[] {
+  return execFileSync("ps", ["-eo", "pid=,pgid=,args="], { encoding: "utf8" })
+    .split("\n")
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+    .filter((m) => m !== null)
+    .map((m) => ({ pid: Number(m[1]), pgid: Number(m[2]), args: m[3]! }));
+}
+
+/** The demo's state folder, from its "state in ..." line. */
+const stateDirOf = (run: DemoRun) => /state in (\S+), deleted on exit/.exec(run.output())?.[1];
+
+/** The process groups of the wrangler commands working on that folder (workerd runs in them too). */
+const wranglerGroups = (stateDir: string) => [...new Set(processes().filter((p) => p.args.includes(stateDir) && p.args.includes("wrangler")).map((p) => p.pgid))];
+
+async function expectAllGone(run: DemoRun, stateDir: string, groups: number[]) {
+  expect(existsSync(stateDir)).toBe(false);
+  // Zombies whose parent just exited may linger for a moment until they are reaped.
+  await until("the wrangler process groups to end", () => (processes().some((p) => groups.includes(p.pgid) && !p.args.includes("<defunct>")) ? undefined : true), 5_000);
+  // Nothing of the relay's in its TMPDIR (tsx and wrangler keep caches there: tsx-0, update-check).
+  expect(readdirSync(run.tmp).filter((name) => name.startsWith("kling-relay"))).toEqual([]);
+}
+
+describe("npm start's ways out", () => {
+  it("Ctrl-C while the relay starts stops wrangler dev, deletes the state folder and says so calmly", async () => {
+    const run = startDemo();
+    const stateDir = await until("the state folder line", () => stateDirOf(run), 30_000);
+    // wrangler dev runs in a process group of its own, which a terminal's Ctrl-C does not reach:
+    // it outlived the demo, and so did the folder, when Ctrl-C came while the relay started.
+    const devGroup = await until("wrangler dev on the state folder", () => processes().find((p) => p.args.includes(stateDir) && / dev /.test(p.args))?.pgid, 30_000);
+    const groups = [...new Set([devGroup, ...wranglerGroups(stateDir)])];
+    const sentAt = Date.now();
+    process.kill(-run.pid, "SIGINT");
+    const exit = await run.exit;
+    expect(exit.code).toBe(130);
+    expect(exit.at - sentAt).toBeLessThan(CLEANUP_MARGIN_MS);
+    expect(run.output()).toContain("demo interrupted; cleaned up");
+    expect(run.output()).not.toContain("demo failed");
+    await expectAllGone(run, stateDir, groups);
+  }, 60_000);
+
+  it("exits non-zero at its deadline, naming what it was waiting for, and cleans up", async () => {
+    const startedAt = Date.now();
+    const run = startDemo({ DEMO_TIMEOUT_SECONDS: "3" });
+    const stateDir = await until("the state folder line", () => stateDirOf(run), 30_000);
+    // Note the wrangler groups while it runs, to check them afterwards.
+    let groups: number[] = [];
+    let exited = false;
+    void run.exit.then(() => (exited = true));
+    while (!exited) {
+      groups = [...new Set([...groups, ...wranglerGroups(stateDir)])];
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const exit = await run.exit;
+    expect(exit.code).toBe(1);
+    expect(exit.at - startedAt).toBeLessThan(3_000 + CLEANUP_MARGIN_MS);
+    expect(run.output()).toMatch(/demo timed out after 3 s: the relay to start under wrangler dev/);
+    await expectAllGone(run, stateDir, groups);
+  }, 60_000);
+
+  it("still meets its deadline when wrangler dev stops answering, and ends the stopped wrangler", async () => {
+    const startedAt = Date.now();
+    // Requests that wait as long as the whole run: only the deadline can end this one.
+    const run = startDemo({ DEMO_TIMEOUT_SECONDS: "20", DEMO_REQUEST_TIMEOUT_SECONDS: "120" });
+    const stateDir = await until("the state folder line", () => stateDirOf(run), 30_000);
+    const devGroup = await until("wrangler dev on the state folder", () => processes().find((p) => p.args.includes(stateDir) && / dev /.test(p.args))?.pgid, 20_000);
+    // Frozen: it accepts connections (the kernel does) and answers nothing.
+    process.kill(-devGroup, "SIGSTOP");
+    const exit = await run.exit;
+    expect(exit.code).toBe(1);
+    expect(exit.at - startedAt).toBeLessThan(20_000 + CLEANUP_MARGIN_MS);
+    // Frozen before it was ready, as a rule; should it have been ready first, a request hangs.
+    expect(run.output()).toMatch(/demo timed out after 20 s: (the relay to start under wrangler dev|the relay to register)/);
+    await expectAllGone(run, stateDir, [devGroup]);
+  }, 60_000);
+});
