@@ -31,6 +31,16 @@ describe("dashboard pages", () => {
     browser = await logIn();
   });
 
+  it("shows a status the relay does not know, with the answer it came in", async () => {
+    const task = await upstreamTask([{ status: "in_review", extra: { note: "kept-answer" } }]);
+    await register({ task_id: task.id, callback_url: (await receiver()).url });
+    await tick(manualClock());
+    const detail = await html(`/dashboard/tasks/${task.id}`, browser);
+    expect(detail).toContain("in_review");
+    expect(detail).toContain("kept-answer");
+    expect(detail).not.toContain("no answer received yet");
+  });
+
   it("counts by state, charts the hour's polls and lists the dead letters on the overview", async () => {
     const failed = await failedSubscription();
     const polling = await upstreamTask([{ status: "processing" }]);
