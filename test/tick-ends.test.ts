@@ -1,8 +1,10 @@
 /**
  * Ticks that cannot make progress must still end. These run under the real clock (the tick's own
- * `systemClock`, which really sleeps) with short wall budgets, and each test enforces its own
- * deadline: a tick that spins or naps for ever fails here instead of hanging the suite. A manual
- * clock cannot see this class of bug, because a spinning loop never advances it.
+ * `systemClock`, which really sleeps) with short wall budgets; a manual clock cannot see this class
+ * of bug, because a spinning loop never advances it. Each test has a deadline of its own, which
+ * catches a tick that naps for ever; a tick that spins on local D1 can starve workerd's timers
+ * (seen: the whole file hung), so the same cases also run in test/e2e/tick-ends.e2e.test.ts,
+ * where Node enforces the deadline from outside workerd.
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
