@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { MessageUpdate } from "../domain/delivery-plan";
-import { countActivity } from "./count-activity";
+import { hourOf } from "./count-activity";
 import { asJson, runBatch, statement, type Db } from "./db";
 import { settleTasks } from "./settle";
 
@@ -13,10 +13,16 @@ export interface DeliveryRecord {
 }
 
 /**
- * Writes a round of delivery attempts in one D1 batch: the attempt log and the message updates
- * (both guarded by the lease), the subscriptions that failed for good (their other pending
- * messages stop too: "no more attempts"), then the subscriptions that are now fully delivered,
- * and the hour's delivery counts for the dashboard.
+ * Writes a round of delivery attempts in one D1 batch: the attempt log, the hour's delivery counts
+ * for the dashboard, the subscriptions that failed for good (their other pending messages stop
+ * too: "no more attempts"), the message updates, then the subscriptions that are now fully
+ * delivered.
+ *
+ * Every statement acts only for records whose message is still held under `leaseToken` when the
+ * batch runs: a result that comes back after its message was redelivered, or claimed again once
+ * the lease ran out, changes nothing (not even the counts). The message updates clear the lease,
+ * so they come after every statement that checks it (a D1 batch runs its statements in order, in
+ * one transaction).
  */
 export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[], leaseToken: string, now: number): Promise<void> {
   if (records.length === 0) return;
@@ -32,11 +38,28 @@ export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[
     duration_ms: u.durationMs,
     failure: u.subscriptionFailure,
   })));
+  const held = sql`EXISTS (SELECT 1 FROM messages m WHERE m.id = r.value ->> 'id' AND m.lease_token = ${leaseToken})`;
   await runBatch(db, [
     statement(db, sql`INSERT INTO delivery_attempts (message_id, attempted_at, status_code, error, duration_ms)
       SELECT m.id, r.value ->> 'attempted_at', r.value ->> 'status_code', r.value ->> 'error', r.value ->> 'duration_ms'
       FROM json_each(${rows}) r JOIN messages m ON m.id = r.value ->> 'id'
       WHERE m.lease_token = ${leaseToken}`),
+    statement(db, sql`INSERT INTO activity_hourly (hour, polls, upstream_errors, delivery_attempts, delivered)
+      SELECT ${hourOf(now)}, 0, 0, count(*), coalesce(sum(r.value ->> 'status' = 'delivered'), 0)
+      FROM json_each(${rows}) r WHERE ${held}
+      ON CONFLICT (hour) DO UPDATE SET
+        delivery_attempts = delivery_attempts + excluded.delivery_attempts,
+        delivered = delivered + excluded.delivered`),
+    statement(db, sql`UPDATE subscriptions SET status = 'failed', status_reason = r.value ->> 'failure', updated_at = ${now}
+      FROM json_each(${rows}) r
+      WHERE subscriptions.id = r.value ->> 'subscription_id' AND r.value ->> 'failure' IS NOT NULL AND subscriptions.status = 'active'
+        AND ${held}`),
+    // The messages of this round that are still held are left to the update below, which records
+    // their own outcome.
+    statement(db, sql`UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
+      WHERE status = 'pending'
+        AND subscription_id IN (SELECT r.value ->> 'subscription_id' FROM json_each(${rows}) r WHERE r.value ->> 'failure' IS NOT NULL AND ${held})
+        AND (lease_token IS NOT ${leaseToken} OR id NOT IN (SELECT r.value ->> 'id' FROM json_each(${rows}) r))`),
     statement(db, sql`UPDATE messages SET
         status = r.value ->> 'status',
         attempts = attempts + 1,
@@ -49,14 +72,8 @@ export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[
         updated_at = ${now}
       FROM json_each(${rows}) r
       WHERE messages.id = r.value ->> 'id' AND messages.lease_token = ${leaseToken}`),
-    statement(db, sql`UPDATE subscriptions SET status = 'failed', status_reason = r.value ->> 'failure', updated_at = ${now}
-      FROM json_each(${rows}) r
-      WHERE subscriptions.id = r.value ->> 'subscription_id' AND r.value ->> 'failure' IS NOT NULL AND subscriptions.status = 'active'`),
-    statement(db, sql`UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
-      WHERE status = 'pending' AND subscription_id IN (
-        SELECT r.value ->> 'subscription_id' FROM json_each(${rows}) r WHERE r.value ->> 'failure' IS NOT NULL)`),
+    // Settling reads the rows as they now are, whatever this round still held: nothing to guard.
     ...settleTasks(db, [...new Set(records.map((r) => r.taskId))], now),
-    countActivity(db, now, { deliveryAttempts: records.length, delivered: records.filter((r) => r.update.status === "delivered").length }),
   ]);
 }
 
