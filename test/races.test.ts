@@ -67,3 +67,41 @@ describe("a delivery result recorded after its message changed hands", () => {
     expect(view.deliveries[0].attempts.map((a: { status_code: number }) => a.status_code)).toEqual([200]);
   });
 });
+
+describe("re-registering a cancelled subscription with new metadata", () => {
+  beforeEach(resetDb);
+
+  const metadataSent = async (hook: Hook) => (await hook.deliveries()).map((d) => JSON.parse(d.body).metadata);
+
+  it("sends the revived message with the new metadata when it was attempted before the cancel", async () => {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    const hook = await receiver([{ status: 500 }, { status: 200 }]);
+    const sub = (await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 1 } })).body;
+    const clock = manualClock();
+    await tick(clock);
+    expect((await api(`/v1/subscriptions/${sub.id}`, { method: "DELETE" })).status).toBe(204);
+    const again = await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 2 } });
+    expect(again).toMatchObject({ status: 200, body: { id: sub.id, status: "active", metadata: { v: 2 } } });
+
+    clock.advance(60_000);
+    await tick(clock);
+    expect(await metadataSent(hook)).toEqual([{ v: 1 }, { v: 2 }]);
+    expect(await subscriptionView(sub.id)).toMatchObject({ status: "delivered", deliveries: [{ status: "delivered" }] });
+  });
+
+  it("sends the revived message with the new metadata when it was never attempted", async () => {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    const hook = await receiver();
+    const sub = (await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 1 } })).body;
+    const clock = manualClock();
+    // Deliveries paused: the poll stores the message, nothing sends it.
+    await tick(clock, { WEBHOOK_SECRETS: "" });
+    expect((await subscriptionView(sub.id)).deliveries).toMatchObject([{ status: "pending", attempts: [] }]);
+    expect((await api(`/v1/subscriptions/${sub.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 2 } })).status).toBe(200);
+
+    clock.advance(1_000);
+    await tick(clock);
+    expect(await metadataSent(hook)).toEqual([{ v: 2 }]);
+  });
+});

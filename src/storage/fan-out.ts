@@ -7,6 +7,12 @@ import { asJson, statement, type Db } from "./db";
  * Idempotent by the unique (subscription, event type) index, so a status seen twice, a retried
  * tick or a late subscriber never produces a second message; a message cancelled earlier comes
  * back to life for a subscription that is active again.
+ *
+ * A revived message keeps its id (its `webhook-id`, so its earlier attempts stay listed under it)
+ * and gets its body built again, from the subscription as it is now: re-registering a cancelled
+ * subscription with new metadata must send the new metadata. "Same webhook-id, same bytes" holds
+ * within one cycle of attempts; a cancelled message was never acknowledged (only pending ones are
+ * cancelled), and its revival starts a fresh cycle, like a redelivery does.
  */
 function fanOut(db: Db, scope: SQL, now: number) {
   return statement(db, sql`INSERT INTO messages (id, subscription_id, event_type, body, status, attempts, schedule_step, next_attempt_at, created_at, updated_at)
@@ -24,7 +30,7 @@ function fanOut(db: Db, scope: SQL, now: number) {
     WHERE ${scope} AND t.last_event IS NOT NULL AND s.status = 'active'
       AND EXISTS (SELECT 1 FROM json_each(s.events) e WHERE e.value = t.last_event)
     ON CONFLICT (subscription_id, event_type) DO UPDATE SET
-      status = 'pending', schedule_step = 0, next_attempt_at = ${now}, lease_token = NULL, updated_at = ${now}
+      body = excluded.body, status = 'pending', schedule_step = 0, next_attempt_at = ${now}, lease_token = NULL, updated_at = ${now}
     WHERE messages.status = 'cancelled'
     RETURNING id`);
 }
