@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { api, manualClock, receiver, register, resetDb, subscriptionView, tick, upstreamTask } from "./support/relay";
+import { api, manualClock, receiver, register, resetDb, subscriptionView, taskView, tick, upstreamTask, type RegistrationInput } from "./support/relay";
 
 type Hook = Awaited<ReturnType<typeof receiver>>;
 
@@ -103,5 +103,107 @@ describe("re-registering a cancelled subscription with new metadata", () => {
     clock.advance(1_000);
     await tick(clock);
     expect(await metadataSent(hook)).toEqual([{ v: 2 }]);
+  });
+});
+
+/**
+ * A D1 binding that runs `hook` once, right after the first statement whose SQL matches `match`
+ * was executed and before its result goes back to the caller: another request landing between
+ * two round trips of ours. Every other statement is D1's own object (its `batch` takes no other).
+ */
+function d1WithHookAfter(db: D1Database, match: RegExp, hook: () => Promise<void>): D1Database {
+  let fired = false;
+  const afterRun = (statement: D1PreparedStatement): D1PreparedStatement =>
+    new Proxy(statement, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (prop === "bind") return (...values: unknown[]) => afterRun(target.bind(...values));
+        if (typeof value !== "function") return value;
+        if (prop === "all" || prop === "raw" || prop === "first" || prop === "run") {
+          return async (...args: unknown[]) => {
+            const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            if (!fired) {
+              fired = true;
+              await hook();
+            }
+            return result;
+          };
+        }
+        return value.bind(target);
+      },
+    });
+  return new Proxy(db, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (prop === "prepare") return (query: string) => (match.test(query) ? afterRun(target.prepare(query)) : target.prepare(query));
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+describe("retention racing a registration", () => {
+  beforeEach(resetDb);
+
+  // Retention of half a second, so that the registration the hook makes is as "now" as the tick.
+  const RETENTION_MS = 500;
+  const retention = { RETENTION_DAYS: String(RETENTION_MS / 86_400_000) };
+  const CANDIDATES = /SELECT task_id FROM tasks\s+WHERE [^;]*settled_at </;
+
+  /** Runs a tick whose retention selects its candidates, then sees `registration` land, then deletes. */
+  async function purgeRacing(registration: RegistrationInput) {
+    await new Promise((resolve) => setTimeout(resolve, RETENTION_MS + 200));
+    let answer: Awaited<ReturnType<typeof register>> | null = null;
+    const DB = d1WithHookAfter(env.DB, CANDIDATES, async () => void (answer = await register(registration)));
+    const report = await tick(manualClock(), { ...retention, DB });
+    expect(answer, "the registration ran between the select and the deletes").not.toBeNull();
+    return { report, answer: answer! };
+  }
+
+  it("keeps a task that a registration made poll again after retention picked it", async () => {
+    const task = await upstreamTask([{ status: "processing" }]);
+    const first = (await register({ task_id: task.id, callback_url: (await receiver()).url })).body;
+    await tick(manualClock(), retention);
+    // Its only subscriber leaves: the task stops polling, and ages towards retention.
+    expect((await api(`/v1/subscriptions/${first.id}`, { method: "DELETE" })).status).toBe(204);
+
+    const { report, answer } = await purgeRacing({ task_id: task.id, callback_url: (await receiver()).url });
+    expect(answer.status).toBe(201);
+    expect(report.purged).toBe(0);
+    expect(await subscriptionView(answer.body.id)).toMatchObject({ status: "active" });
+    expect((await taskView(task.id)).next_poll_at).not.toBeNull();
+  });
+
+  it("keeps a finished task whose final event a registration is about to send", async () => {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    await register({ task_id: task.id, callback_url: (await receiver()).url });
+    await tick(manualClock(), retention);
+
+    const late = await receiver();
+    const { report, answer } = await purgeRacing({ task_id: task.id, callback_url: late.url });
+    expect(answer.status).toBe(201);
+    expect(report.purged).toBe(0);
+    expect(await subscriptionView(answer.body.id)).toMatchObject({ status: "active", deliveries: [{ event_type: "task.succeeded", status: "pending" }] });
+    await tick(manualClock(Date.now() + 1_000));
+    expect(await late.deliveries()).toHaveLength(1);
+  });
+
+  it("keeps a finished task a subscription was registered on after retention picked it, even with nothing to send", async () => {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    await register({ task_id: task.id, callback_url: (await receiver()).url });
+    await tick(manualClock(), retention);
+
+    const { report, answer } = await purgeRacing({ task_id: task.id, callback_url: (await receiver()).url, events: ["task.processing"] });
+    expect(answer).toMatchObject({ status: 201, body: { status: "delivered" } });
+    expect(report.purged).toBe(0);
+    expect((await api(`/v1/subscriptions/${answer.body.id}`)).status).toBe(200);
+  });
+
+  it("still deletes what is old once nothing happened to it for the retention period", async () => {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    await register({ task_id: task.id, callback_url: (await receiver()).url });
+    await tick(manualClock(), retention);
+    await new Promise((resolve) => setTimeout(resolve, RETENTION_MS + 200));
+    expect((await tick(manualClock(), retention)).purged).toBe(1);
+    expect((await api(`/v1/tasks/${task.id}`)).status).toBe(404);
   });
 });

@@ -3,26 +3,40 @@ import { hourOf } from "./count-activity";
 import { asJson, runBatch, statement, type Db } from "./db";
 
 /**
+ * A task old enough to delete, as a SQL condition on `tasks`: it stopped polling before `cutoff`,
+ * nothing is pending for it, and no subscription of it was registered or changed since `cutoff`
+ * (a late subscriber of a finished task keeps it for a full retention period too).
+ */
+const purgeable = (cutoff: number) => sql`tasks.settled_at < ${cutoff} AND tasks.next_poll_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM subscriptions s JOIN messages m ON m.subscription_id = s.id
+    WHERE s.task_id = tasks.task_id AND m.status = 'pending')
+  AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_id = tasks.task_id AND s.updated_at >= ${cutoff})`;
+
+/**
  * Deletes up to `limit` tasks that stopped polling before `cutoff` (and have no message still
  * pending), with their subscriptions, messages and attempts. Bounded so one tick stays cheap;
  * a backlog drains over the following ticks. Returns the number of tasks deleted.
+ *
+ * The candidates are read first, then deleted in one batch whose first statement checks the
+ * condition again: a registration or redelivery that lands in between (and makes the task poll
+ * again, or gives it a pending message or a new subscription) keeps the task. The other
+ * statements only delete what belongs to the tasks that statement actually deleted.
  */
 export async function purgeSettledTasks(db: Db, cutoff: number, limit: number): Promise<number> {
   // The dashboard's hourly counters age out with the rest (one row an hour: a primary-key range).
   await db.run(sql`DELETE FROM activity_hourly WHERE hour < ${hourOf(cutoff)}`);
   const rows = await db.all<{ task_id: string }>(sql`SELECT task_id FROM tasks
-    WHERE settled_at < ${cutoff} AND next_poll_at IS NULL
-      AND NOT EXISTS (SELECT 1 FROM subscriptions s JOIN messages m ON m.subscription_id = s.id
-        WHERE s.task_id = tasks.task_id AND m.status = 'pending')
+    WHERE ${purgeable(cutoff)}
     ORDER BY settled_at LIMIT ${limit}`);
   if (rows.length === 0) return 0;
   const ids = asJson(rows.map((r) => r.task_id));
-  const subscriptionsOfTasks = sql`SELECT id FROM subscriptions WHERE task_id IN (SELECT value FROM json_each(${ids}))`;
-  await runBatch(db, [
+  const deleted = sql`SELECT value FROM json_each(${ids}) WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = value)`;
+  const subscriptionsOfTasks = sql`SELECT id FROM subscriptions WHERE task_id IN (${deleted})`;
+  const [tasksDeleted] = await runBatch(db, [
+    statement(db, sql`DELETE FROM tasks WHERE task_id IN (SELECT value FROM json_each(${ids})) AND ${purgeable(cutoff)}`),
     statement(db, sql`DELETE FROM delivery_attempts WHERE message_id IN (SELECT id FROM messages WHERE subscription_id IN (${subscriptionsOfTasks}))`),
     statement(db, sql`DELETE FROM messages WHERE subscription_id IN (${subscriptionsOfTasks})`),
-    statement(db, sql`DELETE FROM subscriptions WHERE task_id IN (SELECT value FROM json_each(${ids}))`),
-    statement(db, sql`DELETE FROM tasks WHERE task_id IN (SELECT value FROM json_each(${ids}))`),
+    statement(db, sql`DELETE FROM subscriptions WHERE task_id IN (${deleted})`),
   ]);
-  return rows.length;
+  return tasksDeleted?.meta.changes ?? 0;
 }
