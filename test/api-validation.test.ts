@@ -68,6 +68,13 @@ describe("POST /v1/tasks refuses invalid bodies with 400 invalid_request naming 
     ["cloud metadata callback_url", valid({ callback_url: "http://169.254.169.254/" }), "callback_url"],
     ["callback_url with credentials", valid({ callback_url: "https://user:pw@example.com/" }), "callback_url"],
     ["2049-character callback_url", valid({ callback_url: urlOf(2049) }), "callback_url"],
+    ["callback_url 2,048 characters sent, 12,188 stored", valid({ callback_url: `https://example.com/${"é".repeat(2028)}` }), "callback_url"],
+    ["local-use NAT64 callback_url", valid({ callback_url: "https://[64:ff9b:1::7f00:1]/h" }), "callback_url"],
+    ["Teredo callback_url", valid({ callback_url: "https://[2001:0:53aa:64c::80ff:fffe]/h" }), "callback_url"],
+    ["IPv4-translated loopback callback_url", valid({ callback_url: "https://[::ffff:0:127.0.0.1]/h" }), "callback_url"],
+    ["callback_url host with two trailing dots", valid({ callback_url: "https://127.0.0.1../h" }), "callback_url"],
+    ["cluster-internal callback_url", valid({ callback_url: "https://kubernetes.default.svc/h" }), "callback_url"],
+    ["callback_url on port 0", valid({ callback_url: "https://example.com:0/h" }), "callback_url"],
     ["metadata as an array", valid({ metadata: [1, 2] }), "metadata"],
     ["metadata as a string", valid({ metadata: "hello" }), "metadata"],
     ["metadata as a number", valid({ metadata: 7 }), "metadata"],
@@ -98,6 +105,12 @@ describe("POST /v1/tasks refuses invalid bodies with 400 invalid_request naming 
     const error = await expectError(await postJson("/v1/tasks", body), 400, "invalid_request");
     expect(error.details?.length).toBeGreaterThan(0);
     await expectNothingStored();
+  });
+
+  it("names the field once: the reason does not repeat it", async () => {
+    const error = await expectError(await postJson("/v1/tasks", valid({ callback_url: "ftp://example.com/hook" })), 400, "invalid_request");
+    expect(error.message).toBe("invalid request: callback_url must use https");
+    expect(error.details).toEqual([{ field: "callback_url", message: "must use https" }]);
   });
 
   it("lists every bad field at once", async () => {
