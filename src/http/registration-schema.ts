@@ -30,7 +30,8 @@ export function registrationSchema(options: { allowInsecureCallbacks: boolean })
           type: "string",
           format: "uri",
           maxLength: 2048,
-          description: "Absolute https URL without credentials; not localhost, a metadata host or a private, loopback, link-local, CGNAT, multicast, reserved or documentation address",
+          description:
+            "Absolute https URL, at most 2048 characters as stored (normalised and percent-encoded), without credentials or port 0. The host is a DNS name under an ICANN public suffix (not localhost, a metadata host, a single label or a private or special-use name such as .internal, .local, .svc, .test, .onion or .arpa) or a public unicast IP address (not in any IANA special-purpose block)",
           example: "https://app.example.com/hooks/kling",
         }),
       // Its size is checked by the route on the exact text that is stored (`exactMetadata`).
