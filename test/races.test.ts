@@ -4,6 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { runPipeline } from "../src/tick/pipeline";
 import { api, manualClock, receiver, register, resetDb, subscriptionView, taskView, tick, upstreamTask, type RegistrationInput } from "./support/relay";
 
 type Hook = Awaited<ReturnType<typeof receiver>>;
@@ -205,5 +206,39 @@ describe("retention racing a registration", () => {
     await new Promise((resolve) => setTimeout(resolve, RETENTION_MS + 200));
     expect((await tick(manualClock(), retention)).purged).toBe(1);
     expect((await api(`/v1/tasks/${task.id}`)).status).toBe(404);
+  });
+});
+
+describe("one item's work throwing inside the pipeline", () => {
+  it("records what finished, hands back the failed item and what never started, then rejects with the error", async () => {
+    const items = Array.from({ length: 20 }, (_, i) => i);
+    const boom = new Error("item 2 broke");
+    const recorded: number[] = [];
+    const released: number[] = [];
+    let claims = 0;
+    const run = runPipeline<number, number>({
+      claimable: () => 50,
+      async claim(limit) {
+        claims += 1;
+        return items.splice(0, limit);
+      },
+      async work(item) {
+        if (item === 2) throw boom;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return item;
+      },
+      async record(done) {
+        recorded.push(...done);
+      },
+      async release(unstarted) {
+        released.push(...unstarted);
+      },
+      shouldStop: () => false,
+    });
+    await expect(run).rejects.toBe(boom);
+    expect(claims).toBe(1);
+    // The five started beside it finished and were recorded; nothing new started after the error.
+    expect(recorded.sort((a, b) => a - b)).toEqual([0, 1, 3, 4, 5]);
+    expect(released.sort((a, b) => a - b)).toEqual([2, ...Array.from({ length: 14 }, (_, i) => i + 6)]);
   });
 });

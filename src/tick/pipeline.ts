@@ -10,7 +10,7 @@ export interface PipelineStage<Item, Done> {
   work(item: Item): Promise<Done | null>;
   /** Records finished items, in one batch. */
   record(done: Done[]): Promise<void>;
-  /** Hands back claimed items that were never started. */
+  /** Hands back claimed items that were never started, or whose work threw (nothing to record). */
   release(items: Item[]): Promise<void>;
   /** Stop starting new items (e.g. after a configuration error). */
   shouldStop(): boolean;
@@ -29,7 +29,11 @@ const RECORD_EVERY = 50;
 /**
  * Drains one stage: at most 6 items in flight, a new one starting the moment one ends; claims made
  * ahead of need; results recorded in batches, concurrently with the work. Returns the number of
- * items claimed. A failed claim or write rejects once everything started has settled.
+ * items claimed.
+ *
+ * A failed claim or write, or an item whose work throws, stops new items from starting; the items
+ * already in flight finish and everything finished is recorded; the items claimed and not started,
+ * and any item whose work threw, are released. Only then does it reject, with the first error.
  */
 export async function runPipeline<Item, Done>(stage: PipelineStage<Item, Done>): Promise<number> {
   const queue: Item[] = [];
@@ -39,6 +43,8 @@ export async function runPipeline<Item, Done>(stage: PipelineStage<Item, Done>):
   let failure: unknown = null;
   let claiming: Promise<void> | null = null;
   const finished: Done[] = [];
+  /** Items whose work threw: nothing to record, handed back with the unstarted ones. */
+  const broken: Item[] = [];
   let recording: Promise<void> = Promise.resolve();
   const recordEvery = stage.recordEvery ?? RECORD_EVERY;
 
@@ -82,6 +88,9 @@ export async function runPipeline<Item, Done>(stage: PipelineStage<Item, Done>):
       try {
         const done = await stage.work(item);
         if (done !== null) finished.push(done);
+      } catch (error) {
+        failure ??= error ?? new Error("an item's work threw nothing");
+        broken.push(item);
       } finally {
         inFlight -= 1;
       }
@@ -93,7 +102,9 @@ export async function runPipeline<Item, Done>(stage: PipelineStage<Item, Done>):
   if (claiming) await claiming;
   flush();
   await recording;
-  if (queue.length > 0) await stage.release(queue.splice(0));
+  const unfinished = [...broken, ...queue.splice(0)];
+  // A failed release must not hide the error that stopped the work: the first one is thrown.
+  if (unfinished.length > 0) await stage.release(unfinished).catch((error: unknown) => void (failure ??= error));
   if (failure !== null) throw failure;
   return claimed;
 }
