@@ -1,15 +1,17 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { workerdNoiseFilter } from "./workerd-noise";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 
 /**
  * The Workers pool for suites that run inside workerd: the real wrangler.toml, migrations for the
  * setup file to apply, test secrets, and the loopback network (started by a global setup that
- * provides `fakeUrl`) as the upstream.
+ * provides `fakeUrl`) as the upstream. workerd's expected connection-reset noise goes to a log
+ * file under .tmp/ (workerd-noise.ts), not to the terminal.
  */
 export function relayWorkersPool(extraBindings: Record<string, string> = {}, options: { environment?: string } = {}) {
-  return cloudflareTest(async ({ inject }) => ({
+  const pool = cloudflareTest(async ({ inject }) => ({
     wrangler: { configPath: path.join(ROOT, "wrangler.toml"), environment: options.environment },
     miniflare: {
       bindings: {
@@ -24,4 +26,5 @@ export function relayWorkersPool(extraBindings: Record<string, string> = {}, opt
       },
     },
   }));
+  return [pool, workerdNoiseFilter()];
 }
