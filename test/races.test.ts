@@ -4,7 +4,10 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { openDb } from "../src/storage/db";
+import { registerSubscription } from "../src/storage/subscriptions";
 import { runPipeline } from "../src/tick/pipeline";
+import { recordingD1, type Recorded } from "./support/recording-d1";
 import { api, manualClock, receiver, register, resetDb, subscriptionView, taskView, tick, upstreamTask, type RegistrationInput } from "./support/relay";
 
 type Hook = Awaited<ReturnType<typeof receiver>>;
@@ -240,5 +243,128 @@ describe("one item's work throwing inside the pipeline", () => {
     // The five started beside it finished and were recorded; nothing new started after the error.
     expect(recorded.sort((a, b) => a - b)).toEqual([0, 1, 3, 4, 5]);
     expect(released.sort((a, b) => a - b)).toEqual([2, ...Array.from({ length: 14 }, (_, i) => i + 6)]);
+  });
+});
+
+describe("re-registering an existing subscription with other events or metadata", () => {
+  beforeEach(resetDb);
+
+  const sent = async (hook: Hook) => (await hook.deliveries()).map((d) => ({ id: d.headers["webhook-id"], ...JSON.parse(d.body) }));
+
+  it("answers 200 with the new values and stores them", async () => {
+    const task = await upstreamTask([{ status: "processing" }]);
+    const hook = await receiver();
+    const first = await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 1 } });
+    const again = await register({ task_id: task.id, callback_url: hook.url, events: ["task.processing", "task.succeeded"], metadata: { v: 2 } });
+    expect(again).toMatchObject({ status: 200, body: { id: first.body.id, status: "active", events: ["task.processing", "task.succeeded"], metadata: { v: 2 } } });
+    expect(await subscriptionView(first.body.id)).toMatchObject({ events: ["task.processing", "task.succeeded"], metadata: { v: 2 } });
+
+    await tick(manualClock(Date.now() + 1_000));
+    expect(await sent(hook)).toMatchObject([{ type: "task.processing", metadata: { v: 2 } }]);
+  });
+
+  it("puts the new metadata into a message not attempted yet", async () => {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    const hook = await receiver();
+    const sub = (await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 1 } })).body;
+    const clock = manualClock();
+    // Deliveries paused: the poll stores the message, nothing sends it.
+    await tick(clock, { WEBHOOK_SECRETS: "" });
+    expect((await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 2 } })).body).toMatchObject({ id: sub.id, metadata: { v: 2 } });
+    clock.advance(1_000);
+    await tick(clock);
+    expect(await sent(hook)).toMatchObject([{ type: "task.succeeded", metadata: { v: 2 } }]);
+  });
+
+  it("changes nothing but the metadata of that message: every number of it and of the data stays as sent", async () => {
+    const data = '{"task_id":"T","task_status":"succeed","task_result":{"videos":[{"id":123456789012345678901234567890,"url":"https://cdn.example/v.mp4","duration":"5"}]},"final_unit_deduction":0.1000000000000000000001,"created_at":1777385361501}';
+    const task = await upstreamTask([{ http: 200, body: `{"code":0,"message":"SUCCEED","data":${data}}` }]);
+    const hook = await receiver();
+    const post = (metadata: string) =>
+      api("/v1/tasks", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: `{"task_id":"${task.id}","action":"videos","action2":"text2video","callback_url":"${hook.url}","metadata":${metadata}}`,
+      });
+    expect((await post('{"user":1}')).status).toBe(201);
+    const clock = manualClock();
+    await tick(clock, { WEBHOOK_SECRETS: "" });
+    const before = (await env.DB.prepare("SELECT body FROM messages").first<{ body: string }>())!.body;
+    expect((await post('{"user":12345678901234567890123,"f":1e400}')).status).toBe(200);
+    clock.advance(1_000);
+    await tick(clock);
+    const [delivery] = await hook.deliveries();
+    expect(delivery!.body).toBe(before.replace('"metadata":{"user":1}', '"metadata":{"user":12345678901234567890123,"f":1e400}'));
+    expect(delivery!.body).toContain(`"data":${data}`);
+  });
+
+  it("keeps the bytes of a message already attempted, and sends the new metadata with later events", async () => {
+    const task = await upstreamTask([{ status: "processing" }, { status: "succeed" }]);
+    const hook = await receiver([{ status: 500 }, { status: 200 }]);
+    const events = ["task.processing", "task.succeeded"];
+    const sub = (await register({ task_id: task.id, callback_url: hook.url, events, metadata: { v: 1 } })).body;
+    const clock = manualClock();
+    await tick(clock);
+    expect((await register({ task_id: task.id, callback_url: hook.url, events, metadata: { v: 2 } })).status).toBe(200);
+    clock.advance(600_000);
+    await tick(clock);
+
+    const deliveries = await sent(hook);
+    expect(deliveries.map((d) => [d.type, d.metadata])).toEqual([
+      ["task.processing", { v: 1 }],
+      ["task.processing", { v: 1 }],
+      ["task.succeeded", { v: 2 }],
+    ]);
+    const raw = await hook.deliveries();
+    expect(raw[1]!.body).toBe(raw[0]!.body);
+    expect(raw[1]!.headers["webhook-id"]).toBe(raw[0]!.headers["webhook-id"]);
+    expect(await subscriptionView(sub.id)).toMatchObject({ status: "delivered" });
+  });
+
+  it("makes a delivered subscription active again when it now asks for an event still to come", async () => {
+    const task = await upstreamTask([{ status: "processing" }, { status: "succeed" }]);
+    const hook = await receiver();
+    const sub = (await register({ task_id: task.id, callback_url: hook.url, events: ["task.processing"] })).body;
+    const clock = manualClock();
+    await tick(clock);
+    expect(await subscriptionView(sub.id)).toMatchObject({ status: "delivered" });
+    expect((await taskView(task.id)).next_poll_at).toBeNull();
+
+    const again = await register({ task_id: task.id, callback_url: hook.url, events: ["task.processing", "task.succeeded"] });
+    expect(again).toMatchObject({ status: 200, body: { id: sub.id, status: "active", events: ["task.processing", "task.succeeded"] } });
+    clock.advance(600_000);
+    await tick(clock);
+    expect((await sent(hook)).map((d) => d.type)).toEqual(["task.processing", "task.succeeded"]);
+    expect(await subscriptionView(sub.id)).toMatchObject({ status: "delivered" });
+  });
+
+  it("finds every row a registration touches through an index", async () => {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    const hook = await receiver();
+    await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 1 } });
+    await tick(manualClock(), { WEBHOOK_SECRETS: "" });
+    const log: Recorded[] = [];
+    const registration = { id: "sub_plan", taskId: task.id, action: "videos", action2: "text2video", callbackUrl: hook.url, events: ["task.succeeded" as const], metadata: '{"v":2}' };
+    await registerSubscription(openDb(recordingD1(env.DB, log)), registration, Date.now());
+    expect((await env.DB.prepare("SELECT body FROM messages").first<{ body: string }>())!.body).toContain('"metadata":{"v":2}');
+    const scans: string[] = [];
+    for (const { sql, params } of log) {
+      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
+      for (const { detail } of plan.results) {
+        const scanned = /^SCAN (\S+)/.exec(detail)?.[1];
+        if (scanned && (/^(tasks|subscriptions|messages|delivery_attempts)$/.test(scanned) || ["t", "s", "m"].includes(scanned))) scans.push(`${detail} <= ${sql.replace(/\s+/g, " ").slice(0, 160)}`);
+      }
+    }
+    expect(log.length).toBeGreaterThan(4);
+    expect(scans).toEqual([]);
+  });
+
+  it("keeps a failed subscription failed (redeliver revives it) while storing the new values", async () => {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    const hook = await receiver([{ status: 410 }, { status: 200 }]);
+    const sub = (await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 1 } })).body;
+    await tick(manualClock());
+    const again = await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 2 } });
+    expect(again).toMatchObject({ status: 200, body: { id: sub.id, status: "failed", status_reason: "gone", metadata: { v: 2 } } });
   });
 });

@@ -23,8 +23,18 @@ export type RegistrationResult =
 /**
  * Registers one callback for one task in a single D1 batch, so concurrent registrations and ticks
  * never interleave: the task is created if new (due at once); the subscription is inserted only
- * if the task has the same action pair (a cancelled one for the same URL comes back to life);
- * a task left idle resumes polling; the event the task already reached is sent at once.
+ * if the task has the same action pair; a task left idle resumes polling; the event the task
+ * already reached is sent at once.
+ *
+ * Registering the same (task, URL) again makes the registration's `events` and `metadata` the
+ * subscription's own (a registration says the whole of what it wants, as a first one does):
+ * - a cancelled subscription becomes active again; a delivered one too, and settles back to
+ *   delivered in the same batch unless it now asks for an event still to come; a failed one stays
+ *   failed (redeliver revives it); an identical registration changes nothing, not even updated_at;
+ * - messages created from now on carry the new metadata, and so does a pending message no attempt
+ *   was made of yet (none recorded, none under way); a message already attempted keeps its bytes,
+ *   so every retry of a `webhook-id` sends the same body. Messages created for events the new
+ *   list leaves out go on: events decide what is created, not what was.
  */
 export async function registerSubscription(db: Db, r: Registration, now: number): Promise<RegistrationResult> {
   const events = JSON.stringify(r.events);
@@ -35,8 +45,16 @@ export async function registerSubscription(db: Db, r: Registration, now: number)
       SELECT ${r.id}, ${r.taskId}, ${r.callbackUrl}, ${events}, ${metadata}, 'active', ${now}, ${now}
       WHERE EXISTS (SELECT 1 FROM tasks WHERE task_id = ${r.taskId} AND action = ${r.action} AND action2 = ${r.action2})
       ON CONFLICT (task_id, callback_url) DO UPDATE SET
-        status = 'active', status_reason = NULL, events = excluded.events, metadata = excluded.metadata, updated_at = ${now}
-      WHERE subscriptions.status = 'cancelled'`),
+        status = CASE WHEN subscriptions.status = 'failed' THEN 'failed' ELSE 'active' END,
+        status_reason = CASE WHEN subscriptions.status = 'failed' THEN subscriptions.status_reason END,
+        events = excluded.events, metadata = excluded.metadata, updated_at = ${now}
+      WHERE subscriptions.status = 'cancelled' OR subscriptions.events IS NOT excluded.events OR subscriptions.metadata IS NOT excluded.metadata`),
+    // The same expression as the fan-out's, so the body is what a message created now would carry.
+    statement(db, sql`UPDATE messages SET body = json_set(body, '$.metadata', json(s.metadata)), updated_at = ${now}
+      FROM subscriptions s
+      WHERE s.task_id = ${r.taskId} AND s.callback_url = ${r.callbackUrl} AND messages.subscription_id = s.id
+        AND messages.status = 'pending' AND messages.attempts = 0 AND messages.lease_token IS NULL
+        AND json_extract(messages.body, '$.metadata') IS NOT json(s.metadata)`),
     resumeTaskPolling(db, r.taskId, now),
     fanOutToSubscription(db, r.taskId, r.callbackUrl, now),
     ...settleTasks(db, [r.taskId], now),
