@@ -31,7 +31,7 @@ export const isTaskStatus = (value: unknown): value is TaskStatus =>
 /** Longer than any status word: a "status" past this is a broken answer, not one to keep. */
 const MAX_STATUS_LENGTH = 64;
 /** Other spellings of known statuses: Kling's newer API says `succeeded`. */
-const SPELLINGS: Readonly<Record<string, TaskStatus>> = { succeeded: "succeed" };
+const SPELLINGS: ReadonlyMap<string, TaskStatus> = new Map([["succeeded", "succeed"]]);
 
 /**
  * Reads `data.task_status`: a known status in its stored spelling, any other non-empty string as
@@ -40,7 +40,8 @@ const SPELLINGS: Readonly<Record<string, TaskStatus>> = { succeeded: "succeed" }
  */
 export function readTaskStatus(value: unknown): ObservedStatus | null {
   if (typeof value !== "string" || value.trim() === "" || value.length > MAX_STATUS_LENGTH) return null;
-  return SPELLINGS[value] ?? value;
+  // A Map, not an object literal: "toString" or "__proto__" must come back as the strings they are.
+  return SPELLINGS.get(value) ?? value;
 }
 
 export const isTerminal = (status: ObservedStatus | null): boolean => status === "succeed" || status === "failed";

@@ -106,7 +106,7 @@ describe("classifyPoll: statuses", () => {
     expect(JSON.parse((outcome as { data: string }).data)).toMatchObject({ task_status: "succeeded", task_result: { videos: [{ url: "https://cdn.example/v.mp4" }] } });
   });
 
-  it.each(["queued", "SUCCEED", "cancelled", "in_review"])("keeps an unknown status %s as an answer, with its data", (status) => {
+  it.each(["queued", "SUCCEED", "cancelled", "in_review", "toString", "constructor", "__proto__"])("keeps an unknown status %s as an answer, with its data", (status) => {
     const outcome = classifyPoll(answer(status), NOW);
     expect(outcome).toMatchObject({ kind: "status", status });
     expect(JSON.parse((outcome as { data: string }).data)).toMatchObject({ task_status: status });
