@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { ClaimedMessage } from "./claim-messages";
-import type { ClaimedTask } from "./claim-tasks";
+import { claimedTaskColumns, toClaimedTask, type ClaimedTask, type ClaimedTaskRow } from "./claim-tasks";
 import { asJson, type Db } from "./db";
 
 /** Ids claimed under one lease token: what one queue message names. */
@@ -28,23 +28,11 @@ const firstOfEach = <T>(rows: T[], key: (row: T) => string) => [...new Map(rows.
  */
 export async function loadClaimedTasks(db: Db, claims: readonly LeasedIds[]): Promise<(ClaimedTask & Lease)[]> {
   if (claims.every((c) => c.ids.length === 0)) return [];
-  const rows = await db.all<{
-    task_id: string; action: string; action2: string; task_status: string | null; polls: number; error_streak: number;
-    not_found_streak: number; created_at: number; upstream_created_at: number | null; lease_token: string; next_poll_at: number;
-  }>(sql`SELECT t.task_id, t.action, t.action2, t.task_status, t.polls, t.error_streak, t.not_found_streak, t.created_at,
-      t.upstream_created_at, t.lease_token, t.next_poll_at
+  const rows = await db.all<ClaimedTaskRow & { lease_token: string; next_poll_at: number }>(sql`SELECT ${claimedTaskColumns("t.")}, t.lease_token, t.next_poll_at
     FROM json_each(${pairs(claims)}) p JOIN tasks t ON t.task_id = p.value ->> 'id'
     WHERE t.lease_token = p.value ->> 'lease' AND t.next_poll_at IS NOT NULL`);
   return firstOfEach(rows, (r) => r.task_id).map((r) => ({
-    taskId: r.task_id,
-    action: r.action,
-    action2: r.action2,
-    taskStatus: r.task_status,
-    polls: r.polls,
-    errorStreak: r.error_streak,
-    notFoundStreak: r.not_found_streak,
-    createdAt: r.created_at,
-    upstreamCreatedAt: r.upstream_created_at,
+    ...toClaimedTask(r),
     leaseToken: r.lease_token,
     leaseEndsAt: r.next_poll_at,
   }));
