@@ -1,9 +1,9 @@
 /** The dashboard's session: login form, cookie flags, expiry, forgery, logout, and CSRF on every POST. */
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { issueSession, SESSION_TTL_MS } from "../src/dashboard/session";
+import { apiKeyIdOf } from "../src/auth/keys";
+import { issueSession, SESSION_TTL_MS } from "../src/auth/session";
 import { app } from "../src/http/app";
-import { apiKeyIdOf } from "../src/http/bearer-auth";
 import { logIn, ORIGIN, page, postForm } from "./support/dashboard";
 import { API_KEY, resetDb } from "./support/relay";
 

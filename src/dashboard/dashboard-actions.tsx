@@ -1,12 +1,12 @@
 import type { Context } from "hono";
+import { isKnownKey } from "../auth/keys";
+import { clearSessionCookie, issueSession, setSessionCookie } from "../auth/session";
 import { loadConfig } from "../config";
-import { isKnownKey } from "../http/bearer-auth";
-import { renderPage } from "../http/render-page";
+import { renderPage } from "../lib/html-page";
 import { openDb } from "../storage/db";
 import { redeliverSubscription } from "../storage/redeliver-subscription";
-import { clearSessionCookie, isSameOrigin, isSessionForm, readForm, setSessionCookie, type DashboardEnv } from "./guard";
+import { isSameOrigin, isSessionForm, readForm, type DashboardEnv } from "./guard";
 import { noticeCode } from "./notices";
-import { issueSession } from "./session";
 import { LoginPage } from "./views/login-page";
 import { MessagePage } from "./views/message-page";
 

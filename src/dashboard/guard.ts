@@ -1,27 +1,9 @@
-import type { Context, MiddlewareHandler } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { loadConfig } from "../config";
-import type { Env } from "../env";
+import type { Context } from "hono";
+import { isFormToken, type Session, type SessionEnv } from "../auth/session";
 import { readBoundedText } from "../lib/read-bounded";
-import { SESSION_TTL_MS, isFormToken, verifySession, type Session } from "./session";
 
-export type DashboardEnv = { Bindings: Env; Variables: { session: Session | null } };
-
-/** `__Host-`: only this origin, path `/`, over HTTPS; the browser refuses anything else. */
-const COOKIE = "relay_session";
-const COOKIE_OPTIONS = { prefix: "host", httpOnly: true, secure: true, sameSite: "Strict", path: "/" } as const;
-
-export const setSessionCookie = (c: Context, token: string) => setCookie(c, COOKIE, token, { ...COOKIE_OPTIONS, maxAge: SESSION_TTL_MS / 1000 });
-export const clearSessionCookie = (c: Context) => deleteCookie(c, COOKIE, COOKIE_OPTIONS);
-
-/** Sets `session` from the cookie: null when absent, malformed, forged, expired or its key removed. */
-export function loadSession(): MiddlewareHandler<DashboardEnv> {
-  return async function readSessionCookie(c, next) {
-    const token = getCookie(c, COOKIE, "host");
-    c.set("session", token ? await verifySession(token, loadConfig(c.env).apiKeys, Date.now()) : null);
-    await next();
-  };
-}
+/** The dashboard's handlers: the Worker's env, and the session the cookie proves (or null). */
+export type DashboardEnv = SessionEnv;
 
 /**
  * A POST from another site is refused before anything else: the browser says where it came from

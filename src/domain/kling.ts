@@ -16,6 +16,12 @@ export function isActionPair(action: string, action2: string): boolean {
   return allowed !== undefined && allowed.includes(action2);
 }
 
+/**
+ * A task id the relay accepts (in the API, in a dashboard URL or search box): 1-128 characters of
+ * A-Z, a-z, 0-9, '_' and '-', enough for Kling's numeric ids and safe in a URL path as it is.
+ */
+export const TASK_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
 /** `data.task_status` values. Note Kling's spelling `succeed`. */
 export const TASK_STATUSES = ["submitted", "processing", "succeed", "failed"] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];

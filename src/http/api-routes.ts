@@ -1,8 +1,9 @@
 import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { z as zod } from "zod";
+import { TASK_ID_PATTERN } from "../domain/kling";
 import { ErrorEnvelopeSchema, HealthSchema, SubscriptionSchema, SubscriptionWithDeliveriesSchema, TaskSchema } from "./api-schemas";
-import { RegistrationSchema, TASK_ID_PATTERN } from "./registration-schema";
+import { RegistrationSchema } from "./registration-schema";
 import { validJsonBody } from "./validation";
 
 /** The API's routes as data: each handler in `routes.ts` is typed by, and documented from, these. */

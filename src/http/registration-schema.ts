@@ -1,10 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { checkCallbackUrl } from "../domain/callback-url";
 import { exceedsJsonDepth } from "../domain/json-depth";
-import { ACTION2S, ACTIONS, DEFAULT_EVENTS, EVENT_TYPES, isActionPair } from "../domain/kling";
+import { ACTION2S, ACTIONS, DEFAULT_EVENTS, EVENT_TYPES, isActionPair, TASK_ID_PATTERN } from "../domain/kling";
 import { ApiError, type FieldError } from "./api-error";
 
-export const TASK_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const MAX_METADATA_BYTES = 4 * 1024;
 export const MAX_METADATA_DEPTH = 32;
 

@@ -1,5 +1,5 @@
 import type { Child, FC } from "hono/jsx";
-import type { Session } from "../session";
+import type { Session } from "../../auth/session";
 
 export type Section = "overview" | "tasks" | "subscriptions" | "failed";
 

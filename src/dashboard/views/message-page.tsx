@@ -1,5 +1,5 @@
 import type { FC } from "hono/jsx";
-import type { Session } from "../session";
+import type { Session } from "../../auth/session";
 import { Layout } from "./layout";
 
 /** A page that only says something: not found, or a form that could not be accepted. */

@@ -1,9 +1,9 @@
 import type { FC } from "hono/jsx";
+import type { Session } from "../../auth/session";
 import type { ActivityHour } from "../../storage/activity-series";
 import type { DashboardCounts } from "../../storage/dashboard-counts";
 import type { SubscriptionListRow } from "../../storage/list-subscriptions";
 import type { TaskListRow } from "../../storage/list-tasks";
-import type { Session } from "../session";
 import { ActivityChart } from "./activity-chart";
 import { CountsPanel } from "./counts-panel";
 import { Layout } from "./layout";

@@ -1,7 +1,7 @@
 import type { FC } from "hono/jsx";
+import type { Session } from "../../auth/session";
 import type { Cursor } from "../../storage/keyset";
 import { LISTED_SUBSCRIPTION_STATUSES, type ListedSubscriptionStatus, type SubscriptionListRow } from "../../storage/list-subscriptions";
-import type { Session } from "../session";
 import { Layout, Notice } from "./layout";
 import { Pager } from "./pager";
 import { SubscriptionTable } from "./subscription-table";

@@ -1,7 +1,7 @@
 import type { FC } from "hono/jsx";
+import type { Session } from "../../auth/session";
 import type { MessageWithAttempts, SubscriptionWithDeliveries } from "../../storage/read-models";
 import type { TaskRow } from "../../storage/schema";
-import type { Session } from "../session";
 import { ago, iso, kindLabel, until } from "./format";
 import { Layout, Notice } from "./layout";
 

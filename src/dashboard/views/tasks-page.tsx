@@ -1,8 +1,8 @@
 import type { FC } from "hono/jsx";
+import type { Session } from "../../auth/session";
 import { ACTION_PAIRS } from "../../domain/kling";
 import type { Cursor } from "../../storage/keyset";
 import { TASK_STATES, type TaskListRow, type TaskState } from "../../storage/list-tasks";
-import type { Session } from "../session";
 import { Layout } from "./layout";
 import { Pager } from "./pager";
 import { TaskTable } from "./task-table";

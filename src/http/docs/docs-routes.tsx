@@ -1,6 +1,5 @@
 import { Hono } from "hono";
-import { asset, pageHeaders } from "../page-headers";
-import { renderPage } from "../render-page";
+import { asset, pageHeaders, renderPage } from "../../lib/html-page";
 import { DocsPage, type OpenApiDocument } from "./docs-page";
 import { TRY_IT_JS } from "./try-it-script";
 

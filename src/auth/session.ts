@@ -1,4 +1,8 @@
-import { apiKeyIdOf } from "../http/bearer-auth";
+import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { loadConfig } from "../config";
+import type { Env } from "../env";
+import { apiKeyIdOf } from "./keys";
 
 /**
  * Dashboard sessions: `v1.<key id>.<expiry ms>.<signature>`, signed with HMAC-SHA256 under a key
@@ -80,4 +84,23 @@ export function isFormToken(session: Session, submitted: string | undefined): bo
   const expected = encoder.encode(session.formToken);
   const given = encoder.encode(submitted ?? "");
   return given.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(given, expected);
+}
+
+/** What `loadSession` leaves for later handlers. */
+export type SessionEnv = { Bindings: Env; Variables: { session: Session | null } };
+
+/** `__Host-`: only this origin, path `/`, over HTTPS; the browser refuses anything else. */
+const COOKIE = "relay_session";
+const COOKIE_OPTIONS = { prefix: "host", httpOnly: true, secure: true, sameSite: "Strict", path: "/" } as const;
+
+export const setSessionCookie = (c: Context, token: string) => setCookie(c, COOKIE, token, { ...COOKIE_OPTIONS, maxAge: SESSION_TTL_MS / 1000 });
+export const clearSessionCookie = (c: Context) => deleteCookie(c, COOKIE, COOKIE_OPTIONS);
+
+/** Sets `session` from the cookie: null when absent, malformed, forged, expired or its key removed. */
+export function loadSession(): MiddlewareHandler<SessionEnv> {
+  return async function readSessionCookie(c, next) {
+    const token = getCookie(c, COOKIE, "host");
+    c.set("session", token ? await verifySession(token, loadConfig(c.env).apiKeys, Date.now()) : null);
+    await next();
+  };
 }
