@@ -2,13 +2,10 @@ import { z } from "@hono/zod-openapi";
 import { checkCallbackUrl } from "../domain/callback-url";
 import { exceedsJsonDepth } from "../domain/json-depth";
 import { ACTION2S, ACTIONS, DEFAULT_EVENTS, EVENT_TYPES, isActionPair, TASK_ID_PATTERN } from "../domain/kling";
-import { ApiError, type FieldError } from "./api-error";
+import { isPlainObject } from "./validation";
 
 export const MAX_METADATA_BYTES = 4 * 1024;
 export const MAX_METADATA_DEPTH = 32;
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === "object" && !Array.isArray(value);
 
 /** The body of `POST /v1/tasks`; unknown fields are refused so that typos do not pass silently. */
 export function registrationSchema(options: { allowInsecureCallbacks: boolean }) {
@@ -72,24 +69,3 @@ export const RegistrationSchema = registrationSchema({ allowInsecureCallbacks: f
 
 /** The body of `POST /v1/tasks` as an app sends it. */
 export type RegistrationInput = z.input<typeof RegistrationSchema>;
-
-/** Zod issues as the envelope's `details`: one entry per field, named by its JSON path. */
-export function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.flatMap((issue) => {
-    if (issue.code === "unrecognized_keys") return issue.keys.map((key) => ({ field: key, message: "is not a known field" }));
-    return [{ field: issue.path.map(String).join("."), message: issue.message }];
-  });
-}
-
-/** The `invalid_request` error for a failed schema: every bad field in the message and in `details`. */
-export function invalidRequest(error: z.ZodError): ApiError {
-  const details = fieldErrors(error);
-  return new ApiError("invalid_request", `invalid request: ${details.map((d) => (d.field ? `${d.field} ${d.message}` : d.message)).join("; ")}`, details);
-}
-
-/** Parses or throws `invalid_request` listing every bad field. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw invalidRequest(result.error);
-}

@@ -1,8 +1,35 @@
 import type { Hook } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "zod";
+import { ApiError, type FieldError } from "./api-error";
 import { readJsonBody } from "./read-json-body";
-import { invalidRequest, parseOrThrow } from "./registration-schema";
+
+/** How every request part is validated: zod schemas, failures as the 400 envelope. */
+
+/** A JSON object (not null, not an array): what `typeof` alone does not say. */
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
+
+/** Zod issues as the envelope's `details`: one entry per field, named by its JSON path. */
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys") return issue.keys.map((key) => ({ field: key, message: "is not a known field" }));
+    return [{ field: issue.path.map(String).join("."), message: issue.message }];
+  });
+}
+
+/** The `invalid_request` error for a failed schema: every bad field in the message and in `details`. */
+export function invalidRequest(error: z.ZodError): ApiError {
+  const details = fieldErrors(error);
+  return new ApiError("invalid_request", `invalid request: ${details.map((d) => (d.field ? `${d.field} ${d.message}` : d.message)).join("; ")}`, details);
+}
+
+/** Parses or throws `invalid_request` listing every bad field. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw invalidRequest(result.error);
+}
 
 /**
  * The app's `defaultHook`: a request part that fails its schema answers the usual envelope,
