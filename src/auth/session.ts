@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
+import { decodeBase64Url, encodeBase64Url } from "../lib/base64";
 import { apiKeyIdOf } from "./keys";
 
 /**
@@ -20,9 +21,6 @@ export interface Session {
 
 const encoder = new TextEncoder();
 const TOKEN = /^v1\.(key_[0-9a-f]{16})\.(\d{1,15})\.([A-Za-z0-9_-]{43})$/;
-
-const base64url = (bytes: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-const fromBase64url = (text: string) => Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (c) => c.charCodeAt(0));
 
 const signingKeys = new Map<string, Promise<CryptoKey>>();
 
@@ -54,14 +52,14 @@ function keysById(apiKeys: readonly string[]): Promise<Map<string, string>> {
 }
 
 async function formTokenOf(key: CryptoKey, keyId: string, expiresAt: number): Promise<string> {
-  return base64url(await crypto.subtle.sign("HMAC", key, encoder.encode(`form.${keyId}.${expiresAt}`)));
+  return encodeBase64Url(await crypto.subtle.sign("HMAC", key, encoder.encode(`form.${keyId}.${expiresAt}`)));
 }
 
 /** A new session token for a key that just proved itself. */
 export async function issueSession(apiKey: string, now: number): Promise<string> {
   const keyId = await apiKeyIdOf(apiKey);
   const payload = `v1.${keyId}.${now + SESSION_TTL_MS}`;
-  return `${payload}.${base64url(await crypto.subtle.sign("HMAC", await signingKey(apiKey), encoder.encode(payload)))}`;
+  return `${payload}.${encodeBase64Url(await crypto.subtle.sign("HMAC", await signingKey(apiKey), encoder.encode(payload)))}`;
 }
 
 /** The session a token proves, or null: malformed, forged, expired, or its key was removed. */
@@ -75,7 +73,7 @@ export async function verifySession(token: string, apiKeys: readonly string[], n
   if (!apiKey) return null;
   const key = await signingKey(apiKey);
   // crypto.subtle.verify compares in constant time.
-  if (!(await crypto.subtle.verify("HMAC", key, fromBase64url(signature), encoder.encode(`v1.${keyId}.${expiry}`)))) return null;
+  if (!(await crypto.subtle.verify("HMAC", key, decodeBase64Url(signature), encoder.encode(`v1.${keyId}.${expiry}`)))) return null;
   return { keyId, expiresAt, formToken: await formTokenOf(key, keyId, expiresAt) };
 }
 

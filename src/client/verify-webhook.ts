@@ -26,6 +26,8 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
   return undefined;
 }
 
+// Its own base64 helpers, not src/lib/base64.ts: this file stays dependency-free (Web Crypto and
+// atob/btoa only, its one import a type) so that apps can copy it as it is.
 function base64ToBytes(value: string): Uint8Array {
   const binary = atob(value);
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));

@@ -2,19 +2,10 @@
  * Standard Webhooks signatures: base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")), where the
  * key is the base64 decoding of the secret after its `whsec_` prefix.
  */
+import { decodeBase64, encodeBase64 } from "../lib/base64";
+
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();
-
-function decodeBase64(value: string): Uint8Array {
-  const binary = atob(value);
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
-
-function encodeBase64(bytes: ArrayBuffer): string {
-  let binary = "";
-  for (const byte of new Uint8Array(bytes)) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
 
 /** Whether a secret has the `whsec_<base64>` form (checked at startup, never logged). */
 export function isWebhookSecret(secret: string): boolean {
