@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { isWebhookSecret } from "./domain/webhook-secret";
 import type { Env } from "./env";
-import { isWebhookSecret } from "./webhooks/sign";
 
 /**
  * Typed, validated configuration read from the Worker's vars and secrets.

@@ -1,26 +1,17 @@
 /**
  * Standard Webhooks signatures: base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")), where the
- * key is the base64 decoding of the secret after its `whsec_` prefix.
+ * key is the base64 decoding of the secret after its `whsec_` prefix (domain/webhook-secret.ts).
  */
-import { decodeBase64, encodeBase64 } from "../lib/base64";
+import { webhookSigningKey } from "../domain/webhook-secret";
+import { encodeBase64 } from "../lib/base64";
 
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();
 
-/** Whether a secret has the `whsec_<base64>` form (checked at startup, never logged). */
-export function isWebhookSecret(secret: string): boolean {
-  if (!secret.startsWith("whsec_")) return false;
-  try {
-    return decodeBase64(secret.slice("whsec_".length)).length > 0;
-  } catch {
-    return false;
-  }
-}
-
 function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey("raw", decodeBase64(secret.slice("whsec_".length)), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    key = crypto.subtle.importKey("raw", webhookSigningKey(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     keys.set(secret, key);
   }
   return key;

@@ -1,6 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { Webhook } from "standardwebhooks";
-import { signWebhook, isWebhookSecret } from "../../src/webhooks/sign";
+import { isWebhookSecret } from "../../src/domain/webhook-secret";
+import { signWebhook } from "../../src/webhooks/sign";
 
 const VECTOR = {
   secret: "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=",
