@@ -113,4 +113,32 @@ describe("CSRF on the dashboard's actions", () => {
     for (const res of await Promise.all(attempts)) expect(res.status).toBe(403);
     expect((await postForm(path, [["ids", "x"]], browser)).status).toBe(303);
   });
+
+  /** A form POST carrying neither `Origin` nor `Sec-Fetch-Site`: no browser sends one; a forger's tool may. */
+  const silentPost = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    exports.default.fetch(
+      new Request(`${ORIGIN}${path}`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { accept: "text/html", "content-type": "application/x-www-form-urlencoded", ...headers },
+        body: new URLSearchParams(fields).toString(),
+      }),
+    );
+
+  it("refuses a POST with a valid session and form token that says neither Origin nor Sec-Fetch-Site, with the dashboard's 403 page", async () => {
+    const browser = await logIn();
+    for (const path of [...ACTIONS, "/dashboard/logout"]) {
+      const res = await silentPost(path, { form_token: browser.formToken, ids: "x" }, { cookie: browser.cookie });
+      expect(res.status, path).toBe(403);
+      expect(res.headers.get("content-security-policy"), path).toContain("default-src 'none'");
+      expect(await res.text(), path).toContain("Form refused");
+      expect(res.headers.get("set-cookie"), path).toBeNull();
+    }
+    const login = await silentPost("/dashboard/login", { api_key: API_KEY });
+    expect(login.status).toBe(403);
+    expect(login.headers.get("set-cookie")).toBeNull();
+    // A browser that sends only Origin (no Fetch Metadata) is still served when it is this origin.
+    expect((await silentPost(ACTIONS[1]!, { form_token: browser.formToken, ids: "x" }, { cookie: browser.cookie, origin: ORIGIN })).status).toBe(303);
+    expect((await silentPost("/dashboard/login", { api_key: API_KEY }, { origin: ORIGIN })).status).toBe(303);
+  });
 });

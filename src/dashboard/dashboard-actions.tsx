@@ -1,11 +1,13 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
 import { isKnownKey } from "../auth/keys";
 import { clearSessionCookie, issueSession, setSessionCookie } from "../auth/session";
 import { loadConfig } from "../config";
 import { renderPage } from "../lib/html-page";
 import { openDb } from "../storage/db";
 import { redeliverSubscription } from "../storage/redeliver-subscription";
-import { isSameOrigin, isSessionForm, readForm, type DashboardEnv } from "./guard";
+import { isSessionForm, readForm, type DashboardEnv } from "./guard";
 import { noticeCode } from "./notices";
 import { LoginPage } from "./views/login-page";
 import { MessagePage } from "./views/message-page";
@@ -21,10 +23,31 @@ const safeNext = (next: string | null) => (next && /^\/dashboard\/[A-Za-z0-9/_.?
 const refused = (c: C) =>
   renderPage(c, <MessagePage title="Form refused" text="This form came from another page or an old session. Reload the page and try again." session={c.var.session} now={Date.now()} />, 403);
 
+const fromThisOrigin = csrf({ origin: (origin, c) => origin === new URL(c.req.url).origin, secFetchSite: "same-origin" });
+
+/**
+ * Before every form POST, hono's `csrf()`: the browser must say the form came from this origin,
+ * with `Sec-Fetch-Site: same-origin` or (a browser without Fetch Metadata) its `Origin`; a POST
+ * that says neither is refused. With SameSite=Strict and the session's form token this is the
+ * third lock; for the login form (no session yet) it is the one that stops login CSRF. Its refusal
+ * is the dashboard's "Form refused" page (403). (hono looks at form bodies only: the actions read
+ * nothing else, so any other body is refused by them.)
+ */
+export const sameOriginForms: MiddlewareHandler<DashboardEnv> = async (c, next) => {
+  let passed = false;
+  try {
+    await fromThisOrigin(c, async () => {
+      passed = true;
+    });
+  } catch (error) {
+    if (!(error instanceof HTTPException && error.status === 403)) throw error;
+  }
+  return passed ? next() : refused(c);
+};
+
 /** POST /dashboard/login: an API key for a session cookie (the key itself is never stored). */
 export async function logIn(c: C): Promise<Response> {
   const now = Date.now();
-  if (!isSameOrigin(c)) return refused(c);
   const form = await readForm(c);
   const key = form?.get("api_key")?.trim() ?? "";
   const keys = loadConfig(c.env).apiKeys;
@@ -37,7 +60,7 @@ export async function logIn(c: C): Promise<Response> {
 /** POST /dashboard/logout: clears the cookie. */
 export async function logOut(c: C): Promise<Response> {
   const form = await readForm(c);
-  if (c.var.session && !isSessionForm(c, c.var.session, form)) return refused(c);
+  if (c.var.session && !isSessionForm(c.var.session, form)) return refused(c);
   clearSessionCookie(c);
   return c.redirect("/", 303);
 }
@@ -45,7 +68,7 @@ export async function logOut(c: C): Promise<Response> {
 /** POST /dashboard/subscriptions/:id/redeliver: the task page's button. */
 export async function redeliverOne(c: C): Promise<Response> {
   const form = await readForm(c);
-  if (!isSessionForm(c, c.var.session, form)) return refused(c);
+  if (!isSessionForm(c.var.session, form)) return refused(c);
   const result = await redeliverSubscription(openDb(c.env.DB), c.req.param("id") ?? "", Date.now());
   if (result.kind === "not_found") return c.redirect(`/dashboard/subscriptions?status=failed&notice=${noticeCode(result)}`, 303);
   return c.redirect(`/dashboard/tasks/${encodeURIComponent(result.subscription.taskId)}?notice=${noticeCode(result)}`, 303);
@@ -54,7 +77,7 @@ export async function redeliverOne(c: C): Promise<Response> {
 /** POST /dashboard/redeliver: the dead-letter list's bulk redeliver, one subscription at a time. */
 export async function redeliverMany(c: C): Promise<Response> {
   const form = await readForm(c);
-  if (!form || !isSessionForm(c, c.var.session, form)) return refused(c);
+  if (!form || !isSessionForm(c.var.session, form)) return refused(c);
   const ids = [...new Set(form.getAll("ids"))];
   const db = openDb(c.env.DB);
   let redelivered = 0;

@@ -11,7 +11,7 @@ import { loadTaskView } from "../storage/read-models";
 import { DASHBOARD_JS } from "./assets/dashboard-script";
 import { FAVICON_SVG } from "./assets/favicon";
 import { RELAY_CSS } from "./assets/relay-css";
-import { logIn, logOut, redeliverMany, redeliverOne } from "./dashboard-actions";
+import { logIn, logOut, redeliverMany, redeliverOne, sameOriginForms } from "./dashboard-actions";
 import type { DashboardEnv } from "./guard";
 import { noticeText } from "./notices";
 import { LoginPage } from "./views/login-page";
@@ -92,10 +92,10 @@ export const dashboard = new Hono<DashboardEnv>()
   .get("/assets/dashboard.js", pageHeaders(), asset(DASHBOARD_JS, "text/javascript"))
   .get("/assets/favicon.svg", pageHeaders(), asset(FAVICON_SVG, "image/svg+xml"))
   .get("/", browsersOnly, ...page, overview)
-  .post("/dashboard/login", pageHeaders(), logIn)
-  .post("/dashboard/logout", ...page, logOut)
+  .post("/dashboard/login", pageHeaders(), sameOriginForms, logIn)
+  .post("/dashboard/logout", ...page, sameOriginForms, logOut)
   .get("/dashboard/tasks", ...page, sessionRequired, tasksPage)
   .get("/dashboard/tasks/:task_id", ...page, sessionRequired, taskPage)
   .get("/dashboard/subscriptions", ...page, sessionRequired, subscriptionsPage)
-  .post("/dashboard/subscriptions/:id/redeliver", ...page, redeliverOne)
-  .post("/dashboard/redeliver", ...page, redeliverMany);
+  .post("/dashboard/subscriptions/:id/redeliver", ...page, sameOriginForms, redeliverOne)
+  .post("/dashboard/redeliver", ...page, sameOriginForms, redeliverMany);
