@@ -171,6 +171,24 @@ describe("POST /v1/tasks refuses unreadable bodies", () => {
   it("accepts a body of exactly 16 KiB", async () => {
     await expectCreated(await postRaw(paddedBody(MAX_BODY)));
   });
+
+  /** The same text sent as a stream of 1000-byte chunks: no Content-Length, counted as it arrives. */
+  const chunked = (text: string) => {
+    const bytes = new TextEncoder().encode(text);
+    return new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < bytes.length; i += 1000) controller.enqueue(bytes.slice(i, i + 1000));
+        controller.close();
+      },
+    });
+  };
+
+  it("counts a chunked body (no Content-Length): 413 past 16 KiB, and exactly 16 KiB is accepted", async () => {
+    expect(new Request("http://relay.test/", { method: "POST", body: chunked("{}") }).headers.has("content-length")).toBe(false);
+    await expectError(await postRaw(chunked(paddedBody(MAX_BODY + 1))), 413, "payload_too_large");
+    await expectNothingStored();
+    await expectCreated(await postRaw(chunked(paddedBody(MAX_BODY))));
+  });
 });
 
 describe("POST /v1/tasks accepts valid edge cases", () => {

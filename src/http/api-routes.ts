@@ -131,5 +131,5 @@ export const openApiRoute = createRoute({
  */
 export function bodyReadByRelay<R extends RouteConfig>(route: R, schemaFor: (c: Context) => zod.ZodType): R {
   const { body: _documented, ...request } = route.request ?? {};
-  return { ...route, hide: true, request, middleware: [validJsonBody(schemaFor)] };
+  return { ...route, hide: true, request, middleware: validJsonBody(schemaFor) };
 }

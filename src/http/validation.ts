@@ -1,8 +1,9 @@
 import type { Hook } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
+import { readBoundedText } from "../lib/read-bounded";
 import { ApiError, type FieldError } from "./api-error";
-import { readJsonBody } from "./read-json-body";
 
 /** How every request part is validated: zod schemas, failures as the 400 envelope. */
 
@@ -43,17 +44,53 @@ export const validationHook: Hook<unknown, any, any, void> = (result) => {
 /** The body's text as it arrived, for fields kept verbatim (see `exactMemberText`). */
 export type JsonBodyVariables = { jsonBodyText: string };
 
+export const MAX_BODY_BYTES = 16 * 1024;
+
+const tooLarge = () => new ApiError("payload_too_large", `the body must be at most ${MAX_BODY_BYTES} bytes`);
+
+/** 415 unless the body is declared as JSON. */
+const jsonContentType: MiddlewareHandler = async function requireJsonContentType(c, next) {
+  if (!/^application\/json\s*(;|$)/i.test(c.req.header("content-type") ?? "")) {
+    throw new ApiError("unsupported_media_type", "the body must be JSON, sent with content-type: application/json");
+  }
+  await next();
+};
+
+/**
+ * hono's `bodyLimit()`: 413 for a declared Content-Length past the limit, and for a body without
+ * one (chunked) as soon as it has counted past the limit.
+ */
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw tooLarge();
+  },
+});
+
 /**
  * Reads and validates a JSON body the relay's way, before the handler: 415 for another content
- * type, 413 past 16 KiB (counted as it arrives), 400 for malformed JSON, then the schema (which may
- * depend on the configuration). The result is what the handler gets from `c.req.valid("json")`;
- * the text it came from, from `c.get("jsonBodyText")`.
+ * type, 413 past 16 KiB, 400 for malformed JSON, then the schema (which may depend on the
+ * configuration). The result is what the handler gets from `c.req.valid("json")`; the text it came
+ * from, from `c.get("jsonBodyText")`.
  */
-export function validJsonBody(schemaFor: (c: Context) => z.ZodType): MiddlewareHandler<{ Variables: JsonBodyVariables }> {
-  return async function validateJsonBody(c, next) {
-    const { value, text } = await readJsonBody(c);
-    c.req.addValidatedData("json", parseOrThrow(schemaFor(c), value) as object);
-    c.set("jsonBodyText", text);
-    await next();
-  };
+export function validJsonBody(schemaFor: (c: Context) => z.ZodType): MiddlewareHandler<{ Variables: JsonBodyVariables }>[] {
+  return [
+    jsonContentType,
+    limitBody,
+    async function validateJsonBody(c, next) {
+      // bodyLimit believes a Content-Length below the limit: a body that lies about its length
+      // is counted again here as it arrives, and never read past the limit.
+      const { text, truncated } = await readBoundedText(c.req.raw.body, MAX_BODY_BYTES);
+      if (truncated) throw tooLarge();
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new ApiError("invalid_request", "the body is not valid JSON", [{ field: "", message: "malformed JSON" }]);
+      }
+      c.req.addValidatedData("json", parseOrThrow(schemaFor(c), value) as object);
+      c.set("jsonBodyText", text);
+      await next();
+    },
+  ];
 }
