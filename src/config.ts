@@ -21,7 +21,11 @@ export interface Config {
   deliveryTimeoutMs: number;
   retentionMs: number;
   allowInsecureCallbacks: boolean;
-  registrationRateLimit: number;
+  /**
+   * Without the REGISTRATION_LIMITER binding: registrations per API key a minute *per isolate*
+   * (each isolate counts on its own: no global limit).
+   */
+  registrationCapPerIsolate: number;
 }
 
 export class ConfigError extends Error {
@@ -62,7 +66,9 @@ const VarsSchema = z.object({
   DELIVERY_TIMEOUT_SECONDS: positive(15),
   RETENTION_DAYS: positive(7),
   ALLOW_INSECURE_CALLBACKS: z.string().optional(),
-  // The same default as the REGISTRATION_LIMITER binding in wrangler.toml.
+  // A per-isolate cap, used only without the REGISTRATION_LIMITER binding: registrations per API
+  // key a minute in each isolate, so a deployment of many isolates admits more (not a global
+  // limit). The same default as the binding's limit in wrangler.toml.
   REGISTRATION_RATE_LIMIT: positive(120).pipe(z.number().int()),
 });
 
@@ -104,7 +110,7 @@ export function loadConfig(env: Env): Config {
     deliveryTimeoutMs: v.DELIVERY_TIMEOUT_SECONDS * 1000,
     retentionMs: v.RETENTION_DAYS * 86_400_000,
     allowInsecureCallbacks: v.ALLOW_INSECURE_CALLBACKS === "true",
-    registrationRateLimit: v.REGISTRATION_RATE_LIMIT,
+    registrationCapPerIsolate: v.REGISTRATION_RATE_LIMIT,
   };
   cache.set(env, config);
   return config;

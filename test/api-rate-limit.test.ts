@@ -31,7 +31,7 @@ describe("registration rate limit", () => {
     expect(count?.n).toBe(accepted);
   });
 
-  it("falls back to an in-memory limit per key when the binding is absent", async () => {
+  it("without the binding, caps registrations per key in this isolate (REGISTRATION_RATE_LIMIT a minute)", async () => {
     const fallback = { REGISTRATION_LIMITER: undefined, REGISTRATION_RATE_LIMIT: "3" };
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await registerAs("test-key-1", fallback)).status);

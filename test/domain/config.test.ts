@@ -27,7 +27,7 @@ describe("loadConfig defaults", () => {
       deliveryTimeoutMs: 15_000,
       retentionMs: 7 * 24 * HOUR,
       allowInsecureCallbacks: false,
-      registrationRateLimit: 120,
+      registrationCapPerIsolate: 120,
     });
   });
 
