@@ -1,4 +1,4 @@
-import type { WorkMessage } from "./queue/work-message";
+import type { WorkMessage } from "./work/work-message";
 
 /** Bindings, vars and secrets the Worker reads. Vars arrive as strings; `loadConfig` parses them. */
 export interface Env {

@@ -5,8 +5,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
 import worker from "../src/index";
 import { consumeBatch } from "../src/queue/consume-batch";
-import { queuedLeaseMs } from "../src/queue/queue-timing";
-import type { WorkMessage } from "../src/queue/work-message";
+import { queuedLeaseMs } from "../src/work/leases";
+import type { WorkMessage } from "../src/work/work-message";
 import { claimDueMessageIds } from "../src/storage/claim-messages";
 import { claimDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
@@ -61,6 +61,9 @@ describe("queue consumer", () => {
     expect(result.explicitAcks).toEqual(batch.messages.map((m) => m.id));
     expect(result.retryMessages).toEqual([]);
     expect(report).toMatchObject({ messages: 2, claimed: 12, polled: 12, messagesCreated: 12, skipped: 0, released: 0 });
+    // A consumer's line carries the work it did, none of a tick's own fields.
+    expect(report).not.toHaveProperty("rounds");
+    expect(report).not.toHaveProperty("endReason");
     // Load the claimed rows, read the kind statistics, record everything: three round trips.
     expect(report.d1.queries).toBe(3);
     expect(await Promise.all(tasks.map((t) => t.polls()))).toEqual(tasks.map(() => 1));

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { SEND_BATCH_MAX_BYTES, SEND_BATCH_MAX_MESSAGES, packMessages, sendBatches } from "../src/queue/send-work";
-import { IDS_PER_MESSAGE, WorkMessageSchema, type WorkMessage } from "../src/queue/work-message";
+import { IDS_PER_MESSAGE, WorkMessageSchema, type WorkMessage } from "../src/work/work-message";
 import { MAX_QUEUED_PER_TICK } from "../src/tick/dispatch-phase";
 import { lingeringClock, manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
 

@@ -7,7 +7,7 @@
 import { Webhook } from "standardwebhooks";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { queuedLeaseMs } from "../src/queue/queue-timing";
+import { queuedLeaseMs } from "../src/work/leases";
 import { drained, onePass } from "./support/queues";
 import { receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
 

@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { openDb } from "../src/storage/db";
 import { registerSubscription } from "../src/storage/subscriptions";
-import { runPipeline } from "../src/tick/pipeline";
+import { runPipeline } from "../src/work/pipeline";
 import { recordingD1, type Recorded } from "./support/recording-d1";
 import { api, manualClock, receiver, register, resetDb, subscriptionView, taskView, tick, upstreamTask, type RegistrationInput } from "./support/relay";
 

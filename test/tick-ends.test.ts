@@ -8,7 +8,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { WorkMessage } from "../src/queue/work-message";
+import type { WorkMessage } from "../src/work/work-message";
 import { lingeringClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
 
 const WALL_SECONDS = 2;

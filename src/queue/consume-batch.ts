@@ -2,14 +2,14 @@ import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { openDb } from "../storage/db";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
-import { TickBudget } from "../tick/tick-budget";
-import { systemClock, type Clock } from "../tick/tick-context";
-import { emptyReport } from "../tick/tick-report";
+import { CONSUMER_WORK_MS } from "../work/leases";
+import { WorkBudget } from "../work/work-budget";
+import { systemClock, type Clock } from "../work/work-context";
+import { WorkMessageSchema, type WorkKind, type WorkMessage } from "../work/work-message";
+import { emptyWorkReport } from "../work/work-report";
 import { consumeDeliveries } from "./consume-deliveries";
 import { consumePolls } from "./consume-polls";
 import type { ConsumerContext, QueueBatchReport } from "./consumer-context";
-import { CONSUMER_WORK_MS } from "./queue-timing";
-import { WorkMessageSchema, type WorkKind, type WorkMessage } from "./work-message";
 
 /**
  * The queue handler: does the work a batch of messages names (polls, deliveries, or both: the kind
@@ -25,12 +25,12 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env, clock
   const config = loadConfig(env);
   const started = clock.now();
   const usage = emptyUsage();
-  const report: QueueBatchReport = { ...emptyReport(), rounds: 1, queue: batch.queue, messages: batch.messages.length, invalid: 0, skipped: 0, released: 0 };
+  const report: QueueBatchReport = { queue: batch.queue, messages: batch.messages.length, invalid: 0, skipped: 0, released: 0, ...emptyWorkReport() };
   const ctx: ConsumerContext = {
     db: openDb(meteredD1(env.DB, usage)),
     config,
     clock,
-    budget: new TickBudget(config.subrequestBudget, started + CONSUMER_WORK_MS),
+    budget: new WorkBudget(config.subrequestBudget, started + CONSUMER_WORK_MS),
     report,
   };
   const valid: { message: Message<unknown>; work: WorkMessage }[] = [];

@@ -1,13 +1,13 @@
 import { loadClaimedMessages, type LeasedIds } from "../storage/load-claimed";
 import { recordDeliveries, releaseMessages } from "../storage/record-deliveries";
-import { deliverMessage } from "../tick/delivery-work";
+import { deliverMessage } from "../work/delivery-work";
 import { consumeLeased, countIds } from "./consume-leased";
 import type { ConsumerContext } from "./consumer-context";
 
 /**
  * Delivers the webhooks that delivery messages name: loads those still held under each message's
- * lease, signs and sends them with the tick's own per-message work, records the batch. Without
- * webhook secrets they are handed back instead.
+ * lease, signs and sends them with the same per-message work as the tick, records the batch.
+ * Without webhook secrets they are handed back instead.
  */
 export async function consumeDeliveries(ctx: ConsumerContext, claims: readonly LeasedIds[]): Promise<void> {
   if (claims.length === 0) return;

@@ -1,7 +1,7 @@
 import type { Lease, LeasedIds } from "../storage/load-claimed";
-import { runPipeline } from "../tick/pipeline";
+import { hasTimeLeft } from "../work/leases";
+import { runPipeline } from "../work/pipeline";
 import type { ConsumerContext } from "./consumer-context";
-import { hasTimeLeft } from "./queue-timing";
 
 /** One kind of queued work, as a consumer drives it. */
 export interface LeasedStage<Item extends Lease, Done> {
@@ -29,7 +29,7 @@ function byLease<T>(entries: readonly { leaseToken: string; value: T }[]): Map<s
 
 /**
  * Works through the items a message batch named (already loaded by id and lease token) with the
- * tick's pipeline: at most 6 in flight, within the consumer's subrequest and time budget. Every
+ * same pipeline as the tick: at most 6 in flight, within the consumer's subrequest and time budget. Every
  * result is recorded at the end, in one D1 batch per lease token (one in practice: a tick sends
  * all its messages under one token); items not started are released, due again at once.
  */

@@ -1,14 +1,14 @@
 import { loadKindStats } from "../storage/kind-stats";
 import { loadClaimedTasks, type LeasedIds } from "../storage/load-claimed";
 import { recordPolls, releaseTasks } from "../storage/record-polls";
-import { pollWork } from "../tick/poll-work";
+import { pollWork } from "../work/poll-work";
 import { consumeLeased, countIds } from "./consume-leased";
 import type { ConsumerContext } from "./consumer-context";
 
 /**
  * Polls the tasks that poll messages name: loads those still held under each message's lease,
- * queries upstream with the tick's own per-task work, records the batch. Without an upstream key,
- * or after a configuration error, the tasks are handed back for a later poll instead.
+ * queries upstream with the same per-task work as the tick, records the batch. Without an upstream
+ * key, or after a configuration error, the tasks are handed back for a later poll instead.
  */
 export async function consumePolls(ctx: ConsumerContext, claims: readonly LeasedIds[]): Promise<void> {
   if (claims.length === 0) return;

@@ -1,9 +1,9 @@
 import type { Db } from "../storage/db";
-import type { WorkContext } from "../tick/tick-context";
-import type { TickReport } from "../tick/tick-report";
+import type { WorkContext } from "../work/work-context";
+import type { WorkReport } from "../work/work-report";
 
 /** The figures of one consumer invocation, logged as one JSON line like a tick's. */
-export interface QueueBatchReport extends TickReport {
+export interface QueueBatchReport extends WorkReport {
   queue: string;
   messages: number;
   /** Bodies that are not work messages: retried, then dead-lettered. */

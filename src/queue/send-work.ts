@@ -1,4 +1,4 @@
-import { IDS_PER_MESSAGE, type WorkKind, type WorkMessage } from "./work-message";
+import { IDS_PER_MESSAGE, type WorkKind, type WorkMessage } from "../work/work-message";
 
 /** Queues takes at most 100 messages per `sendBatch` call. */
 export const SEND_BATCH_MAX_MESSAGES = 100;

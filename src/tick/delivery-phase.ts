@@ -1,7 +1,8 @@
 import { claimDueMessages, type ClaimedMessage } from "../storage/claim-messages";
 import { recordDeliveries, releaseMessages, type DeliveryRecord } from "../storage/record-deliveries";
-import { deliverMessage } from "./delivery-work";
-import { runPipeline } from "./pipeline";
+import { deliverMessage } from "../work/delivery-work";
+import { tickLeaseMs } from "../work/leases";
+import { runPipeline } from "../work/pipeline";
 import type { TickContext } from "./tick-context";
 
 /**
@@ -15,7 +16,7 @@ export function deliveryPhase(ctx: TickContext): Promise<number> {
     claimable: (outstanding) => budget.claimable(clock.now(), timeout, outstanding),
     async claim(limit) {
       const now = clock.now();
-      const messages = await claimDueMessages(db, { now, limit, leaseToken, leaseMs: budget.leaseMs(now, timeout) });
+      const messages = await claimDueMessages(db, { now, limit, leaseToken, leaseMs: tickLeaseMs(budget.deadline, now, timeout) });
       budget.spend(messages.length);
       return messages;
     },

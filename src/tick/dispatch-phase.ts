@@ -1,10 +1,10 @@
-import { queuedLeaseMs } from "../queue/queue-timing";
 import { SEND_BATCH_MAX_MESSAGES, sendWork } from "../queue/send-work";
-import { IDS_PER_MESSAGE, type WorkKind, type WorkMessage } from "../queue/work-message";
 import { claimDueMessageIds } from "../storage/claim-messages";
 import { claimDueTasks } from "../storage/claim-tasks";
 import { releaseMessages } from "../storage/record-deliveries";
 import { releaseTasks } from "../storage/record-polls";
+import { queuedLeaseMs } from "../work/leases";
+import { IDS_PER_MESSAGE, type WorkKind, type WorkMessage } from "../work/work-message";
 import type { TickContext } from "./tick-context";
 
 /** Ids claimed per D1 statement in queue mode: exactly one full `sendBatch` call (100 messages of 10 ids). */

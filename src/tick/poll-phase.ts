@@ -1,8 +1,9 @@
 import { claimDueTasks, type ClaimedTask } from "../storage/claim-tasks";
 import { loadKindStats } from "../storage/kind-stats";
 import { recordPolls, releaseTasks, type PollRecord } from "../storage/record-polls";
-import { runPipeline } from "./pipeline";
-import { pollWork } from "./poll-work";
+import { tickLeaseMs } from "../work/leases";
+import { runPipeline } from "../work/pipeline";
+import { pollWork } from "../work/poll-work";
 import type { TickContext } from "./tick-context";
 
 /**
@@ -20,7 +21,7 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
     claimable: (outstanding) => budget.claimable(clock.now(), timeout, outstanding, reserve),
     async claim(limit) {
       const now = clock.now();
-      const tasks = await claimDueTasks(db, { now, limit, leaseToken, leaseMs: budget.leaseMs(now, timeout) });
+      const tasks = await claimDueTasks(db, { now, limit, leaseToken, leaseMs: tickLeaseMs(budget.deadline, now, timeout) });
       budget.spend(tasks.length);
       report.claimed += tasks.length;
       return tasks;

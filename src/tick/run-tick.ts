@@ -4,12 +4,12 @@ import { newLeaseToken, openDb } from "../storage/db";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { nextDueAt, type DueKinds } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
+import { WorkBudget } from "../work/work-budget";
+import { systemClock, type Clock } from "../work/work-context";
 import { deliveryPhase } from "./delivery-phase";
 import { dispatchPhase, openDispatch, type Dispatch } from "./dispatch-phase";
 import { pollPhase } from "./poll-phase";
-import { TickBudget } from "./tick-budget";
-import { systemClock, type Clock, type TickContext } from "./tick-context";
-import { emptyReport, type EndReason, type TickReport } from "./tick-report";
+import { emptyTickReport, type EndReason, type TickContext, type TickReport } from "./tick-context";
 
 /** Tasks deleted per tick by retention: a few small batched statements, whatever the backlog. */
 const RETENTION_BATCH = 50;
@@ -37,13 +37,13 @@ const sending = (dispatch: Dispatch | undefined): dispatch is Dispatch => dispat
 export async function runTick(env: Env, clock: Clock = systemClock): Promise<TickReport> {
   const config = loadConfig(env);
   const started = clock.now();
-  const report = emptyReport();
+  const report = emptyTickReport();
   const usage = emptyUsage();
   const ctx: TickContext = {
     db: openDb(meteredD1(env.DB, usage)),
     config,
     clock,
-    budget: new TickBudget(config.subrequestBudget, started + config.tickWallBudgetMs),
+    budget: new WorkBudget(config.subrequestBudget, started + config.tickWallBudgetMs),
     report,
     leaseToken: newLeaseToken(),
   };

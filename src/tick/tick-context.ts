@@ -1,36 +1,32 @@
-import type { Config } from "../config";
 import type { Db } from "../storage/db";
 import type { KindStatsEntry } from "../storage/kind-stats";
-import type { TickBudget } from "./tick-budget";
-import type { TickReport } from "./tick-report";
+import type { WorkContext } from "../work/work-context";
+import { emptyWorkReport, type WorkReport } from "../work/work-report";
 
-/** Time and chance come in from outside, so tests and simulations can drive them. */
-export interface Clock {
-  now(): number;
-  random(): number;
-  /**
-   * Waits. A clock that can wait lets a tick linger until its wall-time budget runs out, working
-   * as tasks fall due; without it a tick does one pass over what is due and returns.
-   */
-  sleep?(ms: number): Promise<void>;
+/**
+ * Why a tick stopped: one pass asked for (no clock that waits), its wall-time budget, its
+ * subrequests spent, polling and delivery paused by missing keys, a configuration error upstream,
+ * or its share of work sent to a queue.
+ */
+export type EndReason = "single_pass" | "wall_budget" | "subrequest_budget" | "paused" | "configuration_error" | "queue_capped";
+
+/** The figures of one tick, logged as one JSON line: the work it did, and how the tick went. */
+export interface TickReport extends WorkReport {
+  /** Passes over due work: one, plus one per nap that woke to more. */
+  rounds: number;
+  endReason: EndReason | null;
+  /** Old tasks deleted by retention at the end of the tick. */
+  purged: number;
+  /** Queue mode only (absent otherwise): ids handed to each queue, and sends the platform refused. */
+  queued?: { polls: number; deliveries: number; sendErrors: number };
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  random: () => Math.random(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+export const emptyTickReport = (): TickReport => ({ rounds: 0, endReason: null, ...emptyWorkReport(), purged: 0 });
 
-/** What the per-item work (one poll, one webhook) needs, in a tick or in a queue consumer. */
-export interface WorkContext {
-  config: Config;
-  clock: Clock;
-  budget: TickBudget;
-  report: TickReport;
-}
-
+/** What the tick's phases share: the per-item work's context, plus the tick's D1 handle and lease. */
 export interface TickContext extends WorkContext {
   db: Db;
+  report: TickReport;
   /** One lease token for everything this tick claims: every write it makes checks it. */
   leaseToken: string;
   /** Learned durations per kind, loaded once per tick when it first polls. */

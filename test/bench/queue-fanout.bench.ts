@@ -14,8 +14,8 @@ import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { consumeBatch } from "../../src/queue/consume-batch";
-import type { WorkMessage } from "../../src/queue/work-message";
 import { runTick } from "../../src/tick/run-tick";
+import type { WorkMessage } from "../../src/work/work-message";
 import { fmt, onePassClock, receiverWith, report, resetTables, seedTasks } from "./bench-support";
 
 /** The consumers' max_batch_size in wrangler.toml. */

@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { app } from "../../src/http/app";
 import { runTick } from "../../src/tick/run-tick";
-import type { Clock } from "../../src/tick/tick-context";
+import type { Clock } from "../../src/work/work-context";
 import { seededRandom } from "../harness/seeded-random";
 import { pickReceiver, RECEIVERS, scriptTask, type ScriptedTask } from "./chaos-script";
 

@@ -2,7 +2,7 @@
 import { env, exports } from "cloudflare:workers";
 import type { Env } from "../../src/env";
 import { runTick } from "../../src/tick/run-tick";
-import type { Clock } from "../../src/tick/tick-context";
+import type { Clock } from "../../src/work/work-context";
 import type { ReceiverStep, UpstreamStep } from "./fake-protocol";
 
 export const API_KEY = "test-key-1";

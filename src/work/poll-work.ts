@@ -6,8 +6,8 @@ import type { ClaimedTask } from "../storage/claim-tasks";
 import { kindKey, type KindStatsEntry } from "../storage/kind-stats";
 import type { PollRecord } from "../storage/record-polls";
 import { queryKlingTask } from "../upstream/query-task";
-import type { WorkContext } from "./tick-context";
-import { countUpstreamError } from "./tick-report";
+import type { WorkContext } from "./work-context";
+import { countUpstreamError } from "./work-report";
 
 export interface PollWork {
   /** Queries upstream for one claimed task and plans its next state; never throws for upstream trouble. */

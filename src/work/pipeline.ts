@@ -1,4 +1,4 @@
-import { MAX_IN_FLIGHT } from "./tick-budget";
+import { MAX_IN_FLIGHT } from "./work-budget";
 
 /** One kind of leased work (polls, deliveries) as the pipeline drives it. */
 export interface PipelineStage<Item, Done> {

@@ -3,7 +3,7 @@ import { planDelivery, type DeliveryExchange } from "../domain/delivery-plan";
 import type { ClaimedMessage } from "../storage/claim-messages";
 import type { DeliveryRecord } from "../storage/record-deliveries";
 import { sendWebhook } from "../webhooks/send-webhook";
-import type { WorkContext } from "./tick-context";
+import type { WorkContext } from "./work-context";
 
 /**
  * The per-message work of delivering, shared by the in-tick pipeline and the queue consumer: sign

@@ -3,14 +3,12 @@
  * and its timeout would run while it waits. So never more than 6 in flight.
  */
 export const MAX_IN_FLIGHT = 6;
-/** Extra lease time beyond the worst case, for the D1 write that records the work. */
-export const LEASE_MARGIN_MS = 30_000;
 
 /**
- * What one invocation may still spend: subrequests (upstream polls and webhooks, counted when
- * claimed) and wall time.
+ * What one invocation (a tick, or a queue consumer) may still spend: subrequests (upstream polls
+ * and webhooks, counted when claimed) and wall time.
  */
-export class TickBudget {
+export class WorkBudget {
   private subrequests: number;
   readonly deadline: number;
 
@@ -34,17 +32,12 @@ export class TickBudget {
   /**
    * How many more requests with timeout `timeoutMs` may be claimed now: none past the deadline;
    * within the budget (less `reserve`); and no more outstanding than could finish by the deadline
-   * if every one timed out, but always one wave, so a tick works right up to its deadline (what
-   * it starts late may overlap the next tick: leases keep them apart).
+   * if every one timed out, but always one wave, so an invocation works right up to its deadline
+   * (what a tick starts late may overlap the next tick: leases keep them apart).
    */
   claimable(now: number, timeoutMs: number, outstanding: number, reserve = 0): number {
     if (now >= this.deadline) return 0;
     const waves = Math.max(1, Math.floor((this.deadline - now) / timeoutMs));
     return Math.max(0, Math.min(this.subrequests - reserve, waves * MAX_IN_FLIGHT - outstanding));
-  }
-
-  /** A lease that outlives the worst case of everything claimed so far. */
-  leaseMs(now: number, timeoutMs: number): number {
-    return Math.max(0, this.deadline - now) + timeoutMs + LEASE_MARGIN_MS;
   }
 }

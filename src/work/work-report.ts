@@ -1,0 +1,41 @@
+import { emptyUsage, type D1Usage } from "../storage/metered-d1";
+
+/**
+ * The figures of the work one invocation did (a tick, a queue consumer), counted by the per-item
+ * work and logged as one JSON line; each way in extends it with its own fields.
+ */
+export interface WorkReport {
+  claimed: number;
+  polled: number;
+  statusChanges: number;
+  messagesCreated: number;
+  delivered: number;
+  retried: number;
+  failed: number;
+  upstreamErrors: Record<string, number>;
+  /** The first configuration error upstream answered with: the rest of the polls are skipped. */
+  configurationError: string | null;
+  subrequestsLeft: number;
+  durationMs: number;
+  /** D1 round trips and the rows they read and wrote. */
+  d1: D1Usage;
+}
+
+export const emptyWorkReport = (): WorkReport => ({
+  claimed: 0,
+  polled: 0,
+  statusChanges: 0,
+  messagesCreated: 0,
+  delivered: 0,
+  retried: 0,
+  failed: 0,
+  upstreamErrors: {},
+  configurationError: null,
+  subrequestsLeft: 0,
+  durationMs: 0,
+  d1: emptyUsage(),
+});
+
+export function countUpstreamError(report: WorkReport, kind: string): void {
+  report.upstreamErrors[kind] = (report.upstreamErrors[kind] ?? 0) + 1;
+}
