@@ -1,0 +1,38 @@
+/**
+ * The one-minute soak inside `npm test` (`npm run test:soak`): the relay under the real clock
+ * and the real `wrangler dev`, 200 tasks registered over 60 s, the cron fired every 3 s so that
+ * ticks overlap, a 15 s wall budget (the default subrequest budget). Nothing may be lost, every
+ * tick must end by its wall budget + one upstream timeout + a margin, and every fired tick must
+ * return. `npm run soak` is the full 10-minute version (test/soak/full-soak.ts).
+ */
+import { expect, it } from "vitest";
+import { FULL_SOAK, runSoak } from "./soak-run";
+
+it("loses nothing and ends every tick on time: 200 tasks over one minute, overlapping ticks", async () => {
+  const { figures, problems, table, figuresLine } = await runSoak({
+    ...FULL_SOAK,
+    name: "one minute",
+    minutes: 1,
+    tasks: 200,
+    tickEverySeconds: 3,
+    batchEverySeconds: 3,
+    wallSeconds: 15,
+    timeScale: 0.1,
+    drainSeconds: 60,
+    // Stops itself (and fails) before vitest's own time limit would cut it short.
+    deadlineSeconds: 170,
+    progressEverySeconds: 15,
+    seed: 2028,
+    say: (line) => void process.stdout.write(`${line}\n`),
+  });
+  process.stdout.write(`\n${table}\n\n${figuresLine}\n`);
+  expect(problems).toEqual([]);
+  expect(figures.lost).toBe(0);
+  expect(figures.tasks).toBe(200);
+  expect(figures.webhooksExpected).toBeGreaterThan(200);
+  expect(figures.ticksReturned).toBe(figures.ticksFired);
+  expect(figures.tickSecondsMax).toBeLessThanOrEqual(figures.limitSeconds);
+  expect(figures.maxTicksInFlight).toBeGreaterThan(1);
+  expect(figures.upstreamFaults).toBeGreaterThan(0);
+  expect(figures.receiverFailuresAnswered).toBeGreaterThan(0);
+}, 180_000);

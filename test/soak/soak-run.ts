@@ -1,0 +1,656 @@
+/**
+ * The soak: the relay under the real clock. The Kling simulator (with upstream faults injected)
+ * and webhook receivers (some failing a few times) on loopback, the relay under the real
+ * `wrangler dev` with its default tick budgets, thousands of tasks registered in batches over
+ * minutes, and the cron fired every few seconds without waiting, so that ticks overlap as they
+ * would when a tick runs long. It keeps firing after the last registration until every expected
+ * final webhook arrived (or a bounded drain deadline passes), then waits for every fired tick.
+ *
+ * Used by `npm run soak` (test/soak/full-soak.ts: 2,000 tasks over 10 minutes) and by the
+ * one-minute version inside `npm test` (test/soak/one-minute.soak.ts). Every wait is bounded by
+ * count and time, and the whole run has its own deadline: a tick that never ends is reported as
+ * "tick N still running after X s (wall budget Y s)" and stops the run, it does not hang it.
+ */
+import { randomBytes } from "node:crypto";
+import { fetchText } from "../harness/http-helpers";
+import type { Faults } from "../harness/simulated-faults";
+import { startLoopbackNetwork, type LoopbackNetwork } from "../harness/loopback-network";
+import { createSimulatedTask } from "../harness/relay-stack";
+import type { TaskView } from "../harness/relay-client";
+import { seededRandom } from "../harness/seeded-random";
+import { startWranglerDev, type WranglerDev } from "../harness/wrangler-dev";
+
+/** The relay's defaults (src/config.ts) that the soak's limits are computed from. */
+const DEFAULT_WALL_SECONDS = 58;
+const DEFAULT_UPSTREAM_TIMEOUT_SECONDS = 15;
+/** The REGISTRATION_LIMITER binding in wrangler.toml: 120 registrations a minute per API key. */
+const REGISTRATIONS_PER_KEY_PER_MINUTE = 120;
+
+const PAIRS: [string, string][] = [
+  ["images", "generations"], ["images", "kolors-virtual-try-on"],
+  ["videos", "text2video"], ["videos", "image2video"], ["videos", "lip-sync"], ["videos", "effects"],
+  ["videos", "multi-image2video"], ["videos", "multi-elements"],
+  ["audio", "text-to-audio"], ["audio", "video-to-audio"],
+];
+/** Any one API call or simulator call of the soak's own. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const HEALTHY_RECEIVERS = ["app-0", "app-1", "app-2", "app-3"];
+
+export interface SoakOptions {
+  /** Name shown in progress lines and the table title. */
+  name: string;
+  /** Registrations are spread over this many minutes. */
+  minutes: number;
+  tasks: number;
+  /** The cron is fired this often, without waiting for the previous tick. */
+  tickEverySeconds: number;
+  /** One batch of registrations this often. */
+  batchEverySeconds: number;
+  /** TICK_WALL_BUDGET_SECONDS; undefined leaves the relay's default (58). */
+  wallSeconds?: number;
+  /** Simulated task durations (KLING.md's typical ones) times this. */
+  timeScale: number;
+  /** After the last registration, at most this long to wait for every expected webhook. */
+  drainSeconds: number;
+  /**
+   * The whole run stops (and fails) past this many seconds. Default: 90 s to start, the
+   * registration minutes, the drain, one tick limit and 90 s for the rest.
+   */
+  deadlineSeconds?: number;
+  /** A tick may run up to wall budget + one upstream timeout + this. */
+  marginSeconds: number;
+  /** Share of tasks that end `failed` upstream, of tasks with a second subscriber, of subscriptions to a failing receiver. */
+  failedShare: number;
+  twoSubscriberShare: number;
+  flakyShare: number;
+  faults: Partial<Faults>;
+  /** Retries of a webhook: short, so that a receiver failing a few times recovers within the run. */
+  deliveryRetrySchedule: string;
+  seed: number;
+  /** Progress lines (every `progressEverySeconds`), and the final table. */
+  say: (line: string) => void;
+  progressEverySeconds: number;
+  /** Print the relay's own output as it comes (debugging). */
+  echoRelay?: boolean;
+  /** Aborting it stops the run (Ctrl-C): what was started is stopped, the figures so far returned. */
+  signal?: AbortSignal;
+}
+
+export const FULL_SOAK: Omit<SoakOptions, "say"> = {
+  name: "soak",
+  minutes: 10,
+  tasks: 2000,
+  tickEverySeconds: 5,
+  batchEverySeconds: 5,
+  wallSeconds: undefined,
+  timeScale: 0.2,
+  drainSeconds: 600,
+  marginSeconds: 5,
+  failedShare: 0.1,
+  twoSubscriberShare: 0.25,
+  flakyShare: 0.08,
+  // Moderate: about 1 poll in 14 meets a fault; one in 100 hangs until the 15 s timeout.
+  faults: { latencyMs: 120, rate429: 0.03, retryAfterSeconds: 3, rate5xx: 0.03, rateTimeout: 0.01, rateReset: 0.005 },
+  deliveryRetrySchedule: "2,4,8,15,30,60",
+  seed: 2027,
+  progressEverySeconds: 30,
+};
+
+/** `npm run soak`'s options: the full soak, with SOAK_* env vars over the defaults. */
+export function soakOptionsFromEnv(env: NodeJS.ProcessEnv, say: (line: string) => void): SoakOptions {
+  const num = (name: string, fallback: number) => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
+    return value;
+  };
+  const wall = env.SOAK_WALL_SECONDS?.trim();
+  return {
+    ...FULL_SOAK,
+    minutes: num("SOAK_MINUTES", FULL_SOAK.minutes),
+    tasks: Math.round(num("SOAK_TASKS", FULL_SOAK.tasks)),
+    tickEverySeconds: num("SOAK_TICK_EVERY_SECONDS", FULL_SOAK.tickEverySeconds),
+    batchEverySeconds: num("SOAK_BATCH_EVERY_SECONDS", FULL_SOAK.batchEverySeconds),
+    wallSeconds: wall ? num("SOAK_WALL_SECONDS", DEFAULT_WALL_SECONDS) : undefined,
+    timeScale: num("SOAK_TIME_SCALE", FULL_SOAK.timeScale),
+    drainSeconds: num("SOAK_DRAIN_SECONDS", FULL_SOAK.drainSeconds),
+    marginSeconds: num("SOAK_MARGIN_SECONDS", FULL_SOAK.marginSeconds),
+    seed: Math.round(num("SOAK_SEED", FULL_SOAK.seed)),
+    echoRelay: env.SOAK_ECHO_RELAY === "1",
+    say,
+  };
+}
+
+/** One tick's log line (src/tick/run-tick.ts), as far as the soak reads it. */
+interface TickLine {
+  endReason?: string;
+  durationMs: number;
+  rounds: number;
+  polled: number;
+  delivered: number;
+  retried: number;
+  subrequestsLeft: number;
+  configurationError: string | null;
+  upstreamErrors: Record<string, number>;
+  d1: { queries: number; rowsRead: number; rowsWritten: number };
+}
+
+interface FiredTick {
+  n: number;
+  firedAt: number;
+  endedAt: number | null;
+  status: number | null;
+  error: string | null;
+  controller: AbortController;
+}
+
+interface ExpectedWebhook {
+  subscriptionId: string;
+  taskId: string;
+  receiver: string;
+  type: "task.succeeded" | "task.failed";
+  /** When the task finished upstream (ms since epoch), from the simulator's timeline. */
+  finishesAt: number;
+}
+
+export interface SoakFigures {
+  name: string;
+  /** Why the run stopped before its end (a tick past its limit, the deadline, Ctrl-C), or null. */
+  stoppedEarly: string | null;
+  /** Registrations spread over this many minutes; `seconds` is the whole run. */
+  minutes: number;
+  seconds: number;
+  tasks: number;
+  subscriptions: number;
+  apiKeys: number;
+  registrationsRateLimited: number;
+  registrationFailures: number;
+  wallSeconds: number;
+  limitSeconds: number;
+  subrequestBudget: string;
+  ticksFired: number;
+  ticksReturned: number;
+  ticksLogged: number;
+  maxTicksInFlight: number;
+  tickSecondsMax: number;
+  tickSecondsP50: number;
+  /** The longest fire-to-return time seen by the soak (includes wrangler dev's routing). */
+  tickRequestSecondsMax: number;
+  d1RoundTripsP50: number;
+  d1RoundTripsMax: number;
+  roundsP50: number;
+  roundsMax: number;
+  ticksOutOfBudget: number;
+  endReasons: Record<string, number>;
+  upstreamPolls: number;
+  upstreamFaults: number;
+  upstreamErrorsSeen: Record<string, number>;
+  webhooksExpected: number;
+  webhooksReceived: number;
+  webhooksVerified: number;
+  webhooksAccepted: number;
+  receiverFailuresAnswered: number;
+  duplicates: number;
+  lost: number;
+  delayP50: number;
+  delayP95: number;
+  delayMax: number;
+  tasksNotFinished: number;
+  subscriptionsNotDelivered: number;
+  drainSeconds: number;
+}
+
+export interface SoakResult {
+  figures: SoakFigures;
+  /** Every way the run failed its promises; empty means it passed. */
+  problems: string[];
+  /** The figures as a markdown table. */
+  table: string;
+  /** One line of figures, for the README. */
+  figuresLine: string;
+}
+
+/** One API call with a timeout: no wait in the soak is unbounded. */
+async function api<T>(baseUrl: string, key: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+const secs = (ms: number) => ms / 1000;
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Runs one soak and returns its figures and problems. Never throws for a relay failure: that is a problem. */
+export async function runSoak(options: SoakOptions): Promise<SoakResult> {
+  const say = options.say;
+  const started = Date.now();
+  const random = seededRandom(options.seed);
+  const secret = `whsec_${randomBytes(32).toString("base64")}`;
+  const upstreamKey = `sim-${randomBytes(12).toString("hex")}`;
+  const regsPerMinute = (options.tasks * (1 + options.twoSubscriberShare)) / options.minutes;
+  // Half of each key's limit at most, so that bursts of a batch stay well inside it.
+  const apiKeys = Array.from({ length: Math.max(2, Math.ceil(regsPerMinute / (REGISTRATIONS_PER_KEY_PER_MINUTE / 2))) }, () => `soak-${randomBytes(12).toString("hex")}`);
+  const wallSeconds = options.wallSeconds ?? DEFAULT_WALL_SECONDS;
+  const limitSeconds = wallSeconds + DEFAULT_UPSTREAM_TIMEOUT_SECONDS + options.marginSeconds;
+  const limitMs = limitSeconds * 1000;
+  // The whole run: start-up, registrations, drain, the last ticks, the final check, and slack.
+  const overallDeadline = started + (options.deadlineSeconds ? options.deadlineSeconds * 1000 : 90_000 + options.minutes * 60_000 + options.drainSeconds * 1000 + limitMs + 90_000);
+
+  const problems: string[] = [];
+  const problem = (line: string) => {
+    if (problems.length < 50) problems.push(line);
+    say(`PROBLEM: ${line}`);
+  };
+  let fatal: string | null = null;
+  const stopWith = (why: string) => {
+    if (fatal === null) {
+      fatal = why;
+      problem(why);
+    }
+  };
+  const tickLines: TickLine[] = [];
+  const relayErrors: string[] = [];
+  const ticks: FiredTick[] = [];
+  const expected: ExpectedWebhook[] = [];
+  const expectedByKey = new Map<string, ExpectedWebhook>();
+  const arrivedAt = new Map<string, number>();
+  const taskIds: string[] = [];
+  let registrationsRateLimited = 0;
+  let registrationFailures = 0;
+  let maxInFlight = 0;
+  let drainMs = 0;
+
+  let network: LoopbackNetwork | undefined;
+  let relay: WranglerDev | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  let monitor: NodeJS.Timeout | undefined;
+  const inFlight = () => ticks.filter((t) => t.endedAt === null);
+
+  options.signal?.addEventListener("abort", () => stopWith("interrupted"), { once: true });
+  try {
+    network = await startLoopbackNetwork({ apiKey: upstreamKey, timeScale: options.timeScale, seed: options.seed });
+    network.simulator.setFaults(options.faults);
+    for (const name of HEALTHY_RECEIVERS) network.receivers.configure(name, { secret });
+
+    const vars: Record<string, string> = {
+      RELAY_API_KEYS: apiKeys.join(","),
+      WEBHOOK_SECRETS: secret,
+      COMETAPI_KEY: upstreamKey,
+      UPSTREAM_BASE_URL: network.url,
+      ALLOW_INSECURE_CALLBACKS: "true",
+      DELIVERY_RETRY_SCHEDULE: options.deliveryRetrySchedule,
+      // POLL_*_INTERVAL_SECONDS, UPSTREAM_TIMEOUT_SECONDS, SUBREQUEST_BUDGET, DELIVERY_TIMEOUT_SECONDS:
+      // the relay's own defaults (wrangler.toml's [vars] and src/config.ts).
+      ...(options.wallSeconds === undefined ? {} : { TICK_WALL_BUDGET_SECONDS: String(options.wallSeconds) }),
+    };
+    say(`[${options.name}] simulator and receivers on ${network.url} (durations x${options.timeScale}, faults ${JSON.stringify(options.faults)})`);
+    relay = await startWranglerDev({
+      vars,
+      // The sources as they are now: an edit saved in the working tree meanwhile does not reload the relay mid-run.
+      snapshot: true,
+      signal: options.signal,
+      onLine: (line) => {
+        if (options.echoRelay) say(`  relay| ${line}`);
+        const at = line.indexOf('{"event":"tick"');
+        if (at >= 0) {
+          try {
+            tickLines.push(JSON.parse(line.slice(at)) as TickLine);
+          } catch {
+            relayErrors.push(`unparsable tick line: ${line.slice(0, 200)}`);
+          }
+        } else if (/Uncaught|\[ERROR\]|✘/.test(line)) {
+          relayErrors.push(line.slice(0, 300));
+        }
+      },
+    });
+    const liveRelay = relay;
+    say(`[${options.name}] relay under wrangler dev on ${relay.url}: TICK_WALL_BUDGET_SECONDS ${options.wallSeconds ?? "default (58)"}, SUBREQUEST_BUDGET default (45), UPSTREAM_TIMEOUT_SECONDS default (15); a tick may run ${limitSeconds} s`);
+    say(`[${options.name}] ${options.tasks} tasks over ${options.minutes} min (a batch every ${options.batchEverySeconds} s, ${apiKeys.length} API keys), cron fired every ${options.tickEverySeconds} s`);
+
+    // The cron: fired on a cadence, never awaited serially; each fired tick is tracked until it returns.
+    const fire = () => {
+      if (fatal !== null) return;
+      const tick: FiredTick = { n: ticks.length + 1, firedAt: Date.now(), endedAt: null, status: null, error: null, controller: new AbortController() };
+      ticks.push(tick);
+      maxInFlight = Math.max(maxInFlight, inFlight().length);
+      // The monitor below reports a tick past its limit; this timeout is only a backstop.
+      fetchText(`${liveRelay.url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`, { timeoutMs: limitMs + 60_000, signal: tick.controller.signal, what: `tick ${tick.n} (GET /__scheduled)` })
+        .then(({ res }) => {
+          tick.status = res.status;
+          if (!res.ok) problem(`tick ${tick.n} answered ${res.status}`);
+        })
+        .catch((error: unknown) => {
+          tick.error = error instanceof Error ? error.message : String(error);
+          if (fatal === null) problem(`tick ${tick.n} request failed: ${tick.error}`);
+        })
+        .finally(() => (tick.endedAt = Date.now()));
+    };
+    // Every second: a tick past its limit, or the run past its deadline, stops the run.
+    monitor = setInterval(() => {
+      const now = Date.now();
+      for (const tick of inFlight()) {
+        if (now - tick.firedAt > limitMs) {
+          stopWith(`tick ${tick.n} still running after ${Math.round(secs(now - tick.firedAt))} s (wall budget ${wallSeconds} s, limit ${limitSeconds} s = wall budget + one ${DEFAULT_UPSTREAM_TIMEOUT_SECONDS} s request timeout + ${options.marginSeconds} s)`);
+          break;
+        }
+      }
+      if (options.signal?.aborted) stopWith("interrupted");
+      if (now > overallDeadline) stopWith(`the soak passed its overall deadline (${Math.round(secs(overallDeadline - started))} s)`);
+    }, 1000);
+    fire();
+    ticker = setInterval(fire, options.tickEverySeconds * 1000);
+
+    // Arrivals: what the receivers accepted (verified, answered 2xx), read incrementally.
+    const seen = new Map<string, number>();
+    const webhookIds = new Map<string, number>();
+    const counts = { received: 0, verified: 0, accepted: 0, failedAnswers: 0 };
+    const readArrivals = () => {
+      for (const name of network!.receivers.names()) {
+        const all = network!.receivers.deliveries(name);
+        for (let i = seen.get(name) ?? 0; i < all.length; i++) {
+          const d = all[i]!;
+          counts.received += 1;
+          if (d.verified) counts.verified += 1;
+          if (d.verified !== true || d.answered < 200 || d.answered >= 300) {
+            counts.failedAnswers += 1;
+            continue;
+          }
+          counts.accepted += 1;
+          const id = d.headers["webhook-id"] ?? "";
+          webhookIds.set(id, (webhookIds.get(id) ?? 0) + 1);
+          const body = JSON.parse(d.body) as { type: string; subscription_id: string };
+          const key = `${body.subscription_id}|${body.type}`;
+          if (expectedByKey.has(key) && !arrivedAt.has(key)) arrivedAt.set(key, d.receivedAt);
+        }
+        seen.set(name, all.length);
+      }
+    };
+
+    let lastProgress = Date.now();
+    const progress = (phase: string, force = false) => {
+      if (!force && Date.now() - lastProgress < options.progressEverySeconds * 1000) return;
+      lastProgress = Date.now();
+      readArrivals();
+      const returned = ticks.filter((t) => t.endedAt !== null);
+      const longest = Math.max(0, ...tickLines.map((t) => t.durationMs));
+      const oldest = Math.max(0, ...inFlight().map((t) => Date.now() - t.firedAt));
+      say(
+        `[${options.name}] t+${String(Math.round(secs(Date.now() - started))).padStart(4)}s ${phase.padEnd(9)} tasks ${taskIds.length}/${options.tasks}  ticks fired ${ticks.length}, in flight ${inFlight().length} (oldest ${Math.round(secs(oldest))} s), returned ${returned.length}, longest ${secs(longest).toFixed(1)} s  |  final webhooks ${arrivedAt.size}/${expected.length}  |  upstream polls ${network!.simulator.stats().polls}, faults ${network!.simulator.stats().faultsInjected}`,
+      );
+    };
+
+    // Registrations: batches on a schedule, each task created upstream then registered (1 or 2 subscribers).
+    const batches = Math.max(1, Math.round((options.minutes * 60) / options.batchEverySeconds));
+    let keyTurn = 0;
+    const register = async (body: Record<string, unknown>): Promise<string | null> => {
+      for (let attempt = 0; attempt < apiKeys.length * 3 && fatal === null; attempt++) {
+        const key = apiKeys[keyTurn++ % apiKeys.length]!;
+        try {
+          return (await api<{ id: string }>(liveRelay.url, key, "POST", "/v1/tasks", body)).id;
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          if (message.includes("answered 429")) {
+            registrationsRateLimited += 1;
+            // Every key was tried: wait a little (bounded by the attempts) before the next round.
+            if (attempt % apiKeys.length === apiKeys.length - 1) await sleep(2_000);
+            continue;
+          }
+          registrationFailures += 1;
+          problem(`registration of ${String(body.task_id)} failed: ${message.slice(0, 300)}`);
+          return null;
+        }
+      }
+      if (fatal === null) {
+        registrationFailures += 1;
+        problem(`registration of ${String(body.task_id)} still rate limited after ${apiKeys.length * 3} attempts`);
+      }
+      return null;
+    };
+    const registerTask = async (batch: number) => {
+      const [action, action2] = PAIRS[Math.floor(random() * PAIRS.length)]!;
+      const outcome = random() < options.failedShare ? "failed" : "succeed";
+      const subscribers = random() < options.twoSubscriberShare ? 2 : 1;
+      const receivers: string[] = [];
+      for (let s = 0; s < subscribers; s++) {
+        if (random() < options.flakyShare) receivers.push(`flaky-${batch}`);
+        else receivers.push(HEALTHY_RECEIVERS.filter((r) => !receivers.includes(r))[Math.floor(random() * 3)]!);
+      }
+      const taskId = await createSimulatedTask(network!.url, upstreamKey, action, action2, { outcome });
+      const timeline = network!.simulator.task(taskId)?.timeline;
+      const finishesAt = (network!.simulator.task(taskId)?.createdAt ?? Date.now()) + (timeline ? timeline.submittedMs + timeline.processingMs : 0);
+      taskIds.push(taskId);
+      for (const receiver of [...new Set(receivers)]) {
+        const id = await register({ task_id: taskId, action, action2, callback_url: `${network!.url}/hooks/${receiver}`, metadata: { soak: options.name, batch } });
+        if (id === null) continue;
+        const e: ExpectedWebhook = { subscriptionId: id, taskId, receiver, type: outcome === "succeed" ? "task.succeeded" : "task.failed", finishesAt };
+        expected.push(e);
+        expectedByKey.set(`${e.subscriptionId}|${e.type}`, e);
+      }
+    };
+    const registering = Date.now();
+    for (let batch = 0; batch < batches && fatal === null; batch++) {
+      const due = registering + batch * options.batchEverySeconds * 1000;
+      while (Date.now() < due && fatal === null) {
+        progress("register");
+        await sleep(Math.min(500, due - Date.now()));
+      }
+      if (fatal !== null) break;
+      // A receiver per batch that fails its first deliveries: 500, then 503 with Retry-After, then 200.
+      network.receivers.configure(`flaky-${batch}`, { secret, steps: [{ status: 500 }, { status: 503, headers: { "retry-after": "3" } }, { status: 200 }] });
+      const size = Math.floor(((batch + 1) * options.tasks) / batches) - Math.floor((batch * options.tasks) / batches);
+      // A few registrations at once, as several app instances would.
+      let next = 0;
+      await Promise.all(Array.from({ length: 4 }, async () => {
+        while (next < size && fatal === null) {
+          next += 1;
+          await registerTask(batch);
+        }
+      }));
+    }
+    const registeredAt = Date.now();
+    say(`[${options.name}] registered ${taskIds.length} tasks, ${expected.length} subscriptions in ${Math.round(secs(registeredAt - registering))} s (${registrationsRateLimited} registrations rate limited and retried with another key)`);
+
+    // Drain: keep ticking until every expected final webhook arrived, at most drainSeconds.
+    const drainDeadline = registeredAt + options.drainSeconds * 1000;
+    for (;;) {
+      readArrivals();
+      if (fatal !== null || arrivedAt.size === expected.length || Date.now() > drainDeadline) break;
+      progress("drain");
+      await sleep(1000);
+    }
+    drainMs = Date.now() - registeredAt;
+    const missingAtDeadline = expected.length - arrivedAt.size;
+
+    // Stop firing; every fired tick must still return within its limit (the monitor watches).
+    clearInterval(ticker);
+    ticker = undefined;
+    progress("wind-down", true);
+    while (fatal === null && inFlight().length > 0) await sleep(250);
+    clearInterval(monitor);
+    monitor = undefined;
+    readArrivals();
+    // The ticks still in flight at the drain deadline may have delivered some: lost is what never came.
+    if (fatal === null && arrivedAt.size < expected.length) {
+      problem(`${expected.length - arrivedAt.size} expected final webhooks never arrived (${missingAtDeadline} were missing at the drain deadline, ${options.drainSeconds} s after the last registration)`);
+      const missing = expected.filter((e) => !arrivedAt.has(`${e.subscriptionId}|${e.type}`)).slice(0, 5);
+      for (const e of missing) problem(`missing: ${e.type} for subscription ${e.subscriptionId} (task ${e.taskId}, receiver ${e.receiver})`);
+    }
+
+    // The relay's own view: every task finished, every subscription delivered.
+    let tasksNotFinished = 0;
+    let subscriptionsNotDelivered = 0;
+    if (fatal === null) {
+      say(`[${options.name}] t+${Math.round(secs(Date.now() - started))}s every fired tick returned; reading the relay's view of the ${taskIds.length} tasks`);
+      const views: (TaskView | null)[] = [];
+      let cursor = 0;
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        while (cursor < taskIds.length && Date.now() < overallDeadline) {
+          const id = taskIds[cursor++]!;
+          views.push(await api<TaskView>(liveRelay.url, apiKeys[0]!, "GET", `/v1/tasks/${encodeURIComponent(id)}`).catch(() => null));
+        }
+      }));
+      for (const view of views) {
+        if (!view || view.finished_at === null || view.next_poll_at !== null) tasksNotFinished += 1;
+        for (const sub of view?.subscriptions ?? []) if (sub.status !== "delivered") subscriptionsNotDelivered += 1;
+      }
+      tasksNotFinished += taskIds.length - views.length;
+      if (tasksNotFinished > 0) problem(`${tasksNotFinished} tasks not finished in the relay's view (GET /v1/tasks/{id})`);
+      if (subscriptionsNotDelivered > 0) problem(`${subscriptionsNotDelivered} subscriptions not delivered in the relay's view`);
+    }
+
+    // What the ticks logged (wrangler may print a tick's line just after its request returned).
+    for (let i = 0; i < 20 && tickLines.length < ticks.length; i++) await sleep(100);
+    if (fatal === null && tickLines.length !== ticks.length) problem(`${ticks.length} ticks fired and returned, but ${tickLines.length} tick log lines`);
+    for (const t of tickLines) {
+      if (t.durationMs > limitMs) problem(`a tick logged durationMs ${t.durationMs} (limit ${limitMs})`);
+      if (t.configurationError) problem(`a tick logged a configuration error: ${t.configurationError}`);
+    }
+    for (const line of relayErrors.slice(0, 5)) problem(`relay output: ${line}`);
+    const output = relay.output();
+    for (const key of [...apiKeys, secret, secret.slice("whsec_".length), upstreamKey]) {
+      if (output.includes(key)) {
+        problem("the relay's output contains a key or secret");
+        break;
+      }
+    }
+
+    const delays = [...arrivedAt].map(([key, at]) => secs(at - expectedByKey.get(key)!.finishesAt));
+    const durations = tickLines.map((t) => secs(t.durationMs));
+    const returned = ticks.filter((t) => t.endedAt !== null);
+    const upstreamErrorsSeen: Record<string, number> = {};
+    for (const t of tickLines) for (const [k, n] of Object.entries(t.upstreamErrors ?? {})) upstreamErrorsSeen[k] = (upstreamErrorsSeen[k] ?? 0) + n;
+    const stats = network.simulator.stats();
+    const endReasons: Record<string, number> = {};
+    for (const t of tickLines) endReasons[t.endReason ?? "unknown"] = (endReasons[t.endReason ?? "unknown"] ?? 0) + 1;
+    const duplicates = [...webhookIds.values()].reduce((sum, n) => sum + n - 1, 0);
+    const figures: SoakFigures = {
+      name: options.name,
+      stoppedEarly: fatal,
+      minutes: options.minutes,
+      seconds: Math.round(secs(Date.now() - started)),
+      tasks: taskIds.length,
+      subscriptions: expected.length,
+      apiKeys: apiKeys.length,
+      registrationsRateLimited,
+      registrationFailures,
+      wallSeconds,
+      limitSeconds,
+      subrequestBudget: "45 (default)",
+      ticksFired: ticks.length,
+      ticksReturned: returned.length,
+      ticksLogged: tickLines.length,
+      maxTicksInFlight: maxInFlight,
+      tickSecondsMax: Math.max(0, ...durations),
+      tickSecondsP50: percentile(durations, 50),
+      tickRequestSecondsMax: Math.max(0, ...returned.map((t) => secs(t.endedAt! - t.firedAt))),
+      d1RoundTripsP50: percentile(tickLines.map((t) => t.d1.queries), 50),
+      d1RoundTripsMax: Math.max(0, ...tickLines.map((t) => t.d1.queries)),
+      roundsP50: percentile(tickLines.map((t) => t.rounds), 50),
+      roundsMax: Math.max(0, ...tickLines.map((t) => t.rounds)),
+      ticksOutOfBudget: tickLines.filter((t) => t.subrequestsLeft <= 0).length,
+      endReasons,
+      upstreamPolls: stats.polls,
+      upstreamFaults: stats.faultsInjected,
+      upstreamErrorsSeen,
+      webhooksExpected: expected.length,
+      webhooksReceived: counts.received,
+      webhooksVerified: counts.verified,
+      webhooksAccepted: counts.accepted,
+      receiverFailuresAnswered: counts.failedAnswers,
+      duplicates,
+      lost: expected.length - arrivedAt.size,
+      delayP50: percentile(delays, 50),
+      delayP95: percentile(delays, 95),
+      delayMax: Math.max(0, ...delays),
+      tasksNotFinished,
+      subscriptionsNotDelivered,
+      drainSeconds: Math.round(secs(drainMs)),
+    };
+    if (fatal !== null) {
+      for (const tick of inFlight()) say(`[${options.name}] tick ${tick.n} was still in flight after ${Math.round(secs(Date.now() - tick.firedAt))} s when the run stopped`);
+    }
+    return { figures, problems, table: soakTable(figures, problems), figuresLine: figuresLine(figures) };
+  } catch (error) {
+    problem(`the soak itself failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    const figures = emptyFigures(options, apiKeys.length, wallSeconds, limitSeconds, ticks.length, expected.length - arrivedAt.size);
+    return { figures, problems, table: soakTable(figures, problems), figuresLine: figuresLine(figures) };
+  } finally {
+    if (ticker) clearInterval(ticker);
+    if (monitor) clearInterval(monitor);
+    for (const tick of ticks) if (tick.endedAt === null) tick.controller.abort();
+    await relay?.stop().catch(() => undefined);
+    await network?.close().catch(() => undefined);
+  }
+}
+
+function emptyFigures(options: SoakOptions, apiKeys: number, wallSeconds: number, limitSeconds: number, ticksFired: number, lost: number): SoakFigures {
+  return {
+    name: options.name, stoppedEarly: "the soak itself failed", minutes: options.minutes, seconds: 0, tasks: 0, subscriptions: 0, apiKeys, registrationsRateLimited: 0, registrationFailures: 0, wallSeconds, limitSeconds,
+    subrequestBudget: "45 (default)", ticksFired, ticksReturned: 0, ticksLogged: 0, maxTicksInFlight: 0, tickSecondsMax: 0, tickSecondsP50: 0, tickRequestSecondsMax: 0,
+    d1RoundTripsP50: 0, d1RoundTripsMax: 0, roundsP50: 0, roundsMax: 0, ticksOutOfBudget: 0, endReasons: {}, upstreamPolls: 0, upstreamFaults: 0, upstreamErrorsSeen: {},
+    webhooksExpected: 0, webhooksReceived: 0, webhooksVerified: 0, webhooksAccepted: 0, receiverFailuresAnswered: 0, duplicates: 0, lost,
+    delayP50: 0, delayP95: 0, delayMax: 0, tasksNotFinished: 0, subscriptionsNotDelivered: 0, drainSeconds: 0,
+  };
+}
+
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+const dec = (n: number) => n.toFixed(1);
+
+/** The figures as a markdown table, problems listed below it. */
+export function soakTable(f: SoakFigures, problems: string[]): string {
+  const errors = Object.entries(f.upstreamErrorsSeen).map(([k, n]) => `${k} ${int(n)}`).join(", ") || "none";
+  const rows: [string, string][] = [
+    ["tasks registered / subscriptions (some with 2 subscribers)", `${int(f.tasks)} / ${int(f.subscriptions)}`],
+    ["API keys used (120 registrations a minute each) / registrations rate limited, retried", `${f.apiKeys} / ${int(f.registrationsRateLimited)}`],
+    ["ticks fired / returned / logged", `${int(f.ticksFired)} / ${int(f.ticksReturned)} / ${int(f.ticksLogged)}`],
+    ["ticks in flight at once (max)", int(f.maxTicksInFlight)],
+    ["wall budget / limit (wall + upstream timeout + margin)", `${f.wallSeconds} s / ${f.limitSeconds} s`],
+    ["tick duration max / p50 (logged durationMs)", `${dec(f.tickSecondsMax)} s / ${dec(f.tickSecondsP50)} s`],
+    ["longest fire-to-return (the soak's own clock)", `${dec(f.tickRequestSecondsMax)} s`],
+    ["D1 round trips per tick p50 / max", `${int(f.d1RoundTripsP50)} / ${int(f.d1RoundTripsMax)}`],
+    ["rounds per tick p50 / max", `${int(f.roundsP50)} / ${int(f.roundsMax)}`],
+    [`ticks that spent the whole subrequest budget (${f.subrequestBudget})`, int(f.ticksOutOfBudget)],
+    ["how ticks ended (endReason)", Object.entries(f.endReasons).map(([k, n]) => `${k} ${int(n)}`).join(", ") || "none logged"],
+    ["upstream polls / faults injected", `${int(f.upstreamPolls)} / ${int(f.upstreamFaults)}`],
+    ["upstream errors the ticks logged", errors],
+    ["webhooks expected (final events)", int(f.webhooksExpected)],
+    ["webhooks received (every attempt) / verified / accepted (2xx)", `${int(f.webhooksReceived)} / ${int(f.webhooksVerified)} / ${int(f.webhooksAccepted)}`],
+    ["receiver failures answered (500, 503 with Retry-After)", int(f.receiverFailuresAnswered)],
+    ["duplicates (same webhook-id accepted twice)", int(f.duplicates)],
+    ["final webhook after the task finished upstream p50 / p95 / max", `${dec(f.delayP50)} s / ${dec(f.delayP95)} s / ${dec(f.delayMax)} s`],
+    ["drain after the last registration", `${f.drainSeconds} s`],
+    ["tasks not finished / subscriptions not delivered (relay's view)", `${int(f.tasksNotFinished)} / ${int(f.subscriptionsNotDelivered)}`],
+    [f.stoppedEarly ? "**lost** (not arrived when the run stopped)" : "**lost**", `**${int(f.lost)}**`],
+  ];
+  return [
+    `### Soak (${f.name}): ${int(f.tasks)} tasks registered over ${f.minutes} min, ${f.seconds} s in all${f.stoppedEarly ? `, STOPPED EARLY: ${f.stoppedEarly}` : ""}`,
+    "",
+    "| figure | value |",
+    "|---|---|",
+    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+    ...(problems.length ? ["", "Problems:", ...problems.map((p) => `- ${p}`)] : ["", "No problems: nothing lost, every tick returned within its limit."]),
+  ].join("\n");
+}
+
+/** One line of figures, for the README. */
+export function figuresLine(f: SoakFigures): string {
+  return (
+    `${int(f.tasks)} tasks (${int(f.subscriptions)} subscriptions) registered over ${f.minutes} min, ${Math.round(f.seconds / 60)} min in all; ${int(f.ticksFired)} ticks fired, up to ${f.maxTicksInFlight} at once; ` +
+    `tick duration max ${dec(f.tickSecondsMax)} s, p50 ${dec(f.tickSecondsP50)} s (wall budget ${f.wallSeconds} s, limit ${f.limitSeconds} s); ` +
+    `D1 round trips per tick p50 ${int(f.d1RoundTripsP50)}, max ${int(f.d1RoundTripsMax)}; rounds per tick p50 ${int(f.roundsP50)}, max ${int(f.roundsMax)}; ` +
+    `${int(f.upstreamFaults)} upstream faults; webhooks expected ${int(f.webhooksExpected)}, received ${int(f.webhooksReceived)}, verified ${int(f.webhooksVerified)}, ` +
+    `duplicates ${int(f.duplicates)}; final webhook p50 ${dec(f.delayP50)} s, p95 ${dec(f.delayP95)} s after the task finished; lost ${int(f.lost)}`
+  );
+}
