@@ -4,7 +4,7 @@ import type { z } from "zod";
 import { dashboard } from "../src/dashboard/dashboard-routes";
 import { app } from "../src/http/app";
 import { ErrorEnvelopeSchema, HealthSchema, SubscriptionSchema, SubscriptionWithDeliveriesSchema, TaskSchema } from "../src/http/api-schemas";
-import { docsRoutes } from "../src/http/docs/docs-routes";
+import { docsRoutes } from "../src/http/docs/docs-page";
 import { api, manualClock, postJson, receiver, resetDb, tick, upstreamTask } from "./support/relay";
 
 type Json = Record<string, any>;

@@ -1,13 +1,13 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { dashboard } from "../dashboard/dashboard-routes";
 import type { Env } from "../env";
 import { ApiError, errorResponse, handleError } from "./api-error";
-import { healthRoute, openApiRoute } from "./api-routes";
+import { HealthSchema } from "./api-schemas";
 import { bearerAuth, type AuthVariables } from "./bearer-auth";
-import { docsRoutes } from "./docs/docs-routes";
-import { describeExtras, openApiDocument } from "./openapi-document";
+import { docsRoutes } from "./docs/docs-page";
+import { describeExtras, json, openApiDocument } from "./openapi-document";
 import { registrationRateLimit } from "./rate-limit";
-import { v1 } from "./routes";
+import { v1 } from "./v1-routes";
 import { validationHook } from "./validation";
 
 const root = new OpenAPIHono<{ Bindings: Env; Variables: AuthVariables }>({ defaultHook: validationHook });
@@ -17,16 +17,37 @@ root.post("/v1/tasks", registrationRateLimit());
 
 /** The API: what `/openapi.json` describes and the typed client (`src/client`) calls. */
 const api = root
-  .openapi(healthRoute, (c) => c.json({ ok: true as const }, 200))
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/healthz",
+      tags: ["health"],
+      summary: "Health check",
+      description: "No authentication.",
+      responses: { 200: json(HealthSchema, "The Worker is up") },
+    }),
+    (c) => c.json({ ok: true as const }, 200),
+  )
   .route("/v1", v1)
-  .openapi(openApiRoute, (c) => c.json(openApiDocument(root) as { openapi: string }, 200));
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/openapi.json",
+      tags: ["reference"],
+      summary: "This document",
+      description: "OpenAPI 3.1, generated from the zod schemas that validate requests. An interactive reference is served at /docs.",
+      responses: { 200: json(z.looseObject({ openapi: z.string() }), "The OpenAPI document") },
+    }),
+    (c) => c.json(openApiDocument(root) as { openapi: string }, 200),
+  );
 
 export type RelayApi = typeof api;
 
 /**
  * The Worker's HTTP surface: `/healthz` and `/openapi.json` are open, everything under `/v1` needs
  * an API key; the reference (`/docs`) and the dashboard (`/`, `/dashboard/...`) are HTML pages of
- * the same app, the dashboard behind a session made from an API key.
+ * the same app, the dashboard behind a session made from an API key. This is the one module of
+ * http/ that imports dashboard/ (to mount it); dashboard/ imports nothing from http/.
  */
 export const app = api
   .route("/", docsRoutes(() => openApiDocument(root)))

@@ -1,4 +1,5 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { z } from "zod";
 import { VERSION } from "../version";
 import { ErrorEnvelopeSchema, WebhookEventSchema } from "./api-schemas";
 
@@ -8,6 +9,31 @@ const DESCRIPTION = [
   "Register a Kling task id (CometAPI) and a callback URL; the relay polls the task on a cron and POSTs the final task payload to your callback, signed with the Standard Webhooks scheme, retrying until it is received.",
   "Every `/v1` route needs `Authorization: Bearer <key>`. Every error has the `Error` shape.",
 ].join("\n\n");
+
+const ERROR_MEANINGS = {
+  400: "Invalid request: `details` lists the fields",
+  401: "Missing or unknown API key",
+  404: "No such task, subscription or route",
+  409: "Conflict",
+  413: "Body over 16 KiB",
+  415: "Body not sent as application/json",
+  429: "Too many registrations for this API key; `Retry-After` says when to retry",
+  503: "The relay's own vars are invalid (see the logs)",
+} as const;
+
+type ErrorStatus = keyof typeof ERROR_MEANINGS;
+
+/** A route's error responses, each with the envelope; `overrides` words a status for that route. */
+export function errors<const S extends ErrorStatus>(statuses: readonly S[], overrides: Partial<Record<ErrorStatus, string>> = {}) {
+  return Object.fromEntries(
+    statuses.map((status) => [status, { description: overrides[status] ?? ERROR_MEANINGS[status], content: { "application/json": { schema: ErrorEnvelopeSchema } } }]),
+  ) as Record<S, { description: string; content: { "application/json": { schema: typeof ErrorEnvelopeSchema } } }>;
+}
+
+/** A JSON response of a route. */
+export const json = <S extends z.ZodType>(schema: S, description: string) => ({ description, content: { "application/json": { schema } } });
+/** A route that needs `Authorization: Bearer <key>`. */
+export const authenticated = { security: [{ bearerAuth: [] }] };
 
 /**
  * Adds what is not a route to the app's registry, once: the bearer scheme, the error envelope as a

@@ -1,4 +1,4 @@
-import type { Hook } from "@hono/zod-openapi";
+import type { Hook, RouteConfig } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
@@ -93,4 +93,15 @@ export function validJsonBody(schemaFor: (c: Context) => z.ZodType): MiddlewareH
       await next();
     },
   ];
+}
+
+/**
+ * The route as served: its body stays in the document and in the handler's types, but is read by
+ * `validJsonBody` rather than by zod-openapi, whose validator would accept bodies of any size and
+ * answer its own 415 and 400 messages (the API's contract: 16 KiB, the error envelope).
+ * Register `route` itself in the document with `openAPIRegistry.registerPath`.
+ */
+export function bodyReadByRelay<R extends RouteConfig>(route: R, schemaFor: (c: Context) => z.ZodType): R {
+  const { body: _documented, ...request } = route.request ?? {};
+  return { ...route, hide: true, request, middleware: validJsonBody(schemaFor) };
 }

@@ -1,8 +1,10 @@
+import { Hono } from "hono";
 import type { FC } from "hono/jsx";
+import { asset, pageHeaders, renderPage } from "../../lib/html-page";
 import type { JsonSchema } from "./json-schema";
 import { OperationView, operationId, type Operation } from "./operation-view";
-import { Prose } from "./prose";
-import { SchemaView, TypeRef } from "./schema-view";
+import { Prose, SchemaView, TypeRef } from "./schema-view";
+import { TRY_IT_JS } from "./try-it-script";
 
 export interface OpenApiDocument {
   info: { title: string; version: string; description?: string };
@@ -92,3 +94,10 @@ export const DocsPage: FC<{ doc: OpenApiDocument }> = ({ doc }) => {
     </html>
   );
 };
+
+/** `/docs`: the interactive API reference, served by the Worker itself (no CDN, no bundle). */
+export function docsRoutes(document: () => object) {
+  return new Hono()
+    .get("/docs", pageHeaders(), (c) => renderPage(c, <DocsPage doc={document() as OpenApiDocument} />))
+    .get("/docs/try-it.js", pageHeaders(), asset(TRY_IT_JS, "text/javascript"));
+}

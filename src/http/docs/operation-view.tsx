@@ -1,7 +1,6 @@
 import type { FC } from "hono/jsx";
 import { exampleOf, type JsonSchema } from "./json-schema";
-import { Prose } from "./prose";
-import { SchemaView, TypeRef } from "./schema-view";
+import { Prose, SchemaView, TypeRef } from "./schema-view";
 
 export interface Operation {
   method: string;

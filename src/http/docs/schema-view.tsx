@@ -1,6 +1,10 @@
 import type { FC } from "hono/jsx";
 import { constraints, refName, typeLabel, type JsonSchema } from "./json-schema";
-import { Prose } from "./prose";
+
+/** Description text with its `code` spans (the document's only markdown) as <code>, all escaped. */
+export const Prose: FC<{ text: string }> = ({ text }) => (
+  <>{text.split("`").map((part, i) => (i % 2 === 1 ? <code>{part}</code> : part))}</>
+);
 
 /** A type, linking to its component when it is one (or an array of one). */
 export const TypeRef: FC<{ schema: JsonSchema }> = ({ schema }) => {

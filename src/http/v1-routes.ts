@@ -1,0 +1,198 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { loadConfig } from "../config";
+import { TASK_ID_PATTERN } from "../domain/kling";
+import type { Env } from "../env";
+import { exactMemberText } from "../lib/exact-json";
+import { openDb } from "../storage/db";
+import { findSubscription, loadSubscriptionView, loadTaskView } from "../storage/read-models";
+import { redeliverSubscription } from "../storage/redeliver-subscription";
+import { cancelSubscription, registerSubscription } from "../storage/subscriptions";
+import { ApiError } from "./api-error";
+import { SubscriptionSchema, SubscriptionWithDeliveriesSchema, TaskSchema } from "./api-schemas";
+import type { AuthVariables } from "./bearer-auth";
+import { authenticated, errors, json } from "./openapi-document";
+import { presentDelivery, presentSubscription, presentTask } from "./present";
+import { MAX_METADATA_BYTES, RegistrationSchema, registrationSchemaFor } from "./registration-schema";
+import { bodyReadByRelay, validationHook, type JsonBodyVariables } from "./validation";
+
+/**
+ * The `/v1` API: each route's definition (`createRoute`: its request and response schemas, which
+ * type the handler and make the OpenAPI document) next to its handler. Handlers only read and
+ * write D1: polling and delivery belong to the tick.
+ */
+
+const newSubscriptionId = () => `sub_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+
+type V1Env = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables };
+
+/**
+ * The metadata's JSON text as the app wrote it (numbers untouched: see `exactMemberText`), held to
+ * its size limit in that form, since that is what is stored and sent.
+ */
+function exactMetadata(bodyText: string, metadata: Record<string, unknown> | null | undefined): string | null {
+  if (metadata == null) return null;
+  const text = exactMemberText(bodyText, "metadata");
+  if (text === null) throw new ApiError("invalid_request", "invalid request: the body repeats a key", [{ field: "", message: "repeats a key" }]);
+  const exact = text ?? JSON.stringify(metadata);
+  if (new TextEncoder().encode(exact).length > MAX_METADATA_BYTES) {
+    const message = `must be at most ${MAX_METADATA_BYTES} bytes of JSON`;
+    throw new ApiError("invalid_request", `invalid request: metadata ${message}`, [{ field: "metadata", message }]);
+  }
+  return exact;
+}
+
+async function subscriptionView(c: { env: Env }, id: string) {
+  const view = await loadSubscriptionView(openDb(c.env.DB), id);
+  if (!view) throw new ApiError("not_found", `no subscription ${id}`);
+  return { ...presentSubscription(view.subscription, view.task), deliveries: view.deliveries.map(presentDelivery) };
+}
+
+const TaskIdParams = z.object({
+  task_id: z
+    .string()
+    .regex(TASK_ID_PATTERN, "invalid format")
+    .openapi({ param: { name: "task_id", in: "path" }, description: "1-128 characters of A-Z a-z 0-9 _ -", example: "878106242831892487" }),
+});
+
+const SubscriptionIdParams = z.object({
+  id: z.string().openapi({ param: { name: "id", in: "path" }, example: "sub_6f1c0d2e9a8b4c7d5e3f1a2b" }),
+});
+
+const registerTaskRoute = createRoute({
+  method: "post",
+  path: "/tasks",
+  tags: ["tasks"],
+  summary: "Register a callback for a Kling task",
+  description:
+    "Answers 201 with a new subscription, or 200 with the existing one when the same (task_id, callback_url) is registered again: it takes this registration's events and metadata (a cancelled or delivered one becomes active again, a failed one stays failed). Messages not attempted yet carry the new metadata; a message already attempted keeps its bytes. Registering a task that already finished sends the final event at once.",
+  ...authenticated,
+  request: { body: { required: true, content: { "application/json": { schema: RegistrationSchema } } } },
+  responses: {
+    201: json(SubscriptionSchema, "A new subscription"),
+    200: json(SubscriptionSchema, "The existing subscription for this task and URL"),
+    ...errors([400, 401, 409, 413, 415, 429, 503], { 409: "The task id is registered with another action pair" }),
+  },
+});
+
+const v1Base = new OpenAPIHono<V1Env>({ defaultHook: validationHook });
+// Documented as defined; served with the body read by `validJsonBody` (see `bodyReadByRelay`).
+v1Base.openAPIRegistry.registerPath(registerTaskRoute);
+
+export const v1 = v1Base
+  .openapi(
+    bodyReadByRelay(registerTaskRoute, (c) => registrationSchemaFor(loadConfig(c.env))),
+    async (c) => {
+      const body = c.req.valid("json");
+      const result = await registerSubscription(
+        openDb(c.env.DB),
+        {
+          id: newSubscriptionId(),
+          taskId: body.task_id,
+          action: body.action,
+          action2: body.action2,
+          callbackUrl: body.callback_url,
+          events: body.events,
+          metadata: exactMetadata(c.get("jsonBodyText"), body.metadata),
+        },
+        Date.now(),
+      );
+      if (result.kind === "action_pair_conflict") {
+        throw new ApiError("conflict", `task ${body.task_id} is already registered as ${result.task.action}/${result.task.action2}`);
+      }
+      const subscription = presentSubscription(result.subscription, result.task);
+      return result.kind === "created" ? c.json(subscription, 201) : c.json(subscription, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/tasks/{task_id}",
+      tags: ["tasks"],
+      summary: "The relay's view of a task",
+      description: "Its last upstream status and data, its polling state, and every subscription with every delivery attempt.",
+      ...authenticated,
+      request: { params: TaskIdParams },
+      responses: { 200: json(TaskSchema, "The task"), ...errors([400, 401, 404, 503]) },
+    }),
+    async (c) => {
+      const { task_id: taskId } = c.req.valid("param");
+      const view = await loadTaskView(openDb(c.env.DB), taskId);
+      if (!view) throw new ApiError("not_found", `no task ${taskId} is registered`);
+      return c.json(
+        {
+          ...presentTask(view.task),
+          subscriptions: view.subscriptions.map((s) => ({ ...presentSubscription(s.subscription, view.task), deliveries: s.deliveries.map(presentDelivery) })),
+        },
+        200,
+      );
+    },
+    // The message this route has always answered for a malformed id.
+    (result) => {
+      if (!result.success) {
+        throw new ApiError("invalid_request", "task_id must be 1-128 characters of A-Z, a-z, 0-9, '_' and '-'", [{ field: "task_id", message: "invalid format" }]);
+      }
+      return undefined;
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/subscriptions/{id}",
+      tags: ["subscriptions"],
+      summary: "One subscription with its deliveries",
+      ...authenticated,
+      request: { params: SubscriptionIdParams },
+      responses: { 200: json(SubscriptionWithDeliveriesSchema, "The subscription"), ...errors([401, 404, 503]) },
+    }),
+    async (c) => c.json(await subscriptionView(c, c.req.valid("param").id), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/subscriptions/{id}",
+      tags: ["subscriptions"],
+      summary: "Cancel a subscription",
+      description: "Its pending messages stop; a task with no active subscription stops being polled. Cancelling twice is fine.",
+      ...authenticated,
+      request: { params: SubscriptionIdParams },
+      responses: { 204: { description: "Cancelled" }, ...errors([401, 404, 503]) },
+    }),
+    async (c) => {
+      const db = openDb(c.env.DB);
+      const { id } = c.req.valid("param");
+      const subscription = await findSubscription(db, id);
+      if (!subscription) throw new ApiError("not_found", `no subscription ${id}`);
+      if (subscription.status !== "cancelled") await cancelSubscription(db, subscription, Date.now());
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/subscriptions/{id}/redeliver",
+      tags: ["subscriptions"],
+      summary: "Send the latest event again",
+      description:
+        "A new attempt of the same message (same webhook-id) with a fresh retry schedule, also after it failed. The subscription becomes active again.",
+      ...authenticated,
+      request: { params: SubscriptionIdParams },
+      responses: {
+        202: json(SubscriptionWithDeliveriesSchema, "Queued for delivery"),
+        ...errors([401, 404, 409, 503], { 409: "Nothing was sent yet, or the subscription is cancelled" }),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const result = await redeliverSubscription(openDb(c.env.DB), id, Date.now());
+      switch (result.kind) {
+        case "not_found":
+          throw new ApiError("not_found", `no subscription ${id}`);
+        case "cancelled":
+          throw new ApiError("conflict", "the subscription is cancelled; register it again instead");
+        case "nothing_sent":
+          throw new ApiError("conflict", "no webhook has been created for this subscription yet");
+        case "redelivered":
+          return c.json(await subscriptionView(c, id), 202);
+      }
+    },
+  );
