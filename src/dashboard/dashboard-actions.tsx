@@ -2,15 +2,18 @@ import type { Context, MiddlewareHandler } from "hono";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { isKnownKey } from "../auth/keys";
-import { clearSessionCookie, issueSession, setSessionCookie } from "../auth/session";
+import { clearSessionCookie, isFormToken, issueSession, setSessionCookie, type Session, type SessionEnv } from "../auth/session";
 import { loadConfig } from "../config";
 import { renderPage } from "../lib/html-page";
+import { readBoundedText } from "../lib/read-bounded";
 import { openDb } from "../storage/db";
 import { redeliverSubscription } from "../storage/redeliver-subscription";
-import { isSessionForm, readForm, type DashboardEnv } from "./guard";
 import { noticeCode } from "./notices";
+import { MessagePage } from "./views/layout";
 import { LoginPage } from "./views/login-page";
-import { MessagePage } from "./views/message-page";
+
+/** The dashboard's handlers: the Worker's env, and the session the cookie proves (or null). */
+export type DashboardEnv = SessionEnv;
 
 type C = Context<DashboardEnv>;
 
@@ -44,6 +47,23 @@ export const sameOriginForms: MiddlewareHandler<DashboardEnv> = async (c, next) 
   }
   return passed ? next() : refused(c);
 };
+
+const MAX_FORM_BYTES = 16 * 1024;
+
+/** A form body (url-encoded, at most 16 KiB), or null for anything else. */
+async function readForm(c: Context): Promise<URLSearchParams | null> {
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(c.req.header("content-type") ?? "")) return null;
+  const { text, truncated } = await readBoundedText(c.req.raw.body, MAX_FORM_BYTES);
+  return truncated ? null : new URLSearchParams(text);
+}
+
+/**
+ * A form posted by a page of this session: it carries the session's form token. (That it came
+ * from this origin at all is checked before, by `sameOriginForms`.)
+ */
+function isSessionForm(session: Session | null, form: URLSearchParams | null): session is Session {
+  return session !== null && form !== null && isFormToken(session, form.get("form_token") ?? undefined);
+}
 
 /** POST /dashboard/login: an API key for a session cookie (the key itself is never stored). */
 export async function logIn(c: C): Promise<Response> {

@@ -9,13 +9,11 @@ import { LISTED_SUBSCRIPTION_STATUSES, listSubscriptions, type ListedSubscriptio
 import { listTasks, TASK_STATES, type TaskState } from "../storage/list-tasks";
 import { loadTaskView } from "../storage/read-models";
 import { DASHBOARD_JS } from "./assets/dashboard-script";
-import { FAVICON_SVG } from "./assets/favicon";
 import { RELAY_CSS } from "./assets/relay-css";
-import { logIn, logOut, redeliverMany, redeliverOne, sameOriginForms } from "./dashboard-actions";
-import type { DashboardEnv } from "./guard";
+import { logIn, logOut, redeliverMany, redeliverOne, sameOriginForms, type DashboardEnv } from "./dashboard-actions";
 import { noticeText } from "./notices";
+import { MessagePage } from "./views/layout";
 import { LoginPage } from "./views/login-page";
-import { MessagePage } from "./views/message-page";
 import { OverviewPage } from "./views/overview-page";
 import { decodeCursor } from "./views/pager";
 import { SubscriptionsPage } from "./views/subscriptions-page";
@@ -23,6 +21,9 @@ import { TaskPage } from "./views/task-page";
 import { TasksPage } from "./views/tasks-page";
 
 const PAGE_SIZE = 25;
+
+/** /assets/favicon.svg: so that browsers do not ask for /favicon.ico (an API 404). */
+const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1d232b"/><path d="M3 9h3l2-5 2 8 2-3h1" fill="none" stroke="#8fb0f0" stroke-width="1.6"/></svg>`;
 
 type C = Context<DashboardEnv>;
 

@@ -52,3 +52,12 @@ export const Layout: FC<{ title: string; section?: Section; session: Session | n
 /** A one-line message after an action (the codes come from our own redirects, never echoed text). */
 export const Notice: FC<{ text: string | null; kind?: "ok" | "warn" }> = ({ text, kind = "ok" }) =>
   text ? <p class={`notice notice-${kind}`} role="status">{text}</p> : null;
+
+/** A page that only says something: not found, or a form that could not be accepted. */
+export const MessagePage: FC<{ title: string; text: string; session: Session | null; now: number }> = ({ title, text, session, now }) => (
+  <Layout title={title} session={session} now={now}>
+    <h1>{title}</h1>
+    <p>{text}</p>
+    <p><a href="/">Back to the dashboard</a></p>
+  </Layout>
+);
