@@ -1,3 +1,5 @@
+import type { Env } from "../env";
+import type { SendResult, WorkDispatcher, WorkDispatchers } from "../work/work-dispatcher";
 import { IDS_PER_MESSAGE, type WorkKind, type WorkMessage } from "../work/work-message";
 
 /** Queues takes at most 100 messages per `sendBatch` call. */
@@ -39,9 +41,6 @@ export function sendBatches(messages: readonly WorkMessage[]): WorkMessage[][] {
   return batches;
 }
 
-/** What a send achieved: ids that never reached the queue come back to be released. */
-export type SendResult = { ok: true; messages: number; calls: number } | { ok: false; messages: number; calls: number; unsent: string[]; error: string };
-
 /**
  * Sends claimed ids to a queue: messages of IDS_PER_MESSAGE ids, as few `sendBatch` calls as the
  * limits allow. Never throws: a refused call (e.g. the queue's 5,000 messages/s limit, or an
@@ -62,3 +61,22 @@ export async function sendWork(queue: Queue<WorkMessage>, kind: WorkKind, leaseT
   }
   return { ok: true, messages, calls: batches.length };
 }
+
+/**
+ * A queue producer as the tick's dispatcher: one full `sendBatch` call of IDS_PER_MESSAGE-id
+ * messages per D1 claim.
+ */
+export const queueDispatcher = (queue: Queue<WorkMessage>): WorkDispatcher => ({
+  idsPerSend: IDS_PER_MESSAGE * SEND_BATCH_MAX_MESSAGES,
+  send: (kind, leaseToken, ids) => sendWork(queue, kind, leaseToken, ids),
+});
+
+/**
+ * The dispatchers the env's queue bindings make: POLL_QUEUE takes polls, DELIVERY_QUEUE
+ * deliveries; an unbound one leaves that kind of work to the tick.
+ * @example await runTick(env, systemClock, queueDispatchers(env))
+ */
+export const queueDispatchers = (env: Pick<Env, "POLL_QUEUE" | "DELIVERY_QUEUE">): WorkDispatchers => ({
+  poll: env.POLL_QUEUE ? queueDispatcher(env.POLL_QUEUE) : undefined,
+  deliver: env.DELIVERY_QUEUE ? queueDispatcher(env.DELIVERY_QUEUE) : undefined,
+});

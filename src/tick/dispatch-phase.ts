@@ -1,27 +1,25 @@
-import { SEND_BATCH_MAX_MESSAGES, sendWork } from "../queue/send-work";
 import { claimDueMessageIds } from "../storage/claim-messages";
 import { claimDueTasks } from "../storage/claim-tasks";
 import { releaseMessages } from "../storage/record-deliveries";
 import { releaseTasks } from "../storage/record-polls";
 import { queuedLeaseMs } from "../work/leases";
-import { IDS_PER_MESSAGE, type WorkKind, type WorkMessage } from "../work/work-message";
+import type { WorkDispatcher } from "../work/work-dispatcher";
+import type { WorkKind } from "../work/work-message";
 import type { TickContext } from "./tick-context";
-
-/** Ids claimed per D1 statement in queue mode: exactly one full `sendBatch` call (100 messages of 10 ids). */
-const DISPATCH_CHUNK = IDS_PER_MESSAGE * SEND_BATCH_MAX_MESSAGES;
 
 /**
  * Ids one tick hands to each queue, at most. It bounds the tick's calls to Cloudflare services
- * (2 per chunk of 1,000: one D1 claim, one `sendBatch`; 60 for a full tick, far under the 1,000
- * an invocation may make), keeps the tick under the queue's 5,000 messages/s (3,000 messages
- * here), and is about what one D1 database absorbs in a minute (see README, "Scaling out with
- * Queues"): past it, work would only wait in the queue while its lease runs out.
+ * (two per `idsPerSend` ids: one D1 claim, one send; far under the 1,000 an invocation may make),
+ * keeps the tick under the queue's 5,000 messages/s (it sends this many ids in messages of
+ * IDS_PER_MESSAGE, work-message.ts), and is about what one D1 database absorbs in a minute (see
+ * README, "Scaling out with Queues"): past it, work would only wait in the queue while its lease
+ * runs out.
  */
 export const MAX_QUEUED_PER_TICK = 30_000;
 
-/** A queue the tick sends one kind of work to. */
+/** What the tick sends one kind of work to, and how that went this tick. */
 export interface Dispatch {
-  queue: Queue<WorkMessage>;
+  dispatcher: WorkDispatcher;
   /** Ids sent this tick. */
   queued: number;
   sendErrors: number;
@@ -29,7 +27,7 @@ export interface Dispatch {
   state: "open" | "capped" | "failed";
 }
 
-export const openDispatch = (queue: Queue<WorkMessage>): Dispatch => ({ queue, queued: 0, sendErrors: 0, state: "open" });
+export const openDispatch = (dispatcher: WorkDispatcher): Dispatch => ({ dispatcher, queued: 0, sendErrors: 0, state: "open" });
 
 /**
  * Queue mode: claims due work by index, with the longer queued lease, and sends the ids to the
@@ -43,12 +41,12 @@ export async function dispatchPhase(ctx: TickContext, kind: WorkKind, dispatch: 
   let claimed = 0;
   while (dispatch.state === "open" && clock.now() < budget.deadline) {
     const now = clock.now();
-    const limit = Math.min(DISPATCH_CHUNK, MAX_QUEUED_PER_TICK - dispatch.queued);
+    const limit = Math.min(dispatch.dispatcher.idsPerSend, MAX_QUEUED_PER_TICK - dispatch.queued);
     const options = { now, limit, leaseToken, leaseMs };
     const ids = kind === "poll" ? (await claimDueTasks(db, options)).map((t) => t.taskId) : await claimDueMessageIds(db, options);
     if (ids.length === 0) break;
     claimed += ids.length;
-    const sent = await sendWork(dispatch.queue, kind, leaseToken, ids);
+    const sent = await dispatch.dispatcher.send(kind, leaseToken, ids);
     if (!sent.ok) {
       dispatch.queued += ids.length - sent.unsent.length;
       dispatch.sendErrors += 1;

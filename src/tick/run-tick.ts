@@ -6,6 +6,7 @@ import { nextDueAt, type DueKinds } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
 import { WorkBudget } from "../work/work-budget";
 import { systemClock, type Clock } from "../work/work-context";
+import type { WorkDispatchers } from "../work/work-dispatcher";
 import { deliveryPhase } from "./delivery-phase";
 import { dispatchPhase, openDispatch, type Dispatch } from "./dispatch-phase";
 import { pollPhase } from "./poll-phase";
@@ -21,7 +22,7 @@ const MIN_NAP_MS = 250;
  */
 const MAX_NAP_MS = 5_000;
 
-/** A queue still taking work this tick (absent binding, or refused sends: the tick works itself). */
+/** A queue still taking work this tick (no dispatcher, or refused sends: the tick works itself). */
 const sending = (dispatch: Dispatch | undefined): dispatch is Dispatch => dispatch !== undefined && dispatch.state !== "failed";
 
 /**
@@ -30,11 +31,12 @@ const sending = (dispatch: Dispatch | undefined): dispatch is Dispatch => dispat
  * again. It ends at its wall-time budget, or sooner when it may act on nothing more: subrequests
  * spent, polling or delivery paused (no key, no secret), a queue's share sent. Finally purge old
  * tasks and log one JSON line, with `endReason`.
- * With a POLL_QUEUE or DELIVERY_QUEUE bound, that kind of work is claimed and sent to the queue
- * instead, for queue consumers to do (see dispatch-phase.ts).
- * @example await runTick(env) // from the scheduled handler
+ * With a dispatcher for a kind of work (src/index.ts makes one per queue binding), that kind is
+ * claimed and sent to it instead, for queue consumers to do (see dispatch-phase.ts). The env's
+ * queue bindings are not read here: without `dispatchers` the tick does all its work itself.
+ * @example await runTick(env, systemClock, queueDispatchers(env)) // from the scheduled handler
  */
-export async function runTick(env: Env, clock: Clock = systemClock): Promise<TickReport> {
+export async function runTick(env: Env, clock: Clock = systemClock, dispatchers: WorkDispatchers = {}): Promise<TickReport> {
   const config = loadConfig(env);
   const started = clock.now();
   const report = emptyTickReport();
@@ -51,8 +53,8 @@ export async function runTick(env: Env, clock: Clock = systemClock): Promise<Tic
   const canDeliver = config.webhookSecrets.length > 0;
   if (!canPoll) console.error(JSON.stringify({ event: "configuration_error", error: "COMETAPI_KEY is not set: polling is paused" }));
   if (!canDeliver) console.error(JSON.stringify({ event: "configuration_error", error: "WEBHOOK_SECRETS is not set: deliveries are paused" }));
-  const polls = env.POLL_QUEUE ? openDispatch(env.POLL_QUEUE) : undefined;
-  const deliveries = env.DELIVERY_QUEUE ? openDispatch(env.DELIVERY_QUEUE) : undefined;
+  const polls = dispatchers.poll ? openDispatch(dispatchers.poll) : undefined;
+  const deliveries = dispatchers.deliver ? openDispatch(dispatchers.deliver) : undefined;
   // Keep a fifth of the budget for the webhooks the polls are about to produce, when the tick
   // sends them itself.
   const reserve = () => (canDeliver && !sending(deliveries) ? Math.ceil(config.subrequestBudget / 5) : 0);

@@ -14,6 +14,7 @@ import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { consumeBatch } from "../../src/queue/consume-batch";
+import { queueDispatchers } from "../../src/queue/send-work";
 import { runTick } from "../../src/tick/run-tick";
 import type { WorkMessage } from "../../src/work/work-message";
 import { fmt, onePassClock, receiverWith, report, resetTables, seedTasks } from "./bench-support";
@@ -109,7 +110,7 @@ it("spreads polls over queue consumers", async () => {
     await seedDue(prefix, DUE, 300, hook);
     const producer = collectingQueue();
     const started = performance.now();
-    const tick = await runTick({ ...env, ...(mode === "polls itself" ? {} : { POLL_QUEUE: producer.queue }) }, onePassClock);
+    const tick = await runTick(env, onePassClock, mode === "polls itself" ? {} : queueDispatchers({ POLL_QUEUE: producer.queue }));
     const seconds = (performance.now() - started) / 1000;
     dispatchRows.push([mode, DUE, tick.polled, tick.queued?.polls ?? 0, 45 - tick.subrequestsLeft, producer.messages.length, producer.calls(), tick.d1.queries, fmt(seconds, 2)]);
   }
@@ -124,7 +125,7 @@ it("spreads polls over queue consumers", async () => {
     const count = consumers * 3 * BATCH_MESSAGES * 10;
     await seedDue(prefix, count, latencyMs, hook);
     const producer = collectingQueue();
-    const tick = await runTick({ ...env, POLL_QUEUE: producer.queue }, onePassClock);
+    const tick = await runTick(env, onePassClock, queueDispatchers({ POLL_QUEUE: producer.queue }));
     expect(tick.queued?.polls).toBe(count);
     const d1 = { ms: 0 };
     const run = await consume(producer.messages, consumers, d1);

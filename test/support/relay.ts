@@ -1,6 +1,7 @@
 /** Helpers for tests that drive the relay the way an app and the cron would. */
 import { env, exports } from "cloudflare:workers";
 import type { Env } from "../../src/env";
+import { queueDispatchers } from "../../src/queue/send-work";
 import { runTick } from "../../src/tick/run-tick";
 import type { Clock } from "../../src/work/work-context";
 import type { ReceiverStep, UpstreamStep } from "./fake-protocol";
@@ -79,8 +80,15 @@ export function manualClock(start = Date.now()): Clock & { advance(ms: number): 
   return { now: () => now, random: () => 0.5, advance: (ms) => (now += ms), set: (ms) => (now = ms) };
 }
 
-/** Runs the tick against this test's D1, with env overrides (a fresh config for each distinct env). */
-export const tick = (clock?: Clock, overrides: Partial<Env> = {}) => runTick({ ...env, ...overrides }, clock);
+/**
+ * Runs the tick against this test's D1, with env overrides (a fresh config for each distinct env),
+ * wired as src/index.ts wires it: a POLL_QUEUE or DELIVERY_QUEUE in the env (or the overrides)
+ * becomes the tick's dispatcher for that kind of work.
+ */
+export function tick(clock?: Clock, overrides: Partial<Env> = {}) {
+  const tickEnv = { ...env, ...overrides };
+  return runTick(tickEnv, clock, queueDispatchers(tickEnv));
+}
 
 export async function resetDb(): Promise<void> {
   await env.DB.batch(["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)));

@@ -1,0 +1,21 @@
+import type { WorkKind } from "./work-message";
+
+/** What a send achieved: ids that never reached the queue come back to be released. */
+export type SendResult = { ok: true; messages: number; calls: number } | { ok: false; messages: number; calls: number; unsent: string[]; error: string };
+
+/**
+ * Where a tick hands claimed ids for other invocations to work on (queue mode). The tick knows
+ * only this; src/index.ts builds the queue-backed ones from the env's bindings.
+ */
+export interface WorkDispatcher {
+  /** Ids that fill one send exactly: the tick claims this many per D1 statement, one send each. */
+  readonly idsPerSend: number;
+  /**
+   * Sends ids claimed under `leaseToken`, as few calls as the platform's limits allow. Never
+   * throws: a refused call stops the send and returns the ids not sent, for the tick to release.
+   */
+  send(kind: WorkKind, leaseToken: string, ids: readonly string[]): Promise<SendResult>;
+}
+
+/** A dispatcher per kind of work; a kind without one is done by the tick itself. */
+export type WorkDispatchers = Partial<Record<WorkKind, WorkDispatcher>>;
