@@ -33,8 +33,9 @@ const fromThisOrigin = csrf({ origin: (origin, c) => origin === new URL(c.req.ur
  * with `Sec-Fetch-Site: same-origin` or (a browser without Fetch Metadata) its `Origin`; a POST
  * that says neither is refused. With SameSite=Strict and the session's form token this is the
  * third lock; for the login form (no session yet) it is the one that stops login CSRF. Its refusal
- * is the dashboard's "Form refused" page (403). (hono looks at form bodies only: the actions read
- * nothing else, so any other body is refused by them.)
+ * is the dashboard's "Form refused" page (403). (hono judges only the bodies a cross-site form can
+ * send: url-encoded, multipart, text/plain or none. The actions read url-encoded forms only, so
+ * any other body is refused by them.)
  */
 export const sameOriginForms: MiddlewareHandler<DashboardEnv> = async (c, next) => {
   let passed = false;
