@@ -28,6 +28,6 @@ export interface Env {
   DELIVERY_TIMEOUT_SECONDS?: string;
   RETENTION_DAYS?: string;
   ALLOW_INSECURE_CALLBACKS?: string;
-  /** Registrations per API key per minute when REGISTRATION_LIMITER is not bound. */
+  /** Without REGISTRATION_LIMITER only: a per-isolate cap, registrations per API key a minute in each isolate (not a global limit). */
   REGISTRATION_RATE_LIMIT?: string;
 }
