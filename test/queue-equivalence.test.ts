@@ -8,7 +8,7 @@ import { Webhook } from "standardwebhooks";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
-import type { UpstreamStep } from "./support/fake-protocol";
+import type { UpstreamStep } from "../tools/fake-protocol";
 import { drained } from "./support/queues";
 import { manualClock, receiver, register, resetDb, tick, unique, upstreamTask } from "./support/relay";
 

@@ -1,8 +1,8 @@
 import { Webhook } from "standardwebhooks";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { ReceiverStep } from "../tools/fake-protocol";
 import { api, manualClock, receiver, register, resetDb, subscriptionView, taskView, tick, upstreamTask } from "./support/relay";
-import type { ReceiverStep } from "./support/fake-protocol";
 
 const SECRET = "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=";
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { UpstreamStep } from "../tools/fake-protocol";
 import { manualClock, receiver, register, resetDb, taskView, tick, upstreamTask } from "./support/relay";
-import type { UpstreamStep } from "./support/fake-protocol";
 
 const row = (taskId: string) =>
   env.DB.prepare("SELECT task_status, next_poll_at, error_streak, not_found_streak, last_error, finish_reason, polls FROM tasks WHERE task_id = ?").bind(taskId).first<Record<string, any>>();

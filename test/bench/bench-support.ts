@@ -1,7 +1,7 @@
 /** Seeding and reporting for the benchmarks (they run inside workerd, like the tests). */
 import { env } from "cloudflare:workers";
+import type { UpstreamStep } from "../../tools/fake-protocol";
 import type { BenchTable } from "../support/bench-table";
-import type { UpstreamStep } from "../support/fake-protocol";
 
 /** Hands a table to the Node side, which prints every table once all sections ran. */
 export async function report(table: BenchTable): Promise<void> {

@@ -10,10 +10,10 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LoopbackNetwork } from "../harness/loopback-network";
-import type { RelayClient } from "../harness/relay-client";
-import { createSimulatedTask, startRelayStack, type RelayStack } from "../harness/relay-stack";
-import type { WranglerDev } from "../harness/wrangler-dev";
+import type { LoopbackNetwork } from "../../tools/loopback-network";
+import type { RelayClient } from "../../tools/relay-client";
+import { createSimulatedTask, startRelayStack, type RelayStack } from "../../tools/relay-stack";
+import type { WranglerDev } from "../../tools/wrangler-dev";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const SHOTS = path.join(ROOT, ".tmp/screenshots");

@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { app } from "../../src/http/app";
 import { runTick } from "../../src/tick/run-tick";
 import type { Clock } from "../../src/work/work-context";
-import { seededRandom } from "../harness/seeded-random";
+import { seededRandom } from "../../tools/seeded-random";
 import { pickReceiver, RECEIVERS, scriptTask, type ScriptedTask } from "./chaos-script";
 
 /** Scaled for a run of minutes: timeouts in real time, schedules in simulated time. */

@@ -1,5 +1,5 @@
 /** What the chaos run asks of the simulator and the receivers: seeded, so a run replays exactly. */
-import type { ReceiverStep, UpstreamStep } from "../support/fake-protocol";
+import type { ReceiverStep, UpstreamStep } from "../../tools/fake-protocol";
 
 export const PAIRS: [string, string][] = [
   ["images", "generations"], ["images", "kolors-virtual-try-on"], ["videos", "text2video"], ["videos", "image2video"],

@@ -1,5 +1,5 @@
 /**
- * `npm start` (test/harness/demo.ts) ends cleanly on every way out tested here: Ctrl-C while the
+ * `npm start` (tools/demo.ts) ends cleanly on every way out tested here: Ctrl-C while the
  * relay starts, its deadline, and a wrangler dev that stops answering. Each test runs the demo as
  * `npm start` does (tsx), in a process group of its own as a terminal would, then checks that it
  * exited in time with a clear message, that its state folder (the demo's keys, the local D1) is
@@ -28,7 +28,7 @@ const runs: DemoRun[] = [];
 function startDemo(env: Record<string, string> = {}): DemoRun {
   // A TMPDIR of the test's own: what the demo leaves in it shows.
   const tmp = mkdtempSync(path.join(tmpdir(), "demo-exits-"));
-  const child = spawn(TSX, ["test/harness/demo.ts"], { cwd: ROOT, env: { ...process.env, TMPDIR: tmp, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(TSX, ["tools/demo.ts"], { cwd: ROOT, env: { ...process.env, TMPDIR: tmp, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));

@@ -4,10 +4,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LoopbackNetwork } from "../harness/loopback-network";
-import type { RelayClient } from "../harness/relay-client";
-import { createSimulatedTask, startRelayStack, type RelayStack } from "../harness/relay-stack";
-import type { WranglerDev } from "../harness/wrangler-dev";
+import type { LoopbackNetwork } from "../../tools/loopback-network";
+import type { RelayClient } from "../../tools/relay-client";
+import { createSimulatedTask, startRelayStack, type RelayStack } from "../../tools/relay-stack";
+import type { WranglerDev } from "../../tools/wrangler-dev";
 
 const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
 const API_KEY = `e2e-${randomBytes(12).toString("hex")}`;

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { startRelayStack, type RelayStack } from "../harness/relay-stack";
+import { startRelayStack, type RelayStack } from "../../tools/relay-stack";
 
 const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
 const API_KEY = `e2e-${randomBytes(12).toString("hex")}`;

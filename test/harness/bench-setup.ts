@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
+import { startLoopbackNetwork } from "../../tools/loopback-network";
 import type { BenchTable } from "../support/bench-table";
 import { UPSTREAM_KEY } from "./global-setup";
-import { startLoopbackNetwork } from "./loopback-network";
 import { ROOT } from "./workers-pool";
 
 const markdown = (t: BenchTable) =>

@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startLoopbackNetwork } from "./loopback-network";
+import { startLoopbackNetwork } from "../../tools/loopback-network";
 
 export const UPSTREAM_KEY = "test-cometapi-key";
 

@@ -12,13 +12,13 @@
  * "tick N still running after X s (wall budget Y s)" and stops the run, it does not hang it.
  */
 import { randomBytes } from "node:crypto";
-import { fetchText } from "../harness/http-helpers";
-import type { Faults } from "../harness/simulated-faults";
-import { startLoopbackNetwork, type LoopbackNetwork } from "../harness/loopback-network";
-import { createSimulatedTask } from "../harness/relay-stack";
-import type { TaskView } from "../harness/relay-client";
-import { seededRandom } from "../harness/seeded-random";
-import { startWranglerDev, type WranglerDev } from "../harness/wrangler-dev";
+import { fetchText } from "../../tools/http-helpers";
+import type { Faults } from "../../tools/simulated-faults";
+import { startLoopbackNetwork, type LoopbackNetwork } from "../../tools/loopback-network";
+import { createSimulatedTask } from "../../tools/relay-stack";
+import type { TaskView } from "../../tools/relay-client";
+import { seededRandom } from "../../tools/seeded-random";
+import { startWranglerDev, type WranglerDev } from "../../tools/wrangler-dev";
 
 /** The relay's defaults (src/config.ts) that the soak's limits are computed from. */
 const DEFAULT_WALL_SECONDS = 58;

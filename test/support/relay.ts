@@ -4,7 +4,7 @@ import type { Env } from "../../src/env";
 import { queueDispatchers } from "../../src/queue/send-work";
 import { runTick } from "../../src/tick/run-tick";
 import type { Clock } from "../../src/work/work-context";
-import type { ReceiverStep, UpstreamStep } from "./fake-protocol";
+import type { ReceiverStep, UpstreamStep } from "../../tools/fake-protocol";
 
 export const API_KEY = "test-key-1";
 

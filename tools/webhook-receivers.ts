@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Webhook } from "standardwebhooks";
-import type { ReceiverStep } from "../support/fake-protocol";
+import type { ReceiverStep } from "./fake-protocol";
 import { json, readBody } from "./http-helpers";
 
 export interface ReceivedWebhook {

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { startWranglerDev } from "./wrangler-dev";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
+const ROOT = path.resolve(import.meta.dirname, "..");
 const TICK_MS = Number(process.env.DEV_TICK_SECONDS ?? "60") * 1000;
 const PORT = Number(process.env.PORT ?? "8787");
 

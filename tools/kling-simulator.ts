@@ -5,7 +5,7 @@
  * Tests can also script a task poll by poll. Control routes live under `/_sim`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { UpstreamStep } from "../support/fake-protocol";
+import type { UpstreamStep } from "./fake-protocol";
 import { taskInfoFor, taskResultFor, typicalDurations } from "./kling-results";
 import { between, seededRandom } from "./seeded-random";
 import { drawFault, NO_FAULTS, stepKind, type Faults } from "./simulated-faults";
