@@ -1,9 +1,10 @@
 /**
  * `npm start` (tools/demo.ts) ends cleanly on every way out tested here: Ctrl-C while the
- * relay starts, its deadline, and a wrangler dev that stops answering. Each test runs the demo as
- * `npm start` does (tsx), in a process group of its own as a terminal would, then checks that it
- * exited in time with a clear message, that its state folder (the demo's keys, the local D1) is
- * gone and that no process of the wrangler groups it started survives.
+ * relay starts, a SIGTERM sent to npm, its deadline, and a wrangler dev that stops answering. Each
+ * test runs the demo as `npm start` does (tsx; one through npm itself), in a process group of its
+ * own as a terminal would, then checks that it exited in time with a clear message, that its state
+ * folder (the demo's keys, the local D1) is gone and that no process of the wrangler groups it
+ * started survives.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -25,10 +26,12 @@ interface DemoRun {
 
 const runs: DemoRun[] = [];
 
-function startDemo(env: Record<string, string> = {}): DemoRun {
+/** The demo as its script runs it (tsx), or through npm itself (`npm start`, whose script execs tsx). */
+function startDemo(env: Record<string, string> = {}, via: "tsx" | "npm start" = "tsx"): DemoRun {
   // A TMPDIR of the test's own: what the demo leaves in it shows.
   const tmp = mkdtempSync(path.join(tmpdir(), "demo-exits-"));
-  const child = spawn(TSX, ["tools/demo.ts"], { cwd: ROOT, env: { ...process.env, TMPDIR: tmp, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const [command, args] = via === "tsx" ? [TSX, ["tools/demo.ts"]] : ["npm", ["start"]];
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, TMPDIR: tmp, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));
@@ -43,12 +46,16 @@ function startDemo(env: Record<string, string> = {}): DemoRun {
 }
 
 afterEach(async () => {
-  // A failed test must not leave its demo running.
+  // A failed test must not leave its demo running, nor the wrangler groups of a demo killed
+  // before its own cleanup (their arguments name the state folder under the run's TMPDIR).
   for (const run of runs.splice(0)) {
-    try {
-      process.kill(-run.pid, "SIGKILL");
-    } catch {
-      // ended
+    const groups = new Set([run.pid, ...processes().filter((p) => p.args.includes(run.tmp) && p.args.includes("wrangler")).map((p) => p.pgid)]);
+    for (const group of groups) {
+      try {
+        process.kill(-group, "SIGKILL");
+      } catch {
+        // ended
+      }
     }
     rmSync(run.tmp, { recursive: true, force: true });
   }
@@ -102,6 +109,22 @@ describe("npm start's ways out", () => {
     expect(run.output()).toContain("demo interrupted; cleaned up");
     expect(run.output()).not.toContain("demo failed");
     await expectAllGone(run, stateDir, groups);
+  }, 60_000);
+
+  it("a SIGTERM to `npm start`'s npm process reaches the demo, which stops wrangler dev and cleans up", async () => {
+    const run = startDemo({}, "npm start");
+    const stateDir = await until("the state folder line", () => stateDirOf(run), 30_000);
+    const devGroup = await until("wrangler dev on the state folder", () => processes().find((p) => p.args.includes(stateDir) && / dev /.test(p.args))?.pgid, 30_000);
+    const groups = [...new Set([devGroup, ...wranglerGroups(stateDir)])];
+    const sentAt = Date.now();
+    // npm alone, not its process group: the script's `exec` leaves no shell between npm and tsx
+    // to swallow the signal npm forwards.
+    process.kill(run.pid, "SIGTERM");
+    const exit = await run.exit;
+    expect(exit.at - sentAt).toBeLessThan(CLEANUP_MARGIN_MS);
+    expect(run.output()).toContain("demo terminated; cleaned up");
+    // npm's own group holds tsx and the demo's node: nothing of it may outlive npm.
+    await expectAllGone(run, stateDir, [...groups, run.pid]);
   }, 60_000);
 
   it("exits non-zero at its deadline, naming what it was waiting for, and cleans up", async () => {
