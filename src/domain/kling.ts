@@ -12,8 +12,10 @@ export const ACTIONS = Object.keys(ACTION_PAIRS) as Action[];
 export const ACTION2S = [...new Set(Object.values(ACTION_PAIRS).flat())];
 
 export function isActionPair(action: string, action2: string): boolean {
-  const allowed: readonly string[] | undefined = ACTION_PAIRS[action as Action];
-  return allowed !== undefined && allowed.includes(action2);
+  // Own keys only: "toString" is no action, whatever Object.prototype says.
+  if (!Object.hasOwn(ACTION_PAIRS, action)) return false;
+  const allowed: readonly string[] = ACTION_PAIRS[action as Action];
+  return allowed.includes(action2);
 }
 
 /**
