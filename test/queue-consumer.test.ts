@@ -205,7 +205,7 @@ describe("queue consumer", () => {
     await registered(2, hook.url);
     const log: string[] = [];
     const DB = new Proxy(env.DB, {
-      get: (target, prop) => (prop === "prepare" ? (sql: string) => (log.push(sql), target.prepare(sql)) : Reflect.get(target, prop)?.bind?.(target) ?? Reflect.get(target, prop)),
+      get: (target, prop) => (prop === "prepare" ? (sql: string) => { log.push(sql); return target.prepare(sql); } : Reflect.get(target, prop)?.bind?.(target) ?? Reflect.get(target, prop)),
     });
     const ids = (await claimTasks("lease_q", Date.now())).map((t) => t.taskId);
     await consumeBatch(batchOf(POLLS, [pollMessage("lease_q", ids)]), { ...env, DB });

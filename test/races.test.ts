@@ -157,7 +157,9 @@ describe("retention racing a registration", () => {
   async function purgeRacing(registration: RegistrationInput) {
     await new Promise((resolve) => setTimeout(resolve, RETENTION_MS + 200));
     let answer: Awaited<ReturnType<typeof register>> | null = null;
-    const DB = d1WithHookAfter(env.DB, CANDIDATES, async () => void (answer = await register(registration)));
+    const DB = d1WithHookAfter(env.DB, CANDIDATES, async () => {
+      answer = await register(registration);
+    });
     const report = await tick(manualClock(), { ...retention, DB });
     expect(answer, "the registration ran between the select and the deletes").not.toBeNull();
     return { report, answer: answer! };

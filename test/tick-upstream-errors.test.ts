@@ -64,7 +64,7 @@ describe("upstream outcomes", () => {
 
   it("expires a task not found three times in a row, with reason not_found", async () => {
     const hook = await receiver();
-    const taskId = "never-created-" + Date.now();
+    const taskId = `never-created-${Date.now()}`;
     await register({ task_id: taskId, callback_url: hook.url });
     const clock = manualClock();
     for (let i = 0; i < 3; i++) {
@@ -130,7 +130,7 @@ describe("upstream outcomes", () => {
 describe("hostile upstream payloads", () => {
   beforeEach(resetDb);
 
-  const deep = (levels: number) => "[".repeat(levels) + "1" + "]".repeat(levels);
+  const deep = (levels: number) => `${"[".repeat(levels)}1${"]".repeat(levels)}`;
   it.each<[string, UpstreamStep, RegExp]>([
     ["a 300 KiB answer", { http: 200, body: JSON.stringify({ code: 0, data: { task_status: "succeed", blob: "x".repeat(300 * 1024) } }) }, /^malformed: body over the size limit/],
     ["data nested 500 levels deep", { http: 200, body: `{"code":0,"data":{"task_status":"succeed","task_result":${deep(500)}}}` }, /^malformed: data nests deeper/],

@@ -30,7 +30,10 @@ export function createWebhookReceivers(now: () => number = Date.now) {
 
   const get = (name: string) => {
     let receiver = receivers.get(name);
-    if (!receiver) receivers.set(name, (receiver = { steps: [], deliveries: [], verifier: null }));
+    if (!receiver) {
+      receiver = { steps: [], deliveries: [], verifier: null };
+      receivers.set(name, receiver);
+    }
     return receiver;
   };
 

@@ -185,7 +185,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     const envFileArgs: string[] = [];
     if (options.vars) {
       const envFile = path.join(dir, "relay.env");
-      writeFileSync(envFile, Object.entries(options.vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n", { mode: 0o600 });
+      writeFileSync(envFile, `${Object.entries(options.vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n")}\n`, { mode: 0o600 });
       envFileArgs.push("--env-file", envFile);
     }
 

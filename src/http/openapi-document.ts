@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { VERSION } from "../version";
 import { ErrorEnvelopeSchema, WebhookEventSchema } from "./api-schemas";
 
+// biome-ignore lint/suspicious/noExplicitAny: the document reads routes of apps with any bindings and variables.
 type AnyOpenAPIHono = OpenAPIHono<any, any, any>;
 
 const DESCRIPTION = [

@@ -58,7 +58,10 @@ const schemas = new Map<boolean, ReturnType<typeof registrationSchema>>();
 /** The schema for this configuration, built once per isolate. */
 export function registrationSchemaFor(options: { allowInsecureCallbacks: boolean }) {
   let schema = schemas.get(options.allowInsecureCallbacks);
-  if (!schema) schemas.set(options.allowInsecureCallbacks, (schema = registrationSchema(options)));
+  if (!schema) {
+    schema = registrationSchema(options);
+    schemas.set(options.allowInsecureCallbacks, schema);
+  }
   return schema;
 }
 

@@ -69,9 +69,14 @@ export async function runPipeline<Item, Done>(stage: PipelineStage<Item, Done>):
     return claiming;
   };
 
+  /** Keeps the first error: it is the one that stopped the work. */
+  const fail = (error: unknown) => {
+    failure ??= error;
+  };
+
   const flush = () => {
     const batch = finished.splice(0);
-    if (batch.length > 0) recording = recording.then(() => stage.record(batch)).catch((error: unknown) => void (failure ??= error));
+    if (batch.length > 0) recording = recording.then(() => stage.record(batch)).catch(fail);
   };
 
   const lane = async () => {
@@ -104,7 +109,7 @@ export async function runPipeline<Item, Done>(stage: PipelineStage<Item, Done>):
   await recording;
   const unfinished = [...broken, ...queue.splice(0)];
   // A failed release must not hide the error that stopped the work: the first one is thrown.
-  if (unfinished.length > 0) await stage.release(unfinished).catch((error: unknown) => void (failure ??= error));
+  if (unfinished.length > 0) await stage.release(unfinished).catch(fail);
   if (failure !== null) throw failure;
   return claimed;
 }

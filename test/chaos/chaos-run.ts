@@ -9,7 +9,7 @@ import { app } from "../../src/http/app";
 import { runTick } from "../../src/tick/run-tick";
 import type { Clock } from "../../src/work/work-context";
 import { seededRandom } from "../../tools/seeded-random";
-import { pickReceiver, RECEIVERS, scriptTask, type ScriptedTask } from "./chaos-script";
+import { pickReceiver, type RECEIVERS, scriptTask, type ScriptedTask } from "./chaos-script";
 
 /** Scaled for a run of minutes: timeouts in real time, schedules in simulated time. */
 const RELAY_ENV = {

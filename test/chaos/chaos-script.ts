@@ -80,6 +80,9 @@ export const RECEIVERS: { name: string; weight: number; steps: ReceiverStep[]; r
 export function pickReceiver(random: () => number) {
   const total = RECEIVERS.reduce((sum, r) => sum + r.weight, 0);
   let roll = random() * total;
-  for (const receiver of RECEIVERS) if ((roll -= receiver.weight) < 0) return receiver;
+  for (const receiver of RECEIVERS) {
+    roll -= receiver.weight;
+    if (roll < 0) return receiver;
+  }
   return RECEIVERS[0]!;
 }

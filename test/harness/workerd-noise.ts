@@ -24,6 +24,7 @@ const NOISE: RegExp[] = [
 /** workerd's unsymbolized stack line, which follows such a line in the same message. */
 const STACK = /^stack:( \S+@[0-9a-f]+)+$/;
 // eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC.
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 /** True when every line of this write is one of the known lines (a stack line only after one). */

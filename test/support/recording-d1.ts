@@ -18,7 +18,12 @@ export function recordingD1(db: D1Database, log: Recorded[]): D1Database {
         return new Proxy(statement, {
           get(s, p) {
             const value = Reflect.get(s, p);
-            if (p === "bind") return (...params: unknown[]) => ((entry.params = params), statement.bind(...params));
+            if (p === "bind") {
+              return (...params: unknown[]) => {
+                entry.params = params;
+                return statement.bind(...params);
+              };
+            }
             return typeof value === "function" ? value.bind(s) : value;
           },
         });

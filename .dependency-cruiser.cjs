@@ -1,0 +1,94 @@
+/**
+ * The import rules of src/ (README, "Architecture"), checked by `npm run check:deps` in `npm test`.
+ * Arrows point down only: domain <- storage, upstream, webhooks <- work <- tick, queue <- auth
+ * <- http, dashboard; index.ts wires them. Each rule names the direction it forbids and why.
+ */
+const rooms = (...names) => `^src/(${names.join("|")})/`;
+
+module.exports = {
+  forbidden: [
+    {
+      name: "no-cycles",
+      comment: "A cycle makes two modules one: neither can change, load or be tested alone.",
+      severity: "error",
+      from: { path: "^src/" },
+      to: { circular: true },
+    },
+    {
+      name: "domain-is-pure",
+      comment: "The domain holds rules, not I/O: it imports only itself and lib/ (pure helpers).",
+      severity: "error",
+      from: { path: rooms("domain", "lib") },
+      to: { path: "^src/", pathNot: rooms("domain", "lib") },
+    },
+    {
+      name: "storage-imports-only-the-domain",
+      comment: "Storage persists what the domain decides; it never calls upstream, sends or schedules work.",
+      severity: "error",
+      from: { path: rooms("storage") },
+      to: { path: "^src/", pathNot: rooms("storage", "domain", "lib") },
+    },
+    {
+      name: "upstream-and-webhooks-never-touch-the-database",
+      comment: "The upstream client and the webhook sender are network edges: no D1, no work, no HTTP app.",
+      severity: "error",
+      from: { path: rooms("upstream", "webhooks") },
+      to: { path: "^src/", pathNot: [rooms("upstream", "webhooks", "domain", "lib"), "^src/version\\.ts$"] },
+    },
+    {
+      name: "work-serves-its-callers",
+      comment: "The work core is shared by the tick, the queue consumers and inbound callbacks: it imports none of them.",
+      severity: "error",
+      from: { path: rooms("work") },
+      to: { path: rooms("tick", "queue", "inbound", "auth", "http", "dashboard") },
+    },
+    {
+      name: "tick-and-queue-apart",
+      comment: "The tick reaches queues only through the dispatcher interface wired in src/index.ts.",
+      severity: "error",
+      from: { path: rooms("tick") },
+      to: { path: rooms("queue", "http", "dashboard", "auth") },
+    },
+    {
+      name: "queue-and-tick-apart",
+      comment: "Consumers share the work core with the tick, not the tick itself.",
+      severity: "error",
+      from: { path: rooms("queue") },
+      to: { path: rooms("tick", "http", "dashboard", "auth") },
+    },
+    {
+      name: "handlers-never-call-upstream-or-send",
+      comment: "HTTP handlers and pages only read and write D1: polling and delivery belong to the work core.",
+      severity: "error",
+      from: { path: rooms("http", "dashboard", "auth") },
+      to: { path: rooms("upstream", "webhooks", "work", "tick", "queue") },
+    },
+    {
+      name: "auth-below-the-pages",
+      comment: "Keys and sessions serve both the API and the dashboard, so they import neither.",
+      severity: "error",
+      from: { path: rooms("auth") },
+      to: { path: rooms("http", "dashboard") },
+    },
+    {
+      name: "the-api-does-not-import-the-dashboard",
+      comment: "The dashboard may use the API's shared helpers; the API never depends on pages.",
+      severity: "error",
+      from: { path: rooms("http"), pathNot: "^src/http/app\\.tsx?$" },
+      to: { path: rooms("dashboard") },
+    },
+    {
+      name: "config-and-env-are-leaves",
+      comment: "Everything reads the configuration; it reads nothing but the domain and lib.",
+      severity: "error",
+      from: { path: "^src/(config|env)\\.ts$" },
+      to: { path: "^src/", pathNot: [rooms("domain", "lib", "work"), "^src/(config|env)\\.ts$"] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: { extensions: [".ts", ".tsx", ".js"] },
+  },
+};
