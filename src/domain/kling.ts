@@ -58,6 +58,10 @@ export const EVENT_TYPES = ["task.submitted", "task.processing", "task.succeeded
 export type EventType = (typeof EVENT_TYPES)[number];
 export const DEFAULT_EVENTS: EventType[] = ["task.succeeded", "task.failed", "task.expired"];
 
+/** Why a task expired (its `task.expired` webhook's `reason`). */
+export const FINISH_REASONS = ["max_age", "not_found", "upstream_rejected", "invalid_request", "content_policy"] as const;
+export type FinishReason = (typeof FINISH_REASONS)[number];
+
 export const EVENT_FOR_STATUS: Record<TaskStatus, EventType> = {
   submitted: "task.submitted",
   processing: "task.processing",

@@ -1,4 +1,4 @@
-import { eventForStatus, isTerminal, type EventType, type ObservedStatus } from "./kling";
+import { eventForStatus, isTerminal, type EventType, type FinishReason, type ObservedStatus } from "./kling";
 import type { PollOutcome } from "./poll-outcome";
 import { nextPollDelay, type DurationWindow } from "./poll-schedule";
 import { withJitter } from "./retry-after";
@@ -36,7 +36,7 @@ export interface TaskUpdate {
   nextPollAt: number | null;
   /** The event this poll produced, if any (fanned out to the subscriptions that asked). */
   event: EventType | null;
-  finishReason: string | null;
+  finishReason: FinishReason | null;
   /** How long the task took upstream, when this poll saw it succeed: what the schedule learns from. */
   learnedDurationMs: number | null;
 }
@@ -74,7 +74,7 @@ export function planNextPoll(task: TaskSnapshot, outcome: PollOutcome, now: numb
     finishReason: null,
     learnedDurationMs: null,
   };
-  const expire = (update: TaskUpdate, reason: string): TaskUpdate => ({ ...update, nextPollAt: null, event: "task.expired", finishReason: reason });
+  const expire = (update: TaskUpdate, reason: FinishReason): TaskUpdate => ({ ...update, nextPollAt: null, event: "task.expired", finishReason: reason });
   const tooOld = now - task.createdAt >= policy.maxTaskAgeMs;
 
   switch (outcome.kind) {

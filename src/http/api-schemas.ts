@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { EVENT_TYPES, TASK_STATUSES } from "../domain/kling";
+import { EVENT_TYPES, FINISH_REASONS, TASK_STATUSES } from "../domain/kling";
 
 /**
  * The API's response shapes as zod schemas: the OpenAPI document's components, the typed client's
@@ -81,7 +81,7 @@ export const TaskSchema = z
     next_poll_at: nullableTimestamp.openapi({ description: "Null once polling stopped" }),
     last_polled_at: nullableTimestamp,
     last_error: z.string().nullable(),
-    finish_reason: z.enum(["max_age", "not_found", "upstream_rejected", "invalid_request", "content_policy"]).nullable(),
+    finish_reason: z.enum(FINISH_REASONS).nullable(),
     finished_at: nullableTimestamp,
     data: z.record(z.string(), z.unknown()).nullable().openapi({ description: "The last upstream `data` object, verbatim" }),
     created_at: timestamp,
@@ -100,7 +100,7 @@ export const WebhookEventSchema = z
     subscription_id: z.string(),
     task_id: z.string(),
     metadata: z.record(z.string(), z.unknown()).nullable(),
-    reason: z.enum(["max_age", "not_found", "upstream_rejected", "invalid_request", "content_policy"]).nullable(),
+    reason: z.enum(FINISH_REASONS).nullable(),
     data: z.record(z.string(), z.unknown()).nullable().openapi({ description: "The upstream `data` object as last received" }),
   })
   .openapi("WebhookEvent");

@@ -1,11 +1,13 @@
 import { sql, type SQL } from "drizzle-orm";
 import { asJson, type Db } from "./db";
+import { bodyColumns, messageBody, type StoredBody } from "./message-body";
 
 export interface ClaimedMessage {
   id: string;
   subscriptionId: string;
   taskId: string;
   callbackUrl: string;
+  /** The exact bytes to sign and send (see `messageBody`). */
   body: string;
   scheduleStep: number;
 }
@@ -26,8 +28,8 @@ const claim = <T>(db: Db, o: ClaimOptions, columns: SQL) =>
 
 /**
  * The same claim returning only the ids. In queue mode the tick hands ids to consumers, which
- * load the bodies themselves: a thousand bodies of a few KiB each would cost the tick CPU time
- * for nothing.
+ * load and build the bodies themselves: a thousand bodies of a few KiB each would cost the tick
+ * CPU time for nothing.
  */
 export async function claimDueMessageIds(db: Db, options: ClaimOptions): Promise<string[]> {
   if (options.limit <= 0) return [];
@@ -40,7 +42,7 @@ export async function claimDueMessageIds(db: Db, options: ClaimOptions): Promise
  */
 export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<ClaimedMessage[]> {
   if (options.limit <= 0) return [];
-  const claimed = await claim<{ id: string; subscription_id: string; body: string; schedule_step: number }>(db, options, sql`id, subscription_id, body, schedule_step`);
+  const claimed = await claim<Omit<StoredBody, "task_id"> & { id: string; schedule_step: number }>(db, options, sql`id, subscription_id, schedule_step, ${bodyColumns()}`);
   if (claimed.length === 0) return [];
   const subscriptionIds = [...new Set(claimed.map((m) => m.subscription_id))];
   const targets = await db.all<{ id: string; task_id: string; callback_url: string }>(sql`
@@ -50,6 +52,7 @@ export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<C
     const target = byId.get(m.subscription_id);
     // A message always has its subscription; retention deletes both together.
     if (!target) return [];
-    return [{ id: m.id, subscriptionId: m.subscription_id, taskId: target.task_id, callbackUrl: target.callback_url, body: m.body, scheduleStep: m.schedule_step }];
+    const body = messageBody({ ...m, task_id: target.task_id });
+    return [{ id: m.id, subscriptionId: m.subscription_id, taskId: target.task_id, callbackUrl: target.callback_url, body, scheduleStep: m.schedule_step }];
   });
 }

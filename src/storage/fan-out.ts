@@ -3,34 +3,33 @@ import { asJson, statement, type Db } from "./db";
 
 /**
  * Creates the webhook message for each task's last event, for every active subscription that asked
- * for it. The body is built here once and stored: every attempt signs and sends the same bytes.
+ * for it. It runs inside the caller's D1 batch and reads the task's last event and the active
+ * subscriptions as they are then, so a registration racing a poll is met by one of the two
+ * fan-outs. A message stores its body's facts, copied column for column from the task and the
+ * subscription as they are now: the event's time, the metadata, the finish reason and the task's
+ * data. The body is built from them when the message is sent (domain/webhook-body.ts), and they
+ * do not change once an attempt was made: every attempt signs and sends the same bytes.
  * Idempotent by the unique (subscription, event type) index, so a status seen twice, a retried
  * tick or a late subscriber never produces a second message; a message cancelled earlier comes
  * back to life for a subscription that is active again.
  *
  * A revived message keeps its id (its `webhook-id`, so its earlier attempts stay listed under it)
- * and gets its body built again, from the subscription as it is now: re-registering a cancelled
+ * and gets its facts copied again, from the subscription as it is now: re-registering a cancelled
  * subscription with new metadata must send the new metadata. "Same webhook-id, same bytes" holds
  * within one cycle of attempts; a cancelled message was never acknowledged (only pending ones are
- * cancelled), and its revival starts a fresh cycle, like a redelivery does.
+ * cancelled), and its revival starts a fresh cycle, like a redelivery does. (A body kept from
+ * before migration 0004 is dropped then too.)
  */
 function fanOut(db: Db, scope: SQL, now: number) {
-  return statement(db, sql`INSERT INTO messages (id, subscription_id, event_type, body, status, attempts, schedule_step, next_attempt_at, created_at, updated_at)
-    SELECT 'msg_' || lower(hex(randomblob(12))), s.id, t.last_event,
-      json_object(
-        'type', t.last_event,
-        'timestamp', strftime('%Y-%m-%dT%H:%M:%fZ', t.last_event_at / 1000.0, 'unixepoch'),
-        'subscription_id', s.id,
-        'task_id', t.task_id,
-        'metadata', json(s.metadata),
-        'reason', t.finish_reason,
-        'data', json(t.data)),
+  return statement(db, sql`INSERT INTO messages (id, subscription_id, event_type, event_at, metadata, reason, data, status, attempts, schedule_step, next_attempt_at, created_at, updated_at)
+    SELECT 'msg_' || lower(hex(randomblob(12))), s.id, t.last_event, t.last_event_at, s.metadata, t.finish_reason, t.data,
       'pending', 0, 0, ${now}, ${now}, ${now}
     FROM tasks t JOIN subscriptions s ON s.task_id = t.task_id
     WHERE ${scope} AND t.last_event IS NOT NULL AND s.status = 'active'
       AND EXISTS (SELECT 1 FROM json_each(s.events) e WHERE e.value = t.last_event)
     ON CONFLICT (subscription_id, event_type) DO UPDATE SET
-      body = excluded.body, status = 'pending', schedule_step = 0, next_attempt_at = ${now}, lease_token = NULL, updated_at = ${now}
+      event_at = excluded.event_at, metadata = excluded.metadata, reason = excluded.reason, data = excluded.data, body = NULL,
+      status = 'pending', schedule_step = 0, next_attempt_at = ${now}, lease_token = NULL, updated_at = ${now}
     WHERE messages.status = 'cancelled'
     RETURNING id`);
 }

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { ClaimedMessage } from "./claim-messages";
 import { claimedTaskColumns, toClaimedTask, type ClaimedTask, type ClaimedTaskRow } from "./claim-tasks";
 import { asJson, type Db } from "./db";
+import { bodyColumns, messageBody, type StoredBody } from "./message-body";
 
 /** Ids claimed under one lease token: what one queue message names. */
 export interface LeasedIds {
@@ -45,10 +46,8 @@ export async function loadClaimedTasks(db: Db, claims: readonly LeasedIds[]): Pr
  */
 export async function loadClaimedMessages(db: Db, claims: readonly LeasedIds[]): Promise<(ClaimedMessage & Lease)[]> {
   if (claims.every((c) => c.ids.length === 0)) return [];
-  const rows = await db.all<{
-    id: string; subscription_id: string; body: string; schedule_step: number; lease_token: string; next_attempt_at: number;
-    task_id: string; callback_url: string;
-  }>(sql`SELECT m.id, m.subscription_id, m.body, m.schedule_step, m.lease_token, m.next_attempt_at, s.task_id, s.callback_url
+  const rows = await db.all<StoredBody & { id: string; schedule_step: number; lease_token: string; next_attempt_at: number; callback_url: string }>(sql`
+    SELECT m.id, m.subscription_id, ${bodyColumns("m.")}, m.schedule_step, m.lease_token, m.next_attempt_at, s.task_id, s.callback_url
     FROM json_each(${pairs(claims)}) p JOIN messages m ON m.id = p.value ->> 'id'
     JOIN subscriptions s ON s.id = m.subscription_id
     WHERE m.lease_token = p.value ->> 'lease' AND m.next_attempt_at IS NOT NULL`);
@@ -57,7 +56,7 @@ export async function loadClaimedMessages(db: Db, claims: readonly LeasedIds[]):
     subscriptionId: r.subscription_id,
     taskId: r.task_id,
     callbackUrl: r.callback_url,
-    body: r.body,
+    body: messageBody(r),
     scheduleStep: r.schedule_step,
     leaseToken: r.lease_token,
     leaseEndsAt: r.next_attempt_at,

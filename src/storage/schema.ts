@@ -103,8 +103,23 @@ export const messages = sqliteTable(
     id: text("id").primaryKey(),
     subscriptionId: text("subscription_id").notNull(),
     eventType: text("event_type").notNull(),
-    /** The exact bytes that are signed and sent on every attempt. */
-    body: text("body").notNull(),
+    // The body's facts, copied from the task and the subscription when the message is created (or
+    // revived), in the same statement: the body is built from them by domain/webhook-body.ts when
+    // the message is sent. They never change once an attempt was made, so every attempt sends the
+    // same bytes.
+    /** When the relay saw the change (the task's `last_event_at`). */
+    eventAt: integer("event_at").notNull(),
+    /** The subscription's metadata as JSON text, or null. */
+    metadata: text("metadata"),
+    /** The task's `finish_reason`. */
+    reason: text("reason"),
+    /** The task's `data` JSON text at that moment, or null. */
+    data: text("data"),
+    /**
+     * Only for messages created before the facts above existed (migration 0004) and attempted by
+     * then: the bytes they were sent with, sent again as they are. Null for every other message.
+     */
+    body: text("body"),
     status: text("status", { enum: ["pending", "delivered", "failed", "cancelled"] }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     /** Failed attempts in the current retry cycle; redeliver starts a new cycle. */

@@ -49,12 +49,12 @@ export async function registerSubscription(db: Db, r: Registration, now: number)
         status_reason = CASE WHEN subscriptions.status = 'failed' THEN subscriptions.status_reason END,
         events = excluded.events, metadata = excluded.metadata, updated_at = ${now}
       WHERE subscriptions.status = 'cancelled' OR subscriptions.events IS NOT excluded.events OR subscriptions.metadata IS NOT excluded.metadata`),
-    // The same expression as the fan-out's, so the body is what a message created now would carry.
-    statement(db, sql`UPDATE messages SET body = json_set(body, '$.metadata', json(s.metadata)), updated_at = ${now}
+    // The metadata fact of a message nobody attempted yet, which the fan-out would copy now.
+    statement(db, sql`UPDATE messages SET metadata = s.metadata, updated_at = ${now}
       FROM subscriptions s
       WHERE s.task_id = ${r.taskId} AND s.callback_url = ${r.callbackUrl} AND messages.subscription_id = s.id
         AND messages.status = 'pending' AND messages.attempts = 0 AND messages.lease_token IS NULL
-        AND json_extract(messages.body, '$.metadata') IS NOT json(s.metadata)`),
+        AND messages.metadata IS NOT s.metadata`),
     resumeTaskPolling(db, r.taskId, now),
     fanOutToSubscription(db, r.taskId, r.callbackUrl, now),
     ...settleTasks(db, [r.taskId], now),

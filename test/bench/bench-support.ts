@@ -38,8 +38,8 @@ export async function seedTasks(options: {
 export async function seedMessages(prefix: string, count: number): Promise<void> {
   const now = Date.now();
   await env.DB.prepare(`WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
-    INSERT INTO messages (id, subscription_id, event_type, body, status, next_attempt_at, created_at, updated_at)
-    SELECT 'msg_' || ?2 || n, 'sub_' || ?2 || n, 'task.succeeded', '{"type":"task.succeeded"}', 'pending', ?3, ?3, ?3 FROM seq`).bind(count, prefix, now).run();
+    INSERT INTO messages (id, subscription_id, event_type, event_at, status, next_attempt_at, created_at, updated_at)
+    SELECT 'msg_' || ?2 || n, 'sub_' || ?2 || n, 'task.succeeded', ?3, 'pending', ?3, ?3, ?3 FROM seq`).bind(count, prefix, now).run();
 }
 
 /** The same script for many upstream tasks at once, on the simulator. */
