@@ -61,7 +61,13 @@ const VarsSchema = z.object({
   DELIVERY_RETRY_SCHEDULE: z
     .string()
     .optional()
-    .transform((v) => (v?.trim() ? v : "5,300,1800,7200,18000,36000,36000").split(",").map((s) => s.trim()).filter(Boolean).map(Number))
+    .transform((v) =>
+      (v?.trim() ? v : "5,300,1800,7200,18000,36000,36000")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map(Number),
+    )
     .pipe(z.array(z.number().finite().nonnegative()).max(50)),
   DELIVERY_TIMEOUT_SECONDS: positive(15),
   RETENTION_DAYS: positive(7),
@@ -73,7 +79,10 @@ const VarsSchema = z.object({
 });
 
 const splitList = (value: string | undefined, separator: RegExp) =>
-  (value ?? "").split(separator).map((s) => s.trim()).filter(Boolean);
+  (value ?? "")
+    .split(separator)
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const cache = new WeakMap<object, Config>();
 

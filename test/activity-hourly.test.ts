@@ -13,7 +13,10 @@ import { manualClock, receiver, register, resetDb, tick, upstreamTask } from "./
 const hourStart = () => (Math.floor(Date.now() / HOUR_MS) + 1000 + Math.floor(Math.random() * 100_000)) * HOUR_MS;
 const NO_EXPIRY = { MAX_TASK_AGE_HOURS: "10000000" };
 
-const hourRow = (start: number) => env.DB.prepare("SELECT polls, upstream_errors, delivery_attempts, delivered FROM activity_hourly WHERE hour = ?").bind(start / HOUR_MS).first();
+const hourRow = (start: number) =>
+  env.DB.prepare("SELECT polls, upstream_errors, delivery_attempts, delivered FROM activity_hourly WHERE hour = ?")
+    .bind(start / HOUR_MS)
+    .first();
 
 describe("activity_hourly", () => {
   beforeEach(resetDb);
@@ -49,7 +52,9 @@ describe("activity_hourly", () => {
     }
     await tick(manualClock(start), { ...NO_EXPIRY, SUBREQUEST_BUDGET: "100" });
     expect(await hourRow(start)).toMatchObject({ polls: 60, upstream_errors: 0 });
-    const rows = await env.DB.prepare("SELECT count(*) AS n FROM activity_hourly WHERE hour = ?").bind(start / HOUR_MS).first<{ n: number }>();
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM activity_hourly WHERE hour = ?")
+      .bind(start / HOUR_MS)
+      .first<{ n: number }>();
     expect(rows?.n).toBe(1);
   });
 });

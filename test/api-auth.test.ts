@@ -10,7 +10,8 @@ const ROUTES: ReadonlyArray<{ method: string; path: string; body?: () => string;
   {
     method: "POST",
     path: "/v1/tasks",
-    body: () => JSON.stringify({ task_id: unique("task"), action: "videos", action2: "text2video", callback_url: "https://hooks.example.com/kling" }),
+    body: () =>
+      JSON.stringify({ task_id: unique("task"), action: "videos", action2: "text2video", callback_url: "https://hooks.example.com/kling" }),
     authorized: 201,
   },
   { method: "GET", path: "/v1/tasks/x", authorized: 404 },
@@ -61,7 +62,9 @@ async function expectEnvelope(res: Response, status: number, code: string): Prom
 }
 
 async function countRows(): Promise<{ tasks: number; subscriptions: number }> {
-  const row = await env.DB.prepare("SELECT (SELECT count(*) FROM tasks) AS tasks, (SELECT count(*) FROM subscriptions) AS subscriptions").first<{ tasks: number; subscriptions: number }>();
+  const row = await env.DB.prepare(
+    "SELECT (SELECT count(*) FROM tasks) AS tasks, (SELECT count(*) FROM subscriptions) AS subscriptions",
+  ).first<{ tasks: number; subscriptions: number }>();
   return { tasks: row?.tasks ?? -1, subscriptions: row?.subscriptions ?? -1 };
 }
 

@@ -2,22 +2,34 @@
  * Property-based fuzzing of every /v1 route: whatever comes in, the answer is a documented success
  * or a 4xx in the error envelope (never a 5xx, never a stack trace), and D1 holds only valid rows.
  */
-import fc from "fast-check";
+
 import { env } from "cloudflare:workers";
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ACTION_PAIRS, EVENT_TYPES } from "../src/domain/kling";
 import { checkCallbackUrl } from "../src/domain/callback-url";
+import { ACTION_PAIRS, EVENT_TYPES } from "../src/domain/kling";
 import { app } from "../src/http/app";
 import { resetDb } from "./support/relay";
 
 const KEY = "test-key-1";
-const ERROR_CODES = new Set(["invalid_request", "unauthorized", "not_found", "conflict", "payload_too_large", "unsupported_media_type", "rate_limited"]);
+const ERROR_CODES = new Set([
+  "invalid_request",
+  "unauthorized",
+  "not_found",
+  "conflict",
+  "payload_too_large",
+  "unsupported_media_type",
+  "rate_limited",
+]);
 
 /** The rate limit has its own tests: here it must not hide what comes after it. */
 const fuzzEnv = { ...env, REGISTRATION_LIMITER: undefined, REGISTRATION_RATE_LIMIT: "1000000" };
 
 async function send(method: string, path: string, headers: Record<string, string>, body?: string | Uint8Array) {
-  const res = await app.fetch(new Request(`http://relay.test${path}`, { method, headers, body: method === "GET" || method === "DELETE" ? undefined : body }), fuzzEnv);
+  const res = await app.fetch(
+    new Request(`http://relay.test${path}`, { method, headers, body: method === "GET" || method === "DELETE" ? undefined : body }),
+    fuzzEnv,
+  );
   const text = await res.text();
   return { status: res.status, text };
 }
@@ -35,14 +47,23 @@ function expectDocumented({ status, text }: { status: number; text: string }) {
 
 const pairs = Object.entries(ACTION_PAIRS).flatMap(([a, list]) => list.map((b) => [a, b] as const));
 const jsonValue = fc.jsonValue({ maxDepth: 4 });
-const weirdString = fc.oneof(fc.string(), fc.string({ unit: "binary", maxLength: 40 }), fc.constantFrom("", " ", "\u0000", "a/b", "../..", "%2e%2e", "sub_", "🚀", "x".repeat(200)));
+const weirdString = fc.oneof(
+  fc.string(),
+  fc.string({ unit: "binary", maxLength: 40 }),
+  fc.constantFrom("", " ", "\u0000", "a/b", "../..", "%2e%2e", "sub_", "🚀", "x".repeat(200)),
+);
 /** Near-valid registrations with one field mutated: where the interesting bugs are. */
 const registration = fc.record(
   {
     task_id: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/), weirdString, jsonValue),
     action: fc.oneof(fc.constantFrom(...pairs.map((p) => p[0])), weirdString, jsonValue),
     action2: fc.oneof(fc.constantFrom(...pairs.map((p) => p[1])), weirdString, jsonValue),
-    callback_url: fc.oneof(fc.constantFrom("https://example.com/hook", "http://127.0.0.1:9/x", "https://10.0.0.1/", "https://[::1]/", "javascript:alert(1)"), fc.webUrl(), weirdString, jsonValue),
+    callback_url: fc.oneof(
+      fc.constantFrom("https://example.com/hook", "http://127.0.0.1:9/x", "https://10.0.0.1/", "https://[::1]/", "javascript:alert(1)"),
+      fc.webUrl(),
+      weirdString,
+      jsonValue,
+    ),
     metadata: fc.oneof(fc.dictionary(fc.string(), jsonValue, { maxKeys: 5 }), jsonValue, fc.constant(null)),
     events: fc.oneof(fc.subarray([...EVENT_TYPES]), fc.array(weirdString, { maxLength: 3 }), jsonValue),
     extra: jsonValue,
@@ -51,9 +72,12 @@ const registration = fc.record(
 );
 const deep = fc.integer({ min: 1, max: 3000 }).map((n) => "[".repeat(n) + "]".repeat(n));
 /** Valid but for metadata nested far deeper than SQLite's JSON functions accept. */
-const deepMetadata = fc.integer({ min: 1, max: 2000 }).map(
-  (n) => `{"task_id":"deep-${n}","action":"images","action2":"generations","callback_url":"https://example.com/h","metadata":{"a":${"[".repeat(n)}1${"]".repeat(n)}}}`,
-);
+const deepMetadata = fc
+  .integer({ min: 1, max: 2000 })
+  .map(
+    (n) =>
+      `{"task_id":"deep-${n}","action":"images","action2":"generations","callback_url":"https://example.com/h","metadata":{"a":${"[".repeat(n)}1${"]".repeat(n)}}}`,
+  );
 
 describe("fuzzing the API", () => {
   beforeAll(resetDb);
@@ -69,7 +93,15 @@ describe("fuzzing the API", () => {
           deepMetadata,
           fc.string({ unit: "binary", maxLength: 100 }),
         ),
-        fc.constantFrom("application/json", "application/json; charset=utf-8", "text/plain", "", "application/x-www-form-urlencoded", "APPLICATION/JSON", "multipart/form-data; boundary=x"),
+        fc.constantFrom(
+          "application/json",
+          "application/json; charset=utf-8",
+          "text/plain",
+          "",
+          "application/x-www-form-urlencoded",
+          "APPLICATION/JSON",
+          "multipart/form-data; boundary=x",
+        ),
         async (body, contentType) => {
           const headers: Record<string, string> = { authorization: `Bearer ${KEY}` };
           if (contentType) headers["content-type"] = contentType;
@@ -105,7 +137,13 @@ describe("fuzzing the API", () => {
         fc.constantFrom(...routes),
         fc.oneof(weirdString, fc.stringMatching(/^sub_[0-9a-f]{24}$/)),
         // Header values are bytes on the wire: ASCII, as any HTTP client sends them.
-        fc.oneof(fc.constant(`Bearer ${KEY}`), fc.constant(""), fc.string({ unit: "grapheme-ascii", maxLength: 60 }), fc.constant("Bearer "), fc.constant(`bearer ${KEY} extra`)),
+        fc.oneof(
+          fc.constant(`Bearer ${KEY}`),
+          fc.constant(""),
+          fc.string({ unit: "grapheme-ascii", maxLength: 60 }),
+          fc.constant("Bearer "),
+          fc.constant(`bearer ${KEY} extra`),
+        ),
         async ([method, prefix, suffix], param, authorization) => {
           const headers: Record<string, string> = {};
           // biome-ignore lint/suspicious/noControlCharactersInRegex: a header may not carry CR, LF or NUL: they are taken out on purpose.
@@ -124,8 +162,12 @@ describe("fuzzing the API", () => {
   });
 
   it("leaves only valid rows behind", async () => {
-    const subs = await env.DB.prepare("SELECT s.*, t.action, t.action2 FROM subscriptions s JOIN tasks t ON t.task_id = s.task_id").all<Record<string, string>>();
-    const orphans = await env.DB.prepare("SELECT count(*) AS n FROM subscriptions s WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = s.task_id)").first<{ n: number }>();
+    const subs = await env.DB.prepare("SELECT s.*, t.action, t.action2 FROM subscriptions s JOIN tasks t ON t.task_id = s.task_id").all<
+      Record<string, string>
+    >();
+    const orphans = await env.DB.prepare(
+      "SELECT count(*) AS n FROM subscriptions s WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = s.task_id)",
+    ).first<{ n: number }>();
     expect(orphans?.n).toBe(0);
     for (const s of subs.results) {
       expect(s.task_id).toMatch(/^[A-Za-z0-9_-]{1,128}$/);
@@ -136,7 +178,9 @@ describe("fuzzing the API", () => {
       expect(events.every((e) => (EVENT_TYPES as readonly string[]).includes(e))).toBe(true);
       if (s.metadata !== null) expect(typeof JSON.parse(s.metadata!)).toBe("object");
     }
-    const tasksWithoutSubs = await env.DB.prepare("SELECT count(*) AS n FROM tasks t WHERE NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_id = t.task_id)").first<{ n: number }>();
+    const tasksWithoutSubs = await env.DB.prepare(
+      "SELECT count(*) AS n FROM tasks t WHERE NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_id = t.task_id)",
+    ).first<{ n: number }>();
     expect(tasksWithoutSubs?.n).toBe(0);
   });
 });

@@ -3,10 +3,15 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { app } from "../src/http/app";
 import { resetDb, unique } from "./support/relay";
 
-const body = (taskId: string) => JSON.stringify({ task_id: taskId, action: "images", action2: "generations", callback_url: "https://example.com/hook" });
+const body = (taskId: string) =>
+  JSON.stringify({ task_id: taskId, action: "images", action2: "generations", callback_url: "https://example.com/hook" });
 
 function registerAs(key: string, envOverrides: Record<string, unknown>, taskId = unique("task")) {
-  const request = new Request("http://relay.test/v1/tasks", { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: body(taskId) });
+  const request = new Request("http://relay.test/v1/tasks", {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: body(taskId),
+  });
   return app.fetch(request, { ...env, ...envOverrides });
 }
 
@@ -47,7 +52,10 @@ describe("registration rate limit", () => {
   it("never limits reads", async () => {
     const fallback = { REGISTRATION_LIMITER: undefined, REGISTRATION_RATE_LIMIT: "1" };
     for (let i = 0; i < 5; i++) {
-      const res = await app.fetch(new Request("http://relay.test/v1/tasks/nope", { headers: { authorization: "Bearer test-key-1" } }), { ...env, ...fallback });
+      const res = await app.fetch(new Request("http://relay.test/v1/tasks/nope", { headers: { authorization: "Bearer test-key-1" } }), {
+        ...env,
+        ...fallback,
+      });
       expect(res.status).toBe(404);
     }
   });

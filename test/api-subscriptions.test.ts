@@ -17,7 +17,13 @@ async function call(path: string, init: RequestInit = {}): Promise<{ status: num
 }
 
 async function reg(taskId: string, callbackUrl: string, extra: Json = {}) {
-  const res = await postJson("/v1/tasks", { task_id: taskId, action: "videos", action2: "text2video", callback_url: callbackUrl, ...extra });
+  const res = await postJson("/v1/tasks", {
+    task_id: taskId,
+    action: "videos",
+    action2: "text2video",
+    callback_url: callbackUrl,
+    ...extra,
+  });
   const text = await res.text();
   expect(res.status, text).toBeLessThan(500);
   return { status: res.status, body: JSON.parse(text) as Json };
@@ -38,7 +44,8 @@ function expectIso(value: unknown, around = Date.now()) {
   expect(Math.abs(Date.parse(value as string) - around)).toBeLessThan(60_000);
 }
 
-const count = async (table: "tasks" | "subscriptions") => (await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>())?.n;
+const count = async (table: "tasks" | "subscriptions") =>
+  (await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>())?.n;
 
 describe("registering subscriptions", () => {
   beforeEach(resetDb);
@@ -199,7 +206,10 @@ describe("cancelling, re-registering and redelivering", () => {
     const { body } = await getTask(taskId);
     expectIso(body!.next_poll_at);
     expect((body!.subscriptions as Json[]).map((s) => [s.id, s.status]).sort()).toEqual(
-      [[first.body.id, "cancelled"], [second.body.id, "active"]].sort(),
+      [
+        [first.body.id, "cancelled"],
+        [second.body.id, "active"],
+      ].sort(),
     );
     expect((await cancel(second.body.id)).status).toBe(204);
     expect((await getTask(taskId)).body?.next_poll_at).toBeNull();

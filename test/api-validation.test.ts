@@ -7,13 +7,20 @@ const HOOK = "https://hooks.example.com/kling";
 const MAX_BODY = 16 * 1024;
 const MAX_METADATA = 4 * 1024;
 
-const valid = (extra: Record<string, unknown> = {}) => ({ task_id: unique("task"), action: "videos", action2: "text2video", callback_url: HOOK, ...extra });
+const valid = (extra: Record<string, unknown> = {}) => ({
+  task_id: unique("task"),
+  action: "videos",
+  action2: "text2video",
+  callback_url: HOOK,
+  ...extra,
+});
 const without = (field: string) => Object.fromEntries(Object.entries(valid()).filter(([key]) => key !== field));
 /** `{"note":"xxx…"}` serialized to exactly `bytes` bytes of JSON. */
 const metadataOf = (bytes: number) => ({ note: "x".repeat(bytes - '{"note":""}'.length) });
 const urlOf = (length: number) => `https://example.com/${"a".repeat(length - "https://example.com/".length)}`;
 
-const postRaw = (body: BodyInit, headers: Record<string, string> = { "content-type": "application/json" }) => api("/v1/tasks", { method: "POST", headers, body });
+const postRaw = (body: BodyInit, headers: Record<string, string> = { "content-type": "application/json" }) =>
+  api("/v1/tasks", { method: "POST", headers, body });
 
 type Envelope = { error: { code: string; message: string; details?: { field: string; message: string }[] } };
 
@@ -30,7 +37,9 @@ async function expectError(res: Response, status: number, code: string): Promise
 }
 
 async function expectNothingStored(): Promise<void> {
-  const row = await env.DB.prepare("SELECT (SELECT count(*) FROM tasks) AS tasks, (SELECT count(*) FROM subscriptions) AS subscriptions").first();
+  const row = await env.DB.prepare(
+    "SELECT (SELECT count(*) FROM tasks) AS tasks, (SELECT count(*) FROM subscriptions) AS subscriptions",
+  ).first();
   expect(row).toEqual({ tasks: 0, subscriptions: 0 });
 }
 
@@ -68,7 +77,11 @@ describe("POST /v1/tasks refuses invalid bodies with 400 invalid_request naming 
     ["cloud metadata callback_url", valid({ callback_url: "http://169.254.169.254/" }), "callback_url"],
     ["callback_url with credentials", valid({ callback_url: "https://user:pw@example.com/" }), "callback_url"],
     ["2049-character callback_url", valid({ callback_url: urlOf(2049) }), "callback_url"],
-    ["callback_url 2,048 characters sent, 12,188 stored", valid({ callback_url: `https://example.com/${"é".repeat(2028)}` }), "callback_url"],
+    [
+      "callback_url 2,048 characters sent, 12,188 stored",
+      valid({ callback_url: `https://example.com/${"é".repeat(2028)}` }),
+      "callback_url",
+    ],
     ["local-use NAT64 callback_url", valid({ callback_url: "https://[64:ff9b:1::7f00:1]/h" }), "callback_url"],
     ["Teredo callback_url", valid({ callback_url: "https://[2001:0:53aa:64c::80ff:fffe]/h" }), "callback_url"],
     ["IPv4-translated loopback callback_url", valid({ callback_url: "https://[::ffff:0:127.0.0.1]/h" }), "callback_url"],
@@ -90,7 +103,10 @@ describe("POST /v1/tasks refuses invalid bodies with 400 invalid_request naming 
   it.each(cases)("%s", async (_name, body, field) => {
     const error = await expectError(await postJson("/v1/tasks", body), 400, "invalid_request");
     const fields = (error.details ?? []).map((d) => d.field);
-    expect(fields.some((f) => f === field || f.startsWith(`${field}.`)), `details fields: ${JSON.stringify(fields)}`).toBe(true);
+    expect(
+      fields.some((f) => f === field || f.startsWith(`${field}.`)),
+      `details fields: ${JSON.stringify(fields)}`,
+    ).toBe(true);
     await expectNothingStored();
   });
 
@@ -114,7 +130,11 @@ describe("POST /v1/tasks refuses invalid bodies with 400 invalid_request naming 
   });
 
   it("lists every bad field at once", async () => {
-    const error = await expectError(await postJson("/v1/tasks", { task_id: "a b", action: "videos", action2: "text2video", callback_url: "ftp://x/", events: [] }), 400, "invalid_request");
+    const error = await expectError(
+      await postJson("/v1/tasks", { task_id: "a b", action: "videos", action2: "text2video", callback_url: "ftp://x/", events: [] }),
+      400,
+      "invalid_request",
+    );
     expect((error.details ?? []).map((d) => d.field).sort()).toEqual(["callback_url", "events", "task_id"]);
   });
 });
@@ -231,7 +251,9 @@ describe("POST /v1/tasks accepts valid edge cases", () => {
   });
 
   it("deduplicates events", async () => {
-    const body = await expectCreated(await postJson("/v1/tasks", valid({ events: ["task.failed", "task.submitted", "task.failed", "task.submitted"] })));
+    const body = await expectCreated(
+      await postJson("/v1/tasks", valid({ events: ["task.failed", "task.submitted", "task.failed", "task.submitted"] })),
+    );
     expect([...body.events].sort()).toEqual(["task.failed", "task.submitted"]);
   });
 

@@ -1,5 +1,5 @@
-import { describe, it, expect } from "vitest";
 import ipaddr from "ipaddr.js";
+import { describe, expect, it } from "vitest";
 import { checkCallbackUrl } from "../src/domain/callback-url";
 import { SPECIAL_PURPOSE_BLOCKS } from "../src/domain/special-ranges";
 
@@ -301,7 +301,9 @@ describe("checkCallbackUrl", () => {
     // The implementation's own table, walked end to end: the first and last address of every block.
     const bounds = SPECIAL_PURPOSE_BLOCKS.flatMap((block) => {
       const first = ipaddr.IPv4.isValidCIDR(block) ? ipaddr.IPv4.networkAddressFromCIDR(block) : ipaddr.IPv6.networkAddressFromCIDR(block);
-      const last = ipaddr.IPv4.isValidCIDR(block) ? ipaddr.IPv4.broadcastAddressFromCIDR(block) : ipaddr.IPv6.broadcastAddressFromCIDR(block);
+      const last = ipaddr.IPv4.isValidCIDR(block)
+        ? ipaddr.IPv4.broadcastAddressFromCIDR(block)
+        : ipaddr.IPv6.broadcastAddressFromCIDR(block);
       return [first, last].map((a) => [block, a.kind() === "ipv6" ? `[${a.toString()}]` : a.toString()] as const);
     });
     it.each(bounds)("refuses the bounds of %s: %s", (_block, host) => {

@@ -26,7 +26,8 @@ describe("logging in", () => {
     expect(res.headers.get("location")).toBe("/");
     const cookie = res.headers.get("set-cookie")!;
     expect(cookie).toMatch(/^__Host-relay_session=v1\.key_[0-9a-f]{16}\.\d+\.[A-Za-z0-9_-]{43};/);
-    for (const flag of ["HttpOnly", "Secure", "SameSite=Strict", "Path=/", `Max-Age=${SESSION_TTL_MS / 1000}`]) expect(cookie).toContain(flag);
+    for (const flag of ["HttpOnly", "Secure", "SameSite=Strict", "Path=/", `Max-Age=${SESSION_TTL_MS / 1000}`])
+      expect(cookie).toContain(flag);
     expect(cookie).not.toContain(API_KEY);
     expect(cookie).toContain(await apiKeyIdOf(API_KEY));
     const overview = await page("/", {}, { cookie: cookie.split(";")[0]! });
@@ -40,7 +41,10 @@ describe("logging in", () => {
     ["no key", [["api_key", ""]]],
     ["no field at all", []],
   ] as const)("refuses %s with 401 and sets no cookie", async (_name, fields) => {
-    const res = await postForm("/dashboard/login", fields.map(([k, v]) => [k, v] as [string, string]));
+    const res = await postForm(
+      "/dashboard/login",
+      fields.map(([k, v]) => [k, v] as [string, string]),
+    );
     expect(res.status).toBe(401);
     expect(res.headers.get("set-cookie")).toBeNull();
     expect(await res.text()).toContain("Unknown API key");
@@ -52,14 +56,26 @@ describe("logging in", () => {
       expect(res.status).toBe(403);
       expect(res.headers.get("set-cookie")).toBeNull();
     }
-    const noFetchMetadata = new Request(`${ORIGIN}/dashboard/login`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://evil.example" }, body: `api_key=${API_KEY}` });
+    const noFetchMetadata = new Request(`${ORIGIN}/dashboard/login`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://evil.example" },
+      body: `api_key=${API_KEY}`,
+    });
     expect((await exports.default.fetch(noFetchMetadata)).status).toBe(403);
   });
 
   it("returns to a dashboard page after login, but never to another site", async () => {
-    const cases: [string, string][] = [["/dashboard/tasks?state=polling", "/dashboard/tasks?state=polling"], ["//evil.example/x", "/"], ["https://evil.example", "/"], ["/\\evil.example", "/"]];
+    const cases: [string, string][] = [
+      ["/dashboard/tasks?state=polling", "/dashboard/tasks?state=polling"],
+      ["//evil.example/x", "/"],
+      ["https://evil.example", "/"],
+      ["/\\evil.example", "/"],
+    ];
     for (const [next, location] of cases) {
-      const res = await postForm("/dashboard/login", [["api_key", API_KEY], ["next", next]]);
+      const res = await postForm("/dashboard/login", [
+        ["api_key", API_KEY],
+        ["next", next],
+      ]);
       expect(res.headers.get("location"), next).toBe(location);
     }
   });
@@ -74,12 +90,23 @@ describe("sessions", () => {
     const flip = (s: string) => s.slice(0, -2) + (s.at(-2) === "A" ? "B" : "A") + s.at(-1);
     const expired = await issueSession(API_KEY, Date.now() - SESSION_TTL_MS - 1000);
     const otherKey = await issueSession("some-other-key", Date.now());
-    for (const bad of [flip(token), token.replace(/\.(\d+)\./, (_, n) => `.${Number(n) + 1000}.`), expired, otherKey, "v1.x.1.y", "%E0%A4%A", "a".repeat(5000)]) {
+    for (const bad of [
+      flip(token),
+      token.replace(/\.(\d+)\./, (_, n) => `.${Number(n) + 1000}.`),
+      expired,
+      otherKey,
+      "v1.x.1.y",
+      "%E0%A4%A",
+      "a".repeat(5000),
+    ]) {
       const res = await page("/dashboard/tasks", {}, { cookie: `${name}=${bad}` });
       expect(res.status, bad.slice(0, 40)).toBe(401);
       expect(await pageOf(res)).toBe("login");
     }
-    const removed = await app.fetch(new Request(`${ORIGIN}/dashboard/tasks`, { headers: { accept: "text/html", cookie } }), { ...env, RELAY_API_KEYS: "test-key-2" });
+    const removed = await app.fetch(new Request(`${ORIGIN}/dashboard/tasks`, { headers: { accept: "text/html", cookie } }), {
+      ...env,
+      RELAY_API_KEYS: "test-key-2",
+    });
     expect(removed.status).toBe(401);
     expect((await page("/dashboard/tasks", {}, { cookie })).status).toBe(200);
   });
@@ -100,19 +127,40 @@ describe("CSRF on the dashboard's actions", () => {
 
   const ACTIONS = ["/dashboard/subscriptions/sub_000000000000000000000000/redeliver", "/dashboard/redeliver"];
 
-  it.each(ACTIONS)("POST %s is refused without a session, without the form token, with another session's token, cross-site, or as JSON", async (path) => {
-    const browser = await logIn();
-    const other = await logIn("test-key-2");
-    const attempts = [
-      postForm(path, [["form_token", browser.formToken], ["ids", "x"]]),
-      postForm(path, [["ids", "x"]], { cookie: browser.cookie }),
-      postForm(path, [["form_token", other.formToken], ["ids", "x"]], { cookie: browser.cookie }),
-      postForm(path, [["ids", "x"]], browser, { "sec-fetch-site": "cross-site" }),
-      page(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ form_token: browser.formToken, ids: ["x"] }) }, browser),
-    ];
-    for (const res of await Promise.all(attempts)) expect(res.status).toBe(403);
-    expect((await postForm(path, [["ids", "x"]], browser)).status).toBe(303);
-  });
+  it.each(ACTIONS)(
+    "POST %s is refused without a session, without the form token, with another session's token, cross-site, or as JSON",
+    async (path) => {
+      const browser = await logIn();
+      const other = await logIn("test-key-2");
+      const attempts = [
+        postForm(path, [
+          ["form_token", browser.formToken],
+          ["ids", "x"],
+        ]),
+        postForm(path, [["ids", "x"]], { cookie: browser.cookie }),
+        postForm(
+          path,
+          [
+            ["form_token", other.formToken],
+            ["ids", "x"],
+          ],
+          { cookie: browser.cookie },
+        ),
+        postForm(path, [["ids", "x"]], browser, { "sec-fetch-site": "cross-site" }),
+        page(
+          path,
+          {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ form_token: browser.formToken, ids: ["x"] }),
+          },
+          browser,
+        ),
+      ];
+      for (const res of await Promise.all(attempts)) expect(res.status).toBe(403);
+      expect((await postForm(path, [["ids", "x"]], browser)).status).toBe(303);
+    },
+  );
 
   /** A form POST carrying neither `Origin` nor `Sec-Fetch-Site`: no browser sends one; a forger's tool may. */
   const silentPost = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
@@ -138,7 +186,9 @@ describe("CSRF on the dashboard's actions", () => {
     expect(login.status).toBe(403);
     expect(login.headers.get("set-cookie")).toBeNull();
     // A browser that sends only Origin (no Fetch Metadata) is still served when it is this origin.
-    expect((await silentPost(ACTIONS[1]!, { form_token: browser.formToken, ids: "x" }, { cookie: browser.cookie, origin: ORIGIN })).status).toBe(303);
+    expect(
+      (await silentPost(ACTIONS[1]!, { form_token: browser.formToken, ids: "x" }, { cookie: browser.cookie, origin: ORIGIN })).status,
+    ).toBe(303);
     expect((await silentPost("/dashboard/login", { api_key: API_KEY }, { origin: ORIGIN })).status).toBe(303);
   });
 });

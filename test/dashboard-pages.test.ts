@@ -1,7 +1,7 @@
 /** The dashboard's pages: what they show, escaping, filters and pages, and redelivery from them. */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { logIn, page, postForm, type Browser } from "./support/dashboard";
+import { type Browser, logIn, page, postForm } from "./support/dashboard";
 import { manualClock, receiver, register, resetDb, subscriptionView, taskView, tick, upstreamTask } from "./support/relay";
 
 const rowsIn = (html: string, attribute: string) => [...html.matchAll(new RegExp(`<tr ${attribute}="([^"]+)"`, "g"))].map((m) => m[1]!);
@@ -63,7 +63,10 @@ describe("dashboard pages", () => {
     const registered = await register({ task_id: task.id, callback_url: `${hook.url}?x=%22%3E%3Cimg`, metadata: { note: evil } });
     expect(registered.status).toBe(201);
     await tick(manualClock());
-    const pages = [await html(`/dashboard/tasks/${task.id}`, browser), await html(`/dashboard/tasks?task_id=${encodeURIComponent(evil)}&kind=${encodeURIComponent(evil)}`, browser)];
+    const pages = [
+      await html(`/dashboard/tasks/${task.id}`, browser),
+      await html(`/dashboard/tasks?task_id=${encodeURIComponent(evil)}&kind=${encodeURIComponent(evil)}`, browser),
+    ];
     for (const text of pages) {
       expect(text).not.toContain("<script>alert");
       expect(text).not.toMatch(/<img/);
@@ -88,7 +91,12 @@ describe("dashboard pages", () => {
   });
 
   it("answers junk filters, cursors and ids with a page, never a 500", async () => {
-    for (const path of ["/dashboard/tasks?state=nope&kind=a/b/c&after=1.x", "/dashboard/tasks?after=99999999999999999.1", "/dashboard/subscriptions?status=zzz&after=-1", "/dashboard/tasks?task_id=%00"]) {
+    for (const path of [
+      "/dashboard/tasks?state=nope&kind=a/b/c&after=1.x",
+      "/dashboard/tasks?after=99999999999999999.1",
+      "/dashboard/subscriptions?status=zzz&after=-1",
+      "/dashboard/tasks?task_id=%00",
+    ]) {
       await html(path, browser);
     }
     await html("/dashboard/tasks/no-such-task", browser, 404);
@@ -104,7 +112,10 @@ describe("dashboard pages", () => {
     expect(before.match(/<tr data-attempt=/g)).toHaveLength(1);
     expect(before).toContain("HTTP 410");
 
-    await fetch(`${env.FAKE_URL}/_sim/receivers/${hook.url.split("/").pop()}`, { method: "PUT", body: JSON.stringify({ steps: [{ status: 200 }] }) });
+    await fetch(`${env.FAKE_URL}/_sim/receivers/${hook.url.split("/").pop()}`, {
+      method: "PUT",
+      body: JSON.stringify({ steps: [{ status: 200 }] }),
+    });
     const res = await postForm(`/dashboard/subscriptions/${id}/redeliver`, [], browser);
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe(`/dashboard/tasks/${task.id}?notice=redelivered`);
@@ -123,7 +134,11 @@ describe("dashboard pages", () => {
     expect(rowsIn(list, "data-subscription").sort()).toEqual(failed.map((f) => f.id).sort());
     expect(list).toContain('action="/dashboard/redeliver"');
     const ids = [...failed.map((f) => f.id), "sub_000000000000000000000000"];
-    const res = await postForm("/dashboard/redeliver", ids.map((id) => ["ids", id] as [string, string]), browser);
+    const res = await postForm(
+      "/dashboard/redeliver",
+      ids.map((id) => ["ids", id] as [string, string]),
+      browser,
+    );
     expect(res.headers.get("location")).toBe("/dashboard/subscriptions?status=failed&redelivered=3&skipped=1");
     expect(await html(res.headers.get("location")!, browser)).toContain("Redelivery queued for 3 subscriptions; 1 skipped");
     for (const f of failed) {

@@ -4,11 +4,11 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { loadActivitySeries } from "../src/storage/activity-series";
 import { loadDashboardCounts } from "../src/storage/dashboard-counts";
 import { openDb } from "../src/storage/db";
-import { listSubscriptions, LISTED_SUBSCRIPTION_STATUSES } from "../src/storage/list-subscriptions";
+import { LISTED_SUBSCRIPTION_STATUSES, listSubscriptions } from "../src/storage/list-subscriptions";
 import { listTasks, TASK_STATES } from "../src/storage/list-tasks";
 import { loadTaskView } from "../src/storage/read-models";
+import { type Recorded, recordingD1 } from "./support/recording-d1";
 import { lingeringClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
-import { recordingD1, type Recorded } from "./support/recording-d1";
 
 interface PlanRow {
   id: number;
@@ -67,7 +67,9 @@ describe("dashboard query plans", () => {
     expect(statements.size).toBeGreaterThanOrEqual(22);
     const problems: string[] = [];
     for (const { sql, params } of statements.values()) {
-      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<PlanRow>();
+      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .bind(...params)
+        .all<PlanRow>();
       for (const problem of planProblems(sql, plan.results)) problems.push(`${problem}  <=  ${sql.replace(/\s+/g, " ").slice(0, 200)}`);
     }
     expect(problems).toEqual([]);

@@ -22,7 +22,10 @@ describe("/docs", () => {
   });
 
   it("serves its script and stylesheet itself", async () => {
-    for (const [path, type] of [["/docs/try-it.js", "text/javascript"], ["/assets/relay.css", "text/css"]] as const) {
+    for (const [path, type] of [
+      ["/docs/try-it.js", "text/javascript"],
+      ["/assets/relay.css", "text/css"],
+    ] as const) {
       const res = await api(path, {}, null);
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toContain(type);

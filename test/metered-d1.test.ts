@@ -10,8 +10,12 @@ import { lingeringClock, receiver, register, resetDb, tick, upstreamTask } from 
 async function seed() {
   const now = Date.now();
   await env.DB.batch([
-    env.DB.prepare("INSERT INTO tasks (task_id, action, action2, created_at, updated_at) VALUES ('t-1', 'videos', 'text2video', ?1, ?1)").bind(now),
-    env.DB.prepare("INSERT INTO subscriptions (id, task_id, callback_url, events, status, created_at, updated_at) VALUES ('s-1', 't-1', 'https://a.example.com/h', '[]', 'active', ?1, ?1)").bind(now + 1),
+    env.DB.prepare(
+      "INSERT INTO tasks (task_id, action, action2, created_at, updated_at) VALUES ('t-1', 'videos', 'text2video', ?1, ?1)",
+    ).bind(now),
+    env.DB.prepare(
+      "INSERT INTO subscriptions (id, task_id, callback_url, events, status, created_at, updated_at) VALUES ('s-1', 't-1', 'https://a.example.com/h', '[]', 'active', ?1, ?1)",
+    ).bind(now + 1),
   ]);
   return now;
 }
@@ -23,7 +27,12 @@ describe("meteredD1", () => {
     const now = await seed();
     const join = (db: ReturnType<typeof openDb>) =>
       db
-        .select({ taskId: tasks.taskId, subscriptionTaskId: subscriptions.taskId, taskCreated: tasks.createdAt, subscriptionCreated: subscriptions.createdAt })
+        .select({
+          taskId: tasks.taskId,
+          subscriptionTaskId: subscriptions.taskId,
+          taskCreated: tasks.createdAt,
+          subscriptionCreated: subscriptions.createdAt,
+        })
         .from(tasks)
         .innerJoin(subscriptions, eq(subscriptions.taskId, tasks.taskId));
     const usage = emptyUsage();

@@ -2,8 +2,14 @@
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { dashboard } from "../src/dashboard/dashboard-routes";
+import {
+  ErrorEnvelopeSchema,
+  HealthSchema,
+  SubscriptionSchema,
+  SubscriptionWithDeliveriesSchema,
+  TaskSchema,
+} from "../src/http/api-schemas";
 import { app } from "../src/http/app";
-import { ErrorEnvelopeSchema, HealthSchema, SubscriptionSchema, SubscriptionWithDeliveriesSchema, TaskSchema } from "../src/http/api-schemas";
 import { docsRoutes } from "../src/http/docs/docs-page";
 import { api, manualClock, postJson, receiver, resetDb, tick, upstreamTask } from "./support/relay";
 
@@ -34,18 +40,24 @@ describe("the OpenAPI document", () => {
     expect(doc.info).toMatchObject({ title: "kling-webhook-relay", version: expect.any(String) });
     expect(doc.components.schemas.Error).toMatchObject({ type: "object", required: ["error"] });
     expect(doc.components.securitySchemes.bearerAuth).toEqual(expect.objectContaining({ type: "http", scheme: "bearer" }));
-    expect(doc.webhooks.taskEvent.post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/WebhookEvent" });
+    expect(doc.webhooks.taskEvent.post.requestBody.content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/WebhookEvent",
+    });
   });
 
   it("describes every route the app serves (its HTML pages and their assets aside)", async () => {
     const doc = await fetchDocument();
     const routes = app.routes.filter((r) => r.method !== "ALL" && !PAGES.has(`${r.method} ${r.path}`));
     expect(routes.length).toBeGreaterThanOrEqual(7);
-    const undocumented = routes.filter((r) => !doc.paths[openApiPath(r.path)]?.[r.method.toLowerCase()]).map((r) => `${r.method} ${r.path}`);
+    const undocumented = routes
+      .filter((r) => !doc.paths[openApiPath(r.path)]?.[r.method.toLowerCase()])
+      .map((r) => `${r.method} ${r.path}`);
     expect(undocumented).toEqual([]);
     // And nothing documented that is not served.
     const served = new Set(routes.map((r) => `${r.method.toLowerCase()} ${openApiPath(r.path)}`));
-    const documented = Object.entries(doc.paths as Record<string, Json>).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`));
+    const documented = Object.entries(doc.paths as Record<string, Json>).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method} ${path}`),
+    );
     expect(documented.filter((d) => !served.has(d))).toEqual([]);
   });
 
@@ -80,7 +92,13 @@ describe("responses match their documented schemas", () => {
     await resetDb();
     const task = await upstreamTask([{ status: "succeed", result: { videos: [] } }]);
     const hook = await receiver();
-    const created = await postJson("/v1/tasks", { task_id: task.id, action: "videos", action2: "text2video", callback_url: hook.url, metadata: { a: 1 } });
+    const created = await postJson("/v1/tasks", {
+      task_id: task.id,
+      action: "videos",
+      action2: "text2video",
+      callback_url: hook.url,
+      metadata: { a: 1 },
+    });
     expect(created.status).toBe(201);
     const subscription = SubscriptionSchema.parse(await created.json());
     expectExactKeys(subscription, SubscriptionSchema, "subscription");
@@ -93,7 +111,11 @@ describe("responses match their documented schemas", () => {
     expectExactKeys(sub, SubscriptionWithDeliveriesSchema, "task.subscriptions[]");
     expect(sub.deliveries).toHaveLength(1);
     expectExactKeys(sub.deliveries[0], SubscriptionWithDeliveriesSchema.shape.deliveries.element, "delivery");
-    expectExactKeys(sub.deliveries[0].attempts[0], SubscriptionWithDeliveriesSchema.shape.deliveries.element.shape.attempts.element, "attempt");
+    expectExactKeys(
+      sub.deliveries[0].attempts[0],
+      SubscriptionWithDeliveriesSchema.shape.deliveries.element.shape.attempts.element,
+      "attempt",
+    );
 
     const redelivered = await api(`/v1/subscriptions/${subscription.id}/redeliver`, { method: "POST" });
     expect(redelivered.status).toBe(202);

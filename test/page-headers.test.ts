@@ -1,12 +1,13 @@
 /** The headers of every HTML page and asset (dashboard and /docs), whatever their status; none on the JSON API. */
 import { exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { logIn, ORIGIN, type Browser } from "./support/dashboard";
+import { type Browser, logIn, ORIGIN } from "./support/dashboard";
 import { resetDb } from "./support/relay";
 
 const PAGE_HEADERS = {
   "cache-control": "no-store",
-  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "content-security-policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "referrer-policy": "same-origin",
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
@@ -49,7 +50,12 @@ describe("page headers", () => {
       ["a wrong key", "/dashboard/login", form({ "sec-fetch-site": "same-origin" }, "api_key=nope"), 401],
       ["a cross-site login", "/dashboard/login", form({ "sec-fetch-site": "cross-site" }, "api_key=nope"), 403],
       ["a form without its token", "/dashboard/redeliver", form({ "sec-fetch-site": "same-origin", cookie: browser.cookie }, "ids=x"), 403],
-      ["a redirect after a form", "/dashboard/redeliver", form({ "sec-fetch-site": "same-origin", cookie: browser.cookie }, `ids=x&form_token=${encodeURIComponent(browser.formToken)}`), 303],
+      [
+        "a redirect after a form",
+        "/dashboard/redeliver",
+        form({ "sec-fetch-site": "same-origin", cookie: browser.cookie }, `ids=x&form_token=${encodeURIComponent(browser.formToken)}`),
+        303,
+      ],
     ];
     for (const [name, path, init, status] of cases) {
       const res = await fetchAs(path, init);

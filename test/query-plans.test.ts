@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { type Recorded, recordingD1 } from "./support/recording-d1";
 import { lingeringClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
-import { recordingD1, type Recorded } from "./support/recording-d1";
 
 // kind_stats is left out on purpose: at most ten rows (one per action pair), read whole once per tick.
 const TABLES = /\b(tasks|subscriptions|messages|delivery_attempts)\b/;
@@ -28,11 +28,14 @@ describe("query plans", () => {
     expect(statements.size).toBeGreaterThan(8);
     const scans: string[] = [];
     for (const { sql, params } of statements.values()) {
-      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
+      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .bind(...params)
+        .all<{ detail: string }>();
       for (const { detail } of plan.results) {
         // `SCAN <alias>` of a json_each parameter is the id list itself; a table scan is not allowed.
         const scanned = /^SCAN (\S+)/.exec(detail)?.[1];
-        if (scanned && (TABLES.test(scanned) || ["t", "s", "m"].includes(scanned))) scans.push(`${detail}  <=  ${sql.replace(/\s+/g, " ").slice(0, 160)}`);
+        if (scanned && (TABLES.test(scanned) || ["t", "s", "m"].includes(scanned)))
+          scans.push(`${detail}  <=  ${sql.replace(/\s+/g, " ").slice(0, 160)}`);
       }
     }
     expect(scans).toEqual([]);

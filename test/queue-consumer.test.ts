@@ -1,15 +1,15 @@
-import { Webhook } from "standardwebhooks";
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
 import worker from "../src/index";
 import { consumeBatch } from "../src/queue/consume-batch";
-import { queuedLeaseMs } from "../src/work/leases";
-import type { WorkMessage } from "../src/work/work-message";
 import { claimDueMessageIds } from "../src/storage/claim-messages";
 import { claimDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
+import { queuedLeaseMs } from "../src/work/leases";
+import type { WorkMessage } from "../src/work/work-message";
 import { manualClock, maxInFlight, receiver, register, resetDb, tick, unique, upstreamTask } from "./support/relay";
 
 const SECRET = "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=";
@@ -20,7 +20,10 @@ const LEASE = queuedLeaseMs(15_000);
 let seq = 0;
 /** A batch as Queues hands it to the consumer: these bodies, one message each. */
 const batchOf = (queue: string, bodies: unknown[]) =>
-  createMessageBatch(queue, bodies.map((body) => ({ id: `msg-${++seq}`, timestamp: new Date(), attempts: 1, body })));
+  createMessageBatch(
+    queue,
+    bodies.map((body) => ({ id: `msg-${++seq}`, timestamp: new Date(), attempts: 1, body })),
+  );
 
 /** Runs the Worker's own `queue` handler, then reads what it acknowledged and what it retried. */
 async function runQueueHandler(batch: MessageBatch<unknown>, overrides: Partial<Env> = {}) {
@@ -33,14 +36,18 @@ async function runQueueHandler(batch: MessageBatch<unknown>, overrides: Partial<
 async function registered(count: number, hookUrl: string, options: Parameters<typeof upstreamTask>[1] = {}) {
   const tasks = [];
   for (let i = 0; i < count; i++) {
-    const task = await upstreamTask([{ status: "succeed", result: { videos: [{ id: `v${i}`, url: "https://cdn.example/v.mp4", duration: "5" }] } }], options);
+    const task = await upstreamTask(
+      [{ status: "succeed", result: { videos: [{ id: `v${i}`, url: "https://cdn.example/v.mp4", duration: "5" }] } }],
+      options,
+    );
     await register({ task_id: task.id, callback_url: hookUrl });
     tasks.push(task);
   }
   return tasks;
 }
 
-const claimTasks = (leaseToken: string, now: number, leaseMs = LEASE) => claimDueTasks(openDb(env.DB), { now, limit: 100, leaseToken, leaseMs });
+const claimTasks = (leaseToken: string, now: number, leaseMs = LEASE) =>
+  claimDueTasks(openDb(env.DB), { now, limit: 100, leaseToken, leaseMs });
 const pollMessage = (leaseToken: string, ids: string[]): WorkMessage => ({ kind: "poll", leaseToken, ids });
 const leases = async (table: "tasks" | "messages") =>
   (await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE lease_token IS NOT NULL`).first<{ n: number }>())!.n;
@@ -93,7 +100,14 @@ describe("queue consumer", () => {
     const task = await upstreamTask([{ status: "succeed" }]);
     await register({ task_id: task.id, callback_url: ok.url });
     await register({ task_id: task.id, callback_url: flaky.url });
-    await runQueueHandler(batchOf(POLLS, [pollMessage("lease_p", (await claimTasks("lease_p", Date.now())).map((t) => t.taskId))]));
+    await runQueueHandler(
+      batchOf(POLLS, [
+        pollMessage(
+          "lease_p",
+          (await claimTasks("lease_p", Date.now())).map((t) => t.taskId),
+        ),
+      ]),
+    );
 
     const ids = await claimDueMessageIds(openDb(env.DB), { now: Date.now(), limit: 10, leaseToken: "lease_d", leaseMs: LEASE });
     expect(ids).toHaveLength(2);
@@ -104,7 +118,9 @@ describe("queue consumer", () => {
     expect(report).toMatchObject({ claimed: 2, delivered: 1, retried: 1, polled: 0 });
     const [delivery] = await ok.deliveries();
     expect(new Webhook(SECRET).verify(delivery!.body, delivery!.headers)).toMatchObject({ type: "task.succeeded", task_id: task.id });
-    const retry = await env.DB.prepare("SELECT status, lease_token, next_attempt_at - updated_at AS wait FROM messages WHERE status = 'pending'").first<{ wait: number }>();
+    const retry = await env.DB.prepare(
+      "SELECT status, lease_token, next_attempt_at - updated_at AS wait FROM messages WHERE status = 'pending'",
+    ).first<{ wait: number }>();
     expect(retry).toMatchObject({ status: "pending", lease_token: null });
     expect(retry!.wait).toBeGreaterThanOrEqual(4_500);
     expect(retry!.wait).toBeLessThanOrEqual(5_500);
@@ -145,7 +161,9 @@ describe("queue consumer", () => {
     const clock = manualClock();
     await claimTasks("lease_dead", clock.now());
     for (let attempt = 1; attempt <= 4; attempt++) {
-      const batch = createMessageBatch(POLLS, [{ id: "doomed", timestamp: new Date(), attempts: attempt, body: pollMessage("lease_dead", [task!.id]) }]);
+      const batch = createMessageBatch(POLLS, [
+        { id: "doomed", timestamp: new Date(), attempts: attempt, body: pollMessage("lease_dead", [task!.id]) },
+      ]);
       await expect(runQueueHandler(batch, { POLL_MIN_INTERVAL_SECONDS: "soon" })).rejects.toThrow();
     }
     clock.advance(LEASE - 1_000);
@@ -169,7 +187,9 @@ describe("queue consumer", () => {
     expect(report).toMatchObject({ polled: 14, released: 6, subrequestsLeft: 0 });
     expect(await maxInFlight(group)).toBeLessThanOrEqual(6);
     expect((await Promise.all(tasks.map((t) => t.polls()))).reduce((a, b) => a + b)).toBe(14);
-    const released = await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE lease_token IS NULL AND next_poll_at <= ?").bind(Date.now()).first<{ n: number }>();
+    const released = await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE lease_token IS NULL AND next_poll_at <= ?")
+      .bind(Date.now())
+      .first<{ n: number }>();
     expect(released!.n).toBe(6);
   });
 
@@ -196,7 +216,9 @@ describe("queue consumer", () => {
     const report = await consumeBatch(batch, { ...env, COMETAPI_KEY: "" });
     expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(1);
     expect(report).toMatchObject({ polled: 0, released: 1 });
-    const row = await env.DB.prepare("SELECT lease_token, next_poll_at FROM tasks WHERE task_id = ?").bind(task!.id).first<{ next_poll_at: number }>();
+    const row = await env.DB.prepare("SELECT lease_token, next_poll_at FROM tasks WHERE task_id = ?")
+      .bind(task!.id)
+      .first<{ next_poll_at: number }>();
     expect(row!.next_poll_at).toBeGreaterThanOrEqual(now + 60_000);
   });
 
@@ -205,7 +227,13 @@ describe("queue consumer", () => {
     await registered(2, hook.url);
     const log: string[] = [];
     const DB = new Proxy(env.DB, {
-      get: (target, prop) => (prop === "prepare" ? (sql: string) => { log.push(sql); return target.prepare(sql); } : Reflect.get(target, prop)?.bind?.(target) ?? Reflect.get(target, prop)),
+      get: (target, prop) =>
+        prop === "prepare"
+          ? (sql: string) => {
+              log.push(sql);
+              return target.prepare(sql);
+            }
+          : (Reflect.get(target, prop)?.bind?.(target) ?? Reflect.get(target, prop)),
     });
     const ids = (await claimTasks("lease_q", Date.now())).map((t) => t.taskId);
     await consumeBatch(batchOf(POLLS, [pollMessage("lease_q", ids)]), { ...env, DB });
@@ -217,8 +245,14 @@ describe("queue consumer", () => {
       const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind("[]").all<{ detail: string }>();
       const details = plan.results.map((r) => r.detail);
       // Only the JSON list of (id, lease) pairs is walked; every table row is a key lookup.
-      expect(details.filter((d) => d.startsWith("SCAN") && !d.includes("VIRTUAL TABLE")), sql).toEqual([]);
-      expect(details.some((d) => d.startsWith("SEARCH")), sql).toBe(true);
+      expect(
+        details.filter((d) => d.startsWith("SCAN") && !d.includes("VIRTUAL TABLE")),
+        sql,
+      ).toEqual([]);
+      expect(
+        details.some((d) => d.startsWith("SEARCH")),
+        sql,
+      ).toBe(true);
     }
   });
 });

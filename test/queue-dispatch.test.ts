@@ -5,9 +5,9 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { SEND_BATCH_MAX_BYTES, SEND_BATCH_MAX_MESSAGES, packMessages, sendBatches } from "../src/queue/send-work";
-import { IDS_PER_MESSAGE, WorkMessageSchema, type WorkMessage } from "../src/work/work-message";
+import { packMessages, SEND_BATCH_MAX_BYTES, SEND_BATCH_MAX_MESSAGES, sendBatches } from "../src/queue/send-work";
 import { MAX_QUEUED_PER_TICK } from "../src/tick/dispatch-phase";
+import { IDS_PER_MESSAGE, type WorkMessage, WorkMessageSchema } from "../src/work/work-message";
 import { lingeringClock, manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
 
 /** A producer that keeps every sendBatch call, or refuses them all. */
@@ -45,7 +45,11 @@ describe("queue messages", () => {
   });
 
   it("are cut by size when larger messages would pass 256 KB in one call", () => {
-    const big = Array.from({ length: 100 }, (_, i) => ({ kind: "poll" as const, leaseToken: "lease_abc", ids: Array.from({ length: 100 }, (_, j) => `${i}-${j}-${"y".repeat(120)}`) }));
+    const big = Array.from({ length: 100 }, (_, i) => ({
+      kind: "poll" as const,
+      leaseToken: "lease_abc",
+      ids: Array.from({ length: 100 }, (_, j) => `${i}-${j}-${"y".repeat(120)}`),
+    }));
     const batches = sendBatches(big);
     expect(batches.flat()).toEqual(big);
     expect(batches.length).toBeGreaterThan(5);
@@ -60,17 +64,28 @@ describe("the tick in queue mode", () => {
     const now = Date.now();
     const count = MAX_QUEUED_PER_TICK + 500;
     await env.DB.prepare(`WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
-      INSERT INTO tasks (task_id, action, action2, next_poll_at, created_at, updated_at) SELECT 'cap-' || n, 'videos', 'text2video', ?2, ?2, ?2 FROM seq`).bind(count, now).run();
+      INSERT INTO tasks (task_id, action, action2, next_poll_at, created_at, updated_at) SELECT 'cap-' || n, 'videos', 'text2video', ?2, ?2, ?2 FROM seq`)
+      .bind(count, now)
+      .run();
     const { queue, calls } = standInQueue();
     const report = await tick(lingeringClock(now), { POLL_QUEUE: queue });
-    expect(report).toMatchObject({ rounds: 1, claimed: 0, polled: 0, queued: { polls: MAX_QUEUED_PER_TICK, deliveries: 0, sendErrors: 0 } });
+    expect(report).toMatchObject({
+      rounds: 1,
+      claimed: 0,
+      polled: 0,
+      queued: { polls: MAX_QUEUED_PER_TICK, deliveries: 0, sendErrors: 0 },
+    });
     const messages = calls.flat();
-    expect(messages.every((m) => m.kind === "poll" && m.ids.length === IDS_PER_MESSAGE && m.leaseToken === messages[0]!.leaseToken)).toBe(true);
+    expect(messages.every((m) => m.kind === "poll" && m.ids.length === IDS_PER_MESSAGE && m.leaseToken === messages[0]!.leaseToken)).toBe(
+      true,
+    );
     expect(new Set(messages.flatMap((m) => m.ids)).size).toBe(MAX_QUEUED_PER_TICK);
     expect(calls.every((c) => c.length <= SEND_BATCH_MAX_MESSAGES)).toBe(true);
     // D1 cost of the tick: one claim per 1,000 ids, whatever the number of tasks.
     expect(report.d1.queries).toBeLessThanOrEqual(MAX_QUEUED_PER_TICK / 1_000 + 3);
-    const left = await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE lease_token IS NULL AND next_poll_at <= ?").bind(now).first<{ n: number }>();
+    const left = await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE lease_token IS NULL AND next_poll_at <= ?")
+      .bind(now)
+      .first<{ n: number }>();
     expect(left!.n).toBe(500);
   });
 
@@ -93,7 +108,9 @@ describe("the tick in queue mode", () => {
     const { queue, calls } = standInQueue();
     await tick(clock, { POLL_QUEUE: queue });
     expect(calls.flat()).toEqual([{ kind: "poll", leaseToken: expect.stringMatching(/^lease_/), ids: [task.id] }]);
-    const row = await env.DB.prepare("SELECT next_poll_at, lease_token FROM tasks WHERE task_id = ?").bind(task.id).first<{ next_poll_at: number; lease_token: string }>();
+    const row = await env.DB.prepare("SELECT next_poll_at, lease_token FROM tasks WHERE task_id = ?")
+      .bind(task.id)
+      .first<{ next_poll_at: number; lease_token: string }>();
     expect(row!.lease_token).toBe(calls[0]![0]!.leaseToken);
     // 120 s of queue wait + 60 s for the consumer to start it + a 15 s timeout + 30 s margin.
     expect(row!.next_poll_at - clock.now()).toBe(225_000);

@@ -4,8 +4,9 @@
  * the tick doing the work itself and once through the queues, the same webhooks must arrive.
  * Runs in the queues pool (test/harness/vitest.queues.config.ts); the default pool skips it.
  */
-import { Webhook } from "standardwebhooks";
+
 import { env } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
 import type { UpstreamStep } from "../tools/fake-protocol";
@@ -16,24 +17,38 @@ const SECRET = "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=";
 const ALL = ["task.submitted", "task.processing", "task.succeeded", "task.failed", "task.expired"];
 
 const SCRIPTS: Record<string, UpstreamStep[]> = {
-  slow: [{ status: "submitted" }, { status: "processing" }, { status: "processing" }, { status: "succeed", result: { videos: [{ id: "v", url: "https://cdn.example/v.mp4", duration: "5" }] } }],
+  slow: [
+    { status: "submitted" },
+    { status: "processing" },
+    { status: "processing" },
+    { status: "succeed", result: { videos: [{ id: "v", url: "https://cdn.example/v.mp4", duration: "5" }] } },
+  ],
   quick: [{ status: "processing" }, { status: "succeed" }],
   moderated: [{ status: "submitted" }, { status: "failed", msg: "content moderation" }],
   lost: [{ http: 404, body: { code: 1203, message: "task not found" } }],
 };
 /** Who listens to what: [task, receiver, events (default: the terminal ones)]. */
 const SUBSCRIPTIONS: [string, string, string[]?][] = [
-  ["slow", "app"], ["slow", "audit", ALL], ["slow", "flaky"],
-  ["quick", "app"], ["quick", "flaky", ["task.processing", "task.succeeded"]],
-  ["moderated", "app"], ["moderated", "audit", ALL],
-  ["lost", "app"], ["lost", "audit", ALL],
+  ["slow", "app"],
+  ["slow", "audit", ALL],
+  ["slow", "flaky"],
+  ["quick", "app"],
+  ["quick", "flaky", ["task.processing", "task.succeeded"]],
+  ["moderated", "app"],
+  ["moderated", "audit", ALL],
+  ["lost", "app"],
+  ["lost", "audit", ALL],
 ];
 
 /** Plays the scenario minute by minute; returns what each receiver verifiably got. */
 async function play(mode: "in-tick" | "queues"): Promise<string[]> {
   await resetDb();
   const overrides: Partial<Env> = mode === "in-tick" ? { POLL_QUEUE: undefined, DELIVERY_QUEUE: undefined } : {};
-  const receivers = { app: await receiver(), audit: await receiver(), flaky: await receiver([{ status: 500 }, { status: 503 }, { status: 200 }]) };
+  const receivers = {
+    app: await receiver(),
+    audit: await receiver(),
+    flaky: await receiver([{ status: 500 }, { status: 503 }, { status: 200 }]),
+  };
   const names = new Map<string, string>();
   for (const [name, steps] of Object.entries(SCRIPTS)) {
     const task = await upstreamTask(steps, { id: unique(name) });
@@ -41,7 +56,11 @@ async function play(mode: "in-tick" | "queues"): Promise<string[]> {
   }
   const idOf = (name: string) => [...names].find(([, n]) => n === name)![0];
   for (const [task, to, events] of SUBSCRIPTIONS) {
-    const { status } = await register({ task_id: idOf(task), callback_url: receivers[to as keyof typeof receivers].url, ...(events ? { events } : {}) });
+    const { status } = await register({
+      task_id: idOf(task),
+      callback_url: receivers[to as keyof typeof receivers].url,
+      ...(events ? { events } : {}),
+    });
     expect(status).toBe(201);
   }
   // The tick's clock jumps a minute a round; the consumers run on the real clock, which stays
@@ -72,10 +91,19 @@ describe.skipIf(!env.POLL_QUEUE)("queues and in-tick work are equivalent", () =>
     const accepted = (got: string[]) => [...new Set(got)];
     expect(accepted(queued)).toEqual(accepted(inTick));
     expect(accepted(inTick)).toEqual([
-      "app lost task.expired", "app moderated task.failed", "app quick task.succeeded", "app slow task.succeeded",
-      "audit lost task.expired", "audit moderated task.failed", "audit moderated task.submitted",
-      "audit slow task.processing", "audit slow task.submitted", "audit slow task.succeeded",
-      "flaky quick task.processing", "flaky quick task.succeeded", "flaky slow task.succeeded",
+      "app lost task.expired",
+      "app moderated task.failed",
+      "app quick task.succeeded",
+      "app slow task.succeeded",
+      "audit lost task.expired",
+      "audit moderated task.failed",
+      "audit moderated task.submitted",
+      "audit slow task.processing",
+      "audit slow task.submitted",
+      "audit slow task.succeeded",
+      "flaky quick task.processing",
+      "flaky quick task.succeeded",
+      "flaky slow task.succeeded",
     ]);
     // The flaky receiver refused twice, then accepted: the same retries in both modes.
     const attempts = (got: string[]) => got.filter((g) => g.startsWith("flaky")).length;

@@ -4,8 +4,9 @@
  * simulator and delivers to the loopback receivers. Runs in the queues pool
  * (test/harness/vitest.queues.config.ts); the default pool has no queues and skips it.
  */
-import { Webhook } from "standardwebhooks";
+
 import { env } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { queuedLeaseMs } from "../src/work/leases";
 import { drained, onePass } from "./support/queues";
@@ -21,7 +22,10 @@ describe.skipIf(!env.POLL_QUEUE)("fan-out through Cloudflare Queues", () => {
     const [app, audit] = [await receiver(), await receiver()];
     const tasks = [];
     for (let i = 0; i < 25; i++) {
-      const task = await upstreamTask([{ status: "succeed", result: { images: [{ index: 0, url: `https://cdn.example/${i}.png` }] } }], { action: "images", action2: "generations" });
+      const task = await upstreamTask([{ status: "succeed", result: { images: [{ index: 0, url: `https://cdn.example/${i}.png` }] } }], {
+        action: "images",
+        action2: "generations",
+      });
       await register({ task_id: task.id, action: "images", action2: "generations", callback_url: app.url });
       if (i < 5) await register({ task_id: task.id, action: "images", action2: "generations", callback_url: audit.url });
       tasks.push(task);
@@ -30,8 +34,16 @@ describe.skipIf(!env.POLL_QUEUE)("fan-out through Cloudflare Queues", () => {
     const started = Date.now();
     const dispatched = await tick(onePass);
     // No upstream request and no webhook in the tick itself: 25 ids in 3 messages, one lease.
-    expect(dispatched).toMatchObject({ claimed: 0, polled: 0, delivered: 0, subrequestsLeft: 45, queued: { polls: 25, deliveries: 0, sendErrors: 0 } });
-    const leased = await env.DB.prepare("SELECT min(next_poll_at) AS soonest, count(DISTINCT lease_token) AS tokens FROM tasks WHERE lease_token IS NOT NULL").first<{ soonest: number | null; tokens: number }>();
+    expect(dispatched).toMatchObject({
+      claimed: 0,
+      polled: 0,
+      delivered: 0,
+      subrequestsLeft: 45,
+      queued: { polls: 25, deliveries: 0, sendErrors: 0 },
+    });
+    const leased = await env.DB.prepare(
+      "SELECT min(next_poll_at) AS soonest, count(DISTINCT lease_token) AS tokens FROM tasks WHERE lease_token IS NOT NULL",
+    ).first<{ soonest: number | null; tokens: number }>();
     // Unless a consumer was quicker than this read, the lease covers the queue and the consumer.
     if (leased!.soonest !== null) {
       expect(leased!.tokens).toBe(1);

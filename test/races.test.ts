@@ -8,8 +8,19 @@ import { openDb } from "../src/storage/db";
 import { messageBody, type StoredBody } from "../src/storage/message-body";
 import { registerSubscription } from "../src/storage/subscriptions";
 import { runPipeline } from "../src/work/pipeline";
-import { recordingD1, type Recorded } from "./support/recording-d1";
-import { api, manualClock, receiver, register, resetDb, subscriptionView, taskView, tick, upstreamTask, type RegistrationInput } from "./support/relay";
+import { type Recorded, recordingD1 } from "./support/recording-d1";
+import {
+  api,
+  manualClock,
+  type RegistrationInput,
+  receiver,
+  register,
+  resetDb,
+  subscriptionView,
+  taskView,
+  tick,
+  upstreamTask,
+} from "./support/relay";
 
 type Hook = Awaited<ReturnType<typeof receiver>>;
 
@@ -24,7 +35,9 @@ async function untilReceived(hook: Hook, count: number, timeoutMs = 5_000) {
 
 /** The body the only message stored would be sent with now. */
 const storedBody = async () =>
-  messageBody((await env.DB.prepare("SELECT m.*, s.task_id FROM messages m JOIN subscriptions s ON s.id = m.subscription_id").first<StoredBody>())!);
+  messageBody(
+    (await env.DB.prepare("SELECT m.*, s.task_id FROM messages m JOIN subscriptions s ON s.id = m.subscription_id").first<StoredBody>())!,
+  );
 
 const deliveryAttemptsCounted = async () =>
   (await env.DB.prepare("SELECT coalesce(sum(delivery_attempts), 0) AS n FROM activity_hourly").first<{ n: number }>())!.n;
@@ -54,7 +67,10 @@ describe("a delivery result recorded after its message changed hands", () => {
     await tick(clock);
     expect(await subscriptionView(sub.id)).toMatchObject({ status: "delivered", deliveries: [{ status: "delivered" }] });
     const deliveries = await hook.deliveries();
-    expect(deliveries.map((d) => d.headers["webhook-id"])).toEqual([deliveries[0]!.headers["webhook-id"], deliveries[0]!.headers["webhook-id"]]);
+    expect(deliveries.map((d) => d.headers["webhook-id"])).toEqual([
+      deliveries[0]!.headers["webhook-id"],
+      deliveries[0]!.headers["webhook-id"],
+    ]);
     expect(await deliveryAttemptsCounted()).toBe(counted + 1);
   });
 
@@ -62,7 +78,10 @@ describe("a delivery result recorded after its message changed hands", () => {
     const task = await upstreamTask([{ status: "succeed" }]);
     // Tick A's attempt answers 410 after tick B (which claimed the message once A's lease ran
     // out) already sent its own attempt, and before B's 200 comes back.
-    const hook = await receiver([{ status: 410, delayMs: 1_500 }, { status: 200, delayMs: 3_000 }]);
+    const hook = await receiver([
+      { status: 410, delayMs: 1_500 },
+      { status: 200, delayMs: 3_000 },
+    ]);
     const sub = (await register({ task_id: task.id, callback_url: hook.url })).body;
     const clockA = manualClock();
     const tickA = tick(clockA);
@@ -193,7 +212,10 @@ describe("retention racing a registration", () => {
     const { report, answer } = await purgeRacing({ task_id: task.id, callback_url: late.url });
     expect(answer.status).toBe(201);
     expect(report.purged).toBe(0);
-    expect(await subscriptionView(answer.body.id)).toMatchObject({ status: "active", deliveries: [{ event_type: "task.succeeded", status: "pending" }] });
+    expect(await subscriptionView(answer.body.id)).toMatchObject({
+      status: "active",
+      deliveries: [{ event_type: "task.succeeded", status: "pending" }],
+    });
     await tick(manualClock(Date.now() + 1_000));
     expect(await late.deliveries()).toHaveLength(1);
   });
@@ -262,8 +284,16 @@ describe("re-registering an existing subscription with other events or metadata"
     const task = await upstreamTask([{ status: "processing" }]);
     const hook = await receiver();
     const first = await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 1 } });
-    const again = await register({ task_id: task.id, callback_url: hook.url, events: ["task.processing", "task.succeeded"], metadata: { v: 2 } });
-    expect(again).toMatchObject({ status: 200, body: { id: first.body.id, status: "active", events: ["task.processing", "task.succeeded"], metadata: { v: 2 } } });
+    const again = await register({
+      task_id: task.id,
+      callback_url: hook.url,
+      events: ["task.processing", "task.succeeded"],
+      metadata: { v: 2 },
+    });
+    expect(again).toMatchObject({
+      status: 200,
+      body: { id: first.body.id, status: "active", events: ["task.processing", "task.succeeded"], metadata: { v: 2 } },
+    });
     expect(await subscriptionView(first.body.id)).toMatchObject({ events: ["task.processing", "task.succeeded"], metadata: { v: 2 } });
 
     await tick(manualClock(Date.now() + 1_000));
@@ -277,14 +307,18 @@ describe("re-registering an existing subscription with other events or metadata"
     const clock = manualClock();
     // Deliveries paused: the poll stores the message, nothing sends it.
     await tick(clock, { WEBHOOK_SECRETS: "" });
-    expect((await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 2 } })).body).toMatchObject({ id: sub.id, metadata: { v: 2 } });
+    expect((await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 2 } })).body).toMatchObject({
+      id: sub.id,
+      metadata: { v: 2 },
+    });
     clock.advance(1_000);
     await tick(clock);
     expect(await sent(hook)).toMatchObject([{ type: "task.succeeded", metadata: { v: 2 } }]);
   });
 
   it("changes nothing but the metadata of that message: every number of it and of the data stays as sent", async () => {
-    const data = '{"task_id":"T","task_status":"succeed","task_result":{"videos":[{"id":123456789012345678901234567890,"url":"https://cdn.example/v.mp4","duration":"5"}]},"final_unit_deduction":0.1000000000000000000001,"created_at":1777385361501}';
+    const data =
+      '{"task_id":"T","task_status":"succeed","task_result":{"videos":[{"id":123456789012345678901234567890,"url":"https://cdn.example/v.mp4","duration":"5"}]},"final_unit_deduction":0.1000000000000000000001,"created_at":1777385361501}';
     const task = await upstreamTask([{ http: 200, body: `{"code":0,"message":"SUCCEED","data":${data}}` }]);
     const hook = await receiver();
     const post = (metadata: string) =>
@@ -351,15 +385,26 @@ describe("re-registering an existing subscription with other events or metadata"
     await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 1 } });
     await tick(manualClock(), { WEBHOOK_SECRETS: "" });
     const log: Recorded[] = [];
-    const registration = { id: "sub_plan", taskId: task.id, action: "videos", action2: "text2video", callbackUrl: hook.url, events: ["task.succeeded" as const], metadata: '{"v":2}' };
+    const registration = {
+      id: "sub_plan",
+      taskId: task.id,
+      action: "videos",
+      action2: "text2video",
+      callbackUrl: hook.url,
+      events: ["task.succeeded" as const],
+      metadata: '{"v":2}',
+    };
     await registerSubscription(openDb(recordingD1(env.DB, log)), registration, Date.now());
     expect(await storedBody()).toContain('"metadata":{"v":2}');
     const scans: string[] = [];
     for (const { sql, params } of log) {
-      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
+      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .bind(...params)
+        .all<{ detail: string }>();
       for (const { detail } of plan.results) {
         const scanned = /^SCAN (\S+)/.exec(detail)?.[1];
-        if (scanned && (/^(tasks|subscriptions|messages|delivery_attempts)$/.test(scanned) || ["t", "s", "m"].includes(scanned))) scans.push(`${detail} <= ${sql.replace(/\s+/g, " ").slice(0, 160)}`);
+        if (scanned && (/^(tasks|subscriptions|messages|delivery_attempts)$/.test(scanned) || ["t", "s", "m"].includes(scanned)))
+          scans.push(`${detail} <= ${sql.replace(/\s+/g, " ").slice(0, 160)}`);
       }
     }
     expect(log.length).toBeGreaterThan(4);

@@ -1,5 +1,5 @@
-import { Webhook } from "standardwebhooks";
 import { env } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it } from "vitest";
 import { manualClock, receiver, register, resetDb, subscriptionView, taskView, tick, upstreamTask } from "./support/relay";
 
@@ -17,7 +17,12 @@ describe("the whole loop", () => {
     const hook = await receiver();
     const { status, body: sub } = await register({ task_id: task.id, callback_url: hook.url, metadata: { user: 42 } });
     expect(status).toBe(201);
-    expect(sub).toMatchObject({ task_id: task.id, status: "active", task_status: null, events: ["task.succeeded", "task.failed", "task.expired"] });
+    expect(sub).toMatchObject({
+      task_id: task.id,
+      status: "active",
+      task_status: null,
+      events: ["task.succeeded", "task.failed", "task.expired"],
+    });
 
     const clock = manualClock();
     for (let i = 0; i < 3; i++) {
@@ -35,14 +40,22 @@ describe("the whole loop", () => {
       task_id: task.id,
       metadata: { user: 42 },
       reason: null,
-      data: { task_id: task.id, task_status: "succeed", task_result: { videos: [{ id: "v1", url: "https://cdn.example/v1.mp4", duration: "5.1" }] } },
+      data: {
+        task_id: task.id,
+        task_status: "succeed",
+        task_result: { videos: [{ id: "v1", url: "https://cdn.example/v1.mp4", duration: "5.1" }] },
+      },
     });
     expect(delivery!.headers["webhook-id"]).toMatch(/^msg_[0-9a-f]{24}$/);
     expect(delivery!.headers["user-agent"]).toMatch(/^kling-webhook-relay\//);
 
     const after = await subscriptionView(sub.id);
     expect(after.status).toBe("delivered");
-    expect(after.deliveries[0]).toMatchObject({ event_type: "task.succeeded", status: "delivered", webhook_id: delivery!.headers["webhook-id"] });
+    expect(after.deliveries[0]).toMatchObject({
+      event_type: "task.succeeded",
+      status: "delivered",
+      webhook_id: delivery!.headers["webhook-id"],
+    });
     const view = await taskView(task.id);
     expect(view).toMatchObject({ task_status: "succeed", polls: 3, next_poll_at: null });
     expect(env.DB).toBeDefined();
@@ -53,7 +66,8 @@ describe("numbers on the way through", () => {
   beforeEach(resetDb);
 
   it("delivers metadata and upstream data with every number exactly as it was sent", async () => {
-    const data = '{"task_id":"T","task_status":"succeed","task_result":{"videos":[{"id":123456789012345678901234567890,"url":"https://cdn.example/v.mp4","duration":"5"}]},"final_unit_deduction":0.1000000000000000000001,"created_at":1777385361501}';
+    const data =
+      '{"task_id":"T","task_status":"succeed","task_result":{"videos":[{"id":123456789012345678901234567890,"url":"https://cdn.example/v.mp4","duration":"5"}]},"final_unit_deduction":0.1000000000000000000001,"created_at":1777385361501}';
     const task = await upstreamTask([{ http: 200, body: `{"code":0,"message":"SUCCEED","data":${data}}` }]);
     const hook = await receiver();
     const body = `{"task_id":"${task.id}","action":"videos","action2":"text2video","callback_url":"${hook.url}","metadata":{"user":12345678901234567890123,"f":1e400}}`;
@@ -70,7 +84,11 @@ describe("numbers on the way through", () => {
     const hook = await receiver();
     const { api } = await import("./support/relay");
     const post = (metadata: string) =>
-      api("/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: `{"task_id":"num-1","action":"videos","action2":"text2video","callback_url":"${hook.url}","metadata":${metadata}}` });
+      api("/v1/tasks", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: `{"task_id":"num-1","action":"videos","action2":"text2video","callback_url":"${hook.url}","metadata":${metadata}}`,
+      });
     // 1e400 is 5 bytes as stored; JSON.stringify would have measured it as "null".
     const tooBig = `{"n":[${Array.from({ length: 700 }, () => "1e400").join(",")}]}`;
     const big = await post(tooBig);

@@ -7,7 +7,9 @@ describe("infrastructure", () => {
     expect(await res.json()).toEqual({ maxInFlight: 0 });
     const row = await env.DB.prepare("SELECT count(*) AS n FROM tasks").first<{ n: number }>();
     expect(row?.n).toBe(0);
-    await env.DB.prepare("INSERT INTO tasks (task_id, action, action2, created_at, updated_at) VALUES ('smoke', 'images', 'generations', 0, 0)").run();
+    await env.DB.prepare(
+      "INSERT INTO tasks (task_id, action, action2, created_at, updated_at) VALUES ('smoke', 'images', 'generations', 0, 0)",
+    ).run();
   });
   it("serves healthz", async () => {
     const res = await exports.default.fetch("http://relay/healthz");

@@ -1,5 +1,5 @@
-import { Webhook } from "standardwebhooks";
 import { env } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ReceiverStep } from "../tools/fake-protocol";
 import { api, manualClock, receiver, register, resetDb, subscriptionView, taskView, tick, upstreamTask } from "./support/relay";
@@ -8,14 +8,19 @@ const SECRET = "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=";
 
 /** A finished task with one subscriber whose receiver answers `steps`. */
 async function finishedTaskFor(steps: ReceiverStep[], events?: string[]) {
-  const task = await upstreamTask([{ status: "succeed", result: { images: [{ index: 0, url: "https://cdn.example/a.png" }] } }], { action: "images", action2: "generations" });
+  const task = await upstreamTask([{ status: "succeed", result: { images: [{ index: 0, url: "https://cdn.example/a.png" }] } }], {
+    action: "images",
+    action2: "generations",
+  });
   const hook = await receiver(steps);
   const sub = (await register({ task_id: task.id, action: "images", action2: "generations", callback_url: hook.url, events })).body;
   return { task, hook, sub, clock: manualClock() };
 }
 
 const messageRow = (subId: string) =>
-  env.DB.prepare("SELECT status, attempts, schedule_step, next_attempt_at FROM messages WHERE subscription_id = ?").bind(subId).first<Record<string, any>>();
+  env.DB.prepare("SELECT status, attempts, schedule_step, next_attempt_at FROM messages WHERE subscription_id = ?")
+    .bind(subId)
+    .first<Record<string, any>>();
 
 describe("delivery", () => {
   beforeEach(resetDb);
@@ -127,7 +132,9 @@ describe("delivery", () => {
     clock.advance(2 * 86_400_000);
     expect((await tick(clock)).purged).toBe(1);
     expect((await api(`/v1/tasks/${task.id}`)).status).toBe(404);
-    const counts = await env.DB.prepare("SELECT (SELECT count(*) FROM subscriptions) AS s, (SELECT count(*) FROM messages) AS m, (SELECT count(*) FROM delivery_attempts) AS a").first();
+    const counts = await env.DB.prepare(
+      "SELECT (SELECT count(*) FROM subscriptions) AS s, (SELECT count(*) FROM messages) AS m, (SELECT count(*) FROM delivery_attempts) AS a",
+    ).first();
     expect(counts).toEqual({ s: 0, m: 0, a: 0 });
     // The dashboard's hourly counters of that time are gone too.
     const oldest = await env.DB.prepare("SELECT min(hour) AS h FROM activity_hourly").first<{ h: number | null }>();

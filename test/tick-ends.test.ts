@@ -15,7 +15,11 @@ const WALL_SECONDS = 2;
 const TIMEOUT_SECONDS = 2;
 /** The promise every tick keeps: its wall budget plus one request timeout (and D1's share). */
 const TICK_LIMIT_MS = (WALL_SECONDS + TIMEOUT_SECONDS) * 1000 + 3_000;
-const shortTick = { TICK_WALL_BUDGET_SECONDS: String(WALL_SECONDS), UPSTREAM_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS), DELIVERY_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS) };
+const shortTick = {
+  TICK_WALL_BUDGET_SECONDS: String(WALL_SECONDS),
+  UPSTREAM_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS),
+  DELIVERY_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS),
+};
 
 /** Resolves with `work`, or fails once `ms` have really passed. */
 async function within<T>(ms: number, work: Promise<T>): Promise<T> {
@@ -35,7 +39,9 @@ async function dueTasks(count: number): Promise<void> {
   const now = Date.now();
   await env.DB.prepare(`WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
     INSERT INTO tasks (task_id, action, action2, next_poll_at, created_at, updated_at)
-    SELECT 'due-' || ?3 || '-' || n, 'videos', 'text2video', ?2, ?2, ?2 FROM seq`).bind(count, now, now.toString(36)).run();
+    SELECT 'due-' || ?3 || '-' || n, 'videos', 'text2video', ?2, ?2, ?2 FROM seq`)
+    .bind(count, now, now.toString(36))
+    .run();
 }
 
 /** A queue binding that takes everything (a Cloudflare service, so a stand-in at the edge). */

@@ -39,7 +39,14 @@ describe("leases", () => {
     clock.advance(2_000);
     await tick(clock);
     // The stale tick wakes up and records an older view of the task.
-    const outdated = planNextPoll(stale!, { kind: "status", status: "processing", data: "{\"task_status\":\"processing\"}", createdAt: null, updatedAt: null }, clock.now(), policy, { opensAtMs: 0, closesAtMs: 160_000, stepMs: 10_000 }, () => 0.5);
+    const outdated = planNextPoll(
+      stale!,
+      { kind: "status", status: "processing", data: '{"task_status":"processing"}', createdAt: null, updatedAt: null },
+      clock.now(),
+      policy,
+      { opensAtMs: 0, closesAtMs: 160_000, stepMs: 10_000 },
+      () => 0.5,
+    );
     await recordPolls(db, [{ taskId: task.id, update: outdated }], "lease_stale", clock.now());
     const stored = await env.DB.prepare("SELECT task_status, next_poll_at FROM tasks WHERE task_id = ?").bind(task.id).first();
     expect(stored).toEqual({ task_status: "succeed", next_poll_at: null });

@@ -1,14 +1,37 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ACTION_PAIRS } from "../src/domain/kling";
-import { manualClock, maxInFlight, receiver, register, resetDb, subscriptionView, taskView, tick, unique, upstreamTask } from "./support/relay";
+import {
+  manualClock,
+  maxInFlight,
+  receiver,
+  register,
+  resetDb,
+  subscriptionView,
+  taskView,
+  tick,
+  unique,
+  upstreamTask,
+} from "./support/relay";
 
 const RESULTS: Record<string, unknown> = {
   "videos/*": { videos: [{ id: "v-1", url: "https://cdn.example/v.mp4", duration: "5.1", watermark_url: "https://cdn.example/w.mp4" }] },
-  "images/generations": { images: [{ index: 0, url: "https://cdn.example/i0.png" }, { index: 1, url: "https://cdn.example/i1.png" }] },
+  "images/generations": {
+    images: [
+      { index: 0, url: "https://cdn.example/i0.png" },
+      { index: 1, url: "https://cdn.example/i1.png" },
+    ],
+  },
   "images/kolors-virtual-try-on": { images: [{ index: 0, url: "https://cdn.example/try.png" }] },
-  "audio/text-to-audio": { audios: [{ id: "a-1", url_mp3: "https://cdn.example/a.mp3", url_wav: "https://cdn.example/a.wav", duration_mp3: "3.2", duration_wav: "3.2" }] },
-  "audio/video-to-audio": { videos: [{ id: "v-2", url: "https://cdn.example/v2.mp4", duration: "4" }], audios: [{ id: "a-2", url_mp3: "https://cdn.example/b.mp3" }] },
+  "audio/text-to-audio": {
+    audios: [
+      { id: "a-1", url_mp3: "https://cdn.example/a.mp3", url_wav: "https://cdn.example/a.wav", duration_mp3: "3.2", duration_wav: "3.2" },
+    ],
+  },
+  "audio/video-to-audio": {
+    videos: [{ id: "v-2", url: "https://cdn.example/v2.mp4", duration: "4" }],
+    audios: [{ id: "a-2", url_mp3: "https://cdn.example/b.mp3" }],
+  },
 };
 const resultFor = (action: string, action2: string) => RESULTS[`${action}/${action2}`] ?? RESULTS[`${action}/*`];
 
@@ -19,7 +42,10 @@ describe("polling", () => {
 
   it.each(PAIRS)("polls %s/%s at its own path and delivers its result verbatim", async (action, action2) => {
     const result = resultFor(action, action2);
-    const extra = action2 === "video-to-audio" ? { task_info: { parent_video: { id: "p", url: "https://cdn.example/p.mp4", duration: "4" } }, final_unit_deduction: "2" } : {};
+    const extra =
+      action2 === "video-to-audio"
+        ? { task_info: { parent_video: { id: "p", url: "https://cdn.example/p.mp4", duration: "4" } }, final_unit_deduction: "2" }
+        : {};
     const task = await upstreamTask([{ status: "succeed", result, extra }], { action, action2 });
     const hook = await receiver();
     await register({ task_id: task.id, action, action2, callback_url: hook.url });
@@ -50,9 +76,17 @@ describe("polling", () => {
   });
 
   it("sends each asked-for status once, however often it is seen", async () => {
-    const task = await upstreamTask([{ status: "submitted" }, { status: "submitted" }, { status: "processing" }, { status: "processing" }, { status: "succeed" }]);
+    const task = await upstreamTask([
+      { status: "submitted" },
+      { status: "submitted" },
+      { status: "processing" },
+      { status: "processing" },
+      { status: "succeed" },
+    ]);
     const hook = await receiver();
-    const sub = (await register({ task_id: task.id, callback_url: hook.url, events: ["task.submitted", "task.processing", "task.succeeded"] })).body;
+    const sub = (
+      await register({ task_id: task.id, callback_url: hook.url, events: ["task.submitted", "task.processing", "task.succeeded"] })
+    ).body;
     const clock = manualClock();
     for (let i = 0; i < 5; i++) {
       await tick(clock);
@@ -192,7 +226,10 @@ describe("learning durations", () => {
     const task = await upstreamTask([{ status: "succeed", extra: { created_at: Date.now() - 20_000, updated_at: Date.now() } }], images);
     await register({ task_id: task.id, callback_url: (await receiver()).url, ...images });
     await tick(manualClock());
-    const row = await env.DB.prepare("SELECT samples, mean_log FROM kind_stats WHERE action = 'images' AND action2 = 'generations'").first<{ samples: number; mean_log: number }>();
+    const row = await env.DB.prepare("SELECT samples, mean_log FROM kind_stats WHERE action = 'images' AND action2 = 'generations'").first<{
+      samples: number;
+      mean_log: number;
+    }>();
     expect(row?.samples).toBe(1);
     expect(Math.exp(row!.mean_log)).toBeGreaterThan(19_000);
     expect(Math.exp(row!.mean_log)).toBeLessThan(21_000);

@@ -4,7 +4,11 @@ import type { UpstreamStep } from "../tools/fake-protocol";
 import { manualClock, receiver, register, resetDb, taskView, tick, upstreamTask } from "./support/relay";
 
 const row = (taskId: string) =>
-  env.DB.prepare("SELECT task_status, next_poll_at, error_streak, not_found_streak, last_error, finish_reason, polls FROM tasks WHERE task_id = ?").bind(taskId).first<Record<string, any>>();
+  env.DB.prepare(
+    "SELECT task_status, next_poll_at, error_streak, not_found_streak, last_error, finish_reason, polls FROM tasks WHERE task_id = ?",
+  )
+    .bind(taskId)
+    .first<Record<string, any>>();
 
 async function pollOnce(steps: UpstreamStep[], overrides = {}) {
   const task = await upstreamTask(steps);
@@ -19,7 +23,11 @@ describe("upstream outcomes", () => {
   beforeEach(resetDb);
 
   it("honours a 429 Retry-After longer than the maximum interval", async () => {
-    const { row: r, polledAt, report } = await pollOnce([{ http: 429, body: { code: 1302, message: "rate limit" }, headers: { "retry-after": "240" } }]);
+    const {
+      row: r,
+      polledAt,
+      report,
+    } = await pollOnce([{ http: 429, body: { code: 1302, message: "rate limit" }, headers: { "retry-after": "240" } }]);
     expect(r.next_poll_at - polledAt).toBe(240_000);
     expect(r).toMatchObject({ error_streak: 1, task_status: null, last_error: "kling_1302: rate limit" });
     expect(report.upstreamErrors).toEqual({ rate_limited: 1 });
@@ -28,8 +36,12 @@ describe("upstream outcomes", () => {
   it.each<[string, UpstreamStep, RegExp]>([
     ["a 500", { http: 500, body: { error: { code: "", message: "boom", type: "comet_api_error" } } }, /^http_500: boom/],
     ["a 503 Kling 5001", { http: 503, body: { code: 5001, message: "unavailable" } }, /^kling_5001/],
-    ["an HTML error page", { http: 502, body: "<html><body>Bad gateway</body></html>", headers: { "content-type": "text/html" } }, /^http_502/],
-    ["malformed JSON", { http: 200, body: "{\"code\":0,\"data\":" }, /^malformed/],
+    [
+      "an HTML error page",
+      { http: 502, body: "<html><body>Bad gateway</body></html>", headers: { "content-type": "text/html" } },
+      /^http_502/,
+    ],
+    ["malformed JSON", { http: 200, body: '{"code":0,"data":' }, /^malformed/],
     ["a success envelope without data", { http: 200, body: { code: 0, message: "SUCCEED" } }, /^malformed: no data/],
     ["a dropped connection", { reset: true }, /^network_error/],
   ])("keeps the task and backs off within the bounds after %s", async (_name, step, error) => {
@@ -90,8 +102,12 @@ describe("upstream outcomes", () => {
     await tick(clock);
     clock.advance(25 * 3_600_000);
     await tick(clock);
-    expect((await taskView(task.id))).toMatchObject({ finish_reason: "max_age", task_status: "processing", next_poll_at: null });
-    expect(JSON.parse((await hook.deliveries())[0]!.body)).toMatchObject({ type: "task.expired", reason: "max_age", data: { task_status: "processing" } });
+    expect(await taskView(task.id)).toMatchObject({ finish_reason: "max_age", task_status: "processing", next_poll_at: null });
+    expect(JSON.parse((await hook.deliveries())[0]!.body)).toMatchObject({
+      type: "task.expired",
+      reason: "max_age",
+      data: { task_status: "processing" },
+    });
   });
 
   it("delivers a task that answers Kling's newer spelling `succeeded` as task.succeeded, with its result", async () => {
@@ -108,12 +124,20 @@ describe("upstream outcomes", () => {
     await register({ task_id: task.id, callback_url: hook.url });
     const clock = manualClock();
     await tick(clock);
-    expect(await taskView(task.id)).toMatchObject({ task_status: "queued", last_error: null, data: { task_status: "queued", note: "kept" } });
+    expect(await taskView(task.id)).toMatchObject({
+      task_status: "queued",
+      last_error: null,
+      data: { task_status: "queued", note: "kept" },
+    });
     expect((await taskView(task.id)).next_poll_at).not.toBeNull();
     clock.advance(25 * 3_600_000);
     await tick(clock);
     const [expired] = await hook.deliveries();
-    expect(JSON.parse(expired!.body)).toMatchObject({ type: "task.expired", reason: "max_age", data: { task_status: "queued", note: "kept" } });
+    expect(JSON.parse(expired!.body)).toMatchObject({
+      type: "task.expired",
+      reason: "max_age",
+      data: { task_status: "queued", note: "kept" },
+    });
   });
 
   it("recovers after errors and resets the backoff", async () => {
@@ -132,8 +156,16 @@ describe("hostile upstream payloads", () => {
 
   const deep = (levels: number) => `${"[".repeat(levels)}1${"]".repeat(levels)}`;
   it.each<[string, UpstreamStep, RegExp]>([
-    ["a 300 KiB answer", { http: 200, body: JSON.stringify({ code: 0, data: { task_status: "succeed", blob: "x".repeat(300 * 1024) } }) }, /^malformed: body over the size limit/],
-    ["data nested 500 levels deep", { http: 200, body: `{"code":0,"data":{"task_status":"succeed","task_result":${deep(500)}}}` }, /^malformed: data nests deeper/],
+    [
+      "a 300 KiB answer",
+      { http: 200, body: JSON.stringify({ code: 0, data: { task_status: "succeed", blob: "x".repeat(300 * 1024) } }) },
+      /^malformed: body over the size limit/,
+    ],
+    [
+      "data nested 500 levels deep",
+      { http: 200, body: `{"code":0,"data":{"task_status":"succeed","task_result":${deep(500)}}}` },
+      /^malformed: data nests deeper/,
+    ],
     ["a body that is not JSON", { http: 200, body: "\u0000\u0001 binary garbage \uFFFD" }, /^malformed: not a JSON object/],
   ])("records %s as an error, stores nothing of it, and the tick goes on", async (_name, step, error) => {
     const hostile = await upstreamTask([step]);
@@ -146,7 +178,9 @@ describe("hostile upstream payloads", () => {
     const r = (await row(hostile.id))!;
     expect(r.last_error).toMatch(error);
     expect(r.task_status).toBeNull();
-    const stored = await env.DB.prepare("SELECT length(coalesce(data, '')) AS n FROM tasks WHERE task_id = ?").bind(hostile.id).first<{ n: number }>();
+    const stored = await env.DB.prepare("SELECT length(coalesce(data, '')) AS n FROM tasks WHERE task_id = ?")
+      .bind(hostile.id)
+      .first<{ n: number }>();
     expect(stored?.n).toBe(0);
     expect((await hook.deliveries()).map((d) => JSON.parse(d.body).task_id)).toEqual([fine.id]);
   });

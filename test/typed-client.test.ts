@@ -14,7 +14,11 @@ describe("the typed client", () => {
     const task = await upstreamTask([{ status: "succeed", result: { videos: [] } }]);
     const hook = await receiver();
     const client = relay();
-    const subscription = await unwrap(client.v1.tasks.$post({ json: { task_id: task.id, action: "videos", action2: "text2video", callback_url: hook.url, metadata: { order: 7 } } }));
+    const subscription = await unwrap(
+      client.v1.tasks.$post({
+        json: { task_id: task.id, action: "videos", action2: "text2video", callback_url: hook.url, metadata: { order: 7 } },
+      }),
+    );
     expect(subscription).toMatchObject({ task_id: task.id, status: "active", events: ["task.succeeded", "task.failed", "task.expired"] });
     await tick(manualClock());
 
@@ -30,7 +34,9 @@ describe("the typed client", () => {
   });
 
   it("throws the error envelope as RelayApiError", async () => {
-    const refused = unwrap(relay().v1.tasks.$post({ json: { task_id: unique("task"), action: "videos", action2: "text2video", callback_url: "ftp://x" } }));
+    const refused = unwrap(
+      relay().v1.tasks.$post({ json: { task_id: unique("task"), action: "videos", action2: "text2video", callback_url: "ftp://x" } }),
+    );
     await expect(refused).rejects.toMatchObject({ status: 400, code: "invalid_request", details: [{ field: "callback_url" }] });
     await expect(unwrap(relay("wrong").v1.tasks[":task_id"].$get({ param: { task_id: "x" } }))).rejects.toBeInstanceOf(RelayApiError);
   });

@@ -12,7 +12,11 @@ const BODY = '{"id":"1234567890","status":"succeeded","message":"","create_time"
 const SIGNATURE = "v1,UsKlJP00XoQyOn410NM9xv34sP+Gl0jnOO9Lcpr7NJ4=";
 const NOW = TIMESTAMP * 1000;
 
-const headers = (signature = SIGNATURE, timestamp = String(TIMESTAMP), id = ID) => ({ "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": signature });
+const headers = (signature = SIGNATURE, timestamp = String(TIMESTAMP), id = ID) => ({
+  "webhook-id": id,
+  "webhook-timestamp": timestamp,
+  "webhook-signature": signature,
+});
 
 describe("verifyWebhook", () => {
   it("accepts the published test vector and returns the parsed body", async () => {
@@ -21,7 +25,11 @@ describe("verifyWebhook", () => {
   });
 
   it("reads Node-style header objects in any case, and any of several signatures (rotation)", async () => {
-    const node = { "Webhook-Id": ID, "WEBHOOK-TIMESTAMP": String(TIMESTAMP), "webhook-signature": [`v1,${btoa("x".repeat(32))}`, SIGNATURE] };
+    const node = {
+      "Webhook-Id": ID,
+      "WEBHOOK-TIMESTAMP": String(TIMESTAMP),
+      "webhook-signature": [`v1,${btoa("x".repeat(32))}`, SIGNATURE],
+    };
     expect(await verifyWebhook(BODY, node, SECRET, { now: NOW })).toMatchObject({ id: "1234567890" });
     expect(await verifyWebhook(BODY, headers(), ["whsec_b3RoZXI=", SECRET], { now: NOW })).toMatchObject({ status: "succeeded" });
   });
@@ -45,7 +53,9 @@ describe("verifyWebhook", () => {
     const library = new Webhook(SECRET);
     const now = new Date();
     const signed = library.sign("msg_abc", now, body);
-    expect(await verifyWebhook(body, headers(signed, String(Math.floor(now.getTime() / 1000)), "msg_abc"), SECRET)).toMatchObject({ task_id: "t1" });
+    expect(await verifyWebhook(body, headers(signed, String(Math.floor(now.getTime() / 1000)), "msg_abc"), SECRET)).toMatchObject({
+      task_id: "t1",
+    });
 
     const timestamp = Math.floor(Date.now() / 1000);
     const relaySigned = await signWebhook(["whsec_b3RoZXI=", SECRET], "msg_def", timestamp, body);

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { webhookBody, type WebhookFacts } from "../src/domain/webhook-body";
+import { type WebhookFacts, webhookBody } from "../src/domain/webhook-body";
 import { messageBody, type StoredBody } from "../src/storage/message-body";
 
 /** The body exactly as storage/fan-out.ts built it in SQL before migration 0004. */
@@ -23,17 +23,59 @@ const legacyParams = (f: WebhookFacts) => [f.type, f.timestamp, f.subscriptionId
 const KLING_DATA =
   '{"task_id":"878106242831892487","task_status":"succeed","task_status_msg":"","task_result":{"videos":[{"id":"v1","url":"https://cdn.example/v.mp4?a=1&b=2","duration":"5.1"}]},"final_unit_deduction":0.1000000000000000000001,"created_at":1777385361501,"updated_at":1777385363321}';
 const CASES: WebhookFacts[] = [
-  { type: "task.succeeded", timestamp: 1_781_080_794_935, subscriptionId: "sub_6f1c0d2e9a8b4c7d5e3f1a2b", taskId: "878106242831892487", metadataJson: '{"user":42}', reason: null, dataJson: KLING_DATA },
-  { type: "task.processing", timestamp: 1_781_080_794_001, subscriptionId: "sub_1", taskId: "T-1_x", metadataJson: null, reason: null, dataJson: '{"task_status":"processing"}' },
-  { type: "task.expired", timestamp: Date.UTC(2026, 11, 31, 23, 59, 59, 999), subscriptionId: "sub_2", taskId: "T2", metadataJson: '{"user":12345678901234567890123,"f":1e400,"g":-1.5E+10,"h":0.1}', reason: "max_age", dataJson: null },
-  { type: "task.expired", timestamp: 1_700_000_000_000, subscriptionId: "sub_3", taskId: "T3", metadataJson: '{"s":"é🚀\\u0000\\n\\"/\\\\","a":[1,{"b":null},[]],"__proto__":{"x":true},"e":{}}', reason: "not_found", dataJson: null },
-  { type: "task.failed", timestamp: 1_781_080_794_500, subscriptionId: "sub_4", taskId: "T4", metadataJson: "{}", reason: null, dataJson: '{"task_status":"failed","task_status_msg":"Content \\"risk\\" ⚠"}' },
+  {
+    type: "task.succeeded",
+    timestamp: 1_781_080_794_935,
+    subscriptionId: "sub_6f1c0d2e9a8b4c7d5e3f1a2b",
+    taskId: "878106242831892487",
+    metadataJson: '{"user":42}',
+    reason: null,
+    dataJson: KLING_DATA,
+  },
+  {
+    type: "task.processing",
+    timestamp: 1_781_080_794_001,
+    subscriptionId: "sub_1",
+    taskId: "T-1_x",
+    metadataJson: null,
+    reason: null,
+    dataJson: '{"task_status":"processing"}',
+  },
+  {
+    type: "task.expired",
+    timestamp: Date.UTC(2026, 11, 31, 23, 59, 59, 999),
+    subscriptionId: "sub_2",
+    taskId: "T2",
+    metadataJson: '{"user":12345678901234567890123,"f":1e400,"g":-1.5E+10,"h":0.1}',
+    reason: "max_age",
+    dataJson: null,
+  },
+  {
+    type: "task.expired",
+    timestamp: 1_700_000_000_000,
+    subscriptionId: "sub_3",
+    taskId: "T3",
+    metadataJson: '{"s":"é🚀\\u0000\\n\\"/\\\\","a":[1,{"b":null},[]],"__proto__":{"x":true},"e":{}}',
+    reason: "not_found",
+    dataJson: null,
+  },
+  {
+    type: "task.failed",
+    timestamp: 1_781_080_794_500,
+    subscriptionId: "sub_4",
+    taskId: "T4",
+    metadataJson: "{}",
+    reason: null,
+    dataJson: '{"task_status":"failed","task_status_msg":"Content \\"risk\\" ⚠"}',
+  },
 ];
 
 describe("the webhook body built from a message's facts", () => {
   it("has the same bytes as the body the relay built in SQL before", async () => {
     for (const facts of CASES) {
-      const legacy = await env.DB.prepare(`SELECT ${LEGACY_BODY} AS body`).bind(...legacyParams(facts)).first<{ body: string }>();
+      const legacy = await env.DB.prepare(`SELECT ${LEGACY_BODY} AS body`)
+        .bind(...legacyParams(facts))
+        .first<{ body: string }>();
       expect(webhookBody(facts), facts.subscriptionId).toBe(legacy!.body);
     }
   });
@@ -52,7 +94,12 @@ describe("migration 0004 (webhook_facts)", () => {
     // Each case twice: never attempted, and attempted (or being attempted) by then.
     const rows = CASES.flatMap((f, i) => [
       { id: `msg_new${i}`, f, attempts: 0, lease: null },
-      { id: `msg_tried${i}`, f: { ...f, subscriptionId: `${f.subscriptionId}_b` }, attempts: i % 2 === 0 ? 1 : 0, lease: i % 2 === 0 ? null : "lease-1" },
+      {
+        id: `msg_tried${i}`,
+        f: { ...f, subscriptionId: `${f.subscriptionId}_b` },
+        attempts: i % 2 === 0 ? 1 : 0,
+        lease: i % 2 === 0 ? null : "lease-1",
+      },
     ]);
     await env.DB.batch(
       rows.map(({ id, f, attempts, lease }) =>
@@ -60,18 +107,33 @@ describe("migration 0004 (webhook_facts)", () => {
           SELECT ?8, ?3, ?1, ${LEGACY_BODY}, 'pending', ?9, ?10, 1, 1, 1`).bind(...legacyParams(f), id, attempts, lease),
       ),
     );
-    const before = new Map((await env.DB.prepare("SELECT id, body FROM messages").all<{ id: string; body: string }>()).results.map((r) => [r.id, r.body]));
+    const before = new Map(
+      (await env.DB.prepare("SELECT id, body FROM messages").all<{ id: string; body: string }>()).results.map((r) => [r.id, r.body]),
+    );
 
     await env.DB.batch(facts!.queries.map((q) => env.DB.prepare(q)));
 
     for (const { id, f, attempts, lease } of rows) {
       const row = (await env.DB.prepare("SELECT *, ?2 AS task_id FROM messages WHERE id = ?1").bind(id, f.taskId).first<StoredBody>())!;
       expect(messageBody(row), id).toBe(before.get(id));
-      expect(webhookBody({ ...f, timestamp: row.event_at, metadataJson: row.metadata, reason: row.reason as WebhookFacts["reason"], dataJson: row.data }), id).toBe(before.get(id));
+      expect(
+        webhookBody({
+          ...f,
+          timestamp: row.event_at,
+          metadataJson: row.metadata,
+          reason: row.reason as WebhookFacts["reason"],
+          dataJson: row.data,
+        }),
+        id,
+      ).toBe(before.get(id));
       expect(row, id).toMatchObject({ event_at: f.timestamp, metadata: f.metadataJson, reason: f.reason, data: f.dataJson });
       expect(row.body, id).toBe(attempts > 0 || lease !== null ? before.get(id) : null);
     }
-    const indexes = (await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' AND sql IS NOT NULL ORDER BY name").all<{ name: string }>()).results;
+    const indexes = (
+      await env.DB.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' AND sql IS NOT NULL ORDER BY name",
+      ).all<{ name: string }>()
+    ).results;
     expect(indexes.map((i) => i.name)).toEqual(["messages_due", "messages_subscription_event"]);
   });
 });

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fetchText } from "./http-helpers";
-import { startLoopbackNetwork, type LoopbackNetwork } from "./loopback-network";
+import { type LoopbackNetwork, startLoopbackNetwork } from "./loopback-network";
 import { createRelayClient, type RelayClient } from "./relay-client";
 import { createSimulatedTask } from "./relay-stack";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev";
@@ -39,14 +39,23 @@ const DELIVERY_TIMEOUT_SECONDS = 2;
  * The tick request returns when the tick ends: after its wall budget, plus an upstream and a
  * delivery request it may be waiting on when the budget runs out; 5 s more for a busy machine.
  */
-const TICK_TIMEOUT_MS = Math.max(REQUEST_TIMEOUT_MS, (TICK_WALL_BUDGET_SECONDS + UPSTREAM_TIMEOUT_SECONDS + DELIVERY_TIMEOUT_SECONDS + 5) * 1000);
+const TICK_TIMEOUT_MS = Math.max(
+  REQUEST_TIMEOUT_MS,
+  (TICK_WALL_BUDGET_SECONDS + UPSTREAM_TIMEOUT_SECONDS + DELIVERY_TIMEOUT_SECONDS + 5) * 1000,
+);
 /** Stopping wrangler dev takes a few seconds (SIGKILL after 5); past this the exit is forced. */
 const CLEANUP_LIMIT_MS = 10_000;
 const PAIRS: [string, string][] = [
-  ["images", "generations"], ["images", "kolors-virtual-try-on"],
-  ["videos", "text2video"], ["videos", "image2video"], ["videos", "lip-sync"], ["videos", "effects"],
-  ["videos", "multi-image2video"], ["videos", "multi-elements"],
-  ["audio", "text-to-audio"], ["audio", "video-to-audio"],
+  ["images", "generations"],
+  ["images", "kolors-virtual-try-on"],
+  ["videos", "text2video"],
+  ["videos", "image2video"],
+  ["videos", "lip-sync"],
+  ["videos", "effects"],
+  ["videos", "multi-image2video"],
+  ["videos", "multi-elements"],
+  ["audio", "text-to-audio"],
+  ["audio", "video-to-audio"],
 ];
 
 interface Expected {
@@ -155,13 +164,33 @@ async function main() {
     for (const receiver of targets) {
       const events = receiver === "app-b" ? ["task.processing", "task.succeeded", "task.failed", "task.expired"] : undefined;
       waitingFor = `the relay to register task ${index + 1} of ${PAIRS.length} for ${receiver} (POST /v1/tasks)`;
-      const sub = await client.register({ task_id: created, action, action2, callback_url: hook(receiver), metadata: { demo: true, receiver }, events });
+      const sub = await client.register({
+        task_id: created,
+        action,
+        action2,
+        callback_url: hook(receiver),
+        metadata: { demo: true, receiver },
+        events,
+      });
       expected.push({ receiver, subscriptionId: sub.id, taskId: created, type });
     }
   }
-  say(`registered ${taskIds.length} tasks (all ten action pairs, ${expected.filter((e) => e.type === "task.failed").length} failing) with ${expected.length} subscriptions`);
+  say(
+    `registered ${taskIds.length} tasks (all ten action pairs, ${expected.filter((e) => e.type === "task.failed").length} failing) with ${expected.length} subscriptions`,
+  );
   waitingFor = "receiver app-a to answer a forged webhook";
-  const forged = await fetchText(hook("app-a"), { ...timed, method: "POST", headers: { "content-type": "application/json", "webhook-id": "msg_forged", "webhook-timestamp": String(Math.floor(Date.now() / 1000)), "webhook-signature": "v1,Zm9yZ2Vk" }, body: "{}", what: "the forged webhook to app-a" });
+  const forged = await fetchText(hook("app-a"), {
+    ...timed,
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "webhook-id": "msg_forged",
+      "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
+      "webhook-signature": "v1,Zm9yZ2Vk",
+    },
+    body: "{}",
+    what: "the forged webhook to app-a",
+  });
   say(`a forged webhook sent to app-a was answered ${forged.res.status} (bad signature rejected)`);
 
   const started = Date.now();
@@ -181,10 +210,11 @@ async function main() {
   }
   printSummary(network, expected);
   const stats = network.simulator.stats();
-  say(`\nupstream polls: ${stats.polls} for ${taskIds.length} tasks (${(stats.polls / taskIds.length).toFixed(1)} per task); ticks fired: ${ticks}`);
+  say(
+    `\nupstream polls: ${stats.polls} for ${taskIds.length} tasks (${(stats.polls / taskIds.length).toFixed(1)} per task); ticks fired: ${ticks}`,
+  );
   return finish(0, { afterCleanup: "every expected webhook arrived and was verified: OK" });
 }
-
 
 function verifiedArrival(network: LoopbackNetwork, e: Expected): boolean {
   return network.receivers.deliveries(e.receiver).some((d) => {

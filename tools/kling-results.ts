@@ -27,7 +27,8 @@ export function taskResultFor(action: string, action2: string, id: string): Reco
 
 /** `task_info` while and after running: video-to-audio names the video it started from. */
 export function taskInfoFor(action: string, action2: string, id: string): Record<string, unknown> {
-  if (action === "audio" && action2 === "video-to-audio") return { parent_video: { id: `${id}-parent`, url: cdn(id, "parent.mp4"), duration: "5.0" } };
+  if (action === "audio" && action2 === "video-to-audio")
+    return { parent_video: { id: `${id}-parent`, url: cdn(id, "parent.mp4"), duration: "5.0" } };
   return {};
 }
 

@@ -6,10 +6,10 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { UpstreamStep } from "./fake-protocol";
+import { json, readBody } from "./http-helpers";
 import { taskInfoFor, taskResultFor, typicalDurations } from "./kling-results";
 import { between, seededRandom } from "./seeded-random";
-import { drawFault, NO_FAULTS, stepKind, type Faults } from "./simulated-faults";
-import { json, readBody } from "./http-helpers";
+import { drawFault, type Faults, NO_FAULTS, stepKind } from "./simulated-faults";
 
 const PAIRS: Record<string, string[]> = {
   images: ["generations", "kolors-virtual-try-on"],
@@ -69,7 +69,11 @@ export function createKlingSimulator(options: SimulatorOptions) {
   const served = (what: string) => (stats.served[what] = (stats.served[what] ?? 0) + 1);
   const envelope = (data: unknown) => ({ code: 0, message: "SUCCEED", request_id: `sim-${++sequence}`, data });
 
-  function addTimelineTask(action: string, action2: string, hints: Partial<Timeline> & { pro?: boolean; id?: string; createdAt?: number } = {}): SimTask {
+  function addTimelineTask(
+    action: string,
+    action2: string,
+    hints: Partial<Timeline> & { pro?: boolean; id?: string; createdAt?: number } = {},
+  ): SimTask {
     const typical = typicalDurations(action, hints.pro ?? false);
     const scale = options.timeScale ?? 1;
     const task: SimTask = {
@@ -98,7 +102,8 @@ export function createKlingSimulator(options: SimulatorOptions) {
     const age = now() - task.createdAt;
     const processingAt = task.createdAt + timeline.submittedMs;
     const doneAt = processingAt + timeline.processingMs;
-    const status = age < timeline.submittedMs ? "submitted" : age < timeline.submittedMs + timeline.processingMs ? "processing" : timeline.outcome;
+    const status =
+      age < timeline.submittedMs ? "submitted" : age < timeline.submittedMs + timeline.processingMs ? "processing" : timeline.outcome;
     if (status === timeline.outcome && task.finishedAt === null) task.finishedAt = doneAt;
     return {
       task_id: task.id,
@@ -120,16 +125,20 @@ export function createKlingSimulator(options: SimulatorOptions) {
       res.writeHead(step.http, { "content-type": "application/json", ...step.headers });
       return void res.end(body);
     }
-    json(res, 200, envelope({
-      task_id: req.url?.split("/").pop(),
-      task_status: step.status,
-      task_status_msg: step.msg ?? "",
-      task_info: {},
-      task_result: step.result ?? {},
-      created_at: createdAt,
-      updated_at: now(),
-      ...step.extra,
-    }));
+    json(
+      res,
+      200,
+      envelope({
+        task_id: req.url?.split("/").pop(),
+        task_status: step.status,
+        task_status_msg: step.msg ?? "",
+        task_info: {},
+        task_result: step.result ?? {},
+        created_at: createdAt,
+        updated_at: now(),
+        ...step.extra,
+      }),
+    );
   }
 
   async function query(req: IncomingMessage, res: ServerResponse, task: SimTask) {
@@ -168,11 +177,22 @@ export function createKlingSimulator(options: SimulatorOptions) {
       served("unauthorized");
       return json(res, 401, { code: 1001, message: "Authorization is invalid", request_id: `sim-${++sequence}` });
     }
-    if (!PAIRS[action]?.includes(action2)) return json(res, 404, { error: { code: "", message: "Invalid URL (request id: sim)", type: "comet_api_error" } });
+    if (!PAIRS[action]?.includes(action2))
+      return json(res, 404, { error: { code: "", message: "Invalid URL (request id: sim)", type: "comet_api_error" } });
     if (req.method === "POST" && taskId === undefined) {
       const body = JSON.parse((await readBody(req)) || "{}");
       const task = addTimelineTask(action, action2, { ...body.x_sim, pro: body.mode === "pro" });
-      return json(res, 200, envelope({ task_id: task.id, task_status: "submitted", task_info: { external_task_id: body.external_task_id ?? "" }, created_at: task.createdAt, updated_at: task.createdAt }));
+      return json(
+        res,
+        200,
+        envelope({
+          task_id: task.id,
+          task_status: "submitted",
+          task_info: { external_task_id: body.external_task_id ?? "" },
+          created_at: task.createdAt,
+          updated_at: task.createdAt,
+        }),
+      );
     }
     const task = taskId === undefined ? undefined : tasks.get(taskId);
     if (!task || task.action !== action || task.action2 !== action2) {
@@ -189,7 +209,17 @@ export function createKlingSimulator(options: SimulatorOptions) {
     if (kind === "tasks" && id && req.method === "PUT") {
       const spec = JSON.parse(await readBody(req));
       const task = spec.steps
-        ? { id, action: spec.action, action2: spec.action2, createdAt: now(), steps: spec.steps, group: spec.group ?? "", latencyMs: spec.latencyMs ?? 0, polls: 0, finishedAt: null }
+        ? {
+            id,
+            action: spec.action,
+            action2: spec.action2,
+            createdAt: now(),
+            steps: spec.steps,
+            group: spec.group ?? "",
+            latencyMs: spec.latencyMs ?? 0,
+            polls: 0,
+            finishedAt: null,
+          }
         : addTimelineTask(spec.action, spec.action2, { ...spec.timeline, id });
       task.group = spec.group ?? "";
       tasks.set(id, task);
@@ -205,7 +235,17 @@ export function createKlingSimulator(options: SimulatorOptions) {
       const spec = JSON.parse(await readBody(req));
       for (let n = 1; n <= spec.count; n++) {
         const id = `${spec.prefix}${n}`;
-        tasks.set(id, { id, action: spec.action, action2: spec.action2, createdAt: now(), steps: spec.steps, group: spec.group ?? "", latencyMs: spec.latencyMs ?? 0, polls: 0, finishedAt: null });
+        tasks.set(id, {
+          id,
+          action: spec.action,
+          action2: spec.action2,
+          createdAt: now(),
+          steps: spec.steps,
+          group: spec.group ?? "",
+          latencyMs: spec.latencyMs ?? 0,
+          polls: 0,
+          finishedAt: null,
+        });
       }
       return json(res, 200, { count: spec.count });
     }
@@ -227,7 +267,9 @@ export function createKlingSimulator(options: SimulatorOptions) {
     }
     if (kind === "timelines" && req.method === "PUT") {
       // Tasks with their own creation times and durations (simulations).
-      const spec = JSON.parse(await readBody(req)) as { tasks: { id: string; action: string; action2: string; createdAt: number; submittedMs: number; processingMs: number }[] };
+      const spec = JSON.parse(await readBody(req)) as {
+        tasks: { id: string; action: string; action2: string; createdAt: number; submittedMs: number; processingMs: number }[];
+      };
       for (const t of spec.tasks) addTimelineTask(t.action, t.action2, { ...t, outcome: "succeed" });
       return json(res, 200, { count: spec.tasks.length });
     }

@@ -4,7 +4,13 @@ import { fetchText } from "./http-helpers";
 export interface SubscriptionView {
   id: string;
   status: string;
-  deliveries: { webhook_id: string; event_type: string; status: string; attempt_count: number; attempts: { status_code: number | null; error: string | null }[] }[];
+  deliveries: {
+    webhook_id: string;
+    event_type: string;
+    status: string;
+    attempt_count: number;
+    attempts: { status_code: number | null; error: string | null }[];
+  }[];
 }
 
 export interface TaskView {

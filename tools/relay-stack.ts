@@ -4,7 +4,7 @@
  * timeouts and retries scaled down so that a suite runs in seconds.
  */
 import { fetchText } from "./http-helpers";
-import { startLoopbackNetwork, type LoopbackNetwork } from "./loopback-network";
+import { type LoopbackNetwork, startLoopbackNetwork } from "./loopback-network";
 import { createRelayClient, type RelayClient } from "./relay-client";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev";
 
@@ -15,7 +15,13 @@ export interface RelayStack {
   stop(): Promise<void>;
 }
 
-export async function startRelayStack(options: { apiKey: string; secret: string; upstreamKey: string; seed: number; vars?: Record<string, string> }): Promise<RelayStack> {
+export async function startRelayStack(options: {
+  apiKey: string;
+  secret: string;
+  upstreamKey: string;
+  seed: number;
+  vars?: Record<string, string>;
+}): Promise<RelayStack> {
   const network = await startLoopbackNetwork({ apiKey: options.upstreamKey, seed: options.seed });
   const relay = await startWranglerDev({
     // The sources as they were at start: an edit saved meanwhile does not reload the relay mid-suite.

@@ -5,7 +5,7 @@
  * (SIGTERM, then SIGKILL after 5 s) and which is killed anyway when this process exits, so no
  * workerd is left behind; a state folder of our own is deleted on stop and on exit too.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -133,7 +133,10 @@ export function tickTimeoutFor(vars: Record<string, string> = {}): number {
     const value = Number(vars[name]);
     return Number.isFinite(value) && value > 0 ? value : fallback;
   };
-  return (seconds("TICK_WALL_BUDGET_SECONDS", 58) + seconds("UPSTREAM_TIMEOUT_SECONDS", 15) + seconds("DELIVERY_TIMEOUT_SECONDS", 15) + 10) * 1000;
+  return (
+    (seconds("TICK_WALL_BUDGET_SECONDS", 58) + seconds("UPSTREAM_TIMEOUT_SECONDS", 15) + seconds("DELIVERY_TIMEOUT_SECONDS", 15) + 10) *
+    1000
+  );
 }
 
 export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
@@ -178,14 +181,21 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     if (options.snapshot) {
       mkdirSync(snapshotDir, { recursive: true });
       for (const entry of SNAPSHOT) cpSync(path.join(ROOT, entry), path.join(snapshotDir, entry), { recursive: true });
-      if (!options.vars && existsSync(path.join(ROOT, ".dev.vars"))) cpSync(path.join(ROOT, ".dev.vars"), path.join(snapshotDir, ".dev.vars"));
+      if (!options.vars && existsSync(path.join(ROOT, ".dev.vars")))
+        cpSync(path.join(ROOT, ".dev.vars"), path.join(snapshotDir, ".dev.vars"));
       symlinkSync(path.join(ROOT, "node_modules"), path.join(snapshotDir, "node_modules"), "dir");
       cwd = snapshotDir;
     }
     const envFileArgs: string[] = [];
     if (options.vars) {
       const envFile = path.join(dir, "relay.env");
-      writeFileSync(envFile, `${Object.entries(options.vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n")}\n`, { mode: 0o600 });
+      writeFileSync(
+        envFile,
+        `${Object.entries(options.vars)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join("\n")}\n`,
+        { mode: 0o600 },
+      );
       envFileArgs.push("--env-file", envFile);
     }
 
@@ -198,7 +208,22 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     const inspectorPort = await freePort();
     checkAborted();
     current = startGroup(
-      ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", dir, ...envFileArgs, "--test-scheduled", "--show-interactive-dev-session=false", "--log-level", "log"],
+      [
+        "dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--inspector-port",
+        String(inspectorPort),
+        "--persist-to",
+        dir,
+        ...envFileArgs,
+        "--test-scheduled",
+        "--show-interactive-dev-session=false",
+        "--log-level",
+        "log",
+      ],
       cwd,
       onData,
     );
@@ -226,7 +251,11 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     dir,
     output: () => output,
     async fireScheduled({ timeoutMs = tickTimeoutMs } = {}) {
-      const { res } = await fetchText(`${url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`, { timeoutMs, signal: options.signal, what: "the tick (GET /__scheduled)" });
+      const { res } = await fetchText(`${url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`, {
+        timeoutMs,
+        signal: options.signal,
+        what: "the tick (GET /__scheduled)",
+      });
       if (!res.ok) throw new Error(`scheduled handler failed: ${res.status}`);
     },
     stop,

@@ -91,7 +91,8 @@ export type SessionEnv = { Bindings: Env; Variables: { session: Session | null }
 const COOKIE = "relay_session";
 const COOKIE_OPTIONS = { prefix: "host", httpOnly: true, secure: true, sameSite: "Strict", path: "/" } as const;
 
-export const setSessionCookie = (c: Context, token: string) => setCookie(c, COOKIE, token, { ...COOKIE_OPTIONS, maxAge: SESSION_TTL_MS / 1000 });
+export const setSessionCookie = (c: Context, token: string) =>
+  setCookie(c, COOKIE, token, { ...COOKIE_OPTIONS, maxAge: SESSION_TTL_MS / 1000 });
 export const clearSessionCookie = (c: Context) => deleteCookie(c, COOKIE, COOKIE_OPTIONS);
 
 /** Sets `session` from the cookie: null when absent, malformed, forged, expired or its key removed. */

@@ -1,4 +1,4 @@
-import { hc, type ClientResponse } from "hono/client";
+import { type ClientResponse, hc } from "hono/client";
 import type { RelayApi } from "../http/app";
 
 /** The typed client: one method per route, typed from the routes' own zod schemas. */

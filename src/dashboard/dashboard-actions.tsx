@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { isKnownKey } from "../auth/keys";
-import { clearSessionCookie, isFormToken, issueSession, setSessionCookie, type Session, type SessionEnv } from "../auth/session";
+import { clearSessionCookie, isFormToken, issueSession, type Session, type SessionEnv, setSessionCookie } from "../auth/session";
 import { loadConfig } from "../config";
 import { renderPage } from "../lib/html-page";
 import { readBoundedText } from "../lib/read-bounded";
@@ -24,7 +24,16 @@ export const MAX_BULK_REDELIVER = 25;
 const safeNext = (next: string | null) => (next && /^\/dashboard\/[A-Za-z0-9/_.?=&%-]*$/.test(next) ? next : "/");
 
 const refused = (c: C) =>
-  renderPage(c, <MessagePage title="Form refused" text="This form came from another page or an old session. Reload the page and try again." session={c.var.session} now={Date.now()} />, 403);
+  renderPage(
+    c,
+    <MessagePage
+      title="Form refused"
+      text="This form came from another page or an old session. Reload the page and try again."
+      session={c.var.session}
+      now={Date.now()}
+    />,
+    403,
+  );
 
 const fromThisOrigin = csrf({ origin: (origin, c) => origin === new URL(c.req.url).origin, secFetchSite: "same-origin" });
 
@@ -72,8 +81,10 @@ export async function logIn(c: C): Promise<Response> {
   const form = await readForm(c);
   const key = form?.get("api_key")?.trim() ?? "";
   const keys = loadConfig(c.env).apiKeys;
-  if (keys.length === 0) return renderPage(c, <LoginPage now={now} error="No API keys are configured (RELAY_API_KEYS): nobody can log in." />, 401);
-  if (!key || !(await isKnownKey(key, keys))) return renderPage(c, <LoginPage now={now} error="Unknown API key." next={safeNext(form?.get("next") ?? null)} />, 401);
+  if (keys.length === 0)
+    return renderPage(c, <LoginPage now={now} error="No API keys are configured (RELAY_API_KEYS): nobody can log in." />, 401);
+  if (!key || !(await isKnownKey(key, keys)))
+    return renderPage(c, <LoginPage now={now} error="Unknown API key." next={safeNext(form?.get("next") ?? null)} />, 401);
   setSessionCookie(c, await issueSession(key, now));
   return c.redirect(safeNext(form?.get("next") ?? null), 303);
 }

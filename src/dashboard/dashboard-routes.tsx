@@ -1,16 +1,16 @@
-import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { loadSession, type Session } from "../auth/session";
 import { isActionPair, TASK_ID_PATTERN } from "../domain/kling";
 import { asset, pageHeaders, renderPage } from "../lib/html-page";
 import { loadActivitySeries } from "../storage/activity-series";
 import { loadDashboardCounts } from "../storage/dashboard-counts";
 import { openDb } from "../storage/db";
-import { LISTED_SUBSCRIPTION_STATUSES, listSubscriptions, type ListedSubscriptionStatus } from "../storage/list-subscriptions";
+import { LISTED_SUBSCRIPTION_STATUSES, type ListedSubscriptionStatus, listSubscriptions } from "../storage/list-subscriptions";
 import { listTasks, TASK_STATES, type TaskState } from "../storage/list-tasks";
 import { loadTaskView } from "../storage/read-models";
 import { DASHBOARD_JS } from "./assets/dashboard-script";
 import { RELAY_CSS } from "./assets/relay-css";
-import { logIn, logOut, redeliverMany, redeliverOne, sameOriginForms, type DashboardEnv } from "./dashboard-actions";
+import { type DashboardEnv, logIn, logOut, redeliverMany, redeliverOne, sameOriginForms } from "./dashboard-actions";
 import { noticeText } from "./notices";
 import { MessagePage } from "./views/layout";
 import { LoginPage } from "./views/login-page";
@@ -28,7 +28,8 @@ const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"
 type C = Context<DashboardEnv>;
 
 /** `/` is the dashboard for browsers only: an API client asking for `/` still gets the JSON 404. */
-const browsersOnly: MiddlewareHandler<DashboardEnv> = async (c, next) => (/\btext\/html\b/i.test(c.req.header("accept") ?? "") ? next() : c.notFound());
+const browsersOnly: MiddlewareHandler<DashboardEnv> = async (c, next) =>
+  /\btext\/html\b/i.test(c.req.header("accept") ?? "") ? next() : c.notFound();
 
 /** Pages need a session; without one they show the login form, which comes back here. */
 const sessionRequired: MiddlewareHandler<DashboardEnv> = async (c, next) => {
@@ -39,7 +40,8 @@ const sessionRequired: MiddlewareHandler<DashboardEnv> = async (c, next) => {
 
 const page = [pageHeaders(), loadSession()] as const;
 const session = (c: C) => c.var.session as Session;
-const oneOf = <T extends string>(values: readonly T[], value: string | undefined, fallback: T): T => (values.includes(value as T) ? (value as T) : fallback);
+const oneOf = <T extends string>(values: readonly T[], value: string | undefined, fallback: T): T =>
+  values.includes(value as T) ? (value as T) : fallback;
 
 async function overview(c: C): Promise<Response> {
   if (!c.var.session) return renderPage(c, <LoginPage now={Date.now()} />);
@@ -51,7 +53,10 @@ async function overview(c: C): Promise<Response> {
     listSubscriptions(db, { status: "failed", limit: 5 }),
     listTasks(db, { state: "polling", limit: 10 }),
   ]);
-  return renderPage(c, <OverviewPage data={{ counts, activity, failed: failed.rows, polling: polling.rows }} session={c.var.session} now={now} />);
+  return renderPage(
+    c,
+    <OverviewPage data={{ counts, activity, failed: failed.rows, polling: polling.rows }} session={c.var.session} now={now} />,
+  );
 }
 
 async function tasksPage(c: C): Promise<Response> {
@@ -70,7 +75,12 @@ async function taskPage(c: C): Promise<Response> {
   const taskId = c.req.param("task_id") ?? "";
   const view = TASK_ID_PATTERN.test(taskId) ? await loadTaskView(openDb(c.env.DB), taskId) : undefined;
   const now = Date.now();
-  if (!view) return renderPage(c, <MessagePage title="Task not found" text={`No task ${taskId} is registered.`} session={c.var.session} now={now} />, 404);
+  if (!view)
+    return renderPage(
+      c,
+      <MessagePage title="Task not found" text={`No task ${taskId} is registered.`} session={c.var.session} now={now} />,
+      404,
+    );
   const notice = noticeText(new URL(c.req.url).searchParams);
   return renderPage(c, <TaskPage task={view.task} subscriptions={view.subscriptions} session={session(c)} now={now} notice={notice} />);
 }
@@ -80,7 +90,10 @@ async function subscriptionsPage(c: C): Promise<Response> {
   const after = decodeCursor(c.req.query("after"));
   const { rows, next } = await listSubscriptions(openDb(c.env.DB), { status, after, limit: PAGE_SIZE });
   const notice = noticeText(new URL(c.req.url).searchParams);
-  return renderPage(c, <SubscriptionsPage rows={rows} status={status} after={after} next={next} session={session(c)} now={Date.now()} notice={notice} />);
+  return renderPage(
+    c,
+    <SubscriptionsPage rows={rows} status={status} after={after} next={next} session={session(c)} now={Date.now()} notice={notice} />,
+  );
 }
 
 /**

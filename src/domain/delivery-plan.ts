@@ -40,7 +40,13 @@ export function planDelivery(
   const durationMs = exchange.kind === "refused" ? 0 : exchange.durationMs;
   const statusCode = exchange.kind === "response" ? exchange.status : null;
   const final = (error: string | null, failure: SubscriptionFailure): MessageUpdate => ({
-    status: "failed", scheduleStep: scheduleStep + 1, nextAttemptAt: null, statusCode, error, durationMs, subscriptionFailure: failure,
+    status: "failed",
+    scheduleStep: scheduleStep + 1,
+    nextAttemptAt: null,
+    statusCode,
+    error,
+    durationMs,
+    subscriptionFailure: failure,
   });
 
   if (exchange.kind === "refused") return final(exchange.message, "callback_url_rejected");
@@ -50,13 +56,25 @@ export function planDelivery(
   if (exchange.kind === "response" && exchange.status === 410) return final("receiver answered 410 Gone", "gone");
 
   const error =
-    exchange.kind === "timeout" ? "timeout"
-    : exchange.kind === "network" ? `network_error: ${exchange.message}`
-    : exchange.status >= 300 && exchange.status < 400 ? `http_${exchange.status} (redirects are not followed)`
-    : `http_${exchange.status}`;
+    exchange.kind === "timeout"
+      ? "timeout"
+      : exchange.kind === "network"
+        ? `network_error: ${exchange.message}`
+        : exchange.status >= 300 && exchange.status < 400
+          ? `http_${exchange.status} (redirects are not followed)`
+          : `http_${exchange.status}`;
   const wait = retryScheduleMs[scheduleStep];
   if (wait === undefined) return final(error, "retries_exhausted");
-  const retryAfterMs = exchange.kind === "response" && THROTTLE_STATUSES.has(exchange.status) ? parseRetryAfter(exchange.retryAfter, now) : null;
+  const retryAfterMs =
+    exchange.kind === "response" && THROTTLE_STATUSES.has(exchange.status) ? parseRetryAfter(exchange.retryAfter, now) : null;
   const delay = Math.max(withJitter(wait, random), retryAfterMs ?? 0);
-  return { status: "pending", scheduleStep: scheduleStep + 1, nextAttemptAt: now + delay, statusCode, error, durationMs, subscriptionFailure: null };
+  return {
+    status: "pending",
+    scheduleStep: scheduleStep + 1,
+    nextAttemptAt: now + delay,
+    statusCode,
+    error,
+    durationMs,
+    subscriptionFailure: null,
+  };
 }

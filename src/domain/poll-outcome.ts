@@ -1,6 +1,6 @@
 import { exactMemberText } from "../lib/exact-json";
 import { exceedsJsonDepth } from "./json-depth";
-import { readTaskStatus, type ObservedStatus } from "./kling";
+import { type ObservedStatus, readTaskStatus } from "./kling";
 import { parseRetryAfter } from "./retry-after";
 
 /** What the upstream client saw; produced at the network edge, judged here. */
@@ -98,8 +98,10 @@ export function classifyPoll(exchange: UpstreamExchange, now: number): PollOutco
     if (code === null) return { kind: "transient", error: "malformed: no code in the envelope", retryAfterMs };
     if (code !== 0) return classifyKlingCode(code, envelope.message, retryAfterMs);
     const data = envelope.data;
-    if (!data || typeof data !== "object" || Array.isArray(data)) return { kind: "transient", error: "malformed: no data object", retryAfterMs };
-    if (exceedsJsonDepth(data, MAX_DATA_DEPTH)) return { kind: "transient", error: `malformed: data nests deeper than ${MAX_DATA_DEPTH} levels`, retryAfterMs };
+    if (!data || typeof data !== "object" || Array.isArray(data))
+      return { kind: "transient", error: "malformed: no data object", retryAfterMs };
+    if (exceedsJsonDepth(data, MAX_DATA_DEPTH))
+      return { kind: "transient", error: `malformed: data nests deeper than ${MAX_DATA_DEPTH} levels`, retryAfterMs };
     // A status the relay does not know is still an answer: it is kept (and shown), never dropped.
     const taskStatus = readTaskStatus((data as Record<string, unknown>).task_status);
     if (taskStatus === null) return { kind: "transient", error: "malformed: no task_status", retryAfterMs };
@@ -107,7 +109,13 @@ export function classifyPoll(exchange: UpstreamExchange, now: number): PollOutco
     // Stored as upstream wrote it: a large id or a long decimal must reach receivers unchanged.
     // A body that repeats a key has no one exact text: JSON.parse's reading (the last one wins) is kept.
     const text = exactMemberText(exchange.body, "data") ?? JSON.stringify(data);
-    return { kind: "status", status: taskStatus, data: text, createdAt: epochMs(fields.created_at, now), updatedAt: epochMs(fields.updated_at, now) };
+    return {
+      kind: "status",
+      status: taskStatus,
+      data: text,
+      createdAt: epochMs(fields.created_at, now),
+      updatedAt: epochMs(fields.updated_at, now),
+    };
   }
 
   if (code !== null && code !== 0) return classifyKlingCode(code, messageOf(envelope), retryAfterMs);

@@ -1,6 +1,6 @@
-import { eventForStatus, isTerminal, type EventType, type FinishReason, type ObservedStatus } from "./kling";
+import { type EventType, eventForStatus, type FinishReason, isTerminal, type ObservedStatus } from "./kling";
 import type { PollOutcome } from "./poll-outcome";
-import { nextPollDelay, type DurationWindow } from "./poll-schedule";
+import { type DurationWindow, nextPollDelay } from "./poll-schedule";
 import { withJitter } from "./retry-after";
 
 export interface PollPolicy {
@@ -59,7 +59,14 @@ export function errorBackoff(errorStreak: number, retryAfterMs: number | null, p
  * `window` is where tasks of its kind usually finish (see poll-schedule).
  * @example planNextPoll(task, classifyPoll(exchange, now), now, policy, window, Math.random)
  */
-export function planNextPoll(task: TaskSnapshot, outcome: PollOutcome, now: number, policy: PollPolicy, window: DurationWindow, random: () => number): TaskUpdate {
+export function planNextPoll(
+  task: TaskSnapshot,
+  outcome: PollOutcome,
+  now: number,
+  policy: PollPolicy,
+  window: DurationWindow,
+  random: () => number,
+): TaskUpdate {
   const base: TaskUpdate = {
     taskStatus: task.taskStatus,
     data: null,
@@ -74,7 +81,12 @@ export function planNextPoll(task: TaskSnapshot, outcome: PollOutcome, now: numb
     finishReason: null,
     learnedDurationMs: null,
   };
-  const expire = (update: TaskUpdate, reason: FinishReason): TaskUpdate => ({ ...update, nextPollAt: null, event: "task.expired", finishReason: reason });
+  const expire = (update: TaskUpdate, reason: FinishReason): TaskUpdate => ({
+    ...update,
+    nextPollAt: null,
+    event: "task.expired",
+    finishReason: reason,
+  });
   const tooOld = now - task.createdAt >= policy.maxTaskAgeMs;
 
   switch (outcome.kind) {
@@ -91,7 +103,10 @@ export function planNextPoll(task: TaskSnapshot, outcome: PollOutcome, now: numb
         event: changed ? eventForStatus(outcome.status) : null,
       };
       if (isTerminal(outcome.status)) {
-        const took = outcome.status === "succeed" && outcome.createdAt !== null && outcome.updatedAt !== null ? outcome.updatedAt - outcome.createdAt : null;
+        const took =
+          outcome.status === "succeed" && outcome.createdAt !== null && outcome.updatedAt !== null
+            ? outcome.updatedAt - outcome.createdAt
+            : null;
         return { ...update, learnedDurationMs: took !== null && took > 0 && took <= MAX_LEARNED_DURATION_MS ? took : null };
       }
       // A change seen on the last allowed poll is not announced: the expiry replaces it.

@@ -98,4 +98,6 @@ export function isPublicAddress(address: Address): boolean {
 }
 
 /** Every CIDR refused, for tests that walk the table. */
-export const SPECIAL_PURPOSE_BLOCKS: readonly string[] = [...SPECIAL_IPV4, ...SPECIAL_IPV6].map(([address, bits]) => `${address.toString()}/${bits}`);
+export const SPECIAL_PURPOSE_BLOCKS: readonly string[] = [...SPECIAL_IPV4, ...SPECIAL_IPV6].map(
+  ([address, bits]) => `${address.toString()}/${bits}`,
+);

@@ -21,15 +21,24 @@ export interface FieldError {
 
 function statusOf(code: ErrorCode): ContentfulStatusCode {
   switch (code) {
-    case "invalid_request": return 400;
-    case "unauthorized": return 401;
-    case "not_found": return 404;
-    case "conflict": return 409;
-    case "payload_too_large": return 413;
-    case "unsupported_media_type": return 415;
-    case "rate_limited": return 429;
-    case "misconfigured": return 503;
-    case "internal_error": return 500;
+    case "invalid_request":
+      return 400;
+    case "unauthorized":
+      return 401;
+    case "not_found":
+      return 404;
+    case "conflict":
+      return 409;
+    case "payload_too_large":
+      return 413;
+    case "unsupported_media_type":
+      return 415;
+    case "rate_limited":
+      return 429;
+    case "misconfigured":
+      return 503;
+    case "internal_error":
+      return 500;
   }
 }
 
@@ -65,7 +74,8 @@ export function handleError(error: Error, c: Context): Response {
     return errorResponse(c, new ApiError("misconfigured", "the relay is misconfigured; the operator has been told in the logs"));
   }
   // Hono's own errors (a malformed request it refused to route, ...) keep their status.
-  if (error instanceof HTTPException && error.status < 500) return errorResponse(c, new ApiError("invalid_request", error.message || "bad request"));
+  if (error instanceof HTTPException && error.status < 500)
+    return errorResponse(c, new ApiError("invalid_request", error.message || "bad request"));
   console.error(JSON.stringify({ event: "unhandled_error", method: c.req.method, path: c.req.path, error: error.message }));
   return errorResponse(c, new ApiError("internal_error", "internal error"));
 }

@@ -20,10 +20,22 @@ const TaskStatusSchema = z
 export const ErrorEnvelopeSchema = z
   .object({
     error: z.object({
-      code: z.enum(["invalid_request", "unauthorized", "not_found", "conflict", "payload_too_large", "unsupported_media_type", "rate_limited", "misconfigured", "internal_error"]),
+      code: z.enum([
+        "invalid_request",
+        "unauthorized",
+        "not_found",
+        "conflict",
+        "payload_too_large",
+        "unsupported_media_type",
+        "rate_limited",
+        "misconfigured",
+        "internal_error",
+      ]),
       message: z.string(),
       details: z
-        .array(z.object({ field: z.string().openapi({ description: "JSON path of the field, '' for the whole body" }), message: z.string() }))
+        .array(
+          z.object({ field: z.string().openapi({ description: "JSON path of the field, '' for the whole body" }), message: z.string() }),
+        )
         .optional()
         .openapi({ description: "One entry per invalid field (validation errors only)" }),
     }),
@@ -41,7 +53,9 @@ export const AttemptSchema = z
 
 export const DeliverySchema = z
   .object({
-    webhook_id: z.string().openapi({ description: "The `webhook-id` header: the same on every attempt", example: "msg_4f0c1b2a3d4e5f6a7b8c9d0e" }),
+    webhook_id: z
+      .string()
+      .openapi({ description: "The `webhook-id` header: the same on every attempt", example: "msg_4f0c1b2a3d4e5f6a7b8c9d0e" }),
     event_type: z.enum(EVENT_TYPES),
     status: z.enum(["pending", "delivered", "failed", "cancelled"]),
     attempt_count: z.number().int(),
@@ -69,7 +83,9 @@ export const SubscriptionSchema = z
   })
   .openapi("Subscription");
 
-export const SubscriptionWithDeliveriesSchema = SubscriptionSchema.extend({ deliveries: z.array(DeliverySchema) }).openapi("SubscriptionWithDeliveries");
+export const SubscriptionWithDeliveriesSchema = SubscriptionSchema.extend({ deliveries: z.array(DeliverySchema) }).openapi(
+  "SubscriptionWithDeliveries",
+);
 
 export const TaskSchema = z
   .object({

@@ -3,7 +3,7 @@ import { dashboard } from "../dashboard/dashboard-routes";
 import type { Env } from "../env";
 import { ApiError, errorResponse, handleError } from "./api-error";
 import { HealthSchema } from "./api-schemas";
-import { bearerAuth, type AuthVariables } from "./bearer-auth";
+import { type AuthVariables, bearerAuth } from "./bearer-auth";
 import { docsRoutes } from "./docs/docs-page";
 import { describeExtras, json, openApiDocument } from "./openapi-document";
 import { registrationRateLimit } from "./rate-limit";
@@ -50,7 +50,10 @@ export type RelayApi = typeof api;
  * http/ that imports dashboard/ (to mount it); dashboard/ imports nothing from http/.
  */
 export const app = api
-  .route("/", docsRoutes(() => openApiDocument(root)))
+  .route(
+    "/",
+    docsRoutes(() => openApiDocument(root)),
+  )
   .route("/", dashboard)
   .notFound((c) => errorResponse(c, new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`)))
   .onError(handleError);

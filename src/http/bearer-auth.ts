@@ -15,7 +15,8 @@ export function bearerAuth(): MiddlewareHandler<{ Bindings: Env; Variables: Auth
   return async function requireApiKey(c, next) {
     const keys = loadConfig(c.env).apiKeys;
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header("authorization") ?? "");
-    if (keys.length === 0) console.error(JSON.stringify({ event: "configuration_error", error: "RELAY_API_KEYS is not set: every /v1 request is refused" }));
+    if (keys.length === 0)
+      console.error(JSON.stringify({ event: "configuration_error", error: "RELAY_API_KEYS is not set: every /v1 request is refused" }));
     if (!match?.[1] || keys.length === 0 || !(await isKnownKey(match[1], keys))) {
       throw new ApiError("unauthorized", "a valid API key is required: Authorization: Bearer <key>");
     }

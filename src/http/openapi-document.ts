@@ -27,7 +27,10 @@ type ErrorStatus = keyof typeof ERROR_MEANINGS;
 /** A route's error responses, each with the envelope; `overrides` words a status for that route. */
 export function errors<const S extends ErrorStatus>(statuses: readonly S[], overrides: Partial<Record<ErrorStatus, string>> = {}) {
   return Object.fromEntries(
-    statuses.map((status) => [status, { description: overrides[status] ?? ERROR_MEANINGS[status], content: { "application/json": { schema: ErrorEnvelopeSchema } } }]),
+    statuses.map((status) => [
+      status,
+      { description: overrides[status] ?? ERROR_MEANINGS[status], content: { "application/json": { schema: ErrorEnvelopeSchema } } },
+    ]),
   ) as Record<S, { description: string; content: { "application/json": { schema: typeof ErrorEnvelopeSchema } } }>;
 }
 
@@ -42,7 +45,11 @@ export const authenticated = { security: [{ bearerAuth: [] }] };
  * relay sends, under OpenAPI 3.1's `webhooks`.
  */
 export function describeExtras(app: AnyOpenAPIHono): void {
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", description: "One of the keys in RELAY_API_KEYS" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "One of the keys in RELAY_API_KEYS",
+  });
   app.openAPIRegistry.register("Error", ErrorEnvelopeSchema);
   app.openAPIRegistry.registerWebhook({
     method: "post",

@@ -35,10 +35,12 @@ export function registrationRateLimit(): MiddlewareHandler<{ Bindings: Env; Vari
     const limiter = c.env.REGISTRATION_LIMITER;
     if (limiter) {
       // The binding does not say when its window ends: its period is at most 60 s.
-      if (!(await limiter.limit({ key })).success) throw new ApiError("rate_limited", "too many registrations for this API key; retry later", undefined, 60);
+      if (!(await limiter.limit({ key })).success)
+        throw new ApiError("rate_limited", "too many registrations for this API key; retry later", undefined, 60);
     } else {
       const outcome = withinPerIsolateCap(key, loadConfig(c.env).registrationCapPerIsolate, Date.now());
-      if (!outcome.ok) throw new ApiError("rate_limited", "too many registrations for this API key; retry later", undefined, outcome.retryAfterSeconds);
+      if (!outcome.ok)
+        throw new ApiError("rate_limited", "too many registrations for this API key; retry later", undefined, outcome.retryAfterSeconds);
     }
     await next();
   };

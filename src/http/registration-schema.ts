@@ -11,7 +11,10 @@ export const MAX_METADATA_DEPTH = 32;
 export function registrationSchema(options: { allowInsecureCallbacks: boolean }) {
   return z
     .strictObject({
-      task_id: z.string().regex(TASK_ID_PATTERN, "must be 1-128 characters of A-Z, a-z, 0-9, '_' and '-'").openapi({ example: "878106242831892487" }),
+      task_id: z
+        .string()
+        .regex(TASK_ID_PATTERN, "must be 1-128 characters of A-Z, a-z, 0-9, '_' and '-'")
+        .openapi({ example: "878106242831892487" }),
       action: z.enum(ACTIONS),
       action2: z.enum(ACTION2S as [string, ...string[]]),
       callback_url: z
@@ -38,7 +41,12 @@ export function registrationSchema(options: { allowInsecureCallbacks: boolean })
         .nullable()
         .optional()
         .refine((m) => m == null || !exceedsJsonDepth(m, MAX_METADATA_DEPTH), `must nest at most ${MAX_METADATA_DEPTH} levels deep`)
-        .openapi({ type: "object", additionalProperties: true, description: `At most ${MAX_METADATA_BYTES} bytes of JSON, nested at most ${MAX_METADATA_DEPTH} levels; echoed in every webhook`, example: { user: 42 } }),
+        .openapi({
+          type: "object",
+          additionalProperties: true,
+          description: `At most ${MAX_METADATA_BYTES} bytes of JSON, nested at most ${MAX_METADATA_DEPTH} levels; echoed in every webhook`,
+          example: { user: 42 },
+        }),
       events: z
         .array(z.enum(EVENT_TYPES))
         .min(1, "must list at least one event")

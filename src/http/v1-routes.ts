@@ -13,7 +13,7 @@ import type { AuthVariables } from "./bearer-auth";
 import { authenticated, errors, json } from "./openapi-document";
 import { presentDelivery, presentSubscription, presentTask } from "./present";
 import { MAX_METADATA_BYTES, RegistrationSchema, registrationSchemaFor } from "./registration-schema";
-import { bodyReadByRelay, validationHook, type JsonBodyVariables } from "./validation";
+import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "./validation";
 
 /**
  * The `/v1` API: each route's definition (`createRoute`: its request and response schemas, which
@@ -32,7 +32,8 @@ type V1Env = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables };
 function exactMetadata(bodyText: string, metadata: Record<string, unknown> | null | undefined): string | null {
   if (metadata == null) return null;
   const text = exactMemberText(bodyText, "metadata");
-  if (text === null) throw new ApiError("invalid_request", "invalid request: the body repeats a key", [{ field: "", message: "repeats a key" }]);
+  if (text === null)
+    throw new ApiError("invalid_request", "invalid request: the body repeats a key", [{ field: "", message: "repeats a key" }]);
   const exact = text ?? JSON.stringify(metadata);
   if (new TextEncoder().encode(exact).length > MAX_METADATA_BYTES) {
     const message = `must be at most ${MAX_METADATA_BYTES} bytes of JSON`;
@@ -121,7 +122,10 @@ export const v1 = v1Base
       return c.json(
         {
           ...presentTask(view.task),
-          subscriptions: view.subscriptions.map((s) => ({ ...presentSubscription(s.subscription, view.task), deliveries: s.deliveries.map(presentDelivery) })),
+          subscriptions: view.subscriptions.map((s) => ({
+            ...presentSubscription(s.subscription, view.task),
+            deliveries: s.deliveries.map(presentDelivery),
+          })),
         },
         200,
       );
@@ -129,7 +133,9 @@ export const v1 = v1Base
     // The message this route has always answered for a malformed id.
     (result) => {
       if (!result.success) {
-        throw new ApiError("invalid_request", "task_id must be 1-128 characters of A-Z, a-z, 0-9, '_' and '-'", [{ field: "task_id", message: "invalid format" }]);
+        throw new ApiError("invalid_request", "task_id must be 1-128 characters of A-Z, a-z, 0-9, '_' and '-'", [
+          { field: "task_id", message: "invalid format" },
+        ]);
       }
       return undefined;
     },

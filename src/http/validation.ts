@@ -22,7 +22,11 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
 /** The `invalid_request` error for a failed schema: every bad field in the message and in `details`. */
 export function invalidRequest(error: z.ZodError): ApiError {
   const details = fieldErrors(error);
-  return new ApiError("invalid_request", `invalid request: ${details.map((d) => (d.field ? `${d.field} ${d.message}` : d.message)).join("; ")}`, details);
+  return new ApiError(
+    "invalid_request",
+    `invalid request: ${details.map((d) => (d.field ? `${d.field} ${d.message}` : d.message)).join("; ")}`,
+    details,
+  );
 }
 
 /** Parses or throws `invalid_request` listing every bad field. */

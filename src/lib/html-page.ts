@@ -54,5 +54,4 @@ export async function renderPage(c: Context, page: JSX.Element, status: Contentf
 }
 
 /** A static text asset (script or stylesheet) kept in the bundle: no build step, no asset binding. */
-export const asset = (body: string, type: string) => () =>
-  new Response(body, { headers: { "content-type": `${type}; charset=utf-8` } });
+export const asset = (body: string, type: string) => () => new Response(body, { headers: { "content-type": `${type}; charset=utf-8` } });

@@ -2,7 +2,10 @@
  * Reads at most `limit` bytes of a body as UTF-8 text. Bodies from outside (upstream answers,
  * API requests) are stored and re-sent, so none may be read unbounded.
  */
-export async function readBoundedText(body: ReadableStream<Uint8Array> | null, limit: number): Promise<{ text: string; truncated: boolean }> {
+export async function readBoundedText(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+): Promise<{ text: string; truncated: boolean }> {
   if (!body) return { text: "", truncated: false };
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];

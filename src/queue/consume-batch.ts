@@ -4,8 +4,8 @@ import { openDb } from "../storage/db";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { CONSUMER_WORK_MS } from "../work/leases";
 import { WorkBudget } from "../work/work-budget";
-import { systemClock, type Clock } from "../work/work-context";
-import { WorkMessageSchema, type WorkKind, type WorkMessage } from "../work/work-message";
+import { type Clock, systemClock } from "../work/work-context";
+import { type WorkKind, type WorkMessage, WorkMessageSchema } from "../work/work-message";
 import { emptyWorkReport } from "../work/work-report";
 import { consumeDeliveries } from "./consume-deliveries";
 import { consumePolls } from "./consume-polls";
@@ -25,7 +25,14 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env, clock
   const config = loadConfig(env);
   const started = clock.now();
   const usage = emptyUsage();
-  const report: QueueBatchReport = { queue: batch.queue, messages: batch.messages.length, invalid: 0, skipped: 0, released: 0, ...emptyWorkReport() };
+  const report: QueueBatchReport = {
+    queue: batch.queue,
+    messages: batch.messages.length,
+    invalid: 0,
+    skipped: 0,
+    released: 0,
+    ...emptyWorkReport(),
+  };
   const ctx: ConsumerContext = {
     db: openDb(meteredD1(env.DB, usage)),
     config,

@@ -1,4 +1,4 @@
-import { loadClaimedMessages, type LeasedIds } from "../storage/load-claimed";
+import { type LeasedIds, loadClaimedMessages } from "../storage/load-claimed";
 import { recordDeliveries, releaseMessages } from "../storage/record-deliveries";
 import { deliverMessage } from "../work/delivery-work";
 import { consumeLeased, countIds } from "./consume-leased";
@@ -20,7 +20,13 @@ export async function consumeDeliveries(ctx: ConsumerContext, claims: readonly L
     timeoutMs: config.deliveryTimeoutMs,
     work: (message) => deliverMessage(ctx, message),
     record: (leaseToken, records) => recordDeliveries(db, records, leaseToken, clock.now()),
-    release: (leaseToken, unstarted) => releaseMessages(db, unstarted.map((m) => m.id), leaseToken, clock.now()),
+    release: (leaseToken, unstarted) =>
+      releaseMessages(
+        db,
+        unstarted.map((m) => m.id),
+        leaseToken,
+        clock.now(),
+      ),
     shouldStop: () => !canDeliver,
   });
 }

@@ -33,7 +33,11 @@ function byLease<T>(entries: readonly { leaseToken: string; value: T }[]): Map<s
  * result is recorded at the end, in one D1 batch per lease token (one in practice: a tick sends
  * all its messages under one token); items not started are released, due again at once.
  */
-export async function consumeLeased<Item extends Lease, Done>(ctx: ConsumerContext, items: Item[], stage: LeasedStage<Item, Done>): Promise<void> {
+export async function consumeLeased<Item extends Lease, Done>(
+  ctx: ConsumerContext,
+  items: Item[],
+  stage: LeasedStage<Item, Done>,
+): Promise<void> {
   const { clock, budget, report } = ctx;
   const pending = [...items];
   const notStarted: Item[] = [];

@@ -1,5 +1,5 @@
 import { loadKindStats } from "../storage/kind-stats";
-import { loadClaimedTasks, type LeasedIds } from "../storage/load-claimed";
+import { type LeasedIds, loadClaimedTasks } from "../storage/load-claimed";
 import { recordPolls, releaseTasks } from "../storage/record-polls";
 import { pollWork } from "../work/poll-work";
 import { consumeLeased, countIds } from "./consume-leased";
@@ -29,7 +29,13 @@ export async function consumePolls(ctx: ConsumerContext, claims: readonly Leased
       // Work left over for lack of budget is due at once, for the next consumer; after a
       // configuration error it waits like the tick's, since every poll would fail the same way.
       const next = canPoll && report.configurationError === null ? now : now + config.pollMaxIntervalMs;
-      await releaseTasks(db, unstarted.map((t) => t.taskId), leaseToken, next, now);
+      await releaseTasks(
+        db,
+        unstarted.map((t) => t.taskId),
+        leaseToken,
+        next,
+        now,
+      );
     },
     shouldStop: () => !canPoll || report.configurationError !== null,
   });

@@ -1,4 +1,4 @@
-import { sql, type SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { asJson, type Db } from "./db";
 import { bodyColumns, messageBody, type StoredBody } from "./message-body";
 
@@ -42,7 +42,11 @@ export async function claimDueMessageIds(db: Db, options: ClaimOptions): Promise
  */
 export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<ClaimedMessage[]> {
   if (options.limit <= 0) return [];
-  const claimed = await claim<Omit<StoredBody, "task_id"> & { id: string; schedule_step: number }>(db, options, sql`id, subscription_id, schedule_step, ${bodyColumns()}`);
+  const claimed = await claim<Omit<StoredBody, "task_id"> & { id: string; schedule_step: number }>(
+    db,
+    options,
+    sql`id, subscription_id, schedule_step, ${bodyColumns()}`,
+  );
   if (claimed.length === 0) return [];
   const subscriptionIds = [...new Set(claimed.map((m) => m.subscription_id))];
   const targets = await db.all<{ id: string; task_id: string; callback_url: string }>(sql`
@@ -53,6 +57,15 @@ export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<C
     // A message always has its subscription; retention deletes both together.
     if (!target) return [];
     const body = messageBody({ ...m, task_id: target.task_id });
-    return [{ id: m.id, subscriptionId: m.subscription_id, taskId: target.task_id, callbackUrl: target.callback_url, body, scheduleStep: m.schedule_step }];
+    return [
+      {
+        id: m.id,
+        subscriptionId: m.subscription_id,
+        taskId: target.task_id,
+        callbackUrl: target.callback_url,
+        body,
+        scheduleStep: m.schedule_step,
+      },
+    ];
   });
 }

@@ -9,7 +9,17 @@ export interface ClaimedTask extends TaskSnapshot {
   action2: string;
 }
 
-const COLUMNS = ["task_id", "action", "action2", "task_status", "polls", "error_streak", "not_found_streak", "created_at", "upstream_created_at"];
+const COLUMNS = [
+  "task_id",
+  "action",
+  "action2",
+  "task_status",
+  "polls",
+  "error_streak",
+  "not_found_streak",
+  "created_at",
+  "upstream_created_at",
+];
 
 /** The columns a claimed task is read with (`prefix` is a table alias such as "t."). */
 export const claimedTaskColumns = (prefix = "") => sql.raw(COLUMNS.map((c) => `${prefix}${c}`).join(", "));
@@ -45,7 +55,10 @@ export const toClaimedTask = (r: ClaimedTaskRow): ClaimedTask => ({
  * leaves them due again when the lease runs out. The subquery walks the `tasks_due` index.
  * Raw SQL rather than drizzle's `returning()`, whose rows D1 answers without metering.
  */
-export async function claimDueTasks(db: Db, options: { now: number; limit: number; leaseToken: string; leaseMs: number }): Promise<ClaimedTask[]> {
+export async function claimDueTasks(
+  db: Db,
+  options: { now: number; limit: number; leaseToken: string; leaseMs: number },
+): Promise<ClaimedTask[]> {
   if (options.limit <= 0) return [];
   const rows = await db.all<ClaimedTaskRow>(sql`
     UPDATE tasks SET lease_token = ${options.leaseToken}, next_poll_at = ${options.now + options.leaseMs}

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { statement, type Db } from "./db";
+import { type Db, statement } from "./db";
 
 export const HOUR_MS = 3_600_000;
 
@@ -20,11 +20,14 @@ export interface ActivityDelta {
  */
 export function countActivity(db: Db, now: number, delta: ActivityDelta): D1PreparedStatement {
   const { polls = 0, upstreamErrors = 0, deliveryAttempts = 0, delivered = 0 } = delta;
-  return statement(db, sql`INSERT INTO activity_hourly (hour, polls, upstream_errors, delivery_attempts, delivered)
+  return statement(
+    db,
+    sql`INSERT INTO activity_hourly (hour, polls, upstream_errors, delivery_attempts, delivered)
     VALUES (${hourOf(now)}, ${polls}, ${upstreamErrors}, ${deliveryAttempts}, ${delivered})
     ON CONFLICT (hour) DO UPDATE SET
       polls = polls + excluded.polls,
       upstream_errors = upstream_errors + excluded.upstream_errors,
       delivery_attempts = delivery_attempts + excluded.delivery_attempts,
-      delivered = delivered + excluded.delivered`);
+      delivered = delivered + excluded.delivered`,
+  );
 }

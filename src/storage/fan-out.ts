@@ -1,5 +1,5 @@
-import { sql, type SQL } from "drizzle-orm";
-import { asJson, statement, type Db } from "./db";
+import { type SQL, sql } from "drizzle-orm";
+import { asJson, type Db, statement } from "./db";
 
 /**
  * Creates the webhook message for each task's last event, for every active subscription that asked
@@ -21,7 +21,9 @@ import { asJson, statement, type Db } from "./db";
  * before migration 0004 is dropped then too.)
  */
 function fanOut(db: Db, scope: SQL, now: number) {
-  return statement(db, sql`INSERT INTO messages (id, subscription_id, event_type, event_at, metadata, reason, data, status, attempts, schedule_step, next_attempt_at, created_at, updated_at)
+  return statement(
+    db,
+    sql`INSERT INTO messages (id, subscription_id, event_type, event_at, metadata, reason, data, status, attempts, schedule_step, next_attempt_at, created_at, updated_at)
     SELECT 'msg_' || lower(hex(randomblob(12))), s.id, t.last_event, t.last_event_at, s.metadata, t.finish_reason, t.data,
       'pending', 0, 0, ${now}, ${now}, ${now}
     FROM tasks t JOIN subscriptions s ON s.task_id = t.task_id
@@ -31,7 +33,8 @@ function fanOut(db: Db, scope: SQL, now: number) {
       event_at = excluded.event_at, metadata = excluded.metadata, reason = excluded.reason, data = excluded.data, body = NULL,
       status = 'pending', schedule_step = 0, next_attempt_at = ${now}, lease_token = NULL, updated_at = ${now}
     WHERE messages.status = 'cancelled'
-    RETURNING id`);
+    RETURNING id`,
+  );
 }
 
 /** Fan-out after polls: the last event of each listed task to all its subscribers. */

@@ -1,4 +1,4 @@
-import { sql, type SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 
 /**
  * Where a page ends: the sort key and rowid of its last row. Pages continue from here instead of

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { KindStats } from "../domain/poll-schedule";
-import { asJson, statement, type Db } from "./db";
+import { asJson, type Db, statement } from "./db";
 
 export interface KindStatsEntry extends KindStats {
   action: string;
@@ -15,7 +15,12 @@ export async function loadKindStats(db: Db): Promise<Map<string, KindStatsEntry>
   const rows = await db.all<{ action: string; action2: string; samples: number; mean_log: number; var_log: number }>(
     sql`SELECT action, action2, samples, mean_log, var_log FROM kind_stats`,
   );
-  return new Map(rows.map((r) => [kindKey(r.action, r.action2), { action: r.action, action2: r.action2, samples: r.samples, meanLog: r.mean_log, varLog: r.var_log }]));
+  return new Map(
+    rows.map((r) => [
+      kindKey(r.action, r.action2),
+      { action: r.action, action2: r.action2, samples: r.samples, meanLog: r.mean_log, varLog: r.var_log },
+    ]),
+  );
 }
 
 /**
@@ -25,10 +30,13 @@ export async function loadKindStats(db: Db): Promise<Map<string, KindStatsEntry>
 export function saveKindStats(db: Db, entries: readonly KindStatsEntry[], now: number): D1PreparedStatement[] {
   if (entries.length === 0) return [];
   return [
-    statement(db, sql`INSERT INTO kind_stats (action, action2, samples, mean_log, var_log, updated_at)
+    statement(
+      db,
+      sql`INSERT INTO kind_stats (action, action2, samples, mean_log, var_log, updated_at)
       SELECT r.value ->> 'action', r.value ->> 'action2', r.value ->> 'samples', r.value ->> 'meanLog', r.value ->> 'varLog', ${now}
       FROM json_each(${asJson(entries)}) r WHERE true
       ON CONFLICT (action, action2) DO UPDATE SET
-        samples = excluded.samples, mean_log = excluded.mean_log, var_log = excluded.var_log, updated_at = excluded.updated_at`),
+        samples = excluded.samples, mean_log = excluded.mean_log, var_log = excluded.var_log, updated_at = excluded.updated_at`,
+    ),
   ];
 }

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "./db";
-import { afterCursor, toPage, type Cursor, type Page } from "./keyset";
+import { afterCursor, type Cursor, type Page, toPage } from "./keyset";
 
 /** The statuses the dashboard lists, each through its partial index (cancelled ones are not listed). */
 export const LISTED_SUBSCRIPTION_STATUSES = ["active", "failed", "delivered"] as const;
@@ -39,11 +39,26 @@ const SHAPES = {
  * One page of subscriptions in one status, newest first, with their task's kind and their latest
  * message. The failed page is the dead-letter list.
  */
-export async function listSubscriptions(db: Db, query: { status: ListedSubscriptionStatus; after?: Cursor; limit: number }): Promise<Page<SubscriptionListRow>> {
+export async function listSubscriptions(
+  db: Db,
+  query: { status: ListedSubscriptionStatus; after?: Cursor; limit: number },
+): Promise<Page<SubscriptionListRow>> {
   const { column, status } = SHAPES[query.status];
   const rows = await db.all<{
-    rowid: number; sort_key: number; id: string; task_id: string; action: string | null; action2: string | null; task_status: string | null;
-    polls: number | null; callback_url: string; status: string; status_reason: string | null; created_at: number; updated_at: number; latest: string | null;
+    rowid: number;
+    sort_key: number;
+    id: string;
+    task_id: string;
+    action: string | null;
+    action2: string | null;
+    task_status: string | null;
+    polls: number | null;
+    callback_url: string;
+    status: string;
+    status_reason: string | null;
+    created_at: number;
+    updated_at: number;
+    latest: string | null;
   }>(sql`SELECT s.rowid AS rowid, ${column} AS sort_key, s.id, s.task_id, t.action, t.action2, t.task_status, t.polls,
       s.callback_url, s.status, s.status_reason, s.created_at, s.updated_at,
       (SELECT json_object('eventType', m.event_type, 'status', m.status, 'attempts', m.attempts, 'statusCode', m.last_status_code, 'error', m.last_error)

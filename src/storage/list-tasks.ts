@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "./db";
-import { afterCursor, toPage, type Cursor, type Page } from "./keyset";
+import { afterCursor, type Cursor, type Page, toPage } from "./keyset";
 
 export const TASK_STATES = ["all", "polling", "stopped"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
@@ -53,8 +53,19 @@ export async function listTasks(db: Db, query: TaskListQuery): Promise<Page<Task
       : sql`+t.action = ${query.kind.action} AND +t.action2 = ${query.kind.action2}`;
   const order = direction === "desc" ? sql`DESC` : sql`ASC`;
   const rows = await db.all<{
-    rowid: number; sort_key: number; task_id: string; action: string; action2: string; task_status: string | null; polls: number;
-    last_error: string | null; finish_reason: string | null; next_poll_at: number | null; settled_at: number | null; created_at: number; statuses: string;
+    rowid: number;
+    sort_key: number;
+    task_id: string;
+    action: string;
+    action2: string;
+    task_status: string | null;
+    polls: number;
+    last_error: string | null;
+    finish_reason: string | null;
+    next_poll_at: number | null;
+    settled_at: number | null;
+    created_at: number;
+    statuses: string;
   }>(sql`SELECT t.rowid AS rowid, ${column} AS sort_key, t.task_id, t.action, t.action2, t.task_status, t.polls, t.last_error,
       t.finish_reason, t.next_poll_at, t.settled_at, t.created_at,
       (SELECT json_group_array(s.status) FROM subscriptions s WHERE s.task_id = t.task_id) AS statuses

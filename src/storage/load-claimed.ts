@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { ClaimedMessage } from "./claim-messages";
-import { claimedTaskColumns, toClaimedTask, type ClaimedTask, type ClaimedTaskRow } from "./claim-tasks";
+import { type ClaimedTask, type ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import { asJson, type Db } from "./db";
 import { bodyColumns, messageBody, type StoredBody } from "./message-body";
 
@@ -29,7 +29,9 @@ const firstOfEach = <T>(rows: T[], key: (row: T) => string) => [...new Map(rows.
  */
 export async function loadClaimedTasks(db: Db, claims: readonly LeasedIds[]): Promise<(ClaimedTask & Lease)[]> {
   if (claims.every((c) => c.ids.length === 0)) return [];
-  const rows = await db.all<ClaimedTaskRow & { lease_token: string; next_poll_at: number }>(sql`SELECT ${claimedTaskColumns("t.")}, t.lease_token, t.next_poll_at
+  const rows = await db.all<
+    ClaimedTaskRow & { lease_token: string; next_poll_at: number }
+  >(sql`SELECT ${claimedTaskColumns("t.")}, t.lease_token, t.next_poll_at
     FROM json_each(${pairs(claims)}) p JOIN tasks t ON t.task_id = p.value ->> 'id'
     WHERE t.lease_token = p.value ->> 'lease' AND t.next_poll_at IS NOT NULL`);
   return firstOfEach(rows, (r) => r.task_id).map((r) => ({
@@ -46,7 +48,9 @@ export async function loadClaimedTasks(db: Db, claims: readonly LeasedIds[]): Pr
  */
 export async function loadClaimedMessages(db: Db, claims: readonly LeasedIds[]): Promise<(ClaimedMessage & Lease)[]> {
   if (claims.every((c) => c.ids.length === 0)) return [];
-  const rows = await db.all<StoredBody & { id: string; schedule_step: number; lease_token: string; next_attempt_at: number; callback_url: string }>(sql`
+  const rows = await db.all<
+    StoredBody & { id: string; schedule_step: number; lease_token: string; next_attempt_at: number; callback_url: string }
+  >(sql`
     SELECT m.id, m.subscription_id, ${bodyColumns("m.")}, m.schedule_step, m.lease_token, m.next_attempt_at, s.task_id, s.callback_url
     FROM json_each(${pairs(claims)}) p JOIN messages m ON m.id = p.value ->> 'id'
     JOIN subscriptions s ON s.id = m.subscription_id

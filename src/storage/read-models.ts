@@ -1,6 +1,15 @@
 import { asc, eq, inArray, sql } from "drizzle-orm";
 import { asJson, type Db } from "./db";
-import { deliveryAttempts, messages, subscriptions, tasks, type DeliveryAttemptRow, type MessageRow, type SubscriptionRow, type TaskRow } from "./schema";
+import {
+  type DeliveryAttemptRow,
+  deliveryAttempts,
+  type MessageRow,
+  messages,
+  type SubscriptionRow,
+  subscriptions,
+  type TaskRow,
+  tasks,
+} from "./schema";
 
 export interface MessageWithAttempts {
   message: MessageRow;
@@ -18,13 +27,22 @@ const jsonList = (ids: string[]) => sql`(SELECT value FROM json_each(${asJson(id
 async function deliveriesOf(db: Db, subscriptionIds: string[]): Promise<Map<string, MessageWithAttempts[]>> {
   const bySubscription = new Map<string, MessageWithAttempts[]>(subscriptionIds.map((id) => [id, []]));
   if (subscriptionIds.length === 0) return bySubscription;
-  const messageRows = await db.select().from(messages).where(inArray(messages.subscriptionId, jsonList(subscriptionIds))).orderBy(asc(messages.createdAt));
+  const messageRows = await db
+    .select()
+    .from(messages)
+    .where(inArray(messages.subscriptionId, jsonList(subscriptionIds)))
+    .orderBy(asc(messages.createdAt));
   const attemptRows = messageRows.length
-    ? await db.select().from(deliveryAttempts).where(inArray(deliveryAttempts.messageId, jsonList(messageRows.map((m) => m.id)))).orderBy(asc(deliveryAttempts.id))
+    ? await db
+        .select()
+        .from(deliveryAttempts)
+        .where(inArray(deliveryAttempts.messageId, jsonList(messageRows.map((m) => m.id))))
+        .orderBy(asc(deliveryAttempts.id))
     : [];
   const byMessage = new Map<string, DeliveryAttemptRow[]>();
   for (const attempt of attemptRows) byMessage.set(attempt.messageId, [...(byMessage.get(attempt.messageId) ?? []), attempt]);
-  for (const message of messageRows) bySubscription.get(message.subscriptionId)?.push({ message, attempts: byMessage.get(message.id) ?? [] });
+  for (const message of messageRows)
+    bySubscription.get(message.subscriptionId)?.push({ message, attempts: byMessage.get(message.id) ?? [] });
   return bySubscription;
 }
 
@@ -39,7 +57,10 @@ export async function loadTaskView(db: Db, taskId: string) {
   const task = await findTask(db, taskId);
   if (!task) return undefined;
   const subs = await db.select().from(subscriptions).where(eq(subscriptions.taskId, taskId)).orderBy(asc(subscriptions.createdAt));
-  const deliveries = await deliveriesOf(db, subs.map((s) => s.id));
+  const deliveries = await deliveriesOf(
+    db,
+    subs.map((s) => s.id),
+  );
   return { task, subscriptions: subs.map((subscription) => ({ subscription, deliveries: deliveries.get(subscription.id) ?? [] })) };
 }
 

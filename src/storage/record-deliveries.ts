@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { MessageUpdate } from "../domain/delivery-plan";
 import { hourOf } from "./count-activity";
-import { asJson, runBatch, statement, type Db } from "./db";
+import { asJson, type Db, runBatch, statement } from "./db";
 import { settleTasks } from "./settle";
 
 export interface DeliveryRecord {
@@ -26,41 +26,57 @@ export interface DeliveryRecord {
  */
 export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[], leaseToken: string, now: number): Promise<void> {
   if (records.length === 0) return;
-  const rows = asJson(records.map(({ messageId, subscriptionId, attemptedAt, update: u }) => ({
-    id: messageId,
-    subscription_id: subscriptionId,
-    attempted_at: attemptedAt,
-    status: u.status,
-    schedule_step: u.scheduleStep,
-    next_attempt_at: u.nextAttemptAt,
-    status_code: u.statusCode,
-    error: u.error,
-    duration_ms: u.durationMs,
-    failure: u.subscriptionFailure,
-  })));
+  const rows = asJson(
+    records.map(({ messageId, subscriptionId, attemptedAt, update: u }) => ({
+      id: messageId,
+      subscription_id: subscriptionId,
+      attempted_at: attemptedAt,
+      status: u.status,
+      schedule_step: u.scheduleStep,
+      next_attempt_at: u.nextAttemptAt,
+      status_code: u.statusCode,
+      error: u.error,
+      duration_ms: u.durationMs,
+      failure: u.subscriptionFailure,
+    })),
+  );
   const held = sql`EXISTS (SELECT 1 FROM messages m WHERE m.id = r.value ->> 'id' AND m.lease_token = ${leaseToken})`;
   await runBatch(db, [
-    statement(db, sql`INSERT INTO delivery_attempts (message_id, attempted_at, status_code, error, duration_ms)
+    statement(
+      db,
+      sql`INSERT INTO delivery_attempts (message_id, attempted_at, status_code, error, duration_ms)
       SELECT m.id, r.value ->> 'attempted_at', r.value ->> 'status_code', r.value ->> 'error', r.value ->> 'duration_ms'
       FROM json_each(${rows}) r JOIN messages m ON m.id = r.value ->> 'id'
-      WHERE m.lease_token = ${leaseToken}`),
-    statement(db, sql`INSERT INTO activity_hourly (hour, polls, upstream_errors, delivery_attempts, delivered)
+      WHERE m.lease_token = ${leaseToken}`,
+    ),
+    statement(
+      db,
+      sql`INSERT INTO activity_hourly (hour, polls, upstream_errors, delivery_attempts, delivered)
       SELECT ${hourOf(now)}, 0, 0, count(*), coalesce(sum(r.value ->> 'status' = 'delivered'), 0)
       FROM json_each(${rows}) r WHERE ${held}
       ON CONFLICT (hour) DO UPDATE SET
         delivery_attempts = delivery_attempts + excluded.delivery_attempts,
-        delivered = delivered + excluded.delivered`),
-    statement(db, sql`UPDATE subscriptions SET status = 'failed', status_reason = r.value ->> 'failure', updated_at = ${now}
+        delivered = delivered + excluded.delivered`,
+    ),
+    statement(
+      db,
+      sql`UPDATE subscriptions SET status = 'failed', status_reason = r.value ->> 'failure', updated_at = ${now}
       FROM json_each(${rows}) r
       WHERE subscriptions.id = r.value ->> 'subscription_id' AND r.value ->> 'failure' IS NOT NULL AND subscriptions.status = 'active'
-        AND ${held}`),
+        AND ${held}`,
+    ),
     // The messages of this round that are still held are left to the update below, which records
     // their own outcome.
-    statement(db, sql`UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
+    statement(
+      db,
+      sql`UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
       WHERE status = 'pending'
         AND subscription_id IN (SELECT r.value ->> 'subscription_id' FROM json_each(${rows}) r WHERE r.value ->> 'failure' IS NOT NULL AND ${held})
-        AND (lease_token IS NOT ${leaseToken} OR id NOT IN (SELECT r.value ->> 'id' FROM json_each(${rows}) r))`),
-    statement(db, sql`UPDATE messages SET
+        AND (lease_token IS NOT ${leaseToken} OR id NOT IN (SELECT r.value ->> 'id' FROM json_each(${rows}) r))`,
+    ),
+    statement(
+      db,
+      sql`UPDATE messages SET
         status = r.value ->> 'status',
         attempts = attempts + 1,
         schedule_step = r.value ->> 'schedule_step',
@@ -71,7 +87,8 @@ export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[
         delivered_at = CASE WHEN r.value ->> 'status' = 'delivered' THEN ${now} ELSE delivered_at END,
         updated_at = ${now}
       FROM json_each(${rows}) r
-      WHERE messages.id = r.value ->> 'id' AND messages.lease_token = ${leaseToken}`),
+      WHERE messages.id = r.value ->> 'id' AND messages.lease_token = ${leaseToken}`,
+    ),
     // Settling reads the rows as they now are, whatever this round still held: nothing to guard.
     ...settleTasks(db, [...new Set(records.map((r) => r.taskId))], now),
   ]);

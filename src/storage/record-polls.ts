@@ -1,9 +1,9 @@
 import { sql } from "drizzle-orm";
 import type { TaskUpdate } from "../domain/poll-plan";
 import { countActivity } from "./count-activity";
-import { asJson, runBatch, statement, type Db } from "./db";
+import { asJson, type Db, runBatch, statement } from "./db";
 import { fanOutTaskEvents } from "./fan-out";
-import { saveKindStats, type KindStatsEntry } from "./kind-stats";
+import { type KindStatsEntry, saveKindStats } from "./kind-stats";
 import { settleTasks } from "./settle";
 
 export interface PollRecord {
@@ -18,28 +18,38 @@ export interface PollRecord {
  * of the durations of each kind; and the hour's poll count for the dashboard. Returns the number
  * of messages created.
  */
-export async function recordPolls(db: Db, records: readonly PollRecord[], leaseToken: string, now: number, learned: readonly KindStatsEntry[] = []): Promise<number> {
+export async function recordPolls(
+  db: Db,
+  records: readonly PollRecord[],
+  leaseToken: string,
+  now: number,
+  learned: readonly KindStatsEntry[] = [],
+): Promise<number> {
   if (records.length === 0) return 0;
-  const rows = asJson(records.map(({ taskId, update: u }) => ({
-    task_id: taskId,
-    task_status: u.taskStatus,
-    data: u.data,
-    polls: u.polls,
-    upstream_created_at: u.upstreamCreatedAt,
-    error_streak: u.errorStreak,
-    not_found_streak: u.notFoundStreak,
-    last_error: u.lastError,
-    last_polled_at: u.lastPolledAt,
-    next_poll_at: u.nextPollAt,
-    event: u.event,
-    finish_reason: u.finishReason,
-  })));
+  const rows = asJson(
+    records.map(({ taskId, update: u }) => ({
+      task_id: taskId,
+      task_status: u.taskStatus,
+      data: u.data,
+      polls: u.polls,
+      upstream_created_at: u.upstreamCreatedAt,
+      error_streak: u.errorStreak,
+      not_found_streak: u.notFoundStreak,
+      last_error: u.lastError,
+      last_polled_at: u.lastPolledAt,
+      next_poll_at: u.nextPollAt,
+      event: u.event,
+      finish_reason: u.finishReason,
+    })),
+  );
   const withEvents = records.filter((r) => r.update.event !== null).map((r) => r.taskId);
   // Only a new event or a finish can complete a subscription or leave a task with nobody waiting:
   // a poll that saw nothing new costs just its own update.
   const changed = records.filter((r) => r.update.event !== null || r.update.nextPollAt === null).map((r) => r.taskId);
   const results = await runBatch(db, [
-    statement(db, sql`UPDATE tasks SET
+    statement(
+      db,
+      sql`UPDATE tasks SET
         task_status = r.value ->> 'task_status',
         data = coalesce(r.value ->> 'data', tasks.data),
         polls = r.value ->> 'polls',
@@ -59,7 +69,8 @@ export async function recordPolls(db: Db, records: readonly PollRecord[], leaseT
         settled_at = CASE WHEN r.value ->> 'next_poll_at' IS NULL THEN ${now} ELSE tasks.settled_at END,
         updated_at = ${now}
       FROM json_each(${rows}) r
-      WHERE tasks.task_id = r.value ->> 'task_id' AND tasks.lease_token = ${leaseToken}`),
+      WHERE tasks.task_id = r.value ->> 'task_id' AND tasks.lease_token = ${leaseToken}`,
+    ),
     ...(withEvents.length > 0 ? [fanOutTaskEvents(db, withEvents, now)] : []),
     ...(changed.length > 0 ? settleTasks(db, changed, now) : []),
     ...saveKindStats(db, learned, now),

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { hourOf } from "./count-activity";
-import { asJson, runBatch, statement, type Db } from "./db";
+import { asJson, type Db, runBatch, statement } from "./db";
 
 /**
  * A task old enough to delete, as a SQL condition on `tasks`: it stopped polling before `cutoff`,
@@ -34,7 +34,10 @@ export async function purgeSettledTasks(db: Db, cutoff: number, limit: number): 
   const subscriptionsOfTasks = sql`SELECT id FROM subscriptions WHERE task_id IN (${deleted})`;
   const [tasksDeleted] = await runBatch(db, [
     statement(db, sql`DELETE FROM tasks WHERE task_id IN (SELECT value FROM json_each(${ids})) AND ${purgeable(cutoff)}`),
-    statement(db, sql`DELETE FROM delivery_attempts WHERE message_id IN (SELECT id FROM messages WHERE subscription_id IN (${subscriptionsOfTasks}))`),
+    statement(
+      db,
+      sql`DELETE FROM delivery_attempts WHERE message_id IN (SELECT id FROM messages WHERE subscription_id IN (${subscriptionsOfTasks}))`,
+    ),
     statement(db, sql`DELETE FROM messages WHERE subscription_id IN (${subscriptionsOfTasks})`),
     statement(db, sql`DELETE FROM subscriptions WHERE task_id IN (${deleted})`),
   ]);

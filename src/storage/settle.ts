@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { asJson, statement, type Db } from "./db";
+import { asJson, type Db, statement } from "./db";
 
 /**
  * Events a task can still produce, as a SQL condition on `e.value` for task `t`: none once it
@@ -18,20 +18,29 @@ const STILL_POSSIBLE = sql`t.finished_at IS NULL AND (
 export function settleTasks(db: Db, taskIds: readonly string[], now: number) {
   const ids = asJson(taskIds);
   return [
-    statement(db, sql`UPDATE subscriptions SET status = 'delivered', updated_at = ${now}
+    statement(
+      db,
+      sql`UPDATE subscriptions SET status = 'delivered', updated_at = ${now}
       WHERE task_id IN (SELECT value FROM json_each(${ids})) AND status = 'active'
         AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.subscription_id = subscriptions.id AND m.status = 'pending')
         AND NOT EXISTS (SELECT 1 FROM tasks t, json_each(subscriptions.events) e
-          WHERE t.task_id = subscriptions.task_id AND ${STILL_POSSIBLE})`),
-    statement(db, sql`UPDATE tasks SET next_poll_at = NULL, settled_at = coalesce(settled_at, ${now}), updated_at = ${now}
+          WHERE t.task_id = subscriptions.task_id AND ${STILL_POSSIBLE})`,
+    ),
+    statement(
+      db,
+      sql`UPDATE tasks SET next_poll_at = NULL, settled_at = coalesce(settled_at, ${now}), updated_at = ${now}
       WHERE task_id IN (SELECT value FROM json_each(${ids})) AND next_poll_at IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_id = tasks.task_id AND s.status = 'active')`),
+        AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_id = tasks.task_id AND s.status = 'active')`,
+    ),
   ];
 }
 
 /** A task that gained an active subscription is polled again at once, unless it already finished. */
 export function resumeTaskPolling(db: Db, taskId: string, now: number) {
-  return statement(db, sql`UPDATE tasks SET next_poll_at = ${now}, settled_at = NULL, updated_at = ${now}
+  return statement(
+    db,
+    sql`UPDATE tasks SET next_poll_at = ${now}, settled_at = NULL, updated_at = ${now}
     WHERE task_id = ${taskId} AND finished_at IS NULL AND next_poll_at IS NULL
-      AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_id = tasks.task_id AND s.status = 'active')`);
+      AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_id = tasks.task_id AND s.status = 'active')`,
+  );
 }

@@ -1,8 +1,8 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { EventType } from "../domain/kling";
-import { runBatch, statement, type Db } from "./db";
+import { type Db, runBatch, statement } from "./db";
 import { fanOutToSubscription } from "./fan-out";
-import { messages, subscriptions, tasks, type SubscriptionRow, type TaskRow } from "./schema";
+import { messages, type SubscriptionRow, subscriptions, type TaskRow, tasks } from "./schema";
 import { resumeTaskPolling, settleTasks } from "./settle";
 
 export interface Registration {
@@ -40,28 +40,43 @@ export async function registerSubscription(db: Db, r: Registration, now: number)
   const events = JSON.stringify(r.events);
   const { metadata } = r;
   await runBatch(db, [
-    statement(db, db.insert(tasks).values({ taskId: r.taskId, action: r.action, action2: r.action2, nextPollAt: now, createdAt: now, updatedAt: now }).onConflictDoNothing()),
-    statement(db, sql`INSERT INTO subscriptions (id, task_id, callback_url, events, metadata, status, created_at, updated_at)
+    statement(
+      db,
+      db
+        .insert(tasks)
+        .values({ taskId: r.taskId, action: r.action, action2: r.action2, nextPollAt: now, createdAt: now, updatedAt: now })
+        .onConflictDoNothing(),
+    ),
+    statement(
+      db,
+      sql`INSERT INTO subscriptions (id, task_id, callback_url, events, metadata, status, created_at, updated_at)
       SELECT ${r.id}, ${r.taskId}, ${r.callbackUrl}, ${events}, ${metadata}, 'active', ${now}, ${now}
       WHERE EXISTS (SELECT 1 FROM tasks WHERE task_id = ${r.taskId} AND action = ${r.action} AND action2 = ${r.action2})
       ON CONFLICT (task_id, callback_url) DO UPDATE SET
         status = CASE WHEN subscriptions.status = 'failed' THEN 'failed' ELSE 'active' END,
         status_reason = CASE WHEN subscriptions.status = 'failed' THEN subscriptions.status_reason END,
         events = excluded.events, metadata = excluded.metadata, updated_at = ${now}
-      WHERE subscriptions.status = 'cancelled' OR subscriptions.events IS NOT excluded.events OR subscriptions.metadata IS NOT excluded.metadata`),
+      WHERE subscriptions.status = 'cancelled' OR subscriptions.events IS NOT excluded.events OR subscriptions.metadata IS NOT excluded.metadata`,
+    ),
     // The metadata fact of a message nobody attempted yet, which the fan-out would copy now.
-    statement(db, sql`UPDATE messages SET metadata = s.metadata, updated_at = ${now}
+    statement(
+      db,
+      sql`UPDATE messages SET metadata = s.metadata, updated_at = ${now}
       FROM subscriptions s
       WHERE s.task_id = ${r.taskId} AND s.callback_url = ${r.callbackUrl} AND messages.subscription_id = s.id
         AND messages.status = 'pending' AND messages.attempts = 0 AND messages.lease_token IS NULL
-        AND messages.metadata IS NOT s.metadata`),
+        AND messages.metadata IS NOT s.metadata`,
+    ),
     resumeTaskPolling(db, r.taskId, now),
     fanOutToSubscription(db, r.taskId, r.callbackUrl, now),
     ...settleTasks(db, [r.taskId], now),
   ]);
   const [taskRows, subRows] = await db.batch([
     db.select().from(tasks).where(eq(tasks.taskId, r.taskId)),
-    db.select().from(subscriptions).where(and(eq(subscriptions.taskId, r.taskId), eq(subscriptions.callbackUrl, r.callbackUrl))),
+    db
+      .select()
+      .from(subscriptions)
+      .where(and(eq(subscriptions.taskId, r.taskId), eq(subscriptions.callbackUrl, r.callbackUrl))),
   ]);
   const task = taskRows[0];
   const subscription = subRows[0];
@@ -76,8 +91,11 @@ export async function registerSubscription(db: Db, r: Registration, now: number)
 export async function cancelSubscription(db: Db, subscription: SubscriptionRow, now: number): Promise<void> {
   await runBatch(db, [
     statement(db, db.update(subscriptions).set({ status: "cancelled", updatedAt: now }).where(eq(subscriptions.id, subscription.id))),
-    statement(db, sql`UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
-      WHERE subscription_id = ${subscription.id} AND status = 'pending'`),
+    statement(
+      db,
+      sql`UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
+      WHERE subscription_id = ${subscription.id} AND status = 'pending'`,
+    ),
     ...settleTasks(db, [subscription.taskId], now),
   ]);
 }
@@ -97,8 +115,17 @@ export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now
     .limit(1);
   if (!latest) return false;
   await runBatch(db, [
-    statement(db, db.update(subscriptions).set({ status: "active", statusReason: null, updatedAt: now }).where(eq(subscriptions.id, subscription.id))),
-    statement(db, db.update(messages).set({ status: "pending", scheduleStep: 0, nextAttemptAt: now, leaseToken: null, updatedAt: now }).where(eq(messages.id, latest.id))),
+    statement(
+      db,
+      db.update(subscriptions).set({ status: "active", statusReason: null, updatedAt: now }).where(eq(subscriptions.id, subscription.id)),
+    ),
+    statement(
+      db,
+      db
+        .update(messages)
+        .set({ status: "pending", scheduleStep: 0, nextAttemptAt: now, leaseToken: null, updatedAt: now })
+        .where(eq(messages.id, latest.id)),
+    ),
     fanOutToSubscription(db, subscription.taskId, subscription.callbackUrl, now),
     resumeTaskPolling(db, subscription.taskId, now),
   ]);

@@ -1,5 +1,5 @@
-import { claimDueMessages, type ClaimedMessage } from "../storage/claim-messages";
-import { recordDeliveries, releaseMessages, type DeliveryRecord } from "../storage/record-deliveries";
+import { type ClaimedMessage, claimDueMessages } from "../storage/claim-messages";
+import { type DeliveryRecord, recordDeliveries, releaseMessages } from "../storage/record-deliveries";
 import { deliverMessage } from "../work/delivery-work";
 import { tickLeaseMs } from "../work/leases";
 import { runPipeline } from "../work/pipeline";
@@ -24,7 +24,12 @@ export function deliveryPhase(ctx: TickContext): Promise<number> {
     record: (records) => recordDeliveries(db, records, leaseToken, clock.now()),
     async release(messages) {
       budget.refund(messages.length);
-      await releaseMessages(db, messages.map((m) => m.id), leaseToken, clock.now());
+      await releaseMessages(
+        db,
+        messages.map((m) => m.id),
+        leaseToken,
+        clock.now(),
+      );
     },
     shouldStop: () => false,
   });

@@ -1,6 +1,6 @@
-import { claimDueTasks, type ClaimedTask } from "../storage/claim-tasks";
+import { type ClaimedTask, claimDueTasks } from "../storage/claim-tasks";
 import { loadKindStats } from "../storage/kind-stats";
-import { recordPolls, releaseTasks, type PollRecord } from "../storage/record-polls";
+import { type PollRecord, recordPolls, releaseTasks } from "../storage/record-polls";
 import { tickLeaseMs } from "../work/leases";
 import { runPipeline } from "../work/pipeline";
 import { pollWork } from "../work/poll-work";
@@ -33,7 +33,13 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
     async release(tasks) {
       budget.refund(tasks.length);
       const now = clock.now();
-      await releaseTasks(db, tasks.map((t) => t.taskId), leaseToken, now + config.pollMaxIntervalMs, now);
+      await releaseTasks(
+        db,
+        tasks.map((t) => t.taskId),
+        leaseToken,
+        now + config.pollMaxIntervalMs,
+        now,
+      );
     },
     // After a configuration error every other poll would fail the same way: stop spending on them.
     shouldStop: () => report.configurationError !== null,

@@ -2,15 +2,15 @@ import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { newLeaseToken, openDb } from "../storage/db";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
-import { nextDueAt, type DueKinds } from "../storage/next-due";
+import { type DueKinds, nextDueAt } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
 import { WorkBudget } from "../work/work-budget";
-import { systemClock, type Clock } from "../work/work-context";
+import { type Clock, systemClock } from "../work/work-context";
 import type { WorkDispatchers } from "../work/work-dispatcher";
 import { deliveryPhase } from "./delivery-phase";
-import { dispatchPhase, openDispatch, type Dispatch } from "./dispatch-phase";
+import { type Dispatch, dispatchPhase, openDispatch } from "./dispatch-phase";
 import { pollPhase } from "./poll-phase";
-import { emptyTickReport, type EndReason, type TickContext, type TickReport } from "./tick-context";
+import { type EndReason, emptyTickReport, type TickContext, type TickReport } from "./tick-context";
 
 /** Tasks deleted per tick by retention: a few small batched statements, whatever the backlog. */
 const RETENTION_BATCH = 50;
@@ -52,7 +52,8 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   const canPoll = config.upstreamKey !== "";
   const canDeliver = config.webhookSecrets.length > 0;
   if (!canPoll) console.error(JSON.stringify({ event: "configuration_error", error: "COMETAPI_KEY is not set: polling is paused" }));
-  if (!canDeliver) console.error(JSON.stringify({ event: "configuration_error", error: "WEBHOOK_SECRETS is not set: deliveries are paused" }));
+  if (!canDeliver)
+    console.error(JSON.stringify({ event: "configuration_error", error: "WEBHOOK_SECRETS is not set: deliveries are paused" }));
   const polls = dispatchers.poll ? openDispatch(dispatchers.poll) : undefined;
   const deliveries = dispatchers.deliver ? openDispatch(dispatchers.deliver) : undefined;
   // Keep a fifth of the budget for the webhooks the polls are about to produce, when the tick
@@ -104,7 +105,11 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   report.durationMs = now - started;
   report.d1 = usage;
   if (polls || deliveries) {
-    report.queued = { polls: polls?.queued ?? 0, deliveries: deliveries?.queued ?? 0, sendErrors: (polls?.sendErrors ?? 0) + (deliveries?.sendErrors ?? 0) };
+    report.queued = {
+      polls: polls?.queued ?? 0,
+      deliveries: deliveries?.queued ?? 0,
+      sendErrors: (polls?.sendErrors ?? 0) + (deliveries?.sendErrors ?? 0),
+    };
   }
   console.log(JSON.stringify({ event: "tick", ...report }));
   return report;

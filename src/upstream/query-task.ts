@@ -1,6 +1,6 @@
 import type { UpstreamExchange } from "../domain/poll-outcome";
-import { USER_AGENT } from "../version";
 import { readBoundedText } from "../lib/read-bounded";
+import { USER_AGENT } from "../version";
 
 /** Kling's answers are a few KiB; anything near this is broken, and D1 rows stop at 2 MB. */
 export const UPSTREAM_BODY_LIMIT_BYTES = 256 * 1024;

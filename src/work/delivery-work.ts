@@ -1,5 +1,5 @@
 import { checkCallbackUrl } from "../domain/callback-url";
-import { planDelivery, type DeliveryExchange } from "../domain/delivery-plan";
+import { type DeliveryExchange, planDelivery } from "../domain/delivery-plan";
 import type { ClaimedMessage } from "../storage/claim-messages";
 import type { DeliveryRecord } from "../storage/record-deliveries";
 import { sendWebhook } from "../webhooks/send-webhook";

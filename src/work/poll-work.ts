@@ -3,7 +3,7 @@ import { classifyPoll, upstreamErrorKind } from "../domain/poll-outcome";
 import { planNextPoll } from "../domain/poll-plan";
 import { durationWindow, learnDuration } from "../domain/poll-schedule";
 import type { ClaimedTask } from "../storage/claim-tasks";
-import { kindKey, type KindStatsEntry } from "../storage/kind-stats";
+import { type KindStatsEntry, kindKey } from "../storage/kind-stats";
 import type { PollRecord } from "../storage/record-polls";
 import { queryKlingTask } from "../upstream/query-task";
 import type { WorkContext } from "./work-context";
@@ -42,7 +42,8 @@ export function pollWork(ctx: WorkContext, stats: Map<string, KindStatsEntry>): 
         if (outcome.status !== task.taskStatus) {
           report.statusChanges += 1;
           // Once per task (when it first reports it), not once per poll: the answer is kept.
-          if (!isTaskStatus(outcome.status)) console.warn(JSON.stringify({ event: "unknown_task_status", task_id: task.taskId, task_status: outcome.status }));
+          if (!isTaskStatus(outcome.status))
+            console.warn(JSON.stringify({ event: "unknown_task_status", task_id: task.taskId, task_status: outcome.status }));
         }
       } else {
         countUpstreamError(report, upstreamErrorKind(outcome));

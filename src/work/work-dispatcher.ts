@@ -1,7 +1,9 @@
 import type { WorkKind } from "./work-message";
 
 /** What a send achieved: ids that never reached the queue come back to be released. */
-export type SendResult = { ok: true; messages: number; calls: number } | { ok: false; messages: number; calls: number; unsent: string[]; error: string };
+export type SendResult =
+  | { ok: true; messages: number; calls: number }
+  | { ok: false; messages: number; calls: number; unsent: string[]; error: string };
 
 /**
  * Where a tick hands claimed ids for other invocations to work on (queue mode). The tick knows

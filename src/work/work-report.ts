@@ -1,4 +1,4 @@
-import { emptyUsage, type D1Usage } from "../storage/metered-d1";
+import { type D1Usage, emptyUsage } from "../storage/metered-d1";
 
 /**
  * The figures of the work one invocation did (a tick, a queue consumer), counted by the per-item

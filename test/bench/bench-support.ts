@@ -28,9 +28,25 @@ export async function seedTasks(options: {
   const seq = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)";
   await env.DB.batch([
     env.DB.prepare(`${seq} INSERT INTO tasks (task_id, action, action2, task_status, next_poll_at, finished_at, settled_at, created_at, updated_at)
-      SELECT ?2 || n, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?8 FROM seq`).bind(count, prefix, action, action2, finished ? "succeed" : null, nextPollAt, finished ? now : null, now),
+      SELECT ?2 || n, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?8 FROM seq`).bind(
+      count,
+      prefix,
+      action,
+      action2,
+      finished ? "succeed" : null,
+      nextPollAt,
+      finished ? now : null,
+      now,
+    ),
     env.DB.prepare(`${seq} INSERT INTO subscriptions (id, task_id, callback_url, events, status, created_at, updated_at)
-      SELECT 'sub_' || ?2 || n, ?2 || n, ?3, ?4, ?5, ?6, ?6 FROM seq`).bind(count, prefix, callbackUrl, DEFAULT_EVENTS, finished ? "delivered" : "active", now),
+      SELECT 'sub_' || ?2 || n, ?2 || n, ?3, ?4, ?5, ?6, ?6 FROM seq`).bind(
+      count,
+      prefix,
+      callbackUrl,
+      DEFAULT_EVENTS,
+      finished ? "delivered" : "active",
+      now,
+    ),
   ]);
 }
 
@@ -39,11 +55,20 @@ export async function seedMessages(prefix: string, count: number): Promise<void>
   const now = Date.now();
   await env.DB.prepare(`WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
     INSERT INTO messages (id, subscription_id, event_type, event_at, status, next_attempt_at, created_at, updated_at)
-    SELECT 'msg_' || ?2 || n, 'sub_' || ?2 || n, 'task.succeeded', ?3, 'pending', ?3, ?3, ?3 FROM seq`).bind(count, prefix, now).run();
+    SELECT 'msg_' || ?2 || n, 'sub_' || ?2 || n, 'task.succeeded', ?3, 'pending', ?3, ?3, ?3 FROM seq`)
+    .bind(count, prefix, now)
+    .run();
 }
 
 /** The same script for many upstream tasks at once, on the simulator. */
-export async function upstreamBulk(prefix: string, count: number, steps: UpstreamStep[], latencyMs = 0, action = "videos", action2 = "text2video"): Promise<void> {
+export async function upstreamBulk(
+  prefix: string,
+  count: number,
+  steps: UpstreamStep[],
+  latencyMs = 0,
+  action = "videos",
+  action2 = "text2video",
+): Promise<void> {
   await fetch(`${env.FAKE_URL}/_sim/bulk`, { method: "PUT", body: JSON.stringify({ prefix, count, steps, latencyMs, action, action2 }) });
 }
 
@@ -53,7 +78,9 @@ export async function receiverWith(name: string, steps: { status: number; delayM
 }
 
 export async function resetTables(): Promise<void> {
-  await env.DB.batch(["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)));
+  await env.DB.batch(
+    ["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
+  );
 }
 
 /** A real clock that does not linger: one pass over what is due, timed by the caller. */

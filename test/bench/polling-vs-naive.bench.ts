@@ -44,7 +44,16 @@ it("calls upstream a fraction as often as a 5 s loop, for a similar notification
   const action2 = (t: SimTask) => (t.kind === "images" ? "generations" : "text2video");
   await fetch(`${env.FAKE_URL}/_sim/timelines`, {
     method: "PUT",
-    body: JSON.stringify({ tasks: tasks.map((t) => ({ id: t.id, action: t.kind, action2: action2(t), createdAt: t.createdAt, submittedMs: Math.min(5_000, t.durationMs / 10), processingMs: t.durationMs - Math.min(5_000, t.durationMs / 10) })) }),
+    body: JSON.stringify({
+      tasks: tasks.map((t) => ({
+        id: t.id,
+        action: t.kind,
+        action2: action2(t),
+        createdAt: t.createdAt,
+        submittedMs: Math.min(5_000, t.durationMs / 10),
+        processingMs: t.durationMs - Math.min(5_000, t.durationMs / 10),
+      })),
+    }),
   });
   const hook = await receiverWith(`naive-${t0}`, []);
 
@@ -74,7 +83,9 @@ it("calls upstream a fraction as often as a 5 s loop, for a similar notification
   }
   const clock = { now: () => now, random: seededRandom(7), sleep: (ms: number) => advanceTo(now + ms) };
 
-  const received = async () => ((await (await fetch(`${env.FAKE_URL}/_sim/receivers/naive-${t0}`)).json()) as { deliveries: { body: string; receivedAt: number }[] }).deliveries;
+  const received = async () =>
+    ((await (await fetch(`${env.FAKE_URL}/_sim/receivers/naive-${t0}`)).json()) as { deliveries: { body: string; receivedAt: number }[] })
+      .deliveries;
   for (let minute = 0; minute < 45; minute++) {
     await advanceTo(t0 + minute * 60_000);
     await runTick({ ...env, SUBREQUEST_BUDGET: "1000" }, clock);
@@ -86,7 +97,11 @@ it("calls upstream a fraction as often as a 5 s loop, for a similar notification
   expect(deliveries.size).toBe(TASKS);
   const rows: (string | number)[][] = [];
   const measured = tasks.filter((t) => t.createdAt - t0 >= MEASURED_FROM_MS && t.createdAt - t0 < MEASURED_TO_MS);
-  for (const [label, subset] of [["images (10-30 s)", measured.filter((t) => t.kind === "images")], ["video (1-5 min)", measured.filter((t) => t.kind === "videos")], ["all", measured]] as const) {
+  for (const [label, subset] of [
+    ["images (10-30 s)", measured.filter((t) => t.kind === "images")],
+    ["video (1-5 min)", measured.filter((t) => t.kind === "videos")],
+    ["all", measured],
+  ] as const) {
     const relayCalls: number[] = [];
     const relayDelay: number[] = [];
     const naiveCalls: number[] = [];
@@ -101,8 +116,11 @@ it("calls upstream a fraction as often as a 5 s loop, for a similar notification
       naiveDelay.push((k * NAIVE_INTERVAL_MS - t.durationMs) / 1000);
     }
     rows.push([
-      label, subset.length,
-      fmt(mean(naiveCalls), 1), fmt(mean(relayCalls), 1), fmt(mean(relayCalls) / mean(naiveCalls)),
+      label,
+      subset.length,
+      fmt(mean(naiveCalls), 1),
+      fmt(mean(relayCalls), 1),
+      fmt(mean(relayCalls) / mean(naiveCalls)),
       `${fmt(percentile(naiveDelay, 50), 1)} / ${fmt(percentile(naiveDelay, 95), 1)} / ${fmt(Math.max(...naiveDelay), 1)}`,
       `${fmt(percentile(relayDelay, 50), 1)} / ${fmt(percentile(relayDelay, 95), 1)} / ${fmt(Math.max(...relayDelay), 1)}`,
       fmt(percentile(relayDelay, 95) - percentile(naiveDelay, 95), 1),
@@ -111,7 +129,16 @@ it("calls upstream a fraction as often as a 5 s loop, for a similar notification
   await report({
     order: 3,
     title: `3. Upstream calls per task and notification delay (s): a 5 s polling loop vs the relay (${measured.length} of ${TASKS} tasks, ${Math.round(IMAGE_SHARE * 100)} % images, simulated time)`,
-    columns: ["tasks", "n", "naive calls/task", "relay calls/task", "ratio", "naive delay p50 / p95 / max", "relay delay p50 / p95 / max", "p95 added"],
+    columns: [
+      "tasks",
+      "n",
+      "naive calls/task",
+      "relay calls/task",
+      "ratio",
+      "naive delay p50 / p95 / max",
+      "relay delay p50 / p95 / max",
+      "p95 added",
+    ],
     rows,
     notes: [
       "Relay: the real tick every simulated minute, lingering 58 s, default intervals (10-60 s), the adaptive schedule learning as tasks finish; delay = webhook received − task finished upstream.",

@@ -67,7 +67,15 @@ function timedD1(db: D1Database, total: { ms: number }): D1Database {
 async function seedDue(prefix: string, count: number, latencyMs: number, hook: string): Promise<void> {
   await fetch(`${env.FAKE_URL}/_sim/bulk`, {
     method: "PUT",
-    body: JSON.stringify({ prefix, count, steps: [{ status: "processing" }], latencyMs, action: "videos", action2: "text2video", group: prefix }),
+    body: JSON.stringify({
+      prefix,
+      count,
+      steps: [{ status: "processing" }],
+      latencyMs,
+      action: "videos",
+      action2: "text2video",
+      group: prefix,
+    }),
   });
   await seedTasks({ prefix, count, nextPollAt: Date.now(), callbackUrl: hook });
 }
@@ -93,10 +101,17 @@ async function consume(messages: WorkMessage[], consumers: number, d1: { ms: num
       }
     }),
   );
-  return { polled, queries, rowsWritten, batches: Math.ceil(messages.length / BATCH_MESSAGES), seconds: (performance.now() - started) / 1000 };
+  return {
+    polled,
+    queries,
+    rowsWritten,
+    batches: Math.ceil(messages.length / BATCH_MESSAGES),
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
-const maxInFlight = async (group: string) => ((await (await fetch(`${env.FAKE_URL}/_sim/groups/${group}`)).json()) as { maxInFlight: number }).maxInFlight;
+const maxInFlight = async (group: string) =>
+  ((await (await fetch(`${env.FAKE_URL}/_sim/groups/${group}`)).json()) as { maxInFlight: number }).maxInFlight;
 
 it("spreads polls over queue consumers", async () => {
   const hook = await receiverWith("fanout", []);
@@ -112,14 +127,29 @@ it("spreads polls over queue consumers", async () => {
     const started = performance.now();
     const tick = await runTick(env, onePassClock, mode === "polls itself" ? {} : queueDispatchers({ POLL_QUEUE: producer.queue }));
     const seconds = (performance.now() - started) / 1000;
-    dispatchRows.push([mode, DUE, tick.polled, tick.queued?.polls ?? 0, 45 - tick.subrequestsLeft, producer.messages.length, producer.calls(), tick.d1.queries, fmt(seconds, 2)]);
+    dispatchRows.push([
+      mode,
+      DUE,
+      tick.polled,
+      tick.queued?.polls ?? 0,
+      45 - tick.subrequestsLeft,
+      producer.messages.length,
+      producer.calls(),
+      tick.d1.queries,
+      fmt(seconds, 2),
+    ]);
   }
   expect(dispatchRows[1]![3]).toBe(DUE);
 
   // B. N consumers at once, each invocation a batch of 4 messages of 10 ids (40 polls).
   const consumerRows: (string | number)[][] = [];
   let msPerPoll = 0;
-  for (const [consumers, latencyMs] of [[1, 300], [4, 300], [16, 300], [16, 0]] as const) {
+  for (const [consumers, latencyMs] of [
+    [1, 300],
+    [4, 300],
+    [16, 300],
+    [16, 0],
+  ] as const) {
     await resetTables();
     const prefix = `fan-b-${consumers}-${latencyMs}-${Date.now()}-`;
     const count = consumers * 3 * BATCH_MESSAGES * 10;
@@ -134,15 +164,34 @@ it("spreads polls over queue consumers", async () => {
     const ceiling = latencyMs > 0 ? (consumers * 6000) / latencyMs : null;
     if (latencyMs > 0) msPerPoll = Math.max(msPerPoll, d1.ms / run.polled);
     consumerRows.push([
-      consumers, `${latencyMs} ms`, count, fmt(run.seconds, 1), fmt(achieved, 1), ceiling === null ? "—" : fmt(ceiling, 1), ceiling === null ? "—" : fmt(achieved / ceiling),
-      latencyMs > 0 ? await maxInFlight(prefix) : "—", fmt(run.queries / run.batches, 1), fmt((tick.d1.rowsWritten + run.rowsWritten) / run.polled, 1), fmt(d1.ms / run.polled, 3),
+      consumers,
+      `${latencyMs} ms`,
+      count,
+      fmt(run.seconds, 1),
+      fmt(achieved, 1),
+      ceiling === null ? "—" : fmt(ceiling, 1),
+      ceiling === null ? "—" : fmt(achieved / ceiling),
+      latencyMs > 0 ? await maxInFlight(prefix) : "—",
+      fmt(run.queries / run.batches, 1),
+      fmt((tick.d1.rowsWritten + run.rowsWritten) / run.polled, 1),
+      fmt(d1.ms / run.polled, 3),
     ]);
   }
 
   await report({
     order: 5,
     title: "5. Fan-out through Queues: what a tick dispatches, and N consumers vs their ceiling N x 6/L",
-    columns: ["tick (free-plan budget 45)", "due tasks", "polled in the tick", "sent to the queue", "upstream subrequests spent", "messages", "sendBatch calls", "D1 round trips", "tick seconds"],
+    columns: [
+      "tick (free-plan budget 45)",
+      "due tasks",
+      "polled in the tick",
+      "sent to the queue",
+      "upstream subrequests spent",
+      "messages",
+      "sendBatch calls",
+      "D1 round trips",
+      "tick seconds",
+    ],
     rows: dispatchRows,
     notes: [
       "",

@@ -27,10 +27,18 @@ it("reads and writes the same few rows per polled task whatever the table size",
     await upstreamBulk(prefix, DUE, [{ status: "processing" }, { status: "processing" }, { status: "succeed" }]);
     await seedTasks({ prefix, count: DUE, nextPollAt: Date.now(), callbackUrl: hook });
     for (const label of ["first status (new event)", "same status again", "finished (+ its webhook)"]) {
-      await env.DB.prepare("UPDATE tasks SET next_poll_at = ? WHERE task_id LIKE ? AND next_poll_at IS NOT NULL").bind(Date.now(), `${prefix}%`).run();
+      await env.DB.prepare("UPDATE tasks SET next_poll_at = ? WHERE task_id LIKE ? AND next_poll_at IS NOT NULL")
+        .bind(Date.now(), `${prefix}%`)
+        .run();
       const tick = await runTick({ ...env, SUBREQUEST_BUDGET: "100000" }, onePassClock);
       expect(tick.polled).toBe(DUE);
-      rows.push([size.toLocaleString("en-US"), label, fmt(tick.d1.rowsRead / tick.polled, 1), fmt(tick.d1.rowsWritten / tick.polled, 1), fmt(tick.d1.queries / tick.polled, 2)]);
+      rows.push([
+        size.toLocaleString("en-US"),
+        label,
+        fmt(tick.d1.rowsRead / tick.polled, 1),
+        fmt(tick.d1.rowsWritten / tick.polled, 1),
+        fmt(tick.d1.queries / tick.polled, 2),
+      ]);
     }
   }
   await report({

@@ -8,11 +8,11 @@
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LoopbackNetwork } from "../../tools/loopback-network";
 import type { RelayClient } from "../../tools/relay-client";
-import { createSimulatedTask, startRelayStack, type RelayStack } from "../../tools/relay-stack";
+import { createSimulatedTask, type RelayStack, startRelayStack } from "../../tools/relay-stack";
 import type { WranglerDev } from "../../tools/wrangler-dev";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -61,7 +61,8 @@ const MARK_DOCUMENT = "window.sameDocument = true";
 const SAME_DOCUMENT = "window.sameDocument === true";
 const countText = (key: string) => page.locator(`[data-count="${key}"] .count-value`).innerText();
 
-const simulatedTask = (action: string, action2: string, timeline: Record<string, unknown>) => createSimulatedTask(network.url, UPSTREAM_KEY, action, action2, timeline);
+const simulatedTask = (action: string, action2: string, timeline: Record<string, unknown>) =>
+  createSimulatedTask(network.url, UPSTREAM_KEY, action, action2, timeline);
 
 /** Fires the cron tick until `done()` holds. */
 async function tickUntil(done: () => Promise<boolean>, maxTicks = 30) {
@@ -76,14 +77,23 @@ describe("the dashboard in Chromium", () => {
   it("logs in, follows ticks live, redelivers a dead letter, and logs out", async () => {
     network.receivers.configure("app", { secret: SECRET });
     network.receivers.configure("down", { secret: SECRET, steps: [{ status: 503 }] });
-    const pairs = [["videos", "text2video"], ["images", "generations"], ["audio", "text-to-audio"], ["videos", "lip-sync"]] as const;
+    const pairs = [
+      ["videos", "text2video"],
+      ["images", "generations"],
+      ["audio", "text-to-audio"],
+      ["videos", "lip-sync"],
+    ] as const;
     const subscriptions: string[] = [];
     for (const [i, [action, action2]] of pairs.entries()) {
       const taskId = await simulatedTask(action, action2, { submittedMs: 200, processingMs: 800, outcome: i === 3 ? "failed" : "succeed" });
-      subscriptions.push((await client.register({ task_id: taskId, action, action2, callback_url: `${network.url}/hooks/app`, metadata: { n: i } })).id);
+      subscriptions.push(
+        (await client.register({ task_id: taskId, action, action2, callback_url: `${network.url}/hooks/app`, metadata: { n: i } })).id,
+      );
     }
     const doomedTask = await simulatedTask("videos", "image2video", { submittedMs: 200, processingMs: 600 });
-    const doomed = (await client.register({ task_id: doomedTask, action: "videos", action2: "image2video", callback_url: `${network.url}/hooks/down` })).id;
+    const doomed = (
+      await client.register({ task_id: doomedTask, action: "videos", action2: "image2video", callback_url: `${network.url}/hooks/down` })
+    ).id;
 
     // Log in: the key goes in a form field, never in the URL.
     await page.goto(`${relay.url}/`);
@@ -112,7 +122,8 @@ describe("the dashboard in Chromium", () => {
     expect(await page.evaluate(SAME_DOCUMENT)).toBe(true);
     await expect.poll(() => page.locator("#overview-failed tr[data-subscription]").count()).toBe(1);
     await shot("overview");
-    if (process.env.UPDATE_README_SCREENSHOT === "1") copyFileSync(path.join(SHOTS, "overview.png"), path.join(ROOT, "test/browser/screenshots/dashboard.png"));
+    if (process.env.UPDATE_README_SCREENSHOT === "1")
+      copyFileSync(path.join(SHOTS, "overview.png"), path.join(ROOT, "test/browser/screenshots/dashboard.png"));
 
     // The dead letters, then the task: upstream payload and every attempt.
     await page.click('nav a:has-text("Failed")');
@@ -127,7 +138,10 @@ describe("the dashboard in Chromium", () => {
 
     // Redeliver once the receiver is back, and see the new attempt arrive on its own.
     network.receivers.configure("down", { secret: SECRET, steps: [{ status: 200 }] });
-    await Promise.all([page.waitForURL(/notice=redelivered/), page.click(`article[data-subscription="${doomed}"] button:has-text("Redeliver")`)]);
+    await Promise.all([
+      page.waitForURL(/notice=redelivered/),
+      page.click(`article[data-subscription="${doomed}"] button:has-text("Redeliver")`),
+    ]);
     expect(await page.locator(".notice").innerText()).toContain("Redelivery queued");
     await page.evaluate(MARK_DOCUMENT);
     await tickUntil(async () => (await client.subscription(doomed)).status === "delivered");
@@ -152,13 +166,16 @@ describe("the dashboard in Chromium", () => {
     await operation.locator('button[type="submit"]').click();
     await expect.poll(() => operation.locator("pre.response").getAttribute("data-status")).toBe("200");
     expect(page.url()).not.toContain(API_KEY);
-    await operation.locator("xpath=..").locator("xpath=..").screenshot({ path: path.join(SHOTS, "docs-try-it.png") });
+    await operation
+      .locator("xpath=..")
+      .locator("xpath=..")
+      .screenshot({ path: path.join(SHOTS, "docs-try-it.png") });
     await page.evaluate("window.scrollTo(0, 0)");
     await shot("docs", false);
 
     // Log out: the cookie is gone and pages ask for the key again.
     await page.goto(`${relay.url}/`);
-    await Promise.all([page.waitForURL(`${relay.url}/`), page.click('form.logout button')]);
+    await Promise.all([page.waitForURL(`${relay.url}/`), page.click("form.logout button")]);
     expect(await page.locator("body").getAttribute("data-page")).toBe("login");
     expect(await page.context().cookies()).toEqual([]);
     await page.goto(`${relay.url}/dashboard/tasks`);

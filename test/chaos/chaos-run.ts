@@ -9,7 +9,7 @@ import { app } from "../../src/http/app";
 import { runTick } from "../../src/tick/run-tick";
 import type { Clock } from "../../src/work/work-context";
 import { seededRandom } from "../../tools/seeded-random";
-import { pickReceiver, type RECEIVERS, scriptTask, type ScriptedTask } from "./chaos-script";
+import { pickReceiver, type RECEIVERS, type ScriptedTask, scriptTask } from "./chaos-script";
 
 /** Scaled for a run of minutes: timeouts in real time, schedules in simulated time. */
 const RELAY_ENV = {
@@ -25,7 +25,13 @@ const RELAY_ENV = {
 };
 const STEP_MS = 2_000;
 const MAX_STEPS = 900;
-const SECRETS = ["test-key-1", "test-key-2", "test-cometapi-key", "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=", "dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI="];
+const SECRETS = [
+  "test-key-1",
+  "test-key-2",
+  "test-cometapi-key",
+  "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=",
+  "dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=",
+];
 
 interface Expected {
   task: ScriptedTask;
@@ -74,11 +80,26 @@ function tickClock(sim: { now: number }, random: () => number, lives: number | n
 
 /** JSON equality regardless of key order (the relay builds bodies in SQL, the expectation in TS). */
 const canonical = (value: unknown): unknown =>
-  Array.isArray(value) ? value.map(canonical) : value && typeof value === "object" ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, canonical(v)])) : value;
+  Array.isArray(value)
+    ? value.map(canonical)
+    : value && typeof value === "object"
+      ? Object.fromEntries(
+          Object.entries(value)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([k, v]) => [k, canonical(v)]),
+        )
+      : value;
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 
 const post = (body: unknown) =>
-  app.fetch(new Request("http://relay.chaos/v1/tasks", { method: "POST", headers: { authorization: "Bearer test-key-1", "content-type": "application/json" }, body: JSON.stringify(body) }), { ...env, ...RELAY_ENV });
+  app.fetch(
+    new Request("http://relay.chaos/v1/tasks", {
+      method: "POST",
+      headers: { authorization: "Bearer test-key-1", "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+    { ...env, ...RELAY_ENV },
+  );
 
 export async function runChaos(options: { tasks: number; seed: number }): Promise<{ figures: ChaosFigures; problems: string[] }> {
   const random = seededRandom(options.seed);
@@ -87,7 +108,8 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
   const problems: string[] = [];
   const logs: string[] = [];
   const original = { log: console.log, error: console.error, warn: console.warn };
-  for (const level of ["log", "error", "warn"] as const) console[level] = (...args: unknown[]) => void logs.push(args.map(String).join(" "));
+  for (const level of ["log", "error", "warn"] as const)
+    console[level] = (...args: unknown[]) => void logs.push(args.map(String).join(" "));
 
   try {
     // Upstream scripts, then subscriptions with their receivers (some registered three times at once).
@@ -100,8 +122,15 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
         const receiver = pickReceiver(random);
         const receiverName = `${task.id}-s${j}`;
         const url = receiver.refused ? `http://127.0.0.1:1/hooks/${receiverName}` : `${env.FAKE_URL}/hooks/${receiverName}`;
-        if (!receiver.refused) await fetch(`${env.FAKE_URL}/_sim/receivers/${receiverName}`, { method: "PUT", body: JSON.stringify({ steps: receiver.steps, secret: SECRETS[3] }) });
-        const events = random() < 0.3 ? ["task.submitted", "task.processing", "task.succeeded", "task.failed", "task.expired"] : ["task.succeeded", "task.failed", "task.expired"];
+        if (!receiver.refused)
+          await fetch(`${env.FAKE_URL}/_sim/receivers/${receiverName}`, {
+            method: "PUT",
+            body: JSON.stringify({ steps: receiver.steps, secret: SECRETS[3] }),
+          });
+        const events =
+          random() < 0.3
+            ? ["task.submitted", "task.processing", "task.succeeded", "task.failed", "task.expired"]
+            : ["task.succeeded", "task.failed", "task.expired"];
         const metadata = { run, task: task.id, j };
         const body = { task_id: task.id, action: task.action, action2: task.action2, callback_url: url, events, metadata };
         const racing = random() < 0.2 ? 3 : 1;
@@ -144,7 +173,11 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
     }
 
     // What every subscription became, and what its receiver got.
-    const rows = await env.DB.prepare("SELECT id, status, status_reason FROM subscriptions").all<{ id: string; status: string; status_reason: string | null }>();
+    const rows = await env.DB.prepare("SELECT id, status, status_reason FROM subscriptions").all<{
+      id: string;
+      status: string;
+      status_reason: string | null;
+    }>();
     const byId = new Map(rows.results.map((r) => [r.id, r]));
     let webhooksDelivered = 0;
     let duplicatesReceived = 0;
@@ -153,7 +186,9 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
     let lost = 0;
     for (const [subId, exp] of expected) {
       const row = byId.get(subId);
-      const received = exp.receiver.refused ? [] : ((await (await fetch(`${env.FAKE_URL}/_sim/receivers/${exp.receiverName}`)).json()) as { deliveries: Received[] }).deliveries;
+      const received = exp.receiver.refused
+        ? []
+        : ((await (await fetch(`${env.FAKE_URL}/_sim/receivers/${exp.receiverName}`)).json()) as { deliveries: Received[] }).deliveries;
       const accepted = received.filter((r) => r.verified === true && r.answered >= 200 && r.answered < 300);
       const ids = accepted.map((r) => r.headers["webhook-id"]);
       webhooksDelivered += new Set(ids).size;
@@ -168,7 +203,8 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
         continue;
       }
       if (exp.receiver.ends === "gone" || exp.receiver.ends === "retries_exhausted") {
-        if (row.status !== "failed" || row.status_reason !== exp.receiver.ends) fail(`ended ${row.status}/${row.status_reason}, expected failed/${exp.receiver.ends}`);
+        if (row.status !== "failed" || row.status_reason !== exp.receiver.ends)
+          fail(`ended ${row.status}/${row.status_reason}, expected failed/${exp.receiver.ends}`);
         else if (exp.receiver.ends === "gone") failedGone += 1;
         else failedRetriesExhausted += 1;
         continue;
@@ -178,8 +214,22 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
       const final = bodies.find((b) => b.type === exp.task.finalEvent);
       if (!final) fail(`no verified ${exp.task.finalEvent} received`);
       else {
-        const want = { type: exp.task.finalEvent, subscription_id: subId, task_id: exp.task.id, metadata: exp.metadata, reason: exp.task.finalData ? null : "not_found", data: exp.task.finalData };
-        const got = { type: final.type, subscription_id: final.subscription_id, task_id: final.task_id, metadata: final.metadata, reason: final.reason, data: final.data };
+        const want = {
+          type: exp.task.finalEvent,
+          subscription_id: subId,
+          task_id: exp.task.id,
+          metadata: exp.metadata,
+          reason: exp.task.finalData ? null : "not_found",
+          data: exp.task.finalData,
+        };
+        const got = {
+          type: final.type,
+          subscription_id: final.subscription_id,
+          task_id: final.task_id,
+          metadata: final.metadata,
+          reason: final.reason,
+          data: final.data,
+        };
         if (!sameJson(got, want)) fail(`final webhook differs from what upstream reported: ${JSON.stringify(got).slice(0, 300)}`);
       }
       for (const b of bodies) {
@@ -191,8 +241,15 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
     }
 
     const served = (await (await fetch(`${env.FAKE_URL}/_sim/served?prefix=${run}`)).json()) as Record<string, number>;
-    const receiverFaults = await env.DB.prepare("SELECT count(*) AS n FROM delivery_attempts WHERE status_code IS NULL OR status_code NOT BETWEEN 200 AND 299").first<{ n: number }>();
-    const hooks = await Promise.all([...expected.values()].filter((e) => !e.receiver.refused).slice(0, 200).map(async (e) => JSON.stringify(await (await fetch(`${env.FAKE_URL}/_sim/receivers/${e.receiverName}`)).json())));
+    const receiverFaults = await env.DB.prepare(
+      "SELECT count(*) AS n FROM delivery_attempts WHERE status_code IS NULL OR status_code NOT BETWEEN 200 AND 299",
+    ).first<{ n: number }>();
+    const hooks = await Promise.all(
+      [...expected.values()]
+        .filter((e) => !e.receiver.refused)
+        .slice(0, 200)
+        .map(async (e) => JSON.stringify(await (await fetch(`${env.FAKE_URL}/_sim/receivers/${e.receiverName}`)).json())),
+    );
     const secretsInLogs = [...logs, ...hooks].filter((line) => SECRETS.some((s) => line.includes(s))).length;
     if (logs.length === 0) problems.push("no log line was captured: the secret check saw nothing");
     if (secretsInLogs > 0) problems.push(`${secretsInLogs} log lines or webhook bodies contain a secret`);
@@ -202,7 +259,11 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
         tasks: tasks.length,
         subscriptions: expected.size,
         duplicateRegistrations,
-        upstreamFaults: Object.entries(served).filter(([k]) => k.startsWith("fault:")).reduce((sum, [, n]) => sum + n, 0) + tasks.filter((t) => !t.steps).length * 3,
+        upstreamFaults:
+          Object.entries(served)
+            .filter(([k]) => k.startsWith("fault:"))
+            .reduce((sum, [, n]) => sum + n, 0) +
+          tasks.filter((t) => !t.steps).length * 3,
         receiverFaults: receiverFaults?.n ?? 0,
         ticks,
         ticksOverlapping: overlapping,

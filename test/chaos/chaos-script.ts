@@ -2,9 +2,16 @@
 import type { ReceiverStep, UpstreamStep } from "../../tools/fake-protocol";
 
 export const PAIRS: [string, string][] = [
-  ["images", "generations"], ["images", "kolors-virtual-try-on"], ["videos", "text2video"], ["videos", "image2video"],
-  ["videos", "lip-sync"], ["videos", "effects"], ["videos", "multi-image2video"], ["videos", "multi-elements"],
-  ["audio", "text-to-audio"], ["audio", "video-to-audio"],
+  ["images", "generations"],
+  ["images", "kolors-virtual-try-on"],
+  ["videos", "text2video"],
+  ["videos", "image2video"],
+  ["videos", "lip-sync"],
+  ["videos", "effects"],
+  ["videos", "multi-image2video"],
+  ["videos", "multi-elements"],
+  ["audio", "text-to-audio"],
+  ["audio", "video-to-audio"],
 ];
 
 const comet = (message: string) => ({ error: { code: "", message, type: "comet_api_error" } });
@@ -61,17 +68,38 @@ export function scriptTask(id: string, random: () => number, now: number): Scrip
     created_at: createdAt,
     updated_at: createdAt + 60_000,
   };
-  steps.push({ status: failed ? "failed" : "succeed", msg: finalData.task_status_msg, result: finalData.task_result, extra: { task_id: id, created_at: createdAt, updated_at: finalData.updated_at } });
+  steps.push({
+    status: failed ? "failed" : "succeed",
+    msg: finalData.task_status_msg,
+    result: finalData.task_result,
+    extra: { task_id: id, created_at: createdAt, updated_at: finalData.updated_at },
+  });
   return { id, action, action2, steps, finalData, finalEvent: failed ? "task.failed" : "task.succeeded" };
 }
 
 /** Receiver behaviours and how a subscription to each must end. */
-export const RECEIVERS: { name: string; weight: number; steps: ReceiverStep[]; refused?: true; ends: "delivered" | "gone" | "retries_exhausted" }[] = [
+export const RECEIVERS: {
+  name: string;
+  weight: number;
+  steps: ReceiverStep[];
+  refused?: true;
+  ends: "delivered" | "gone" | "retries_exhausted";
+}[] = [
   { name: "good", weight: 40, steps: [{ status: 200 }], ends: "delivered" },
   { name: "500s", weight: 12, steps: [{ status: 500 }, { status: 503 }, { status: 204 }], ends: "delivered" },
-  { name: "429 with Retry-After", weight: 8, steps: [{ status: 429, headers: { "retry-after": "3" } }, { status: 200 }], ends: "delivered" },
+  {
+    name: "429 with Retry-After",
+    weight: 8,
+    steps: [{ status: 429, headers: { "retry-after": "3" } }, { status: 200 }],
+    ends: "delivered",
+  },
   { name: "slower than the timeout", weight: 8, steps: [{ status: 200, delayMs: 700 }, { status: 200 }], ends: "delivered" },
-  { name: "3xx redirect", weight: 8, steps: [{ status: 302, headers: { location: "https://elsewhere.invalid/" } }, { status: 200 }], ends: "delivered" },
+  {
+    name: "3xx redirect",
+    weight: 8,
+    steps: [{ status: 302, headers: { location: "https://elsewhere.invalid/" } }, { status: 200 }],
+    ends: "delivered",
+  },
   { name: "slow body", weight: 8, steps: [{ status: 200, trickleMs: 1_500 }], ends: "delivered" },
   { name: "410 gone", weight: 8, steps: [{ status: 410 }], ends: "gone" },
   { name: "connection refused", weight: 8, steps: [], refused: true, ends: "retries_exhausted" },

@@ -1,5 +1,5 @@
-import { describe, it, expect } from "vitest";
-import { loadConfig, ConfigError } from "../../src/config";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 
 /** A fresh env object per case: loadConfig caches per object. */
@@ -44,20 +44,22 @@ describe("loadConfig defaults", () => {
 
 describe("loadConfig overrides", () => {
   it("parses every var", () => {
-    const config = loadConfig(envOf({
-      UPSTREAM_BASE_URL: "https://upstream.example/api/",
-      POLL_MIN_INTERVAL_SECONDS: "5",
-      POLL_MAX_INTERVAL_SECONDS: " 120 ",
-      UPSTREAM_TIMEOUT_SECONDS: "20",
-      SUBREQUEST_BUDGET: "900",
-      TICK_WALL_BUDGET_SECONDS: "30",
-      MAX_TASK_AGE_HOURS: "48",
-      DELIVERY_RETRY_SCHEDULE: "1, 10 ,100",
-      DELIVERY_TIMEOUT_SECONDS: "30",
-      RETENTION_DAYS: "30",
-      ALLOW_INSECURE_CALLBACKS: "true",
-      COMETAPI_KEY: ` ${UPSTREAM_KEY} `,
-    }));
+    const config = loadConfig(
+      envOf({
+        UPSTREAM_BASE_URL: "https://upstream.example/api/",
+        POLL_MIN_INTERVAL_SECONDS: "5",
+        POLL_MAX_INTERVAL_SECONDS: " 120 ",
+        UPSTREAM_TIMEOUT_SECONDS: "20",
+        SUBREQUEST_BUDGET: "900",
+        TICK_WALL_BUDGET_SECONDS: "30",
+        MAX_TASK_AGE_HOURS: "48",
+        DELIVERY_RETRY_SCHEDULE: "1, 10 ,100",
+        DELIVERY_TIMEOUT_SECONDS: "30",
+        RETENTION_DAYS: "30",
+        ALLOW_INSECURE_CALLBACKS: "true",
+        COMETAPI_KEY: ` ${UPSTREAM_KEY} `,
+      }),
+    );
     expect(config).toMatchObject({
       upstreamBaseUrl: "https://upstream.example/api",
       pollMinIntervalMs: 5_000,
@@ -75,8 +77,12 @@ describe("loadConfig overrides", () => {
   });
 
   it("accepts fractional seconds and equal min and max", () => {
-    expect(loadConfig(envOf({ POLL_MIN_INTERVAL_SECONDS: "30", POLL_MAX_INTERVAL_SECONDS: "30", UPSTREAM_TIMEOUT_SECONDS: "2.5" }))).toMatchObject({
-      pollMinIntervalMs: 30_000, pollMaxIntervalMs: 30_000, upstreamTimeoutMs: 2_500,
+    expect(
+      loadConfig(envOf({ POLL_MIN_INTERVAL_SECONDS: "30", POLL_MAX_INTERVAL_SECONDS: "30", UPSTREAM_TIMEOUT_SECONDS: "2.5" })),
+    ).toMatchObject({
+      pollMinIntervalMs: 30_000,
+      pollMaxIntervalMs: 30_000,
+      upstreamTimeoutMs: 2_500,
     });
   });
 

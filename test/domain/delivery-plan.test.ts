@@ -1,11 +1,16 @@
-import { describe, it, expect } from "vitest";
-import { planDelivery, type DeliveryExchange } from "../../src/domain/delivery-plan";
+import { describe, expect, it } from "vitest";
+import { type DeliveryExchange, planDelivery } from "../../src/domain/delivery-plan";
 
 const SCHEDULE = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000] as const;
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const half = () => 0.5;
 
-const answer = (status: number, retryAfter: string | null = null): DeliveryExchange => ({ kind: "response", status, retryAfter, durationMs: 120 });
+const answer = (status: number, retryAfter: string | null = null): DeliveryExchange => ({
+  kind: "response",
+  status,
+  retryAfter,
+  durationMs: 120,
+});
 const scheduled = (step: number): number => {
   const wait = SCHEDULE[step];
   if (wait === undefined) throw new Error(`no step ${step}`);
@@ -16,7 +21,13 @@ describe("planDelivery: answers", () => {
   it.each([200, 201, 204, 299])("%i is delivered", (status) => {
     for (const step of [0, 3, 7]) {
       expect(planDelivery(step, answer(status), NOW, SCHEDULE, half)).toEqual({
-        status: "delivered", scheduleStep: step, nextAttemptAt: null, statusCode: status, error: null, durationMs: 120, subscriptionFailure: null,
+        status: "delivered",
+        scheduleStep: step,
+        nextAttemptAt: null,
+        statusCode: status,
+        error: null,
+        durationMs: 120,
+        subscriptionFailure: null,
       });
     }
   });
@@ -24,7 +35,10 @@ describe("planDelivery: answers", () => {
   it("410 fails the message and the subscription as gone, with no next attempt", () => {
     for (const step of [0, 4]) {
       expect(planDelivery(step, answer(410), NOW, SCHEDULE, half)).toMatchObject({
-        status: "failed", nextAttemptAt: null, statusCode: 410, subscriptionFailure: "gone",
+        status: "failed",
+        nextAttemptAt: null,
+        statusCode: 410,
+        subscriptionFailure: "gone",
       });
     }
   });
@@ -32,7 +46,11 @@ describe("planDelivery: answers", () => {
   it("a refused callback URL fails with callback_url_rejected", () => {
     const u = planDelivery(2, { kind: "refused", message: "callback_url points to a private address" }, NOW, SCHEDULE, half);
     expect(u).toMatchObject({
-      status: "failed", nextAttemptAt: null, statusCode: null, subscriptionFailure: "callback_url_rejected", error: "callback_url points to a private address",
+      status: "failed",
+      nextAttemptAt: null,
+      statusCode: null,
+      subscriptionFailure: "callback_url_rejected",
+      error: "callback_url points to a private address",
     });
   });
 });
@@ -51,7 +69,13 @@ describe("planDelivery: failures are retried on the schedule", () => {
   it.each(failures)("%s is pending with the scheduled wait", (_name, exchange, statusCode) => {
     for (let step = 0; step < SCHEDULE.length; step++) {
       const u = planDelivery(step, exchange, NOW, SCHEDULE, half);
-      expect(u).toMatchObject({ status: "pending", scheduleStep: step + 1, nextAttemptAt: NOW + scheduled(step), statusCode, subscriptionFailure: null });
+      expect(u).toMatchObject({
+        status: "pending",
+        scheduleStep: step + 1,
+        nextAttemptAt: NOW + scheduled(step),
+        statusCode,
+        subscriptionFailure: null,
+      });
       expect(u.error).toEqual(expect.any(String));
       expect(u.error).not.toBe("");
     }
@@ -79,14 +103,14 @@ describe("planDelivery: failures are retried on the schedule", () => {
     expect(last).toMatchObject({ status: "failed", nextAttemptAt: null, subscriptionFailure: "retries_exhausted", statusCode: 500 });
   });
 
-  it.each([["timeout", { kind: "timeout", durationMs: 15_000 }], ["410 is still gone", answer(410)]] as const)(
-    "the 8th failure is final (%s)",
-    (_name, exchange) => {
-      const u = planDelivery(SCHEDULE.length, exchange, NOW, SCHEDULE, half);
-      expect(u.status).toBe("failed");
-      expect(u.nextAttemptAt).toBeNull();
-    },
-  );
+  it.each([
+    ["timeout", { kind: "timeout", durationMs: 15_000 }],
+    ["410 is still gone", answer(410)],
+  ] as const)("the 8th failure is final (%s)", (_name, exchange) => {
+    const u = planDelivery(SCHEDULE.length, exchange, NOW, SCHEDULE, half);
+    expect(u.status).toBe("failed");
+    expect(u.nextAttemptAt).toBeNull();
+  });
 });
 
 describe("planDelivery: jitter", () => {
@@ -111,7 +135,11 @@ describe("planDelivery: Retry-After", () => {
   const httpDate = (ms: number) => new Date(NOW + ms).toUTCString();
 
   it.each([429, 503])("%i honours a longer Retry-After in seconds and as an HTTP date", (status) => {
-    expect(planDelivery(0, answer(status, "3600"), NOW, SCHEDULE, half)).toMatchObject({ status: "pending", nextAttemptAt: NOW + 3_600_000, scheduleStep: 1 });
+    expect(planDelivery(0, answer(status, "3600"), NOW, SCHEDULE, half)).toMatchObject({
+      status: "pending",
+      nextAttemptAt: NOW + 3_600_000,
+      scheduleStep: 1,
+    });
     expect(planDelivery(0, answer(status, httpDate(1_200_000)), NOW, SCHEDULE, half).nextAttemptAt).toBe(NOW + 1_200_000);
   });
 

@@ -1,11 +1,15 @@
-import { describe, it, expect } from "vitest";
-import { classifyPoll, upstreamErrorKind, type PollOutcome, type UpstreamExchange } from "../../src/domain/poll-outcome";
+import { describe, expect, it } from "vitest";
 import { ACTION_PAIRS } from "../../src/domain/kling";
+import { classifyPoll, type PollOutcome, type UpstreamExchange, upstreamErrorKind } from "../../src/domain/poll-outcome";
 
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 
 const response = (status: number, body: string, retryAfter: string | null = null, truncated = false): UpstreamExchange => ({
-  kind: "response", status, retryAfter, body, truncated,
+  kind: "response",
+  status,
+  retryAfter,
+  body,
+  truncated,
 });
 const klingEnvelope = (code: number, message = "something went wrong") => JSON.stringify({ code, message, request_id: "req-1" });
 const cometEnvelope = (message: string) => JSON.stringify({ error: { code: "", message, type: "comet_api_error" } });
@@ -98,19 +102,33 @@ describe("classifyPoll: CometAPI error envelope", () => {
 });
 
 describe("classifyPoll: statuses", () => {
-  const answer = (task_status: string) => response(200, JSON.stringify({ code: 0, message: "SUCCEED", data: { task_id: "1", task_status, task_result: { videos: [{ url: "https://cdn.example/v.mp4" }] } } }));
+  const answer = (task_status: string) =>
+    response(
+      200,
+      JSON.stringify({
+        code: 0,
+        message: "SUCCEED",
+        data: { task_id: "1", task_status, task_result: { videos: [{ url: "https://cdn.example/v.mp4" }] } },
+      }),
+    );
 
   it("reads Kling's newer spelling `succeeded` as `succeed`, keeping the data", () => {
     const outcome = classifyPoll(answer("succeeded"), NOW);
     expect(outcome).toMatchObject({ kind: "status", status: "succeed" });
-    expect(JSON.parse((outcome as { data: string }).data)).toMatchObject({ task_status: "succeeded", task_result: { videos: [{ url: "https://cdn.example/v.mp4" }] } });
+    expect(JSON.parse((outcome as { data: string }).data)).toMatchObject({
+      task_status: "succeeded",
+      task_result: { videos: [{ url: "https://cdn.example/v.mp4" }] },
+    });
   });
 
-  it.each(["queued", "SUCCEED", "cancelled", "in_review", "toString", "constructor", "__proto__"])("keeps an unknown status %s as an answer, with its data", (status) => {
-    const outcome = classifyPoll(answer(status), NOW);
-    expect(outcome).toMatchObject({ kind: "status", status });
-    expect(JSON.parse((outcome as { data: string }).data)).toMatchObject({ task_status: status });
-  });
+  it.each(["queued", "SUCCEED", "cancelled", "in_review", "toString", "constructor", "__proto__"])(
+    "keeps an unknown status %s as an answer, with its data",
+    (status) => {
+      const outcome = classifyPoll(answer(status), NOW);
+      expect(outcome).toMatchObject({ kind: "status", status });
+      expect(JSON.parse((outcome as { data: string }).data)).toMatchObject({ task_status: status });
+    },
+  );
 });
 
 describe("classifyPoll: bodies that are not a Kling answer", () => {
@@ -128,7 +146,10 @@ describe("classifyPoll: bodies that are not a Kling answer", () => {
     ["code 0 with data an array", response(200, JSON.stringify({ code: 0, data: [{ task_status: "succeed" }] }))],
     ["code 0 with an empty task_status", response(200, JSON.stringify({ code: 0, data: { task_id: "1", task_status: "" } }))],
     ["code 0 with a task_status that is not a string", response(200, JSON.stringify({ code: 0, data: { task_id: "1", task_status: 3 } }))],
-    ["code 0 with a task_status too long to be one", response(200, JSON.stringify({ code: 0, data: { task_id: "1", task_status: "x".repeat(65) } }))],
+    [
+      "code 0 with a task_status too long to be one",
+      response(200, JSON.stringify({ code: 0, data: { task_id: "1", task_status: "x".repeat(65) } })),
+    ],
     ["code 0 without task_status", response(200, JSON.stringify({ code: 0, data: { task_id: "1" } }))],
     ["truncated body", response(200, JSON.stringify({ code: 0, data: { task_id: "1", task_status: "succeed" } }), null, true)],
     ["timeout", { kind: "timeout" }],
@@ -143,7 +164,9 @@ describe("classifyPoll: bodies that are not a Kling answer", () => {
   it("timeout and network errors carry no Retry-After", () => {
     expect(classifyPoll({ kind: "timeout" }, NOW)).toEqual({ kind: "transient", error: "timeout", retryAfterMs: null });
     expect(classifyPoll({ kind: "network", message: "dns failure" }, NOW)).toMatchObject({
-      kind: "transient", error: expect.stringContaining("dns failure"), retryAfterMs: null,
+      kind: "transient",
+      error: expect.stringContaining("dns failure"),
+      retryAfterMs: null,
     });
   });
 
@@ -181,7 +204,13 @@ describe("classifyPoll: success passes data through verbatim", () => {
   });
 
   const video = { id: "v1", url: "https://cdn.example/v1.mp4", duration: "5.1", watermark_url: "https://cdn.example/v1-wm.mp4" };
-  const audio = { id: "a1", url_mp3: "https://cdn.example/a1.mp3", url_wav: "https://cdn.example/a1.wav", duration_mp3: "3.2", duration_wav: "3.2" };
+  const audio = {
+    id: "a1",
+    url_mp3: "https://cdn.example/a1.mp3",
+    url_wav: "https://cdn.example/a1.wav",
+    duration_mp3: "3.2",
+    duration_wav: "3.2",
+  };
   const RESULTS: Record<string, { task_result: unknown; task_info?: unknown }> = {
     "videos/text2video": { task_result: { videos: [video] } },
     "videos/image2video": { task_result: { videos: [video] } },
@@ -190,7 +219,12 @@ describe("classifyPoll: success passes data through verbatim", () => {
     "videos/multi-image2video": { task_result: { videos: [video] } },
     "videos/multi-elements": { task_result: { videos: [video] } },
     "images/generations": {
-      task_result: { images: [{ index: 0, url: "https://cdn.example/i0.png" }, { index: 1, url: "https://cdn.example/i1.png", watermark_url: "https://cdn.example/i1-wm.png" }] },
+      task_result: {
+        images: [
+          { index: 0, url: "https://cdn.example/i0.png" },
+          { index: 1, url: "https://cdn.example/i1.png", watermark_url: "https://cdn.example/i1-wm.png" },
+        ],
+      },
     },
     "images/kolors-virtual-try-on": { task_result: { images: [{ index: 0, url: "https://cdn.example/tryon.png" }] } },
     "audio/text-to-audio": { task_result: { audios: [audio] } },
@@ -229,7 +263,10 @@ describe("classifyPoll: bounds and CometAPI's non-retryable 500", () => {
     let nested: unknown = 1;
     for (let i = 0; i < 100; i++) nested = [nested];
     const deep = JSON.stringify({ code: 0, data: { task_id: "t", task_status: "succeed", task_result: nested } });
-    expect(classifyPoll(response(200, deep), NOW)).toMatchObject({ kind: "transient", error: expect.stringMatching(/^malformed: data nests deeper/) });
+    expect(classifyPoll(response(200, deep), NOW)).toMatchObject({
+      kind: "transient",
+      error: expect.stringMatching(/^malformed: data nests deeper/),
+    });
     let shallow: unknown = 1;
     for (let i = 0; i < 20; i++) shallow = [shallow];
     const ok = JSON.stringify({ code: 0, data: { task_id: "t", task_status: "succeed", task_result: shallow } });

@@ -1,11 +1,15 @@
-import { describe, it, expect } from "vitest";
+import { describe, expect, it } from "vitest";
+import type { ObservedStatus, TaskStatus } from "../../src/domain/kling";
+import type { PollOutcome } from "../../src/domain/poll-outcome";
 import {
-  planNextPoll, errorBackoff, NOT_FOUND_CONFIRMATIONS,
-  type PollPolicy, type TaskSnapshot, type TaskUpdate,
+  errorBackoff,
+  NOT_FOUND_CONFIRMATIONS,
+  type PollPolicy,
+  planNextPoll,
+  type TaskSnapshot,
+  type TaskUpdate,
 } from "../../src/domain/poll-plan";
 import type { DurationWindow } from "../../src/domain/poll-schedule";
-import type { PollOutcome } from "../../src/domain/poll-outcome";
-import type { ObservedStatus, TaskStatus } from "../../src/domain/kling";
 
 const MIN = 10_000;
 const MAX = 60_000;
@@ -13,18 +17,37 @@ const DAY = 24 * 3_600_000;
 const policy: PollPolicy = { pollMinIntervalMs: MIN, pollMaxIntervalMs: MAX, maxTaskAgeMs: DAY };
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const half = () => 0.5;
-const RANDOMS: ReadonlyArray<readonly [string, () => number]> = [["0", () => 0], ["0.5", half], ["0.999", () => 0.999]];
+const RANDOMS: ReadonlyArray<readonly [string, () => number]> = [
+  ["0", () => 0],
+  ["0.5", half],
+  ["0.999", () => 0.999],
+];
 
 /** A window of 160 s opening at 0, polled every 10 s (the minimum) inside. */
 const WINDOW: DurationWindow = { opensAtMs: 0, closesAtMs: 160_000, stepMs: 10_000 };
 const fresh = (over: Partial<TaskSnapshot> = {}): TaskSnapshot => ({
-  taskStatus: null, polls: 0, errorStreak: 0, notFoundStreak: 0, createdAt: NOW - 60_000, upstreamCreatedAt: null, ...over,
+  taskStatus: null,
+  polls: 0,
+  errorStreak: 0,
+  notFoundStreak: 0,
+  createdAt: NOW - 60_000,
+  upstreamCreatedAt: null,
+  ...over,
 });
 const after = (task: TaskSnapshot, u: TaskUpdate): TaskSnapshot => ({
-  taskStatus: u.taskStatus, polls: u.polls, errorStreak: u.errorStreak, notFoundStreak: u.notFoundStreak, createdAt: task.createdAt, upstreamCreatedAt: u.upstreamCreatedAt,
+  taskStatus: u.taskStatus,
+  polls: u.polls,
+  errorStreak: u.errorStreak,
+  notFoundStreak: u.notFoundStreak,
+  createdAt: task.createdAt,
+  upstreamCreatedAt: u.upstreamCreatedAt,
 });
 const status = (s: ObservedStatus, createdAt: number | null = null, updatedAt: number | null = null): PollOutcome => ({
-  kind: "status", status: s, data: JSON.stringify({ task_id: "t1", task_status: s }), createdAt, updatedAt,
+  kind: "status",
+  status: s,
+  data: JSON.stringify({ task_id: "t1", task_status: s }),
+  createdAt,
+  updatedAt,
 });
 const transient = (retryAfterMs: number | null = null): PollOutcome => ({ kind: "transient", error: "http_503", retryAfterMs });
 const configuration = (retryAfterMs: number | null = null): PollOutcome => ({ kind: "configuration", error: "kling_1002", retryAfterMs });
@@ -43,7 +66,10 @@ function walk(task: TaskSnapshot, outcomes: PollOutcome[], random = half): TaskU
 }
 
 const EVENT: Record<TaskStatus, string> = {
-  submitted: "task.submitted", processing: "task.processing", succeed: "task.succeeded", failed: "task.failed",
+  submitted: "task.submitted",
+  processing: "task.processing",
+  succeed: "task.succeeded",
+  failed: "task.failed",
 };
 
 describe("planNextPoll: statuses and events", () => {
@@ -73,7 +99,10 @@ describe("planNextPoll: statuses and events", () => {
 
   it("never produces an event twice for the same status", () => {
     const seq: TaskStatus[] = ["submitted", "submitted", "processing", "processing", "processing", "succeed"];
-    const events = walk(fresh(), seq.map((s) => status(s))).map((u) => u.event);
+    const events = walk(
+      fresh(),
+      seq.map((s) => status(s)),
+    ).map((u) => u.event);
     expect(events).toEqual(["task.submitted", null, "task.processing", null, null, "task.succeeded"]);
   });
 
@@ -102,7 +131,14 @@ describe("planNextPoll: statuses and events", () => {
   });
 
   it("a status resets the error and not-found streaks", () => {
-    const u = planNextPoll(fresh({ taskStatus: "processing", errorStreak: 4, notFoundStreak: 2 }), status("processing"), NOW, policy, WINDOW, half);
+    const u = planNextPoll(
+      fresh({ taskStatus: "processing", errorStreak: 4, notFoundStreak: 2 }),
+      status("processing"),
+      NOW,
+      policy,
+      WINDOW,
+      half,
+    );
     expect(u).toMatchObject({ errorStreak: 0, notFoundStreak: 0, lastError: null });
   });
 });
@@ -141,7 +177,10 @@ describe("planNextPoll: errors", () => {
 
   it("configuration errors keep the streak, wait at least the maximum and never expire", () => {
     const old = fresh({ taskStatus: "processing", errorStreak: 2, createdAt: NOW - 10 * DAY });
-    const updates = walk(old, Array.from({ length: 20 }, () => configuration()));
+    const updates = walk(
+      old,
+      Array.from({ length: 20 }, () => configuration()),
+    );
     updates.forEach((u, i) => {
       expect(u).toMatchObject({ errorStreak: 2, event: null, finishReason: null, lastError: "kling_1002", polls: i + 1 });
       expect(u.nextPollAt).toBeGreaterThanOrEqual(NOW + i * 1000 + MAX);
@@ -180,7 +219,14 @@ describe("planNextPoll: missing and rejected", () => {
   });
 
   it.each(["invalid_request", "content_policy"] as const)("rejected (%s) expires at once", (reason) => {
-    const u = planNextPoll(fresh({ taskStatus: "submitted" }), { kind: "rejected", reason, error: "kling_1301" }, NOW, policy, WINDOW, half);
+    const u = planNextPoll(
+      fresh({ taskStatus: "submitted" }),
+      { kind: "rejected", reason, error: "kling_1301" },
+      NOW,
+      policy,
+      WINDOW,
+      half,
+    );
     expect(u).toMatchObject({ nextPollAt: null, event: "task.expired", finishReason: reason, lastError: "kling_1301", polls: 1 });
   });
 });
@@ -194,7 +240,11 @@ describe("planNextPoll: maximum task age", () => {
     ["a first not-found", missing()],
   ];
   it.each(expiring)("%s past the maximum age expires with max_age", (_name, outcome) => {
-    expect(planNextPoll(old, outcome, NOW, policy, WINDOW, half)).toMatchObject({ nextPollAt: null, event: "task.expired", finishReason: "max_age" });
+    expect(planNextPoll(old, outcome, NOW, policy, WINDOW, half)).toMatchObject({
+      nextPollAt: null,
+      event: "task.expired",
+      finishReason: "max_age",
+    });
   });
 
   it("one millisecond before the maximum age the task keeps polling", () => {
@@ -207,7 +257,11 @@ describe("planNextPoll: maximum task age", () => {
   });
 
   it.each(["succeed", "failed"] as const)("a terminal %s past the maximum age is still reported", (s) => {
-    expect(planNextPoll(old, status(s), NOW, policy, WINDOW, half)).toMatchObject({ event: EVENT[s], nextPollAt: null, finishReason: null });
+    expect(planNextPoll(old, status(s), NOW, policy, WINDOW, half)).toMatchObject({
+      event: EVENT[s],
+      nextPollAt: null,
+      finishReason: null,
+    });
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { durationWindow, learnDuration, nextPollDelay, type KindStats } from "../../src/domain/poll-schedule";
+import { durationWindow, type KindStats, learnDuration, nextPollDelay } from "../../src/domain/poll-schedule";
 
 const bounds = { pollMinIntervalMs: 10_000, pollMaxIntervalMs: 60_000 };
 const half = () => 0.5;

@@ -5,14 +5,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EVENT_TYPES, FINISH_REASONS } from "../../src/domain/kling";
-import { webhookBody, type WebhookFacts } from "../../src/domain/webhook-body";
+import { type WebhookFacts, webhookBody } from "../../src/domain/webhook-body";
 import { WebhookEventSchema } from "../../src/http/api-schemas";
 import { exactMemberText } from "../../src/lib/exact-json";
 
 /** A JSON object as the relay stores one: minified text, numbers as written (see exact-json.ts). */
 const objectText = fc.oneof(
   fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })).map((o) => JSON.stringify(o)),
-  fc.constantFrom('{"big":12345678901234567890123,"f":1e400,"tiny":1E-400,"neg":-0.0}', '{"__proto__":{"x":1},"s":"\\u0000\\"\\\\/é🚀"}', "{}"),
+  fc.constantFrom(
+    '{"big":12345678901234567890123,"f":1e400,"tiny":1E-400,"neg":-0.0}',
+    '{"__proto__":{"x":1},"s":"\\u0000\\"\\\\/é🚀"}',
+    "{}",
+  ),
 );
 const facts: fc.Arbitrary<WebhookFacts> = fc.record({
   type: fc.constantFrom(...EVENT_TYPES),
@@ -43,8 +47,18 @@ describe("webhookBody", () => {
   });
 
   it("writes null for absent metadata, reason and data", () => {
-    const body = webhookBody({ type: "task.succeeded", timestamp: 0, subscriptionId: "sub_1", taskId: "T", metadataJson: null, reason: null, dataJson: null });
-    expect(body).toBe('{"type":"task.succeeded","timestamp":"1970-01-01T00:00:00.000Z","subscription_id":"sub_1","task_id":"T","metadata":null,"reason":null,"data":null}');
+    const body = webhookBody({
+      type: "task.succeeded",
+      timestamp: 0,
+      subscriptionId: "sub_1",
+      taskId: "T",
+      metadataJson: null,
+      reason: null,
+      dataJson: null,
+    });
+    expect(body).toBe(
+      '{"type":"task.succeeded","timestamp":"1970-01-01T00:00:00.000Z","subscription_id":"sub_1","task_id":"T","metadata":null,"reason":null,"data":null}',
+    );
   });
 
   it("builds only bodies valid against the published WebhookEvent schema, with the facts it was given", () => {

@@ -1,5 +1,5 @@
-import { describe, it, expect } from "vitest";
 import { Webhook } from "standardwebhooks";
+import { describe, expect, it } from "vitest";
 import { isWebhookSecret } from "../../src/domain/webhook-secret";
 import { signWebhook } from "../../src/webhooks/sign";
 
@@ -15,7 +15,9 @@ const STRANGER = `whsec_${btoa("a secret nobody signed with here")}`;
 const BODY = JSON.stringify({ type: "task.succeeded", timestamp: "2026-06-01T12:00:00Z", data: { task_id: "42", task_status: "succeed" } });
 
 const headers = (id: string, timestamp: number, signature: string) => ({
-  "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signature,
+  "webhook-id": id,
+  "webhook-timestamp": String(timestamp),
+  "webhook-signature": signature,
 });
 
 describe("signWebhook", () => {
@@ -46,7 +48,10 @@ describe("signWebhook", () => {
 });
 
 describe("signWebhook verified by the standardwebhooks package", () => {
-  it.each([["the first secret", VECTOR.secret], ["the second secret", SECOND]])("a two-secret header verifies with %s alone", async (_name, secret) => {
+  it.each([
+    ["the first secret", VECTOR.secret],
+    ["the second secret", SECOND],
+  ])("a two-secret header verifies with %s alone", async (_name, secret) => {
     const timestamp = Math.floor(Date.now() / 1000);
     const signature = await signWebhook([VECTOR.secret, SECOND], "msg_rotation", timestamp, BODY);
     const payload = new Webhook(secret).verify(BODY, headers("msg_rotation", timestamp, signature));

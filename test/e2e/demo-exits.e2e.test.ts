@@ -31,7 +31,12 @@ function startDemo(env: Record<string, string> = {}, via: "tsx" | "npm start" = 
   // A TMPDIR of the test's own: what the demo leaves in it shows.
   const tmp = mkdtempSync(path.join(tmpdir(), "demo-exits-"));
   const [command, args] = via === "tsx" ? [TSX, ["tools/demo.ts"]] : ["npm", ["start"]];
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, TMPDIR: tmp, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, TMPDIR: tmp, ...env },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));
@@ -49,7 +54,12 @@ afterEach(async () => {
   // A failed test must not leave its demo running, nor the wrangler groups of a demo killed
   // before its own cleanup (their arguments name the state folder under the run's TMPDIR).
   for (const run of runs.splice(0)) {
-    const groups = new Set([run.pid, ...processes().filter((p) => p.args.includes(run.tmp) && p.args.includes("wrangler")).map((p) => p.pgid)]);
+    const groups = new Set([
+      run.pid,
+      ...processes()
+        .filter((p) => p.args.includes(run.tmp) && p.args.includes("wrangler"))
+        .map((p) => p.pgid),
+    ]);
     for (const group of groups) {
       try {
         process.kill(-group, "SIGKILL");
@@ -83,12 +93,22 @@ function processes(): { pid: number; pgid: number; args: string }[] {
 const stateDirOf = (run: DemoRun) => /state in (\S+), deleted on exit/.exec(run.output())?.[1];
 
 /** The process groups of the wrangler commands working on that folder (workerd runs in them too). */
-const wranglerGroups = (stateDir: string) => [...new Set(processes().filter((p) => p.args.includes(stateDir) && p.args.includes("wrangler")).map((p) => p.pgid))];
+const wranglerGroups = (stateDir: string) => [
+  ...new Set(
+    processes()
+      .filter((p) => p.args.includes(stateDir) && p.args.includes("wrangler"))
+      .map((p) => p.pgid),
+  ),
+];
 
 async function expectAllGone(run: DemoRun, stateDir: string, groups: number[]) {
   expect(existsSync(stateDir)).toBe(false);
   // Zombies whose parent just exited may linger for a moment until they are reaped.
-  await until("the wrangler process groups to end", () => (processes().some((p) => groups.includes(p.pgid) && !p.args.includes("<defunct>")) ? undefined : true), 5_000);
+  await until(
+    "the wrangler process groups to end",
+    () => (processes().some((p) => groups.includes(p.pgid) && !p.args.includes("<defunct>")) ? undefined : true),
+    5_000,
+  );
   // Nothing of the relay's in its TMPDIR (tsx and wrangler keep caches there: tsx-0, update-check).
   expect(readdirSync(run.tmp).filter((name) => name.startsWith("kling-relay"))).toEqual([]);
 }
@@ -99,7 +119,11 @@ describe("npm start's ways out", () => {
     const stateDir = await until("the state folder line", () => stateDirOf(run), 30_000);
     // wrangler dev runs in a process group of its own, which a terminal's Ctrl-C does not reach:
     // it outlived the demo, and so did the folder, when Ctrl-C came while the relay started.
-    const devGroup = await until("wrangler dev on the state folder", () => processes().find((p) => p.args.includes(stateDir) && / dev /.test(p.args))?.pgid, 30_000);
+    const devGroup = await until(
+      "wrangler dev on the state folder",
+      () => processes().find((p) => p.args.includes(stateDir) && / dev /.test(p.args))?.pgid,
+      30_000,
+    );
     const groups = [...new Set([devGroup, ...wranglerGroups(stateDir)])];
     const sentAt = Date.now();
     process.kill(-run.pid, "SIGINT");
@@ -114,7 +138,11 @@ describe("npm start's ways out", () => {
   it("a SIGTERM to `npm start`'s npm process reaches the demo, which stops wrangler dev and cleans up", async () => {
     const run = startDemo({}, "npm start");
     const stateDir = await until("the state folder line", () => stateDirOf(run), 30_000);
-    const devGroup = await until("wrangler dev on the state folder", () => processes().find((p) => p.args.includes(stateDir) && / dev /.test(p.args))?.pgid, 30_000);
+    const devGroup = await until(
+      "wrangler dev on the state folder",
+      () => processes().find((p) => p.args.includes(stateDir) && / dev /.test(p.args))?.pgid,
+      30_000,
+    );
     const groups = [...new Set([devGroup, ...wranglerGroups(stateDir)])];
     const sentAt = Date.now();
     // npm alone, not its process group: the script's `exec` leaves no shell between npm and tsx
@@ -151,7 +179,11 @@ describe("npm start's ways out", () => {
     // Requests that wait as long as the whole run: only the deadline can end this one.
     const run = startDemo({ DEMO_TIMEOUT_SECONDS: "20", DEMO_REQUEST_TIMEOUT_SECONDS: "120" });
     const stateDir = await until("the state folder line", () => stateDirOf(run), 30_000);
-    const devGroup = await until("wrangler dev on the state folder", () => processes().find((p) => p.args.includes(stateDir) && / dev /.test(p.args))?.pgid, 20_000);
+    const devGroup = await until(
+      "wrangler dev on the state folder",
+      () => processes().find((p) => p.args.includes(stateDir) && / dev /.test(p.args))?.pgid,
+      20_000,
+    );
     // Frozen: it accepts connections (the kernel does) and answers nothing.
     process.kill(-devGroup, "SIGSTOP");
     const exit = await run.exit;

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LoopbackNetwork } from "../../tools/loopback-network";
 import type { RelayClient } from "../../tools/relay-client";
-import { createSimulatedTask, startRelayStack, type RelayStack } from "../../tools/relay-stack";
+import { createSimulatedTask, type RelayStack, startRelayStack } from "../../tools/relay-stack";
 import type { WranglerDev } from "../../tools/wrangler-dev";
 
 const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
@@ -43,35 +43,62 @@ async function tickUntil(done: () => boolean | Promise<boolean>, maxTicks = 40) 
   throw new Error("condition not reached within the tick limit");
 }
 
-const simulatedTask = (action: string, action2: string, timeline: Record<string, unknown>) => createSimulatedTask(network.url, UPSTREAM_KEY, action, action2, timeline);
+const simulatedTask = (action: string, action2: string, timeline: Record<string, unknown>) =>
+  createSimulatedTask(network.url, UPSTREAM_KEY, action, action2, timeline);
 
 describe("the relay under wrangler dev", () => {
   it("polls a task through its states and delivers verified webhooks for the events asked", async () => {
     const taskId = await simulatedTask("videos", "image2video", { submittedMs: 300, processingMs: 1200 });
     const hook = receiver();
-    const sub = await client.register({ task_id: taskId, action: "videos", action2: "image2video", callback_url: hook.url, events: ["task.processing", "task.succeeded"], metadata: { order: 7 } });
+    const sub = await client.register({
+      task_id: taskId,
+      action: "videos",
+      action2: "image2video",
+      callback_url: hook.url,
+      events: ["task.processing", "task.succeeded"],
+      metadata: { order: 7 },
+    });
     await tickUntil(async () => (await client.subscription(sub.id)).status === "delivered");
     const bodies = hook.deliveries().map((d) => ({ verified: d.verified, body: JSON.parse(d.body) }));
     expect(bodies.map((b) => b.body.type)).toEqual(["task.processing", "task.succeeded"]);
     expect(bodies.every((b) => b.verified === true)).toBe(true);
-    expect(bodies[1]!.body).toMatchObject({ task_id: taskId, metadata: { order: 7 }, data: { task_status: "succeed", task_result: { videos: [{ url: expect.any(String) }] } } });
+    expect(bodies[1]!.body).toMatchObject({
+      task_id: taskId,
+      metadata: { order: 7 },
+      data: { task_status: "succeed", task_result: { videos: [{ url: expect.any(String) }] } },
+    });
   });
 
   it("rides out injected upstream faults and still delivers every task", async () => {
     network.simulator.setFaults({ rate429: 0.2, retryAfterSeconds: 1, rate5xx: 0.2, rateMalformed: 0.1, rateHtml: 0.1 });
     const hook = receiver();
     const subs: { id: string }[] = [];
-    for (const [action, action2] of [["images", "generations"], ["audio", "text-to-audio"], ["videos", "effects"], ["images", "kolors-virtual-try-on"]] as const) {
+    for (const [action, action2] of [
+      ["images", "generations"],
+      ["audio", "text-to-audio"],
+      ["videos", "effects"],
+      ["images", "kolors-virtual-try-on"],
+    ] as const) {
       const taskId = await simulatedTask(action, action2, { submittedMs: 100, processingMs: 400 });
       subs.push(await client.register({ task_id: taskId, action, action2, callback_url: hook.url }));
     }
     try {
-      await tickUntil(async () => (await Promise.all(subs.map((s) => client.subscription(s.id)))).every((s) => s.status === "delivered"), 80);
+      await tickUntil(
+        async () => (await Promise.all(subs.map((s) => client.subscription(s.id)))).every((s) => s.status === "delivered"),
+        80,
+      );
     } finally {
       network.simulator.setFaults({});
     }
     expect(network.simulator.stats().faultsInjected).toBeGreaterThan(0);
-    expect(new Set(hook.deliveries().filter((d) => d.verified).map((d) => JSON.parse(d.body).subscription_id))).toEqual(new Set(subs.map((s) => s.id)));
+    expect(
+      new Set(
+        hook
+          .deliveries()
+          .filter((d) => d.verified)
+          .map((d) => JSON.parse(d.body).subscription_id),
+      ),
+    ).toEqual(new Set(subs.map((s) => s.id)));
   });
 
   it("retries a receiver that fails, with the same webhook-id, until it recovers", async () => {
@@ -97,7 +124,10 @@ describe("the relay under wrangler dev", () => {
     await tickUntil(async () => (await client.subscription(sub.id)).status === "delivered");
     const [first, second] = hook.deliveries();
     expect(second!.headers["webhook-id"]).toBe(first!.headers["webhook-id"]);
-    expect(JSON.parse(second!.body)).toMatchObject({ type: "task.failed", data: { task_status: "failed", task_info: { parent_video: expect.any(Object) } } });
+    expect(JSON.parse(second!.body)).toMatchObject({
+      type: "task.failed",
+      data: { task_status: "failed", task_info: { parent_video: expect.any(Object) } },
+    });
   });
 
   it("stops polling a cancelled task and sends nothing", async () => {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { startRelayStack, type RelayStack } from "../../tools/relay-stack";
+import { type RelayStack, startRelayStack } from "../../tools/relay-stack";
 
 const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
 const API_KEY = `e2e-${randomBytes(12).toString("hex")}`;
@@ -43,7 +43,13 @@ async function firstTickLine(output: () => string): Promise<TickLine> {
 }
 
 async function relayWith(vars: Record<string, string>, tasks: number) {
-  stack = await startRelayStack({ apiKey: API_KEY, secret: SECRET, upstreamKey: UPSTREAM_KEY, seed: 5, vars: { TICK_WALL_BUDGET_SECONDS: String(WALL_SECONDS), UPSTREAM_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS), ...vars } });
+  stack = await startRelayStack({
+    apiKey: API_KEY,
+    secret: SECRET,
+    upstreamKey: UPSTREAM_KEY,
+    seed: 5,
+    vars: { TICK_WALL_BUDGET_SECONDS: String(WALL_SECONDS), UPSTREAM_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS), ...vars },
+  });
   const hook = `${stack.network.url}/hooks/ends`;
   for (let i = 0; i < tasks; i++) {
     await stack.client.register({ task_id: `ends-${i}`, action: "videos", action2: "text2video", callback_url: hook });

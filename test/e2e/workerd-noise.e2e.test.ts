@@ -6,12 +6,17 @@
 import { describe, expect, it } from "vitest";
 import { isWorkerdNoise } from "../harness/workerd-noise";
 
-const STACK = "stack: /work/main/node_modules/@cloudflare/workerd-linux-64/bin/workerd@26b6840 /work/main/node_modules/@cloudflare/workerd-linux-64/bin/workerd@3739630";
+const STACK =
+  "stack: /work/main/node_modules/@cloudflare/workerd-linux-64/bin/workerd@26b6840 /work/main/node_modules/@cloudflare/workerd-linux-64/bin/workerd@3739630";
 
 describe("the workerd noise filter", () => {
   it("hides workerd's messages about a loopback connection reset or refused, stack included", () => {
     expect(isWorkerdNoise("uncaught exception; source = Uncaught (in promise); stack = Error: Network connection lost.\n")).toBe(true);
-    expect(isWorkerdNoise(`uncaught exception; exception = workerd/jsg/value.h:1511: disconnected: jsg.Error: Network connection lost.\n${STACK}\n`)).toBe(true);
+    expect(
+      isWorkerdNoise(
+        `uncaught exception; exception = workerd/jsg/value.h:1511: disconnected: jsg.Error: Network connection lost.\n${STACK}\n`,
+      ),
+    ).toBe(true);
     expect(isWorkerdNoise(`exception = rust/worker/ffi.rs:110: disconnected: Connection refused (os error 111)\n${STACK}\n`)).toBe(true);
     expect(isWorkerdNoise(`exception = rust/worker/ffi.rs:110: disconnected: client error (SendRequest)\n${STACK}\n`)).toBe(true);
   });
@@ -20,7 +25,11 @@ describe("the workerd noise filter", () => {
     expect(isWorkerdNoise("uncaught exception; source = Uncaught (in promise); stack = TypeError: x is undefined\n")).toBe(false);
     expect(isWorkerdNoise("exception = rust/worker/ffi.rs:110: disconnected: TLS handshake failed\n")).toBe(false);
     expect(isWorkerdNoise(`${STACK}\n`)).toBe(false);
-    expect(isWorkerdNoise("exception = rust/worker/ffi.rs:110: disconnected: Connection refused (os error 111)\nError: D1_ERROR: no such table\n")).toBe(false);
+    expect(
+      isWorkerdNoise(
+        "exception = rust/worker/ffi.rs:110: disconnected: Connection refused (os error 111)\nError: D1_ERROR: no such table\n",
+      ),
+    ).toBe(false);
     expect(isWorkerdNoise(" ✓ test/tick-upstream-errors.test.ts (18 tests) 2196ms\n")).toBe(false);
     expect(isWorkerdNoise("\n")).toBe(false);
   });

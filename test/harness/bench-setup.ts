@@ -7,7 +7,14 @@ import { UPSTREAM_KEY } from "./global-setup";
 import { ROOT } from "./workers-pool";
 
 const markdown = (t: BenchTable) =>
-  [`### ${t.title}`, "", `| ${t.columns.join(" | ")} |`, `|${t.columns.map(() => "---").join("|")}|`, ...t.rows.map((r) => `| ${r.join(" | ")} |`), ...(t.notes?.length ? ["", ...t.notes] : [])].join("\n");
+  [
+    `### ${t.title}`,
+    "",
+    `| ${t.columns.join(" | ")} |`,
+    `|${t.columns.map(() => "---").join("|")}|`,
+    ...t.rows.map((r) => `| ${r.join(" | ")} |`),
+    ...(t.notes?.length ? ["", ...t.notes] : []),
+  ].join("\n");
 
 /** Starts the loopback network for the benchmarks and prints what they reported when all ran. */
 export default async function setup(project: TestProject) {
@@ -15,7 +22,11 @@ export default async function setup(project: TestProject) {
   project.provide("fakeUrl", network.url);
   return async () => {
     const tables = (network.benchResults as BenchTable[]).sort((a, b) => a.order - b.order);
-    const text = [`${process.env.RESULTS_NAME === "chaos" ? "Chaos" : "Benchmark"} run ${new Date().toISOString()} (node ${process.version}, ${process.arch})`, "", ...tables.map(markdown)].join("\n\n");
+    const text = [
+      `${process.env.RESULTS_NAME === "chaos" ? "Chaos" : "Benchmark"} run ${new Date().toISOString()} (node ${process.version}, ${process.arch})`,
+      "",
+      ...tables.map(markdown),
+    ].join("\n\n");
     process.stdout.write(`\n${text}\n`);
     mkdirSync(path.join(ROOT, ".tmp"), { recursive: true });
     writeFileSync(path.join(ROOT, `.tmp/${process.env.RESULTS_NAME ?? "bench"}-results.md`), `${text}\n`);

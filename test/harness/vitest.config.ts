@@ -1,6 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { relayWorkersPool, ROOT } from "./workers-pool";
+import { ROOT, relayWorkersPool } from "./workers-pool";
 
 export default defineConfig({
   plugins: [relayWorkersPool()],

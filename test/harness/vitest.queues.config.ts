@@ -1,6 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { relayWorkersPool, ROOT } from "./workers-pool";
+import { ROOT, relayWorkersPool } from "./workers-pool";
 
 /**
  * The suites that need real queues (`npm run test:workers` runs them after the others): the

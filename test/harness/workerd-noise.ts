@@ -29,7 +29,10 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 
 /** True when every line of this write is one of the known lines (a stack line only after one). */
 export function isWorkerdNoise(text: string): boolean {
-  const lines = text.replace(ANSI, "").split("\n").filter((line) => line.trim() !== "");
+  const lines = text
+    .replace(ANSI, "")
+    .split("\n")
+    .filter((line) => line.trim() !== "");
   if (lines.length === 0) return false;
   let afterNoise = false;
   for (const line of lines) {
@@ -77,7 +80,10 @@ export function workerdNoiseFilter(): Plugin {
       vitest.onClose(() => {
         if (reported) return;
         reported = true;
-        if (lines > 0) process.stdout.write(`${lines} expected connection-reset lines from workerd written to ${path.relative(ROOT, LOG)} (tagged [${process.pid}])\n`);
+        if (lines > 0)
+          process.stdout.write(
+            `${lines} expected connection-reset lines from workerd written to ${path.relative(ROOT, LOG)} (tagged [${process.pid}])\n`,
+          );
       });
     },
   };

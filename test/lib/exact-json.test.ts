@@ -5,11 +5,15 @@ describe("exactMemberText", () => {
   it("keeps every number as written, where JSON.parse would change it", () => {
     const document = '{"m": {"user": 12345678901234567890123, "f": 1e400, "g": 1.50, "h": -0.0, "i": 0.1000000000000000000001}}';
     expect(JSON.stringify(JSON.parse(document).m)).not.toContain("12345678901234567890123");
-    expect(exactMemberText(document, "m")).toBe('{"user":12345678901234567890123,"f":1e400,"g":1.50,"h":-0.0,"i":0.1000000000000000000001}');
+    expect(exactMemberText(document, "m")).toBe(
+      '{"user":12345678901234567890123,"f":1e400,"g":1.50,"h":-0.0,"i":0.1000000000000000000001}',
+    );
   });
 
   it("keeps strings, key order, nesting and __proto__ as an ordinary key", () => {
-    expect(exactMemberText('{"m":{"z":"é😀\\n","a":[1,{"__proto__":{"x":true}}],"n":null}}', "m")).toBe('{"z":"é😀\\n","a":[1,{"__proto__":{"x":true}}],"n":null}');
+    expect(exactMemberText('{"m":{"z":"é😀\\n","a":[1,{"__proto__":{"x":true}}],"n":null}}', "m")).toBe(
+      '{"z":"é😀\\n","a":[1,{"__proto__":{"x":true}}],"n":null}',
+    );
   });
 
   it("says undefined for a missing member or a document that is not an object, null for a repeated key", () => {

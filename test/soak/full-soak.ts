@@ -19,7 +19,15 @@ const interrupt = new AbortController();
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => interrupt.abort());
 
 const { figures, problems, table, figuresLine } = await runSoak({ ...soakOptionsFromEnv(process.env, say), signal: interrupt.signal });
-const text = [`Soak run ${new Date().toISOString()} (node ${process.version}, ${process.arch})`, "", table, "", "Figures line (README):", "", figuresLine].join("\n");
+const text = [
+  `Soak run ${new Date().toISOString()} (node ${process.version}, ${process.arch})`,
+  "",
+  table,
+  "",
+  "Figures line (README):",
+  "",
+  figuresLine,
+].join("\n");
 say(`\n${text}\n`);
 mkdirSync(path.join(ROOT, ".tmp"), { recursive: true });
 writeFileSync(path.join(ROOT, ".tmp/soak-results.md"), `${text}\n`);

@@ -13,11 +13,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { fetchText } from "../../tools/http-helpers";
-import type { Faults } from "../../tools/simulated-faults";
-import { startLoopbackNetwork, type LoopbackNetwork } from "../../tools/loopback-network";
-import { createSimulatedTask } from "../../tools/relay-stack";
+import { type LoopbackNetwork, startLoopbackNetwork } from "../../tools/loopback-network";
 import type { TaskView } from "../../tools/relay-client";
+import { createSimulatedTask } from "../../tools/relay-stack";
 import { seededRandom } from "../../tools/seeded-random";
+import type { Faults } from "../../tools/simulated-faults";
 import { startWranglerDev, type WranglerDev } from "../../tools/wrangler-dev";
 
 /** The relay's defaults (src/config.ts) that the soak's limits are computed from. */
@@ -27,10 +27,16 @@ const DEFAULT_UPSTREAM_TIMEOUT_SECONDS = 15;
 const REGISTRATIONS_PER_KEY_PER_MINUTE = 120;
 
 const PAIRS: [string, string][] = [
-  ["images", "generations"], ["images", "kolors-virtual-try-on"],
-  ["videos", "text2video"], ["videos", "image2video"], ["videos", "lip-sync"], ["videos", "effects"],
-  ["videos", "multi-image2video"], ["videos", "multi-elements"],
-  ["audio", "text-to-audio"], ["audio", "video-to-audio"],
+  ["images", "generations"],
+  ["images", "kolors-virtual-try-on"],
+  ["videos", "text2video"],
+  ["videos", "image2video"],
+  ["videos", "lip-sync"],
+  ["videos", "effects"],
+  ["videos", "multi-image2video"],
+  ["videos", "multi-elements"],
+  ["audio", "text-to-audio"],
+  ["audio", "video-to-audio"],
 ];
 /** Any one API call or simulator call of the soak's own. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -241,12 +247,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const upstreamKey = `sim-${randomBytes(12).toString("hex")}`;
   const regsPerMinute = (options.tasks * (1 + options.twoSubscriberShare)) / options.minutes;
   // Half of each key's limit at most, so that bursts of a batch stay well inside it.
-  const apiKeys = Array.from({ length: Math.max(2, Math.ceil(regsPerMinute / (REGISTRATIONS_PER_KEY_PER_MINUTE / 2))) }, () => `soak-${randomBytes(12).toString("hex")}`);
+  const apiKeys = Array.from(
+    { length: Math.max(2, Math.ceil(regsPerMinute / (REGISTRATIONS_PER_KEY_PER_MINUTE / 2))) },
+    () => `soak-${randomBytes(12).toString("hex")}`,
+  );
   const wallSeconds = options.wallSeconds ?? DEFAULT_WALL_SECONDS;
   const limitSeconds = wallSeconds + DEFAULT_UPSTREAM_TIMEOUT_SECONDS + options.marginSeconds;
   const limitMs = limitSeconds * 1000;
   // The whole run: start-up, registrations, drain, the last ticks, the final check, and slack.
-  const overallDeadline = started + (options.deadlineSeconds ? options.deadlineSeconds * 1000 : 90_000 + options.minutes * 60_000 + options.drainSeconds * 1000 + limitMs + 90_000);
+  const overallDeadline =
+    started +
+    (options.deadlineSeconds
+      ? options.deadlineSeconds * 1000
+      : 90_000 + options.minutes * 60_000 + options.drainSeconds * 1000 + limitMs + 90_000);
 
   const problems: string[] = [];
   const problem = (line: string) => {
@@ -295,7 +308,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       // the relay's own defaults (wrangler.toml's [vars] and src/config.ts).
       ...(options.wallSeconds === undefined ? {} : { TICK_WALL_BUDGET_SECONDS: String(options.wallSeconds) }),
     };
-    say(`[${options.name}] simulator and receivers on ${network.url} (durations x${options.timeScale}, faults ${JSON.stringify(options.faults)})`);
+    say(
+      `[${options.name}] simulator and receivers on ${network.url} (durations x${options.timeScale}, faults ${JSON.stringify(options.faults)})`,
+    );
     relay = await startWranglerDev({
       vars,
       // The sources as they are now: an edit saved in the working tree meanwhile does not reload the relay mid-run.
@@ -316,17 +331,32 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       },
     });
     const liveRelay = relay;
-    say(`[${options.name}] relay under wrangler dev on ${relay.url}: TICK_WALL_BUDGET_SECONDS ${options.wallSeconds ?? "default (58)"}, SUBREQUEST_BUDGET default (45), UPSTREAM_TIMEOUT_SECONDS default (15); a tick may run ${limitSeconds} s`);
-    say(`[${options.name}] ${options.tasks} tasks over ${options.minutes} min (a batch every ${options.batchEverySeconds} s, ${apiKeys.length} API keys), cron fired every ${options.tickEverySeconds} s`);
+    say(
+      `[${options.name}] relay under wrangler dev on ${relay.url}: TICK_WALL_BUDGET_SECONDS ${options.wallSeconds ?? "default (58)"}, SUBREQUEST_BUDGET default (45), UPSTREAM_TIMEOUT_SECONDS default (15); a tick may run ${limitSeconds} s`,
+    );
+    say(
+      `[${options.name}] ${options.tasks} tasks over ${options.minutes} min (a batch every ${options.batchEverySeconds} s, ${apiKeys.length} API keys), cron fired every ${options.tickEverySeconds} s`,
+    );
 
     // The cron: fired on a cadence, never awaited serially; each fired tick is tracked until it returns.
     const fire = () => {
       if (fatal !== null) return;
-      const tick: FiredTick = { n: ticks.length + 1, firedAt: Date.now(), endedAt: null, status: null, error: null, controller: new AbortController() };
+      const tick: FiredTick = {
+        n: ticks.length + 1,
+        firedAt: Date.now(),
+        endedAt: null,
+        status: null,
+        error: null,
+        controller: new AbortController(),
+      };
       ticks.push(tick);
       maxInFlight = Math.max(maxInFlight, inFlight().length);
       // The monitor below reports a tick past its limit; this timeout is only a backstop.
-      fetchText(`${liveRelay.url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`, { timeoutMs: limitMs + 60_000, signal: tick.controller.signal, what: `tick ${tick.n} (GET /__scheduled)` })
+      fetchText(`${liveRelay.url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`, {
+        timeoutMs: limitMs + 60_000,
+        signal: tick.controller.signal,
+        what: `tick ${tick.n} (GET /__scheduled)`,
+      })
         .then(({ res }) => {
           tick.status = res.status;
           if (!res.ok) problem(`tick ${tick.n} answered ${res.status}`);
@@ -342,7 +372,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       const now = Date.now();
       for (const tick of inFlight()) {
         if (now - tick.firedAt > limitMs) {
-          stopWith(`tick ${tick.n} still running after ${Math.round(secs(now - tick.firedAt))} s (wall budget ${wallSeconds} s, limit ${limitSeconds} s = wall budget + one ${DEFAULT_UPSTREAM_TIMEOUT_SECONDS} s request timeout + ${options.marginSeconds} s)`);
+          stopWith(
+            `tick ${tick.n} still running after ${Math.round(secs(now - tick.firedAt))} s (wall budget ${wallSeconds} s, limit ${limitSeconds} s = wall budget + one ${DEFAULT_UPSTREAM_TIMEOUT_SECONDS} s request timeout + ${options.marginSeconds} s)`,
+          );
           break;
         }
       }
@@ -429,12 +461,25 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       }
       const taskId = await createSimulatedTask(network!.url, upstreamKey, action, action2, { outcome });
       const timeline = network!.simulator.task(taskId)?.timeline;
-      const finishesAt = (network!.simulator.task(taskId)?.createdAt ?? Date.now()) + (timeline ? timeline.submittedMs + timeline.processingMs : 0);
+      const finishesAt =
+        (network!.simulator.task(taskId)?.createdAt ?? Date.now()) + (timeline ? timeline.submittedMs + timeline.processingMs : 0);
       taskIds.push(taskId);
       for (const receiver of [...new Set(receivers)]) {
-        const id = await register({ task_id: taskId, action, action2, callback_url: `${network!.url}/hooks/${receiver}`, metadata: { soak: options.name, batch } });
+        const id = await register({
+          task_id: taskId,
+          action,
+          action2,
+          callback_url: `${network!.url}/hooks/${receiver}`,
+          metadata: { soak: options.name, batch },
+        });
         if (id === null) continue;
-        const e: ExpectedWebhook = { subscriptionId: id, taskId, receiver, type: outcome === "succeed" ? "task.succeeded" : "task.failed", finishesAt };
+        const e: ExpectedWebhook = {
+          subscriptionId: id,
+          taskId,
+          receiver,
+          type: outcome === "succeed" ? "task.succeeded" : "task.failed",
+          finishesAt,
+        };
         expected.push(e);
         expectedByKey.set(`${e.subscriptionId}|${e.type}`, e);
       }
@@ -448,19 +493,26 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       }
       if (fatal !== null) break;
       // A receiver per batch that fails its first deliveries: 500, then 503 with Retry-After, then 200.
-      network.receivers.configure(`flaky-${batch}`, { secret, steps: [{ status: 500 }, { status: 503, headers: { "retry-after": "3" } }, { status: 200 }] });
+      network.receivers.configure(`flaky-${batch}`, {
+        secret,
+        steps: [{ status: 500 }, { status: 503, headers: { "retry-after": "3" } }, { status: 200 }],
+      });
       const size = Math.floor(((batch + 1) * options.tasks) / batches) - Math.floor((batch * options.tasks) / batches);
       // A few registrations at once, as several app instances would.
       let next = 0;
-      await Promise.all(Array.from({ length: 4 }, async () => {
-        while (next < size && fatal === null) {
-          next += 1;
-          await registerTask(batch);
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (next < size && fatal === null) {
+            next += 1;
+            await registerTask(batch);
+          }
+        }),
+      );
     }
     const registeredAt = Date.now();
-    say(`[${options.name}] registered ${taskIds.length} tasks, ${expected.length} subscriptions in ${Math.round(secs(registeredAt - registering))} s (${registrationsRateLimited} registrations rate limited and retried with another key)`);
+    say(
+      `[${options.name}] registered ${taskIds.length} tasks, ${expected.length} subscriptions in ${Math.round(secs(registeredAt - registering))} s (${registrationsRateLimited} registrations rate limited and retried with another key)`,
+    );
 
     // Drain: keep ticking until every expected final webhook arrived, at most drainSeconds.
     const drainDeadline = registeredAt + options.drainSeconds * 1000;
@@ -483,24 +535,31 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     readArrivals();
     // The ticks still in flight at the drain deadline may have delivered some: lost is what never came.
     if (fatal === null && arrivedAt.size < expected.length) {
-      problem(`${expected.length - arrivedAt.size} expected final webhooks never arrived (${missingAtDeadline} were missing at the drain deadline, ${options.drainSeconds} s after the last registration)`);
+      problem(
+        `${expected.length - arrivedAt.size} expected final webhooks never arrived (${missingAtDeadline} were missing at the drain deadline, ${options.drainSeconds} s after the last registration)`,
+      );
       const missing = expected.filter((e) => !arrivedAt.has(`${e.subscriptionId}|${e.type}`)).slice(0, 5);
-      for (const e of missing) problem(`missing: ${e.type} for subscription ${e.subscriptionId} (task ${e.taskId}, receiver ${e.receiver})`);
+      for (const e of missing)
+        problem(`missing: ${e.type} for subscription ${e.subscriptionId} (task ${e.taskId}, receiver ${e.receiver})`);
     }
 
     // The relay's own view: every task finished, every subscription delivered.
     let tasksNotFinished = 0;
     let subscriptionsNotDelivered = 0;
     if (fatal === null) {
-      say(`[${options.name}] t+${Math.round(secs(Date.now() - started))}s every fired tick returned; reading the relay's view of the ${taskIds.length} tasks`);
+      say(
+        `[${options.name}] t+${Math.round(secs(Date.now() - started))}s every fired tick returned; reading the relay's view of the ${taskIds.length} tasks`,
+      );
       const views: (TaskView | null)[] = [];
       let cursor = 0;
-      await Promise.all(Array.from({ length: 8 }, async () => {
-        while (cursor < taskIds.length && Date.now() < overallDeadline) {
-          const id = taskIds[cursor++]!;
-          views.push(await api<TaskView>(liveRelay.url, apiKeys[0]!, "GET", `/v1/tasks/${encodeURIComponent(id)}`).catch(() => null));
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (cursor < taskIds.length && Date.now() < overallDeadline) {
+            const id = taskIds[cursor++]!;
+            views.push(await api<TaskView>(liveRelay.url, apiKeys[0]!, "GET", `/v1/tasks/${encodeURIComponent(id)}`).catch(() => null));
+          }
+        }),
+      );
       for (const view of views) {
         if (!view || view.finished_at === null || view.next_poll_at !== null) tasksNotFinished += 1;
         for (const sub of view?.subscriptions ?? []) if (sub.status !== "delivered") subscriptionsNotDelivered += 1;
@@ -512,7 +571,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
     // What the ticks logged (wrangler may print a tick's line just after its request returned).
     for (let i = 0; i < 20 && tickLines.length < ticks.length; i++) await sleep(100);
-    if (fatal === null && tickLines.length !== ticks.length) problem(`${ticks.length} ticks fired and returned, but ${tickLines.length} tick log lines`);
+    if (fatal === null && tickLines.length !== ticks.length)
+      problem(`${ticks.length} ticks fired and returned, but ${tickLines.length} tick log lines`);
     for (const t of tickLines) {
       if (t.durationMs > limitMs) problem(`a tick logged durationMs ${t.durationMs} (limit ${limitMs})`);
       if (t.configurationError) problem(`a tick logged a configuration error: ${t.configurationError}`);
@@ -530,7 +590,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const durations = tickLines.map((t) => secs(t.durationMs));
     const returned = ticks.filter((t) => t.endedAt !== null);
     const upstreamErrorsSeen: Record<string, number> = {};
-    for (const t of tickLines) for (const [k, n] of Object.entries(t.upstreamErrors ?? {})) upstreamErrorsSeen[k] = (upstreamErrorsSeen[k] ?? 0) + n;
+    for (const t of tickLines)
+      for (const [k, n] of Object.entries(t.upstreamErrors ?? {})) upstreamErrorsSeen[k] = (upstreamErrorsSeen[k] ?? 0) + n;
     const stats = network.simulator.stats();
     const endReasons: Record<string, number> = {};
     for (const t of tickLines) endReasons[t.endReason ?? "unknown"] = (endReasons[t.endReason ?? "unknown"] ?? 0) + 1;
@@ -555,9 +616,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       tickSecondsMax: Math.max(0, ...durations),
       tickSecondsP50: percentile(durations, 50),
       tickRequestSecondsMax: Math.max(0, ...returned.map((t) => secs(t.endedAt! - t.firedAt))),
-      d1RoundTripsP50: percentile(tickLines.map((t) => t.d1.queries), 50),
+      d1RoundTripsP50: percentile(
+        tickLines.map((t) => t.d1.queries),
+        50,
+      ),
       d1RoundTripsMax: Math.max(0, ...tickLines.map((t) => t.d1.queries)),
-      roundsP50: percentile(tickLines.map((t) => t.rounds), 50),
+      roundsP50: percentile(
+        tickLines.map((t) => t.rounds),
+        50,
+      ),
       roundsMax: Math.max(0, ...tickLines.map((t) => t.rounds)),
       ticksOutOfBudget: tickLines.filter((t) => t.subrequestsLeft <= 0).length,
       endReasons,
@@ -579,7 +646,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       drainSeconds: Math.round(secs(drainMs)),
     };
     if (fatal !== null) {
-      for (const tick of inFlight()) say(`[${options.name}] tick ${tick.n} was still in flight after ${Math.round(secs(Date.now() - tick.firedAt))} s when the run stopped`);
+      for (const tick of inFlight())
+        say(
+          `[${options.name}] tick ${tick.n} was still in flight after ${Math.round(secs(Date.now() - tick.firedAt))} s when the run stopped`,
+        );
     }
     return { figures, problems, table: soakTable(figures, problems), figuresLine: figuresLine(figures) };
   } catch (error) {
@@ -595,13 +665,56 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   }
 }
 
-function emptyFigures(options: SoakOptions, apiKeys: number, wallSeconds: number, limitSeconds: number, ticksFired: number, lost: number): SoakFigures {
+function emptyFigures(
+  options: SoakOptions,
+  apiKeys: number,
+  wallSeconds: number,
+  limitSeconds: number,
+  ticksFired: number,
+  lost: number,
+): SoakFigures {
   return {
-    name: options.name, stoppedEarly: "the soak itself failed", minutes: options.minutes, seconds: 0, tasks: 0, subscriptions: 0, apiKeys, registrationsRateLimited: 0, registrationFailures: 0, wallSeconds, limitSeconds,
-    subrequestBudget: "45 (default)", ticksFired, ticksReturned: 0, ticksLogged: 0, maxTicksInFlight: 0, tickSecondsMax: 0, tickSecondsP50: 0, tickRequestSecondsMax: 0,
-    d1RoundTripsP50: 0, d1RoundTripsMax: 0, roundsP50: 0, roundsMax: 0, ticksOutOfBudget: 0, endReasons: {}, upstreamPolls: 0, upstreamFaults: 0, upstreamErrorsSeen: {},
-    webhooksExpected: 0, webhooksReceived: 0, webhooksVerified: 0, webhooksAccepted: 0, receiverFailuresAnswered: 0, duplicates: 0, lost,
-    delayP50: 0, delayP95: 0, delayMax: 0, tasksNotFinished: 0, subscriptionsNotDelivered: 0, drainSeconds: 0,
+    name: options.name,
+    stoppedEarly: "the soak itself failed",
+    minutes: options.minutes,
+    seconds: 0,
+    tasks: 0,
+    subscriptions: 0,
+    apiKeys,
+    registrationsRateLimited: 0,
+    registrationFailures: 0,
+    wallSeconds,
+    limitSeconds,
+    subrequestBudget: "45 (default)",
+    ticksFired,
+    ticksReturned: 0,
+    ticksLogged: 0,
+    maxTicksInFlight: 0,
+    tickSecondsMax: 0,
+    tickSecondsP50: 0,
+    tickRequestSecondsMax: 0,
+    d1RoundTripsP50: 0,
+    d1RoundTripsMax: 0,
+    roundsP50: 0,
+    roundsMax: 0,
+    ticksOutOfBudget: 0,
+    endReasons: {},
+    upstreamPolls: 0,
+    upstreamFaults: 0,
+    upstreamErrorsSeen: {},
+    webhooksExpected: 0,
+    webhooksReceived: 0,
+    webhooksVerified: 0,
+    webhooksAccepted: 0,
+    receiverFailuresAnswered: 0,
+    duplicates: 0,
+    lost,
+    delayP50: 0,
+    delayP95: 0,
+    delayMax: 0,
+    tasksNotFinished: 0,
+    subscriptionsNotDelivered: 0,
+    drainSeconds: 0,
   };
 }
 
@@ -610,10 +723,16 @@ const dec = (n: number) => n.toFixed(1);
 
 /** The figures as a markdown table, problems listed below it. */
 export function soakTable(f: SoakFigures, problems: string[]): string {
-  const errors = Object.entries(f.upstreamErrorsSeen).map(([k, n]) => `${k} ${int(n)}`).join(", ") || "none";
+  const errors =
+    Object.entries(f.upstreamErrorsSeen)
+      .map(([k, n]) => `${k} ${int(n)}`)
+      .join(", ") || "none";
   const rows: [string, string][] = [
     ["tasks registered / subscriptions (some with 2 subscribers)", `${int(f.tasks)} / ${int(f.subscriptions)}`],
-    ["API keys used (120 registrations a minute each) / registrations rate limited, retried", `${f.apiKeys} / ${int(f.registrationsRateLimited)}`],
+    [
+      "API keys used (120 registrations a minute each) / registrations rate limited, retried",
+      `${f.apiKeys} / ${int(f.registrationsRateLimited)}`,
+    ],
     ["ticks fired / returned / logged", `${int(f.ticksFired)} / ${int(f.ticksReturned)} / ${int(f.ticksLogged)}`],
     ["ticks in flight at once (max)", int(f.maxTicksInFlight)],
     ["wall budget / limit (wall + upstream timeout + margin)", `${f.wallSeconds} s / ${f.limitSeconds} s`],
@@ -622,14 +741,25 @@ export function soakTable(f: SoakFigures, problems: string[]): string {
     ["D1 round trips per tick p50 / max", `${int(f.d1RoundTripsP50)} / ${int(f.d1RoundTripsMax)}`],
     ["rounds per tick p50 / max", `${int(f.roundsP50)} / ${int(f.roundsMax)}`],
     [`ticks that spent the whole subrequest budget (${f.subrequestBudget})`, int(f.ticksOutOfBudget)],
-    ["how ticks ended (endReason)", Object.entries(f.endReasons).map(([k, n]) => `${k} ${int(n)}`).join(", ") || "none logged"],
+    [
+      "how ticks ended (endReason)",
+      Object.entries(f.endReasons)
+        .map(([k, n]) => `${k} ${int(n)}`)
+        .join(", ") || "none logged",
+    ],
     ["upstream polls / faults injected", `${int(f.upstreamPolls)} / ${int(f.upstreamFaults)}`],
     ["upstream errors the ticks logged", errors],
     ["webhooks expected (final events)", int(f.webhooksExpected)],
-    ["webhooks received (every attempt) / verified / accepted (2xx)", `${int(f.webhooksReceived)} / ${int(f.webhooksVerified)} / ${int(f.webhooksAccepted)}`],
+    [
+      "webhooks received (every attempt) / verified / accepted (2xx)",
+      `${int(f.webhooksReceived)} / ${int(f.webhooksVerified)} / ${int(f.webhooksAccepted)}`,
+    ],
     ["receiver failures answered (500, 503 with Retry-After)", int(f.receiverFailuresAnswered)],
     ["duplicates (same webhook-id accepted twice)", int(f.duplicates)],
-    ["final webhook after the task finished upstream p50 / p95 / max", `${dec(f.delayP50)} s / ${dec(f.delayP95)} s / ${dec(f.delayMax)} s`],
+    [
+      "final webhook after the task finished upstream p50 / p95 / max",
+      `${dec(f.delayP50)} s / ${dec(f.delayP95)} s / ${dec(f.delayMax)} s`,
+    ],
     ["drain after the last registration", `${f.drainSeconds} s`],
     ["tasks not finished / subscriptions not delivered (relay's view)", `${int(f.tasksNotFinished)} / ${int(f.subscriptionsNotDelivered)}`],
     [f.stoppedEarly ? "**lost** (not arrived when the run stopped)" : "**lost**", `**${int(f.lost)}**`],
@@ -640,7 +770,9 @@ export function soakTable(f: SoakFigures, problems: string[]): string {
     "| figure | value |",
     "|---|---|",
     ...rows.map(([k, v]) => `| ${k} | ${v} |`),
-    ...(problems.length ? ["", "Problems:", ...problems.map((p) => `- ${p}`)] : ["", "No problems: nothing lost, every tick returned within its limit."]),
+    ...(problems.length
+      ? ["", "Problems:", ...problems.map((p) => `- ${p}`)]
+      : ["", "No problems: nothing lost, every tick returned within its limit."]),
   ].join("\n");
 }
 

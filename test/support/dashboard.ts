@@ -18,10 +18,19 @@ export function page(path: string, init: RequestInit = {}, browser?: Pick<Browse
   return exports.default.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers, redirect: "manual" }));
 }
 
-export function postForm(path: string, fields: [string, string][], browser?: Partial<Browser>, headers: Record<string, string> = {}): Promise<Response> {
+export function postForm(
+  path: string,
+  fields: [string, string][],
+  browser?: Partial<Browser>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   const body = new URLSearchParams(fields);
   if (browser?.formToken && !fields.some(([name]) => name === "form_token")) body.set("form_token", browser.formToken);
-  return page(path, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: body.toString() }, browser?.cookie ? { cookie: browser.cookie } : undefined);
+  return page(
+    path,
+    { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: body.toString() },
+    browser?.cookie ? { cookie: browser.cookie } : undefined,
+  );
 }
 
 export const formTokenIn = (html: string) => /name="form_token" value="([^"]+)"/.exec(html)?.[1];

@@ -10,7 +10,8 @@ export const API_KEY = "test-key-1";
 
 let counter = 0;
 /** A name no other test (in any file, running in parallel) uses. */
-export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+export const unique = (prefix: string) =>
+  `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 export function api(path: string, init: RequestInit = {}, key: string | null = API_KEY): Promise<Response> {
   const headers = new Headers(init.headers);
@@ -49,11 +50,17 @@ export async function receiver(steps: ReceiverStep[] = []) {
 }
 
 /** A task on the loopback fake upstream, answering `steps` poll after poll (the last repeats). */
-export async function upstreamTask(steps: UpstreamStep[], options: { action?: string; action2?: string; group?: string; latencyMs?: number; id?: string } = {}) {
+export async function upstreamTask(
+  steps: UpstreamStep[],
+  options: { action?: string; action2?: string; group?: string; latencyMs?: number; id?: string } = {},
+) {
   const id = options.id ?? unique("task");
   const action = options.action ?? "videos";
   const action2 = options.action2 ?? "text2video";
-  await fetch(`${env.FAKE_URL}/_sim/tasks/${id}`, { method: "PUT", body: JSON.stringify({ action, action2, steps, group: options.group, latencyMs: options.latencyMs }) });
+  await fetch(`${env.FAKE_URL}/_sim/tasks/${id}`, {
+    method: "PUT",
+    body: JSON.stringify({ action, action2, steps, group: options.group, latencyMs: options.latencyMs }),
+  });
   return {
     id,
     action,
@@ -91,7 +98,9 @@ export function tick(clock?: Clock, overrides: Partial<Env> = {}) {
 }
 
 export async function resetDb(): Promise<void> {
-  await env.DB.batch(["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)));
+  await env.DB.batch(
+    ["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
+  );
 }
 
 export const taskView = async (taskId: string) => (await (await api(`/v1/tasks/${taskId}`)).json()) as Record<string, any>;

@@ -27,7 +27,11 @@ const BarChart: FC<{ hours: ActivityHour[]; series: Series }> = ({ hours, series
   return (
     <figure class="chart">
       <figcaption>
-        {series.title} <span class="muted">24 h: {totals.toLocaleString("en-US")} {series.totalLabel}, {parts.toLocaleString("en-US")} {series.partLabel} · peak {max.toLocaleString("en-US")}/h</span>
+        {series.title}{" "}
+        <span class="muted">
+          24 h: {totals.toLocaleString("en-US")} {series.totalLabel}, {parts.toLocaleString("en-US")} {series.partLabel} · peak{" "}
+          {max.toLocaleString("en-US")}/h
+        </span>
       </figcaption>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={`${series.title}, last 24 hours`}>
         <line x1="0" y1={HEIGHT - AXIS} x2={WIDTH} y2={HEIGHT - AXIS} class="axis" />
@@ -40,7 +44,11 @@ const BarChart: FC<{ hours: ActivityHour[]; series: Series }> = ({ hours, series
               <title>{`${hourLabel(h.startsAt)} UTC: ${series.total(h)} ${series.totalLabel}, ${series.part(h)} ${series.partLabel}`}</title>
               <rect x={x} y={HEIGHT - AXIS - total} width={slot - 2} height={total} class="bar" />
               {part > 0 ? <rect x={x} y={HEIGHT - AXIS - part} width={slot - 2} height={part} class={series.partClass} /> : null}
-              {i % 6 === 0 ? <text x={x} y={HEIGHT - 4} class="tick">{hourLabel(h.startsAt)}</text> : null}
+              {i % 6 === 0 ? (
+                <text x={x} y={HEIGHT - 4} class="tick">
+                  {hourLabel(h.startsAt)}
+                </text>
+              ) : null}
             </g>
           );
         })}
@@ -49,7 +57,14 @@ const BarChart: FC<{ hours: ActivityHour[]; series: Series }> = ({ hours, series
   );
 };
 
-const POLLS: Series = { title: "Upstream polls per hour", total: (h) => h.polls, part: (h) => h.upstreamErrors, totalLabel: "polls", partLabel: "upstream errors", partClass: "bar-bad" };
+const POLLS: Series = {
+  title: "Upstream polls per hour",
+  total: (h) => h.polls,
+  part: (h) => h.upstreamErrors,
+  totalLabel: "polls",
+  partLabel: "upstream errors",
+  partClass: "bar-bad",
+};
 const DELIVERIES: Series = {
   title: "Webhook attempts per hour",
   total: (h) => h.deliveryAttempts,

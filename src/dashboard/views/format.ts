@@ -15,7 +15,8 @@ export const iso = (ms: number | null) => (ms === null ? "" : new Date(ms).toISO
 export const kindLabel = (action: string | null, action2: string | null) => (action && action2 ? `${action}/${action2}` : "—");
 
 /** Thousands separators, and the count cap shown as "10,000+". */
-export const count = (n: number, cap?: number) => (cap !== undefined && n > cap ? `${cap.toLocaleString("en-US")}+` : n.toLocaleString("en-US"));
+export const count = (n: number, cap?: number) =>
+  cap !== undefined && n > cap ? `${cap.toLocaleString("en-US")}+` : n.toLocaleString("en-US");
 
 /** A callback URL without its query (which may carry a receiver's token): host and path. */
 export function shortUrl(url: string): string {

@@ -11,7 +11,13 @@ const NAV: [Section, string, string][] = [
 ];
 
 /** The frame of every page. `data-live` regions inside are swapped in place by dashboard.js. */
-export const Layout: FC<{ title: string; section?: Section; session: Session | null; now: number; children?: Child }> = ({ title, section, session, now, children }) => (
+export const Layout: FC<{ title: string; section?: Section; session: Session | null; now: number; children?: Child }> = ({
+  title,
+  section,
+  session,
+  now,
+  children,
+}) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -28,7 +34,9 @@ export const Layout: FC<{ title: string; section?: Section; session: Session | n
           <>
             <nav>
               {NAV.map(([id, label, href]) => (
-                <a href={href} class={id === section ? "current" : undefined}>{label}</a>
+                <a href={href} class={id === section ? "current" : undefined}>
+                  {label}
+                </a>
               ))}
               <a href="/docs">API reference</a>
             </nav>
@@ -41,7 +49,9 @@ export const Layout: FC<{ title: string; section?: Section; session: Session | n
             </form>
           </>
         ) : (
-          <nav><a href="/docs">API reference</a></nav>
+          <nav>
+            <a href="/docs">API reference</a>
+          </nav>
         )}
       </header>
       <main>{children}</main>
@@ -51,13 +61,19 @@ export const Layout: FC<{ title: string; section?: Section; session: Session | n
 
 /** A one-line message after an action (the codes come from our own redirects, never echoed text). */
 export const Notice: FC<{ text: string | null; kind?: "ok" | "warn" }> = ({ text, kind = "ok" }) =>
-  text ? <p class={`notice notice-${kind}`} role="status">{text}</p> : null;
+  text ? (
+    <p class={`notice notice-${kind}`} role="status">
+      {text}
+    </p>
+  ) : null;
 
 /** A page that only says something: not found, or a form that could not be accepted. */
 export const MessagePage: FC<{ title: string; text: string; session: Session | null; now: number }> = ({ title, text, session, now }) => (
   <Layout title={title} session={session} now={now}>
     <h1>{title}</h1>
     <p>{text}</p>
-    <p><a href="/">Back to the dashboard</a></p>
+    <p>
+      <a href="/">Back to the dashboard</a>
+    </p>
   </Layout>
 );

@@ -6,8 +6,14 @@ export const LoginPage: FC<{ now: number; error?: string; next?: string }> = ({ 
   <Layout title="Log in" session={null} now={now}>
     <section class="login">
       <h1>Dashboard</h1>
-      <p class="muted">Log in with one of the relay's API keys (<code>RELAY_API_KEYS</code>).</p>
-      {error ? <p class="notice notice-warn" role="alert">{error}</p> : null}
+      <p class="muted">
+        Log in with one of the relay's API keys (<code>RELAY_API_KEYS</code>).
+      </p>
+      {error ? (
+        <p class="notice notice-warn" role="alert">
+          {error}
+        </p>
+      ) : null}
       <form method="post" action="/dashboard/login">
         <label>
           API key <input type="password" name="api_key" autocomplete="current-password" required autofocus />

@@ -23,11 +23,21 @@ export const OverviewPage: FC<{ data: OverviewData; session: Session; now: numbe
     <CountsPanel counts={data.counts} />
     <ActivityChart hours={data.activity} />
     <section id="overview-failed" data-live>
-      <h2>Failed <a class="more" href="/dashboard/subscriptions?status=failed">all failed, with bulk redeliver →</a></h2>
+      <h2>
+        Failed{" "}
+        <a class="more" href="/dashboard/subscriptions?status=failed">
+          all failed, with bulk redeliver →
+        </a>
+      </h2>
       <SubscriptionTable rows={data.failed} now={now} />
     </section>
     <section id="overview-polling" data-live>
-      <h2>Polling, next due first <a class="more" href="/dashboard/tasks?state=polling">all →</a></h2>
+      <h2>
+        Polling, next due first{" "}
+        <a class="more" href="/dashboard/tasks?state=polling">
+          all →
+        </a>
+      </h2>
       <TaskTable rows={data.polling} now={now} />
     </section>
   </Layout>

@@ -10,9 +10,18 @@ export function decodeCursor(text: string | undefined): Cursor | undefined {
 }
 
 /** "Newest" and "Older" links that keep the filters: keyset pages only go forward from a cursor. */
-export const Pager: FC<{ path: string; filters: Record<string, string | undefined>; after?: Cursor; next: Cursor | null }> = ({ path, filters, after, next }) => (
+export const Pager: FC<{ path: string; filters: Record<string, string | undefined>; after?: Cursor; next: Cursor | null }> = ({
+  path,
+  filters,
+  after,
+  next,
+}) => (
   <nav class="pager">
     {after ? <a href={`${path}${query(filters)}`}>← newest</a> : null}
-    {next ? <a href={`${path}${query({ ...filters, after: encodeCursor(next) })}`} rel="next">older →</a> : null}
+    {next ? (
+      <a href={`${path}${query({ ...filters, after: encodeCursor(next) })}`} rel="next">
+        older →
+      </a>
+    ) : null}
   </nav>
 );

@@ -18,24 +18,53 @@ export const SubscriptionTable: FC<{ rows: SubscriptionListRow[]; now: number; s
   <table class="list">
     <thead>
       <tr>
-        {selectable ? <th><input type="checkbox" data-select-all aria-label="select all" /></th> : null}
-        <th>subscription</th><th>task</th><th>kind</th><th>status</th><th>callback</th><th>last delivery</th><th>since</th>
+        {selectable ? (
+          <th>
+            <input type="checkbox" data-select-all aria-label="select all" />
+          </th>
+        ) : null}
+        <th>subscription</th>
+        <th>task</th>
+        <th>kind</th>
+        <th>status</th>
+        <th>callback</th>
+        <th>last delivery</th>
+        <th>since</th>
       </tr>
     </thead>
     <tbody>
       {rows.length === 0 ? (
-        <tr><td colspan={selectable ? 8 : 7} class="muted empty">none</td></tr>
+        <tr>
+          <td colspan={selectable ? 8 : 7} class="muted empty">
+            none
+          </td>
+        </tr>
       ) : (
         rows.map((row) => (
           <tr data-subscription={row.id}>
-            {selectable ? <td><input type="checkbox" name="ids" value={row.id} aria-label={`select ${row.id}`} /></td> : null}
-            <td><code>{row.id}</code></td>
-            <td><a href={`/dashboard/tasks/${encodeURIComponent(row.taskId)}`}><code>{row.taskId}</code></a></td>
+            {selectable ? (
+              <td>
+                <input type="checkbox" name="ids" value={row.id} aria-label={`select ${row.id}`} />
+              </td>
+            ) : null}
+            <td>
+              <code>{row.id}</code>
+            </td>
+            <td>
+              <a href={`/dashboard/tasks/${encodeURIComponent(row.taskId)}`}>
+                <code>{row.taskId}</code>
+              </a>
+            </td>
             <td>{kindLabel(row.action, row.action2)}</td>
-            <td><span class={`status status-${row.status}`}>{row.status}</span>{row.statusReason ? <span class="muted"> {row.statusReason}</span> : null}</td>
+            <td>
+              <span class={`status status-${row.status}`}>{row.status}</span>
+              {row.statusReason ? <span class="muted"> {row.statusReason}</span> : null}
+            </td>
             <td title={row.callbackUrl}>{shortUrl(row.callbackUrl)}</td>
             <td class="error-text">{lastOutcome(row)}</td>
-            <td><time datetime={iso(row.sortKey)}>{ago(row.sortKey, now)}</time></td>
+            <td>
+              <time datetime={iso(row.sortKey)}>{ago(row.sortKey, now)}</time>
+            </td>
           </tr>
         ))
       )}

@@ -21,11 +21,18 @@ export interface SubscriptionsPageProps {
  * in bulk (each through the same storage call as `POST /v1/subscriptions/{id}/redeliver`).
  */
 export const SubscriptionsPage: FC<SubscriptionsPageProps> = ({ rows, status, after, next, session, now, notice }) => (
-  <Layout title={status === "failed" ? "Failed" : "Subscriptions"} section={status === "failed" ? "failed" : "subscriptions"} session={session} now={now}>
+  <Layout
+    title={status === "failed" ? "Failed" : "Subscriptions"}
+    section={status === "failed" ? "failed" : "subscriptions"}
+    session={session}
+    now={now}
+  >
     <h1>{status === "failed" ? "Failed subscriptions (dead letters)" : "Subscriptions"}</h1>
     <nav class="tabs">
       {LISTED_SUBSCRIPTION_STATUSES.map((s) => (
-        <a href={`/dashboard/subscriptions?status=${s}`} class={s === status ? "current" : undefined}>{s}</a>
+        <a href={`/dashboard/subscriptions?status=${s}`} class={s === status ? "current" : undefined}>
+          {s}
+        </a>
       ))}
     </nav>
     <Notice text={notice} />
@@ -35,7 +42,9 @@ export const SubscriptionsPage: FC<SubscriptionsPageProps> = ({ rows, status, af
         <section id="subscriptions-table" data-live>
           <SubscriptionTable rows={rows} now={now} selectable />
         </section>
-        <button type="submit" name="action" value="redeliver">Redeliver selected</button>
+        <button type="submit" name="action" value="redeliver">
+          Redeliver selected
+        </button>
         <span class="muted"> each sends its latest event again, as a new attempt of the same message</span>
       </form>
     ) : (

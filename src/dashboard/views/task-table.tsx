@@ -17,20 +17,41 @@ const relayState = (row: TaskListRow, now: number) =>
 export const TaskTable: FC<{ rows: TaskListRow[]; now: number }> = ({ rows, now }) => (
   <table class="list">
     <thead>
-      <tr><th>task</th><th>kind</th><th>upstream</th><th>relay</th><th>subscriptions</th><th>age</th><th>polls</th><th>last error</th></tr>
+      <tr>
+        <th>task</th>
+        <th>kind</th>
+        <th>upstream</th>
+        <th>relay</th>
+        <th>subscriptions</th>
+        <th>age</th>
+        <th>polls</th>
+        <th>last error</th>
+      </tr>
     </thead>
     <tbody>
       {rows.length === 0 ? (
-        <tr><td colspan={8} class="muted empty">none</td></tr>
+        <tr>
+          <td colspan={8} class="muted empty">
+            none
+          </td>
+        </tr>
       ) : (
         rows.map((row) => (
           <tr data-task={row.taskId}>
-            <td><a href={`/dashboard/tasks/${encodeURIComponent(row.taskId)}`}><code>{row.taskId}</code></a></td>
+            <td>
+              <a href={`/dashboard/tasks/${encodeURIComponent(row.taskId)}`}>
+                <code>{row.taskId}</code>
+              </a>
+            </td>
             <td>{kindLabel(row.action, row.action2)}</td>
-            <td><span class={`status status-${row.taskStatus ?? "unknown"}`}>{row.taskStatus ?? "not seen yet"}</span></td>
+            <td>
+              <span class={`status status-${row.taskStatus ?? "unknown"}`}>{row.taskStatus ?? "not seen yet"}</span>
+            </td>
             <td>{relayState(row, now)}</td>
             <td>{subscriptionSummary(row.subscriptionStatuses)}</td>
-            <td><time datetime={iso(row.createdAt)}>{ago(row.createdAt, now)}</time></td>
+            <td>
+              <time datetime={iso(row.createdAt)}>{ago(row.createdAt, now)}</time>
+            </td>
             <td class="num">{row.polls}</td>
             <td class="error-text">{row.lastError ?? ""}</td>
           </tr>

@@ -28,14 +28,24 @@ export const TasksPage: FC<TasksPageProps> = ({ rows, state, kind, after, next, 
       <label>
         state{" "}
         <select name="state">
-          {TASK_STATES.map((s) => <option value={s} selected={s === state}>{s}</option>)}
+          {TASK_STATES.map((s) => (
+            <option value={s} selected={s === state}>
+              {s}
+            </option>
+          ))}
         </select>
       </label>
       <label>
         kind{" "}
         <select name="kind">
-          <option value="" selected={!kind}>all</option>
-          {KINDS.map((k) => <option value={k} selected={k === kind}>{k}</option>)}
+          <option value="" selected={!kind}>
+            all
+          </option>
+          {KINDS.map((k) => (
+            <option value={k} selected={k === kind}>
+              {k}
+            </option>
+          ))}
         </select>
       </label>
       <button type="submit">Filter</button>
@@ -43,7 +53,11 @@ export const TasksPage: FC<TasksPageProps> = ({ rows, state, kind, after, next, 
         task id <input name="task_id" autocomplete="off" placeholder="open a task by id" />
       </label>
     </form>
-    {notFound ? <p class="notice notice-warn" role="status">No task {notFound} is registered.</p> : null}
+    {notFound ? (
+      <p class="notice notice-warn" role="status">
+        No task {notFound} is registered.
+      </p>
+    ) : null}
     <section id="tasks-table" data-live>
       <TaskTable rows={rows} now={now} />
       <Pager path="/dashboard/tasks" filters={{ state, kind }} after={after} next={next} />

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { FC } from "hono/jsx";
 import { asset, pageHeaders, renderPage } from "../../lib/html-page";
 import type { JsonSchema } from "./json-schema";
-import { OperationView, operationId, type Operation } from "./operation-view";
+import { type Operation, OperationView, operationId } from "./operation-view";
 import { Prose, SchemaView, TypeRef } from "./schema-view";
 import { TRY_IT_JS } from "./try-it-script";
 
@@ -42,24 +42,46 @@ export const DocsPage: FC<{ doc: OpenApiDocument }> = ({ doc }) => {
       <body class="docs">
         <header class="top">
           <strong>{doc.info.title}</strong> <span class="muted">API {doc.info.version}</span>
-          <nav><a href="/openapi.json">openapi.json</a> <a href="/">dashboard</a></nav>
+          <nav>
+            <a href="/openapi.json">openapi.json</a> <a href="/">dashboard</a>
+          </nav>
         </header>
         <main>
           <section class="intro">
-            {(doc.info.description ?? "").split("\n\n").map((p) => <p><Prose text={p} /></p>)}
+            {(doc.info.description ?? "").split("\n\n").map((p) => (
+              <p>
+                <Prose text={p} />
+              </p>
+            ))}
             <label class="key">
               API key for “Try it” <input id="api-key" type="password" autocomplete="off" placeholder="one of RELAY_API_KEYS" />
-              <span class="muted">kept in this page only; sent as <code>Authorization: Bearer</code></span>
+              <span class="muted">
+                kept in this page only; sent as <code>Authorization: Bearer</code>
+              </span>
             </label>
           </section>
           <nav class="toc">
-            {operations.map((op) => <a href={`#${operationId(op)}`}><code>{op.method.toUpperCase()} {op.path}</code></a>)}
+            {operations.map((op) => (
+              <a href={`#${operationId(op)}`}>
+                <code>
+                  {op.method.toUpperCase()} {op.path}
+                </code>
+              </a>
+            ))}
           </nav>
           {tags.map((tag) => (
             <section>
               <h2>{tag.name}</h2>
-              {tag.description ? <p class="muted"><Prose text={tag.description} /></p> : null}
-              {operations.filter((op) => op.tags?.includes(tag.name)).map((op) => <OperationView op={op} components={components} />)}
+              {tag.description ? (
+                <p class="muted">
+                  <Prose text={tag.description} />
+                </p>
+              ) : null}
+              {operations
+                .filter((op) => op.tags?.includes(tag.name))
+                .map((op) => (
+                  <OperationView op={op} components={components} />
+                ))}
             </section>
           ))}
           {doc.webhooks ? (
@@ -68,11 +90,20 @@ export const DocsPage: FC<{ doc: OpenApiDocument }> = ({ doc }) => {
               {Object.entries(doc.webhooks).flatMap(([name, item]) =>
                 Object.entries(item).map(([method, op]) => (
                   <article class="operation" id={`webhook-${name}`}>
-                    <h3><span class={`method method-${method}`}>{method.toUpperCase()}</span> <code>your callback_url</code> <span class="muted">({name})</span></h3>
+                    <h3>
+                      <span class={`method method-${method}`}>{method.toUpperCase()}</span> <code>your callback_url</code>{" "}
+                      <span class="muted">({name})</span>
+                    </h3>
                     {op.summary ? <p class="summary">{op.summary}</p> : null}
-                    {op.description ? <p><Prose text={op.description} /></p> : null}
+                    {op.description ? (
+                      <p>
+                        <Prose text={op.description} />
+                      </p>
+                    ) : null}
                     {op.requestBody?.content?.["application/json"]?.schema ? (
-                      <p>Body: <TypeRef schema={op.requestBody.content["application/json"].schema} /></p>
+                      <p>
+                        Body: <TypeRef schema={op.requestBody.content["application/json"].schema} />
+                      </p>
                     ) : null}
                   </article>
                 )),
@@ -83,8 +114,14 @@ export const DocsPage: FC<{ doc: OpenApiDocument }> = ({ doc }) => {
             <h2>schemas</h2>
             {Object.entries(components).map(([name, schema]) => (
               <article class="schema-def" id={`schema-${name}`}>
-                <h3><code>{name}</code></h3>
-                {schema.description ? <p><Prose text={schema.description} /></p> : null}
+                <h3>
+                  <code>{name}</code>
+                </h3>
+                {schema.description ? (
+                  <p>
+                    <Prose text={schema.description} />
+                  </p>
+                ) : null}
                 <SchemaView schema={schema} />
               </article>
             ))}

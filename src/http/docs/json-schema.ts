@@ -31,7 +31,11 @@ export function typeLabel(s: JsonSchema): string {
   if (s.const !== undefined) return JSON.stringify(s.const);
   const nullable = typesOf(s).includes("null") || (s.enum?.includes(null) ?? false);
   let label: string;
-  if (s.enum) label = s.enum.filter((v) => v !== null).map((v) => JSON.stringify(v)).join(" | ");
+  if (s.enum)
+    label = s.enum
+      .filter((v) => v !== null)
+      .map((v) => JSON.stringify(v))
+      .join(" | ");
   else if (s.anyOf ?? s.oneOf) return (s.anyOf ?? s.oneOf)!.map(typeLabel).join(" | ");
   else {
     const types = typesOf(s).filter((t) => t !== "null");

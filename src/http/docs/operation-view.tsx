@@ -13,7 +13,8 @@ export interface Operation {
   responses?: Record<string, { description?: string; content?: Record<string, { schema?: JsonSchema }> }>;
 }
 
-export const operationId = (op: Pick<Operation, "method" | "path">) => `op-${op.method}-${op.path.replace(/[^A-Za-z0-9]+/g, "-").replace(/-+$/, "")}`;
+export const operationId = (op: Pick<Operation, "method" | "path">) =>
+  `op-${op.method}-${op.path.replace(/[^A-Za-z0-9]+/g, "-").replace(/-+$/, "")}`;
 
 const jsonSchemaOf = (content: Record<string, { schema?: JsonSchema }> | undefined) => content?.["application/json"]?.schema;
 
@@ -28,17 +29,31 @@ export const OperationView: FC<{ op: Operation; components: Record<string, JsonS
     <article class="operation" id={operationId(op)}>
       <h3>
         <span class={`method method-${op.method}`}>{op.method.toUpperCase()}</span> <code>{op.path}</code>
-        {op.security?.length ? <span class="badge" title="Authorization: Bearer <key>">key</span> : null}
+        {op.security?.length ? (
+          <span class="badge" title="Authorization: Bearer <key>">
+            key
+          </span>
+        ) : null}
       </h3>
       {op.summary ? <p class="summary">{op.summary}</p> : null}
-      {op.description ? <p><Prose text={op.description} /></p> : null}
+      {op.description ? (
+        <p>
+          <Prose text={op.description} />
+        </p>
+      ) : null}
       {pathParams.length > 0 ? (
         <>
           <h4>Path parameters</h4>
           <table class="schema">
             <tbody>
               {pathParams.map((p) => (
-                <tr><td><code>{p.name}</code></td><td>{p.schema ? <TypeRef schema={p.schema} /> : null}</td><td>{p.description ? <Prose text={p.description} /> : null}</td></tr>
+                <tr>
+                  <td>
+                    <code>{p.name}</code>
+                  </td>
+                  <td>{p.schema ? <TypeRef schema={p.schema} /> : null}</td>
+                  <td>{p.description ? <Prose text={p.description} /> : null}</td>
+                </tr>
               ))}
             </tbody>
           </table>
@@ -46,7 +61,9 @@ export const OperationView: FC<{ op: Operation; components: Record<string, JsonS
       ) : null}
       {body ? (
         <>
-          <h4>Body <code>application/json</code></h4>
+          <h4>
+            Body <code>application/json</code>
+          </h4>
           <SchemaView schema={body.$ref ? (components[body.$ref.split("/").pop()!] ?? body) : body} />
         </>
       ) : null}
@@ -55,7 +72,15 @@ export const OperationView: FC<{ op: Operation; components: Record<string, JsonS
         <tbody>
           {Object.entries(op.responses ?? {}).map(([status, response]) => {
             const schema = jsonSchemaOf(response.content);
-            return <tr><td><code>{status}</code></td><td>{schema ? <TypeRef schema={schema} /> : "—"}</td><td>{response.description ? <Prose text={response.description} /> : null}</td></tr>;
+            return (
+              <tr>
+                <td>
+                  <code>{status}</code>
+                </td>
+                <td>{schema ? <TypeRef schema={schema} /> : "—"}</td>
+                <td>{response.description ? <Prose text={response.description} /> : null}</td>
+              </tr>
+            );
           })}
         </tbody>
       </table>
@@ -63,13 +88,24 @@ export const OperationView: FC<{ op: Operation; components: Record<string, JsonS
         <summary>Try it</summary>
         <form data-try-it data-method={op.method.toUpperCase()} data-path={op.path}>
           {pathParams.map((p) => (
-            <label>{p.name} <input name={`param:${p.name}`} required value={String(p.schema?.example ?? "")} autocomplete="off" /></label>
+            <label>
+              {p.name} <input name={`param:${p.name}`} required value={String(p.schema?.example ?? "")} autocomplete="off" />
+            </label>
           ))}
           {body ? (
-            <label>body <textarea name="body" rows={8} spellcheck={false}>{JSON.stringify(exampleOf(body, components), null, 2)}</textarea></label>
+            <label>
+              body{" "}
+              <textarea name="body" rows={8} spellcheck={false}>
+                {JSON.stringify(exampleOf(body, components), null, 2)}
+              </textarea>
+            </label>
           ) : null}
-          <button type="submit">Send {op.method.toUpperCase()} {op.path}</button>
-          <output><pre class="response" aria-live="polite"></pre></output>
+          <button type="submit">
+            Send {op.method.toUpperCase()} {op.path}
+          </button>
+          <output>
+            <pre class="response" aria-live="polite"></pre>
+          </output>
         </form>
       </details>
     </article>

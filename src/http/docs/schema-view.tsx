@@ -1,5 +1,5 @@
 import type { FC } from "hono/jsx";
-import { constraints, refName, typeLabel, type JsonSchema } from "./json-schema";
+import { constraints, type JsonSchema, refName, typeLabel } from "./json-schema";
 
 /** Description text with its `code` spans (the document's only markdown) as <code>, all escaped. */
 export const Prose: FC<{ text: string }> = ({ text }) => (
@@ -10,7 +10,13 @@ export const Prose: FC<{ text: string }> = ({ text }) => (
 export const TypeRef: FC<{ schema: JsonSchema }> = ({ schema }) => {
   const ref = schema.$ref ?? schema.items?.$ref;
   const label = typeLabel(schema);
-  return ref ? <a href={`#schema-${refName(ref)}`}><code>{label}</code></a> : <code>{label}</code>;
+  return ref ? (
+    <a href={`#schema-${refName(ref)}`}>
+      <code>{label}</code>
+    </a>
+  ) : (
+    <code>{label}</code>
+  );
 };
 
 const MAX_DEPTH = 3;
@@ -25,14 +31,35 @@ export const PropertyRows: FC<{ schema: JsonSchema; depth?: number; prefix?: str
         return (
           <>
             <tr>
-              <td><code>{prefix}{name}</code>{required.has(name) ? <span class="required" title="required"> *</span> : null}</td>
-              <td><TypeRef schema={property} /></td>
               <td>
-                {property.description ? <span><Prose text={property.description} /> </span> : null}
-                {constraints(property).map((c) => <span class="constraint">{c}</span>)}
+                <code>
+                  {prefix}
+                  {name}
+                </code>
+                {required.has(name) ? (
+                  <span class="required" title="required">
+                    {" "}
+                    *
+                  </span>
+                ) : null}
+              </td>
+              <td>
+                <TypeRef schema={property} />
+              </td>
+              <td>
+                {property.description ? (
+                  <span>
+                    <Prose text={property.description} />{" "}
+                  </span>
+                ) : null}
+                {constraints(property).map((c) => (
+                  <span class="constraint">{c}</span>
+                ))}
               </td>
             </tr>
-            {nested && depth < MAX_DEPTH ? <PropertyRows schema={nested} depth={depth + 1} prefix={`${prefix}${name}${property.items ? "[]" : ""}.`} /> : null}
+            {nested && depth < MAX_DEPTH ? (
+              <PropertyRows schema={nested} depth={depth + 1} prefix={`${prefix}${name}${property.items ? "[]" : ""}.`} />
+            ) : null}
           </>
         );
       })}
@@ -42,11 +69,24 @@ export const PropertyRows: FC<{ schema: JsonSchema; depth?: number; prefix?: str
 
 /** A schema as a table of its fields (or its type, when it has none). */
 export const SchemaView: FC<{ schema: JsonSchema }> = ({ schema }) => {
-  if (!schema.properties) return <p><TypeRef schema={schema} /></p>;
+  if (!schema.properties)
+    return (
+      <p>
+        <TypeRef schema={schema} />
+      </p>
+    );
   return (
     <table class="schema">
-      <thead><tr><th>field</th><th>type</th><th>notes</th></tr></thead>
-      <tbody><PropertyRows schema={schema} /></tbody>
+      <thead>
+        <tr>
+          <th>field</th>
+          <th>type</th>
+          <th>notes</th>
+        </tr>
+      </thead>
+      <tbody>
+        <PropertyRows schema={schema} />
+      </tbody>
     </table>
   );
 };
