@@ -2,7 +2,7 @@ CREATE TABLE `__new_messages` (
 	`id` text PRIMARY KEY NOT NULL,
 	`subscription_id` text NOT NULL,
 	`event_type` text NOT NULL,
-	`event_at` integer NOT NULL,
+	`event_at` integer DEFAULT 0 NOT NULL,
 	`metadata` text,
 	`reason` text,
 	`data` text,

@@ -137,3 +137,21 @@ describe("migration 0004 (webhook_facts)", () => {
     expect(indexes.map((i) => i.name)).toEqual(["messages_due", "messages_subscription_event"]);
   });
 });
+
+describe("a Worker still on the code before migration 0004", () => {
+  it("can insert a message the old way (a body, no facts) while the new code deploys, and it is sent with that body", async () => {
+    const body =
+      '{"type":"task.succeeded","timestamp":"2026-11-24T05:07:00.123Z","subscription_id":"sub_old","task_id":"T","metadata":null,"reason":null,"data":null}';
+    await env.DB.prepare(
+      `INSERT INTO messages (id, subscription_id, event_type, body, status, attempts, schedule_step, next_attempt_at, created_at, updated_at)
+       VALUES ('msg_old_code', 'sub_old', 'task.succeeded', ?1, 'pending', 0, 0, 1, 1, 1)`,
+    )
+      .bind(body)
+      .run();
+    const row = await env.DB.prepare(
+      "SELECT subscription_id, 'T' AS task_id, event_type, event_at, metadata, reason, data, body FROM messages WHERE id = 'msg_old_code'",
+    ).first<StoredBody>();
+    expect(row!.event_at).toBe(0);
+    expect(messageBody(row!)).toBe(body);
+  });
+});

@@ -107,8 +107,12 @@ export const messages = sqliteTable(
     // revived), in the same statement: the body is built from them by domain/webhook-body.ts when
     // the message is sent. They never change once an attempt was made, so every attempt sends the
     // same bytes.
-    /** When the relay saw the change (the task's `last_event_at`). */
-    eventAt: integer("event_at").notNull(),
+    /**
+     * When the relay saw the change (the task's `last_event_at`). The default serves only a Worker
+     * still on the code before migration 0004 (it writes `body` and no facts) while the new one
+     * deploys: its rows are sent with their `body`, so 0 is never read.
+     */
+    eventAt: integer("event_at").notNull().default(0),
     /** The subscription's metadata as JSON text, or null. */
     metadata: text("metadata"),
     /** The task's `finish_reason`. */
