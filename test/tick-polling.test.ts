@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { ACTION_PAIRS } from "../src/domain/kling";
+import { ACTION_PAIR_LIST } from "../src/domain/kling";
 import {
   manualClock,
   maxInFlight,
@@ -35,7 +35,7 @@ const RESULTS: Record<string, unknown> = {
 };
 const resultFor = (action: string, action2: string) => RESULTS[`${action}/${action2}`] ?? RESULTS[`${action}/*`];
 
-const PAIRS = Object.entries(ACTION_PAIRS).flatMap(([action, list]) => list.map((action2) => [action, action2] as const));
+const PAIRS = ACTION_PAIR_LIST;
 
 describe("polling", () => {
   beforeEach(resetDb);

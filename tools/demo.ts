@@ -13,6 +13,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { ACTION_PAIR_LIST } from "../src/domain/kling";
 import { fetchText } from "./http-helpers";
 import { type LoopbackNetwork, startLoopbackNetwork } from "./loopback-network";
 import { createRelayClient, type RelayClient } from "./relay-client";
@@ -45,18 +46,7 @@ const TICK_TIMEOUT_MS = Math.max(
 );
 /** Stopping wrangler dev takes a few seconds (SIGKILL after 5); past this the exit is forced. */
 const CLEANUP_LIMIT_MS = 10_000;
-const PAIRS: [string, string][] = [
-  ["images", "generations"],
-  ["images", "kolors-virtual-try-on"],
-  ["videos", "text2video"],
-  ["videos", "image2video"],
-  ["videos", "lip-sync"],
-  ["videos", "effects"],
-  ["videos", "multi-image2video"],
-  ["videos", "multi-elements"],
-  ["audio", "text-to-audio"],
-  ["audio", "video-to-audio"],
-];
+const PAIRS = ACTION_PAIR_LIST;
 
 interface Expected {
   receiver: string;

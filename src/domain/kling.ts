@@ -8,6 +8,10 @@ export const ACTION_PAIRS = {
 } as const satisfies Record<string, readonly string[]>;
 
 export type Action = keyof typeof ACTION_PAIRS;
+/** Every valid pair as `[action, action2]`, in the order above. */
+export const ACTION_PAIR_LIST: readonly (readonly [string, string])[] = Object.entries(ACTION_PAIRS).flatMap(([action, list]) =>
+  list.map((action2) => [action, action2] as const),
+);
 export const ACTIONS = Object.keys(ACTION_PAIRS) as Action[];
 export const ACTION2S = [...new Set(Object.values(ACTION_PAIRS).flat())];
 

@@ -1,18 +1,8 @@
 /** What the chaos run asks of the simulator and the receivers: seeded, so a run replays exactly. */
+import { ACTION_PAIR_LIST } from "../../src/domain/kling";
 import type { ReceiverStep, UpstreamStep } from "../../tools/fake-protocol";
 
-export const PAIRS: [string, string][] = [
-  ["images", "generations"],
-  ["images", "kolors-virtual-try-on"],
-  ["videos", "text2video"],
-  ["videos", "image2video"],
-  ["videos", "lip-sync"],
-  ["videos", "effects"],
-  ["videos", "multi-image2video"],
-  ["videos", "multi-elements"],
-  ["audio", "text-to-audio"],
-  ["audio", "video-to-audio"],
-];
+const PAIRS = ACTION_PAIR_LIST;
 
 const comet = (message: string) => ({ error: { code: "", message, type: "comet_api_error" } });
 

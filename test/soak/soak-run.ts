@@ -12,6 +12,7 @@
  * "tick N still running after X s (wall budget Y s)" and stops the run, it does not hang it.
  */
 import { randomBytes } from "node:crypto";
+import { ACTION_PAIR_LIST } from "../../src/domain/kling";
 import { fetchText } from "../../tools/http-helpers";
 import { type LoopbackNetwork, startLoopbackNetwork } from "../../tools/loopback-network";
 import type { TaskView } from "../../tools/relay-client";
@@ -26,18 +27,7 @@ const DEFAULT_UPSTREAM_TIMEOUT_SECONDS = 15;
 /** The REGISTRATION_LIMITER binding in wrangler.toml: 120 registrations a minute per API key. */
 const REGISTRATIONS_PER_KEY_PER_MINUTE = 120;
 
-const PAIRS: [string, string][] = [
-  ["images", "generations"],
-  ["images", "kolors-virtual-try-on"],
-  ["videos", "text2video"],
-  ["videos", "image2video"],
-  ["videos", "lip-sync"],
-  ["videos", "effects"],
-  ["videos", "multi-image2video"],
-  ["videos", "multi-elements"],
-  ["audio", "text-to-audio"],
-  ["audio", "video-to-audio"],
-];
+const PAIRS = ACTION_PAIR_LIST;
 /** Any one API call or simulator call of the soak's own. */
 const REQUEST_TIMEOUT_MS = 30_000;
 const HEALTHY_RECEIVERS = ["app-0", "app-1", "app-2", "app-3"];
