@@ -17,10 +17,10 @@ export interface WorkMessage {
 
 /**
  * Ids per message. A consumer spends one subrequest per id (one poll or one webhook) out of
- * SUBREQUEST_BUDGET (45 by default: the free plan's 50 per invocation less headroom); with the
- * consumers' `max_batch_size = 4` in wrangler.toml a full batch is 40. Ten ids of at most 128
- * characters (task ids; webhook ids are 28) make a body under 1.5 KB, far below the 128 KB a
- * message may weigh.
+ * SUBREQUEST_BUDGET, which stays under the free plan's 50 subrequests per invocation: the
+ * consumers' `max_batch_size` in wrangler.toml times this must fit that budget. Ten ids of at
+ * most 128 characters (task ids; webhook ids are shorter) make a body under 1.5 KB, far below
+ * the 128 KB a message may weigh.
  */
 export const IDS_PER_MESSAGE = 10;
 
