@@ -69,6 +69,22 @@ export function createKlingSimulator(options: SimulatorOptions) {
   const served = (what: string) => (stats.served[what] = (stats.served[what] ?? 0) + 1);
   const envelope = (data: unknown) => ({ code: 0, message: "SUCCEED", request_id: `sim-${++sequence}`, data });
 
+  /** A task answering `spec.steps` poll after poll (tests and benchmarks script them). */
+  const scriptedTask = (
+    id: string,
+    spec: { action: string; action2: string; steps: UpstreamStep[]; group?: string; latencyMs?: number },
+  ): SimTask => ({
+    id,
+    action: spec.action,
+    action2: spec.action2,
+    createdAt: now(),
+    steps: spec.steps,
+    group: spec.group ?? "",
+    latencyMs: spec.latencyMs ?? 0,
+    polls: 0,
+    finishedAt: null,
+  });
+
   function addTimelineTask(
     action: string,
     action2: string,
@@ -208,19 +224,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
     const [, kind, id, sub] = parts;
     if (kind === "tasks" && id && req.method === "PUT") {
       const spec = JSON.parse(await readBody(req));
-      const task = spec.steps
-        ? {
-            id,
-            action: spec.action,
-            action2: spec.action2,
-            createdAt: now(),
-            steps: spec.steps,
-            group: spec.group ?? "",
-            latencyMs: spec.latencyMs ?? 0,
-            polls: 0,
-            finishedAt: null,
-          }
-        : addTimelineTask(spec.action, spec.action2, { ...spec.timeline, id });
+      const task = spec.steps ? scriptedTask(id, spec) : addTimelineTask(spec.action, spec.action2, { ...spec.timeline, id });
       task.group = spec.group ?? "";
       tasks.set(id, task);
       return json(res, 200, { id });
@@ -235,17 +239,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
       const spec = JSON.parse(await readBody(req));
       for (let n = 1; n <= spec.count; n++) {
         const id = `${spec.prefix}${n}`;
-        tasks.set(id, {
-          id,
-          action: spec.action,
-          action2: spec.action2,
-          createdAt: now(),
-          steps: spec.steps,
-          group: spec.group ?? "",
-          latencyMs: spec.latencyMs ?? 0,
-          polls: 0,
-          finishedAt: null,
-        });
+        tasks.set(id, scriptedTask(id, spec));
       }
       return json(res, 200, { count: spec.count });
     }
