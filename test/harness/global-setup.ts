@@ -1,10 +1,17 @@
+import { execFileSync } from "node:child_process";
+import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startLoopbackNetwork } from "../../tools/loopback-network";
 
 export const UPSTREAM_KEY = "test-cometapi-key";
 
-/** Starts the loopback network once for the run; tests reach it through `FAKE_URL`. */
+/**
+ * Puts Scalar's bundle into the static assets folder (as wrangler's build command does before
+ * `wrangler dev`: the pool does not run it), then starts the loopback network once for the run;
+ * tests reach it through `FAKE_URL`.
+ */
 export default async function setup(project: TestProject) {
+  execFileSync(process.execPath, [path.resolve(import.meta.dirname, "../../tools/scalar-assets.mjs")], { stdio: "inherit" });
   const network = await startLoopbackNetwork({ apiKey: UPSTREAM_KEY });
   project.provide("fakeUrl", network.url);
   return () => network.close();
