@@ -15,7 +15,14 @@ describe("/docs", () => {
     expect(urlsIn(html)).toEqual([SCALAR_BUNDLE_PATH]);
     expect(html).toContain("Scalar.createApiReference('#app'");
     const config = JSON.parse(html.match(/createApiReference\('#app', (\{[\s\S]*?\n\s*\})\)/)![1]!);
-    expect(config).toMatchObject({ url: "/openapi.json", withDefaultFonts: false, telemetry: false });
+    expect(config).toMatchObject({
+      url: "/openapi.json",
+      withDefaultFonts: false,
+      telemetry: false,
+      agent: { disabled: true },
+      mcp: { disabled: true },
+      showDeveloperTools: "never",
+    });
     expect(config).not.toHaveProperty("proxyUrl");
     // No other host named anywhere in the page (the bundle's default CDN, Scalar's fonts or proxy).
     expect(html).not.toMatch(/https?:\/\/|\/\/[a-z0-9-]+\.[a-z]/i);

@@ -23,7 +23,7 @@ export const SCALAR_BUNDLE_PATH = "/docs/scalar/standalone.js";
  * writing the HTML ourselves, and no script is allowed by `'unsafe-inline'`.
  * `cdn` points the bundle at our own asset; `withDefaultFonts: false` keeps the fonts from
  * Scalar's font host; no `proxyUrl`, so "try it" calls go straight to this origin;
- * `telemetry: false`.
+ * `telemetry: false`; Scalar's hosted extras off.
  */
 export function docsRoutes() {
   return new Hono<{ Bindings: Env; Variables: SecureHeadersVariables }>()
@@ -32,11 +32,18 @@ export function docsRoutes() {
       docsPageHeaders(),
       Scalar<{ Bindings: Env; Variables: SecureHeadersVariables }>((c) => ({
         pageTitle: "kling-webhook-relay API reference",
+        // The dashboard's icon (without one the browser asks for /favicon.ico: a 404 in the console).
+        favicon: "/assets/favicon.svg",
         url: "/openapi.json",
         cdn: SCALAR_BUNDLE_PATH,
         nonce: c.get("secureHeadersNonce"),
         withDefaultFonts: false,
         telemetry: false,
+        // Scalar's hosted extras, each a way to another origin: its AI chat, MCP generator and the
+        // developer toolbar (configure, share, deploy on scalar.com).
+        agent: { disabled: true },
+        mcp: { disabled: true },
+        showDeveloperTools: "never",
       })),
     )
     .get("/docs/scalar/*", staticAssetHeaders(), async (c) => {
