@@ -6,12 +6,17 @@ import { startLoopbackNetwork } from "../../tools/loopback-network";
 export const UPSTREAM_KEY = "test-cometapi-key";
 
 /**
- * Puts Scalar's bundle into the static assets folder (as wrangler's build command does before
- * `wrangler dev`: the pool does not run it), then starts the loopback network once for the run;
- * tests reach it through `FAKE_URL`.
+ * Puts Scalar's bundle into the static assets folder (public/, wrangler.toml's `[assets]`), as
+ * wrangler's build command does before `wrangler dev`: the Workers pool reads `[assets]` but does
+ * not run the build command. Every global setup of a Workers pool calls it (this one, bench-setup.ts).
  */
-export default async function setup(project: TestProject) {
+export function copyScalarAssets() {
   execFileSync(process.execPath, [path.resolve(import.meta.dirname, "../../tools/scalar-assets.mjs")], { stdio: "inherit" });
+}
+
+/** Copies the static assets, then starts the loopback network once for the run; tests reach it through `FAKE_URL`. */
+export default async function setup(project: TestProject) {
+  copyScalarAssets();
   const network = await startLoopbackNetwork({ apiKey: UPSTREAM_KEY });
   project.provide("fakeUrl", network.url);
   return () => network.close();
