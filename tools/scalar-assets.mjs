@@ -2,8 +2,8 @@
  * Copies Scalar's standalone API reference bundle (@scalar/api-reference, 4.35 MB: too big to
  * commit) from node_modules into the Worker's static assets folder, public/ (gitignored), where
  * `/docs` loads it from: `/docs/scalar/standalone.js`. wrangler.toml's `[build] command` runs this
- * before every `wrangler dev` and `wrangler deploy`; the Workers test pool's global setup runs it
- * too (the pool reads `[assets]` and needs the folder). Plain Node, no dependency: it runs before
+ * before every `wrangler dev` and `wrangler deploy`; the Workers test pools' global setups run it
+ * too (the pool serves `[assets]` but does not run the build command). Plain Node, no dependency: it runs before
  * anything else is built. A copy that is already up to date is left alone, so that `wrangler dev`
  * (which reruns the build on every change under src/) sees no asset change.
  */

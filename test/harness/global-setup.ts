@@ -7,8 +7,9 @@ export const UPSTREAM_KEY = "test-cometapi-key";
 
 /**
  * Puts Scalar's bundle into the static assets folder (public/, wrangler.toml's `[assets]`), as
- * wrangler's build command does before `wrangler dev`: the Workers pool reads `[assets]` but does
- * not run the build command. Every global setup of a Workers pool calls it (this one, bench-setup.ts).
+ * wrangler's build command does before `wrangler dev`: the Workers pool serves `[assets]` but does
+ * not run the build command (it starts without the folder, and then the bundle answers 404, which
+ * test/docs-page.test.ts catches). Every global setup of a Workers pool calls it (this one, bench-setup.ts).
  */
 export function copyScalarAssets() {
   execFileSync(process.execPath, [path.resolve(import.meta.dirname, "../../tools/scalar-assets.mjs")], { stdio: "inherit" });
