@@ -50,12 +50,11 @@ const securityHeaders = secureHeadersWith(STRICT_CSP);
  * `/docs` only (Scalar's API reference, src/http/docs/docs-routes.ts). Measured in Chromium with
  * @scalar/api-reference 1.72.1's standalone bundle: under `style-src 'self'` it logs 8 CSP
  * violations (the bundle applies inline styles), under `style-src 'self' 'unsafe-inline'` and
- * `img-src 'self' data:` none. So
- * styles are relaxed, scripts are not: no `'unsafe-inline'`, no `'unsafe-eval'` (the bundle needs
- * neither), only a fresh nonce per response for the one inline `<script>` that Scalar's hono
- * middleware writes to start the reference (and no nonce in style-src: it would switch
- * `'unsafe-inline'` off). Nothing else is allowed: no font host (`withDefaultFonts: false`), no
- * proxy, connect-src to this origin only.
+ * `img-src 'self' data:` none. So styles are relaxed, scripts are not: no `'unsafe-inline'`, no
+ * `'unsafe-eval'` (the bundle needs neither), only a fresh nonce per response for the one inline
+ * `<script>` that Scalar's hono middleware writes to start the reference (and no nonce in
+ * style-src: it would switch `'unsafe-inline'` off). Nothing else is allowed: no font host
+ * (`withDefaultFonts: false`), no proxy, connect-src to this origin only.
  */
 const docsSecurityHeaders = secureHeadersWith({
   ...STRICT_CSP,
