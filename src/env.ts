@@ -3,6 +3,8 @@ import type { WorkMessage } from "./work/work-message";
 /** Bindings, vars and secrets the Worker reads. Vars arrive as strings; `loadConfig` parses them. */
 export interface Env {
   DB: D1Database;
+  /** The static assets of wrangler.toml's `[assets]`: Scalar's bundle for /docs (src/http/docs/docs-routes.ts). */
+  ASSETS: Fetcher;
   /**
    * Queue producers (optional: `[env.queues]` in wrangler.toml). With one bound, the tick claims
    * that kind of work and sends its ids there; the Worker's `queue` handler does the work.

@@ -1,41 +1,51 @@
-/** /docs: the interactive reference, rendered from the document and served by the Worker alone. */
+/** /docs: Scalar's API reference, its bundle served from the Worker's own static assets. */
 import { describe, expect, it } from "vitest";
+import { SCALAR_BUNDLE_PATH } from "../src/http/docs/docs-routes";
 import { api } from "./support/relay";
 
 /** Every URL the page makes the browser load or follow. */
 const urlsIn = (html: string) => [...html.matchAll(/\b(?:src|href|action)="([^"]*)"/g)].map((m) => m[1]!);
 
 describe("/docs", () => {
-  it("lists every operation with a try-it form, and loads nothing from elsewhere", async () => {
+  it("is Scalar's page for /openapi.json, loading its bundle from this origin and nothing from elsewhere", async () => {
     const res = await api("/docs", {}, null);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
-    expect(res.headers.get("content-security-policy")).toContain("script-src 'self'");
     const html = await res.text();
-    const doc = (await (await api("/openapi.json", {}, null)).json()) as { paths: Record<string, Record<string, unknown>> };
-    for (const [path, item] of Object.entries(doc.paths)) {
-      for (const method of Object.keys(item)) expect(html).toContain(`data-method="${method.toUpperCase()}" data-path="${path}"`);
-    }
-    for (const url of urlsIn(html)) expect(url, url).toMatch(/^(\/(?!\/)|#)/);
-    expect(html).not.toMatch(/<script>|\son[a-z]+="/i);
-    expect(html).toContain('id="api-key" type="password"');
+    expect(urlsIn(html)).toEqual([SCALAR_BUNDLE_PATH]);
+    expect(html).toContain("Scalar.createApiReference('#app'");
+    const config = JSON.parse(html.match(/createApiReference\('#app', (\{[\s\S]*?\n\s*\})\)/)![1]!);
+    expect(config).toMatchObject({
+      url: "/openapi.json",
+      withDefaultFonts: false,
+      telemetry: false,
+      agent: { disabled: true },
+      mcp: { disabled: true },
+      showDeveloperTools: "never",
+    });
+    expect(config).not.toHaveProperty("proxyUrl");
+    // No other host named anywhere in the page (the bundle's default CDN, Scalar's fonts or proxy).
+    expect(html).not.toMatch(/https?:\/\/|\/\/[a-z0-9-]+\.[a-z]/i);
   });
 
-  it("serves its script and stylesheet itself", async () => {
-    for (const [path, type] of [
-      ["/docs/try-it.js", "text/javascript"],
-      ["/assets/relay.css", "text/css"],
-    ] as const) {
-      const res = await api(path, {}, null);
-      expect(res.status).toBe(200);
-      expect(res.headers.get("content-type")).toContain(type);
-      expect(await res.text()).not.toMatch(/https?:\/\//);
-    }
+  it("still serves the document it renders", async () => {
+    const res = await api("/openapi.json", {}, null);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { openapi: string }).openapi).toBe("3.1.0");
   });
 
-  it("sends the key only as a header: the script never builds a URL from it", async () => {
-    const script = await (await api("/docs/try-it.js", {}, null)).text();
-    expect(script).toContain('headers.authorization = "Bearer " + key');
-    expect(script).not.toMatch(/key\s*\+\s*["']?[&?]|[?&]key=/);
+  it("serves Scalar's standalone bundle from the static assets, as JavaScript", async () => {
+    const res = await api(SCALAR_BUNDLE_PATH, {}, null);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^(text|application)\/javascript/);
+    const etag = res.headers.get("etag");
+    const body = await res.text();
+    expect(body.length).toBeGreaterThan(1_000_000);
+    expect(body).toContain("createApiReference");
+    // Revalidated, not fetched again: the 4 MB come once per version.
+    expect(etag).toBeTruthy();
+    const again = await api(SCALAR_BUNDLE_PATH, { headers: { "if-none-match": etag! } }, null);
+    expect(again.status).toBe(304);
+    await again.arrayBuffer();
   });
 });

@@ -10,7 +10,7 @@ import {
   TaskSchema,
 } from "../src/http/api-schemas";
 import { app } from "../src/http/app";
-import { docsRoutes } from "../src/http/docs/docs-page";
+import { docsRoutes } from "../src/http/docs/docs-routes";
 import { api, manualClock, postJson, receiver, resetDb, tick, upstreamTask } from "./support/relay";
 
 type Json = Record<string, any>;
@@ -26,7 +26,7 @@ async function fetchDocument(): Promise<Json> {
 const openApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
 
 /** HTML pages and their assets: browser pages of the same app, not API operations. */
-const PAGES = new Set([...dashboard.routes, ...docsRoutes(() => ({})).routes].map((r) => `${r.method} ${r.path}`));
+const PAGES = new Set([...dashboard.routes, ...docsRoutes().routes].map((r) => `${r.method} ${r.path}`));
 
 /** Fails on a field the schema does not name (zod would silently strip it), at every level given. */
 function expectExactKeys(value: Json, schema: z.ZodObject, label: string) {

@@ -4,7 +4,7 @@ import type { Env } from "../env";
 import { ApiError, errorResponse, handleError } from "./api-error";
 import { HealthSchema } from "./api-schemas";
 import { type AuthVariables, bearerAuth } from "./bearer-auth";
-import { docsRoutes } from "./docs/docs-page";
+import { docsRoutes } from "./docs/docs-routes";
 import { describeExtras, json, openApiDocument } from "./openapi-document";
 import { registrationRateLimit } from "./rate-limit";
 import { v1 } from "./v1-routes";
@@ -50,10 +50,7 @@ export type RelayApi = typeof api;
  * http/ that imports dashboard/ (to mount it); dashboard/ imports nothing from http/.
  */
 export const app = api
-  .route(
-    "/",
-    docsRoutes(() => openApiDocument(root)),
-  )
+  .route("/", docsRoutes())
   .route("/", dashboard)
   .notFound((c) => errorResponse(c, new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`)))
   .onError(handleError);

@@ -146,6 +146,19 @@ describe("the relay under wrangler dev", () => {
     expect(hook.deliveries()).toHaveLength(0);
   });
 
+  it("serves /docs with Scalar's bundle from its own static assets, as JavaScript (wrangler's build command put it there)", async () => {
+    const docs = await fetch(`${relay.url}/docs`);
+    expect(docs.status).toBe(200);
+    const html = await docs.text();
+    const scripts = [...html.matchAll(/<script\b[^>]*\bsrc="([^"]*)"/g)].map((m) => m[1]);
+    expect(scripts).toEqual(["/docs/scalar/standalone.js"]);
+    const bundle = await fetch(`${relay.url}${scripts[0]}`);
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get("content-type")).toMatch(/^(text|application)\/javascript/);
+    expect(bundle.headers.get("x-content-type-options")).toBe("nosniff");
+    expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(1_000_000);
+  });
+
   it("never prints a secret: the whole run's output holds no key", () => {
     const output = relay.output();
     expect(output).toContain('"event":"tick"');

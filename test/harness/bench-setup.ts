@@ -3,7 +3,7 @@ import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startLoopbackNetwork } from "../../tools/loopback-network";
 import type { BenchTable } from "../support/bench-table";
-import { UPSTREAM_KEY } from "./global-setup";
+import { copyScalarAssets, UPSTREAM_KEY } from "./global-setup";
 import { ROOT } from "./workers-pool";
 
 const markdown = (t: BenchTable) =>
@@ -18,6 +18,7 @@ const markdown = (t: BenchTable) =>
 
 /** Starts the loopback network for the benchmarks and prints what they reported when all ran. */
 export default async function setup(project: TestProject) {
+  copyScalarAssets();
   const network = await startLoopbackNetwork({ apiKey: UPSTREAM_KEY, seed: 3 });
   project.provide("fakeUrl", network.url);
   return async () => {

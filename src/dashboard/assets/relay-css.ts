@@ -74,19 +74,4 @@ article.subscription form { margin: 0; }
 .login { max-width: 420px; margin: 60px auto; background: var(--panel); border: 1px solid var(--line); border-radius: 12px; padding: 24px; }
 .login form { display: flex; flex-direction: column; gap: 12px; }
 .login label { display: flex; flex-direction: column; gap: 4px; }
-.docs .intro label.key { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin-top: 12px; }
-.docs .toc { display: flex; flex-wrap: wrap; gap: 6px 14px; margin: 12px 0; }
-.operation, .schema-def { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 12px 16px; margin: 10px 0; }
-.operation h4 { margin: 12px 0 6px; font-size: 13px; }
-.method { display: inline-block; min-width: 58px; text-align: center; padding: 1px 6px; border-radius: 5px; color: #fff; font-size: 12px; font-weight: 700; background: #5b6b82; }
-.method-get { background: #2b7bd9; } .method-post { background: #1f8a4c; } .method-delete { background: #c93030; }
-.badge { margin-left: 8px; font-size: 11px; padding: 0 6px; border: 1px solid var(--line); border-radius: 8px; color: var(--muted); }
-.summary { font-weight: 600; }
-.required { color: var(--bad); }
-.constraint { display: inline-block; margin-right: 6px; font-size: 12px; color: var(--muted); font-family: var(--mono); }
-.try-it form { display: flex; flex-direction: column; gap: 8px; margin-top: 8px; }
-.try-it label { display: flex; flex-direction: column; gap: 4px; }
-.try-it button { align-self: flex-start; }
-.try-it textarea { font-family: var(--mono); font-size: 12.5px; }
-.try-it pre.response { background: #1d232b; color: #e6ebf2; padding: 10px; border-radius: 8px; min-height: 2em; overflow: auto; max-height: 320px; }
 `;
