@@ -101,6 +101,17 @@ const wranglerGroups = (stateDir: string) => [
   ),
 ];
 
+/** Waits until the demo named its state folder and wrangler dev runs on it: the folder and dev's process group. */
+async function relayStarting(run: DemoRun, timeoutMs = 30_000): Promise<{ stateDir: string; devGroup: number }> {
+  const stateDir = await until("the state folder line", () => stateDirOf(run), 30_000);
+  const devGroup = await until(
+    "wrangler dev on the state folder",
+    () => processes().find((p) => p.args.includes(stateDir) && / dev /.test(p.args))?.pgid,
+    timeoutMs,
+  );
+  return { stateDir, devGroup };
+}
+
 async function expectAllGone(run: DemoRun, stateDir: string, groups: number[]) {
   expect(existsSync(stateDir)).toBe(false);
   // Zombies whose parent just exited may linger for a moment until they are reaped.
@@ -116,14 +127,9 @@ async function expectAllGone(run: DemoRun, stateDir: string, groups: number[]) {
 describe("npm start's ways out", () => {
   it("Ctrl-C while the relay starts stops wrangler dev, deletes the state folder and says so calmly", async () => {
     const run = startDemo();
-    const stateDir = await until("the state folder line", () => stateDirOf(run), 30_000);
     // wrangler dev runs in a process group of its own, which a terminal's Ctrl-C does not reach:
     // it outlived the demo, and so did the folder, when Ctrl-C came while the relay started.
-    const devGroup = await until(
-      "wrangler dev on the state folder",
-      () => processes().find((p) => p.args.includes(stateDir) && / dev /.test(p.args))?.pgid,
-      30_000,
-    );
+    const { stateDir, devGroup } = await relayStarting(run);
     const groups = [...new Set([devGroup, ...wranglerGroups(stateDir)])];
     const sentAt = Date.now();
     process.kill(-run.pid, "SIGINT");
@@ -137,12 +143,7 @@ describe("npm start's ways out", () => {
 
   it("a SIGTERM to `npm start`'s npm process reaches the demo, which stops wrangler dev and cleans up", async () => {
     const run = startDemo({}, "npm start");
-    const stateDir = await until("the state folder line", () => stateDirOf(run), 30_000);
-    const devGroup = await until(
-      "wrangler dev on the state folder",
-      () => processes().find((p) => p.args.includes(stateDir) && / dev /.test(p.args))?.pgid,
-      30_000,
-    );
+    const { stateDir, devGroup } = await relayStarting(run);
     const groups = [...new Set([devGroup, ...wranglerGroups(stateDir)])];
     const sentAt = Date.now();
     // npm alone, not its process group: the script's `exec` leaves no shell between npm and tsx
@@ -178,12 +179,7 @@ describe("npm start's ways out", () => {
     const startedAt = Date.now();
     // Requests that wait as long as the whole run: only the deadline can end this one.
     const run = startDemo({ DEMO_TIMEOUT_SECONDS: "20", DEMO_REQUEST_TIMEOUT_SECONDS: "120" });
-    const stateDir = await until("the state folder line", () => stateDirOf(run), 30_000);
-    const devGroup = await until(
-      "wrangler dev on the state folder",
-      () => processes().find((p) => p.args.includes(stateDir) && / dev /.test(p.args))?.pgid,
-      20_000,
-    );
+    const { stateDir, devGroup } = await relayStarting(run, 20_000);
     // Frozen: it accepts connections (the kernel does) and answers nothing.
     process.kill(-devGroup, "SIGSTOP");
     const exit = await run.exit;
