@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { MessageUpdate } from "../domain/delivery-plan";
-import { hourOf } from "./count-activity";
+import { countActivity } from "./count-activity";
 import { asJson, type Db, runBatch, statement } from "./db";
 import { settleTasks } from "./settle";
 
@@ -49,14 +49,11 @@ export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[
       FROM json_each(${rows}) r JOIN messages m ON m.id = r.value ->> 'id'
       WHERE m.lease_token = ${leaseToken}`,
     ),
-    statement(
+    countActivity(
       db,
-      sql`INSERT INTO activity_hourly (hour, polls, upstream_errors, delivery_attempts, delivered)
-      SELECT ${hourOf(now)}, 0, 0, count(*), coalesce(sum(r.value ->> 'status' = 'delivered'), 0)
-      FROM json_each(${rows}) r WHERE ${held}
-      ON CONFLICT (hour) DO UPDATE SET
-        delivery_attempts = delivery_attempts + excluded.delivery_attempts,
-        delivered = delivered + excluded.delivered`,
+      now,
+      { deliveryAttempts: sql`count(*)`, delivered: sql`coalesce(sum(r.value ->> 'status' = 'delivered'), 0)` },
+      sql`FROM json_each(${rows}) r WHERE ${held}`,
     ),
     statement(
       db,
