@@ -48,6 +48,11 @@ export async function runPipeline<Item, Done>(stage: PipelineStage<Item, Done>):
   let recording: Promise<void> = Promise.resolve();
   const recordEvery = stage.recordEvery ?? RECORD_EVERY;
 
+  /** Keeps the first error: it is the one that stopped the work. */
+  const fail = (error: unknown) => {
+    failure ??= error;
+  };
+
   const refill = (): Promise<void> => {
     claiming ??= (async () => {
       const outstanding = queue.length + inFlight;
@@ -62,16 +67,11 @@ export async function runPipeline<Item, Done>(stage: PipelineStage<Item, Done>):
       if (items.length < limit) drained = true;
     })()
       .catch((error: unknown) => {
-        failure ??= error;
+        fail(error);
         drained = true;
       })
       .finally(() => (claiming = null));
     return claiming;
-  };
-
-  /** Keeps the first error: it is the one that stopped the work. */
-  const fail = (error: unknown) => {
-    failure ??= error;
   };
 
   const flush = () => {
@@ -94,7 +94,7 @@ export async function runPipeline<Item, Done>(stage: PipelineStage<Item, Done>):
         const done = await stage.work(item);
         if (done !== null) finished.push(done);
       } catch (error) {
-        failure ??= error ?? new Error("an item's work threw nothing");
+        fail(error ?? new Error("an item's work threw nothing"));
         broken.push(item);
       } finally {
         inFlight -= 1;
