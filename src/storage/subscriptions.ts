@@ -38,7 +38,6 @@ export type RegistrationResult =
  */
 export async function registerSubscription(db: Db, r: Registration, now: number): Promise<RegistrationResult> {
   const events = JSON.stringify(r.events);
-  const { metadata } = r;
   await runBatch(db, [
     statement(
       db,
@@ -50,7 +49,7 @@ export async function registerSubscription(db: Db, r: Registration, now: number)
     statement(
       db,
       sql`INSERT INTO subscriptions (id, task_id, callback_url, events, metadata, status, created_at, updated_at)
-      SELECT ${r.id}, ${r.taskId}, ${r.callbackUrl}, ${events}, ${metadata}, 'active', ${now}, ${now}
+      SELECT ${r.id}, ${r.taskId}, ${r.callbackUrl}, ${events}, ${r.metadata}, 'active', ${now}, ${now}
       WHERE EXISTS (SELECT 1 FROM tasks WHERE task_id = ${r.taskId} AND action = ${r.action} AND action2 = ${r.action2})
       ON CONFLICT (task_id, callback_url) DO UPDATE SET
         status = CASE WHEN subscriptions.status = 'failed' THEN 'failed' ELSE 'active' END,
