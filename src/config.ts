@@ -7,7 +7,12 @@ import type { Env } from "./env";
  * Every var has a default, so a fresh deploy only needs the three secrets.
  */
 export interface Config {
+  /** The `default` tenant's keys (`RELAY_API_KEYS`). */
   apiKeys: string[];
+  /** `ADMIN_API_KEY`, or null: the admin API answers 404 without it. */
+  adminKey: string | null;
+  /** How long a rotated-out endpoint secret goes on signing beside the new one. */
+  secretRotationOverlapMs: number;
   webhookSecrets: string[];
   upstreamKey: string;
   upstreamBaseUrl: string;
@@ -76,7 +81,22 @@ const VarsSchema = z.object({
   // key a minute in each isolate, so a deployment of many isolates admits more (not a global
   // limit). The same default as the binding's limit in wrangler.toml.
   REGISTRATION_RATE_LIMIT: positive(120).pipe(z.number().int()),
+  SECRET_ROTATION_OVERLAP_HOURS: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === undefined || v === "" ? 24 : Number(v)))
+    .pipe(
+      z
+        .number()
+        .finite()
+        .nonnegative()
+        .max(24 * 30),
+    ),
 });
+
+/** Keys shorter than this are refused in configuration (and the relay never makes one). */
+export const MIN_API_KEY_LENGTH = 24;
 
 const splitList = (value: string | undefined, separator: RegExp) =>
   (value ?? "")
@@ -104,8 +124,17 @@ export function loadConfig(env: Env): Config {
   }
   const webhookSecrets = splitList(env.WEBHOOK_SECRETS, /\s+/);
   if (!webhookSecrets.every(isWebhookSecret)) throw new ConfigError("WEBHOOK_SECRETS must be space-separated whsec_<base64> secrets");
+  const apiKeys = splitList(env.RELAY_API_KEYS, /,/);
+  if (apiKeys.some((k) => k.length < MIN_API_KEY_LENGTH))
+    throw new ConfigError(`RELAY_API_KEYS: every key must be at least ${MIN_API_KEY_LENGTH} characters`);
+  const adminKey = (env.ADMIN_API_KEY ?? "").trim() || null;
+  if (adminKey !== null && adminKey.length < MIN_API_KEY_LENGTH)
+    throw new ConfigError(`ADMIN_API_KEY must be at least ${MIN_API_KEY_LENGTH} characters`);
+  if (adminKey !== null && apiKeys.includes(adminKey)) throw new ConfigError("ADMIN_API_KEY must not be one of RELAY_API_KEYS");
   const config: Config = {
-    apiKeys: splitList(env.RELAY_API_KEYS, /,/),
+    apiKeys,
+    adminKey,
+    secretRotationOverlapMs: v.SECRET_ROTATION_OVERLAP_HOURS * 3_600_000,
     webhookSecrets,
     upstreamKey: (env.COMETAPI_KEY ?? "").trim(),
     upstreamBaseUrl: v.UPSTREAM_BASE_URL,

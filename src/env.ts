@@ -13,10 +13,14 @@ export interface Env {
   DELIVERY_QUEUE?: Queue<WorkMessage>;
   /** Cloudflare's rate limiting binding for registrations (optional: see wrangler.toml). */
   REGISTRATION_LIMITER?: RateLimit;
-  /** Comma-separated bearer keys accepted on /v1 routes (secret). */
+  /** Comma-separated API keys of the built-in `default` tenant, each of 24+ characters (secret). */
   RELAY_API_KEYS?: string;
-  /** Space-separated `whsec_...` secrets; every webhook is signed with each (secret). */
+  /** The admin API's key, 24+ characters (secret); without it the admin routes answer 404. */
+  ADMIN_API_KEY?: string;
+  /** Space-separated `whsec_...` secrets that sign the `default` tenant's webhooks beside each endpoint's own (secret). */
   WEBHOOK_SECRETS?: string;
+  /** Hours a rotated-out endpoint secret goes on signing beside the new one (default 24). */
+  SECRET_ROTATION_OVERLAP_HOURS?: string;
   /** CometAPI key sent upstream as `Authorization: Bearer` (secret). */
   COMETAPI_KEY?: string;
   UPSTREAM_BASE_URL?: string;

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { api, resetDb, unique } from "./support/relay";
 
-const KEYS = ["test-key-1", "test-key-2"] as const;
+const KEYS = ["relay-test-key-one-0123456789", "relay-test-key-two-0123456789"] as const;
 
 /** Every /v1 route, with the status it answers an authenticated caller (ids unknown, body valid). */
 const ROUTES: ReadonlyArray<{ method: string; path: string; body?: () => string; authorized: number }> = [
@@ -25,25 +25,25 @@ const REFUSED: ReadonlyArray<readonly [string, string | null]> = [
   ["no header", null],
   ["Bearer with no key", "Bearer"],
   ["Bearer and blanks", "Bearer    "],
-  ["Basic with user:password", `Basic ${btoa("test-key-1:")}`],
-  ["Basic with a raw key", "Basic test-key-1"],
-  ["a bare key without a scheme", "test-key-1"],
-  ["another scheme", "Token test-key-1"],
-  ["no space after Bearer", "Bearertest-key-1"],
+  ["Basic with user:password", `Basic ${btoa("relay-test-key-one-0123456789:")}`],
+  ["Basic with a raw key", "Basic relay-test-key-one-0123456789"],
+  ["a bare key without a scheme", "relay-test-key-one-0123456789"],
+  ["another scheme", "Token relay-test-key-one-0123456789"],
+  ["no space after Bearer", "Bearerrelay-test-key-one-0123456789"],
   ["a wrong key", "Bearer not-a-key"],
-  ["a valid key plus a suffix", "Bearer test-key-1x"],
-  ["a valid key plus a prefix", "Bearer xtest-key-2"],
-  ["a prefix of a valid key", "Bearer test-key-"],
+  ["a valid key plus a suffix", "Bearer relay-test-key-one-0123456789x"],
+  ["a valid key plus a prefix", "Bearer xrelay-test-key-two-0123456789"],
+  ["a prefix of a valid key", "Bearer relay-test-key-"],
   ["a suffix of a valid key", "Bearer est-key-2"],
   ["a valid key in another case", "Bearer TEST-KEY-1"],
-  ["the whole configured list", "Bearer test-key-1,test-key-2"],
-  ["two keys separated by a space", "Bearer test-key-1 test-key-2"],
+  ["the whole configured list", "Bearer relay-test-key-one-0123456789,relay-test-key-two-0123456789"],
+  ["two keys separated by a space", "Bearer relay-test-key-one-0123456789 relay-test-key-two-0123456789"],
 ];
 
 const ACCEPTED: ReadonlyArray<readonly [string, string]> = [
-  ["the first key", "Bearer test-key-1"],
-  ["the second key", "Bearer test-key-2"],
-  ["a lower-case scheme", "bearer test-key-2"],
+  ["the first key", "Bearer relay-test-key-one-0123456789"],
+  ["the second key", "Bearer relay-test-key-two-0123456789"],
+  ["a lower-case scheme", "bearer relay-test-key-two-0123456789"],
 ];
 
 function send(route: (typeof ROUTES)[number], authorization: string | null): Promise<Response> {
@@ -85,7 +85,11 @@ describe("bearer authentication on /v1", () => {
   });
 
   it("never echoes a configured key in the 401's headers or body", async () => {
-    for (const authorization of ["Bearer test-key-1x", "Basic test-key-2", "Bearer test-key-1,test-key-2"]) {
+    for (const authorization of [
+      "Bearer relay-test-key-one-0123456789x",
+      "Basic relay-test-key-two-0123456789",
+      "Bearer relay-test-key-one-0123456789,relay-test-key-two-0123456789",
+    ]) {
       const res = await api("/v1/tasks/x", { headers: { authorization } }, null);
       expect(res.status).toBe(401);
       const exposed = [...res.headers].map(([name, value]) => `${name}: ${value}`).join("\n") + (await res.text());
@@ -113,10 +117,10 @@ describe("open and unknown routes", () => {
     ["GET", "/", null],
     ["GET", "/nope", null],
     ["POST", "/healthz/extra", null],
-    ["GET", "/v1/nope", "test-key-1"],
-    ["GET", "/v1/tasks", "test-key-1"],
-    ["GET", "/v1/tasks/", "test-key-1"],
-    ["GET", "/v1/subscriptions/x/deliveries", "test-key-1"],
+    ["GET", "/v1/nope", "relay-test-key-one-0123456789"],
+    ["GET", "/v1/tasks", "relay-test-key-one-0123456789"],
+    ["GET", "/v1/tasks/", "relay-test-key-one-0123456789"],
+    ["GET", "/v1/subscriptions/x/deliveries", "relay-test-key-one-0123456789"],
   ] as const)("%s %s answers 404 in the envelope", async (method, path, key) => {
     await expectEnvelope(await api(path, { method }, key), 404, "not_found");
   });

@@ -11,7 +11,7 @@ import { ACTION_PAIRS, EVENT_TYPES } from "../src/domain/kling";
 import { app } from "../src/http/app";
 import { resetDb } from "./support/relay";
 
-const KEY = "test-key-1";
+const KEY = "relay-test-key-one-0123456789";
 const ERROR_CODES = new Set([
   "invalid_request",
   "unauthorized",
@@ -162,11 +162,11 @@ describe("fuzzing the API", () => {
   });
 
   it("leaves only valid rows behind", async () => {
-    const subs = await env.DB.prepare("SELECT s.*, t.action, t.action2 FROM subscriptions s JOIN tasks t ON t.task_id = s.task_id").all<
-      Record<string, string>
-    >();
+    const subs = await env.DB.prepare(
+      "SELECT s.*, t.task_id, t.action, t.action2 FROM subscriptions s JOIN tasks t ON t.id = s.task_key",
+    ).all<Record<string, string>>();
     const orphans = await env.DB.prepare(
-      "SELECT count(*) AS n FROM subscriptions s WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = s.task_id)",
+      "SELECT count(*) AS n FROM subscriptions s WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = s.task_key)",
     ).first<{ n: number }>();
     expect(orphans?.n).toBe(0);
     for (const s of subs.results) {
@@ -179,7 +179,7 @@ describe("fuzzing the API", () => {
       if (s.metadata !== null) expect(typeof JSON.parse(s.metadata!)).toBe("object");
     }
     const tasksWithoutSubs = await env.DB.prepare(
-      "SELECT count(*) AS n FROM tasks t WHERE NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_id = t.task_id)",
+      "SELECT count(*) AS n FROM tasks t WHERE NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_key = t.id)",
     ).first<{ n: number }>();
     expect(tasksWithoutSubs?.n).toBe(0);
   });

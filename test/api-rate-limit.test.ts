@@ -22,7 +22,7 @@ describe("registration rate limit", () => {
     let accepted = 0;
     let refused: Response | undefined;
     for (let i = 0; i < 130 && !refused; i++) {
-      const res = await registerAs("test-key-2", {});
+      const res = await registerAs("relay-test-key-two-0123456789", {});
       if (res.status === 429) refused = res;
       else accepted += 1;
     }
@@ -39,23 +39,26 @@ describe("registration rate limit", () => {
   it("without the binding, caps registrations per key in this isolate (REGISTRATION_RATE_LIMIT a minute)", async () => {
     const fallback = { REGISTRATION_LIMITER: undefined, REGISTRATION_RATE_LIMIT: "3" };
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await registerAs("test-key-1", fallback)).status);
+    for (let i = 0; i < 4; i++) statuses.push((await registerAs("relay-test-key-one-0123456789", fallback)).status);
     expect(statuses).toEqual([201, 201, 201, 429]);
-    const refused = await registerAs("test-key-1", fallback);
+    const refused = await registerAs("relay-test-key-one-0123456789", fallback);
     const retryAfter = Number(refused.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
     // Another key has its own window.
-    expect((await registerAs("test-key-2", fallback)).status).toBe(201);
+    expect((await registerAs("relay-test-key-two-0123456789", fallback)).status).toBe(201);
   });
 
   it("never limits reads", async () => {
     const fallback = { REGISTRATION_LIMITER: undefined, REGISTRATION_RATE_LIMIT: "1" };
     for (let i = 0; i < 5; i++) {
-      const res = await app.fetch(new Request("http://relay.test/v1/tasks/nope", { headers: { authorization: "Bearer test-key-1" } }), {
-        ...env,
-        ...fallback,
-      });
+      const res = await app.fetch(
+        new Request("http://relay.test/v1/tasks/nope", { headers: { authorization: "Bearer relay-test-key-one-0123456789" } }),
+        {
+          ...env,
+          ...fallback,
+        },
+      );
       expect(res.status).toBe(404);
     }
   });

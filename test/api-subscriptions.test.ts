@@ -58,6 +58,7 @@ describe("registering subscriptions", () => {
     expect(first.body).toEqual({
       id: expect.stringMatching(SUB_ID),
       task_id: taskId,
+      endpoint_id: expect.stringMatching(/^ep_[0-9a-f]{24}$/),
       action: "videos",
       action2: "text2video",
       callback_url: hook.url,

@@ -88,8 +88,9 @@ describe("sessions", () => {
     const { cookie } = await logIn();
     const [name, token] = cookie.split("=") as [string, string];
     const flip = (s: string) => s.slice(0, -2) + (s.at(-2) === "A" ? "B" : "A") + s.at(-1);
-    const expired = await issueSession(API_KEY, Date.now() - SESSION_TTL_MS - 1000);
-    const otherKey = await issueSession("some-other-key", Date.now());
+    const asDefault = async (key: string) => ({ kind: "tenant" as const, tenantId: "default", keyId: await apiKeyIdOf(key) });
+    const expired = await issueSession(API_KEY, await asDefault(API_KEY), Date.now() - SESSION_TTL_MS - 1000);
+    const otherKey = await issueSession("some-other-key-0123456789abcdef", await asDefault("some-other-key-0123456789abcdef"), Date.now());
     for (const bad of [
       flip(token),
       token.replace(/\.(\d+)\./, (_, n) => `.${Number(n) + 1000}.`),
@@ -105,7 +106,7 @@ describe("sessions", () => {
     }
     const removed = await app.fetch(new Request(`${ORIGIN}/dashboard/tasks`, { headers: { accept: "text/html", cookie } }), {
       ...env,
-      RELAY_API_KEYS: "test-key-2",
+      RELAY_API_KEYS: "relay-test-key-two-0123456789",
     });
     expect(removed.status).toBe(401);
     expect((await page("/dashboard/tasks", {}, { cookie })).status).toBe(200);
@@ -131,7 +132,7 @@ describe("CSRF on the dashboard's actions", () => {
     "POST %s is refused without a session, without the form token, with another session's token, cross-site, or as JSON",
     async (path) => {
       const browser = await logIn();
-      const other = await logIn("test-key-2");
+      const other = await logIn("relay-test-key-two-0123456789");
       const attempts = [
         postForm(path, [
           ["form_token", browser.formToken],

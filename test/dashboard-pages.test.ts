@@ -118,7 +118,7 @@ describe("dashboard pages", () => {
     });
     const res = await postForm(`/dashboard/subscriptions/${id}/redeliver`, [], browser);
     expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toBe(`/dashboard/tasks/${task.id}?notice=redelivered`);
+    expect(res.headers.get("location")).toBe(`/dashboard/tasks/${task.id}?tenant=default&notice=redelivered`);
     expect((await subscriptionView(id)).status).toBe("active");
     await tick(manualClock());
     const after = await html(res.headers.get("location")!, browser);

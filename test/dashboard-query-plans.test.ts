@@ -61,7 +61,7 @@ describe("dashboard query plans", () => {
       await listSubscriptions(db, { status, limit: 2 });
       await listSubscriptions(db, { status, limit: 2, after: cursor });
     }
-    await loadTaskView(db, ids[0]!);
+    await loadTaskView(db, "default", ids[0]!);
 
     const statements = new Map(log.map((s) => [s.sql, s]));
     expect(statements.size).toBeGreaterThanOrEqual(22);

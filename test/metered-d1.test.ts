@@ -11,10 +11,10 @@ async function seed() {
   const now = Date.now();
   await env.DB.batch([
     env.DB.prepare(
-      "INSERT INTO tasks (task_id, action, action2, created_at, updated_at) VALUES ('t-1', 'videos', 'text2video', ?1, ?1)",
+      "INSERT INTO tasks (id, tenant_id, task_id, action, action2, created_at, updated_at) VALUES ('tsk_1', 'default', 't-1', 'videos', 'text2video', ?1, ?1)",
     ).bind(now),
     env.DB.prepare(
-      "INSERT INTO subscriptions (id, task_id, callback_url, events, status, created_at, updated_at) VALUES ('s-1', 't-1', 'https://a.example.com/h', '[]', 'active', ?1, ?1)",
+      "INSERT INTO subscriptions (id, tenant_id, task_key, endpoint_id, callback_url, events, status, created_at, updated_at) VALUES ('s-1', 'default', 'tsk_1', 'ep_1', 'https://a.example.com/h', '[]', 'active', ?1, ?1)",
     ).bind(now + 1),
   ]);
   return now;
@@ -29,16 +29,16 @@ describe("meteredD1", () => {
       db
         .select({
           taskId: tasks.taskId,
-          subscriptionTaskId: subscriptions.taskId,
+          subscriptionTaskKey: subscriptions.taskKey,
           taskCreated: tasks.createdAt,
           subscriptionCreated: subscriptions.createdAt,
         })
         .from(tasks)
-        .innerJoin(subscriptions, eq(subscriptions.taskId, tasks.taskId));
+        .innerJoin(subscriptions, eq(subscriptions.taskKey, tasks.id));
     const usage = emptyUsage();
     const plain = await join(openDb(env.DB));
     const metered = await join(openDb(meteredD1(env.DB, usage)));
-    expect(plain).toEqual([{ taskId: "t-1", subscriptionTaskId: "t-1", taskCreated: now, subscriptionCreated: now + 1 }]);
+    expect(plain).toEqual([{ taskId: "t-1", subscriptionTaskKey: "tsk_1", taskCreated: now, subscriptionCreated: now + 1 }]);
     expect(metered).toEqual(plain);
     expect(usage.queries).toBe(1);
   });

@@ -10,7 +10,7 @@ import { claimDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
 import { queuedLeaseMs } from "../src/work/leases";
 import type { WorkMessage } from "../src/work/work-message";
-import { manualClock, maxInFlight, receiver, register, resetDb, tick, unique, upstreamTask } from "./support/relay";
+import { manualClock, maxInFlight, receiver, register, resetDb, taskKey, tick, unique, upstreamTask } from "./support/relay";
 
 const SECRET = "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=";
 const POLLS = "kling-webhook-relay-polls";
@@ -59,7 +59,7 @@ describe("queue consumer", () => {
     const hook = await receiver();
     const tasks = await registered(12, hook.url);
     const claimed = await claimTasks("lease_q1", Date.now());
-    const ids = claimed.map((t) => t.taskId);
+    const ids = claimed.map((t) => t.key);
     const batch = batchOf(POLLS, [pollMessage("lease_q1", ids.slice(0, 10)), pollMessage("lease_q1", ids.slice(10))]);
     const ctx = createExecutionContext();
     const report = await consumeBatch(batch, env);
@@ -87,7 +87,7 @@ describe("queue consumer", () => {
     clock.advance(2_000);
     // The lease ran out and another tick claimed the task again.
     await claimTasks("lease_new", clock.now());
-    const result = await runQueueHandler(batchOf(POLLS, [pollMessage("lease_old", [task!.id])]));
+    const result = await runQueueHandler(batchOf(POLLS, [pollMessage("lease_old", [await taskKey(task!.id)])]));
     expect(result.explicitAcks).toHaveLength(1);
     expect(await task!.polls()).toBe(0);
     const row = await env.DB.prepare("SELECT lease_token FROM tasks WHERE task_id = ?").bind(task!.id).first();
@@ -104,7 +104,7 @@ describe("queue consumer", () => {
       batchOf(POLLS, [
         pollMessage(
           "lease_p",
-          (await claimTasks("lease_p", Date.now())).map((t) => t.taskId),
+          (await claimTasks("lease_p", Date.now())).map((t) => t.key),
         ),
       ]),
     );
@@ -130,7 +130,11 @@ describe("queue consumer", () => {
     const hook = await receiver();
     const [task] = await registered(1, hook.url);
     await claimTasks("lease_q", Date.now());
-    const batch = batchOf(POLLS, [{ kind: "poll", leaseToken: "lease_q" }, pollMessage("lease_q", [task!.id]), "not json work"]);
+    const batch = batchOf(POLLS, [
+      { kind: "poll", leaseToken: "lease_q" },
+      pollMessage("lease_q", [await taskKey(task!.id)]),
+      "not json work",
+    ]);
     const result = await runQueueHandler(batch);
     const [bad1, good, bad2] = batch.messages.map((m) => m.id);
     expect(result.retryMessages).toEqual([{ msgId: bad1 }, { msgId: bad2 }]);
@@ -142,7 +146,7 @@ describe("queue consumer", () => {
     const hook = await receiver();
     const [task] = await registered(1, hook.url);
     await claimTasks("lease_q", Date.now());
-    const first = batchOf(POLLS, [pollMessage("lease_q", [task!.id])]);
+    const first = batchOf(POLLS, [pollMessage("lease_q", [await taskKey(task!.id)])]);
     await expect(runQueueHandler(first, { POLL_MIN_INTERVAL_SECONDS: "soon" })).rejects.toThrow(/POLL_MIN_INTERVAL_SECONDS/);
     const ctx = createExecutionContext();
     expect(await getQueueResult(first, ctx)).toMatchObject({ explicitAcks: [], retryMessages: [], ackAll: false });
@@ -162,7 +166,7 @@ describe("queue consumer", () => {
     await claimTasks("lease_dead", clock.now());
     for (let attempt = 1; attempt <= 4; attempt++) {
       const batch = createMessageBatch(POLLS, [
-        { id: "doomed", timestamp: new Date(), attempts: attempt, body: pollMessage("lease_dead", [task!.id]) },
+        { id: "doomed", timestamp: new Date(), attempts: attempt, body: pollMessage("lease_dead", [await taskKey(task!.id)]) },
       ]);
       await expect(runQueueHandler(batch, { POLL_MIN_INTERVAL_SECONDS: "soon" })).rejects.toThrow();
     }
@@ -179,7 +183,7 @@ describe("queue consumer", () => {
     const group = unique("consumer");
     const tasks = await registered(20, hook.url, { group, latencyMs: 40 });
     const now = Date.now();
-    const ids = (await claimTasks("lease_q", now)).map((t) => t.taskId);
+    const ids = (await claimTasks("lease_q", now)).map((t) => t.key);
     const batch = batchOf(POLLS, [pollMessage("lease_q", ids.slice(0, 10)), pollMessage("lease_q", ids.slice(10))]);
     const ctx = createExecutionContext();
     const report = await consumeBatch(batch, { ...env, SUBREQUEST_BUDGET: "14" });
@@ -197,7 +201,7 @@ describe("queue consumer", () => {
     const hook = await receiver();
     const [task] = await registered(1, hook.url);
     await claimTasks("lease_short", Date.now(), 20_000);
-    const batch = batchOf(POLLS, [pollMessage("lease_short", [task!.id])]);
+    const batch = batchOf(POLLS, [pollMessage("lease_short", [await taskKey(task!.id)])]);
     const ctx = createExecutionContext();
     const report = await consumeBatch(batch, env);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(1);
@@ -211,7 +215,7 @@ describe("queue consumer", () => {
     const [task] = await registered(1, hook.url);
     const now = Date.now();
     await claimTasks("lease_q", now);
-    const batch = batchOf(POLLS, [pollMessage("lease_q", [task!.id])]);
+    const batch = batchOf(POLLS, [pollMessage("lease_q", [await taskKey(task!.id)])]);
     const ctx = createExecutionContext();
     const report = await consumeBatch(batch, { ...env, COMETAPI_KEY: "" });
     expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(1);
@@ -235,7 +239,7 @@ describe("queue consumer", () => {
             }
           : (Reflect.get(target, prop)?.bind?.(target) ?? Reflect.get(target, prop)),
     });
-    const ids = (await claimTasks("lease_q", Date.now())).map((t) => t.taskId);
+    const ids = (await claimTasks("lease_q", Date.now())).map((t) => t.key);
     await consumeBatch(batchOf(POLLS, [pollMessage("lease_q", ids)]), { ...env, DB });
     const messageIds = await claimDueMessageIds(openDb(env.DB), { now: Date.now(), limit: 10, leaseToken: "lease_d", leaseMs: LEASE });
     await consumeBatch(batchOf(DELIVERIES, [{ kind: "deliver", leaseToken: "lease_d", ids: messageIds }]), { ...env, DB });

@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { packMessages, SEND_BATCH_MAX_BYTES, SEND_BATCH_MAX_MESSAGES, sendBatches } from "../src/queue/send-work";
 import { MAX_QUEUED_PER_TICK } from "../src/tick/dispatch-phase";
 import { IDS_PER_MESSAGE, type WorkMessage, WorkMessageSchema } from "../src/work/work-message";
-import { lingeringClock, manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
+import { lingeringClock, manualClock, receiver, register, resetDb, taskKey, tick, upstreamTask } from "./support/relay";
 
 /** A producer that keeps every sendBatch call, or refuses them all. */
 function standInQueue(options: { refuse?: boolean } = {}) {
@@ -64,7 +64,8 @@ describe("the tick in queue mode", () => {
     const now = Date.now();
     const count = MAX_QUEUED_PER_TICK + 500;
     await env.DB.prepare(`WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
-      INSERT INTO tasks (task_id, action, action2, next_poll_at, created_at, updated_at) SELECT 'cap-' || n, 'videos', 'text2video', ?2, ?2, ?2 FROM seq`)
+      INSERT INTO tasks (id, tenant_id, task_id, action, action2, next_poll_at, created_at, updated_at)
+      SELECT 'tsk_cap-' || n, 'default', 'cap-' || n, 'videos', 'text2video', ?2, ?2, ?2 FROM seq`)
       .bind(count, now)
       .run();
     const { queue, calls } = standInQueue();
@@ -107,7 +108,7 @@ describe("the tick in queue mode", () => {
     const clock = manualClock();
     const { queue, calls } = standInQueue();
     await tick(clock, { POLL_QUEUE: queue });
-    expect(calls.flat()).toEqual([{ kind: "poll", leaseToken: expect.stringMatching(/^lease_/), ids: [task.id] }]);
+    expect(calls.flat()).toEqual([{ kind: "poll", leaseToken: expect.stringMatching(/^lease_/), ids: [await taskKey(task.id)] }]);
     const row = await env.DB.prepare("SELECT next_poll_at, lease_token FROM tasks WHERE task_id = ?")
       .bind(task.id)
       .first<{ next_poll_at: number; lease_token: string }>();

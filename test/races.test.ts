@@ -12,6 +12,7 @@ import { type Recorded, recordingD1 } from "./support/recording-d1";
 import {
   api,
   manualClock,
+  pollOnly,
   type RegistrationInput,
   receiver,
   register,
@@ -36,7 +37,9 @@ async function untilReceived(hook: Hook, count: number, timeoutMs = 5_000) {
 /** The body the only message stored would be sent with now. */
 const storedBody = async () =>
   messageBody(
-    (await env.DB.prepare("SELECT m.*, s.task_id FROM messages m JOIN subscriptions s ON s.id = m.subscription_id").first<StoredBody>())!,
+    (await env.DB.prepare(
+      "SELECT m.*, t.task_id FROM messages m JOIN subscriptions s ON s.id = m.subscription_id JOIN tasks t ON t.id = s.task_key",
+    ).first<StoredBody>())!,
   );
 
 const deliveryAttemptsCounted = async () =>
@@ -123,7 +126,7 @@ describe("re-registering a cancelled subscription with new metadata", () => {
     const sub = (await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 1 } })).body;
     const clock = manualClock();
     // Deliveries paused: the poll stores the message, nothing sends it.
-    await tick(clock, { WEBHOOK_SECRETS: "" });
+    await pollOnly(clock);
     expect((await subscriptionView(sub.id)).deliveries).toMatchObject([{ status: "pending", attempts: [] }]);
     expect((await api(`/v1/subscriptions/${sub.id}`, { method: "DELETE" })).status).toBe(204);
     expect((await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 2 } })).status).toBe(200);
@@ -175,7 +178,7 @@ describe("retention racing a registration", () => {
   // Retention of half a second, so that the registration the hook makes is as "now" as the tick.
   const RETENTION_MS = 500;
   const retention = { RETENTION_DAYS: String(RETENTION_MS / 86_400_000) };
-  const CANDIDATES = /SELECT task_id FROM tasks\s+WHERE [^;]*settled_at </;
+  const CANDIDATES = /SELECT id FROM tasks\s+WHERE [^;]*settled_at </;
 
   /** Runs a tick whose retention selects its candidates, then sees `registration` land, then deletes. */
   async function purgeRacing(registration: RegistrationInput) {
@@ -306,7 +309,7 @@ describe("re-registering an existing subscription with other events or metadata"
     const sub = (await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 1 } })).body;
     const clock = manualClock();
     // Deliveries paused: the poll stores the message, nothing sends it.
-    await tick(clock, { WEBHOOK_SECRETS: "" });
+    await pollOnly(clock);
     expect((await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 2 } })).body).toMatchObject({
       id: sub.id,
       metadata: { v: 2 },
@@ -329,7 +332,7 @@ describe("re-registering an existing subscription with other events or metadata"
       });
     expect((await post('{"user":1}')).status).toBe(201);
     const clock = manualClock();
-    await tick(clock, { WEBHOOK_SECRETS: "" });
+    await pollOnly(clock);
     const before = await storedBody();
     expect((await post('{"user":12345678901234567890123,"f":1e400}')).status).toBe(200);
     clock.advance(1_000);
@@ -383,11 +386,14 @@ describe("re-registering an existing subscription with other events or metadata"
     const task = await upstreamTask([{ status: "succeed" }]);
     const hook = await receiver();
     await register({ task_id: task.id, callback_url: hook.url, metadata: { v: 1 } });
-    await tick(manualClock(), { WEBHOOK_SECRETS: "" });
+    await pollOnly(manualClock());
     const log: Recorded[] = [];
     const registration = {
       id: "sub_plan",
       taskId: task.id,
+      tenantId: "default",
+      newTaskKey: "tsk_unused",
+      newEndpoint: { id: "ep_unused", secret: "whsec_dW51c2Vk" },
       action: "videos",
       action2: "text2video",
       callbackUrl: hook.url,

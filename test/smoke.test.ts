@@ -8,7 +8,7 @@ describe("infrastructure", () => {
     const row = await env.DB.prepare("SELECT count(*) AS n FROM tasks").first<{ n: number }>();
     expect(row?.n).toBe(0);
     await env.DB.prepare(
-      "INSERT INTO tasks (task_id, action, action2, created_at, updated_at) VALUES ('smoke', 'images', 'generations', 0, 0)",
+      "INSERT INTO tasks (id, tenant_id, task_id, action, action2, created_at, updated_at) VALUES ('tsk_smoke', 'default', 'smoke', 'images', 'generations', 0, 0)",
     ).run();
   });
   it("serves healthz", async () => {

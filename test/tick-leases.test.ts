@@ -47,7 +47,8 @@ describe("leases", () => {
       { opensAtMs: 0, closesAtMs: 160_000, stepMs: 10_000 },
       () => 0.5,
     );
-    await recordPolls(db, [{ taskId: task.id, update: outdated }], "lease_stale", clock.now());
+    const key = (await env.DB.prepare("SELECT id FROM tasks WHERE task_id = ?").bind(task.id).first<{ id: string }>())!.id;
+    await recordPolls(db, [{ taskKey: key, update: outdated }], "lease_stale", clock.now());
     const stored = await env.DB.prepare("SELECT task_status, next_poll_at FROM tasks WHERE task_id = ?").bind(task.id).first();
     expect(stored).toEqual({ task_status: "succeed", next_poll_at: null });
     expect(await hook.deliveries()).toHaveLength(1);

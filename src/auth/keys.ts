@@ -1,12 +1,16 @@
+import { encodeBase64Url } from "../lib/base64";
+
 /**
- * API keys: the one secret both the API (`Authorization: Bearer`) and the dashboard (its login
- * form, its sessions) authenticate with. Keys are compared in constant time and named only by
- * their id, a hash prefix.
+ * API keys: what both the API (`Authorization: Bearer`) and the dashboard (its login form, its
+ * sessions) authenticate with. Configured keys (RELAY_API_KEYS, ADMIN_API_KEY) are compared in
+ * constant time; tenant keys made by the admin API are looked up by their SHA-256 (a hash lookup
+ * reveals nothing of the key through timing). Keys are named only by their id.
  */
 
 const encoder = new TextEncoder();
 const digest = async (value: string) => new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(value)));
 const keyDigests = new Map<string, Promise<Uint8Array[]>>();
+const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 /**
  * Constant-time: both sides are hashed to the same length first, then compared with the runtime's
@@ -25,7 +29,23 @@ export async function isKnownKey(presented: string, keys: readonly string[]): Pr
   return match;
 }
 
-const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+/** Hex SHA-256 of a key: how tenant keys are stored, and what their sessions are signed from. */
+export const keyHash = async (key: string) => hex(await digest(key));
 
-/** A key's public name: a hash prefix, usable as a rate-limit key or in a session, safe to log. */
+/** A configured key's public name: a hash prefix (`key_` + 16 hex), safe to log. */
 export const apiKeyIdOf = async (key: string) => `key_${hex((await digest(key)).slice(0, 8))}`;
+
+/** Tenant keys start with this, so a key found in a log or a repository is recognisable. */
+export const TENANT_KEY_PREFIX = "rk_";
+
+/** How many leading characters of a tenant key are kept and shown (`rk_` and 8 more). */
+export const VISIBLE_PREFIX_LENGTH = 11;
+
+/** The visible prefix of any presented key, for lists and for limiting guesses per key. */
+export const visiblePrefix = (key: string) => key.slice(0, VISIBLE_PREFIX_LENGTH);
+
+/** A new tenant key: `rk_` and 32 random bytes (base64url, 46 characters in all). */
+export async function newTenantKey(): Promise<{ key: string; prefix: string; hash: string }> {
+  const key = `${TENANT_KEY_PREFIX}${encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)))}`;
+  return { key, prefix: visiblePrefix(key), hash: await keyHash(key) };
+}

@@ -1,18 +1,26 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { loadConfig } from "../config";
+import { DEFAULT_TENANT } from "../domain/tenancy";
 import type { Env } from "../env";
 import { decodeBase64Url, encodeBase64Url } from "../lib/base64";
-import { apiKeyIdOf } from "./keys";
+import { findLiveKeyById } from "../storage/api-keys";
+import { openDb } from "../storage/db";
+import { ADMIN, type Caller } from "./caller";
+import { apiKeyIdOf, keyHash } from "./keys";
 
 /**
  * Dashboard sessions: `v1.<key id>.<expiry ms>.<signature>`, signed with HMAC-SHA256 under a key
- * derived from the API key that logged in. The cookie names the key only by its id (a hash
- * prefix); removing the key from RELAY_API_KEYS ends its sessions, and no extra secret is needed.
+ * derived from the SHA-256 of the API key that logged in. The cookie names the key only by its id;
+ * removing the key from RELAY_API_KEYS (or ADMIN_API_KEY), or revoking a tenant key, ends its
+ * sessions at once, and no extra secret is needed. (A tenant key's hash is stored in D1, so whoever
+ * can read D1 could sign a session for it; whoever reads D1 reads every tenant's data already.)
  */
 export const SESSION_TTL_MS = 12 * 3_600_000;
 
 export interface Session {
+  /** Who logged in: the admin sees every tenant, a tenant key only its own. */
+  caller: Caller;
   keyId: string;
   expiresAt: number;
   /** Proves a POST came from a page this session rendered (CSRF), alongside SameSite=Strict. */
@@ -20,61 +28,73 @@ export interface Session {
 }
 
 const encoder = new TextEncoder();
-const TOKEN = /^v1\.(key_[0-9a-f]{16})\.(\d{1,15})\.([A-Za-z0-9_-]{43})$/;
+/** Key ids: `admin`, a configured key's hash prefix (16 hex), a tenant key's id (24 hex). */
+const TOKEN = /^v1\.(admin|key_[0-9a-f]{16}|key_[0-9a-f]{24})\.(\d{1,15})\.([A-Za-z0-9_-]{43})$/;
 
 const signingKeys = new Map<string, Promise<CryptoKey>>();
 
-/** HMAC(api key, label) as the signing key: the API key itself never leaves this function. */
-function signingKey(apiKey: string): Promise<CryptoKey> {
-  let key = signingKeys.get(apiKey);
+/** HMAC(SHA-256 of the api key, label) as the signing key. */
+function signingKey(hash: string): Promise<CryptoKey> {
+  let key = signingKeys.get(hash);
   if (!key) {
     key = (async () => {
-      const base = await crypto.subtle.importKey("raw", encoder.encode(apiKey), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      const base = await crypto.subtle.importKey("raw", encoder.encode(hash), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
       const derived = await crypto.subtle.sign("HMAC", base, encoder.encode("kling-webhook-relay dashboard session v1"));
       return crypto.subtle.importKey("raw", derived, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
     })();
-    signingKeys.set(apiKey, key);
+    signingKeys.set(hash, key);
   }
   return key;
 }
 
 const keyIds = new Map<string, Promise<Map<string, string>>>();
 
-/** Key id -> key, for the configured keys (computed once per key list). */
-function keysById(apiKeys: readonly string[]): Promise<Map<string, string>> {
+/** Key id -> key hash, for the configured keys (computed once per key list). */
+function configuredById(apiKeys: readonly string[]): Promise<Map<string, string>> {
   const cacheKey = apiKeys.join("\n");
   let byId = keyIds.get(cacheKey);
   if (!byId) {
-    byId = Promise.all(apiKeys.map(async (key) => [await apiKeyIdOf(key), key] as const)).then((pairs) => new Map(pairs));
+    byId = Promise.all(apiKeys.map(async (key) => [await apiKeyIdOf(key), await keyHash(key)] as const)).then((pairs) => new Map(pairs));
     keyIds.set(cacheKey, byId);
   }
   return byId;
+}
+
+/** The caller a session's key id stands for, with its key's hash, while the key still works. */
+async function holderOf(env: Env, keyId: string): Promise<{ caller: Caller; hash: string } | null> {
+  const config = loadConfig(env);
+  if (keyId === "admin") return config.adminKey === null ? null : { caller: ADMIN, hash: await keyHash(config.adminKey) };
+  const configured = (await configuredById(config.apiKeys)).get(keyId);
+  if (configured) return { caller: { kind: "tenant", tenantId: DEFAULT_TENANT, keyId }, hash: configured };
+  if (keyId.length !== "key_".length + 24) return null;
+  const row = await findLiveKeyById(openDb(env.DB), keyId);
+  return row ? { caller: { kind: "tenant", tenantId: row.tenantId, keyId }, hash: row.hash } : null;
 }
 
 async function formTokenOf(key: CryptoKey, keyId: string, expiresAt: number): Promise<string> {
   return encodeBase64Url(await crypto.subtle.sign("HMAC", key, encoder.encode(`form.${keyId}.${expiresAt}`)));
 }
 
-/** A new session token for a key that just proved itself. */
-export async function issueSession(apiKey: string, now: number): Promise<string> {
-  const keyId = await apiKeyIdOf(apiKey);
-  const payload = `v1.${keyId}.${now + SESSION_TTL_MS}`;
-  return `${payload}.${encodeBase64Url(await crypto.subtle.sign("HMAC", await signingKey(apiKey), encoder.encode(payload)))}`;
+/** A new session token for a key that just proved itself as `caller`. */
+export async function issueSession(apiKey: string, caller: Caller, now: number): Promise<string> {
+  const payload = `v1.${caller.keyId}.${now + SESSION_TTL_MS}`;
+  const key = await signingKey(await keyHash(apiKey));
+  return `${payload}.${encodeBase64Url(await crypto.subtle.sign("HMAC", key, encoder.encode(payload)))}`;
 }
 
-/** The session a token proves, or null: malformed, forged, expired, or its key was removed. */
-export async function verifySession(token: string, apiKeys: readonly string[], now: number): Promise<Session | null> {
+/** The session a token proves, or null: malformed, forged, expired, or its key was removed or revoked. */
+export async function verifySession(token: string, env: Env, now: number): Promise<Session | null> {
   const match = TOKEN.exec(token);
   if (!match) return null;
   const [, keyId, expiry, signature] = match as unknown as [string, string, string, string];
   const expiresAt = Number(expiry);
   if (!(expiresAt > now) || expiresAt > now + SESSION_TTL_MS) return null;
-  const apiKey = (await keysById(apiKeys)).get(keyId);
-  if (!apiKey) return null;
-  const key = await signingKey(apiKey);
+  const holder = await holderOf(env, keyId);
+  if (!holder) return null;
+  const key = await signingKey(holder.hash);
   // crypto.subtle.verify compares in constant time.
   if (!(await crypto.subtle.verify("HMAC", key, decodeBase64Url(signature), encoder.encode(`v1.${keyId}.${expiry}`)))) return null;
-  return { keyId, expiresAt, formToken: await formTokenOf(key, keyId, expiresAt) };
+  return { caller: holder.caller, keyId, expiresAt, formToken: await formTokenOf(key, keyId, expiresAt) };
 }
 
 /** Whether a submitted form token is this session's (constant time). */
@@ -99,7 +119,7 @@ export const clearSessionCookie = (c: Context) => deleteCookie(c, COOKIE, COOKIE
 export function loadSession(): MiddlewareHandler<SessionEnv> {
   return async function readSessionCookie(c, next) {
     const token = getCookie(c, COOKIE, "host");
-    c.set("session", token ? await verifySession(token, loadConfig(c.env).apiKeys, Date.now()) : null);
+    c.set("session", token ? await verifySession(token, c.env, Date.now()) : null);
     await next();
   };
 }

@@ -1,12 +1,12 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
-import { isKnownKey } from "../auth/keys";
+import { resolveCaller } from "../auth/caller";
 import { clearSessionCookie, isFormToken, issueSession, type Session, type SessionEnv, setSessionCookie } from "../auth/session";
-import { loadConfig } from "../config";
 import { renderPage } from "../lib/html-page";
 import { readBoundedText } from "../lib/read-bounded";
 import { openDb } from "../storage/db";
+import { findTaskByKey } from "../storage/read-models";
 import { redeliverSubscription } from "../storage/redeliver-subscription";
 import { noticeCode } from "./notices";
 import { MessagePage } from "./views/layout";
@@ -80,12 +80,9 @@ export async function logIn(c: C): Promise<Response> {
   const now = Date.now();
   const form = await readForm(c);
   const key = form?.get("api_key")?.trim() ?? "";
-  const keys = loadConfig(c.env).apiKeys;
-  if (keys.length === 0)
-    return renderPage(c, <LoginPage now={now} error="No API keys are configured (RELAY_API_KEYS): nobody can log in." />, 401);
-  if (!key || !(await isKnownKey(key, keys)))
-    return renderPage(c, <LoginPage now={now} error="Unknown API key." next={safeNext(form?.get("next") ?? null)} />, 401);
-  setSessionCookie(c, await issueSession(key, now));
+  const caller = key ? await resolveCaller(c.env, key) : null;
+  if (!caller) return renderPage(c, <LoginPage now={now} error="Unknown API key." next={safeNext(form?.get("next") ?? null)} />, 401);
+  setSessionCookie(c, await issueSession(key, caller, now));
   return c.redirect(safeNext(form?.get("next") ?? null), 303);
 }
 
@@ -97,13 +94,18 @@ export async function logOut(c: C): Promise<Response> {
   return c.redirect("/", 303);
 }
 
-/** POST /dashboard/subscriptions/:id/redeliver: the task page's button. */
+/** Whose subscriptions a session may redeliver: its tenant's, or for the admin any tenant's. */
+const scopeOf = (session: Session) => (session.caller.kind === "tenant" ? session.caller.tenantId : null);
+
+/** POST /dashboard/subscriptions/:id/redeliver: the task page's button; back to that task's page. */
 export async function redeliverOne(c: C): Promise<Response> {
   const form = await readForm(c);
   if (!isSessionForm(c.var.session, form)) return refused(c);
-  const result = await redeliverSubscription(openDb(c.env.DB), c.req.param("id") ?? "", Date.now());
+  const result = await redeliverSubscription(openDb(c.env.DB), scopeOf(c.var.session), c.req.param("id") ?? "", Date.now());
   if (result.kind === "not_found") return c.redirect(`/dashboard/subscriptions?status=failed&notice=${noticeCode(result)}`, 303);
-  return c.redirect(`/dashboard/tasks/${encodeURIComponent(result.subscription.taskId)}?notice=${noticeCode(result)}`, 303);
+  const task = await findTaskByKey(openDb(c.env.DB), result.subscription.taskKey);
+  const back = `/dashboard/tasks/${encodeURIComponent(task?.taskId ?? "")}?tenant=${encodeURIComponent(result.subscription.tenantId)}&notice=${noticeCode(result)}`;
+  return c.redirect(back, 303);
 }
 
 /** POST /dashboard/redeliver: the dead-letter list's bulk redeliver, one subscription at a time. */
@@ -114,7 +116,7 @@ export async function redeliverMany(c: C): Promise<Response> {
   const db = openDb(c.env.DB);
   let redelivered = 0;
   for (const id of ids.slice(0, MAX_BULK_REDELIVER)) {
-    if ((await redeliverSubscription(db, id, Date.now())).kind === "redelivered") redelivered += 1;
+    if ((await redeliverSubscription(db, scopeOf(c.var.session), id, Date.now())).kind === "redelivered") redelivered += 1;
   }
   return c.redirect(`/dashboard/subscriptions?status=failed&redelivered=${redelivered}&skipped=${ids.length - redelivered}`, 303);
 }

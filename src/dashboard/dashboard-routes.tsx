@@ -40,6 +40,14 @@ const sessionRequired: MiddlewareHandler<DashboardEnv> = async (c, next) => {
 
 const page = [pageHeaders(), loadSession()] as const;
 const session = (c: C) => c.var.session as Session;
+/**
+ * Whose rows this session sees: a tenant key's session only its tenant's; the admin's every
+ * tenant's, or the one `?tenant=` names.
+ */
+const scopeOf = (c: C): string | undefined => {
+  const caller = session(c).caller;
+  return caller.kind === "tenant" ? caller.tenantId : c.req.query("tenant")?.trim() || undefined;
+};
 const oneOf = <T extends string>(values: readonly T[], value: string | undefined, fallback: T): T =>
   values.includes(value as T) ? (value as T) : fallback;
 
@@ -47,11 +55,12 @@ async function overview(c: C): Promise<Response> {
   if (!c.var.session) return renderPage(c, <LoginPage now={Date.now()} />);
   const db = openDb(c.env.DB);
   const now = Date.now();
+  const tenant = scopeOf(c);
   const [counts, activity, failed, polling] = await Promise.all([
-    loadDashboardCounts(db),
+    loadDashboardCounts(db, tenant),
     loadActivitySeries(db, now),
-    listSubscriptions(db, { status: "failed", limit: 5 }),
-    listTasks(db, { state: "polling", limit: 10 }),
+    listSubscriptions(db, { status: "failed", tenant, limit: 5 }),
+    listTasks(db, { state: "polling", tenant, limit: 10 }),
   ]);
   return renderPage(
     c,
@@ -66,14 +75,14 @@ async function tasksPage(c: C): Promise<Response> {
   const [action, action2] = (c.req.query("kind") ?? "").split("/");
   const kind = action && action2 && isActionPair(action, action2) ? { action, action2 } : undefined;
   const after = decodeCursor(c.req.query("after"));
-  const { rows, next } = await listTasks(openDb(c.env.DB), { state, kind, after, limit: PAGE_SIZE });
+  const { rows, next } = await listTasks(openDb(c.env.DB), { state, kind, tenant: scopeOf(c), after, limit: PAGE_SIZE });
   const props = { rows, next, state, after, kind: kind && `${kind.action}/${kind.action2}`, session: session(c), now: Date.now() };
   return renderPage(c, <TasksPage {...props} notFound={found || undefined} />);
 }
 
 async function taskPage(c: C): Promise<Response> {
   const taskId = c.req.param("task_id") ?? "";
-  const view = TASK_ID_PATTERN.test(taskId) ? await loadTaskView(openDb(c.env.DB), taskId) : undefined;
+  const view = TASK_ID_PATTERN.test(taskId) ? await loadTaskView(openDb(c.env.DB), scopeOf(c) ?? null, taskId) : undefined;
   const now = Date.now();
   if (!view)
     return renderPage(
@@ -88,7 +97,7 @@ async function taskPage(c: C): Promise<Response> {
 async function subscriptionsPage(c: C): Promise<Response> {
   const status: ListedSubscriptionStatus = oneOf(LISTED_SUBSCRIPTION_STATUSES, c.req.query("status"), "failed");
   const after = decodeCursor(c.req.query("after"));
-  const { rows, next } = await listSubscriptions(openDb(c.env.DB), { status, after, limit: PAGE_SIZE });
+  const { rows, next } = await listSubscriptions(openDb(c.env.DB), { status, tenant: scopeOf(c), after, limit: PAGE_SIZE });
   const notice = noticeText(new URL(c.req.url).searchParams);
   return renderPage(
     c,

@@ -1,4 +1,4 @@
-import { decodeBase64 } from "../lib/base64";
+import { decodeBase64, encodeBase64 } from "../lib/base64";
 
 /**
  * A webhook secret as Standard Webhooks writes it: `whsec_` and the base64 of the signing key.
@@ -18,3 +18,6 @@ export function isWebhookSecret(secret: string): boolean {
     return false;
   }
 }
+
+/** A new endpoint secret: `whsec_` and the base64 of 32 random bytes. */
+export const newWebhookSecret = (): string => `${PREFIX}${encodeBase64(crypto.getRandomValues(new Uint8Array(32)))}`;

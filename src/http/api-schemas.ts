@@ -70,6 +70,10 @@ export const SubscriptionSchema = z
   .object({
     id: z.string().openapi({ example: "sub_6f1c0d2e9a8b4c7d5e3f1a2b" }),
     task_id: z.string(),
+    endpoint_id: z.string().openapi({
+      description: "The tenant's endpoint for `callback_url`, with its own signing secret",
+      example: "ep_2b7e151628aed2a6abf71588",
+    }),
     action: z.string().nullable(),
     action2: z.string().nullable(),
     callback_url: z.string(),
@@ -108,6 +112,67 @@ export const TaskSchema = z
 
 export const HealthSchema = z.object({ ok: z.literal(true) }).openapi("Health");
 
+export const EndpointSchema = z
+  .object({
+    id: z.string().openapi({ example: "ep_2b7e151628aed2a6abf71588" }),
+    url: z.string().openapi({ description: "The callback URL: an endpoint is created on its first registration" }),
+    signing: z.array(z.enum(["v1", "v1a"])).openapi({
+      description: "The signature schemes each webhook carries: `v1` (HMAC-SHA256) always, `v1a` (Ed25519) when turned on",
+    }),
+    public_key: z
+      .string()
+      .nullable()
+      .openapi({ description: "With `v1a`: the `whpk_` public key receivers verify with (it cannot sign)", example: null }),
+    previous_secret_expires_at: nullableTimestamp.openapi({
+      description: "Until then the secret (and key pair) before the last rotation still signs beside the new one",
+    }),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .openapi("Endpoint");
+
+export const EndpointListSchema = z
+  .object({
+    data: z.array(EndpointSchema),
+    next_cursor: z.string().nullable().openapi({ description: "Pass as `after` for the next page; null on the last page" }),
+  })
+  .openapi("EndpointList");
+
+export const EndpointSecretSchema = z
+  .object({
+    key: z
+      .string()
+      .openapi({ description: "`whsec_` and the base64 of 32 random bytes", example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
+  })
+  .openapi("EndpointSecret");
+
+export const TenantSchema = z
+  .object({
+    id: z.string().openapi({ example: "ten_9b1deb4d3b7d4bad9bdd2b0d" }),
+    name: z.string(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .openapi("Tenant");
+
+export const TenantListSchema = z.object({ data: z.array(TenantSchema) }).openapi("TenantList");
+
+export const ApiKeySchema = z
+  .object({
+    id: z.string().openapi({ example: "key_7c9e6679742540de944be07f" }),
+    tenant_id: z.string(),
+    prefix: z.string().openapi({ description: "The key's first characters, to recognise it", example: "rk_Xq3bT0aZ" }),
+    created_at: timestamp,
+    revoked_at: nullableTimestamp,
+  })
+  .openapi("ApiKey");
+
+export const NewApiKeySchema = ApiKeySchema.extend({
+  key: z.string().openapi({ description: "The key itself: shown this once, stored only as a hash" }),
+}).openapi("NewApiKey");
+
+export const ApiKeyListSchema = z.object({ data: z.array(ApiKeySchema) }).openapi("ApiKeyList");
+
 /** The JSON body of every webhook the relay sends (documented under `webhooks`). */
 export const WebhookEventSchema = z
   .object({
@@ -122,6 +187,9 @@ export const WebhookEventSchema = z
   .openapi("WebhookEvent");
 
 export type SubscriptionBody = z.infer<typeof SubscriptionSchema>;
+export type EndpointBody = z.infer<typeof EndpointSchema>;
+export type TenantBody = z.infer<typeof TenantSchema>;
+export type ApiKeyBody = z.infer<typeof ApiKeySchema>;
 export type DeliveryBody = z.infer<typeof DeliverySchema>;
 export type TaskBody = Omit<z.infer<typeof TaskSchema>, "subscriptions">;
 export type TaskView = z.infer<typeof TaskSchema>;

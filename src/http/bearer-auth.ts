@@ -1,26 +1,53 @@
 import type { MiddlewareHandler } from "hono";
-import { apiKeyIdOf, isKnownKey } from "../auth/keys";
+import { type Caller, resolveCaller } from "../auth/caller";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
+import { openDb } from "../storage/db";
+import { findTenant } from "../storage/tenants";
 import { ApiError } from "./api-error";
 
-/** What the auth middleware leaves for later handlers: who is calling, never the key itself. */
-export type AuthVariables = { apiKeyId: string };
+/**
+ * What the auth middleware leaves for later handlers: who is calling (never the key itself), and
+ * on tenant routes the one tenant whose rows the request may see or change.
+ */
+export type AuthVariables = { caller: Caller; apiKeyId: string; tenantId: string };
+
+/** The header an admin names the tenant it acts for with, on the tenant routes. */
+export const TENANT_HEADER = "relay-tenant";
+
+const isAdminPath = (path: string) => path === "/v1/admin" || path.startsWith("/v1/admin/");
 
 /**
- * Requires `Authorization: Bearer <key>` with one of the keys in `RELAY_API_KEYS`, and sets
- * `apiKeyId` (a hash prefix of the key: usable as a rate-limit key, safe to log).
+ * Requires `Authorization: Bearer <key>` with a key some caller has (see `resolveCaller`), then:
+ * under `/v1/admin` only the admin goes on (anyone else gets the 404 of a route that does not
+ * exist); everywhere else the request is scoped to one tenant, the key's own, or for the admin
+ * the one its `Relay-Tenant` header names.
  */
 export function bearerAuth(): MiddlewareHandler<{ Bindings: Env; Variables: AuthVariables }> {
   return async function requireApiKey(c, next) {
-    const keys = loadConfig(c.env).apiKeys;
+    const config = loadConfig(c.env);
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header("authorization") ?? "");
-    if (keys.length === 0)
-      console.error(JSON.stringify({ event: "configuration_error", error: "RELAY_API_KEYS is not set: every /v1 request is refused" }));
-    if (!match?.[1] || keys.length === 0 || !(await isKnownKey(match[1], keys))) {
-      throw new ApiError("unauthorized", "a valid API key is required: Authorization: Bearer <key>");
+    if (config.apiKeys.length === 0 && config.adminKey === null)
+      console.error(
+        JSON.stringify({ event: "configuration_error", error: "neither RELAY_API_KEYS nor ADMIN_API_KEY is set: only tenant keys work" }),
+      );
+    const caller = match?.[1] ? await resolveCaller(c.env, match[1]) : null;
+    if (!caller) throw new ApiError("unauthorized", "a valid API key is required: Authorization: Bearer <key>");
+    c.set("caller", caller);
+    c.set("apiKeyId", caller.keyId);
+    if (isAdminPath(c.req.path)) {
+      if (caller.kind !== "admin") throw new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`);
+    } else if (caller.kind === "tenant") {
+      c.set("tenantId", caller.tenantId);
+    } else {
+      const named = c.req.header(TENANT_HEADER)?.trim();
+      if (!named)
+        throw new ApiError("invalid_request", `the admin key acts for one tenant: name it in the ${TENANT_HEADER} header`, [
+          { field: TENANT_HEADER, message: "required with the admin key" },
+        ]);
+      if (!(await findTenant(openDb(c.env.DB), named))) throw new ApiError("not_found", `no tenant ${named}`);
+      c.set("tenantId", named);
     }
-    c.set("apiKeyId", await apiKeyIdOf(match[1]));
     await next();
   };
 }

@@ -1,6 +1,6 @@
 import type { MessageWithAttempts } from "../storage/read-models";
-import type { SubscriptionRow, TaskRow } from "../storage/schema";
-import type { DeliveryBody, SubscriptionBody, TaskBody } from "./api-schemas";
+import type { ApiKeyRow, EndpointRow, SubscriptionRow, TaskRow, TenantRow } from "../storage/schema";
+import type { ApiKeyBody, DeliveryBody, EndpointBody, SubscriptionBody, TaskBody, TenantBody } from "./api-schemas";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 /** Columns holding JSON written by the relay itself: their shape is the column's documented one. */
@@ -10,7 +10,9 @@ const parsed = <T>(json: string | null): T | null => (json === null ? null : (JS
 export function presentSubscription(s: SubscriptionRow, task: TaskRow | undefined): SubscriptionBody {
   return {
     id: s.id,
-    task_id: s.taskId,
+    // A subscription always has its task (retention deletes both together).
+    task_id: task?.taskId ?? "",
+    endpoint_id: s.endpointId,
     action: task?.action ?? null,
     action2: task?.action2 ?? null,
     callback_url: s.callbackUrl,
@@ -61,3 +63,33 @@ export function presentTask(t: TaskRow): TaskBody {
     updated_at: iso(t.updatedAt)!,
   };
 }
+
+/** An endpoint as the API shows it: never its secrets (`GET /v1/endpoints/{id}/secret` shows the current one). */
+export function presentEndpoint(e: EndpointRow, now: number): EndpointBody {
+  const overlapping = e.previousUntil !== null && e.previousUntil > now;
+  return {
+    id: e.id,
+    url: e.url,
+    signing: e.signingKey ? ["v1", "v1a"] : ["v1"],
+    public_key: e.publicKey,
+    previous_secret_expires_at: overlapping ? iso(e.previousUntil) : null,
+    created_at: iso(e.createdAt)!,
+    updated_at: iso(e.updatedAt)!,
+  };
+}
+
+export const presentTenant = (t: TenantRow): TenantBody => ({
+  id: t.id,
+  name: t.name,
+  created_at: iso(t.createdAt)!,
+  updated_at: iso(t.updatedAt)!,
+});
+
+/** A stored key: its id and visible prefix, never its hash. */
+export const presentApiKey = (k: ApiKeyRow): ApiKeyBody => ({
+  id: k.id,
+  tenant_id: k.tenantId,
+  prefix: k.prefix,
+  created_at: iso(k.createdAt)!,
+  revoked_at: iso(k.revokedAt),
+});

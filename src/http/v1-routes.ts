@@ -1,6 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
 import { TASK_ID_PATTERN } from "../domain/kling";
+import { newId } from "../domain/tenancy";
+import { newWebhookSecret } from "../domain/webhook-secret";
 import type { Env } from "../env";
 import { exactMemberText } from "../lib/exact-json";
 import { openDb } from "../storage/db";
@@ -21,8 +23,6 @@ import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "./valid
  * write D1: polling and delivery belong to the tick.
  */
 
-const newSubscriptionId = () => `sub_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
-
 type V1Env = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables };
 
 /**
@@ -42,8 +42,8 @@ function exactMetadata(bodyText: string, metadata: Record<string, unknown> | nul
   return exact;
 }
 
-async function subscriptionView(c: { env: Env }, id: string) {
-  const view = await loadSubscriptionView(openDb(c.env.DB), id);
+async function subscriptionView(c: { env: Env }, tenantId: string, id: string) {
+  const view = await loadSubscriptionView(openDb(c.env.DB), tenantId, id);
   if (!view) throw new ApiError("not_found", `no subscription ${id}`);
   return { ...presentSubscription(view.subscription, view.task), deliveries: view.deliveries.map(presentDelivery) };
 }
@@ -87,7 +87,10 @@ export const v1 = v1Base
       const result = await registerSubscription(
         openDb(c.env.DB),
         {
-          id: newSubscriptionId(),
+          id: newId("sub"),
+          tenantId: c.get("tenantId"),
+          newTaskKey: newId("tsk"),
+          newEndpoint: { id: newId("ep"), secret: newWebhookSecret() },
           taskId: body.task_id,
           action: body.action,
           action2: body.action2,
@@ -117,7 +120,7 @@ export const v1 = v1Base
     }),
     async (c) => {
       const { task_id: taskId } = c.req.valid("param");
-      const view = await loadTaskView(openDb(c.env.DB), taskId);
+      const view = await loadTaskView(openDb(c.env.DB), c.get("tenantId"), taskId);
       if (!view) throw new ApiError("not_found", `no task ${taskId} is registered`);
       return c.json(
         {
@@ -150,7 +153,7 @@ export const v1 = v1Base
       request: { params: SubscriptionIdParams },
       responses: { 200: json(SubscriptionWithDeliveriesSchema, "The subscription"), ...errors([401, 404, 503]) },
     }),
-    async (c) => c.json(await subscriptionView(c, c.req.valid("param").id), 200),
+    async (c) => c.json(await subscriptionView(c, c.get("tenantId"), c.req.valid("param").id), 200),
   )
   .openapi(
     createRoute({
@@ -166,7 +169,7 @@ export const v1 = v1Base
     async (c) => {
       const db = openDb(c.env.DB);
       const { id } = c.req.valid("param");
-      const subscription = await findSubscription(db, id);
+      const subscription = await findSubscription(db, c.get("tenantId"), id);
       if (!subscription) throw new ApiError("not_found", `no subscription ${id}`);
       if (subscription.status !== "cancelled") await cancelSubscription(db, subscription, Date.now());
       return c.body(null, 204);
@@ -189,7 +192,7 @@ export const v1 = v1Base
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const result = await redeliverSubscription(openDb(c.env.DB), id, Date.now());
+      const result = await redeliverSubscription(openDb(c.env.DB), c.get("tenantId"), id, Date.now());
       switch (result.kind) {
         case "not_found":
           throw new ApiError("not_found", `no subscription ${id}`);
@@ -198,7 +201,7 @@ export const v1 = v1Base
         case "nothing_sent":
           throw new ApiError("conflict", "no webhook has been created for this subscription yet");
         case "redelivered":
-          return c.json(await subscriptionView(c, id), 202);
+          return c.json(await subscriptionView(c, c.get("tenantId"), id), 202);
       }
     },
   );

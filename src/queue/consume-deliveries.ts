@@ -7,7 +7,6 @@ import type { ConsumerContext } from "./consumer-context";
 /**
  * Delivers the webhooks that delivery messages name: loads those still held under each message's
  * lease, signs and sends them with the same per-message work as the tick, records the batch.
- * Without webhook secrets they are handed back instead.
  */
 export async function consumeDeliveries(ctx: ConsumerContext, claims: readonly LeasedIds[]): Promise<void> {
   if (claims.length === 0) return;
@@ -15,7 +14,6 @@ export async function consumeDeliveries(ctx: ConsumerContext, claims: readonly L
   const messages = await loadClaimedMessages(db, claims);
   report.skipped += countIds(claims) - messages.length;
   if (messages.length === 0) return;
-  const canDeliver = config.webhookSecrets.length > 0;
   await consumeLeased(ctx, messages, {
     timeoutMs: config.deliveryTimeoutMs,
     work: (message) => deliverMessage(ctx, message),
@@ -27,6 +25,5 @@ export async function consumeDeliveries(ctx: ConsumerContext, claims: readonly L
         leaseToken,
         clock.now(),
       ),
-    shouldStop: () => !canDeliver,
   });
 }

@@ -13,8 +13,8 @@ export interface LeasedStage<Item extends Lease, Done> {
   record(leaseToken: string, done: Done[]): Promise<void>;
   /** Hands back items held under one lease token that this consumer did not start. */
   release(leaseToken: string, items: Item[]): Promise<void>;
-  /** Stop starting new items (e.g. after a configuration error). */
-  shouldStop(): boolean;
+  /** Stop starting new items (e.g. after a configuration error); never, when absent. */
+  shouldStop?(): boolean;
 }
 
 function byLease<T>(entries: readonly { leaseToken: string; value: T }[]): Map<string, T[]> {
@@ -63,7 +63,7 @@ export async function consumeLeased<Item extends Lease, Done>(
       budget.refund(unstarted.length);
       notStarted.push(...unstarted);
     },
-    shouldStop: () => stage.shouldStop(),
+    shouldStop: () => stage.shouldStop?.() ?? false,
     // The whole batch is recorded at once, before its messages are acknowledged.
     recordEvery: Infinity,
   });

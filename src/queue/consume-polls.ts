@@ -31,7 +31,7 @@ export async function consumePolls(ctx: ConsumerContext, claims: readonly Leased
       const next = canPoll && report.configurationError === null ? now : now + config.pollMaxIntervalMs;
       await releaseTasks(
         db,
-        unstarted.map((t) => t.taskId),
+        unstarted.map((t) => t.key),
         leaseToken,
         next,
         now,

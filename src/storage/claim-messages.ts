@@ -1,16 +1,57 @@
 import { type SQL, sql } from "drizzle-orm";
+import type { EndpointKeys } from "../domain/endpoint-signing";
 import { asJson, type Db } from "./db";
 import { bodyColumns, messageBody, type StoredBody } from "./message-body";
 
-export interface ClaimedMessage {
-  id: string;
+/** Where and how a message goes: its subscription's task, URL, tenant and endpoint keys. */
+export interface MessageTarget {
   subscriptionId: string;
-  taskId: string;
+  tenantId: string;
+  /** The task's `tasks.id`. */
+  taskKey: string;
   callbackUrl: string;
+  keys: EndpointKeys;
+}
+
+export interface ClaimedMessage extends MessageTarget {
+  id: string;
   /** The exact bytes to sign and send (see `messageBody`). */
   body: string;
   scheduleStep: number;
 }
+
+/** The columns `toTarget` reads, from subscriptions `s`, tasks `t` and endpoints `e` (see `targetJoins`). */
+export const targetColumns = sql.raw(
+  "s.tenant_id, s.task_key, t.task_id, s.callback_url, e.secret, e.previous_secret, e.signing_key, e.previous_signing_key, e.previous_until",
+);
+export const targetJoins = sql.raw("JOIN tasks t ON t.id = s.task_key JOIN endpoints e ON e.id = s.endpoint_id");
+
+export interface TargetRow {
+  subscription_id: string;
+  tenant_id: string;
+  task_key: string;
+  task_id: string;
+  callback_url: string;
+  secret: string;
+  previous_secret: string | null;
+  signing_key: string | null;
+  previous_signing_key: string | null;
+  previous_until: number | null;
+}
+
+export const toTarget = (r: TargetRow): MessageTarget => ({
+  subscriptionId: r.subscription_id,
+  tenantId: r.tenant_id,
+  taskKey: r.task_key,
+  callbackUrl: r.callback_url,
+  keys: {
+    secret: r.secret,
+    previousSecret: r.previous_secret,
+    signingKey: r.signing_key,
+    previousSigningKey: r.previous_signing_key,
+    previousUntil: r.previous_until,
+  },
+});
 
 interface ClaimOptions {
   now: number;
@@ -49,23 +90,14 @@ export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<C
   );
   if (claimed.length === 0) return [];
   const subscriptionIds = [...new Set(claimed.map((m) => m.subscription_id))];
-  const targets = await db.all<{ id: string; task_id: string; callback_url: string }>(sql`
-    SELECT id, task_id, callback_url FROM subscriptions WHERE id IN (SELECT value FROM json_each(${asJson(subscriptionIds)}))`);
-  const byId = new Map(targets.map((s) => [s.id, s]));
+  const targets = await db.all<TargetRow>(sql`
+    SELECT s.id AS subscription_id, ${targetColumns} FROM subscriptions s ${targetJoins}
+    WHERE s.id IN (SELECT value FROM json_each(${asJson(subscriptionIds)}))`);
+  const byId = new Map(targets.map((s) => [s.subscription_id, s]));
   return claimed.flatMap((m) => {
     const target = byId.get(m.subscription_id);
     // A message always has its subscription; retention deletes both together.
     if (!target) return [];
-    const body = messageBody({ ...m, task_id: target.task_id });
-    return [
-      {
-        id: m.id,
-        subscriptionId: m.subscription_id,
-        taskId: target.task_id,
-        callbackUrl: target.callback_url,
-        body,
-        scheduleStep: m.schedule_step,
-      },
-    ];
+    return [{ ...toTarget(target), id: m.id, body: messageBody({ ...m, task_id: target.task_id }), scheduleStep: m.schedule_step }];
   });
 }

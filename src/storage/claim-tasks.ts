@@ -4,12 +4,16 @@ import type { Db } from "./db";
 
 /** A claimed task: what the poll plan needs, and what the upstream query needs. */
 export interface ClaimedTask extends TaskSnapshot {
+  /** The relay's key (`tasks.id`): what leases and records name. */
+  key: string;
+  /** Kling's task id, as queried upstream. */
   taskId: string;
   action: string;
   action2: string;
 }
 
 const COLUMNS = [
+  "id",
   "task_id",
   "action",
   "action2",
@@ -26,6 +30,7 @@ export const claimedTaskColumns = (prefix = "") => sql.raw(COLUMNS.map((c) => `$
 
 /** One row of `claimedTaskColumns`. */
 export interface ClaimedTaskRow {
+  id: string;
   task_id: string;
   action: string;
   action2: string;
@@ -38,6 +43,7 @@ export interface ClaimedTaskRow {
 }
 
 export const toClaimedTask = (r: ClaimedTaskRow): ClaimedTask => ({
+  key: r.id,
   taskId: r.task_id,
   action: r.action,
   action2: r.action2,
@@ -62,7 +68,7 @@ export async function claimDueTasks(
   if (options.limit <= 0) return [];
   const rows = await db.all<ClaimedTaskRow>(sql`
     UPDATE tasks SET lease_token = ${options.leaseToken}, next_poll_at = ${options.now + options.leaseMs}
-    WHERE task_id IN (SELECT task_id FROM tasks WHERE next_poll_at <= ${options.now} ORDER BY next_poll_at LIMIT ${options.limit})
+    WHERE id IN (SELECT id FROM tasks WHERE next_poll_at <= ${options.now} ORDER BY next_poll_at LIMIT ${options.limit})
     RETURNING ${claimedTaskColumns()}`);
   return rows.map(toClaimedTask);
 }

@@ -19,15 +19,19 @@ export interface DashboardCounts {
  * The dashboard's counts by state, in one round trip. Every count is over a partial index that
  * holds exactly the rows counted (`tasks_due`, `subscriptions_<status>`, `messages_due`), capped.
  */
-export async function loadDashboardCounts(db: Db): Promise<DashboardCounts> {
+export async function loadDashboardCounts(db: Db, tenant?: string): Promise<DashboardCounts> {
   const cap = COUNT_CAP + 1;
+  // One tenant's counts walk the same partial indexes and skip other tenants' rows (`+` keeps the
+  // term out of index selection), so one tenant's count reads at most the index's entries.
+  const ofTenant = (alias: string) => (tenant === undefined ? sql`` : sql`AND +${sql.raw(alias)}.tenant_id = ${tenant}`);
   const [row] = await db.all<Record<string, number>>(sql`SELECT
-    (SELECT count(*) FROM (SELECT 1 FROM tasks WHERE next_poll_at IS NOT NULL LIMIT ${cap})) AS tasks_polling,
-    (SELECT count(*) FROM (SELECT 1 FROM subscriptions WHERE status = 'active' LIMIT ${cap})) AS subscriptions_active,
-    (SELECT count(*) FROM (SELECT 1 FROM subscriptions WHERE status = 'delivered' LIMIT ${cap})) AS subscriptions_delivered,
-    (SELECT count(*) FROM (SELECT 1 FROM subscriptions WHERE status = 'failed' LIMIT ${cap})) AS subscriptions_failed,
+    (SELECT count(*) FROM (SELECT 1 FROM tasks t WHERE next_poll_at IS NOT NULL ${ofTenant("t")} LIMIT ${cap})) AS tasks_polling,
+    (SELECT count(*) FROM (SELECT 1 FROM subscriptions s WHERE status = 'active' ${ofTenant("s")} LIMIT ${cap})) AS subscriptions_active,
+    (SELECT count(*) FROM (SELECT 1 FROM subscriptions s WHERE status = 'delivered' ${ofTenant("s")} LIMIT ${cap})) AS subscriptions_delivered,
+    (SELECT count(*) FROM (SELECT 1 FROM subscriptions s WHERE status = 'failed' ${ofTenant("s")} LIMIT ${cap})) AS subscriptions_failed,
     -- A pending message that has been attempted is retrying; messages_due holds only pending ones.
-    (SELECT count(*) FROM (SELECT 1 FROM messages WHERE next_attempt_at IS NOT NULL AND attempts > 0 LIMIT ${cap})) AS messages_retrying`);
+    (SELECT count(*) FROM (SELECT 1 FROM messages m ${tenant === undefined ? sql`` : sql`JOIN subscriptions s ON s.id = m.subscription_id`}
+      WHERE m.next_attempt_at IS NOT NULL AND m.attempts > 0 ${ofTenant("s")} LIMIT ${cap})) AS messages_retrying`);
   return {
     tasksPolling: row?.tasks_polling ?? 0,
     subscriptionsActive: row?.subscriptions_active ?? 0,

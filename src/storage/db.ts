@@ -1,4 +1,4 @@
-import type { SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
@@ -14,6 +14,13 @@ export const newLeaseToken = () => `lease_${crypto.randomUUID()}`;
  * a few statements whatever their size (D1 allows 100 bound parameters per statement).
  */
 export const asJson = (value: unknown) => JSON.stringify(value);
+
+/** Task keys (`tasks.id`) as a SQL set, `(SELECT value FROM json_each(...))`: for `IN`. */
+export const keySet = (keys: readonly string[]): SQL => sql`(SELECT value FROM json_each(${asJson(keys)}))`;
+
+/** The key of one tenant's task, as a SQL set (empty while the task does not exist). */
+export const taskKeyOf = (tenantId: string, taskId: string): SQL =>
+  sql`(SELECT id FROM tasks WHERE tenant_id = ${tenantId} AND task_id = ${taskId})`;
 
 const dialect = new SQLiteAsyncDialect();
 

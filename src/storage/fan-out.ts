@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import { asJson, type Db, statement } from "./db";
+import { type Db, statement } from "./db";
 
 /**
  * Creates the webhook message for each task's last event, for every active subscription that asked
@@ -26,7 +26,7 @@ function fanOut(db: Db, scope: SQL, now: number) {
     sql`INSERT INTO messages (id, subscription_id, event_type, event_at, metadata, reason, data, status, attempts, schedule_step, next_attempt_at, created_at, updated_at)
     SELECT 'msg_' || lower(hex(randomblob(12))), s.id, t.last_event, t.last_event_at, s.metadata, t.finish_reason, t.data,
       'pending', 0, 0, ${now}, ${now}, ${now}
-    FROM tasks t JOIN subscriptions s ON s.task_id = t.task_id
+    FROM tasks t JOIN subscriptions s ON s.task_key = t.id
     WHERE ${scope} AND t.last_event IS NOT NULL AND s.status = 'active'
       AND EXISTS (SELECT 1 FROM json_each(s.events) e WHERE e.value = t.last_event)
     ON CONFLICT (subscription_id, event_type) DO UPDATE SET
@@ -37,10 +37,9 @@ function fanOut(db: Db, scope: SQL, now: number) {
   );
 }
 
-/** Fan-out after polls: the last event of each listed task to all its subscribers. */
-export const fanOutTaskEvents = (db: Db, taskIds: readonly string[], now: number) =>
-  fanOut(db, sql`t.task_id IN (SELECT value FROM json_each(${asJson(taskIds)}))`, now);
+/** Fan-out after polls: the last event of each task in `taskKeys` (a SQL set) to all its subscribers. */
+export const fanOutTaskEvents = (db: Db, taskKeys: SQL, now: number) => fanOut(db, sql`t.id IN ${taskKeys}`, now);
 
 /** Catch-up for one subscription: the event its task already reached. */
-export const fanOutToSubscription = (db: Db, taskId: string, callbackUrl: string, now: number) =>
-  fanOut(db, sql`t.task_id = ${taskId} AND s.callback_url = ${callbackUrl}`, now);
+export const fanOutToSubscription = (db: Db, taskKeys: SQL, callbackUrl: string, now: number) =>
+  fanOut(db, sql`t.id IN ${taskKeys} AND s.callback_url = ${callbackUrl}`, now);

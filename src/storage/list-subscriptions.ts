@@ -8,6 +8,7 @@ export type ListedSubscriptionStatus = (typeof LISTED_SUBSCRIPTION_STATUSES)[num
 
 export interface SubscriptionListRow {
   id: string;
+  tenantId: string;
   taskId: string;
   action: string | null;
   action2: string | null;
@@ -41,13 +42,16 @@ const SHAPES = {
  */
 export async function listSubscriptions(
   db: Db,
-  query: { status: ListedSubscriptionStatus; after?: Cursor; limit: number },
+  /** `tenant`: only this tenant's subscriptions; every tenant's when absent (the admin). */
+  query: { status: ListedSubscriptionStatus; tenant?: string; after?: Cursor; limit: number },
 ): Promise<Page<SubscriptionListRow>> {
   const { column, status } = SHAPES[query.status];
+  const tenant = query.tenant === undefined ? sql`1 = 1` : sql`+s.tenant_id = ${query.tenant}`;
   const rows = await db.all<{
     rowid: number;
     sort_key: number;
     id: string;
+    tenant_id: string;
     task_id: string;
     action: string | null;
     action2: string | null;
@@ -59,17 +63,18 @@ export async function listSubscriptions(
     created_at: number;
     updated_at: number;
     latest: string | null;
-  }>(sql`SELECT s.rowid AS rowid, ${column} AS sort_key, s.id, s.task_id, t.action, t.action2, t.task_status, t.polls,
+  }>(sql`SELECT s.rowid AS rowid, ${column} AS sort_key, s.id, s.tenant_id, t.task_id, t.action, t.action2, t.task_status, t.polls,
       s.callback_url, s.status, s.status_reason, s.created_at, s.updated_at,
       (SELECT json_object('eventType', m.event_type, 'status', m.status, 'attempts', m.attempts, 'statusCode', m.last_status_code, 'error', m.last_error)
         FROM messages m WHERE m.subscription_id = s.id ORDER BY m.updated_at DESC LIMIT 1) AS latest
-    FROM subscriptions s LEFT JOIN tasks t ON t.task_id = s.task_id
-    WHERE ${status} AND ${afterCursor(column, "desc", query.after, sql`s.rowid`)}
+    FROM subscriptions s JOIN tasks t ON t.id = s.task_key
+    WHERE ${status} AND ${tenant} AND ${afterCursor(column, "desc", query.after, sql`s.rowid`)}
     ORDER BY ${column} DESC, s.rowid DESC
     LIMIT ${query.limit + 1}`);
   return toPage(
     rows.map((r) => ({
       id: r.id,
+      tenantId: r.tenant_id,
       taskId: r.task_id,
       action: r.action,
       action2: r.action2,

@@ -9,11 +9,14 @@ export interface TaskListQuery {
   state: TaskState;
   /** Both or neither: one kind of task. */
   kind?: { action: string; action2: string };
+  /** Only this tenant's tasks; every tenant's when absent (the admin). */
+  tenant?: string;
   after?: Cursor;
   limit: number;
 }
 
 export interface TaskListRow {
+  tenantId: string;
   taskId: string;
   action: string;
   action2: string;
@@ -52,9 +55,12 @@ export async function listTasks(db: Db, query: TaskListQuery): Promise<Page<Task
       ? sql`t.action = ${query.kind.action} AND t.action2 = ${query.kind.action2}`
       : sql`+t.action = ${query.kind.action} AND +t.action2 = ${query.kind.action2}`;
   const order = direction === "desc" ? sql`DESC` : sql`ASC`;
+  // Kept out of index selection too: the page walks the order's index and skips other tenants.
+  const tenant = query.tenant === undefined ? sql`1 = 1` : sql`+t.tenant_id = ${query.tenant}`;
   const rows = await db.all<{
     rowid: number;
     sort_key: number;
+    tenant_id: string;
     task_id: string;
     action: string;
     action2: string;
@@ -66,15 +72,16 @@ export async function listTasks(db: Db, query: TaskListQuery): Promise<Page<Task
     settled_at: number | null;
     created_at: number;
     statuses: string;
-  }>(sql`SELECT t.rowid AS rowid, ${column} AS sort_key, t.task_id, t.action, t.action2, t.task_status, t.polls, t.last_error,
+  }>(sql`SELECT t.rowid AS rowid, ${column} AS sort_key, t.tenant_id, t.task_id, t.action, t.action2, t.task_status, t.polls, t.last_error,
       t.finish_reason, t.next_poll_at, t.settled_at, t.created_at,
-      (SELECT json_group_array(s.status) FROM subscriptions s WHERE s.task_id = t.task_id) AS statuses
+      (SELECT json_group_array(s.status) FROM subscriptions s WHERE s.task_key = t.id) AS statuses
     FROM tasks t
-    WHERE ${column} IS NOT NULL AND ${kind} AND ${afterCursor(column, direction, query.after, sql`t.rowid`)}
+    WHERE ${column} IS NOT NULL AND ${kind} AND ${tenant} AND ${afterCursor(column, direction, query.after, sql`t.rowid`)}
     ORDER BY ${column} ${order}, t.rowid ${order}
     LIMIT ${query.limit + 1}`);
   return toPage(
     rows.map((r) => ({
+      tenantId: r.tenant_id,
       taskId: r.task_id,
       action: r.action,
       action2: r.action2,

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { ClaimedMessage } from "./claim-messages";
+import { type ClaimedMessage, type TargetRow, targetColumns, targetJoins, toTarget } from "./claim-messages";
 import { type ClaimedTask, type ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import { asJson, type Db } from "./db";
 import { bodyColumns, messageBody, type StoredBody } from "./message-body";
@@ -32,9 +32,9 @@ export async function loadClaimedTasks(db: Db, claims: readonly LeasedIds[]): Pr
   const rows = await db.all<
     ClaimedTaskRow & { lease_token: string; next_poll_at: number }
   >(sql`SELECT ${claimedTaskColumns("t.")}, t.lease_token, t.next_poll_at
-    FROM json_each(${pairs(claims)}) p JOIN tasks t ON t.task_id = p.value ->> 'id'
+    FROM json_each(${pairs(claims)}) p JOIN tasks t ON t.id = p.value ->> 'id'
     WHERE t.lease_token = p.value ->> 'lease' AND t.next_poll_at IS NOT NULL`);
-  return firstOfEach(rows, (r) => r.task_id).map((r) => ({
+  return firstOfEach(rows, (r) => r.id).map((r) => ({
     ...toClaimedTask(r),
     leaseToken: r.lease_token,
     leaseEndsAt: r.next_poll_at,
@@ -49,17 +49,15 @@ export async function loadClaimedTasks(db: Db, claims: readonly LeasedIds[]): Pr
 export async function loadClaimedMessages(db: Db, claims: readonly LeasedIds[]): Promise<(ClaimedMessage & Lease)[]> {
   if (claims.every((c) => c.ids.length === 0)) return [];
   const rows = await db.all<
-    StoredBody & { id: string; schedule_step: number; lease_token: string; next_attempt_at: number; callback_url: string }
+    StoredBody & TargetRow & { id: string; schedule_step: number; lease_token: string; next_attempt_at: number }
   >(sql`
-    SELECT m.id, m.subscription_id, ${bodyColumns("m.")}, m.schedule_step, m.lease_token, m.next_attempt_at, s.task_id, s.callback_url
+    SELECT m.id, m.subscription_id, ${bodyColumns("m.")}, m.schedule_step, m.lease_token, m.next_attempt_at, ${targetColumns}
     FROM json_each(${pairs(claims)}) p JOIN messages m ON m.id = p.value ->> 'id'
-    JOIN subscriptions s ON s.id = m.subscription_id
+    JOIN subscriptions s ON s.id = m.subscription_id ${targetJoins}
     WHERE m.lease_token = p.value ->> 'lease' AND m.next_attempt_at IS NOT NULL`);
   return firstOfEach(rows, (r) => r.id).map((r) => ({
+    ...toTarget(r),
     id: r.id,
-    subscriptionId: r.subscription_id,
-    taskId: r.task_id,
-    callbackUrl: r.callback_url,
     body: messageBody(r),
     scheduleStep: r.schedule_step,
     leaseToken: r.lease_token,

@@ -1,4 +1,4 @@
-import { asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { asJson, type Db } from "./db";
 import {
   type DeliveryAttemptRow,
@@ -46,17 +46,42 @@ async function deliveriesOf(db: Db, subscriptionIds: string[]): Promise<Map<stri
   return bySubscription;
 }
 
-export const findTask = async (db: Db, taskId: string): Promise<TaskRow | undefined> =>
-  (await db.select().from(tasks).where(eq(tasks.taskId, taskId)))[0];
+/**
+ * Whose rows a read may see: one tenant's (every API caller, a tenant's dashboard session), or
+ * every tenant's (`null`: only the admin's dashboard). Another tenant's row reads as missing.
+ */
+export type TenantScope = string | null;
 
-export const findSubscription = async (db: Db, id: string): Promise<SubscriptionRow | undefined> =>
-  (await db.select().from(subscriptions).where(eq(subscriptions.id, id)))[0];
+const inScope = (column: { tenantId: unknown }, scope: TenantScope): SQL | undefined =>
+  scope === null ? undefined : eq(column.tenantId as typeof tasks.tenantId, scope);
+
+/** A tenant's task by Kling's id (with scope `null`, the admin's: the oldest of any tenant's). */
+export const findTask = async (db: Db, scope: TenantScope, taskId: string): Promise<TaskRow | undefined> =>
+  (
+    await db
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.taskId, taskId), inScope(tasks, scope)))
+      .orderBy(asc(tasks.createdAt))
+      .limit(1)
+  )[0];
+
+export const findTaskByKey = async (db: Db, key: string): Promise<TaskRow | undefined> =>
+  (await db.select().from(tasks).where(eq(tasks.id, key)))[0];
+
+export const findSubscription = async (db: Db, scope: TenantScope, id: string): Promise<SubscriptionRow | undefined> =>
+  (
+    await db
+      .select()
+      .from(subscriptions)
+      .where(and(eq(subscriptions.id, id), inScope(subscriptions, scope)))
+  )[0];
 
 /** A task with every subscription and every delivery attempt, for `GET /v1/tasks/{id}`. */
-export async function loadTaskView(db: Db, taskId: string) {
-  const task = await findTask(db, taskId);
+export async function loadTaskView(db: Db, scope: TenantScope, taskId: string) {
+  const task = await findTask(db, scope, taskId);
   if (!task) return undefined;
-  const subs = await db.select().from(subscriptions).where(eq(subscriptions.taskId, taskId)).orderBy(asc(subscriptions.createdAt));
+  const subs = await db.select().from(subscriptions).where(eq(subscriptions.taskKey, task.id)).orderBy(asc(subscriptions.createdAt));
   const deliveries = await deliveriesOf(
     db,
     subs.map((s) => s.id),
@@ -65,10 +90,10 @@ export async function loadTaskView(db: Db, taskId: string) {
 }
 
 /** One subscription with its task and deliveries, for `GET /v1/subscriptions/{id}`. */
-export async function loadSubscriptionView(db: Db, id: string) {
-  const subscription = await findSubscription(db, id);
+export async function loadSubscriptionView(db: Db, scope: TenantScope, id: string) {
+  const subscription = await findSubscription(db, scope, id);
   if (!subscription) return undefined;
-  const task = await findTask(db, subscription.taskId);
+  const task = await findTaskByKey(db, subscription.taskKey);
   const deliveries = await deliveriesOf(db, [id]);
   return { subscription, task, deliveries: deliveries.get(id) ?? [] };
 }

@@ -1,13 +1,14 @@
 import { sql } from "drizzle-orm";
 import type { MessageUpdate } from "../domain/delivery-plan";
 import { countActivity } from "./count-activity";
-import { asJson, type Db, runBatch, statement } from "./db";
+import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { settleTasks } from "./settle";
 
 export interface DeliveryRecord {
   messageId: string;
   subscriptionId: string;
-  taskId: string;
+  /** The task's `tasks.id`. */
+  taskKey: string;
   attemptedAt: number;
   update: MessageUpdate;
 }
@@ -87,7 +88,7 @@ export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[
       WHERE messages.id = r.value ->> 'id' AND messages.lease_token = ${leaseToken}`,
     ),
     // Settling reads the rows as they now are, whatever this round still held: nothing to guard.
-    ...settleTasks(db, [...new Set(records.map((r) => r.taskId))], now),
+    ...settleTasks(db, keySet([...new Set(records.map((r) => r.taskKey))]), now),
   ]);
 }
 

@@ -1,13 +1,14 @@
 import { sql } from "drizzle-orm";
 import type { TaskUpdate } from "../domain/poll-plan";
 import { countActivity } from "./count-activity";
-import { asJson, type Db, runBatch, statement } from "./db";
+import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { fanOutTaskEvents } from "./fan-out";
 import { type KindStatsEntry, saveKindStats } from "./kind-stats";
 import { settleTasks } from "./settle";
 
 export interface PollRecord {
-  taskId: string;
+  /** The task's `tasks.id`. */
+  taskKey: string;
   update: TaskUpdate;
 }
 
@@ -27,8 +28,8 @@ export async function recordPolls(
 ): Promise<number> {
   if (records.length === 0) return 0;
   const rows = asJson(
-    records.map(({ taskId, update: u }) => ({
-      task_id: taskId,
+    records.map(({ taskKey, update: u }) => ({
+      id: taskKey,
       task_status: u.taskStatus,
       data: u.data,
       polls: u.polls,
@@ -42,10 +43,10 @@ export async function recordPolls(
       finish_reason: u.finishReason,
     })),
   );
-  const withEvents = records.filter((r) => r.update.event !== null).map((r) => r.taskId);
+  const withEvents = records.filter((r) => r.update.event !== null).map((r) => r.taskKey);
   // Only a new event or a finish can complete a subscription or leave a task with nobody waiting:
   // a poll that saw nothing new costs just its own update.
-  const changed = records.filter((r) => r.update.event !== null || r.update.nextPollAt === null).map((r) => r.taskId);
+  const changed = records.filter((r) => r.update.event !== null || r.update.nextPollAt === null).map((r) => r.taskKey);
   const results = await runBatch(db, [
     statement(
       db,
@@ -69,10 +70,10 @@ export async function recordPolls(
         settled_at = CASE WHEN r.value ->> 'next_poll_at' IS NULL THEN ${now} ELSE tasks.settled_at END,
         updated_at = ${now}
       FROM json_each(${rows}) r
-      WHERE tasks.task_id = r.value ->> 'task_id' AND tasks.lease_token = ${leaseToken}`,
+      WHERE tasks.id = r.value ->> 'id' AND tasks.lease_token = ${leaseToken}`,
     ),
-    ...(withEvents.length > 0 ? [fanOutTaskEvents(db, withEvents, now)] : []),
-    ...(changed.length > 0 ? settleTasks(db, changed, now) : []),
+    ...(withEvents.length > 0 ? [fanOutTaskEvents(db, keySet(withEvents), now)] : []),
+    ...(changed.length > 0 ? settleTasks(db, keySet(changed), now) : []),
     ...saveKindStats(db, learned, now),
     // Every poll that got no status (transient, missing, rejected, configuration) set lastError.
     countActivity(db, now, { polls: records.length, upstreamErrors: records.filter((r) => r.update.lastError !== null).length }),
@@ -81,8 +82,14 @@ export async function recordPolls(
 }
 
 /** Gives claimed tasks back untouched (for work a tick claimed but could not start). */
-export async function releaseTasks(db: Db, taskIds: readonly string[], leaseToken: string, nextPollAt: number, now: number): Promise<void> {
-  if (taskIds.length === 0) return;
+export async function releaseTasks(
+  db: Db,
+  taskKeys: readonly string[],
+  leaseToken: string,
+  nextPollAt: number,
+  now: number,
+): Promise<void> {
+  if (taskKeys.length === 0) return;
   await db.run(sql`UPDATE tasks SET lease_token = NULL, next_poll_at = ${nextPollAt}, updated_at = ${now}
-    WHERE task_id IN (SELECT value FROM json_each(${asJson(taskIds)})) AND lease_token = ${leaseToken}`);
+    WHERE id IN ${keySet(taskKeys)} AND lease_token = ${leaseToken}`);
 }

@@ -1,5 +1,5 @@
 import type { Db } from "./db";
-import { findSubscription } from "./read-models";
+import { findSubscription, type TenantScope } from "./read-models";
 import type { SubscriptionRow } from "./schema";
 import { redeliverLatest } from "./subscriptions";
 
@@ -13,8 +13,8 @@ export type RedeliverResult =
  * Redelivers one subscription's latest message (see `redeliverLatest`), refusing a cancelled one.
  * The single way in for `POST /v1/subscriptions/{id}/redeliver` and the dashboard's buttons.
  */
-export async function redeliverSubscription(db: Db, id: string, now: number): Promise<RedeliverResult> {
-  const subscription = await findSubscription(db, id);
+export async function redeliverSubscription(db: Db, scope: TenantScope, id: string, now: number): Promise<RedeliverResult> {
+  const subscription = await findSubscription(db, scope, id);
   if (!subscription) return { kind: "not_found" };
   if (subscription.status === "cancelled") return { kind: "cancelled", subscription };
   if (!(await redeliverLatest(db, subscription, now))) return { kind: "nothing_sent", subscription };

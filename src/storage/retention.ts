@@ -9,8 +9,8 @@ import { asJson, type Db, runBatch, statement } from "./db";
  */
 const purgeable = (cutoff: number) => sql`tasks.settled_at < ${cutoff} AND tasks.next_poll_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM subscriptions s JOIN messages m ON m.subscription_id = s.id
-    WHERE s.task_id = tasks.task_id AND m.status = 'pending')
-  AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_id = tasks.task_id AND s.updated_at >= ${cutoff})`;
+    WHERE s.task_key = tasks.id AND m.status = 'pending')
+  AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_key = tasks.id AND s.updated_at >= ${cutoff})`;
 
 /**
  * Deletes up to `limit` tasks that stopped polling before `cutoff` (and have no message still
@@ -25,21 +25,21 @@ const purgeable = (cutoff: number) => sql`tasks.settled_at < ${cutoff} AND tasks
 export async function purgeSettledTasks(db: Db, cutoff: number, limit: number): Promise<number> {
   // The dashboard's hourly counters age out with the rest (one row an hour: a primary-key range).
   await db.run(sql`DELETE FROM activity_hourly WHERE hour < ${hourOf(cutoff)}`);
-  const rows = await db.all<{ task_id: string }>(sql`SELECT task_id FROM tasks
+  const rows = await db.all<{ id: string }>(sql`SELECT id FROM tasks
     WHERE ${purgeable(cutoff)}
     ORDER BY settled_at LIMIT ${limit}`);
   if (rows.length === 0) return 0;
-  const ids = asJson(rows.map((r) => r.task_id));
-  const deleted = sql`SELECT value FROM json_each(${ids}) WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = value)`;
-  const subscriptionsOfTasks = sql`SELECT id FROM subscriptions WHERE task_id IN (${deleted})`;
+  const ids = asJson(rows.map((r) => r.id));
+  const deleted = sql`SELECT value FROM json_each(${ids}) WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = value)`;
+  const subscriptionsOfTasks = sql`SELECT id FROM subscriptions WHERE task_key IN (${deleted})`;
   const [tasksDeleted] = await runBatch(db, [
-    statement(db, sql`DELETE FROM tasks WHERE task_id IN (SELECT value FROM json_each(${ids})) AND ${purgeable(cutoff)}`),
+    statement(db, sql`DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(${ids})) AND ${purgeable(cutoff)}`),
     statement(
       db,
       sql`DELETE FROM delivery_attempts WHERE message_id IN (SELECT id FROM messages WHERE subscription_id IN (${subscriptionsOfTasks}))`,
     ),
     statement(db, sql`DELETE FROM messages WHERE subscription_id IN (${subscriptionsOfTasks})`),
-    statement(db, sql`DELETE FROM subscriptions WHERE task_id IN (${deleted})`),
+    statement(db, sql`DELETE FROM subscriptions WHERE task_key IN (${deleted})`),
   ]);
   return tasksDeleted?.meta.changes ?? 0;
 }

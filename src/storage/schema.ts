@@ -2,13 +2,76 @@ import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
- * One upstream Kling task, polled once for all its subscriptions.
+ * One app sharing the relay. Every API key, task, subscription and endpoint belongs to one; the
+ * built-in `default` tenant (made by migration 0005) owns the keys of `RELAY_API_KEYS` and every
+ * row from before tenants existed.
+ */
+export const tenants = sqliteTable("tenants", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * A tenant's API key, stored as the SHA-256 of the key (keys are 32 random bytes: a slow hash adds
+ * nothing against guessing them). The key itself is shown once, when it is created.
+ */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    /** The key's first characters, kept to recognise it in lists. */
+    prefix: text("prefix").notNull(),
+    /** Hex SHA-256 of the whole key. */
+    hash: text("hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** Set when revoked: the key and its dashboard sessions stop working at once. */
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash").on(t.hash), index("api_keys_tenant").on(t.tenantId, t.createdAt)],
+);
+
+/**
+ * A tenant's callback URL, created on its first registration, with its own signing secrets: a
+ * receiver can verify its own webhooks and forge nobody else's.
+ */
+export const endpoints = sqliteTable(
+  "endpoints",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    url: text("url").notNull(),
+    /** `whsec_` + base64 of 32 random bytes: signs `v1` (HMAC-SHA256). */
+    secret: text("secret").notNull(),
+    /** The secret before the last rotation, still signing until `previous_until`. */
+    previousSecret: text("previous_secret"),
+    /** Optional `v1a` (Ed25519): `whsk_` secret key, and its `whpk_` public key for receivers. */
+    signingKey: text("signing_key"),
+    publicKey: text("public_key"),
+    previousSigningKey: text("previous_signing_key"),
+    /** When the previous secret (and signing key) stop signing (epoch ms). */
+    previousUntil: integer("previous_until"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("endpoints_tenant_url").on(t.tenantId, t.url), index("endpoints_tenant_created").on(t.tenantId, t.createdAt)],
+);
+
+/**
+ * One upstream Kling task of one tenant, polled once for all its subscriptions. Two tenants
+ * watching the same upstream id have a task each, each polled for its tenant.
  * All times are epoch milliseconds.
  */
 export const tasks = sqliteTable(
   "tasks",
   {
-    taskId: text("task_id").primaryKey(),
+    /** The relay's own key (`tsk_...`): what subscriptions, leases and queue messages name. */
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    /** Kling's task id, as the app registered it. */
+    taskId: text("task_id").notNull(),
     action: text("action").notNull(),
     action2: text("action2").notNull(),
     /** Last `data.task_status` seen upstream, null before the first successful poll. */
@@ -41,6 +104,7 @@ export const tasks = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
+    uniqueIndex("tasks_tenant_task").on(t.tenantId, t.taskId),
     // The claim walks this index in order; finished/idle tasks are not in it at all.
     index("tasks_due").on(t.nextPollAt).where(sql`next_poll_at IS NOT NULL`),
     index("tasks_settled").on(t.settledAt).where(sql`settled_at IS NOT NULL`),
@@ -48,6 +112,7 @@ export const tasks = sqliteTable(
     // insert (action, action2 and created_at never change), so a poll costs nothing more.
     index("tasks_created").on(t.createdAt),
     index("tasks_kind_created").on(t.action, t.action2, t.createdAt),
+    index("tasks_tenant_created").on(t.tenantId, t.createdAt),
   ],
 );
 
@@ -68,12 +133,16 @@ export const kindStats = sqliteTable(
   (t) => [primaryKey({ columns: [t.action, t.action2] })],
 );
 
-/** One callback URL for one task. */
+/** One endpoint for one task. */
 export const subscriptions = sqliteTable(
   "subscriptions",
   {
     id: text("id").primaryKey(),
-    taskId: text("task_id").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    /** The task's `tasks.id`. */
+    taskKey: text("task_key").notNull(),
+    endpointId: text("endpoint_id").notNull(),
+    /** The endpoint's URL (an endpoint's URL never changes), kept here for delivery. */
     callbackUrl: text("callback_url").notNull(),
     /** JSON array of event types. */
     events: text("events").notNull(),
@@ -86,7 +155,8 @@ export const subscriptions = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
-    uniqueIndex("subscriptions_task_callback").on(t.taskId, t.callbackUrl),
+    uniqueIndex("subscriptions_task_callback").on(t.taskKey, t.callbackUrl),
+    index("subscriptions_endpoint").on(t.endpointId),
     // The dashboard's counts and lists by status. Partial on purpose: an entry is written only when
     // a subscription enters or leaves that status, and no tick statement (all keyed by task or id)
     // can be planned through them. Cancelled subscriptions are listed nowhere, so not indexed.
@@ -172,6 +242,9 @@ export const activityHourly = sqliteTable("activity_hourly", {
   delivered: integer("delivered").notNull().default(0),
 });
 
+export type TenantRow = typeof tenants.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type EndpointRow = typeof endpoints.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;

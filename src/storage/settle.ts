@@ -1,5 +1,5 @@
-import { sql } from "drizzle-orm";
-import { asJson, type Db, statement } from "./db";
+import { type SQL, sql } from "drizzle-orm";
+import { type Db, statement } from "./db";
 
 /**
  * Events a task can still produce, as a SQL condition on `e.value` for task `t`: none once it
@@ -15,32 +15,31 @@ const STILL_POSSIBLE = sql`t.finished_at IS NULL AND (
  * nothing left that can happen becomes `delivered`; a task left with no active subscription
  * stops being polled (its in-flight poll, if any, re-checks this when it records).
  */
-export function settleTasks(db: Db, taskIds: readonly string[], now: number) {
-  const ids = asJson(taskIds);
+export function settleTasks(db: Db, taskKeys: SQL, now: number) {
   return [
     statement(
       db,
       sql`UPDATE subscriptions SET status = 'delivered', updated_at = ${now}
-      WHERE task_id IN (SELECT value FROM json_each(${ids})) AND status = 'active'
+      WHERE task_key IN ${taskKeys} AND status = 'active'
         AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.subscription_id = subscriptions.id AND m.status = 'pending')
         AND NOT EXISTS (SELECT 1 FROM tasks t, json_each(subscriptions.events) e
-          WHERE t.task_id = subscriptions.task_id AND ${STILL_POSSIBLE})`,
+          WHERE t.id = subscriptions.task_key AND ${STILL_POSSIBLE})`,
     ),
     statement(
       db,
       sql`UPDATE tasks SET next_poll_at = NULL, settled_at = coalesce(settled_at, ${now}), updated_at = ${now}
-      WHERE task_id IN (SELECT value FROM json_each(${ids})) AND next_poll_at IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_id = tasks.task_id AND s.status = 'active')`,
+      WHERE id IN ${taskKeys} AND next_poll_at IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_key = tasks.id AND s.status = 'active')`,
     ),
   ];
 }
 
 /** A task that gained an active subscription is polled again at once, unless it already finished. */
-export function resumeTaskPolling(db: Db, taskId: string, now: number) {
+export function resumeTaskPolling(db: Db, taskKeys: SQL, now: number) {
   return statement(
     db,
     sql`UPDATE tasks SET next_poll_at = ${now}, settled_at = NULL, updated_at = ${now}
-    WHERE task_id = ${taskId} AND finished_at IS NULL AND next_poll_at IS NULL
-      AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_id = tasks.task_id AND s.status = 'active')`,
+    WHERE id IN ${taskKeys} AND finished_at IS NULL AND next_poll_at IS NULL
+      AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_key = tasks.id AND s.status = 'active')`,
   );
 }

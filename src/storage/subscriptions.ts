@@ -1,12 +1,13 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { EventType } from "../domain/kling";
-import { type Db, runBatch, statement } from "./db";
+import { type Db, keySet, runBatch, statement, taskKeyOf } from "./db";
 import { fanOutToSubscription } from "./fan-out";
-import { messages, type SubscriptionRow, subscriptions, type TaskRow, tasks } from "./schema";
+import { endpoints, messages, type SubscriptionRow, subscriptions, type TaskRow, tasks } from "./schema";
 import { resumeTaskPolling, settleTasks } from "./settle";
 
 export interface Registration {
   id: string;
+  tenantId: string;
   taskId: string;
   action: string;
   action2: string;
@@ -14,6 +15,10 @@ export interface Registration {
   events: EventType[];
   /** The metadata's JSON text exactly as the app sent it (numbers untouched), or null. */
   metadata: string | null;
+  /** The key a task created by this registration gets (unused when the tenant has the task). */
+  newTaskKey: string;
+  /** Id and secret of the endpoint created if the tenant has none for this URL yet. */
+  newEndpoint: { id: string; secret: string };
 }
 
 export type RegistrationResult =
@@ -21,8 +26,9 @@ export type RegistrationResult =
   | { kind: "action_pair_conflict"; task: TaskRow };
 
 /**
- * Registers one callback for one task in a single D1 batch, so concurrent registrations and ticks
- * never interleave: the task is created if new (due at once); the subscription is inserted only
+ * Registers one callback for one tenant's task in a single D1 batch, so concurrent registrations
+ * and ticks never interleave: the task is created if the tenant has none by that id (due at once);
+ * so is the tenant's endpoint for the URL, with its own secret; the subscription is inserted only
  * if the task has the same action pair; a task left idle resumes polling; the event the task
  * already reached is sent at once.
  *
@@ -38,20 +44,39 @@ export type RegistrationResult =
  */
 export async function registerSubscription(db: Db, r: Registration, now: number): Promise<RegistrationResult> {
   const events = JSON.stringify(r.events);
+  const taskKey = taskKeyOf(r.tenantId, r.taskId);
   await runBatch(db, [
     statement(
       db,
       db
         .insert(tasks)
-        .values({ taskId: r.taskId, action: r.action, action2: r.action2, nextPollAt: now, createdAt: now, updatedAt: now })
+        .values({
+          id: r.newTaskKey,
+          tenantId: r.tenantId,
+          taskId: r.taskId,
+          action: r.action,
+          action2: r.action2,
+          nextPollAt: now,
+          createdAt: now,
+          updatedAt: now,
+        })
         .onConflictDoNothing(),
     ),
     statement(
       db,
-      sql`INSERT INTO subscriptions (id, task_id, callback_url, events, metadata, status, created_at, updated_at)
-      SELECT ${r.id}, ${r.taskId}, ${r.callbackUrl}, ${events}, ${r.metadata}, 'active', ${now}, ${now}
-      WHERE EXISTS (SELECT 1 FROM tasks WHERE task_id = ${r.taskId} AND action = ${r.action} AND action2 = ${r.action2})
-      ON CONFLICT (task_id, callback_url) DO UPDATE SET
+      db
+        .insert(endpoints)
+        .values({ ...r.newEndpoint, tenantId: r.tenantId, url: r.callbackUrl, createdAt: now, updatedAt: now })
+        .onConflictDoNothing(),
+    ),
+    statement(
+      db,
+      sql`INSERT INTO subscriptions (id, tenant_id, task_key, endpoint_id, callback_url, events, metadata, status, created_at, updated_at)
+      SELECT ${r.id}, ${r.tenantId}, t.id, e.id, ${r.callbackUrl}, ${events}, ${r.metadata}, 'active', ${now}, ${now}
+      FROM tasks t, endpoints e
+      WHERE t.tenant_id = ${r.tenantId} AND t.task_id = ${r.taskId} AND t.action = ${r.action} AND t.action2 = ${r.action2}
+        AND e.tenant_id = ${r.tenantId} AND e.url = ${r.callbackUrl}
+      ON CONFLICT (task_key, callback_url) DO UPDATE SET
         status = CASE WHEN subscriptions.status = 'failed' THEN 'failed' ELSE 'active' END,
         status_reason = CASE WHEN subscriptions.status = 'failed' THEN subscriptions.status_reason END,
         events = excluded.events, metadata = excluded.metadata, updated_at = ${now}
@@ -62,20 +87,23 @@ export async function registerSubscription(db: Db, r: Registration, now: number)
       db,
       sql`UPDATE messages SET metadata = s.metadata, updated_at = ${now}
       FROM subscriptions s
-      WHERE s.task_id = ${r.taskId} AND s.callback_url = ${r.callbackUrl} AND messages.subscription_id = s.id
+      WHERE s.task_key IN ${taskKey} AND s.callback_url = ${r.callbackUrl} AND messages.subscription_id = s.id
         AND messages.status = 'pending' AND messages.attempts = 0 AND messages.lease_token IS NULL
         AND messages.metadata IS NOT s.metadata`,
     ),
-    resumeTaskPolling(db, r.taskId, now),
-    fanOutToSubscription(db, r.taskId, r.callbackUrl, now),
-    ...settleTasks(db, [r.taskId], now),
+    resumeTaskPolling(db, taskKey, now),
+    fanOutToSubscription(db, taskKey, r.callbackUrl, now),
+    ...settleTasks(db, taskKey, now),
   ]);
   const [taskRows, subRows] = await db.batch([
-    db.select().from(tasks).where(eq(tasks.taskId, r.taskId)),
+    db
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.tenantId, r.tenantId), eq(tasks.taskId, r.taskId))),
     db
       .select()
       .from(subscriptions)
-      .where(and(eq(subscriptions.taskId, r.taskId), eq(subscriptions.callbackUrl, r.callbackUrl))),
+      .where(and(sql`${subscriptions.taskKey} IN ${taskKey}`, eq(subscriptions.callbackUrl, r.callbackUrl))),
   ]);
   const task = taskRows[0];
   const subscription = subRows[0];
@@ -95,7 +123,7 @@ export async function cancelSubscription(db: Db, subscription: SubscriptionRow, 
       sql`UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
       WHERE subscription_id = ${subscription.id} AND status = 'pending'`,
     ),
-    ...settleTasks(db, [subscription.taskId], now),
+    ...settleTasks(db, keySet([subscription.taskKey]), now),
   ]);
 }
 
@@ -125,8 +153,8 @@ export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now
         .set({ status: "pending", scheduleStep: 0, nextAttemptAt: now, leaseToken: null, updatedAt: now })
         .where(eq(messages.id, latest.id)),
     ),
-    fanOutToSubscription(db, subscription.taskId, subscription.callbackUrl, now),
-    resumeTaskPolling(db, subscription.taskId, now),
+    fanOutToSubscription(db, keySet([subscription.taskKey]), subscription.callbackUrl, now),
+    resumeTaskPolling(db, keySet([subscription.taskKey]), now),
   ]);
   return true;
 }

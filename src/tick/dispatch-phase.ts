@@ -43,7 +43,7 @@ export async function dispatchPhase(ctx: TickContext, kind: WorkKind, dispatch: 
     const now = clock.now();
     const limit = Math.min(dispatch.dispatcher.idsPerSend, MAX_QUEUED_PER_TICK - dispatch.queued);
     const options = { now, limit, leaseToken, leaseMs };
-    const ids = kind === "poll" ? (await claimDueTasks(db, options)).map((t) => t.taskId) : await claimDueMessageIds(db, options);
+    const ids = kind === "poll" ? (await claimDueTasks(db, options)).map((t) => t.key) : await claimDueMessageIds(db, options);
     if (ids.length === 0) break;
     claimed += ids.length;
     const sent = await dispatch.dispatcher.send(kind, leaseToken, ids);

@@ -35,7 +35,7 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
       const now = clock.now();
       await releaseTasks(
         db,
-        tasks.map((t) => t.taskId),
+        tasks.map((t) => t.key),
         leaseToken,
         now + config.pollMaxIntervalMs,
         now,

@@ -50,26 +50,23 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     leaseToken: newLeaseToken(),
   };
   const canPoll = config.upstreamKey !== "";
-  const canDeliver = config.webhookSecrets.length > 0;
   if (!canPoll) console.error(JSON.stringify({ event: "configuration_error", error: "COMETAPI_KEY is not set: polling is paused" }));
-  if (!canDeliver)
-    console.error(JSON.stringify({ event: "configuration_error", error: "WEBHOOK_SECRETS is not set: deliveries are paused" }));
   const polls = dispatchers.poll ? openDispatch(dispatchers.poll) : undefined;
   const deliveries = dispatchers.deliver ? openDispatch(dispatchers.deliver) : undefined;
   // Keep a fifth of the budget for the webhooks the polls are about to produce, when the tick
   // sends them itself.
-  const reserve = () => (canDeliver && !sending(deliveries) ? Math.ceil(config.subrequestBudget / 5) : 0);
+  const reserve = () => (sending(deliveries) ? 0 : Math.ceil(config.subrequestBudget / 5));
   const deliver = () => (sending(deliveries) ? dispatchPhase(ctx, "deliver", deliveries) : deliveryPhase(ctx));
   // What this tick may still act on: queued work costs no subrequest, the tick's own work does.
   const mayPoll = () => canPoll && (sending(polls) || ctx.budget.remaining > reserve());
-  const mayDeliver = () => canDeliver && (sending(deliveries) || ctx.budget.remaining > 0);
+  const mayDeliver = () => sending(deliveries) || ctx.budget.remaining > 0;
 
   const whyStop = (): EndReason | null => {
     if (!clock.sleep) return "single_pass";
     if (report.configurationError) return "configuration_error";
     // A tick that sent its share to a queue ends here; the next cron tick goes on.
     if (polls?.state === "capped" || deliveries?.state === "capped") return "queue_capped";
-    if (!mayPoll() && !mayDeliver()) return canPoll || canDeliver ? "subrequest_budget" : "paused";
+    if (!mayPoll() && !mayDeliver()) return "subrequest_budget";
     return null;
   };
 

@@ -1,5 +1,6 @@
 import { checkCallbackUrl } from "../domain/callback-url";
 import { type DeliveryExchange, planDelivery } from "../domain/delivery-plan";
+import { signingSecrets } from "../domain/endpoint-signing";
 import type { ClaimedMessage } from "../storage/claim-messages";
 import type { DeliveryRecord } from "../storage/record-deliveries";
 import { sendWebhook } from "../webhooks/send-webhook";
@@ -18,7 +19,7 @@ export async function deliverMessage(ctx: WorkContext, message: ClaimedMessage):
   if (update.status === "delivered") report.delivered += 1;
   else if (update.status === "pending") report.retried += 1;
   else report.failed += 1;
-  return { messageId: message.id, subscriptionId: message.subscriptionId, taskId: message.taskId, attemptedAt, update };
+  return { messageId: message.id, subscriptionId: message.subscriptionId, taskKey: message.taskKey, attemptedAt, update };
 }
 
 async function attempt(ctx: WorkContext, message: ClaimedMessage): Promise<DeliveryExchange> {
@@ -33,7 +34,7 @@ async function attempt(ctx: WorkContext, message: ClaimedMessage): Promise<Deliv
     url: check.url,
     messageId: message.id,
     body: message.body,
-    secrets: ctx.config.webhookSecrets,
+    secrets: signingSecrets(message.keys, message.tenantId, ctx.config.webhookSecrets, ctx.clock.now()),
     timeoutMs: ctx.config.deliveryTimeoutMs,
   });
 }

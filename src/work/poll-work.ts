@@ -60,7 +60,7 @@ export function pollWork(ctx: WorkContext, stats: Map<string, KindStatsEntry>): 
         stats.set(key, entry);
         learned.set(key, entry);
       }
-      return { taskId: task.taskId, update };
+      return { taskKey: task.key, update };
     },
     takeLearned() {
       const entries = [...learned.values()];

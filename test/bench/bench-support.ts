@@ -27,8 +27,8 @@ export async function seedTasks(options: {
   const { prefix, count, nextPollAt, finished = false, callbackUrl, action = "videos", action2 = "text2video" } = options;
   const seq = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)";
   await env.DB.batch([
-    env.DB.prepare(`${seq} INSERT INTO tasks (task_id, action, action2, task_status, next_poll_at, finished_at, settled_at, created_at, updated_at)
-      SELECT ?2 || n, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?8 FROM seq`).bind(
+    env.DB.prepare(`${seq} INSERT INTO tasks (id, tenant_id, task_id, action, action2, task_status, next_poll_at, finished_at, settled_at, created_at, updated_at)
+      SELECT 'tsk_' || ?2 || n, 'default', ?2 || n, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?8 FROM seq`).bind(
       count,
       prefix,
       action,
@@ -38,8 +38,11 @@ export async function seedTasks(options: {
       finished ? now : null,
       now,
     ),
-    env.DB.prepare(`${seq} INSERT INTO subscriptions (id, task_id, callback_url, events, status, created_at, updated_at)
-      SELECT 'sub_' || ?2 || n, ?2 || n, ?3, ?4, ?5, ?6, ?6 FROM seq`).bind(
+    env.DB.prepare(
+      "INSERT INTO endpoints (id, tenant_id, url, secret, created_at, updated_at) VALUES ('ep_' || ?1, 'default', ?2, ?3, ?4, ?4) ON CONFLICT DO NOTHING",
+    ).bind(prefix, callbackUrl, "whsec_YmVuY2gtZW5kcG9pbnQtc2VjcmV0LWJlbmNoLWVuZHA=", now),
+    env.DB.prepare(`${seq} INSERT INTO subscriptions (id, tenant_id, task_key, endpoint_id, callback_url, events, status, created_at, updated_at)
+      SELECT 'sub_' || ?2 || n, 'default', 'tsk_' || ?2 || n, (SELECT id FROM endpoints WHERE tenant_id = 'default' AND url = ?3), ?3, ?4, ?5, ?6, ?6 FROM seq`).bind(
       count,
       prefix,
       callbackUrl,

@@ -13,7 +13,7 @@ it("delivers at the 6-in-flight ceiling", async () => {
     const hook = await receiverWith(`deliver-${latencyMs}-${Date.now()}`, [{ status: 204, delayMs: latencyMs }]);
     const prefix = `dl${latencyMs}-${Date.now()}-`;
     await seedTasks({ prefix, count: MESSAGES, nextPollAt: null, finished: true, callbackUrl: hook });
-    await env.DB.prepare("UPDATE subscriptions SET status = 'active' WHERE task_id LIKE ?").bind(`${prefix}%`).run();
+    await env.DB.prepare("UPDATE subscriptions SET status = 'active' WHERE task_key LIKE ?").bind(`tsk_${prefix}%`).run();
     await seedMessages(prefix, MESSAGES);
     const started = performance.now();
     const tick = await runTick({ ...env, SUBREQUEST_BUDGET: "100000", TICK_WALL_BUDGET_SECONDS: "600" }, onePassClock);

@@ -71,7 +71,7 @@ it("calls upstream a fraction as often as a 5 s loop, for a similar notification
       const res = await app.fetch(
         new Request("http://relay.bench/v1/tasks", {
           method: "POST",
-          headers: { authorization: "Bearer test-key-1", "content-type": "application/json" },
+          headers: { authorization: "Bearer relay-test-key-one-0123456789", "content-type": "application/json" },
           body: JSON.stringify({ task_id: task.id, action: task.kind, action2: action2(task), callback_url: hook }),
         }),
         { ...env, REGISTRATION_LIMITER: undefined, REGISTRATION_RATE_LIMIT: "1000000" },

@@ -26,8 +26,8 @@ const RELAY_ENV = {
 const STEP_MS = 2_000;
 const MAX_STEPS = 900;
 const SECRETS = [
-  "test-key-1",
-  "test-key-2",
+  "relay-test-key-one-0123456789",
+  "relay-test-key-two-0123456789",
   "test-cometapi-key",
   "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=",
   "dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=",
@@ -95,7 +95,7 @@ const post = (body: unknown) =>
   app.fetch(
     new Request("http://relay.chaos/v1/tasks", {
       method: "POST",
-      headers: { authorization: "Bearer test-key-1", "content-type": "application/json" },
+      headers: { authorization: "Bearer relay-test-key-one-0123456789", "content-type": "application/json" },
       body: JSON.stringify(body),
     }),
     { ...env, ...RELAY_ENV },

@@ -14,6 +14,8 @@ describe("loadConfig defaults", () => {
   it("has a default for every var", () => {
     expect(loadConfig(envOf())).toEqual({
       apiKeys: [],
+      adminKey: null,
+      secretRotationOverlapMs: 24 * HOUR,
       webhookSecrets: [],
       upstreamKey: "",
       upstreamBaseUrl: "https://api.cometapi.com",
@@ -91,9 +93,35 @@ describe("loadConfig overrides", () => {
   });
 
   it("splits RELAY_API_KEYS on commas", () => {
-    expect(loadConfig(envOf({ RELAY_API_KEYS: "k1,k2" })).apiKeys).toEqual(["k1", "k2"]);
-    expect(loadConfig(envOf({ RELAY_API_KEYS: " k1 , k2,,k3 ," })).apiKeys).toEqual(["k1", "k2", "k3"]);
-    expect(loadConfig(envOf({ RELAY_API_KEYS: "single" })).apiKeys).toEqual(["single"]);
+    const [k1, k2, k3] = ["1", "2", "3"].map((n) => `key-${n}-${"x".repeat(20)}`) as [string, string, string];
+    expect(loadConfig(envOf({ RELAY_API_KEYS: `${k1},${k2}` })).apiKeys).toEqual([k1, k2]);
+    expect(loadConfig(envOf({ RELAY_API_KEYS: ` ${k1} , ${k2},,${k3} ,` })).apiKeys).toEqual([k1, k2, k3]);
+    expect(loadConfig(envOf({ RELAY_API_KEYS: k1 })).apiKeys).toEqual([k1]);
+  });
+
+  it("refuses keys shorter than 24 characters, and an admin key that is also a tenant key, naming only the var", () => {
+    const short = "short-SECRET-key-23chars";
+    for (const vars of [
+      { RELAY_API_KEYS: `${RELAY_KEY},${short.slice(1)}` },
+      { ADMIN_API_KEY: short.slice(1) },
+      { RELAY_API_KEYS: RELAY_KEY, ADMIN_API_KEY: RELAY_KEY },
+    ]) {
+      let error: unknown;
+      try {
+        loadConfig(envOf(vars));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(String(error)).not.toContain("SECRET");
+    }
+    expect(loadConfig(envOf({ ADMIN_API_KEY: ` ${short} ` })).adminKey).toBe(short);
+  });
+
+  it("reads SECRET_ROTATION_OVERLAP_HOURS (0 ends the old secret at once)", () => {
+    expect(loadConfig(envOf({ SECRET_ROTATION_OVERLAP_HOURS: "0" })).secretRotationOverlapMs).toBe(0);
+    expect(loadConfig(envOf({ SECRET_ROTATION_OVERLAP_HOURS: "1.5" })).secretRotationOverlapMs).toBe(1.5 * HOUR);
+    expect(() => loadConfig(envOf({ SECRET_ROTATION_OVERLAP_HOURS: "-1" }))).toThrow(ConfigError);
   });
 
   it("splits WEBHOOK_SECRETS on any whitespace", () => {

@@ -18,7 +18,7 @@ export function relayWorkersPool(extraBindings: Record<string, string> = {}, opt
         TEST_MIGRATIONS: await readD1Migrations(path.join(ROOT, "migrations")),
         FAKE_URL: inject("fakeUrl"),
         UPSTREAM_BASE_URL: inject("fakeUrl"),
-        RELAY_API_KEYS: "test-key-1,test-key-2",
+        RELAY_API_KEYS: "relay-test-key-one-0123456789,relay-test-key-two-0123456789",
         WEBHOOK_SECRETS: "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=",
         COMETAPI_KEY: "test-cometapi-key",
         ALLOW_INSECURE_CALLBACKS: "true",

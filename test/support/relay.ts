@@ -1,12 +1,17 @@
 /** Helpers for tests that drive the relay the way an app and the cron would. */
 import { env, exports } from "cloudflare:workers";
+import { loadConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 import { queueDispatchers } from "../../src/queue/send-work";
+import { newLeaseToken, openDb } from "../../src/storage/db";
+import { pollPhase } from "../../src/tick/poll-phase";
 import { runTick } from "../../src/tick/run-tick";
-import type { Clock } from "../../src/work/work-context";
+import { emptyTickReport } from "../../src/tick/tick-context";
+import { WorkBudget } from "../../src/work/work-budget";
+import { type Clock, systemClock } from "../../src/work/work-context";
 import type { ReceiverStep, UpstreamStep } from "../../tools/fake-protocol";
 
-export const API_KEY = "test-key-1";
+export const API_KEY = "relay-test-key-one-0123456789";
 
 let counter = 0;
 /** A name no other test (in any file, running in parallel) uses. */
@@ -97,10 +102,42 @@ export function tick(clock?: Clock, overrides: Partial<Env> = {}) {
   return runTick(tickEnv, clock, queueDispatchers(tickEnv));
 }
 
-export async function resetDb(): Promise<void> {
-  await env.DB.batch(
-    ["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
+/**
+ * Only the poll phase of one tick: tasks are polled and their webhook messages created, but
+ * nothing is delivered, so a test can look at (or change) messages no attempt was made of yet.
+ */
+export async function pollOnly(clock: Clock = systemClock): Promise<number> {
+  const config = loadConfig(env);
+  return pollPhase(
+    {
+      db: openDb(env.DB),
+      config,
+      clock,
+      budget: new WorkBudget(config.subrequestBudget, clock.now() + config.tickWallBudgetMs),
+      report: emptyTickReport(),
+      leaseToken: newLeaseToken(),
+    },
+    0,
   );
+}
+
+export async function resetDb(): Promise<void> {
+  await env.DB.batch([
+    ...["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats", "endpoints", "api_keys"].map((t) =>
+      env.DB.prepare(`DELETE FROM ${t}`),
+    ),
+    // The built-in tenant stays (migration 0005 made it); tenants made by tests go.
+    env.DB.prepare("DELETE FROM tenants WHERE id <> 'default'"),
+  ]);
+}
+
+/** The relay's key (`tasks.id`) of the default tenant's task `taskId`: what leases and queue messages name. */
+export async function taskKey(taskId: string, tenantId = "default"): Promise<string> {
+  const row = await env.DB.prepare("SELECT id FROM tasks WHERE tenant_id = ? AND task_id = ?")
+    .bind(tenantId, taskId)
+    .first<{ id: string }>();
+  if (!row) throw new Error(`no task ${taskId} for tenant ${tenantId}`);
+  return row.id;
 }
 
 export const taskView = async (taskId: string) => (await (await api(`/v1/tasks/${taskId}`)).json()) as Record<string, any>;

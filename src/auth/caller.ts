@@ -1,0 +1,28 @@
+import { loadConfig } from "../config";
+import { DEFAULT_TENANT } from "../domain/tenancy";
+import type { Env } from "../env";
+import { findLiveKeyByHash } from "../storage/api-keys";
+import { openDb } from "../storage/db";
+import { apiKeyIdOf, isKnownKey, keyHash, TENANT_KEY_PREFIX } from "./keys";
+
+/**
+ * Who a key proves the caller is: the admin (`ADMIN_API_KEY`: every tenant), or one tenant (a key
+ * of `RELAY_API_KEYS`: the built-in `default` tenant; a key made by the admin API: its tenant).
+ * `keyId` names the key without revealing it: `admin`, a hash prefix for configured keys, the
+ * stored key's id for tenant keys.
+ */
+export type Caller = { kind: "admin"; keyId: "admin" } | { kind: "tenant"; tenantId: string; keyId: string };
+
+export const ADMIN: Caller = { kind: "admin", keyId: "admin" };
+
+/** The caller a presented key proves, or null for a key nobody has (or one revoked). */
+export async function resolveCaller(env: Env, presented: string): Promise<Caller | null> {
+  const config = loadConfig(env);
+  if (config.adminKey !== null && (await isKnownKey(presented, [config.adminKey]))) return ADMIN;
+  if (config.apiKeys.length > 0 && (await isKnownKey(presented, config.apiKeys)))
+    return { kind: "tenant", tenantId: DEFAULT_TENANT, keyId: await apiKeyIdOf(presented) };
+  // Only a key of the form the relay makes is worth a D1 read.
+  if (!presented.startsWith(TENANT_KEY_PREFIX) || presented.length > 128) return null;
+  const row = await findLiveKeyByHash(openDb(env.DB), await keyHash(presented));
+  return row ? { kind: "tenant", tenantId: row.tenantId, keyId: row.id } : null;
+}

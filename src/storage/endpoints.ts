@@ -1,0 +1,89 @@
+import { and, asc, eq, sql } from "drizzle-orm";
+import type { Db } from "./db";
+import { type EndpointRow, endpoints } from "./schema";
+
+export const findEndpoint = async (db: Db, tenantId: string, id: string): Promise<EndpointRow | undefined> =>
+  (
+    await db
+      .select()
+      .from(endpoints)
+      .where(and(eq(endpoints.tenantId, tenantId), eq(endpoints.id, id)))
+  )[0];
+
+/**
+ * One page of a tenant's endpoints, oldest first, after the endpoint `after` (its id: a cursor
+ * from the previous page). Returns up to `limit` rows and whether more follow.
+ */
+export async function listEndpoints(
+  db: Db,
+  tenantId: string,
+  options: { limit: number; after?: string },
+): Promise<{ rows: EndpointRow[]; more: boolean }> {
+  const after = options.after
+    ? sql`(${endpoints.createdAt}, ${endpoints.id}) > (SELECT created_at, id FROM endpoints WHERE tenant_id = ${tenantId} AND id = ${options.after})`
+    : undefined;
+  const rows = await db
+    .select()
+    .from(endpoints)
+    .where(and(eq(endpoints.tenantId, tenantId), after))
+    .orderBy(asc(endpoints.createdAt), asc(endpoints.id))
+    .limit(options.limit + 1);
+  return { rows: rows.slice(0, options.limit), more: rows.length > options.limit };
+}
+
+/**
+ * Replaces an endpoint's signing secret (and its signing key pair, when it signs `v1a` too). The
+ * ones it replaces go on signing until `previousUntil`; one still overlapping from an earlier
+ * rotation stops at once (an endpoint signs with at most two generations).
+ */
+export async function rotateEndpointSecret(
+  db: Db,
+  tenantId: string,
+  id: string,
+  fresh: { secret: string; signingKey: string | null; publicKey: string | null },
+  previousUntil: number,
+  now: number,
+): Promise<EndpointRow | undefined> {
+  const [row] = await db
+    .update(endpoints)
+    .set({
+      previousSecret: sql`${endpoints.secret}`,
+      previousSigningKey: sql`${endpoints.signingKey}`,
+      previousUntil,
+      secret: fresh.secret,
+      // Only an endpoint that signs v1a gets a new pair.
+      signingKey: sql`CASE WHEN ${endpoints.signingKey} IS NULL THEN NULL ELSE ${fresh.signingKey} END`,
+      publicKey: sql`CASE WHEN ${endpoints.signingKey} IS NULL THEN NULL ELSE ${fresh.publicKey} END`,
+      updatedAt: now,
+    })
+    .where(and(eq(endpoints.tenantId, tenantId), eq(endpoints.id, id)))
+    .returning();
+  return row;
+}
+
+/**
+ * Turns `v1a` (Ed25519) signing on with the given pair, or off (null): an endpoint that already
+ * signs `v1a` keeps its pair when asked to turn it on again.
+ */
+export async function setAsymmetricSigning(
+  db: Db,
+  tenantId: string,
+  id: string,
+  pair: { signingKey: string; publicKey: string } | null,
+  now: number,
+): Promise<EndpointRow | undefined> {
+  const [row] = await db
+    .update(endpoints)
+    .set(
+      pair
+        ? {
+            signingKey: sql`coalesce(${endpoints.signingKey}, ${pair.signingKey})`,
+            publicKey: sql`coalesce(${endpoints.publicKey}, ${pair.publicKey})`,
+            updatedAt: now,
+          }
+        : { signingKey: null, publicKey: null, previousSigningKey: null, updatedAt: now },
+    )
+    .where(and(eq(endpoints.tenantId, tenantId), eq(endpoints.id, id)))
+    .returning();
+  return row;
+}

@@ -1,0 +1,21 @@
+import { asc, eq } from "drizzle-orm";
+import type { Db } from "./db";
+import { type TenantRow, tenants } from "./schema";
+
+export const createTenant = async (db: Db, tenant: { id: string; name: string }, now: number): Promise<TenantRow> => {
+  const [row] = await db
+    .insert(tenants)
+    .values({ ...tenant, createdAt: now, updatedAt: now })
+    .returning();
+  return row!;
+};
+
+/** Every tenant, oldest first (a relay has few: no paging). */
+export const listTenants = (db: Db): Promise<TenantRow[]> => db.select().from(tenants).orderBy(asc(tenants.createdAt), asc(tenants.id));
+
+export const findTenant = async (db: Db, id: string): Promise<TenantRow | undefined> =>
+  (await db.select().from(tenants).where(eq(tenants.id, id)))[0];
+
+/** Renames a tenant; undefined when there is none by that id. */
+export const renameTenant = async (db: Db, id: string, name: string, now: number): Promise<TenantRow | undefined> =>
+  (await db.update(tenants).set({ name, updatedAt: now }).where(eq(tenants.id, id)).returning())[0];
