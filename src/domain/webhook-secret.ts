@@ -69,10 +69,13 @@ export function ed25519Pkcs8(seed: Uint8Array): Uint8Array {
 
 /** A fresh Ed25519 key pair: `whsk_` (kept by the relay) and `whpk_` (given to the receiver). */
 export async function newSigningKeyPair(): Promise<{ secretKey: string; publicKey: string }> {
-  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  // No global CryptoKeyPair/JsonWebKey types here: Node's types (the e2e tests use this) lack them.
+  const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
+  if (!("privateKey" in pair)) throw new Error("Ed25519 key generation gave no key pair");
   const publicKey = new Uint8Array((await crypto.subtle.exportKey("raw", pair.publicKey)) as ArrayBuffer);
-  const { d } = (await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey;
-  if (!d) throw new Error("Ed25519 key export gave no private key");
+  const jwk = await crypto.subtle.exportKey("jwk", pair.privateKey);
+  const d = "d" in jwk ? jwk.d : undefined;
+  if (typeof d !== "string") throw new Error("Ed25519 key export gave no private key");
   return {
     secretKey: `${SIGNING_KEY_PREFIX}${encodeBase64(decodeBase64Url(d))}`,
     publicKey: `${PUBLIC_KEY_PREFIX}${encodeBase64(publicKey)}`,

@@ -7,12 +7,14 @@ import { ed25519Pkcs8, signingKeySeed, webhookSigningKey } from "../domain/webho
 import { encodeBase64 } from "../lib/base64";
 
 const encoder = new TextEncoder();
-const keys = new Map<string, Promise<CryptoKey>>();
+/** Web Crypto's key type, named without the global `CryptoKey` (which Node's types lack: the e2e tests sign with this too). */
+type ImportedKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+const keys = new Map<string, Promise<ImportedKey>>();
 
 const isEd25519 = (secret: string) => secret.startsWith("whsk_");
 
 /** The imported key for a secret, imported once. A key that does not decode throws before anything is cached. */
-function importedKey(secret: string): Promise<CryptoKey> {
+function importedKey(secret: string): Promise<ImportedKey> {
   let key = keys.get(secret);
   if (!key) {
     key = isEd25519(secret)
