@@ -2,7 +2,9 @@ import type { WebhookEvent } from "../http/api-schemas";
 
 /**
  * Verifies a webhook from the relay (Standard Webhooks) with Web Crypto only, so it runs unchanged
- * in Node 20+, Deno, Bun, browsers and Workers, with no dependency.
+ * in Node 20+, Deno, Bun, browsers and Workers, with no dependency. A `whsec_` secret checks the
+ * `v1` (HMAC-SHA256) signatures; a `whpk_` public key checks the `v1a` (Ed25519) ones, which needs
+ * Web Crypto's Ed25519 (Node 20+, Deno, Bun, Workers, current browsers).
  */
 export class WebhookVerificationError extends Error {
   override name = "WebhookVerificationError";
@@ -47,6 +49,31 @@ function constantTimeEqual(a: string, b: string): boolean {
   return difference === 0;
 }
 
+const PUBLIC_KEY_PREFIX = "whpk_";
+
+/** Whether one `v1a` signature (base64) is a valid Ed25519 signature of `content` by a `whpk_` key. */
+async function ed25519Verifies(publicKey: CryptoKey, signature: string, content: Uint8Array): Promise<boolean> {
+  let bytes: Uint8Array;
+  try {
+    bytes = base64ToBytes(signature);
+  } catch {
+    return false;
+  }
+  return bytes.length === 64 && crypto.subtle.verify("Ed25519", publicKey, bytes, content);
+}
+
+/** The Ed25519 public key a `whpk_` key holds: the base64 of its 32 raw bytes. */
+async function importPublicKey(key: string): Promise<CryptoKey> {
+  let raw: Uint8Array;
+  try {
+    raw = base64ToBytes(key.slice(PUBLIC_KEY_PREFIX.length));
+  } catch {
+    raw = new Uint8Array(0);
+  }
+  if (raw.length !== 32) throw new WebhookVerificationError("the public key is not whpk_<base64 of 32 bytes>");
+  return crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]);
+}
+
 async function expectedSignature(secret: string, content: Uint8Array): Promise<string> {
   let key: Uint8Array;
   try {
@@ -59,8 +86,9 @@ async function expectedSignature(secret: string, content: Uint8Array): Promise<s
 }
 
 /**
- * Checks `webhook-signature` against the **raw** body with one of your secrets (several during a
- * rotation), and `webhook-timestamp` against the clock; returns the parsed event or throws
+ * Checks `webhook-signature` against the **raw** body with one of your keys (several during a
+ * rotation: `whsec_` secrets for `v1` entries, `whpk_` public keys for `v1a` ones, in any mix), and
+ * `webhook-timestamp` against the clock; returns the parsed event or throws
  * `WebhookVerificationError`. Deduplicate on `webhook-id`: a retry repeats it.
  * @example
  * const event = await verifyWebhook(await request.text(), request.headers, env.WEBHOOK_SECRET);
@@ -86,11 +114,17 @@ export async function verifyWebhook<T = WebhookEvent>(
   content.set(prefix);
   content.set(body, prefix.byteLength);
 
-  const presented = signatures.split(" ").flatMap((entry) => (entry.startsWith("v1,") ? [entry.slice(3)] : []));
+  const entries = signatures.split(" ");
+  const presented = (version: string) => entries.flatMap((entry) => (entry.startsWith(version) ? [entry.slice(version.length)] : []));
   let verified = false;
   for (const secret of typeof secrets === "string" ? [secrets] : secrets) {
+    if (secret.startsWith(PUBLIC_KEY_PREFIX)) {
+      const publicKey = await importPublicKey(secret);
+      for (const signature of presented("v1a,")) verified = (await ed25519Verifies(publicKey, signature, content)) || verified;
+      continue;
+    }
     const expected = await expectedSignature(secret, content);
-    for (const signature of presented) verified = constantTimeEqual(signature, expected) || verified;
+    for (const signature of presented("v1,")) verified = constantTimeEqual(signature, expected) || verified;
   }
   if (!verified) throw new WebhookVerificationError("no matching signature");
   try {
