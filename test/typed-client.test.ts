@@ -4,8 +4,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createRelayClient, RelayApiError, unwrap } from "../src/client";
 import { API_KEY, manualClock, receiver, resetDb, tick, unique, upstreamTask } from "./support/relay";
 
-const relay = (apiKey = API_KEY) =>
-  createRelayClient("https://relay.test", { apiKey, fetch: (input, init) => exports.default.fetch(new Request(input, init)) });
+const relay = (apiKey = API_KEY, tenant?: string) =>
+  createRelayClient("https://relay.test", { apiKey, tenant, fetch: (input, init) => exports.default.fetch(new Request(input, init)) });
 
 describe("the typed client", () => {
   beforeEach(resetDb);
@@ -31,6 +31,25 @@ describe("the typed client", () => {
     const cancelled = await client.v1.subscriptions[":id"].$delete({ param: { id: subscription.id } });
     expect(cancelled.status).toBe(204);
     expect((await unwrap(client.healthz.$get())).ok).toBe(true);
+  });
+
+  it("makes a tenant and its key as the admin, and reads that tenant's endpoint and secret", async () => {
+    const admin = relay("relay-test-admin-key-0123456789");
+    const tenant = await unwrap(admin.v1.admin.tenants.$post({ json: { name: "typed" } }));
+    const { key } = await unwrap(admin.v1.admin.tenants[":id"].keys.$post({ param: { id: tenant.id } }));
+    const hook = await receiver();
+    const subscription = await unwrap(
+      relay(key).v1.tasks.$post({ json: { task_id: unique("task"), action: "videos", action2: "text2video", callback_url: hook.url } }),
+    );
+    const endpoints = await unwrap(relay(key).v1.endpoints.$get({ query: {} }));
+    expect(endpoints.data.map((e) => e.id)).toEqual([subscription.endpoint_id]);
+    const secret = await unwrap(relay(key).v1.endpoints[":id"].secret.$get({ param: { id: subscription.endpoint_id } }));
+    expect(secret.key).toMatch(/^whsec_/);
+    // The admin acting for that tenant sees the same endpoint.
+    const asAdmin = await unwrap(
+      relay("relay-test-admin-key-0123456789", tenant.id).v1.endpoints[":id"].$get({ param: { id: subscription.endpoint_id } }),
+    );
+    expect(asAdmin.url).toBe(hook.url);
   });
 
   it("throws the error envelope as RelayApiError", async () => {

@@ -11,9 +11,13 @@ export type RelayClient = ReturnType<typeof hc<RelayApi>>;
  * const relay = createRelayClient("https://relay.example.workers.dev", { apiKey: process.env.RELAY_KEY! });
  * const subscription = await unwrap(relay.v1.tasks.$post({ json: { task_id, action: "videos", action2: "text2video", callback_url } }));
  * const task = await unwrap(relay.v1.tasks[":task_id"].$get({ param: { task_id } }));
+ * const { key } = await unwrap(relay.v1.endpoints[":id"].secret.$get({ param: { id: subscription.endpoint_id } }));
+ * With the admin key, `tenant` names the tenant the tenant routes act for (the `Relay-Tenant` header).
  */
-export function createRelayClient(baseUrl: string, options: { apiKey: string; fetch?: typeof fetch }): RelayClient {
-  return hc<RelayApi>(baseUrl, { headers: { authorization: `Bearer ${options.apiKey}` }, fetch: options.fetch });
+export function createRelayClient(baseUrl: string, options: { apiKey: string; tenant?: string; fetch?: typeof fetch }): RelayClient {
+  const headers: Record<string, string> = { authorization: `Bearer ${options.apiKey}` };
+  if (options.tenant) headers["relay-tenant"] = options.tenant;
+  return hc<RelayApi>(baseUrl, { headers, fetch: options.fetch });
 }
 
 /** The API's error envelope, thrown by `unwrap`. */

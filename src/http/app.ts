@@ -1,10 +1,12 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { dashboard } from "../dashboard/dashboard-routes";
 import type { Env } from "../env";
+import { adminRoutes } from "./admin-routes";
 import { ApiError, errorResponse, handleError } from "./api-error";
 import { HealthSchema } from "./api-schemas";
 import { type AuthVariables, bearerAuth } from "./bearer-auth";
 import { docsRoutes } from "./docs/docs-routes";
+import { endpointRoutes } from "./endpoint-routes";
 import { describeExtras, json, openApiDocument } from "./openapi-document";
 import { registrationRateLimit } from "./rate-limit";
 import { v1 } from "./v1-routes";
@@ -29,6 +31,8 @@ const api = root
     (c) => c.json({ ok: true as const }, 200),
   )
   .route("/v1", v1)
+  .route("/v1", endpointRoutes)
+  .route("/v1/admin", adminRoutes)
   .openapi(
     createRoute({
       method: "get",

@@ -8,7 +8,7 @@ type AnyOpenAPIHono = OpenAPIHono<any, any, any>;
 
 const DESCRIPTION = [
   "Register a Kling task id (CometAPI) and a callback URL; the relay polls the task on a cron and POSTs the final task payload to your callback, signed with the Standard Webhooks scheme, retrying until it is received.",
-  "Every `/v1` route needs `Authorization: Bearer <key>`. Every error has the `Error` shape.",
+  "Every `/v1` route needs `Authorization: Bearer <key>` and sees only the key's tenant: another tenant's task, subscription or endpoint answers 404, exactly like a missing one. Every error has the `Error` shape.",
 ].join("\n\n");
 
 const ERROR_MEANINGS = {
@@ -48,7 +48,8 @@ export function describeExtras(app: AnyOpenAPIHono): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
-    description: "One of the keys in RELAY_API_KEYS",
+    description:
+      "A tenant's key (made by the admin API, or one of RELAY_API_KEYS for the built-in `default` tenant), or ADMIN_API_KEY: on the tenant routes the admin names the tenant it acts for in the `Relay-Tenant` header.",
   });
   app.openAPIRegistry.register("Error", ErrorEnvelopeSchema);
   app.openAPIRegistry.registerWebhook({
@@ -77,6 +78,8 @@ export function openApiDocument(app: AnyOpenAPIHono): object {
       tags: [
         { name: "tasks", description: "Register callbacks and read a task's state" },
         { name: "subscriptions", description: "One callback URL for one task" },
+        { name: "endpoints", description: "Your callback URLs, each with its own signing secret" },
+        { name: "admin", description: "Tenants and their keys: ADMIN_API_KEY only (anyone else gets 404)" },
         { name: "health" },
         { name: "reference", description: "This document and its interactive reference" },
       ],

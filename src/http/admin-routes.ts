@@ -1,0 +1,156 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { newTenantKey } from "../auth/keys";
+import { newId } from "../domain/tenancy";
+import type { Env } from "../env";
+import { insertApiKey, listApiKeys, revokeApiKey } from "../storage/api-keys";
+import { openDb } from "../storage/db";
+import { createTenant, findTenant, listTenants, renameTenant } from "../storage/tenants";
+import { ApiError } from "./api-error";
+import { ApiKeyListSchema, NewApiKeySchema, TenantListSchema, TenantSchema } from "./api-schemas";
+import type { AuthVariables } from "./bearer-auth";
+import { authenticated, errors, json } from "./openapi-document";
+import { presentApiKey, presentTenant } from "./present";
+import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "./validation";
+
+/**
+ * The admin API (`/v1/admin`): tenants and their keys, for the holder of `ADMIN_API_KEY` only
+ * (`bearerAuth` answers anyone else the 404 of a route that does not exist). The admin also acts
+ * for any one tenant on the tenant routes, naming it in the `Relay-Tenant` header.
+ */
+
+type AdminEnv = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables };
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const TenantBodySchema = z
+  .strictObject({
+    name: z
+      .string()
+      .trim()
+      .min(1, "must not be empty")
+      .max(100, "must be at most 100 characters")
+      .refine((v) => !CONTROL.test(v), "must not contain control characters")
+      .openapi({ example: "acme-video" }),
+  })
+  .openapi("TenantBody");
+
+const TenantIdParams = z.object({
+  id: z
+    .string()
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" }, example: "ten_9b1deb4d3b7d4bad9bdd2b0d" }),
+});
+const KeyIdParams = z.object({
+  id: z
+    .string()
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" }, example: "key_7c9e6679742540de944be07f" }),
+});
+
+const admin = { tags: ["admin"], ...authenticated };
+
+const createTenantRoute = createRoute({
+  ...admin,
+  method: "post",
+  path: "/tenants",
+  summary: "Create a tenant",
+  request: { body: { required: true, content: { "application/json": { schema: TenantBodySchema } } } },
+  responses: { 201: json(TenantSchema, "The new tenant"), ...errors([400, 401, 404, 413, 415, 429]) },
+});
+
+const renameTenantRoute = createRoute({
+  ...admin,
+  method: "patch",
+  path: "/tenants/{id}",
+  summary: "Rename a tenant",
+  request: { params: TenantIdParams, body: { required: true, content: { "application/json": { schema: TenantBodySchema } } } },
+  responses: { 200: json(TenantSchema, "The tenant"), ...errors([400, 401, 404, 413, 415, 429]) },
+});
+
+const base = new OpenAPIHono<AdminEnv>({ defaultHook: validationHook });
+base.openAPIRegistry.registerPath(createTenantRoute);
+base.openAPIRegistry.registerPath(renameTenantRoute);
+
+async function tenantOr404(env: Env, id: string) {
+  const tenant = await findTenant(openDb(env.DB), id);
+  if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
+  return tenant;
+}
+
+export const adminRoutes = base
+  .openapi(
+    bodyReadByRelay(createTenantRoute, () => TenantBodySchema),
+    async (c) => {
+      const tenant = await createTenant(openDb(c.env.DB), { id: newId("ten"), name: c.req.valid("json").name }, Date.now());
+      return c.json(presentTenant(tenant), 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      ...admin,
+      method: "get",
+      path: "/tenants",
+      summary: "Every tenant",
+      description: "Oldest first, the built-in `default` tenant (the keys of RELAY_API_KEYS) among them.",
+      responses: { 200: json(TenantListSchema, "The tenants"), ...errors([401, 404, 429]) },
+    }),
+    async (c) => c.json({ data: (await listTenants(openDb(c.env.DB))).map(presentTenant) }, 200),
+  )
+  .openapi(
+    bodyReadByRelay(renameTenantRoute, () => TenantBodySchema),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const tenant = await renameTenant(openDb(c.env.DB), id, c.req.valid("json").name, Date.now());
+      if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
+      return c.json(presentTenant(tenant), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      ...admin,
+      method: "post",
+      path: "/tenants/{id}/keys",
+      summary: "Create an API key for a tenant",
+      description: "The answer's `key` is the only time the key is shown: the relay keeps its SHA-256 and its visible prefix.",
+      request: { params: TenantIdParams },
+      responses: { 201: json(NewApiKeySchema, "The new key, shown this once"), ...errors([401, 404, 429]) },
+    }),
+    async (c) => {
+      const tenant = await tenantOr404(c.env, c.req.valid("param").id);
+      const { key, prefix, hash } = await newTenantKey();
+      const row = { id: newId("key"), tenantId: tenant.id, prefix, hash, createdAt: Date.now() };
+      await insertApiKey(openDb(c.env.DB), row);
+      return c.json({ ...presentApiKey({ ...row, revokedAt: null }), key }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      ...admin,
+      method: "get",
+      path: "/tenants/{id}/keys",
+      summary: "A tenant's keys",
+      description: "Revoked ones included, oldest first; never the keys themselves.",
+      request: { params: TenantIdParams },
+      responses: { 200: json(ApiKeyListSchema, "The keys"), ...errors([401, 404, 429]) },
+    }),
+    async (c) => {
+      const tenant = await tenantOr404(c.env, c.req.valid("param").id);
+      return c.json({ data: (await listApiKeys(openDb(c.env.DB), tenant.id)).map(presentApiKey) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      ...admin,
+      method: "delete",
+      path: "/keys/{id}",
+      summary: "Revoke an API key",
+      description: "At once: the key and every dashboard session made from it stop working. Revoking twice is fine.",
+      request: { params: KeyIdParams },
+      responses: { 204: { description: "Revoked" }, ...errors([401, 404, 429]) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      if (!(await revokeApiKey(openDb(c.env.DB), id, Date.now()))) throw new ApiError("not_found", `no key ${id}`);
+      return c.body(null, 204);
+    },
+  );

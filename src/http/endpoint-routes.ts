@@ -1,0 +1,162 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { loadConfig } from "../config";
+import { newSigningKeyPair, newWebhookSecret } from "../domain/webhook-secret";
+import type { Env } from "../env";
+import { openDb } from "../storage/db";
+import { findEndpoint, listEndpoints, rotateEndpointSecret, setAsymmetricSigning } from "../storage/endpoints";
+import { ApiError } from "./api-error";
+import { EndpointListSchema, EndpointSchema, EndpointSecretSchema } from "./api-schemas";
+import type { AuthVariables } from "./bearer-auth";
+import { authenticated, errors, json } from "./openapi-document";
+import { presentEndpoint } from "./present";
+import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "./validation";
+
+/**
+ * A tenant's endpoints (`/v1/endpoints`): each callback URL it registered, with its own signing
+ * secret. Another tenant's endpoint answers 404, exactly like a missing one.
+ */
+
+type EndpointEnv = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables };
+
+const EndpointIdParams = z.object({
+  id: z
+    .string()
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" }, example: "ep_2b7e151628aed2a6abf71588" }),
+});
+
+const ListQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .default(50)
+    .openapi({ param: { name: "limit", in: "query" }, description: "1-200, default 50" }),
+  after: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({ param: { name: "after", in: "query" }, description: "`next_cursor` of the previous page" }),
+});
+
+const endpoint = { tags: ["endpoints"], ...authenticated };
+
+const SigningBodySchema = z
+  .strictObject({
+    signing: z
+      .union([z.tuple([z.literal("v1")]), z.tuple([z.literal("v1"), z.literal("v1a")])])
+      .openapi({ description: '`["v1"]`, or `["v1", "v1a"]` to add Ed25519 signatures', example: ["v1", "v1a"] }),
+  })
+  .openapi("EndpointUpdate");
+
+const updateEndpointRoute = createRoute({
+  ...endpoint,
+  method: "patch",
+  path: "/endpoints/{id}",
+  summary: "Turn Ed25519 (v1a) signatures on or off",
+  description:
+    "With `v1a` on, every webhook also carries a `v1a,<base64>` Ed25519 signature (Standard Webhooks' asymmetric scheme), verified with the endpoint's `public_key` (`whpk_`): a receiver that holds only the public key holds nothing that can sign. Turning it on again keeps the key pair; turning it off drops it.",
+  request: { params: EndpointIdParams, body: { required: true, content: { "application/json": { schema: SigningBodySchema } } } },
+  responses: { 200: json(EndpointSchema, "The endpoint"), ...errors([400, 401, 404, 413, 415, 429]) },
+});
+
+async function endpointOr404(c: { env: Env; get(key: "tenantId"): string }, id: string) {
+  const row = await findEndpoint(openDb(c.env.DB), c.get("tenantId"), id);
+  if (!row) throw new ApiError("not_found", `no endpoint ${id}`);
+  return row;
+}
+
+const base = new OpenAPIHono<EndpointEnv>({ defaultHook: validationHook });
+// Documented as defined; served with the body read by `validJsonBody` (see `bodyReadByRelay`).
+base.openAPIRegistry.registerPath(updateEndpointRoute);
+
+export const endpointRoutes = base
+  .openapi(
+    createRoute({
+      ...endpoint,
+      method: "get",
+      path: "/endpoints",
+      summary: "Your endpoints",
+      description: "Oldest first, a page at a time. An endpoint is created by the first registration of its URL.",
+      request: { query: ListQuery },
+      responses: { 200: json(EndpointListSchema, "A page of endpoints"), ...errors([400, 401, 429]) },
+    }),
+    async (c) => {
+      const { limit, after } = c.req.valid("query");
+      const { rows, more } = await listEndpoints(openDb(c.env.DB), c.get("tenantId"), { limit, after });
+      const now = Date.now();
+      return c.json({ data: rows.map((e) => presentEndpoint(e, now)), next_cursor: more ? (rows.at(-1)?.id ?? null) : null }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      ...endpoint,
+      method: "get",
+      path: "/endpoints/{id}",
+      summary: "One endpoint",
+      request: { params: EndpointIdParams },
+      responses: { 200: json(EndpointSchema, "The endpoint"), ...errors([401, 404, 429]) },
+    }),
+    async (c) => c.json(presentEndpoint(await endpointOr404(c, c.req.valid("param").id), Date.now()), 200),
+  )
+  .openapi(
+    createRoute({
+      ...endpoint,
+      method: "get",
+      path: "/endpoints/{id}/secret",
+      summary: "The endpoint's signing secret",
+      description: "What its receiver verifies `v1` signatures with. Keep it as secret as an API key.",
+      request: { params: EndpointIdParams },
+      responses: { 200: json(EndpointSecretSchema, "The current secret"), ...errors([401, 404, 429]) },
+    }),
+    async (c) => {
+      const row = await endpointOr404(c, c.req.valid("param").id);
+      // Never cached: a secret must not linger in a proxy or a browser.
+      c.header("cache-control", "no-store");
+      return c.json({ key: row.secret }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      ...endpoint,
+      method: "post",
+      path: "/endpoints/{id}/rotate-secret",
+      summary: "Rotate the endpoint's signing secret",
+      description:
+        "A new secret signs from now on; the old one goes on signing beside it for SECRET_ROTATION_OVERLAP_HOURS (default 24), so the receiver can switch without losing a webhook. A secret left over from an earlier rotation stops at once.",
+      request: { params: EndpointIdParams },
+      responses: { 200: json(EndpointSchema, "The endpoint, with when the old secret stops"), ...errors([401, 404, 429]) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const now = Date.now();
+      await endpointOr404(c, id);
+      const pair = await newSigningKeyPair();
+      // The pair is used only if the endpoint signs v1a (see rotateEndpointSecret).
+      const fresh = { secret: newWebhookSecret(), signingKey: pair.secretKey, publicKey: pair.publicKey };
+      const until = now + loadConfig(c.env).secretRotationOverlapMs;
+      const row = await rotateEndpointSecret(openDb(c.env.DB), c.get("tenantId"), id, fresh, until, now);
+      if (!row) throw new ApiError("not_found", `no endpoint ${id}`);
+      return c.json(presentEndpoint(row, now), 200);
+    },
+  )
+  .openapi(
+    bodyReadByRelay(updateEndpointRoute, () => SigningBodySchema),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const now = Date.now();
+      // ["v1", "v1a"]: the schema admits only that pair or ["v1"].
+      const on = c.req.valid("json").signing.length === 2;
+      const pair = on ? await newSigningKeyPair() : null;
+      const row = await setAsymmetricSigning(
+        openDb(c.env.DB),
+        c.get("tenantId"),
+        id,
+        pair && { signingKey: pair.secretKey, publicKey: pair.publicKey },
+        now,
+      );
+      if (!row) throw new ApiError("not_found", `no endpoint ${id}`);
+      return c.json(presentEndpoint(row, now), 200);
+    },
+  );
