@@ -2,9 +2,8 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { verifyWebhook } from "../src/client/verify-webhook";
 import { logIn, page } from "./support/dashboard";
-import { API_KEY, api, manualClock, postJson, receiver, resetDb, tick, unique, upstreamTask } from "./support/relay";
+import { ADMIN_KEY, API_KEY, api, manualClock, postJson, receiver, resetDb, tick, unique, upstreamTask } from "./support/relay";
 
-export const ADMIN_KEY = "relay-test-admin-key-0123456789";
 const DEFAULT_SECRET = "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=";
 const HOUR = 3_600_000;
 

@@ -2,7 +2,7 @@
 import { exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createRelayClient, RelayApiError, unwrap } from "../src/client";
-import { API_KEY, manualClock, receiver, resetDb, tick, unique, upstreamTask } from "./support/relay";
+import { ADMIN_KEY, API_KEY, manualClock, receiver, resetDb, tick, unique, upstreamTask } from "./support/relay";
 
 const relay = (apiKey = API_KEY, tenant?: string) =>
   createRelayClient("https://relay.test", { apiKey, tenant, fetch: (input, init) => exports.default.fetch(new Request(input, init)) });
@@ -34,7 +34,7 @@ describe("the typed client", () => {
   });
 
   it("makes a tenant and its key as the admin, and reads that tenant's endpoint and secret", async () => {
-    const admin = relay("relay-test-admin-key-0123456789");
+    const admin = relay(ADMIN_KEY);
     const tenant = await unwrap(admin.v1.admin.tenants.$post({ json: { name: "typed" } }));
     const { key } = await unwrap(admin.v1.admin.tenants[":id"].keys.$post({ param: { id: tenant.id } }));
     const hook = await receiver();
@@ -46,9 +46,7 @@ describe("the typed client", () => {
     const secret = await unwrap(relay(key).v1.endpoints[":id"].secret.$get({ param: { id: subscription.endpoint_id } }));
     expect(secret.key).toMatch(/^whsec_/);
     // The admin acting for that tenant sees the same endpoint.
-    const asAdmin = await unwrap(
-      relay("relay-test-admin-key-0123456789", tenant.id).v1.endpoints[":id"].$get({ param: { id: subscription.endpoint_id } }),
-    );
+    const asAdmin = await unwrap(relay(ADMIN_KEY, tenant.id).v1.endpoints[":id"].$get({ param: { id: subscription.endpoint_id } }));
     expect(asAdmin.url).toBe(hook.url);
   });
 

@@ -12,6 +12,8 @@ import { type Clock, systemClock } from "../../src/work/work-context";
 import type { ReceiverStep, UpstreamStep } from "../../tools/fake-protocol";
 
 export const API_KEY = "relay-test-key-one-0123456789";
+/** ADMIN_API_KEY in the workers pool (test/harness/workers-pool.ts). */
+export const ADMIN_KEY = "relay-test-admin-key-0123456789";
 
 let counter = 0;
 /** A name no other test (in any file, running in parallel) uses. */
