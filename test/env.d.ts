@@ -6,6 +6,8 @@ declare global {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
       FAKE_URL: string;
+      /** Set only by test/harness/vitest.migration.config.ts, whose DB starts with no migration applied. */
+      MIGRATION_TEST?: string;
     }
   }
 }
