@@ -542,21 +542,16 @@ describe.skipIf(!env.MIGRATION_TEST)("migration 0005 on a database of the relay 
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), cronEnv);
     expect(await upstream.polls()).toBe(1);
 
-    // The endpoints' own secrets. GET /v1/endpoints/{id}/secret is being added on another branch:
-    // without the route in this tree, the secret is read from D1; with it, the route must answer it.
-    // (The look-up sees the routes this tree has: it finds GET /v1/tasks/{task_id}.)
-    expect(app.routes.some((r) => r.method === "GET" && r.path === "/v1/tasks/:task_id")).toBe(true);
-    const hasSecretRoute = app.routes.some((r) => r.method === "GET" && r.path === "/v1/endpoints/:id/secret");
+    // The endpoints' own secrets, as their tenant reads them: GET /v1/endpoints/{id}/secret.
     const secretOf = async (url: string) => {
       const row = endpointRows.find((e) => e.url === url)!;
-      if (hasSecretRoute) {
-        const res = await exports.default.fetch(
-          new Request(`http://relay.test/v1/endpoints/${row.id}/secret`, { headers: { authorization: `Bearer ${KEY_ONE}` } }),
-        );
-        expect(res.status).toBe(200);
-        expect(((await res.json()) as { key: string }).key).toBe(row.secret);
-      }
-      return row.secret;
+      const res = await exports.default.fetch(
+        new Request(`http://relay.test/v1/endpoints/${row.id}/secret`, { headers: { authorization: `Bearer ${KEY_ONE}` } }),
+      );
+      expect(res.status).toBe(200);
+      const { key } = (await res.json()) as { key: string };
+      expect(key).toBe(row.secret);
+      return key;
     };
     const verified = async (hook: { url: string; deliveries(): Promise<{ headers: Record<string, string>; body: string }[]> }) => {
       const deliveries = await hook.deliveries();
