@@ -9,6 +9,7 @@ import { openDb } from "../storage/db";
 import { findTaskByKey } from "../storage/read-models";
 import { redeliverSubscription } from "../storage/redeliver-subscription";
 import { noticeCode } from "./notices";
+import { withParams } from "./views/format";
 import { MessagePage } from "./views/layout";
 import { LoginPage } from "./views/login-page";
 
@@ -118,5 +119,8 @@ export async function redeliverMany(c: C): Promise<Response> {
   for (const id of ids.slice(0, MAX_BULK_REDELIVER)) {
     if ((await redeliverSubscription(db, scopeOf(c.var.session), id, Date.now())).kind === "redelivered") redelivered += 1;
   }
-  return c.redirect(`/dashboard/subscriptions?status=failed&redelivered=${redelivered}&skipped=${ids.length - redelivered}`, 303);
+  // Back to the list the form was on: the admin's keeps its tenant filter.
+  const tenant = c.var.session.caller.kind === "admin" ? form.get("tenant")?.trim() || undefined : undefined;
+  const back = `/dashboard/subscriptions?status=failed&redelivered=${redelivered}&skipped=${ids.length - redelivered}`;
+  return c.redirect(withParams(back, { tenant }), 303);
 }

@@ -4,10 +4,11 @@ import { isActionPair, TASK_ID_PATTERN } from "../domain/kling";
 import { asset, pageHeaders, renderPage } from "../lib/html-page";
 import { loadActivitySeries } from "../storage/activity-series";
 import { loadDashboardCounts } from "../storage/dashboard-counts";
-import { openDb } from "../storage/db";
+import { type Db, openDb } from "../storage/db";
 import { LISTED_SUBSCRIPTION_STATUSES, type ListedSubscriptionStatus, listSubscriptions } from "../storage/list-subscriptions";
 import { listTasks, TASK_STATES, type TaskState } from "../storage/list-tasks";
 import { loadTaskView } from "../storage/read-models";
+import { findTenant, listTenants } from "../storage/tenants";
 import { DASHBOARD_JS } from "./assets/dashboard-script";
 import { RELAY_CSS } from "./assets/relay-css";
 import { type DashboardEnv, logIn, logOut, redeliverMany, redeliverOne, sameOriginForms } from "./dashboard-actions";
@@ -19,6 +20,7 @@ import { decodeCursor } from "./views/pager";
 import { SubscriptionsPage } from "./views/subscriptions-page";
 import { TaskPage } from "./views/task-page";
 import { TasksPage } from "./views/tasks-page";
+import { taskHref, type Viewer } from "./views/viewer";
 
 const PAGE_SIZE = 25;
 
@@ -48,6 +50,20 @@ const scopeOf = (c: C): string | undefined => {
   const caller = session(c).caller;
   return caller.kind === "tenant" ? caller.tenantId : c.req.query("tenant")?.trim() || undefined;
 };
+/**
+ * Who the header says is logged in, and the admin's tenant filter: a tenant session's own tenant
+ * (its name from D1), or the admin with every tenant (for the filter's list) and `?tenant=`.
+ */
+async function viewerOf(c: C, db: Db): Promise<Viewer> {
+  const caller = session(c).caller;
+  if (caller.kind === "tenant") {
+    const row = await findTenant(db, caller.tenantId);
+    return { kind: "tenant", tenant: { id: caller.tenantId, name: row?.name ?? caller.tenantId } };
+  }
+  const tenants = (await listTenants(db)).map(({ id, name }) => ({ id, name }));
+  return { kind: "admin", tenants, filter: scopeOf(c) };
+}
+
 const oneOf = <T extends string>(values: readonly T[], value: string | undefined, fallback: T): T =>
   values.includes(value as T) ? (value as T) : fallback;
 
@@ -56,52 +72,84 @@ async function overview(c: C): Promise<Response> {
   const db = openDb(c.env.DB);
   const now = Date.now();
   const tenant = scopeOf(c);
-  const [counts, activity, failed, polling] = await Promise.all([
+  // The chart is relay-wide (`activity_hourly` has no tenant): the admin's only.
+  const [viewer, counts, activity, failed, polling] = await Promise.all([
+    viewerOf(c, db),
     loadDashboardCounts(db, tenant),
-    loadActivitySeries(db, now),
+    c.var.session.caller.kind === "admin" ? loadActivitySeries(db, now) : null,
     listSubscriptions(db, { status: "failed", tenant, limit: 5 }),
     listTasks(db, { state: "polling", tenant, limit: 10 }),
   ]);
   return renderPage(
     c,
-    <OverviewPage data={{ counts, activity, failed: failed.rows, polling: polling.rows }} session={c.var.session} now={now} />,
+    <OverviewPage
+      data={{ counts, activity, failed: failed.rows, polling: polling.rows }}
+      session={c.var.session}
+      viewer={viewer}
+      now={now}
+    />,
   );
 }
 
 async function tasksPage(c: C): Promise<Response> {
   const found = c.req.query("task_id")?.trim();
-  if (found && TASK_ID_PATTERN.test(found)) return c.redirect(`/dashboard/tasks/${encodeURIComponent(found)}`, 303);
+  const tenant = scopeOf(c);
+  // The task of the tenant in view: a tenant session's own, or the admin's filtered one (or any).
+  if (found && TASK_ID_PATTERN.test(found))
+    return c.redirect(tenant === undefined ? `/dashboard/tasks/${encodeURIComponent(found)}` : taskHref(found, tenant), 303);
   const state: TaskState = oneOf(TASK_STATES, c.req.query("state"), "all");
   const [action, action2] = (c.req.query("kind") ?? "").split("/");
   const kind = action && action2 && isActionPair(action, action2) ? { action, action2 } : undefined;
   const after = decodeCursor(c.req.query("after"));
-  const { rows, next } = await listTasks(openDb(c.env.DB), { state, kind, tenant: scopeOf(c), after, limit: PAGE_SIZE });
-  const props = { rows, next, state, after, kind: kind && `${kind.action}/${kind.action2}`, session: session(c), now: Date.now() };
+  const db = openDb(c.env.DB);
+  const [viewer, { rows, next }] = await Promise.all([viewerOf(c, db), listTasks(db, { state, kind, tenant, after, limit: PAGE_SIZE })]);
+  const props = { rows, next, state, after, kind: kind && `${kind.action}/${kind.action2}`, session: session(c), viewer, now: Date.now() };
   return renderPage(c, <TasksPage {...props} notFound={found || undefined} />);
 }
 
 async function taskPage(c: C): Promise<Response> {
   const taskId = c.req.param("task_id") ?? "";
-  const view = TASK_ID_PATTERN.test(taskId) ? await loadTaskView(openDb(c.env.DB), scopeOf(c) ?? null, taskId) : undefined;
+  const db = openDb(c.env.DB);
+  // A tenant session sees only its own tenant's task, whatever `?tenant=` says (scopeOf).
+  const [viewer, view] = await Promise.all([
+    viewerOf(c, db),
+    TASK_ID_PATTERN.test(taskId) ? loadTaskView(db, scopeOf(c) ?? null, taskId) : undefined,
+  ]);
   const now = Date.now();
   if (!view)
     return renderPage(
       c,
-      <MessagePage title="Task not found" text={`No task ${taskId} is registered.`} session={c.var.session} now={now} />,
+      <MessagePage title="Task not found" text={`No task ${taskId} is registered.`} session={c.var.session} viewer={viewer} now={now} />,
       404,
     );
   const notice = noticeText(new URL(c.req.url).searchParams);
-  return renderPage(c, <TaskPage task={view.task} subscriptions={view.subscriptions} session={session(c)} now={now} notice={notice} />);
+  return renderPage(
+    c,
+    <TaskPage task={view.task} subscriptions={view.subscriptions} session={session(c)} viewer={viewer} now={now} notice={notice} />,
+  );
 }
 
 async function subscriptionsPage(c: C): Promise<Response> {
   const status: ListedSubscriptionStatus = oneOf(LISTED_SUBSCRIPTION_STATUSES, c.req.query("status"), "failed");
   const after = decodeCursor(c.req.query("after"));
-  const { rows, next } = await listSubscriptions(openDb(c.env.DB), { status, tenant: scopeOf(c), after, limit: PAGE_SIZE });
+  const db = openDb(c.env.DB);
+  const [viewer, { rows, next }] = await Promise.all([
+    viewerOf(c, db),
+    listSubscriptions(db, { status, tenant: scopeOf(c), after, limit: PAGE_SIZE }),
+  ]);
   const notice = noticeText(new URL(c.req.url).searchParams);
   return renderPage(
     c,
-    <SubscriptionsPage rows={rows} status={status} after={after} next={next} session={session(c)} now={Date.now()} notice={notice} />,
+    <SubscriptionsPage
+      rows={rows}
+      status={status}
+      after={after}
+      next={next}
+      session={session(c)}
+      viewer={viewer}
+      now={Date.now()}
+      notice={notice}
+    />,
   );
 }
 

@@ -106,6 +106,7 @@ describe("the dashboard in Chromium", () => {
     await page.fill('input[name="api_key"]', API_KEY);
     await Promise.all([page.waitForURL(`${relay.url}/`), page.click('button[type="submit"]')]);
     expect(await page.locator("body").getAttribute("data-page")).toBe("overview");
+    expect(await page.locator("header .who").innerText()).toContain("default");
     expect(page.url()).not.toContain(API_KEY);
     const [session] = await page.context().cookies();
     expect(session).toMatchObject({ name: "__Host-relay_session", httpOnly: true, secure: true, sameSite: "Strict" });
@@ -134,7 +135,8 @@ describe("the dashboard in Chromium", () => {
     await expect.poll(() => page.locator("tr[data-subscription]").count()).toBe(1);
     await shot("failed");
     await page.click(`a:has-text("${doomedTask}")`);
-    await page.waitForURL(`**/dashboard/tasks/${doomedTask}`);
+    // Task ids are unique per tenant: the link names the tenant (a RELAY_API_KEYS key's is `default`).
+    await page.waitForURL((url) => url.pathname === `/dashboard/tasks/${doomedTask}` && url.searchParams.get("tenant") === "default");
     expect(await page.locator("pre.payload").innerText()).toContain('"task_status": "succeed"');
     const attempts = page.locator(`article[data-subscription="${doomed}"] tr[data-attempt]`);
     expect(await attempts.count()).toBe(2);

@@ -19,6 +19,7 @@ export function relayWorkersPool(extraBindings: Record<string, string> = {}, opt
         FAKE_URL: inject("fakeUrl"),
         UPSTREAM_BASE_URL: inject("fakeUrl"),
         RELAY_API_KEYS: "relay-test-key-one-0123456789,relay-test-key-two-0123456789",
+        // The admin's key (every tenant): test/support/relay.ts's ADMIN_KEY.
         ADMIN_API_KEY: "relay-test-admin-key-0123456789",
         WEBHOOK_SECRETS: "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=",
         COMETAPI_KEY: "test-cometapi-key",

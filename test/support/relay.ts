@@ -1,5 +1,6 @@
 /** Helpers for tests that drive the relay the way an app and the cron would. */
 import { env, exports } from "cloudflare:workers";
+import { keyHash } from "../../src/auth/keys";
 import { loadConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 import { queueDispatchers } from "../../src/queue/send-work";
@@ -12,7 +13,7 @@ import { type Clock, systemClock } from "../../src/work/work-context";
 import type { ReceiverStep, UpstreamStep } from "../../tools/fake-protocol";
 
 export const API_KEY = "relay-test-key-one-0123456789";
-/** ADMIN_API_KEY in the workers pool (test/harness/workers-pool.ts). */
+/** ADMIN_API_KEY in the workers pool (test/harness/workers-pool.ts): every tenant. */
 export const ADMIN_KEY = "relay-test-admin-key-0123456789";
 
 let counter = 0;
@@ -144,3 +145,24 @@ export async function taskKey(taskId: string, tenantId = "default"): Promise<str
 
 export const taskView = async (taskId: string) => (await (await api(`/v1/tasks/${taskId}`)).json()) as Record<string, any>;
 export const subscriptionView = async (id: string) => (await (await api(`/v1/subscriptions/${id}`)).json()) as Record<string, any>;
+
+/**
+ * A tenant with one live key, made directly in D1 as the admin API would: the key (`rk_` and 43
+ * base64url characters) is stored only as its hex SHA-256, with its visible prefix.
+ */
+export async function tenantWithKey(id: string, name: string): Promise<{ id: string; name: string; key: string }> {
+  const random = (n: number) => [...crypto.getRandomValues(new Uint8Array(n))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const key = `rk_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))).replace(/[+/=]/g, (ch) => ({ "+": "-", "/": "_", "=": "" })[ch]!)}`;
+  const now = Date.now();
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO tenants (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)").bind(id, name, now, now),
+    env.DB.prepare("INSERT INTO api_keys (id, tenant_id, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)").bind(
+      `key_${random(12)}`,
+      id,
+      key.slice(0, 11),
+      await keyHash(key),
+      now,
+    ),
+  ]);
+  return { id, name, key };
+}

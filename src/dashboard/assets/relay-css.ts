@@ -19,6 +19,10 @@ header.top nav a { color: #c9d3e3; }
 header.top nav a.current { color: #fff; font-weight: 600; }
 header.top .refreshed { margin-left: auto; color: #9aa6b8; font-size: 12px; }
 header.top form.logout { margin: 0; }
+header.top .who { margin-left: auto; color: #c9d3e3; font-size: 13px; }
+header.top .who strong { color: #fff; }
+header.top .who code { color: #9aa6b8; background: none; }
+header.top .who + .refreshed { margin-left: 0; }
 main { padding: 16px 20px 40px; max-width: 1280px; margin: 0 auto; }
 button { font: inherit; padding: 5px 12px; border: 1px solid var(--line); border-radius: 6px; background: var(--panel); cursor: pointer; }
 button:hover:not([disabled]) { border-color: var(--accent); }

@@ -1,6 +1,6 @@
 import type { FC } from "hono/jsx";
 import { COUNT_CAP, type DashboardCounts } from "../../storage/dashboard-counts";
-import { count } from "./format";
+import { count, withParams } from "./format";
 
 const CARDS: { key: keyof DashboardCounts; label: string; href: string; tone?: string }[] = [
   { key: "tasksPolling", label: "tasks polling", href: "/dashboard/tasks?state=polling" },
@@ -10,11 +10,11 @@ const CARDS: { key: keyof DashboardCounts; label: string; href: string; tone?: s
   { key: "messagesRetrying", label: "messages retrying", href: "/dashboard/subscriptions?status=active", tone: "warn" },
 ];
 
-/** The counts by state; each card opens the matching list. */
-export const CountsPanel: FC<{ counts: DashboardCounts }> = ({ counts }) => (
+/** The counts by state; each card opens the matching list (of the admin's filtered `tenant`, if any). */
+export const CountsPanel: FC<{ counts: DashboardCounts; tenant?: string }> = ({ counts, tenant }) => (
   <section class="counts" id="counts" data-live aria-label="counts by state">
     {CARDS.map(({ key, label, href, tone }) => (
-      <a class={`count ${tone && counts[key] > 0 ? `count-${tone}` : ""}`} href={href} data-count={key}>
+      <a class={`count ${tone && counts[key] > 0 ? `count-${tone}` : ""}`} href={withParams(href, { tenant })} data-count={key}>
         <span class="count-value">{count(counts[key], COUNT_CAP)}</span>
         <span class="count-label">{label}</span>
       </a>

@@ -36,3 +36,9 @@ export function query(params: Record<string, string | number | undefined>): stri
   const text = search.toString();
   return text ? `?${text}` : "";
 }
+
+/** `href` with `params` set on its query (undefined ones left out), e.g. a list link keeping a filter. */
+export function withParams(href: string, params: Record<string, string | undefined>): string {
+  const [path, search = ""] = href.split("?") as [string, string?];
+  return `${path}${query({ ...Object.fromEntries(new URLSearchParams(search)), ...params })}`;
+}

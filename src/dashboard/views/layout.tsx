@@ -1,5 +1,6 @@
 import type { Child, FC } from "hono/jsx";
 import type { Session } from "../../auth/session";
+import { keepFilter, type Viewer, WhoIsLoggedIn } from "./viewer";
 
 export type Section = "overview" | "tasks" | "subscriptions" | "failed";
 
@@ -10,11 +11,15 @@ const NAV: [Section, string, string][] = [
   ["failed", "Failed", "/dashboard/subscriptions?status=failed"],
 ];
 
-/** The frame of every page. `data-live` regions inside are swapped in place by dashboard.js. */
-export const Layout: FC<{ title: string; section?: Section; session: Session | null; now: number; children?: Child }> = ({
+/**
+ * The frame of every page. `data-live` regions inside are swapped in place by dashboard.js. With a
+ * `viewer`, the header says who is logged in, and the admin's tenant filter stays on the nav links.
+ */
+export const Layout: FC<{ title: string; section?: Section; session: Session | null; viewer?: Viewer; now: number; children?: Child }> = ({
   title,
   section,
   session,
+  viewer,
   now,
   children,
 }) => (
@@ -34,12 +39,13 @@ export const Layout: FC<{ title: string; section?: Section; session: Session | n
           <>
             <nav>
               {NAV.map(([id, label, href]) => (
-                <a href={href} class={id === section ? "current" : undefined}>
+                <a href={keepFilter(href, viewer)} class={id === section ? "current" : undefined}>
                   {label}
                 </a>
               ))}
               <a href="/docs">API reference</a>
             </nav>
+            {viewer ? <WhoIsLoggedIn viewer={viewer} /> : null}
             <span class="muted refreshed" id="refreshed-at" data-live>
               updated <time datetime={new Date(now).toISOString()}>{new Date(now).toISOString().slice(11, 19)} UTC</time>
             </span>
@@ -68,12 +74,18 @@ export const Notice: FC<{ text: string | null; kind?: "ok" | "warn" }> = ({ text
   ) : null;
 
 /** A page that only says something: not found, or a form that could not be accepted. */
-export const MessagePage: FC<{ title: string; text: string; session: Session | null; now: number }> = ({ title, text, session, now }) => (
-  <Layout title={title} session={session} now={now}>
+export const MessagePage: FC<{ title: string; text: string; session: Session | null; viewer?: Viewer; now: number }> = ({
+  title,
+  text,
+  session,
+  viewer,
+  now,
+}) => (
+  <Layout title={title} session={session} viewer={viewer} now={now}>
     <h1>{title}</h1>
     <p>{text}</p>
     <p>
-      <a href="/">Back to the dashboard</a>
+      <a href={keepFilter("/", viewer)}>Back to the dashboard</a>
     </p>
   </Layout>
 );

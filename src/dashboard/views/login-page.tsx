@@ -7,7 +7,7 @@ export const LoginPage: FC<{ now: number; error?: string; next?: string }> = ({ 
     <section class="login">
       <h1>Dashboard</h1>
       <p class="muted">
-        Log in with one of the relay's API keys (<code>RELAY_API_KEYS</code>).
+        Log in with an API key: a tenant's key shows that tenant's data only; <code>ADMIN_API_KEY</code> shows every tenant's.
       </p>
       {error ? (
         <p class="notice notice-warn" role="alert">

@@ -1,6 +1,8 @@
 import type { FC } from "hono/jsx";
 import type { SubscriptionListRow } from "../../storage/list-subscriptions";
 import { ago, iso, kindLabel, shortUrl } from "./format";
+import { TenantCell } from "./task-table";
+import { taskHref } from "./viewer";
 
 /** What went wrong last, in a few words: the receiver's status or the transport error. */
 export function lastOutcome(row: SubscriptionListRow): string {
@@ -12,9 +14,15 @@ export function lastOutcome(row: SubscriptionListRow): string {
 
 /**
  * Subscriptions in one status. With `selectable`, each row has a checkbox named `ids` for the
- * enclosing bulk-redeliver form (the dead-letter list).
+ * enclosing bulk-redeliver form (the dead-letter list). With `tenants` (the admin's lists: id ->
+ * name), a tenant column too.
  */
-export const SubscriptionTable: FC<{ rows: SubscriptionListRow[]; now: number; selectable?: boolean }> = ({ rows, now, selectable }) => (
+export const SubscriptionTable: FC<{
+  rows: SubscriptionListRow[];
+  now: number;
+  selectable?: boolean;
+  tenants?: ReadonlyMap<string, string>;
+}> = ({ rows, now, selectable, tenants }) => (
   <table class="list">
     <thead>
       <tr>
@@ -23,6 +31,7 @@ export const SubscriptionTable: FC<{ rows: SubscriptionListRow[]; now: number; s
             <input type="checkbox" data-select-all aria-label="select all" />
           </th>
         ) : null}
+        {tenants ? <th>tenant</th> : null}
         <th>subscription</th>
         <th>task</th>
         <th>kind</th>
@@ -35,23 +44,24 @@ export const SubscriptionTable: FC<{ rows: SubscriptionListRow[]; now: number; s
     <tbody>
       {rows.length === 0 ? (
         <tr>
-          <td colspan={selectable ? 8 : 7} class="muted empty">
+          <td colspan={7 + (selectable ? 1 : 0) + (tenants ? 1 : 0)} class="muted empty">
             none
           </td>
         </tr>
       ) : (
         rows.map((row) => (
-          <tr data-subscription={row.id}>
+          <tr data-subscription={row.id} data-tenant={row.tenantId}>
             {selectable ? (
               <td>
                 <input type="checkbox" name="ids" value={row.id} aria-label={`select ${row.id}`} />
               </td>
             ) : null}
+            {tenants ? <TenantCell id={row.tenantId} tenants={tenants} /> : null}
             <td>
               <code>{row.id}</code>
             </td>
             <td>
-              <a href={`/dashboard/tasks/${encodeURIComponent(row.taskId)}`}>
+              <a href={taskHref(row.taskId, row.tenantId)}>
                 <code>{row.taskId}</code>
               </a>
             </td>

@@ -5,6 +5,7 @@ import { LISTED_SUBSCRIPTION_STATUSES, type ListedSubscriptionStatus, type Subsc
 import { Layout, Notice } from "./layout";
 import { Pager } from "./pager";
 import { SubscriptionTable } from "./subscription-table";
+import { filterOf, keepFilter, TenantFilter, tenantColumn, type Viewer } from "./viewer";
 
 export interface SubscriptionsPageProps {
   rows: SubscriptionListRow[];
@@ -12,6 +13,7 @@ export interface SubscriptionsPageProps {
   after?: Cursor;
   next: Cursor | null;
   session: Session;
+  viewer: Viewer;
   now: number;
   notice: string | null;
 }
@@ -20,17 +22,19 @@ export interface SubscriptionsPageProps {
  * Subscriptions by status. The failed ones are the dead letters: select some and redeliver them
  * in bulk (each through the same storage call as `POST /v1/subscriptions/{id}/redeliver`).
  */
-export const SubscriptionsPage: FC<SubscriptionsPageProps> = ({ rows, status, after, next, session, now, notice }) => (
+export const SubscriptionsPage: FC<SubscriptionsPageProps> = ({ rows, status, after, next, session, viewer, now, notice }) => (
   <Layout
     title={status === "failed" ? "Failed" : "Subscriptions"}
     section={status === "failed" ? "failed" : "subscriptions"}
     session={session}
+    viewer={viewer}
     now={now}
   >
     <h1>{status === "failed" ? "Failed subscriptions (dead letters)" : "Subscriptions"}</h1>
+    <TenantFilter viewer={viewer} action="/dashboard/subscriptions" keep={{ status }} />
     <nav class="tabs">
       {LISTED_SUBSCRIPTION_STATUSES.map((s) => (
-        <a href={`/dashboard/subscriptions?status=${s}`} class={s === status ? "current" : undefined}>
+        <a href={keepFilter(`/dashboard/subscriptions?status=${s}`, viewer)} class={s === status ? "current" : undefined}>
           {s}
         </a>
       ))}
@@ -39,8 +43,9 @@ export const SubscriptionsPage: FC<SubscriptionsPageProps> = ({ rows, status, af
     {status === "failed" ? (
       <form method="post" action="/dashboard/redeliver" class="bulk">
         <input type="hidden" name="form_token" value={session.formToken} />
+        {filterOf(viewer) !== undefined ? <input type="hidden" name="tenant" value={filterOf(viewer)} /> : null}
         <section id="subscriptions-table" data-live>
-          <SubscriptionTable rows={rows} now={now} selectable />
+          <SubscriptionTable rows={rows} now={now} selectable tenants={tenantColumn(viewer)} />
         </section>
         <button type="submit" name="action" value="redeliver">
           Redeliver selected
@@ -49,9 +54,9 @@ export const SubscriptionsPage: FC<SubscriptionsPageProps> = ({ rows, status, af
       </form>
     ) : (
       <section id="subscriptions-table" data-live>
-        <SubscriptionTable rows={rows} now={now} />
+        <SubscriptionTable rows={rows} now={now} tenants={tenantColumn(viewer)} />
       </section>
     )}
-    <Pager path="/dashboard/subscriptions" filters={{ status }} after={after} next={next} />
+    <Pager path="/dashboard/subscriptions" filters={{ status, tenant: filterOf(viewer) }} after={after} next={next} />
   </Layout>
 );

@@ -2,8 +2,9 @@ import type { FC } from "hono/jsx";
 import type { Session } from "../../auth/session";
 import type { MessageWithAttempts, SubscriptionWithDeliveries } from "../../storage/read-models";
 import type { TaskRow } from "../../storage/schema";
-import { ago, iso, kindLabel, until } from "./format";
+import { ago, iso, kindLabel, until, withParams } from "./format";
 import { Layout, Notice } from "./layout";
+import type { Viewer } from "./viewer";
 
 /** Upstream `data` as stored (the relay's own JSON), indented for reading. */
 function pretty(json: string | null): string {
@@ -98,16 +99,28 @@ export const TaskPage: FC<{
   task: TaskRow;
   subscriptions: SubscriptionWithDeliveries[];
   session: Session;
+  viewer: Viewer;
   now: number;
   notice: string | null;
-}> = ({ task: t, subscriptions, session, now, notice }) => (
-  <Layout title={`Task ${t.taskId}`} section="tasks" session={session} now={now}>
+}> = ({ task: t, subscriptions, session, viewer, now, notice }) => (
+  <Layout title={`Task ${t.taskId}`} section="tasks" session={session} viewer={viewer} now={now}>
     <h1>
       Task <code>{t.taskId}</code>
     </h1>
     <Notice text={notice} />
     <section id="task-facts" data-live>
       <dl class="facts">
+        {viewer.kind === "admin" ? (
+          <>
+            <dt>tenant</dt>
+            <dd>
+              <a href={withParams("/dashboard/tasks", { tenant: t.tenantId })}>
+                {viewer.tenants.find((x) => x.id === t.tenantId)?.name ?? t.tenantId}
+              </a>{" "}
+              <code>{t.tenantId}</code>
+            </dd>
+          </>
+        ) : null}
         <dt>kind</dt>
         <dd>{kindLabel(t.action, t.action2)}</dd>
         <dt>upstream status</dt>

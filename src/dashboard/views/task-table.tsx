@@ -1,6 +1,7 @@
 import type { FC } from "hono/jsx";
 import type { TaskListRow } from "../../storage/list-tasks";
 import { ago, iso, kindLabel, until } from "./format";
+import { taskHref } from "./viewer";
 
 /** "2 delivered, 1 failed": a task's subscriptions by status. */
 function subscriptionSummary(statuses: string[]): string {
@@ -10,14 +11,25 @@ function subscriptionSummary(statuses: string[]): string {
   return [...counts].map(([status, n]) => `${n} ${status}`).join(", ");
 }
 
+/** A row's tenant in the admin's lists: its name, with the id on hover. */
+export const TenantCell: FC<{ id: string; tenants: ReadonlyMap<string, string> }> = ({ id, tenants }) => (
+  <td class="tenant" title={id}>
+    {tenants.get(id) ?? id}
+  </td>
+);
+
 const relayState = (row: TaskListRow, now: number) =>
   row.nextPollAt !== null ? `polling, next ${until(row.nextPollAt, now)}` : row.finishReason ? `expired: ${row.finishReason}` : "stopped";
 
-/** The task table: one row per task, each opening its detail view. */
-export const TaskTable: FC<{ rows: TaskListRow[]; now: number }> = ({ rows, now }) => (
+/**
+ * The task table: one row per task, each opening its detail view. With `tenants` (the admin's
+ * lists: id -> name), a tenant column too.
+ */
+export const TaskTable: FC<{ rows: TaskListRow[]; now: number; tenants?: ReadonlyMap<string, string> }> = ({ rows, now, tenants }) => (
   <table class="list">
     <thead>
       <tr>
+        {tenants ? <th>tenant</th> : null}
         <th>task</th>
         <th>kind</th>
         <th>upstream</th>
@@ -31,15 +43,16 @@ export const TaskTable: FC<{ rows: TaskListRow[]; now: number }> = ({ rows, now 
     <tbody>
       {rows.length === 0 ? (
         <tr>
-          <td colspan={8} class="muted empty">
+          <td colspan={tenants ? 9 : 8} class="muted empty">
             none
           </td>
         </tr>
       ) : (
         rows.map((row) => (
-          <tr data-task={row.taskId}>
+          <tr data-task={row.taskId} data-tenant={row.tenantId}>
+            {tenants ? <TenantCell id={row.tenantId} tenants={tenants} /> : null}
             <td>
-              <a href={`/dashboard/tasks/${encodeURIComponent(row.taskId)}`}>
+              <a href={taskHref(row.taskId, row.tenantId)}>
                 <code>{row.taskId}</code>
               </a>
             </td>

@@ -6,6 +6,7 @@ import { TASK_STATES, type TaskListRow, type TaskState } from "../../storage/lis
 import { Layout } from "./layout";
 import { Pager } from "./pager";
 import { TaskTable } from "./task-table";
+import { filterOf, TenantSelect, tenantColumn, type Viewer } from "./viewer";
 
 const KINDS = Object.entries(ACTION_PAIRS).flatMap(([action, action2s]) => action2s.map((action2) => `${action}/${action2}`));
 
@@ -16,15 +17,20 @@ export interface TasksPageProps {
   after?: Cursor;
   next: Cursor | null;
   session: Session;
+  viewer: Viewer;
   now: number;
   notFound?: string;
 }
 
-/** Every task, filterable by state and kind, a page at a time; a task id opens its detail. */
-export const TasksPage: FC<TasksPageProps> = ({ rows, state, kind, after, next, session, now, notFound }) => (
-  <Layout title="Tasks" section="tasks" session={session} now={now}>
+/**
+ * Every task, filterable by state and kind (and for the admin by tenant), a page at a time; a task
+ * id opens its detail (of the filtered tenant, for the admin).
+ */
+export const TasksPage: FC<TasksPageProps> = ({ rows, state, kind, after, next, session, viewer, now, notFound }) => (
+  <Layout title="Tasks" section="tasks" session={session} viewer={viewer} now={now}>
     <h1>Tasks</h1>
     <form method="get" action="/dashboard/tasks" class="filters">
+      <TenantSelect viewer={viewer} />
       <label>
         state{" "}
         <select name="state">
@@ -59,8 +65,8 @@ export const TasksPage: FC<TasksPageProps> = ({ rows, state, kind, after, next, 
       </p>
     ) : null}
     <section id="tasks-table" data-live>
-      <TaskTable rows={rows} now={now} />
-      <Pager path="/dashboard/tasks" filters={{ state, kind }} after={after} next={next} />
+      <TaskTable rows={rows} now={now} tenants={tenantColumn(viewer)} />
+      <Pager path="/dashboard/tasks" filters={{ tenant: filterOf(viewer), state, kind }} after={after} next={next} />
     </section>
   </Layout>
 );
