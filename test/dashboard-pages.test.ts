@@ -2,7 +2,18 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { type Browser, logIn, page, postForm } from "./support/dashboard";
-import { ADMIN_KEY, manualClock, receiver, register, resetDb, subscriptionView, taskView, tick, upstreamTask } from "./support/relay";
+import {
+  ADMIN_KEY,
+  manualClock,
+  receiver,
+  register,
+  resetDb,
+  subscriptionView,
+  taskView,
+  tenantWithKey,
+  tick,
+  upstreamTask,
+} from "./support/relay";
 
 const rowsIn = (html: string, attribute: string) => [...html.matchAll(new RegExp(`<tr ${attribute}="([^"]+)"`, "g"))].map((m) => m[1]!);
 const countIn = (html: string, key: string) => new RegExp(`data-count="${key}"><span class="count-value">([^<]+)<`).exec(html)?.[1];
@@ -41,7 +52,7 @@ describe("dashboard pages", () => {
     expect(detail).not.toContain("no answer received yet");
   });
 
-  it("counts by state, lists the dead letters on the overview, and charts the hour's polls for the admin only", async () => {
+  it("counts by state, lists the dead letters on the overview, and charts the hour's polls for the admin (and the only tenant)", async () => {
     const failed = await failedSubscription();
     const polling = await upstreamTask([{ status: "processing" }]);
     await register({ task_id: polling.id, callback_url: (await receiver()).url });
@@ -52,8 +63,11 @@ describe("dashboard pages", () => {
     expect(countIn(overview, "subscriptionsDelivered")).toBe("0");
     expect(rowsIn(overview, "data-subscription")).toEqual([failed.id]);
     expect(rowsIn(overview, "data-task")).toEqual([polling.id]);
-    // The chart counts every tenant's polls and webhooks: a tenant's session does not see it.
-    expect(overview).not.toContain("Upstream polls per hour");
+    // The chart counts every tenant's polls and webhooks: the only tenant sees it, but once there
+    // is another tenant, a tenant's session does not.
+    expect(overview).toMatch(/Upstream polls per hour <span class="muted">24 h: [1-9]/);
+    await tenantWithKey("ten_other", "other");
+    expect(await html("/", browser)).not.toContain("Upstream polls per hour");
     const admin = await html("/", await logIn(ADMIN_KEY));
     expect(admin).toMatch(/Upstream polls per hour <span class="muted">24 h: [1-9]/);
     expect(admin).toMatch(/Webhook attempts per hour <span class="muted">24 h: [1-9]\d* attempts, [1-9]\d* failed/);

@@ -8,7 +8,7 @@ import { type Db, openDb } from "../storage/db";
 import { LISTED_SUBSCRIPTION_STATUSES, type ListedSubscriptionStatus, listSubscriptions } from "../storage/list-subscriptions";
 import { listTasks, TASK_STATES, type TaskState } from "../storage/list-tasks";
 import { loadTaskView } from "../storage/read-models";
-import { findTenant, listTenants } from "../storage/tenants";
+import { findTenant, isOnlyTenant, listTenants } from "../storage/tenants";
 import { DASHBOARD_JS } from "./assets/dashboard-script";
 import { RELAY_CSS } from "./assets/relay-css";
 import { type DashboardEnv, logIn, logOut, redeliverMany, redeliverOne, sameOriginForms } from "./dashboard-actions";
@@ -72,11 +72,13 @@ async function overview(c: C): Promise<Response> {
   const db = openDb(c.env.DB);
   const now = Date.now();
   const tenant = scopeOf(c);
-  // The chart is relay-wide (`activity_hourly` has no tenant): the admin's only.
+  // The chart is relay-wide (`activity_hourly` has no tenant): the admin's, and a tenant's only
+  // while it is the relay's one tenant (a deployment with RELAY_API_KEYS alone keeps its chart).
+  const chart = c.var.session.caller.kind === "admin" || (await isOnlyTenant(db));
   const [viewer, counts, activity, failed, polling] = await Promise.all([
     viewerOf(c, db),
     loadDashboardCounts(db, tenant),
-    c.var.session.caller.kind === "admin" ? loadActivitySeries(db, now) : null,
+    chart ? loadActivitySeries(db, now) : null,
     listSubscriptions(db, { status: "failed", tenant, limit: 5 }),
     listTasks(db, { state: "polling", tenant, limit: 10 }),
   ]);

@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { Db } from "./db";
 import { type TenantRow, tenants } from "./schema";
 
@@ -19,3 +19,9 @@ export const findTenant = async (db: Db, id: string): Promise<TenantRow | undefi
 /** Renames a tenant; undefined when there is none by that id. */
 export const renameTenant = async (db: Db, id: string, name: string, now: number): Promise<TenantRow | undefined> =>
   (await db.update(tenants).set({ name, updatedAt: now }).where(eq(tenants.id, id)).returning())[0];
+
+/** Whether the relay has one tenant only (at most two rows read). */
+export const isOnlyTenant = async (db: Db): Promise<boolean> => {
+  const [row] = await db.all<{ n: number }>(sql`SELECT count(*) AS n FROM (SELECT 1 FROM tenants LIMIT 2)`);
+  return row?.n === 1;
+};
