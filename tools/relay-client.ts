@@ -44,11 +44,13 @@ export function createRelayClient(baseUrl: string, apiKey: string, options: Rela
     return (text ? JSON.parse(text) : null) as T;
   }
   return {
-    register: (body: Record<string, unknown>) => call<{ id: string; status: string }>("POST", "/v1/tasks", body),
+    register: (body: Record<string, unknown>) => call<{ id: string; status: string; endpoint_id: string }>("POST", "/v1/tasks", body),
     task: (id: string) => call<TaskView>("GET", `/v1/tasks/${encodeURIComponent(id)}`),
     subscription: (id: string) => call<SubscriptionView>("GET", `/v1/subscriptions/${id}`),
     cancel: (id: string) => call<null>("DELETE", `/v1/subscriptions/${id}`),
     redeliver: (id: string) => call<SubscriptionView>("POST", `/v1/subscriptions/${id}/redeliver`),
+    endpointSecret: (id: string) => call<{ key: string }>("GET", `/v1/endpoints/${id}/secret`),
+    setSigning: (id: string, signing: string[]) => call<{ public_key: string | null }>("PATCH", `/v1/endpoints/${id}`, { signing }),
   };
 }
 

@@ -2,9 +2,10 @@
  * The verification examples of examples/verify/ (Node, Python, Go, PHP, Ruby, each with its
  * standard library only) against a real delivery: the real `wrangler dev` and the Kling simulator
  * on loopback, a task registered and ticked to the end, and the headers and raw body a receiver
- * got. Each program runs as an app would run it (a child process, bounded by a timeout) and must
- * print `verified` for the delivery as sent, and refuse it with its body changed, with a wrong
- * secret or with a stale timestamp. The README shows each program's `verify` as it is here.
+ * got, the endpoint signing `v1a` too. Each program runs as an app would run it (a child process,
+ * bounded by a timeout) and must print `verified` for the delivery as sent (with `WEBHOOK_SECRETS`,
+ * the endpoint's own secret, or its `whpk_` key where the language has Ed25519), and refuse it with
+ * its body changed, with a wrong secret or with a stale timestamp. The README shows each program's `verify` as it is here.
  * `npm run test:e2e` installs the interpreters first (test/harness/ensure-verifiers.sh).
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -96,8 +97,11 @@ const refused = (reason: string) => ({ code: 1, signal: null, stdout: `${reason}
 
 let stack: RelayStack | undefined;
 let delivery: ReceivedWebhook;
-/** The delivery as the relay sent it, with the secret it signed with. */
+/** The delivery as the relay sent it, with the `WEBHOOK_SECRETS` secret it signed with. */
 let genuine: Signed;
+/** The endpoint's own secret (`GET /v1/endpoints/{id}/secret`) and its `v1a` public key. */
+let endpointSecret: string;
+let publicKey: string;
 
 beforeAll(async () => {
   const absent = ["python3", "go", "php", "ruby"].filter((tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0);
@@ -131,6 +135,9 @@ beforeAll(async () => {
     callback_url: `${network.url}/hooks/stacks`,
     metadata: { note: "naïve café ✓" },
   });
+  // The endpoint signs v1a too, so the delivery carries an Ed25519 signature made by the relay.
+  publicKey = (await client.setSigning(sub.endpoint_id, ["v1", "v1a"])).public_key!;
+  endpointSecret = (await client.endpointSecret(sub.endpoint_id)).key;
   for (let tick = 0; (await client.subscription(sub.id)).status !== "delivered"; tick++) {
     if (tick === 40) throw new Error("the task was not delivered within 40 ticks");
     await relay.fireScheduled();
@@ -155,7 +162,8 @@ describe("the captured delivery", () => {
   it("is a real, signed task.succeeded webhook that the standardwebhooks library verified on receipt", () => {
     expect(delivery.verified).toBe(true);
     expect(genuine.id).toMatch(/^msg_/);
-    expect(genuine.signature).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+    // WEBHOOK_SECRETS (the default tenant's), the endpoint's own secret, its Ed25519 key.
+    expect(genuine.signature).toMatch(/^v1,[A-Za-z0-9+/]{43}= v1,[A-Za-z0-9+/]{43}= v1a,[A-Za-z0-9+/]{86}==$/);
     expect(Math.abs(Date.now() / 1000 - Number(genuine.timestamp))).toBeLessThan(120);
     expect(JSON.parse(genuine.body)).toMatchObject({ type: "task.succeeded", metadata: { note: "naïve café ✓" } });
     // Non-ASCII text: the programs must hash the raw bytes.
@@ -173,14 +181,16 @@ describe.each(VERIFIERS)("examples/verify/$file ($language)", (verifier) => {
       timestamp: staleTimestamp,
       signature: await signWebhook([SECRET], genuine.id, Number(staleTimestamp), genuine.body),
     };
-    const [ok, tamperedBody, wrongSecret, otherId, staleOutcome] = await Promise.all([
+    const [ok, ownSecret, tamperedBody, wrongSecret, otherId, staleOutcome] = await Promise.all([
       runVerifier(verifier, genuine),
+      runVerifier(verifier, { ...genuine, key: endpointSecret }),
       runVerifier(verifier, { ...genuine, body: tampered }),
       runVerifier(verifier, { ...genuine, key: newWebhookSecret() }),
       runVerifier(verifier, { ...genuine, id: `${genuine.id}x` }),
       runVerifier(verifier, stale),
     ]);
     expect(ok).toMatchObject(verified);
+    expect(ownSecret).toMatchObject(verified);
     expect(tamperedBody).toMatchObject(refused("no matching signature"));
     expect(wrongSecret).toMatchObject(refused("no matching signature"));
     expect(otherId).toMatchObject(refused("no matching signature"));
@@ -192,13 +202,10 @@ describe.each(VERIFIERS)("examples/verify/$file ($language)", (verifier) => {
       ? "verifies a v1a (Ed25519) signature of the same delivery with the whpk_ key, alone or beside the v1 one"
       : "says it cannot check v1a (no Ed25519 in the standard library), and still verifies the v1 entry of a mixed header",
     async () => {
-      // TODO(endpoints v1a): the relay cannot yet sign an endpoint with a whsk_ key (per-endpoint keys
-      // are coming); until then the captured delivery's exact id, timestamp and body are signed here
-      // with the relay's own signWebhook. Replace with a real v1a delivery once an endpoint can have one.
-      const pair = await newSigningKeyPair();
-      const v1a = await signWebhook([pair.secretKey], genuine.id, Number(genuine.timestamp), genuine.body);
-      const signed: Signed = { ...genuine, key: pair.publicKey, signature: v1a };
-      const mixed = `${genuine.signature} ${v1a}`;
+      // The relay's own v1a entry of the delivery, alone, and the whole header as it came.
+      const v1a = genuine.signature.split(" ").find((entry) => entry.startsWith("v1a,"))!;
+      const signed: Signed = { ...genuine, key: publicKey, signature: v1a };
+      const mixed = genuine.signature;
       const [ok, mixedWithPublicKey, mixedWithSecret, tamperedBody, otherKey, asV1] = await Promise.all([
         runVerifier(verifier, signed),
         runVerifier(verifier, { ...signed, signature: mixed }),
