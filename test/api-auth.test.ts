@@ -54,7 +54,7 @@ const ACCEPTED: ReadonlyArray<readonly [string, string]> = [
  */
 const unlimitedEnv = { ...env, AUTH_FAILURE_LIMITER: undefined, AUTH_FAILURE_LIMIT: "1000000" };
 
-function fetchUnlimited(path: string, init: RequestInit): Promise<Response> {
+async function fetchUnlimited(path: string, init: RequestInit): Promise<Response> {
   return app.fetch(new Request(`http://relay.test${path}`, init), unlimitedEnv);
 }
 
