@@ -31,6 +31,11 @@ export interface Config {
    * (each isolate counts on its own: no global limit).
    */
   registrationCapPerIsolate: number;
+  /**
+   * Without the AUTH_FAILURE_LIMITER binding: failed key checks a minute per client address and
+   * per key prefix *per isolate* before every check from it is refused (src/auth/guess-limit.ts).
+   */
+  authFailureLimitPerIsolate: number;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +86,10 @@ const VarsSchema = z.object({
   // key a minute in each isolate, so a deployment of many isolates admits more (not a global
   // limit). The same default as the binding's limit in wrangler.toml.
   REGISTRATION_RATE_LIMIT: positive(120).pipe(z.number().int()),
+  // Also per isolate, used only without the AUTH_FAILURE_LIMITER binding: failed key checks a
+  // minute per client address and per key prefix in each isolate. The binding's limit in
+  // wrangler.toml is the same.
+  AUTH_FAILURE_LIMIT: positive(20).pipe(z.number().int()),
   SECRET_ROTATION_OVERLAP_HOURS: z
     .string()
     .trim()
@@ -149,6 +158,7 @@ export function loadConfig(env: Env): Config {
     retentionMs: v.RETENTION_DAYS * 86_400_000,
     allowInsecureCallbacks: v.ALLOW_INSECURE_CALLBACKS === "true",
     registrationCapPerIsolate: v.REGISTRATION_RATE_LIMIT,
+    authFailureLimitPerIsolate: v.AUTH_FAILURE_LIMIT,
   };
   cache.set(env, config);
   return config;

@@ -13,6 +13,8 @@ export interface Env {
   DELIVERY_QUEUE?: Queue<WorkMessage>;
   /** Cloudflare's rate limiting binding for registrations (optional: see wrangler.toml). */
   REGISTRATION_LIMITER?: RateLimit;
+  /** Cloudflare's rate limiting binding for failed key checks, per address and per key prefix (optional: see wrangler.toml). */
+  AUTH_FAILURE_LIMITER?: RateLimit;
   /** Comma-separated API keys of the built-in `default` tenant, each of 24+ characters (secret). */
   RELAY_API_KEYS?: string;
   /** The admin API's key, 24+ characters (secret); without it the admin routes answer 404. */
@@ -36,4 +38,6 @@ export interface Env {
   ALLOW_INSECURE_CALLBACKS?: string;
   /** Without REGISTRATION_LIMITER only: a per-isolate cap, registrations per API key a minute in each isolate (not a global limit). */
   REGISTRATION_RATE_LIMIT?: string;
+  /** Without AUTH_FAILURE_LIMITER only: failed key checks a minute per address and per key prefix in each isolate (default 20). */
+  AUTH_FAILURE_LIMIT?: string;
 }

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
-import { resolveCaller } from "../auth/caller";
+import { checkKey } from "../auth/guess-limit";
 import { clearSessionCookie, isFormToken, issueSession, type Session, type SessionEnv, setSessionCookie } from "../auth/session";
 import { renderPage } from "../lib/html-page";
 import { readBoundedText } from "../lib/read-bounded";
@@ -76,15 +76,26 @@ function isSessionForm(session: Session | null, form: URLSearchParams | null): s
   return session !== null && form !== null && isFormToken(session, form.get("form_token") ?? undefined);
 }
 
-/** POST /dashboard/login: an API key for a session cookie (the key itself is never stored). */
+/**
+ * POST /dashboard/login: an API key for a session cookie (the key itself is never stored). Behind
+ * the same guessing limit as /v1 (`checkKey`): while this address or this key's prefix is blocked,
+ * the login page answers 429 with `Retry-After`, whatever the key.
+ */
 export async function logIn(c: C): Promise<Response> {
   const now = Date.now();
   const form = await readForm(c);
   const key = form?.get("api_key")?.trim() ?? "";
-  const caller = key ? await resolveCaller(c.env, key) : null;
-  if (!caller) return renderPage(c, <LoginPage now={now} error="Unknown API key." next={safeNext(form?.get("next") ?? null)} />, 401);
+  const next = safeNext(form?.get("next") ?? null);
+  const check = await checkKey(c.env, c.req.header("cf-connecting-ip"), key || null);
+  if (check.kind === "blocked") {
+    c.header("retry-after", String(check.retryAfterSeconds));
+    const error = `Too many failed logins from this address or with this key. Try again in ${check.retryAfterSeconds} seconds.`;
+    return renderPage(c, <LoginPage now={now} error={error} next={next} />, 429);
+  }
+  if (check.kind === "refused") return renderPage(c, <LoginPage now={now} error="Unknown API key." next={next} />, 401);
+  const { caller } = check;
   setSessionCookie(c, await issueSession(key, caller, now));
-  return c.redirect(safeNext(form?.get("next") ?? null), 303);
+  return c.redirect(next, 303);
 }
 
 /** POST /dashboard/logout: clears the cookie. */

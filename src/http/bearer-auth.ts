@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
-import { type Caller, resolveCaller } from "../auth/caller";
+import type { Caller } from "../auth/caller";
+import { checkKey } from "../auth/guess-limit";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { openDb } from "../storage/db";
@@ -18,7 +19,9 @@ export const TENANT_HEADER = "relay-tenant";
 const isAdminPath = (path: string) => path === "/v1/admin" || path.startsWith("/v1/admin/");
 
 /**
- * Requires `Authorization: Bearer <key>` with a key some caller has (see `resolveCaller`), then:
+ * Requires `Authorization: Bearer <key>` with a key some caller has (see `resolveCaller`), behind
+ * the guessing limit (`checkKey`: 429 `rate_limited` with `Retry-After` once too many key checks
+ * from this address or with this key prefix failed, the right key too), then:
  * under `/v1/admin` only the admin goes on (anyone else gets the 404 of a route that does not
  * exist); everywhere else the request is scoped to one tenant, the key's own, or for the admin
  * the one its `Relay-Tenant` header names.
@@ -31,8 +34,11 @@ export function bearerAuth(): MiddlewareHandler<{ Bindings: Env; Variables: Auth
       console.error(
         JSON.stringify({ event: "configuration_error", error: "neither RELAY_API_KEYS nor ADMIN_API_KEY is set: only tenant keys work" }),
       );
-    const caller = match?.[1] ? await resolveCaller(c.env, match[1]) : null;
-    if (!caller) throw new ApiError("unauthorized", "a valid API key is required: Authorization: Bearer <key>");
+    const check = await checkKey(c.env, c.req.header("cf-connecting-ip"), match?.[1] ?? null);
+    if (check.kind === "blocked")
+      throw new ApiError("rate_limited", "too many failed API key checks; retry later", undefined, check.retryAfterSeconds);
+    if (check.kind === "refused") throw new ApiError("unauthorized", "a valid API key is required: Authorization: Bearer <key>");
+    const { caller } = check;
     c.set("caller", caller);
     c.set("apiKeyId", caller.keyId);
     if (isAdminPath(c.req.path)) {

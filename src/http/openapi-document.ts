@@ -18,7 +18,7 @@ const ERROR_MEANINGS = {
   409: "Conflict",
   413: "Body over 16 KiB",
   415: "Body not sent as application/json",
-  429: "Too many registrations for this API key; `Retry-After` says when to retry",
+  429: "Too many failed API key checks from this address or with this key prefix (any route), or too many registrations for this API key; `Retry-After` says when to retry",
   503: "The relay's own vars are invalid (see the logs)",
 } as const;
 

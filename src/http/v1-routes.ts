@@ -116,7 +116,7 @@ export const v1 = v1Base
       description: "Its last upstream status and data, its polling state, and every subscription with every delivery attempt.",
       ...authenticated,
       request: { params: TaskIdParams },
-      responses: { 200: json(TaskSchema, "The task"), ...errors([400, 401, 404, 503]) },
+      responses: { 200: json(TaskSchema, "The task"), ...errors([400, 401, 404, 429, 503]) },
     }),
     async (c) => {
       const { task_id: taskId } = c.req.valid("param");
@@ -151,7 +151,7 @@ export const v1 = v1Base
       summary: "One subscription with its deliveries",
       ...authenticated,
       request: { params: SubscriptionIdParams },
-      responses: { 200: json(SubscriptionWithDeliveriesSchema, "The subscription"), ...errors([401, 404, 503]) },
+      responses: { 200: json(SubscriptionWithDeliveriesSchema, "The subscription"), ...errors([401, 404, 429, 503]) },
     }),
     async (c) => c.json(await subscriptionView(c, c.get("tenantId"), c.req.valid("param").id), 200),
   )
@@ -164,7 +164,7 @@ export const v1 = v1Base
       description: "Its pending messages stop; a task with no active subscription stops being polled. Cancelling twice is fine.",
       ...authenticated,
       request: { params: SubscriptionIdParams },
-      responses: { 204: { description: "Cancelled" }, ...errors([401, 404, 503]) },
+      responses: { 204: { description: "Cancelled" }, ...errors([401, 404, 429, 503]) },
     }),
     async (c) => {
       const db = openDb(c.env.DB);
@@ -187,7 +187,7 @@ export const v1 = v1Base
       request: { params: SubscriptionIdParams },
       responses: {
         202: json(SubscriptionWithDeliveriesSchema, "Queued for delivery"),
-        ...errors([401, 404, 409, 503], { 409: "Nothing was sent yet, or the subscription is cancelled" }),
+        ...errors([401, 404, 409, 429, 503], { 409: "Nothing was sent yet, or the subscription is cancelled" }),
       },
     }),
     async (c) => {

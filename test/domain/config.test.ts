@@ -30,6 +30,7 @@ describe("loadConfig defaults", () => {
       retentionMs: 7 * 24 * HOUR,
       allowInsecureCallbacks: false,
       registrationCapPerIsolate: 120,
+      authFailureLimitPerIsolate: 20,
     });
   });
 
