@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { verifyWebhook } from "../src/client/verify-webhook";
 import { logIn, page } from "./support/dashboard";
 import { ADMIN_KEY, API_KEY, api, manualClock, postJson, receiver, resetDb, tick, unique, upstreamTask } from "./support/relay";
@@ -78,8 +78,16 @@ describe("the admin API", () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it("shows a key once, stores only its hash, and lists it by prefix", async () => {
+  it("shows a key once, stores only its hash, lists it by prefix, and never logs it", async () => {
+    const logged: string[] = [];
+    const spies = (["log", "info", "warn", "error"] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(" "))),
+    );
     const tenant = await newTenant();
+    // Used, mistyped, used on the dashboard, revoked: the key still appears in no log line.
+    expect((await api("/v1/endpoints", {}, tenant.key)).status).toBe(200);
+    expect((await api("/v1/endpoints", {}, `${tenant.key}x`)).status).toBe(401);
+    await logIn(tenant.key);
     expect(tenant.key).toMatch(/^rk_[A-Za-z0-9_-]{43}$/);
     expect(tenant.prefix).toBe(tenant.key.slice(0, 11));
     const listed = await admin(`/tenants/${tenant.id}/keys`);
@@ -94,6 +102,10 @@ describe("the admin API", () => {
     expect(rows).not.toContain(tenant.key.slice(11));
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(tenant.key)));
     expect(rows).toContain([...digest].map((b) => b.toString(16).padStart(2, "0")).join(""));
+    expect((await admin(`/keys/${tenant.keyId}`, { method: "DELETE" })).status).toBe(204);
+    expect((await api("/v1/endpoints", {}, tenant.key)).status).toBe(401);
+    for (const spy of spies) spy.mockRestore();
+    expect(logged.join("\n")).not.toContain(tenant.key.slice(3));
   });
 
   it("answers 404 to a tenant's key and 401 to no key, as if the admin API did not exist", async () => {
