@@ -12,6 +12,7 @@ import { app } from "../src/http/app";
 import { resetDb } from "./support/relay";
 
 const KEY = "relay-test-key-one-0123456789";
+const ADMIN = "relay-test-admin-key-0123456789";
 const ERROR_CODES = new Set([
   "invalid_request",
   "unauthorized",
@@ -22,8 +23,14 @@ const ERROR_CODES = new Set([
   "rate_limited",
 ]);
 
-/** The rate limit has its own tests: here it must not hide what comes after it. */
-const fuzzEnv = { ...env, REGISTRATION_LIMITER: undefined, REGISTRATION_RATE_LIMIT: "1000000" };
+/** The rate limits have their own tests: here they must not hide what comes after them. */
+const fuzzEnv = {
+  ...env,
+  REGISTRATION_LIMITER: undefined,
+  REGISTRATION_RATE_LIMIT: "1000000",
+  AUTH_FAILURE_LIMITER: undefined,
+  AUTH_FAILURE_LIMIT: "1000000",
+};
 
 async function send(method: string, path: string, headers: Record<string, string>, body?: string | Uint8Array) {
   const res = await app.fetch(
@@ -125,12 +132,66 @@ describe("fuzzing the API", () => {
     );
   });
 
+  it("the endpoint and admin routes answer any body and any query with a documented status", async () => {
+    const tenant = JSON.parse(
+      (await send("POST", "/v1/admin/tenants", { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, '{"name":"fuzz"}'))
+        .text,
+    ) as { id: string };
+    const targets = [
+      ["PATCH", "/v1/endpoints/ep_000000000000000000000000", KEY],
+      ["POST", "/v1/admin/tenants", ADMIN],
+      ["PATCH", `/v1/admin/tenants/${tenant.id}`, ADMIN],
+    ] as const;
+    const body = fc.oneof(
+      fc
+        .record(
+          {
+            name: fc.oneof(weirdString, jsonValue),
+            signing: fc.oneof(fc.array(weirdString, { maxLength: 3 }), jsonValue),
+            extra: jsonValue,
+          },
+          { requiredKeys: [] },
+        )
+        .map((r) => JSON.stringify(r)),
+      jsonValue.map((v) => JSON.stringify(v)),
+      fc.string({ maxLength: 100 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...targets), body, async ([method, path, key], text) => {
+        expectDocumented(await send(method, path, { authorization: `Bearer ${key}`, "content-type": "application/json" }, text));
+      }),
+      { numRuns: 150, seed: 1201 },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(weirdString, fc.integer().map(String)),
+        fc.oneof(weirdString, fc.constant("ep_000000000000000000000000")),
+        async (limit, after) => {
+          let query: string;
+          try {
+            query = `limit=${encodeURIComponent(limit)}&after=${encodeURIComponent(after)}`;
+          } catch {
+            return; // lone surrogates cannot be URL-encoded: no client can send them
+          }
+          expectDocumented(await send("GET", `/v1/endpoints?${query}`, { authorization: `Bearer ${KEY}` }));
+        },
+      ),
+      { numRuns: 100, seed: 1202 },
+    );
+  });
+
   it("every route answers any path parameter and any authorization with a documented status", async () => {
     const routes = [
       ["GET", "/v1/tasks/"],
       ["GET", "/v1/subscriptions/"],
       ["DELETE", "/v1/subscriptions/"],
       ["POST", "/v1/subscriptions/", "/redeliver"],
+      ["GET", "/v1/endpoints/"],
+      ["GET", "/v1/endpoints/", "/secret"],
+      ["POST", "/v1/endpoints/", "/rotate-secret"],
+      ["GET", "/v1/admin/tenants/", "/keys"],
+      ["POST", "/v1/admin/tenants/", "/keys"],
+      ["DELETE", "/v1/admin/keys/"],
     ] as const;
     await fc.assert(
       fc.asyncProperty(
@@ -139,6 +200,7 @@ describe("fuzzing the API", () => {
         // Header values are bytes on the wire: ASCII, as any HTTP client sends them.
         fc.oneof(
           fc.constant(`Bearer ${KEY}`),
+          fc.constant(`Bearer ${ADMIN}`),
           fc.constant(""),
           fc.string({ unit: "grapheme-ascii", maxLength: 60 }),
           fc.constant("Bearer "),
