@@ -30,13 +30,14 @@ const MESSAGE_LIMIT = 300;
 /** Kling's `data` nests 4 levels; far deeper is broken, and SQLite's JSON functions stop at 1000. */
 export const MAX_DATA_DEPTH = 64;
 
-function describe(prefix: string, message: unknown): string {
+/** `prefix: message`, cut to a loggable length; just `prefix` when there is no message. */
+export function describeError(prefix: string, message: unknown): string {
   const text = typeof message === "string" && message ? `${prefix}: ${message}` : prefix;
   return text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT)}…` : text;
 }
 
 /** An upstream timestamp in epoch ms, or null if it is not one (seconds, strings, the future). */
-function epochMs(value: unknown, now: number): number | null {
+export function epochMs(value: unknown, now: number): number | null {
   return typeof value === "number" && Number.isFinite(value) && value > 1e12 && value <= now + 86_400_000 ? value : null;
 }
 
@@ -57,8 +58,8 @@ function klingCode(envelope: Record<string, unknown> | null): number | null {
 }
 
 /** Kling's service codes, by what they mean for the task. */
-function classifyKlingCode(code: number, message: unknown, retryAfterMs: number | null): PollOutcome {
-  const error = describe(`kling_${code}`, message);
+function classifyKlingCode(code: number, message: unknown, retryAfterMs: number | null): UpstreamFailure {
+  const error = describeError(`kling_${code}`, message);
   if ((code >= 1000 && code <= 1004) || code === 1103 || code === 1304) return { kind: "configuration", error, retryAfterMs };
   // Arrears or an exhausted resource pack: an account problem, the task itself is fine.
   if (code >= 1100 && code <= 1102) return { kind: "configuration", error, retryAfterMs };
@@ -79,62 +80,105 @@ function messageOf(envelope: Record<string, unknown> | null): unknown {
   return envelope?.message;
 }
 
+/** A poll that produced no task status: why, and what to do about it. */
+export type UpstreamFailure = Exclude<PollOutcome, { kind: "status" }>;
+
 /**
- * Classifies one upstream exchange.
- * @example classifyPoll({ kind: "timeout" }, Date.now()) // { kind: "transient", error: "timeout", ... }
+ * The first half of classifying an exchange, shared by the single query (`classifyPoll`) and the
+ * batch query (`classifyBatch`): either a JSON object envelope that answered `code: 0` with a 2xx,
+ * for the caller to read its `data`, or the failure of the whole request (timeout, network, HTTP
+ * status, a non-zero Kling `code`, a body that is not a JSON object).
  */
-export function classifyPoll(exchange: UpstreamExchange, now: number): PollOutcome {
-  if (exchange.kind === "timeout") return { kind: "transient", error: "timeout", retryAfterMs: null };
-  if (exchange.kind === "network") return { kind: "transient", error: describe("network_error", exchange.message), retryAfterMs: null };
+export type EnvelopeReading =
+  | { kind: "envelope"; envelope: Record<string, unknown>; body: string; retryAfterMs: number | null }
+  | { kind: "failed"; outcome: UpstreamFailure; retryAfterMs: number | null };
+
+/**
+ * Reads the envelope of one exchange, or says how the whole request failed (Kling's code table,
+ * CometAPI's error envelope, HTTP statuses).
+ * @example readEnvelope({ kind: "timeout" }, Date.now()) // { kind: "failed", outcome: { kind: "transient", error: "timeout", ... } }
+ */
+export function readEnvelope(exchange: UpstreamExchange, now: number): EnvelopeReading {
+  const failed = (outcome: UpstreamFailure, retryAfterMs: number | null = null): EnvelopeReading => ({
+    kind: "failed",
+    outcome,
+    retryAfterMs,
+  });
+  if (exchange.kind === "timeout") return failed({ kind: "transient", error: "timeout", retryAfterMs: null });
+  if (exchange.kind === "network")
+    return failed({ kind: "transient", error: describeError("network_error", exchange.message), retryAfterMs: null });
 
   const { status } = exchange;
   const retryAfterMs = parseRetryAfter(exchange.retryAfter, now);
-  if (exchange.truncated) return { kind: "transient", error: `malformed: body over the size limit (http ${status})`, retryAfterMs };
+  const fail = (outcome: UpstreamFailure) => failed(outcome, retryAfterMs);
+  if (exchange.truncated) return fail({ kind: "transient", error: `malformed: body over the size limit (http ${status})`, retryAfterMs });
   const envelope = parseJson(exchange.body);
   const code = klingCode(envelope);
 
   if (status >= 200 && status < 300) {
-    if (!envelope) return { kind: "transient", error: `malformed: not a JSON object (http ${status})`, retryAfterMs };
-    if (code === null) return { kind: "transient", error: "malformed: no code in the envelope", retryAfterMs };
-    if (code !== 0) return classifyKlingCode(code, envelope.message, retryAfterMs);
-    const data = envelope.data;
-    if (!data || typeof data !== "object" || Array.isArray(data))
-      return { kind: "transient", error: "malformed: no data object", retryAfterMs };
-    if (exceedsJsonDepth(data, MAX_DATA_DEPTH))
-      return { kind: "transient", error: `malformed: data nests deeper than ${MAX_DATA_DEPTH} levels`, retryAfterMs };
-    // A status the relay does not know is still an answer: it is kept (and shown), never dropped.
-    const taskStatus = readTaskStatus((data as Record<string, unknown>).task_status);
-    if (taskStatus === null) return { kind: "transient", error: "malformed: no task_status", retryAfterMs };
-    const fields = data as Record<string, unknown>;
-    // Stored as upstream wrote it: a large id or a long decimal must reach receivers unchanged.
-    // A body that repeats a key has no one exact text: JSON.parse's reading (the last one wins) is kept.
-    const text = exactMemberText(exchange.body, "data") ?? JSON.stringify(data);
-    return {
-      kind: "status",
-      status: taskStatus,
-      data: text,
-      createdAt: epochMs(fields.created_at, now),
-      updatedAt: epochMs(fields.updated_at, now),
-    };
+    if (!envelope) return fail({ kind: "transient", error: `malformed: not a JSON object (http ${status})`, retryAfterMs });
+    if (code === null) return fail({ kind: "transient", error: "malformed: no code in the envelope", retryAfterMs });
+    if (code !== 0) return fail(classifyKlingCode(code, envelope.message, retryAfterMs));
+    return { kind: "envelope", envelope, body: exchange.body, retryAfterMs };
   }
 
-  if (code !== null && code !== 0) return classifyKlingCode(code, messageOf(envelope), retryAfterMs);
-  const error = describe(`http_${status}`, messageOf(envelope));
-  if (status === 401 || status === 403) return { kind: "configuration", error, retryAfterMs };
+  if (code !== null && code !== 0) return fail(classifyKlingCode(code, messageOf(envelope), retryAfterMs));
+  const error = describeError(`http_${status}`, messageOf(envelope));
+  if (status === 401 || status === 403) return fail({ kind: "configuration", error, retryAfterMs });
   // A wrong base URL tends to answer with a redirect: that is ours to fix, not the task's.
-  if (status >= 300 && status < 400) return { kind: "configuration", error: `${error} (redirect: check UPSTREAM_BASE_URL)`, retryAfterMs };
-  if (status === 404) return { kind: "missing", reason: "not_found", error };
+  if (status >= 300 && status < 400)
+    return fail({ kind: "configuration", error: `${error} (redirect: check UPSTREAM_BASE_URL)`, retryAfterMs });
+  if (status === 404) return fail({ kind: "missing", reason: "not_found", error });
   // CometAPI's one 500 that it does not retry itself: the request, not the server, is at fault.
-  if (status === 500 && cometErrorCode(envelope) === "invalid_request") return { kind: "missing", reason: "upstream_rejected", error };
-  if (status === 408 || status === 425 || status === 429 || status >= 500) return { kind: "transient", error, retryAfterMs };
-  return { kind: "missing", reason: "upstream_rejected", error };
+  if (status === 500 && cometErrorCode(envelope) === "invalid_request")
+    return fail({ kind: "missing", reason: "upstream_rejected", error });
+  if (status === 408 || status === 425 || status === 429 || status >= 500) return fail({ kind: "transient", error, retryAfterMs });
+  return fail({ kind: "missing", reason: "upstream_rejected", error });
+}
+
+/**
+ * Classifies one upstream exchange of the single-task query (`data` is one task object).
+ * @example classifyPoll({ kind: "timeout" }, Date.now()) // { kind: "transient", error: "timeout", ... }
+ */
+export function classifyPoll(exchange: UpstreamExchange, now: number): PollOutcome {
+  const reading = readEnvelope(exchange, now);
+  if (reading.kind === "failed") return reading.outcome;
+  const { envelope, body, retryAfterMs } = reading;
+  const data = envelope.data;
+  if (!data || typeof data !== "object" || Array.isArray(data))
+    return { kind: "transient", error: "malformed: no data object", retryAfterMs };
+  if (exceedsJsonDepth(data, MAX_DATA_DEPTH))
+    return { kind: "transient", error: `malformed: data nests deeper than ${MAX_DATA_DEPTH} levels`, retryAfterMs };
+  // A status the relay does not know is still an answer: it is kept (and shown), never dropped.
+  const taskStatus = readTaskStatus((data as Record<string, unknown>).task_status);
+  if (taskStatus === null) return { kind: "transient", error: "malformed: no task_status", retryAfterMs };
+  const fields = data as Record<string, unknown>;
+  // Stored as upstream wrote it: a large id or a long decimal must reach receivers unchanged.
+  // A body that repeats a key has no one exact text: JSON.parse's reading (the last one wins) is kept.
+  const text = exactMemberText(body, "data") ?? JSON.stringify(data);
+  return {
+    kind: "status",
+    status: taskStatus,
+    data: text,
+    createdAt: epochMs(fields.created_at, now),
+    updatedAt: epochMs(fields.updated_at, now),
+  };
+}
+
+/**
+ * Whether Kling refused the JWT itself (1003 not yet valid, 1004 expired): a clock or token
+ * problem, so the caller drops its cached token (`invalidateKlingToken`) and signs a new one.
+ * Derived from the error texts this module writes.
+ */
+export function isTokenRejection(outcome: PollOutcome): boolean {
+  return outcome.kind === "configuration" && /^kling_100[34]\b/.test(outcome.error);
 }
 
 /**
  * A short name for what went wrong, for the tick's log line (`upstreamErrors` by kind).
  * Derived from the error texts this module writes.
  */
-export function upstreamErrorKind(outcome: Exclude<PollOutcome, { kind: "status" }>): string {
+export function upstreamErrorKind(outcome: UpstreamFailure): string {
   switch (outcome.kind) {
     case "configuration":
       return "configuration";

@@ -22,3 +22,22 @@ export function exactMemberText(document: string, key: string): string | null | 
   if (value === null || typeof value !== "object" || Array.isArray(value) || !Object.hasOwn(value, key)) return undefined;
   return stringify((value as Record<string, unknown>)[key]) ?? undefined;
 }
+
+/**
+ * The exact JSON text of each item of the array `document[key]`, in order, with numbers as
+ * written (see `exactMemberText`). Returns undefined when `document` is not a JSON object whose
+ * `key` is an array, and null when the document repeats a key somewhere (or is not JSON).
+ * @example exactArrayItemTexts('{"data":[{"n":1e400},2]}', "data") // ['{"n":1e400}', "2"]
+ */
+export function exactArrayItemTexts(document: string, key: string): string[] | null | undefined {
+  let value: unknown;
+  try {
+    value = parse(document);
+  } catch {
+    return null;
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value) || !Object.hasOwn(value, key)) return undefined;
+  const items = (value as Record<string, unknown>)[key];
+  if (!Array.isArray(items)) return undefined;
+  return items.map((item) => stringify(item) ?? "null");
+}

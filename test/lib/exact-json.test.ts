@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exactMemberText } from "../../src/lib/exact-json";
+import { exactArrayItemTexts, exactMemberText } from "../../src/lib/exact-json";
 
 describe("exactMemberText", () => {
   it("keeps every number as written, where JSON.parse would change it", () => {
@@ -21,5 +21,24 @@ describe("exactMemberText", () => {
     expect(exactMemberText("[1,2]", "m")).toBeUndefined();
     expect(exactMemberText('{"m":{"a":1,"a":2}}', "m")).toBeNull();
     expect(exactMemberText("not json", "m")).toBeNull();
+  });
+});
+
+describe("exactArrayItemTexts", () => {
+  it("gives each item of an array member its exact text, in order", () => {
+    expect(exactArrayItemTexts('{"data": [{"n": 12345678901234567890123, "f": 1e400}, 1.50, "x", null], "code": 0}', "data")).toEqual([
+      '{"n":12345678901234567890123,"f":1e400}',
+      "1.50",
+      '"x"',
+      "null",
+    ]);
+  });
+
+  it("says undefined when the member is missing or not an array, null for a repeated key or not JSON", () => {
+    expect(exactArrayItemTexts('{"data":{}}', "data")).toBeUndefined();
+    expect(exactArrayItemTexts('{"a":[]}', "data")).toBeUndefined();
+    expect(exactArrayItemTexts("[[]]", "data")).toBeUndefined();
+    expect(exactArrayItemTexts('{"data":[{"a":1,"a":2}]}', "data")).toBeNull();
+    expect(exactArrayItemTexts("{", "data")).toBeNull();
   });
 });
