@@ -1,15 +1,43 @@
 /** What a finished Kling task returns, per action pair, shaped as docs/upstream.md describes. */
 
+/** CometAPI's ten action pairs (`/kling/v1/{action}/{action2}/{id}`). */
+export const COMETAPI_PAIRS: Record<string, string[]> = {
+  images: ["generations", "kolors-virtual-try-on"],
+  videos: ["text2video", "image2video", "lip-sync", "effects", "multi-image2video", "multi-elements"],
+  audio: ["text-to-audio", "video-to-audio"],
+};
+
+/** Kling's own legacy product paths (`/v1/{product path}/{id}`): CometAPI's ten and the ones beyond. */
+export const LEGACY_PRODUCTS: readonly string[] = [
+  ...Object.entries(COMETAPI_PAIRS).flatMap(([action, seconds]) => seconds.map((action2) => `${action}/${action2}`)),
+  "videos/omni-video",
+  "videos/video-extend",
+  "videos/avatar/image2video",
+  "videos/advanced-lip-sync",
+  "images/omni-image",
+  "images/multi-image2image",
+  "images/editing/expand",
+  "general/ai-multi-shot",
+];
+
+/** A product path as the simulator's (action, action2): the first segment and the rest. */
+export function splitProduct(product: string): { action: string; action2: string } {
+  const slash = product.indexOf("/");
+  return slash < 0 ? { action: product, action2: "" } : { action: product.slice(0, slash), action2: product.slice(slash + 1) };
+}
+
 const cdn = (id: string, file: string) => `https://cdn.sim.invalid/${id}/${file}`;
 
 export function taskResultFor(action: string, action2: string, id: string): Record<string, unknown> {
   if (action === "images") {
+    // generations and Kling's own image products (omni-image, multi-image2image, editing/expand)
+    // carry a watermarked copy; the virtual try-on does not.
     const count = action2 === "generations" ? 2 : 1;
     return {
       images: Array.from({ length: count }, (_, index) =>
-        action2 === "generations"
-          ? { index, url: cdn(id, `${index}.png`), watermark_url: cdn(id, `${index}-wm.png`) }
-          : { index, url: cdn(id, `${index}.png`) },
+        action2 === "kolors-virtual-try-on"
+          ? { index, url: cdn(id, `${index}.png`) }
+          : { index, url: cdn(id, `${index}.png`), watermark_url: cdn(id, `${index}-wm.png`) },
       ),
     };
   }
@@ -22,7 +50,29 @@ export function taskResultFor(action: string, action2: string, id: string): Reco
       audios: [{ id: `${id}-a`, url_mp3: cdn(id, "a.mp3"), url_wav: cdn(id, "a.wav"), duration_mp3: "5.0", duration_wav: "5.0" }],
     };
   }
+  // Every video product, and general/ai-multi-shot (a multi-shot video).
   return { videos: [{ id: `${id}-v`, url: cdn(id, "v.mp4"), duration: "5.1", watermark_url: cdn(id, "v-wm.mp4") }] };
+}
+
+/**
+ * The new API's `outputs[]` for a legacy `task_result`: `video` `{ id, url, watermark_url,
+ * duration }`, `image` `{ url, watermark_url }`, `audio` `{ id, mp3_url, wav_url, mp3_duration,
+ * wav_duration }`.
+ */
+export function outputsFor(result: Record<string, unknown>): Record<string, unknown>[] {
+  const list = (key: string) => (Array.isArray(result[key]) ? (result[key] as Record<string, unknown>[]) : []);
+  return [
+    ...list("videos").map((v) => ({ type: "video", id: v.id, url: v.url, watermark_url: v.watermark_url ?? "", duration: v.duration })),
+    ...list("images").map((i) => ({ type: "image", url: i.url, watermark_url: i.watermark_url ?? "" })),
+    ...list("audios").map((a) => ({
+      type: "audio",
+      id: a.id,
+      mp3_url: a.url_mp3,
+      wav_url: a.url_wav,
+      mp3_duration: a.duration_mp3,
+      wav_duration: a.duration_wav,
+    })),
+  ];
 }
 
 /** `task_info` while and after running: video-to-audio names the video it started from. */

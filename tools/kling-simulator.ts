@@ -1,21 +1,32 @@
 /**
- * A simulator of CometAPI's Kling task API, as docs/upstream.md describes it: the create and query
- * endpoints, bearer auth, the success envelope, each action pair's result shape, tasks that move
- * `submitted` -> `processing` -> `succeed`/`failed` over time, and seeded fault injection.
- * Tests can also script a task poll by poll. Control routes live under `/_sim`.
+ * A simulator of Kling's task API as docs/upstream.md describes it, in three dialects on one
+ * server: CometAPI's proxy (`/kling/v1/{action}/{action2}/{id}`: create and query, bearer key),
+ * Kling's own legacy API (`/v1/{product path}/{id}`: API key or JWT, codes 1001-1004) and Kling's
+ * new batch query (`/tasks?task_ids=a,b,c`: API key). The success envelopes, each product's result
+ * shape, tasks that move `submitted` -> `processing` -> `succeed`/`failed` over time, and seeded
+ * fault injection. Tests can also script a task poll by poll. Control routes live under `/_sim`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { UpstreamStep } from "./fake-protocol";
+import type { UpstreamDialect, UpstreamStep, UpstreamTaskSpec } from "./fake-protocol";
 import { json, readBody } from "./http-helpers";
-import { taskInfoFor, taskResultFor, typicalDurations } from "./kling-results";
+import { checkKlingAuth, DEFAULT_KLING_CREDENTIALS, type KlingCredentials } from "./kling-auth";
+import {
+  LEGACY_PRODUCTS,
+  outputsFor,
+  COMETAPI_PAIRS as PAIRS,
+  splitProduct,
+  taskInfoFor,
+  taskResultFor,
+  typicalDurations,
+} from "./kling-results";
 import { between, seededRandom } from "./seeded-random";
 import { drawFault, type Faults, NO_FAULTS, stepKind } from "./simulated-faults";
 
-const PAIRS: Record<string, string[]> = {
-  images: ["generations", "kolors-virtual-try-on"],
-  videos: ["text2video", "image2video", "lip-sync", "effects", "multi-image2video", "multi-elements"],
-  audio: ["text-to-audio", "video-to-audio"],
-};
+const DIALECTS: readonly UpstreamDialect[] = ["cometapi", "kling-legacy", "kling-new"];
+/** The product a kling-new task's default outputs are shaped after (the new API is video only so far). */
+const NEW_API_DEFAULT_PRODUCT = "videos/text2video";
+/** How many batch requests `GET /_sim/batches` remembers. */
+const BATCH_LOG_LIMIT = 500;
 
 interface Timeline {
   submittedMs: number;
@@ -26,8 +37,12 @@ interface Timeline {
 
 interface SimTask {
   id: string;
+  /** Which API the task is found through; another dialect's query does not see it. */
+  dialect: UpstreamDialect;
+  /** cometapi: the pair; kling-legacy and kling-new: the product path's first segment and the rest. */
   action: string;
   action2: string;
+  externalId: string;
   createdAt: number;
   timeline?: Timeline;
   steps?: UpstreamStep[];
@@ -39,8 +54,39 @@ interface SimTask {
   served?: Record<string, number>;
 }
 
+/** What Kling's own API (legacy and new) accepts, and the batch query's id limit. */
+export interface KlingConfig extends KlingCredentials {
+  /** The most ids one `GET /tasks` may ask for (more answers 400 code 1201); null: no limit. */
+  maxBatchIds: number | null;
+}
+
+/** One `GET /tasks` request, as `GET /_sim/batches` reports it. */
+export interface BatchRecord {
+  /** The ids (or external ids) asked for, in order. */
+  ids: string[];
+  /** The task ids the answer carried an entry for. */
+  answered: string[];
+  urlLength: number;
+  status: number;
+}
+
+export interface BatchStats {
+  /** Every request to `/tasks`, rejected ones included. */
+  requests: number;
+  /** Ids asked for, summed over requests (known or not). */
+  idsRequested: number;
+  unknownIds: number;
+  maxIds: number;
+  /** The longest request target (`/tasks?task_ids=...`) seen, in characters. */
+  maxUrlLength: number;
+  log: BatchRecord[];
+}
+
 export interface SimulatorOptions {
+  /** The CometAPI key `/kling/v1/...` accepts. */
   apiKey: string;
+  /** Kling's own API credentials and limits; defaults: DEFAULT_KLING_CREDENTIALS, no id limit. */
+  kling?: Partial<KlingConfig>;
   /** Multiplies the typical durations (0.05 turns minutes into seconds). */
   timeScale?: number;
   seed?: number;
@@ -49,6 +95,8 @@ export interface SimulatorOptions {
 
 export interface SimulatorStats {
   polls: number;
+  /** Requests to each dialect's query routes (a batch request counts once). */
+  requests: Record<UpstreamDialect, number>;
   served: Record<string, number>;
   faultsInjected: number;
   tasks: number;
@@ -62,38 +110,64 @@ export function createKlingSimulator(options: SimulatorOptions) {
   const tasks = new Map<string, SimTask>();
   const inFlight = new Map<string, { now: number; max: number }>();
   const hanging = new Set<ServerResponse>();
-  const stats: SimulatorStats = { polls: 0, served: {}, faultsInjected: 0, tasks: 0 };
+  const stats: SimulatorStats = {
+    polls: 0,
+    requests: { cometapi: 0, "kling-legacy": 0, "kling-new": 0 },
+    served: {},
+    faultsInjected: 0,
+    tasks: 0,
+  };
+  const freshBatchStats = (): BatchStats => ({ requests: 0, idsRequested: 0, unknownIds: 0, maxIds: 0, maxUrlLength: 0, log: [] });
+  let batches = freshBatchStats();
+  let kling: KlingConfig = { ...DEFAULT_KLING_CREDENTIALS, maxBatchIds: null, ...options.kling };
   let faults: Faults = { ...NO_FAULTS };
   let sequence = 0;
 
   const served = (what: string) => (stats.served[what] = (stats.served[what] ?? 0) + 1);
   const envelope = (data: unknown) => ({ code: 0, message: "SUCCEED", request_id: `sim-${++sequence}`, data });
+  const klingError = (res: ServerResponse, status: number, code: number, message: string) =>
+    json(res, status, { code, message, request_id: `sim-${++sequence}` });
+
+  /** Where a task spec is queried: its dialect and (action, action2); a string says what is wrong. */
+  function kindOf(spec: UpstreamTaskSpec): { dialect: UpstreamDialect; action: string; action2: string; externalId: string } | string {
+    const dialect = spec.dialect ?? "cometapi";
+    if (!DIALECTS.includes(dialect)) return `dialect must be one of ${DIALECTS.join(", ")}`;
+    const externalId = spec.external_id ?? "";
+    const pair = `${spec.action ?? "videos"}/${spec.action2 ?? "text2video"}`;
+    if (dialect === "cometapi") return { dialect, action: spec.action ?? "videos", action2: spec.action2 ?? "text2video", externalId };
+    const product = spec.product ?? (dialect === "kling-legacy" ? pair : NEW_API_DEFAULT_PRODUCT);
+    if (dialect === "kling-legacy" && !LEGACY_PRODUCTS.includes(product))
+      return `product must be one of Kling's legacy product paths (${LEGACY_PRODUCTS.join(", ")})`;
+    return { dialect, ...splitProduct(product), externalId };
+  }
 
   /** A task answering `spec.steps` poll after poll (tests and benchmarks script them). */
-  const scriptedTask = (
-    id: string,
-    spec: { action: string; action2: string; steps: UpstreamStep[]; group?: string; latencyMs?: number },
-  ): SimTask => ({
-    id,
-    action: spec.action,
-    action2: spec.action2,
-    createdAt: now(),
-    steps: spec.steps,
-    group: spec.group ?? "",
-    latencyMs: spec.latencyMs ?? 0,
-    polls: 0,
-    finishedAt: null,
-  });
+  const scriptedTask = (id: string, spec: UpstreamTaskSpec & { steps: UpstreamStep[] }): SimTask => {
+    const kind = kindOf(spec);
+    if (typeof kind === "string") throw new Error(kind); // the routes check kindOf first and answer 400
+    return {
+      id,
+      ...kind,
+      createdAt: now(),
+      steps: spec.steps,
+      group: spec.group ?? "",
+      latencyMs: spec.latencyMs ?? 0,
+      polls: 0,
+      finishedAt: null,
+    };
+  };
 
   function addTimelineTask(
     action: string,
     action2: string,
-    hints: Partial<Timeline> & { pro?: boolean; id?: string; createdAt?: number } = {},
+    hints: Partial<Timeline> & { pro?: boolean; id?: string; createdAt?: number; dialect?: UpstreamDialect; externalId?: string } = {},
   ): SimTask {
     const typical = typicalDurations(action, hints.pro ?? false);
     const scale = options.timeScale ?? 1;
     const task: SimTask = {
       id: hints.id ?? `${Date.now()}${String(++sequence).padStart(6, "0")}`,
+      dialect: hints.dialect ?? "cometapi",
+      externalId: hints.externalId ?? "",
       action,
       action2,
       createdAt: hints.createdAt ?? now(),
@@ -125,7 +199,10 @@ export function createKlingSimulator(options: SimulatorOptions) {
       task_id: task.id,
       task_status: status,
       task_status_msg: status === "failed" ? timeline.failMessage : "",
-      task_info: status === "submitted" ? {} : taskInfoFor(task.action, task.action2, task.id),
+      task_info: {
+        ...(task.externalId ? { external_task_id: task.externalId } : {}),
+        ...(status === "submitted" ? {} : taskInfoFor(task.action, task.action2, task.id)),
+      },
       task_result: status === "succeed" ? taskResultFor(task.action, task.action2, task.id) : {},
       created_at: task.createdAt,
       updated_at: Math.round(status === "submitted" ? task.createdAt : status === "processing" ? processingAt : doneAt),
@@ -133,62 +210,209 @@ export function createKlingSimulator(options: SimulatorOptions) {
     };
   }
 
-  function answer(req: IncomingMessage, res: ServerResponse, step: UpstreamStep, createdAt: number) {
-    if ("hang" in step) return void hanging.add(res);
-    if ("reset" in step) return void req.socket.destroy();
-    if ("http" in step) {
+  /** Answers a fault step (`http`, `hang`, `reset`); false when the step is not one. */
+  function answerFault(req: IncomingMessage, res: ServerResponse, step: UpstreamStep): boolean {
+    if ("hang" in step) hanging.add(res);
+    else if ("reset" in step) req.socket.destroy();
+    else if ("http" in step) {
       const body = typeof step.body === "string" ? step.body : JSON.stringify(step.body ?? {});
       res.writeHead(step.http, { "content-type": "application/json", ...step.headers });
-      return void res.end(body);
-    }
+      res.end(body);
+    } else return false;
+    return true;
+  }
+
+  /** A single query's answer (cometapi, kling-legacy) to a scripted step or an injected fault. */
+  function answer(req: IncomingMessage, res: ServerResponse, step: UpstreamStep, task: SimTask) {
+    if (answerFault(req, res, step)) return;
+    if ("omit" in step) return klingError(res, 404, 1203, "task not found");
+    if (!("status" in step)) return;
+    const legacy = task.dialect === "kling-legacy";
     json(
       res,
       200,
       envelope({
-        task_id: req.url?.split("/").pop(),
+        task_id: legacy ? task.id : req.url?.split("/").pop(),
         task_status: step.status,
         task_status_msg: step.msg ?? "",
-        task_info: {},
-        task_result: step.result ?? {},
-        created_at: createdAt,
+        task_info: legacy && task.externalId ? { external_task_id: task.externalId } : {},
+        task_result: step.result ?? (legacy && step.status === "succeed" ? taskResultFor(task.action, task.action2, task.id) : {}),
+        created_at: task.createdAt,
         updated_at: now(),
         ...step.extra,
       }),
     );
   }
 
-  async function query(req: IncomingMessage, res: ServerResponse, task: SimTask) {
+  /** Counts a request in flight for `group` until `res` closes (`GET /_sim/groups/{group}`). */
+  function enterGroup(group: string, res: ServerResponse) {
+    const counter = inFlight.get(group) ?? { now: 0, max: 0 };
+    inFlight.set(group, counter);
+    counter.now += 1;
+    counter.max = Math.max(counter.max, counter.now);
+    res.on("close", () => (counter.now -= 1));
+  }
+
+  /**
+   * Counts one poll of `task` and says what it is answered: its scripted step, a random fault
+   * (when `drawFaults`; timeline tasks only), or its timeline's `data` now.
+   */
+  function pollOnce(task: SimTask, drawFaults: boolean): { step: UpstreamStep } | { data: Record<string, unknown> } {
     task.polls += 1;
     stats.polls += 1;
-    const group = inFlight.get(task.group) ?? { now: 0, max: 0 };
-    inFlight.set(task.group, group);
-    group.now += 1;
-    group.max = Math.max(group.max, group.now);
-    res.on("close", () => (group.now -= 1));
-    const latency = task.latencyMs || faults.latencyMs;
-    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     if (task.steps) {
       const step = task.steps[Math.min(task.polls - 1, task.steps.length - 1)] ?? { hang: true };
       served("scripted");
       const kind = stepKind(step);
       task.served ??= {};
       task.served[kind] = (task.served[kind] ?? 0) + 1;
-      return answer(req, res, step, task.createdAt);
+      return { step };
     }
-    const fault = drawFault(faults, random);
+    const fault = drawFaults ? drawFault(faults, random) : null;
     if (fault) {
       stats.faultsInjected += 1;
       served("fault");
-      return answer(req, res, fault, task.createdAt);
+      return { step: fault };
     }
     const data = dataOf(task, task.timeline!);
     served(String(data.task_status));
-    json(res, 200, envelope(data));
+    return { data };
+  }
+
+  async function query(req: IncomingMessage, res: ServerResponse, task: SimTask) {
+    enterGroup(task.group, res);
+    const latency = task.latencyMs || faults.latencyMs;
+    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+    const polled = pollOnce(task, true);
+    if ("step" in polled) return answer(req, res, polled.step, task);
+    json(res, 200, envelope(polled.data));
+  }
+
+  /** A kling-new task's entry in a batch answer, for its step or its timeline's data. */
+  function entryOf(task: SimTask, polled: { step: UpstreamStep } | { data: Record<string, unknown> }): Record<string, unknown> {
+    const base = { id: task.id, external_id: task.externalId, billing: [] as unknown[] };
+    if ("data" in polled) {
+      const d = polled.data;
+      const status = d.task_status === "succeed" ? "succeeded" : String(d.task_status);
+      return {
+        ...base,
+        status,
+        message: d.task_status_msg ?? "",
+        create_time: d.created_at,
+        update_time: d.updated_at,
+        outputs: outputsFor(d.task_result as Record<string, unknown>),
+      };
+    }
+    const step = polled.step as Extract<UpstreamStep, { status: string }>;
+    return {
+      ...base,
+      status: step.status,
+      message: step.msg ?? "",
+      create_time: task.createdAt,
+      update_time: now(),
+      outputs: step.result ?? (step.status === "succeeded" ? outputsFor(taskResultFor(task.action, task.action2, task.id)) : []),
+      ...step.extra,
+    };
+  }
+
+  /** The kling-legacy task a query names: by task id, or by external task id, of that product. */
+  function legacyTask(product: string, id: string): SimTask | undefined {
+    const matches = (t: SimTask | undefined) => t?.dialect === "kling-legacy" && `${t.action}/${t.action2}` === product;
+    const byId = tasks.get(id);
+    if (matches(byId)) return byId;
+    for (const t of tasks.values()) if (matches(t) && t.externalId === id) return t;
+    return undefined;
+  }
+
+  /** `GET /v1/{product path}/{id}`: Kling's legacy single query (API key or JWT). */
+  async function serveLegacy(req: IncomingMessage, res: ServerResponse, parts: string[]) {
+    stats.requests["kling-legacy"] += 1;
+    const auth = checkKlingAuth(req.headers.authorization, kling, Math.floor(now() / 1000), true);
+    if (!auth.ok) {
+      served("unauthorized");
+      return klingError(res, 401, auth.code, auth.message);
+    }
+    const segments = parts.slice(1);
+    if (LEGACY_PRODUCTS.includes(segments.join("/")))
+      return klingError(res, 404, 1203, "the list query is not simulated: ask for one task, /v1/{product path}/{id}");
+    const product = segments.slice(0, -1).join("/");
+    if (!LEGACY_PRODUCTS.includes(product)) return klingError(res, 404, 1203, "resource not found");
+    if (req.method !== "GET") return klingError(res, 404, 1202, "request method not simulated: queries only");
+    const task = legacyTask(product, segments.at(-1)!);
+    if (!task) {
+      stats.polls += 1;
+      served("not_found");
+      return klingError(res, 404, 1203, "task not found");
+    }
+    return query(req, res, task);
+  }
+
+  /** `GET /tasks?task_ids=a,b,c` (or `external_task_ids`): Kling's new batch query (API key only). */
+  async function serveBatch(req: IncomingMessage, res: ServerResponse) {
+    stats.requests["kling-new"] += 1;
+    batches.requests += 1;
+    const urlLength = (req.url ?? "").length;
+    batches.maxUrlLength = Math.max(batches.maxUrlLength, urlLength);
+    const record: BatchRecord = { ids: [], answered: [], urlLength, status: 0 };
+    batches.log.push(record);
+    if (batches.log.length > BATCH_LOG_LIMIT) batches.log.shift();
+    res.on("finish", () => (record.status = res.statusCode));
+    const auth = checkKlingAuth(req.headers.authorization, kling, Math.floor(now() / 1000), false);
+    if (!auth.ok) {
+      served("unauthorized");
+      return klingError(res, 401, auth.code, auth.message);
+    }
+    if (req.method !== "GET") return klingError(res, 404, 1202, "request method not simulated: the batch query (GET) only");
+    const params = new URL(req.url ?? "/", "http://sim").searchParams;
+    const byId = params.get("task_ids");
+    const byExternal = params.get("external_task_ids");
+    if ((byId === null) === (byExternal === null)) return klingError(res, 400, 1201, "give one of task_ids and external_task_ids");
+    const ids = (byId ?? byExternal ?? "")
+      .split(",")
+      .map((id) => id.trim())
+      .filter(Boolean);
+    record.ids = ids;
+    batches.idsRequested += ids.length;
+    batches.maxIds = Math.max(batches.maxIds, ids.length);
+    if (ids.length === 0) return klingError(res, 400, 1201, "no task ids");
+    if (kling.maxBatchIds !== null && ids.length > kling.maxBatchIds)
+      return klingError(res, 400, 1201, `too many task ids: at most ${kling.maxBatchIds}`);
+    const found: SimTask[] = [];
+    for (const id of ids) {
+      const task =
+        byId !== null
+          ? tasks.get(id)
+          : [...tasks.values()].find((t) => t.dialect === "kling-new" && t.externalId !== "" && t.externalId === id);
+      if (task?.dialect !== "kling-new") {
+        batches.unknownIds += 1;
+        stats.polls += 1;
+        served("not_found");
+      } else if (!found.includes(task)) found.push(task);
+    }
+    for (const group of new Set(found.map((t) => t.group))) enterGroup(group, res);
+    const latency = Math.max(0, ...found.map((t) => t.latencyMs)) || faults.latencyMs;
+    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+    const polled = found.map((task) => ({ task, polled: pollOnce(task, false) }));
+    const fault = polled
+      .map(({ polled: p }) => ("step" in p ? p.step : null))
+      .find((step) => step !== null && ("http" in step || "hang" in step || "reset" in step));
+    if (fault) return void answerFault(req, res, fault);
+    // Random faults hit a request once, when a task in it runs on a timeline.
+    const drawn = polled.some(({ polled: p }) => "data" in p) ? drawFault(faults, random) : null;
+    if (drawn) {
+      stats.faultsInjected += 1;
+      served("fault");
+      return void answerFault(req, res, drawn);
+    }
+    const entries = polled.filter(({ polled: p }) => !("step" in p && "omit" in p.step)).map(({ task, polled: p }) => entryOf(task, p));
+    record.answered = entries.map((e) => String(e.id));
+    json(res, 200, envelope(entries));
   }
 
   /** Routes under `/kling/v1`: create (POST) and query (GET). */
   async function serveApi(req: IncomingMessage, res: ServerResponse, parts: string[]) {
     const [, , action = "", action2 = "", taskId] = parts;
+    stats.requests.cometapi += 1;
     if (req.headers.authorization !== `Bearer ${options.apiKey}`) {
       served("unauthorized");
       return json(res, 401, { code: 1001, message: "Authorization is invalid", request_id: `sim-${++sequence}` });
@@ -211,7 +435,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
       );
     }
     const task = taskId === undefined ? undefined : tasks.get(taskId);
-    if (!task || task.action !== action || task.action2 !== action2) {
+    if (task?.dialect !== "cometapi" || task.action !== action || task.action2 !== action2) {
       stats.polls += 1;
       served("not_found");
       return json(res, 404, { code: 1203, message: "task not found", request_id: `sim-${++sequence}` });
@@ -223,8 +447,12 @@ export function createKlingSimulator(options: SimulatorOptions) {
   async function serveControl(req: IncomingMessage, res: ServerResponse, parts: string[]) {
     const [, kind, id, sub] = parts;
     if (kind === "tasks" && id && req.method === "PUT") {
-      const spec = JSON.parse(await readBody(req));
-      const task = spec.steps ? scriptedTask(id, spec) : addTimelineTask(spec.action, spec.action2, { ...spec.timeline, id });
+      const spec = JSON.parse(await readBody(req)) as UpstreamTaskSpec;
+      const where = kindOf(spec);
+      if (typeof where === "string") return json(res, 400, { error: where });
+      const task = spec.steps
+        ? scriptedTask(id, { ...spec, steps: spec.steps })
+        : addTimelineTask(where.action, where.action2, { ...spec.timeline, id, dialect: where.dialect, externalId: where.externalId });
       task.group = spec.group ?? "";
       tasks.set(id, task);
       return json(res, 200, { id });
@@ -232,11 +460,26 @@ export function createKlingSimulator(options: SimulatorOptions) {
     if (kind === "tasks" && id && sub === "polls") return json(res, 200, { polls: tasks.get(id)?.polls ?? 0 });
     if (kind === "tasks" && id) {
       const task = tasks.get(id);
-      return task ? json(res, 200, { id, polls: task.polls, finished_at: task.finishedAt }) : json(res, 404, {});
+      return task ? json(res, 200, { id, dialect: task.dialect, polls: task.polls, finished_at: task.finishedAt }) : json(res, 404, {});
+    }
+    if (kind === "kling" && !id) {
+      // Kling's own API: the credentials it accepts and the batch query's id limit.
+      if (req.method === "PUT") {
+        const body = JSON.parse((await readBody(req)) || "{}") as Partial<KlingConfig>;
+        const fields = ["apiKey", "accessKey", "secretKey", "maxBatchIds"] as const;
+        for (const field of fields) if (field in body) (kling as unknown as Record<string, unknown>)[field] = body[field] ?? null;
+      }
+      return json(res, 200, kling);
+    }
+    if (kind === "batches" && !id) {
+      // What the new API's batch query was asked (DELETE starts the counts again).
+      if (req.method === "DELETE") batches = freshBatchStats();
+      return json(res, 200, batches);
     }
     if (kind === "bulk" && req.method === "PUT") {
       // Many scripted tasks at once (benchmarks): ids `${prefix}${1..count}`.
       const spec = JSON.parse(await readBody(req));
+      if (typeof kindOf(spec) === "string") return json(res, 400, { error: kindOf(spec) });
       for (let n = 1; n <= spec.count; n++) {
         const id = `${spec.prefix}${n}`;
         tasks.set(id, scriptedTask(id, spec));
@@ -245,8 +488,9 @@ export function createKlingSimulator(options: SimulatorOptions) {
     }
     if (kind === "scripts" && req.method === "PUT") {
       // Many scripted tasks, each with its own script (chaos runs).
-      const spec = JSON.parse(await readBody(req)) as { tasks: { id: string; action: string; action2: string; steps: UpstreamStep[] }[] };
-      for (const t of spec.tasks) tasks.set(t.id, { ...t, createdAt: now(), group: "", latencyMs: 0, polls: 0, finishedAt: null });
+      const spec = JSON.parse(await readBody(req)) as { tasks: (UpstreamTaskSpec & { id: string; steps: UpstreamStep[] })[] };
+      for (const t of spec.tasks) if (typeof kindOf(t) === "string") return json(res, 400, { error: kindOf(t) });
+      for (const t of spec.tasks) tasks.set(t.id, scriptedTask(t.id, t));
       return json(res, 200, { count: spec.tasks.length });
     }
     if (kind === "served" && req.method === "GET") {
@@ -283,7 +527,13 @@ export function createKlingSimulator(options: SimulatorOptions) {
   return {
     now,
     serveApi,
+    serveLegacy,
+    serveBatch,
     serveControl,
+    /** Kling's own API: the credentials accepted and the batch id limit (as `PUT /_sim/kling`). */
+    setKling: (next: Partial<KlingConfig>) => (kling = { ...kling, ...next }),
+    kling: () => kling,
+    batches: () => batches,
     addTimelineTask,
     dataOf,
     setFaults: (next: Partial<Faults>) => (faults = { ...NO_FAULTS, ...next }),

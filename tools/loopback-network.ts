@@ -1,6 +1,7 @@
 /**
- * The network edge of the relay, served over real HTTP on loopback: the Kling simulator at
- * `/kling/v1/...`, webhook receivers at `/hooks/{name}`, control routes at `/_sim/...`.
+ * The network edge of the relay, served over real HTTP on loopback: the Kling simulator in its
+ * three dialects (CometAPI at `/kling/v1/...`, Kling's legacy API at `/v1/...`, its new batch query
+ * at `/tasks`), webhook receivers at `/hooks/{name}`, control routes at `/_sim/...`.
  * One server for the workerd tests, the end-to-end tests, the demo and the benchmarks.
  */
 import { createServer } from "node:http";
@@ -17,6 +18,8 @@ export async function startLoopbackNetwork(options: SimulatorOptions & { port?: 
     const parts = new URL(req.url ?? "/", "http://loopback").pathname.split("/").slice(1).map(decodeURIComponent);
     const route = async () => {
       if (parts[0] === "kling") return simulator.serveApi(req, res, parts);
+      if (parts[0] === "v1") return simulator.serveLegacy(req, res, parts);
+      if (parts[0] === "tasks" && parts.length === 1) return simulator.serveBatch(req, res);
       if (parts[0] === "hooks") return receivers.serveHook(req, res, parts[1] ?? "");
       if (parts[0] === "_sim" && parts[1] === "receivers") return receivers.serveControl(req, res, parts[2] ?? "");
       if (parts[0] === "_bench" && req.method === "POST") {

@@ -59,7 +59,7 @@ export function drawFault(f: Faults, random: () => number): UpstreamStep | null 
   return null;
 }
 
-/** How a scripted answer is counted: `status:processing`, `fault:http_503`, `fault:timeout`, ... */
+/** How a scripted answer is counted: `status:processing`, `fault:http_503`, `fault:timeout`, `omitted`, ... */
 export const stepKind = (step: UpstreamStep) =>
   "status" in step
     ? `status:${step.status}`
@@ -67,4 +67,6 @@ export const stepKind = (step: UpstreamStep) =>
       ? `fault:http_${step.http}`
       : "hang" in step
         ? "fault:timeout"
-        : "fault:reset";
+        : "omit" in step
+          ? "omitted"
+          : "fault:reset";
