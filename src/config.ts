@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { KlingCredentials, Provider } from "./domain/kling";
 import { isWebhookSecret } from "./domain/webhook-secret";
 import type { Env } from "./env";
 
@@ -16,6 +17,11 @@ export interface Config {
   webhookSecrets: string[];
   upstreamKey: string;
   upstreamBaseUrl: string;
+  /** Kling's own API (provider `kling`): where, and its credentials (null: its tasks wait). */
+  klingBaseUrl: string;
+  klingCredentials: KlingCredentials | null;
+  /** Task ids per query of Kling's new API (`GET /tasks?task_ids=`). */
+  klingBatchSize: number;
   pollMinIntervalMs: number;
   pollMaxIntervalMs: number;
   upstreamTimeoutMs: number;
@@ -58,6 +64,14 @@ const VarsSchema = z.object({
     .transform((v) => (v ? v : "https://api.cometapi.com"))
     .pipe(z.url({ protocol: /^https?$/ }))
     .transform((v) => v.replace(/\/+$/, "")),
+  KLING_BASE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : "https://api-singapore.klingai.com"))
+    .pipe(z.url({ protocol: /^https?$/ }))
+    .transform((v) => v.replace(/\/+$/, "")),
+  KLING_BATCH_SIZE: positive(50).pipe(z.number().int().max(500)),
   POLL_MIN_INTERVAL_SECONDS: positive(10),
   POLL_MAX_INTERVAL_SECONDS: positive(60),
   UPSTREAM_TIMEOUT_SECONDS: positive(15),
@@ -107,6 +121,14 @@ const VarsSchema = z.object({
 /** Keys shorter than this are refused in configuration (and the relay never makes one). */
 export const MIN_API_KEY_LENGTH = 24;
 
+/**
+ * The providers the relay holds credentials for: only their tasks are claimed and polled; another
+ * provider's tasks wait (each provider pauses alone).
+ */
+export function pollableProviders(config: Config): Provider[] {
+  return [...(config.upstreamKey !== "" ? ["cometapi" as const] : []), ...(config.klingCredentials ? ["kling" as const] : [])];
+}
+
 const splitList = (value: string | undefined, separator: RegExp) =>
   (value ?? "")
     .split(separator)
@@ -137,6 +159,17 @@ export function loadConfig(env: Env): Config {
   if (apiKeys.some((k) => k.length < MIN_API_KEY_LENGTH))
     throw new ConfigError(`RELAY_API_KEYS: every key must be at least ${MIN_API_KEY_LENGTH} characters`);
   const adminKey = (env.ADMIN_API_KEY ?? "").trim() || null;
+  const klingApiKey = (env.KLING_API_KEY ?? "").trim();
+  const klingAccessKey = (env.KLING_ACCESS_KEY ?? "").trim();
+  const klingSecretKey = (env.KLING_SECRET_KEY ?? "").trim();
+  if (Boolean(klingAccessKey) !== Boolean(klingSecretKey))
+    throw new ConfigError("KLING_ACCESS_KEY and KLING_SECRET_KEY go together: set both or neither");
+  // An API key when there is one (the only way for the new API), else the legacy JWT.
+  const klingCredentials: KlingCredentials | null = klingApiKey
+    ? { apiKey: klingApiKey }
+    : klingAccessKey
+      ? { accessKey: klingAccessKey, secretKey: klingSecretKey }
+      : null;
   if (adminKey !== null && adminKey.length < MIN_API_KEY_LENGTH)
     throw new ConfigError(`ADMIN_API_KEY must be at least ${MIN_API_KEY_LENGTH} characters`);
   if (adminKey !== null && apiKeys.includes(adminKey)) throw new ConfigError("ADMIN_API_KEY must not be one of RELAY_API_KEYS");
@@ -147,6 +180,9 @@ export function loadConfig(env: Env): Config {
     webhookSecrets,
     upstreamKey: (env.COMETAPI_KEY ?? "").trim(),
     upstreamBaseUrl: v.UPSTREAM_BASE_URL,
+    klingBaseUrl: v.KLING_BASE_URL,
+    klingCredentials,
+    klingBatchSize: v.KLING_BATCH_SIZE,
     pollMinIntervalMs: v.POLL_MIN_INTERVAL_SECONDS * 1000,
     pollMaxIntervalMs: v.POLL_MAX_INTERVAL_SECONDS * 1000,
     upstreamTimeoutMs: v.UPSTREAM_TIMEOUT_SECONDS * 1000,

@@ -26,6 +26,15 @@ export interface Env {
   /** CometAPI key sent upstream as `Authorization: Bearer` (secret). */
   COMETAPI_KEY?: string;
   UPSTREAM_BASE_URL?: string;
+  /** Kling's own API (provider `kling`): default https://api-singapore.klingai.com. */
+  KLING_BASE_URL?: string;
+  /** Kling API key, sent as Bearer (secret); the only credential Kling's new API takes. */
+  KLING_API_KEY?: string;
+  /** Kling access key and secret key for the legacy JWT (secrets), used when there is no KLING_API_KEY. */
+  KLING_ACCESS_KEY?: string;
+  KLING_SECRET_KEY?: string;
+  /** Task ids per query of Kling's new API (default 50). */
+  KLING_BATCH_SIZE?: string;
   POLL_MIN_INTERVAL_SECONDS?: string;
   POLL_MAX_INTERVAL_SECONDS?: string;
   UPSTREAM_TIMEOUT_SECONDS?: string;

@@ -59,6 +59,7 @@ describe("registering subscriptions", () => {
       id: expect.stringMatching(SUB_ID),
       task_id: taskId,
       endpoint_id: expect.stringMatching(/^ep_[0-9a-f]{24}$/),
+      provider: "cometapi",
       action: "videos",
       action2: "text2video",
       callback_url: hook.url,

@@ -72,8 +72,8 @@ describe("dashboard query plans", () => {
     }
     expect((await listTasks(db, { state: "all", tenant: "default", limit: 5 })).rows).toHaveLength(3);
     expect((await listTasks(db, { state: "all", tenant: "ten_nobody", limit: 5 })).rows).toHaveLength(0);
-    await loadTaskView(db, "default", ids[0]!);
-    await loadTaskView(db, null, ids[0]!);
+    await loadTaskView(db, "default", "cometapi", ids[0]!);
+    await loadTaskView(db, null, "cometapi", ids[0]!);
     // The header's tenant (a tenant's session) and the admin's filter list.
     expect((await findTenant(db, "default"))?.id).toBe("default");
     expect((await listTenants(db)).map((t) => t.id)).toEqual(["default"]);

@@ -8,13 +8,14 @@
  * drives the real Worker (its fetch and its cron) on the result: an upgrade must change nothing
  * an app or a receiver can see. The default pool has every migration applied and skips it.
  */
+
 import { applyD1Migrations, createScheduledController } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { is } from "drizzle-orm";
 import { getTableConfig, SQLiteSyncDialect, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
-import { app } from "../src/http/app";
+import { outputsJson } from "../src/domain/task-outputs";
 import worker from "../src/index";
 import * as schema from "../src/storage/schema";
 import { receiver, upstreamTask } from "./support/relay";
@@ -410,7 +411,10 @@ describe.skipIf(!env.MIGRATION_TEST)("migration 0005 on a database of the relay 
     expect(before.messages.find((m) => m.id === `'${MSG.legacy}'`)).toMatchObject({ body: `'${legacyBody}'`, event_at: "0", data: "NULL" });
   });
 
-  it("has the tables, columns and indexes that src/storage/schema.ts declares", async () => {
+  it("has, with the later migrations applied too, the tables, columns and indexes that src/storage/schema.ts declares", async () => {
+    // schema.ts is the schema after every migration; a deployment applies them all before the new
+    // Worker runs.
+    await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
     const dialect = new SQLiteSyncDialect();
     const tables = Object.values(schema).flatMap((v) => (is(v, SQLiteTable) ? [v as SQLiteTable] : []));
     const declared = tables.map((t) => getTableConfig(t));
@@ -471,7 +475,7 @@ describe.skipIf(!env.MIGRATION_TEST)("migration 0005 on a database of the relay 
         "api_keys_tenant",
         "endpoints_tenant_url",
         "endpoints_tenant_created",
-        "tasks_tenant_task",
+        "tasks_tenant_provider_task",
         "tasks_due",
         "tasks_settled",
         "tasks_created",
@@ -569,8 +573,9 @@ describe.skipIf(!env.MIGRATION_TEST)("migration 0005 on a database of the relay 
     // The message written before 0005 (facts, never attempted).
     const pending = await verified(hooks.c);
     expect(pending.headers["webhook-id"]).toBe(MSG.pending);
+    // Built as bodies are now (migration 0006 added provider, outputs and failure_message).
     expect(pending.body).toBe(
-      `{"type":"task.succeeded","timestamp":"${iso(finishedEventAt)}","subscription_id":"${SUB.doneC}","task_id":"${FINISHED}","metadata":{"user":12345678901234567890123,"f":1e400},"reason":null,"data":${finishedData}}`,
+      `{"type":"task.succeeded","timestamp":"${iso(finishedEventAt)}","subscription_id":"${SUB.doneC}","provider":"cometapi","task_id":"${FINISHED}","metadata":{"user":12345678901234567890123,"f":1e400},"reason":null,"outputs":${outputsJson(finishedData, true)},"failure_message":null,"data":${finishedData}}`,
     );
     // The message of a Worker from before 0004: its stored bytes.
     const legacy = await verified(hooks.f);
@@ -583,7 +588,7 @@ describe.skipIf(!env.MIGRATION_TEST)("migration 0005 on a database of the relay 
     ] as const) {
       const d = await verified(hook);
       expect(d.body).toBe(
-        `{"type":"task.succeeded","timestamp":"${JSON.parse(d.body).timestamp}","subscription_id":"${sub}","task_id":"${POLLING}","metadata":null,"reason":null,"data":${pollingNow}}`,
+        `{"type":"task.succeeded","timestamp":"${JSON.parse(d.body).timestamp}","subscription_id":"${sub}","provider":"cometapi","task_id":"${POLLING}","metadata":null,"reason":null,"outputs":${outputsJson(pollingNow, true)},"failure_message":null,"data":${pollingNow}}`,
       );
     }
 

@@ -47,7 +47,7 @@ async function registered(count: number, hookUrl: string, options: Parameters<ty
 }
 
 const claimTasks = (leaseToken: string, now: number, leaseMs = LEASE) =>
-  claimDueTasks(openDb(env.DB), { now, limit: 100, leaseToken, leaseMs });
+  claimDueTasks(openDb(env.DB), { now, limit: 100, leaseToken, leaseMs, providers: ["cometapi"] });
 const pollMessage = (leaseToken: string, ids: string[]): WorkMessage => ({ kind: "poll", leaseToken, ids });
 const leases = async (table: "tasks" | "messages") =>
   (await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE lease_token IS NOT NULL`).first<{ n: number }>())!.n;
@@ -217,7 +217,7 @@ describe("queue consumer", () => {
     await claimTasks("lease_q", now);
     const batch = batchOf(POLLS, [pollMessage("lease_q", [await taskKey(task!.id)])]);
     const ctx = createExecutionContext();
-    const report = await consumeBatch(batch, { ...env, COMETAPI_KEY: "" });
+    const report = await consumeBatch(batch, { ...env, COMETAPI_KEY: "", KLING_API_KEY: "" });
     expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(1);
     expect(report).toMatchObject({ polled: 0, released: 1 });
     const row = await env.DB.prepare("SELECT lease_token, next_poll_at FROM tasks WHERE task_id = ?")

@@ -38,7 +38,7 @@ async function untilReceived(hook: Hook, count: number, timeoutMs = 5_000) {
 const storedBody = async () =>
   messageBody(
     (await env.DB.prepare(
-      "SELECT m.*, t.task_id FROM messages m JOIN subscriptions s ON s.id = m.subscription_id JOIN tasks t ON t.id = s.task_key",
+      "SELECT m.*, t.task_id, t.provider FROM messages m JOIN subscriptions s ON s.id = m.subscription_id JOIN tasks t ON t.id = s.task_key",
     ).first<StoredBody>())!,
   );
 
@@ -392,6 +392,7 @@ describe("re-registering an existing subscription with other events or metadata"
       id: "sub_plan",
       taskId: task.id,
       tenantId: "default",
+      provider: "cometapi" as const,
       newTaskKey: "tsk_unused",
       newEndpoint: { id: "ep_unused", secret: "whsec_dW51c2Vk" },
       action: "videos",

@@ -60,7 +60,7 @@ describe("a tick under the real clock", () => {
 
   it("ends when polling is paused (no COMETAPI_KEY) and a task is due", async () => {
     await dueTasks(1);
-    const report = await within(TICK_LIMIT_MS, tick(undefined, { ...shortTick, COMETAPI_KEY: "" }));
+    const report = await within(TICK_LIMIT_MS, tick(undefined, { ...shortTick, COMETAPI_KEY: "", KLING_API_KEY: "" }));
     expect(report.claimed).toBe(0);
     expect(report.endReason).toBe("paused");
     expect(report.d1.queries).toBeLessThan(10);
@@ -68,7 +68,10 @@ describe("a tick under the real clock", () => {
 
   it("ends in queue mode when polling is paused and a task is due", async () => {
     await dueTasks(3);
-    const report = await within(TICK_LIMIT_MS, tick(undefined, { ...shortTick, COMETAPI_KEY: "", POLL_QUEUE: acceptingQueue() }));
+    const report = await within(
+      TICK_LIMIT_MS,
+      tick(undefined, { ...shortTick, COMETAPI_KEY: "", KLING_API_KEY: "", POLL_QUEUE: acceptingQueue() }),
+    );
     expect(report.queued?.polls).toBe(0);
     expect(report.endReason).toBe("paused");
   });

@@ -17,7 +17,13 @@ describe("leases", () => {
     await register({ task_id: task.id, callback_url: hook.url });
     const clock = manualClock();
     // A tick that claims, then dies before polling or recording anything.
-    const [claimed] = await claimDueTasks(openDb(env.DB), { now: clock.now(), limit: 10, leaseToken: "lease_dead", leaseMs: 120_000 });
+    const [claimed] = await claimDueTasks(openDb(env.DB), {
+      now: clock.now(),
+      limit: 10,
+      leaseToken: "lease_dead",
+      leaseMs: 120_000,
+      providers: ["cometapi"],
+    });
     expect(claimed?.taskId).toBe(task.id);
 
     expect((await tick(clock)).claimed).toBe(0);
@@ -35,7 +41,13 @@ describe("leases", () => {
     await register({ task_id: task.id, callback_url: hook.url });
     const db = openDb(env.DB);
     const clock = manualClock();
-    const [stale] = await claimDueTasks(db, { now: clock.now(), limit: 1, leaseToken: "lease_stale", leaseMs: 1_000 });
+    const [stale] = await claimDueTasks(db, {
+      now: clock.now(),
+      limit: 1,
+      leaseToken: "lease_stale",
+      leaseMs: 1_000,
+      providers: ["cometapi"],
+    });
     clock.advance(2_000);
     await tick(clock);
     // The stale tick wakes up and records an older view of the task.

@@ -22,7 +22,7 @@ describe("the typed client", () => {
     expect(subscription).toMatchObject({ task_id: task.id, status: "active", events: ["task.succeeded", "task.failed", "task.expired"] });
     await tick(manualClock());
 
-    const view = await unwrap(client.v1.tasks[":task_id"].$get({ param: { task_id: task.id } }));
+    const view = await unwrap(client.v1.tasks[":task_id"].$get({ param: { task_id: task.id }, query: {} }));
     expect(view.task_status).toBe("succeed");
     expect(view.subscriptions[0]!.deliveries[0]!.attempts[0]!.status_code).toBe(200);
 
@@ -55,6 +55,8 @@ describe("the typed client", () => {
       relay().v1.tasks.$post({ json: { task_id: unique("task"), action: "videos", action2: "text2video", callback_url: "ftp://x" } }),
     );
     await expect(refused).rejects.toMatchObject({ status: 400, code: "invalid_request", details: [{ field: "callback_url" }] });
-    await expect(unwrap(relay("wrong").v1.tasks[":task_id"].$get({ param: { task_id: "x" } }))).rejects.toBeInstanceOf(RelayApiError);
+    await expect(unwrap(relay("wrong").v1.tasks[":task_id"].$get({ param: { task_id: "x" }, query: {} }))).rejects.toBeInstanceOf(
+      RelayApiError,
+    );
   });
 });

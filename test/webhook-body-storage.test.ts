@@ -5,6 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { failureMessage, outputsJson } from "../src/domain/task-outputs";
 import { type WebhookFacts, webhookBody } from "../src/domain/webhook-body";
 import { messageBody, type StoredBody } from "../src/storage/message-body";
 
@@ -27,6 +28,7 @@ const CASES: WebhookFacts[] = [
     type: "task.succeeded",
     timestamp: 1_781_080_794_935,
     subscriptionId: "sub_6f1c0d2e9a8b4c7d5e3f1a2b",
+    provider: "cometapi",
     taskId: "878106242831892487",
     metadataJson: '{"user":42}',
     reason: null,
@@ -36,6 +38,7 @@ const CASES: WebhookFacts[] = [
     type: "task.processing",
     timestamp: 1_781_080_794_001,
     subscriptionId: "sub_1",
+    provider: "cometapi",
     taskId: "T-1_x",
     metadataJson: null,
     reason: null,
@@ -45,6 +48,7 @@ const CASES: WebhookFacts[] = [
     type: "task.expired",
     timestamp: Date.UTC(2026, 11, 31, 23, 59, 59, 999),
     subscriptionId: "sub_2",
+    provider: "cometapi",
     taskId: "T2",
     metadataJson: '{"user":12345678901234567890123,"f":1e400,"g":-1.5E+10,"h":0.1}',
     reason: "max_age",
@@ -54,6 +58,7 @@ const CASES: WebhookFacts[] = [
     type: "task.expired",
     timestamp: 1_700_000_000_000,
     subscriptionId: "sub_3",
+    provider: "cometapi",
     taskId: "T3",
     metadataJson: '{"s":"é🚀\\u0000\\n\\"/\\\\","a":[1,{"b":null},[]],"__proto__":{"x":true},"e":{}}',
     reason: "not_found",
@@ -63,6 +68,7 @@ const CASES: WebhookFacts[] = [
     type: "task.failed",
     timestamp: 1_781_080_794_500,
     subscriptionId: "sub_4",
+    provider: "cometapi",
     taskId: "T4",
     metadataJson: "{}",
     reason: null,
@@ -70,13 +76,28 @@ const CASES: WebhookFacts[] = [
   },
 ];
 
+/**
+ * A body from before providers (migration 0006) as the relay builds it now: every byte it had, with
+ * `provider` before `task_id` and `outputs` and `failure_message` between `reason` and `data`.
+ */
+const withProviderFields = (legacy: string, f: WebhookFacts) =>
+  legacy
+    .replace('"task_id":', `"provider":${JSON.stringify(f.provider)},"task_id":`)
+    .replace(
+      `"reason":${JSON.stringify(f.reason)},"data":`,
+      `"reason":${JSON.stringify(f.reason)},"outputs":${outputsJson(f.dataJson, f.type === "task.succeeded")},` +
+        `"failure_message":${JSON.stringify(f.type === "task.failed" ? failureMessage(f.dataJson) : null)},"data":`,
+    );
+
 describe("the webhook body built from a message's facts", () => {
-  it("has the same bytes as the body the relay built in SQL before", async () => {
+  it("keeps every byte of the body the relay built in SQL before, with provider, outputs and failure_message added", async () => {
     for (const facts of CASES) {
       const legacy = await env.DB.prepare(`SELECT ${LEGACY_BODY} AS body`)
         .bind(...legacyParams(facts))
         .first<{ body: string }>();
-      expect(webhookBody(facts), facts.subscriptionId).toBe(legacy!.body);
+      const body = webhookBody(facts);
+      expect(body, facts.subscriptionId).toBe(withProviderFields(legacy!.body, facts));
+      expect(body).not.toBe(legacy!.body);
     }
   });
 });
@@ -114,8 +135,12 @@ describe("migration 0004 (webhook_facts)", () => {
     await env.DB.batch(facts!.queries.map((q) => env.DB.prepare(q)));
 
     for (const { id, f, attempts, lease } of rows) {
-      const row = (await env.DB.prepare("SELECT *, ?2 AS task_id FROM messages WHERE id = ?1").bind(id, f.taskId).first<StoredBody>())!;
-      expect(messageBody(row), id).toBe(before.get(id));
+      const row = (await env.DB.prepare("SELECT *, ?2 AS task_id, 'cometapi' AS provider FROM messages WHERE id = ?1")
+        .bind(id, f.taskId)
+        .first<StoredBody>())!;
+      // An attempted message keeps its bytes; one never attempted is built as bodies are now.
+      const sent = attempts > 0 || lease !== null ? before.get(id) : withProviderFields(before.get(id)!, f);
+      expect(messageBody(row), id).toBe(sent);
       expect(
         webhookBody({
           ...f,
@@ -125,7 +150,7 @@ describe("migration 0004 (webhook_facts)", () => {
           dataJson: row.data,
         }),
         id,
-      ).toBe(before.get(id));
+      ).toBe(withProviderFields(before.get(id)!, f));
       expect(row, id).toMatchObject({ event_at: f.timestamp, metadata: f.metadataJson, reason: f.reason, data: f.dataJson });
       expect(row.body, id).toBe(attempts > 0 || lease !== null ? before.get(id) : null);
     }

@@ -166,7 +166,7 @@ async function main() {
     }
   }
   say(
-    `registered ${taskIds.length} tasks (all ten action pairs, ${expected.filter((e) => e.type === "task.failed").length} failing) with ${expected.length} subscriptions`,
+    `registered ${taskIds.length} tasks (all ${PAIRS.length} action pairs, ${expected.filter((e) => e.type === "task.failed").length} failing) with ${expected.length} subscriptions`,
   );
   waitingFor = "receiver app-a to answer a forged webhook";
   const forged = await fetchText(hook("app-a"), {

@@ -1,16 +1,15 @@
 /** What a finished Kling task returns, per action pair, shaped as docs/upstream.md describes. */
 
-/** CometAPI's ten action pairs (`/kling/v1/{action}/{action2}/{id}`). */
+/** CometAPI's eleven action pairs (`/kling/v1/{action}/{action2}/{id}`). */
 export const COMETAPI_PAIRS: Record<string, string[]> = {
   images: ["generations", "kolors-virtual-try-on"],
-  videos: ["text2video", "image2video", "lip-sync", "effects", "multi-image2video", "multi-elements"],
+  videos: ["text2video", "image2video", "lip-sync", "effects", "multi-image2video", "multi-elements", "omni-video"],
   audio: ["text-to-audio", "video-to-audio"],
 };
 
-/** Kling's own legacy product paths (`/v1/{product path}/{id}`): CometAPI's ten and the ones beyond. */
+/** Kling's own legacy product paths (`/v1/{product path}/{id}`): CometAPI's eleven and the ones beyond. */
 export const LEGACY_PRODUCTS: readonly string[] = [
   ...Object.entries(COMETAPI_PAIRS).flatMap(([action, seconds]) => seconds.map((action2) => `${action}/${action2}`)),
-  "videos/omni-video",
   "videos/video-extend",
   "videos/avatar/image2video",
   "videos/advanced-lip-sync",

@@ -10,7 +10,7 @@ export type RelayClient = ReturnType<typeof hc<RelayApi>>;
  * @example
  * const relay = createRelayClient("https://relay.example.workers.dev", { apiKey: process.env.RELAY_KEY! });
  * const subscription = await unwrap(relay.v1.tasks.$post({ json: { task_id, action: "videos", action2: "text2video", callback_url } }));
- * const task = await unwrap(relay.v1.tasks[":task_id"].$get({ param: { task_id } }));
+ * const task = await unwrap(relay.v1.tasks[":task_id"].$get({ param: { task_id }, query: {} }));
  * const { key } = await unwrap(relay.v1.endpoints[":id"].secret.$get({ param: { id: subscription.endpoint_id } }));
  * With the admin key, `tenant` names the tenant the tenant routes act for (the `Relay-Tenant` header).
  */

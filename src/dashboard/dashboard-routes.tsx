@@ -1,6 +1,6 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { loadSession, type Session } from "../auth/session";
-import { isActionPair, TASK_ID_PATTERN } from "../domain/kling";
+import { isActionPair, PROVIDERS, type Provider, TASK_ID_PATTERN } from "../domain/kling";
 import { asset, pageHeaders, renderPage } from "../lib/html-page";
 import { loadActivitySeries } from "../storage/activity-series";
 import { loadDashboardCounts } from "../storage/dashboard-counts";
@@ -66,6 +66,8 @@ async function viewerOf(c: C, db: Db): Promise<Viewer> {
 
 const oneOf = <T extends string>(values: readonly T[], value: string | undefined, fallback: T): T =>
   values.includes(value as T) ? (value as T) : fallback;
+/** A task page's provider (`?provider=`, default `cometapi`): task ids are unique per provider. */
+const providerOf = (c: C): Provider => oneOf(PROVIDERS, c.req.query("provider"), "cometapi");
 
 async function overview(c: C): Promise<Response> {
   if (!c.var.session) return renderPage(c, <LoginPage now={Date.now()} />);
@@ -115,7 +117,7 @@ async function taskPage(c: C): Promise<Response> {
   // A tenant session sees only its own tenant's task, whatever `?tenant=` says (scopeOf).
   const [viewer, view] = await Promise.all([
     viewerOf(c, db),
-    TASK_ID_PATTERN.test(taskId) ? loadTaskView(db, scopeOf(c) ?? null, taskId) : undefined,
+    TASK_ID_PATTERN.test(taskId) ? loadTaskView(db, scopeOf(c) ?? null, providerOf(c), taskId) : undefined,
   ]);
   const now = Date.now();
   if (!view)

@@ -1,11 +1,49 @@
-/** Facts of CometAPI's Kling query protocol (docs/upstream.md). */
+/** Facts of Kling's query protocols, through CometAPI and direct (docs/upstream.md). */
 
-/** The only valid `{action}/{action2}` pairs of `GET /kling/v1/{action}/{action2}/{task_id}`. */
+/** The only valid `{action}/{action2}` pairs of CometAPI's `GET /kling/v1/{action}/{action2}/{task_id}`. */
 export const ACTION_PAIRS = {
   images: ["generations", "kolors-virtual-try-on"],
-  videos: ["text2video", "image2video", "lip-sync", "effects", "multi-image2video", "multi-elements"],
+  videos: ["text2video", "image2video", "lip-sync", "effects", "multi-image2video", "multi-elements", "omni-video"],
   audio: ["text-to-audio", "video-to-audio"],
 } as const satisfies Record<string, readonly string[]>;
+
+/**
+ * Where a task is polled: `cometapi` (CometAPI's proxy of Kling's legacy query), or `kling`
+ * (Kling's own API: its legacy query for a task with an action pair, its new batch query for one
+ * without).
+ */
+export const PROVIDERS = ["cometapi", "kling"] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+/** How the relay signs in to Kling's own API: an API key, or the legacy access/secret key pair (a JWT). */
+export type KlingCredentials = { readonly apiKey: string } | { readonly accessKey: string; readonly secretKey: string };
+
+/**
+ * The product paths Kling's own legacy API serves beyond CometAPI's: `action2` holds the rest of
+ * the path (`videos/avatar/image2video`).
+ */
+export const KLING_ONLY_PAIRS = [
+  ["videos", "video-extend"],
+  ["videos", "avatar/image2video"],
+  ["videos", "advanced-lip-sync"],
+  ["images", "omni-image"],
+  ["images", "multi-image2image"],
+  ["images", "editing/expand"],
+  ["general", "ai-multi-shot"],
+] as const;
+
+/** Whether a provider serves a product path (Kling's own API: CometAPI's pairs and its own). */
+export function isProductPath(provider: Provider, action: string, action2: string): boolean {
+  if (isActionPair(action, action2)) return true;
+  return provider === "kling" && KLING_ONLY_PAIRS.some(([a, b]) => a === action && b === action2);
+}
+
+/**
+ * A task of Kling's new API has no action pair: it is stored with these, and shown as null.
+ * (Empty rather than NULL, so that the columns, their indexes and the kind statistics stay as they
+ * are; the new API's tasks learn one duration between them.)
+ */
+export const NO_ACTION = "";
 
 export type Action = keyof typeof ACTION_PAIRS;
 /** Every valid pair as `[action, action2]`, in the order above. */

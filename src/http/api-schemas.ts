@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { EVENT_TYPES, FINISH_REASONS, TASK_STATUSES } from "../domain/kling";
+import { EVENT_TYPES, FINISH_REASONS, PROVIDERS, TASK_STATUSES } from "../domain/kling";
 
 /**
  * The API's response shapes as zod schemas: the OpenAPI document's components, the typed client's
@@ -16,6 +16,14 @@ const TaskStatusSchema = z
     description: `Last status seen upstream: ${TASK_STATUSES.join(", ")} (\`succeeded\` is shown as \`succeed\`), or any other value upstream sent, as it came (not terminal; see \`data\`). Null before the first answer.`,
     example: "processing",
   });
+
+/** The task's results in one shape, whatever API produced them (domain/task-outputs.ts). */
+const OutputsSchema = z.array(z.looseObject({ type: z.string() })).openapi({
+  description:
+    'The results in the shape of Kling\'s new API, whatever produced them: `{"type":"video","id","url","watermark_url"?,"duration"}`, `{"type":"image","url","watermark_url"?,"index"?}`, `{"type":"audio","id","mp3_url","wav_url","mp3_duration","wav_duration"}`, and the new API\'s other entries (`voice`, `element`) as they come. Empty until the task succeeds.',
+  example: [{ type: "video", id: "v1", url: "https://cdn.example/v1.mp4", duration: "5.1" }],
+});
+const FailureMessageSchema = z.string().nullable().openapi({ description: "Upstream's reason when the task failed, else null" });
 
 export const ErrorEnvelopeSchema = z
   .object({
@@ -69,6 +77,7 @@ export const DeliverySchema = z
 export const SubscriptionSchema = z
   .object({
     id: z.string().openapi({ example: "sub_6f1c0d2e9a8b4c7d5e3f1a2b" }),
+    provider: z.enum(PROVIDERS),
     task_id: z.string(),
     endpoint_id: z.string().openapi({
       description: "The tenant's endpoint for `callback_url`, with its own signing secret",
@@ -93,9 +102,10 @@ export const SubscriptionWithDeliveriesSchema = SubscriptionSchema.extend({ deli
 
 export const TaskSchema = z
   .object({
+    provider: z.enum(PROVIDERS),
     task_id: z.string(),
-    action: z.string(),
-    action2: z.string(),
+    action: z.string().nullable().openapi({ description: "Null for a task of Kling's new API" }),
+    action2: z.string().nullable(),
     task_status: TaskStatusSchema,
     polls: z.number().int(),
     next_poll_at: nullableTimestamp.openapi({ description: "Null once polling stopped" }),
@@ -103,6 +113,8 @@ export const TaskSchema = z
     last_error: z.string().nullable(),
     finish_reason: z.enum(FINISH_REASONS).nullable(),
     finished_at: nullableTimestamp,
+    outputs: OutputsSchema,
+    failure_message: FailureMessageSchema,
     data: z.record(z.string(), z.unknown()).nullable().openapi({ description: "The last upstream `data` object, verbatim" }),
     created_at: timestamp,
     updated_at: timestamp,
@@ -179,9 +191,12 @@ export const WebhookEventSchema = z
     type: z.enum(EVENT_TYPES),
     timestamp: timestamp.openapi({ description: "When the relay saw the change" }),
     subscription_id: z.string(),
+    provider: z.enum(PROVIDERS),
     task_id: z.string(),
     metadata: z.record(z.string(), z.unknown()).nullable(),
     reason: z.enum(FINISH_REASONS).nullable(),
+    outputs: OutputsSchema,
+    failure_message: FailureMessageSchema,
     data: z.record(z.string(), z.unknown()).nullable().openapi({ description: "The upstream `data` object as last received" }),
   })
   .openapi("WebhookEvent");

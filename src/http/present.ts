@@ -1,7 +1,11 @@
+import { NO_ACTION, type Provider } from "../domain/kling";
+import { failureMessage, outputsJson } from "../domain/task-outputs";
 import type { MessageWithAttempts } from "../storage/read-models";
 import type { ApiKeyRow, EndpointRow, SubscriptionRow, TaskRow, TenantRow } from "../storage/schema";
 import type { ApiKeyBody, DeliveryBody, EndpointBody, SubscriptionBody, TaskBody, TenantBody } from "./api-schemas";
 
+/** A task of Kling's new API is stored without an action pair (`NO_ACTION`): null in the API. */
+const actionOf = (value: string | undefined) => (value === undefined || value === NO_ACTION ? null : value);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 /** Columns holding JSON written by the relay itself: their shape is the column's documented one. */
 const parsed = <T>(json: string | null): T | null => (json === null ? null : (JSON.parse(json) as T));
@@ -11,10 +15,11 @@ export function presentSubscription(s: SubscriptionRow, task: TaskRow | undefine
   return {
     id: s.id,
     // A subscription always has its task (retention deletes both together).
+    provider: (task?.provider ?? "cometapi") as Provider,
     task_id: task?.taskId ?? "",
     endpoint_id: s.endpointId,
-    action: task?.action ?? null,
-    action2: task?.action2 ?? null,
+    action: actionOf(task?.action),
+    action2: actionOf(task?.action2),
     callback_url: s.callbackUrl,
     events: parsed<SubscriptionBody["events"]>(s.events) ?? [],
     metadata: parsed<Record<string, unknown>>(s.metadata),
@@ -48,9 +53,10 @@ export function presentDelivery({ message: m, attempts }: MessageWithAttempts): 
 /** A task's relay state. */
 export function presentTask(t: TaskRow): TaskBody {
   return {
+    provider: t.provider as Provider,
     task_id: t.taskId,
-    action: t.action,
-    action2: t.action2,
+    action: actionOf(t.action),
+    action2: actionOf(t.action2),
     task_status: t.taskStatus,
     polls: t.polls,
     next_poll_at: iso(t.nextPollAt),
@@ -58,6 +64,9 @@ export function presentTask(t: TaskRow): TaskBody {
     last_error: t.lastError,
     finish_reason: t.finishReason as TaskBody["finish_reason"],
     finished_at: iso(t.finishedAt),
+    // The same derivation as the webhook's (domain/webhook-body.ts).
+    outputs: JSON.parse(outputsJson(t.data, t.taskStatus === "succeed")) as TaskBody["outputs"],
+    failure_message: t.taskStatus === "failed" ? failureMessage(t.data) : null,
     data: parsed<Record<string, unknown>>(t.data),
     created_at: iso(t.createdAt)!,
     updated_at: iso(t.updatedAt)!,

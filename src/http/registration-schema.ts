@@ -1,7 +1,17 @@
 import { z } from "@hono/zod-openapi";
 import { checkCallbackUrl } from "../domain/callback-url";
 import { exceedsJsonDepth } from "../domain/json-depth";
-import { ACTION2S, ACTIONS, DEFAULT_EVENTS, EVENT_TYPES, isActionPair, TASK_ID_PATTERN } from "../domain/kling";
+import {
+  ACTION2S,
+  ACTIONS,
+  DEFAULT_EVENTS,
+  EVENT_TYPES,
+  isProductPath,
+  KLING_ONLY_PAIRS,
+  NO_ACTION,
+  PROVIDERS,
+  TASK_ID_PATTERN,
+} from "../domain/kling";
 import { isPlainObject } from "./validation";
 
 export const MAX_METADATA_BYTES = 4 * 1024;
@@ -9,56 +19,85 @@ export const MAX_METADATA_DEPTH = 32;
 
 /** The body of `POST /v1/tasks`; unknown fields are refused so that typos do not pass silently. */
 export function registrationSchema(options: { allowInsecureCallbacks: boolean }) {
-  return z
-    .strictObject({
-      task_id: z
-        .string()
-        .regex(TASK_ID_PATTERN, "must be 1-128 characters of A-Z, a-z, 0-9, '_' and '-'")
-        .openapi({ example: "878106242831892487" }),
-      action: z.enum(ACTIONS),
-      action2: z.enum(ACTION2S as [string, ...string[]]),
-      callback_url: z
-        .string()
-        .transform((raw, ctx) => {
-          const check = checkCallbackUrl(raw, { allowInsecure: options.allowInsecureCallbacks });
-          if (check.ok) return check.url;
-          ctx.addIssue({ code: "custom", message: check.reason });
-          return z.NEVER;
-        })
-        .openapi({
-          type: "string",
-          format: "uri",
-          maxLength: 2048,
-          description:
-            "Absolute https URL, at most 2048 characters as stored (normalised and percent-encoded), without credentials or port 0. The host is a DNS name under an ICANN public suffix (not localhost, a metadata host, a single label or a private or special-use name such as .internal, .local, .svc, .test, .onion or .arpa) or a public unicast IP address (not in any IANA special-purpose block)",
-          example: "https://app.example.com/hooks/kling",
-        }),
-      // Its size is checked by the route on the exact text that is stored (`exactMetadata`).
-      // A custom check rather than z.record: it keeps the parsed object as is (z.record rebuilds it,
-      // and assigning a "__proto__" key on the copy silently drops it).
-      metadata: z
-        .custom<Record<string, unknown>>(isPlainObject, "must be a JSON object")
-        .nullable()
-        .optional()
-        .refine((m) => m == null || !exceedsJsonDepth(m, MAX_METADATA_DEPTH), `must nest at most ${MAX_METADATA_DEPTH} levels deep`)
-        .openapi({
-          type: "object",
-          additionalProperties: true,
-          description: `At most ${MAX_METADATA_BYTES} bytes of JSON, nested at most ${MAX_METADATA_DEPTH} levels; echoed in every webhook`,
-          example: { user: 42 },
-        }),
-      events: z
-        .array(z.enum(EVENT_TYPES))
-        .min(1, "must list at least one event")
-        .optional()
-        .transform((events) => (events ? [...new Set(events)] : DEFAULT_EVENTS))
-        .openapi({ description: `Default: ${DEFAULT_EVENTS.join(", ")}` }),
-    })
-    .superRefine((body, ctx) => {
-      if (!isActionPair(body.action, body.action2)) {
-        ctx.addIssue({ code: "custom", path: ["action2"], message: `is not a valid action2 for action '${body.action}'` });
-      }
-    });
+  return (
+    z
+      .strictObject({
+        task_id: z
+          .string()
+          .regex(TASK_ID_PATTERN, "must be 1-128 characters of A-Z, a-z, 0-9, '_' and '-'")
+          .openapi({ example: "878106242831892487" }),
+        provider: z
+          .enum(PROVIDERS)
+          .default("cometapi")
+          .openapi({ description: "`cometapi` (default): through CometAPI's proxy; `kling`: Kling's own API" }),
+        action: z
+          .enum([...new Set([...ACTIONS, ...KLING_ONLY_PAIRS.map(([a]) => a)])] as [string, ...string[]])
+          .optional()
+          .openapi({
+            description: "Required for `cometapi`; for `kling`, with `action2` a legacy product, without them a task of the new API",
+          }),
+        action2: z
+          .enum([...new Set([...ACTION2S, ...KLING_ONLY_PAIRS.map(([, b]) => b)])] as [string, ...string[]])
+          .optional()
+          .openapi({ description: "The rest of the product path (`avatar/image2video`)" }),
+        callback_url: z
+          .string()
+          .transform((raw, ctx) => {
+            const check = checkCallbackUrl(raw, { allowInsecure: options.allowInsecureCallbacks });
+            if (check.ok) return check.url;
+            ctx.addIssue({ code: "custom", message: check.reason });
+            return z.NEVER;
+          })
+          .openapi({
+            type: "string",
+            format: "uri",
+            maxLength: 2048,
+            description:
+              "Absolute https URL, at most 2048 characters as stored (normalised and percent-encoded), without credentials or port 0. The host is a DNS name under an ICANN public suffix (not localhost, a metadata host, a single label or a private or special-use name such as .internal, .local, .svc, .test, .onion or .arpa) or a public unicast IP address (not in any IANA special-purpose block)",
+            example: "https://app.example.com/hooks/kling",
+          }),
+        // Its size is checked by the route on the exact text that is stored (`exactMetadata`).
+        // A custom check rather than z.record: it keeps the parsed object as is (z.record rebuilds it,
+        // and assigning a "__proto__" key on the copy silently drops it).
+        metadata: z
+          .custom<Record<string, unknown>>(isPlainObject, "must be a JSON object")
+          .nullable()
+          .optional()
+          .refine((m) => m == null || !exceedsJsonDepth(m, MAX_METADATA_DEPTH), `must nest at most ${MAX_METADATA_DEPTH} levels deep`)
+          .openapi({
+            type: "object",
+            additionalProperties: true,
+            description: `At most ${MAX_METADATA_BYTES} bytes of JSON, nested at most ${MAX_METADATA_DEPTH} levels; echoed in every webhook`,
+            example: { user: 42 },
+          }),
+        events: z
+          .array(z.enum(EVENT_TYPES))
+          .min(1, "must list at least one event")
+          .optional()
+          .transform((events) => (events ? [...new Set(events)] : DEFAULT_EVENTS))
+          .openapi({ description: `Default: ${DEFAULT_EVENTS.join(", ")}` }),
+      })
+      .superRefine((body, ctx) => {
+        const { provider, action, action2 } = body;
+        if (action === undefined && action2 === undefined) {
+          if (provider === "cometapi") ctx.addIssue({ code: "custom", path: ["action"], message: "is required for provider 'cometapi'" });
+          return;
+        }
+        if (action === undefined || action2 === undefined) {
+          ctx.addIssue({ code: "custom", path: [action === undefined ? "action" : "action2"], message: "is required with the other" });
+          return;
+        }
+        if (!isProductPath(provider, action, action2)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["action2"],
+            message: `is not a valid action2 for action '${action}' with provider '${provider}'`,
+          });
+        }
+      })
+      // A task of Kling's new API is stored without an action pair.
+      .transform((body) => ({ ...body, action: body.action ?? NO_ACTION, action2: body.action2 ?? NO_ACTION }))
+  );
 }
 
 const schemas = new Map<boolean, ReturnType<typeof registrationSchema>>();

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
-import { TASK_ID_PATTERN } from "../domain/kling";
+import { NO_ACTION, PROVIDERS, TASK_ID_PATTERN } from "../domain/kling";
 import { newId } from "../domain/tenancy";
 import { newWebhookSecret } from "../domain/webhook-secret";
 import type { Env } from "../env";
@@ -55,6 +55,13 @@ const TaskIdParams = z.object({
     .openapi({ param: { name: "task_id", in: "path" }, description: "1-128 characters of A-Z a-z 0-9 _ -", example: "878106242831892487" }),
 });
 
+const ProviderQuery = z.object({
+  provider: z
+    .enum(PROVIDERS)
+    .default("cometapi")
+    .openapi({ param: { name: "provider", in: "query" }, description: "The task's provider (default `cometapi`)" }),
+});
+
 const SubscriptionIdParams = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, example: "sub_6f1c0d2e9a8b4c7d5e3f1a2b" }),
 });
@@ -92,6 +99,7 @@ export const v1 = v1Base
           newTaskKey: newId("tsk"),
           newEndpoint: { id: newId("ep"), secret: newWebhookSecret() },
           taskId: body.task_id,
+          provider: body.provider,
           action: body.action,
           action2: body.action2,
           callbackUrl: body.callback_url,
@@ -101,7 +109,8 @@ export const v1 = v1Base
         Date.now(),
       );
       if (result.kind === "action_pair_conflict") {
-        throw new ApiError("conflict", `task ${body.task_id} is already registered as ${result.task.action}/${result.task.action2}`);
+        const kind = result.task.action === NO_ACTION ? "a task of Kling's new API" : `${result.task.action}/${result.task.action2}`;
+        throw new ApiError("conflict", `task ${body.task_id} is already registered as ${kind}`);
       }
       const subscription = presentSubscription(result.subscription, result.task);
       return result.kind === "created" ? c.json(subscription, 201) : c.json(subscription, 200);
@@ -115,13 +124,14 @@ export const v1 = v1Base
       summary: "The relay's view of a task",
       description: "Its last upstream status and data, its polling state, and every subscription with every delivery attempt.",
       ...authenticated,
-      request: { params: TaskIdParams },
+      request: { params: TaskIdParams, query: ProviderQuery },
       responses: { 200: json(TaskSchema, "The task"), ...errors([400, 401, 404, 429, 503]) },
     }),
     async (c) => {
       const { task_id: taskId } = c.req.valid("param");
-      const view = await loadTaskView(openDb(c.env.DB), c.get("tenantId"), taskId);
-      if (!view) throw new ApiError("not_found", `no task ${taskId} is registered`);
+      const { provider } = c.req.valid("query");
+      const view = await loadTaskView(openDb(c.env.DB), c.get("tenantId"), provider, taskId);
+      if (!view) throw new ApiError("not_found", `no task ${taskId} is registered with provider ${provider}`);
       return c.json(
         {
           ...presentTask(view.task),

@@ -1,3 +1,4 @@
+import { pollableProviders } from "../config";
 import { loadKindStats } from "../storage/kind-stats";
 import { type LeasedIds, loadClaimedTasks } from "../storage/load-claimed";
 import { recordPolls, releaseTasks } from "../storage/record-polls";
@@ -16,7 +17,7 @@ export async function consumePolls(ctx: ConsumerContext, claims: readonly Leased
   const tasks = await loadClaimedTasks(db, claims);
   report.skipped += countIds(claims) - tasks.length;
   if (tasks.length === 0) return;
-  const canPoll = config.upstreamKey !== "";
+  const canPoll = pollableProviders(config).length > 0;
   const work = pollWork(ctx, canPoll ? await loadKindStats(db) : new Map());
   await consumeLeased(ctx, tasks, {
     timeoutMs: config.upstreamTimeoutMs,

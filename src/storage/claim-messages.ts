@@ -22,7 +22,7 @@ export interface ClaimedMessage extends MessageTarget {
 
 /** The columns `toTarget` reads, from subscriptions `s`, tasks `t` and endpoints `e` (see `targetJoins`). */
 export const targetColumns = sql.raw(
-  "s.tenant_id, s.task_key, t.task_id, s.callback_url, e.secret, e.previous_secret, e.signing_key, e.previous_signing_key, e.previous_until",
+  "s.tenant_id, s.task_key, t.provider, t.task_id, s.callback_url, e.secret, e.previous_secret, e.signing_key, e.previous_signing_key, e.previous_until",
 );
 export const targetJoins = sql.raw("JOIN tasks t ON t.id = s.task_key JOIN endpoints e ON e.id = s.endpoint_id");
 
@@ -30,6 +30,7 @@ export interface TargetRow {
   subscription_id: string;
   tenant_id: string;
   task_key: string;
+  provider: string;
   task_id: string;
   callback_url: string;
   secret: string;
@@ -83,7 +84,7 @@ export async function claimDueMessageIds(db: Db, options: ClaimOptions): Promise
  */
 export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<ClaimedMessage[]> {
   if (options.limit <= 0) return [];
-  const claimed = await claim<Omit<StoredBody, "task_id"> & { id: string; schedule_step: number }>(
+  const claimed = await claim<Omit<StoredBody, "task_id" | "provider"> & { id: string; schedule_step: number }>(
     db,
     options,
     sql`id, subscription_id, schedule_step, ${bodyColumns()}`,
@@ -98,6 +99,13 @@ export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<C
     const target = byId.get(m.subscription_id);
     // A message always has its subscription; retention deletes both together.
     if (!target) return [];
-    return [{ ...toTarget(target), id: m.id, body: messageBody({ ...m, task_id: target.task_id }), scheduleStep: m.schedule_step }];
+    return [
+      {
+        ...toTarget(target),
+        id: m.id,
+        body: messageBody({ ...m, provider: target.provider, task_id: target.task_id }),
+        scheduleStep: m.schedule_step,
+      },
+    ];
   });
 }

@@ -1,11 +1,12 @@
 import { sql } from "drizzle-orm";
 import type { TaskSnapshot } from "../domain/poll-plan";
-import type { Db } from "./db";
+import { asJson, type Db } from "./db";
 
 /** A claimed task: what the poll plan needs, and what the upstream query needs. */
 export interface ClaimedTask extends TaskSnapshot {
   /** The relay's key (`tasks.id`): what leases and records name. */
   key: string;
+  provider: string;
   /** Kling's task id, as queried upstream. */
   taskId: string;
   action: string;
@@ -14,6 +15,7 @@ export interface ClaimedTask extends TaskSnapshot {
 
 const COLUMNS = [
   "id",
+  "provider",
   "task_id",
   "action",
   "action2",
@@ -31,6 +33,7 @@ export const claimedTaskColumns = (prefix = "") => sql.raw(COLUMNS.map((c) => `$
 /** One row of `claimedTaskColumns`. */
 export interface ClaimedTaskRow {
   id: string;
+  provider: string;
   task_id: string;
   action: string;
   action2: string;
@@ -44,6 +47,7 @@ export interface ClaimedTaskRow {
 
 export const toClaimedTask = (r: ClaimedTaskRow): ClaimedTask => ({
   key: r.id,
+  provider: r.provider,
   taskId: r.task_id,
   action: r.action,
   action2: r.action2,
@@ -56,19 +60,27 @@ export const toClaimedTask = (r: ClaimedTaskRow): ClaimedTask => ({
 });
 
 /**
- * Claims up to `limit` due tasks in one guarded statement. Claiming moves `next_poll_at` to the
+ * Only tasks of these providers: `+` keeps the term out of index selection, so the claim still
+ * walks `tasks_due` in order (a provider without credentials leaves its due tasks to be skipped).
+ */
+export const ofProviders = (providers: readonly string[]) => sql`+provider IN (SELECT value FROM json_each(${asJson(providers)}))`;
+
+/**
+ * Claims up to `limit` due tasks of the given providers (those the relay has credentials for) in
+ * one guarded statement. Claiming moves `next_poll_at` to the
  * lease's end, so an overlapping tick cannot see them as due, and a tick that dies mid-way
  * leaves them due again when the lease runs out. The subquery walks the `tasks_due` index.
  * Raw SQL rather than drizzle's `returning()`, whose rows D1 answers without metering.
  */
 export async function claimDueTasks(
   db: Db,
-  options: { now: number; limit: number; leaseToken: string; leaseMs: number },
+  options: { now: number; limit: number; leaseToken: string; leaseMs: number; providers: readonly string[] },
 ): Promise<ClaimedTask[]> {
-  if (options.limit <= 0) return [];
+  if (options.limit <= 0 || options.providers.length === 0) return [];
   const rows = await db.all<ClaimedTaskRow>(sql`
     UPDATE tasks SET lease_token = ${options.leaseToken}, next_poll_at = ${options.now + options.leaseMs}
-    WHERE id IN (SELECT id FROM tasks WHERE next_poll_at <= ${options.now} ORDER BY next_poll_at LIMIT ${options.limit})
+    WHERE id IN (SELECT id FROM tasks WHERE next_poll_at <= ${options.now} AND ${ofProviders(options.providers)}
+      ORDER BY next_poll_at LIMIT ${options.limit})
     RETURNING ${claimedTaskColumns()}`);
   return rows.map(toClaimedTask);
 }

@@ -5,6 +5,7 @@ import { webhookBody } from "../domain/webhook-body";
 /** A message's body columns as a statement returns them (see `bodyColumns`), with its task's id. */
 export interface StoredBody {
   subscription_id: string;
+  provider: string;
   task_id: string;
   event_type: string;
   event_at: number;
@@ -29,6 +30,7 @@ export const messageBody = (m: StoredBody): string =>
     type: m.event_type as EventType,
     timestamp: m.event_at,
     subscriptionId: m.subscription_id,
+    provider: m.provider,
     taskId: m.task_id,
     metadataJson: m.metadata,
     reason: m.reason as FinishReason | null,

@@ -1,19 +1,23 @@
 import { sql } from "drizzle-orm";
+import { ofProviders } from "./claim-tasks";
 import type { Db } from "./db";
 
-/** Which kinds of work the asking tick may still act on. */
+/** Which kinds of work the asking tick may still act on: tasks of these providers, messages. */
 export interface DueKinds {
-  tasks: boolean;
+  tasks: readonly string[];
   messages: boolean;
 }
 
 /**
  * When the next task or message of the given kinds falls due (epoch ms), or null when none waits.
  * One MIN lookup at the start of each partial index asked for: one row read each, whatever the
- * table size. Claimed work is not due: a claim moves its time to the lease's end.
+ * table size (past the due tasks of a provider left out, which it skips). Claimed work is not due: a claim moves its time to the lease's end.
  */
 export async function nextDueAt(db: Db, kinds: DueKinds): Promise<number | null> {
-  const task = kinds.tasks ? sql`(SELECT min(next_poll_at) FROM tasks WHERE next_poll_at IS NOT NULL)` : sql`NULL`;
+  const task =
+    kinds.tasks.length > 0
+      ? sql`(SELECT min(next_poll_at) FROM tasks WHERE next_poll_at IS NOT NULL AND ${ofProviders(kinds.tasks)})`
+      : sql`NULL`;
   const message = kinds.messages ? sql`(SELECT min(next_attempt_at) FROM messages WHERE next_attempt_at IS NOT NULL)` : sql`NULL`;
   const [row] = await db.all<{ task: number | null; message: number | null }>(sql`SELECT ${task} AS task, ${message} AS message`);
   const times = [row?.task, row?.message].filter((t): t is number => typeof t === "number");

@@ -55,13 +55,13 @@ export type TenantScope = string | null;
 const inScope = (column: { tenantId: unknown }, scope: TenantScope): SQL | undefined =>
   scope === null ? undefined : eq(column.tenantId as typeof tasks.tenantId, scope);
 
-/** A tenant's task by Kling's id (with scope `null`, the admin's: the oldest of any tenant's). */
-export const findTask = async (db: Db, scope: TenantScope, taskId: string): Promise<TaskRow | undefined> =>
+/** A tenant's task by provider and Kling's id (with scope `null`, the admin's: the oldest of any tenant's). */
+export const findTask = async (db: Db, scope: TenantScope, provider: string, taskId: string): Promise<TaskRow | undefined> =>
   (
     await db
       .select()
       .from(tasks)
-      .where(and(eq(tasks.taskId, taskId), inScope(tasks, scope)))
+      .where(and(eq(tasks.taskId, taskId), eq(tasks.provider, provider), inScope(tasks, scope)))
       .orderBy(asc(tasks.createdAt))
       .limit(1)
   )[0];
@@ -78,8 +78,8 @@ export const findSubscription = async (db: Db, scope: TenantScope, id: string): 
   )[0];
 
 /** A task with every subscription and every delivery attempt, for `GET /v1/tasks/{id}`. */
-export async function loadTaskView(db: Db, scope: TenantScope, taskId: string) {
-  const task = await findTask(db, scope, taskId);
+export async function loadTaskView(db: Db, scope: TenantScope, provider: string, taskId: string) {
+  const task = await findTask(db, scope, provider, taskId);
   if (!task) return undefined;
   const subs = await db.select().from(subscriptions).where(eq(subscriptions.taskKey, task.id)).orderBy(asc(subscriptions.createdAt));
   const deliveries = await deliveriesOf(

@@ -70,8 +70,11 @@ export const tasks = sqliteTable(
     /** The relay's own key (`tsk_...`): what subscriptions, leases and queue messages name. */
     id: text("id").primaryKey(),
     tenantId: text("tenant_id").notNull(),
+    /** `cometapi` or `kling` (domain/kling.ts `PROVIDERS`): where the task is polled. */
+    provider: text("provider").notNull().default("cometapi"),
     /** Kling's task id, as the app registered it. */
     taskId: text("task_id").notNull(),
+    /** The product path; both empty (`NO_ACTION`) for a task of Kling's new API. */
     action: text("action").notNull(),
     action2: text("action2").notNull(),
     /** Last `data.task_status` seen upstream, null before the first successful poll. */
@@ -104,7 +107,8 @@ export const tasks = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
-    uniqueIndex("tasks_tenant_task").on(t.tenantId, t.taskId),
+    // A task is (tenant, provider, task id): the same id under two providers is two tasks.
+    uniqueIndex("tasks_tenant_provider_task").on(t.tenantId, t.provider, t.taskId),
     // The claim walks this index in order; finished/idle tasks are not in it at all.
     index("tasks_due").on(t.nextPollAt).where(sql`next_poll_at IS NOT NULL`),
     index("tasks_settled").on(t.settledAt).where(sql`settled_at IS NOT NULL`),

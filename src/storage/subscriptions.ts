@@ -1,5 +1,5 @@
 import { and, desc, eq, sql } from "drizzle-orm";
-import type { EventType } from "../domain/kling";
+import type { EventType, Provider } from "../domain/kling";
 import { type Db, keySet, runBatch, statement, taskKeyOf } from "./db";
 import { fanOutToSubscription } from "./fan-out";
 import { endpoints, messages, type SubscriptionRow, subscriptions, type TaskRow, tasks } from "./schema";
@@ -8,6 +8,7 @@ import { resumeTaskPolling, settleTasks } from "./settle";
 export interface Registration {
   id: string;
   tenantId: string;
+  provider: Provider;
   taskId: string;
   action: string;
   action2: string;
@@ -44,7 +45,7 @@ export type RegistrationResult =
  */
 export async function registerSubscription(db: Db, r: Registration, now: number): Promise<RegistrationResult> {
   const events = JSON.stringify(r.events);
-  const taskKey = taskKeyOf(r.tenantId, r.taskId);
+  const taskKey = taskKeyOf(r.tenantId, r.provider, r.taskId);
   await runBatch(db, [
     statement(
       db,
@@ -53,6 +54,7 @@ export async function registerSubscription(db: Db, r: Registration, now: number)
         .values({
           id: r.newTaskKey,
           tenantId: r.tenantId,
+          provider: r.provider,
           taskId: r.taskId,
           action: r.action,
           action2: r.action2,
@@ -74,7 +76,8 @@ export async function registerSubscription(db: Db, r: Registration, now: number)
       sql`INSERT INTO subscriptions (id, tenant_id, task_key, endpoint_id, callback_url, events, metadata, status, created_at, updated_at)
       SELECT ${r.id}, ${r.tenantId}, t.id, e.id, ${r.callbackUrl}, ${events}, ${r.metadata}, 'active', ${now}, ${now}
       FROM tasks t, endpoints e
-      WHERE t.tenant_id = ${r.tenantId} AND t.task_id = ${r.taskId} AND t.action = ${r.action} AND t.action2 = ${r.action2}
+      WHERE t.tenant_id = ${r.tenantId} AND t.provider = ${r.provider} AND t.task_id = ${r.taskId}
+        AND t.action = ${r.action} AND t.action2 = ${r.action2}
         AND e.tenant_id = ${r.tenantId} AND e.url = ${r.callbackUrl}
       ON CONFLICT (task_key, callback_url) DO UPDATE SET
         status = CASE WHEN subscriptions.status = 'failed' THEN 'failed' ELSE 'active' END,
@@ -99,7 +102,7 @@ export async function registerSubscription(db: Db, r: Registration, now: number)
     db
       .select()
       .from(tasks)
-      .where(and(eq(tasks.tenantId, r.tenantId), eq(tasks.taskId, r.taskId))),
+      .where(and(eq(tasks.tenantId, r.tenantId), eq(tasks.provider, r.provider), eq(tasks.taskId, r.taskId))),
     db
       .select()
       .from(subscriptions)

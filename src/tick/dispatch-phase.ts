@@ -1,3 +1,4 @@
+import { pollableProviders } from "../config";
 import { claimDueMessageIds } from "../storage/claim-messages";
 import { claimDueTasks } from "../storage/claim-tasks";
 import { releaseMessages } from "../storage/record-deliveries";
@@ -42,7 +43,7 @@ export async function dispatchPhase(ctx: TickContext, kind: WorkKind, dispatch: 
   while (dispatch.state === "open" && clock.now() < budget.deadline) {
     const now = clock.now();
     const limit = Math.min(dispatch.dispatcher.idsPerSend, MAX_QUEUED_PER_TICK - dispatch.queued);
-    const options = { now, limit, leaseToken, leaseMs };
+    const options = { now, limit, leaseToken, leaseMs, providers: pollableProviders(config) };
     const ids = kind === "poll" ? (await claimDueTasks(db, options)).map((t) => t.key) : await claimDueMessageIds(db, options);
     if (ids.length === 0) break;
     claimed += ids.length;

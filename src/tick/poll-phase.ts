@@ -1,3 +1,4 @@
+import { pollableProviders } from "../config";
 import { type ClaimedTask, claimDueTasks } from "../storage/claim-tasks";
 import { loadKindStats } from "../storage/kind-stats";
 import { type PollRecord, recordPolls, releaseTasks } from "../storage/record-polls";
@@ -21,7 +22,8 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
     claimable: (outstanding) => budget.claimable(clock.now(), timeout, outstanding, reserve),
     async claim(limit) {
       const now = clock.now();
-      const tasks = await claimDueTasks(db, { now, limit, leaseToken, leaseMs: tickLeaseMs(budget.deadline, now, timeout) });
+      const leaseMs = tickLeaseMs(budget.deadline, now, timeout);
+      const tasks = await claimDueTasks(db, { now, limit, leaseToken, leaseMs, providers: pollableProviders(config) });
       budget.spend(tasks.length);
       report.claimed += tasks.length;
       return tasks;

@@ -1,4 +1,5 @@
-import { loadConfig } from "../config";
+import { loadConfig, pollableProviders } from "../config";
+import { PROVIDERS } from "../domain/kling";
 import type { Env } from "../env";
 import { newLeaseToken, openDb } from "../storage/db";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
@@ -49,8 +50,11 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     report,
     leaseToken: newLeaseToken(),
   };
-  const canPoll = config.upstreamKey !== "";
-  if (!canPoll) console.error(JSON.stringify({ event: "configuration_error", error: "COMETAPI_KEY is not set: polling is paused" }));
+  const providers = pollableProviders(config);
+  const canPoll = providers.length > 0;
+  report.pausedProviders = PROVIDERS.filter((p) => !providers.includes(p));
+  if (!providers.includes("cometapi"))
+    console.error(JSON.stringify({ event: "configuration_error", error: "COMETAPI_KEY is not set: polling through CometAPI is paused" }));
   const polls = dispatchers.poll ? openDispatch(dispatchers.poll) : undefined;
   const deliveries = dispatchers.deliver ? openDispatch(dispatchers.deliver) : undefined;
   // Keep a fifth of the budget for the webhooks the polls are about to produce, when the tick
@@ -80,7 +84,7 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     claimed += polled;
     if (mayDeliver() && polled > 0 && !pollsQueued) claimed += await deliver();
 
-    const kinds = { tasks: mayPoll(), messages: mayDeliver() };
+    const kinds = { tasks: mayPoll() ? providers : [], messages: mayDeliver() };
     const stop = whyStop();
     if (stop) {
       report.endReason = stop;
@@ -88,10 +92,10 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     }
     // Lingering serves tasks registered meanwhile (due at once). A tick that may only deliver
     // lingers only for a retry it already knows falls due before its deadline.
-    const woke = await napUntilDue(ctx, clock.sleep!, kinds, { stalled: claimed === 0, untilKnownOnly: !kinds.tasks });
+    const woke = await napUntilDue(ctx, clock.sleep!, kinds, { stalled: claimed === 0, untilKnownOnly: kinds.tasks.length === 0 });
     if (!woke) {
       // Out of time, or (only deliveries left) no retry falls due before the deadline.
-      report.endReason = kinds.tasks ? "wall_budget" : canPoll ? "subrequest_budget" : "paused";
+      report.endReason = kinds.tasks.length > 0 ? "wall_budget" : canPoll ? "subrequest_budget" : "paused";
       break;
     }
   }

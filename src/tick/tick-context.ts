@@ -17,11 +17,13 @@ export interface TickReport extends WorkReport {
   endReason: EndReason | null;
   /** Old tasks deleted by retention at the end of the tick. */
   purged: number;
+  /** Providers the relay has no credentials for: their tasks wait (the others' are polled). */
+  pausedProviders: string[];
   /** Queue mode only (absent otherwise): ids handed to each queue, and sends the platform refused. */
   queued?: { polls: number; deliveries: number; sendErrors: number };
 }
 
-export const emptyTickReport = (): TickReport => ({ rounds: 0, endReason: null, ...emptyWorkReport(), purged: 0 });
+export const emptyTickReport = (): TickReport => ({ rounds: 0, endReason: null, ...emptyWorkReport(), purged: 0, pausedProviders: [] });
 
 /** What the tick's phases share: the per-item work's context, plus the tick's D1 handle and lease. */
 export interface TickContext extends WorkContext {

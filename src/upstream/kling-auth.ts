@@ -1,3 +1,4 @@
+import type { KlingCredentials } from "../domain/kling";
 import { encodeBase64Url } from "../lib/base64";
 
 /**
@@ -15,7 +16,7 @@ import { encodeBase64Url } from "../lib/base64";
  * @example const authorization = await klingAuthorization({ accessKey, secretKey }, Date.now());
  */
 
-export type KlingCredentials = { readonly apiKey: string } | { readonly accessKey: string; readonly secretKey: string };
+export type { KlingCredentials };
 
 /** Kling's documented token lifetime and the clock skew allowed before `iat`. */
 export const KLING_TOKEN_LIFETIME_S = 1800;

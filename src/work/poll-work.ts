@@ -1,11 +1,11 @@
 import { isTaskStatus } from "../domain/kling";
-import { classifyPoll, upstreamErrorKind } from "../domain/poll-outcome";
+import { upstreamErrorKind } from "../domain/poll-outcome";
 import { planNextPoll } from "../domain/poll-plan";
 import { durationWindow, learnDuration } from "../domain/poll-schedule";
 import type { ClaimedTask } from "../storage/claim-tasks";
 import { type KindStatsEntry, kindKey } from "../storage/kind-stats";
 import type { PollRecord } from "../storage/record-polls";
-import { queryKlingTask } from "../upstream/query-task";
+import { pollUpstream } from "./query-upstream";
 import type { WorkContext } from "./work-context";
 import { countUpstreamError } from "./work-report";
 
@@ -27,16 +27,8 @@ export function pollWork(ctx: WorkContext, stats: Map<string, KindStatsEntry>): 
   const learned = new Map<string, KindStatsEntry>();
   return {
     async poll(task) {
-      const exchange = await queryKlingTask({
-        baseUrl: config.upstreamBaseUrl,
-        apiKey: config.upstreamKey,
-        action: task.action,
-        action2: task.action2,
-        taskId: task.taskId,
-        timeoutMs: config.upstreamTimeoutMs,
-      });
+      const outcome = await pollUpstream(config, task, () => clock.now());
       const polledAt = clock.now();
-      const outcome = classifyPoll(exchange, polledAt);
       report.polled += 1;
       if (outcome.kind === "status") {
         if (outcome.status !== task.taskStatus) {

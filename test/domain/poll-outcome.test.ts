@@ -218,6 +218,7 @@ describe("classifyPoll: success passes data through verbatim", () => {
     "videos/effects": { task_result: { videos: [video] } },
     "videos/multi-image2video": { task_result: { videos: [video] } },
     "videos/multi-elements": { task_result: { videos: [video] } },
+    "videos/omni-video": { task_result: { videos: [video] } },
     "images/generations": {
       task_result: {
         images: [
@@ -234,10 +235,10 @@ describe("classifyPoll: success passes data through verbatim", () => {
     },
   };
 
-  it("covers all ten action pairs", () => {
+  it("covers all eleven action pairs", () => {
     const pairs = Object.entries(ACTION_PAIRS).flatMap(([action, action2s]) => action2s.map((a2) => `${action}/${a2}`));
     expect(Object.keys(RESULTS).sort()).toEqual(pairs.sort());
-    expect(pairs).toHaveLength(10);
+    expect(pairs).toHaveLength(11);
   });
 
   it.each(Object.entries(RESULTS))("%s result shape is untouched", (_pair, extra) => {

@@ -23,6 +23,7 @@ const facts: fc.Arbitrary<WebhookFacts> = fc.record({
   // Years 1970 to 9999: toISOString's plain form.
   timestamp: fc.integer({ min: 0, max: 253_402_300_799_999 }),
   subscriptionId: fc.string(),
+  provider: fc.constantFrom("cometapi", "kling"),
   taskId: fc.string(),
   metadataJson: fc.option(objectText),
   reason: fc.option(fc.constantFrom(...FINISH_REASONS)),
@@ -35,14 +36,15 @@ describe("webhookBody", () => {
       type: "task.expired",
       timestamp: 1_781_080_794_935,
       subscriptionId: "sub_6f1c0d2e9a8b4c7d5e3f1a2b",
+      provider: "cometapi",
       taskId: "878106242831892487",
       metadataJson: '{"user":12345678901234567890123}',
       reason: "max_age",
       dataJson: '{"task_id":"878106242831892487","task_status":"processing","n":1e400}',
     });
     expect(body).toBe(
-      '{"type":"task.expired","timestamp":"2026-06-10T08:39:54.935Z","subscription_id":"sub_6f1c0d2e9a8b4c7d5e3f1a2b","task_id":"878106242831892487",' +
-        '"metadata":{"user":12345678901234567890123},"reason":"max_age","data":{"task_id":"878106242831892487","task_status":"processing","n":1e400}}',
+      '{"type":"task.expired","timestamp":"2026-06-10T08:39:54.935Z","subscription_id":"sub_6f1c0d2e9a8b4c7d5e3f1a2b","provider":"cometapi","task_id":"878106242831892487",' +
+        '"metadata":{"user":12345678901234567890123},"reason":"max_age","outputs":[],"failure_message":null,"data":{"task_id":"878106242831892487","task_status":"processing","n":1e400}}',
     );
   });
 
@@ -51,13 +53,14 @@ describe("webhookBody", () => {
       type: "task.succeeded",
       timestamp: 0,
       subscriptionId: "sub_1",
+      provider: "cometapi",
       taskId: "T",
       metadataJson: null,
       reason: null,
       dataJson: null,
     });
     expect(body).toBe(
-      '{"type":"task.succeeded","timestamp":"1970-01-01T00:00:00.000Z","subscription_id":"sub_1","task_id":"T","metadata":null,"reason":null,"data":null}',
+      '{"type":"task.succeeded","timestamp":"1970-01-01T00:00:00.000Z","subscription_id":"sub_1","provider":"cometapi","task_id":"T","metadata":null,"reason":null,"outputs":[],"failure_message":null,"data":null}',
     );
   });
 
@@ -67,8 +70,28 @@ describe("webhookBody", () => {
         const body = webhookBody(f);
         const parsed: unknown = JSON.parse(body);
         expect(WebhookEventSchema.safeParse(parsed).error).toBeUndefined();
-        expect(Object.keys(parsed as object)).toEqual(["type", "timestamp", "subscription_id", "task_id", "metadata", "reason", "data"]);
-        expect(parsed).toMatchObject({ type: f.type, subscription_id: f.subscriptionId, task_id: f.taskId, reason: f.reason });
+        expect(Object.keys(parsed as object)).toEqual([
+          "type",
+          "timestamp",
+          "subscription_id",
+          "provider",
+          "task_id",
+          "metadata",
+          "reason",
+          "outputs",
+          "failure_message",
+          "data",
+        ]);
+        expect(parsed).toMatchObject({
+          type: f.type,
+          subscription_id: f.subscriptionId,
+          provider: f.provider,
+          task_id: f.taskId,
+          reason: f.reason,
+        });
+        // Results only once the task succeeded; a reason only when it failed.
+        if (f.type !== "task.succeeded") expect((parsed as { outputs: unknown[] }).outputs).toEqual([]);
+        if (f.type !== "task.failed") expect((parsed as { failure_message: unknown }).failure_message).toBeNull();
         expect(Date.parse((parsed as { timestamp: string }).timestamp)).toBe(f.timestamp);
         // The JSON texts come out exactly as they went in: every number as written.
         expect(exactMemberText(body, "metadata")).toBe(f.metadataJson ?? "null");

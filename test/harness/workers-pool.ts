@@ -23,6 +23,9 @@ export function relayWorkersPool(extraBindings: Record<string, string> = {}, opt
         ADMIN_API_KEY: "relay-test-admin-key-0123456789",
         WEBHOOK_SECRETS: "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=",
         COMETAPI_KEY: "test-cometapi-key",
+        // Kling's own API: the simulator's default credentials (tools/kling-auth.ts).
+        KLING_BASE_URL: inject("fakeUrl"),
+        KLING_API_KEY: "sim-kling-api-key",
         ALLOW_INSECURE_CALLBACKS: "true",
         ...extraBindings,
       },

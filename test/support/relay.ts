@@ -60,14 +60,22 @@ export async function receiver(steps: ReceiverStep[] = []) {
 /** A task on the loopback fake upstream, answering `steps` poll after poll (the last repeats). */
 export async function upstreamTask(
   steps: UpstreamStep[],
-  options: { action?: string; action2?: string; group?: string; latencyMs?: number; id?: string } = {},
+  options: {
+    action?: string;
+    action2?: string;
+    group?: string;
+    latencyMs?: number;
+    id?: string;
+    /** Which API serves it: CometAPI's proxy (default), Kling's legacy `/v1`, or Kling's new `/tasks`. */
+    dialect?: "cometapi" | "kling-legacy" | "kling-new";
+  } = {},
 ) {
   const id = options.id ?? unique("task");
   const action = options.action ?? "videos";
   const action2 = options.action2 ?? "text2video";
   await fetch(`${env.FAKE_URL}/_sim/tasks/${id}`, {
     method: "PUT",
-    body: JSON.stringify({ action, action2, steps, group: options.group, latencyMs: options.latencyMs }),
+    body: JSON.stringify({ action, action2, steps, group: options.group, latencyMs: options.latencyMs, dialect: options.dialect }),
   });
   return {
     id,

@@ -74,9 +74,10 @@ describe("queryKlingLegacy / queryKlingBatch (loopback)", () => {
       taskId: "1",
       timeoutMs: 5000,
     });
-    expect(legacy).toMatchObject({ kind: "response", status: 404, truncated: false, body: expect.stringContaining("no such route") });
+    // The simulator speaks Kling's API: a key it does not know is refused with Kling's 401 envelope.
+    expect(legacy).toMatchObject({ kind: "response", status: 401, truncated: false, body: expect.stringContaining('"code":1002') });
     const batch = await queryKlingBatch({ baseUrl: env.FAKE_URL, authorization: "Bearer k", taskIds: ["1", "2"], timeoutMs: 5000 });
-    expect(batch).toMatchObject({ kind: "response", status: 404 });
+    expect(batch).toMatchObject({ kind: "response", status: 401, body: expect.stringContaining('"code":1002') });
   });
 
   it("a refused connection is a network exchange that quotes no credential", async () => {
