@@ -129,6 +129,9 @@ export function pollableProviders(config: Config): Provider[] {
   return [...(config.upstreamKey !== "" ? ["cometapi" as const] : []), ...(config.klingCredentials ? ["kling" as const] : [])];
 }
 
+/** Whether tasks of Kling's new API can be polled: its query takes an API key only, not the JWT. */
+export const canPollKlingNewApi = (config: Config): boolean => config.klingCredentials !== null && "apiKey" in config.klingCredentials;
+
 const splitList = (value: string | undefined, separator: RegExp) =>
   (value ?? "")
     .split(separator)

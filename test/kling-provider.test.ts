@@ -92,4 +92,85 @@ describe("provider kling", () => {
     }
     expect((await env.DB.prepare("SELECT count(*) AS n FROM tasks").first<{ n: number }>())!.n).toBe(0);
   });
+
+  describe("tasks of Kling's new API, polled in batches", () => {
+    const batches = async () =>
+      (await (await fetch(`${env.FAKE_URL}/_sim/batches`)).json()) as {
+        requests: number;
+        maxIds: number;
+        maxUrlLength: number;
+        log: { ids: string[] }[];
+      };
+    beforeEach(async () => {
+      await fetch(`${env.FAKE_URL}/_sim/batches`, { method: "DELETE" });
+    });
+
+    it("queries KLING_BATCH_SIZE ids per request, each answer entry one poll of its task", async () => {
+      const hook = await receiver();
+      const tasks = [];
+      for (let i = 0; i < 7; i++) {
+        const task = await upstreamTask([{ status: "succeeded" }], { dialect: "kling-new" });
+        await registerKling({ task_id: task.id, callback_url: hook.url });
+        tasks.push(task);
+      }
+      const report = await tick(manualClock(), { KLING_BATCH_SIZE: "3" });
+      const seen = await batches();
+      expect(seen.requests).toBe(3);
+      expect(seen.maxIds).toBe(3);
+      expect(seen.log.map((b) => b.ids.length).sort()).toEqual([1, 3, 3]);
+      expect(report).toMatchObject({ claimed: 7, polled: 7 });
+      expect(await Promise.all(tasks.map((t) => t.polls()))).toEqual(tasks.map(() => 1));
+      expect((await sent(hook)).map((e) => e.task_id).sort()).toEqual(tasks.map((t) => t.id).sort());
+      // Seven polls cost the budget three subrequests, plus the webhooks.
+      expect(report.subrequestsLeft).toBe(45 - 3 - 7);
+    });
+
+    it("counts an id missing from the answer as one 'not found' for that task only, and a failed entry as that task's failure", async () => {
+      const hook = await receiver();
+      const ok = await upstreamTask([{ status: "succeeded" }], { dialect: "kling-new" });
+      const missing = await upstreamTask([{ omit: true }], { dialect: "kling-new" });
+      const failed = await upstreamTask([{ status: "failed", msg: "content moderation" }], { dialect: "kling-new" });
+      for (const t of [ok, missing, failed])
+        await registerKling({ task_id: t.id, callback_url: hook.url, events: ["task.succeeded", "task.failed"] });
+      await tick(manualClock());
+      expect((await batches()).requests).toBe(1);
+      const events = await sent(hook);
+      expect(events.find((e) => e.task_id === ok.id)).toMatchObject({ type: "task.succeeded", failure_message: null });
+      expect(events.find((e) => e.task_id === failed.id)).toMatchObject({
+        type: "task.failed",
+        outputs: [],
+        failure_message: "content moderation",
+      });
+      expect(events.find((e) => e.task_id === missing.id)).toBeUndefined();
+      const row = await env.DB.prepare("SELECT not_found_streak, next_poll_at FROM tasks WHERE task_id = ?")
+        .bind(missing.id)
+        .first<{ not_found_streak: number; next_poll_at: number | null }>();
+      expect(row).toMatchObject({ not_found_streak: 1 });
+      expect(row!.next_poll_at).not.toBeNull();
+    });
+
+    it("keeps every request URL under 16 KB, however large KLING_BATCH_SIZE is", async () => {
+      const now = Date.now();
+      const ids = Array.from({ length: 140 }, (_, i) => `${"x".repeat(120)}-${i.toString().padStart(3, "0")}-${now}`.slice(0, 128));
+      await env.DB.prepare(`INSERT INTO tasks (id, tenant_id, provider, task_id, action, action2, next_poll_at, created_at, updated_at)
+        SELECT 'tsk_' || substr(value, -20), 'default', 'kling', value, '', '', ?1, ?1, ?1 FROM json_each(?2)`)
+        .bind(now, JSON.stringify(ids))
+        .run();
+      const report = await tick(manualClock(), { KLING_BATCH_SIZE: "500" });
+      const seen = await batches();
+      expect(report.claimed).toBe(140);
+      expect(seen.requests).toBe(2);
+      expect(seen.maxUrlLength).toBeLessThanOrEqual(16_000);
+      expect(seen.log.flatMap((b) => b.ids).sort()).toEqual([...ids].sort());
+    });
+
+    it("leaves them waiting with only the legacy JWT credentials (the new API takes an API key), and says so", async () => {
+      const task = await upstreamTask([{ status: "succeeded" }], { dialect: "kling-new" });
+      await registerKling({ task_id: task.id, callback_url: (await receiver()).url });
+      const report = await tick(manualClock(), JWT_ONLY);
+      expect(report.pausedProviders).toEqual(["kling-new-api"]);
+      expect(report.configurationError).toBeNull();
+      expect(await task.polls()).toBe(0);
+    });
+  });
 });

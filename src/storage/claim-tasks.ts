@@ -74,12 +74,26 @@ export const ofProviders = (providers: readonly string[]) => sql`+provider IN (S
  */
 export async function claimDueTasks(
   db: Db,
-  options: { now: number; limit: number; leaseToken: string; leaseMs: number; providers: readonly string[] },
+  options: {
+    now: number;
+    limit: number;
+    leaseToken: string;
+    leaseMs: number;
+    providers: readonly string[];
+    /** `batch`: only tasks of Kling's new API (polled many per request); `single`: all the others. */
+    only?: "batch" | "single";
+  },
 ): Promise<ClaimedTask[]> {
   if (options.limit <= 0 || options.providers.length === 0) return [];
+  const only =
+    options.only === undefined
+      ? sql`1 = 1`
+      : options.only === "batch"
+        ? sql`+action = '' AND +provider = 'kling'`
+        : sql`NOT (+action = '' AND +provider = 'kling')`;
   const rows = await db.all<ClaimedTaskRow>(sql`
     UPDATE tasks SET lease_token = ${options.leaseToken}, next_poll_at = ${options.now + options.leaseMs}
-    WHERE id IN (SELECT id FROM tasks WHERE next_poll_at <= ${options.now} AND ${ofProviders(options.providers)}
+    WHERE id IN (SELECT id FROM tasks WHERE next_poll_at <= ${options.now} AND ${ofProviders(options.providers)} AND ${only}
       ORDER BY next_poll_at LIMIT ${options.limit})
     RETURNING ${claimedTaskColumns()}`);
   return rows.map(toClaimedTask);

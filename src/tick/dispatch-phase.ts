@@ -1,4 +1,4 @@
-import { pollableProviders } from "../config";
+import { canPollKlingNewApi, pollableProviders } from "../config";
 import { claimDueMessageIds } from "../storage/claim-messages";
 import { claimDueTasks } from "../storage/claim-tasks";
 import { releaseMessages } from "../storage/record-deliveries";
@@ -43,7 +43,9 @@ export async function dispatchPhase(ctx: TickContext, kind: WorkKind, dispatch: 
   while (dispatch.state === "open" && clock.now() < budget.deadline) {
     const now = clock.now();
     const limit = Math.min(dispatch.dispatcher.idsPerSend, MAX_QUEUED_PER_TICK - dispatch.queued);
-    const options = { now, limit, leaseToken, leaseMs, providers: pollableProviders(config) };
+    // Without KLING_API_KEY, tasks of Kling's new API wait (its query takes no JWT).
+    const only = canPollKlingNewApi(config) ? undefined : ("single" as const);
+    const options = { now, limit, leaseToken, leaseMs, providers: pollableProviders(config), only };
     const ids = kind === "poll" ? (await claimDueTasks(db, options)).map((t) => t.key) : await claimDueMessageIds(db, options);
     if (ids.length === 0) break;
     claimed += ids.length;

@@ -1,16 +1,25 @@
-import { pollableProviders } from "../config";
+import { canPollKlingNewApi, pollableProviders } from "../config";
 import { type ClaimedTask, claimDueTasks } from "../storage/claim-tasks";
 import { loadKindStats } from "../storage/kind-stats";
 import { type PollRecord, recordPolls, releaseTasks } from "../storage/record-polls";
+import { chunkTaskIds } from "../upstream/query-kling";
 import { tickLeaseMs } from "../work/leases";
 import { runPipeline } from "../work/pipeline";
 import { pollWork } from "../work/poll-work";
 import type { TickContext } from "./tick-context";
 
 /**
- * Polls every due task the budgets allow: claims, queries upstream with at most 6 in flight,
- * records in batches. `reserve` subrequests are left for the webhooks the polls produce.
- * Returns the number of tasks claimed.
+ * One upstream request's worth of tasks: one task, or up to `KLING_BATCH_SIZE` tasks of Kling's new
+ * API, queried together (`GET /tasks?task_ids=`).
+ */
+type PollUnit = { batch: false; tasks: [ClaimedTask] } | { batch: true; tasks: ClaimedTask[] };
+
+/**
+ * Polls every due task the budgets allow: claims, queries upstream with at most 6 requests in
+ * flight, records in batches. Tasks of Kling's new API are claimed first, `KLING_BATCH_SIZE` per
+ * request the budget allows, and polled a batch per request; the requests left are for the others.
+ * `reserve` subrequests are left for the webhooks the polls produce. Returns the number of
+ * requests (pipeline items) claimed.
  */
 export async function pollPhase(ctx: TickContext, reserve: number): Promise<number> {
   const { db, config, clock, budget, report, leaseToken } = ctx;
@@ -18,26 +27,40 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
   if (budget.claimable(clock.now(), timeout, 0, reserve) <= 0) return 0;
   ctx.kindStats ??= await loadKindStats(db);
   const work = pollWork(ctx, ctx.kindStats);
-  return runPipeline<ClaimedTask, PollRecord>({
+  const providers = pollableProviders(config);
+  const batching = canPollKlingNewApi(config);
+  return runPipeline<PollUnit, PollRecord[]>({
     claimable: (outstanding) => budget.claimable(clock.now(), timeout, outstanding, reserve),
     async claim(limit) {
       const now = clock.now();
-      const leaseMs = tickLeaseMs(budget.deadline, now, timeout);
-      const tasks = await claimDueTasks(db, { now, limit, leaseToken, leaseMs, providers: pollableProviders(config) });
-      budget.spend(tasks.length);
-      report.claimed += tasks.length;
-      return tasks;
+      const claim = { now, leaseToken, leaseMs: tickLeaseMs(budget.deadline, now, timeout), providers };
+      const units: PollUnit[] = [];
+      if (batching) {
+        const tasks = await claimDueTasks(db, { ...claim, limit: limit * config.klingBatchSize, only: "batch" });
+        const byId = new Map(tasks.map((t) => [t.taskId, t]));
+        for (const ids of chunkTaskIds(config.klingBaseUrl, [...byId.keys()], config.klingBatchSize))
+          units.push({ batch: true, tasks: ids.map((id) => byId.get(id)!) });
+        report.claimed += tasks.length;
+      }
+      if (units.length < limit) {
+        // Never Kling's new API here: batched above, or waiting for a KLING_API_KEY.
+        const tasks = await claimDueTasks(db, { ...claim, limit: limit - units.length, only: "single" });
+        for (const task of tasks) units.push({ batch: false, tasks: [task] });
+        report.claimed += tasks.length;
+      }
+      budget.spend(units.length);
+      return units;
     },
-    work: (task) => work.poll(task),
-    async record(records) {
-      report.messagesCreated += await recordPolls(db, records, leaseToken, clock.now(), work.takeLearned());
+    work: (unit) => (unit.batch ? work.pollBatch(unit.tasks) : work.poll(unit.tasks[0]).then((record) => [record])),
+    async record(done) {
+      report.messagesCreated += await recordPolls(db, done.flat(), leaseToken, clock.now(), work.takeLearned());
     },
-    async release(tasks) {
-      budget.refund(tasks.length);
+    async release(units) {
+      budget.refund(units.length);
       const now = clock.now();
       await releaseTasks(
         db,
-        tasks.map((t) => t.key),
+        units.flatMap((u) => u.tasks.map((t) => t.key)),
         leaseToken,
         now + config.pollMaxIntervalMs,
         now,

@@ -1,4 +1,4 @@
-import { loadConfig, pollableProviders } from "../config";
+import { canPollKlingNewApi, loadConfig, pollableProviders } from "../config";
 import { PROVIDERS } from "../domain/kling";
 import type { Env } from "../env";
 import { newLeaseToken, openDb } from "../storage/db";
@@ -52,7 +52,10 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   };
   const providers = pollableProviders(config);
   const canPoll = providers.length > 0;
-  report.pausedProviders = PROVIDERS.filter((p) => !providers.includes(p));
+  report.pausedProviders = [
+    ...PROVIDERS.filter((p) => !providers.includes(p)),
+    ...(providers.includes("kling") && !canPollKlingNewApi(config) ? ["kling-new-api"] : []),
+  ];
   if (!providers.includes("cometapi"))
     console.error(JSON.stringify({ event: "configuration_error", error: "COMETAPI_KEY is not set: polling through CometAPI is paused" }));
   const polls = dispatchers.poll ? openDispatch(dispatchers.poll) : undefined;

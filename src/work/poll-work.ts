@@ -1,17 +1,19 @@
 import { isTaskStatus } from "../domain/kling";
-import { upstreamErrorKind } from "../domain/poll-outcome";
+import { type PollOutcome, upstreamErrorKind } from "../domain/poll-outcome";
 import { planNextPoll } from "../domain/poll-plan";
 import { durationWindow, learnDuration } from "../domain/poll-schedule";
 import type { ClaimedTask } from "../storage/claim-tasks";
 import { type KindStatsEntry, kindKey } from "../storage/kind-stats";
 import type { PollRecord } from "../storage/record-polls";
-import { pollUpstream } from "./query-upstream";
+import { pollUpstream, pollUpstreamBatch } from "./query-upstream";
 import type { WorkContext } from "./work-context";
 import { countUpstreamError } from "./work-report";
 
 export interface PollWork {
   /** Queries upstream for one claimed task and plans its next state; never throws for upstream trouble. */
   poll(task: ClaimedTask): Promise<PollRecord>;
+  /** The same for tasks of Kling's new API, in one request for all of them (`isBatchTask`). */
+  pollBatch(tasks: readonly ClaimedTask[]): Promise<PollRecord[]>;
   /** The kinds whose learned durations changed since the last call, to record with the next batch. */
   takeLearned(): KindStatsEntry[];
 }
@@ -25,34 +27,43 @@ export interface PollWork {
 export function pollWork(ctx: WorkContext, stats: Map<string, KindStatsEntry>): PollWork {
   const { config, clock, report } = ctx;
   const learned = new Map<string, KindStatsEntry>();
+  /** What one answer means for one task: counted in the report, its next state planned, its kind learned. */
+  function settle(task: ClaimedTask, outcome: PollOutcome): PollRecord {
+    const polledAt = clock.now();
+    report.polled += 1;
+    if (outcome.kind === "status") {
+      if (outcome.status !== task.taskStatus) {
+        report.statusChanges += 1;
+        // Once per task (when it first reports it), not once per poll: the answer is kept.
+        if (!isTaskStatus(outcome.status))
+          console.warn(JSON.stringify({ event: "unknown_task_status", task_id: task.taskId, task_status: outcome.status }));
+      }
+    } else {
+      countUpstreamError(report, upstreamErrorKind(outcome));
+    }
+    if (outcome.kind === "configuration" && !report.configurationError) {
+      report.configurationError = outcome.error;
+      // Loud on purpose: every task is stuck until an operator fixes the key or the account.
+      console.error(JSON.stringify({ event: "upstream_configuration_error", error: outcome.error }));
+    }
+    const key = kindKey(task.action, task.action2);
+    const update = planNextPoll(task, outcome, polledAt, config, durationWindow(task.action, stats.get(key)), clock.random);
+    if (update.learnedDurationMs !== null) {
+      const entry = { action: task.action, action2: task.action2, ...learnDuration(stats.get(key), update.learnedDurationMs) };
+      stats.set(key, entry);
+      learned.set(key, entry);
+    }
+    return { taskKey: task.key, update };
+  }
   return {
-    async poll(task) {
-      const outcome = await pollUpstream(config, task, () => clock.now());
-      const polledAt = clock.now();
-      report.polled += 1;
-      if (outcome.kind === "status") {
-        if (outcome.status !== task.taskStatus) {
-          report.statusChanges += 1;
-          // Once per task (when it first reports it), not once per poll: the answer is kept.
-          if (!isTaskStatus(outcome.status))
-            console.warn(JSON.stringify({ event: "unknown_task_status", task_id: task.taskId, task_status: outcome.status }));
-        }
-      } else {
-        countUpstreamError(report, upstreamErrorKind(outcome));
-      }
-      if (outcome.kind === "configuration" && !report.configurationError) {
-        report.configurationError = outcome.error;
-        // Loud on purpose: every task is stuck until an operator fixes the key or the account.
-        console.error(JSON.stringify({ event: "upstream_configuration_error", error: outcome.error }));
-      }
-      const key = kindKey(task.action, task.action2);
-      const update = planNextPoll(task, outcome, polledAt, config, durationWindow(task.action, stats.get(key)), clock.random);
-      if (update.learnedDurationMs !== null) {
-        const entry = { action: task.action, action2: task.action2, ...learnDuration(stats.get(key), update.learnedDurationMs) };
-        stats.set(key, entry);
-        learned.set(key, entry);
-      }
-      return { taskKey: task.key, update };
+    poll: async (task) => settle(task, await pollUpstream(config, task, () => clock.now())),
+    async pollBatch(tasks) {
+      const outcomes = await pollUpstreamBatch(
+        config,
+        tasks.map((t) => t.taskId),
+        () => clock.now(),
+      );
+      return tasks.map((task) => settle(task, outcomes.get(task.taskId)!));
     },
     takeLearned() {
       const entries = [...learned.values()];

@@ -63,3 +63,22 @@ export async function pollUpstream(config: Config, task: ClaimedTask, now: () =>
   if (isTokenRejection(outcome)) invalidateKlingToken(credentials, authorization);
   return outcome;
 }
+
+/** A task of Kling's new API, polled in batches (`GET /tasks?task_ids=`), not one by one. */
+export const isBatchTask = (task: Pick<ClaimedTask, "provider" | "action">) => task.provider === "kling" && task.action === NO_ACTION;
+
+/**
+ * Tasks of Kling's new API in one request: an outcome per task id (an id missing from the answer
+ * is "not found" for that task only; a failed request is the same outcome for every id). The
+ * caller keeps `tasks` within `KLING_BATCH_SIZE` and the URL within 16 KB (`chunkTaskIds`).
+ */
+export async function pollUpstreamBatch(config: Config, taskIds: readonly string[], now: () => number): Promise<Map<string, PollOutcome>> {
+  const credentials = config.klingCredentials;
+  if (!credentials || !("apiKey" in credentials)) {
+    const outcome: PollOutcome = { kind: "configuration", error: "Kling's new API needs KLING_API_KEY", retryAfterMs: null };
+    return new Map(taskIds.map((id) => [id, outcome]));
+  }
+  const authorization = await klingAuthorization(credentials, Date.now());
+  const exchange = await queryKlingBatch({ baseUrl: config.klingBaseUrl, authorization, taskIds, timeoutMs: config.upstreamTimeoutMs });
+  return classifyBatch(exchange, taskIds, now());
+}
