@@ -28,7 +28,9 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
   ctx.kindStats ??= await loadKindStats(db);
   const work = pollWork(ctx, ctx.kindStats);
   const providers = pollableProviders(config);
-  const batching = canPollKlingNewApi(config);
+  // Once a batch claim finds none due, this phase stops asking (one round trip saved per claim);
+  // tasks of the new API registered meanwhile are claimed by the tick's next round.
+  let batching = canPollKlingNewApi(config);
   return runPipeline<PollUnit, PollRecord[]>({
     claimable: (outstanding) => budget.claimable(clock.now(), timeout, outstanding, reserve),
     async claim(limit) {
@@ -41,6 +43,7 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
         for (const ids of chunkTaskIds(config.klingBaseUrl, [...byId.keys()], config.klingBatchSize))
           units.push({ batch: true, tasks: ids.map((id) => byId.get(id)!) });
         report.claimed += tasks.length;
+        if (tasks.length === 0) batching = false;
       }
       if (units.length < limit) {
         // Never Kling's new API here: batched above, or waiting for a KLING_API_KEY.

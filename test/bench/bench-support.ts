@@ -22,13 +22,23 @@ export async function seedTasks(options: {
   callbackUrl: string;
   action?: string;
   action2?: string;
+  provider?: string;
 }): Promise<void> {
   const now = Date.now();
-  const { prefix, count, nextPollAt, finished = false, callbackUrl, action = "videos", action2 = "text2video" } = options;
+  const {
+    prefix,
+    count,
+    nextPollAt,
+    finished = false,
+    callbackUrl,
+    action = "videos",
+    action2 = "text2video",
+    provider = "cometapi",
+  } = options;
   const seq = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)";
   await env.DB.batch([
-    env.DB.prepare(`${seq} INSERT INTO tasks (id, tenant_id, task_id, action, action2, task_status, next_poll_at, finished_at, settled_at, created_at, updated_at)
-      SELECT 'tsk_' || ?2 || n, 'default', ?2 || n, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?8 FROM seq`).bind(
+    env.DB.prepare(`${seq} INSERT INTO tasks (id, tenant_id, provider, task_id, action, action2, task_status, next_poll_at, finished_at, settled_at, created_at, updated_at)
+      SELECT 'tsk_' || ?2 || n, 'default', ?9, ?2 || n, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?8 FROM seq`).bind(
       count,
       prefix,
       action,
@@ -37,6 +47,7 @@ export async function seedTasks(options: {
       nextPollAt,
       finished ? now : null,
       now,
+      provider,
     ),
     env.DB.prepare(
       "INSERT INTO endpoints (id, tenant_id, url, secret, created_at, updated_at) VALUES ('ep_' || ?1, 'default', ?2, ?3, ?4, ?4) ON CONFLICT DO NOTHING",
@@ -71,8 +82,12 @@ export async function upstreamBulk(
   latencyMs = 0,
   action = "videos",
   action2 = "text2video",
+  dialect: "cometapi" | "kling-new" = "cometapi",
 ): Promise<void> {
-  await fetch(`${env.FAKE_URL}/_sim/bulk`, { method: "PUT", body: JSON.stringify({ prefix, count, steps, latencyMs, action, action2 }) });
+  await fetch(`${env.FAKE_URL}/_sim/bulk`, {
+    method: "PUT",
+    body: JSON.stringify({ prefix, count, steps, latencyMs, action, action2, dialect }),
+  });
 }
 
 export async function receiverWith(name: string, steps: { status: number; delayMs?: number }[]): Promise<string> {
