@@ -2,7 +2,7 @@ import { desc, eq, sql } from "drizzle-orm";
 import type { EventType, Provider } from "../domain/kling";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { fanOutToSubscription, fanOutToSubscriptions } from "./fan-out";
-import { endpoints, messages, type SubscriptionRow, subscriptions, type TaskRow, tasks } from "./schema";
+import { messages, type SubscriptionRow, subscriptions, type TaskRow, tasks } from "./schema";
 import { resumeTaskPolling, settleTasks } from "./settle";
 
 export interface Registration {
