@@ -99,7 +99,7 @@ const VarsSchema = z.object({
   // A per-isolate cap, used only without the REGISTRATION_LIMITER binding: registrations per API
   // key a minute in each isolate, so a deployment of many isolates admits more (not a global
   // limit). The same default as the binding's limit in wrangler.toml.
-  REGISTRATION_RATE_LIMIT: positive(120).pipe(z.number().int()),
+  REGISTRATION_RATE_LIMIT: positive(6000).pipe(z.number().int()),
   // Also per isolate, used only without the AUTH_FAILURE_LIMITER binding: failed key checks a
   // minute per client address and per key prefix in each isolate. The binding's limit in
   // wrangler.toml is the same.

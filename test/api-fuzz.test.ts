@@ -89,7 +89,7 @@ const deepMetadata = fc
 describe("fuzzing the API", () => {
   beforeAll(resetDb);
 
-  it("POST /v1/tasks answers every body with a documented status", async () => {
+  it("POST /v1/tasks and /v1/tasks/batch answer every body with a documented status", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
@@ -109,13 +109,26 @@ describe("fuzzing the API", () => {
           "APPLICATION/JSON",
           "multipart/form-data; boundary=x",
         ),
-        async (body, contentType) => {
+        // The batch route takes the same bodies, bare or as one or two items of `tasks`.
+        fc.constantFrom("single", "batch-bare", "batch-one", "batch-two"),
+        async (body, contentType, route) => {
           const headers: Record<string, string> = { authorization: `Bearer ${KEY}` };
           if (contentType) headers["content-type"] = contentType;
-          expectDocumented(await send("POST", "/v1/tasks", headers, body));
+          if (route === "single") expectDocumented(await send("POST", "/v1/tasks", headers, body));
+          else {
+            const batch = route === "batch-bare" ? body : `{"tasks":[${body}${route === "batch-two" ? `,${body}` : ""}]}`;
+            const res = await send("POST", "/v1/tasks/batch", headers, batch);
+            expectDocumented(res);
+            if (res.status === 200) {
+              for (const result of (JSON.parse(res.text) as { results: { status: number; error?: { code: string } }[] }).results) {
+                expect([200, 201, 400, 409]).toContain(result.status);
+                if (result.error) expect(ERROR_CODES.has(result.error.code)).toBe(true);
+              }
+            }
+          }
         },
       ),
-      { numRuns: 250, seed: 20261124 },
+      { numRuns: 300, seed: 20261124 },
     );
   });
 

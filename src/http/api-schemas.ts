@@ -210,3 +210,26 @@ export type TaskBody = Omit<z.infer<typeof TaskSchema>, "subscriptions">;
 export type TaskView = z.infer<typeof TaskSchema>;
 export type SubscriptionView = z.infer<typeof SubscriptionWithDeliveriesSchema>;
 export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
+
+/** One item's outcome in `POST /v1/tasks/batch`: what `POST /v1/tasks` would have answered for it. */
+export const BatchRegistrationResultSchema = z
+  .union([
+    z.object({
+      status: z.union([z.literal(201), z.literal(200)]).openapi({ description: "201: a new subscription; 200: the existing one, updated" }),
+      subscription: SubscriptionSchema,
+    }),
+    z.object({
+      status: z.union([z.literal(400), z.literal(409)]).openapi({
+        description:
+          "400: the item is invalid; 409: its task is registered with another action pair, or an earlier item names the same subscription",
+      }),
+      error: ErrorEnvelopeSchema.shape.error,
+    }),
+  ])
+  .openapi("BatchRegistrationResult", {
+    description: "One item's outcome: the status and subscription, or the status and error, that POST /v1/tasks would answer for it",
+  });
+
+export const BatchRegistrationResultsSchema = z
+  .object({ results: z.array(BatchRegistrationResultSchema).openapi({ description: "One per item of `tasks`, in the same order" }) })
+  .openapi("BatchRegistrationResults");

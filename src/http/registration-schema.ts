@@ -119,3 +119,31 @@ export const RegistrationSchema = registrationSchema({ allowInsecureCallbacks: f
 
 /** The body of `POST /v1/tasks` as an app sends it. */
 export type RegistrationInput = z.input<typeof RegistrationSchema>;
+
+/** Items of one `POST /v1/tasks/batch`. */
+export const MAX_BATCH_REGISTRATIONS = 100;
+/** The body of one `POST /v1/tasks/batch`: room for 100 registrations with some metadata each. */
+export const MAX_BATCH_BODY_BYTES = 512 * 1024;
+
+const batchTasks = <S extends z.ZodType>(item: S) =>
+  z
+    .array(item, "must be an array of registrations")
+    .min(1, "must list at least one registration")
+    .max(MAX_BATCH_REGISTRATIONS, `must list at most ${MAX_BATCH_REGISTRATIONS} registrations`);
+
+/**
+ * The batch body as the route reads it: only its envelope. Each item is validated on its own by
+ * the handler, so one bad item fails only itself.
+ */
+export const BatchEnvelopeSchema = z.strictObject({ tasks: batchTasks(z.unknown()) });
+
+/** What the document shows (and the typed client sends). */
+export const BatchRegistrationSchema = z
+  .strictObject({
+    tasks: batchTasks(RegistrationSchema).openapi({
+      description: `1-${MAX_BATCH_REGISTRATIONS} registrations, each as POST /v1/tasks takes it`,
+    }),
+  })
+  .openapi("BatchRegistration", {
+    description: `Up to ${MAX_BATCH_REGISTRATIONS} registrations, at most ${MAX_BATCH_BODY_BYTES / 1024} KiB in all. Unknown fields are refused.`,
+  });

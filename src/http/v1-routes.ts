@@ -4,18 +4,33 @@ import { NO_ACTION, PROVIDERS, TASK_ID_PATTERN } from "../domain/kling";
 import { newId } from "../domain/tenancy";
 import { newWebhookSecret } from "../domain/webhook-secret";
 import type { Env } from "../env";
-import { exactMemberText } from "../lib/exact-json";
+import { exactArrayItemTexts, exactMemberText } from "../lib/exact-json";
 import { openDb } from "../storage/db";
 import { findSubscription, loadSubscriptionView, loadTaskView } from "../storage/read-models";
 import { redeliverSubscription } from "../storage/redeliver-subscription";
-import { cancelSubscription, registerSubscription } from "../storage/subscriptions";
+import { cancelSubscription, type Registration, registerSubscription, registerSubscriptions } from "../storage/subscriptions";
 import { ApiError } from "./api-error";
-import { SubscriptionSchema, SubscriptionWithDeliveriesSchema, TaskSchema } from "./api-schemas";
+import {
+  type BatchRegistrationResultSchema,
+  BatchRegistrationResultsSchema,
+  SubscriptionSchema,
+  SubscriptionWithDeliveriesSchema,
+  TaskSchema,
+} from "./api-schemas";
 import type { AuthVariables } from "./bearer-auth";
 import { authenticated, errors, json } from "./openapi-document";
 import { presentDelivery, presentSubscription, presentTask } from "./present";
-import { MAX_METADATA_BYTES, RegistrationSchema, registrationSchemaFor } from "./registration-schema";
-import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "./validation";
+import { takeRegistrations } from "./rate-limit";
+import {
+  BatchEnvelopeSchema,
+  BatchRegistrationSchema,
+  MAX_BATCH_BODY_BYTES,
+  MAX_BATCH_REGISTRATIONS,
+  MAX_METADATA_BYTES,
+  RegistrationSchema,
+  registrationSchemaFor,
+} from "./registration-schema";
+import { bodyReadByRelay, type JsonBodyVariables, parseOrThrow, validationHook } from "./validation";
 
 /**
  * The `/v1` API: each route's definition (`createRoute`: its request and response schemas, which
@@ -27,11 +42,12 @@ type V1Env = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables };
 
 /**
  * The metadata's JSON text as the app wrote it (numbers untouched: see `exactMemberText`), held to
- * its size limit in that form, since that is what is stored and sent.
+ * its size limit in that form, since that is what is stored and sent. `exactText` reads it from the
+ * registration's own JSON text: null when that text repeats a key (no one exact reading of it).
  */
-function exactMetadata(bodyText: string, metadata: Record<string, unknown> | null | undefined): string | null {
+function exactMetadata(exactText: () => string | null | undefined, metadata: Record<string, unknown> | null | undefined): string | null {
   if (metadata == null) return null;
-  const text = exactMemberText(bodyText, "metadata");
+  const text = exactText();
   if (text === null)
     throw new ApiError("invalid_request", "invalid request: the body repeats a key", [{ field: "", message: "repeats a key" }]);
   const exact = text ?? JSON.stringify(metadata);
@@ -41,6 +57,36 @@ function exactMetadata(bodyText: string, metadata: Record<string, unknown> | nul
   }
   return exact;
 }
+
+type RegistrationBody = z.output<ReturnType<typeof registrationSchemaFor>>;
+
+/** A validated registration as storage takes it, with fresh ids for what it may create. */
+const registrationOf = (tenantId: string, body: RegistrationBody, metadata: string | null): Registration => ({
+  id: newId("sub"),
+  tenantId,
+  newTaskKey: newId("tsk"),
+  newEndpoint: { id: newId("ep"), secret: newWebhookSecret() },
+  taskId: body.task_id,
+  provider: body.provider,
+  action: body.action,
+  action2: body.action2,
+  callbackUrl: body.callback_url,
+  events: body.events,
+  metadata,
+});
+
+/** 409: the task is registered with another action pair. */
+function actionPairConflict(taskId: string, task: { action: string; action2: string }): ApiError {
+  const kind = task.action === NO_ACTION ? "a task of Kling's new API" : `${task.action}/${task.action2}`;
+  return new ApiError("conflict", `task ${taskId} is already registered as ${kind}`);
+}
+
+type BatchResult = z.infer<typeof BatchRegistrationResultSchema>;
+
+const failed = (error: ApiError): BatchResult => ({
+  status: error.status as 400 | 409,
+  error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+});
 
 async function subscriptionView(c: { env: Env }, tenantId: string, id: string) {
   const view = await loadSubscriptionView(openDb(c.env.DB), tenantId, id);
@@ -82,38 +128,86 @@ const registerTaskRoute = createRoute({
   },
 });
 
+const registerTasksRoute = createRoute({
+  method: "post",
+  path: "/tasks/batch",
+  tags: ["tasks"],
+  summary: `Register callbacks for up to ${MAX_BATCH_REGISTRATIONS} tasks at once`,
+  description: `Each item is a registration exactly as POST /v1/tasks takes it, and gets the answer POST /v1/tasks would give it, in \`results\` in the same order: 201 or 200 with the subscription, or 400 or 409 with the error. A bad item fails only itself. The valid items are written together, in one transaction. An item naming the same (provider, task_id, callback_url) as an earlier valid item answers 409 and is not written. Every item counts against the registration rate limit, valid or not. The body: 1-${MAX_BATCH_REGISTRATIONS} items, at most ${MAX_BATCH_BODY_BYTES / 1024} KiB (metadata still at most ${MAX_METADATA_BYTES} bytes per item).`,
+  ...authenticated,
+  request: { body: { required: true, content: { "application/json": { schema: BatchRegistrationSchema } } } },
+  responses: {
+    200: json(BatchRegistrationResultsSchema, "One result per item, in order"),
+    ...errors([400, 401, 413, 415, 429, 503], {
+      400: `The body is not an object with \`tasks\`, an array of 1-${MAX_BATCH_REGISTRATIONS} items (a bad item answers in \`results\`)`,
+      413: `Body over ${MAX_BATCH_BODY_BYTES / 1024} KiB`,
+      429: "Too many failed API key checks from this address or with this key prefix, or the items do not fit in this API key's registration rate limit (nothing is written); `Retry-After` says when to retry",
+    }),
+  },
+});
+
 const v1Base = new OpenAPIHono<V1Env>({ defaultHook: validationHook });
 // Documented as defined; served with the body read by `validJsonBody` (see `bodyReadByRelay`).
 v1Base.openAPIRegistry.registerPath(registerTaskRoute);
+v1Base.openAPIRegistry.registerPath(registerTasksRoute);
 
 export const v1 = v1Base
   .openapi(
     bodyReadByRelay(registerTaskRoute, (c) => registrationSchemaFor(loadConfig(c.env))),
     async (c) => {
       const body = c.req.valid("json");
-      const result = await registerSubscription(
-        openDb(c.env.DB),
-        {
-          id: newId("sub"),
-          tenantId: c.get("tenantId"),
-          newTaskKey: newId("tsk"),
-          newEndpoint: { id: newId("ep"), secret: newWebhookSecret() },
-          taskId: body.task_id,
-          provider: body.provider,
-          action: body.action,
-          action2: body.action2,
-          callbackUrl: body.callback_url,
-          events: body.events,
-          metadata: exactMetadata(c.get("jsonBodyText"), body.metadata),
-        },
-        Date.now(),
-      );
-      if (result.kind === "action_pair_conflict") {
-        const kind = result.task.action === NO_ACTION ? "a task of Kling's new API" : `${result.task.action}/${result.task.action2}`;
-        throw new ApiError("conflict", `task ${body.task_id} is already registered as ${kind}`);
-      }
+      const metadata = exactMetadata(() => exactMemberText(c.get("jsonBodyText"), "metadata"), body.metadata);
+      const result = await registerSubscription(openDb(c.env.DB), registrationOf(c.get("tenantId"), body, metadata), Date.now());
+      if (result.kind === "action_pair_conflict") throw actionPairConflict(body.task_id, result.task);
       const subscription = presentSubscription(result.subscription, result.task);
       return result.kind === "created" ? c.json(subscription, 201) : c.json(subscription, 200);
+    },
+  )
+  .openapi(
+    bodyReadByRelay(registerTasksRoute, () => BatchEnvelopeSchema, MAX_BATCH_BODY_BYTES),
+    async (c) => {
+      // Only the envelope was validated (`BatchEnvelopeSchema`): each item is validated below.
+      const { tasks: items } = c.req.valid("json") as unknown as z.output<typeof BatchEnvelopeSchema>;
+      await takeRegistrations(c.env, c.get("apiKeyId"), items.length);
+      const schema = registrationSchemaFor(loadConfig(c.env));
+      const tenantId = c.get("tenantId");
+      // Each item's exact text, for its metadata; null when the body repeats a key anywhere.
+      const texts = exactArrayItemTexts(c.get("jsonBodyText"), "tasks");
+      const results: BatchResult[] = [];
+      const valid: { index: number; body: RegistrationBody; registration: Registration }[] = [];
+      const firstNaming = new Map<string, number>();
+      items.forEach((item, index) => {
+        try {
+          const body = parseOrThrow(schema, item);
+          const itemText = texts?.[index];
+          const metadata = exactMetadata(
+            () => (texts === null ? null : itemText === undefined ? undefined : exactMemberText(itemText, "metadata")),
+            body.metadata,
+          );
+          const name = JSON.stringify([body.provider, body.task_id, body.callback_url]);
+          const first = firstNaming.get(name);
+          if (first !== undefined)
+            throw new ApiError("conflict", `item ${first} of this batch already registers task ${body.task_id} for this callback_url`);
+          firstNaming.set(name, index);
+          valid.push({ index, body, registration: registrationOf(tenantId, body, metadata) });
+        } catch (error) {
+          if (!(error instanceof ApiError)) throw error;
+          results[index] = failed(error);
+        }
+      });
+      const outcomes = await registerSubscriptions(
+        openDb(c.env.DB),
+        valid.map((v) => v.registration),
+        Date.now(),
+      );
+      valid.forEach(({ index, body }, i) => {
+        const outcome = outcomes[i]!;
+        results[index] =
+          outcome.kind === "action_pair_conflict"
+            ? failed(actionPairConflict(body.task_id, outcome.task))
+            : { status: outcome.kind === "created" ? 201 : 200, subscription: presentSubscription(outcome.subscription, outcome.task) };
+      });
+      return c.json({ results }, 200);
     },
   )
   .openapi(

@@ -51,7 +51,7 @@ export type JsonBodyVariables = { jsonBodyText: string };
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
-const tooLarge = () => new ApiError("payload_too_large", `the body must be at most ${MAX_BODY_BYTES} bytes`);
+const tooLarge = (maxBytes: number) => new ApiError("payload_too_large", `the body must be at most ${maxBytes} bytes`);
 
 /** 415 unless the body is declared as JSON. */
 const jsonContentType: MiddlewareHandler = async function requireJsonContentType(c, next) {
@@ -65,28 +65,32 @@ const jsonContentType: MiddlewareHandler = async function requireJsonContentType
  * hono's `bodyLimit()`: 413 for a declared Content-Length past the limit, and for a body without
  * one (chunked) as soon as it has counted past the limit.
  */
-const limitBody = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: () => {
-    throw tooLarge();
-  },
-});
+const limitBody = (maxBytes: number) =>
+  bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw tooLarge(maxBytes);
+    },
+  });
 
 /**
  * Reads and validates a JSON body the relay's way, before the handler: 415 for another content
- * type, 413 past 16 KiB, 400 for malformed JSON, then the schema (which may depend on the
- * configuration). The result is what the handler gets from `c.req.valid("json")`; the text it came
- * from, from `c.get("jsonBodyText")`.
+ * type, 413 past `maxBytes` (16 KiB unless the route says otherwise), 400 for malformed JSON, then
+ * the schema (which may depend on the configuration). The result is what the handler gets from
+ * `c.req.valid("json")`; the text it came from, from `c.get("jsonBodyText")`.
  */
-export function validJsonBody(schemaFor: (c: Context) => z.ZodType): MiddlewareHandler<{ Variables: JsonBodyVariables }>[] {
+export function validJsonBody(
+  schemaFor: (c: Context) => z.ZodType,
+  maxBytes = MAX_BODY_BYTES,
+): MiddlewareHandler<{ Variables: JsonBodyVariables }>[] {
   return [
     jsonContentType,
-    limitBody,
+    limitBody(maxBytes),
     async function validateJsonBody(c, next) {
       // bodyLimit believes a Content-Length below the limit: a body that lies about its length
       // is counted again here as it arrives, and never read past the limit.
-      const { text, truncated } = await readBoundedText(c.req.raw.body, MAX_BODY_BYTES);
-      if (truncated) throw tooLarge();
+      const { text, truncated } = await readBoundedText(c.req.raw.body, maxBytes);
+      if (truncated) throw tooLarge(maxBytes);
       let value: unknown;
       try {
         value = JSON.parse(text);
@@ -103,10 +107,11 @@ export function validJsonBody(schemaFor: (c: Context) => z.ZodType): MiddlewareH
 /**
  * The route as served: its body stays in the document and in the handler's types, but is read by
  * `validJsonBody` rather than by zod-openapi, whose validator would accept bodies of any size and
- * answer its own 415 and 400 messages (the API's contract: 16 KiB, the error envelope).
+ * answer its own 415 and 400 messages (the API's contract: 16 KiB unless `maxBytes` says more, the
+ * error envelope). The handler's `c.req.valid("json")` is what `schemaFor` made of the body.
  * Register `route` itself in the document with `openAPIRegistry.registerPath`.
  */
-export function bodyReadByRelay<R extends RouteConfig>(route: R, schemaFor: (c: Context) => z.ZodType): R {
+export function bodyReadByRelay<R extends RouteConfig>(route: R, schemaFor: (c: Context) => z.ZodType, maxBytes = MAX_BODY_BYTES): R {
   const { body: _documented, ...request } = route.request ?? {};
-  return { ...route, hide: true, request, middleware: validJsonBody(schemaFor) };
+  return { ...route, hide: true, request, middleware: validJsonBody(schemaFor, maxBytes) };
 }

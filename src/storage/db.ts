@@ -18,10 +18,6 @@ export const asJson = (value: unknown) => JSON.stringify(value);
 /** Task keys (`tasks.id`) as a SQL set, `(SELECT value FROM json_each(...))`: for `IN`. */
 export const keySet = (keys: readonly string[]): SQL => sql`(SELECT value FROM json_each(${asJson(keys)}))`;
 
-/** The key of one tenant's task under one provider, as a SQL set (empty while the task does not exist). */
-export const taskKeyOf = (tenantId: string, provider: string, taskId: string): SQL =>
-  sql`(SELECT id FROM tasks WHERE tenant_id = ${tenantId} AND provider = ${provider} AND task_id = ${taskId})`;
-
 const dialect = new SQLiteAsyncDialect();
 
 /** A drizzle query (raw `sql` or a builder) as a D1 statement, for `runBatch`. */

@@ -43,3 +43,7 @@ export const fanOutTaskEvents = (db: Db, taskKeys: SQL, now: number) => fanOut(d
 /** Catch-up for one subscription: the event its task already reached. */
 export const fanOutToSubscription = (db: Db, taskKeys: SQL, callbackUrl: string, now: number) =>
   fanOut(db, sql`t.id IN ${taskKeys} AND s.callback_url = ${callbackUrl}`, now);
+
+/** Catch-up for some subscriptions (a SQL set of ids) of tasks in `taskKeys`: the event each task already reached. */
+export const fanOutToSubscriptions = (db: Db, taskKeys: SQL, subscriptionIds: SQL, now: number) =>
+  fanOut(db, sql`t.id IN ${taskKeys} AND s.id IN ${subscriptionIds}`, now);

@@ -1,8 +1,8 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { desc, eq, sql } from "drizzle-orm";
 import type { EventType, Provider } from "../domain/kling";
-import { type Db, keySet, runBatch, statement, taskKeyOf } from "./db";
-import { fanOutToSubscription } from "./fan-out";
-import { endpoints, messages, type SubscriptionRow, subscriptions, type TaskRow, tasks } from "./schema";
+import { asJson, type Db, keySet, runBatch, statement } from "./db";
+import { fanOutToSubscription, fanOutToSubscriptions } from "./fan-out";
+import { messages, type SubscriptionRow, subscriptions, type TaskRow, tasks } from "./schema";
 import { resumeTaskPolling, settleTasks } from "./settle";
 
 export interface Registration {
@@ -27,8 +27,8 @@ export type RegistrationResult =
   | { kind: "action_pair_conflict"; task: TaskRow };
 
 /**
- * Registers one callback for one tenant's task in a single D1 batch, so concurrent registrations
- * and ticks never interleave: the task is created if the tenant has none by that id (due at once);
+ * Registers callbacks for tenants' tasks in a single D1 batch, so concurrent registrations and
+ * ticks never interleave: each task is created if the tenant has none by that id (due at once);
  * so is the tenant's endpoint for the URL, with its own secret; the subscription is inserted only
  * if the task has the same action pair; a task left idle resumes polling; the event the task
  * already reached is sent at once.
@@ -44,41 +44,109 @@ export type RegistrationResult =
  *   list leaves out go on: events decide what is created, not what was.
  */
 export async function registerSubscription(db: Db, r: Registration, now: number): Promise<RegistrationResult> {
-  const events = JSON.stringify(r.events);
-  const taskKey = taskKeyOf(r.tenantId, r.provider, r.taskId);
-  await runBatch(db, [
+  const [result] = await registerSubscriptions(db, [r], now);
+  if (!result) throw new Error("registration batch answered nothing");
+  return result;
+}
+
+/**
+ * Many registrations as `registerSubscription` makes one, all in one D1 batch of a fixed number of
+ * statements (the registrations travel as one JSON parameter, read with `json_each`, in order: a
+ * later one meets what an earlier one created, e.g. its task), then read back in one more batch.
+ * One result per registration, in order. Callers keep (tenant, provider, task id, callback URL)
+ * unique within one call: two registrations of one subscription would both answer its final state.
+ */
+export async function registerSubscriptions(db: Db, rs: readonly Registration[], now: number): Promise<RegistrationResult[]> {
+  if (rs.length === 0) return [];
+  await runBatch(db, registrationStatements(db, rs, now));
+  const pairs = registrationPairs(rs);
+  const [taskRows, subRows] = await db.batch([
+    db
+      .select()
+      .from(tasks)
+      .where(sql`${tasks.id} IN ${registeredTaskKeys(pairs)}`),
+    db
+      .select()
+      .from(subscriptions)
+      .where(sql`${subscriptions.id} IN ${registeredSubscriptionIds(pairs)}`),
+  ]);
+  const taskOf = new Map(taskRows.map((t) => [JSON.stringify([t.tenantId, t.provider, t.taskId]), t]));
+  const subscriptionOf = new Map(subRows.map((s) => [JSON.stringify([s.taskKey, s.callbackUrl]), s]));
+  return rs.map((r) => {
+    const task = taskOf.get(JSON.stringify([r.tenantId, r.provider, r.taskId]));
+    if (!task) throw new Error("registration batch left no task row");
+    const subscription = subscriptionOf.get(JSON.stringify([task.id, r.callbackUrl]));
+    // Checked on the task, not on the subscription: an existing subscription for the same URL must
+    // not hide that this registration names another action pair.
+    if (!subscription || task.action !== r.action || task.action2 !== r.action2) return { kind: "action_pair_conflict", task };
+    return { kind: subscription.id === r.id ? "created" : "existing", subscription, task };
+  });
+}
+
+/** What names each registration's task and subscription, as one JSON parameter (`r.value`). */
+const registrationPairs = (rs: readonly Registration[]) =>
+  asJson(rs.map((r) => ({ tenant_id: r.tenantId, provider: r.provider, task_id: r.taskId, callback_url: r.callbackUrl })));
+
+/** `r` (a row of `json_each`) names task `t`: found through the unique (tenant, provider, task id) index. */
+const NAMES_TASK = sql`t.tenant_id = r.value ->> 'tenant_id' AND t.provider = r.value ->> 'provider' AND t.task_id = r.value ->> 'task_id'`;
+
+/** The keys of the registrations' tasks, as a SQL set. CROSS JOIN: json_each drives, tasks is searched. */
+const registeredTaskKeys = (pairs: string) => sql`(SELECT t.id FROM json_each(${pairs}) r CROSS JOIN tasks t WHERE ${NAMES_TASK})`;
+
+/** The ids of the registrations' subscriptions (by task and URL), as a SQL set. */
+const registeredSubscriptionIds = (pairs: string) =>
+  sql`(SELECT s.id FROM json_each(${pairs}) r CROSS JOIN tasks t CROSS JOIN subscriptions s
+    WHERE ${NAMES_TASK} AND s.task_key = t.id AND s.callback_url = r.value ->> 'callback_url')`;
+
+/**
+ * The statements of `registerSubscriptions`, the same few whatever the number of registrations:
+ * each reads them all from one JSON parameter.
+ */
+export function registrationStatements(db: Db, rs: readonly Registration[], now: number): D1PreparedStatement[] {
+  const rows = asJson(
+    rs.map((r) => ({
+      id: r.id,
+      tenant_id: r.tenantId,
+      provider: r.provider,
+      task_id: r.taskId,
+      action: r.action,
+      action2: r.action2,
+      callback_url: r.callbackUrl,
+      // Text, compared and stored as it is: the exact metadata and the events array.
+      events: JSON.stringify(r.events),
+      metadata: r.metadata,
+      task_key: r.newTaskKey,
+      endpoint_id: r.newEndpoint.id,
+      endpoint_secret: r.newEndpoint.secret,
+    })),
+  );
+  const pairs = registrationPairs(rs);
+  const taskKeys = registeredTaskKeys(pairs);
+  // `WHERE true`: SQLite needs a WHERE in an INSERT ... SELECT with an upsert clause.
+  return [
     statement(
       db,
-      db
-        .insert(tasks)
-        .values({
-          id: r.newTaskKey,
-          tenantId: r.tenantId,
-          provider: r.provider,
-          taskId: r.taskId,
-          action: r.action,
-          action2: r.action2,
-          nextPollAt: now,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .onConflictDoNothing(),
+      sql`INSERT INTO tasks (id, tenant_id, provider, task_id, action, action2, next_poll_at, created_at, updated_at)
+      SELECT r.value ->> 'task_key', r.value ->> 'tenant_id', r.value ->> 'provider', r.value ->> 'task_id',
+        r.value ->> 'action', r.value ->> 'action2', ${now}, ${now}, ${now}
+      FROM json_each(${rows}) r WHERE true
+      ON CONFLICT DO NOTHING`,
     ),
     statement(
       db,
-      db
-        .insert(endpoints)
-        .values({ ...r.newEndpoint, tenantId: r.tenantId, url: r.callbackUrl, createdAt: now, updatedAt: now })
-        .onConflictDoNothing(),
+      sql`INSERT INTO endpoints (id, tenant_id, url, secret, created_at, updated_at)
+      SELECT r.value ->> 'endpoint_id', r.value ->> 'tenant_id', r.value ->> 'callback_url', r.value ->> 'endpoint_secret', ${now}, ${now}
+      FROM json_each(${rows}) r WHERE true
+      ON CONFLICT DO NOTHING`,
     ),
     statement(
       db,
       sql`INSERT INTO subscriptions (id, tenant_id, task_key, endpoint_id, callback_url, events, metadata, status, created_at, updated_at)
-      SELECT ${r.id}, ${r.tenantId}, t.id, e.id, ${r.callbackUrl}, ${events}, ${r.metadata}, 'active', ${now}, ${now}
-      FROM tasks t, endpoints e
-      WHERE t.tenant_id = ${r.tenantId} AND t.provider = ${r.provider} AND t.task_id = ${r.taskId}
-        AND t.action = ${r.action} AND t.action2 = ${r.action2}
-        AND e.tenant_id = ${r.tenantId} AND e.url = ${r.callbackUrl}
+      SELECT r.value ->> 'id', r.value ->> 'tenant_id', t.id, e.id, r.value ->> 'callback_url', r.value ->> 'events', r.value ->> 'metadata',
+        'active', ${now}, ${now}
+      FROM json_each(${rows}) r CROSS JOIN tasks t CROSS JOIN endpoints e
+      WHERE ${NAMES_TASK} AND t.action = r.value ->> 'action' AND t.action2 = r.value ->> 'action2'
+        AND e.tenant_id = r.value ->> 'tenant_id' AND e.url = r.value ->> 'callback_url'
       ON CONFLICT (task_key, callback_url) DO UPDATE SET
         status = CASE WHEN subscriptions.status = 'failed' THEN 'failed' ELSE 'active' END,
         status_reason = CASE WHEN subscriptions.status = 'failed' THEN subscriptions.status_reason END,
@@ -88,33 +156,15 @@ export async function registerSubscription(db: Db, r: Registration, now: number)
     // The metadata fact of a message nobody attempted yet, which the fan-out would copy now.
     statement(
       db,
-      sql`UPDATE messages SET metadata = s.metadata, updated_at = ${now}
-      FROM subscriptions s
-      WHERE s.task_key IN ${taskKey} AND s.callback_url = ${r.callbackUrl} AND messages.subscription_id = s.id
-        AND messages.status = 'pending' AND messages.attempts = 0 AND messages.lease_token IS NULL
-        AND messages.metadata IS NOT s.metadata`,
+      sql`UPDATE messages SET metadata = (SELECT s.metadata FROM subscriptions s WHERE s.id = messages.subscription_id), updated_at = ${now}
+      WHERE subscription_id IN ${registeredSubscriptionIds(pairs)}
+        AND status = 'pending' AND attempts = 0 AND lease_token IS NULL
+        AND metadata IS NOT (SELECT s.metadata FROM subscriptions s WHERE s.id = messages.subscription_id)`,
     ),
-    resumeTaskPolling(db, taskKey, now),
-    fanOutToSubscription(db, taskKey, r.callbackUrl, now),
-    ...settleTasks(db, taskKey, now),
-  ]);
-  const [taskRows, subRows] = await db.batch([
-    db
-      .select()
-      .from(tasks)
-      .where(and(eq(tasks.tenantId, r.tenantId), eq(tasks.provider, r.provider), eq(tasks.taskId, r.taskId))),
-    db
-      .select()
-      .from(subscriptions)
-      .where(and(sql`${subscriptions.taskKey} IN ${taskKey}`, eq(subscriptions.callbackUrl, r.callbackUrl))),
-  ]);
-  const task = taskRows[0];
-  const subscription = subRows[0];
-  if (!task) throw new Error("registration batch left no task row");
-  // Checked on the task, not on the subscription: an existing subscription for the same URL must
-  // not hide that this registration names another action pair.
-  if (!subscription || task.action !== r.action || task.action2 !== r.action2) return { kind: "action_pair_conflict", task };
-  return { kind: subscription.id === r.id ? "created" : "existing", subscription, task };
+    resumeTaskPolling(db, taskKeys, now),
+    fanOutToSubscriptions(db, taskKeys, registeredSubscriptionIds(pairs), now),
+    ...settleTasks(db, taskKeys, now),
+  ];
 }
 
 /** Cancels a subscription and its pending messages; its task stops polling if nobody else waits. */
