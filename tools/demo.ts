@@ -9,12 +9,14 @@
  * Ctrl-C, SIGTERM) it stops wrangler dev's process group and the loopback servers and deletes its
  * state folder (the relay's keys and local D1).
  */
+
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ACTION_PAIR_LIST } from "../src/domain/kling";
 import { fetchText } from "./http-helpers";
+import { DEFAULT_KLING_CREDENTIALS } from "./kling-auth";
 import { type LoopbackNetwork, startLoopbackNetwork } from "./loopback-network";
 import { createRelayClient, type RelayClient } from "./relay-client";
 import { createSimulatedTask } from "./relay-stack";
@@ -128,6 +130,9 @@ async function main() {
       WEBHOOK_SECRETS: secret,
       COMETAPI_KEY: upstreamKey,
       UPSTREAM_BASE_URL: network.url,
+      // Kling's own API, on the same simulator: its legacy query and its new batch query.
+      KLING_BASE_URL: network.url,
+      KLING_API_KEY: DEFAULT_KLING_CREDENTIALS.apiKey!,
       ALLOW_INSECURE_CALLBACKS: "true",
       POLL_MIN_INTERVAL_SECONDS: "1",
       POLL_MAX_INTERVAL_SECONDS: "3",
@@ -143,12 +148,13 @@ async function main() {
   const client = createRelayClient(relay.url, apiKey, timed);
   const hook = (name: string) => `${network!.url}/hooks/${name}`;
 
-  const taskIds: string[] = [];
+  /** Every task registered, with its provider (a task id is unique per provider). */
+  const taskIds: { id: string; provider: string }[] = [];
   for (const [index, [action, action2]] of PAIRS.entries()) {
     const outcome = index % 4 === 3 ? "failed" : "succeed";
     waitingFor = `the simulator to create task ${index + 1} of ${PAIRS.length} (${action}/${action2})`;
     const created = await createSimulatedTask(network.url, upstreamKey, action, action2, { outcome }, timed);
-    taskIds.push(created);
+    taskIds.push({ id: created, provider: "cometapi" });
     const type = outcome === "succeed" ? "task.succeeded" : "task.failed";
     const targets = ["app-a", ...(index % 3 === 0 ? ["app-b"] : []), ...(index === 2 || index === 5 ? ["flaky"] : [])];
     for (const receiver of targets) {
@@ -165,8 +171,36 @@ async function main() {
       expected.push({ receiver, subscriptionId: sub.id, taskId: created, type });
     }
   }
+  // Two tasks of Kling's own API (provider "kling"): a legacy product CometAPI does not serve, and a
+  // task of the new API (no action pair), polled through GET /tasks?task_ids=.
+  for (const [dialect, product] of [
+    ["kling-legacy", "videos/avatar/image2video"],
+    ["kling-new", null],
+  ] as const) {
+    const id = `demo-${dialect}-${randomBytes(4).toString("hex")}`;
+    waitingFor = `the simulator to create a task of ${dialect}`;
+    const spec = { dialect, ...(product ? { product } : {}), timeline: { submittedMs: 500, processingMs: 3_000, outcome: "succeed" } };
+    await fetchText(`${network.url}/_sim/tasks/${id}`, {
+      ...timed,
+      method: "PUT",
+      body: JSON.stringify(spec),
+      what: `PUT /_sim/tasks/${id}`,
+    });
+    const [action, action2] = product ? [product.slice(0, product.indexOf("/")), product.slice(product.indexOf("/") + 1)] : [];
+    waitingFor = `the relay to register the ${dialect} task (POST /v1/tasks, provider kling)`;
+    const sub = await client.register({
+      provider: "kling",
+      task_id: id,
+      action,
+      action2,
+      callback_url: hook("app-a"),
+      metadata: { demo: true, dialect },
+    });
+    taskIds.push({ id, provider: "kling" });
+    expected.push({ receiver: "app-a", subscriptionId: sub.id, taskId: id, type: "task.succeeded" });
+  }
   say(
-    `registered ${taskIds.length} tasks (all ${PAIRS.length} action pairs, ${expected.filter((e) => e.type === "task.failed").length} failing) with ${expected.length} subscriptions`,
+    `registered ${taskIds.length} tasks (all ${PAIRS.length} CometAPI action pairs and 2 through Kling's own API, ${expected.filter((e) => e.type === "task.failed").length} failing) with ${expected.length} subscriptions`,
   );
   waitingFor = "receiver app-a to answer a forged webhook";
   const forged = await fetchText(hook("app-a"), {
@@ -214,8 +248,8 @@ function verifiedArrival(network: LoopbackNetwork, e: Expected): boolean {
   });
 }
 
-async function summarize(client: RelayClient, taskIds: string[]) {
-  const views = await Promise.all(taskIds.map((id) => client.task(id)));
+async function summarize(client: RelayClient, taskIds: { id: string; provider: string }[]) {
+  const views = await Promise.all(taskIds.map((t) => client.task(t.id, t.provider)));
   const subs = views.flatMap((v) => v.subscriptions);
   const count = (status: string) => subs.filter((s) => s.status === status).length;
   return {

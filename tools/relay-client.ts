@@ -45,7 +45,7 @@ export function createRelayClient(baseUrl: string, apiKey: string, options: Rela
   }
   return {
     register: (body: Record<string, unknown>) => call<{ id: string; status: string; endpoint_id: string }>("POST", "/v1/tasks", body),
-    task: (id: string) => call<TaskView>("GET", `/v1/tasks/${encodeURIComponent(id)}`),
+    task: (id: string, provider = "cometapi") => call<TaskView>("GET", `/v1/tasks/${encodeURIComponent(id)}?provider=${provider}`),
     subscription: (id: string) => call<SubscriptionView>("GET", `/v1/subscriptions/${id}`),
     cancel: (id: string) => call<null>("DELETE", `/v1/subscriptions/${id}`),
     redeliver: (id: string) => call<SubscriptionView>("POST", `/v1/subscriptions/${id}/redeliver`),
