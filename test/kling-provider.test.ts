@@ -1,6 +1,7 @@
 /** Tasks polled through Kling's own API (provider `kling`): its legacy query, its new one, and their credentials. */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { logIn, page } from "./support/dashboard";
 import { api, manualClock, postJson, receiver, resetDb, tick, unique, upstreamTask } from "./support/relay";
 
 /** The simulator's legacy access and secret keys (tools/kling-auth.ts): the JWT path. */
@@ -73,6 +74,21 @@ describe("provider kling", () => {
     // With them back, the waiting task is polled at once.
     await tick(manualClock());
     expect(await kling.polls()).toBe(1);
+  });
+
+  it("links a task of Kling's API on the dashboard with its provider, and opens it", async () => {
+    const id = unique("dash");
+    const hook = await receiver();
+    await postJson("/v1/tasks", { task_id: id, action: "videos", action2: "text2video", callback_url: hook.url });
+    await registerKling({ task_id: id, callback_url: hook.url, metadata: { which: "kling" } });
+    const browser = await logIn();
+    const list = await (await page("/dashboard/tasks", {}, browser)).text();
+    const href = `/dashboard/tasks/${id}?tenant=default&amp;provider=kling`;
+    expect(list).toContain(href);
+    expect(list).toContain(`/dashboard/tasks/${id}?tenant=default"`);
+    const kling = await page(href.replace("&amp;", "&"), {}, browser);
+    expect(kling.status).toBe(200);
+    expect(await kling.text()).toContain("&quot;kling&quot;");
   });
 
   it("refuses a product path the provider does not serve, and half an action pair", async () => {

@@ -12,6 +12,7 @@ import { noticeCode } from "./notices";
 import { withParams } from "./views/format";
 import { MessagePage } from "./views/layout";
 import { LoginPage } from "./views/login-page";
+import { taskHref } from "./views/viewer";
 
 /** The dashboard's handlers: the Worker's env, and the session the cookie proves (or null). */
 export type DashboardEnv = SessionEnv;
@@ -116,7 +117,7 @@ export async function redeliverOne(c: C): Promise<Response> {
   const result = await redeliverSubscription(openDb(c.env.DB), scopeOf(c.var.session), c.req.param("id") ?? "", Date.now());
   if (result.kind === "not_found") return c.redirect(`/dashboard/subscriptions?status=failed&notice=${noticeCode(result)}`, 303);
   const task = await findTaskByKey(openDb(c.env.DB), result.subscription.taskKey);
-  const back = `/dashboard/tasks/${encodeURIComponent(task?.taskId ?? "")}?tenant=${encodeURIComponent(result.subscription.tenantId)}&notice=${noticeCode(result)}`;
+  const back = `${taskHref(task?.taskId ?? "", result.subscription.tenantId, task?.provider)}&notice=${noticeCode(result)}`;
   return c.redirect(back, 303);
 }
 

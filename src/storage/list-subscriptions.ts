@@ -9,6 +9,7 @@ export type ListedSubscriptionStatus = (typeof LISTED_SUBSCRIPTION_STATUSES)[num
 export interface SubscriptionListRow {
   id: string;
   tenantId: string;
+  provider: string;
   taskId: string;
   action: string | null;
   action2: string | null;
@@ -52,6 +53,7 @@ export async function listSubscriptions(
     sort_key: number;
     id: string;
     tenant_id: string;
+    provider: string;
     task_id: string;
     action: string | null;
     action2: string | null;
@@ -63,7 +65,7 @@ export async function listSubscriptions(
     created_at: number;
     updated_at: number;
     latest: string | null;
-  }>(sql`SELECT s.rowid AS rowid, ${column} AS sort_key, s.id, s.tenant_id, t.task_id, t.action, t.action2, t.task_status, t.polls,
+  }>(sql`SELECT s.rowid AS rowid, ${column} AS sort_key, s.id, s.tenant_id, t.provider, t.task_id, t.action, t.action2, t.task_status, t.polls,
       s.callback_url, s.status, s.status_reason, s.created_at, s.updated_at,
       (SELECT json_object('eventType', m.event_type, 'status', m.status, 'attempts', m.attempts, 'statusCode', m.last_status_code, 'error', m.last_error)
         FROM messages m WHERE m.subscription_id = s.id ORDER BY m.updated_at DESC LIMIT 1) AS latest
@@ -75,6 +77,7 @@ export async function listSubscriptions(
     rows.map((r) => ({
       id: r.id,
       tenantId: r.tenant_id,
+      provider: r.provider,
       taskId: r.task_id,
       action: r.action,
       action2: r.action2,

@@ -17,6 +17,7 @@ export interface TaskListQuery {
 
 export interface TaskListRow {
   tenantId: string;
+  provider: string;
   taskId: string;
   action: string;
   action2: string;
@@ -61,6 +62,7 @@ export async function listTasks(db: Db, query: TaskListQuery): Promise<Page<Task
     rowid: number;
     sort_key: number;
     tenant_id: string;
+    provider: string;
     task_id: string;
     action: string;
     action2: string;
@@ -72,7 +74,7 @@ export async function listTasks(db: Db, query: TaskListQuery): Promise<Page<Task
     settled_at: number | null;
     created_at: number;
     statuses: string;
-  }>(sql`SELECT t.rowid AS rowid, ${column} AS sort_key, t.tenant_id, t.task_id, t.action, t.action2, t.task_status, t.polls, t.last_error,
+  }>(sql`SELECT t.rowid AS rowid, ${column} AS sort_key, t.tenant_id, t.provider, t.task_id, t.action, t.action2, t.task_status, t.polls, t.last_error,
       t.finish_reason, t.next_poll_at, t.settled_at, t.created_at,
       (SELECT json_group_array(s.status) FROM subscriptions s WHERE s.task_key = t.id) AS statuses
     FROM tasks t
@@ -82,6 +84,7 @@ export async function listTasks(db: Db, query: TaskListQuery): Promise<Page<Task
   return toPage(
     rows.map((r) => ({
       tenantId: r.tenant_id,
+      provider: r.provider,
       taskId: r.task_id,
       action: r.action,
       action2: r.action2,

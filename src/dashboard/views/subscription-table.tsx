@@ -61,7 +61,7 @@ export const SubscriptionTable: FC<{
               <code>{row.id}</code>
             </td>
             <td>
-              <a href={taskHref(row.taskId, row.tenantId)}>
+              <a href={taskHref(row.taskId, row.tenantId, row.provider)}>
                 <code>{row.taskId}</code>
               </a>
             </td>

@@ -52,7 +52,7 @@ export const TaskTable: FC<{ rows: TaskListRow[]; now: number; tenants?: Readonl
           <tr data-task={row.taskId} data-tenant={row.tenantId}>
             {tenants ? <TenantCell id={row.tenantId} tenants={tenants} /> : null}
             <td>
-              <a href={taskHref(row.taskId, row.tenantId)}>
+              <a href={taskHref(row.taskId, row.tenantId, row.provider)}>
                 <code>{row.taskId}</code>
               </a>
             </td>

@@ -22,9 +22,12 @@ export const tenantColumn = (viewer: Viewer | undefined): ReadonlyMap<string, st
 /** A dashboard link keeping the admin's tenant filter. */
 export const keepFilter = (href: string, viewer: Viewer | undefined) => withParams(href, { tenant: filterOf(viewer) });
 
-/** A task's page: task ids are unique only within a tenant, so the link names the tenant too. */
-export const taskHref = (taskId: string, tenantId: string) =>
-  `/dashboard/tasks/${encodeURIComponent(taskId)}?tenant=${encodeURIComponent(tenantId)}`;
+/**
+ * A task's page: task ids are unique only within a tenant and a provider, so the link names both
+ * (the provider only when it is not the default, `cometapi`).
+ */
+export const taskHref = (taskId: string, tenantId: string, provider = "cometapi") =>
+  `/dashboard/tasks/${encodeURIComponent(taskId)}?tenant=${encodeURIComponent(tenantId)}${provider === "cometapi" ? "" : `&provider=${encodeURIComponent(provider)}`}`;
 
 const label = (t: TenantName) => (t.name === t.id ? t.id : `${t.name} (${t.id})`);
 
