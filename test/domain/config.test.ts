@@ -32,7 +32,7 @@ describe("loadConfig defaults", () => {
       deliveryTimeoutMs: 15_000,
       retentionMs: 7 * 24 * HOUR,
       allowInsecureCallbacks: false,
-      registrationCapPerIsolate: 120,
+      registrationCapPerIsolate: 6000,
       authFailureLimitPerIsolate: 20,
     });
   });
