@@ -56,21 +56,19 @@ const positive = (fallback: number) =>
     .transform((v) => (v === undefined || v === "" ? fallback : Number(v)))
     .pipe(z.number().finite().positive());
 
+/** An http(s) base URL, without its trailing slashes. */
+const baseUrl = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : fallback))
+    .pipe(z.url({ protocol: /^https?$/ }))
+    .transform((v) => v.replace(/\/+$/, ""));
+
 const VarsSchema = z.object({
-  UPSTREAM_BASE_URL: z
-    .string()
-    .trim()
-    .optional()
-    .transform((v) => (v ? v : "https://api.cometapi.com"))
-    .pipe(z.url({ protocol: /^https?$/ }))
-    .transform((v) => v.replace(/\/+$/, "")),
-  KLING_BASE_URL: z
-    .string()
-    .trim()
-    .optional()
-    .transform((v) => (v ? v : "https://api-singapore.klingai.com"))
-    .pipe(z.url({ protocol: /^https?$/ }))
-    .transform((v) => v.replace(/\/+$/, "")),
+  UPSTREAM_BASE_URL: baseUrl("https://api.cometapi.com"),
+  KLING_BASE_URL: baseUrl("https://api-singapore.klingai.com"),
   KLING_BATCH_SIZE: positive(50).pipe(z.number().int().max(500)),
   POLL_MIN_INTERVAL_SECONDS: positive(10),
   POLL_MAX_INTERVAL_SECONDS: positive(60),

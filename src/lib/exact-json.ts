@@ -13,6 +13,15 @@ import { parse, stringify } from "lossless-json";
  * @example exactMemberText('{"m":{"n":1e400}}', "m") // '{"n":1e400}'
  */
 export function exactMemberText(document: string, key: string): string | null | undefined {
+  const member = losslessMember(document, key);
+  return member === null || member === undefined ? member : (stringify(member.value) ?? undefined);
+}
+
+/**
+ * `document[key]` parsed without losing a number: `{ value }`, undefined when `document` is not a
+ * JSON object with that member, null when it is not JSON or repeats a key somewhere.
+ */
+function losslessMember(document: string, key: string): { value: unknown } | null | undefined {
   let value: unknown;
   try {
     value = parse(document);
@@ -20,7 +29,7 @@ export function exactMemberText(document: string, key: string): string | null | 
     return null;
   }
   if (value === null || typeof value !== "object" || Array.isArray(value) || !Object.hasOwn(value, key)) return undefined;
-  return stringify((value as Record<string, unknown>)[key]) ?? undefined;
+  return { value: (value as Record<string, unknown>)[key] };
 }
 
 /**
@@ -30,14 +39,8 @@ export function exactMemberText(document: string, key: string): string | null | 
  * @example exactArrayItemTexts('{"data":[{"n":1e400},2]}', "data") // ['{"n":1e400}', "2"]
  */
 export function exactArrayItemTexts(document: string, key: string): string[] | null | undefined {
-  let value: unknown;
-  try {
-    value = parse(document);
-  } catch {
-    return null;
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value) || !Object.hasOwn(value, key)) return undefined;
-  const items = (value as Record<string, unknown>)[key];
-  if (!Array.isArray(items)) return undefined;
-  return items.map((item) => stringify(item) ?? "null");
+  const member = losslessMember(document, key);
+  if (member === null || member === undefined) return member;
+  if (!Array.isArray(member.value)) return undefined;
+  return member.value.map((item) => stringify(item) ?? "null");
 }
