@@ -118,7 +118,7 @@ const registerTaskRoute = createRoute({
   tags: ["tasks"],
   summary: "Register a callback for a Kling task",
   description:
-    "Answers 201 with a new subscription, or 200 with the existing one when the same (task_id, callback_url) is registered again: it takes this registration's events and metadata (a cancelled or delivered one becomes active again, a failed one stays failed). Messages not attempted yet carry the new metadata; a message already attempted keeps its bytes. Registering a task that already finished sends the final event at once.",
+    "Answers 201 with a new subscription, or 200 with the existing one when the same (provider, task_id, callback_url) is registered again: it takes this registration's events and metadata (a cancelled or delivered one becomes active again, a failed one stays failed). Messages not attempted yet carry the new metadata; a message already attempted keeps its bytes. Registering a task that already finished sends the final event at once.",
   ...authenticated,
   request: { body: { required: true, content: { "application/json": { schema: RegistrationSchema } } } },
   responses: {
