@@ -180,6 +180,24 @@ describe("provider kling", () => {
       expect(seen.log.flatMap((b) => b.ids).sort()).toEqual([...ids].sort());
     });
 
+    it("never makes more requests than the budget allows when long ids need more than one per claim", async () => {
+      const now = Date.now();
+      const ids = Array.from({ length: 140 }, (_, i) => `${"y".repeat(120)}-${i.toString().padStart(3, "0")}-${now}`.slice(0, 128));
+      await env.DB.prepare(`INSERT INTO tasks (id, tenant_id, provider, task_id, action, action2, next_poll_at, created_at, updated_at)
+        SELECT 'tsk_' || substr(value, -20), 'default', 'kling', value, '', '', ?1, ?1, ?1 FROM json_each(?2)`)
+        .bind(now, JSON.stringify(ids))
+        .run();
+      // A budget of 2 keeps 1 for webhooks: one request for polls, though 140 long ids need two.
+      const report = await tick(manualClock(), { KLING_BATCH_SIZE: "500", SUBREQUEST_BUDGET: "2" });
+      expect((await batches()).requests).toBe(1);
+      expect(report.subrequestsLeft).toBeGreaterThanOrEqual(0);
+      const left = await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE polls = 0 AND lease_token IS NULL AND next_poll_at <= ?")
+        .bind(Date.now())
+        .first<{ n: number }>();
+      expect(left!.n).toBe(140 - report.polled);
+      expect(report.polled).toBeGreaterThan(0);
+    });
+
     it("leaves them waiting with only the legacy JWT credentials (the new API takes an API key), and says so", async () => {
       const task = await upstreamTask([{ status: "succeeded" }], { dialect: "kling-new" });
       await registerKling({ task_id: task.id, callback_url: (await receiver()).url });

@@ -40,9 +40,19 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
       if (batching) {
         const tasks = await claimDueTasks(db, { ...claim, limit: limit * config.klingBatchSize, only: "batch" });
         const byId = new Map(tasks.map((t) => [t.taskId, t]));
-        for (const ids of chunkTaskIds(config.klingBaseUrl, [...byId.keys()], config.klingBatchSize))
-          units.push({ batch: true, tasks: ids.map((id) => byId.get(id)!) });
-        report.claimed += tasks.length;
+        const chunks = chunkTaskIds(config.klingBaseUrl, [...byId.keys()], config.klingBatchSize);
+        // Long ids can need more requests than the budget gave: those tasks go back, due at once.
+        const spare = chunks.splice(limit).flat();
+        if (spare.length > 0)
+          await releaseTasks(
+            db,
+            spare.map((id) => byId.get(id)!.key),
+            leaseToken,
+            now,
+            now,
+          );
+        for (const ids of chunks) units.push({ batch: true, tasks: ids.map((id) => byId.get(id)!) });
+        report.claimed += tasks.length - spare.length;
         if (tasks.length === 0) batching = false;
       }
       if (units.length < limit) {
