@@ -45,6 +45,9 @@ export function isProductPath(provider: Provider, action: string, action2: strin
  */
 export const NO_ACTION = "";
 
+/** A task of Kling's new API: polled in batches (`GET /tasks?task_ids=`), not one by one. */
+export const isNewApiTask = (task: { provider: string; action: string }) => task.provider === "kling" && task.action === NO_ACTION;
+
 export type Action = keyof typeof ACTION_PAIRS;
 /** Every valid pair as `[action, action2]`, in the order above. */
 export const ACTION_PAIR_LIST: readonly (readonly [string, string])[] = Object.entries(ACTION_PAIRS).flatMap(([action, list]) =>

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { NO_ACTION } from "../domain/kling";
 import type { TaskSnapshot } from "../domain/poll-plan";
 import { asJson, type Db } from "./db";
 
@@ -85,12 +86,9 @@ export async function claimDueTasks(
   },
 ): Promise<ClaimedTask[]> {
   if (options.limit <= 0 || options.providers.length === 0) return [];
-  const only =
-    options.only === undefined
-      ? sql`1 = 1`
-      : options.only === "batch"
-        ? sql`+action = '' AND +provider = 'kling'`
-        : sql`NOT (+action = '' AND +provider = 'kling')`;
+  // `isNewApiTask` as SQL.
+  const newApi = sql`(+action = ${NO_ACTION} AND +provider = 'kling')`;
+  const only = options.only === undefined ? sql`1 = 1` : options.only === "batch" ? newApi : sql`NOT ${newApi}`;
   const rows = await db.all<ClaimedTaskRow>(sql`
     UPDATE tasks SET lease_token = ${options.leaseToken}, next_poll_at = ${options.now + options.leaseMs}
     WHERE id IN (SELECT id FROM tasks WHERE next_poll_at <= ${options.now} AND ${ofProviders(options.providers)} AND ${only}

@@ -12,7 +12,7 @@ import { countUpstreamError } from "./work-report";
 export interface PollWork {
   /** Queries upstream for one claimed task and plans its next state; never throws for upstream trouble. */
   poll(task: ClaimedTask): Promise<PollRecord>;
-  /** The same for tasks of Kling's new API, in one request for all of them (`isBatchTask`). */
+  /** The same for tasks of Kling's new API, in one request for all of them (`isNewApiTask`). */
   pollBatch(tasks: readonly ClaimedTask[]): Promise<PollRecord[]>;
   /** The kinds whose learned durations changed since the last call, to record with the next batch. */
   takeLearned(): KindStatsEntry[];

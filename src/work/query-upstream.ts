@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import { classifyBatch } from "../domain/batch-outcome";
-import { NO_ACTION } from "../domain/kling";
+import { isNewApiTask } from "../domain/kling";
 import { classifyPoll, isTokenRejection, type PollOutcome } from "../domain/poll-outcome";
 import type { ClaimedTask } from "../storage/claim-tasks";
 import { invalidateKlingToken, klingAuthorization } from "../upstream/kling-auth";
@@ -35,37 +35,25 @@ export async function pollUpstream(config: Config, task: ClaimedTask, now: () =>
       error: "no Kling credentials (KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY)",
       retryAfterMs: null,
     };
+  // One id through the batch query: the same request and reading as the tick's batches.
+  if (isNewApiTask(task)) return (await pollUpstreamBatch(config, [task.taskId], now)).get(task.taskId)!;
+  const productPath = `${task.action}/${task.action2}`;
+  if (!isKlingProductPath(productPath))
+    return { kind: "rejected", reason: "invalid_request", error: `not a product path of Kling's API: ${productPath}` };
   const authorization = await klingAuthorization(credentials, Date.now());
-  let outcome: PollOutcome;
-  if (task.action === NO_ACTION) {
-    const exchange = await queryKlingBatch({
+  const outcome = classifyPoll(
+    await queryKlingLegacy({
       baseUrl: config.klingBaseUrl,
       authorization,
-      taskIds: [task.taskId],
+      productPath,
+      taskId: task.taskId,
       timeoutMs: config.upstreamTimeoutMs,
-    });
-    outcome = classifyBatch(exchange, [task.taskId], now()).get(task.taskId)!;
-  } else {
-    const productPath = `${task.action}/${task.action2}`;
-    if (!isKlingProductPath(productPath))
-      return { kind: "rejected", reason: "invalid_request", error: `not a product path of Kling's API: ${productPath}` };
-    outcome = classifyPoll(
-      await queryKlingLegacy({
-        baseUrl: config.klingBaseUrl,
-        authorization,
-        productPath,
-        taskId: task.taskId,
-        timeoutMs: config.upstreamTimeoutMs,
-      }),
-      now(),
-    );
-  }
+    }),
+    now(),
+  );
   if (isTokenRejection(outcome)) invalidateKlingToken(credentials, authorization);
   return outcome;
 }
-
-/** A task of Kling's new API, polled in batches (`GET /tasks?task_ids=`), not one by one. */
-export const isBatchTask = (task: Pick<ClaimedTask, "provider" | "action">) => task.provider === "kling" && task.action === NO_ACTION;
 
 /**
  * Tasks of Kling's new API in one request: an outcome per task id (an id missing from the answer
