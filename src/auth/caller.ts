@@ -15,6 +15,9 @@ export type Caller = { kind: "admin"; keyId: "admin" } | { kind: "tenant"; tenan
 
 export const ADMIN: Caller = { kind: "admin", keyId: "admin" };
 
+/** The one tenant a caller is held to, or null for the admin (every tenant). */
+export const ownTenant = (caller: Caller): string | null => (caller.kind === "tenant" ? caller.tenantId : null);
+
 /** The caller a presented key proves, or null for a key nobody has (or one revoked). */
 export async function resolveCaller(env: Env, presented: string): Promise<Caller | null> {
   const config = loadConfig(env);

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
+import { ownTenant } from "../auth/caller";
 import { checkKey } from "../auth/guess-limit";
 import { clearSessionCookie, isFormToken, issueSession, type Session, type SessionEnv, setSessionCookie } from "../auth/session";
 import { renderPage } from "../lib/html-page";
@@ -107,16 +108,15 @@ export async function logOut(c: C): Promise<Response> {
   return c.redirect("/", 303);
 }
 
-/** Whose subscriptions a session may redeliver: its tenant's, or for the admin any tenant's. */
-const scopeOf = (session: Session) => (session.caller.kind === "tenant" ? session.caller.tenantId : null);
-
 /** POST /dashboard/subscriptions/:id/redeliver: the task page's button; back to that task's page. */
 export async function redeliverOne(c: C): Promise<Response> {
   const form = await readForm(c);
   if (!isSessionForm(c.var.session, form)) return refused(c);
-  const result = await redeliverSubscription(openDb(c.env.DB), scopeOf(c.var.session), c.req.param("id") ?? "", Date.now());
+  const db = openDb(c.env.DB);
+  // A session may redeliver its tenant's subscriptions; the admin's, any tenant's.
+  const result = await redeliverSubscription(db, ownTenant(c.var.session.caller), c.req.param("id") ?? "", Date.now());
   if (result.kind === "not_found") return c.redirect(`/dashboard/subscriptions?status=failed&notice=${noticeCode(result)}`, 303);
-  const task = await findTaskByKey(openDb(c.env.DB), result.subscription.taskKey);
+  const task = await findTaskByKey(db, result.subscription.taskKey);
   const back = `${taskHref(task?.taskId ?? "", result.subscription.tenantId, task?.provider)}&notice=${noticeCode(result)}`;
   return c.redirect(back, 303);
 }
@@ -129,7 +129,7 @@ export async function redeliverMany(c: C): Promise<Response> {
   const db = openDb(c.env.DB);
   let redelivered = 0;
   for (const id of ids.slice(0, MAX_BULK_REDELIVER)) {
-    if ((await redeliverSubscription(db, scopeOf(c.var.session), id, Date.now())).kind === "redelivered") redelivered += 1;
+    if ((await redeliverSubscription(db, ownTenant(c.var.session.caller), id, Date.now())).kind === "redelivered") redelivered += 1;
   }
   // Back to the list the form was on: the admin's keeps its tenant filter.
   const tenant = c.var.session.caller.kind === "admin" ? form.get("tenant")?.trim() || undefined : undefined;

@@ -1,4 +1,5 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { ownTenant } from "../auth/caller";
 import { loadSession, type Session } from "../auth/session";
 import { isActionPair, PROVIDERS, type Provider, TASK_ID_PATTERN } from "../domain/kling";
 import { asset, pageHeaders, renderPage } from "../lib/html-page";
@@ -46,10 +47,7 @@ const session = (c: C) => c.var.session as Session;
  * Whose rows this session sees: a tenant key's session only its tenant's; the admin's every
  * tenant's, or the one `?tenant=` names.
  */
-const scopeOf = (c: C): string | undefined => {
-  const caller = session(c).caller;
-  return caller.kind === "tenant" ? caller.tenantId : c.req.query("tenant")?.trim() || undefined;
-};
+const scopeOf = (c: C): string | undefined => ownTenant(session(c).caller) ?? (c.req.query("tenant")?.trim() || undefined);
 /**
  * Who the header says is logged in, and the admin's tenant filter: a tenant session's own tenant
  * (its name from D1), or the admin with every tenant (for the filter's list) and `?tenant=`.
