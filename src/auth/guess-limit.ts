@@ -1,5 +1,6 @@
 import { loadConfig } from "../config";
 import type { Env } from "../env";
+import { boundMap, FixedWindows } from "../lib/fixed-windows";
 import { type Caller, resolveCaller } from "./caller";
 import { visiblePrefix } from "./keys";
 
@@ -38,17 +39,7 @@ export const UNKNOWN_ADDRESS = "unknown";
 /** This isolate's blocks: bucket → when (ms) it is let through again. */
 const blockedUntil = new Map<string, number>();
 /** The stand-in's counters: fixed one-minute windows per bucket, in this isolate's memory. */
-const perIsolateWindows = new Map<string, { startedAt: number; count: number }>();
-
-/** Keeps a map within `MAX_BUCKETS`: what has ended goes first, then the oldest entries. */
-function bound<V>(map: Map<string, V>, ended: (value: V) => boolean) {
-  if (map.size < MAX_BUCKETS) return;
-  for (const [key, value] of map) if (ended(value)) map.delete(key);
-  for (const key of map.keys()) {
-    if (map.size < MAX_BUCKETS) break;
-    map.delete(key);
-  }
-}
+const perIsolateWindows = new FixedWindows(WINDOW_MS, MAX_BUCKETS);
 
 /** The buckets a key check is counted in: the address always, the prefix when a key was presented. */
 export function guessBuckets(clientAddress: string | null | undefined, presented: string | null): string[] {
@@ -70,7 +61,7 @@ function blockedFor(buckets: readonly string[], now: number): number | null {
 
 function block(bucket: string, until: number, now: number) {
   if ((blockedUntil.get(bucket) ?? 0) > now) return;
-  bound(blockedUntil, (end) => end <= now);
+  boundMap(blockedUntil, MAX_BUCKETS, (end) => end <= now);
   blockedUntil.set(bucket, until);
   // The address is logged; a key prefix is not: for a configured key (RELAY_API_KEYS,
   // ADMIN_API_KEY) its first 11 characters are a good part of the secret, and a mistyped right
@@ -88,13 +79,7 @@ function block(bucket: string, until: number, now: number) {
 
 /** The stand-in: counts one failure of `bucket` and says when its window ends if that puts it over. */
 function countInThisIsolate(bucket: string, limit: number, now: number): number | null {
-  let window = perIsolateWindows.get(bucket);
-  if (!window || now - window.startedAt >= WINDOW_MS) {
-    bound(perIsolateWindows, (w) => now - w.startedAt >= WINDOW_MS);
-    perIsolateWindows.delete(bucket);
-    window = { startedAt: now, count: 0 };
-    perIsolateWindows.set(bucket, window);
-  }
+  const window = perIsolateWindows.current(bucket, now);
   window.count += 1;
   return window.count > limit ? window.startedAt + WINDOW_MS : null;
 }

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
+import { FixedWindows } from "../lib/fixed-windows";
 import { ApiError } from "./api-error";
 import type { AuthVariables } from "./bearer-auth";
 
@@ -9,18 +10,14 @@ const WINDOW_MS = 60_000;
  * The per-isolate cap's counters: fixed one-minute windows per API key, in this isolate's memory.
  * Every isolate counts on its own, and forgets when it is evicted.
  */
-const perIsolateWindows = new Map<string, { startedAt: number; count: number }>();
+const perIsolateWindows = new FixedWindows(WINDOW_MS);
 
 /**
  * Takes `count` registrations from the key's window if they all fit; a request that does not fit
  * takes nothing (so a smaller batch may still pass).
  */
 function withinPerIsolateCap(key: string, cap: number, now: number, count: number): { ok: boolean; retryAfterSeconds: number } {
-  let window = perIsolateWindows.get(key);
-  if (!window || now - window.startedAt >= WINDOW_MS) {
-    window = { startedAt: now, count: 0 };
-    perIsolateWindows.set(key, window);
-  }
+  const window = perIsolateWindows.current(key, now);
   const ok = window.count + count <= cap;
   if (ok) window.count += count;
   return { ok, retryAfterSeconds: Math.max(1, Math.ceil((window.startedAt + WINDOW_MS - now) / 1000)) };
