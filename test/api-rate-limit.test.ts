@@ -20,7 +20,9 @@ describe("registration rate limit", () => {
 
   it("answers 429 with Retry-After past the REGISTRATION_LIMITER binding's limit, and creates nothing", async () => {
     // wrangler.toml allows 6000 a minute per key, each batch item counting as one: a fresh key
-    // spends them on 60 batches of 100 items (invalid ones count too, and cost no writes).
+    // spends them on 60 batches of 100 items (invalid ones count too, and cost no writes). That is
+    // 6,000+ binding calls through the whole app, seconds of CPU on a busy machine: hence the
+    // test's own timeout; the loop itself stops at 130 batches.
     const { key } = await tenantWithKey(unique("tenant"), "limited");
     const items = JSON.stringify({ tasks: Array.from({ length: 100 }, () => ({})) });
     const sendBatch = () =>
@@ -54,7 +56,7 @@ describe("registration rate limit", () => {
     expect(count?.n).toBe(0);
     // Another key has its own count.
     expect((await registerAs("relay-test-key-two-0123456789", {})).status).toBe(201);
-  });
+  }, 60_000);
 
   it("without the binding, caps registrations per key in this isolate (REGISTRATION_RATE_LIMIT a minute)", async () => {
     const fallback = { REGISTRATION_LIMITER: undefined, REGISTRATION_RATE_LIMIT: "3" };
