@@ -1,7 +1,7 @@
 /**
  * The import rules of src/ (README, "Architecture"), checked by `npm run check:deps` in `npm test`.
- * Arrows point down only: domain <- storage, upstream, webhooks <- work <- tick, queue <- auth
- * <- http, dashboard; index.ts wires them. Each rule names the direction it forbids and why.
+ * Arrows point down only: domain <- storage, upstream, webhooks <- work <- tick, queue, inbound
+ * <- auth <- http, dashboard; index.ts wires them (http/app.ts mounts inbound's routes). Each rule names the direction it forbids and why.
  */
 const rooms = (...names) => `^src/(${names.join("|")})/`;
 
@@ -72,10 +72,17 @@ module.exports = {
     },
     {
       name: "the-api-does-not-import-the-dashboard",
-      comment: "The dashboard may use the API's shared helpers; the API never depends on pages.",
+      comment: "The dashboard and inbound callbacks may use the API's shared helpers; the API only mounts them, in app.ts.",
       severity: "error",
       from: { path: rooms("http"), pathNot: "^src/http/app\\.tsx?$" },
-      to: { path: rooms("dashboard") },
+      to: { path: rooms("dashboard", "inbound") },
+    },
+    {
+      name: "inbound-is-its-own-way-in",
+      comment: "Callbacks poll and deliver through the work core, like the tick and the consumers, and import neither of them.",
+      severity: "error",
+      from: { path: rooms("inbound") },
+      to: { path: rooms("tick", "queue", "dashboard") },
     },
     {
       name: "config-and-env-are-leaves",

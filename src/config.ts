@@ -42,6 +42,17 @@ export interface Config {
    * per key prefix *per isolate* before every check from it is refused (src/auth/guess-limit.ts).
    */
   authFailureLimitPerIsolate: number;
+  /**
+   * `INBOUND_TOKEN`: the secret path segment of `POST /inbound/{provider}/{token}`, where upstream
+   * callbacks arrive; null: the route answers 404 (callbacks off, polling only).
+   */
+  inboundToken: string | null;
+  /** `KLING_WEBHOOK_SECRET`: the account's `whsec_` secrets (two during a rotation); Kling's callbacks must then be signed. */
+  klingWebhookSecrets: string[];
+  /** A task that has received a callback is polled this often at most (its safety net). */
+  pushSafetyPollMs: number;
+  /** `PUBLIC_BASE_URL`: the relay's own URL as upstream reaches it (for the callback URL it gives upstream), or null. */
+  publicBaseUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -102,6 +113,14 @@ const VarsSchema = z.object({
   // minute per client address and per key prefix in each isolate. The binding's limit in
   // wrangler.toml is the same.
   AUTH_FAILURE_LIMIT: positive(20).pipe(z.number().int()),
+  PUSH_SAFETY_POLL_SECONDS: positive(300),
+  PUBLIC_BASE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .pipe(z.url({ protocol: /^https?$/ }).optional())
+    .transform((v) => (v === undefined ? null : v.replace(/\/+$/, ""))),
   SECRET_ROTATION_OVERLAP_HOURS: z
     .string()
     .trim()
@@ -118,6 +137,8 @@ const VarsSchema = z.object({
 
 /** Keys shorter than this are refused in configuration (and the relay never makes one). */
 export const MIN_API_KEY_LENGTH = 24;
+/** The inbound token is the only credential of the callback route: long enough not to be guessed. */
+export const MIN_INBOUND_TOKEN_LENGTH = 32;
 
 /**
  * The providers the relay holds credentials for: only their tasks are claimed and polled; another
@@ -174,6 +195,12 @@ export function loadConfig(env: Env): Config {
   if (adminKey !== null && adminKey.length < MIN_API_KEY_LENGTH)
     throw new ConfigError(`ADMIN_API_KEY must be at least ${MIN_API_KEY_LENGTH} characters`);
   if (adminKey !== null && apiKeys.includes(adminKey)) throw new ConfigError("ADMIN_API_KEY must not be one of RELAY_API_KEYS");
+  const inboundToken = (env.INBOUND_TOKEN ?? "").trim() || null;
+  if (inboundToken !== null && (inboundToken.length < MIN_INBOUND_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(inboundToken)))
+    throw new ConfigError(`INBOUND_TOKEN must be at least ${MIN_INBOUND_TOKEN_LENGTH} characters of A-Z, a-z, 0-9, _ and -`);
+  const klingWebhookSecrets = splitList(env.KLING_WEBHOOK_SECRET, /\s+/);
+  if (!klingWebhookSecrets.every(isWebhookSecret))
+    throw new ConfigError("KLING_WEBHOOK_SECRET must be one or two space-separated whsec_<base64> secrets");
   const config: Config = {
     apiKeys,
     adminKey,
@@ -196,6 +223,10 @@ export function loadConfig(env: Env): Config {
     allowInsecureCallbacks: v.ALLOW_INSECURE_CALLBACKS === "true",
     registrationCapPerIsolate: v.REGISTRATION_RATE_LIMIT,
     authFailureLimitPerIsolate: v.AUTH_FAILURE_LIMIT,
+    inboundToken,
+    klingWebhookSecrets,
+    pushSafetyPollMs: v.PUSH_SAFETY_POLL_SECONDS * 1000,
+    publicBaseUrl: v.PUBLIC_BASE_URL,
   };
   cache.set(env, config);
   return config;

@@ -49,4 +49,12 @@ export interface Env {
   REGISTRATION_RATE_LIMIT?: string;
   /** Without AUTH_FAILURE_LIMITER only: failed key checks a minute per address and per key prefix in each isolate (default 20). */
   AUTH_FAILURE_LIMIT?: string;
+  /** The secret path segment of `POST /inbound/{provider}/{token}`, 32+ characters (secret); unset: no callbacks, polling only. */
+  INBOUND_TOKEN?: string;
+  /** The `whsec_` secret(s) of Kling's console that sign its callbacks (secret); set: unsigned or forged Kling callbacks are refused. */
+  KLING_WEBHOOK_SECRET?: string;
+  /** Seconds between safety polls of a task that receives callbacks (default 300). */
+  PUSH_SAFETY_POLL_SECONDS?: string;
+  /** The relay's public URL, e.g. https://relay.example.com (for the callback URL given upstream on creates). */
+  PUBLIC_BASE_URL?: string;
 }

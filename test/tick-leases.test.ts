@@ -6,7 +6,7 @@ import { openDb } from "../src/storage/db";
 import { recordPolls } from "../src/storage/record-polls";
 import { manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
 
-const policy = { pollMinIntervalMs: 10_000, pollMaxIntervalMs: 60_000, maxTaskAgeMs: 86_400_000 };
+const policy = { pollMinIntervalMs: 10_000, pollMaxIntervalMs: 60_000, maxTaskAgeMs: 86_400_000, pushSafetyPollMs: 300_000 };
 
 describe("leases", () => {
   beforeEach(resetDb);

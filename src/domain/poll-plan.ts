@@ -7,6 +7,8 @@ export interface PollPolicy {
   pollMinIntervalMs: number;
   pollMaxIntervalMs: number;
   maxTaskAgeMs: number;
+  /** The safety net's interval for a task whose upstream calls back (PUSH_SAFETY_POLL_SECONDS). */
+  pushSafetyPollMs: number;
 }
 
 /** The part of a task row the plan depends on. */
@@ -19,6 +21,8 @@ export interface TaskSnapshot {
   createdAt: number;
   /** Upstream's own created_at, once seen: the age the schedule uses. */
   upstreamCreatedAt: number | null;
+  /** When upstream last called back about it (null: never): its polls are then only a safety net. */
+  pushedAt: number | null;
 }
 
 /** The task's new state after one poll, written back under the lease. */
@@ -53,6 +57,14 @@ export function errorBackoff(errorStreak: number, retryAfterMs: number | null, p
   const backoff = clamp(withJitter(policy.pollMinIntervalMs * 2 ** Math.max(0, errorStreak - 1), random), policy);
   return retryAfterMs === null ? backoff : Math.max(backoff, retryAfterMs);
 }
+
+/**
+ * A task whose upstream calls back needs polling only in case a callback is lost: once per
+ * `pushSafetyPollMs`, or when nearly every task of its kind has finished (the window's close) if
+ * that is later. A working callback makes it due at once anyway.
+ */
+export const safetyPollDelay = (ageMs: number, window: DurationWindow, policy: PollPolicy) =>
+  Math.max(policy.pushSafetyPollMs, window.closesAtMs - ageMs);
 
 /**
  * Decides what one poll means for the task: its new status, its next poll, the event it produced.
@@ -112,6 +124,7 @@ export function planNextPoll(
       // A change seen on the last allowed poll is not announced: the expiry replaces it.
       if (tooOld) return expire(update, "max_age");
       const age = now - (upstreamCreatedAt ?? task.createdAt);
+      if (task.pushedAt !== null) return { ...update, nextPollAt: now + safetyPollDelay(age, window, policy) };
       return { ...update, nextPollAt: now + nextPollDelay(age, window, policy, random) };
     }
     case "transient": {

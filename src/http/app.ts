@@ -1,10 +1,13 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { dashboard } from "../dashboard/dashboard-routes";
 import type { Env } from "../env";
+import { calledBackPolling } from "../inbound/called-back-polling";
+import { inboundRoutes } from "../inbound/inbound-routes";
 import { adminRoutes } from "./admin-routes";
 import { ApiError, errorResponse, handleError } from "./api-error";
 import { HealthSchema } from "./api-schemas";
 import { type AuthVariables, bearerAuth } from "./bearer-auth";
+import type { CalledBackVariables } from "./called-back";
 import { docsRoutes } from "./docs/docs-routes";
 import { endpointRoutes } from "./endpoint-routes";
 import { describeExtras, json, openApiDocument } from "./openapi-document";
@@ -12,9 +15,10 @@ import { registrationRateLimit } from "./rate-limit";
 import { v1 } from "./v1-routes";
 import { validationHook } from "./validation";
 
-const root = new OpenAPIHono<{ Bindings: Env; Variables: AuthVariables }>({ defaultHook: validationHook });
+const root = new OpenAPIHono<{ Bindings: Env; Variables: AuthVariables & CalledBackVariables }>({ defaultHook: validationHook });
 describeExtras(root);
 root.use("/v1/*", bearerAuth());
+root.use("/v1/*", calledBackPolling());
 root.post("/v1/tasks", registrationRateLimit());
 
 /** The API: what `/openapi.json` describes and the typed client (`src/client`) calls. */
@@ -33,6 +37,7 @@ const api = root
   .route("/v1", v1)
   .route("/v1", endpointRoutes)
   .route("/v1/admin", adminRoutes)
+  .route("/", inboundRoutes)
   .openapi(
     createRoute({
       method: "get",
@@ -49,9 +54,10 @@ export type RelayApi = typeof api;
 
 /**
  * The Worker's HTTP surface: `/healthz` and `/openapi.json` are open, everything under `/v1` needs
- * an API key; the reference (`/docs`) and the dashboard (`/`, `/dashboard/...`) are HTML pages of
+ * an API key; `/inbound/{provider}/{token}` takes upstream callbacks (src/inbound, its token for
+ * a key); the reference (`/docs`) and the dashboard (`/`, `/dashboard/...`) are HTML pages of
  * the same app, the dashboard behind a session made from an API key. This is the one module of
- * http/ that imports dashboard/ (to mount it); dashboard/ imports nothing from http/.
+ * http/ that imports dashboard/ and inbound/ (to mount them); dashboard/ imports nothing from http/.
  */
 export const app = api
   .route("/", docsRoutes())

@@ -18,6 +18,7 @@ import {
   TaskSchema,
 } from "./api-schemas";
 import type { AuthVariables } from "./bearer-auth";
+import { type CalledBackVariables, pollCalledBackTasks } from "./called-back";
 import { authenticated, errors, json } from "./openapi-document";
 import { presentDelivery, presentSubscription, presentTask } from "./present";
 import { takeRegistrations } from "./rate-limit";
@@ -38,7 +39,7 @@ import { bodyReadByRelay, type JsonBodyVariables, parseOrThrow, validationHook }
  * write D1: polling and delivery belong to the tick.
  */
 
-type V1Env = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables };
+type V1Env = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables & CalledBackVariables };
 
 /**
  * The metadata's JSON text as the app wrote it (numbers untouched: see `exactMemberText`), held to
@@ -159,6 +160,7 @@ export const v1 = v1Base
       const metadata = exactMetadata(() => exactMemberText(c.get("jsonBodyText"), "metadata"), body.metadata);
       const result = await registerSubscription(openDb(c.env.DB), registrationOf(c.get("tenantId"), body, metadata), Date.now());
       if (result.kind === "action_pair_conflict") throw actionPairConflict(body.task_id, result.task);
+      pollCalledBackTasks(c.get("pollCalledBack"), [result.task]);
       const subscription = presentSubscription(result.subscription, result.task);
       return result.kind === "created" ? c.json(subscription, 201) : c.json(subscription, 200);
     },
@@ -199,6 +201,10 @@ export const v1 = v1Base
         openDb(c.env.DB),
         valid.map((v) => v.registration),
         Date.now(),
+      );
+      pollCalledBackTasks(
+        c.get("pollCalledBack"),
+        outcomes.map((o) => o.task),
       );
       valid.forEach(({ index, body }, i) => {
         const outcome = outcomes[i]!;

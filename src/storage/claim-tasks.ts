@@ -26,6 +26,7 @@ const COLUMNS = [
   "not_found_streak",
   "created_at",
   "upstream_created_at",
+  "pushed_at",
 ];
 
 /** The columns a claimed task is read with (`prefix` is a table alias such as "t."). */
@@ -44,6 +45,7 @@ export interface ClaimedTaskRow {
   not_found_streak: number;
   created_at: number;
   upstream_created_at: number | null;
+  pushed_at: number | null;
 }
 
 export const toClaimedTask = (r: ClaimedTaskRow): ClaimedTask => ({
@@ -58,6 +60,7 @@ export const toClaimedTask = (r: ClaimedTaskRow): ClaimedTask => ({
   notFoundStreak: r.not_found_streak,
   createdAt: r.created_at,
   upstreamCreatedAt: r.upstream_created_at,
+  pushedAt: r.pushed_at,
 });
 
 /**

@@ -61,7 +61,12 @@ export async function recordPolls(
         last_polled_at = r.value ->> 'last_polled_at',
         -- Cancelling the last subscription pauses a task (next_poll_at NULL) even while it is
         -- being polled: keep it paused rather than scheduling its next poll.
-        next_poll_at = CASE WHEN tasks.next_poll_at IS NULL THEN NULL ELSE r.value ->> 'next_poll_at' END,
+        -- A callback that came during this claim (repoll_at) may announce what this poll missed:
+        -- the task is due again by then, to confirm it.
+        next_poll_at = CASE WHEN tasks.next_poll_at IS NULL THEN NULL
+          WHEN tasks.repoll_at IS NOT NULL AND r.value ->> 'next_poll_at' IS NOT NULL THEN min(r.value ->> 'next_poll_at', tasks.repoll_at)
+          ELSE r.value ->> 'next_poll_at' END,
+        repoll_at = NULL,
         lease_token = NULL,
         last_event = coalesce(r.value ->> 'event', tasks.last_event),
         last_event_at = CASE WHEN r.value ->> 'event' IS NULL THEN tasks.last_event_at ELSE ${now} END,

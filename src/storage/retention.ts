@@ -1,6 +1,13 @@
 import { sql } from "drizzle-orm";
 import { hourOf } from "./count-activity";
 import { asJson, type Db, runBatch, statement } from "./db";
+import { HINT_TTL_MS } from "./inbound-callbacks";
+
+/**
+ * Old callback hints deleted per purge: a tick runs every minute, so this drains 600,000 an hour,
+ * far more than upstream sends about tasks nobody registers.
+ */
+const HINTS_PER_PURGE = 10_000;
 
 /**
  * A task old enough to delete, as a SQL condition on `tasks`: it stopped polling before `cutoff`,
@@ -22,9 +29,17 @@ const purgeable = (cutoff: number) => sql`tasks.settled_at < ${cutoff} AND tasks
  * again, or gives it a pending message or a new subscription) keeps the task. The other
  * statements only delete what belongs to the tasks that statement actually deleted.
  */
-export async function purgeSettledTasks(db: Db, cutoff: number, limit: number): Promise<number> {
-  // The dashboard's hourly counters age out with the rest (one row an hour: a primary-key range).
-  await db.run(sql`DELETE FROM activity_hourly WHERE hour < ${hourOf(cutoff)}`);
+export async function purgeSettledTasks(db: Db, cutoff: number, limit: number, now: number): Promise<number> {
+  await runBatch(db, [
+    // The dashboard's hourly counters age out with the rest (one row an hour: a primary-key range).
+    statement(db, sql`DELETE FROM activity_hourly WHERE hour < ${hourOf(cutoff)}`),
+    // Callbacks about tasks nobody registered are remembered for HINT_TTL_MS only.
+    statement(
+      db,
+      sql`DELETE FROM inbound_hints WHERE rowid IN
+        (SELECT rowid FROM inbound_hints WHERE received_at < ${now - HINT_TTL_MS} ORDER BY received_at LIMIT ${HINTS_PER_PURGE})`,
+    ),
+  ]);
   const rows = await db.all<{ id: string }>(sql`SELECT id FROM tasks
     WHERE ${purgeable(cutoff)}
     ORDER BY settled_at LIMIT ${limit}`);

@@ -103,6 +103,13 @@ export const tasks = sqliteTable(
     finishedAt: integer("finished_at"),
     /** Set when polling stopped for any reason: retention counts from here. */
     settledAt: integer("settled_at"),
+    /** When upstream last called back about it: from then on it is polled only as a safety net. */
+    pushedAt: integer("pushed_at"),
+    /**
+     * A callback that came while the task was claimed (its poll may have started before the
+     * change): when the claim is recorded the task is due again by this time, to confirm it.
+     */
+    repollAt: integer("repoll_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -255,3 +262,18 @@ export type MessageRow = typeof messages.$inferSelect;
 export type KindStatsRow = typeof kindStats.$inferSelect;
 export type DeliveryAttemptRow = typeof deliveryAttempts.$inferSelect;
 export type ActivityHourRow = typeof activityHourly.$inferSelect;
+
+/**
+ * A callback about a task nobody has registered (yet): upstream can call back before the app's
+ * registration arrives. A registration within 10 minutes of it is polled at once. One row per
+ * (provider, task id), whatever the tenant; the tick deletes rows older than that.
+ */
+export const inboundHints = sqliteTable(
+  "inbound_hints",
+  {
+    provider: text("provider").notNull(),
+    taskId: text("task_id").notNull(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.taskId] }), index("inbound_hints_received").on(t.receivedAt)],
+);

@@ -2,6 +2,7 @@ import { desc, eq, sql } from "drizzle-orm";
 import type { EventType, Provider } from "../domain/kling";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { fanOutToSubscription, fanOutToSubscriptions } from "./fan-out";
+import { HINT_TTL_MS } from "./inbound-callbacks";
 import { messages, type SubscriptionRow, subscriptions, type TaskRow, tasks } from "./schema";
 import { resumeTaskPolling, settleTasks } from "./settle";
 
@@ -28,7 +29,8 @@ export type RegistrationResult =
 
 /**
  * Registers callbacks for tenants' tasks in a single D1 batch, so concurrent registrations and
- * ticks never interleave: each task is created if the tenant has none by that id (due at once);
+ * ticks never interleave: each task is created if the tenant has none by that id (due at once;
+ * pushed already if upstream called back about it in the last 10 minutes: `inbound_hints`);
  * so is the tenant's endpoint for the URL, with its own secret; the subscription is inserted only
  * if the task has the same action pair; a task left idle resumes polling; the event the task
  * already reached is sent at once.
@@ -126,9 +128,13 @@ export function registrationStatements(db: Db, rs: readonly Registration[], now:
   return [
     statement(
       db,
-      sql`INSERT INTO tasks (id, tenant_id, provider, task_id, action, action2, next_poll_at, created_at, updated_at)
+      sql`INSERT INTO tasks (id, tenant_id, provider, task_id, action, action2, next_poll_at, pushed_at, created_at, updated_at)
       SELECT r.value ->> 'task_key', r.value ->> 'tenant_id', r.value ->> 'provider', r.value ->> 'task_id',
-        r.value ->> 'action', r.value ->> 'action2', ${now}, ${now}, ${now}
+        r.value ->> 'action', r.value ->> 'action2', ${now},
+        -- Upstream called back before this registration: the task is pushed from the start.
+        (SELECT h.received_at FROM inbound_hints h WHERE h.provider = r.value ->> 'provider' AND h.task_id = r.value ->> 'task_id'
+          AND h.received_at >= ${now - HINT_TTL_MS}),
+        ${now}, ${now}
       FROM json_each(${rows}) r WHERE true
       ON CONFLICT DO NOTHING`,
     ),

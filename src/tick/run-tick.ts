@@ -104,7 +104,7 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   }
 
   const now = clock.now();
-  report.purged = await purgeSettledTasks(ctx.db, now - config.retentionMs, RETENTION_BATCH);
+  report.purged = await purgeSettledTasks(ctx.db, now - config.retentionMs, RETENTION_BATCH, now);
   report.subrequestsLeft = ctx.budget.remaining;
   report.durationMs = now - started;
   report.d1 = usage;

@@ -46,3 +46,16 @@ export const queuedLeaseMs = (timeoutMs: number) => QUEUE_WAIT_ALLOWANCE_MS + CO
  * otherwise it releases it, due again at once, rather than race the tick that will claim it anew.
  */
 export const hasTimeLeft = (leaseEndsAt: number, now: number, timeoutMs: number) => leaseEndsAt - now >= timeoutMs + LEASE_MARGIN_MS;
+
+/**
+ * Work set going by a request (an upstream callback, a registration that a callback came
+ * before) starts for at most this long: it runs in the request's `waitUntil`, which the platform
+ * keeps alive for 30 s after the response.
+ */
+export const PUSH_WORK_MS = 10_000;
+
+/**
+ * The lease of such work: its window to start, one request timeout, and the margin for the write
+ * (so `hasTimeLeft` admits it for the whole window).
+ */
+export const pushLeaseMs = (timeoutMs: number) => PUSH_WORK_MS + timeoutMs + LEASE_MARGIN_MS;

@@ -14,6 +14,8 @@ export interface PollWork {
   poll(task: ClaimedTask): Promise<PollRecord>;
   /** The same for tasks of Kling's new API, in one request for all of them (`isNewApiTask`). */
   pollBatch(tasks: readonly ClaimedTask[]): Promise<PollRecord[]>;
+  /** Plans a task's next state from an answer upstream pushed (a verified callback) instead of a poll. */
+  apply(task: ClaimedTask, outcome: PollOutcome): PollRecord;
   /** The kinds whose learned durations changed since the last call, to record with the next batch. */
   takeLearned(): KindStatsEntry[];
 }
@@ -57,6 +59,7 @@ export function pollWork(ctx: WorkContext, stats: Map<string, KindStatsEntry>): 
   }
   return {
     poll: async (task) => settle(task, await pollUpstream(config, task, () => clock.now())),
+    apply: settle,
     async pollBatch(tasks) {
       const outcomes = await pollUpstreamBatch(
         config,

@@ -34,6 +34,10 @@ describe("loadConfig defaults", () => {
       allowInsecureCallbacks: false,
       registrationCapPerIsolate: 6000,
       authFailureLimitPerIsolate: 20,
+      inboundToken: null,
+      klingWebhookSecrets: [],
+      pushSafetyPollMs: 300_000,
+      publicBaseUrl: null,
     });
   });
 
@@ -220,5 +224,41 @@ describe("loadConfig: values that would silently break the relay", () => {
 
   it("accepts a plain-http upstream (a local simulator)", () => {
     expect(loadConfig(envOf({ UPSTREAM_BASE_URL: "http://127.0.0.1:9000/" })).upstreamBaseUrl).toBe("http://127.0.0.1:9000");
+  });
+
+  it("reads the inbound callback vars: INBOUND_TOKEN (32+ URL-safe characters), KLING_WEBHOOK_SECRET, PUBLIC_BASE_URL", () => {
+    const token = "inbound-LEAKME-token-0123456789ab";
+    const secret = `whsec_${btoa("kling-LEAKME-of-thirty-two-bytes")}`;
+    expect(
+      loadConfig(
+        envOf({
+          INBOUND_TOKEN: ` ${token} `,
+          KLING_WEBHOOK_SECRET: `${secret} ${WEBHOOK_SECRET}`,
+          PUSH_SAFETY_POLL_SECONDS: "600",
+          PUBLIC_BASE_URL: "https://relay.example.com/",
+        }),
+      ),
+    ).toMatchObject({
+      inboundToken: token,
+      klingWebhookSecrets: [secret, WEBHOOK_SECRET],
+      pushSafetyPollMs: 600_000,
+      publicBaseUrl: "https://relay.example.com",
+    });
+    for (const vars of [
+      { INBOUND_TOKEN: token.slice(0, 31) },
+      { INBOUND_TOKEN: `${token}/x` },
+      { KLING_WEBHOOK_SECRET: "LEAKME-not-a-whsec" },
+      { PUBLIC_BASE_URL: "ftp://LEAKME.example" },
+      { PUSH_SAFETY_POLL_SECONDS: "0" },
+    ]) {
+      let error: unknown;
+      try {
+        loadConfig(envOf(vars));
+      } catch (e) {
+        error = e;
+      }
+      expect(error, JSON.stringify(Object.keys(vars))).toBeInstanceOf(ConfigError);
+      expect(String(error)).not.toContain("LEAKME");
+    }
   });
 });

@@ -14,7 +14,7 @@ import type { DurationWindow } from "../../src/domain/poll-schedule";
 const MIN = 10_000;
 const MAX = 60_000;
 const DAY = 24 * 3_600_000;
-const policy: PollPolicy = { pollMinIntervalMs: MIN, pollMaxIntervalMs: MAX, maxTaskAgeMs: DAY };
+const policy: PollPolicy = { pollMinIntervalMs: MIN, pollMaxIntervalMs: MAX, maxTaskAgeMs: DAY, pushSafetyPollMs: 300_000 };
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const half = () => 0.5;
 const RANDOMS: ReadonlyArray<readonly [string, () => number]> = [
@@ -32,6 +32,7 @@ const fresh = (over: Partial<TaskSnapshot> = {}): TaskSnapshot => ({
   notFoundStreak: 0,
   createdAt: NOW - 60_000,
   upstreamCreatedAt: null,
+  pushedAt: null,
   ...over,
 });
 const after = (task: TaskSnapshot, u: TaskUpdate): TaskSnapshot => ({
@@ -41,6 +42,7 @@ const after = (task: TaskSnapshot, u: TaskUpdate): TaskSnapshot => ({
   notFoundStreak: u.notFoundStreak,
   createdAt: task.createdAt,
   upstreamCreatedAt: u.upstreamCreatedAt,
+  pushedAt: task.pushedAt,
 });
 const status = (s: ObservedStatus, createdAt: number | null = null, updatedAt: number | null = null): PollOutcome => ({
   kind: "status",

@@ -134,7 +134,7 @@ export async function pollOnly(clock: Clock = systemClock): Promise<number> {
 
 export async function resetDb(): Promise<void> {
   await env.DB.batch([
-    ...["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats", "endpoints", "api_keys"].map((t) =>
+    ...["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats", "endpoints", "api_keys", "inbound_hints"].map((t) =>
       env.DB.prepare(`DELETE FROM ${t}`),
     ),
     // The built-in tenant stays (migration 0005 made it); tenants made by tests go.

@@ -1,9 +1,23 @@
-import type { Lease, LeasedIds } from "../storage/load-claimed";
-import { hasTimeLeft } from "../work/leases";
-import { runPipeline } from "../work/pipeline";
-import type { ConsumerContext } from "./consumer-context";
+import type { Db } from "../storage/db";
+import type { Lease } from "../storage/load-claimed";
+import { hasTimeLeft } from "./leases";
+import { runPipeline } from "./pipeline";
+import type { WorkContext } from "./work-context";
+import type { WorkReport } from "./work-report";
 
-/** One kind of queued work, as a consumer drives it. */
+/** The figures of work done on items already claimed elsewhere (a queue consumer, an inbound callback). */
+export interface LeasedWorkReport extends WorkReport {
+  /** Items not started (budget, deadline, lease nearly over): due again at once. */
+  released: number;
+}
+
+/** What work on already-claimed items needs: its own D1 handle, budget and report. */
+export interface LeasedWorkContext extends WorkContext {
+  db: Db;
+  report: LeasedWorkReport;
+}
+
+/** One kind of already-claimed work (polls, deliveries), as a consumer or a callback drives it. */
 export interface LeasedStage<Item extends Lease, Done> {
   /** Timeout of one request of this kind: an item starts only while its lease has room for it. */
   timeoutMs: number;
@@ -28,13 +42,14 @@ function byLease<T>(entries: readonly { leaseToken: string; value: T }[]): Map<s
 }
 
 /**
- * Works through the items a message batch named (already loaded by id and lease token) with the
- * same pipeline as the tick: at most 6 in flight, within the consumer's subrequest and time budget. Every
- * result is recorded at the end, in one D1 batch per lease token (one in practice: a tick sends
- * all its messages under one token); items not started are released, due again at once.
+ * Works through items already claimed (loaded by id and lease token for a queue message, or
+ * claimed by an inbound callback) with the same pipeline as the tick: at most 6 in flight, within
+ * the invocation's subrequest and time budget. Every result is recorded at the end, in one D1
+ * batch per lease token (one in practice: a tick sends all its messages under one token); items
+ * not started are released, due again at once.
  */
-export async function consumeLeased<Item extends Lease, Done>(
-  ctx: ConsumerContext,
+export async function runLeased<Item extends Lease, Done>(
+  ctx: LeasedWorkContext,
   items: Item[],
   stage: LeasedStage<Item, Done>,
 ): Promise<void> {
@@ -73,6 +88,3 @@ export async function consumeLeased<Item extends Lease, Done>(
     await stage.release(leaseToken, unstarted);
   }
 }
-
-/** How many ids the messages named, to count the ones whose lease moved on. */
-export const countIds = (claims: readonly LeasedIds[]) => claims.reduce((n, c) => n + c.ids.length, 0);

@@ -1,0 +1,132 @@
+import { loadConfig, pollableProviders } from "../config";
+import type { InboundCallback } from "../domain/callback-body";
+import { statusRank } from "../domain/callback-body";
+import type { Env } from "../env";
+import type { ClaimedTask } from "../storage/claim-tasks";
+import { newLeaseToken, openDb } from "../storage/db";
+import { claimDueTasksByKey, claimTaskMessageIds, noteCallback } from "../storage/inbound-callbacks";
+import { loadKindStats } from "../storage/kind-stats";
+import { type Lease, loadClaimedMessages } from "../storage/load-claimed";
+import { meteredD1 } from "../storage/metered-d1";
+import { recordPolls } from "../storage/record-polls";
+import { deliverLeased } from "../work/deliver-leased";
+import type { LeasedWorkContext, LeasedWorkReport } from "../work/leased-work";
+import { PUSH_WORK_MS, pushLeaseMs } from "../work/leases";
+import { pollLeased } from "../work/poll-leased";
+import { pollWork } from "../work/poll-work";
+import { WorkBudget } from "../work/work-budget";
+import { type Clock, systemClock } from "../work/work-context";
+import { emptyWorkReport } from "../work/work-report";
+
+/** The figures of the work one callback (or early-called-back registration) set going, logged as one JSON line. */
+export interface PushReport extends LeasedWorkReport {
+  provider: string;
+  taskId: string;
+  /** A verified callback, taken as the task's state without a poll. */
+  trusted: boolean;
+}
+
+interface PushContext extends LeasedWorkContext {
+  report: PushReport;
+  leaseToken: string;
+  started: number;
+}
+
+function pushContext(env: Env, clock: Clock, about: { provider: string; taskId: string; trusted: boolean }): PushContext {
+  const config = loadConfig(env);
+  const report: PushReport = { ...about, ...emptyWorkReport(), released: 0 };
+  const started = clock.now();
+  return {
+    started,
+    db: openDb(meteredD1(env.DB, report.d1)),
+    config,
+    clock,
+    budget: new WorkBudget(config.subrequestBudget, started + PUSH_WORK_MS),
+    report,
+    leaseToken: newLeaseToken(),
+  };
+}
+
+/**
+ * What one upstream callback sets going, in the request's `waitUntil`: the tasks it names are
+ * marked as pushed and, when it brings news, claimed (the claim and lease a tick uses, so a tick
+ * and a callback never poll one task at once); each is polled at once (or, for a verified
+ * callback, takes its body as the answer), and the webhooks that produces are sent right away.
+ * @example c.executionCtx.waitUntil(actOnCallback(c.env, "kling", callback, true))
+ */
+export async function actOnCallback(
+  env: Env,
+  provider: string,
+  callback: InboundCallback,
+  trusted: boolean,
+  clock: Clock = systemClock,
+): Promise<PushReport> {
+  const pushed = trusted && callback.outcome.kind === "status" ? callback.outcome : null;
+  const ctx = pushContext(env, clock, { provider, taskId: callback.taskId, trusted: pushed !== null });
+  const { db, config, report, leaseToken } = ctx;
+  const tasks = await noteCallback(db, {
+    provider,
+    taskId: callback.taskId,
+    rank: statusRank(callback.status),
+    trusted: pushed !== null,
+    claim: pushed !== null || pollableProviders(config).some((p) => p === provider),
+    now: clock.now(),
+    minIntervalMs: config.pollMinIntervalMs,
+    leaseToken,
+    leaseMs: pushLeaseMs(config.upstreamTimeoutMs),
+  });
+  if (pushed !== null && tasks.length > 0) {
+    report.claimed += tasks.length;
+    const work = pollWork(ctx, await loadKindStats(db));
+    const records = tasks.map((task) => work.apply(task, pushed));
+    report.messagesCreated += await recordPolls(db, records, leaseToken, clock.now(), work.takeLearned());
+  } else {
+    await pollLeased(ctx, tasks);
+  }
+  await deliverNow(ctx, tasks);
+  return finish(ctx, "inbound_callback");
+}
+
+/**
+ * A registration of tasks upstream already called back about (`inbound_hints`): they are due at
+ * once, and polled right here rather than at the tick's next look.
+ */
+export async function pollRegisteredNow(
+  env: Env,
+  tasks: readonly { key: string; provider: string; taskId: string }[],
+  clock: Clock = systemClock,
+): Promise<PushReport> {
+  const first = tasks[0];
+  const ctx = pushContext(env, clock, { provider: first?.provider ?? "", taskId: first?.taskId ?? "", trusted: false });
+  const claimed = await claimDueTasksByKey(ctx.db, {
+    taskKeys: tasks.map((t) => t.key),
+    now: clock.now(),
+    leaseToken: ctx.leaseToken,
+    leaseMs: pushLeaseMs(ctx.config.upstreamTimeoutMs),
+  });
+  await pollLeased(ctx, claimed);
+  await deliverNow(ctx, claimed);
+  return finish(ctx, "registration_after_callback");
+}
+
+/** Sends the webhooks the tasks' polls just produced, instead of leaving them to the next tick. */
+async function deliverNow(ctx: PushContext, tasks: readonly (ClaimedTask & Lease)[]): Promise<void> {
+  const { db, config, clock, budget, leaseToken } = ctx;
+  if (tasks.length === 0 || budget.remaining <= 0) return;
+  const ids = await claimTaskMessageIds(db, {
+    taskKeys: tasks.map((t) => t.key),
+    now: clock.now(),
+    limit: budget.remaining,
+    leaseToken,
+    leaseMs: pushLeaseMs(config.deliveryTimeoutMs),
+  });
+  if (ids.length === 0) return;
+  await deliverLeased(ctx, await loadClaimedMessages(db, [{ leaseToken, ids }]));
+}
+
+function finish(ctx: PushContext, event: string): PushReport {
+  ctx.report.subrequestsLeft = ctx.budget.remaining;
+  ctx.report.durationMs = ctx.clock.now() - ctx.started;
+  console.log(JSON.stringify({ event, ...ctx.report }));
+  return ctx.report;
+}

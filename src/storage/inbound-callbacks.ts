@@ -1,0 +1,106 @@
+import { type SQL, sql } from "drizzle-orm";
+import { STATUS_RANKS } from "../domain/callback-body";
+import { type ClaimedTask, type ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
+import { type Db, keySet, runBatch, statement } from "./db";
+import type { Lease } from "./load-claimed";
+
+/** How long a callback about a task nobody registered is remembered (`inbound_hints`). */
+export const HINT_TTL_MS = 10 * 60_000;
+
+/** What one callback asks of the tasks it names. */
+export interface CallbackNotice {
+  provider: string;
+  taskId: string;
+  /** The rank of the status it announces (`statusRank`): null for a status the relay does not know. */
+  rank: number | null;
+  /** Verified, so its body is the state: no upstream call, so no minimum interval either. */
+  trusted: boolean;
+  /** Whether to claim tasks at all (false: the relay cannot poll that provider, and the callback is not trusted). */
+  claim: boolean;
+  now: number;
+  /** `POLL_MIN_INTERVAL_SECONDS`: the most one task is polled to confirm callbacks. */
+  minIntervalMs: number;
+  leaseToken: string;
+  leaseMs: number;
+}
+
+/** The stored status's rank, as SQL (see `STATUS_RANKS`); NULL for a status without one. */
+const storedRank = sql.raw(
+  `CASE WHEN task_status IS NULL THEN 0 ${[...STATUS_RANKS].map(([s, r]) => `WHEN task_status = '${s}' THEN ${r}`).join(" ")} END`,
+);
+
+/**
+ * Records one upstream callback, in one D1 batch, for every tenant's task of that provider and id
+ * that is still polled (a finished task ignores it):
+ * - each is marked as pushed (`pushed_at`): its polls become a safety net;
+ * - a callback with news (a status further along than the stored one, or one either side does not
+ *   know) claims the task for the caller to poll at once, under a lease like a tick's, unless it
+ *   was polled less than `minIntervalMs` ago (then it is due by then: floods cost one poll per
+ *   interval) or someone holds it now (then `repoll_at` makes it due again when that claim is
+ *   recorded: that poll may have started before the change);
+ * - the callback is remembered in `inbound_hints` for a registration still to come.
+ * Returns the tasks claimed, with their lease.
+ */
+export async function noteCallback(db: Db, n: CallbackNotice): Promise<(ClaimedTask & Lease)[]> {
+  const named = sql`provider = ${n.provider} AND task_id = ${n.taskId} AND next_poll_at IS NOT NULL`;
+  const leased = sql`(lease_token IS NOT NULL AND next_poll_at > ${n.now})`;
+  const news: SQL = n.rank === null ? sql`1` : sql`coalesce(${storedRank} < ${n.rank}, 1)`;
+  const recent: SQL = n.trusted ? sql`0` : sql`coalesce(last_polled_at > ${n.now - n.minIntervalMs}, 0)`;
+  const results = await runBatch(db, [
+    statement(
+      db,
+      sql`INSERT INTO inbound_hints (provider, task_id, received_at) VALUES (${n.provider}, ${n.taskId}, ${n.now})
+      ON CONFLICT (provider, task_id) DO UPDATE SET received_at = excluded.received_at`,
+    ),
+    statement(
+      db,
+      sql`UPDATE tasks SET pushed_at = ${n.now},
+        repoll_at = CASE WHEN ${leased} AND ${news} THEN coalesce(repoll_at, ${n.now}) ELSE repoll_at END,
+        next_poll_at = CASE WHEN NOT ${leased} AND ${news} AND ${recent} THEN min(next_poll_at, last_polled_at + ${n.minIntervalMs})
+          ELSE next_poll_at END,
+        updated_at = ${n.now}
+      WHERE ${named}`,
+    ),
+    statement(
+      db,
+      sql`UPDATE tasks SET lease_token = ${n.leaseToken}, next_poll_at = ${n.now + n.leaseMs}
+      WHERE ${named} AND ${n.claim ? sql`1` : sql`0`} AND NOT ${leased} AND ${news} AND NOT ${recent}
+      RETURNING ${claimedTaskColumns()}, next_poll_at`,
+    ),
+  ]);
+  const rows = (results[2]?.results ?? []) as (ClaimedTaskRow & { next_poll_at: number })[];
+  return rows.map((r) => ({ ...toClaimedTask(r), leaseToken: n.leaseToken, leaseEndsAt: r.next_poll_at }));
+}
+
+/**
+ * Claims these tasks if they are due (a registration just made them so), under a lease, for the
+ * caller to poll at once.
+ */
+export async function claimDueTasksByKey(
+  db: Db,
+  o: { taskKeys: readonly string[]; now: number; leaseToken: string; leaseMs: number },
+): Promise<(ClaimedTask & Lease)[]> {
+  if (o.taskKeys.length === 0) return [];
+  const rows = await db.all<ClaimedTaskRow & { next_poll_at: number }>(sql`
+    UPDATE tasks SET lease_token = ${o.leaseToken}, next_poll_at = ${o.now + o.leaseMs}
+    WHERE id IN ${keySet(o.taskKeys)} AND next_poll_at <= ${o.now}
+    RETURNING ${claimedTaskColumns()}, next_poll_at`);
+  return rows.map((r) => ({ ...toClaimedTask(r), leaseToken: o.leaseToken, leaseEndsAt: r.next_poll_at }));
+}
+
+/**
+ * Claims the due webhook messages of these tasks' subscriptions (those a callback's poll just
+ * created), under a lease, for the caller to send at once. Returns their ids.
+ */
+export async function claimTaskMessageIds(
+  db: Db,
+  o: { taskKeys: readonly string[]; now: number; limit: number; leaseToken: string; leaseMs: number },
+): Promise<string[]> {
+  if (o.taskKeys.length === 0 || o.limit <= 0) return [];
+  const rows = await db.all<{ id: string }>(sql`
+    UPDATE messages SET lease_token = ${o.leaseToken}, next_attempt_at = ${o.now + o.leaseMs}
+    WHERE id IN (SELECT m.id FROM subscriptions s JOIN messages m ON m.subscription_id = s.id
+      WHERE s.task_key IN ${keySet(o.taskKeys)} AND m.next_attempt_at <= ${o.now} LIMIT ${o.limit})
+    RETURNING id`);
+  return rows.map((r) => r.id);
+}

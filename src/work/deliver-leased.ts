@@ -1,0 +1,26 @@
+import type { ClaimedMessage } from "../storage/claim-messages";
+import type { Lease } from "../storage/load-claimed";
+import { recordDeliveries, releaseMessages } from "../storage/record-deliveries";
+import { deliverMessage } from "./delivery-work";
+import { type LeasedWorkContext, runLeased } from "./leased-work";
+
+/**
+ * Delivers webhook messages already claimed (named by queue messages, or claimed after a
+ * callback's poll) with the same per-message work as the tick, and records every attempt.
+ */
+export async function deliverLeased(ctx: LeasedWorkContext, messages: (ClaimedMessage & Lease)[]): Promise<void> {
+  if (messages.length === 0) return;
+  const { db, config, clock } = ctx;
+  await runLeased(ctx, messages, {
+    timeoutMs: config.deliveryTimeoutMs,
+    work: (message) => deliverMessage(ctx, message),
+    record: (leaseToken, records) => recordDeliveries(db, records, leaseToken, clock.now()),
+    release: (leaseToken, unstarted) =>
+      releaseMessages(
+        db,
+        unstarted.map((m) => m.id),
+        leaseToken,
+        clock.now(),
+      ),
+  });
+}
