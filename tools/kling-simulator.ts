@@ -7,13 +7,15 @@
  * fault injection. Tests can also script a task poll by poll. Control routes live under `/_sim`.
  *
  * Creates in all three dialects (`POST /kling/v1/{action}/{action2}`, `POST /v1/{product path}`,
- * `POST /{product}/{model}`) take `external_task_id` (and check `callback_url`). Creates can be
+ * `POST /{product}/{model}`) record `callback_url` and `external_task_id`; a task created with a
+ * callback URL is POSTed its state on every status change (kling-callbacks.ts). Creates can be
  * refused, answered late or never answered on demand (`PUT /_sim/creates`).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { UpstreamDialect, UpstreamStep, UpstreamTaskSpec } from "./fake-protocol";
 import { json, readBody } from "./http-helpers";
 import { checkKlingAuth, DEFAULT_KLING_CREDENTIALS, type KlingCredentials } from "./kling-auth";
+import { type CallbackConfig, checkSecret, createCallbackSender } from "./kling-callbacks";
 import {
   LEGACY_PRODUCTS,
   NEW_API_PRODUCTS,
@@ -77,6 +79,8 @@ interface SimTask {
   finishedAt: number | null;
   /** What each poll of this task was answered, by kind (`status:processing`, `fault:http_503`, ...). */
   served?: Record<string, number>;
+  /** Timeline tasks created with a callback URL: where, how many status changes were POSTed, the next one's timer. */
+  callback?: { url: string; emitted: number; timer?: ReturnType<typeof setTimeout> };
 }
 
 /** What Kling's own API (legacy and new) accepts, and the batch query's id limit. */
@@ -147,6 +151,10 @@ export function createKlingSimulator(options: SimulatorOptions) {
   let kling: KlingConfig = { ...DEFAULT_KLING_CREDENTIALS, maxBatchIds: null, ...options.kling };
   let faults: Faults = { ...NO_FAULTS };
   let sequence = 0;
+  let stopped = false;
+  const callbacks = createCallbackSender(random, now, options.now ?? Date.now);
+  /** Tasks whose later status changes still have a callback to POST. */
+  const awaitingCallbacks = new Set<SimTask>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   let createScript: CreateScript | null = null;
   const freshCreateCounts = (): Record<UpstreamDialect, CreateCounts> => {
@@ -164,6 +172,8 @@ export function createKlingSimulator(options: SimulatorOptions) {
   function kindOf(spec: UpstreamTaskSpec): { dialect: UpstreamDialect; action: string; action2: string; externalId: string } | string {
     const dialect = spec.dialect ?? "cometapi";
     if (!DIALECTS.includes(dialect)) return `dialect must be one of ${DIALECTS.join(", ")}`;
+    if (spec.callback_url !== undefined && (typeof spec.callback_url !== "string" || !isHttpUrl(spec.callback_url)))
+      return "callback_url must be an http(s) URL";
     const externalId = spec.external_id ?? "";
     const pair = `${spec.action ?? "videos"}/${spec.action2 ?? "text2video"}`;
     if (dialect === "cometapi") return { dialect, action: spec.action ?? "videos", action2: spec.action2 ?? "text2video", externalId };
@@ -198,6 +208,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
       createdAt?: number;
       dialect?: UpstreamDialect;
       externalId?: string;
+      callbackUrl?: string;
     } = {},
   ): SimTask {
     const typical = typicalDurations(action, hints.pro ?? false);
@@ -219,19 +230,21 @@ export function createKlingSimulator(options: SimulatorOptions) {
       latencyMs: 0,
       polls: 0,
       finishedAt: null,
+      ...(hints.callbackUrl ? { callback: { url: hints.callbackUrl, emitted: 0 } } : {}),
     };
     tasks.set(task.id, task);
     stats.tasks += 1;
+    if (task.callback) advanceCallbacks(task);
     return task;
   }
 
-  /** The task's `data` object at this moment (timeline tasks). */
-  function dataOf(task: SimTask, timeline: Timeline): Record<string, unknown> {
-    const age = now() - task.createdAt;
+  /**
+   * The task's `data` object at this moment (timeline tasks), or while it is in `status` (a
+   * callback's body: what a query answers during that status, whatever the clock says).
+   */
+  function dataOf(task: SimTask, timeline: Timeline, status: string = statusOf(task, timeline)): Record<string, unknown> {
     const processingAt = task.createdAt + timeline.submittedMs;
     const doneAt = processingAt + timeline.processingMs;
-    const status =
-      age < timeline.submittedMs ? "submitted" : age < timeline.submittedMs + timeline.processingMs ? "processing" : timeline.outcome;
     if (status === timeline.outcome && task.finishedAt === null) task.finishedAt = doneAt;
     return {
       task_id: task.id,
@@ -246,6 +259,67 @@ export function createKlingSimulator(options: SimulatorOptions) {
       updated_at: Math.round(status === "submitted" ? task.createdAt : status === "processing" ? processingAt : doneAt),
       ...(status === "succeed" ? { final_unit_deduction: "1" } : {}),
     };
+  }
+
+  /** A timeline's statuses in order, each with the moment it starts. */
+  function phasesOf(task: SimTask, timeline: Timeline): { status: string; at: number }[] {
+    const processingAt = task.createdAt + timeline.submittedMs;
+    return [
+      { status: "submitted", at: task.createdAt },
+      { status: "processing", at: processingAt },
+      { status: timeline.outcome, at: processingAt + timeline.processingMs },
+    ];
+  }
+
+  /** The status a timeline task has now. */
+  function statusOf(task: SimTask, timeline: Timeline): string {
+    const at = now();
+    return phasesOf(task, timeline).reduce((status, phase, index) => (index === 0 || phase.at <= at ? phase.status : status), "submitted");
+  }
+
+  /**
+   * POSTs the callbacks of every status change the task has reached and not yet called back
+   * (`submitted` always at once), in order; then, on the real clock, sets a timer for its next
+   * change. With the clock pinned (`PUT /_sim/clock`) no timer is set: each move of the clock
+   * calls this again for every task still awaiting a callback.
+   */
+  function advanceCallbacks(task: SimTask) {
+    const callback = task.callback;
+    const timeline = task.timeline;
+    if (callback?.timer) {
+      clearTimeout(callback.timer);
+      timers.delete(callback.timer);
+      callback.timer = undefined;
+    }
+    // A task replaced under its id (PUT /_sim/tasks) calls back no more.
+    if (!callback || !timeline || stopped || tasks.get(task.id) !== task) return void awaitingCallbacks.delete(task);
+    const phases = phasesOf(task, timeline);
+    const at = now();
+    while (callback.emitted < phases.length && (callback.emitted === 0 || phases[callback.emitted]!.at <= at)) {
+      const { status } = phases[callback.emitted]!;
+      const data = dataOf(task, timeline, status);
+      callbacks.send({
+        url: callback.url,
+        task_id: task.id,
+        dialect: task.dialect,
+        status: task.dialect === "kling-new" && status === "succeed" ? "succeeded" : status,
+        body: task.dialect === "kling-new" ? entryOf(task, { data }) : data,
+      });
+      callback.emitted += 1;
+    }
+    if (callback.emitted >= phases.length) return void awaitingCallbacks.delete(task);
+    awaitingCallbacks.add(task);
+    if (pinnedNow !== null) return;
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        callback.timer = undefined;
+        advanceCallbacks(task);
+      },
+      Math.max(1, Math.ceil(phases[callback.emitted]!.at - at)),
+    );
+    callback.timer = timer;
+    timers.add(timer);
   }
 
   /** Answers a fault step (`http`, `hang`, `reset`); false when the step is not one. */
@@ -518,6 +592,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
       pro: body.mode === "pro",
       dialect,
       externalId,
+      ...(callbackUrl ? { callbackUrl } : {}),
     });
     const answered = envelope(answer(task));
     if (script?.mode === "lost") {
@@ -622,6 +697,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
             id,
             dialect: where.dialect,
             externalId: where.externalId,
+            ...(spec.callback_url ? { callbackUrl: spec.callback_url } : {}),
           });
       task.group = spec.group ?? "";
       tasks.set(id, task);
@@ -683,6 +759,8 @@ export function createKlingSimulator(options: SimulatorOptions) {
     }
     if (kind === "clock" && req.method === "PUT") {
       pinnedNow = JSON.parse(await readBody(req)).now ?? null;
+      // Status changes the move reached call back now; unpinned, timers take over again.
+      for (const task of [...awaitingCallbacks]) advanceCallbacks(task);
       return json(res, 200, { now: now() });
     }
     if (kind === "creates" && !id) {
@@ -715,6 +793,32 @@ export function createKlingSimulator(options: SimulatorOptions) {
       }
       return json(res, 200, { counts: createCounts, script: createScript });
     }
+    if (kind === "callbacks" && !id) {
+      // How callbacks are sent (PUT: the fields given), what became of them (GET; DELETE starts the counts again).
+      if (req.method === "PUT") {
+        const body = JSON.parse((await readBody(req)) || "{}") as Partial<Record<keyof CallbackConfig, unknown>>;
+        const next: Partial<CallbackConfig> = {};
+        for (const field of ["secret", "previousSecret"] as const) {
+          if (!(field in body)) continue;
+          const value = body[field] ?? null;
+          const problem = checkSecret(value);
+          if (problem) return json(res, 400, { error: `${field}: ${problem}` });
+          next[field] = value as string | null;
+        }
+        const number = (field: "delayMs" | "lossRate" | "timestampSkewS", ok: (n: number) => boolean) => {
+          if (!(field in body)) return true;
+          const value = body[field];
+          if (typeof value !== "number" || !Number.isFinite(value) || !ok(value)) return false;
+          next[field] = value;
+          return true;
+        };
+        if (!number("delayMs", (n) => n >= 0)) return json(res, 400, { error: "delayMs must be a number >= 0" });
+        if (!number("lossRate", (n) => n >= 0 && n <= 1)) return json(res, 400, { error: "lossRate must be between 0 and 1" });
+        if (!number("timestampSkewS", () => true)) return json(res, 400, { error: "timestampSkewS must be a number" });
+        callbacks.configure(next);
+      } else if (req.method === "DELETE") callbacks.reset();
+      return json(res, 200, { ...callbacks.stats(), config: callbacks.config() });
+    }
     if (kind === "groups" && id) return json(res, 200, { maxInFlight: inFlight.get(id)?.max ?? 0 });
     if (kind === "faults" && req.method === "PUT") {
       faults = { ...NO_FAULTS, ...JSON.parse(await readBody(req)) };
@@ -746,10 +850,18 @@ export function createKlingSimulator(options: SimulatorOptions) {
     stats: () => stats,
     task: (id: string) => tasks.get(id),
     releaseHanging,
-    /** Ends everything the simulator started: late create answers, hanging answers. */
+    /** Callbacks: their config and counts (as `PUT` / `GET /_sim/callbacks`). */
+    callbacks,
+    /**
+     * Ends everything the simulator started: status-change timers, late create answers, callback
+     * delays and callbacks in flight, hanging answers. Nothing is sent afterwards.
+     */
     stop: () => {
+      stopped = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
+      awaitingCallbacks.clear();
+      callbacks.stop();
       releaseHanging();
     },
   };
