@@ -40,6 +40,8 @@ export interface UpstreamTaskSpec {
   steps?: UpstreamStep[];
   /** Without `steps`: the timeline's durations and outcome (ms; outcome `succeed` or `failed`). */
   timeline?: { submittedMs?: number; processingMs?: number; outcome?: "succeed" | "failed"; failMessage?: string };
+  /** Timeline tasks only: Kling POSTs the task's state here on every status change, as for a task created with one. */
+  callback_url?: string;
   group?: string;
   latencyMs?: number;
 }

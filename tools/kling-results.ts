@@ -19,6 +19,17 @@ export const LEGACY_PRODUCTS: readonly string[] = [
   "general/ai-multi-shot",
 ];
 
+/**
+ * The new API's create routes (`POST /{product}/{model}`, video only so far) and the legacy
+ * product path each one's results are shaped after.
+ */
+export const NEW_API_PRODUCTS: Record<string, string> = {
+  "text-to-video": "videos/text2video",
+  "image-to-video": "videos/image2video",
+  "omni-video": "videos/omni-video",
+  "motion-control": "videos/motion-control",
+};
+
 /** A product path as the simulator's (action, action2): the first segment and the rest. */
 export function splitProduct(product: string): { action: string; action2: string } {
   const slash = product.indexOf("/");

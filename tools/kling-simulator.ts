@@ -5,13 +5,20 @@
  * new batch query (`/tasks?task_ids=a,b,c`: API key). The success envelopes, each product's result
  * shape, tasks that move `submitted` -> `processing` -> `succeed`/`failed` over time, and seeded
  * fault injection. Tests can also script a task poll by poll. Control routes live under `/_sim`.
+ *
+ * Creates in all three dialects (`POST /kling/v1/{action}/{action2}`, `POST /v1/{product path}`,
+ * `POST /{product}/{model}`) record `callback_url` and `external_task_id`; a task created with a
+ * callback URL is POSTed its state on every status change (kling-callbacks.ts). Creates can be
+ * refused, answered late or never answered on demand (`PUT /_sim/creates`).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { UpstreamDialect, UpstreamStep, UpstreamTaskSpec } from "./fake-protocol";
 import { json, readBody } from "./http-helpers";
 import { checkKlingAuth, DEFAULT_KLING_CREDENTIALS, type KlingCredentials } from "./kling-auth";
+import { type CallbackConfig, checkSecret, createCallbackSender } from "./kling-callbacks";
 import {
   LEGACY_PRODUCTS,
+  NEW_API_PRODUCTS,
   outputsFor,
   COMETAPI_PAIRS as PAIRS,
   splitProduct,
@@ -27,6 +34,26 @@ const DIALECTS: readonly UpstreamDialect[] = ["cometapi", "kling-legacy", "kling
 const NEW_API_DEFAULT_PRODUCT = "videos/text2video";
 /** How many batch requests `GET /_sim/batches` remembers. */
 const BATCH_LOG_LIMIT = 500;
+/** How long a create scripted `timeout` waits before it answers, unless told (ms). */
+const CREATE_TIMEOUT_DEFAULT_MS = 60_000;
+const CREATE_MODES = ["ok", "refuse", "timeout", "lost"] as const;
+const isHttpUrl = (url: string) => URL.canParse(url) && ["http:", "https:"].includes(new URL(url).protocol);
+type CreateMode = (typeof CREATE_MODES)[number];
+
+/** `PUT /_sim/creates`: what the next `remaining` creates (any dialect) do instead of answering at once. */
+export interface CreateScript {
+  mode: Exclude<CreateMode, "ok">;
+  remaining: number;
+  /** refuse: the answer's HTTP status, Kling code and message (default 400, 1301, "content policy violation"). */
+  status: number;
+  code: number;
+  message: string;
+  /** timeout: how long the answer waits (default 60000). */
+  delayMs: number;
+}
+
+/** Creates by how they were answered; `invalid`: refused as Kling refuses bad parameters (400 code 1201). */
+export type CreateCounts = Record<CreateMode | "invalid", number>;
 
 interface Timeline {
   submittedMs: number;
@@ -52,6 +79,8 @@ interface SimTask {
   finishedAt: number | null;
   /** What each poll of this task was answered, by kind (`status:processing`, `fault:http_503`, ...). */
   served?: Record<string, number>;
+  /** Timeline tasks created with a callback URL: where, how many status changes were POSTed, the next one's timer. */
+  callback?: { url: string; emitted: number; timer?: ReturnType<typeof setTimeout> };
 }
 
 /** What Kling's own API (legacy and new) accepts, and the batch query's id limit. */
@@ -95,7 +124,7 @@ export interface SimulatorOptions {
 
 export interface SimulatorStats {
   polls: number;
-  /** Requests to each dialect's query routes (a batch request counts once). */
+  /** Requests to each dialect's routes, creates and queries (a batch request counts once). */
   requests: Record<UpstreamDialect, number>;
   served: Record<string, number>;
   faultsInjected: number;
@@ -122,6 +151,17 @@ export function createKlingSimulator(options: SimulatorOptions) {
   let kling: KlingConfig = { ...DEFAULT_KLING_CREDENTIALS, maxBatchIds: null, ...options.kling };
   let faults: Faults = { ...NO_FAULTS };
   let sequence = 0;
+  let stopped = false;
+  const callbacks = createCallbackSender(random, now, options.now ?? Date.now);
+  /** Tasks whose later status changes still have a callback to POST. */
+  const awaitingCallbacks = new Set<SimTask>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  let createScript: CreateScript | null = null;
+  const freshCreateCounts = (): Record<UpstreamDialect, CreateCounts> => {
+    const zero = (): CreateCounts => ({ ok: 0, refuse: 0, timeout: 0, lost: 0, invalid: 0 });
+    return { cometapi: zero(), "kling-legacy": zero(), "kling-new": zero() };
+  };
+  let createCounts = freshCreateCounts();
 
   const served = (what: string) => (stats.served[what] = (stats.served[what] ?? 0) + 1);
   const envelope = (data: unknown) => ({ code: 0, message: "SUCCEED", request_id: `sim-${++sequence}`, data });
@@ -132,6 +172,8 @@ export function createKlingSimulator(options: SimulatorOptions) {
   function kindOf(spec: UpstreamTaskSpec): { dialect: UpstreamDialect; action: string; action2: string; externalId: string } | string {
     const dialect = spec.dialect ?? "cometapi";
     if (!DIALECTS.includes(dialect)) return `dialect must be one of ${DIALECTS.join(", ")}`;
+    if (spec.callback_url !== undefined && (typeof spec.callback_url !== "string" || !isHttpUrl(spec.callback_url)))
+      return "callback_url must be an http(s) URL";
     const externalId = spec.external_id ?? "";
     const pair = `${spec.action ?? "videos"}/${spec.action2 ?? "text2video"}`;
     if (dialect === "cometapi") return { dialect, action: spec.action ?? "videos", action2: spec.action2 ?? "text2video", externalId };
@@ -160,7 +202,14 @@ export function createKlingSimulator(options: SimulatorOptions) {
   function addTimelineTask(
     action: string,
     action2: string,
-    hints: Partial<Timeline> & { pro?: boolean; id?: string; createdAt?: number; dialect?: UpstreamDialect; externalId?: string } = {},
+    hints: Partial<Timeline> & {
+      pro?: boolean;
+      id?: string;
+      createdAt?: number;
+      dialect?: UpstreamDialect;
+      externalId?: string;
+      callbackUrl?: string;
+    } = {},
   ): SimTask {
     const typical = typicalDurations(action, hints.pro ?? false);
     const scale = options.timeScale ?? 1;
@@ -181,19 +230,21 @@ export function createKlingSimulator(options: SimulatorOptions) {
       latencyMs: 0,
       polls: 0,
       finishedAt: null,
+      ...(hints.callbackUrl ? { callback: { url: hints.callbackUrl, emitted: 0 } } : {}),
     };
     tasks.set(task.id, task);
     stats.tasks += 1;
+    if (task.callback) advanceCallbacks(task);
     return task;
   }
 
-  /** The task's `data` object at this moment (timeline tasks). */
-  function dataOf(task: SimTask, timeline: Timeline): Record<string, unknown> {
-    const age = now() - task.createdAt;
+  /**
+   * The task's `data` object at this moment (timeline tasks), or while it is in `status` (a
+   * callback's body: what a query answers during that status, whatever the clock says).
+   */
+  function dataOf(task: SimTask, timeline: Timeline, status: string = statusOf(task, timeline)): Record<string, unknown> {
     const processingAt = task.createdAt + timeline.submittedMs;
     const doneAt = processingAt + timeline.processingMs;
-    const status =
-      age < timeline.submittedMs ? "submitted" : age < timeline.submittedMs + timeline.processingMs ? "processing" : timeline.outcome;
     if (status === timeline.outcome && task.finishedAt === null) task.finishedAt = doneAt;
     return {
       task_id: task.id,
@@ -208,6 +259,67 @@ export function createKlingSimulator(options: SimulatorOptions) {
       updated_at: Math.round(status === "submitted" ? task.createdAt : status === "processing" ? processingAt : doneAt),
       ...(status === "succeed" ? { final_unit_deduction: "1" } : {}),
     };
+  }
+
+  /** A timeline's statuses in order, each with the moment it starts. */
+  function phasesOf(task: SimTask, timeline: Timeline): { status: string; at: number }[] {
+    const processingAt = task.createdAt + timeline.submittedMs;
+    return [
+      { status: "submitted", at: task.createdAt },
+      { status: "processing", at: processingAt },
+      { status: timeline.outcome, at: processingAt + timeline.processingMs },
+    ];
+  }
+
+  /** The status a timeline task has now. */
+  function statusOf(task: SimTask, timeline: Timeline): string {
+    const at = now();
+    return phasesOf(task, timeline).reduce((status, phase, index) => (index === 0 || phase.at <= at ? phase.status : status), "submitted");
+  }
+
+  /**
+   * POSTs the callbacks of every status change the task has reached and not yet called back
+   * (`submitted` always at once), in order; then, on the real clock, sets a timer for its next
+   * change. With the clock pinned (`PUT /_sim/clock`) no timer is set: each move of the clock
+   * calls this again for every task still awaiting a callback.
+   */
+  function advanceCallbacks(task: SimTask) {
+    const callback = task.callback;
+    const timeline = task.timeline;
+    if (callback?.timer) {
+      clearTimeout(callback.timer);
+      timers.delete(callback.timer);
+      callback.timer = undefined;
+    }
+    // A task replaced under its id (PUT /_sim/tasks) calls back no more.
+    if (!callback || !timeline || stopped || tasks.get(task.id) !== task) return void awaitingCallbacks.delete(task);
+    const phases = phasesOf(task, timeline);
+    const at = now();
+    while (callback.emitted < phases.length && (callback.emitted === 0 || phases[callback.emitted]!.at <= at)) {
+      const { status } = phases[callback.emitted]!;
+      const data = dataOf(task, timeline, status);
+      callbacks.send({
+        url: callback.url,
+        task_id: task.id,
+        dialect: task.dialect,
+        status: task.dialect === "kling-new" && status === "succeed" ? "succeeded" : status,
+        body: task.dialect === "kling-new" ? entryOf(task, { data }) : data,
+      });
+      callback.emitted += 1;
+    }
+    if (callback.emitted >= phases.length) return void awaitingCallbacks.delete(task);
+    awaitingCallbacks.add(task);
+    if (pinnedNow !== null) return;
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        callback.timer = undefined;
+        advanceCallbacks(task);
+      },
+      Math.max(1, Math.ceil(phases[callback.emitted]!.at - at)),
+    );
+    callback.timer = timer;
+    timers.add(timer);
   }
 
   /** Answers a fault step (`http`, `hang`, `reset`); false when the step is not one. */
@@ -232,7 +344,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
       res,
       200,
       envelope({
-        task_id: legacy ? task.id : req.url?.split("/").pop(),
+        task_id: task.id,
         task_status: step.status,
         task_status_msg: step.msg ?? "",
         task_info: legacy && task.externalId ? { external_task_id: task.externalId } : {},
@@ -324,7 +436,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
     return undefined;
   }
 
-  /** `GET /v1/{product path}/{id}`: Kling's legacy single query (API key or JWT). */
+  /** `GET /v1/{product path}/{id}`: Kling's legacy single query; `POST /v1/{product path}`: its create (API key or JWT). */
   async function serveLegacy(req: IncomingMessage, res: ServerResponse, parts: string[]) {
     stats.requests["kling-legacy"] += 1;
     const auth = checkKlingAuth(req.headers.authorization, kling, Math.floor(now() / 1000), true);
@@ -333,11 +445,13 @@ export function createKlingSimulator(options: SimulatorOptions) {
       return klingError(res, 401, auth.code, auth.message);
     }
     const segments = parts.slice(1);
-    if (LEGACY_PRODUCTS.includes(segments.join("/")))
+    if (LEGACY_PRODUCTS.includes(segments.join("/"))) {
+      if (req.method === "POST") return create(req, res, "kling-legacy", splitProduct(segments.join("/")), legacyCreated);
       return klingError(res, 404, 1203, "the list query is not simulated: ask for one task, /v1/{product path}/{id}");
+    }
     const product = segments.slice(0, -1).join("/");
     if (!LEGACY_PRODUCTS.includes(product)) return klingError(res, 404, 1203, "resource not found");
-    if (req.method !== "GET") return klingError(res, 404, 1202, "request method not simulated: queries only");
+    if (req.method !== "GET") return klingError(res, 404, 1202, "request method not simulated: create (POST /v1/{product path}) and query");
     const task = legacyTask(product, segments.at(-1)!);
     if (!task) {
       stats.polls += 1;
@@ -409,6 +523,146 @@ export function createKlingSimulator(options: SimulatorOptions) {
     json(res, 200, envelope(entries));
   }
 
+  /** `x_sim` in a create body: the timeline hints a test may give (durations in ms, the outcome). */
+  function timelineHints(value: unknown): Partial<Timeline> {
+    if (!value || typeof value !== "object") return {};
+    const hints = value as Record<string, unknown>;
+    const duration = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined);
+    const outcome = hints.outcome === "succeeded" ? "succeed" : hints.outcome;
+    return {
+      ...(duration(hints.submittedMs) !== undefined ? { submittedMs: duration(hints.submittedMs) } : {}),
+      ...(duration(hints.processingMs) !== undefined ? { processingMs: duration(hints.processingMs) } : {}),
+      ...(outcome === "succeed" || outcome === "failed" ? { outcome } : {}),
+      ...(typeof hints.failMessage === "string" ? { failMessage: hints.failMessage } : {}),
+    };
+  }
+
+  /** The next create's fault, if one is scripted (`PUT /_sim/creates`); counts it down. */
+  function nextCreateMode(): CreateScript | null {
+    const script = createScript;
+    if (!script) return null;
+    script.remaining -= 1;
+    if (script.remaining <= 0) createScript = null;
+    return script;
+  }
+
+  /**
+   * A create in any dialect: reads the body, checks `callback_url` and `external_task_id` (the
+   * new API's under `options`), refuses a duplicate external id of the dialect with 400 code
+   * 1201, then plays the scripted fault if any: `refuse` creates nothing, `timeout` answers
+   * late, `lost` never answers (the task exists all the same).
+   */
+  async function create(
+    req: IncomingMessage,
+    res: ServerResponse,
+    dialect: UpstreamDialect,
+    product: { action: string; action2: string },
+    answer: (task: SimTask) => unknown,
+  ) {
+    const counts = createCounts[dialect];
+    const invalid = (message: string) => {
+      counts.invalid += 1;
+      return klingError(res, 400, 1201, `invalid parameters: ${message}`);
+    };
+    let body: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse((await readBody(req)) || "{}");
+      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return invalid("the body is not a JSON object");
+      body = parsed as Record<string, unknown>;
+    } catch {
+      return invalid("the body is not JSON");
+    }
+    const fields = (dialect === "kling-new" ? body.options : body) as Record<string, unknown> | undefined;
+    const callbackUrl = fields?.callback_url ?? "";
+    const externalId = fields?.external_task_id ?? "";
+    const prefix = dialect === "kling-new" ? "options." : "";
+    if (typeof callbackUrl !== "string" || (callbackUrl !== "" && !isHttpUrl(callbackUrl)))
+      return invalid(`${prefix}callback_url must be an http(s) URL`);
+    if (typeof externalId !== "string") return invalid(`${prefix}external_task_id must be a string`);
+    if (externalId !== "")
+      for (const t of tasks.values())
+        if (t.dialect === dialect && t.externalId === externalId) return invalid(`${prefix}external_task_id ${externalId} already exists`);
+    const script = nextCreateMode();
+    if (script?.mode === "refuse") {
+      counts.refuse += 1;
+      return klingError(res, script.status, script.code, script.message);
+    }
+    const task = addTimelineTask(product.action, product.action2, {
+      ...timelineHints(body.x_sim),
+      pro: body.mode === "pro",
+      dialect,
+      externalId,
+      ...(callbackUrl ? { callbackUrl } : {}),
+    });
+    const answered = envelope(answer(task));
+    if (script?.mode === "lost") {
+      counts.lost += 1;
+      return void req.socket.destroy();
+    }
+    if (script?.mode === "timeout") {
+      counts.timeout += 1;
+      hanging.add(res);
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        hanging.delete(res);
+        if (!res.destroyed && !res.writableEnded) json(res, 200, answered);
+      }, script.delayMs);
+      timers.add(timer);
+      // The client gave up first: nothing to answer.
+      res.on("close", () => {
+        clearTimeout(timer);
+        timers.delete(timer);
+        hanging.delete(res);
+      });
+      return;
+    }
+    counts.ok += 1;
+    json(res, 200, answered);
+  }
+
+  /** The legacy create answer (CometAPI and Kling's legacy API). */
+  const legacyCreated = (task: SimTask) => ({
+    task_id: task.id,
+    task_status: "submitted",
+    task_info: { external_task_id: task.externalId },
+    created_at: task.createdAt,
+    updated_at: task.createdAt,
+  });
+
+  /** `POST /{product}/{model}`: the new API's create (API key only), for the products in NEW_API_PRODUCTS. */
+  async function serveNewCreate(req: IncomingMessage, res: ServerResponse, parts: string[]) {
+    const [product = "", model = ""] = parts;
+    stats.requests["kling-new"] += 1;
+    const auth = checkKlingAuth(req.headers.authorization, kling, Math.floor(now() / 1000), false);
+    if (!auth.ok) {
+      served("unauthorized");
+      return klingError(res, 401, auth.code, auth.message);
+    }
+    const shapedAs = NEW_API_PRODUCTS[product];
+    if (!shapedAs) return klingError(res, 404, 1203, "resource not found");
+    if (req.method !== "POST") return klingError(res, 404, 1202, "request method not simulated: create (POST) only");
+    if (!/^kling-[a-z0-9.-]+$/i.test(model)) return klingError(res, 400, 1201, `invalid parameters: unknown model ${model}`);
+    return create(req, res, "kling-new", splitProduct(shapedAs), (task) => ({
+      id: task.id,
+      status: "submitted",
+      create_time: task.createdAt,
+      update_time: task.createdAt,
+      external_id: task.externalId,
+    }));
+  }
+
+  /**
+   * The cometapi task `GET /kling/v1/{action}/{action2}/{id}` names: by task id, or (a simulator
+   * convenience: Kling's legacy API documents it, CometAPI does not) by external task id.
+   */
+  function cometTask(action: string, action2: string, id: string): SimTask | undefined {
+    const matches = (t: SimTask | undefined) => t?.dialect === "cometapi" && t.action === action && t.action2 === action2;
+    const byId = tasks.get(id);
+    if (matches(byId)) return byId;
+    for (const t of tasks.values()) if (matches(t) && t.externalId !== "" && t.externalId === id) return t;
+    return undefined;
+  }
+
   /** Routes under `/kling/v1`: create (POST) and query (GET). */
   async function serveApi(req: IncomingMessage, res: ServerResponse, parts: string[]) {
     const [, , action = "", action2 = "", taskId] = parts;
@@ -419,23 +673,9 @@ export function createKlingSimulator(options: SimulatorOptions) {
     }
     if (!PAIRS[action]?.includes(action2))
       return json(res, 404, { error: { code: "", message: "Invalid URL (request id: sim)", type: "comet_api_error" } });
-    if (req.method === "POST" && taskId === undefined) {
-      const body = JSON.parse((await readBody(req)) || "{}");
-      const task = addTimelineTask(action, action2, { ...body.x_sim, pro: body.mode === "pro" });
-      return json(
-        res,
-        200,
-        envelope({
-          task_id: task.id,
-          task_status: "submitted",
-          task_info: { external_task_id: body.external_task_id ?? "" },
-          created_at: task.createdAt,
-          updated_at: task.createdAt,
-        }),
-      );
-    }
-    const task = taskId === undefined ? undefined : tasks.get(taskId);
-    if (task?.dialect !== "cometapi" || task.action !== action || task.action2 !== action2) {
+    if (req.method === "POST" && taskId === undefined) return create(req, res, "cometapi", { action, action2 }, legacyCreated);
+    const task = taskId === undefined ? undefined : cometTask(action, action2, taskId);
+    if (!task) {
       stats.polls += 1;
       served("not_found");
       return json(res, 404, { code: 1203, message: "task not found", request_id: `sim-${++sequence}` });
@@ -452,7 +692,13 @@ export function createKlingSimulator(options: SimulatorOptions) {
       if (typeof where === "string") return json(res, 400, { error: where });
       const task = spec.steps
         ? scriptedTask(id, { ...spec, steps: spec.steps })
-        : addTimelineTask(where.action, where.action2, { ...spec.timeline, id, dialect: where.dialect, externalId: where.externalId });
+        : addTimelineTask(where.action, where.action2, {
+            ...spec.timeline,
+            id,
+            dialect: where.dialect,
+            externalId: where.externalId,
+            ...(spec.callback_url ? { callbackUrl: spec.callback_url } : {}),
+          });
       task.group = spec.group ?? "";
       tasks.set(id, task);
       return json(res, 200, { id });
@@ -513,7 +759,65 @@ export function createKlingSimulator(options: SimulatorOptions) {
     }
     if (kind === "clock" && req.method === "PUT") {
       pinnedNow = JSON.parse(await readBody(req)).now ?? null;
+      // Status changes the move reached call back now; unpinned, timers take over again.
+      for (const task of [...awaitingCallbacks]) advanceCallbacks(task);
       return json(res, 200, { now: now() });
+    }
+    if (kind === "creates" && !id) {
+      // What the next creates do (PUT), and how creates were answered (GET; DELETE starts again).
+      if (req.method === "PUT") {
+        const body = JSON.parse((await readBody(req)) || "{}") as Record<string, unknown>;
+        const mode = body.mode;
+        if (!CREATE_MODES.includes(mode as CreateMode)) return json(res, 400, { error: `mode must be one of ${CREATE_MODES.join(", ")}` });
+        const count = body.count ?? 1;
+        if (!Number.isInteger(count) || (count as number) < 1) return json(res, 400, { error: "count must be a positive integer" });
+        const delayMs = body.delayMs ?? CREATE_TIMEOUT_DEFAULT_MS;
+        if (typeof delayMs !== "number" || !(delayMs >= 0)) return json(res, 400, { error: "delayMs must be a number >= 0" });
+        const status = body.status ?? 400;
+        if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599)
+          return json(res, 400, { error: "status must be an HTTP status" });
+        createScript =
+          mode === "ok"
+            ? null
+            : {
+                mode: mode as CreateScript["mode"],
+                remaining: count as number,
+                status: status as number,
+                code: typeof body.code === "number" ? body.code : 1301,
+                message: typeof body.message === "string" ? body.message : "content policy violation",
+                delayMs,
+              };
+      } else if (req.method === "DELETE") {
+        createScript = null;
+        createCounts = freshCreateCounts();
+      }
+      return json(res, 200, { counts: createCounts, script: createScript });
+    }
+    if (kind === "callbacks" && !id) {
+      // How callbacks are sent (PUT: the fields given), what became of them (GET; DELETE starts the counts again).
+      if (req.method === "PUT") {
+        const body = JSON.parse((await readBody(req)) || "{}") as Partial<Record<keyof CallbackConfig, unknown>>;
+        const next: Partial<CallbackConfig> = {};
+        for (const field of ["secret", "previousSecret"] as const) {
+          if (!(field in body)) continue;
+          const value = body[field] ?? null;
+          const problem = checkSecret(value);
+          if (problem) return json(res, 400, { error: `${field}: ${problem}` });
+          next[field] = value as string | null;
+        }
+        const number = (field: "delayMs" | "lossRate" | "timestampSkewS", ok: (n: number) => boolean) => {
+          if (!(field in body)) return true;
+          const value = body[field];
+          if (typeof value !== "number" || !Number.isFinite(value) || !ok(value)) return false;
+          next[field] = value;
+          return true;
+        };
+        if (!number("delayMs", (n) => n >= 0)) return json(res, 400, { error: "delayMs must be a number >= 0" });
+        if (!number("lossRate", (n) => n >= 0 && n <= 1)) return json(res, 400, { error: "lossRate must be between 0 and 1" });
+        if (!number("timestampSkewS", () => true)) return json(res, 400, { error: "timestampSkewS must be a number" });
+        callbacks.configure(next);
+      } else if (req.method === "DELETE") callbacks.reset();
+      return json(res, 200, { ...callbacks.stats(), config: callbacks.config() });
     }
     if (kind === "groups" && id) return json(res, 200, { maxInFlight: inFlight.get(id)?.max ?? 0 });
     if (kind === "faults" && req.method === "PUT") {
@@ -524,9 +828,15 @@ export function createKlingSimulator(options: SimulatorOptions) {
     return undefined;
   }
 
+  function releaseHanging() {
+    for (const res of hanging) res.destroy();
+    hanging.clear();
+  }
+
   return {
     now,
     serveApi,
+    serveNewCreate,
     serveLegacy,
     serveBatch,
     serveControl,
@@ -539,9 +849,20 @@ export function createKlingSimulator(options: SimulatorOptions) {
     setFaults: (next: Partial<Faults>) => (faults = { ...NO_FAULTS, ...next }),
     stats: () => stats,
     task: (id: string) => tasks.get(id),
-    releaseHanging: () => {
-      for (const res of hanging) res.destroy();
-      hanging.clear();
+    releaseHanging,
+    /** Callbacks: their config and counts (as `PUT` / `GET /_sim/callbacks`). */
+    callbacks,
+    /**
+     * Ends everything the simulator started: status-change timers, late create answers, callback
+     * delays and callbacks in flight, hanging answers. Nothing is sent afterwards.
+     */
+    stop: () => {
+      stopped = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      awaitingCallbacks.clear();
+      callbacks.stop();
+      releaseHanging();
     },
   };
 }

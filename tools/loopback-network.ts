@@ -1,12 +1,14 @@
 /**
  * The network edge of the relay, served over real HTTP on loopback: the Kling simulator in its
- * three dialects (CometAPI at `/kling/v1/...`, Kling's legacy API at `/v1/...`, its new batch query
- * at `/tasks`), webhook receivers at `/hooks/{name}`, control routes at `/_sim/...`.
+ * three dialects (CometAPI at `/kling/v1/...`, Kling's legacy API at `/v1/...`, its new API's batch
+ * query at `/tasks` and creates at `/{product}/{model}`), webhook receivers at `/hooks/{name}`,
+ * control routes at `/_sim/...`.
  * One server for the workerd tests, the end-to-end tests, the demo and the benchmarks.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { json, readBody } from "./http-helpers";
+import { NEW_API_PRODUCTS } from "./kling-results";
 import { createKlingSimulator, type SimulatorOptions } from "./kling-simulator";
 import { createWebhookReceivers } from "./webhook-receivers";
 
@@ -20,6 +22,7 @@ export async function startLoopbackNetwork(options: SimulatorOptions & { port?: 
       if (parts[0] === "kling") return simulator.serveApi(req, res, parts);
       if (parts[0] === "v1") return simulator.serveLegacy(req, res, parts);
       if (parts[0] === "tasks" && parts.length === 1) return simulator.serveBatch(req, res);
+      if (parts.length === 2 && Object.hasOwn(NEW_API_PRODUCTS, parts[0]!)) return simulator.serveNewCreate(req, res, parts);
       if (parts[0] === "hooks") return receivers.serveHook(req, res, parts[1] ?? "");
       if (parts[0] === "_sim" && parts[1] === "receivers") return receivers.serveControl(req, res, parts[2] ?? "");
       if (parts[0] === "_bench" && req.method === "POST") {
@@ -43,7 +46,7 @@ export async function startLoopbackNetwork(options: SimulatorOptions & { port?: 
     benchResults,
     close: () =>
       new Promise<void>((resolve) => {
-        simulator.releaseHanging();
+        simulator.stop();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
