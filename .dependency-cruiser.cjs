@@ -40,7 +40,7 @@ module.exports = {
       comment: "The work core is shared by the tick, the queue consumers and inbound callbacks: it imports none of them.",
       severity: "error",
       from: { path: rooms("work") },
-      to: { path: rooms("tick", "queue", "inbound", "auth", "http", "dashboard") },
+      to: { path: rooms("tick", "queue", "inbound", "gateway", "auth", "http", "dashboard") },
     },
     {
       name: "tick-and-queue-apart",
@@ -75,7 +75,14 @@ module.exports = {
       comment: "The dashboard and inbound callbacks may use the API's shared helpers; the API only mounts them, in app.ts.",
       severity: "error",
       from: { path: rooms("http"), pathNot: "^src/http/app\\.tsx?$" },
-      to: { path: rooms("dashboard", "inbound") },
+      to: { path: rooms("dashboard", "inbound", "gateway") },
+    },
+    {
+      name: "the-gateway-acts-for-the-api",
+      comment: "The gateway calls upstream for API requests (creates); it never polls or delivers, and no page uses it.",
+      severity: "error",
+      from: { path: rooms("gateway") },
+      to: { path: rooms("tick", "queue", "dashboard", "inbound", "work") },
     },
     {
       name: "inbound-is-its-own-way-in",

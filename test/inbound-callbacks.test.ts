@@ -1,14 +1,12 @@
 /** Upstream callbacks (`POST /inbound/{provider}/{token}`): a hint polled at once, or, signed by Kling, the state itself. */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
-import worker from "../src/index";
 import { claimDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
 import { recordPolls } from "../src/storage/record-polls";
-import { API_KEY, manualClock, receiver, resetDb, taskKey, tenantWithKey, tick, unique, upstreamTask } from "./support/relay";
+import { API_KEY, manualClock, receiver, relayRequest, resetDb, taskKey, tenantWithKey, tick, unique, upstreamTask } from "./support/relay";
 
 const TOKEN = "inbound-test-token-0123456789-abcdefgh";
 /** Two whsec_ secrets of Kling's console: the current one, and one being rotated out. */
@@ -17,13 +15,7 @@ const OLD_KLING_SECRET = `whsec_${btoa("old-kling-secret-of-32-bytes-len")}`;
 const INBOUND: Partial<Env> = { INBOUND_TOKEN: TOKEN };
 const SIGNED: Partial<Env> = { ...INBOUND, KLING_WEBHOOK_SECRET: KLING_SECRET };
 
-/** One request to the Worker as the platform runs it, waiting for its `waitUntil` work too. */
-async function relay(path: string, init: RequestInit, overrides: Partial<Env> = INBOUND): Promise<Response> {
-  const ctx = createExecutionContext();
-  const res = await worker.fetch!(new Request(`http://relay.test${path}`, init) as never, { ...env, ...overrides }, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
+const relay = (path: string, init: RequestInit, overrides: Partial<Env> = INBOUND) => relayRequest(path, init, overrides);
 
 const callBack = (provider: string, body: unknown, overrides: Partial<Env> = INBOUND, headers: Record<string, string> = {}) =>
   relay(

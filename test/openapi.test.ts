@@ -80,8 +80,11 @@ describe("the OpenAPI document", () => {
     const body = doc.paths["/v1/tasks"].post.requestBody.content["application/json"].schema;
     expect(body).toEqual({ $ref: "#/components/schemas/Registration" });
     const registration = doc.components.schemas.Registration;
-    // action and action2 depend on the provider (a task of Kling's new API has neither).
-    expect(registration.required).toEqual(["task_id", "callback_url"]);
+    // action and action2 depend on the provider (a task of Kling's new API has neither); task_id
+    // or, instead, create (a task created through the relay).
+    expect(registration.required).toEqual(["callback_url"]);
+    expect(registration.properties.create.type).toBe("object");
+    expect(registration.properties.path.pattern).toContain("text-to-video");
     expect(registration.additionalProperties).toBe(false);
     expect(registration.properties.task_id.pattern).toBe("^[A-Za-z0-9_-]{1,128}$");
     expect(registration.properties.events.items.enum).toContain("task.succeeded");

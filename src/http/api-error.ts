@@ -11,6 +11,8 @@ export type ErrorCode =
   | "payload_too_large"
   | "unsupported_media_type"
   | "rate_limited"
+  | "upstream_rejected"
+  | "upstream_unavailable"
   | "misconfigured"
   | "internal_error";
 
@@ -35,6 +37,10 @@ function statusOf(code: ErrorCode): ContentfulStatusCode {
       return 415;
     case "rate_limited":
       return 429;
+    case "upstream_rejected":
+      return 422;
+    case "upstream_unavailable":
+      return 502;
     case "misconfigured":
       return 503;
     case "internal_error":
@@ -53,13 +59,22 @@ export class ApiError extends HTTPException {
     readonly details?: FieldError[],
     /** Seconds, sent as `Retry-After` (rate limits). */
     readonly retryAfterSeconds?: number,
+    /** `upstream_rejected`: upstream's own code and message. */
+    readonly upstream?: { code: string | number | null; message: string },
   ) {
     super(statusOf(code), { message });
   }
 }
 
 export function errorResponse(c: Context, error: ApiError): Response {
-  const body = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
+  const body = {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details ? { details: error.details } : {}),
+      ...(error.upstream ? { upstream: error.upstream } : {}),
+    },
+  };
   const headers: Record<string, string> = {};
   if (error.code === "unauthorized") headers["www-authenticate"] = 'Bearer realm="kling-webhook-relay"';
   if (error.retryAfterSeconds !== undefined) headers["retry-after"] = String(error.retryAfterSeconds);

@@ -36,6 +36,8 @@ export const ErrorEnvelopeSchema = z
         "payload_too_large",
         "unsupported_media_type",
         "rate_limited",
+        "upstream_rejected",
+        "upstream_unavailable",
         "misconfigured",
         "internal_error",
       ]),
@@ -46,6 +48,16 @@ export const ErrorEnvelopeSchema = z
         )
         .optional()
         .openapi({ description: "One entry per invalid field (validation errors only)" }),
+      upstream: z
+        .object({
+          code: z
+            .union([z.string(), z.number()])
+            .nullable()
+            .openapi({ description: "Upstream's own error code (Kling's `code`, CometAPI's `error.code`)" }),
+          message: z.string().openapi({ description: "Upstream's own message" }),
+        })
+        .optional()
+        .openapi({ description: "`upstream_rejected` only: how upstream refused the create" }),
     }),
   })
   .openapi("Error", { description: "Every failure has this shape." });

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { dashboard } from "../dashboard/dashboard-routes";
 import type { Env } from "../env";
+import { taskCreation } from "../gateway/gateway-services";
 import { calledBackPolling } from "../inbound/called-back-polling";
 import { inboundRoutes } from "../inbound/inbound-routes";
 import { adminRoutes } from "./admin-routes";
@@ -12,13 +13,17 @@ import { docsRoutes } from "./docs/docs-routes";
 import { endpointRoutes } from "./endpoint-routes";
 import { describeExtras, json, openApiDocument } from "./openapi-document";
 import { registrationRateLimit } from "./rate-limit";
+import type { TaskCreatorVariables } from "./task-creator";
 import { v1 } from "./v1-routes";
 import { validationHook } from "./validation";
 
-const root = new OpenAPIHono<{ Bindings: Env; Variables: AuthVariables & CalledBackVariables }>({ defaultHook: validationHook });
+const root = new OpenAPIHono<{ Bindings: Env; Variables: AuthVariables & CalledBackVariables & TaskCreatorVariables }>({
+  defaultHook: validationHook,
+});
 describeExtras(root);
 root.use("/v1/*", bearerAuth());
 root.use("/v1/*", calledBackPolling());
+root.use("/v1/*", taskCreation());
 root.post("/v1/tasks", registrationRateLimit());
 
 /** The API: what `/openapi.json` describes and the typed client (`src/client`) calls. */
@@ -57,7 +62,8 @@ export type RelayApi = typeof api;
  * an API key; `/inbound/{provider}/{token}` takes upstream callbacks (src/inbound, its token for
  * a key); the reference (`/docs`) and the dashboard (`/`, `/dashboard/...`) are HTML pages of
  * the same app, the dashboard behind a session made from an API key. This is the one module of
- * http/ that imports dashboard/ and inbound/ (to mount them); dashboard/ imports nothing from http/.
+ * http/ that imports dashboard/, inbound/ and gateway/ (to mount them, and to wire in what handlers
+ * may not do themselves: poll, create upstream); dashboard/ imports nothing from http/.
  */
 export const app = api
   .route("/", docsRoutes())

@@ -18,7 +18,9 @@ const ERROR_MEANINGS = {
   409: "Conflict",
   413: "Body over 16 KiB",
   415: "Body not sent as application/json",
+  422: "Upstream refused the create: `upstream` holds its code and message; nothing was registered",
   429: "Too many failed API key checks from this address or with this key prefix (any route), or too many registrations for this API key; `Retry-After` says when to retry",
+  502: "Upstream did not create the task, or did not say whether it did: nothing was registered; a retry with the same `Idempotency-Key` is safe",
   503: "The relay's own vars are invalid (see the logs)",
 } as const;
 

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { checkCallbackUrl } from "../domain/callback-url";
+import { NEW_API_CREATE_PATH } from "../domain/create-outcome";
 import { exceedsJsonDepth } from "../domain/json-depth";
 import {
   ACTION2S,
@@ -16,6 +17,8 @@ import { isPlainObject } from "./validation";
 
 export const MAX_METADATA_BYTES = 4 * 1024;
 export const MAX_METADATA_DEPTH = 32;
+/** A create body can carry images as base64 (Kling takes up to 10 MB each): registrations stay at 16 KiB. */
+export const MAX_CREATE_BODY_BYTES = 10 * 1024 * 1024;
 
 /** The body of `POST /v1/tasks`; unknown fields are refused so that typos do not pass silently. */
 export function registrationSchema(options: { allowInsecureCallbacks: boolean }) {
@@ -25,7 +28,27 @@ export function registrationSchema(options: { allowInsecureCallbacks: boolean })
         task_id: z
           .string()
           .regex(TASK_ID_PATTERN, "must be 1-128 characters of A-Z, a-z, 0-9, '_' and '-'")
-          .openapi({ example: "878106242831892487" }),
+          .optional()
+          .openapi({ description: "The upstream task to watch; or, instead, `create`", example: "878106242831892487" }),
+        create: z
+          .custom<Record<string, unknown>>(isPlainObject, "must be a JSON object")
+          .optional()
+          .refine((b) => b === undefined || !exceedsJsonDepth(b, MAX_METADATA_DEPTH), `must nest at most ${MAX_METADATA_DEPTH} levels deep`)
+          .openapi({
+            type: "object",
+            additionalProperties: true,
+            description:
+              "Instead of `task_id`: the upstream create body for the provider and product (legacy: `action`/`action2`; Kling's new API: `path`). The relay sends it with its own callback URL and an external task id, then registers the task it got. See `Idempotency-Key`.",
+            example: { prompt: "a cat surfing at sunset", duration: "5" },
+          }),
+        path: z
+          .string()
+          .regex(NEW_API_CREATE_PATH, "must be {text-to-video|image-to-video|omni-video|motion-control}/{model}")
+          .optional()
+          .openapi({
+            description: "With `create` for Kling's new API (provider `kling`, no action pair)",
+            example: "text-to-video/kling-3.0-turbo",
+          }),
         provider: z
           .enum(PROVIDERS)
           .default("cometapi")
@@ -79,6 +102,24 @@ export function registrationSchema(options: { allowInsecureCallbacks: boolean })
       })
       .superRefine((body, ctx) => {
         const { provider, action, action2 } = body;
+        if ((body.task_id === undefined) === (body.create === undefined)) {
+          ctx.addIssue({ code: "custom", path: ["task_id"], message: "give either task_id or create, not both" });
+          return;
+        }
+        if (body.path !== undefined) {
+          if (body.create === undefined) ctx.addIssue({ code: "custom", path: ["path"], message: "is only for create" });
+          else if (provider !== "kling" || action !== undefined || action2 !== undefined)
+            ctx.addIssue({
+              code: "custom",
+              path: ["path"],
+              message: "is for Kling's new API: provider 'kling' without action and action2",
+            });
+          return;
+        }
+        if (body.create !== undefined && provider === "kling" && action === undefined && action2 === undefined) {
+          ctx.addIssue({ code: "custom", path: ["path"], message: "is required to create a task of Kling's new API" });
+          return;
+        }
         if (action === undefined && action2 === undefined) {
           if (provider === "cometapi") ctx.addIssue({ code: "custom", path: ["action"], message: "is required for provider 'cometapi'" });
           return;

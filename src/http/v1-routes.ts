@@ -1,8 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
-import { NO_ACTION, PROVIDERS, TASK_ID_PATTERN } from "../domain/kling";
-import { newId } from "../domain/tenancy";
-import { newWebhookSecret } from "../domain/webhook-secret";
+import { PROVIDERS, TASK_ID_PATTERN } from "../domain/kling";
 import type { Env } from "../env";
 import { exactArrayItemTexts, exactMemberText } from "../lib/exact-json";
 import { openDb } from "../storage/db";
@@ -19,19 +17,23 @@ import {
 } from "./api-schemas";
 import type { AuthVariables } from "./bearer-auth";
 import { type CalledBackVariables, pollCalledBackTasks } from "./called-back";
+import { createAndRegister } from "./create-and-register";
 import { authenticated, errors, json } from "./openapi-document";
 import { presentDelivery, presentSubscription, presentTask } from "./present";
 import { takeRegistrations } from "./rate-limit";
+import { actionPairConflict, exactMetadata, type RegistrationBody, registrationOf } from "./registration";
 import {
   BatchEnvelopeSchema,
   BatchRegistrationSchema,
   MAX_BATCH_BODY_BYTES,
   MAX_BATCH_REGISTRATIONS,
+  MAX_CREATE_BODY_BYTES,
   MAX_METADATA_BYTES,
   RegistrationSchema,
   registrationSchemaFor,
 } from "./registration-schema";
-import { bodyReadByRelay, type JsonBodyVariables, parseOrThrow, validationHook } from "./validation";
+import type { TaskCreatorVariables } from "./task-creator";
+import { bodyReadByRelay, isPlainObject, type JsonBodyVariables, MAX_BODY_BYTES, parseOrThrow, validationHook } from "./validation";
 
 /**
  * The `/v1` API: each route's definition (`createRoute`: its request and response schemas, which
@@ -39,48 +41,7 @@ import { bodyReadByRelay, type JsonBodyVariables, parseOrThrow, validationHook }
  * write D1: polling and delivery belong to the tick.
  */
 
-type V1Env = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables & CalledBackVariables };
-
-/**
- * The metadata's JSON text as the app wrote it (numbers untouched: see `exactMemberText`), held to
- * its size limit in that form, since that is what is stored and sent. `exactText` reads it from the
- * registration's own JSON text: null when that text repeats a key (no one exact reading of it).
- */
-function exactMetadata(exactText: () => string | null | undefined, metadata: Record<string, unknown> | null | undefined): string | null {
-  if (metadata == null) return null;
-  const text = exactText();
-  if (text === null)
-    throw new ApiError("invalid_request", "invalid request: the body repeats a key", [{ field: "", message: "repeats a key" }]);
-  const exact = text ?? JSON.stringify(metadata);
-  if (new TextEncoder().encode(exact).length > MAX_METADATA_BYTES) {
-    const message = `must be at most ${MAX_METADATA_BYTES} bytes of JSON`;
-    throw new ApiError("invalid_request", `invalid request: metadata ${message}`, [{ field: "metadata", message }]);
-  }
-  return exact;
-}
-
-type RegistrationBody = z.output<ReturnType<typeof registrationSchemaFor>>;
-
-/** A validated registration as storage takes it, with fresh ids for what it may create. */
-const registrationOf = (tenantId: string, body: RegistrationBody, metadata: string | null): Registration => ({
-  id: newId("sub"),
-  tenantId,
-  newTaskKey: newId("tsk"),
-  newEndpoint: { id: newId("ep"), secret: newWebhookSecret() },
-  taskId: body.task_id,
-  provider: body.provider,
-  action: body.action,
-  action2: body.action2,
-  callbackUrl: body.callback_url,
-  events: body.events,
-  metadata,
-});
-
-/** 409: the task is registered with another action pair. */
-function actionPairConflict(taskId: string, task: { action: string; action2: string }): ApiError {
-  const kind = task.action === NO_ACTION ? "a task of Kling's new API" : `${task.action}/${task.action2}`;
-  return new ApiError("conflict", `task ${taskId} is already registered as ${kind}`);
-}
+type V1Env = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables & CalledBackVariables & TaskCreatorVariables };
 
 type BatchResult = z.infer<typeof BatchRegistrationResultSchema>;
 
@@ -117,15 +78,29 @@ const registerTaskRoute = createRoute({
   method: "post",
   path: "/tasks",
   tags: ["tasks"],
-  summary: "Register a callback for a Kling task",
-  description:
+  summary: "Register a callback for a Kling task, or create the task through the relay",
+  description: [
     "Answers 201 with a new subscription, or 200 with the existing one when the same (provider, task_id, callback_url) is registered again: it takes this registration's events and metadata (a cancelled or delivered one becomes active again, a failed one stays failed). Messages not attempted yet carry the new metadata; a message already attempted keeps its bytes. Registering a task that already finished sends the final event at once.",
+    "**Creating through the relay**: `create` instead of `task_id` holds the upstream create body (with `action`/`action2`, or `path` for Kling's new API). The relay sends it with its own callback URL (when `PUBLIC_BASE_URL` and `INBOUND_TOKEN` are set) and an external task id, registers the task it got and answers 201 with the subscription (its `task_id` is upstream's). Upstream's refusal answers 422 `upstream_rejected` with upstream's code and message; when upstream did not create it, or did not say and a lookup by the external id cannot tell, 502 `upstream_unavailable` with nothing registered. Up to 10 MiB for a create (images as base64), 16 KiB otherwise.",
+    "`Idempotency-Key` (1-255 printable ASCII characters, creates only): the same key from the same tenant within 24 hours answers the first result again (`Idempotent-Replayed: true`) with no second upstream create; while the first request runs, 409; with another body, 409. After a 502 a retry with the same key is safe: it creates under the same external task id, so a task the first attempt did create is found, never duplicated.",
+  ].join("\n\n"),
   ...authenticated,
-  request: { body: { required: true, content: { "application/json": { schema: RegistrationSchema } } } },
+  request: {
+    headers: z.object({
+      "idempotency-key": z
+        .string()
+        .optional()
+        .openapi({ param: { name: "idempotency-key", in: "header" }, description: "Creates only: makes a retry safe (24 hours)" }),
+    }),
+    body: { required: true, content: { "application/json": { schema: RegistrationSchema } } },
+  },
   responses: {
-    201: json(SubscriptionSchema, "A new subscription"),
+    201: json(SubscriptionSchema, "A new subscription (for a create: of the task just created)"),
     200: json(SubscriptionSchema, "The existing subscription for this task and URL"),
-    ...errors([400, 401, 409, 413, 415, 429, 503], { 409: "The task id is registered with another action pair" }),
+    ...errors([400, 401, 409, 413, 415, 422, 429, 502, 503], {
+      409: "The task id is registered with another action pair; or an `Idempotency-Key` still running, or used with another body",
+      413: "Body over 16 KiB (10 MiB with `create`)",
+    }),
   },
 });
 
@@ -154,12 +129,22 @@ v1Base.openAPIRegistry.registerPath(registerTasksRoute);
 
 export const v1 = v1Base
   .openapi(
-    bodyReadByRelay(registerTaskRoute, (c) => registrationSchemaFor(loadConfig(c.env))),
+    bodyReadByRelay(
+      // The header is read by the handler: documented, but not a parameter the typed client must pass.
+      { ...registerTaskRoute, request: { body: registerTaskRoute.request.body } },
+      (c) => registrationSchemaFor(loadConfig(c.env)),
+      MAX_CREATE_BODY_BYTES,
+      // Only a create may carry a large body (its images); a registration stays within 16 KiB.
+      (value) => (isPlainObject(value) && "create" in value ? MAX_CREATE_BODY_BYTES : MAX_BODY_BYTES),
+    ),
     async (c) => {
       const body = c.req.valid("json");
       const metadata = exactMetadata(() => exactMemberText(c.get("jsonBodyText"), "metadata"), body.metadata);
-      const result = await registerSubscription(openDb(c.env.DB), registrationOf(c.get("tenantId"), body, metadata), Date.now());
-      if (result.kind === "action_pair_conflict") throw actionPairConflict(body.task_id, result.task);
+      // Its answers (201, or a stored 422/409 replayed as it was) are built there.
+      if (body.create !== undefined) return (await createAndRegister(c, body, metadata, body.create)) as never;
+      const taskId = body.task_id!;
+      const result = await registerSubscription(openDb(c.env.DB), registrationOf(c.get("tenantId"), taskId, body, metadata), Date.now());
+      if (result.kind === "action_pair_conflict") throw actionPairConflict(taskId, result.task);
       pollCalledBackTasks(c.get("pollCalledBack"), [result.task]);
       const subscription = presentSubscription(result.subscription, result.task);
       return result.kind === "created" ? c.json(subscription, 201) : c.json(subscription, 200);
@@ -181,17 +166,22 @@ export const v1 = v1Base
       items.forEach((item, index) => {
         try {
           const body = parseOrThrow(schema, item);
+          if (body.task_id === undefined)
+            throw new ApiError("invalid_request", "invalid request: a batch registers existing tasks; create them one at a time", [
+              { field: "create", message: "is not accepted in a batch" },
+            ]);
+          const taskId = body.task_id;
           const itemText = texts?.[index];
           const metadata = exactMetadata(
             () => (texts === null ? null : itemText === undefined ? undefined : exactMemberText(itemText, "metadata")),
             body.metadata,
           );
-          const name = JSON.stringify([body.provider, body.task_id, body.callback_url]);
+          const name = JSON.stringify([body.provider, taskId, body.callback_url]);
           const first = firstNaming.get(name);
           if (first !== undefined)
-            throw new ApiError("conflict", `item ${first} of this batch already registers task ${body.task_id} for this callback_url`);
+            throw new ApiError("conflict", `item ${first} of this batch already registers task ${taskId} for this callback_url`);
           firstNaming.set(name, index);
-          valid.push({ index, body, registration: registrationOf(tenantId, body, metadata) });
+          valid.push({ index, body, registration: registrationOf(tenantId, taskId, body, metadata) });
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;
           results[index] = failed(error);
@@ -210,7 +200,7 @@ export const v1 = v1Base
         const outcome = outcomes[i]!;
         results[index] =
           outcome.kind === "action_pair_conflict"
-            ? failed(actionPairConflict(body.task_id, outcome.task))
+            ? failed(actionPairConflict(body.task_id!, outcome.task))
             : { status: outcome.kind === "created" ? 201 : 200, subscription: presentSubscription(outcome.subscription, outcome.task) };
       });
       return c.json({ results }, 200);

@@ -75,13 +75,15 @@ const limitBody = (maxBytes: number) =>
 
 /**
  * Reads and validates a JSON body the relay's way, before the handler: 415 for another content
- * type, 413 past `maxBytes` (16 KiB unless the route says otherwise), 400 for malformed JSON, then
+ * type, 413 past `maxBytes` (16 KiB unless the route says otherwise, or past what `allowedBytes`
+ * allows the parsed value, when that is less), 400 for malformed JSON, then
  * the schema (which may depend on the configuration). The result is what the handler gets from
  * `c.req.valid("json")`; the text it came from, from `c.get("jsonBodyText")`.
  */
 export function validJsonBody(
   schemaFor: (c: Context) => z.ZodType,
   maxBytes = MAX_BODY_BYTES,
+  allowedBytes?: (value: unknown) => number,
 ): MiddlewareHandler<{ Variables: JsonBodyVariables }>[] {
   return [
     jsonContentType,
@@ -97,6 +99,11 @@ export function validJsonBody(
       } catch {
         throw new ApiError("invalid_request", "the body is not valid JSON", [{ field: "", message: "malformed JSON" }]);
       }
+      // A route whose limit depends on what the body is (a create may be larger than a registration).
+      if (allowedBytes) {
+        const allowed = allowedBytes(value);
+        if (allowed < maxBytes && new TextEncoder().encode(text).byteLength > allowed) throw tooLarge(allowed);
+      }
       c.req.addValidatedData("json", parseOrThrow(schemaFor(c), value) as object);
       c.set("jsonBodyText", text);
       await next();
@@ -111,7 +118,12 @@ export function validJsonBody(
  * error envelope). The handler's `c.req.valid("json")` is what `schemaFor` made of the body.
  * Register `route` itself in the document with `openAPIRegistry.registerPath`.
  */
-export function bodyReadByRelay<R extends RouteConfig>(route: R, schemaFor: (c: Context) => z.ZodType, maxBytes = MAX_BODY_BYTES): R {
+export function bodyReadByRelay<R extends RouteConfig>(
+  route: R,
+  schemaFor: (c: Context) => z.ZodType,
+  maxBytes = MAX_BODY_BYTES,
+  allowedBytes?: (value: unknown) => number,
+): R {
   const { body: _documented, ...request } = route.request ?? {};
-  return { ...route, hide: true, request, middleware: validJsonBody(schemaFor, maxBytes) };
+  return { ...route, hide: true, request, middleware: validJsonBody(schemaFor, maxBytes, allowedBytes) };
 }

@@ -1,11 +1,12 @@
 import { sql } from "drizzle-orm";
 import { hourOf } from "./count-activity";
 import { asJson, type Db, runBatch, statement } from "./db";
+import { IDEMPOTENCY_TTL_MS } from "./idempotency";
 import { HINT_TTL_MS } from "./inbound-callbacks";
 
 /**
- * Old callback hints deleted per purge: a tick runs every minute, so this drains 600,000 an hour,
- * far more than upstream sends about tasks nobody registers.
+ * Old callback hints, and old idempotency keys, deleted per purge: a tick runs every minute, so
+ * this drains 600,000 of each an hour, far more than arrive.
  */
 const HINTS_PER_PURGE = 10_000;
 
@@ -33,6 +34,11 @@ export async function purgeSettledTasks(db: Db, cutoff: number, limit: number, n
   await runBatch(db, [
     // The dashboard's hourly counters age out with the rest (one row an hour: a primary-key range).
     statement(db, sql`DELETE FROM activity_hourly WHERE hour < ${hourOf(cutoff)}`),
+    statement(
+      db,
+      sql`DELETE FROM idempotency_keys WHERE rowid IN
+        (SELECT rowid FROM idempotency_keys WHERE created_at <= ${now - IDEMPOTENCY_TTL_MS} ORDER BY created_at LIMIT ${HINTS_PER_PURGE})`,
+    ),
     // Callbacks about tasks nobody registered are remembered for HINT_TTL_MS only.
     statement(
       db,

@@ -277,3 +277,24 @@ export const inboundHints = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.provider, t.taskId] }), index("inbound_hints_received").on(t.receivedAt)],
 );
+
+/**
+ * `Idempotency-Key` of a create through the relay (`POST /v1/tasks` with `create`): the first
+ * request's answer, replayed to a retry with the same key within 24 hours, so that a retry never
+ * creates a second upstream task. `pending` while the first request runs.
+ */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    tenantId: text("tenant_id").notNull(),
+    key: text("key").notNull(),
+    /** Hex SHA-256 of the request body: the same key with another body is refused. */
+    requestHash: text("request_hash").notNull(),
+    state: text("state", { enum: ["pending", "done"] }).notNull(),
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.key] }), index("idempotency_keys_created").on(t.createdAt)],
+);

@@ -6,19 +6,25 @@ import { USER_AGENT } from "../version";
 export const UPSTREAM_BODY_LIMIT_BYTES = 256 * 1024;
 
 /**
- * `GET url` with `Authorization: {authorization}` (the whole header value, e.g. `Bearer <key>`),
- * bounded in time (the timeout covers the body too) and size. Never throws and never follows
- * redirects; the credential travels only in the Authorization header and is cut out of any
- * network error text.
+ * `GET url` (or, with `jsonBody`, a `POST` of that JSON text) with `Authorization: {authorization}`
+ * (the whole header value, e.g. `Bearer <key>`), bounded in time (the timeout covers the body too)
+ * and size. Never throws and never follows redirects; the credential travels only in the
+ * Authorization header and is cut out of any network error text.
  * @example await fetchExchange("https://api-singapore.klingai.com/tasks?task_ids=1", "Bearer k", 10_000)
  */
-export async function fetchExchange(url: string, authorization: string, timeoutMs: number): Promise<UpstreamExchange> {
+export async function fetchExchange(url: string, authorization: string, timeoutMs: number, jsonBody?: string): Promise<UpstreamExchange> {
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     const response = await fetch(url, {
       redirect: "manual",
       signal,
-      headers: { authorization, accept: "application/json", "user-agent": USER_AGENT },
+      headers: {
+        authorization,
+        accept: "application/json",
+        "user-agent": USER_AGENT,
+        ...(jsonBody === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(jsonBody === undefined ? {} : { method: "POST", body: jsonBody }),
     });
     const { text, truncated } = await readBoundedText(response.body, UPSTREAM_BODY_LIMIT_BYTES);
     return { kind: "response", status: response.status, retryAfter: response.headers.get("retry-after"), body: text, truncated };

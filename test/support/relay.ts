@@ -1,8 +1,10 @@
 /** Helpers for tests that drive the relay the way an app and the cron would. */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { keyHash } from "../../src/auth/keys";
 import { loadConfig } from "../../src/config";
 import type { Env } from "../../src/env";
+import worker from "../../src/index";
 import { queueDispatchers } from "../../src/queue/send-work";
 import { newLeaseToken, openDb } from "../../src/storage/db";
 import { pollPhase } from "../../src/tick/poll-phase";
@@ -25,6 +27,17 @@ export function api(path: string, init: RequestInit = {}, key: string | null = A
   const headers = new Headers(init.headers);
   if (key !== null && !headers.has("authorization")) headers.set("authorization", `Bearer ${key}`);
   return exports.default.fetch(new Request(`http://relay.test${path}`, { ...init, headers }));
+}
+
+/**
+ * One request to the Worker as the platform runs it, with env `overrides`, waiting for the work it
+ * left in `waitUntil` (a callback's poll, a webhook) before answering.
+ */
+export async function relayRequest(path: string, init: RequestInit, overrides: Partial<Env> = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch!(new Request(`http://relay.test${path}`, init) as never, { ...env, ...overrides }, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 export const postJson = (path: string, body: unknown, key: string | null = API_KEY) =>
@@ -134,7 +147,7 @@ export async function pollOnly(clock: Clock = systemClock): Promise<number> {
 
 export async function resetDb(): Promise<void> {
   await env.DB.batch([
-    ...["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats", "endpoints", "api_keys", "inbound_hints"].map((t) =>
+    ...["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats", "endpoints", "api_keys", "inbound_hints", "idempotency_keys"].map((t) =>
       env.DB.prepare(`DELETE FROM ${t}`),
     ),
     // The built-in tenant stays (migration 0005 made it); tenants made by tests go.

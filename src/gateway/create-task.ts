@@ -1,0 +1,89 @@
+import type { Config } from "../config";
+import {
+  type CreateDialect,
+  type CreateRequest,
+  type CreateResult,
+  classifyCreate,
+  classifyLookup,
+  createBody,
+  createDialect,
+} from "../domain/create-outcome";
+import { getLookup, klingExternalLookupUrl, postCreate } from "../upstream/create-task";
+import { invalidateKlingToken, klingAuthorization } from "../upstream/kling-auth";
+import { isKlingProductPath, klingLegacyUrl } from "../upstream/query-kling";
+
+/** The relay's callback URL for a provider's tasks, when callbacks are configured. */
+export const inboundUrl = (config: Config, provider: string): string | null =>
+  config.publicBaseUrl && config.inboundToken ? `${config.publicBaseUrl}/inbound/${provider}/${config.inboundToken}` : null;
+
+interface Endpoint {
+  createUrl: string;
+  lookupUrl: string;
+  authorization: string;
+}
+
+/** Where a create goes and how it is authenticated; a string says what configuration is missing. */
+async function endpointOf(config: Config, dialect: CreateDialect, r: CreateRequest): Promise<Endpoint | string> {
+  if (dialect === "cometapi") {
+    if (config.upstreamKey === "") return "COMETAPI_KEY is not set";
+    const base = `${config.upstreamBaseUrl}/kling/v1/${r.action}/${r.action2}`;
+    return { createUrl: base, lookupUrl: `${base}/${encodeURIComponent(r.externalId)}`, authorization: `Bearer ${config.upstreamKey}` };
+  }
+  const credentials = config.klingCredentials;
+  if (!credentials) return "no Kling credentials (KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY)";
+  if (dialect === "kling-new") {
+    if (!("apiKey" in credentials)) return "Kling's new API needs KLING_API_KEY";
+    return {
+      createUrl: `${config.klingBaseUrl}/${r.path}`,
+      lookupUrl: klingExternalLookupUrl(config.klingBaseUrl, r.externalId),
+      authorization: await klingAuthorization(credentials, Date.now()),
+    };
+  }
+  const productPath = `${r.action}/${r.action2}`;
+  if (!isKlingProductPath(productPath)) return `not a product path of Kling's API: ${productPath}`;
+  return {
+    createUrl: `${config.klingBaseUrl}/v1/${productPath}`,
+    lookupUrl: klingLegacyUrl(config.klingBaseUrl, productPath, r.externalId),
+    authorization: await klingAuthorization(credentials, Date.now()),
+  };
+}
+
+/**
+ * Creates a task upstream for an app: the body with the relay's callback URL and external id,
+ * POSTed once. When the answer cannot tell (timeout, network, 5xx, unreadable), the task is looked
+ * up by its external id; so is a refusal when an earlier request with the same key may have
+ * created it (its external id then already exists). Never throws for upstream trouble.
+ * @example await createTask(config, { provider: "cometapi", action: "videos", action2: "text2video", path: null, body, externalId, mayExist: false }, Date.now)
+ */
+export async function createTask(config: Config, r: CreateRequest, now: () => number): Promise<CreateResult> {
+  const dialect = createDialect(r);
+  const endpoint = await endpointOf(config, dialect, r);
+  if (typeof endpoint === "string")
+    return { kind: "unavailable", message: `the relay cannot create this task: ${endpoint}`, retryAfterMs: null };
+  const body = createBody(dialect, r.body, inboundUrl(config, r.provider), r.externalId);
+  const outcome = classifyCreate(
+    await postCreate({ url: endpoint.createUrl, authorization: endpoint.authorization, body, timeoutMs: config.upstreamTimeoutMs }),
+    dialect,
+    now(),
+  );
+  if (outcome.kind === "created") return { kind: "created", taskId: outcome.taskId, externalId: r.externalId, foundByLookup: false };
+  if (outcome.kind === "unavailable") {
+    if (config.klingCredentials && /^kling_100[34]\b/.test(outcome.error))
+      invalidateKlingToken(config.klingCredentials, endpoint.authorization);
+    return { kind: "unavailable", message: `upstream refused the relay: ${outcome.error}`, retryAfterMs: outcome.retryAfterMs };
+  }
+  if (outcome.kind === "rejected" && !r.mayExist) return outcome;
+  const lookup = classifyLookup(
+    await getLookup(endpoint.lookupUrl, endpoint.authorization, config.upstreamTimeoutMs),
+    dialect,
+    r.externalId,
+    now(),
+  );
+  if (lookup.kind === "found") return { kind: "created", taskId: lookup.taskId, externalId: r.externalId, foundByLookup: true };
+  if (outcome.kind === "rejected") return outcome;
+  return {
+    kind: "unavailable",
+    message: `upstream did not say whether the task was created (${outcome.error}) and a lookup by its external id could not tell (${lookup.kind === "absent" ? "not found yet" : lookup.error}): nothing was registered; retrying with the same Idempotency-Key is safe`,
+    retryAfterMs: null,
+  };
+}

@@ -1,0 +1,65 @@
+import { sql } from "drizzle-orm";
+import { type Db, runBatch, statement } from "./db";
+
+/** How long an `Idempotency-Key` answers its first result again. */
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+/**
+ * A `pending` key older than this belongs to a request that died (a create waits at most two
+ * upstream timeouts): the next request with that key takes it over.
+ */
+export const IDEMPOTENCY_STALE_MS = 120_000;
+
+export type IdempotencyClaim =
+  /** This request goes ahead. `takenOver`: an earlier one with this key died mid-way (its create may exist). */
+  | { kind: "fresh"; takenOver: boolean }
+  /** The first request's answer, to send again. */
+  | { kind: "replay"; status: number; body: string }
+  /** The first request with this key is still running. */
+  | { kind: "in_progress" }
+  /** The key was used with another body. */
+  | { kind: "mismatch" };
+
+/**
+ * Claims `key` for this tenant and request, in one D1 batch: an expired or abandoned claim is
+ * dropped first; then either this request inserts it as `pending`, or the existing row says what
+ * to answer. Two concurrent requests with one key: exactly one gets `fresh`.
+ */
+export async function claimIdempotencyKey(
+  db: Db,
+  o: { tenantId: string; key: string; requestHash: string; now: number },
+): Promise<IdempotencyClaim> {
+  const mine = sql`tenant_id = ${o.tenantId} AND key = ${o.key}`;
+  const [dropped, inserted, found] = await runBatch(db, [
+    statement(
+      db,
+      sql`DELETE FROM idempotency_keys WHERE ${mine}
+        AND (created_at <= ${o.now - IDEMPOTENCY_TTL_MS} OR (state = 'pending' AND updated_at <= ${o.now - IDEMPOTENCY_STALE_MS}))`,
+    ),
+    statement(
+      db,
+      sql`INSERT INTO idempotency_keys (tenant_id, key, request_hash, state, created_at, updated_at)
+        VALUES (${o.tenantId}, ${o.key}, ${o.requestHash}, 'pending', ${o.now}, ${o.now}) ON CONFLICT DO NOTHING`,
+    ),
+    statement(db, sql`SELECT request_hash, state, response_status, response_body FROM idempotency_keys WHERE ${mine}`),
+  ]);
+  if ((inserted?.meta.changes ?? 0) === 1) return { kind: "fresh", takenOver: (dropped?.meta.changes ?? 0) > 0 };
+  const row = found?.results[0] as
+    | { request_hash: string; state: string; response_status: number | null; response_body: string | null }
+    | undefined;
+  // Deleted between the statements cannot happen (one transaction): a missing row is a bug.
+  if (!row) throw new Error("idempotency key neither inserted nor found");
+  if (row.request_hash !== o.requestHash) return { kind: "mismatch" };
+  if (row.state !== "done" || row.response_status === null || row.response_body === null) return { kind: "in_progress" };
+  return { kind: "replay", status: row.response_status, body: row.response_body };
+}
+
+/** Stores the answer a claimed key gives from now on. */
+export async function finishIdempotencyKey(db: Db, o: { tenantId: string; key: string; status: number; body: string; now: number }) {
+  await db.run(sql`UPDATE idempotency_keys SET state = 'done', response_status = ${o.status}, response_body = ${o.body}, updated_at = ${o.now}
+    WHERE tenant_id = ${o.tenantId} AND key = ${o.key} AND state = 'pending'`);
+}
+
+/** Gives a claimed key up (nothing was created): a retry with it goes ahead as a first request. */
+export async function releaseIdempotencyKey(db: Db, o: { tenantId: string; key: string }) {
+  await db.run(sql`DELETE FROM idempotency_keys WHERE tenant_id = ${o.tenantId} AND key = ${o.key} AND state = 'pending'`);
+}
