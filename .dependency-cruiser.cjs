@@ -79,10 +79,11 @@ module.exports = {
     },
     {
       name: "the-gateway-acts-for-the-api",
-      comment: "The gateway calls upstream for API requests (creates); it never polls or delivers, and no page uses it.",
+      comment:
+        "The gateway calls upstream for API requests (creates, CometAPI's paths) and polls only through the work core; no page uses it.",
       severity: "error",
       from: { path: rooms("gateway") },
-      to: { path: rooms("tick", "queue", "dashboard", "inbound", "work") },
+      to: { path: rooms("tick", "queue", "dashboard", "inbound") },
     },
     {
       name: "inbound-is-its-own-way-in",

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { dashboard } from "../dashboard/dashboard-routes";
 import type { Env } from "../env";
+import { dropInRoutes } from "../gateway/dropin-routes";
 import { taskCreation } from "../gateway/gateway-services";
 import { calledBackPolling } from "../inbound/called-back-polling";
 import { inboundRoutes } from "../inbound/inbound-routes";
@@ -24,6 +25,9 @@ describeExtras(root);
 root.use("/v1/*", bearerAuth());
 root.use("/v1/*", calledBackPolling());
 root.use("/v1/*", taskCreation());
+// CometAPI's own paths (src/gateway/dropin-routes.ts): a relay key and the same tenant rules.
+root.use("/kling/*", bearerAuth());
+root.use("/kling/*", calledBackPolling());
 root.post("/v1/tasks", registrationRateLimit());
 
 /** The API: what `/openapi.json` describes and the typed client (`src/client`) calls. */
@@ -66,6 +70,7 @@ export type RelayApi = typeof api;
  * may not do themselves: poll, create upstream); dashboard/ imports nothing from http/.
  */
 export const app = api
+  .route("/", dropInRoutes)
   .route("/", docsRoutes())
   .route("/", dashboard)
   .notFound((c) => errorResponse(c, new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`)))

@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { z } from "zod";
+import { z } from "@hono/zod-openapi";
 import { VERSION } from "../version";
 import { ErrorEnvelopeSchema, WebhookEventSchema } from "./api-schemas";
 
@@ -54,6 +54,7 @@ export function describeExtras(app: AnyOpenAPIHono): void {
       "A tenant's key (made by the admin API, or one of RELAY_API_KEYS for the built-in `default` tenant), or ADMIN_API_KEY: on the tenant routes the admin names the tenant it acts for in the `Relay-Tenant` header.",
   });
   app.openAPIRegistry.register("Error", ErrorEnvelopeSchema);
+  describeCometApiPaths(app);
   app.openAPIRegistry.registerWebhook({
     method: "post",
     path: "taskEvent",
@@ -89,4 +90,62 @@ export function openApiDocument(app: AnyOpenAPIHono): object {
     documents.set(app, document);
   }
   return document;
+}
+
+/** CometAPI's answer envelope, as its own docs show it (`data` is the task object). */
+const CometApiAnswerSchema = z
+  .looseObject({
+    code: z.number().int().openapi({ description: "0: the request was accepted" }),
+    message: z.string(),
+    request_id: z.string(),
+    data: z
+      .looseObject({})
+      .openapi({ description: "The task: `task_id`, `task_status`, `task_info`, `task_result`, `created_at`, `updated_at`" }),
+  })
+  .openapi("CometApiAnswer", { description: "CometAPI's own answer shape (see CometAPI's Kling documentation)" });
+
+const productParams = z.object({
+  action: z.string().openapi({ param: { name: "action", in: "path" }, example: "videos" }),
+  action2: z.string().openapi({ param: { name: "action2", in: "path" }, example: "text2video" }),
+});
+
+/**
+ * The CometAPI drop-in paths (served by src/gateway/dropin-routes.ts, a plain Hono app whose
+ * request and answer shapes are CometAPI's): documented here, with the API's authentication.
+ */
+function describeCometApiPaths(app: AnyOpenAPIHono): void {
+  app.openAPIRegistry.registerPath({
+    method: "post",
+    path: "/kling/v1/{action}/{action2}",
+    tags: ["cometapi"],
+    summary: "Create a task, CometAPI's way",
+    description:
+      "CometAPI's create, for an app that speaks CometAPI: change only the base URL (to the relay's) and the key (to a relay key). The body goes upstream as it is, except that a `callback_url` becomes a subscription of this tenant (signed, retried) and upstream gets the relay's inbound URL. Answers CometAPI's envelope; errors answer the relay's. `Idempotency-Key` as on POST /v1/tasks.",
+    security: [{ bearerAuth: [] }],
+    request: {
+      params: productParams,
+      body: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: z.looseObject({}).openapi({ example: { prompt: "a cat", callback_url: "https://app.example.com/hooks/kling" } }),
+          },
+        },
+      },
+    },
+    responses: { 200: json(CometApiAnswerSchema, "Created: `data.task_id`"), ...errors([400, 401, 404, 409, 413, 415, 422, 429, 502]) },
+  });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/kling/v1/{action}/{action2}/{task_id}",
+    tags: ["cometapi"],
+    summary: "Query a task, CometAPI's way",
+    description:
+      "CometAPI's query: answered from the relay's last view of the task when it is at most POLL_MIN_INTERVAL_SECONDS old or final (`x-relay-cache: hit`), otherwise after one upstream poll (`miss`); a task this tenant does not have is passed through to upstream as it is (`pass`), whatever upstream answers.",
+    security: [{ bearerAuth: [] }],
+    request: {
+      params: productParams.extend({ task_id: z.string().openapi({ param: { name: "task_id", in: "path" } }) }),
+    },
+    responses: { 200: json(CometApiAnswerSchema, "The task, in CometAPI's envelope"), ...errors([401, 404, 502]) },
+  });
 }

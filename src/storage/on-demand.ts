@@ -1,0 +1,38 @@
+import { sql } from "drizzle-orm";
+import { type ClaimedTask, type ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
+import type { Db } from "./db";
+import type { Lease } from "./load-claimed";
+
+/**
+ * Knows a task nobody subscribed to (created through the CometAPI drop-in path without a
+ * `callback_url`): not polled on a schedule (`next_poll_at` NULL), settled at once so retention
+ * deletes it in time; its queries through the relay answer from what it last saw. A registration
+ * later makes it poll like any other.
+ */
+export async function rememberTask(
+  db: Db,
+  t: { key: string; tenantId: string; provider: string; taskId: string; action: string; action2: string; now: number },
+): Promise<void> {
+  await db.run(sql`INSERT INTO tasks (id, tenant_id, provider, task_id, action, action2, next_poll_at, settled_at, created_at, updated_at)
+    VALUES (${t.key}, ${t.tenantId}, ${t.provider}, ${t.taskId}, ${t.action}, ${t.action2}, NULL, ${t.now}, ${t.now}, ${t.now})
+    ON CONFLICT DO NOTHING`);
+}
+
+/**
+ * Claims one task to poll it on an app's query, whether or not it is due: unless someone holds
+ * it now (a tick polling it), and unless it finished. A task with no schedule keeps none (its
+ * lease is only its token); a scheduled one is pushed to the lease's end, as a tick's claim does.
+ */
+export async function claimForQuery(
+  db: Db,
+  o: { key: string; now: number; leaseToken: string; leaseMs: number },
+): Promise<(ClaimedTask & Lease) | null> {
+  const [row] = await db.all<ClaimedTaskRow & { next_poll_at: number | null }>(sql`
+    UPDATE tasks SET lease_token = ${o.leaseToken},
+      next_poll_at = CASE WHEN next_poll_at IS NULL THEN NULL ELSE ${o.now + o.leaseMs} END
+    WHERE id = ${o.key} AND finished_at IS NULL
+      AND (lease_token IS NULL OR next_poll_at IS NULL OR next_poll_at <= ${o.now})
+    RETURNING ${claimedTaskColumns()}, next_poll_at`);
+  if (!row) return null;
+  return { ...toClaimedTask(row), leaseToken: o.leaseToken, leaseEndsAt: row.next_poll_at ?? o.now + o.leaseMs };
+}

@@ -1,0 +1,113 @@
+/** CometAPI's own paths on the relay: an app that speaks CometAPI changes only its base URL and key. */
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { Env } from "../src/env";
+import { API_KEY, receiver, relayRequest, resetDb, tenantWithKey, unique } from "./support/relay";
+
+const TOKEN = "dropin-test-inbound-token-0123456789ab";
+
+/**
+ * The client an app already has for CometAPI (as in CometAPI's own examples): a base URL and a
+ * bearer key, `POST /kling/v1/{action}/{action2}` to create, `GET .../{task_id}` to poll.
+ */
+function cometApiClient(key: string, overrides: Partial<Env> = {}) {
+  const call = (method: string, path: string, body?: unknown) =>
+    relayRequest(
+      path,
+      {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      },
+      overrides,
+    );
+  return {
+    create: (action: string, action2: string, body: Record<string, unknown>) => call("POST", `/kling/v1/${action}/${action2}`, body),
+    query: (action: string, action2: string, taskId: string) => call("GET", `/kling/v1/${action}/${action2}/${taskId}`),
+  };
+}
+
+const polls = async (taskId: string) =>
+  ((await (await fetch(`${env.FAKE_URL}/_sim/tasks/${taskId}/polls`)).json()) as { polls: number }).polls;
+const slowTimeline = { x_sim: { submittedMs: 60_000, processingMs: 60_000 } };
+
+describe("CometAPI's paths on the relay", () => {
+  beforeEach(resetDb);
+
+  it("creates with the app's callback_url as a signed subscription, giving upstream the relay's inbound URL", async () => {
+    const inbound = await receiver();
+    const app = await receiver();
+    const client = cometApiClient(API_KEY, { INBOUND_TOKEN: TOKEN, PUBLIC_BASE_URL: inbound.url });
+    const res = await client.create("videos", "text2video", { prompt: "p", callback_url: app.url, ...slowTimeline });
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as { code: number; message: string; data: { task_id: string; task_status: string } };
+    expect(answer).toMatchObject({ code: 0, message: "SUCCEED", data: { task_status: "submitted" } });
+    const row = await env.DB.prepare(
+      "SELECT s.callback_url, t.provider FROM subscriptions s JOIN tasks t ON t.id = s.task_key WHERE t.task_id = ?",
+    )
+      .bind(answer.data.task_id)
+      .first();
+    expect(row).toEqual({ callback_url: app.url, provider: "cometapi" });
+    // Upstream's callbacks reach the relay, not the app: the app gets the relay's signed webhooks.
+    const deadline = Date.now() + 5_000;
+    while ((await inbound.deliveries()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(JSON.parse((await inbound.deliveries())[0]!.body)).toMatchObject({ task_id: answer.data.task_id });
+    expect(await app.deliveries()).toEqual([]);
+  });
+
+  it("answers a query from the relay's last view within POLL_MIN_INTERVAL_SECONDS, polling upstream at most once per interval", async () => {
+    const client = cometApiClient(API_KEY);
+    const created = (await (await client.create("videos", "text2video", { prompt: "p", ...slowTimeline })).json()) as {
+      data: { task_id: string };
+    };
+    const id = created.data.task_id;
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM subscriptions").first()).toEqual({ n: 0 });
+    const first = await client.query("videos", "text2video", id);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-relay-cache")).toBe("miss");
+    const body = (await first.json()) as { code: number; data: { task_id: string; task_status: string } };
+    expect(body).toMatchObject({ code: 0, data: { task_id: id, task_status: "submitted" } });
+    for (let i = 0; i < 5; i++) {
+      const again = await client.query("videos", "text2video", id);
+      expect(again.headers.get("x-relay-cache")).toBe("hit");
+      expect(((await again.json()) as typeof body).data).toEqual(body.data);
+    }
+    expect(await polls(id)).toBe(1);
+    // Once the interval has passed, the next query polls again.
+    await env.DB.prepare("UPDATE tasks SET last_polled_at = last_polled_at - 11000 WHERE task_id = ?").bind(id).run();
+    expect((await client.query("videos", "text2video", id)).headers.get("x-relay-cache")).toBe("miss");
+    expect(await polls(id)).toBe(2);
+  });
+
+  it("passes a query for a task the relay does not know through to upstream, as upstream answers it", async () => {
+    const client = cometApiClient(API_KEY);
+    const res = await client.query("videos", "text2video", unique("nobody"));
+    expect(res.status).toBe(404);
+    expect(res.headers.get("x-relay-cache")).toBe("pass");
+    expect(await res.json()).toMatchObject({ code: 1203 });
+  });
+
+  it("never answers one tenant from another tenant's view of a task", async () => {
+    const mine = cometApiClient(API_KEY);
+    const created = (await (await mine.create("videos", "text2video", { prompt: "p", ...slowTimeline })).json()) as {
+      data: { task_id: string };
+    };
+    const id = created.data.task_id;
+    await mine.query("videos", "text2video", id);
+    const other = await tenantWithKey(unique("tn"), "Other");
+    const theirs = await cometApiClient(other.key).query("videos", "text2video", id);
+    expect(theirs.headers.get("x-relay-cache")).toBe("pass");
+    expect(await polls(id)).toBe(2);
+  });
+
+  it("needs a relay key, and knows only CometAPI's products", async () => {
+    expect((await cometApiClient("not-a-key-at-all-0123456789").create("videos", "text2video", { prompt: "p" })).status).toBe(401);
+    const client = cometApiClient(API_KEY);
+    const bad = await client.create("videos", "nothing", { prompt: "p" });
+    expect(bad.status).toBe(404);
+    expect((await client.query("videos", "nothing", "t1")).status).toBe(404);
+    const badHook = await client.create("videos", "text2video", { prompt: "p", callback_url: "http://169.254.169.254/x" });
+    expect(badHook.status).toBe(400);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM tasks").first()).toEqual({ n: 0 });
+  });
+});
