@@ -254,11 +254,15 @@ describe("inbound callbacks: unsigned, a hint confirmed by a poll", () => {
     const hook = await receiver();
     await register({ task_id: task.id, callback_url: hook.url });
     await callBack("cometapi", legacyBody(task.id, "processing"));
-    expect(await task.polls()).toBe(1);
-    // The `succeed` callback is lost. Ticks a minute and four minutes on find nothing due.
+    // Nobody asked for task.processing: the callback marks the task pushed and costs no poll.
+    expect(await task.polls()).toBe(0);
+    expect((await taskRow(task.id))!.pushed_at).not.toBeNull();
+    // The `succeed` callback is lost. The tick polls the task (due since its registration), then
+    // leaves it to the safety net: ticks four minutes on find nothing due.
     const clock = manualClock();
     clock.advance(60_000);
     await tick(clock);
+    expect(await task.polls()).toBe(1);
     clock.advance(180_000);
     await tick(clock);
     expect(await task.polls()).toBe(1);
@@ -267,6 +271,19 @@ describe("inbound callbacks: unsigned, a hint confirmed by a poll", () => {
     await tick(clock);
     expect(await task.polls()).toBe(2);
     expect((await hook.deliveries()).map((d) => JSON.parse(d.body).type)).toEqual(["task.succeeded"]);
+  });
+
+  it("confirms an intermediate status only for a subscription that asked for its event", async () => {
+    const quiet = await upstreamTask([{ status: "processing" }]);
+    await register({ task_id: quiet.id, callback_url: (await receiver()).url });
+    await callBack("cometapi", legacyBody(quiet.id, "processing"));
+    expect(await quiet.polls()).toBe(0);
+    const watched = await upstreamTask([{ status: "processing" }]);
+    const hook = await receiver();
+    await register({ task_id: watched.id, callback_url: hook.url, events: ["task.processing", "task.succeeded"] });
+    await callBack("cometapi", legacyBody(watched.id, "processing"));
+    expect(await watched.polls()).toBe(1);
+    expect((await hook.deliveries()).map((d) => JSON.parse(d.body).type)).toEqual(["task.processing"]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { loadConfig, pollableProviders } from "../config";
 import type { InboundCallback } from "../domain/callback-body";
 import { statusRank } from "../domain/callback-body";
+import { eventForStatus, isTerminal } from "../domain/kling";
 import type { Env } from "../env";
 import type { ClaimedTask } from "../storage/claim-tasks";
 import { newLeaseToken, openDb } from "../storage/db";
@@ -70,6 +71,7 @@ export async function actOnCallback(
     rank: statusRank(callback.status),
     trusted: pushed !== null,
     claim: pushed !== null || pollableProviders(config).some((p) => p === provider),
+    onlyFor: pushed !== null || isTerminal(callback.status) ? null : eventForStatus(callback.status),
     now: clock.now(),
     minIntervalMs: config.pollMinIntervalMs,
     leaseToken,

@@ -17,6 +17,12 @@ export interface CallbackNotice {
   trusted: boolean;
   /** Whether to claim tasks at all (false: the relay cannot poll that provider, and the callback is not trusted). */
   claim: boolean;
+  /**
+   * The event the announced status would send (`task.processing`, ...), when confirming it matters
+   * only to subscriptions that asked for it; null when it always matters (a final or unknown
+   * status, or a verified callback, which costs no upstream call).
+   */
+  onlyFor: string | null;
   now: number;
   /** `POLL_MIN_INTERVAL_SECONDS`: the most one task is polled to confirm callbacks. */
   minIntervalMs: number;
@@ -34,7 +40,8 @@ const storedRank = sql.raw(
  * that is still polled (a finished task ignores it):
  * - each is marked as pushed (`pushed_at`): its polls become a safety net;
  * - a callback with news (a status further along than the stored one, or one either side does not
- *   know) claims the task for the caller to poll at once, under a lease like a tick's, unless it
+ *   know; an intermediate one only if a subscription asked for its event) claims the task for the
+ *   caller to poll at once, under a lease like a tick's, unless it
  *   was polled less than `minIntervalMs` ago (then it is due by then: floods cost one poll per
  *   interval) or someone holds it now (then `repoll_at` makes it due again when that claim is
  *   recorded: that poll may have started before the change);
@@ -44,7 +51,14 @@ const storedRank = sql.raw(
 export async function noteCallback(db: Db, n: CallbackNotice): Promise<(ClaimedTask & Lease)[]> {
   const named = sql`provider = ${n.provider} AND task_id = ${n.taskId} AND next_poll_at IS NOT NULL`;
   const leased = sql`(lease_token IS NOT NULL AND next_poll_at > ${n.now})`;
-  const news: SQL = n.rank === null ? sql`1` : sql`coalesce(${storedRank} < ${n.rank}, 1)`;
+  const further: SQL = n.rank === null ? sql`1` : sql`coalesce(${storedRank} < ${n.rank}, 1)`;
+  // An intermediate status nobody subscribed to is not worth an upstream call: the final one is.
+  const wanted: SQL =
+    n.onlyFor === null
+      ? sql`1`
+      : sql`EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_key = tasks.id AND s.status = 'active'
+          AND EXISTS (SELECT 1 FROM json_each(s.events) WHERE value = ${n.onlyFor}))`;
+  const news = sql`(${further} AND ${wanted})`;
   const recent: SQL = n.trusted ? sql`0` : sql`coalesce(last_polled_at > ${n.now - n.minIntervalMs}, 0)`;
   const results = await runBatch(db, [
     statement(
