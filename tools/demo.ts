@@ -1,8 +1,9 @@
 /**
  * `npm start`: the whole product, offline. Starts the Kling simulator, webhook receivers that
  * verify every delivery with the `standardwebhooks` library, and the relay under `wrangler dev`;
- * registers a mixed workload; fires the cron tick every second; shows progress; exits 0 once every
- * expected webhook arrived verified.
+ * creates three tasks through the relay and waits for their webhooks, pushed by the simulator's
+ * callbacks before any cron tick; registers a mixed workload; fires the cron tick every second;
+ * shows progress; exits 0 once every expected webhook arrived verified.
  *
  * It never hangs and leaves nothing behind: every request has a time limit, the whole run has a
  * deadline (DEMO_TIMEOUT_SECONDS, default 180), and on every way out (success, failure, deadline,
@@ -20,7 +21,7 @@ import { DEFAULT_KLING_CREDENTIALS } from "./kling-auth";
 import { type LoopbackNetwork, startLoopbackNetwork } from "./loopback-network";
 import { createRelayClient, type RelayClient } from "./relay-client";
 import { createSimulatedTask } from "./relay-stack";
-import { startWranglerDev, type WranglerDev } from "./wrangler-dev";
+import { freePort, startWranglerDev, type WranglerDev } from "./wrangler-dev";
 
 const seconds = (name: string, fallback: number) => {
   const value = Number(process.env[name] ?? fallback);
@@ -120,12 +121,18 @@ async function main() {
 
   say(`starting the relay under wrangler dev (local D1, migrations applied; state in ${stateDir}, deleted on exit)...`);
   waitingFor = "the relay to start under wrangler dev (D1 migrations, then GET /healthz)";
+  // Known before it starts: the relay gives upstream its own URL to call back.
+  const port = await freePort();
   relayStarting = startWranglerDev({
     persistTo: stateDir,
     snapshot: true,
     signal,
+    port,
     tickTimeoutMs: TICK_TIMEOUT_MS,
     vars: {
+      // Upstream callbacks: the simulator calls the relay back at /inbound/{provider}/{token}.
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      INBOUND_TOKEN: randomBytes(24).toString("hex"),
       RELAY_API_KEYS: apiKey,
       WEBHOOK_SECRETS: secret,
       COMETAPI_KEY: upstreamKey,
@@ -150,6 +157,44 @@ async function main() {
 
   /** Every task registered, with its provider (a task id is unique per provider). */
   const taskIds: { id: string; provider: string }[] = [];
+
+  // Pushed first: tasks created through the relay, whose webhooks arrive before any cron tick.
+  network.receivers.configure("app-push", { secret });
+  const pushed: Expected[] = [];
+  for (const [what, body] of [
+    [
+      "CometAPI video",
+      { action: "videos", action2: "text2video", create: { prompt: "a cat surfing", x_sim: { submittedMs: 300, processingMs: 1500 } } },
+    ],
+    [
+      "CometAPI image",
+      { action: "images", action2: "generations", create: { prompt: "a red fox", x_sim: { submittedMs: 200, processingMs: 800 } } },
+    ],
+    [
+      "Kling new API video",
+      {
+        provider: "kling",
+        path: "text-to-video/kling-3.0-turbo",
+        create: { prompt: "a paper boat", x_sim: { submittedMs: 300, processingMs: 1200 } },
+      },
+    ],
+  ] as const) {
+    waitingFor = `the relay to create a ${what} task upstream (POST /v1/tasks with create)`;
+    const sub = await client.register({ ...body, callback_url: hook("app-push"), metadata: { demo: true, created: what } });
+    const taskId = (sub as unknown as { task_id: string }).task_id;
+    taskIds.push({ id: taskId, provider: "provider" in body ? body.provider : "cometapi" });
+    pushed.push({ receiver: "app-push", subscriptionId: sub.id, taskId, type: "task.succeeded" });
+  }
+  expected.push(...pushed);
+  say(`created ${pushed.length} tasks through the relay (it gave upstream its callback URL); no cron tick fired yet...`);
+  const pushStarted = Date.now();
+  waitingFor = "the webhooks of the tasks created through the relay, pushed by upstream's callbacks (no tick fired)";
+  while (Date.now() - pushStarted < 20_000 && !pushed.every((e) => verifiedArrival(network!, e)))
+    await new Promise((r) => setTimeout(r, 100));
+  const early = pushed.filter((e) => verifiedArrival(network!, e)).length;
+  say(
+    `${early} of ${pushed.length} webhooks arrived verified ${((Date.now() - pushStarted) / 1000).toFixed(1)} s later, before any cron tick: upstream called the relay back, the relay polled once to confirm and delivered at once`,
+  );
   for (const [index, [action, action2]] of PAIRS.entries()) {
     const outcome = index % 4 === 3 ? "failed" : "succeed";
     waitingFor = `the simulator to create task ${index + 1} of ${PAIRS.length} (${action}/${action2})`;
@@ -200,7 +245,7 @@ async function main() {
     expected.push({ receiver: "app-a", subscriptionId: sub.id, taskId: id, type: "task.succeeded" });
   }
   say(
-    `registered ${taskIds.length} tasks (all ${PAIRS.length} CometAPI action pairs and 2 through Kling's own API, ${expected.filter((e) => e.type === "task.failed").length} failing) with ${expected.length} subscriptions`,
+    `registered ${taskIds.length - pushed.length} more tasks (all ${PAIRS.length} CometAPI action pairs and 2 through Kling's own API, ${expected.filter((e) => e.type === "task.failed").length} failing) with ${expected.length} subscriptions`,
   );
   waitingFor = "receiver app-a to answer a forged webhook";
   const forged = await fetchText(hook("app-a"), {
@@ -264,7 +309,7 @@ async function summarize(client: RelayClient, taskIds: { id: string; provider: s
 
 function printSummary(network: LoopbackNetwork, expected: Expected[]) {
   say("\nreceiver   received  verified  rejected  duplicates  event types");
-  for (const name of ["app-a", "app-b", "flaky"]) {
+  for (const name of ["app-push", "app-a", "app-b", "flaky"]) {
     const deliveries = network.receivers.deliveries(name).filter((d) => d.headers["webhook-id"] !== "msg_forged");
     const ids = deliveries.map((d) => d.headers["webhook-id"]);
     const types = new Map<string, number>();
