@@ -44,9 +44,12 @@ export interface Config {
   authFailureLimitPerIsolate: number;
   /**
    * `INBOUND_TOKEN`: the secret path segment of `POST /inbound/{provider}/{token}`, where upstream
-   * callbacks arrive; null: the route answers 404 (callbacks off, polling only).
+   * callbacks arrive; null: the route answers 404 (callbacks off, polling only). New creates get
+   * this one.
    */
   inboundToken: string | null;
+  /** Every token the route accepts: `inboundToken`, and during a rotation the one before it. */
+  inboundTokens: string[];
   /** `KLING_WEBHOOK_SECRET`: the account's `whsec_` secrets (two during a rotation); Kling's callbacks must then be signed. */
   klingWebhookSecrets: string[];
   /** A task that has received a callback is polled this often at most (its safety net). */
@@ -195,9 +198,13 @@ export function loadConfig(env: Env): Config {
   if (adminKey !== null && adminKey.length < MIN_API_KEY_LENGTH)
     throw new ConfigError(`ADMIN_API_KEY must be at least ${MIN_API_KEY_LENGTH} characters`);
   if (adminKey !== null && apiKeys.includes(adminKey)) throw new ConfigError("ADMIN_API_KEY must not be one of RELAY_API_KEYS");
-  const inboundToken = (env.INBOUND_TOKEN ?? "").trim() || null;
-  if (inboundToken !== null && (inboundToken.length < MIN_INBOUND_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(inboundToken)))
-    throw new ConfigError(`INBOUND_TOKEN must be at least ${MIN_INBOUND_TOKEN_LENGTH} characters of A-Z, a-z, 0-9, _ and -`);
+  // "new old" during a rotation: tasks created with the old callback URL still call back.
+  const inboundTokens = splitList(env.INBOUND_TOKEN, /\s+/);
+  if (inboundTokens.length > 2 || inboundTokens.some((t) => t.length < MIN_INBOUND_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(t)))
+    throw new ConfigError(
+      `INBOUND_TOKEN must be one token (or two, space-separated, during a rotation) of at least ${MIN_INBOUND_TOKEN_LENGTH} characters of A-Z, a-z, 0-9, _ and -`,
+    );
+  const inboundToken = inboundTokens[0] ?? null;
   const klingWebhookSecrets = splitList(env.KLING_WEBHOOK_SECRET, /\s+/);
   if (!klingWebhookSecrets.every(isWebhookSecret))
     throw new ConfigError("KLING_WEBHOOK_SECRET must be one or two space-separated whsec_<base64> secrets");
@@ -224,6 +231,7 @@ export function loadConfig(env: Env): Config {
     registrationCapPerIsolate: v.REGISTRATION_RATE_LIMIT,
     authFailureLimitPerIsolate: v.AUTH_FAILURE_LIMIT,
     inboundToken,
+    inboundTokens,
     klingWebhookSecrets,
     pushSafetyPollMs: v.PUSH_SAFETY_POLL_SECONDS * 1000,
     publicBaseUrl: v.PUBLIC_BASE_URL,

@@ -49,7 +49,7 @@ export interface Env {
   REGISTRATION_RATE_LIMIT?: string;
   /** Without AUTH_FAILURE_LIMITER only: failed key checks a minute per address and per key prefix in each isolate (default 20). */
   AUTH_FAILURE_LIMIT?: string;
-  /** The secret path segment of `POST /inbound/{provider}/{token}`, 32+ characters (secret); unset: no callbacks, polling only. */
+  /** The secret path segment of `POST /inbound/{provider}/{token}`, 32+ characters (two, space-separated, during a rotation; secret); unset: no callbacks, polling only. */
   INBOUND_TOKEN?: string;
   /** The `whsec_` secret(s) of Kling's console that sign its callbacks (secret); set: unsigned or forged Kling callbacks are refused. */
   KLING_WEBHOOK_SECRET?: string;

@@ -90,6 +90,16 @@ describe("inbound callbacks: the route", () => {
     expect(await task.polls()).toBe(0);
   });
 
+  it('accepts the token before a rotation beside the new one (INBOUND_TOKEN "new old"), and no other', async () => {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    await register({ task_id: task.id, callback_url: (await receiver()).url });
+    const rotating = { INBOUND_TOKEN: `new-inbound-token-0123456789abcdefgh ${TOKEN}` };
+    expect((await callBack("cometapi", legacyBody(task.id, "succeed"), rotating)).status).toBe(200);
+    expect(await task.polls()).toBe(1);
+    const other = await relay(`/inbound/cometapi/another-token-0123456789abcdefghij`, { method: "POST", body: "{}" }, rotating);
+    expect(other.status).toBe(404);
+  });
+
   it("refuses a body over 64 KiB with 413 and one that is not a callback with 400, changing nothing", async () => {
     const task = await upstreamTask([{ status: "succeed" }]);
     expect((await register({ task_id: task.id, callback_url: (await receiver()).url })).status).toBe(201);

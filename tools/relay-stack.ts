@@ -3,15 +3,18 @@
  * (Kling simulator, webhook receivers) and the real `wrangler dev` pointed at it, with intervals,
  * timeouts and retries scaled down so that a suite runs in seconds.
  */
+import { randomBytes } from "node:crypto";
 import { fetchText } from "./http-helpers";
 import { type LoopbackNetwork, startLoopbackNetwork } from "./loopback-network";
 import { createRelayClient, type RelayClient } from "./relay-client";
-import { startWranglerDev, type WranglerDev } from "./wrangler-dev";
+import { freePort, startWranglerDev, type WranglerDev } from "./wrangler-dev";
 
 export interface RelayStack {
   network: LoopbackNetwork;
   relay: WranglerDev;
   client: RelayClient;
+  /** `INBOUND_TOKEN`: upstream calls the relay back at `{relay.url}/inbound/{provider}/{token}` (a secret). */
+  inboundToken: string;
   stop(): Promise<void>;
 }
 
@@ -23,10 +26,16 @@ export async function startRelayStack(options: {
   vars?: Record<string, string>;
 }): Promise<RelayStack> {
   const network = await startLoopbackNetwork({ apiKey: options.upstreamKey, seed: options.seed });
+  // Known before the relay starts: it gives upstream its own URL to call back.
+  const port = await freePort();
+  const inboundToken = randomBytes(24).toString("hex");
   const relay = await startWranglerDev({
     // The sources as they were at start: an edit saved meanwhile does not reload the relay mid-suite.
     snapshot: true,
+    port,
     vars: {
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      INBOUND_TOKEN: inboundToken,
       RELAY_API_KEYS: options.apiKey,
       WEBHOOK_SECRETS: options.secret,
       COMETAPI_KEY: options.upstreamKey,
@@ -48,6 +57,7 @@ export async function startRelayStack(options: {
     network,
     relay,
     client: createRelayClient(relay.url, options.apiKey),
+    inboundToken,
     async stop() {
       await relay.stop();
       await network.close();

@@ -61,9 +61,9 @@ export const inboundRoutes = new OpenAPIHono<{ Bindings: Env }>().openapi(
     request: { params: route.request.params },
     middleware: [
       async function checkToken(c, next) {
-        const { inboundToken } = loadConfig(c.env);
+        const { inboundTokens } = loadConfig(c.env);
         const { provider, token } = c.req.param() as { provider: string; token: string };
-        if (inboundToken === null || !(PROVIDERS as readonly string[]).includes(provider) || !(await isKnownKey(token, [inboundToken])))
+        if (inboundTokens.length === 0 || !(PROVIDERS as readonly string[]).includes(provider) || !(await isKnownKey(token, inboundTokens)))
           throw noRoute();
         await next();
       },

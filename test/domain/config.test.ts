@@ -35,6 +35,7 @@ describe("loadConfig defaults", () => {
       registrationCapPerIsolate: 6000,
       authFailureLimitPerIsolate: 20,
       inboundToken: null,
+      inboundTokens: [],
       klingWebhookSecrets: [],
       pushSafetyPollMs: 300_000,
       publicBaseUrl: null,
@@ -240,6 +241,7 @@ describe("loadConfig: values that would silently break the relay", () => {
       ),
     ).toMatchObject({
       inboundToken: token,
+      inboundTokens: [token],
       klingWebhookSecrets: [secret, WEBHOOK_SECRET],
       pushSafetyPollMs: 600_000,
       publicBaseUrl: "https://relay.example.com",
@@ -247,6 +249,7 @@ describe("loadConfig: values that would silently break the relay", () => {
     for (const vars of [
       { INBOUND_TOKEN: token.slice(0, 31) },
       { INBOUND_TOKEN: `${token}/x` },
+      { INBOUND_TOKEN: `${token} ${token}a ${token}b` },
       { KLING_WEBHOOK_SECRET: "LEAKME-not-a-whsec" },
       { PUBLIC_BASE_URL: "ftp://LEAKME.example" },
       { PUSH_SAFETY_POLL_SECONDS: "0" },

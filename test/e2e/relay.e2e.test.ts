@@ -17,11 +17,12 @@ let stack: RelayStack;
 let network: LoopbackNetwork;
 let relay: WranglerDev;
 let client: RelayClient;
+let inboundToken: string;
 let counter = 0;
 
 beforeAll(async () => {
   stack = await startRelayStack({ apiKey: API_KEY, secret: SECRET, upstreamKey: UPSTREAM_KEY, seed: 11 });
-  ({ network, relay, client } = stack);
+  ({ network, relay, client, inboundToken } = stack);
 });
 
 afterAll(() => stack?.stop());
@@ -159,9 +160,54 @@ describe("the relay under wrangler dev", () => {
     expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(1_000_000);
   });
 
+  it("creates a task through the relay, and delivers on upstream's callback before any tick", async () => {
+    const hook = receiver();
+    const sub = (await client.register({
+      action: "videos",
+      action2: "text2video",
+      callback_url: hook.url,
+      create: { prompt: "a cat", x_sim: { submittedMs: 200, processingMs: 600 } },
+    })) as unknown as { id: string; task_id: string };
+    const ticksBefore = relay.output().split('"event":"tick"').length;
+    const deadline = Date.now() + 10_000;
+    while (hook.deliveries().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const [webhook] = hook.deliveries();
+    expect(webhook?.verified).toBe(true);
+    expect(JSON.parse(webhook!.body)).toMatchObject({ type: "task.succeeded", task_id: sub.task_id, subscription_id: sub.id });
+    // No tick ran meanwhile: the callback's own invocation polled and delivered.
+    expect(relay.output().split('"event":"tick"').length).toBe(ticksBefore);
+    expect(relay.output()).toContain('"event":"inbound_callback"');
+  });
+
+  it("serves an app that speaks CometAPI: create and query at the relay's URL with a relay key", async () => {
+    const cometapi = (method: string, path: string, body?: unknown) =>
+      fetch(`${relay.url}/kling/v1/${path}`, {
+        method,
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const created = (await (await cometapi("POST", "images/generations", { prompt: "a fox", x_sim: { submittedMs: 30_000 } })).json()) as {
+      code: number;
+      data: { task_id: string };
+    };
+    expect(created.code).toBe(0);
+    const first = await cometapi("GET", `images/generations/${created.data.task_id}`);
+    expect(first.headers.get("x-relay-cache")).toBe("miss");
+    const again = await cometapi("GET", `images/generations/${created.data.task_id}`);
+    expect(again.headers.get("x-relay-cache")).toBe("hit");
+    expect(((await again.json()) as { data: { task_status: string } }).data.task_status).toBe("submitted");
+  });
+
   it("never prints a secret: the whole run's output holds no key", () => {
     const output = relay.output();
     expect(output).toContain('"event":"tick"');
-    for (const secret of [API_KEY, SECRET, SECRET.slice("whsec_".length), UPSTREAM_KEY]) expect(output).not.toContain(secret);
+    const lines = output.split("\n");
+    for (const secret of [API_KEY, SECRET, SECRET.slice("whsec_".length), UPSTREAM_KEY])
+      expect(lines.filter((line) => line.includes(secret))).toEqual([]);
+    // The callback token is in the callback URL's path (upstream cannot send a header), so
+    // wrangler's own access log shows it, as Cloudflare's request logs would (README: "Push"). The
+    // Worker itself never prints it.
+    const accessLog = /^\[wrangler:info\] POST \/inbound\/(cometapi|kling)\/\S+ \d{3} /;
+    expect(lines.filter((line) => line.includes(inboundToken) && !accessLog.test(line))).toEqual([]);
   });
 });

@@ -147,9 +147,17 @@ export async function pollOnly(clock: Clock = systemClock): Promise<number> {
 
 export async function resetDb(): Promise<void> {
   await env.DB.batch([
-    ...["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats", "endpoints", "api_keys", "inbound_hints", "idempotency_keys"].map((t) =>
-      env.DB.prepare(`DELETE FROM ${t}`),
-    ),
+    ...[
+      "delivery_attempts",
+      "messages",
+      "subscriptions",
+      "tasks",
+      "kind_stats",
+      "endpoints",
+      "api_keys",
+      "inbound_hints",
+      "idempotency_keys",
+    ].map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
     // The built-in tenant stays (migration 0005 made it); tenants made by tests go.
     env.DB.prepare("DELETE FROM tenants WHERE id <> 'default'"),
   ]);
