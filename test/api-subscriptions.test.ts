@@ -149,6 +149,7 @@ describe("reading tasks and subscriptions", () => {
       task_status: null,
       polls: 0,
       last_polled_at: null,
+      last_callback_at: null,
       last_error: null,
       data: null,
     });

@@ -137,6 +137,11 @@ describe("inbound callbacks: unsigned, a hint confirmed by a poll", () => {
     const deliveries = await hook.deliveries();
     expect(deliveries.map((d) => JSON.parse(d.body))).toMatchObject([{ type: "task.succeeded", task_id: task.id }]);
     expect(await taskRow(task.id)).toMatchObject({ task_status: "succeed", next_poll_at: null, lease_token: null });
+    const view = (await (await relay(`/v1/tasks/${task.id}`, { headers: { authorization: `Bearer ${API_KEY}` } })).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(view.last_callback_at).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT/));
   });
 
   it("takes the state from the poll, not from the callback, then polls only as a safety net", async () => {

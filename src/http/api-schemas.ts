@@ -122,6 +122,9 @@ export const TaskSchema = z
     polls: z.number().int(),
     next_poll_at: nullableTimestamp.openapi({ description: "Null once polling stopped" }),
     last_polled_at: nullableTimestamp,
+    last_callback_at: nullableTimestamp.openapi({
+      description: "When upstream last called back about it (null: never): its polls are then only a safety net",
+    }),
     last_error: z.string().nullable(),
     finish_reason: z.enum(FINISH_REASONS).nullable(),
     finished_at: nullableTimestamp,

@@ -61,6 +61,7 @@ export function presentTask(t: TaskRow): TaskBody {
     polls: t.polls,
     next_poll_at: iso(t.nextPollAt),
     last_polled_at: iso(t.lastPolledAt),
+    last_callback_at: iso(t.pushedAt),
     last_error: t.lastError,
     finish_reason: t.finishReason as TaskBody["finish_reason"],
     finished_at: iso(t.finishedAt),
