@@ -10,48 +10,39 @@ import { app } from "../../src/http/app";
 import { runTick } from "../../src/tick/run-tick";
 import { seededRandom } from "../../tools/seeded-random";
 import { fmt, receiverWith, report, resetTables } from "./bench-support";
+import {
+  ARRIVALS_OVER_MS,
+  drawWorkload,
+  IMAGE_SHARE,
+  isMeasured,
+  MEASURED_FROM_MS,
+  MEASURED_TO_MS,
+  mean,
+  naiveCalls,
+  naiveDelay,
+  percentile,
+  productOf,
+  type WorkloadTask,
+} from "./workload";
 
 const TASKS = 600;
-const IMAGE_SHARE = 0.3;
-/** Tasks arrive evenly over 30 minutes; the figures count those arriving in minutes 10-25, when the relay has learned. */
-const ARRIVALS_OVER_MS = 30 * 60_000;
-const MEASURED_FROM_MS = 10 * 60_000;
-const MEASURED_TO_MS = 25 * 60_000;
-const NAIVE_INTERVAL_MS = 5_000;
 
-interface SimTask {
-  id: string;
-  kind: "images" | "videos";
-  createdAt: number;
-  durationMs: number;
-}
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-};
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+type SimTask = WorkloadTask & { id: string };
 
 it("calls upstream a fraction as often as a 5 s loop, for a similar notification delay", async () => {
   await resetTables();
-  const draw = seededRandom(2026);
   const t0 = Math.ceil(Date.now() / 60_000) * 60_000 + 60_000;
-  const tasks: SimTask[] = Array.from({ length: TASKS }, (_, i) => {
-    const kind = draw() < IMAGE_SHARE ? "images" : "videos";
-    const durationMs = kind === "images" ? 10_000 + draw() * 20_000 : 60_000 + draw() * 240_000;
-    return { id: `sim-${t0}-${i}`, kind, createdAt: t0 + Math.round(draw() * ARRIVALS_OVER_MS), durationMs: Math.round(durationMs) };
-  });
-  const action2 = (t: SimTask) => (t.kind === "images" ? "generations" : "text2video");
+  const tasks: SimTask[] = drawWorkload(TASKS, t0).map((t) => ({ ...t, id: `sim-${t0}-${t.n}` }));
   await fetch(`${env.FAKE_URL}/_sim/timelines`, {
     method: "PUT",
     body: JSON.stringify({
       tasks: tasks.map((t) => ({
         id: t.id,
         action: t.kind,
-        action2: action2(t),
+        action2: productOf(t),
         createdAt: t.createdAt,
-        submittedMs: Math.min(5_000, t.durationMs / 10),
-        processingMs: t.durationMs - Math.min(5_000, t.durationMs / 10),
+        submittedMs: t.submittedMs,
+        processingMs: t.durationMs - t.submittedMs,
       })),
     }),
   });
@@ -72,7 +63,7 @@ it("calls upstream a fraction as often as a 5 s loop, for a similar notification
         new Request("http://relay.bench/v1/tasks", {
           method: "POST",
           headers: { authorization: "Bearer relay-test-key-one-0123456789", "content-type": "application/json" },
-          body: JSON.stringify({ task_id: task.id, action: task.kind, action2: action2(task), callback_url: hook }),
+          body: JSON.stringify({ task_id: task.id, action: task.kind, action2: productOf(task), callback_url: hook }),
         }),
         { ...env, REGISTRATION_LIMITER: undefined, REGISTRATION_RATE_LIMIT: "1000000" },
       );
@@ -96,7 +87,7 @@ it("calls upstream a fraction as often as a 5 s loop, for a similar notification
   const deliveries = new Map((await received()).map((d) => [JSON.parse(d.body).task_id as string, d.receivedAt]));
   expect(deliveries.size).toBe(TASKS);
   const rows: (string | number)[][] = [];
-  const measured = tasks.filter((t) => t.createdAt - t0 >= MEASURED_FROM_MS && t.createdAt - t0 < MEASURED_TO_MS);
+  const measured = tasks.filter((t) => isMeasured(t, t0));
   for (const [label, subset] of [
     ["images (10-30 s)", measured.filter((t) => t.kind === "images")],
     ["video (1-5 min)", measured.filter((t) => t.kind === "videos")],
@@ -104,26 +95,23 @@ it("calls upstream a fraction as often as a 5 s loop, for a similar notification
   ] as const) {
     const relayCalls: number[] = [];
     const relayDelay: number[] = [];
-    const naiveCalls: number[] = [];
-    const naiveDelay: number[] = [];
+    // The app's loop: poll at creation, then every 5 s, until a poll sees the task done.
+    const loopCalls = subset.map(naiveCalls);
+    const loopDelay = subset.map(naiveDelay);
     for (const t of subset) {
       const polls = ((await (await fetch(`${env.FAKE_URL}/_sim/tasks/${t.id}`)).json()) as { polls: number }).polls;
       relayCalls.push(polls);
       relayDelay.push((deliveries.get(t.id)! - (t.createdAt + t.durationMs)) / 1000);
-      // The app's loop: poll at creation, then every 5 s, until a poll sees the task done.
-      const k = Math.ceil(t.durationMs / NAIVE_INTERVAL_MS);
-      naiveCalls.push(k + 1);
-      naiveDelay.push((k * NAIVE_INTERVAL_MS - t.durationMs) / 1000);
     }
     rows.push([
       label,
       subset.length,
-      fmt(mean(naiveCalls), 1),
+      fmt(mean(loopCalls), 1),
       fmt(mean(relayCalls), 1),
-      fmt(mean(relayCalls) / mean(naiveCalls)),
-      `${fmt(percentile(naiveDelay, 50), 1)} / ${fmt(percentile(naiveDelay, 95), 1)} / ${fmt(Math.max(...naiveDelay), 1)}`,
+      fmt(mean(relayCalls) / mean(loopCalls)),
+      `${fmt(percentile(loopDelay, 50), 1)} / ${fmt(percentile(loopDelay, 95), 1)} / ${fmt(Math.max(...loopDelay), 1)}`,
       `${fmt(percentile(relayDelay, 50), 1)} / ${fmt(percentile(relayDelay, 95), 1)} / ${fmt(Math.max(...relayDelay), 1)}`,
-      fmt(percentile(relayDelay, 95) - percentile(naiveDelay, 95), 1),
+      fmt(percentile(relayDelay, 95) - percentile(loopDelay, 95), 1),
     ]);
   }
   await report({

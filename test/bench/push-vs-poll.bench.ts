@@ -28,14 +28,23 @@ import { actOnCallback } from "../../src/inbound/push-work";
 import { runTick } from "../../src/tick/run-tick";
 import { seededRandom } from "../../tools/seeded-random";
 import { fmt, receiverWith, report, resetTables } from "./bench-support";
+import {
+  ARRIVALS_OVER_MS,
+  drawWorkload,
+  IMAGE_SHARE,
+  isMeasured,
+  MEASURED_FROM_MS,
+  MEASURED_TO_MS,
+  mean,
+  naiveCalls,
+  naiveDelay,
+  percentile,
+  productOf,
+  type WorkloadTask,
+} from "./workload";
 
 const TASKS = 200;
-const IMAGE_SHARE = 0.3;
 /** Tasks arrive over 30 minutes; the figures count those arriving in minutes 10-25, when the relay has learned. */
-const ARRIVALS_OVER_MS = 30 * 60_000;
-const MEASURED_FROM_MS = 10 * 60_000;
-const MEASURED_TO_MS = 25 * 60_000;
-const NAIVE_INTERVAL_MS = 5_000;
 const LOSS_RATE = 0.1;
 /** Every task finished (30 min of arrivals, 5 min tasks, a 5 min safety net) well before this. */
 const MAX_MINUTES = 60;
@@ -48,13 +57,7 @@ const WAYS: { way: Way; label: string }[] = [
   { way: "signed", label: "relay + callbacks (Kling, signed: taken without a poll), 10 % lost" },
 ];
 
-interface SimTask {
-  n: number;
-  kind: "images" | "videos";
-  createdAt: number;
-  submittedMs: number;
-  durationMs: number;
-}
+type SimTask = WorkloadTask;
 
 interface WayResult {
   /** Upstream calls of each measured task, as the simulator counted them. */
@@ -69,15 +72,10 @@ interface WayResult {
   wallMs: number;
 }
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-};
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 const sim = (path: string, init?: RequestInit) => fetch(`${env.FAKE_URL}${path}`, init);
 const simJson = async <T>(path: string, init?: RequestInit) => (await (await sim(path, init)).json()) as T;
 const put = (path: string, body: unknown) => sim(path, { method: "PUT", body: JSON.stringify(body) });
-const action2 = (t: SimTask) => (t.kind === "images" ? "generations" : "text2video");
+const action2 = productOf;
 
 interface Delivery {
   headers: Record<string, string>;
@@ -226,7 +224,7 @@ async function runWay(way: Way, tasks: SimTask[], t0: number): Promise<WayResult
   for (const t of tasks) {
     const { polls } = await simJson<{ polls: number }>(`/_sim/tasks/${idOf(t)}`);
     pollsOfTasks += polls;
-    if (t.createdAt - t0 < MEASURED_FROM_MS || t.createdAt - t0 >= MEASURED_TO_MS) continue;
+    if (!isMeasured(t, t0)) continue;
     calls.push(polls);
     const at = notifiedAt.get(idOf(t));
     if (at !== undefined) delays.push((at - (t.createdAt + t.durationMs)) / 1000);
@@ -245,16 +243,9 @@ async function runWay(way: Way, tasks: SimTask[], t0: number): Promise<WayResult
 }
 
 it("tells as fast as upstream calls back, at a fraction of the polling, with a tenth of the callbacks lost", async () => {
-  const draw = seededRandom(2026);
   const t0 = Math.ceil(Date.now() / 60_000) * 60_000 + 60_000;
-  // The durations of polling-vs-naive: images 10-30 s, video 1-5 min; submitted for a tenth of it, at most 5 s.
-  const tasks: SimTask[] = Array.from({ length: TASKS }, (_, n) => {
-    const kind = draw() < IMAGE_SHARE ? "images" : "videos";
-    const durationMs = Math.round(kind === "images" ? 10_000 + draw() * 20_000 : 60_000 + draw() * 240_000);
-    const createdAt = t0 + Math.round(draw() * ARRIVALS_OVER_MS);
-    return { n, kind, createdAt, durationMs, submittedMs: Math.round(Math.min(5_000, durationMs / 10)) };
-  });
-  const measured = tasks.filter((t) => t.createdAt - t0 >= MEASURED_FROM_MS && t.createdAt - t0 < MEASURED_TO_MS);
+  const tasks = drawWorkload(TASKS, t0);
+  const measured = tasks.filter((t) => isMeasured(t, t0));
 
   const results = new Map<Way, WayResult>();
   try {
@@ -268,25 +259,25 @@ it("tells as fast as upstream calls back, at a fraction of the polling, with a t
   }
 
   // The app's loop: poll at creation, then every 5 s, until a poll sees the task done.
-  const naiveCalls = measured.map((t) => Math.ceil(t.durationMs / NAIVE_INTERVAL_MS) + 1);
-  const naiveDelays = measured.map((t) => (Math.ceil(t.durationMs / NAIVE_INTERVAL_MS) * NAIVE_INTERVAL_MS - t.durationMs) / 1000);
+  const loopCalls = measured.map(naiveCalls);
+  const naiveDelays = measured.map(naiveDelay);
   const delayCell = (d: number[]) => `${fmt(percentile(d, 50), 1)} / ${fmt(percentile(d, 95), 1)} / ${fmt(Math.max(...d), 1)}`;
   const rows: (string | number)[][] = [
-    ["naive: poll every 5 s", fmt(mean(naiveCalls), 1), "1.00", delayCell(naiveDelays), `${TASKS} / 0`, "-"],
+    ["naive: poll every 5 s", fmt(mean(loopCalls), 1), "1.00", delayCell(naiveDelays), `${TASKS} / 0`, "-"],
   ];
   for (const { way, label } of WAYS) {
     const r = results.get(way)!;
     rows.push([
       label,
       fmt(mean(r.calls), 1),
-      fmt(mean(r.calls) / mean(naiveCalls)),
+      fmt(mean(r.calls) / mean(loopCalls)),
       delayCell(r.delays),
       `${r.notified} / ${r.lost}`,
       way === "poll" ? "-" : `${r.callbacks.sent} sent, ${r.callbacks.lost} lost (${r.callbacks.lostFinal} final)`,
     ]);
   }
   const unsigned = results.get("unsigned")!;
-  const ratio = mean(unsigned.calls) / mean(naiveCalls);
+  const ratio = mean(unsigned.calls) / mean(loopCalls);
   const [p95, naiveP95] = [percentile(unsigned.delays, 95), percentile(naiveDelays, 95)];
   const verdict = (met: boolean) => (met ? "met" : "NOT met");
   await report({
