@@ -1,4 +1,8 @@
-/** What a finished Kling task returns, per action pair, shaped as docs/upstream.md describes. */
+/**
+ * What a finished Kling task returns, per action pair, shaped as docs/upstream.md describes. Its
+ * files' URLs point at the simulator itself (`{base}/media/{task id}/{file}`, kling-media.ts).
+ */
+import { mediaUrl } from "./kling-media";
 
 /** CometAPI's eleven action pairs (`/kling/v1/{action}/{action2}/{id}`). */
 export const COMETAPI_PAIRS: Record<string, string[]> = {
@@ -36,9 +40,13 @@ export function splitProduct(product: string): { action: string; action2: string
   return slash < 0 ? { action: product, action2: "" } : { action: product.slice(0, slash), action2: product.slice(slash + 1) };
 }
 
-const cdn = (id: string, file: string) => `https://cdn.sim.invalid/${id}/${file}`;
-
-export function taskResultFor(action: string, action2: string, id: string): Record<string, unknown> {
+/**
+ * A finished task's `task_result`. `base` is the simulator's own URL: every file is served at
+ * `{base}/media/{id}/{file}`, named `video-{i}.mp4` / `watermark-{i}.mp4`, `image-{i}.png` /
+ * `watermark-{i}.png`, `audio-{i}.mp3` / `audio-{i}.wav`.
+ */
+export function taskResultFor(action: string, action2: string, id: string, base: string): Record<string, unknown> {
+  const file = (name: string) => mediaUrl(base, id, name);
   if (action === "images") {
     // generations and Kling's own image products (omni-image, multi-image2image, editing/expand)
     // carry a watermarked copy; the virtual try-on does not.
@@ -46,22 +54,24 @@ export function taskResultFor(action: string, action2: string, id: string): Reco
     return {
       images: Array.from({ length: count }, (_, index) =>
         action2 === "kolors-virtual-try-on"
-          ? { index, url: cdn(id, `${index}.png`) }
-          : { index, url: cdn(id, `${index}.png`), watermark_url: cdn(id, `${index}-wm.png`) },
+          ? { index, url: file(`image-${index}.png`) }
+          : { index, url: file(`image-${index}.png`), watermark_url: file(`watermark-${index}.png`) },
       ),
     };
   }
   if (action === "audio" && action2 === "text-to-audio") {
-    return { audios: [{ id: `${id}-a`, url_mp3: cdn(id, "a.mp3"), url_wav: cdn(id, "a.wav"), duration_mp3: "4.2", duration_wav: "4.2" }] };
+    return {
+      audios: [{ id: `${id}-a`, url_mp3: file("audio-0.mp3"), url_wav: file("audio-0.wav"), duration_mp3: "4.2", duration_wav: "4.2" }],
+    };
   }
   if (action === "audio") {
     return {
-      videos: [{ id: `${id}-v`, url: cdn(id, "v.mp4"), duration: "5.0" }],
-      audios: [{ id: `${id}-a`, url_mp3: cdn(id, "a.mp3"), url_wav: cdn(id, "a.wav"), duration_mp3: "5.0", duration_wav: "5.0" }],
+      videos: [{ id: `${id}-v`, url: file("video-0.mp4"), duration: "5.0" }],
+      audios: [{ id: `${id}-a`, url_mp3: file("audio-0.mp3"), url_wav: file("audio-0.wav"), duration_mp3: "5.0", duration_wav: "5.0" }],
     };
   }
   // Every video product, and general/ai-multi-shot (a multi-shot video).
-  return { videos: [{ id: `${id}-v`, url: cdn(id, "v.mp4"), duration: "5.1", watermark_url: cdn(id, "v-wm.mp4") }] };
+  return { videos: [{ id: `${id}-v`, url: file("video-0.mp4"), duration: "5.1", watermark_url: file("watermark-0.mp4") }] };
 }
 
 /**
@@ -85,10 +95,10 @@ export function outputsFor(result: Record<string, unknown>): Record<string, unkn
   ];
 }
 
-/** `task_info` while and after running: video-to-audio names the video it started from. */
-export function taskInfoFor(action: string, action2: string, id: string): Record<string, unknown> {
+/** `task_info` while and after running: video-to-audio names the video it started from (served as `parent-0.mp4`). */
+export function taskInfoFor(action: string, action2: string, id: string, base: string): Record<string, unknown> {
   if (action === "audio" && action2 === "video-to-audio")
-    return { parent_video: { id: `${id}-parent`, url: cdn(id, "parent.mp4"), duration: "5.0" } };
+    return { parent_video: { id: `${id}-parent`, url: mediaUrl(base, id, "parent-0.mp4"), duration: "5.0" } };
   return {};
 }
 

@@ -10,12 +10,16 @@
  * `POST /{product}/{model}`) record `callback_url` and `external_task_id`; a task created with a
  * callback URL is POSTed its state on every status change (kling-callbacks.ts). Creates can be
  * refused, answered late or never answered on demand (`PUT /_sim/creates`).
+ *
+ * A finished task's files are served by the simulator itself at `{base URL}/media/{task id}/{file}`
+ * (kling-media.ts; controls at `/_sim/media`): the loopback network tells it its base URL.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { UpstreamDialect, UpstreamStep, UpstreamTaskSpec } from "./fake-protocol";
 import { json, readBody } from "./http-helpers";
 import { checkKlingAuth, DEFAULT_KLING_CREDENTIALS, type KlingCredentials } from "./kling-auth";
 import { type CallbackConfig, checkSecret, createCallbackSender } from "./kling-callbacks";
+import { createMediaServer } from "./kling-media";
 import {
   LEGACY_PRODUCTS,
   NEW_API_PRODUCTS,
@@ -37,6 +41,8 @@ const BATCH_LOG_LIMIT = 500;
 /** How long a create scripted `timeout` waits before it answers, unless told (ms). */
 const CREATE_TIMEOUT_DEFAULT_MS = 60_000;
 const CREATE_MODES = ["ok", "refuse", "timeout", "lost"] as const;
+/** The base URL of output files until the simulator is told its own (`setBaseUrl`): nothing answers there. */
+const UNKNOWN_BASE_URL = "https://cdn.sim.invalid";
 const isHttpUrl = (url: string) => URL.canParse(url) && ["http:", "https:"].includes(new URL(url).protocol);
 type CreateMode = (typeof CREATE_MODES)[number];
 
@@ -120,6 +126,11 @@ export interface SimulatorOptions {
   timeScale?: number;
   seed?: number;
   now?: () => number;
+  /**
+   * The simulator's own URL (`http://127.0.0.1:{port}`), which output URLs start with; the loopback
+   * network sets it once it listens (`setBaseUrl`). Default: an unreachable `https://cdn.sim.invalid`.
+   */
+  baseUrl?: string;
 }
 
 export interface SimulatorStats {
@@ -136,6 +147,8 @@ export function createKlingSimulator(options: SimulatorOptions) {
   let pinnedNow: number | null = null;
   const now = () => pinnedNow ?? (options.now ?? Date.now)();
   const random = seededRandom(options.seed ?? 1);
+  let baseUrl = options.baseUrl ?? UNKNOWN_BASE_URL;
+  const media = createMediaServer();
   const tasks = new Map<string, SimTask>();
   const inFlight = new Map<string, { now: number; max: number }>();
   const hanging = new Set<ServerResponse>();
@@ -252,9 +265,9 @@ export function createKlingSimulator(options: SimulatorOptions) {
       task_status_msg: status === "failed" ? timeline.failMessage : "",
       task_info: {
         ...(task.externalId ? { external_task_id: task.externalId } : {}),
-        ...(status === "submitted" ? {} : taskInfoFor(task.action, task.action2, task.id)),
+        ...(status === "submitted" ? {} : taskInfoFor(task.action, task.action2, task.id, baseUrl)),
       },
-      task_result: status === "succeed" ? taskResultFor(task.action, task.action2, task.id) : {},
+      task_result: status === "succeed" ? taskResultFor(task.action, task.action2, task.id, baseUrl) : {},
       created_at: task.createdAt,
       updated_at: Math.round(status === "submitted" ? task.createdAt : status === "processing" ? processingAt : doneAt),
       ...(status === "succeed" ? { final_unit_deduction: "1" } : {}),
@@ -348,7 +361,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
         task_status: step.status,
         task_status_msg: step.msg ?? "",
         task_info: legacy && task.externalId ? { external_task_id: task.externalId } : {},
-        task_result: step.result ?? (legacy && step.status === "succeed" ? taskResultFor(task.action, task.action2, task.id) : {}),
+        task_result: step.result ?? (legacy && step.status === "succeed" ? taskResultFor(task.action, task.action2, task.id, baseUrl) : {}),
         created_at: task.createdAt,
         updated_at: now(),
         ...step.extra,
@@ -422,7 +435,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
       message: step.msg ?? "",
       create_time: task.createdAt,
       update_time: now(),
-      outputs: step.result ?? (step.status === "succeeded" ? outputsFor(taskResultFor(task.action, task.action2, task.id)) : []),
+      outputs: step.result ?? (step.status === "succeeded" ? outputsFor(taskResultFor(task.action, task.action2, task.id, baseUrl)) : []),
       ...step.extra,
     };
   }
@@ -825,6 +838,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
       return json(res, 200, faults);
     }
     if (kind === "stats") return json(res, 200, stats);
+    if (kind === "media") return media.serveControl(req, res, parts.slice(2));
     return undefined;
   }
 
@@ -835,6 +849,12 @@ export function createKlingSimulator(options: SimulatorOptions) {
 
   return {
     now,
+    /** The URL output files start with (`{base}/media/{task id}/{file}`). */
+    baseUrl: () => baseUrl,
+    /** Tells the simulator its own URL, once its server listens (no trailing slash). */
+    setBaseUrl: (url: string) => (baseUrl = url.replace(/\/+$/, "")),
+    /** The output files: `serve` answers `/media/...` (`parts`: the path after `/media`); controls as `/_sim/media`. */
+    media,
     serveApi,
     serveNewCreate,
     serveLegacy,
@@ -854,7 +874,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
     callbacks,
     /**
      * Ends everything the simulator started: status-change timers, late create answers, callback
-     * delays and callbacks in flight, hanging answers. Nothing is sent afterwards.
+     * delays and callbacks in flight, hanging answers, media streams. Nothing is sent afterwards.
      */
     stop: () => {
       stopped = true;
@@ -862,6 +882,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
       timers.clear();
       awaitingCallbacks.clear();
       callbacks.stop();
+      media.stop();
       releaseHanging();
     },
   };

@@ -1,8 +1,8 @@
 /**
  * The network edge of the relay, served over real HTTP on loopback: the Kling simulator in its
  * three dialects (CometAPI at `/kling/v1/...`, Kling's legacy API at `/v1/...`, its new API's batch
- * query at `/tasks` and creates at `/{product}/{model}`), webhook receivers at `/hooks/{name}`,
- * control routes at `/_sim/...`.
+ * query at `/tasks` and creates at `/{product}/{model}`), the files its results name at
+ * `/media/{task id}/{file}`, webhook receivers at `/hooks/{name}`, control routes at `/_sim/...`.
  * One server for the workerd tests, the end-to-end tests, the demo and the benchmarks.
  */
 import { createServer } from "node:http";
@@ -22,6 +22,7 @@ export async function startLoopbackNetwork(options: SimulatorOptions & { port?: 
       if (parts[0] === "kling") return simulator.serveApi(req, res, parts);
       if (parts[0] === "v1") return simulator.serveLegacy(req, res, parts);
       if (parts[0] === "tasks" && parts.length === 1) return simulator.serveBatch(req, res);
+      if (parts[0] === "media") return simulator.media.serve(req, res, parts.slice(1));
       if (parts.length === 2 && Object.hasOwn(NEW_API_PRODUCTS, parts[0]!)) return simulator.serveNewCreate(req, res, parts);
       if (parts[0] === "hooks") return receivers.serveHook(req, res, parts[1] ?? "");
       if (parts[0] === "_sim" && parts[1] === "receivers") return receivers.serveControl(req, res, parts[2] ?? "");
@@ -38,8 +39,11 @@ export async function startLoopbackNetwork(options: SimulatorOptions & { port?: 
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  // Results name files the simulator serves here (unless the options named another base URL).
+  if (options.baseUrl === undefined) simulator.setBaseUrl(url);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     simulator,
     receivers,
     /** What benchmarks running inside workerd reported (POST /_bench). */
