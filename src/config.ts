@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ARCHIVE_LINK_DEFAULT_TTL_SECONDS, ARCHIVE_LINK_MAX_TTL_SECONDS } from "./domain/archive-link";
 import type { KlingCredentials, Provider } from "./domain/kling";
 import { isWebhookSecret } from "./domain/webhook-secret";
 import type { Env } from "./env";
@@ -56,6 +57,13 @@ export interface Config {
   pushSafetyPollMs: number;
   /** `PUBLIC_BASE_URL`: the relay's own URL as upstream reaches it (for the callback URL it gives upstream), or null. */
   publicBaseUrl: string | null;
+  /**
+   * `ARCHIVE_LINK_SECRET`: what signs the links to archived files (the first; two during a
+   * rotation, both verify). Empty: no links are made and `GET /files/...` answers 404.
+   */
+  archiveLinkSecrets: string[];
+  /** How long a link to an archived file is valid, in seconds. */
+  archiveLinkTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -117,6 +125,7 @@ const VarsSchema = z.object({
   // wrangler.toml is the same.
   AUTH_FAILURE_LIMIT: positive(20).pipe(z.number().int()),
   PUSH_SAFETY_POLL_SECONDS: positive(300),
+  ARCHIVE_LINK_TTL_SECONDS: positive(ARCHIVE_LINK_DEFAULT_TTL_SECONDS).pipe(z.number().int().max(ARCHIVE_LINK_MAX_TTL_SECONDS)),
   PUBLIC_BASE_URL: z
     .string()
     .trim()
@@ -142,6 +151,8 @@ const VarsSchema = z.object({
 export const MIN_API_KEY_LENGTH = 24;
 /** The inbound token is the only credential of the callback route: long enough not to be guessed. */
 export const MIN_INBOUND_TOKEN_LENGTH = 32;
+/** An archive link secret is an HMAC key: at least this many characters. */
+export const MIN_ARCHIVE_LINK_SECRET_LENGTH = 32;
 
 /**
  * The providers the relay holds credentials for: only their tasks are claimed and polled; another
@@ -208,6 +219,11 @@ export function loadConfig(env: Env): Config {
   const klingWebhookSecrets = splitList(env.KLING_WEBHOOK_SECRET, /\s+/);
   if (!klingWebhookSecrets.every(isWebhookSecret))
     throw new ConfigError("KLING_WEBHOOK_SECRET must be one or two space-separated whsec_<base64> secrets");
+  const archiveLinkSecrets = splitList(env.ARCHIVE_LINK_SECRET, /\s+/);
+  if (archiveLinkSecrets.length > 2 || archiveLinkSecrets.some((secret) => secret.length < MIN_ARCHIVE_LINK_SECRET_LENGTH))
+    throw new ConfigError(
+      `ARCHIVE_LINK_SECRET must be one secret (or two, space-separated, during a rotation) of at least ${MIN_ARCHIVE_LINK_SECRET_LENGTH} characters`,
+    );
   const config: Config = {
     apiKeys,
     adminKey,
@@ -235,6 +251,8 @@ export function loadConfig(env: Env): Config {
     klingWebhookSecrets,
     pushSafetyPollMs: v.PUSH_SAFETY_POLL_SECONDS * 1000,
     publicBaseUrl: v.PUBLIC_BASE_URL,
+    archiveLinkSecrets,
+    archiveLinkTtlSeconds: v.ARCHIVE_LINK_TTL_SECONDS,
   };
   cache.set(env, config);
   return config;

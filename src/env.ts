@@ -15,6 +15,8 @@ export interface Env {
   REGISTRATION_LIMITER?: RateLimit;
   /** Cloudflare's rate limiting binding for failed key checks, per address and per key prefix (optional: see wrangler.toml). */
   AUTH_FAILURE_LIMITER?: RateLimit;
+  /** R2 bucket for finished tasks' output files (optional): unbound, nothing is archived and `GET /files/...` answers 404. */
+  ARCHIVE?: R2Bucket;
   /** Comma-separated API keys of the built-in `default` tenant, each of 24+ characters (secret). */
   RELAY_API_KEYS?: string;
   /** The admin API's key, 24+ characters (secret); without it the admin routes answer 404. */
@@ -57,4 +59,8 @@ export interface Env {
   PUSH_SAFETY_POLL_SECONDS?: string;
   /** The relay's public URL, e.g. https://relay.example.com (for the callback URL given upstream on creates). */
   PUBLIC_BASE_URL?: string;
+  /** Signs the links to archived files: one secret of 32+ characters (two, space-separated, during a rotation; secret). Unset: no links, `GET /files/...` answers 404. */
+  ARCHIVE_LINK_SECRET?: string;
+  /** How long a link to an archived file is valid, in seconds (default 604800, 7 days; at most 30 days). */
+  ARCHIVE_LINK_TTL_SECONDS?: string;
 }

@@ -6,10 +6,12 @@ import { ConfigError } from "../config";
 export type ErrorCode =
   | "invalid_request"
   | "unauthorized"
+  | "forbidden"
   | "not_found"
   | "conflict"
   | "payload_too_large"
   | "unsupported_media_type"
+  | "range_not_satisfiable"
   | "rate_limited"
   | "upstream_rejected"
   | "upstream_unavailable"
@@ -27,6 +29,8 @@ function statusOf(code: ErrorCode): ContentfulStatusCode {
       return 400;
     case "unauthorized":
       return 401;
+    case "forbidden":
+      return 403;
     case "not_found":
       return 404;
     case "conflict":
@@ -35,6 +39,8 @@ function statusOf(code: ErrorCode): ContentfulStatusCode {
       return 413;
     case "unsupported_media_type":
       return 415;
+    case "range_not_satisfiable":
+      return 416;
     case "rate_limited":
       return 429;
     case "upstream_rejected":

@@ -31,10 +31,12 @@ export const ErrorEnvelopeSchema = z
       code: z.enum([
         "invalid_request",
         "unauthorized",
+        "forbidden",
         "not_found",
         "conflict",
         "payload_too_large",
         "unsupported_media_type",
+        "range_not_satisfiable",
         "rate_limited",
         "upstream_rejected",
         "upstream_unavailable",

@@ -12,6 +12,7 @@ import { type AuthVariables, bearerAuth } from "./bearer-auth";
 import type { CalledBackVariables } from "./called-back";
 import { docsRoutes } from "./docs/docs-routes";
 import { endpointRoutes } from "./endpoint-routes";
+import { fileRoutes } from "./file-routes";
 import { describeExtras, json, openApiDocument } from "./openapi-document";
 import { registrationRateLimit } from "./rate-limit";
 import type { TaskCreatorVariables } from "./task-creator";
@@ -71,6 +72,7 @@ export type RelayApi = typeof api;
  */
 export const app = api
   .route("/", dropInRoutes)
+  .route("/", fileRoutes)
   .route("/", docsRoutes())
   .route("/", dashboard)
   .notFound((c) => errorResponse(c, new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`)))

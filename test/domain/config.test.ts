@@ -39,6 +39,8 @@ describe("loadConfig defaults", () => {
       klingWebhookSecrets: [],
       pushSafetyPollMs: 300_000,
       publicBaseUrl: null,
+      archiveLinkSecrets: [],
+      archiveLinkTtlSeconds: 604_800,
     });
   });
 

@@ -27,8 +27,11 @@ export function relayWorkersPool(extraBindings: Record<string, string> = {}, opt
         KLING_BASE_URL: inject("fakeUrl"),
         KLING_API_KEY: "sim-kling-api-key",
         ALLOW_INSECURE_CALLBACKS: "true",
+        // Links to archived files (test/archive-files.test.ts), served from the ARCHIVE bucket below.
+        ARCHIVE_LINK_SECRET: "archive-link-test-secret-0123456789abcdef",
         ...extraBindings,
       },
+      r2Buckets: ["ARCHIVE"],
     },
   }));
   return [pool, workerdNoiseFilter()];
