@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 import { ROOT, relayWorkersPool } from "./workers-pool";
 
 export default defineConfig({
-  plugins: [relayWorkersPool()],
+  plugins: [relayWorkersPool({}, { network: "per-file" })],
   test: {
     root: ROOT,
     include: ["test/**/*.test.ts"],

@@ -10,7 +10,7 @@ import { ROOT, relayWorkersPool } from "./workers-pool";
  * `MIGRATION_TEST` tells the test it runs here; the default pool, whose DB is migrated, skips it.
  */
 export default defineConfig({
-  plugins: [relayWorkersPool({ MIGRATION_TEST: "true" })],
+  plugins: [relayWorkersPool({ MIGRATION_TEST: "true" }, { network: "per-file" })],
   test: {
     root: ROOT,
     include: ["test/migration-0005.test.ts"],

@@ -9,7 +9,7 @@ import { ROOT, relayWorkersPool } from "./workers-pool";
  * handler, as Cloudflare would. The test bindings are those of workers-pool.ts.
  */
 export default defineConfig({
-  plugins: [relayWorkersPool({}, { environment: "queues" })],
+  plugins: [relayWorkersPool({}, { environment: "queues", network: "per-file" })],
   test: {
     root: ROOT,
     // Only these suites: the others run once, in the default pool (where these skip themselves).
