@@ -5,6 +5,7 @@ import { ROOT, relayWorkersPool } from "./workers-pool";
 export default defineConfig({
   plugins: [relayWorkersPool({}, { network: "per-file" })],
   test: {
+    name: "workers",
     root: ROOT,
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**", "test/browser/**", "**/node_modules/**"],

@@ -12,6 +12,7 @@ import { ROOT, relayWorkersPool } from "./workers-pool";
 export default defineConfig({
   plugins: [relayWorkersPool({ MIGRATION_TEST: "true" }, { network: "per-file" })],
   test: {
+    name: "migration",
     root: ROOT,
     include: ["test/migration-0005.test.ts"],
     silent: "passed-only",

@@ -11,6 +11,7 @@ import { ROOT, relayWorkersPool } from "./workers-pool";
 export default defineConfig({
   plugins: [relayWorkersPool({}, { environment: "queues", network: "per-file" })],
   test: {
+    name: "queues",
     root: ROOT,
     // Only these suites: the others run once, in the default pool (where these skip themselves).
     include: ["test/queue-fanout.test.ts", "test/queue-equivalence.test.ts"],
