@@ -1,7 +1,5 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import type { TestProject } from "vitest/node";
-import { startLoopbackNetwork } from "../../tools/loopback-network";
 
 export const UPSTREAM_KEY = "test-cometapi-key";
 
@@ -15,12 +13,14 @@ export function copyScalarAssets() {
   execFileSync(process.execPath, [path.resolve(import.meta.dirname, "../../tools/scalar-assets.mjs")], { stdio: "inherit" });
 }
 
-/** Copies the static assets, then starts the loopback network once for the run; tests reach it through `FAKE_URL`. */
-export default async function setup(project: TestProject) {
+/**
+ * The global setup of the test pools (vitest.config.ts, vitest.queues.config.ts,
+ * vitest.migration.config.ts): copies the static assets. Their loopback network is started per
+ * test file by the pool itself (workers-pool.ts, `network: "per-file"`); the benchmarks' global
+ * setup (bench-setup.ts) starts one for the run and provides it as `fakeUrl`.
+ */
+export default function setup() {
   copyScalarAssets();
-  const network = await startLoopbackNetwork({ apiKey: UPSTREAM_KEY });
-  project.provide("fakeUrl", network.url);
-  return () => network.close();
 }
 
 declare module "vitest" {

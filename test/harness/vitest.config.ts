@@ -3,8 +3,9 @@ import { defineConfig } from "vitest/config";
 import { ROOT, relayWorkersPool } from "./workers-pool";
 
 export default defineConfig({
-  plugins: [relayWorkersPool()],
+  plugins: [relayWorkersPool({}, { network: "per-file" })],
   test: {
+    name: "workers",
     root: ROOT,
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**", "test/browser/**", "**/node_modules/**"],

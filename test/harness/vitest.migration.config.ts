@@ -10,8 +10,9 @@ import { ROOT, relayWorkersPool } from "./workers-pool";
  * `MIGRATION_TEST` tells the test it runs here; the default pool, whose DB is migrated, skips it.
  */
 export default defineConfig({
-  plugins: [relayWorkersPool({ MIGRATION_TEST: "true" })],
+  plugins: [relayWorkersPool({ MIGRATION_TEST: "true" }, { network: "per-file" })],
   test: {
+    name: "migration",
     root: ROOT,
     include: ["test/migration-0005.test.ts"],
     silent: "passed-only",

@@ -9,8 +9,9 @@ import { ROOT, relayWorkersPool } from "./workers-pool";
  * handler, as Cloudflare would. The test bindings are those of workers-pool.ts.
  */
 export default defineConfig({
-  plugins: [relayWorkersPool({}, { environment: "queues" })],
+  plugins: [relayWorkersPool({}, { environment: "queues", network: "per-file" })],
   test: {
+    name: "queues",
     root: ROOT,
     // Only these suites: the others run once, in the default pool (where these skip themselves).
     include: ["test/queue-fanout.test.ts", "test/queue-equivalence.test.ts"],

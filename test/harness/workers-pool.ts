@@ -1,38 +1,81 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import type { Plugin } from "vitest/config";
+import { type LoopbackNetwork, startLoopbackNetwork } from "../../tools/loopback-network";
+import { UPSTREAM_KEY } from "./global-setup";
 import { workerdNoiseFilter } from "./workerd-noise";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 
+export interface RelayWorkersPoolOptions {
+  /** A named environment of wrangler.toml (`queues`). */
+  environment?: string;
+  /**
+   * Where the loopback network (the Kling simulator, webhook receivers) comes from:
+   * - `"per-file"`: a network of its own for every test file, started with the file's workerd
+   *   (the pool starts one Miniflare per file) and closed when the run ends. Files that run in
+   *   parallel then share nothing, not even the simulator's run-wide counters (`/_sim/batches`).
+   * - `"provided"` (default): the one network a global setup started and provided as `fakeUrl`
+   *   (bench-setup.ts: the benchmarks report their results through it).
+   */
+  network?: "per-file" | "provided";
+}
+
+/** The per-file networks still open, closed by the plugin below when the run ends. */
+const openNetworks = new Set<LoopbackNetwork>();
+
+function closeNetworksAtEnd(): Plugin {
+  return {
+    name: "kling-relay:per-file-networks",
+    configureVitest({ vitest }) {
+      vitest.onClose(async () => {
+        const closing = [...openNetworks].map((network) => network.close());
+        openNetworks.clear();
+        await Promise.all(closing);
+      });
+    },
+  };
+}
+
 /**
  * The Workers pool for suites that run inside workerd: the real wrangler.toml, migrations for the
- * setup file to apply, test secrets, and the loopback network (started by a global setup that
- * provides `fakeUrl`) as the upstream. workerd's expected connection-reset noise goes to a log
- * file under .tmp/ (workerd-noise.ts), not to the terminal.
+ * setup file to apply, test secrets, and the loopback network (options.network) as the upstream.
+ * workerd's expected connection-reset noise goes to a log file under .tmp/ (workerd-noise.ts),
+ * not to the terminal.
  */
-export function relayWorkersPool(extraBindings: Record<string, string> = {}, options: { environment?: string } = {}) {
-  const pool = cloudflareTest(async ({ inject }) => ({
-    wrangler: { configPath: path.join(ROOT, "wrangler.toml"), environment: options.environment },
-    miniflare: {
-      bindings: {
-        TEST_MIGRATIONS: await readD1Migrations(path.join(ROOT, "migrations")),
-        FAKE_URL: inject("fakeUrl"),
-        UPSTREAM_BASE_URL: inject("fakeUrl"),
-        RELAY_API_KEYS: "relay-test-key-one-0123456789,relay-test-key-two-0123456789",
-        // The admin's key (every tenant): test/support/relay.ts's ADMIN_KEY.
-        ADMIN_API_KEY: "relay-test-admin-key-0123456789",
-        WEBHOOK_SECRETS: "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=",
-        COMETAPI_KEY: "test-cometapi-key",
-        // Kling's own API: the simulator's default credentials (tools/kling-auth.ts).
-        KLING_BASE_URL: inject("fakeUrl"),
-        KLING_API_KEY: "sim-kling-api-key",
-        ALLOW_INSECURE_CALLBACKS: "true",
-        // Links to archived files (test/archive-files.test.ts), served from the ARCHIVE bucket below.
-        ARCHIVE_LINK_SECRET: "archive-link-test-secret-0123456789abcdef",
-        ...extraBindings,
+export function relayWorkersPool(extraBindings: Record<string, string> = {}, options: RelayWorkersPoolOptions = {}) {
+  const pool = cloudflareTest(async ({ inject }) => {
+    let fakeUrl: string;
+    if (options.network === "per-file") {
+      const network = await startLoopbackNetwork({ apiKey: UPSTREAM_KEY });
+      openNetworks.add(network);
+      fakeUrl = network.url;
+    } else {
+      fakeUrl = inject("fakeUrl");
+    }
+    return {
+      wrangler: { configPath: path.join(ROOT, "wrangler.toml"), environment: options.environment },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations(path.join(ROOT, "migrations")),
+          FAKE_URL: fakeUrl,
+          UPSTREAM_BASE_URL: fakeUrl,
+          RELAY_API_KEYS: "relay-test-key-one-0123456789,relay-test-key-two-0123456789",
+          // The admin's key (every tenant): test/support/relay.ts's ADMIN_KEY.
+          ADMIN_API_KEY: "relay-test-admin-key-0123456789",
+          WEBHOOK_SECRETS: "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=",
+          COMETAPI_KEY: UPSTREAM_KEY,
+          // Kling's own API: the simulator's default credentials (tools/kling-auth.ts).
+          KLING_BASE_URL: fakeUrl,
+          KLING_API_KEY: "sim-kling-api-key",
+          ALLOW_INSECURE_CALLBACKS: "true",
+          // Links to archived files (test/archive-files.test.ts), served from the ARCHIVE bucket below.
+          ARCHIVE_LINK_SECRET: "archive-link-test-secret-0123456789abcdef",
+          ...extraBindings,
+        },
+        r2Buckets: ["ARCHIVE"],
       },
-      r2Buckets: ["ARCHIVE"],
-    },
-  }));
-  return [pool, workerdNoiseFilter()];
+    };
+  });
+  return [pool, workerdNoiseFilter(), ...(options.network === "per-file" ? [closeNetworksAtEnd()] : [])];
 }

@@ -1,0 +1,26 @@
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+import { ROOT } from "./workers-pool";
+
+/**
+ * `npm run test:workers`: the three Workers pools in one vitest run, as projects: the suites
+ * (vitest.config.ts), the queue suites (vitest.queues.config.ts, one file after the other) and the
+ * migration upgrade test (vitest.migration.config.ts). One run instead of three in a row, and the
+ * files of all three share the workers.
+ */
+export default defineConfig({
+  test: {
+    root: ROOT,
+    projects: ["vitest.config.ts", "vitest.queues.config.ts", "vitest.migration.config.ts"].map((config) =>
+      path.join(ROOT, "test/harness", config),
+    ),
+    // Every file has a workerd, a D1 and a loopback network of its own (workers-pool.ts), so files
+    // may run side by side. vitest's default (one worker fewer than the cores) is a single worker
+    // on CI's 2 cores, which leaves about half of them idle: a file spends much of its time
+    // waiting between vitest and its workerd. At least 2, then.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
+    // Root-only option (a project cannot set it): logs only for tests that fail.
+    silent: "passed-only",
+  },
+});
