@@ -15,7 +15,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { UpstreamDialect } from "../../tools/fake-protocol";
 import { fetchText, readBody } from "../../tools/http-helpers";
 import { signStandardWebhook } from "../../tools/kling-callbacks";
-import { type LoopbackNetwork, startLoopbackNetwork } from "../../tools/loopback-network";
+import { startLoopbackNetwork } from "../../tools/loopback-network";
+import { loopbackNetworkForFile, unique } from "./simulator-fixture";
 
 const COMET_KEY = "cb-comet-key";
 const KLING = { apiKey: "cb-kling-api-key", accessKey: "cb-access-key", secretKey: "cb-secret-key" };
@@ -25,11 +26,8 @@ const TIMEOUT_MS = 5_000;
 /** The longest any one wait for callbacks may take. */
 const WAIT_MS = 3_000;
 
-let network: LoopbackNetwork;
 let receiver: Server;
 let receiverUrl: string;
-let sequence = 0;
-const unique = (prefix: string) => `${prefix}-${++sequence}-${Date.now()}`;
 
 interface Arrival {
   path: string;
@@ -41,8 +39,9 @@ const arrivals: Arrival[] = [];
 /** What the receiver answers on a path (default 200). */
 const answers = new Map<string, number>();
 
+const sim = loopbackNetworkForFile({ apiKey: COMET_KEY, kling: KLING, seed: 7 });
+
 beforeAll(async () => {
-  network = await startLoopbackNetwork({ apiKey: COMET_KEY, kling: KLING, seed: 7 });
   receiver = createServer((req, res) => {
     void readBody(req).then((body) => {
       const path = req.url ?? "/";
@@ -57,7 +56,6 @@ beforeAll(async () => {
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
-  await network?.close();
   receiver?.closeAllConnections();
   await new Promise<void>((resolve) => (receiver ? receiver.close(() => resolve()) : resolve()));
 });
@@ -74,7 +72,7 @@ beforeEach(async () => {
 });
 
 async function call(path: string, init: { method?: string; auth?: string; body?: unknown; timeoutMs?: number; base?: string } = {}) {
-  const { res, text } = await fetchText(`${init.base ?? network.url}${path}`, {
+  const { res, text } = await fetchText(`${init.base ?? sim.network.url}${path}`, {
     method: init.method ?? "GET",
     headers: init.auth === undefined ? {} : { authorization: init.auth, "content-type": "application/json" },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),

@@ -8,9 +8,10 @@
  * memory growing. The simulator runs in this process, so `process.memoryUsage()` sees it.
  */
 import { createCipheriv, createHash } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { fetchText } from "../../tools/http-helpers";
-import { type LoopbackNetwork, startLoopbackNetwork } from "../../tools/loopback-network";
+import { startLoopbackNetwork } from "../../tools/loopback-network";
+import { loopbackNetworkForFile, unique } from "./simulator-fixture";
 
 const COMET_KEY = "media-comet-key";
 const KLING = { apiKey: "media-kling-api-key", accessKey: "media-access-key", secretKey: "media-secret-key" };
@@ -18,22 +19,13 @@ const TIMEOUT_MS = 5_000;
 const DEFAULT_SIZE = 256 * 1024;
 const TYPES: Record<string, string> = { mp4: "video/mp4", png: "image/png", mp3: "audio/mpeg", wav: "audio/wav" };
 
-let network: LoopbackNetwork;
-let sequence = 0;
-const unique = (prefix: string) => `${prefix}-${++sequence}-${Date.now()}`;
-
-beforeAll(async () => {
-  network = await startLoopbackNetwork({ apiKey: COMET_KEY, kling: KLING });
-});
-afterAll(async () => {
-  await network?.close();
-});
+const sim = loopbackNetworkForFile({ apiKey: COMET_KEY, kling: KLING });
 afterEach(async () => {
   await call("/_sim/media", { method: "DELETE" });
 });
 
 async function call(path: string, init: { method?: string; auth?: string; body?: unknown } = {}) {
-  const { res, text } = await fetchText(`${network.url}${path}`, {
+  const { res, text } = await fetchText(`${sim.network.url}${path}`, {
     method: init.method ?? "GET",
     headers: init.auth === undefined ? {} : { authorization: `Bearer ${init.auth}` },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
@@ -101,7 +93,7 @@ describe("a succeeded task's output URLs", () => {
     for (const { id, answer, files } of await succeededTasks()) {
       expect(answer.task_status ?? answer.status).toMatch(/^succeed(ed)?$/);
       const urls = outputUrls(answer);
-      expect(urls).toEqual(files.map((file) => `${network.url}${mediaPath(id, file)}`));
+      expect(urls).toEqual(files.map((file) => `${sim.network.url}${mediaPath(id, file)}`));
       for (const [n, url] of urls.entries()) {
         const file = files[n]!;
         const got = await download(url);
@@ -122,17 +114,17 @@ describe("a succeeded task's output URLs", () => {
     const a = await controlSha(comet!.id, "audio-0.mp3");
     const b = await controlSha(comet!.id, "audio-0.wav");
     expect(a.sha256).not.toBe(b.sha256);
-    expect(sha256((await download(`${network.url}${mediaPath(comet!.id, "audio-0.mp3")}`)).bytes)).toBe(a.sha256);
+    expect(sha256((await download(`${sim.network.url}${mediaPath(comet!.id, "audio-0.mp3")}`)).bytes)).toBe(a.sha256);
     // video-to-audio's parent video is served too.
-    expect(comet!.answer.task_info.parent_video.url).toBe(`${network.url}${mediaPath(comet!.id, "parent-0.mp4")}`);
+    expect(comet!.answer.task_info.parent_video.url).toBe(`${sim.network.url}${mediaPath(comet!.id, "parent-0.mp4")}`);
     expect((await download(comet!.answer.task_info.parent_video.url)).status).toBe(200);
   });
 
   it("counts requests and bytes per file, and DELETE starts again", async () => {
     const id = unique("count");
-    await download(`${network.url}${mediaPath(id, "video-0.mp4")}`);
-    await download(`${network.url}${mediaPath(id, "video-0.mp4")}`, { range: "bytes=0-99" });
-    await download(`${network.url}${mediaPath(id, "image-0.png")}`, {}, "HEAD");
+    await download(`${sim.network.url}${mediaPath(id, "video-0.mp4")}`);
+    await download(`${sim.network.url}${mediaPath(id, "video-0.mp4")}`, { range: "bytes=0-99" });
+    await download(`${sim.network.url}${mediaPath(id, "image-0.png")}`, {}, "HEAD");
     const stats = (await call("/_sim/media")).body;
     expect(stats).toMatchObject({ requests: 3, bytesServed: DEFAULT_SIZE + 100, inFlight: 0 });
     expect(stats.byFile[`${id}/video-0.mp4`]).toEqual({
@@ -148,17 +140,17 @@ describe("a succeeded task's output URLs", () => {
   });
 
   it("answers 404 for what it does not serve", async () => {
-    expect((await download(`${network.url}/media/x/video-0.gif`)).status).toBe(404);
-    expect((await download(`${network.url}/media/x`)).status).toBe(404);
-    expect((await download(`${network.url}/media/x/a/video-0.mp4`)).status).toBe(404);
-    expect((await download(`${network.url}${mediaPath("x", "video-0.mp4")}`, {}, "POST")).status).toBe(405);
+    expect((await download(`${sim.network.url}/media/x/video-0.gif`)).status).toBe(404);
+    expect((await download(`${sim.network.url}/media/x`)).status).toBe(404);
+    expect((await download(`${sim.network.url}/media/x/a/video-0.mp4`)).status).toBe(404);
+    expect((await download(`${sim.network.url}${mediaPath("x", "video-0.mp4")}`, {}, "POST")).status).toBe(405);
   });
 });
 
 describe("byte ranges", () => {
   it("answers 206 with content-range for a-b, a- and -n, and 416 past the end", async () => {
     const id = unique("range");
-    const url = `${network.url}${mediaPath(id, "video-0.mp4")}`;
+    const url = `${sim.network.url}${mediaPath(id, "video-0.mp4")}`;
     const whole = recipe(id, "video-0.mp4", DEFAULT_SIZE);
     const etag = (await download(url, {}, "HEAD")).headers.get("etag");
     const cases: [string, number, number][] = [
@@ -190,7 +182,7 @@ describe("byte ranges", () => {
 
   it("changes the ETag with the size", async () => {
     const id = unique("etag");
-    const url = `${network.url}${mediaPath(id, "audio-0.wav")}`;
+    const url = `${sim.network.url}${mediaPath(id, "audio-0.wav")}`;
     const before = (await download(url, {}, "HEAD")).headers.get("etag");
     await configure({ perFile: { [`${id}/audio-0.wav`]: { sizeBytes: 1000 } } });
     const after = await download(url);
@@ -204,7 +196,7 @@ describe("controls", () => {
   it("fails the first failTimes requests with 503, then serves", async () => {
     const id = unique("fail");
     const key = `${id}/image-0.png`;
-    const url = `${network.url}${mediaPath(id, "image-0.png")}`;
+    const url = `${sim.network.url}${mediaPath(id, "image-0.png")}`;
     expect(await configure({ perFile: { [key]: { failTimes: 2 } } })).toEqual({
       sizeBytes: DEFAULT_SIZE,
       perFile: { [key]: { failTimes: 2 } },
@@ -221,12 +213,12 @@ describe("controls", () => {
   it("answers a status instead, sets sizes, and refuses malformed configs", async () => {
     const id = unique("status");
     await configure({ sizeBytes: 1234, perFile: { [`${id}/video-0.mp4`]: { status: 404 } } });
-    expect((await download(`${network.url}${mediaPath(id, "video-0.mp4")}`)).status).toBe(404);
-    const other = await download(`${network.url}${mediaPath(id, "watermark-0.mp4")}`);
+    expect((await download(`${sim.network.url}${mediaPath(id, "video-0.mp4")}`)).status).toBe(404);
+    const other = await download(`${sim.network.url}${mediaPath(id, "watermark-0.mp4")}`);
     expect([other.status, other.bytes.length]).toEqual([200, 1234]);
     // perFile merges: null removes an entry.
     await configure({ perFile: { [`${id}/video-0.mp4`]: null } });
-    expect((await download(`${network.url}${mediaPath(id, "video-0.mp4")}`)).status).toBe(200);
+    expect((await download(`${sim.network.url}${mediaPath(id, "video-0.mp4")}`)).status).toBe(200);
     for (const body of [
       { sizeBytes: -1 },
       { sizeBytes: 2 ** 33 },
@@ -256,10 +248,10 @@ describe("controls", () => {
         [`${id}/audio-0.mp3`]: { sizeBytes: size, lieAboutLength: "omit" },
       },
     });
-    const short = await download(`${network.url}${mediaPath(id, "video-0.mp4")}`);
+    const short = await download(`${sim.network.url}${mediaPath(id, "video-0.mp4")}`);
     expect(short.headers.get("content-length")).toBe(String(size / 2));
     expect(short.bytes.equals(recipe(id, "video-0.mp4", size).subarray(0, size / 2))).toBe(true);
-    const omitted = await download(`${network.url}${mediaPath(id, "audio-0.mp3")}`);
+    const omitted = await download(`${sim.network.url}${mediaPath(id, "audio-0.mp3")}`);
     expect(omitted.headers.get("content-length")).toBeNull();
     expect(omitted.headers.get("transfer-encoding")).toBe("chunked");
     expect(omitted.bytes.equals(recipe(id, "audio-0.mp3", size))).toBe(true);
@@ -270,7 +262,7 @@ describe("controls", () => {
     const id = unique("slow");
     await configure({ perFile: { [`${id}/audio-0.wav`]: { sizeBytes: 40_000, bytesPerSecond: 100_000 } } });
     const started = performance.now();
-    const got = await download(`${network.url}${mediaPath(id, "audio-0.wav")}`);
+    const got = await download(`${sim.network.url}${mediaPath(id, "audio-0.wav")}`);
     const elapsed = performance.now() - started;
     expect(got.bytes.equals(recipe(id, "audio-0.wav", 40_000))).toBe(true);
     // 40 kB at 100 kB/s: the last byte leaves no sooner than 400 ms after the first request.
@@ -281,7 +273,7 @@ describe("controls", () => {
     const id = unique("hang");
     const key = `${id}/video-0.mp4`;
     await configure({ perFile: { [key]: { hangAfterBytes: 10_000 } } });
-    const res = await fetch(`${network.url}${mediaPath(id, "video-0.mp4")}`, { signal: AbortSignal.timeout(500) });
+    const res = await fetch(`${sim.network.url}${mediaPath(id, "video-0.mp4")}`, { signal: AbortSignal.timeout(500) });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-length")).toBe(String(DEFAULT_SIZE));
     let received = 0;
@@ -330,14 +322,14 @@ describe("a 500 MB file", () => {
     const id = unique("big");
     const size = 500 * 2 ** 20;
     await configure({ perFile: { [`${id}/video-0.mp4`]: { sizeBytes: size } } });
-    const control = (await fetchText(`${network.url}/_sim/media/${id}/video-0.mp4/sha256`, { timeoutMs: 30_000 })).text;
+    const control = (await fetchText(`${sim.network.url}/_sim/media/${id}/video-0.mp4/sha256`, { timeoutMs: 30_000 })).text;
     expect(JSON.parse(control)).toMatchObject({ sizeBytes: size, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
 
     const before = process.memoryUsage().rss;
     let peak = before;
     const hash = createHash("sha256");
     let received = 0;
-    const res = await fetch(`${network.url}${mediaPath(id, "video-0.mp4")}`, { signal: AbortSignal.timeout(40_000) });
+    const res = await fetch(`${sim.network.url}${mediaPath(id, "video-0.mp4")}`, { signal: AbortSignal.timeout(40_000) });
     expect(res.headers.get("content-length")).toBe(String(size));
     for await (const chunk of res.body!) {
       hash.update(chunk);

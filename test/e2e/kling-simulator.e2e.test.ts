@@ -5,29 +5,20 @@
  * typed outputs, left-out entries and the counts a test checks.
  */
 import { createHmac } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { UpstreamStep, UpstreamTaskSpec } from "../../tools/fake-protocol";
 import { fetchText } from "../../tools/http-helpers";
 import { LEGACY_PRODUCTS } from "../../tools/kling-results";
-import { type LoopbackNetwork, startLoopbackNetwork } from "../../tools/loopback-network";
+import { loopbackNetworkForFile, unique } from "./simulator-fixture";
 
 const COMET_KEY = "e2e-comet-key";
 const KLING = { apiKey: "e2e-kling-api-key", accessKey: "e2e-access-key", secretKey: "e2e-secret-key" };
 const TIMEOUT_MS = 5_000;
 
-let network: LoopbackNetwork;
-let sequence = 0;
-const unique = (prefix: string) => `${prefix}-${++sequence}-${Date.now()}`;
-
-beforeAll(async () => {
-  network = await startLoopbackNetwork({ apiKey: COMET_KEY, kling: KLING });
-});
-afterAll(async () => {
-  await network?.close();
-});
+const sim = loopbackNetworkForFile({ apiKey: COMET_KEY, kling: KLING });
 
 async function call(path: string, init: { method?: string; auth?: string; body?: unknown } = {}) {
-  const { res, text } = await fetchText(`${network.url}${path}`, {
+  const { res, text } = await fetchText(`${sim.network.url}${path}`, {
     method: init.method ?? "GET",
     headers: init.auth === undefined ? {} : { authorization: init.auth },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
@@ -284,6 +275,6 @@ describe("the credentials and limits under /_sim/kling", () => {
       await call("/_sim/kling", { method: "PUT", body: { ...KLING, maxBatchIds: null } });
     }
     expect((await call("/_sim/kling")).body).toEqual({ ...KLING, maxBatchIds: null });
-    expect(network.simulator.stats().requests["kling-new"]).toBeGreaterThan(0);
+    expect(sim.network.simulator.stats().requests["kling-new"]).toBeGreaterThan(0);
   });
 });
