@@ -1,6 +1,6 @@
 /**
  * The import rules of src/ (README, "Architecture"), checked by `npm run check:deps` in `npm test`.
- * Arrows point down only: domain <- storage, upstream, webhooks <- work <- tick, queue, inbound
+ * Arrows point down only: domain <- storage, upstream, webhooks, archive <- work <- tick, queue, inbound
  * <- auth <- http, dashboard; index.ts wires them (http/app.ts mounts inbound's routes). Each rule names the direction it forbids and why.
  */
 const rooms = (...names) => `^src/(${names.join("|")})/`;
@@ -30,10 +30,10 @@ module.exports = {
     },
     {
       name: "upstream-and-webhooks-never-touch-the-database",
-      comment: "The upstream client and the webhook sender are network edges: no D1, no work, no HTTP app.",
+      comment: "The upstream client, the webhook sender and the archive's copier are network edges: no D1, no work, no HTTP app.",
       severity: "error",
-      from: { path: rooms("upstream", "webhooks") },
-      to: { path: "^src/", pathNot: [rooms("upstream", "webhooks", "domain", "lib"), "^src/version\\.ts$"] },
+      from: { path: rooms("upstream", "webhooks", "archive") },
+      to: { path: "^src/", pathNot: [rooms("upstream", "webhooks", "archive", "domain", "lib"), "^src/version\\.ts$"] },
     },
     {
       name: "work-serves-its-callers",
@@ -61,7 +61,7 @@ module.exports = {
       comment: "HTTP handlers and pages only read and write D1: polling and delivery belong to the work core.",
       severity: "error",
       from: { path: rooms("http", "dashboard", "auth") },
-      to: { path: rooms("upstream", "webhooks", "work", "tick", "queue") },
+      to: { path: rooms("upstream", "webhooks", "archive", "work", "tick", "queue") },
     },
     {
       name: "auth-below-the-pages",

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ARCHIVE_LINK_DEFAULT_TTL_SECONDS, ARCHIVE_LINK_MAX_TTL_SECONDS } from "./domain/archive-link";
+import { ARCHIVE_PART_BYTES } from "./domain/archive-plan";
 import type { KlingCredentials, Provider } from "./domain/kling";
 import { isWebhookSecret } from "./domain/webhook-secret";
 import type { Env } from "./env";
@@ -64,6 +65,18 @@ export interface Config {
   archiveLinkSecrets: string[];
   /** How long a link to an archived file is valid, in seconds. */
   archiveLinkTtlSeconds: number;
+  /** `ARCHIVE_DEFAULT`: whether a registration that says nothing of `archive` archives (only when archiving is possible). */
+  archiveDefault: boolean;
+  /** A larger output file is not copied (its output carries `archive_error`). */
+  archiveMaxBytes: number;
+  /** Failed copy attempts of a file before it is given up and the webhook goes out without it. */
+  archiveMaxAttempts: number;
+  /** The longest one copy step may take (less when its invocation ends sooner). */
+  archiveCopyTimeoutMs: number;
+  /** Bytes one tick (or one queue consumer invocation) copies at most: a large file goes on in the next. */
+  archiveBytesPerInvocation: number;
+  /** Archived files are deleted this long after they were copied (or with their task, if sooner). */
+  archiveRetentionMs: number;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +139,12 @@ const VarsSchema = z.object({
   AUTH_FAILURE_LIMIT: positive(20).pipe(z.number().int()),
   PUSH_SAFETY_POLL_SECONDS: positive(300),
   ARCHIVE_LINK_TTL_SECONDS: positive(ARCHIVE_LINK_DEFAULT_TTL_SECONDS).pipe(z.number().int().max(ARCHIVE_LINK_MAX_TTL_SECONDS)),
+  ARCHIVE_DEFAULT: z.enum(["true", "false", ""]).optional(),
+  ARCHIVE_MAX_BYTES: positive(2 * 1024 ** 3).pipe(z.number().int()),
+  ARCHIVE_MAX_ATTEMPTS: positive(5).pipe(z.number().int().max(20)),
+  ARCHIVE_COPY_TIMEOUT_SECONDS: positive(50),
+  ARCHIVE_BYTES_PER_TICK: positive(256 * 1024 ** 2).pipe(z.number().int().min(ARCHIVE_PART_BYTES)),
+  ARCHIVE_RETENTION_DAYS: positive(90),
   PUBLIC_BASE_URL: z
     .string()
     .trim()
@@ -146,6 +165,19 @@ const VarsSchema = z.object({
         .max(24 * 30),
     ),
 });
+
+/**
+ * Why a registration cannot ask for `archive` here, or null when it can: the bucket to copy into,
+ * and what links to the copies need. Names the missing parts, never a value.
+ */
+export function archiveUnavailable(config: Config, env: Pick<Env, "ARCHIVE">): string | null {
+  const missing = [
+    ...(env.ARCHIVE ? [] : ["the ARCHIVE R2 bucket binding"]),
+    ...(config.archiveLinkSecrets.length > 0 ? [] : ["ARCHIVE_LINK_SECRET"]),
+    ...(config.publicBaseUrl !== null ? [] : ["PUBLIC_BASE_URL"]),
+  ];
+  return missing.length === 0 ? null : `archiving needs ${missing.join(", ")}, which this relay does not have`;
+}
 
 /** Keys shorter than this are refused in configuration (and the relay never makes one). */
 export const MIN_API_KEY_LENGTH = 24;
@@ -253,6 +285,12 @@ export function loadConfig(env: Env): Config {
     publicBaseUrl: v.PUBLIC_BASE_URL,
     archiveLinkSecrets,
     archiveLinkTtlSeconds: v.ARCHIVE_LINK_TTL_SECONDS,
+    archiveDefault: v.ARCHIVE_DEFAULT === "true",
+    archiveMaxBytes: v.ARCHIVE_MAX_BYTES,
+    archiveMaxAttempts: v.ARCHIVE_MAX_ATTEMPTS,
+    archiveCopyTimeoutMs: v.ARCHIVE_COPY_TIMEOUT_SECONDS * 1000,
+    archiveBytesPerInvocation: v.ARCHIVE_BYTES_PER_TICK,
+    archiveRetentionMs: v.ARCHIVE_RETENTION_DAYS * 86_400_000,
   };
   cache.set(env, config);
   return config;

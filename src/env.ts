@@ -63,4 +63,16 @@ export interface Env {
   ARCHIVE_LINK_SECRET?: string;
   /** How long a link to an archived file is valid, in seconds (default 604800, 7 days; at most 30 days). */
   ARCHIVE_LINK_TTL_SECONDS?: string;
+  /** `true`: a registration that says nothing of `archive` archives its task's files (default false; needs ARCHIVE). */
+  ARCHIVE_DEFAULT?: string;
+  /** Largest output file copied, in bytes (default 2147483648, 2 GiB). */
+  ARCHIVE_MAX_BYTES?: string;
+  /** Failed copy attempts of a file before the webhook goes out without it (default 5). */
+  ARCHIVE_MAX_ATTEMPTS?: string;
+  /** Longest copy step, in seconds (default 50). */
+  ARCHIVE_COPY_TIMEOUT_SECONDS?: string;
+  /** Bytes one tick, or one queue consumer invocation, copies at most (default 268435456, 256 MiB; at least 8 MiB). */
+  ARCHIVE_BYTES_PER_TICK?: string;
+  /** Days an archived file is kept after it was copied (default 90). */
+  ARCHIVE_RETENTION_DAYS?: string;
 }

@@ -400,6 +400,7 @@ describe("re-registering an existing subscription with other events or metadata"
       callbackUrl: hook.url,
       events: ["task.succeeded" as const],
       metadata: '{"v":2}',
+      archive: false,
     };
     await registerSubscription(openDb(recordingD1(env.DB, log)), registration, Date.now());
     expect(await storedBody()).toContain('"metadata":{"v":2}');

@@ -1,3 +1,4 @@
+import { withArchive } from "./archive-plan";
 import type { EventType, FinishReason } from "./kling";
 import { failureMessage, outputsJson } from "./task-outputs";
 
@@ -14,6 +15,11 @@ export interface WebhookFacts {
   reason: FinishReason | null;
   /** The upstream `data` object as JSON text, exactly as last received, or null. */
   dataJson: string | null;
+  /**
+   * What became of the task's archived files (domain/archive-plan.ts `ArchiveResult[]` as JSON),
+   * or null when it was not archived: each output then carries `archived_url` or `archive_error`.
+   */
+  archiveJson?: string | null;
 }
 
 /**
@@ -27,7 +33,8 @@ export interface WebhookFacts {
  * // '{"type":"task.succeeded","timestamp":"1970-01-01T00:00:00.000Z","subscription_id":"sub_1","provider":"cometapi","task_id":"T","metadata":null,"reason":null,"outputs":[],"failure_message":null,"data":{"n":1e400}}'
  */
 export function webhookBody(f: WebhookFacts): string {
-  const outputs = outputsJson(f.dataJson, f.type === "task.succeeded");
+  const succeeded = f.type === "task.succeeded";
+  const outputs = withArchive(outputsJson(f.dataJson, succeeded), succeeded ? (f.archiveJson ?? null) : null);
   const failure = f.type === "task.failed" ? failureMessage(f.dataJson) : null;
   return (
     `{"type":${JSON.stringify(f.type)},"timestamp":${JSON.stringify(new Date(f.timestamp).toISOString())},` +

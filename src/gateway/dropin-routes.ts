@@ -11,7 +11,7 @@ import { type CalledBackVariables, pollCalledBackTasks } from "../http/called-ba
 import { upstreamRejected } from "../http/create-and-register";
 import { externalIdFor, idempotencyKeyOf, idempotent } from "../http/idempotent";
 import { takeRegistrations } from "../http/rate-limit";
-import { registrationOf } from "../http/registration";
+import { archiveOf, registrationOf } from "../http/registration";
 import { MAX_CREATE_BODY_BYTES } from "../http/registration-schema";
 import { type JsonBodyVariables, validJsonBody } from "../http/validation";
 import { newLeaseToken, openDb } from "../storage/db";
@@ -104,6 +104,7 @@ export const dropInRoutes = new Hono<DropInEnv>()
           result.taskId,
           { provider: "cometapi", action, action2, callback_url: url, events: DEFAULT_EVENTS, metadata: null },
           null,
+          archiveOf(c.env, undefined),
         );
         const registered = await registerSubscription(db, registration, now);
         pollCalledBackTasks(c.get("pollCalledBack"), [registered.task]);

@@ -54,6 +54,7 @@ export async function createAndRegister(
   c: CreateContext,
   body: RegistrationBody,
   metadata: string | null,
+  archive: boolean,
   create: Record<string, unknown>,
 ) {
   const tenantId = c.get("tenantId");
@@ -67,7 +68,7 @@ export async function createAndRegister(
       key,
     );
     if (result.kind === "rejected") return errorResponse(c, upstreamRejected(result));
-    const registered = await registerSubscription(db, registrationOf(tenantId, result.taskId, body, metadata), Date.now());
+    const registered = await registerSubscription(db, registrationOf(tenantId, result.taskId, body, metadata, archive), Date.now());
     if (registered.kind === "action_pair_conflict") return errorResponse(c, actionPairConflict(result.taskId, registered.task));
     pollCalledBackTasks(c.get("pollCalledBack"), [registered.task]);
     return c.json(presentSubscription(registered.subscription, registered.task), 201);

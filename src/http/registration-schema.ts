@@ -93,6 +93,10 @@ export function registrationSchema(options: { allowInsecureCallbacks: boolean })
             description: `At most ${MAX_METADATA_BYTES} bytes of JSON, nested at most ${MAX_METADATA_DEPTH} levels; echoed in every webhook`,
             example: { user: 42 },
           }),
+        archive: z.boolean().optional().openapi({
+          description:
+            "Copy the task's output files into the relay's R2 bucket before `task.succeeded` goes out; each output then carries `archived_url` (or `archive_error`). Default: the relay's ARCHIVE_DEFAULT. Needs the ARCHIVE bucket, ARCHIVE_LINK_SECRET and PUBLIC_BASE_URL (else 400).",
+        }),
         events: z
           .array(z.enum(EVENT_TYPES))
           .min(1, "must list at least one event")

@@ -1,7 +1,9 @@
 import type { z } from "@hono/zod-openapi";
+import { archiveUnavailable, loadConfig } from "../config";
 import { NO_ACTION } from "../domain/kling";
 import { newId } from "../domain/tenancy";
 import { newWebhookSecret } from "../domain/webhook-secret";
+import type { Env } from "../env";
 import type { Registration } from "../storage/subscriptions";
 import { ApiError } from "./api-error";
 import { MAX_METADATA_BYTES, type registrationSchemaFor } from "./registration-schema";
@@ -30,7 +32,13 @@ export function exactMetadata(
 export type RegistrationBody = z.output<ReturnType<typeof registrationSchemaFor>>;
 
 /** A validated registration of upstream task `taskId` as storage takes it, with fresh ids for what it may create. */
-export const registrationOf = (tenantId: string, taskId: string, body: RegistrationBody, metadata: string | null): Registration => ({
+export const registrationOf = (
+  tenantId: string,
+  taskId: string,
+  body: RegistrationBody,
+  metadata: string | null,
+  archive: boolean,
+): Registration => ({
   id: newId("sub"),
   tenantId,
   newTaskKey: newId("tsk"),
@@ -42,7 +50,20 @@ export const registrationOf = (tenantId: string, taskId: string, body: Registrat
   callbackUrl: body.callback_url,
   events: body.events,
   metadata,
+  archive,
 });
+
+/**
+ * Whether a registration archives its task's files: what it says, else `ARCHIVE_DEFAULT` when the
+ * relay can archive. Asking for it where the relay cannot is a 400 naming what is missing.
+ */
+export function archiveOf(env: Env, requested: boolean | undefined): boolean {
+  const config = loadConfig(env);
+  const unavailable = archiveUnavailable(config, env);
+  if (requested === true && unavailable !== null)
+    throw new ApiError("invalid_request", `invalid request: archive: ${unavailable}`, [{ field: "archive", message: unavailable }]);
+  return requested ?? (config.archiveDefault && unavailable === null);
+}
 
 /** 409: the task is registered with another action pair. */
 export function actionPairConflict(taskId: string, task: { action: string; action2: string }): ApiError {

@@ -21,7 +21,7 @@ import { createAndRegister } from "./create-and-register";
 import { authenticated, errors, json } from "./openapi-document";
 import { presentDelivery, presentSubscription, presentTask } from "./present";
 import { takeRegistrations } from "./rate-limit";
-import { actionPairConflict, exactMetadata, type RegistrationBody, registrationOf } from "./registration";
+import { actionPairConflict, archiveOf, exactMetadata, type RegistrationBody, registrationOf } from "./registration";
 import {
   BatchEnvelopeSchema,
   BatchRegistrationSchema,
@@ -140,10 +140,15 @@ export const v1 = v1Base
     async (c) => {
       const body = c.req.valid("json");
       const metadata = exactMetadata(() => exactMemberText(c.get("jsonBodyText"), "metadata"), body.metadata);
+      const archive = archiveOf(c.env, body.archive);
       // Its answers (201, or a stored 422/409 replayed as it was) are built there.
-      if (body.create !== undefined) return (await createAndRegister(c, body, metadata, body.create)) as never;
+      if (body.create !== undefined) return (await createAndRegister(c, body, metadata, archive, body.create)) as never;
       const taskId = body.task_id!;
-      const result = await registerSubscription(openDb(c.env.DB), registrationOf(c.get("tenantId"), taskId, body, metadata), Date.now());
+      const result = await registerSubscription(
+        openDb(c.env.DB),
+        registrationOf(c.get("tenantId"), taskId, body, metadata, archive),
+        Date.now(),
+      );
       if (result.kind === "action_pair_conflict") throw actionPairConflict(taskId, result.task);
       pollCalledBackTasks(c.get("pollCalledBack"), [result.task]);
       const subscription = presentSubscription(result.subscription, result.task);
@@ -181,7 +186,7 @@ export const v1 = v1Base
           if (first !== undefined)
             throw new ApiError("conflict", `item ${first} of this batch already registers task ${taskId} for this callback_url`);
           firstNaming.set(name, index);
-          valid.push({ index, body, registration: registrationOf(tenantId, taskId, body, metadata) });
+          valid.push({ index, body, registration: registrationOf(tenantId, taskId, body, metadata, archiveOf(c.env, body.archive)) });
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;
           results[index] = failed(error);

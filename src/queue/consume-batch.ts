@@ -7,6 +7,7 @@ import { WorkBudget } from "../work/work-budget";
 import { type Clock, systemClock } from "../work/work-context";
 import { type WorkKind, type WorkMessage, WorkMessageSchema } from "../work/work-message";
 import { emptyWorkReport } from "../work/work-report";
+import { consumeArchives } from "./consume-archives";
 import { consumeDeliveries } from "./consume-deliveries";
 import { consumePolls } from "./consume-polls";
 import type { ConsumerContext, QueueBatchReport } from "./consumer-context";
@@ -56,6 +57,7 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env, clock
   const claims = (kind: WorkKind) => valid.filter((v) => v.work.kind === kind).map((v) => v.work);
   await consumePolls(ctx, claims("poll"));
   await consumeDeliveries(ctx, claims("deliver"));
+  await consumeArchives(ctx, env.ARCHIVE, claims("archive"));
   // Only once everything is recorded: an exception above leaves the batch to be retried.
   for (const { message } of valid) message.ack();
   report.subrequestsLeft = ctx.budget.remaining;

@@ -15,10 +15,10 @@ const MESSAGE_METADATA_BYTES = 100;
 const encoder = new TextEncoder();
 const weight = (body: WorkMessage) => encoder.encode(JSON.stringify(body)).byteLength + MESSAGE_METADATA_BYTES;
 
-/** Cuts claimed ids into messages of at most IDS_PER_MESSAGE ids, all under one lease token. */
-export function packMessages(kind: WorkKind, leaseToken: string, ids: readonly string[]): WorkMessage[] {
+/** Cuts claimed ids into messages of at most IDS_PER_MESSAGE (or `idsPerMessage`) ids, all under one lease token. */
+export function packMessages(kind: WorkKind, leaseToken: string, ids: readonly string[], idsPerMessage = IDS_PER_MESSAGE): WorkMessage[] {
   const messages: WorkMessage[] = [];
-  for (let i = 0; i < ids.length; i += IDS_PER_MESSAGE) messages.push({ kind, leaseToken, ids: ids.slice(i, i + IDS_PER_MESSAGE) });
+  for (let i = 0; i < ids.length; i += idsPerMessage) messages.push({ kind, leaseToken, ids: ids.slice(i, i + idsPerMessage) });
   return messages;
 }
 
@@ -47,8 +47,14 @@ export function sendBatches(messages: readonly WorkMessage[]): WorkMessage[][] {
  * outage) stops the send and returns the ids not sent, for the caller to release.
  * @example const sent = await sendWork(env.POLL_QUEUE, "poll", leaseToken, ids);
  */
-export async function sendWork(queue: Queue<WorkMessage>, kind: WorkKind, leaseToken: string, ids: readonly string[]): Promise<SendResult> {
-  const batches = sendBatches(packMessages(kind, leaseToken, ids));
+export async function sendWork(
+  queue: Queue<WorkMessage>,
+  kind: WorkKind,
+  leaseToken: string,
+  ids: readonly string[],
+  idsPerMessage = IDS_PER_MESSAGE,
+): Promise<SendResult> {
+  const batches = sendBatches(packMessages(kind, leaseToken, ids, idsPerMessage));
   let messages = 0;
   for (const [index, batch] of batches.entries()) {
     try {
@@ -66,9 +72,9 @@ export async function sendWork(queue: Queue<WorkMessage>, kind: WorkKind, leaseT
  * A queue producer as the tick's dispatcher: one full `sendBatch` call of IDS_PER_MESSAGE-id
  * messages per D1 claim.
  */
-export const queueDispatcher = (queue: Queue<WorkMessage>): WorkDispatcher => ({
-  idsPerSend: IDS_PER_MESSAGE * SEND_BATCH_MAX_MESSAGES,
-  send: (kind, leaseToken, ids) => sendWork(queue, kind, leaseToken, ids),
+export const queueDispatcher = (queue: Queue<WorkMessage>, idsPerMessage = IDS_PER_MESSAGE): WorkDispatcher => ({
+  idsPerSend: idsPerMessage * SEND_BATCH_MAX_MESSAGES,
+  send: (kind, leaseToken, ids) => sendWork(queue, kind, leaseToken, ids, idsPerMessage),
 });
 
 /**
@@ -76,7 +82,10 @@ export const queueDispatcher = (queue: Queue<WorkMessage>): WorkDispatcher => ({
  * deliveries; an unbound one leaves that kind of work to the tick.
  * @example await runTick(env, systemClock, queueDispatchers(env))
  */
-export const queueDispatchers = (env: Pick<Env, "POLL_QUEUE" | "DELIVERY_QUEUE">): WorkDispatchers => ({
+export const queueDispatchers = (env: Pick<Env, "POLL_QUEUE" | "DELIVERY_QUEUE" | "ARCHIVE">): WorkDispatchers => ({
   poll: env.POLL_QUEUE ? queueDispatcher(env.POLL_QUEUE) : undefined,
   deliver: env.DELIVERY_QUEUE ? queueDispatcher(env.DELIVERY_QUEUE) : undefined,
+  // Copies gate deliveries (a held webhook waits for them): they travel with the deliveries, one
+  // file per message, since one copy can take a consumer's whole byte allowance.
+  archive: env.DELIVERY_QUEUE && env.ARCHIVE ? queueDispatcher(env.DELIVERY_QUEUE, 1) : undefined,
 });

@@ -18,20 +18,30 @@ import { type Db, statement } from "./db";
  * subscription with new metadata must send the new metadata. "Same webhook-id, same bytes" holds
  * within one cycle of attempts; a cancelled message was never acknowledged (only pending ones are
  * cancelled), and its revival starts a fresh cycle, like a redelivery does. (A body kept from
- * before migration 0004 is dropped then too.)
+ * before migration 0004 is dropped then too.) The task's archive facts (`archive_outputs`: links
+ * to its archived files) are copied the same way.
  */
+/**
+ * A `task.succeeded` message of a task whose files are being archived is held: pending, never due
+ * (next_attempt_at NULL), until the copies end and storage/archive-files.ts releases it with the
+ * links. Any other message is due now.
+ */
+const HELD_OR_NOW = (now: number) =>
+  sql`CASE WHEN t.last_event = 'task.succeeded' AND t.archive IN ('requested', 'copying') THEN NULL ELSE ${now} END`;
+
 function fanOut(db: Db, scope: SQL, now: number) {
   return statement(
     db,
-    sql`INSERT INTO messages (id, subscription_id, event_type, event_at, metadata, reason, data, status, attempts, schedule_step, next_attempt_at, created_at, updated_at)
-    SELECT 'msg_' || lower(hex(randomblob(12))), s.id, t.last_event, t.last_event_at, s.metadata, t.finish_reason, t.data,
-      'pending', 0, 0, ${now}, ${now}, ${now}
+    sql`INSERT INTO messages (id, subscription_id, event_type, event_at, metadata, reason, data, archive, status, attempts, schedule_step, next_attempt_at, created_at, updated_at)
+    SELECT 'msg_' || lower(hex(randomblob(12))), s.id, t.last_event, t.last_event_at, s.metadata, t.finish_reason, t.data, t.archive_outputs,
+      'pending', 0, 0, ${HELD_OR_NOW(now)}, ${now}, ${now}
     FROM tasks t JOIN subscriptions s ON s.task_key = t.id
     WHERE ${scope} AND t.last_event IS NOT NULL AND s.status = 'active'
       AND EXISTS (SELECT 1 FROM json_each(s.events) e WHERE e.value = t.last_event)
     ON CONFLICT (subscription_id, event_type) DO UPDATE SET
       event_at = excluded.event_at, metadata = excluded.metadata, reason = excluded.reason, data = excluded.data, body = NULL,
-      status = 'pending', schedule_step = 0, next_attempt_at = ${now}, lease_token = NULL, updated_at = ${now}
+      archive = excluded.archive, status = 'pending', schedule_step = 0, next_attempt_at = excluded.next_attempt_at, lease_token = NULL,
+      updated_at = ${now}
     WHERE messages.status = 'cancelled'
     RETURNING id`,
   );

@@ -13,11 +13,12 @@ export interface StoredBody {
   reason: string | null;
   data: string | null;
   body: string | null;
+  archive: string | null;
 }
 
 /** The columns of `messages` a body is built from, optionally qualified (`m.`). */
 export const bodyColumns = (prefix: "" | "m." = "") =>
-  sql.raw(["event_type", "event_at", "metadata", "reason", "data", "body"].map((c) => `${prefix}${c}`).join(", "));
+  sql.raw(["event_type", "event_at", "metadata", "reason", "data", "body", "archive"].map((c) => `${prefix}${c}`).join(", "));
 
 /**
  * The bytes a message is sent with: built from its stored facts by the domain (columns written by
@@ -35,4 +36,5 @@ export const messageBody = (m: StoredBody): string =>
     metadataJson: m.metadata,
     reason: m.reason as FinishReason | null,
     dataJson: m.data,
+    archiveJson: m.archive,
   });

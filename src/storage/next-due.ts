@@ -6,6 +6,8 @@ import type { Db } from "./db";
 export interface DueKinds {
   tasks: readonly string[];
   messages: boolean;
+  /** Archive copies (a failed one's retry falls due later). */
+  archives?: boolean;
 }
 
 /**
@@ -19,7 +21,10 @@ export async function nextDueAt(db: Db, kinds: DueKinds): Promise<number | null>
       ? sql`(SELECT min(next_poll_at) FROM tasks WHERE next_poll_at IS NOT NULL AND ${ofProviders(kinds.tasks)})`
       : sql`NULL`;
   const message = kinds.messages ? sql`(SELECT min(next_attempt_at) FROM messages WHERE next_attempt_at IS NOT NULL)` : sql`NULL`;
-  const [row] = await db.all<{ task: number | null; message: number | null }>(sql`SELECT ${task} AS task, ${message} AS message`);
-  const times = [row?.task, row?.message].filter((t): t is number => typeof t === "number");
+  const archive = kinds.archives ? sql`(SELECT min(next_attempt_at) FROM archive_files WHERE next_attempt_at IS NOT NULL)` : sql`NULL`;
+  const [row] = await db.all<{ task: number | null; message: number | null; archive: number | null }>(
+    sql`SELECT ${task} AS task, ${message} AS message, ${archive} AS archive`,
+  );
+  const times = [row?.task, row?.message, row?.archive].filter((t): t is number => typeof t === "number");
   return times.length > 0 ? Math.min(...times) : null;
 }

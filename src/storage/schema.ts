@@ -110,6 +110,19 @@ export const tasks = sqliteTable(
      * change): when the claim is recorded the task is due again by this time, to confirm it.
      */
     repollAt: integer("repoll_at"),
+    /**
+     * Copying its output files to R2 (`archive: true` on a registration): null = not asked;
+     * `requested` = asked, the task has not succeeded yet (or its files are not listed yet);
+     * `copying` = its files are in `archive_files`, some still pending; `done` = every file copied
+     * or given up. Its `task.succeeded` messages wait (next_attempt_at NULL) until `done`.
+     */
+    archive: text("archive", { enum: ["requested", "copying", "done"] }),
+    /**
+     * Once `done`: what each output's files became, as the webhook's JSON array of
+     * `{index, field, archived_url | archive_error}` (the links signed then); copied into the
+     * messages released then and created later.
+     */
+    archiveOutputs: text("archive_outputs"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -124,6 +137,10 @@ export const tasks = sqliteTable(
     index("tasks_created").on(t.createdAt),
     index("tasks_kind_created").on(t.action, t.action2, t.createdAt),
     index("tasks_tenant_created").on(t.tenantId, t.createdAt),
+    // The archive's to-do lists, each empty most of the time: tasks whose files are to be listed,
+    // and tasks whose copies may all have ended (src/storage/archive-files.ts).
+    index("tasks_archive_to_list").on(t.updatedAt).where(sql`archive = 'requested' AND last_event = 'task.succeeded'`),
+    index("tasks_archive_copying").on(t.updatedAt).where(sql`archive = 'copying'`),
   ],
 );
 
@@ -205,6 +222,8 @@ export const messages = sqliteTable(
      * then: the bytes they were sent with, sent again as they are. Null for every other message.
      */
     body: text("body"),
+    /** The task's `archive_outputs` when the message was created or released: links to its archived files. */
+    archive: text("archive"),
     status: text("status", { enum: ["pending", "delivered", "failed", "cancelled"] }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     /** Failed attempts in the current retry cycle; redeliver starts a new cycle. */
@@ -253,6 +272,50 @@ export const activityHourly = sqliteTable("activity_hourly", {
   delivered: integer("delivered").notNull().default(0),
 });
 
+/**
+ * One output file of a task that asked to be archived, copied from upstream into R2 (`ARCHIVE`)
+ * under `r2_key`, part by part when it is large (an R2 multipart upload, resumed across
+ * invocations). Claimed and leased like tasks and messages.
+ */
+export const archiveFiles = sqliteTable(
+  "archive_files",
+  {
+    /** `arc_...`: what queue messages and leases name. */
+    id: text("id").primaryKey(),
+    taskKey: text("task_key").notNull(),
+    /** The output's position in the webhook's `outputs[]`. */
+    outputIndex: integer("output_index").notNull(),
+    /** Which of the output's URLs: `url`, `watermark_url`, `mp3_url` or `wav_url`. */
+    field: text("field").notNull(),
+    sourceUrl: text("source_url").notNull(),
+    /** The object's key in R2 (domain/archive-link.ts `archiveKey`). */
+    r2Key: text("r2_key").notNull(),
+    /** `deleted`: copied once, removed by retention since. */
+    status: text("status", { enum: ["pending", "copied", "failed", "deleted"] }).notNull(),
+    /** Failed attempts so far (a step that copied a part is not a failure). */
+    attempts: integer("attempts").notNull().default(0),
+    /** When pending: when it may be worked on next (a claim moves it to the lease's end). */
+    nextAttemptAt: integer("next_attempt_at"),
+    leaseToken: text("lease_token"),
+    /** Bytes in R2 so far (the parts uploaded), and the whole size once known. */
+    copiedBytes: integer("copied_bytes").notNull().default(0),
+    sizeBytes: integer("size_bytes"),
+    contentType: text("content_type"),
+    /** A copy under way, as JSON: the multipart upload's id, its parts, upstream's validator. */
+    resume: text("resume"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    copiedAt: integer("copied_at"),
+  },
+  (t) => [
+    uniqueIndex("archive_files_task_output").on(t.taskKey, t.outputIndex, t.field),
+    index("archive_files_due").on(t.nextAttemptAt).where(sql`next_attempt_at IS NOT NULL`),
+    index("archive_files_copied").on(t.copiedAt).where(sql`status = 'copied'`),
+  ],
+);
+
+export type ArchiveFileRow = typeof archiveFiles.$inferSelect;
 export type TenantRow = typeof tenants.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type EndpointRow = typeof endpoints.$inferSelect;

@@ -17,6 +17,8 @@ export interface Registration {
   events: EventType[];
   /** The metadata's JSON text exactly as the app sent it (numbers untouched), or null. */
   metadata: string | null;
+  /** Whether the task's output files are to be archived (once asked, a task stays asked). */
+  archive: boolean;
   /** The key a task created by this registration gets (unused when the tenant has the task). */
   newTaskKey: string;
   /** Id and secret of the endpoint created if the tenant has none for this URL yet. */
@@ -120,6 +122,7 @@ export function registrationStatements(db: Db, rs: readonly Registration[], now:
       task_key: r.newTaskKey,
       endpoint_id: r.newEndpoint.id,
       endpoint_secret: r.newEndpoint.secret,
+      archive: r.archive ? 1 : 0,
     })),
   );
   const pairs = registrationPairs(rs);
@@ -137,6 +140,12 @@ export function registrationStatements(db: Db, rs: readonly Registration[], now:
         ${now}, ${now}
       FROM json_each(${rows}) r WHERE true
       ON CONFLICT DO NOTHING`,
+    ),
+    // A task asked to archive stays asked; one that finished archiving is not archived again.
+    statement(
+      db,
+      sql`UPDATE tasks SET archive = 'requested', updated_at = ${now}
+      WHERE archive IS NULL AND id IN (SELECT t.id FROM json_each(${rows}) r CROSS JOIN tasks t WHERE ${NAMES_TASK} AND r.value ->> 'archive' = 1)`,
     ),
     statement(
       db,

@@ -1,4 +1,5 @@
 import { canPollKlingNewApi, pollableProviders } from "../config";
+import { claimDueArchiveFiles, releaseArchiveFiles } from "../storage/archive-files";
 import { claimDueMessageIds } from "../storage/claim-messages";
 import { claimDueTasks } from "../storage/claim-tasks";
 import { releaseMessages } from "../storage/record-deliveries";
@@ -38,7 +39,9 @@ export const openDispatch = (dispatcher: WorkDispatcher): Dispatch => ({ dispatc
  */
 export async function dispatchPhase(ctx: TickContext, kind: WorkKind, dispatch: Dispatch): Promise<number> {
   const { db, config, clock, budget, leaseToken } = ctx;
-  const leaseMs = queuedLeaseMs(kind === "poll" ? config.upstreamTimeoutMs : config.deliveryTimeoutMs);
+  const leaseMs = queuedLeaseMs(
+    kind === "poll" ? config.upstreamTimeoutMs : kind === "deliver" ? config.deliveryTimeoutMs : config.archiveCopyTimeoutMs,
+  );
   let claimed = 0;
   while (dispatch.state === "open" && clock.now() < budget.deadline) {
     const now = clock.now();
@@ -46,7 +49,12 @@ export async function dispatchPhase(ctx: TickContext, kind: WorkKind, dispatch: 
     // Without KLING_API_KEY, tasks of Kling's new API wait (its query takes no JWT).
     const only = canPollKlingNewApi(config) ? undefined : ("single" as const);
     const options = { now, limit, leaseToken, leaseMs, providers: pollableProviders(config), only };
-    const ids = kind === "poll" ? (await claimDueTasks(db, options)).map((t) => t.key) : await claimDueMessageIds(db, options);
+    const ids =
+      kind === "poll"
+        ? (await claimDueTasks(db, options)).map((t) => t.key)
+        : kind === "deliver"
+          ? await claimDueMessageIds(db, options)
+          : (await claimDueArchiveFiles(db, options)).map((f) => f.id);
     if (ids.length === 0) break;
     claimed += ids.length;
     const sent = await dispatch.dispatcher.send(kind, leaseToken, ids);
@@ -57,7 +65,8 @@ export async function dispatchPhase(ctx: TickContext, kind: WorkKind, dispatch: 
       console.error(JSON.stringify({ event: "queue_send_error", kind, unsent: sent.unsent.length, error: sent.error }));
       const at = clock.now();
       if (kind === "poll") await releaseTasks(db, sent.unsent, leaseToken, at, at);
-      else await releaseMessages(db, sent.unsent, leaseToken, at);
+      else if (kind === "deliver") await releaseMessages(db, sent.unsent, leaseToken, at);
+      else await releaseArchiveFiles(db, sent.unsent, leaseToken, at);
       break;
     }
     dispatch.queued += ids.length;

@@ -5,9 +5,11 @@ import { newLeaseToken, openDb } from "../storage/db";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
+import { ByteAllowance } from "../work/archive-work";
 import { WorkBudget } from "../work/work-budget";
 import { type Clock, systemClock } from "../work/work-context";
 import type { WorkDispatchers } from "../work/work-dispatcher";
+import { archivePhase } from "./archive-phase";
 import { deliveryPhase } from "./delivery-phase";
 import { type Dispatch, dispatchPhase, openDispatch } from "./dispatch-phase";
 import { pollPhase } from "./poll-phase";
@@ -27,7 +29,8 @@ const MAX_NAP_MS = 5_000;
 const sending = (dispatch: Dispatch | undefined): dispatch is Dispatch => dispatch !== undefined && dispatch.state !== "failed";
 
 /**
- * The cron tick: deliver what is due, poll what is due, deliver what those polls produced; then,
+ * The cron tick: deliver what is due, poll what is due, copy due output files into the archive
+ * (with the ARCHIVE bucket bound), deliver what those produced; then,
  * when the clock can wait, linger until the next task or message it may act on falls due and go
  * again. It ends at its wall-time budget, or sooner when it may act on nothing more: subrequests
  * spent, polling or delivery paused (no key, no secret), a queue's share sent. Finally purge old
@@ -60,6 +63,11 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     console.error(JSON.stringify({ event: "configuration_error", error: "COMETAPI_KEY is not set: polling through CometAPI is paused" }));
   const polls = dispatchers.poll ? openDispatch(dispatchers.poll) : undefined;
   const deliveries = dispatchers.deliver ? openDispatch(dispatchers.deliver) : undefined;
+  const archives = dispatchers.archive ? openDispatch(dispatchers.archive) : undefined;
+  // Archiving runs only with the bucket bound; its copies share the tick's subrequests and take
+  // at most ARCHIVE_BYTES_PER_TICK between them.
+  const bucket = env.ARCHIVE;
+  const archiveCtx = bucket ? { ...ctx, bucket, bytes: new ByteAllowance(config.archiveBytesPerInvocation) } : undefined;
   // Keep a fifth of the budget for the webhooks the polls are about to produce, when the tick
   // sends them itself.
   const reserve = () => (sending(deliveries) ? 0 : Math.ceil(config.subrequestBudget / 5));
@@ -67,12 +75,19 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   // What this tick may still act on: queued work costs no subrequest, the tick's own work does.
   const mayPoll = () => canPoll && (sending(polls) || ctx.budget.remaining > reserve());
   const mayDeliver = () => sending(deliveries) || ctx.budget.remaining > 0;
+  const mayCopy = () =>
+    sending(archives) || (archiveCtx !== undefined && archiveCtx.bytes.remaining > 0 && ctx.budget.remaining > reserve());
+  const archive = async () => {
+    if (!archiveCtx) return 0;
+    if (sending(archives)) return (await archivePhase(archiveCtx, false)) + (await dispatchPhase(ctx, "archive", archives));
+    return archivePhase(archiveCtx, mayCopy());
+  };
 
   const whyStop = (): EndReason | null => {
     if (!clock.sleep) return "single_pass";
     if (report.configurationError) return "configuration_error";
     // A tick that sent its share to a queue ends here; the next cron tick goes on.
-    if (polls?.state === "capped" || deliveries?.state === "capped") return "queue_capped";
+    if (polls?.state === "capped" || deliveries?.state === "capped" || archives?.state === "capped") return "queue_capped";
     if (!mayPoll() && !mayDeliver()) return "subrequest_budget";
     return null;
   };
@@ -85,9 +100,12 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     const pollsQueued = sending(polls);
     const polled = mayPoll() ? await (pollsQueued ? dispatchPhase(ctx, "poll", polls) : pollPhase(ctx, reserve())) : 0;
     claimed += polled;
-    if (mayDeliver() && polled > 0 && !pollsQueued) claimed += await deliver();
+    // Copies, and the tasks whose copies ended: their held webhooks are due now.
+    const archived = await archive();
+    claimed += archived;
+    if (mayDeliver() && ((polled > 0 && !pollsQueued) || archived > 0)) claimed += await deliver();
 
-    const kinds = { tasks: mayPoll() ? providers : [], messages: mayDeliver() };
+    const kinds = { tasks: mayPoll() ? providers : [], messages: mayDeliver(), archives: archiveCtx !== undefined && mayCopy() };
     const stop = whyStop();
     if (stop) {
       report.endReason = stop;
@@ -108,11 +126,12 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   report.subrequestsLeft = ctx.budget.remaining;
   report.durationMs = now - started;
   report.d1 = usage;
-  if (polls || deliveries) {
+  if (polls || deliveries || archives) {
     report.queued = {
       polls: polls?.queued ?? 0,
       deliveries: deliveries?.queued ?? 0,
-      sendErrors: (polls?.sendErrors ?? 0) + (deliveries?.sendErrors ?? 0),
+      ...(archives ? { archives: archives.queued } : {}),
+      sendErrors: (polls?.sendErrors ?? 0) + (deliveries?.sendErrors ?? 0) + (archives?.sendErrors ?? 0),
     };
   }
   console.log(JSON.stringify({ event: "tick", ...report }));

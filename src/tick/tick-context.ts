@@ -20,7 +20,7 @@ export interface TickReport extends WorkReport {
   /** Providers the relay has no credentials for: their tasks wait (the others' are polled). */
   pausedProviders: string[];
   /** Queue mode only (absent otherwise): ids handed to each queue, and sends the platform refused. */
-  queued?: { polls: number; deliveries: number; sendErrors: number };
+  queued?: { polls: number; deliveries: number; archives?: number; sendErrors: number };
 }
 
 export const emptyTickReport = (): TickReport => ({ rounds: 0, endReason: null, ...emptyWorkReport(), purged: 0, pausedProviders: [] });

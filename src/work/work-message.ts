@@ -1,7 +1,7 @@
 import { z } from "zod";
 
-/** Which work a message names: tasks to poll, or webhook messages to deliver. */
-export type WorkKind = "poll" | "deliver";
+/** Which work a message names: tasks to poll, webhook messages to deliver, or archive files to copy. */
+export type WorkKind = "poll" | "deliver" | "archive";
 
 /**
  * One queue message: ids the tick claimed under one lease token, never their state. D1 stays the
@@ -35,7 +35,7 @@ const MAX_IDS_ACCEPTED = 1_000;
 const MAX_ID_LENGTH = 128;
 
 export const WorkMessageSchema = z.object({
-  kind: z.enum(["poll", "deliver"]),
+  kind: z.enum(["poll", "deliver", "archive"]),
   leaseToken: z.string().min(1).max(100),
   ids: z.array(z.string().min(1).max(MAX_ID_LENGTH)).min(1).max(MAX_IDS_ACCEPTED),
 });

@@ -19,6 +19,10 @@ export interface WorkReport {
   durationMs: number;
   /** D1 round trips and the rows they read and wrote. */
   d1: D1Usage;
+  /** Archive copies (only when there were any): files finished, bytes moved, steps that failed. */
+  archivedFiles?: number;
+  archivedBytes?: number;
+  archiveFailures?: number;
 }
 
 export const emptyWorkReport = (): WorkReport => ({

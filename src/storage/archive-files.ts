@@ -1,0 +1,202 @@
+import { sql } from "drizzle-orm";
+import type { ArchiveField } from "../domain/archive-plan";
+import { asJson, type Db, keySet, runBatch, statement } from "./db";
+import type { LeasedIds } from "./load-claimed";
+
+/**
+ * The archive's D1 side: tasks whose files are to be listed, the files claimed and copied like
+ * tasks are polled (a lease, `next_attempt_at`), and tasks whose copies have all ended, which then
+ * release their held `task.succeeded` messages.
+ */
+
+/** A succeeded task that asked for its files to be archived and has not listed them yet. */
+export interface TaskToArchive {
+  key: string;
+  tenantId: string;
+  provider: string;
+  taskId: string;
+  data: string | null;
+}
+
+/** Up to `limit` tasks to list files for (the `tasks_archive_to_list` index: empty most of the time). */
+export async function tasksToArchive(db: Db, limit: number): Promise<TaskToArchive[]> {
+  return db.all<TaskToArchive>(sql`SELECT id AS key, tenant_id AS tenantId, provider, task_id AS taskId, data FROM tasks
+    WHERE archive = 'requested' AND last_event = 'task.succeeded' ORDER BY updated_at LIMIT ${limit}`);
+}
+
+export interface NewArchiveFile {
+  id: string;
+  taskKey: string;
+  index: number;
+  field: ArchiveField;
+  url: string;
+  r2Key: string;
+}
+
+/**
+ * Lists tasks' files (all due at once) and moves the tasks to `copying`, in one batch. A task with
+ * no file at all is settled by the next `tasksToSettle`, like any other.
+ */
+export async function startArchives(db: Db, taskKeys: readonly string[], files: readonly NewArchiveFile[], now: number): Promise<void> {
+  if (taskKeys.length === 0) return;
+  const rows = asJson(files.map((f) => ({ id: f.id, task_key: f.taskKey, idx: f.index, field: f.field, url: f.url, r2_key: f.r2Key })));
+  await runBatch(db, [
+    statement(
+      db,
+      sql`INSERT INTO archive_files (id, task_key, output_index, field, source_url, r2_key, status, attempts, next_attempt_at, copied_bytes, created_at, updated_at)
+      SELECT f.value ->> 'id', f.value ->> 'task_key', f.value ->> 'idx', f.value ->> 'field', f.value ->> 'url', f.value ->> 'r2_key',
+        'pending', 0, ${now}, 0, ${now}, ${now}
+      FROM json_each(${rows}) f JOIN tasks t ON t.id = f.value ->> 'task_key'
+      WHERE t.archive = 'requested'
+      ON CONFLICT DO NOTHING`,
+    ),
+    statement(db, sql`UPDATE tasks SET archive = 'copying', updated_at = ${now} WHERE id IN ${keySet(taskKeys)} AND archive = 'requested'`),
+  ]);
+}
+
+/** A file claimed to copy (a step of it). */
+export interface ClaimedArchiveFile {
+  id: string;
+  taskKey: string;
+  sourceUrl: string;
+  r2Key: string;
+  copiedBytes: number;
+  /** The upload under way, as JSON (archive/copy-file.ts `CopyResume`), or null. */
+  resume: string | null;
+  attempts: number;
+}
+
+const claimedColumns = sql.raw(
+  "id, task_key AS taskKey, source_url AS sourceUrl, r2_key AS r2Key, copied_bytes AS copiedBytes, resume, attempts",
+);
+
+interface ClaimOptions {
+  now: number;
+  limit: number;
+  leaseToken: string;
+  leaseMs: number;
+}
+
+/** Claims up to `limit` due files (oldest due first), moving their due time to the lease's end. */
+export async function claimDueArchiveFiles(db: Db, o: ClaimOptions): Promise<ClaimedArchiveFile[]> {
+  if (o.limit <= 0) return [];
+  return db.all<ClaimedArchiveFile>(sql`
+    UPDATE archive_files SET lease_token = ${o.leaseToken}, next_attempt_at = ${o.now + o.leaseMs}
+    WHERE id IN (SELECT id FROM archive_files WHERE next_attempt_at <= ${o.now} ORDER BY next_attempt_at LIMIT ${o.limit})
+    RETURNING ${claimedColumns}`);
+}
+
+/** Loads the files queue messages name, each only while still claimed under that message's lease. */
+export async function loadClaimedArchiveFiles(
+  db: Db,
+  claims: readonly LeasedIds[],
+): Promise<(ClaimedArchiveFile & { leaseToken: string; leaseEndsAt: number })[]> {
+  const pairs = asJson(claims.flatMap((c) => c.ids.map((id) => ({ id, lease: c.leaseToken }))));
+  if (claims.every((c) => c.ids.length === 0)) return [];
+  const rows = await db.all<ClaimedArchiveFile & { leaseToken: string; leaseEndsAt: number }>(sql`
+    SELECT a.id, a.task_key AS taskKey, a.source_url AS sourceUrl, a.r2_key AS r2Key, a.copied_bytes AS copiedBytes, a.resume, a.attempts,
+      a.lease_token AS leaseToken, a.next_attempt_at AS leaseEndsAt
+    FROM json_each(${pairs}) p JOIN archive_files a ON a.id = p.value ->> 'id'
+    WHERE a.lease_token = p.value ->> 'lease' AND a.next_attempt_at IS NOT NULL AND a.status = 'pending'`);
+  return [...new Map(rows.map((r) => [r.id, r])).values()];
+}
+
+/** What a step leaves of a file: its new state, written only while the lease still holds. */
+export interface ArchiveFileRecord {
+  id: string;
+  taskKey: string;
+  status: "pending" | "copied" | "failed";
+  attempts: number;
+  nextAttemptAt: number | null;
+  copiedBytes: number;
+  sizeBytes: number | null;
+  contentType: string | null;
+  resume: string | null;
+  lastError: string | null;
+}
+
+/** Records steps in one statement (guarded by the lease), then returns nothing: settle next. */
+export async function recordArchiveSteps(db: Db, records: readonly ArchiveFileRecord[], leaseToken: string, now: number): Promise<void> {
+  if (records.length === 0) return;
+  const rows = asJson(records);
+  await db.run(sql`UPDATE archive_files SET
+      status = r.value ->> 'status', attempts = r.value ->> 'attempts', next_attempt_at = r.value ->> 'nextAttemptAt',
+      copied_bytes = r.value ->> 'copiedBytes', size_bytes = coalesce(r.value ->> 'sizeBytes', archive_files.size_bytes),
+      content_type = coalesce(r.value ->> 'contentType', archive_files.content_type), resume = r.value ->> 'resume',
+      last_error = r.value ->> 'lastError', lease_token = NULL,
+      copied_at = CASE WHEN r.value ->> 'status' = 'copied' THEN ${now} END, updated_at = ${now}
+    FROM json_each(${rows}) r
+    WHERE archive_files.id = r.value ->> 'id' AND archive_files.lease_token = ${leaseToken}`);
+}
+
+/** Gives claimed files back untouched, due at `at` (work a tick or consumer could not start). */
+export async function releaseArchiveFiles(db: Db, ids: readonly string[], leaseToken: string, at: number): Promise<void> {
+  if (ids.length === 0) return;
+  await db.run(sql`UPDATE archive_files SET lease_token = NULL, next_attempt_at = ${at}, updated_at = ${at}
+    WHERE id IN ${keySet(ids)} AND lease_token = ${leaseToken}`);
+}
+
+/** One file of a task whose copies have all ended. */
+export interface EndedArchiveFile {
+  taskKey: string;
+  index: number;
+  field: string;
+  status: "copied" | "failed" | "deleted";
+  r2Key: string;
+  lastError: string | null;
+}
+
+/**
+ * The files of up to `limit` tasks in `copying` with no file pending any more (of `taskKeys` only,
+ * when given), in output order: the tasks to settle. A task without files has none listed here and
+ * is returned by key alone.
+ */
+export async function tasksToSettle(
+  db: Db,
+  limit: number,
+  taskKeys?: readonly string[],
+): Promise<{ taskKeys: string[]; files: EndedArchiveFile[] }> {
+  const only = taskKeys === undefined ? sql`` : sql`AND t.id IN ${keySet(taskKeys)}`;
+  const tasks = await db.all<{ id: string }>(sql`SELECT t.id FROM tasks t
+    WHERE t.archive = 'copying' ${only}
+      AND NOT EXISTS (SELECT 1 FROM archive_files a WHERE a.task_key = t.id AND a.status = 'pending')
+    ORDER BY t.updated_at LIMIT ${limit}`);
+  if (tasks.length === 0) return { taskKeys: [], files: [] };
+  const keys = tasks.map((t) => t.id);
+  const files = await db.all<EndedArchiveFile>(sql`SELECT task_key AS taskKey, output_index AS "index", field, status, r2_key AS r2Key,
+      last_error AS lastError
+    FROM archive_files WHERE task_key IN ${keySet(keys)} ORDER BY task_key, output_index, field`);
+  return { taskKeys: keys, files };
+}
+
+/**
+ * Marks tasks `done` with what became of their files (`archive_outputs`, the webhook's JSON), and
+ * releases their held `task.succeeded` messages with it, in one batch. A file still pending (a
+ * copy listed since) keeps its task in `copying`.
+ */
+export async function settleArchives(db: Db, settled: readonly { taskKey: string; archiveOutputs: string }[], now: number): Promise<void> {
+  if (settled.length === 0) return;
+  const rows = asJson(settled);
+  const keys = keySet(settled.map((s) => s.taskKey));
+  await runBatch(db, [
+    statement(
+      db,
+      sql`UPDATE tasks SET archive = 'done', archive_outputs = r.value ->> 'archiveOutputs', updated_at = ${now}
+      FROM json_each(${rows}) r
+      WHERE tasks.id = r.value ->> 'taskKey' AND tasks.archive = 'copying'
+        AND NOT EXISTS (SELECT 1 FROM archive_files a WHERE a.task_key = tasks.id AND a.status = 'pending')`,
+    ),
+    statement(db, releaseHeldMessages(keys, now)),
+  ]);
+}
+
+/**
+ * The held messages (pending, never due: `next_attempt_at` NULL outside a claim) of tasks in
+ * `taskKeys` that are `done`: due now, with the task's archive facts.
+ */
+const releaseHeldMessages = (taskKeys: ReturnType<typeof keySet>, now: number) =>
+  sql`UPDATE messages SET next_attempt_at = ${now}, updated_at = ${now},
+    archive = (SELECT t.archive_outputs FROM subscriptions s JOIN tasks t ON t.id = s.task_key WHERE s.id = messages.subscription_id)
+  WHERE status = 'pending' AND next_attempt_at IS NULL AND lease_token IS NULL
+    AND subscription_id IN (SELECT s.id FROM subscriptions s JOIN tasks t ON t.id = s.task_key
+      WHERE t.id IN ${taskKeys} AND t.archive = 'done')`;

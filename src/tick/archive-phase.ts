@@ -1,0 +1,48 @@
+import {
+  type ArchiveFileRecord,
+  type ClaimedArchiveFile,
+  claimDueArchiveFiles,
+  recordArchiveSteps,
+  releaseArchiveFiles,
+} from "../storage/archive-files";
+import { type ArchiveContext, archiveStep, listArchiveFiles, settleArchivedTasks } from "../work/archive-work";
+import { tickLeaseMs } from "../work/leases";
+import { runPipeline } from "../work/pipeline";
+import type { TickContext } from "./tick-context";
+
+/**
+ * The archive's share of a round: lists the files of tasks that just succeeded, copies due files
+ * (one subrequest per step, at most 6 at once) until the tick's byte allowance or its budget is
+ * spent, then settles the tasks whose copies all ended, which releases their `task.succeeded`
+ * webhooks. With `copy` false (a queue takes the copies) only the listing and the settling run.
+ * Returns how many files were claimed and tasks settled.
+ */
+export async function archivePhase(ctx: TickContext & ArchiveContext, copy: boolean): Promise<number> {
+  const { db, config, clock, budget, leaseToken, bytes } = ctx;
+  const timeout = config.archiveCopyTimeoutMs;
+  await listArchiveFiles(db, clock.now());
+  const claimed = !copy
+    ? 0
+    : await runPipeline<ClaimedArchiveFile, ArchiveFileRecord>({
+        claimable: (outstanding) => (bytes.remaining > 0 ? budget.claimable(clock.now(), timeout, outstanding) : 0),
+        async claim(limit) {
+          const now = clock.now();
+          const files = await claimDueArchiveFiles(db, { now, limit, leaseToken, leaseMs: tickLeaseMs(budget.deadline, now, timeout) });
+          budget.spend(files.length);
+          return files;
+        },
+        work: (file) => archiveStep(ctx, file),
+        record: (records) => recordArchiveSteps(db, records, leaseToken, clock.now()),
+        async release(files) {
+          budget.refund(files.length);
+          await releaseArchiveFiles(
+            db,
+            files.map((f) => f.id),
+            leaseToken,
+            clock.now(),
+          );
+        },
+        shouldStop: () => bytes.remaining <= 0,
+      });
+  return claimed + (await settleArchivedTasks(ctx));
+}

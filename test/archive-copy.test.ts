@@ -1,0 +1,242 @@
+/** Archiving outputs to R2: `archive: true`, the copy in the tick, the held webhook and its links. */
+import { env, exports } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { Env } from "../src/env";
+import { systemClock } from "../src/work/work-context";
+import { manualClock, receiver, relayRequest, resetDb, tick, unique, upstreamTask } from "./support/relay";
+
+const ARCHIVING: Partial<Env> = { PUBLIC_BASE_URL: "http://relay.test" };
+const MiB = 1024 * 1024;
+
+const register = (body: Record<string, unknown>, overrides: Partial<Env> = ARCHIVING) =>
+  relayRequest(
+    "/v1/tasks",
+    {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer relay-test-key-one-0123456789" },
+      body: JSON.stringify({ action: "videos", action2: "text2video", ...body }),
+    },
+    overrides,
+  );
+
+const media = (config: Record<string, unknown>) => fetch(`${env.FAKE_URL}/_sim/media`, { method: "PUT", body: JSON.stringify(config) });
+const mediaStats = async () => (await (await fetch(`${env.FAKE_URL}/_sim/media`)).json()) as { requests: number };
+const upstreamSha256 = async (taskId: string, file: string) =>
+  ((await (await fetch(`${env.FAKE_URL}/_sim/media/${taskId}/${file}/sha256`)).json()) as { sha256: string }).sha256;
+const hexOf = (buffer: ArrayBuffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+/** A CometAPI video task that succeeds at its first poll with a video and its watermarked copy, served by the simulator. */
+function videoTask() {
+  const id = unique("task");
+  const file = (name: string) => `${env.FAKE_URL}/media/${id}/${name}`;
+  const videos = [{ id: `${id}-v`, url: file("video-0.mp4"), watermark_url: file("watermark-0.mp4"), duration: "5.1" }];
+  return upstreamTask([{ status: "succeed", result: { videos } }], { id });
+}
+
+/** A video task that succeeds at its first poll, registered with `archive` to a fresh receiver. */
+async function archivedTask(registration: Record<string, unknown> = { archive: true }, overrides: Partial<Env> = ARCHIVING) {
+  const task = await videoTask();
+  const hook = await receiver();
+  const res = await register({ task_id: task.id, callback_url: hook.url, ...registration }, overrides);
+  expect(res.status).toBe(201);
+  const webhooks = async () => (await hook.deliveries()).map((d) => JSON.parse(d.body) as { type: string; outputs: Record<string, any>[] });
+  return { task, webhooks };
+}
+
+const files = (taskId: string) =>
+  env.DB.prepare(
+    "SELECT a.field, a.status, a.attempts, a.copied_bytes, a.size_bytes, a.content_type, a.last_error, a.r2_key FROM archive_files a JOIN tasks t ON t.id = a.task_key WHERE t.task_id = ? ORDER BY a.output_index, a.field",
+  )
+    .bind(taskId)
+    .all<Record<string, any>>()
+    .then((r) => r.results);
+
+/** The bytes a link serves, as hex SHA-256, and its content type. */
+async function follow(link: string) {
+  const res = await exports.default.fetch(new Request(link));
+  expect(res.status).toBe(200);
+  return { type: res.headers.get("content-type"), sha256: hexOf(await crypto.subtle.digest("SHA-256", await res.arrayBuffer())) };
+}
+
+describe("archiving outputs to R2", () => {
+  beforeEach(async () => {
+    await resetDb();
+    await media({});
+    await fetch(`${env.FAKE_URL}/_sim/media`, { method: "DELETE" });
+  });
+
+  it("copies every file before task.succeeded goes out, and its links serve the bytes upstream served", async () => {
+    const { task, webhooks } = await archivedTask();
+    const report = await tick(manualClock(), ARCHIVING);
+    const [webhook, ...more] = await webhooks();
+    expect(more).toHaveLength(0);
+    expect(webhook!.type).toBe("task.succeeded");
+    const [output] = webhook!.outputs;
+    expect(output!.url).toMatch(/\/media\/.*\/video-0\.mp4$/);
+    expect(output!.archived_url).toMatch(/^http:\/\/relay\.test\/files\/default\/cometapi\/.+\/0-url\?expires=\d+&signature=/);
+    expect(output!.archived_watermark_url).toMatch(/\/0-watermark_url\?expires=/);
+    expect(output).not.toHaveProperty("archive_error");
+    const video = await follow(output!.archived_url);
+    expect(video).toEqual({ type: "video/mp4", sha256: await upstreamSha256(task.id, "video-0.mp4") });
+    expect((await follow(output!.archived_watermark_url)).sha256).toBe(await upstreamSha256(task.id, "watermark-0.mp4"));
+    expect(await files(task.id)).toMatchObject([
+      { field: "url", status: "copied", size_bytes: 256 * 1024, content_type: "video/mp4", attempts: 0 },
+      { field: "watermark_url", status: "copied", size_bytes: 256 * 1024 },
+    ]);
+    expect(report.archivedFiles).toBe(2);
+    expect(report.archivedBytes).toBe(512 * 1024);
+  });
+
+  it("changes nothing for a registration that does not ask (ARCHIVE_DEFAULT false)", async () => {
+    const { task, webhooks } = await archivedTask({});
+    await tick(manualClock(), ARCHIVING);
+    const [webhook] = await webhooks();
+    expect(webhook!.outputs[0]).not.toHaveProperty("archived_url");
+    expect(await files(task.id)).toEqual([]);
+    expect((await mediaStats()).requests).toBe(0);
+  });
+
+  it("archives by default with ARCHIVE_DEFAULT=true, and archive: false opts out", async () => {
+    const byDefault = await archivedTask({}, { ...ARCHIVING, ARCHIVE_DEFAULT: "true" });
+    const optedOut = await archivedTask({ archive: false }, { ...ARCHIVING, ARCHIVE_DEFAULT: "true" });
+    await tick(manualClock(), { ...ARCHIVING, ARCHIVE_DEFAULT: "true" });
+    expect((await byDefault.webhooks())[0]!.outputs[0]).toHaveProperty("archived_url");
+    expect((await optedOut.webhooks())[0]!.outputs[0]).not.toHaveProperty("archived_url");
+  });
+
+  it("refuses archive: true with 400 naming what the relay lacks, registering nothing", async () => {
+    const task = await videoTask();
+    const hook = await receiver();
+    for (const [overrides, missing] of [
+      [{ PUBLIC_BASE_URL: "" }, "PUBLIC_BASE_URL"],
+      [{ ...ARCHIVING, ARCHIVE: undefined }, "the ARCHIVE R2 bucket binding"],
+      [{ ...ARCHIVING, ARCHIVE_LINK_SECRET: "" }, "ARCHIVE_LINK_SECRET"],
+    ] as const) {
+      const res = await register({ task_id: task.id, callback_url: hook.url, archive: true }, overrides as Partial<Env>);
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { code: string; message: string; details: { field: string }[] } };
+      expect(body.error.code).toBe("invalid_request");
+      expect(body.error.message).toContain(missing);
+      expect(body.error.details[0]!.field).toBe("archive");
+      expect(JSON.stringify(body)).not.toContain("archive-link-test-secret");
+    }
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM tasks").first("n")).toBe(0);
+  });
+
+  it("gives up a file over ARCHIVE_MAX_BYTES at once: the webhook goes out with archive_error for it", async () => {
+    await media({ perFile: {}, sizeBytes: 300_000 });
+    const overrides = { ...ARCHIVING, ARCHIVE_MAX_BYTES: "299999" };
+    const { task, webhooks } = await archivedTask({ archive: true }, overrides);
+    await tick(manualClock(), overrides);
+    const [webhook] = await webhooks();
+    expect(webhook!.outputs[0]!.archive_error).toMatch(/300000 bytes, over ARCHIVE_MAX_BYTES \(299999\)/);
+    expect(webhook!.outputs[0]).not.toHaveProperty("archived_url");
+    expect(await files(task.id)).toMatchObject([
+      { field: "url", status: "failed", attempts: 1 },
+      { field: "watermark_url", status: "failed", attempts: 1 },
+    ]);
+    expect(await env.ARCHIVE!.list({ prefix: `default/cometapi/${task.id}/` })).toMatchObject({ objects: [] });
+  });
+
+  it("retries a failing copy with backoff, holding the webhook, and sends it once the copy succeeds", async () => {
+    const task = await videoTask();
+    await media({ perFile: { [`${task.id}/video-0.mp4`]: { failTimes: 2 } } });
+    const hook = await receiver();
+    expect((await register({ task_id: task.id, callback_url: hook.url, archive: true })).status).toBe(201);
+    const clock = manualClock();
+    await tick(clock, ARCHIVING);
+    expect(await hook.deliveries()).toHaveLength(0);
+    expect(await files(task.id)).toMatchObject([
+      { field: "url", status: "pending", attempts: 1, last_error: "upstream answered 503" },
+      { field: "watermark_url", status: "copied" },
+    ]);
+    // Not due again before its backoff (15 s).
+    clock.advance(10_000);
+    await tick(clock, ARCHIVING);
+    expect((await files(task.id))[0]).toMatchObject({ attempts: 1 });
+    clock.advance(5_000);
+    await tick(clock, ARCHIVING);
+    expect((await files(task.id))[0]).toMatchObject({ status: "pending", attempts: 2 });
+    expect(await hook.deliveries()).toHaveLength(0);
+    clock.advance(60_000);
+    await tick(clock, ARCHIVING);
+    const deliveries = await hook.deliveries();
+    expect(deliveries).toHaveLength(1);
+    const output = (JSON.parse(deliveries[0]!.body) as { outputs: Record<string, any>[] }).outputs[0]!;
+    expect((await follow(output.archived_url)).sha256).toBe(await upstreamSha256(task.id, "video-0.mp4"));
+  });
+
+  it("after ARCHIVE_MAX_ATTEMPTS failures sends the webhook anyway, that file with archive_error", async () => {
+    const task = await videoTask();
+    await media({ perFile: { [`${task.id}/watermark-0.mp4`]: { status: 404 } } });
+    const hook = await receiver();
+    const overrides = { ...ARCHIVING, ARCHIVE_MAX_ATTEMPTS: "2" };
+    expect((await register({ task_id: task.id, callback_url: hook.url, archive: true }, overrides)).status).toBe(201);
+    const clock = manualClock();
+    await tick(clock, overrides);
+    expect(await hook.deliveries()).toHaveLength(0);
+    clock.advance(15_000);
+    await tick(clock, overrides);
+    const deliveries = await hook.deliveries();
+    expect(deliveries).toHaveLength(1);
+    const output = (JSON.parse(deliveries[0]!.body) as { outputs: Record<string, any>[] }).outputs[0]!;
+    expect(output.archived_url).toMatch(/\/0-url\?/);
+    expect(output.archive_error).toBe("watermark_url: upstream answered 404 (after 2 attempts)");
+    expect(output).not.toHaveProperty("archived_watermark_url");
+  });
+
+  it("never fetches a file behind the address wall (a loopback URL without ALLOW_INSECURE_CALLBACKS)", async () => {
+    // The registration's callback is on loopback too: it is refused at delivery, which is not what this test looks at.
+    const { task } = await archivedTask();
+    const walled = { ...ARCHIVING, ALLOW_INSECURE_CALLBACKS: "false" };
+    await tick(manualClock(), walled);
+    expect(await files(task.id)).toMatchObject([
+      { field: "url", status: "failed", attempts: 1, last_error: "the file's URL must use https" },
+      { field: "watermark_url", status: "failed" },
+    ]);
+    expect((await mediaStats()).requests).toBe(0);
+  });
+
+  it("copies a file larger than a tick's allowance part by part over several ticks, resuming with ranges", async () => {
+    const task = await videoTask();
+    await media({ perFile: { [`${task.id}/video-0.mp4`]: { sizeBytes: 20 * MiB } } });
+    const hook = await receiver();
+    const overrides = { ...ARCHIVING, ARCHIVE_BYTES_PER_TICK: String(8 * MiB) };
+    expect((await register({ task_id: task.id, callback_url: hook.url, archive: true }, overrides)).status).toBe(201);
+    const clock = manualClock();
+    const copied: number[] = [];
+    for (let i = 0; i < 6 && (await hook.deliveries()).length === 0; i++) {
+      const report = await tick(clock, overrides);
+      copied.push(report.archivedBytes ?? 0);
+      clock.advance(1_000);
+    }
+    // 8 MiB at most per tick: three ticks for 20 MiB (8 + 8 + 4), the small watermark beside them.
+    expect(Math.max(...copied)).toBeLessThanOrEqual(8 * MiB);
+    expect(copied.reduce((a, b) => a + b, 0)).toBe(20 * MiB + 256 * 1024);
+    expect(copied.length).toBeGreaterThanOrEqual(3);
+    const [delivery] = await hook.deliveries();
+    const output = (JSON.parse(delivery!.body) as { outputs: Record<string, any>[] }).outputs[0]!;
+    expect(await follow(output.archived_url)).toEqual({ type: "video/mp4", sha256: await upstreamSha256(task.id, "video-0.mp4") });
+    expect((await files(task.id))[0]).toMatchObject({ status: "copied", size_bytes: 20 * MiB, attempts: 0 });
+  });
+
+  it("under the real clock, a tick with a 500 MB output still ends on time, the copy going on later", async () => {
+    const task = await videoTask();
+    // Served at 40 MB/s: more than one short tick can copy.
+    await media({ perFile: { [`${task.id}/video-0.mp4`]: { sizeBytes: 500_000_000, bytesPerSecond: 40_000_000 } } });
+    const hook = await receiver();
+    expect((await register({ task_id: task.id, callback_url: hook.url, archive: true })).status).toBe(201);
+    const overrides = { ...ARCHIVING, TICK_WALL_BUDGET_SECONDS: "3" };
+    const started = Date.now();
+    const report = await tick(systemClock, overrides);
+    const took = Date.now() - started;
+    // The budget (3 s) and the D1 writes after it; far less than the file would take.
+    expect(took).toBeLessThan(8_000);
+    expect(report.endReason).not.toBeNull();
+    expect(await hook.deliveries()).toHaveLength(0);
+    const [video] = await files(task.id);
+    expect(video).toMatchObject({ status: "pending", attempts: 0 });
+    expect(video!.copied_bytes).toBeGreaterThan(0);
+    expect(video!.copied_bytes % (8 * MiB)).toBe(0);
+  }, 30_000);
+});
