@@ -1,8 +1,11 @@
 /** Archiving outputs to R2: `archive: true`, the copy in the tick, the held webhook and its links. */
+import { createMessageBatch } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
+import { consumeBatch } from "../src/queue/consume-batch";
 import { systemClock } from "../src/work/work-context";
+import type { WorkMessage } from "../src/work/work-message";
 import { manualClock, receiver, relayRequest, resetDb, tick, unique, upstreamTask } from "./support/relay";
 
 const ARCHIVING: Partial<Env> = { PUBLIC_BASE_URL: "http://relay.test" };
@@ -218,6 +221,34 @@ describe("archiving outputs to R2", () => {
     const output = (JSON.parse(delivery!.body) as { outputs: Record<string, any>[] }).outputs[0]!;
     expect(await follow(output.archived_url)).toEqual({ type: "video/mp4", sha256: await upstreamSha256(task.id, "video-0.mp4") });
     expect((await files(task.id))[0]).toMatchObject({ status: "copied", size_bytes: 20 * MiB, attempts: 0 });
+  });
+
+  it("in queue mode, the tick lists and sends the copies (one file per message) and consumers copy them", async () => {
+    const { task, webhooks } = await archivedTask();
+    const sent: WorkMessage[] = [];
+    const queue = {
+      async sendBatch(messages: Iterable<MessageSendRequest<WorkMessage>>) {
+        sent.push(...[...messages].map((m) => m.body));
+      },
+    } as unknown as Queue<WorkMessage>;
+    const clock = manualClock();
+    const report = await tick(clock, { ...ARCHIVING, DELIVERY_QUEUE: queue });
+    expect(report.archivedFiles ?? 0).toBe(0);
+    expect(report.queued).toMatchObject({ archives: 2 });
+    const archiveMessages = sent.filter((m) => m.kind === "archive");
+    expect(archiveMessages.map((m) => m.ids.length)).toEqual([1, 1]);
+    expect(await webhooks()).toHaveLength(0);
+    const batch = createMessageBatch(
+      "kling-webhook-relay-deliveries",
+      archiveMessages.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })),
+    );
+    const consumed = await consumeBatch(batch, { ...env, ...ARCHIVING } as Env, clock);
+    expect(consumed).toMatchObject({ archivedFiles: 2, archivedBytes: 512 * 1024, skipped: 0 });
+    expect(await files(task.id)).toMatchObject([{ status: "copied" }, { status: "copied" }]);
+    // The held webhook is due now: the next tick sends it (here without the queue).
+    await tick(clock, ARCHIVING);
+    const [webhook] = await webhooks();
+    expect((await follow(webhook!.outputs[0]!.archived_url)).sha256).toBe(await upstreamSha256(task.id, "video-0.mp4"));
   });
 
   it("under the real clock, a tick with a 500 MB output still ends on time, the copy going on later", async () => {

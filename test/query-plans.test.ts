@@ -4,7 +4,12 @@ import { type Recorded, recordingD1 } from "./support/recording-d1";
 import { lingeringClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
 
 // kind_stats is left out on purpose: at most ten rows (one per action pair), read whole once per tick.
-const TABLES = /\b(tasks|subscriptions|messages|delivery_attempts)\b/;
+const TABLES = /\b(tasks|subscriptions|messages|delivery_attempts|archive_files)\b/;
+/**
+ * The archive's to-do lists: partial indexes holding only tasks with archive work left (empty most
+ * of the time), read whole on purpose.
+ */
+const TODO_LISTS = /USING (COVERING )?INDEX (tasks_archive_to_list|tasks_archive_copying)\b/;
 
 describe("query plans", () => {
   beforeEach(resetDb);
@@ -34,7 +39,7 @@ describe("query plans", () => {
       for (const { detail } of plan.results) {
         // `SCAN <alias>` of a json_each parameter is the id list itself; a table scan is not allowed.
         const scanned = /^SCAN (\S+)/.exec(detail)?.[1];
-        if (scanned && (TABLES.test(scanned) || ["t", "s", "m"].includes(scanned)))
+        if (scanned && (TABLES.test(scanned) || ["t", "s", "m", "a"].includes(scanned)) && !TODO_LISTS.test(detail))
           scans.push(`${detail}  <=  ${sql.replace(/\s+/g, " ").slice(0, 160)}`);
       }
     }

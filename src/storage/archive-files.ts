@@ -9,6 +9,24 @@ import type { LeasedIds } from "./load-claimed";
  * release their held `task.succeeded` messages.
  */
 
+/** What the archive has to do now, found in one round trip (each a lookup at the start of a partial index). */
+export interface ArchiveWork {
+  /** Tasks whose files are to be listed. */
+  toList: boolean;
+  /** Tasks in `copying` (some may have no pending file left: to settle). */
+  copying: boolean;
+  /** Files due for a copy step. */
+  due: boolean;
+}
+
+export async function archiveWorkWaiting(db: Db, now: number): Promise<ArchiveWork> {
+  const [row] = await db.all<{ toList: number; copying: number; due: number }>(sql`SELECT
+    EXISTS (SELECT 1 FROM tasks WHERE archive = 'requested' AND last_event = 'task.succeeded') AS toList,
+    EXISTS (SELECT 1 FROM tasks WHERE archive = 'copying') AS copying,
+    EXISTS (SELECT 1 FROM archive_files WHERE next_attempt_at <= ${now}) AS due`);
+  return { toList: row?.toList === 1, copying: row?.copying === 1, due: row?.due === 1 };
+}
+
 /** A succeeded task that asked for its files to be archived and has not listed them yet. */
 export interface TaskToArchive {
   key: string;

@@ -1,5 +1,6 @@
 import {
   type ArchiveFileRecord,
+  archiveWorkWaiting,
   type ClaimedArchiveFile,
   claimDueArchiveFiles,
   recordArchiveSteps,
@@ -20,29 +21,32 @@ import type { TickContext } from "./tick-context";
 export async function archivePhase(ctx: TickContext & ArchiveContext, copy: boolean): Promise<number> {
   const { db, config, clock, budget, leaseToken, bytes } = ctx;
   const timeout = config.archiveCopyTimeoutMs;
-  await listArchiveFiles(db, clock.now());
-  const claimed = !copy
-    ? 0
-    : await runPipeline<ClaimedArchiveFile, ArchiveFileRecord>({
-        claimable: (outstanding) => (bytes.remaining > 0 ? budget.claimable(clock.now(), timeout, outstanding) : 0),
-        async claim(limit) {
-          const now = clock.now();
-          const files = await claimDueArchiveFiles(db, { now, limit, leaseToken, leaseMs: tickLeaseMs(budget.deadline, now, timeout) });
-          budget.spend(files.length);
-          return files;
-        },
-        work: (file) => archiveStep(ctx, file),
-        record: (records) => recordArchiveSteps(db, records, leaseToken, clock.now()),
-        async release(files) {
-          budget.refund(files.length);
-          await releaseArchiveFiles(
-            db,
-            files.map((f) => f.id),
-            leaseToken,
-            clock.now(),
-          );
-        },
-        shouldStop: () => bytes.remaining <= 0,
-      });
-  return claimed + (await settleArchivedTasks(ctx));
+  // Most rounds have nothing to archive: one round trip says so.
+  const waiting = await archiveWorkWaiting(db, clock.now());
+  if (waiting.toList) await listArchiveFiles(db, clock.now());
+  const claimed =
+    !copy || !(waiting.due || waiting.toList)
+      ? 0
+      : await runPipeline<ClaimedArchiveFile, ArchiveFileRecord>({
+          claimable: (outstanding) => (bytes.remaining > 0 ? budget.claimable(clock.now(), timeout, outstanding) : 0),
+          async claim(limit) {
+            const now = clock.now();
+            const files = await claimDueArchiveFiles(db, { now, limit, leaseToken, leaseMs: tickLeaseMs(budget.deadline, now, timeout) });
+            budget.spend(files.length);
+            return files;
+          },
+          work: (file) => archiveStep(ctx, file),
+          record: (records) => recordArchiveSteps(db, records, leaseToken, clock.now()),
+          async release(files) {
+            budget.refund(files.length);
+            await releaseArchiveFiles(
+              db,
+              files.map((f) => f.id),
+              leaseToken,
+              clock.now(),
+            );
+          },
+          shouldStop: () => bytes.remaining <= 0,
+        });
+  return claimed + (waiting.toList || waiting.copying ? await settleArchivedTasks(ctx) : 0);
 }

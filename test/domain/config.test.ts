@@ -41,6 +41,12 @@ describe("loadConfig defaults", () => {
       publicBaseUrl: null,
       archiveLinkSecrets: [],
       archiveLinkTtlSeconds: 604_800,
+      archiveDefault: false,
+      archiveMaxBytes: 2 * 1024 ** 3,
+      archiveMaxAttempts: 5,
+      archiveCopyTimeoutMs: 50_000,
+      archiveBytesPerInvocation: 256 * 1024 ** 2,
+      archiveRetentionMs: 90 * 86_400_000,
     });
   });
 
