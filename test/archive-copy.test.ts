@@ -169,6 +169,29 @@ describe("archiving outputs to R2", () => {
     expect((await follow(output.archived_url)).sha256).toBe(await upstreamSha256(task.id, "video-0.mp4"));
   });
 
+  it("keeps a held webhook held when its subscription is redelivered meanwhile", async () => {
+    const task = await videoTask();
+    await media({ perFile: { [`${task.id}/video-0.mp4`]: { failTimes: 1 } } });
+    const hook = await receiver();
+    const res = await register({ task_id: task.id, callback_url: hook.url, archive: true });
+    const { id } = (await res.json()) as { id: string };
+    const clock = manualClock();
+    await tick(clock, ARCHIVING);
+    const redeliver = await relayRequest(
+      `/v1/subscriptions/${id}/redeliver`,
+      { method: "POST", headers: { authorization: "Bearer relay-test-key-one-0123456789" } },
+      ARCHIVING,
+    );
+    expect(redeliver.status).toBe(202);
+    await tick(clock, ARCHIVING);
+    expect(await hook.deliveries()).toHaveLength(0);
+    clock.advance(15_000);
+    await tick(clock, ARCHIVING);
+    const deliveries = await hook.deliveries();
+    expect(deliveries).toHaveLength(1);
+    expect(JSON.parse(deliveries[0]!.body).outputs[0]).toHaveProperty("archived_url");
+  });
+
   it("after ARCHIVE_MAX_ATTEMPTS failures sends the webhook anyway, that file with archive_error", async () => {
     const task = await videoTask();
     await media({ perFile: { [`${task.id}/watermark-0.mp4`]: { status: 404 } } });

@@ -214,12 +214,13 @@ export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now
       db,
       db.update(subscriptions).set({ status: "active", statusReason: null, updatedAt: now }).where(eq(subscriptions.id, subscription.id)),
     ),
+    // A task.succeeded still held for its archive stays held: the copies release it.
     statement(
       db,
-      db
-        .update(messages)
-        .set({ status: "pending", scheduleStep: 0, nextAttemptAt: now, leaseToken: null, updatedAt: now })
-        .where(eq(messages.id, latest.id)),
+      sql`UPDATE messages SET status = 'pending', schedule_step = 0, lease_token = NULL, updated_at = ${now},
+        next_attempt_at = CASE WHEN event_type = 'task.succeeded'
+          AND (SELECT archive FROM tasks WHERE id = ${subscription.taskKey}) IN ('requested', 'copying') THEN NULL ELSE ${now} END
+      WHERE id = ${latest.id}`,
     ),
     fanOutToSubscription(db, keySet([subscription.taskKey]), subscription.callbackUrl, now),
     resumeTaskPolling(db, keySet([subscription.taskKey]), now),
