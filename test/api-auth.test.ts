@@ -16,6 +16,7 @@ const ROUTES: ReadonlyArray<{ method: string; path: string; body?: () => string;
     authorized: 201,
   },
   { method: "GET", path: "/v1/tasks/x", authorized: 404 },
+  { method: "GET", path: "/v1/tasks/x/outputs", authorized: 404 },
   { method: "GET", path: "/v1/subscriptions/x", authorized: 404 },
   { method: "DELETE", path: "/v1/subscriptions/x", authorized: 404 },
   { method: "POST", path: "/v1/subscriptions/x/redeliver", authorized: 404 },

@@ -56,7 +56,12 @@ describe("provider kling", () => {
     expect((await registerKling({ task_id: id, callback_url: hook.url })).status).toBe(201);
     expect(await (await api(`/v1/tasks/${id}`)).json()).toMatchObject({ provider: "cometapi", action: "videos" });
     expect(await (await api(`/v1/tasks/${id}?provider=kling`)).json()).toMatchObject({ provider: "kling", action: null });
-    expect((await api(`/v1/tasks/${id}?provider=other`)).status).toBe(400);
+    const wrongProvider = await api(`/v1/tasks/${id}?provider=other`);
+    expect(wrongProvider.status).toBe(400);
+    // The error names the provider, not the (valid) task id.
+    expect(((await wrongProvider.json()) as { error: { details: { field: string }[] } }).error.details).toMatchObject([
+      { field: "provider" },
+    ]);
     const rows = await env.DB.prepare("SELECT provider FROM tasks WHERE task_id = ? ORDER BY provider").bind(id).all();
     expect(rows.results).toEqual([{ provider: "cometapi" }, { provider: "kling" }]);
   });

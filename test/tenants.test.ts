@@ -176,6 +176,7 @@ describe("isolation between tenants", () => {
     const endpointId = sub.endpoint_id as string;
     const routes: [string, string, (id: { task: string; sub: string; ep: string }) => string, unknown?][] = [
       ["GET", "task", (x) => `/v1/tasks/${x.task}`],
+      ["GET", "task", (x) => `/v1/tasks/${x.task}/outputs`],
       ["GET", "subscription", (x) => `/v1/subscriptions/${x.sub}`],
       ["DELETE", "subscription", (x) => `/v1/subscriptions/${x.sub}`],
       ["POST", "subscription", (x) => `/v1/subscriptions/${x.sub}/redeliver`],

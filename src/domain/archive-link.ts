@@ -130,6 +130,9 @@ export interface ArchiveLinkConfig {
 export async function archiveLink(config: ArchiveLinkConfig, key: string, nowMs: number): Promise<string | null> {
   const secret = config.archiveLinkSecrets[0];
   if (config.publicBaseUrl === null || secret === undefined) return null;
-  const expiresAt = Math.floor(nowMs / 1000) + config.archiveLinkTtlSeconds;
-  return signArchiveLink({ baseUrl: config.publicBaseUrl, key, expiresAt, secret });
+  return signArchiveLink({ baseUrl: config.publicBaseUrl, key, expiresAt: archiveLinkExpiresAt(config, nowMs), secret });
 }
+
+/** When a link `archiveLink` makes at `nowMs` (epoch ms) expires: unix seconds, its `expires`. */
+export const archiveLinkExpiresAt = (config: Pick<ArchiveLinkConfig, "archiveLinkTtlSeconds">, nowMs: number): number =>
+  Math.floor(nowMs / 1000) + config.archiveLinkTtlSeconds;

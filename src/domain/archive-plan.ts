@@ -32,6 +32,41 @@ export interface ArchiveResult {
   url?: string;
   /** Why not, when given up. */
   error?: string;
+  /** Still being copied: only `GET /v1/tasks/{task_id}/outputs` says so (a webhook waits for every file). */
+  pending?: true;
+}
+
+/** `archive_error` of a copied file the relay cannot link: it has no secret to sign with, or no URL to link to. */
+export const ARCHIVE_UNLINKED_ERROR = "copied, but the relay has no ARCHIVE_LINK_SECRET or PUBLIC_BASE_URL to link it";
+/** `archive_error` of a file copied once and removed by retention since. */
+export const ARCHIVE_DELETED_ERROR = "deleted by retention";
+
+/** One file's row as far as the outputs tell it (storage's `archive_files`). */
+export interface ArchiveFileState {
+  index: number;
+  field: string;
+  status: "pending" | "copied" | "failed" | "deleted";
+  lastError: string | null;
+}
+
+/**
+ * What the outputs say of one file: its link when copied and `link` is not null (null: the relay
+ * cannot make links), why not when it is not there, or that it is still pending.
+ * @example archiveResultOf({ index: 0, field: "url", status: "failed", lastError: "upstream answered 404" }, null)
+ * // { index: 0, field: "url", error: "upstream answered 404" }
+ */
+export function archiveResultOf(file: ArchiveFileState, link: string | null): ArchiveResult {
+  const { index, field } = file;
+  switch (file.status) {
+    case "pending":
+      return { index, field, pending: true };
+    case "copied":
+      return link !== null ? { index, field, url: link } : { index, field, error: ARCHIVE_UNLINKED_ERROR };
+    case "deleted":
+      return { index, field, error: ARCHIVE_DELETED_ERROR };
+    case "failed":
+      return { index, field, error: file.lastError ?? "not copied" };
+  }
 }
 
 type JsonObject = Record<string, unknown>;
@@ -86,12 +121,24 @@ export function withArchive(outputsJson: string, archiveJson: string | null): st
   } catch {
     return outputsJson;
   }
+  return withArchiveResults(outputsJson, results);
+}
+
+/**
+ * `withArchive` with the results already read; a pending file (`pending: true`) also gives its
+ * entry `"archive_status": "pending"` (and no link for that file). Results naming no entry are
+ * skipped.
+ * @example withArchiveResults('[{"type":"video","url":"u","duration":5.10}]', [{ index: 0, field: "url", pending: true }])
+ * // '[{"type":"video","url":"u","duration":5.10,"archive_status":"pending"}]'
+ */
+export function withArchiveResults(outputsJson: string, results: readonly ArchiveResult[]): string {
   if (results.length === 0) return outputsJson;
   const list = entries(outputsJson);
   for (const result of results) {
     const entry = list[result.index];
     if (!isObject(entry)) continue;
     if (typeof result.url === "string") entry[archivedKey(result.field)] = result.url;
+    else if (result.pending === true) entry.archive_status = "pending";
     else if (typeof result.error === "string" && !Object.hasOwn(entry, "archive_error"))
       entry.archive_error = result.field === "url" ? result.error : `${result.field}: ${result.error}`;
   }

@@ -139,6 +139,45 @@ export const TaskSchema = z
   })
   .openapi("Task");
 
+/** One output with what became of its archived files (`GET /v1/tasks/{task_id}/outputs`). */
+const ArchivedOutputSchema = z
+  .looseObject({
+    type: z.string(),
+    archived_url: z.string().optional().openapi({ description: "`url`'s archived copy: a signed link, fresh on every answer" }),
+    archived_watermark_url: z.string().optional().openapi({ description: "`watermark_url`'s archived copy" }),
+    archived_mp3_url: z.string().optional().openapi({ description: "`mp3_url`'s archived copy" }),
+    archived_wav_url: z.string().optional().openapi({ description: "`wav_url`'s archived copy" }),
+    archive_error: z.string().optional().openapi({
+      description:
+        "Why a file of this output has no archived copy (the first such file's reason, prefixed with its field unless it is `url`): the copy was given up, `deleted by retention`, or the relay cannot make links",
+      example: "watermark_url: upstream answered 404 (after 8 attempts)",
+    }),
+    archive_status: z
+      .literal("pending")
+      .optional()
+      .openapi({ description: "A file of this output is still being copied (it has no `archived_` link yet)" }),
+  })
+  .openapi("ArchivedOutput");
+
+export const TaskOutputsSchema = z
+  .object({
+    task_id: z.string(),
+    provider: z.enum(PROVIDERS),
+    task_status: TaskStatusSchema,
+    archive: z.enum(["requested", "copying", "done"]).nullable().openapi({
+      description:
+        "Null: not archived. `requested`: to be copied once the task succeeds; `copying`: some files are still pending; `done`: every file copied or given up",
+    }),
+    links_expire_at: nullableTimestamp.openapi({
+      description: "When this answer's links stop working (`ARCHIVE_LINK_TTL_SECONDS` from now); null when it has none",
+    }),
+    outputs: z.array(ArchivedOutputSchema).openapi({
+      description:
+        "The task's outputs as the task view and the webhook give them (empty until it succeeds), each with `archived_url` (`archived_watermark_url`, ...) for every copied file, `archive_error`, or `archive_status`",
+    }),
+  })
+  .openapi("TaskOutputs");
+
 export const HealthSchema = z.object({ ok: z.literal(true) }).openapi("Health");
 
 export const EndpointSchema = z
@@ -225,6 +264,7 @@ export type ApiKeyBody = z.infer<typeof ApiKeySchema>;
 export type DeliveryBody = z.infer<typeof DeliverySchema>;
 export type TaskBody = Omit<z.infer<typeof TaskSchema>, "subscriptions">;
 export type TaskView = z.infer<typeof TaskSchema>;
+export type TaskOutputsBody = z.infer<typeof TaskOutputsSchema>;
 export type SubscriptionView = z.infer<typeof SubscriptionWithDeliveriesSchema>;
 export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
 

@@ -1,8 +1,11 @@
+import { type ArchiveLinkConfig, archiveLink, archiveLinkExpiresAt } from "../domain/archive-link";
+import { type ArchiveResult, archiveFilesOf, archiveResultOf, withArchiveResults } from "../domain/archive-plan";
 import { NO_ACTION, type Provider } from "../domain/kling";
 import { failureMessage, outputsJson } from "../domain/task-outputs";
+import type { TaskArchiveFile } from "../storage/archive-files";
 import type { MessageWithAttempts } from "../storage/read-models";
 import type { ApiKeyRow, EndpointRow, SubscriptionRow, TaskRow, TenantRow } from "../storage/schema";
-import type { ApiKeyBody, DeliveryBody, EndpointBody, SubscriptionBody, TaskBody, TenantBody } from "./api-schemas";
+import type { ApiKeyBody, DeliveryBody, EndpointBody, SubscriptionBody, TaskBody, TaskOutputsBody, TenantBody } from "./api-schemas";
 
 /** A task of Kling's new API is stored without an action pair (`NO_ACTION`): null in the API. */
 const actionOf = (value: string | undefined) => (value === undefined || value === NO_ACTION ? null : value);
@@ -72,6 +75,41 @@ export function presentTask(t: TaskRow): TaskBody {
     created_at: iso(t.createdAt)!,
     updated_at: iso(t.updatedAt)!,
   };
+}
+
+/**
+ * `GET /v1/tasks/{task_id}/outputs`' body, as JSON text: the task's outputs (as the webhook derives
+ * them, every number exactly as upstream wrote it) with what became of each archived file, its
+ * copies linked afresh, signed at `nowMs` (epoch ms). `files`: the task's `archive_files` rows.
+ * A task to be archived whose files are not listed yet (`requested`) has each of them pending.
+ */
+export async function presentTaskOutputs(
+  t: TaskRow,
+  files: readonly TaskArchiveFile[],
+  config: ArchiveLinkConfig,
+  nowMs: number,
+): Promise<string> {
+  const succeeded = t.taskStatus === "succeed";
+  const outputs = outputsJson(t.data, succeeded);
+  let linked = false;
+  let results: ArchiveResult[] = [];
+  if (succeeded && t.archive === "requested")
+    results = archiveFilesOf(outputs).map((file) => archiveResultOf({ ...file, status: "pending", lastError: null }, null));
+  else if (succeeded && t.archive !== null)
+    for (const file of files) {
+      const link = file.status === "copied" ? await archiveLink(config, file.r2Key, nowMs) : null;
+      linked ||= link !== null;
+      results.push(archiveResultOf(file, link));
+    }
+  const head: Omit<TaskOutputsBody, "outputs"> = {
+    task_id: t.taskId,
+    provider: t.provider as Provider,
+    task_status: t.taskStatus,
+    archive: t.archive,
+    links_expire_at: linked ? iso(archiveLinkExpiresAt(config, nowMs) * 1000) : null,
+  };
+  // The outputs spliced in as text: `JSON.stringify` of parsed values would round their numbers.
+  return `${JSON.stringify(head).slice(0, -1)},"outputs":${withArchiveResults(outputs, results)}}`;
 }
 
 /** An endpoint as the API shows it: never its secrets (`GET /v1/endpoints/{id}/secret` shows the current one). */

@@ -3,8 +3,9 @@ import { loadConfig } from "../config";
 import { PROVIDERS, TASK_ID_PATTERN } from "../domain/kling";
 import type { Env } from "../env";
 import { exactArrayItemTexts, exactMemberText } from "../lib/exact-json";
+import { archiveFilesOfTask } from "../storage/archive-files";
 import { openDb } from "../storage/db";
-import { findSubscription, loadSubscriptionView, loadTaskView } from "../storage/read-models";
+import { findSubscription, findTask, loadSubscriptionView, loadTaskView } from "../storage/read-models";
 import { redeliverSubscription } from "../storage/redeliver-subscription";
 import { cancelSubscription, type Registration, registerSubscription, registerSubscriptions } from "../storage/subscriptions";
 import { ApiError } from "./api-error";
@@ -13,13 +14,14 @@ import {
   BatchRegistrationResultsSchema,
   SubscriptionSchema,
   SubscriptionWithDeliveriesSchema,
+  TaskOutputsSchema,
   TaskSchema,
 } from "./api-schemas";
 import type { AuthVariables } from "./bearer-auth";
 import { type CalledBackVariables, pollCalledBackTasks } from "./called-back";
 import { createAndRegister } from "./create-and-register";
 import { authenticated, errors, json } from "./openapi-document";
-import { presentDelivery, presentSubscription, presentTask } from "./present";
+import { presentDelivery, presentSubscription, presentTask, presentTaskOutputs } from "./present";
 import { takeRegistrations } from "./rate-limit";
 import { actionPairConflict, archiveOf, exactMetadata, type RegistrationBody, registrationOf } from "./registration";
 import {
@@ -33,7 +35,15 @@ import {
   registrationSchemaFor,
 } from "./registration-schema";
 import type { TaskCreatorVariables } from "./task-creator";
-import { bodyReadByRelay, isPlainObject, type JsonBodyVariables, MAX_BODY_BYTES, parseOrThrow, validationHook } from "./validation";
+import {
+  bodyReadByRelay,
+  invalidRequest,
+  isPlainObject,
+  type JsonBodyVariables,
+  MAX_BODY_BYTES,
+  parseOrThrow,
+  validationHook,
+} from "./validation";
 
 /**
  * The `/v1` API: each route's definition (`createRoute`: its request and response schemas, which
@@ -69,6 +79,16 @@ const ProviderQuery = z.object({
     .default("cometapi")
     .openapi({ param: { name: "provider", in: "query" }, description: "The task's provider (default `cometapi`)" }),
 });
+
+const noTask = (taskId: string, provider: string) => new ApiError("not_found", `no task ${taskId} is registered with provider ${provider}`);
+
+/** A task route's request part that fails: for a malformed id the message the task view has always answered. */
+const taskRequestError = (target: string, error: z.ZodError) =>
+  target === "param"
+    ? new ApiError("invalid_request", "task_id must be 1-128 characters of A-Z, a-z, 0-9, '_' and '-'", [
+        { field: "task_id", message: "invalid format" },
+      ])
+    : invalidRequest(error);
 
 const SubscriptionIdParams = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, example: "sub_6f1c0d2e9a8b4c7d5e3f1a2b" }),
@@ -226,7 +246,7 @@ export const v1 = v1Base
       const { task_id: taskId } = c.req.valid("param");
       const { provider } = c.req.valid("query");
       const view = await loadTaskView(openDb(c.env.DB), c.get("tenantId"), provider, taskId);
-      if (!view) throw new ApiError("not_found", `no task ${taskId} is registered with provider ${provider}`);
+      if (!view) throw noTask(taskId, provider);
       return c.json(
         {
           ...presentTask(view.task),
@@ -238,13 +258,44 @@ export const v1 = v1Base
         200,
       );
     },
-    // The message this route has always answered for a malformed id.
     (result) => {
-      if (!result.success) {
-        throw new ApiError("invalid_request", "task_id must be 1-128 characters of A-Z, a-z, 0-9, '_' and '-'", [
-          { field: "task_id", message: "invalid format" },
-        ]);
-      }
+      if (!result.success) throw taskRequestError(result.target, result.error);
+      return undefined;
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/tasks/{task_id}/outputs",
+      tags: ["tasks"],
+      summary: "A task's outputs with fresh links to their archived copies",
+      description: [
+        'The outputs as the webhook gives them (empty until the task succeeds), each with what became of its archived files (registered with `archive: true`): `archived_url` (`archived_watermark_url`, `archived_mp3_url`, `archived_wav_url`) for every copied file, a link signed now and valid `ARCHIVE_LINK_TTL_SECONDS` (until `links_expire_at`), so a link is never more than a request away; `archive_error` as the webhook words it for a file given up or deleted by retention (the first such file of the output); `archive_status: "pending"` while a file is still being copied.',
+        "Reads only what the relay stored: never upstream. Answered with `Cache-Control: no-store`: its links are credentials.",
+      ].join("\n\n"),
+      ...authenticated,
+      request: { params: TaskIdParams, query: ProviderQuery },
+      responses: {
+        200: {
+          ...json(TaskOutputsSchema, "The outputs, with their archived copies"),
+          headers: { "Cache-Control": { description: "`no-store`", schema: { type: "string" } } },
+        },
+        ...errors([400, 401, 404, 429, 503]),
+      },
+    }),
+    async (c) => {
+      const { task_id: taskId } = c.req.valid("param");
+      const { provider } = c.req.valid("query");
+      const db = openDb(c.env.DB);
+      const task = await findTask(db, c.get("tenantId"), provider, taskId);
+      if (!task) throw noTask(taskId, provider);
+      const files = task.archive === "copying" || task.archive === "done" ? await archiveFilesOfTask(db, task.id) : [];
+      const body = await presentTaskOutputs(task, files, loadConfig(c.env), Date.now());
+      // The body is built as text (its outputs keep every number exactly): typed by the route's schema.
+      return c.body(body, 200, { "content-type": "application/json", "cache-control": "no-store" }) as never;
+    },
+    (result) => {
+      if (!result.success) throw taskRequestError(result.target, result.error);
       return undefined;
     },
   )

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { ArchiveField } from "../domain/archive-plan";
+import type { ArchiveField, ArchiveFileState } from "../domain/archive-plan";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import type { LeasedIds } from "./load-claimed";
 
@@ -218,3 +218,14 @@ const releaseHeldMessages = (taskKeys: ReturnType<typeof keySet>, now: number) =
   WHERE status = 'pending' AND next_attempt_at IS NULL AND lease_token IS NULL
     AND subscription_id IN (SELECT s.id FROM subscriptions s JOIN tasks t ON t.id = s.task_key
       WHERE t.id IN ${taskKeys} AND t.archive = 'done')`;
+
+/** One file of a task, as `GET /v1/tasks/{task_id}/outputs` tells it. */
+export interface TaskArchiveFile extends ArchiveFileState {
+  r2Key: string;
+}
+
+/** Every file listed for a task (by its key), in the order the webhook reads them: output, then field. */
+export async function archiveFilesOfTask(db: Db, taskKey: string): Promise<TaskArchiveFile[]> {
+  return db.all<TaskArchiveFile>(sql`SELECT output_index AS "index", field, status, r2_key AS r2Key, last_error AS lastError
+    FROM archive_files WHERE task_key = ${taskKey} ORDER BY output_index, field`);
+}

@@ -1,6 +1,6 @@
 import { type CopyOutcome, type CopyResume, copyStep } from "../archive/copy-file";
 import { archiveKey, archiveLink } from "../domain/archive-link";
-import { ARCHIVE_PART_BYTES, type ArchiveResult, archiveBackoffMs, archiveFilesOf } from "../domain/archive-plan";
+import { ARCHIVE_PART_BYTES, type ArchiveResult, archiveBackoffMs, archiveFilesOf, archiveResultOf } from "../domain/archive-plan";
 import type { Provider } from "../domain/kling";
 import { outputsJson } from "../domain/task-outputs";
 import {
@@ -80,15 +80,7 @@ export async function settleArchivedTasks(ctx: Pick<ArchiveContext, "db" | "conf
   const results = new Map<string, ArchiveResult[]>(ended.taskKeys.map((key) => [key, []]));
   for (const file of ended.files) {
     const link = file.status === "copied" ? await archiveLink(config, file.r2Key, now) : null;
-    const error =
-      file.status === "copied"
-        ? "copied, but the relay has no ARCHIVE_LINK_SECRET or PUBLIC_BASE_URL to link it"
-        : file.status === "deleted"
-          ? "deleted by retention"
-          : (file.lastError ?? "not copied");
-    results
-      .get(file.taskKey)
-      ?.push(link !== null ? { index: file.index, field: file.field, url: link } : { index: file.index, field: file.field, error });
+    results.get(file.taskKey)?.push(archiveResultOf(file, link));
   }
   await settleArchives(
     db,
