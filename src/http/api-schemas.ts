@@ -251,7 +251,10 @@ export const WebhookEventSchema = z
     task_id: z.string(),
     metadata: z.record(z.string(), z.unknown()).nullable(),
     reason: z.enum(FINISH_REASONS).nullable(),
-    outputs: OutputsSchema,
+    outputs: OutputsSchema.openapi({
+      description:
+        "As in the task view; for a task registered with `archive: true`, each output also carries `archived_url` (`archived_watermark_url`, `archived_mp3_url`, `archived_wav_url`): signed links to the relay's copies, valid ARCHIVE_LINK_TTL_SECONDS from when the copies ended, or `archive_error` for a file given up",
+    }),
     failure_message: FailureMessageSchema,
     data: z.record(z.string(), z.unknown()).nullable().openapi({ description: "The upstream `data` object as last received" }),
   })
