@@ -169,6 +169,32 @@ describe("archiving outputs to R2", () => {
     expect((await follow(output.archived_url)).sha256).toBe(await upstreamSha256(task.id, "video-0.mp4"));
   });
 
+  it("redelivers a task.succeeded with links signed anew (the first ones may have expired)", async () => {
+    const { task, webhooks } = await archivedTask();
+    // The first links are signed for one minute only.
+    await tick(manualClock(), { ...ARCHIVING, ARCHIVE_LINK_TTL_SECONDS: "60" });
+    const [first] = await webhooks();
+    const subscription = await env.DB.prepare("SELECT s.id FROM subscriptions s JOIN tasks t ON t.id = s.task_key WHERE t.task_id = ?")
+      .bind(task.id)
+      .first<{ id: string }>();
+    const res = await relayRequest(
+      `/v1/subscriptions/${subscription!.id}/redeliver`,
+      { method: "POST", headers: { authorization: "Bearer relay-test-key-one-0123456789" } },
+      ARCHIVING,
+    );
+    expect(res.status).toBe(202);
+    await tick(manualClock(), ARCHIVING);
+    const [, again] = await webhooks();
+    const expiresOf = (link: string) => Number(new URL(link).searchParams.get("expires"));
+    const [old, fresh] = [first!.outputs[0]!, again!.outputs[0]!];
+    expect(expiresOf(fresh.archived_url) - expiresOf(old.archived_url)).toBeGreaterThanOrEqual(7 * 86_400 - 65);
+    expect(expiresOf(fresh.archived_watermark_url)).toBe(expiresOf(fresh.archived_url));
+    expect((await follow(fresh.archived_url)).sha256).toBe(await upstreamSha256(task.id, "video-0.mp4"));
+    // Everything else in the body is what the first cycle sent.
+    const strip = (w: Record<string, any>) => JSON.stringify({ ...w, outputs: w.outputs.map(({ url, type }: any) => ({ url, type })) });
+    expect(strip(again!)).toBe(strip(first!));
+  });
+
   it("keeps a held webhook held when its subscription is redelivered meanwhile", async () => {
     const task = await videoTask();
     await media({ perFile: { [`${task.id}/video-0.mp4`]: { failTimes: 1 } } });

@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { ownTenant } from "../auth/caller";
 import { checkKey } from "../auth/guess-limit";
 import { clearSessionCookie, isFormToken, issueSession, type Session, type SessionEnv, setSessionCookie } from "../auth/session";
+import { loadConfig } from "../config";
 import { renderPage } from "../lib/html-page";
 import { readBoundedText } from "../lib/read-bounded";
 import { openDb } from "../storage/db";
@@ -114,7 +115,7 @@ export async function redeliverOne(c: C): Promise<Response> {
   if (!isSessionForm(c.var.session, form)) return refused(c);
   const db = openDb(c.env.DB);
   // A session may redeliver its tenant's subscriptions; the admin's, any tenant's.
-  const result = await redeliverSubscription(db, ownTenant(c.var.session.caller), c.req.param("id") ?? "", Date.now());
+  const result = await redeliverSubscription(db, ownTenant(c.var.session.caller), c.req.param("id") ?? "", Date.now(), loadConfig(c.env));
   if (result.kind === "not_found") return c.redirect(`/dashboard/subscriptions?status=failed&notice=${noticeCode(result)}`, 303);
   const task = await findTaskByKey(db, result.subscription.taskKey);
   const back = `${taskHref(task?.taskId ?? "", result.subscription.tenantId, task?.provider)}&notice=${noticeCode(result)}`;
@@ -129,7 +130,8 @@ export async function redeliverMany(c: C): Promise<Response> {
   const db = openDb(c.env.DB);
   let redelivered = 0;
   for (const id of ids.slice(0, MAX_BULK_REDELIVER)) {
-    if ((await redeliverSubscription(db, ownTenant(c.var.session.caller), id, Date.now())).kind === "redelivered") redelivered += 1;
+    if ((await redeliverSubscription(db, ownTenant(c.var.session.caller), id, Date.now(), loadConfig(c.env))).kind === "redelivered")
+      redelivered += 1;
   }
   // Back to the list the form was on: the admin's keeps its tenant filter.
   const tenant = c.var.session.caller.kind === "admin" ? form.get("tenant")?.trim() || undefined : undefined;

@@ -338,7 +338,7 @@ export const v1 = v1Base
       tags: ["subscriptions"],
       summary: "Send the latest event again",
       description:
-        "A new attempt of the same message (same webhook-id) with a fresh retry schedule, also after it failed. The subscription becomes active again.",
+        "A new attempt of the same message (same webhook-id) with a fresh retry schedule, also after it failed. The subscription becomes active again. A task.succeeded of an archived task gets its archived_url links signed anew.",
       ...authenticated,
       request: { params: SubscriptionIdParams },
       responses: {
@@ -348,7 +348,7 @@ export const v1 = v1Base
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const result = await redeliverSubscription(openDb(c.env.DB), c.get("tenantId"), id, Date.now());
+      const result = await redeliverSubscription(openDb(c.env.DB), c.get("tenantId"), id, Date.now(), loadConfig(c.env));
       switch (result.kind) {
         case "not_found":
           throw new ApiError("not_found", `no subscription ${id}`);

@@ -1,3 +1,4 @@
+import type { ArchiveLinkConfig } from "../domain/archive-link";
 import type { Db } from "./db";
 import { findSubscription, type TenantScope } from "./read-models";
 import type { SubscriptionRow } from "./schema";
@@ -11,12 +12,18 @@ export type RedeliverResult =
 
 /**
  * Redelivers one subscription's latest message (see `redeliverLatest`), refusing a cancelled one.
- * The single way in for `POST /v1/subscriptions/{id}/redeliver` and the dashboard's buttons.
+ * `links` signs fresh links to the task's archived files, if it has any. The single way in for `POST /v1/subscriptions/{id}/redeliver` and the dashboard's buttons.
  */
-export async function redeliverSubscription(db: Db, scope: TenantScope, id: string, now: number): Promise<RedeliverResult> {
+export async function redeliverSubscription(
+  db: Db,
+  scope: TenantScope,
+  id: string,
+  now: number,
+  links: ArchiveLinkConfig,
+): Promise<RedeliverResult> {
   const subscription = await findSubscription(db, scope, id);
   if (!subscription) return { kind: "not_found" };
   if (subscription.status === "cancelled") return { kind: "cancelled", subscription };
-  if (!(await redeliverLatest(db, subscription, now))) return { kind: "nothing_sent", subscription };
+  if (!(await redeliverLatest(db, subscription, now, links))) return { kind: "nothing_sent", subscription };
   return { kind: "redelivered", subscription };
 }

@@ -1,5 +1,8 @@
 import { desc, eq, sql } from "drizzle-orm";
+import { type ArchiveLinkConfig, archiveLink } from "../domain/archive-link";
+import { archiveResultOf } from "../domain/archive-plan";
 import type { EventType, Provider } from "../domain/kling";
+import { archiveFilesOfTask } from "./archive-files";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { fanOutToSubscription, fanOutToSubscriptions } from "./fan-out";
 import { HINT_TTL_MS } from "./inbound-callbacks";
@@ -197,11 +200,12 @@ export async function cancelSubscription(db: Db, subscription: SubscriptionRow, 
 
 /**
  * Sends the subscription's latest message again, as a new attempt of the same message (same
- * `webhook-id`) with a fresh retry schedule. The subscription becomes active again, catches up
+ * `webhook-id`) with a fresh retry schedule. A `task.succeeded` of an archived task gets links
+ * signed now (its old ones may have expired): the only fact a redelivery changes. The subscription becomes active again, catches up
  * with the event its task reached meanwhile, and its task resumes polling if it had stopped.
  * Returns false when no message exists yet.
  */
-export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now: number): Promise<boolean> {
+export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now: number, links: ArchiveLinkConfig): Promise<boolean> {
   const [latest] = await db
     .select({ id: messages.id })
     .from(messages)
@@ -209,6 +213,7 @@ export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now
     .orderBy(desc(messages.createdAt), desc(sql`rowid`))
     .limit(1);
   if (!latest) return false;
+  const fresh = await freshArchiveFacts(db, subscription.taskKey, now, links);
   await runBatch(db, [
     statement(
       db,
@@ -218,6 +223,7 @@ export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now
     statement(
       db,
       sql`UPDATE messages SET status = 'pending', schedule_step = 0, lease_token = NULL, updated_at = ${now},
+        archive = CASE WHEN event_type = 'task.succeeded' AND ${fresh} IS NOT NULL THEN ${fresh} ELSE archive END,
         next_attempt_at = CASE WHEN event_type = 'task.succeeded'
           AND (SELECT archive FROM tasks WHERE id = ${subscription.taskKey}) IN ('requested', 'copying') THEN NULL ELSE ${now} END
       WHERE id = ${latest.id}`,
@@ -226,4 +232,17 @@ export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now
     resumeTaskPolling(db, keySet([subscription.taskKey]), now),
   ]);
   return true;
+}
+
+/**
+ * The archive facts of a task whose copies ended, with every link signed at `now`; null when the
+ * task was not archived (or its copies have not ended: the message is still held).
+ */
+async function freshArchiveFacts(db: Db, taskKey: string, now: number, links: ArchiveLinkConfig): Promise<string | null> {
+  const [task] = await db.select({ archive: tasks.archive }).from(tasks).where(eq(tasks.id, taskKey));
+  if (task?.archive !== "done") return null;
+  const results = [];
+  for (const file of await archiveFilesOfTask(db, taskKey))
+    results.push(archiveResultOf(file, file.status === "copied" ? await archiveLink(links, file.r2Key, now) : null));
+  return JSON.stringify(results);
 }
