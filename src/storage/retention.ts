@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
+import { type ArchivedObject, forgetArchivedObjects } from "./archive-files";
 import { hourOf } from "./count-activity";
-import { asJson, type Db, runBatch, statement } from "./db";
+import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { IDEMPOTENCY_TTL_MS } from "./idempotency";
 import { HINT_TTL_MS } from "./inbound-callbacks";
 
@@ -14,23 +15,34 @@ const HINTS_PER_PURGE = 10_000;
  * A task old enough to delete, as a SQL condition on `tasks`: it stopped polling before `cutoff`,
  * nothing is pending for it, and no subscription of it was registered or changed since `cutoff`
  * (a late subscriber of a finished task keeps it for a full retention period too).
+ *
+ * Its archived files go with it, so: none of them is still being copied (a copy under way could
+ * put its object after retention deleted the others), and, without the `ARCHIVE` bucket to delete
+ * their objects from (`withBucket` false), none may still have an object at all: only files
+ * `deleted` by retention, or none. Such a task waits for the bucket rather than leave objects
+ * nobody can find.
  */
-const purgeable = (cutoff: number) => sql`tasks.settled_at < ${cutoff} AND tasks.next_poll_at IS NULL
+const purgeable = (cutoff: number, withBucket: boolean) => sql`tasks.settled_at < ${cutoff} AND tasks.next_poll_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM subscriptions s JOIN messages m ON m.subscription_id = s.id
     WHERE s.task_key = tasks.id AND m.status = 'pending')
-  AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_key = tasks.id AND s.updated_at >= ${cutoff})`;
+  AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_key = tasks.id AND s.updated_at >= ${cutoff})
+  AND NOT EXISTS (SELECT 1 FROM archive_files a WHERE a.task_key = tasks.id
+    AND ${withBucket ? sql`a.status = 'pending'` : sql`a.status <> 'deleted'`})`;
+
+/** A task retention may delete, with the archived files whose objects must go first. */
+export interface PurgeCandidate {
+  key: string;
+  /** Files `copied` or `failed` (a failed copy may have left an object); none without the bucket. */
+  files: ArchivedObject[];
+}
 
 /**
- * Deletes up to `limit` tasks that stopped polling before `cutoff` (and have no message still
- * pending), with their subscriptions, messages and attempts. Bounded so one tick stays cheap;
- * a backlog drains over the following ticks. Returns the number of tasks deleted.
- *
- * The candidates are read first, then deleted in one batch whose first statement checks the
- * condition again: a registration or redelivery that lands in between (and makes the task poll
- * again, or gives it a pending message or a new subscription) keeps the task. The other
- * statements only delete what belongs to the tasks that statement actually deleted.
+ * Deletes what ages out on its own (the dashboard's hourly counters, old idempotency keys and
+ * callback hints), then reads up to `limit` tasks that stopped polling before `cutoff` and may be
+ * deleted (`purgeable`), oldest first, with their files that may have objects in R2 (only
+ * `withBucket`: without it such tasks are not candidates).
  */
-export async function purgeSettledTasks(db: Db, cutoff: number, limit: number, now: number): Promise<number> {
+export async function purgeCandidates(db: Db, cutoff: number, limit: number, now: number, withBucket: boolean): Promise<PurgeCandidate[]> {
   await runBatch(db, [
     // The dashboard's hourly counters age out with the rest (one row an hour: a primary-key range).
     statement(db, sql`DELETE FROM activity_hourly WHERE hour < ${hourOf(cutoff)}`),
@@ -47,20 +59,86 @@ export async function purgeSettledTasks(db: Db, cutoff: number, limit: number, n
     ),
   ]);
   const rows = await db.all<{ id: string }>(sql`SELECT id FROM tasks
-    WHERE ${purgeable(cutoff)}
+    WHERE ${purgeable(cutoff, withBucket)}
     ORDER BY settled_at LIMIT ${limit}`);
-  if (rows.length === 0) return 0;
-  const ids = asJson(rows.map((r) => r.id));
+  if (rows.length === 0) return [];
+  const candidates = new Map<string, PurgeCandidate>(rows.map((r) => [r.id, { key: r.id, files: [] }]));
+  if (withBucket) {
+    const files = await db.all<ArchivedObject>(sql`SELECT id, task_key AS taskKey, r2_key AS r2Key FROM archive_files
+      WHERE task_key IN ${keySet([...candidates.keys()])} AND status IN ('copied', 'failed')`);
+    for (const file of files) candidates.get(file.taskKey)?.files.push(file);
+  }
+  return [...candidates.values()];
+}
+
+/** What `deleteSettledTasks` did. */
+export interface PurgeResult {
+  /** Tasks deleted, with their subscriptions, messages and attempts. */
+  tasks: number;
+  /** Archive files deleted with their tasks. */
+  archiveFiles: number;
+  /** Copied files of tasks kept after all, whose objects were deleted: now `deleted`. */
+  archiveFilesMarked: number;
+}
+
+/**
+ * Deletes the tasks of `taskKeys` (from `purgeCandidates`) in one batch whose first statement
+ * checks `purgeable` again: a registration or redelivery that landed since (and makes the task poll
+ * again, or gives it a pending message or a new subscription) keeps the task. The other statements
+ * only delete what belongs to the tasks that statement actually deleted: subscriptions, messages,
+ * attempts and archive files.
+ *
+ * `removedFiles`: the files whose objects were deleted from R2 before this batch (every `copied` or
+ * `failed` file of each task in `taskKeys`, with the bucket). Those whose task was kept after all
+ * are marked `deleted` in the same batch (storage/archive-files.ts `forgetArchivedObjects`), so no
+ * row says `copied` of an object that is gone.
+ */
+export async function deleteSettledTasks(
+  db: Db,
+  taskKeys: readonly string[],
+  cutoff: number,
+  now: number,
+  archive: { withBucket: boolean; removedFiles: readonly string[] },
+): Promise<PurgeResult> {
+  if (taskKeys.length === 0 && archive.removedFiles.length === 0) return { tasks: 0, archiveFiles: 0, archiveFilesMarked: 0 };
+  const ids = asJson(taskKeys);
   const deleted = sql`SELECT value FROM json_each(${ids}) WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = value)`;
   const subscriptionsOfTasks = sql`SELECT id FROM subscriptions WHERE task_key IN (${deleted})`;
-  const [tasksDeleted] = await runBatch(db, [
-    statement(db, sql`DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(${ids})) AND ${purgeable(cutoff)}`),
+  const forget = archive.removedFiles.length > 0 ? forgetArchivedObjects(db, archive.removedFiles, now) : [];
+  const [tasksDeleted, , , , filesDeleted, filesMarked] = await runBatch(db, [
+    statement(db, sql`DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(${ids})) AND ${purgeable(cutoff, archive.withBucket)}`),
     statement(
       db,
       sql`DELETE FROM delivery_attempts WHERE message_id IN (SELECT id FROM messages WHERE subscription_id IN (${subscriptionsOfTasks}))`,
     ),
     statement(db, sql`DELETE FROM messages WHERE subscription_id IN (${subscriptionsOfTasks})`),
     statement(db, sql`DELETE FROM subscriptions WHERE task_key IN (${deleted})`),
+    statement(db, sql`DELETE FROM archive_files WHERE task_key IN (${deleted})`),
+    // What is left of the removed files belongs to tasks that stay.
+    ...forget,
   ]);
-  return tasksDeleted?.meta.changes ?? 0;
+  return {
+    tasks: tasksDeleted?.meta.changes ?? 0,
+    archiveFiles: filesDeleted?.meta.changes ?? 0,
+    archiveFilesMarked: forget.length > 0 ? (filesMarked?.meta.changes ?? 0) : 0,
+  };
+}
+
+/**
+ * Deletes up to `limit` tasks that stopped polling before `cutoff` (and have no message still
+ * pending), with their subscriptions, messages and attempts, where no archived object is at stake
+ * (no `ARCHIVE` bucket: tasks with files that may have objects are left for when there is one; with
+ * the bucket, src/work/archive-retention.ts deletes the objects first). Bounded so one tick stays
+ * cheap; a backlog drains over the following ticks. Returns the number of tasks deleted.
+ */
+export async function purgeSettledTasks(db: Db, cutoff: number, limit: number, now: number): Promise<number> {
+  const candidates = await purgeCandidates(db, cutoff, limit, now, false);
+  const result = await deleteSettledTasks(
+    db,
+    candidates.map((c) => c.key),
+    cutoff,
+    now,
+    { withBucket: false, removedFiles: [] },
+  );
+  return result.tasks;
 }
