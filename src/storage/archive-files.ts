@@ -210,13 +210,12 @@ export interface ArchivedObject {
 
 /**
  * Up to `limit` files copied before `cutoff`, oldest first: those ARCHIVE_RETENTION_DAYS deletes on
- * their own. The partial index `archive_files_copied` makes this one short index search, and none
- * at all of the rows when nothing is due.
+ * their own (`ArchivedObject` rows). The partial index `archive_files_copied` makes this one short
+ * index search, reading nothing when nothing is due.
  */
-export async function expiredArchiveFiles(db: Db, cutoff: number, limit: number): Promise<ArchivedObject[]> {
-  return db.all<ArchivedObject>(sql`SELECT id, task_key AS taskKey, r2_key AS r2Key FROM archive_files
-    WHERE status = 'copied' AND copied_at < ${cutoff} ORDER BY copied_at LIMIT ${limit}`);
-}
+export const expiredArchiveFiles = (cutoff: number, limit: number) =>
+  sql`SELECT id, task_key AS taskKey, r2_key AS r2Key FROM archive_files
+    WHERE status = 'copied' AND copied_at < ${cutoff} ORDER BY copied_at LIMIT ${limit}`;
 
 /**
  * Files whose objects were just deleted from R2 (`ids`, of any task still there): the statements
@@ -239,11 +238,4 @@ export function forgetArchivedObjects(db: Db, ids: readonly string[], now: numbe
           WHERE t.id IN ${files} AND t.archive = 'copying')`,
     ),
   ];
-}
-
-/** Marks files whose objects were deleted from R2 (see `forgetArchivedObjects`); returns how many were copied until now. */
-export async function markArchiveFilesDeleted(db: Db, ids: readonly string[], now: number): Promise<number> {
-  if (ids.length === 0) return 0;
-  const [marked] = await runBatch(db, forgetArchivedObjects(db, ids, now));
-  return marked?.meta.changes ?? 0;
 }

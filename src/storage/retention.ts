@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
-import { type ArchivedObject, forgetArchivedObjects } from "./archive-files";
+import { type ArchivedObject, expiredArchiveFiles, forgetArchivedObjects } from "./archive-files";
 import { hourOf } from "./count-activity";
-import { asJson, type Db, keySet, runBatch, statement } from "./db";
+import { asJson, type Db, runBatch, statement } from "./db";
 import { IDEMPOTENCY_TTL_MS } from "./idempotency";
 import { HINT_TTL_MS } from "./inbound-callbacks";
 
@@ -36,14 +36,32 @@ export interface PurgeCandidate {
   files: ArchivedObject[];
 }
 
+/** What one purge reads: tasks to delete, and (with the bucket) files due on their own. */
+export interface RetentionReads {
+  candidates: PurgeCandidate[];
+  /** Files copied before `archive.filesCutoff`, oldest first; empty without the bucket. */
+  expired: ArchivedObject[];
+}
+
+interface CandidatesOptions {
+  /** Tasks that stopped polling before this may go. */
+  cutoff: number;
+  limit: number;
+  now: number;
+  /** With the ARCHIVE bucket: files copied before `filesCutoff` (at most `filesLimit`) are read too. */
+  archive?: { filesCutoff: number; filesLimit: number };
+}
+
 /**
  * Deletes what ages out on its own (the dashboard's hourly counters, old idempotency keys and
- * callback hints), then reads up to `limit` tasks that stopped polling before `cutoff` and may be
- * deleted (`purgeable`), oldest first, with their files that may have objects in R2 (only
- * `withBucket`: without it such tasks are not candidates).
+ * callback hints) in one batch, which also reads the archived files due on their own (with the
+ * bucket); then reads up to `limit` tasks that stopped polling before `cutoff` and may be deleted
+ * (`purgeable`), oldest first, each with its files that may have objects in R2 (with the bucket;
+ * without it such tasks are not candidates). Two D1 round trips, whatever is due.
  */
-export async function purgeCandidates(db: Db, cutoff: number, limit: number, now: number, withBucket: boolean): Promise<PurgeCandidate[]> {
-  await runBatch(db, [
+export async function purgeCandidates(db: Db, o: CandidatesOptions): Promise<RetentionReads> {
+  const { cutoff, limit, now, archive } = o;
+  const results = await runBatch(db, [
     // The dashboard's hourly counters age out with the rest (one row an hour: a primary-key range).
     statement(db, sql`DELETE FROM activity_hourly WHERE hour < ${hourOf(cutoff)}`),
     statement(
@@ -57,18 +75,24 @@ export async function purgeCandidates(db: Db, cutoff: number, limit: number, now
       sql`DELETE FROM inbound_hints WHERE rowid IN
         (SELECT rowid FROM inbound_hints WHERE received_at < ${now - HINT_TTL_MS} ORDER BY received_at LIMIT ${HINTS_PER_PURGE})`,
     ),
+    ...(archive ? [statement(db, expiredArchiveFiles(archive.filesCutoff, archive.filesLimit))] : []),
   ]);
-  const rows = await db.all<{ id: string }>(sql`SELECT id FROM tasks
-    WHERE ${purgeable(cutoff, withBucket)}
-    ORDER BY settled_at LIMIT ${limit}`);
-  if (rows.length === 0) return [];
-  const candidates = new Map<string, PurgeCandidate>(rows.map((r) => [r.id, { key: r.id, files: [] }]));
-  if (withBucket) {
-    const files = await db.all<ArchivedObject>(sql`SELECT id, task_key AS taskKey, r2_key AS r2Key FROM archive_files
-      WHERE task_key IN ${keySet([...candidates.keys()])} AND status IN ('copied', 'failed')`);
-    for (const file of files) candidates.get(file.taskKey)?.files.push(file);
+  const expired = archive ? ((results[3]?.results ?? []) as ArchivedObject[]) : [];
+  // The candidates first (a CTE: its LIMIT counts tasks), then their files beside them.
+  const files = archive
+    ? sql`a.id, a.r2_key AS r2Key FROM c LEFT JOIN archive_files a ON a.task_key = c.id AND a.status IN ('copied', 'failed')`
+    : sql`NULL AS id, NULL AS r2Key FROM c`;
+  const rows = await db.all<{ key: string; id: string | null; r2Key: string | null }>(sql`WITH c AS (SELECT id, settled_at FROM tasks
+      WHERE ${purgeable(cutoff, archive !== undefined)}
+      ORDER BY settled_at LIMIT ${limit})
+    SELECT c.id AS key, ${files} ORDER BY c.settled_at`);
+  const candidates = new Map<string, PurgeCandidate>();
+  for (const row of rows) {
+    const candidate = candidates.get(row.key) ?? { key: row.key, files: [] };
+    candidates.set(row.key, candidate);
+    if (row.id !== null && row.r2Key !== null) candidate.files.push({ id: row.id, taskKey: row.key, r2Key: row.r2Key });
   }
-  return [...candidates.values()];
+  return { candidates: [...candidates.values()], expired };
 }
 
 /** What `deleteSettledTasks` did. */
@@ -77,7 +101,7 @@ export interface PurgeResult {
   tasks: number;
   /** Archive files deleted with their tasks. */
   archiveFiles: number;
-  /** Copied files of tasks kept after all, whose objects were deleted: now `deleted`. */
+  /** Copied files whose objects were deleted, of tasks that stay (expired, or kept after all): now `deleted`. */
   archiveFilesMarked: number;
 }
 
@@ -88,10 +112,11 @@ export interface PurgeResult {
  * only delete what belongs to the tasks that statement actually deleted: subscriptions, messages,
  * attempts and archive files.
  *
- * `removedFiles`: the files whose objects were deleted from R2 before this batch (every `copied` or
- * `failed` file of each task in `taskKeys`, with the bucket). Those whose task was kept after all
- * are marked `deleted` in the same batch (storage/archive-files.ts `forgetArchivedObjects`), so no
- * row says `copied` of an object that is gone.
+ * `removedFiles`: the files whose objects were deleted from R2 before this batch: every `copied` or
+ * `failed` file of each task in `taskKeys` (with the bucket), and files expired on their own. Those
+ * not deleted with their task (expired ones, and those of a task kept after all) are marked
+ * `deleted` in the same batch (storage/archive-files.ts `forgetArchivedObjects`), so no row says
+ * `copied` of an object that is gone.
  */
 export async function deleteSettledTasks(
   db: Db,
@@ -100,11 +125,16 @@ export async function deleteSettledTasks(
   now: number,
   archive: { withBucket: boolean; removedFiles: readonly string[] },
 ): Promise<PurgeResult> {
-  if (taskKeys.length === 0 && archive.removedFiles.length === 0) return { tasks: 0, archiveFiles: 0, archiveFilesMarked: 0 };
+  const none = { tasks: 0, archiveFiles: 0, archiveFilesMarked: 0 };
+  const forget = archive.removedFiles.length > 0 ? forgetArchivedObjects(db, archive.removedFiles, now) : [];
+  if (taskKeys.length === 0) {
+    if (forget.length === 0) return none;
+    const [marked] = await runBatch(db, forget);
+    return { ...none, archiveFilesMarked: marked?.meta.changes ?? 0 };
+  }
   const ids = asJson(taskKeys);
   const deleted = sql`SELECT value FROM json_each(${ids}) WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = value)`;
   const subscriptionsOfTasks = sql`SELECT id FROM subscriptions WHERE task_key IN (${deleted})`;
-  const forget = archive.removedFiles.length > 0 ? forgetArchivedObjects(db, archive.removedFiles, now) : [];
   const [tasksDeleted, , , , filesDeleted, filesMarked] = await runBatch(db, [
     statement(db, sql`DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(${ids})) AND ${purgeable(cutoff, archive.withBucket)}`),
     statement(
@@ -132,7 +162,7 @@ export async function deleteSettledTasks(
  * cheap; a backlog drains over the following ticks. Returns the number of tasks deleted.
  */
 export async function purgeSettledTasks(db: Db, cutoff: number, limit: number, now: number): Promise<number> {
-  const candidates = await purgeCandidates(db, cutoff, limit, now, false);
+  const { candidates } = await purgeCandidates(db, { cutoff, limit, now });
   const result = await deleteSettledTasks(
     db,
     candidates.map((c) => c.key),

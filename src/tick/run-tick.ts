@@ -5,7 +5,7 @@ import { newLeaseToken, openDb } from "../storage/db";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
-import { expireArchivedFiles, purgeTasksWithArchives } from "../work/archive-retention";
+import { archiveRetention } from "../work/archive-retention";
 import { ByteAllowance } from "../work/archive-work";
 import { WorkBudget } from "../work/work-budget";
 import { type Clock, systemClock } from "../work/work-context";
@@ -155,13 +155,16 @@ async function retention(ctx: TickContext, bucket: R2Bucket | undefined, now: nu
     report.purged = await purgeSettledTasks(db, now - config.retentionMs, RETENTION_BATCH, now);
     return;
   }
-  const purge = await purgeTasksWithArchives(db, bucket, now - config.retentionMs, RETENTION_BATCH, now);
-  const expiry = await expireArchivedFiles(db, bucket, now - config.archiveRetentionMs, now);
-  report.purged = purge.tasks;
-  report.archivePurged = purge.purged;
-  report.archiveDeleted = purge.deleted + expiry.deleted;
-  const error = purge.error ?? expiry.error;
-  if (error !== undefined) report.archiveRetentionError = error;
+  const done = await archiveRetention(db, bucket, {
+    cutoff: now - config.retentionMs,
+    limit: RETENTION_BATCH,
+    filesCutoff: now - config.archiveRetentionMs,
+    now,
+  });
+  report.purged = done.tasks;
+  report.archivePurged = done.purged;
+  report.archiveDeleted = done.deleted;
+  if (done.error !== undefined) report.archiveRetentionError = done.error;
 }
 
 /**

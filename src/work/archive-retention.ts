@@ -1,4 +1,4 @@
-import { type ArchivedObject, expiredArchiveFiles, markArchiveFilesDeleted } from "../storage/archive-files";
+import type { ArchivedObject } from "../storage/archive-files";
 import type { Db } from "../storage/db";
 import { deleteSettledTasks, type PurgeCandidate, purgeCandidates } from "../storage/retention";
 
@@ -16,7 +16,7 @@ export const ARCHIVE_DELETE_BATCH = 1000;
 export interface ArchiveRetentionReport {
   /** Tasks deleted (with their subscriptions, messages, attempts and archived files). */
   tasks: number;
-  /** Files deleted with their tasks (rows and objects). */
+  /** Archive rows deleted with their tasks (any object they had deleted first). */
   purged: number;
   /** Files whose objects were deleted, the rows kept as `deleted`: older than ARCHIVE_RETENTION_DAYS, or of a task kept after all. */
   deleted: number;
@@ -56,62 +56,55 @@ function boundedByKeys(candidates: readonly PurgeCandidate[]): PurgeCandidate[] 
   });
 }
 
+export interface ArchiveRetentionOptions {
+  /** Tasks that stopped polling before this go (RETENTION_DAYS), at most `limit` a call. */
+  cutoff: number;
+  limit: number;
+  /** Files copied before this go on their own (ARCHIVE_RETENTION_DAYS), at most ARCHIVE_DELETE_BATCH a call. */
+  filesCutoff: number;
+  now: number;
+}
+
 /**
- * Deletes up to `limit` tasks that stopped polling before `cutoff` (storage/retention.ts), with
- * their archived files: first the objects of their `copied` and `failed` files from R2 (a task
- * with a file still being copied is not a candidate), then, in one D1 batch that checks each task
- * again, the tasks and their rows. A task kept after all (a registration landed in between) keeps
- * its rows, marked `deleted` as its objects are. A task whose objects R2 would not delete stays,
- * its rows unchanged, for the next tick.
+ * Retention with the bucket, in three D1 round trips at most (two when nothing is due) and an R2
+ * delete or two:
+ * - Reads up to `limit` tasks to delete (storage/retention.ts: none with a file still being
+ *   copied) with their `copied` and `failed` files, and the files copied before `filesCutoff`
+ *   (oldest first, up to ARCHIVE_DELETE_BATCH).
+ * - Deletes from R2 the objects of those tasks' files (at most one full delete of keys, whole
+ *   tasks: `boundedByKeys`), then those of the expired files.
+ * - In one D1 batch: deletes the tasks whose objects all went, checking each again, with their
+ *   rows; marks `deleted` every other file whose object went (the expired ones, and those of a
+ *   task a registration kept after all). A task whose objects R2 would not delete stays, its rows
+ *   unchanged, and so do expired files R2 would not delete: the next tick tries again.
  */
-export async function purgeTasksWithArchives(db: Db, bucket: R2Bucket, cutoff: number, limit: number, now: number) {
+export async function archiveRetention(db: Db, bucket: R2Bucket, o: ArchiveRetentionOptions): Promise<ArchiveRetentionReport> {
   const report: ArchiveRetentionReport = { tasks: 0, purged: 0, deleted: 0 };
-  const candidates = boundedByKeys(await purgeCandidates(db, cutoff, limit, now, true));
-  if (candidates.length === 0) return report;
-  const { removed, error } = await deleteObjects(
+  const reads = await purgeCandidates(db, {
+    cutoff: o.cutoff,
+    limit: o.limit,
+    now: o.now,
+    archive: { filesCutoff: o.filesCutoff, filesLimit: ARCHIVE_DELETE_BATCH },
+  });
+  const candidates = boundedByKeys(reads.candidates);
+  if (candidates.length === 0 && reads.expired.length === 0) return report;
+  const ofTasks = await deleteObjects(
     bucket,
     candidates.flatMap((c) => c.files),
   );
+  const expired = await deleteObjects(bucket, reads.expired);
+  const error = ofTasks.error ?? expired.error;
   if (error !== undefined) report.error = error;
-  const gone = new Set(removed);
+  const gone = new Set(ofTasks.removed);
   const result = await deleteSettledTasks(
     db,
     candidates.filter((c) => c.files.every((f) => gone.has(f.id))).map((c) => c.key),
-    cutoff,
-    now,
-    { withBucket: true, removedFiles: removed },
+    o.cutoff,
+    o.now,
+    { withBucket: true, removedFiles: [...ofTasks.removed, ...expired.removed] },
   );
   report.tasks = result.tasks;
   report.purged = result.archiveFiles;
   report.deleted = result.archiveFilesMarked;
   return report;
-}
-
-/**
- * Deletes the files copied before `cutoff` (ARCHIVE_RETENTION_DAYS), at most `limit` (the oldest):
- * their objects from R2 in one call, then their rows marked `deleted` (storage/archive-files.ts
- * `markArchiveFilesDeleted`: their tasks' links are written again without them). Returns the
- * number of files marked; an R2 failure leaves the rows `copied`, for the next tick.
- */
-export async function expireArchivedFiles(
-  db: Db,
-  bucket: R2Bucket,
-  cutoff: number,
-  now: number,
-  limit = ARCHIVE_DELETE_BATCH,
-): Promise<{ deleted: number; error?: string }> {
-  const files = await expiredArchiveFiles(db, cutoff, Math.min(limit, ARCHIVE_DELETE_BATCH));
-  if (files.length === 0) return { deleted: 0 };
-  try {
-    await bucket.delete(files.map((f) => f.r2Key));
-  } catch (error) {
-    return { deleted: 0, error: messageOf(error) };
-  }
-  return {
-    deleted: await markArchiveFilesDeleted(
-      db,
-      files.map((f) => f.id),
-      now,
-    ),
-  };
 }
