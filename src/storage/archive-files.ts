@@ -229,3 +229,42 @@ export async function archiveFilesOfTask(db: Db, taskKey: string): Promise<TaskA
   return db.all<TaskArchiveFile>(sql`SELECT output_index AS "index", field, status, r2_key AS r2Key, last_error AS lastError
     FROM archive_files WHERE task_key = ${taskKey} ORDER BY output_index, field`);
 }
+
+/** A file whose object in R2 retention is about to delete. */
+export interface ArchivedObject {
+  id: string;
+  taskKey: string;
+  r2Key: string;
+}
+
+/**
+ * Up to `limit` files copied before `cutoff`, oldest first: those ARCHIVE_RETENTION_DAYS deletes on
+ * their own (`ArchivedObject` rows). The partial index `archive_files_copied` makes this one short
+ * index search, reading nothing when nothing is due.
+ */
+export const expiredArchiveFiles = (cutoff: number, limit: number) =>
+  sql`SELECT id, task_key AS taskKey, r2_key AS r2Key FROM archive_files
+    WHERE status = 'copied' AND copied_at < ${cutoff} ORDER BY copied_at LIMIT ${limit}`;
+
+/**
+ * Files whose objects were just deleted from R2 (`ids`, of any task still there): the statements
+ * that say so, for a batch. A copied file becomes `deleted` (the row stays, to tell what became of
+ * it). Its task, if settled, goes back to `copying`: the next settling writes its `archive_outputs`
+ * again (the file then `deleted by retention`, no link), and the task's `task.succeeded` messages
+ * not attempted yet (nor claimed) are held again, to be released with that instead of a link to
+ * nothing. The first statement's `changes` is the number of files marked.
+ */
+export function forgetArchivedObjects(db: Db, ids: readonly string[], now: number): D1PreparedStatement[] {
+  const files = sql`(SELECT a.task_key FROM json_each(${asJson(ids)}) f JOIN archive_files a ON a.id = f.value WHERE a.status = 'deleted')`;
+  return [
+    statement(db, sql`UPDATE archive_files SET status = 'deleted', updated_at = ${now} WHERE id IN ${keySet(ids)} AND status = 'copied'`),
+    statement(db, sql`UPDATE tasks SET archive = 'copying', updated_at = ${now} WHERE id IN ${files} AND archive = 'done'`),
+    statement(
+      db,
+      sql`UPDATE messages SET next_attempt_at = NULL, updated_at = ${now}
+      WHERE status = 'pending' AND event_type = 'task.succeeded' AND attempts = 0 AND lease_token IS NULL AND next_attempt_at IS NOT NULL
+        AND subscription_id IN (SELECT s.id FROM subscriptions s JOIN tasks t ON t.id = s.task_key
+          WHERE t.id IN ${files} AND t.archive = 'copying')`,
+    ),
+  ];
+}

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { type ArchivedObject, expiredArchiveFiles, forgetArchivedObjects } from "./archive-files";
 import { hourOf } from "./count-activity";
 import { asJson, type Db, runBatch, statement } from "./db";
 import { IDEMPOTENCY_TTL_MS } from "./idempotency";
@@ -14,24 +15,53 @@ const HINTS_PER_PURGE = 10_000;
  * A task old enough to delete, as a SQL condition on `tasks`: it stopped polling before `cutoff`,
  * nothing is pending for it, and no subscription of it was registered or changed since `cutoff`
  * (a late subscriber of a finished task keeps it for a full retention period too).
+ *
+ * Its archived files go with it, so: none of them is still being copied (a copy under way could
+ * put its object after retention deleted the others), and, without the `ARCHIVE` bucket to delete
+ * their objects from (`withBucket` false), none may still have an object at all: only files
+ * `deleted` by retention, or none. Such a task waits for the bucket rather than leave objects
+ * nobody can find.
  */
-const purgeable = (cutoff: number) => sql`tasks.settled_at < ${cutoff} AND tasks.next_poll_at IS NULL
+const purgeable = (cutoff: number, withBucket: boolean) => sql`tasks.settled_at < ${cutoff} AND tasks.next_poll_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM subscriptions s JOIN messages m ON m.subscription_id = s.id
     WHERE s.task_key = tasks.id AND m.status = 'pending')
-  AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_key = tasks.id AND s.updated_at >= ${cutoff})`;
+  AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_key = tasks.id AND s.updated_at >= ${cutoff})
+  AND NOT EXISTS (SELECT 1 FROM archive_files a WHERE a.task_key = tasks.id
+    AND ${withBucket ? sql`a.status = 'pending'` : sql`a.status <> 'deleted'`})`;
+
+/** A task retention may delete, with the archived files whose objects must go first. */
+export interface PurgeCandidate {
+  key: string;
+  /** Files `copied` or `failed` (a failed copy may have left an object); none without the bucket. */
+  files: ArchivedObject[];
+}
+
+/** What one purge reads: tasks to delete, and (with the bucket) files due on their own. */
+export interface RetentionReads {
+  candidates: PurgeCandidate[];
+  /** Files copied before `archive.filesCutoff`, oldest first; empty without the bucket. */
+  expired: ArchivedObject[];
+}
+
+interface CandidatesOptions {
+  /** Tasks that stopped polling before this may go. */
+  cutoff: number;
+  limit: number;
+  now: number;
+  /** With the ARCHIVE bucket: files copied before `filesCutoff` (at most `filesLimit`) are read too. */
+  archive?: { filesCutoff: number; filesLimit: number };
+}
 
 /**
- * Deletes up to `limit` tasks that stopped polling before `cutoff` (and have no message still
- * pending), with their subscriptions, messages and attempts. Bounded so one tick stays cheap;
- * a backlog drains over the following ticks. Returns the number of tasks deleted.
- *
- * The candidates are read first, then deleted in one batch whose first statement checks the
- * condition again: a registration or redelivery that lands in between (and makes the task poll
- * again, or gives it a pending message or a new subscription) keeps the task. The other
- * statements only delete what belongs to the tasks that statement actually deleted.
+ * Deletes what ages out on its own (the dashboard's hourly counters, old idempotency keys and
+ * callback hints) in one batch, which also reads the archived files due on their own (with the
+ * bucket); then reads up to `limit` tasks that stopped polling before `cutoff` and may be deleted
+ * (`purgeable`), oldest first, each with its files that may have objects in R2 (with the bucket;
+ * without it such tasks are not candidates). Two D1 round trips, whatever is due.
  */
-export async function purgeSettledTasks(db: Db, cutoff: number, limit: number, now: number): Promise<number> {
-  await runBatch(db, [
+export async function purgeCandidates(db: Db, o: CandidatesOptions): Promise<RetentionReads> {
+  const { cutoff, limit, now, archive } = o;
+  const results = await runBatch(db, [
     // The dashboard's hourly counters age out with the rest (one row an hour: a primary-key range).
     statement(db, sql`DELETE FROM activity_hourly WHERE hour < ${hourOf(cutoff)}`),
     statement(
@@ -45,22 +75,100 @@ export async function purgeSettledTasks(db: Db, cutoff: number, limit: number, n
       sql`DELETE FROM inbound_hints WHERE rowid IN
         (SELECT rowid FROM inbound_hints WHERE received_at < ${now - HINT_TTL_MS} ORDER BY received_at LIMIT ${HINTS_PER_PURGE})`,
     ),
+    ...(archive ? [statement(db, expiredArchiveFiles(archive.filesCutoff, archive.filesLimit))] : []),
   ]);
-  const rows = await db.all<{ id: string }>(sql`SELECT id FROM tasks
-    WHERE ${purgeable(cutoff)}
-    ORDER BY settled_at LIMIT ${limit}`);
-  if (rows.length === 0) return 0;
-  const ids = asJson(rows.map((r) => r.id));
+  const expired = archive ? ((results[3]?.results ?? []) as ArchivedObject[]) : [];
+  // The candidates first (a CTE: its LIMIT counts tasks), then their files beside them.
+  const files = archive
+    ? sql`a.id, a.r2_key AS r2Key FROM c LEFT JOIN archive_files a ON a.task_key = c.id AND a.status IN ('copied', 'failed')`
+    : sql`NULL AS id, NULL AS r2Key FROM c`;
+  const rows = await db.all<{ key: string; id: string | null; r2Key: string | null }>(sql`WITH c AS (SELECT id, settled_at FROM tasks
+      WHERE ${purgeable(cutoff, archive !== undefined)}
+      ORDER BY settled_at LIMIT ${limit})
+    SELECT c.id AS key, ${files} ORDER BY c.settled_at`);
+  const candidates = new Map<string, PurgeCandidate>();
+  for (const row of rows) {
+    const candidate = candidates.get(row.key) ?? { key: row.key, files: [] };
+    candidates.set(row.key, candidate);
+    if (row.id !== null && row.r2Key !== null) candidate.files.push({ id: row.id, taskKey: row.key, r2Key: row.r2Key });
+  }
+  return { candidates: [...candidates.values()], expired };
+}
+
+/** What `deleteSettledTasks` did. */
+export interface PurgeResult {
+  /** Tasks deleted, with their subscriptions, messages and attempts. */
+  tasks: number;
+  /** Archive files deleted with their tasks. */
+  archiveFiles: number;
+  /** Copied files whose objects were deleted, of tasks that stay (expired, or kept after all): now `deleted`. */
+  archiveFilesMarked: number;
+}
+
+/**
+ * Deletes the tasks of `taskKeys` (from `purgeCandidates`) in one batch whose first statement
+ * checks `purgeable` again: a registration or redelivery that landed since (and makes the task poll
+ * again, or gives it a pending message or a new subscription) keeps the task. The other statements
+ * only delete what belongs to the tasks that statement actually deleted: subscriptions, messages,
+ * attempts and archive files.
+ *
+ * `removedFiles`: the files whose objects were deleted from R2 before this batch: every `copied` or
+ * `failed` file of each task in `taskKeys` (with the bucket), and files expired on their own. Those
+ * not deleted with their task (expired ones, and those of a task kept after all) are marked
+ * `deleted` in the same batch (storage/archive-files.ts `forgetArchivedObjects`), so no row says
+ * `copied` of an object that is gone.
+ */
+export async function deleteSettledTasks(
+  db: Db,
+  taskKeys: readonly string[],
+  cutoff: number,
+  now: number,
+  archive: { withBucket: boolean; removedFiles: readonly string[] },
+): Promise<PurgeResult> {
+  const none = { tasks: 0, archiveFiles: 0, archiveFilesMarked: 0 };
+  const forget = archive.removedFiles.length > 0 ? forgetArchivedObjects(db, archive.removedFiles, now) : [];
+  if (taskKeys.length === 0) {
+    if (forget.length === 0) return none;
+    const [marked] = await runBatch(db, forget);
+    return { ...none, archiveFilesMarked: marked?.meta.changes ?? 0 };
+  }
+  const ids = asJson(taskKeys);
   const deleted = sql`SELECT value FROM json_each(${ids}) WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = value)`;
   const subscriptionsOfTasks = sql`SELECT id FROM subscriptions WHERE task_key IN (${deleted})`;
-  const [tasksDeleted] = await runBatch(db, [
-    statement(db, sql`DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(${ids})) AND ${purgeable(cutoff)}`),
+  const [tasksDeleted, , , , filesDeleted, filesMarked] = await runBatch(db, [
+    statement(db, sql`DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(${ids})) AND ${purgeable(cutoff, archive.withBucket)}`),
     statement(
       db,
       sql`DELETE FROM delivery_attempts WHERE message_id IN (SELECT id FROM messages WHERE subscription_id IN (${subscriptionsOfTasks}))`,
     ),
     statement(db, sql`DELETE FROM messages WHERE subscription_id IN (${subscriptionsOfTasks})`),
     statement(db, sql`DELETE FROM subscriptions WHERE task_key IN (${deleted})`),
+    statement(db, sql`DELETE FROM archive_files WHERE task_key IN (${deleted})`),
+    // What is left of the removed files belongs to tasks that stay.
+    ...forget,
   ]);
-  return tasksDeleted?.meta.changes ?? 0;
+  return {
+    tasks: tasksDeleted?.meta.changes ?? 0,
+    archiveFiles: filesDeleted?.meta.changes ?? 0,
+    archiveFilesMarked: forget.length > 0 ? (filesMarked?.meta.changes ?? 0) : 0,
+  };
+}
+
+/**
+ * Deletes up to `limit` tasks that stopped polling before `cutoff` (and have no message still
+ * pending), with their subscriptions, messages and attempts, where no archived object is at stake
+ * (no `ARCHIVE` bucket: tasks with files that may have objects are left for when there is one; with
+ * the bucket, src/work/archive-retention.ts deletes the objects first). Bounded so one tick stays
+ * cheap; a backlog drains over the following ticks. Returns the number of tasks deleted.
+ */
+export async function purgeSettledTasks(db: Db, cutoff: number, limit: number, now: number): Promise<number> {
+  const { candidates } = await purgeCandidates(db, { cutoff, limit, now });
+  const result = await deleteSettledTasks(
+    db,
+    candidates.map((c) => c.key),
+    cutoff,
+    now,
+    { withBucket: false, removedFiles: [] },
+  );
+  return result.tasks;
 }

@@ -5,6 +5,7 @@ import { newLeaseToken, openDb } from "../storage/db";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
+import { archiveRetention } from "../work/archive-retention";
 import { ByteAllowance } from "../work/archive-work";
 import { WorkBudget } from "../work/work-budget";
 import { type Clock, systemClock } from "../work/work-context";
@@ -15,7 +16,11 @@ import { type Dispatch, dispatchPhase, openDispatch } from "./dispatch-phase";
 import { pollPhase } from "./poll-phase";
 import { type EndReason, emptyTickReport, type TickContext, type TickReport } from "./tick-context";
 
-/** Tasks deleted per tick by retention: a few small batched statements, whatever the backlog. */
+/**
+ * Tasks deleted per tick by retention: a few small batched statements, whatever the backlog (and,
+ * with the ARCHIVE bucket, at most one R2 delete of their files' objects, with up to 1000 expired
+ * files in another: src/work/archive-retention.ts).
+ */
 const RETENTION_BATCH = 50;
 /** Shortest nap while lingering: work due "now" is worth one D1 round trip, not a busy loop. */
 const MIN_NAP_MS = 250;
@@ -34,7 +39,8 @@ const sending = (dispatch: Dispatch | undefined): dispatch is Dispatch => dispat
  * when the clock can wait, linger until the next task or message it may act on falls due and go
  * again. It ends at its wall-time budget, or sooner when it may act on nothing more: subrequests
  * spent, polling or delivery paused (no key, no secret), a queue's share sent. Finally purge old
- * tasks and log one JSON line, with `endReason`.
+ * tasks (with their archived files) and archived files older than ARCHIVE_RETENTION_DAYS, and log
+ * one JSON line, with `endReason`.
  * With a dispatcher for a kind of work (src/index.ts makes one per queue binding), that kind is
  * claimed and sent to it instead, for queue consumers to do (see dispatch-phase.ts). The env's
  * queue bindings are not read here: without `dispatchers` the tick does all its work itself.
@@ -122,7 +128,7 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   }
 
   const now = clock.now();
-  report.purged = await purgeSettledTasks(ctx.db, now - config.retentionMs, RETENTION_BATCH, now);
+  await retention(ctx, bucket, now);
   report.subrequestsLeft = ctx.budget.remaining;
   report.durationMs = now - started;
   report.d1 = usage;
@@ -136,6 +142,29 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   }
   console.log(JSON.stringify({ event: "tick", ...report }));
   return report;
+}
+
+/**
+ * Deletes old tasks, and with the ARCHIVE bucket bound their archived files, then the files copied
+ * more than ARCHIVE_RETENTION_DAYS ago; bounded per tick. Without the bucket no archived file is
+ * touched (and a task whose files may still have objects waits for it).
+ */
+async function retention(ctx: TickContext, bucket: R2Bucket | undefined, now: number): Promise<void> {
+  const { db, config, report } = ctx;
+  if (!bucket) {
+    report.purged = await purgeSettledTasks(db, now - config.retentionMs, RETENTION_BATCH, now);
+    return;
+  }
+  const done = await archiveRetention(db, bucket, {
+    cutoff: now - config.retentionMs,
+    limit: RETENTION_BATCH,
+    filesCutoff: now - config.archiveRetentionMs,
+    now,
+  });
+  report.purged = done.tasks;
+  report.archivePurged = done.purged;
+  report.archiveDeleted = done.deleted;
+  if (done.error !== undefined) report.archiveRetentionError = done.error;
 }
 
 /**

@@ -17,6 +17,14 @@ export interface TickReport extends WorkReport {
   endReason: EndReason | null;
   /** Old tasks deleted by retention at the end of the tick. */
   purged: number;
+  /**
+   * With the ARCHIVE bucket only: archived files deleted with their tasks (objects, then rows), and
+   * files whose objects retention deleted on their own (ARCHIVE_RETENTION_DAYS; rows kept, `deleted`).
+   */
+  archivePurged?: number;
+  archiveDeleted?: number;
+  /** The first error R2 answered retention's deletes with: what it could not delete waits for the next tick. */
+  archiveRetentionError?: string;
   /** Providers the relay has no credentials for: their tasks wait (the others' are polled). */
   pausedProviders: string[];
   /** Queue mode only (absent otherwise): ids handed to each queue, and sends the platform refused. */

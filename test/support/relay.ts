@@ -150,6 +150,7 @@ export async function resetDb(): Promise<void> {
     ...[
       "delivery_attempts",
       "messages",
+      "archive_files",
       "subscriptions",
       "tasks",
       "kind_stats",
