@@ -1,13 +1,13 @@
 /**
  * Retention of archived files: on their own after ARCHIVE_RETENTION_DAYS (objects deleted, rows
- * kept as `deleted`), and with their task after RETENTION_DAYS (objects, then rows), against the
- * test pool's R2 bucket and D1.
+ * kept as `deleted`); a task stays while a file of it is `copied`, and goes after RETENTION_DAYS
+ * with what is left (failed copies' objects, then rows), against the test pool's R2 bucket and D1.
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
 import { type Recorded, recordingD1 } from "./support/recording-d1";
-import { manualClock, receiver, register, relayRequest, resetDb, tick, unique, upstreamTask } from "./support/relay";
+import { API_KEY, manualClock, receiver, register, relayRequest, resetDb, tick, unique, upstreamTask } from "./support/relay";
 
 const DAY = 86_400_000;
 const ARCHIVING: Partial<Env> = { PUBLIC_BASE_URL: "http://relay.test" };
@@ -254,14 +254,14 @@ describe("archived files deleted on their own (ARCHIVE_RETENTION_DAYS)", () => {
   it("finds every row it touches through an index: due files through the partial index, a task's files by its key", async () => {
     const now = Date.now();
     const purged = await settledTask(now - 8 * DAY);
-    await fileRows(purged.key, purged.taskId, 1, "copied", now - 8 * DAY);
+    await fileRows(purged.key, purged.taskId, 1, "failed", null);
     const kept = await settledTask(now);
     await fileRows(kept.key, kept.taskId, 1, "copied", now - 40 * DAY);
     const log: Recorded[] = [];
     const report = await tick(manualClock(now), { ...FILES_ONLY, RETENTION_DAYS: "7", DB: recordingD1(env.DB, log) });
     expect(report).toMatchObject({ purged: 1, archivePurged: 1, archiveDeleted: 1 });
     const RETENTION =
-      /tasks\.settled_at <|copied_at <|status IN \('copied', 'failed'\)|DELETE FROM archive_files|SET status = 'deleted'|SET archive = 'copying'|SET next_attempt_at = NULL/;
+      /tasks\.settled_at <|copied_at <|status = 'failed'|DELETE FROM archive_files|SET status = 'deleted'|SET archive = 'copying'|SET next_attempt_at = NULL/;
     const statements = new Map(log.filter((s) => RETENTION.test(s.sql)).map((s) => [s.sql, s]));
     expect(statements.size).toBe(7);
     const details: string[] = [];
@@ -278,22 +278,73 @@ describe("archived files deleted on their own (ARCHIVE_RETENTION_DAYS)", () => {
   });
 });
 
-describe("archived files deleted with their task (RETENTION_DAYS)", () => {
+describe("archived files and their task (RETENTION_DAYS)", () => {
   beforeEach(resetDb);
 
-  it("deletes a purged task's objects from R2, then its rows", async () => {
+  /** The archived links `GET /v1/tasks/{task_id}/outputs` answers for a task's first output. */
+  const outputLinks = async (taskId: string) => {
+    const res = await relayRequest(`/v1/tasks/${taskId}/outputs`, { headers: { authorization: `Bearer ${API_KEY}` } }, ARCHIVING);
+    expect(res.status).toBe(200);
+    const [output] = ((await res.json()) as { outputs: Record<string, unknown>[] }).outputs;
+    return { url: output!.archived_url, watermark: output!.archived_watermark_url, error: output!.archive_error };
+  };
+
+  it("keeps a task with a copied file past RETENTION_DAYS until ARCHIVE_RETENTION_DAYS deleted the file, then purges it at a later tick", async () => {
     const clock = manualClock();
-    const task = await archivedTask(clock);
+    const archive = { ...ARCHIVING, ARCHIVE_RETENTION_DAYS: "30" };
+    const task = await archivedTask(clock, archive);
+
+    // Past RETENTION_DAYS (7): the task stays, its files copied, their links still given.
+    clock.advance(8 * DAY);
+    expect(await tick(clock, archive)).toMatchObject({ purged: 0, archivePurged: 0, archiveDeleted: 0 });
+    expect(await objects(task.id)).toHaveLength(2);
+    expect(await files(task.id)).toMatchObject([{ status: "copied" }, { status: "copied" }]);
+    const links = await outputLinks(task.id);
+    expect(links.url).toMatch(/\/0-url\?expires=/);
+    expect(links.watermark).toMatch(/\/0-watermark_url\?expires=/);
+
+    // Past ARCHIVE_RETENTION_DAYS: the files go on their own; the task still stays this tick.
+    clock.advance(23 * DAY);
+    expect(await tick(clock, archive)).toMatchObject({ purged: 0, archivePurged: 0, archiveDeleted: 2 });
+    expect(await objects(task.id)).toEqual([]);
+    expect(await files(task.id)).toMatchObject([{ status: "deleted" }, { status: "deleted" }]);
+    expect(await outputLinks(task.id)).toEqual({ url: undefined, watermark: undefined, error: "deleted by retention" });
+
+    // The next tick purges the task with the rows its files left.
+    expect(await tick(clock, archive)).toMatchObject({ purged: 1, archivePurged: 2, archiveDeleted: 0 });
+    expect(await countFiles()).toBe(0);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM tasks").first("n")).toBe(0);
+  });
+
+  it("purges a task whose files ARCHIVE_RETENTION_DAYS deleted sooner at RETENTION_DAYS, not before", async () => {
+    const clock = manualClock();
+    const archive = { ...ARCHIVING, ARCHIVE_RETENTION_DAYS: "3" };
+    const task = await archivedTask(clock, archive);
+    clock.advance(4 * DAY);
+    expect(await tick(clock, archive)).toMatchObject({ purged: 0, archiveDeleted: 2 });
+    expect(await objects(task.id)).toEqual([]);
+    clock.advance(2 * DAY);
+    expect(await tick(clock, archive)).toMatchObject({ purged: 0, archivePurged: 0 });
+    clock.advance(2 * DAY);
+    expect(await tick(clock, archive)).toMatchObject({ purged: 1, archivePurged: 2, archiveDeleted: 0 });
+    expect(await countFiles()).toBe(0);
+  });
+
+  it("deletes a purged task's objects from R2 (left by failed copies), then its rows", async () => {
+    const clock = manualClock();
+    const task = await settledTask(clock.now());
+    const failed = await fileRows(task.key, task.taskId, 2, "failed", null);
+    for (const row of failed) await putObject(row.key);
     clock.advance(6 * DAY);
     expect((await tick(clock, ARCHIVING)).purged).toBe(0);
-    expect(await objects(task.id)).toHaveLength(2);
+    expect(await objects(task.taskId)).toHaveLength(2);
 
     clock.advance(2 * DAY);
     const report = await tick(clock, ARCHIVING);
     expect(report.purged).toBe(1);
     expect(report.archivePurged).toBe(2);
     expect(report.archiveDeleted).toBe(0);
-    expect(await objects(task.id)).toEqual([]);
+    expect(await objects(task.taskId)).toEqual([]);
     expect(await countFiles()).toBe(0);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM tasks").first("n")).toBe(0);
   });
@@ -314,71 +365,75 @@ describe("archived files deleted with their task (RETENTION_DAYS)", () => {
     expect(await countFiles()).toBe(0);
   });
 
-  it("keeps a task whose file is still being copied, and its object, until the copy ends", async () => {
+  it("keeps a task whose file is still being copied, and its other objects, until the copy ends", async () => {
     const now = Date.now();
     const task = await settledTask(now - 8 * DAY);
-    const [copied] = await fileRows(task.key, task.taskId, 1, "copied", now - 8 * DAY);
+    const [failed] = await fileRows(task.key, task.taskId, 1, "failed", null);
     await env.DB.prepare(
       "INSERT INTO archive_files (id, task_key, output_index, field, source_url, r2_key, status, next_attempt_at, created_at, updated_at) VALUES (?, ?, 0, 'watermark_url', 'https://cdn.example/w', ?, 'pending', ?, 0, 0)",
     )
       .bind(`arc_${unique("p")}`, task.key, `default/cometapi/${task.taskId}/0-watermark_url`, now + DAY)
       .run();
-    await putObject(copied!.key);
+    await putObject(failed!.key);
     expect((await tick(manualClock(now), ARCHIVING)).purged).toBe(0);
-    expect(await bucket().head(copied!.key)).not.toBeNull();
+    expect(await bucket().head(failed!.key)).not.toBeNull();
     expect(await countFiles()).toBe(2);
 
     await env.DB.prepare("UPDATE archive_files SET status = 'failed', next_attempt_at = NULL WHERE status = 'pending'").run();
     expect((await tick(manualClock(now), ARCHIVING)).purged).toBe(1);
-    expect(await bucket().head(copied!.key)).toBeNull();
+    expect(await bucket().head(failed!.key)).toBeNull();
     expect(await countFiles()).toBe(0);
   });
 
-  it("keeps a task a registration landed on while its objects were deleted, its rows saying deleted, and tells the new subscriber", async () => {
+  it("keeps a task a registration landed on while its objects were deleted, its rows unchanged, and tells the new subscriber", async () => {
     const clock = manualClock();
     const task = await archivedTask(clock);
+    // Its copies failed after all, leaving their objects.
+    await env.DB.prepare(
+      "UPDATE archive_files SET status = 'failed', copied_at = NULL WHERE task_key = (SELECT id FROM tasks WHERE task_id = ?)",
+    )
+      .bind(task.id)
+      .run();
     clock.advance(8 * DAY);
     const late = await receiver();
-    const { ARCHIVE } = bucketWith({
+    const { ARCHIVE, deletes } = bucketWith({
       before: async () => {
         expect((await register({ task_id: task.id, callback_url: late.url })).status).toBe(201);
       },
     });
     const report = await tick(clock, { ...ARCHIVING, ARCHIVE });
-    expect(report).toMatchObject({ purged: 0, archivePurged: 0, archiveDeleted: 2 });
+    expect(report).toMatchObject({ purged: 0, archivePurged: 0, archiveDeleted: 0 });
+    expect(deletes.map((keys) => keys.length)).toEqual([2]);
     expect(await objects(task.id)).toEqual([]);
-    expect(await files(task.id)).toMatchObject([{ status: "deleted" }, { status: "deleted" }]);
-    expect(await late.deliveries()).toEqual([]);
+    expect(await files(task.id)).toMatchObject([{ status: "failed" }, { status: "failed" }]);
 
-    // The next tick settles the task again and sends the held webhook, without links.
     await tick(clock, ARCHIVING);
     const [webhook, ...more] = await webhooksOf(late);
     expect(more).toEqual([]);
-    expect(webhook!.outputs[0]!.archive_error).toBe("deleted by retention");
-    expect(webhook!.outputs[0]).not.toHaveProperty("archived_url");
+    expect(webhook!.type).toBe("task.succeeded");
   });
 
   it("keeps tasks whose objects R2 would not delete, their rows unchanged, and purges tasks without files", async () => {
     const now = Date.now();
     const withFiles = await settledTask(now - 8 * DAY);
-    const [copied] = await fileRows(withFiles.key, withFiles.taskId, 1, "copied", now - 8 * DAY);
-    await putObject(copied!.key);
+    const [failed] = await fileRows(withFiles.key, withFiles.taskId, 1, "failed", null);
+    await putObject(failed!.key);
     const plain = await settledTask(now - 8 * DAY);
     const report = await tick(manualClock(now), { ...ARCHIVING, ARCHIVE: bucketWith({ failWith: new Error("R2 is down") }).ARCHIVE });
     expect(report).toMatchObject({ purged: 1, archivePurged: 0, archiveDeleted: 0, archiveRetentionError: "R2 is down" });
     const left = await env.DB.prepare("SELECT id FROM tasks").all<{ id: string }>();
     expect(left.results).toEqual([{ id: withFiles.key }]);
     expect(plain.key).not.toBe(withFiles.key);
-    expect(await files(withFiles.taskId)).toMatchObject([{ status: "copied" }]);
-    expect(await bucket().head(copied!.key)).not.toBeNull();
+    expect(await files(withFiles.taskId)).toMatchObject([{ status: "failed" }]);
+    expect(await bucket().head(failed!.key)).not.toBeNull();
   });
 
   it("deletes at most 1000 objects of purged tasks a tick, whole tasks only", async () => {
     const now = Date.now();
     const first = await settledTask(now - 9 * DAY);
     const second = await settledTask(now - 8 * DAY);
-    await fileRows(first.key, first.taskId, 600, "copied", now - 9 * DAY);
-    await fileRows(second.key, second.taskId, 600, "copied", now - 8 * DAY);
+    await fileRows(first.key, first.taskId, 600, "failed", null);
+    await fileRows(second.key, second.taskId, 600, "failed", null);
     const { ARCHIVE, deletes } = bucketWith({});
     const report = await tick(manualClock(now), { ...ARCHIVING, ARCHIVE });
     expect(report).toMatchObject({ purged: 1, archivePurged: 600 });
@@ -404,8 +459,10 @@ describe("without the ARCHIVE binding", () => {
     expect(await files(task.id)).toMatchObject([{ status: "copied" }, { status: "copied" }]);
     expect(await objects(task.id)).toHaveLength(2);
 
-    expect(await tick(clock, ARCHIVING)).toMatchObject({ purged: 1, archivePurged: 2 });
+    // With the bucket back: the files, copied over ARCHIVE_RETENTION_DAYS (90) ago, go on their own, then their task.
+    expect(await tick(clock, ARCHIVING)).toMatchObject({ purged: 0, archiveDeleted: 2 });
     expect(await objects(task.id)).toEqual([]);
+    expect(await tick(clock, ARCHIVING)).toMatchObject({ purged: 1, archivePurged: 2 });
   });
 
   it("still purges a task whose files were all deleted by retention already", async () => {

@@ -16,23 +16,26 @@ const HINTS_PER_PURGE = 10_000;
  * nothing is pending for it, and no subscription of it was registered or changed since `cutoff`
  * (a late subscriber of a finished task keeps it for a full retention period too).
  *
- * Its archived files go with it, so: none of them is still being copied (a copy under way could
- * put its object after retention deleted the others), and, without the `ARCHIVE` bucket to delete
- * their objects from (`withBucket` false), none may still have an object at all: only files
- * `deleted` by retention, or none. Such a task waits for the bucket rather than leave objects
- * nobody can find.
+ * With the `ARCHIVE` bucket (`withBucket`), none of its archived files is still being copied (a
+ * copy under way could put its object after retention deleted the others) or still `copied`: the
+ * archive outlives the task's own retention, so `GET /v1/tasks/{id}/outputs` answers for as long
+ * as a file is kept. A copied file is deleted on its own after ARCHIVE_RETENTION_DAYS (its row
+ * `deleted`), and only then may its task go, with what is left: rows `deleted`, and `failed` ones
+ * (whose objects, if a copy left any, are deleted with the task). Without the bucket to delete
+ * objects from, none of its files may still have an object at all: only files `deleted` by
+ * retention, or none. Such a task waits for the bucket rather than leave objects nobody can find.
  */
 const purgeable = (cutoff: number, withBucket: boolean) => sql`tasks.settled_at < ${cutoff} AND tasks.next_poll_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM subscriptions s JOIN messages m ON m.subscription_id = s.id
     WHERE s.task_key = tasks.id AND m.status = 'pending')
   AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_key = tasks.id AND s.updated_at >= ${cutoff})
   AND NOT EXISTS (SELECT 1 FROM archive_files a WHERE a.task_key = tasks.id
-    AND ${withBucket ? sql`a.status = 'pending'` : sql`a.status <> 'deleted'`})`;
+    AND ${withBucket ? sql`a.status IN ('pending', 'copied')` : sql`a.status <> 'deleted'`})`;
 
 /** A task retention may delete, with the archived files whose objects must go first. */
 export interface PurgeCandidate {
   key: string;
-  /** Files `copied` or `failed` (a failed copy may have left an object); none without the bucket. */
+  /** Files `failed` (a failed copy may have left an object; a candidate has none `copied`); none without the bucket. */
   files: ArchivedObject[];
 }
 
@@ -80,7 +83,7 @@ export async function purgeCandidates(db: Db, o: CandidatesOptions): Promise<Ret
   const expired = archive ? ((results[3]?.results ?? []) as ArchivedObject[]) : [];
   // The candidates first (a CTE: its LIMIT counts tasks), then their files beside them.
   const files = archive
-    ? sql`a.id, a.r2_key AS r2Key FROM c LEFT JOIN archive_files a ON a.task_key = c.id AND a.status IN ('copied', 'failed')`
+    ? sql`a.id, a.r2_key AS r2Key FROM c LEFT JOIN archive_files a ON a.task_key = c.id AND a.status = 'failed'`
     : sql`NULL AS id, NULL AS r2Key FROM c`;
   const rows = await db.all<{ key: string; id: string | null; r2Key: string | null }>(sql`WITH c AS (SELECT id, settled_at FROM tasks
       WHERE ${purgeable(cutoff, archive !== undefined)}
@@ -101,7 +104,7 @@ export interface PurgeResult {
   tasks: number;
   /** Archive files deleted with their tasks. */
   archiveFiles: number;
-  /** Copied files whose objects were deleted, of tasks that stay (expired, or kept after all): now `deleted`. */
+  /** Copied files expired on their own whose objects were deleted: now `deleted`. */
   archiveFilesMarked: number;
 }
 
@@ -112,11 +115,11 @@ export interface PurgeResult {
  * only delete what belongs to the tasks that statement actually deleted: subscriptions, messages,
  * attempts and archive files.
  *
- * `removedFiles`: the files whose objects were deleted from R2 before this batch: every `copied` or
- * `failed` file of each task in `taskKeys` (with the bucket), and files expired on their own. Those
- * not deleted with their task (expired ones, and those of a task kept after all) are marked
- * `deleted` in the same batch (storage/archive-files.ts `forgetArchivedObjects`), so no row says
- * `copied` of an object that is gone.
+ * `removedFiles`: the files whose objects were deleted from R2 before this batch: every `failed`
+ * file of each task in `taskKeys` (with the bucket), and files expired on their own. The expired
+ * ones (all `copied`) are marked `deleted` in the same batch (storage/archive-files.ts
+ * `forgetArchivedObjects`), so no row says `copied` of an object that is gone; a `failed` file of a
+ * task kept after all stays `failed`.
  */
 export async function deleteSettledTasks(
   db: Db,

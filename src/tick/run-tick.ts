@@ -145,9 +145,10 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
 }
 
 /**
- * Deletes old tasks, and with the ARCHIVE bucket bound their archived files, then the files copied
- * more than ARCHIVE_RETENTION_DAYS ago; bounded per tick. Without the bucket no archived file is
- * touched (and a task whose files may still have objects waits for it).
+ * Deletes old tasks, and with the ARCHIVE bucket bound their archived files (a task stays while a
+ * file of it is still `copied`), then the files copied more than ARCHIVE_RETENTION_DAYS ago; bounded
+ * per tick. Without the bucket no archived file is touched (and a task whose files may still have
+ * objects waits for it).
  */
 async function retention(ctx: TickContext, bucket: R2Bucket | undefined, now: number): Promise<void> {
   const { db, config, report } = ctx;

@@ -18,7 +18,7 @@ export interface ArchiveRetentionReport {
   tasks: number;
   /** Archive rows deleted with their tasks (any object they had deleted first). */
   purged: number;
-  /** Files whose objects were deleted, the rows kept as `deleted`: older than ARCHIVE_RETENTION_DAYS, or of a task kept after all. */
+  /** Files older than ARCHIVE_RETENTION_DAYS whose objects were deleted, the rows kept as `deleted`. */
   deleted: number;
   /** The first R2 error: what it could not delete waits for the next tick. */
   error?: string;
@@ -69,14 +69,15 @@ export interface ArchiveRetentionOptions {
  * Retention with the bucket, in three D1 round trips at most (two when nothing is due) and an R2
  * delete or two:
  * - Reads up to `limit` tasks to delete (storage/retention.ts: none with a file still being
- *   copied) with their `copied` and `failed` files, and the files copied before `filesCutoff`
- *   (oldest first, up to ARCHIVE_DELETE_BATCH).
+ *   copied, or still `copied`: a task stays while its archive does) with their `failed` files, and
+ *   the files copied before `filesCutoff` (oldest first, up to ARCHIVE_DELETE_BATCH).
  * - Deletes from R2 the objects of those tasks' files (at most one full delete of keys, whole
  *   tasks: `boundedByKeys`), then those of the expired files.
  * - In one D1 batch: deletes the tasks whose objects all went, checking each again, with their
- *   rows; marks `deleted` every other file whose object went (the expired ones, and those of a
- *   task a registration kept after all). A task whose objects R2 would not delete stays, its rows
- *   unchanged, and so do expired files R2 would not delete: the next tick tries again.
+ *   rows; marks `deleted` the expired files whose objects went (their tasks may go at a later
+ *   tick). A task whose objects R2 would not delete stays, its rows unchanged (as does a task a
+ *   registration kept after all), and so do expired files R2 would not delete: the next tick tries
+ *   again.
  */
 export async function archiveRetention(db: Db, bucket: R2Bucket, o: ArchiveRetentionOptions): Promise<ArchiveRetentionReport> {
   const report: ArchiveRetentionReport = { tasks: 0, purged: 0, deleted: 0 };
