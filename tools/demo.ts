@@ -2,8 +2,10 @@
  * `npm start`: the whole product, offline. Starts the Kling simulator, webhook receivers that
  * verify every delivery with the `standardwebhooks` library, and the relay under `wrangler dev`;
  * creates three tasks through the relay and waits for their webhooks, pushed by the simulator's
- * callbacks before any cron tick; registers a mixed workload; fires the cron tick every second;
- * shows progress; exits 0 once every expected webhook arrived verified.
+ * callbacks before any cron tick; registers a mixed workload, one video of it with `archive: true`;
+ * fires the cron tick every second; shows progress; once every expected webhook arrived verified,
+ * prints the archived video's link from its webhook, fetches it and checks its SHA-256 against the
+ * simulator's, and exits 0. Archiving is on: wrangler dev keeps the ARCHIVE bucket locally.
  *
  * It never hangs and leaves nothing behind: every request has a time limit, the whole run has a
  * deadline (DEMO_TIMEOUT_SECONDS, default 180), and on every way out (success, failure, deadline,
@@ -11,7 +13,7 @@
  * state folder (the relay's keys and local D1).
  */
 
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -50,6 +52,8 @@ const TICK_TIMEOUT_MS = Math.max(
 /** Stopping wrangler dev takes a few seconds (SIGKILL after 5); past this the exit is forced. */
 const CLEANUP_LIMIT_MS = 10_000;
 const PAIRS = ACTION_PAIR_LIST;
+/** The archived video's size: more than one 8 MiB part, so the copy is a multipart upload. */
+const ARCHIVED_VIDEO_BYTES = 12 * 1024 * 1024;
 
 interface Expected {
   receiver: string;
@@ -129,6 +133,8 @@ async function main() {
     signal,
     port,
     tickTimeoutMs: TICK_TIMEOUT_MS,
+    // Archiving: the ARCHIVE bucket, which wrangler dev keeps in the state folder.
+    r2Buckets: { ARCHIVE: "kling-webhook-relay-archive" },
     vars: {
       // Upstream callbacks: the simulator calls the relay back at /inbound/{provider}/{token}.
       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
@@ -141,6 +147,8 @@ async function main() {
       KLING_BASE_URL: network.url,
       KLING_API_KEY: DEFAULT_KLING_CREDENTIALS.apiKey!,
       ALLOW_INSECURE_CALLBACKS: "true",
+      // Signs the links to archived files (they point at PUBLIC_BASE_URL).
+      ARCHIVE_LINK_SECRET: randomBytes(24).toString("hex"),
       POLL_MIN_INTERVAL_SECONDS: "1",
       POLL_MAX_INTERVAL_SECONDS: "3",
       DELIVERY_RETRY_SCHEDULE: "1,1,2,2,3",
@@ -244,8 +252,30 @@ async function main() {
     taskIds.push({ id, provider: "kling" });
     expected.push({ receiver: "app-a", subscriptionId: sub.id, taskId: id, type: "task.succeeded" });
   }
+  // One video archived: its files are copied into R2 before its task.succeeded webhook goes out.
+  waitingFor = "the simulator to create the video to archive";
+  const archivedTaskId = await createSimulatedTask(network.url, upstreamKey, "videos", "text2video", { outcome: "succeed" }, timed);
+  network.simulator.media.configure({ perFile: { [`${archivedTaskId}/video-0.mp4`]: { sizeBytes: ARCHIVED_VIDEO_BYTES } } });
+  network.receivers.configure("app-archive", { secret });
+  waitingFor = "the relay to register the video to archive (POST /v1/tasks with archive: true)";
+  const archivedSub = await client.register({
+    task_id: archivedTaskId,
+    action: "videos",
+    action2: "text2video",
+    callback_url: hook("app-archive"),
+    archive: true,
+    metadata: { demo: true, archive: true },
+  });
+  taskIds.push({ id: archivedTaskId, provider: "cometapi" });
+  const archivedExpected: Expected = {
+    receiver: "app-archive",
+    subscriptionId: archivedSub.id,
+    taskId: archivedTaskId,
+    type: "task.succeeded",
+  };
+  expected.push(archivedExpected);
   say(
-    `registered ${taskIds.length - pushed.length} more tasks (all ${PAIRS.length} CometAPI action pairs and 2 through Kling's own API, ${expected.filter((e) => e.type === "task.failed").length} failing) with ${expected.length} subscriptions`,
+    `registered ${taskIds.length - pushed.length} more tasks (all ${PAIRS.length} CometAPI action pairs, 2 through Kling's own API, and a video with archive: true, ${expected.filter((e) => e.type === "task.failed").length} failing) with ${expected.length} subscriptions`,
   );
   waitingFor = "receiver app-a to answer a forged webhook";
   const forged = await fetchText(hook("app-a"), {
@@ -282,7 +312,39 @@ async function main() {
   say(
     `\nupstream polls: ${stats.polls} for ${taskIds.length} tasks (${(stats.polls / taskIds.length).toFixed(1)} per task); ticks fired: ${ticks}`,
   );
-  return finish(0, { afterCleanup: "every expected webhook arrived and was verified: OK" });
+  waitingFor = "the archived video's link (GET /files/...) and the simulator's SHA-256 of the video";
+  if (!(await showArchive(network, archivedExpected, timed)))
+    return finish(1, { now: "the archived video's bytes are not the ones upstream served" });
+  return finish(0, { afterCleanup: "every expected webhook arrived and was verified, and the archived video is upstream's: OK" });
+}
+
+/**
+ * Prints the archived link the video's verified `task.succeeded` webhook carries, fetches it from
+ * the relay and compares the bytes' SHA-256 with the simulator's: true when they are equal.
+ */
+async function showArchive(network: LoopbackNetwork, e: Expected, timed: { timeoutMs: number; signal: AbortSignal }): Promise<boolean> {
+  const delivery = network.receivers.deliveries(e.receiver).find((d) => d.verified === true && JSON.parse(d.body).type === e.type);
+  const output = (JSON.parse(delivery!.body) as { outputs: Record<string, string>[] }).outputs[0];
+  const link = output?.archived_url;
+  if (!link) {
+    complain(`the archived video's webhook has no archived_url${output?.archive_error ? `: ${output.archive_error}` : ""}`);
+    return false;
+  }
+  say(`\narchived: the video's task.succeeded webhook (held until the copy ended) links its copy in R2:\n  ${link}`);
+  const signal = AbortSignal.any([AbortSignal.timeout(timed.timeoutMs), timed.signal]);
+  const res = await fetch(link, { signal });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const upstream = await fetchText(`${network.url}/_sim/media/${encodeURIComponent(e.taskId)}/video-0.mp4/sha256`, {
+    ...timed,
+    what: "the simulator's SHA-256 of the video",
+  });
+  const expectedSha256 = (JSON.parse(upstream.text) as { sha256: string }).sha256;
+  const same = res.status === 200 && sha256 === expectedSha256;
+  say(
+    `GET that link: ${res.status}, ${(bytes.length / 1024 / 1024).toFixed(1)} MiB of ${res.headers.get("content-type")}; SHA-256 ${sha256}, ${same ? "the same as the simulator's" : `not the simulator's ${expectedSha256}`}`,
+  );
+  return same;
 }
 
 function verifiedArrival(network: LoopbackNetwork, e: Expected): boolean {
@@ -308,8 +370,8 @@ async function summarize(client: RelayClient, taskIds: { id: string; provider: s
 }
 
 function printSummary(network: LoopbackNetwork, expected: Expected[]) {
-  say("\nreceiver   received  verified  rejected  duplicates  event types");
-  for (const name of ["app-push", "app-a", "app-b", "flaky"]) {
+  say("\nreceiver    received  verified  rejected  duplicates  event types");
+  for (const name of ["app-push", "app-a", "app-b", "flaky", "app-archive"]) {
     const deliveries = network.receivers.deliveries(name).filter((d) => d.headers["webhook-id"] !== "msg_forged");
     const ids = deliveries.map((d) => d.headers["webhook-id"]);
     const types = new Map<string, number>();
@@ -319,7 +381,7 @@ function printSummary(network: LoopbackNetwork, expected: Expected[]) {
     }
     const expectedHere = expected.filter((e) => e.receiver === name).length;
     say(
-      `${name.padEnd(10)} ${String(deliveries.length).padStart(8)}  ${String(deliveries.filter((d) => d.verified).length).padStart(8)}  ${String(deliveries.filter((d) => d.verified === false).length).padStart(8)}  ${String(ids.length - new Set(ids).size).padStart(10)}  ${[...types].map(([t, n]) => `${t} x${n}`).join(", ")} (expected ${expectedHere} final)`,
+      `${name.padEnd(11)} ${String(deliveries.length).padStart(8)}  ${String(deliveries.filter((d) => d.verified).length).padStart(8)}  ${String(deliveries.filter((d) => d.verified === false).length).padStart(8)}  ${String(ids.length - new Set(ids).size).padStart(10)}  ${[...types].map(([t, n]) => `${t} x${n}`).join(", ")} (expected ${expectedHere} final)`,
     );
   }
 }

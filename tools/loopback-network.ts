@@ -5,20 +5,24 @@
  * `/media/{task id}/{file}`, webhook receivers at `/hooks/{name}`, control routes at `/_sim/...`.
  * One server for the workerd tests, the end-to-end tests, the demo and the benchmarks.
  */
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { json, readBody } from "./http-helpers";
 import { NEW_API_PRODUCTS } from "./kling-results";
 import { createKlingSimulator, type SimulatorOptions } from "./kling-simulator";
 import { createWebhookReceivers } from "./webhook-receivers";
 
-export async function startLoopbackNetwork(options: SimulatorOptions & { port?: number }) {
+/** More routes, tried first: true when one answered (`parts`: the path's decoded segments). */
+export type ExtraRoutes = (req: IncomingMessage, res: ServerResponse, parts: string[]) => Promise<boolean>;
+
+export async function startLoopbackNetwork(options: SimulatorOptions & { port?: number; extraRoutes?: ExtraRoutes }) {
   const simulator = createKlingSimulator(options);
   const receivers = createWebhookReceivers(simulator.now);
   const benchResults: unknown[] = [];
   const server = createServer((req, res) => {
     const parts = new URL(req.url ?? "/", "http://loopback").pathname.split("/").slice(1).map(decodeURIComponent);
     const route = async () => {
+      if (options.extraRoutes && (await options.extraRoutes(req, res, parts))) return;
       if (parts[0] === "kling") return simulator.serveApi(req, res, parts);
       if (parts[0] === "v1") return simulator.serveLegacy(req, res, parts);
       if (parts[0] === "tasks" && parts.length === 1) return simulator.serveBatch(req, res);

@@ -15,6 +15,8 @@ export interface RelayStack {
   client: RelayClient;
   /** `INBOUND_TOKEN`: upstream calls the relay back at `{relay.url}/inbound/{provider}/{token}` (a secret). */
   inboundToken: string;
+  /** `ARCHIVE_LINK_SECRET`, when started with `archive` (null otherwise): what signs the links to archived files. */
+  archiveLinkSecret: string | null;
   stop(): Promise<void>;
 }
 
@@ -24,15 +26,22 @@ export async function startRelayStack(options: {
   upstreamKey: string;
   seed: number;
   vars?: Record<string, string>;
+  /**
+   * Archiving on: the `ARCHIVE` bucket bound (kept locally by wrangler dev) and an
+   * `ARCHIVE_LINK_SECRET`, so that registrations may ask `archive: true`.
+   */
+  archive?: boolean;
 }): Promise<RelayStack> {
   const network = await startLoopbackNetwork({ apiKey: options.upstreamKey, seed: options.seed });
   // Known before the relay starts: it gives upstream its own URL to call back.
   const port = await freePort();
   const inboundToken = randomBytes(24).toString("hex");
+  const archiveLinkSecret = options.archive ? randomBytes(24).toString("hex") : null;
   const relay = await startWranglerDev({
     // The sources as they were at start: an edit saved meanwhile does not reload the relay mid-suite.
     snapshot: true,
     port,
+    ...(options.archive ? { r2Buckets: { ARCHIVE: "kling-webhook-relay-archive" } } : {}),
     vars: {
       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       INBOUND_TOKEN: inboundToken,
@@ -47,6 +56,7 @@ export async function startRelayStack(options: {
       DELIVERY_RETRY_SCHEDULE: "0.2,0.2,0.2",
       DELIVERY_TIMEOUT_SECONDS: "2",
       TICK_WALL_BUDGET_SECONDS: "3",
+      ...(archiveLinkSecret ? { ARCHIVE_LINK_SECRET: archiveLinkSecret } : {}),
       ...options.vars,
     },
   }).catch(async (error: unknown) => {
@@ -58,6 +68,7 @@ export async function startRelayStack(options: {
     relay,
     client: createRelayClient(relay.url, options.apiKey),
     inboundToken,
+    archiveLinkSecret,
     async stop() {
       await relay.stop();
       await network.close();

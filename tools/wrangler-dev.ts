@@ -6,7 +6,7 @@
  * workerd is left behind; a state folder of our own is deleted on stop and on exit too.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -120,6 +120,12 @@ export interface WranglerDevOptions {
   /** Aborting it stops wrangler dev, during startup (which then rejects) or later. */
   signal?: AbortSignal;
   /**
+   * R2 buckets to bind (binding name to bucket name), e.g. `{ ARCHIVE: "kling-webhook-relay-archive" }`:
+   * wrangler.toml binds none by default (archiving is optional), so they are added to the
+   * snapshot's copy (`snapshot` is required). wrangler dev keeps them locally, in the state folder.
+   */
+  r2Buckets?: Record<string, string>;
+  /**
    * Time limit of a `/__scheduled` request. Default: what a tick may take with these vars (its
    * wall-time budget, plus an upstream and a delivery timeout it may be waiting on when the
    * budget runs out, plus 10 s), with src/config.ts's defaults for those not set.
@@ -137,6 +143,19 @@ export function tickTimeoutFor(vars: Record<string, string> = {}): number {
     (seconds("TICK_WALL_BUDGET_SECONDS", 58) + seconds("UPSTREAM_TIMEOUT_SECONDS", 15) + seconds("DELIVERY_TIMEOUT_SECONDS", 15) + 10) *
     1000
   );
+}
+
+/**
+ * Appends an `[[r2_buckets]]` table per binding to a copy of wrangler.toml (a header names its
+ * table from the top, so the end of the file is as good as anywhere). A binding the file's own
+ * top-level `[[r2_buckets]]` already makes is left as it is.
+ */
+function bindR2Buckets(configPath: string, buckets: Record<string, string>) {
+  const uncommented = readFileSync(configPath, "utf8").replace(/#.*$/gm, "");
+  for (const [binding, bucketName] of Object.entries(buckets)) {
+    if (new RegExp(`^\\s*\\[\\[r2_buckets\\]\\][^[]*^\\s*binding\\s*=\\s*"${binding}"`, "m").test(uncommented)) continue;
+    appendFileSync(configPath, `\n[[r2_buckets]]\nbinding = ${JSON.stringify(binding)}\nbucket_name = ${JSON.stringify(bucketName)}\n`);
+  }
 }
 
 export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
@@ -184,7 +203,10 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
       if (!options.vars && existsSync(path.join(ROOT, ".dev.vars")))
         cpSync(path.join(ROOT, ".dev.vars"), path.join(snapshotDir, ".dev.vars"));
       symlinkSync(path.join(ROOT, "node_modules"), path.join(snapshotDir, "node_modules"), "dir");
+      bindR2Buckets(path.join(snapshotDir, "wrangler.toml"), options.r2Buckets ?? {});
       cwd = snapshotDir;
+    } else if (Object.keys(options.r2Buckets ?? {}).length > 0) {
+      throw new Error("r2Buckets binds buckets in the snapshot's wrangler.toml: pass snapshot: true too");
     }
     const envFileArgs: string[] = [];
     if (options.vars) {

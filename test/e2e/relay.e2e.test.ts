@@ -2,7 +2,7 @@
  * The relay as an outside app sees it: the real `wrangler dev` (workerd, local D1), the Kling
  * simulator and webhook receivers on loopback, and nothing but HTTP in between.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LoopbackNetwork } from "../../tools/loopback-network";
 import type { RelayClient } from "../../tools/relay-client";
@@ -18,11 +18,14 @@ let network: LoopbackNetwork;
 let relay: WranglerDev;
 let client: RelayClient;
 let inboundToken: string;
+let archiveLinkSecret: string;
 let counter = 0;
 
 beforeAll(async () => {
-  stack = await startRelayStack({ apiKey: API_KEY, secret: SECRET, upstreamKey: UPSTREAM_KEY, seed: 11 });
+  // Archiving on (the ARCHIVE bucket, local to wrangler dev): only registrations asking for it archive.
+  stack = await startRelayStack({ apiKey: API_KEY, secret: SECRET, upstreamKey: UPSTREAM_KEY, seed: 11, archive: true });
   ({ network, relay, client, inboundToken } = stack);
+  archiveLinkSecret = stack.archiveLinkSecret!;
 });
 
 afterAll(() => stack?.stop());
@@ -198,11 +201,46 @@ describe("the relay under wrangler dev", () => {
     expect(((await again.json()) as { data: { task_status: string } }).data.task_status).toBe("submitted");
   });
 
+  it("archives a video's files into R2 before task.succeeded, whose archived links serve the bytes upstream served", async () => {
+    const taskId = await simulatedTask("videos", "text2video", { submittedMs: 100, processingMs: 300 });
+    // 9 MiB: a multipart copy of two parts (8 MiB and 1 MiB); the watermarked copy is small (one put).
+    network.simulator.media.configure({ perFile: { [`${taskId}/video-0.mp4`]: { sizeBytes: 9 * 1024 * 1024 } } });
+    const hook = receiver();
+    const sub = await client.register({ task_id: taskId, action: "videos", action2: "text2video", callback_url: hook.url, archive: true });
+    await tickUntil(async () => (await client.subscription(sub.id)).status === "delivered");
+    const [delivery, ...more] = hook.deliveries();
+    expect(more).toEqual([]);
+    expect(delivery!.verified).toBe(true);
+    const body = JSON.parse(delivery!.body) as { type: string; outputs: Record<string, string>[] };
+    expect(body.type).toBe("task.succeeded");
+    const [output] = body.outputs;
+    expect(output!.url).toBe(`${network.url}/media/${taskId}/video-0.mp4`);
+    expect(output).not.toHaveProperty("archive_error");
+    for (const [field, file] of [
+      ["archived_url", "video-0.mp4"],
+      ["archived_watermark_url", "watermark-0.mp4"],
+    ] as const) {
+      expect(output![field]).toMatch(new RegExp(`^${relay.url}/files/default/cometapi/${taskId}/0-\\w+\\?expires=\\d+&signature=`));
+      const res = await fetch(output![field]!);
+      expect(res.status).toBe(200);
+      const bytes = Buffer.from(await res.arrayBuffer());
+      const upstream = (await (await fetch(`${network.url}/_sim/media/${taskId}/${file}/sha256`)).json()) as {
+        sha256: string;
+        sizeBytes: number;
+      };
+      expect(bytes.length).toBe(upstream.sizeBytes);
+      expect(createHash("sha256").update(bytes).digest("hex")).toBe(upstream.sha256);
+    }
+    // An altered link is refused.
+    const link = output!.archived_url!;
+    expect((await fetch(`${link.slice(0, -1)}${link.endsWith("A") ? "B" : "A"}`)).status).toBe(403);
+  });
+
   it("never prints a secret: the whole run's output holds no key", () => {
     const output = relay.output();
     expect(output).toContain('"event":"tick"');
     const lines = output.split("\n");
-    for (const secret of [API_KEY, SECRET, SECRET.slice("whsec_".length), UPSTREAM_KEY])
+    for (const secret of [API_KEY, SECRET, SECRET.slice("whsec_".length), UPSTREAM_KEY, archiveLinkSecret])
       expect(lines.filter((line) => line.includes(secret))).toEqual([]);
     // The callback token is in the callback URL's path (upstream cannot send a header), so
     // wrangler's own access log shows it, as Cloudflare's request logs would (README: "Push"). The

@@ -4,6 +4,7 @@ import type { TestProject } from "vitest/node";
 import { startLoopbackNetwork } from "../../tools/loopback-network";
 import type { BenchTable } from "../support/bench-table";
 import { copyScalarAssets, UPSTREAM_KEY } from "./global-setup";
+import { createMemoryProbe } from "./process-memory";
 import { ROOT } from "./workers-pool";
 
 const markdown = (t: BenchTable) =>
@@ -16,10 +17,25 @@ const markdown = (t: BenchTable) =>
     ...(t.notes?.length ? ["", ...t.notes] : []),
   ].join("\n");
 
-/** Starts the loopback network for the benchmarks and prints what they reported when all ran. */
+/**
+ * Starts the loopback network for the benchmarks and prints what they reported when all ran. It
+ * also serves `/_bench/memory/{start|stop}`: the resident memory of the workerd asking
+ * (process-memory.ts), which a benchmark cannot read from inside.
+ */
 export default async function setup(project: TestProject) {
   copyScalarAssets();
-  const network = await startLoopbackNetwork({ apiKey: UPSTREAM_KEY, seed: 3 });
+  let mediaServed = () => 0;
+  const memory = createMemoryProbe(() => mediaServed());
+  const network = await startLoopbackNetwork({
+    apiKey: UPSTREAM_KEY,
+    seed: 3,
+    extraRoutes: async (req, res, parts) => {
+      if (parts[0] !== "_bench" || parts[1] !== "memory" || req.method !== "POST") return false;
+      await memory.serve(req, res, parts[2] ?? "");
+      return true;
+    },
+  });
+  mediaServed = () => network.simulator.media.stats().bytesServed;
   project.provide("fakeUrl", network.url);
   return async () => {
     const tables = (network.benchResults as BenchTable[]).sort((a, b) => a.order - b.order);
@@ -31,6 +47,7 @@ export default async function setup(project: TestProject) {
     process.stdout.write(`\n${text}\n`);
     mkdirSync(path.join(ROOT, ".tmp"), { recursive: true });
     writeFileSync(path.join(ROOT, `.tmp/${process.env.RESULTS_NAME ?? "bench"}-results.md`), `${text}\n`);
+    memory.close();
     await network.close();
   };
 }

@@ -6,3 +6,23 @@ export interface BenchTable {
   rows: (string | number)[][];
   notes?: string[];
 }
+
+/**
+ * What the benchmarks' `POST /_bench/memory/stop` answers (test/harness/process-memory.ts): the
+ * resident memory of the workerd process that asked, in bytes, over the time since its start.
+ */
+export interface MemoryWindow {
+  pid: number;
+  /** VmRSS and RssAnon when it started. */
+  startRss: number;
+  startAnon: number;
+  /** VmHWM at the end, reset at the start: the exact peak. */
+  peakRss: number;
+  /** The largest VmRSS and RssAnon sampled. */
+  peakSampledRss: number;
+  peakSampledAnon: number;
+  endRss: number;
+  samples: number;
+  /** The largest VmRSS and RssAnon sampled while progress was at most each checkpoint the stop request named. */
+  peakBy: { progress: number; rss: number; anon: number }[];
+}
