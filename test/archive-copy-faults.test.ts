@@ -3,14 +3,11 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { type CopyLimits, copyStep } from "../src/archive/copy-file";
 import { ARCHIVE_PART_BYTES } from "../src/domain/archive-plan";
+import { hexOf, media, upstreamSha256 } from "./support/archive";
 import { unique } from "./support/relay";
 
 const MiB = 1024 * 1024;
 const bucket = env.ARCHIVE!;
-const media = (config: Record<string, unknown>) => fetch(`${env.FAKE_URL}/_sim/media`, { method: "PUT", body: JSON.stringify(config) });
-const upstreamSha256 = async (taskId: string, file: string) =>
-  ((await (await fetch(`${env.FAKE_URL}/_sim/media/${taskId}/${file}/sha256`)).json()) as { sha256: string }).sha256;
-const hexOf = (buffer: ArrayBuffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 const limits = (overrides: Partial<CopyLimits> = {}): CopyLimits => ({
   maxBytes: 2 ** 31,

@@ -6,35 +6,12 @@ import type { Env } from "../src/env";
 import { consumeBatch } from "../src/queue/consume-batch";
 import { systemClock } from "../src/work/work-context";
 import type { WorkMessage } from "../src/work/work-message";
-import { manualClock, receiver, relayRequest, resetDb, tick, unique, upstreamTask } from "./support/relay";
+import { ARCHIVING, hexOf, media, registerTask as register, upstreamSha256, videoTask } from "./support/archive";
+import { manualClock, receiver, relayRequest, resetDb, tick } from "./support/relay";
 
-const ARCHIVING: Partial<Env> = { PUBLIC_BASE_URL: "http://relay.test" };
 const MiB = 1024 * 1024;
 
-const register = (body: Record<string, unknown>, overrides: Partial<Env> = ARCHIVING) =>
-  relayRequest(
-    "/v1/tasks",
-    {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: "Bearer relay-test-key-one-0123456789" },
-      body: JSON.stringify({ action: "videos", action2: "text2video", ...body }),
-    },
-    overrides,
-  );
-
-const media = (config: Record<string, unknown>) => fetch(`${env.FAKE_URL}/_sim/media`, { method: "PUT", body: JSON.stringify(config) });
 const mediaStats = async () => (await (await fetch(`${env.FAKE_URL}/_sim/media`)).json()) as { requests: number };
-const upstreamSha256 = async (taskId: string, file: string) =>
-  ((await (await fetch(`${env.FAKE_URL}/_sim/media/${taskId}/${file}/sha256`)).json()) as { sha256: string }).sha256;
-const hexOf = (buffer: ArrayBuffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
-
-/** A CometAPI video task that succeeds at its first poll with a video and its watermarked copy, served by the simulator. */
-function videoTask() {
-  const id = unique("task");
-  const file = (name: string) => `${env.FAKE_URL}/media/${id}/${name}`;
-  const videos = [{ id: `${id}-v`, url: file("video-0.mp4"), watermark_url: file("watermark-0.mp4"), duration: "5.1" }];
-  return upstreamTask([{ status: "succeed", result: { videos } }], { id });
-}
 
 /** A video task that succeeds at its first poll, registered with `archive` to a fresh receiver. */
 async function archivedTask(registration: Record<string, unknown> = { archive: true }, overrides: Partial<Env> = ARCHIVING) {

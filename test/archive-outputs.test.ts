@@ -3,6 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
 import { TaskOutputsSchema } from "../src/http/api-schemas";
+import { ARCHIVING, hexOf, media, registerTask as register, upstreamSha256, videoTask } from "./support/archive";
 import {
   API_KEY,
   manualClock,
@@ -16,7 +17,6 @@ import {
   upstreamTask,
 } from "./support/relay";
 
-const ARCHIVING: Partial<Env> = { PUBLIC_BASE_URL: "http://relay.test" };
 const TTL_SECONDS = 604_800;
 
 type Output = Record<string, any>;
@@ -31,17 +31,6 @@ type Answer = {
   error?: { code: string; message: string; details?: { field: string }[] };
 };
 
-const register = (body: Record<string, unknown>, overrides: Partial<Env> = ARCHIVING, key = API_KEY) =>
-  relayRequest(
-    "/v1/tasks",
-    {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-      body: JSON.stringify({ action: "videos", action2: "text2video", ...body }),
-    },
-    overrides,
-  );
-
 /** The route's answer: its status, headers, exact text and parsed body. */
 async function outputsOf(taskId: string, o: { query?: string; key?: string; overrides?: Partial<Env> } = {}) {
   const res = await relayRequest(
@@ -53,10 +42,6 @@ async function outputsOf(taskId: string, o: { query?: string; key?: string; over
   return { status: res.status, headers: res.headers, text, body: JSON.parse(text) as Answer };
 }
 
-const media = (config: Record<string, unknown>) => fetch(`${env.FAKE_URL}/_sim/media`, { method: "PUT", body: JSON.stringify(config) });
-const upstreamSha256 = async (taskId: string, file: string) =>
-  ((await (await fetch(`${env.FAKE_URL}/_sim/media/${taskId}/${file}/sha256`)).json()) as { sha256: string }).sha256;
-const hexOf = (buffer: ArrayBuffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The SHA-256 of the bytes a link serves. */
@@ -67,14 +52,6 @@ async function follow(link: string) {
 }
 
 const expiresOf = (link: string) => Number(new URL(link).searchParams.get("expires"));
-
-/** A CometAPI video task that succeeds at its first poll with a video and its watermarked copy, served by the simulator. */
-function videoTask() {
-  const id = unique("task");
-  const file = (name: string) => `${env.FAKE_URL}/media/${id}/${name}`;
-  const videos = [{ id: `${id}-v`, url: file("video-0.mp4"), watermark_url: file("watermark-0.mp4"), duration: "5.1" }];
-  return upstreamTask([{ status: "succeed", result: { videos } }], { id });
-}
 
 /** A video task registered (with `archive: true` unless told) to a fresh receiver. */
 async function archivedTask(registration: Record<string, unknown> = { archive: true }, overrides: Partial<Env> = ARCHIVING) {

@@ -6,22 +6,14 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
+import { ARCHIVING, videoTask } from "./support/archive";
 import { type Recorded, recordingD1 } from "./support/recording-d1";
-import { API_KEY, manualClock, receiver, register, relayRequest, resetDb, tick, unique, upstreamTask } from "./support/relay";
+import { API_KEY, manualClock, receiver, register, relayRequest, resetDb, tick, unique } from "./support/relay";
 
 const DAY = 86_400_000;
-const ARCHIVING: Partial<Env> = { PUBLIC_BASE_URL: "http://relay.test" };
 /** Files kept 30 days; tasks a year (so only the files' own retention acts). */
 const FILES_ONLY: Partial<Env> = { ...ARCHIVING, ARCHIVE_RETENTION_DAYS: "30", RETENTION_DAYS: "365" };
 const bucket = () => env.ARCHIVE!;
-
-/** A CometAPI video task that succeeds at its first poll with a video and its watermarked copy. */
-function videoTask() {
-  const id = unique("task");
-  const file = (name: string) => `${env.FAKE_URL}/media/${id}/${name}`;
-  const videos = [{ id: `${id}-v`, url: file("video-0.mp4"), watermark_url: file("watermark-0.mp4"), duration: "5.1" }];
-  return upstreamTask([{ status: "succeed", result: { videos } }], { id });
-}
 
 /** A video task registered with `archive: true`, copied and its webhook sent by one tick at `clock` (or now, if later). */
 async function archivedTask(clock: ReturnType<typeof manualClock>, overrides: Partial<Env> = ARCHIVING) {
