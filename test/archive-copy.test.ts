@@ -7,7 +7,7 @@ import { consumeBatch } from "../src/queue/consume-batch";
 import { systemClock } from "../src/work/work-context";
 import type { WorkMessage } from "../src/work/work-message";
 import { ARCHIVING, hexOf, media, registerTask as register, upstreamSha256, videoTask } from "./support/archive";
-import { manualClock, receiver, relayRequest, resetDb, tick } from "./support/relay";
+import { manualClock, receiver, relayRequest, resetDb, tick, upstreamTask } from "./support/relay";
 
 const MiB = 1024 * 1024;
 
@@ -276,6 +276,24 @@ describe("archiving outputs to R2", () => {
     const [webhook] = await webhooks();
     expect((await follow(webhook!.outputs[0]!.archived_url)).sha256).toBe(await upstreamSha256(task.id, "video-0.mp4"));
   });
+
+  it("under the real clock, copies in slices of POLL_MIN_INTERVAL_SECONDS: a task due for polls is polled while a slow file copies", async () => {
+    const slow = await videoTask();
+    // 40 MB at 2 MB/s: the whole tick copies a part of it at most.
+    await media({ perFile: { [`${slow.id}/video-0.mp4`]: { sizeBytes: 40 * MiB, bytesPerSecond: 2_000_000 } } });
+    const hook = await receiver();
+    expect((await register({ task_id: slow.id, callback_url: hook.url, archive: true })).status).toBe(201);
+    const running = await upstreamTask([{ status: "processing" }]);
+    expect((await register({ task_id: running.id, callback_url: hook.url })).status).toBe(201);
+    const overrides = { ...ARCHIVING, TICK_WALL_BUDGET_SECONDS: "6", POLL_MIN_INTERVAL_SECONDS: "1", POLL_MAX_INTERVAL_SECONDS: "1" };
+    const started = Date.now();
+    const report = await tick(systemClock, overrides);
+    expect(Date.now() - started).toBeLessThan(12_000);
+    // Polled about once a second: a copy step holding the round to the deadline would leave it at 1.
+    expect(await running.polls()).toBeGreaterThanOrEqual(3);
+    expect(report.archivedBytes).toBeGreaterThan(0);
+    expect(await hook.deliveries()).toHaveLength(0);
+  }, 30_000);
 
   it("under the real clock, a tick with a 500 MB output still ends on time, the copy going on later", async () => {
     const task = await videoTask();

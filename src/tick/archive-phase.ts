@@ -9,18 +9,19 @@ import {
 import { type ArchiveContext, archiveStep, listArchiveFiles, settleArchivedTasks } from "../work/archive-work";
 import { tickLeaseMs } from "../work/leases";
 import { runPipeline } from "../work/pipeline";
+import { MAX_IN_FLIGHT } from "../work/work-budget";
 import type { TickContext } from "./tick-context";
 
 /**
- * The archive's share of a round: lists the files of tasks that just succeeded, copies due files
- * (one subrequest per step, at most 6 at once) until the tick's byte allowance or its budget is
- * spent, then settles the tasks whose copies all ended, which releases their `task.succeeded`
+ * The archive's share of a round: lists the files of tasks that just succeeded, copies one wave of
+ * due files (one subrequest per step, at most 6 at once, each step at most `ctx.stepMs`, so that
+ * copying holds a round no longer than that) within the tick's byte allowance and budget, then settles the tasks whose copies all ended, which releases their `task.succeeded`
  * webhooks. With `copy` false (a queue takes the copies) only the listing and the settling run.
  * Returns how many files were claimed and tasks settled.
  */
 export async function archivePhase(ctx: TickContext & ArchiveContext, copy: boolean): Promise<number> {
   const { db, config, clock, budget, leaseToken, bytes } = ctx;
-  const timeout = config.archiveCopyTimeoutMs;
+  const timeout = Math.min(config.archiveCopyTimeoutMs, ctx.stepMs ?? Infinity);
   // Most rounds have nothing to archive: one round trip says so.
   const waiting = await archiveWorkWaiting(db, clock.now());
   if (waiting.toList) await listArchiveFiles(db, clock.now());
@@ -28,7 +29,9 @@ export async function archivePhase(ctx: TickContext & ArchiveContext, copy: bool
     !copy || !(waiting.due || waiting.toList)
       ? 0
       : await runPipeline<ClaimedArchiveFile, ArchiveFileRecord>({
-          claimable: (outstanding) => (bytes.remaining > 0 ? budget.claimable(clock.now(), timeout, outstanding) : 0),
+          // One wave a round: the polls and deliveries of the next round come before more copies.
+          claimable: (outstanding) =>
+            bytes.remaining > 0 ? Math.min(budget.claimable(clock.now(), timeout, outstanding), MAX_IN_FLIGHT - outstanding) : 0,
           async claim(limit) {
             const now = clock.now();
             const files = await claimDueArchiveFiles(db, { now, limit, leaseToken, leaseMs: tickLeaseMs(budget.deadline, now, timeout) });

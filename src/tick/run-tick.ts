@@ -73,7 +73,11 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   // Archiving runs only with the bucket bound; its copies share the tick's subrequests and take
   // at most ARCHIVE_BYTES_PER_TICK between them.
   const bucket = env.ARCHIVE;
-  const archiveCtx = bucket ? { ...ctx, bucket, bytes: new ByteAllowance(config.archiveBytesPerInvocation) } : undefined;
+  // Each copy step in a round lasts at most POLL_MIN_INTERVAL_SECONDS: no task due for a poll
+  // waits on copying longer than the shortest interval between two of its polls.
+  const archiveCtx = bucket
+    ? { ...ctx, bucket, bytes: new ByteAllowance(config.archiveBytesPerInvocation), stepMs: config.pollMinIntervalMs }
+    : undefined;
   // Keep a fifth of the budget for the webhooks the polls are about to produce, when the tick
   // sends them itself.
   const reserve = () => (sending(deliveries) ? 0 : Math.ceil(config.subrequestBudget / 5));
