@@ -7,6 +7,7 @@ import { consumeBatch } from "../src/queue/consume-batch";
 import { systemClock } from "../src/work/work-context";
 import type { WorkMessage } from "../src/work/work-message";
 import { ARCHIVING, hexOf, media, registerTask as register, upstreamSha256, videoTask } from "./support/archive";
+import { logIn } from "./support/dashboard";
 import { manualClock, receiver, relayRequest, resetDb, tick, upstreamTask } from "./support/relay";
 
 const MiB = 1024 * 1024;
@@ -172,6 +173,24 @@ describe("archiving outputs to R2", () => {
     expect(strip(again!)).toBe(strip(first!));
   });
 
+  it("shows a task's archive on its dashboard page, with a link to each copy signed for the page", async () => {
+    const { task } = await archivedTask();
+    await tick(manualClock(), ARCHIVING);
+    const browser = await logIn();
+    const res = await relayRequest(
+      `/dashboard/tasks/${task.id}`,
+      { headers: { cookie: browser.cookie, accept: "text/html", "sec-fetch-site": "same-origin" } },
+      ARCHIVING,
+    );
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('id="task-archive"');
+    expect(html).toMatch(/data-archive-file="0-url"[\s\S]*?copied/);
+    const links = [...html.matchAll(/href="(http:\/\/relay\.test\/files\/[^"]+)"/g)].map((m) => m[1]!.replaceAll("&amp;", "&"));
+    expect(links).toHaveLength(2);
+    expect((await follow(links[0]!)).sha256).toBe(await upstreamSha256(task.id, "video-0.mp4"));
+  });
+
   it("keeps a held webhook held when its subscription is redelivered meanwhile", async () => {
     const task = await videoTask();
     await media({ perFile: { [`${task.id}/video-0.mp4`]: { failTimes: 1 } } });
@@ -277,10 +296,10 @@ describe("archiving outputs to R2", () => {
     expect((await follow(webhook!.outputs[0]!.archived_url)).sha256).toBe(await upstreamSha256(task.id, "video-0.mp4"));
   });
 
-  it("under the real clock, copies in slices of POLL_MIN_INTERVAL_SECONDS: a task due for polls is polled while a slow file copies", async () => {
+  it("under the real clock, copies in slices of POLL_MIN_INTERVAL_SECONDS (and a part): a task due for polls is polled while a large file copies", async () => {
     const slow = await videoTask();
-    // 40 MB at 2 MB/s: the whole tick copies a part of it at most.
-    await media({ perFile: { [`${slow.id}/video-0.mp4`]: { sizeBytes: 40 * MiB, bytesPerSecond: 2_000_000 } } });
+    // 80 MB at 8 MB/s (a part a second): more than the tick can copy.
+    await media({ perFile: { [`${slow.id}/video-0.mp4`]: { sizeBytes: 80 * MiB, bytesPerSecond: 8_000_000 } } });
     const hook = await receiver();
     expect((await register({ task_id: slow.id, callback_url: hook.url, archive: true })).status).toBe(201);
     const running = await upstreamTask([{ status: "processing" }]);

@@ -25,6 +25,11 @@ export interface CopyLimits {
   maxBytes: number;
   /** This step's whole time (the per-copy timeout, or less when the invocation ends sooner). */
   timeoutMs: number;
+  /**
+   * Once this long has passed, start no further part: the step ends after the part under way (a
+   * tick copies in slices between its polls). Never cuts a part short, so every slice progresses.
+   */
+  sliceMs?: number;
   partBytes: number;
   allowInsecure: boolean;
   /**
@@ -136,6 +141,7 @@ class SliceReader {
  */
 export async function copyStep(job: CopyJob, limits: CopyLimits): Promise<CopyOutcome> {
   const signal = AbortSignal.timeout(limits.timeoutMs);
+  const sliceEndsAt = Date.now() + (limits.sliceMs ?? Infinity);
   const resuming = job.resume !== null && job.copiedBytes > 0;
   let bytes = 0;
   let copiedBytes = resuming ? job.copiedBytes : 0;
@@ -195,6 +201,10 @@ export async function copyStep(job: CopyJob, limits: CopyLimits): Promise<CopyOu
     for (;;) {
       const left = size === null ? limits.partBytes : Math.min(limits.partBytes, size - copiedBytes);
       if (size !== null && left === 0) break;
+      if (bytes > 0 && Date.now() >= sliceEndsAt) {
+        await body.cancel();
+        return { kind: "progress", copiedBytes, resume, bytes };
+      }
       if (!limits.takeBytes(left)) {
         await body.cancel();
         if (bytes === 0 && copiedBytes === 0) {

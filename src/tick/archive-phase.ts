@@ -14,14 +14,15 @@ import type { TickContext } from "./tick-context";
 
 /**
  * The archive's share of a round: lists the files of tasks that just succeeded, copies one wave of
- * due files (one subrequest per step, at most 6 at once, each step at most `ctx.stepMs`, so that
- * copying holds a round no longer than that) within the tick's byte allowance and budget, then settles the tasks whose copies all ended, which releases their `task.succeeded`
+ * due files (one subrequest per step, at most 6 at once, each step starting no new part after
+ * `ctx.stepMs`, so that copying holds a round about that long and one part more) within the tick's
+ * byte allowance and budget, then settles the tasks whose copies all ended, which releases their `task.succeeded`
  * webhooks. With `copy` false (a queue takes the copies) only the listing and the settling run.
  * Returns how many files were claimed and tasks settled.
  */
 export async function archivePhase(ctx: TickContext & ArchiveContext, copy: boolean): Promise<number> {
   const { db, config, clock, budget, leaseToken, bytes } = ctx;
-  const timeout = Math.min(config.archiveCopyTimeoutMs, ctx.stepMs ?? Infinity);
+  const timeout = config.archiveCopyTimeoutMs;
   // Most rounds have nothing to archive: one round trip says so.
   const waiting = await archiveWorkWaiting(db, clock.now());
   if (waiting.toList) await listArchiveFiles(db, clock.now());

@@ -73,8 +73,8 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   // Archiving runs only with the bucket bound; its copies share the tick's subrequests and take
   // at most ARCHIVE_BYTES_PER_TICK between them.
   const bucket = env.ARCHIVE;
-  // Each copy step in a round lasts at most POLL_MIN_INTERVAL_SECONDS: no task due for a poll
-  // waits on copying longer than the shortest interval between two of its polls.
+  // A copy step in a round starts no new part after POLL_MIN_INTERVAL_SECONDS: a task due for a
+  // poll waits on copying about the shortest interval between two of its polls, and one part.
   const archiveCtx = bucket
     ? { ...ctx, bucket, bytes: new ByteAllowance(config.archiveBytesPerInvocation), stepMs: config.pollMinIntervalMs }
     : undefined;

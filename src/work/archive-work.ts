@@ -43,8 +43,8 @@ export interface ArchiveContext extends WorkContext {
   bucket: R2Bucket;
   bytes: ByteAllowance;
   /**
-   * The longest one step may take here, when shorter than ARCHIVE_COPY_TIMEOUT_SECONDS: the tick
-   * copies in slices between its polls (a step that stops with parts copied goes on in the next).
+   * A step starts no new part after this long (archive/copy-file.ts `sliceMs`): the tick copies in
+   * slices between its polls, and the step that stops goes on in the next round.
    */
   stepMs?: number;
 }
@@ -103,12 +103,13 @@ export async function settleArchivedTasks(ctx: Pick<ArchiveContext, "db" | "conf
 export async function archiveStep(ctx: ArchiveContext, file: ClaimedArchiveFile): Promise<ArchiveFileRecord> {
   const { config, clock, budget, bucket, bytes } = ctx;
   const resume = parseResume(file.resume);
-  const timeoutMs = Math.max(1, Math.min(config.archiveCopyTimeoutMs, ctx.stepMs ?? Infinity, budget.deadline - clock.now()));
+  const timeoutMs = Math.max(1, Math.min(config.archiveCopyTimeoutMs, budget.deadline - clock.now()));
   const outcome = await copyStep(
     { bucket, key: file.r2Key, sourceUrl: file.sourceUrl, copiedBytes: resume ? file.copiedBytes : 0, resume },
     {
       maxBytes: config.archiveMaxBytes,
       timeoutMs,
+      sliceMs: ctx.stepMs,
       partBytes: ARCHIVE_PART_BYTES,
       allowInsecure: config.allowInsecureCallbacks,
       takeBytes: (n) => bytes.take(n),
