@@ -1,6 +1,8 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { ownTenant } from "../auth/caller";
 import { loadSession, type Session } from "../auth/session";
+import { loadConfig } from "../config";
+import { archiveLink } from "../domain/archive-link";
 import { isActionPair, PROVIDERS, type Provider, TASK_ID_PATTERN } from "../domain/kling";
 import { asset, pageHeaders, renderPage } from "../lib/html-page";
 import { loadActivitySeries } from "../storage/activity-series";
@@ -125,9 +127,25 @@ async function taskPage(c: C): Promise<Response> {
       404,
     );
   const notice = noticeText(new URL(c.req.url).searchParams);
+  // Links to the copies, signed for this page (valid ARCHIVE_LINK_TTL_SECONDS, like the API's).
+  const config = loadConfig(c.env);
+  const archive = await Promise.all(
+    view.archiveFiles.map(async (file) => ({
+      ...file,
+      link: file.status === "copied" ? await archiveLink(config, file.r2Key, now) : null,
+    })),
+  );
   return renderPage(
     c,
-    <TaskPage task={view.task} subscriptions={view.subscriptions} session={session(c)} viewer={viewer} now={now} notice={notice} />,
+    <TaskPage
+      task={view.task}
+      subscriptions={view.subscriptions}
+      archive={archive}
+      session={session(c)}
+      viewer={viewer}
+      now={now}
+      notice={notice}
+    />,
   );
 }
 

@@ -219,14 +219,19 @@ const releaseHeldMessages = (taskKeys: ReturnType<typeof keySet>, now: number) =
     AND subscription_id IN (SELECT s.id FROM subscriptions s JOIN tasks t ON t.id = s.task_key
       WHERE t.id IN ${taskKeys} AND t.archive = 'done')`;
 
-/** One file of a task, as `GET /v1/tasks/{task_id}/outputs` tells it. */
+/** One file of a task, as `GET /v1/tasks/{task_id}/outputs` and the dashboard's task page tell it. */
 export interface TaskArchiveFile extends ArchiveFileState {
   r2Key: string;
+  /** Failed attempts so far. */
+  attempts: number;
+  copiedBytes: number;
+  sizeBytes: number | null;
 }
 
 /** Every file listed for a task (by its key), in the order the webhook reads them: output, then field. */
 export async function archiveFilesOfTask(db: Db, taskKey: string): Promise<TaskArchiveFile[]> {
-  return db.all<TaskArchiveFile>(sql`SELECT output_index AS "index", field, status, r2_key AS r2Key, last_error AS lastError
+  return db.all<TaskArchiveFile>(sql`SELECT output_index AS "index", field, status, r2_key AS r2Key, last_error AS lastError,
+      attempts, copied_bytes AS copiedBytes, size_bytes AS sizeBytes
     FROM archive_files WHERE task_key = ${taskKey} ORDER BY output_index, field`);
 }
 

@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { archiveFilesOfTask } from "./archive-files";
 import { asJson, type Db } from "./db";
 import {
   type DeliveryAttemptRow,
@@ -86,7 +87,13 @@ export async function loadTaskView(db: Db, scope: TenantScope, provider: string,
     db,
     subs.map((s) => s.id),
   );
-  return { task, subscriptions: subs.map((subscription) => ({ subscription, deliveries: deliveries.get(subscription.id) ?? [] })) };
+  // What became of its archived files, for a task that asked (the dashboard's task page).
+  const archiveFiles = task.archive !== null ? await archiveFilesOfTask(db, task.id) : [];
+  return {
+    task,
+    subscriptions: subs.map((subscription) => ({ subscription, deliveries: deliveries.get(subscription.id) ?? [] })),
+    archiveFiles,
+  };
 }
 
 /** One subscription with its task and deliveries, for `GET /v1/subscriptions/{id}`. */

@@ -1,5 +1,6 @@
 import type { FC } from "hono/jsx";
 import type { Session } from "../../auth/session";
+import type { TaskArchiveFile } from "../../storage/archive-files";
 import type { MessageWithAttempts, SubscriptionWithDeliveries } from "../../storage/read-models";
 import type { TaskRow } from "../../storage/schema";
 import { ago, iso, kindLabel, until, withParams } from "./format";
@@ -94,15 +95,72 @@ const SubscriptionBlock: FC<{ entry: SubscriptionWithDeliveries; session: Sessio
   </article>
 );
 
-/** One task: the relay's state, the upstream payload, every subscription and every attempt. */
+/** An archived file as the task page shows it: its state, and a link signed for the page when copied. */
+export type ArchiveFileView = TaskArchiveFile & { link: string | null };
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** What became of each output file of a task that asked to be archived. */
+const ArchiveBlock: FC<{ state: string; files: ArchiveFileView[] }> = ({ state, files }) => (
+  <section id="task-archive" data-live>
+    <h2>
+      Archive <span class={`status status-archive-${state}`}>{state}</span>
+    </h2>
+    {files.length === 0 ? (
+      <p class="muted">{state === "requested" ? "Its files are listed when the task succeeds." : "No output file to copy."}</p>
+    ) : (
+      <table class="list archive-files">
+        <thead>
+          <tr>
+            <th>output</th>
+            <th>field</th>
+            <th>status</th>
+            <th>copied</th>
+            <th>failed attempts</th>
+            <th>copy</th>
+          </tr>
+        </thead>
+        <tbody>
+          {files.map((f) => (
+            <tr data-archive-file={`${f.index}-${f.field}`}>
+              <td class="num">{f.index}</td>
+              <td>
+                <code>{f.field}</code>
+              </td>
+              <td>
+                <span class={`status status-${f.status}`}>{f.status}</span>
+              </td>
+              <td class="num">
+                {f.sizeBytes !== null && f.status !== "copied" ? `${mb(f.copiedBytes)} of ${mb(f.sizeBytes)}` : mb(f.copiedBytes)}
+              </td>
+              <td class="num">{f.attempts}</td>
+              <td>
+                {f.link !== null ? (
+                  <a href={f.link} rel="noreferrer">
+                    open
+                  </a>
+                ) : (
+                  <span class="error-text">{f.status === "pending" ? "" : (f.lastError ?? f.status)}</span>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    )}
+  </section>
+);
+
+/** One task: the relay's state, the upstream payload, its archive, every subscription and every attempt. */
 export const TaskPage: FC<{
   task: TaskRow;
   subscriptions: SubscriptionWithDeliveries[];
+  archive: ArchiveFileView[];
   session: Session;
   viewer: Viewer;
   now: number;
   notice: string | null;
-}> = ({ task: t, subscriptions, session, viewer, now, notice }) => (
+}> = ({ task: t, subscriptions, archive, session, viewer, now, notice }) => (
   <Layout title={`Task ${t.taskId}`} section="tasks" session={session} viewer={viewer} now={now}>
     <h1>
       Task <code>{t.taskId}</code>
@@ -150,6 +208,7 @@ export const TaskPage: FC<{
       <h2>Upstream payload</h2>
       <pre class="payload">{pretty(t.data)}</pre>
     </section>
+    {t.archive !== null ? <ArchiveBlock state={t.archive} files={archive} /> : null}
     <section id="task-subscriptions" data-live>
       <h2>Subscriptions and delivery attempts</h2>
       {subscriptions.length === 0 ? (
