@@ -2,7 +2,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { ownTenant } from "../auth/caller";
 import { loadSession, type Session } from "../auth/session";
 import { loadConfig } from "../config";
-import { archiveLink } from "../domain/archive-link";
+import { linkToFile } from "../domain/archive-plan";
 import { isActionPair, PROVIDERS, type Provider, TASK_ID_PATTERN } from "../domain/kling";
 import { asset, pageHeaders, renderPage } from "../lib/html-page";
 import { loadActivitySeries } from "../storage/activity-series";
@@ -132,7 +132,7 @@ async function taskPage(c: C): Promise<Response> {
   const archive = await Promise.all(
     view.archiveFiles.map(async (file) => ({
       ...file,
-      link: file.status === "copied" ? await archiveLink(config, file.r2Key, now) : null,
+      link: await linkToFile(config, file, now),
     })),
   );
   return renderPage(

@@ -1,4 +1,5 @@
 import { isLosslessNumber, parse, stringify } from "lossless-json";
+import { type ArchiveLinkConfig, archiveLink } from "./archive-link";
 
 /**
  * Rules of the archive (copying a succeeded task's output files into R2): which files, how failed
@@ -67,6 +68,19 @@ export function archiveResultOf(file: ArchiveFileState, link: string | null): Ar
     case "failed":
       return { index, field, error: file.lastError ?? "not copied" };
   }
+}
+
+/** The link to a file signed at `nowMs` when it is copied and the relay can link it, else null. */
+export const linkToFile = (config: ArchiveLinkConfig, file: { status: string; r2Key: string }, nowMs: number): Promise<string | null> =>
+  file.status === "copied" ? archiveLink(config, file.r2Key, nowMs) : Promise.resolve(null);
+
+/** What became of each of a task's files (`archiveResultOf`), its copies linked afresh at `nowMs`. */
+export async function archiveResultsOf(
+  config: ArchiveLinkConfig,
+  files: readonly (ArchiveFileState & { r2Key: string })[],
+  nowMs: number,
+): Promise<ArchiveResult[]> {
+  return Promise.all(files.map(async (file) => archiveResultOf(file, await linkToFile(config, file, nowMs))));
 }
 
 type JsonObject = Record<string, unknown>;

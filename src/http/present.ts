@@ -1,5 +1,5 @@
-import { type ArchiveLinkConfig, archiveLink, archiveLinkExpiresAt } from "../domain/archive-link";
-import { type ArchiveResult, archiveFilesOf, archiveResultOf, withArchiveResults } from "../domain/archive-plan";
+import { type ArchiveLinkConfig, archiveLinkExpiresAt } from "../domain/archive-link";
+import { type ArchiveResult, archiveFilesOf, archiveResultOf, archiveResultsOf, withArchiveResults } from "../domain/archive-plan";
 import { NO_ACTION, type Provider } from "../domain/kling";
 import { failureMessage, outputsJson } from "../domain/task-outputs";
 import type { TaskArchiveFile } from "../storage/archive-files";
@@ -91,16 +91,11 @@ export async function presentTaskOutputs(
 ): Promise<string> {
   const succeeded = t.taskStatus === "succeed";
   const outputs = outputsJson(t.data, succeeded);
-  let linked = false;
   let results: ArchiveResult[] = [];
   if (succeeded && t.archive === "requested")
     results = archiveFilesOf(outputs).map((file) => archiveResultOf({ ...file, status: "pending", lastError: null }, null));
-  else if (succeeded && t.archive !== null)
-    for (const file of files) {
-      const link = file.status === "copied" ? await archiveLink(config, file.r2Key, nowMs) : null;
-      linked ||= link !== null;
-      results.push(archiveResultOf(file, link));
-    }
+  else if (succeeded && t.archive !== null) results = await archiveResultsOf(config, files, nowMs);
+  const linked = results.some((r) => r.url !== undefined);
   const head: Omit<TaskOutputsBody, "outputs"> = {
     task_id: t.taskId,
     provider: t.provider as Provider,

@@ -1,6 +1,6 @@
 import { desc, eq, sql } from "drizzle-orm";
-import { type ArchiveLinkConfig, archiveLink } from "../domain/archive-link";
-import { archiveResultOf } from "../domain/archive-plan";
+import type { ArchiveLinkConfig } from "../domain/archive-link";
+import { archiveResultsOf } from "../domain/archive-plan";
 import type { EventType, Provider } from "../domain/kling";
 import { archiveFilesOfTask } from "./archive-files";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
@@ -241,8 +241,5 @@ export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now
 async function freshArchiveFacts(db: Db, taskKey: string, now: number, links: ArchiveLinkConfig): Promise<string | null> {
   const [task] = await db.select({ archive: tasks.archive }).from(tasks).where(eq(tasks.id, taskKey));
   if (task?.archive !== "done") return null;
-  const results = [];
-  for (const file of await archiveFilesOfTask(db, taskKey))
-    results.push(archiveResultOf(file, file.status === "copied" ? await archiveLink(links, file.r2Key, now) : null));
-  return JSON.stringify(results);
+  return JSON.stringify(await archiveResultsOf(links, await archiveFilesOfTask(db, taskKey), now));
 }

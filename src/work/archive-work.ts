@@ -1,6 +1,6 @@
 import { type CopyOutcome, type CopyResume, copyStep } from "../archive/copy-file";
-import { archiveKey, archiveLink } from "../domain/archive-link";
-import { ARCHIVE_PART_BYTES, type ArchiveResult, archiveBackoffMs, archiveFilesOf, archiveResultOf } from "../domain/archive-plan";
+import { archiveKey } from "../domain/archive-link";
+import { ARCHIVE_PART_BYTES, archiveBackoffMs, archiveFilesOf, archiveResultsOf } from "../domain/archive-plan";
 import type { Provider } from "../domain/kling";
 import { outputsJson } from "../domain/task-outputs";
 import {
@@ -82,16 +82,17 @@ export async function settleArchivedTasks(ctx: Pick<ArchiveContext, "db" | "conf
   const ended = await tasksToSettle(db, ARCHIVE_TASKS_PER_PASS, taskKeys);
   if (ended.taskKeys.length === 0) return 0;
   const now = clock.now();
-  const results = new Map<string, ArchiveResult[]>(ended.taskKeys.map((key) => [key, []]));
-  for (const file of ended.files) {
-    const link = file.status === "copied" ? await archiveLink(config, file.r2Key, now) : null;
-    results.get(file.taskKey)?.push(archiveResultOf(file, link));
-  }
-  await settleArchives(
-    db,
-    [...results].map(([taskKey, list]) => ({ taskKey, archiveOutputs: JSON.stringify(list) })),
-    now,
+  const settled = await Promise.all(
+    ended.taskKeys.map(async (taskKey) => {
+      const results = await archiveResultsOf(
+        config,
+        ended.files.filter((f) => f.taskKey === taskKey),
+        now,
+      );
+      return { taskKey, archiveOutputs: JSON.stringify(results) };
+    }),
   );
+  await settleArchives(db, settled, now);
   return ended.taskKeys.length;
 }
 
