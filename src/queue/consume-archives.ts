@@ -1,5 +1,5 @@
-import { loadClaimedArchiveFiles, recordArchiveSteps, releaseArchiveFiles } from "../storage/archive-files";
-import type { LeasedIds } from "../storage/load-claimed";
+import { recordArchiveSteps, releaseArchiveFiles } from "../storage/archive-files";
+import { type LeasedIds, loadClaimedArchiveFiles } from "../storage/load-claimed";
 import { type ArchiveContext, archiveStep, ByteAllowance, settleArchivedTasks } from "../work/archive-work";
 import { runLeased } from "../work/leased-work";
 import { countIds } from "./consume-polls";

@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { ArchiveField, ArchiveFileState } from "../domain/archive-plan";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
-import type { LeasedIds } from "./load-claimed";
 
 /**
  * The archive's D1 side: tasks whose files are to be listed, the files claimed and copied like
@@ -84,9 +83,13 @@ export interface ClaimedArchiveFile {
   attempts: number;
 }
 
-const claimedColumns = sql.raw(
-  "id, task_key AS taskKey, source_url AS sourceUrl, r2_key AS r2Key, copied_bytes AS copiedBytes, resume, attempts",
-);
+/** The columns of a `ClaimedArchiveFile`, optionally qualified (`a.`). */
+export const claimedArchiveColumns = (prefix: "" | "a." = "") =>
+  sql.raw(
+    ["id", "task_key AS taskKey", "source_url AS sourceUrl", "r2_key AS r2Key", "copied_bytes AS copiedBytes", "resume", "attempts"]
+      .map((c) => `${prefix}${c}`)
+      .join(", "),
+  );
 
 interface ClaimOptions {
   now: number;
@@ -101,22 +104,7 @@ export async function claimDueArchiveFiles(db: Db, o: ClaimOptions): Promise<Cla
   return db.all<ClaimedArchiveFile>(sql`
     UPDATE archive_files SET lease_token = ${o.leaseToken}, next_attempt_at = ${o.now + o.leaseMs}
     WHERE id IN (SELECT id FROM archive_files WHERE next_attempt_at <= ${o.now} ORDER BY next_attempt_at LIMIT ${o.limit})
-    RETURNING ${claimedColumns}`);
-}
-
-/** Loads the files queue messages name, each only while still claimed under that message's lease. */
-export async function loadClaimedArchiveFiles(
-  db: Db,
-  claims: readonly LeasedIds[],
-): Promise<(ClaimedArchiveFile & { leaseToken: string; leaseEndsAt: number })[]> {
-  const pairs = asJson(claims.flatMap((c) => c.ids.map((id) => ({ id, lease: c.leaseToken }))));
-  if (claims.every((c) => c.ids.length === 0)) return [];
-  const rows = await db.all<ClaimedArchiveFile & { leaseToken: string; leaseEndsAt: number }>(sql`
-    SELECT a.id, a.task_key AS taskKey, a.source_url AS sourceUrl, a.r2_key AS r2Key, a.copied_bytes AS copiedBytes, a.resume, a.attempts,
-      a.lease_token AS leaseToken, a.next_attempt_at AS leaseEndsAt
-    FROM json_each(${pairs}) p JOIN archive_files a ON a.id = p.value ->> 'id'
-    WHERE a.lease_token = p.value ->> 'lease' AND a.next_attempt_at IS NOT NULL AND a.status = 'pending'`);
-  return [...new Map(rows.map((r) => [r.id, r])).values()];
+    RETURNING ${claimedArchiveColumns()}`);
 }
 
 /** What a step leaves of a file: its new state, written only while the lease still holds. */

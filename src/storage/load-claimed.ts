@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { type ClaimedArchiveFile, claimedArchiveColumns } from "./archive-files";
 import { type ClaimedMessage, type TargetRow, targetColumns, targetJoins, toTarget } from "./claim-messages";
 import { type ClaimedTask, type ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import { asJson, type Db } from "./db";
@@ -63,4 +64,17 @@ export async function loadClaimedMessages(db: Db, claims: readonly LeasedIds[]):
     leaseToken: r.lease_token,
     leaseEndsAt: r.next_attempt_at,
   }));
+}
+
+/**
+ * Loads the archive files that queue messages name, each only while it is still pending and
+ * claimed under that message's lease token (see `loadClaimedTasks`).
+ */
+export async function loadClaimedArchiveFiles(db: Db, claims: readonly LeasedIds[]): Promise<(ClaimedArchiveFile & Lease)[]> {
+  if (claims.every((c) => c.ids.length === 0)) return [];
+  const rows = await db.all<ClaimedArchiveFile & Lease>(sql`
+    SELECT ${claimedArchiveColumns("a.")}, a.lease_token AS leaseToken, a.next_attempt_at AS leaseEndsAt
+    FROM json_each(${pairs(claims)}) p JOIN archive_files a ON a.id = p.value ->> 'id'
+    WHERE a.lease_token = p.value ->> 'lease' AND a.next_attempt_at IS NOT NULL AND a.status = 'pending'`);
+  return firstOfEach(rows, (r) => r.id);
 }
