@@ -33,6 +33,8 @@ const createCounts = async () =>
   >;
 const totalCreates = async () =>
   Object.values(await createCounts()).reduce((n, c) => n + Object.values(c).reduce((a, b) => a + b, 0) - (c.invalid ?? 0), 0);
+/** Requests CometAPI's routes of the simulator have answered so far (creates and lookups). */
+const simRequests = async () => ((await (await sim("stats")).json()) as { requests: { cometapi: number } }).requests.cometapi;
 const tasksNamed = async (taskId: string) => (await env.DB.prepare("SELECT * FROM tasks WHERE task_id = ?").bind(taskId).all()).results;
 const taskCount = async () => (await env.DB.prepare("SELECT count(*) AS n FROM tasks").first<{ n: number }>())!.n;
 
@@ -177,18 +179,22 @@ describe("POST /v1/tasks with create", () => {
     expect(down.status).toBe(502);
     expect(await down.json()).toMatchObject({ error: { code: "upstream_unavailable" } });
     expect(await taskCount()).toBe(0);
+    // Nobody could tell whether it was created: the key is kept for the retry to look it up first.
+    expect(await env.DB.prepare("SELECT state FROM idempotency_keys").all()).toMatchObject({ results: [{ state: "lost" }] });
     const retry = await create(body, overrides, { "idempotency-key": key });
     expect(retry.status).toBe(201);
     expect(retry.headers.get("idempotent-replayed")).toBeNull();
     expect(await totalCreates()).toBe(1);
   });
 
-  it("a retry of a create whose first attempt did create it registers that task instead of a second one", async () => {
+  it("keeps a key whose create lost its answer, and its retry looks the create up before creating (no duplicate)", async () => {
     const { overrides } = await relayWithCallbacks();
     const key = unique("idem");
+    const body = videoCreate((await receiver()).url);
     // A first attempt created the task upstream under the key's external id, then its answer was
-    // lost and the relay could not tell (502). The external id is the key's: rly- + SHA-256(tenant, key).
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`default\n${key}`)));
+    // lost and the lookup could not tell: the relay answered 502 and kept the key as lost. The
+    // external id is the relay's: rly- + SHA-256(tenant, method and path, key).
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`default\nPOST /v1/tasks\n${key}`)));
     const externalId = `rly-${[...digest]
       .map((b) => b.toString(16).padStart(2, "0"))
       .join("")
@@ -199,12 +205,33 @@ describe("POST /v1/tasks with create", () => {
       body: JSON.stringify({ prompt: "p", external_task_id: externalId }),
     });
     const { task_id: earlierId } = ((await earlier.json()) as { data: { task_id: string } }).data;
-    // The retry's create is refused (that external id exists); the lookup by it finds the first task.
-    const retry = await create(videoCreate((await receiver()).url), overrides, { "idempotency-key": key });
+    const requestHash = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(body))))]
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    await env.DB.prepare(
+      "INSERT INTO idempotency_keys (tenant_id, key, request_hash, state, created_at, updated_at) VALUES ('default', ?, ?, 'lost', ?, ?)",
+    )
+      .bind(`POST /v1/tasks\n${key}`, requestHash, Date.now(), Date.now())
+      .run();
+    const retry = await create(body, overrides, { "idempotency-key": key });
     expect(retry.status).toBe(201);
     expect(await retry.json()).toMatchObject({ task_id: earlierId });
     expect(await taskCount()).toBe(1);
-    expect(await createCounts()).toMatchObject({ cometapi: { ok: 1, invalid: 1 } });
+    // Found by the lookup: no second create was even tried.
+    expect(await createCounts()).toMatchObject({ cometapi: { ok: 1, invalid: 0 } });
+  });
+
+  it("never answers a refusal with a lookup, even with a key: 422 upstream_rejected", async () => {
+    const { overrides } = await relayWithCallbacks();
+    const key = unique("idem");
+    const before = await simRequests();
+    await scriptCreates({ mode: "refuse", code: 1201, message: "external_task_id already exists" });
+    const refused = await create(videoCreate((await receiver()).url), overrides, { "idempotency-key": key });
+    expect(refused.status).toBe(422);
+    expect(await refused.json()).toMatchObject({ error: { code: "upstream_rejected", upstream: { code: 1201 } } });
+    // The create, and nothing after it.
+    expect((await simRequests()) - before).toBe(1);
+    expect(await taskCount()).toBe(0);
   });
 
   it.each([

@@ -110,4 +110,66 @@ describe("CometAPI's paths on the relay", () => {
     expect(badHook.status).toBe(400);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM tasks").first()).toEqual({ n: 0 });
   });
+
+  it("creates under the relay's own external id: an app's external_task_id is echoed, never sent or looked up", async () => {
+    const owner = cometApiClient(API_KEY);
+    const first = (await (await owner.create("videos", "text2video", { prompt: "p", ...slowTimeline })).json()) as {
+      data: { task_id: string; task_info: { external_task_id: string } };
+    };
+    const takenExternalId = first.data.task_info.external_task_id;
+    expect(takenExternalId).toMatch(/^rly-[0-9a-f]{32}$/);
+    const other = await tenantWithKey(unique("tn"), "Other");
+    const res = await cometApiClient(other.key).create("videos", "text2video", {
+      prompt: "p",
+      external_task_id: takenExternalId,
+      ...slowTimeline,
+    });
+    expect(res.status).toBe(200);
+    const second = (await res.json()) as { data: { task_id: string; task_info: { external_task_id: string } } };
+    expect(second.data.task_id).not.toBe(first.data.task_id);
+    expect(second.data.task_info.external_task_id).toBe(takenExternalId);
+    const upstream = (await (
+      await fetch(`${env.FAKE_URL}/kling/v1/videos/text2video/${second.data.task_id}`, {
+        headers: { authorization: "Bearer test-cometapi-key" },
+      })
+    ).json()) as { data: { task_info: { external_task_id: string } } };
+    expect(upstream.data.task_info.external_task_id).toMatch(/^rly-[0-9a-f]{32}$/);
+    expect(upstream.data.task_info.external_task_id).not.toBe(takenExternalId);
+  });
+
+  it("scopes an Idempotency-Key to its path: the same key and body on another product creates there", async () => {
+    const client = cometApiClient(API_KEY);
+    const key = unique("idem");
+    const call = (action2: string) =>
+      relayRequest(`/kling/v1/videos/${action2}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", "idempotency-key": key },
+        body: JSON.stringify({ prompt: "p", image: "https://example.com/a.png", ...slowTimeline }),
+      });
+    const text = (await (await call("text2video")).json()) as { data: { task_id: string } };
+    const again = await call("text2video");
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    const image = await call("image2video");
+    expect(image.status).toBe(200);
+    expect(image.headers.get("idempotent-replayed")).toBeNull();
+    const other = (await image.json()) as { data: { task_id: string } };
+    expect(other.data.task_id).not.toBe(text.data.task_id);
+    expect((await (await client.query("videos", "image2video", other.data.task_id)).json()) as object).toMatchObject({
+      data: { task_id: other.data.task_id },
+    });
+  });
+
+  it("refuses a create body nested deeper than 32 levels with 400, creating nothing", async () => {
+    for (const depth of [33, 200_000]) {
+      const nested = `${"[".repeat(depth)}${"]".repeat(depth)}`;
+      const res = await relayRequest("/kling/v1/videos/text2video", {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+        body: `{"prompt":"p","deep":${nested}}`,
+      });
+      expect(res.status, String(depth)).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: "invalid_request" } });
+    }
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM tasks").first()).toEqual({ n: 0 });
+  });
 });

@@ -138,18 +138,24 @@ export interface CreateRequest {
   path: string | null;
   /** The app's create body, sent with the relay's callback and external id. */
   body: Record<string, unknown>;
-  /** The external task id to create it under (and to find it by if the answer is lost). */
+  /** The external task id to create it under (and to find it by if the answer is lost): always the relay's own. */
   externalId: string;
-  /** An earlier request with the same `Idempotency-Key` may have created it: a refusal is checked by a lookup first. */
-  mayExist: boolean;
+  /**
+   * An earlier request with the same `Idempotency-Key` lost its answer (timeout, reset, 5xx, or it
+   * died mid-way): the task may exist under `externalId`, so it is looked up before creating.
+   */
+  lookupFirst: boolean;
 }
 
 /** What the create came to, for the API to answer. */
 export type CreateResult =
   | { kind: "created"; taskId: string; externalId: string; foundByLookup: boolean }
   | { kind: "rejected"; code: string | number | null; message: string }
-  /** Nothing is registered: either certainly not created, or impossible to tell (a retry with the same key is safe). */
-  | { kind: "unavailable"; message: string; retryAfterMs: number | null };
+  /**
+   * Nothing is registered: either certainly not created, or impossible to tell (`answerLost`: it
+   * may exist under its external id, which a retry with the same key looks up first).
+   */
+  | { kind: "unavailable"; message: string; retryAfterMs: number | null; answerLost: boolean };
 
 /** Which create API a request goes to. */
 export const createDialect = (r: Pick<CreateRequest, "provider" | "path">): CreateDialect =>

@@ -50,40 +50,60 @@ async function endpointOf(config: Config, dialect: CreateDialect, r: CreateReque
 
 /**
  * Creates a task upstream for an app: the body with the relay's callback URL and external id,
- * POSTed once. When the answer cannot tell (timeout, network, 5xx, unreadable), the task is looked
- * up by its external id; so is a refusal when an earlier request with the same key may have
- * created it (its external id then already exists). Never throws for upstream trouble.
- * @example await createTask(config, { provider: "cometapi", action: "videos", action2: "text2video", path: null, body, externalId, mayExist: false }, Date.now)
+ * POSTed once. Only a lost answer (timeout, network, 5xx, unreadable) leads to a lookup, by the
+ * relay's own external id (derived from the tenant, so a lookup can only find that tenant's task);
+ * a refusal is a refusal. With `lookupFirst` (an earlier attempt with the same key lost its
+ * answer) the lookup comes first, and a task found is the one created then. Never throws for
+ * upstream trouble.
+ * @example await createTask(config, { provider: "cometapi", action: "videos", action2: "text2video", path: null, body, externalId, lookupFirst: false }, Date.now)
  */
 export async function createTask(config: Config, r: CreateRequest, now: () => number): Promise<CreateResult> {
   const dialect = createDialect(r);
   const endpoint = await endpointOf(config, dialect, r);
   if (typeof endpoint === "string")
-    return { kind: "unavailable", message: `the relay cannot create this task: ${endpoint}`, retryAfterMs: null };
+    return { kind: "unavailable", message: `the relay cannot create this task: ${endpoint}`, retryAfterMs: null, answerLost: false };
+  const lookUp = async () =>
+    classifyLookup(await getLookup(endpoint.lookupUrl, endpoint.authorization, config.upstreamTimeoutMs), dialect, r.externalId, now());
+  if (r.lookupFirst) {
+    const earlier = await lookUp();
+    if (earlier.kind === "found") return { kind: "created", taskId: earlier.taskId, externalId: r.externalId, foundByLookup: true };
+    if (earlier.kind === "unknown")
+      return {
+        kind: "unavailable",
+        message: `an earlier attempt with this Idempotency-Key may have created the task, and a lookup by its external id could not tell (${earlier.error}): nothing was created or registered now; retrying with the same key is safe`,
+        retryAfterMs: null,
+        answerLost: true,
+      };
+  }
   const body = createBody(dialect, r.body, inboundUrl(config, r.provider), r.externalId);
   const outcome = classifyCreate(
     await postCreate({ url: endpoint.createUrl, authorization: endpoint.authorization, body, timeoutMs: config.upstreamTimeoutMs }),
     dialect,
     now(),
   );
-  if (outcome.kind === "created") return { kind: "created", taskId: outcome.taskId, externalId: r.externalId, foundByLookup: false };
-  if (outcome.kind === "unavailable") {
-    if (config.klingCredentials && /^kling_100[34]\b/.test(outcome.error))
-      invalidateKlingToken(config.klingCredentials, endpoint.authorization);
-    return { kind: "unavailable", message: `upstream refused the relay: ${outcome.error}`, retryAfterMs: outcome.retryAfterMs };
+  switch (outcome.kind) {
+    case "created":
+      return { kind: "created", taskId: outcome.taskId, externalId: r.externalId, foundByLookup: false };
+    case "rejected":
+      return outcome;
+    case "unavailable":
+      if (config.klingCredentials && /^kling_100[34]\b/.test(outcome.error))
+        invalidateKlingToken(config.klingCredentials, endpoint.authorization);
+      return {
+        kind: "unavailable",
+        message: `upstream refused the relay: ${outcome.error}`,
+        retryAfterMs: outcome.retryAfterMs,
+        answerLost: false,
+      };
+    case "unknown": {
+      const lookup = await lookUp();
+      if (lookup.kind === "found") return { kind: "created", taskId: lookup.taskId, externalId: r.externalId, foundByLookup: true };
+      return {
+        kind: "unavailable",
+        message: `upstream did not say whether the task was created (${outcome.error}) and a lookup by its external id could not tell (${lookup.kind === "absent" ? "not found yet" : lookup.error}): nothing was registered; retrying with the same Idempotency-Key is safe`,
+        retryAfterMs: null,
+        answerLost: true,
+      };
+    }
   }
-  if (outcome.kind === "rejected" && !r.mayExist) return outcome;
-  const lookup = classifyLookup(
-    await getLookup(endpoint.lookupUrl, endpoint.authorization, config.upstreamTimeoutMs),
-    dialect,
-    r.externalId,
-    now(),
-  );
-  if (lookup.kind === "found") return { kind: "created", taskId: lookup.taskId, externalId: r.externalId, foundByLookup: true };
-  if (outcome.kind === "rejected") return outcome;
-  return {
-    kind: "unavailable",
-    message: `upstream did not say whether the task was created (${outcome.error}) and a lookup by its external id could not tell (${lookup.kind === "absent" ? "not found yet" : lookup.error}): nothing was registered; retrying with the same Idempotency-Key is safe`,
-    retryAfterMs: null,
-  };
 }

@@ -2,6 +2,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { loadConfig } from "../config";
 import { checkCallbackUrl } from "../domain/callback-url";
+import { exceedsJsonDepth } from "../domain/json-depth";
 import { DEFAULT_EVENTS, isProductPath, isTerminal, TASK_ID_PATTERN } from "../domain/kling";
 import { newId } from "../domain/tenancy";
 import type { Env } from "../env";
@@ -12,7 +13,7 @@ import { upstreamRejected } from "../http/create-and-register";
 import { externalIdFor, idempotencyKeyOf, idempotent } from "../http/idempotent";
 import { takeRegistrations } from "../http/rate-limit";
 import { archiveOf, registrationOf } from "../http/registration";
-import { MAX_CREATE_BODY_BYTES } from "../http/registration-schema";
+import { MAX_CREATE_BODY_BYTES, MAX_METADATA_DEPTH } from "../http/registration-schema";
 import { type JsonBodyVariables, validJsonBody } from "../http/validation";
 import { newLeaseToken, openDb } from "../storage/db";
 import { claimForQuery, rememberTask } from "../storage/on-demand";
@@ -41,8 +42,16 @@ function productPair(c: { req: { param(name: string): string | undefined } }): {
   return { action, action2 };
 }
 
+/**
+ * A create body as CometAPI defines it: any object, nested no deeper than a registration's `create`
+ * (a deeper one would exhaust the stack of whatever walks it, and SQLite refuses depth past 1000).
+ */
+const DropInCreateSchema = z
+  .looseObject({})
+  .refine((b) => !exceedsJsonDepth(b, MAX_METADATA_DEPTH), `must nest at most ${MAX_METADATA_DEPTH} levels deep`);
+
 /** The API's JSON body reading (415, 413 past 10 MiB, 400), for a body CometAPI defines. */
-const [jsonContentType, limitBody, parseBody] = validJsonBody(() => z.looseObject({}), MAX_CREATE_BODY_BYTES) as unknown as [
+const [jsonContentType, limitBody, parseBody] = validJsonBody(() => DropInCreateSchema, MAX_CREATE_BODY_BYTES) as unknown as [
   MiddlewareHandler<DropInEnv>,
   MiddlewareHandler<DropInEnv>,
   MiddlewareHandler<DropInEnv>,
@@ -55,7 +64,8 @@ const [jsonContentType, limitBody, parseBody] = validJsonBody(() => z.looseObjec
  *
  * - `POST /kling/v1/{action}/{action2}`: the create, in CometAPI's shapes. A `callback_url` in the
  *   body becomes a subscription (signed and retried as any); upstream gets the relay's inbound URL
- *   instead. `Idempotency-Key` as on `POST /v1/tasks`.
+ *   instead. `Idempotency-Key` as on `POST /v1/tasks`. Upstream gets the relay's own external id;
+ *   the app's `external_task_id` is only echoed in the answer.
  * - `GET /kling/v1/{action}/{action2}/{task_id}`: answers from the relay's last view of the task
  *   when it is at most `POLL_MIN_INTERVAL_SECONDS` old (or final), otherwise polls upstream once
  *   (under a claim, as a tick would) and answers that; a task the relay does not know is passed
@@ -81,19 +91,22 @@ export const dropInRoutes = new Hono<DropInEnv>()
     }
     const tenantId = c.get("tenantId");
     const db = openDb(c.env.DB);
-    const key = idempotencyKeyOf(c.req.header("idempotency-key"));
-    return idempotent(db, { tenantId, key, requestText: c.get("jsonBodyText") }, async () => {
-      // The app's own external id when it gave one (it may look the task up by it upstream).
-      const externalId =
-        typeof create.external_task_id === "string" && create.external_task_id
-          ? create.external_task_id
-          : await externalIdFor(tenantId, key);
+    const key = idempotencyKeyOf(c.req);
+    // The app's own external id is kept for its answer, never sent or looked up: upstream gets the
+    // relay's (on an account tenants share, the app's could name another tenant's task).
+    const appExternalId = typeof create.external_task_id === "string" ? create.external_task_id : undefined;
+    return idempotent(db, { tenantId, key, requestText: c.get("jsonBodyText") }, async (attempt) => {
+      const externalId = await externalIdFor(tenantId, key);
       const result = await createTask(
         config,
-        { provider: "cometapi", action, action2, path: null, body: create, externalId, mayExist: key !== undefined },
+        { provider: "cometapi", action, action2, path: null, body: create, externalId, lookupFirst: attempt.afterLostAnswer },
         Date.now,
       );
-      if (result.kind === "unavailable") return errorResponse(c, new ApiError("upstream_unavailable", result.message));
+      if (result.kind === "unavailable") {
+        attempt.answerLost = result.answerLost;
+        const retryAfter = result.retryAfterMs === null ? undefined : Math.ceil(result.retryAfterMs / 1000);
+        return errorResponse(c, new ApiError("upstream_unavailable", result.message, undefined, retryAfter));
+      }
       if (result.kind === "rejected") return errorResponse(c, upstreamRejected(result));
       const now = Date.now();
       if (url === null) {
@@ -112,7 +125,7 @@ export const dropInRoutes = new Hono<DropInEnv>()
       const data = {
         task_id: result.taskId,
         task_status: "submitted",
-        task_info: { external_task_id: result.externalId },
+        task_info: { external_task_id: appExternalId ?? result.externalId },
         created_at: now,
         updated_at: now,
       };

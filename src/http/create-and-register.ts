@@ -7,7 +7,7 @@ import { registerSubscription } from "../storage/subscriptions";
 import { ApiError, errorResponse } from "./api-error";
 import type { AuthVariables } from "./bearer-auth";
 import { type CalledBackVariables, pollCalledBackTasks } from "./called-back";
-import { externalIdFor, idempotencyKeyOf, idempotent } from "./idempotent";
+import { externalIdFor, type IdempotentAttempt, idempotencyKeyOf, idempotent, type ScopedKey } from "./idempotent";
 import { presentSubscription } from "./present";
 import { actionPairConflict, type RegistrationBody, registrationOf } from "./registration";
 import type { TaskCreatorVariables } from "./task-creator";
@@ -19,18 +19,23 @@ export type CreateContext = Context<{
 }>;
 
 /**
- * Creates a task upstream through the gateway the app wired in. `unavailable` becomes a 502
- * `upstream_unavailable` (with `Retry-After` when upstream gave one); the rest is the caller's.
+ * Creates a task upstream through the gateway the app wired in, under the relay's own external id.
+ * `unavailable` becomes a 502 `upstream_unavailable` (with `Retry-After` when upstream gave one;
+ * a lost answer is noted on `attempt`, so that a retry with the key looks it up first); the rest
+ * is the caller's.
  */
 export async function createUpstream(
   c: CreateContext,
-  request: Omit<CreateRequest, "externalId" | "mayExist">,
-  key: string | undefined,
+  request: Omit<CreateRequest, "externalId" | "lookupFirst">,
+  key: ScopedKey | undefined,
+  attempt: IdempotentAttempt,
 ): Promise<Exclude<CreateResult, { kind: "unavailable" }>> {
   const createTask = c.get("createTask");
   if (!createTask) throw new Error("createTask is not wired in (http/app.ts)");
-  const result = await createTask({ ...request, externalId: await externalIdFor(c.get("tenantId"), key), mayExist: key !== undefined });
+  const externalId = await externalIdFor(c.get("tenantId"), key);
+  const result = await createTask({ ...request, externalId, lookupFirst: attempt.afterLostAnswer });
   if (result.kind === "unavailable") {
+    attempt.answerLost = result.answerLost;
     const retryAfter = result.retryAfterMs === null ? undefined : Math.ceil(result.retryAfterMs / 1000);
     throw new ApiError("upstream_unavailable", result.message, undefined, retryAfter);
   }
@@ -59,13 +64,14 @@ export async function createAndRegister(
 ) {
   const tenantId = c.get("tenantId");
   const db = openDb(c.env.DB);
-  const key = idempotencyKeyOf(c.req.header("idempotency-key"));
-  return idempotent(db, { tenantId, key, requestText: c.get("jsonBodyText") }, async () => {
+  const key = idempotencyKeyOf(c.req);
+  return idempotent(db, { tenantId, key, requestText: c.get("jsonBodyText") }, async (attempt) => {
     const path = body.action === NO_ACTION ? (body.path ?? null) : null;
     const result = await createUpstream(
       c,
       { provider: body.provider, action: body.action, action2: body.action2, path, body: create },
       key,
+      attempt,
     );
     if (result.kind === "rejected") return errorResponse(c, upstreamRejected(result));
     const registered = await registerSubscription(db, registrationOf(tenantId, result.taskId, body, metadata, archive), Date.now());

@@ -342,18 +342,20 @@ export const inboundHints = sqliteTable(
 );
 
 /**
- * `Idempotency-Key` of a create through the relay (`POST /v1/tasks` with `create`): the first
- * request's answer, replayed to a retry with the same key within 24 hours, so that a retry never
- * creates a second upstream task. `pending` while the first request runs.
+ * `Idempotency-Key` of a create through the relay (`POST /v1/tasks` with `create`, or a drop-in
+ * create): the first request's answer, replayed to a retry with the same key within 24 hours, so
+ * that a retry never creates a second upstream task. `pending` while the first request runs;
+ * `lost` when upstream's answer was lost (the next retry looks the create up first).
  */
 export const idempotencyKeys = sqliteTable(
   "idempotency_keys",
   {
     tenantId: text("tenant_id").notNull(),
+    /** `{METHOD} {path}` and the app's key, on two lines: the same key on another route is another key. */
     key: text("key").notNull(),
     /** Hex SHA-256 of the request body: the same key with another body is refused. */
     requestHash: text("request_hash").notNull(),
-    state: text("state", { enum: ["pending", "done"] }).notNull(),
+    state: text("state", { enum: ["pending", "done", "lost"] }).notNull(),
     responseStatus: integer("response_status"),
     responseBody: text("response_body"),
     createdAt: integer("created_at").notNull(),
