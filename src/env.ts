@@ -13,6 +13,8 @@ export interface Env {
   DELIVERY_QUEUE?: Queue<WorkMessage>;
   /** Cloudflare's rate limiting binding for registrations (optional: see wrangler.toml). */
   REGISTRATION_LIMITER?: RateLimit;
+  /** Cloudflare's rate limiting binding for drop-in queries passed through to upstream, per tenant (optional: see wrangler.toml). */
+  UPSTREAM_QUERY_LIMITER?: RateLimit;
   /** Cloudflare's rate limiting binding for failed key checks, per address and per key prefix (optional: see wrangler.toml). */
   AUTH_FAILURE_LIMITER?: RateLimit;
   /** R2 bucket for finished tasks' output files (optional): unbound, nothing is archived and `GET /files/...` answers 404. */

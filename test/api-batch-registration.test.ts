@@ -63,6 +63,12 @@ function fetchBatch(tasks: unknown[], envOverrides: Record<string, unknown>, key
 async function tenantKey(name: string) {
   const tenant = (await (await postJson("/v1/admin/tenants", { name }, ADMIN_KEY)).json()) as Json;
   const key = (await (await postJson(`/v1/admin/tenants/${tenant.id}/keys`, {}, ADMIN_KEY)).json()) as Json;
+  // Lent the operator's account, and trusted with any task id on it.
+  await api(
+    `/v1/admin/tenants/${tenant.id}`,
+    { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ shared_upstream: true, trusted: true }) },
+    ADMIN_KEY,
+  );
   return { id: tenant.id as string, key: key.key as string };
 }
 
@@ -111,7 +117,7 @@ describe("POST /v1/tasks/batch", () => {
     expect(await (await api(`/v1/subscriptions/${updated.subscription.id}`)).json()).toMatchObject(updated.subscription);
   });
 
-  it("writes every item in one D1 batch of the same statements whatever their number, then reads them back in one", async () => {
+  it("admits every item in two D1 reads, writes them in one batch of the same statements whatever their number, then reads them back in one", async () => {
     const sizes: number[][] = [];
     for (const n of [1, 100]) {
       const batches: number[] = [];
@@ -122,7 +128,7 @@ describe("POST /v1/tasks/batch", () => {
       expect(results.map((r: Json) => r.status)).toEqual(Array(n).fill(201));
       sizes.push(batches);
     }
-    expect(sizes[0]!.length).toBe(2);
+    expect(sizes[0]!.length).toBe(4);
     expect(sizes[1]).toEqual(sizes[0]);
     expect(await count("SELECT count(*) AS n FROM subscriptions")).toBe(101);
     expect(await count("SELECT count(*) AS n FROM endpoints")).toBe(7);

@@ -94,10 +94,17 @@ describe("CometAPI's paths on the relay", () => {
     };
     const id = created.data.task_id;
     await mine.query("videos", "text2video", id);
-    const other = await tenantWithKey(unique("tn"), "Other");
-    const theirs = await cometApiClient(other.key).query("videos", "text2video", id);
-    expect(theirs.headers.get("x-relay-cache")).toBe("pass");
-    expect(await polls(id)).toBe(2);
+    // The task was created through the relay for the default tenant: no other tenant reads it,
+    // trusted or not, and nothing is asked of upstream for them.
+    const trusted = await tenantWithKey(unique("tn"), "Trusted");
+    const theirs = await cometApiClient(trusted.key).query("videos", "text2video", id);
+    expect(theirs.status).toBe(404);
+    expect(await theirs.json()).toMatchObject({ error: { code: "task_not_found" } });
+    const untrusted = await tenantWithKey(unique("tn"), "Untrusted", { trusted: false });
+    const refused = await cometApiClient(untrusted.key).query("videos", "text2video", id);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: { code: "own_credentials_required" } });
+    expect(await polls(id)).toBe(1);
   });
 
   it("needs a relay key, and knows only CometAPI's products", async () => {

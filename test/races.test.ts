@@ -401,6 +401,7 @@ describe("re-registering an existing subscription with other events or metadata"
       events: ["task.succeeded" as const],
       metadata: '{"v":2}',
       archive: false,
+      upstreamAccount: "operator" as const,
     };
     await registerSubscription(openDb(recordingD1(env.DB, log)), registration, Date.now());
     expect(await storedBody()).toContain('"metadata":{"v":2}');

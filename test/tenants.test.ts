@@ -12,10 +12,11 @@ const admin = (path: string, init: RequestInit = {}) => api(`/v1/admin${path}`, 
 const adminJson = (method: string, path: string, body: unknown) =>
   admin(path, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
-/** A tenant and a key of its own, made through the admin API. */
+/** A tenant and a key of its own, made through the admin API, lent the operator's account and trusted. */
 async function newTenant(name = unique("tenant")) {
   const tenant = await asJson(await adminJson("POST", "/tenants", { name }));
   expect(tenant.status).toBe(201);
+  expect((await adminJson("PATCH", `/tenants/${tenant.body.id}`, { shared_upstream: true, trusted: true })).status).toBe(200);
   const key = await asJson(await admin(`/tenants/${tenant.body.id}/keys`, { method: "POST" }));
   expect(key.status).toBe(201);
   return {
@@ -46,6 +47,9 @@ describe("the admin API", () => {
       body: {
         id: expect.stringMatching(/^ten_[0-9a-f]{24}$/),
         name: "acme",
+        shared_upstream: false,
+        trusted: false,
+        caps: { endpoints: 100, subscriptions_per_task: 10, active_tasks: 100_000, passthrough_per_minute: 120 },
         created_at: expect.any(String),
         updated_at: expect.any(String),
       },

@@ -37,6 +37,11 @@ describe("the typed client", () => {
     const admin = relay(ADMIN_KEY);
     const tenant = await unwrap(admin.v1.admin.tenants.$post({ json: { name: "typed" } }));
     const { key } = await unwrap(admin.v1.admin.tenants[":id"].keys.$post({ param: { id: tenant.id } }));
+    // Lent the operator's upstream account, and trusted with task ids the relay did not create.
+    const lent = await unwrap(
+      admin.v1.admin.tenants[":id"].$patch({ param: { id: tenant.id }, json: { shared_upstream: true, trusted: true } }),
+    );
+    expect(lent).toMatchObject({ shared_upstream: true, trusted: true });
     const hook = await receiver();
     const subscription = await unwrap(
       relay(key).v1.tasks.$post({ json: { task_id: unique("task"), action: "videos", action2: "text2video", callback_url: hook.url } }),

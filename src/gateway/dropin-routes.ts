@@ -5,12 +5,15 @@ import { checkCallbackUrl } from "../domain/callback-url";
 import { exceedsJsonDepth } from "../domain/json-depth";
 import { DEFAULT_EVENTS, isProductPath, isTerminal, TASK_ID_PATTERN } from "../domain/kling";
 import { newId } from "../domain/tenancy";
+import { taskAccess } from "../domain/upstream-access";
 import type { Env } from "../env";
+import { admissionError, admitCreate, tenantLimits } from "../http/admission";
 import { ApiError, errorResponse } from "../http/api-error";
 import type { AuthVariables } from "../http/bearer-auth";
 import { type CalledBackVariables, pollCalledBackTasks } from "../http/called-back";
-import { upstreamRejected } from "../http/create-and-register";
+import { createdFor, upstreamRejected } from "../http/create-and-register";
 import { externalIdFor, idempotencyKeyOf, idempotent } from "../http/idempotent";
+import { takePassThrough } from "../http/passthrough-limit";
 import { takeRegistrations } from "../http/rate-limit";
 import { archiveOf, registrationOf } from "../http/registration";
 import { MAX_CREATE_BODY_BYTES, MAX_METADATA_DEPTH } from "../http/registration-schema";
@@ -19,6 +22,7 @@ import { newLeaseToken, openDb } from "../storage/db";
 import { claimForQuery, rememberTask } from "../storage/on-demand";
 import { findTask } from "../storage/read-models";
 import { registerSubscription } from "../storage/subscriptions";
+import { upstreamOwnerOf } from "../storage/tenant-policy";
 import { queryKlingTask } from "../upstream/query-task";
 import { pushLeaseMs } from "../work/leases";
 import { pollLeased } from "../work/poll-leased";
@@ -69,7 +73,8 @@ const [jsonContentType, limitBody, parseBody] = validJsonBody(() => DropInCreate
  * - `GET /kling/v1/{action}/{action2}/{task_id}`: answers from the relay's last view of the task
  *   when it is at most `POLL_MIN_INTERVAL_SECONDS` old (or final), otherwise polls upstream once
  *   (under a claim, as a tick would) and answers that; a task the relay does not know is passed
- *   through to upstream as it is.
+ *   through to upstream as it is, when the tenant may reach it there (`taskAccess`), at most
+ *   `caps.passthrough_per_minute` a minute (`takePassThrough`).
  */
 export const dropInRoutes = new Hono<DropInEnv>()
   .post("/kling/v1/:action/:action2", jsonContentType, limitBody, parseBody, async (c) => {
@@ -96,6 +101,7 @@ export const dropInRoutes = new Hono<DropInEnv>()
     // relay's (on an account tenants share, the app's could name another tenant's task).
     const appExternalId = typeof create.external_task_id === "string" ? create.external_task_id : undefined;
     return idempotent(db, { tenantId, key, requestText: c.get("jsonBodyText") }, async (attempt) => {
+      const account = await admitCreate(db, tenantId, "cometapi", url);
       const externalId = await externalIdFor(tenantId, key);
       const result = await createTask(
         config,
@@ -108,16 +114,27 @@ export const dropInRoutes = new Hono<DropInEnv>()
         return errorResponse(c, new ApiError("upstream_unavailable", result.message, undefined, retryAfter));
       }
       if (result.kind === "rejected") return errorResponse(c, upstreamRejected(result));
+      await createdFor(db, tenantId, "cometapi", result.taskId, account);
       const now = Date.now();
       if (url === null) {
-        await rememberTask(db, { key: newId("tsk"), tenantId, provider: "cometapi", taskId: result.taskId, action, action2, now });
+        await rememberTask(db, {
+          key: newId("tsk"),
+          tenantId,
+          provider: "cometapi",
+          taskId: result.taskId,
+          upstreamAccount: account,
+          action,
+          action2,
+          now,
+        });
       } else {
         const registration = registrationOf(
           tenantId,
           result.taskId,
-          { provider: "cometapi", action, action2, callback_url: url, events: DEFAULT_EVENTS, metadata: null },
+          { provider: "cometapi", action, action2, callback_url: url, events: DEFAULT_EVENTS },
           null,
           archiveOf(c.env, undefined),
+          account,
         );
         const registered = await registerSubscription(db, registration, now);
         pollCalledBackTasks(c.get("pollCalledBack"), [registered.task]);
@@ -154,7 +171,13 @@ export const dropInRoutes = new Hono<DropInEnv>()
       const seen = await findTask(db, c.get("tenantId"), "cometapi", taskId);
       if (seen?.data != null) return jsonResponse(envelope(seen.data), 200, { "x-relay-cache": claimed ? "miss" : "hit" });
     }
-    // Not a task of the relay's (or never seen yet): upstream's own answer, as it is.
+    // Not a task of the relay's (or never seen yet): upstream's own answer, as it is, if the tenant
+    // may reach the id there (its own account, or a trusted tenant on the operator's and an id no
+    // other tenant created), within its pass-through limit.
+    const { policy, caps } = await tenantLimits(db, c.get("tenantId"));
+    const access = taskAccess(policy, "cometapi", await upstreamOwnerOf(db, "cometapi", taskId));
+    if (access.kind === "refused") throw admissionError(access, { provider: "cometapi", taskId });
+    await takePassThrough(c.env, c.get("tenantId"), caps.passthrough_per_minute);
     const exchange = await queryKlingTask({
       baseUrl: config.upstreamBaseUrl,
       apiKey: config.upstreamKey,

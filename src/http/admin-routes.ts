@@ -1,10 +1,11 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { newTenantKey } from "../auth/keys";
-import { newId } from "../domain/tenancy";
+import { DEFAULT_TENANT, newId } from "../domain/tenancy";
+import { CAP_NAMES, type CapName, MAX_CAP } from "../domain/tenant-caps";
 import type { Env } from "../env";
 import { insertApiKey, listApiKeys, revokeApiKey } from "../storage/api-keys";
 import { openDb } from "../storage/db";
-import { createTenant, findTenant, listTenants, renameTenant } from "../storage/tenants";
+import { createTenant, findTenant, listTenants, updateTenant } from "../storage/tenants";
 import { ApiError } from "./api-error";
 import { ApiKeyListSchema, NewApiKeySchema, TenantListSchema, TenantSchema } from "./api-schemas";
 import type { AuthVariables } from "./bearer-auth";
@@ -34,6 +35,38 @@ const TenantBodySchema = z
   })
   .openapi("TenantBody");
 
+/** `PATCH /v1/admin/tenants/{id}`: any of the name, the flags and the caps; at least one. */
+const TenantChangesSchema = z
+  .strictObject({
+    name: TenantBodySchema.shape.name.optional(),
+    shared_upstream: z.boolean().optional().openapi({
+      description: "Lend the operator's upstream credentials (COMETAPI_KEY, KLING_*) to this tenant: what it creates there is its alone",
+    }),
+    trusted: z.boolean().optional().openapi({
+      description:
+        "Let it register and query, on the operator's account, task ids the relay did not create for it (the operator's own apps)",
+    }),
+    caps: z
+      .strictObject(
+        Object.fromEntries(
+          CAP_NAMES.map((name) => [
+            name,
+            z
+              .number()
+              .int("must be a whole number")
+              .min(0, "must be at least 0")
+              .max(MAX_CAP, `must be at most ${MAX_CAP}`)
+              .nullable()
+              .optional(),
+          ]),
+        ) as Record<CapName, z.ZodOptional<z.ZodNullable<z.ZodNumber>>>,
+      )
+      .optional()
+      .openapi({ description: "Caps to change; null puts one back to its default", example: { endpoints: 500 } }),
+  })
+  .refine((b) => Object.keys(b).length > 0, "give at least one of name, shared_upstream, trusted, caps")
+  .openapi("TenantChanges");
+
 const TenantIdParams = z.object({
   id: z
     .string()
@@ -58,18 +91,20 @@ const createTenantRoute = createRoute({
   responses: { 201: json(TenantSchema, "The new tenant"), ...errors([400, 401, 404, 413, 415, 429]) },
 });
 
-const renameTenantRoute = createRoute({
+const changeTenantRoute = createRoute({
   ...admin,
   method: "patch",
   path: "/tenants/{id}",
-  summary: "Rename a tenant",
-  request: { params: TenantIdParams, body: { required: true, content: { "application/json": { schema: TenantBodySchema } } } },
+  summary: "Change a tenant: its name, whether it may use the operator's upstream account, its caps",
+  description:
+    "`shared_upstream`: the operator's credentials serve its tasks where it has none of its own, and what it creates there is its alone. `trusted`: it may also register and query there task ids the relay did not create for it. New tenants have neither; the built-in `default` tenant always has both. `caps` are merged: a cap set to null goes back to its default.",
+  request: { params: TenantIdParams, body: { required: true, content: { "application/json": { schema: TenantChangesSchema } } } },
   responses: { 200: json(TenantSchema, "The tenant"), ...errors([400, 401, 404, 413, 415, 429]) },
 });
 
 const base = new OpenAPIHono<AdminEnv>({ defaultHook: validationHook });
 base.openAPIRegistry.registerPath(createTenantRoute);
-base.openAPIRegistry.registerPath(renameTenantRoute);
+base.openAPIRegistry.registerPath(changeTenantRoute);
 
 async function tenantOr404(env: Env, id: string) {
   const tenant = await findTenant(openDb(env.DB), id);
@@ -97,10 +132,33 @@ export const adminRoutes = base
     async (c) => c.json({ data: (await listTenants(openDb(c.env.DB))).map(presentTenant) }, 200),
   )
   .openapi(
-    bodyReadByRelay(renameTenantRoute, () => TenantBodySchema),
+    createRoute({
+      ...admin,
+      method: "get",
+      path: "/tenants/{id}",
+      summary: "One tenant, with its flags and caps",
+      request: { params: TenantIdParams },
+      responses: { 200: json(TenantSchema, "The tenant"), ...errors([401, 404, 429]) },
+    }),
+    async (c) => c.json(presentTenant(await tenantOr404(c.env, c.req.valid("param").id)), 200),
+  )
+  .openapi(
+    bodyReadByRelay(changeTenantRoute, () => TenantChangesSchema),
     async (c) => {
       const { id } = c.req.valid("param");
-      const tenant = await renameTenant(openDb(c.env.DB), id, c.req.valid("json").name, Date.now());
+      const body = c.req.valid("json");
+      if (id === DEFAULT_TENANT && (body.shared_upstream === false || body.trusted === false))
+        throw new ApiError(
+          "invalid_request",
+          "invalid request: the default tenant is the operator's own: it always uses and may reach the operator's account",
+          [{ field: body.shared_upstream === false ? "shared_upstream" : "trusted", message: "cannot be false for the default tenant" }],
+        );
+      const tenant = await updateTenant(
+        openDb(c.env.DB),
+        id,
+        { name: body.name, sharedUpstream: body.shared_upstream, trusted: body.trusted, caps: body.caps },
+        Date.now(),
+      );
       if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
       return c.json(presentTenant(tenant), 200);
     },

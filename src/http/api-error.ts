@@ -3,20 +3,30 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConfigError } from "../config";
 
-export type ErrorCode =
-  | "invalid_request"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "conflict"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "range_not_satisfiable"
-  | "rate_limited"
-  | "upstream_rejected"
-  | "upstream_unavailable"
-  | "misconfigured"
-  | "internal_error";
+/** Every code the API answers (the OpenAPI document's `Error.code` lists these). */
+export const ERROR_CODES = [
+  "invalid_request",
+  "upstream_not_configured",
+  "unauthorized",
+  "forbidden",
+  "own_credentials_required",
+  "not_found",
+  "task_not_found",
+  "conflict",
+  "endpoint_limit_reached",
+  "subscription_limit_reached",
+  "payload_too_large",
+  "unsupported_media_type",
+  "range_not_satisfiable",
+  "rate_limited",
+  "active_task_limit_reached",
+  "passthrough_limit_reached",
+  "upstream_rejected",
+  "upstream_unavailable",
+  "misconfigured",
+  "internal_error",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface FieldError {
   field: string;
@@ -26,14 +36,19 @@ export interface FieldError {
 function statusOf(code: ErrorCode): ContentfulStatusCode {
   switch (code) {
     case "invalid_request":
+    case "upstream_not_configured":
       return 400;
     case "unauthorized":
       return 401;
     case "forbidden":
+    case "own_credentials_required":
       return 403;
     case "not_found":
+    case "task_not_found":
       return 404;
     case "conflict":
+    case "endpoint_limit_reached":
+    case "subscription_limit_reached":
       return 409;
     case "payload_too_large":
       return 413;
@@ -42,6 +57,8 @@ function statusOf(code: ErrorCode): ContentfulStatusCode {
     case "range_not_satisfiable":
       return 416;
     case "rate_limited":
+    case "active_task_limit_reached":
+    case "passthrough_limit_reached":
       return 429;
     case "upstream_rejected":
       return 422;

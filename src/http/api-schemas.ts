@@ -1,5 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { EVENT_TYPES, FINISH_REASONS, PROVIDERS, TASK_STATUSES } from "../domain/kling";
+import { DEFAULT_CAPS } from "../domain/tenant-caps";
+import { ERROR_CODES } from "./api-error";
 
 /**
  * The API's response shapes as zod schemas: the OpenAPI document's components, the typed client's
@@ -28,21 +30,7 @@ const FailureMessageSchema = z.string().nullable().openapi({ description: "Upstr
 export const ErrorEnvelopeSchema = z
   .object({
     error: z.object({
-      code: z.enum([
-        "invalid_request",
-        "unauthorized",
-        "forbidden",
-        "not_found",
-        "conflict",
-        "payload_too_large",
-        "unsupported_media_type",
-        "range_not_satisfiable",
-        "rate_limited",
-        "upstream_rejected",
-        "upstream_unavailable",
-        "misconfigured",
-        "internal_error",
-      ]),
+      code: z.enum(ERROR_CODES),
       message: z.string(),
       details: z
         .array(
@@ -214,10 +202,33 @@ export const EndpointSecretSchema = z
   })
   .openapi("EndpointSecret");
 
+export const TenantCapsSchema = z
+  .object({
+    endpoints: z.number().int().openapi({ description: "Callback URLs the tenant may have", example: DEFAULT_CAPS.endpoints }),
+    subscriptions_per_task: z
+      .number()
+      .int()
+      .openapi({ description: "Active subscriptions on one task", example: DEFAULT_CAPS.subscriptions_per_task }),
+    active_tasks: z.number().int().openapi({ description: "Tasks not settled yet", example: DEFAULT_CAPS.active_tasks }),
+    passthrough_per_minute: z.number().int().openapi({
+      description: "Drop-in queries of tasks the relay does not have, passed through to upstream, a minute",
+      example: DEFAULT_CAPS.passthrough_per_minute,
+    }),
+  })
+  .openapi("TenantCaps", { description: "What the tenant may hold at once: its own values, or the defaults" });
+
 export const TenantSchema = z
   .object({
     id: z.string().openapi({ example: "ten_9b1deb4d3b7d4bad9bdd2b0d" }),
     name: z.string(),
+    shared_upstream: z.boolean().openapi({
+      description:
+        "The operator's upstream credentials serve its tasks where it has none of its own (lent: what it creates there is its alone)",
+    }),
+    trusted: z
+      .boolean()
+      .openapi({ description: "May register or query, on the operator's account, task ids the relay did not create for it" }),
+    caps: TenantCapsSchema,
     created_at: timestamp,
     updated_at: timestamp,
   })
@@ -279,9 +290,9 @@ export const BatchRegistrationResultSchema = z
       subscription: SubscriptionSchema,
     }),
     z.object({
-      status: z.union([z.literal(400), z.literal(409)]).openapi({
+      status: z.union([z.literal(400), z.literal(403), z.literal(404), z.literal(409), z.literal(429)]).openapi({
         description:
-          "400: the item is invalid; 409: its task is registered with another action pair, or an earlier item names the same subscription",
+          "400: the item is invalid, or its provider has no upstream account for this tenant; 403/404: the tenant may not reach the task upstream; 409: its task is registered with another action pair, an earlier item names the same subscription, or a cap is reached; 429: the active task cap is reached",
       }),
       error: ErrorEnvelopeSchema.shape.error,
     }),

@@ -1,9 +1,13 @@
 import type { Context } from "hono";
 import type { CreateRequest, CreateResult } from "../domain/create-outcome";
+import type { Provider } from "../domain/kling";
 import { NO_ACTION } from "../domain/kling";
+import type { UpstreamAccount } from "../domain/upstream-access";
 import type { Env } from "../env";
-import { openDb } from "../storage/db";
+import { type Db, openDb } from "../storage/db";
 import { registerSubscription } from "../storage/subscriptions";
+import { recordUpstreamOwner } from "../storage/tenant-policy";
+import { admitCreate } from "./admission";
 import { ApiError, errorResponse } from "./api-error";
 import type { AuthVariables } from "./bearer-auth";
 import { type CalledBackVariables, pollCalledBackTasks } from "./called-back";
@@ -42,6 +46,14 @@ export async function createUpstream(
   return result;
 }
 
+/**
+ * Notes a task just created on the operator's account as the tenant's own, before anything else
+ * (a failure after this leaves it owned, never open to other tenants).
+ */
+export async function createdFor(db: Db, tenantId: string, provider: Provider, taskId: string, account: UpstreamAccount) {
+  if (account === "operator") await recordUpstreamOwner(db, { provider, taskId, tenantId, now: Date.now() });
+}
+
 /** 422 `upstream_rejected`, with upstream's own code and message. */
 export const upstreamRejected = (result: { code: string | number | null; message: string }) =>
   new ApiError("upstream_rejected", "upstream refused to create the task", undefined, undefined, {
@@ -66,6 +78,7 @@ export async function createAndRegister(
   const db = openDb(c.env.DB);
   const key = idempotencyKeyOf(c.req);
   return idempotent(db, { tenantId, key, requestText: c.get("jsonBodyText") }, async (attempt) => {
+    const account = await admitCreate(db, tenantId, body.provider, body.callback_url);
     const path = body.action === NO_ACTION ? (body.path ?? null) : null;
     const result = await createUpstream(
       c,
@@ -74,7 +87,12 @@ export async function createAndRegister(
       attempt,
     );
     if (result.kind === "rejected") return errorResponse(c, upstreamRejected(result));
-    const registered = await registerSubscription(db, registrationOf(tenantId, result.taskId, body, metadata, archive), Date.now());
+    await createdFor(db, tenantId, body.provider, result.taskId, account);
+    const registered = await registerSubscription(
+      db,
+      registrationOf(tenantId, result.taskId, body, metadata, archive, account),
+      Date.now(),
+    );
     if (registered.kind === "action_pair_conflict") return errorResponse(c, actionPairConflict(result.taskId, registered.task));
     pollCalledBackTasks(c.get("pollCalledBack"), [registered.task]);
     return c.json(presentSubscription(registered.subscription, registered.task), 201);

@@ -14,6 +14,7 @@ const DESCRIPTION = [
 const ERROR_MEANINGS = {
   400: "Invalid request: `details` lists the fields",
   401: "Missing or unknown API key",
+  403: "`own_credentials_required`: on the operator's account this tenant reaches only the tasks the relay created for it",
   404: "No such task, subscription or route",
   409: "Conflict",
   413: "Body over 16 KiB",
@@ -141,11 +142,11 @@ function describeCometApiPaths(app: AnyOpenAPIHono): void {
     tags: ["cometapi"],
     summary: "Query a task, CometAPI's way",
     description:
-      "CometAPI's query: answered from the relay's last view of the task when it is at most POLL_MIN_INTERVAL_SECONDS old or final (`x-relay-cache: hit`), otherwise after one upstream poll (`miss`); a task this tenant does not have is passed through to upstream as it is (`pass`), whatever upstream answers.",
+      "CometAPI's query: answered from the relay's last view of the task when it is at most POLL_MIN_INTERVAL_SECONDS old or final (`x-relay-cache: hit`), otherwise after one upstream poll (`miss`); a task this tenant does not have is passed through to upstream as it is (`pass`), whatever upstream answers, when the tenant may reach it there (its own account, or a `trusted` tenant and an id no other tenant created: else 403 `own_credentials_required` or 404 `task_not_found`), at most `caps.passthrough_per_minute` a minute (429 `passthrough_limit_reached`).",
     security: [{ bearerAuth: [] }],
     request: {
       params: productParams.extend({ task_id: z.string().openapi({ param: { name: "task_id", in: "path" } }) }),
     },
-    responses: { 200: json(CometApiAnswerSchema, "The task, in CometAPI's envelope"), ...errors([401, 404, 502]) },
+    responses: { 200: json(CometApiAnswerSchema, "The task, in CometAPI's envelope"), ...errors([400, 401, 403, 404, 429, 502]) },
   });
 }

@@ -2,6 +2,8 @@ import { type ArchiveLinkConfig, archiveLinkExpiresAt } from "../domain/archive-
 import { type ArchiveResult, archiveFilesOf, archiveResultOf, archiveResultsOf, withArchiveResults } from "../domain/archive-plan";
 import { NO_ACTION, type Provider } from "../domain/kling";
 import { failureMessage, outputsJson } from "../domain/task-outputs";
+import { capsOf } from "../domain/tenant-caps";
+import { policyOf } from "../domain/upstream-access";
 import type { TaskArchiveFile } from "../storage/archive-files";
 import type { MessageWithAttempts } from "../storage/read-models";
 import type { ApiKeyRow, EndpointRow, SubscriptionRow, TaskRow, TenantRow } from "../storage/schema";
@@ -121,12 +123,18 @@ export function presentEndpoint(e: EndpointRow, now: number): EndpointBody {
   };
 }
 
-export const presentTenant = (t: TenantRow): TenantBody => ({
-  id: t.id,
-  name: t.name,
-  created_at: iso(t.createdAt)!,
-  updated_at: iso(t.updatedAt)!,
-});
+export const presentTenant = (t: TenantRow): TenantBody => {
+  const policy = policyOf(t, new Set());
+  return {
+    id: t.id,
+    name: t.name,
+    shared_upstream: policy.sharedUpstream,
+    trusted: policy.trusted,
+    caps: capsOf(t.caps),
+    created_at: iso(t.createdAt)!,
+    updated_at: iso(t.updatedAt)!,
+  };
+};
 
 /** A stored key: its id and visible prefix, never its hash. */
 export const presentApiKey = (k: ApiKeyRow): ApiKeyBody => ({

@@ -2,6 +2,7 @@ import type { z } from "@hono/zod-openapi";
 import { archiveUnavailable, loadConfig } from "../config";
 import { NO_ACTION } from "../domain/kling";
 import { newId } from "../domain/tenancy";
+import type { UpstreamAccount } from "../domain/upstream-access";
 import { newWebhookSecret } from "../domain/webhook-secret";
 import type { Env } from "../env";
 import type { Registration } from "../storage/subscriptions";
@@ -31,13 +32,17 @@ export function exactMetadata(
 
 export type RegistrationBody = z.output<ReturnType<typeof registrationSchemaFor>>;
 
-/** A validated registration of upstream task `taskId` as storage takes it, with fresh ids for what it may create. */
+/**
+ * A validated registration of upstream task `taskId` as storage takes it, with fresh ids for what
+ * it may create, on the upstream account admission chose (http/admission.ts).
+ */
 export const registrationOf = (
   tenantId: string,
   taskId: string,
-  body: RegistrationBody,
+  body: Pick<RegistrationBody, "provider" | "action" | "action2" | "callback_url" | "events">,
   metadata: string | null,
   archive: boolean,
+  upstreamAccount: UpstreamAccount,
 ): Registration => ({
   id: newId("sub"),
   tenantId,
@@ -51,6 +56,7 @@ export const registrationOf = (
   events: body.events,
   metadata,
   archive,
+  upstreamAccount,
 });
 
 /**

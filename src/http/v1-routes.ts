@@ -8,6 +8,7 @@ import { openDb } from "../storage/db";
 import { findSubscription, findTask, loadSubscriptionView, loadTaskView } from "../storage/read-models";
 import { redeliverSubscription } from "../storage/redeliver-subscription";
 import { cancelSubscription, type Registration, registerSubscription, registerSubscriptions } from "../storage/subscriptions";
+import { admissionError, admit, admittedOrThrow } from "./admission";
 import { ApiError } from "./api-error";
 import {
   type BatchRegistrationResultSchema,
@@ -56,7 +57,7 @@ type V1Env = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables & Cal
 type BatchResult = z.infer<typeof BatchRegistrationResultSchema>;
 
 const failed = (error: ApiError): BatchResult => ({
-  status: error.status as 400 | 409,
+  status: error.status as 400 | 403 | 404 | 409 | 429,
   error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
 });
 
@@ -65,6 +66,8 @@ async function subscriptionView(c: { env: Env }, tenantId: string, id: string) {
   if (!view) throw new ApiError("not_found", `no subscription ${id}`);
   return { ...presentSubscription(view.subscription, view.task), deliveries: view.deliveries.map(presentDelivery) };
 }
+
+const admissionItemOf = (body: RegistrationBody) => ({ provider: body.provider, taskId: body.task_id!, callbackUrl: body.callback_url });
 
 const TaskIdParams = z.object({
   task_id: z
@@ -117,9 +120,13 @@ const registerTaskRoute = createRoute({
   responses: {
     201: json(SubscriptionSchema, "A new subscription (for a create: of the task just created)"),
     200: json(SubscriptionSchema, "The existing subscription for this task and URL"),
-    ...errors([400, 401, 409, 413, 415, 422, 429, 502, 503], {
-      409: "The task id is registered with another action pair; or an `Idempotency-Key` still running, or used with another body",
+    ...errors([400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503], {
+      400: "The body is invalid (`invalid_request`), or the tenant has no upstream account for the provider (`upstream_not_configured`)",
+      403: "`own_credentials_required`: on the operator's account this tenant reaches only the tasks the relay created for it",
+      404: "`task_not_found`: another tenant created this task through the relay",
+      409: "The task id is registered with another action pair; an `Idempotency-Key` still running, or used with another body; or a cap is reached (`endpoint_limit_reached`, `subscription_limit_reached`)",
       413: "Body over 16 KiB (10 MiB with `create`)",
+      429: "Rate limited (`rate_limited`), or the tenant's cap of unsettled tasks is reached (`active_task_limit_reached`); `Retry-After` says when to retry",
     }),
   },
 });
@@ -164,11 +171,12 @@ export const v1 = v1Base
       // Its answers (201, or a stored 422/409 replayed as it was) are built there.
       if (body.create !== undefined) return (await createAndRegister(c, body, metadata, archive, body.create)) as never;
       const taskId = body.task_id!;
-      const result = await registerSubscription(
-        openDb(c.env.DB),
-        registrationOf(c.get("tenantId"), taskId, body, metadata, archive),
-        Date.now(),
-      );
+      const db = openDb(c.env.DB);
+      const tenantId = c.get("tenantId");
+      const item = { provider: body.provider, taskId, callbackUrl: body.callback_url };
+      const [admission] = await admit(db, tenantId, [item]);
+      const account = admittedOrThrow(admission!, item);
+      const result = await registerSubscription(db, registrationOf(tenantId, taskId, body, metadata, archive, account), Date.now());
       if (result.kind === "action_pair_conflict") throw actionPairConflict(taskId, result.task);
       pollCalledBackTasks(c.get("pollCalledBack"), [result.task]);
       const subscription = presentSubscription(result.subscription, result.task);
@@ -186,7 +194,7 @@ export const v1 = v1Base
       // Each item's exact text, for its metadata; null when the body repeats a key anywhere.
       const texts = exactArrayItemTexts(c.get("jsonBodyText"), "tasks");
       const results: BatchResult[] = [];
-      const valid: { index: number; body: RegistrationBody; registration: Registration }[] = [];
+      const checked: { index: number; body: RegistrationBody; metadata: string | null; archive: boolean }[] = [];
       const firstNaming = new Map<string, number>();
       items.forEach((item, index) => {
         try {
@@ -206,14 +214,30 @@ export const v1 = v1Base
           if (first !== undefined)
             throw new ApiError("conflict", `item ${first} of this batch already registers task ${taskId} for this callback_url`);
           firstNaming.set(name, index);
-          valid.push({ index, body, registration: registrationOf(tenantId, taskId, body, metadata, archiveOf(c.env, body.archive)) });
+          checked.push({ index, body, metadata, archive: archiveOf(c.env, body.archive) });
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;
           results[index] = failed(error);
         }
       });
+      const db = openDb(c.env.DB);
+      // Whether the tenant may reach each task upstream, and within its caps: a refused item fails alone.
+      const admissions =
+        checked.length === 0
+          ? []
+          : await admit(
+              db,
+              tenantId,
+              checked.map(({ body }) => admissionItemOf(body)),
+            );
+      const valid: { index: number; body: RegistrationBody; registration: Registration }[] = [];
+      checked.forEach(({ index, body, metadata, archive }, i) => {
+        const admission = admissions[i]!;
+        if (admission.kind === "refused") results[index] = failed(admissionError(admission, admissionItemOf(body)));
+        else valid.push({ index, body, registration: registrationOf(tenantId, body.task_id!, body, metadata, archive, admission.account) });
+      });
       const outcomes = await registerSubscriptions(
-        openDb(c.env.DB),
+        db,
         valid.map((v) => v.registration),
         Date.now(),
       );

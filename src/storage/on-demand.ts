@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { UpstreamAccount } from "../domain/upstream-access";
 import { type ClaimedTask, type ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import type { Db } from "./db";
 import type { Lease } from "./load-claimed";
@@ -11,10 +12,20 @@ import type { Lease } from "./load-claimed";
  */
 export async function rememberTask(
   db: Db,
-  t: { key: string; tenantId: string; provider: string; taskId: string; action: string; action2: string; now: number },
+  t: {
+    key: string;
+    tenantId: string;
+    provider: string;
+    taskId: string;
+    upstreamAccount: UpstreamAccount;
+    action: string;
+    action2: string;
+    now: number;
+  },
 ): Promise<void> {
-  await db.run(sql`INSERT INTO tasks (id, tenant_id, provider, task_id, action, action2, next_poll_at, settled_at, created_at, updated_at)
-    VALUES (${t.key}, ${t.tenantId}, ${t.provider}, ${t.taskId}, ${t.action}, ${t.action2}, NULL, ${t.now}, ${t.now}, ${t.now})
+  const account = t.upstreamAccount === "own" ? "own" : null;
+  await db.run(sql`INSERT INTO tasks (id, tenant_id, provider, task_id, upstream_account, action, action2, next_poll_at, settled_at, created_at, updated_at)
+    VALUES (${t.key}, ${t.tenantId}, ${t.provider}, ${t.taskId}, ${account}, ${t.action}, ${t.action2}, NULL, ${t.now}, ${t.now}, ${t.now})
     ON CONFLICT DO NOTHING`);
 }
 

@@ -9,9 +9,50 @@ import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from
 export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
+  /**
+   * 1: the operator's upstream credentials (COMETAPI_KEY, KLING_*) serve this tenant's tasks where it
+   * has none of its own. Lent, not shared: tasks it creates on them are its alone (`upstream_owners`).
+   */
+  sharedUpstream: integer("shared_upstream", { mode: "boolean" }).notNull().default(false),
+  /** 1: may register or query on the operator's account task ids the relay did not create (the operator's own apps). */
+  trusted: integer("trusted", { mode: "boolean" }).notNull().default(false),
+  /** The admin's overrides of the default caps (domain/tenant-caps.ts), as JSON; null: the defaults. */
+  caps: text("caps"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
+
+/**
+ * Which tenant created a task through the relay on the operator's account: only that tenant may
+ * register or query it there. Kept beyond the task's own retention, while upstream still has it.
+ */
+export const upstreamOwners = sqliteTable(
+  "upstream_owners",
+  {
+    provider: text("provider").notNull(),
+    taskId: text("task_id").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.taskId] }), index("upstream_owners_created").on(t.createdAt)],
+);
+
+/**
+ * A tenant's own upstream account for one provider: its credentials as sealed JSON (never in
+ * clear: storing them needs SECRETS_KEY), and the last 4 characters of its key to recognise it.
+ */
+export const tenantCredentials = sqliteTable(
+  "tenant_credentials",
+  {
+    tenantId: text("tenant_id").notNull(),
+    provider: text("provider").notNull(),
+    sealed: text("sealed").notNull(),
+    hint: text("hint").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.provider] })],
+);
 
 /**
  * A tenant's API key, stored as the SHA-256 of the key (keys are 32 random bytes: a slow hash adds
@@ -74,6 +115,8 @@ export const tasks = sqliteTable(
     provider: text("provider").notNull().default("cometapi"),
     /** Kling's task id, as the app registered it. */
     taskId: text("task_id").notNull(),
+    /** Whose upstream account it lives on: null the operator's (lent), `own` its tenant's (`tenant_credentials`). */
+    upstreamAccount: text("upstream_account", { enum: ["own"] }),
     /** The product path; both empty (`NO_ACTION`) for a task of Kling's new API. */
     action: text("action").notNull(),
     action2: text("action2").notNull(),
@@ -137,6 +180,8 @@ export const tasks = sqliteTable(
     index("tasks_created").on(t.createdAt),
     index("tasks_kind_created").on(t.action, t.action2, t.createdAt),
     index("tasks_tenant_created").on(t.tenantId, t.createdAt),
+    // A tenant's tasks still being polled or waiting, counted (up to its cap) for `active_tasks`.
+    index("tasks_tenant_unsettled").on(t.tenantId).where(sql`settled_at IS NULL`),
     // The archive's to-do lists, each empty most of the time: tasks whose files are to be listed,
     // and tasks whose copies may all have ended (src/storage/archive-files.ts).
     index("tasks_archive_to_list").on(t.updatedAt).where(sql`archive = 'requested' AND last_event = 'task.succeeded'`),
@@ -317,6 +362,7 @@ export const archiveFiles = sqliteTable(
 
 export type ArchiveFileRow = typeof archiveFiles.$inferSelect;
 export type TenantRow = typeof tenants.$inferSelect;
+export type TenantCredentialsRow = typeof tenantCredentials.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type EndpointRow = typeof endpoints.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;

@@ -2,6 +2,7 @@ import { desc, eq, sql } from "drizzle-orm";
 import type { ArchiveLinkConfig } from "../domain/archive-link";
 import { archiveResultsOf } from "../domain/archive-plan";
 import type { EventType, Provider } from "../domain/kling";
+import type { UpstreamAccount } from "../domain/upstream-access";
 import { archiveFilesOfTask } from "./archive-files";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { fanOutToSubscription, fanOutToSubscriptions } from "./fan-out";
@@ -22,6 +23,8 @@ export interface Registration {
   metadata: string | null;
   /** Whether the task's output files are to be archived (once asked, a task stays asked). */
   archive: boolean;
+  /** The upstream account a task created by this registration lives on (domain/upstream-access.ts). */
+  upstreamAccount: UpstreamAccount;
   /** The key a task created by this registration gets (unused when the tenant has the task). */
   newTaskKey: string;
   /** Id and secret of the endpoint created if the tenant has none for this URL yet. */
@@ -126,6 +129,7 @@ export function registrationStatements(db: Db, rs: readonly Registration[], now:
       endpoint_id: r.newEndpoint.id,
       endpoint_secret: r.newEndpoint.secret,
       archive: r.archive ? 1 : 0,
+      upstream_account: r.upstreamAccount === "own" ? "own" : null,
     })),
   );
   const pairs = registrationPairs(rs);
@@ -134,8 +138,8 @@ export function registrationStatements(db: Db, rs: readonly Registration[], now:
   return [
     statement(
       db,
-      sql`INSERT INTO tasks (id, tenant_id, provider, task_id, action, action2, next_poll_at, pushed_at, created_at, updated_at)
-      SELECT r.value ->> 'task_key', r.value ->> 'tenant_id', r.value ->> 'provider', r.value ->> 'task_id',
+      sql`INSERT INTO tasks (id, tenant_id, provider, task_id, upstream_account, action, action2, next_poll_at, pushed_at, created_at, updated_at)
+      SELECT r.value ->> 'task_key', r.value ->> 'tenant_id', r.value ->> 'provider', r.value ->> 'task_id', r.value ->> 'upstream_account',
         r.value ->> 'action', r.value ->> 'action2', ${now},
         -- Upstream called back before this registration: the task is pushed from the start.
         (SELECT h.received_at FROM inbound_hints h WHERE h.provider = r.value ->> 'provider' AND h.task_id = r.value ->> 'task_id'

@@ -16,9 +16,30 @@ export const listTenants = (db: Db): Promise<TenantRow[]> => db.select().from(te
 export const findTenant = async (db: Db, id: string): Promise<TenantRow | undefined> =>
   (await db.select().from(tenants).where(eq(tenants.id, id)))[0];
 
-/** Renames a tenant; undefined when there is none by that id. */
-export const renameTenant = async (db: Db, id: string, name: string, now: number): Promise<TenantRow | undefined> =>
-  (await db.update(tenants).set({ name, updatedAt: now }).where(eq(tenants.id, id)).returning())[0];
+/** What the admin changes of a tenant: each field given is set; `caps` is merged (a null cap goes back to its default). */
+export interface TenantChanges {
+  name?: string;
+  sharedUpstream?: boolean;
+  trusted?: boolean;
+  caps?: Partial<Record<string, number | null>>;
+}
+
+/** Changes a tenant in one statement; undefined when there is none by that id. */
+export async function updateTenant(db: Db, id: string, changes: TenantChanges, now: number): Promise<TenantRow | undefined> {
+  const caps = changes.caps === undefined ? undefined : sql`json_patch(coalesce(${tenants.caps}, '{}'), ${JSON.stringify(changes.caps)})`;
+  const [row] = await db
+    .update(tenants)
+    .set({
+      ...(changes.name !== undefined ? { name: changes.name } : {}),
+      ...(changes.sharedUpstream !== undefined ? { sharedUpstream: changes.sharedUpstream } : {}),
+      ...(changes.trusted !== undefined ? { trusted: changes.trusted } : {}),
+      ...(caps !== undefined ? { caps } : {}),
+      updatedAt: now,
+    })
+    .where(eq(tenants.id, id))
+    .returning();
+  return row;
+}
 
 /** Whether the relay has one tenant only (at most two rows read). */
 export const isOnlyTenant = async (db: Db): Promise<boolean> => {

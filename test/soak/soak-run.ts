@@ -241,6 +241,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     { length: Math.max(2, Math.ceil(regsPerMinute / (REGISTRATIONS_PER_KEY_PER_MINUTE / 2))) },
     () => `soak-${randomBytes(12).toString("hex")}`,
   );
+  const adminKey = `soak-admin-${randomBytes(12).toString("hex")}`;
   const wallSeconds = options.wallSeconds ?? DEFAULT_WALL_SECONDS;
   const limitSeconds = wallSeconds + DEFAULT_UPSTREAM_TIMEOUT_SECONDS + options.marginSeconds;
   const limitMs = limitSeconds * 1000;
@@ -289,6 +290,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
     const vars: Record<string, string> = {
       RELAY_API_KEYS: apiKeys.join(","),
+      ADMIN_API_KEY: adminKey,
       WEBHOOK_SECRETS: secret,
       COMETAPI_KEY: upstreamKey,
       UPSTREAM_BASE_URL: network.url,
@@ -321,6 +323,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       },
     });
     const liveRelay = relay;
+    // A receiver per batch: a long soak has more endpoints than a tenant's default cap, so the
+    // operator gives the soak's tenant room, as for any busy tenant.
+    await api(liveRelay.url, adminKey, "PATCH", "/v1/admin/tenants/default", { caps: { endpoints: 100_000 } });
     say(
       `[${options.name}] relay under wrangler dev on ${relay.url}: TICK_WALL_BUDGET_SECONDS ${options.wallSeconds ?? "default (58)"}, SUBREQUEST_BUDGET default (45), UPSTREAM_TIMEOUT_SECONDS default (15); a tick may run ${limitSeconds} s`,
     );

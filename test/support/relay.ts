@@ -158,7 +158,11 @@ export async function resetDb(): Promise<void> {
       "api_keys",
       "inbound_hints",
       "idempotency_keys",
+      "upstream_owners",
+      "tenant_credentials",
     ].map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
+    // The built-in tenant's caps and flags are the admin's to change in a test: back to the defaults.
+    env.DB.prepare("UPDATE tenants SET caps = NULL WHERE id = 'default'"),
     // The built-in tenant stays (migration 0005 made it); tenants made by tests go.
     env.DB.prepare("DELETE FROM tenants WHERE id <> 'default'"),
   ]);
@@ -180,12 +184,28 @@ export const subscriptionView = async (id: string) => (await (await api(`/v1/sub
  * A tenant with one live key, made directly in D1 as the admin API would: the key (`rk_` and 43
  * base64url characters) is stored only as its hex SHA-256, with its visible prefix.
  */
-export async function tenantWithKey(id: string, name: string): Promise<{ id: string; name: string; key: string }> {
+/**
+ * A tenant with a key of its own, written straight to D1. Lent the operator's account and trusted
+ * unless `flags` says otherwise (as every tenant from before those flags is after the upgrade), so
+ * that tests about other things register any id; tests of isolation upstream set them.
+ */
+export async function tenantWithKey(
+  id: string,
+  name: string,
+  flags: { sharedUpstream?: boolean; trusted?: boolean } = {},
+): Promise<{ id: string; name: string; key: string }> {
   const random = (n: number) => [...crypto.getRandomValues(new Uint8Array(n))].map((b) => b.toString(16).padStart(2, "0")).join("");
   const key = `rk_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))).replace(/[+/=]/g, (ch) => ({ "+": "-", "/": "_", "=": "" })[ch]!)}`;
   const now = Date.now();
   await env.DB.batch([
-    env.DB.prepare("INSERT INTO tenants (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)").bind(id, name, now, now),
+    env.DB.prepare("INSERT INTO tenants (id, name, shared_upstream, trusted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)").bind(
+      id,
+      name,
+      flags.sharedUpstream === false ? 0 : 1,
+      flags.trusted === false ? 0 : 1,
+      now,
+      now,
+    ),
     env.DB.prepare("INSERT INTO api_keys (id, tenant_id, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)").bind(
       `key_${random(12)}`,
       id,
