@@ -158,9 +158,11 @@ export async function resetDb(): Promise<void> {
       "api_keys",
       "inbound_hints",
       "idempotency_keys",
+      "audit_log",
     ].map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
-    // The built-in tenant stays (migration 0005 made it); tenants made by tests go.
+    // The built-in tenant stays (migration 0005 made it), neither suspended nor deleted; tenants made by tests go.
     env.DB.prepare("DELETE FROM tenants WHERE id <> 'default'"),
+    env.DB.prepare("UPDATE tenants SET suspended_at = NULL, deleted_at = NULL WHERE id = 'default'"),
   ]);
 }
 
