@@ -48,6 +48,7 @@ describe("the admin API", () => {
         name: "acme",
         created_at: expect.any(String),
         updated_at: expect.any(String),
+        suspended_at: null,
       },
     });
     const renamed = await asJson(await adminJson("PATCH", `/tenants/${created.body.id}`, { name: "acme video" }));

@@ -3,10 +3,12 @@ import { newTenantKey } from "../auth/keys";
 import { newId } from "../domain/tenancy";
 import type { Env } from "../env";
 import { insertApiKey, listApiKeys, revokeApiKey } from "../storage/api-keys";
+import { recordAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
 import { createTenant, findTenant, listTenants, renameTenant } from "../storage/tenants";
 import { ApiError } from "./api-error";
 import { ApiKeyListSchema, NewApiKeySchema, TenantListSchema, TenantSchema } from "./api-schemas";
+import { auditEntry } from "./audit";
 import type { AuthVariables } from "./bearer-auth";
 import { authenticated, errors, json } from "./openapi-document";
 import { presentApiKey, presentTenant } from "./present";
@@ -15,7 +17,8 @@ import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "./valid
 /**
  * The admin API (`/v1/admin`): tenants and their keys, for the holder of `ADMIN_API_KEY` only
  * (`bearerAuth` answers anyone else the 404 of a route that does not exist). The admin also acts
- * for any one tenant on the tenant routes, naming it in the `Relay-Tenant` header.
+ * for any one tenant on the tenant routes, naming it in the `Relay-Tenant` header. Every change is
+ * recorded in the audit log (suspension and deletion: tenant-lifecycle-routes.ts).
  */
 
 type AdminEnv = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables };
@@ -55,7 +58,7 @@ const createTenantRoute = createRoute({
   path: "/tenants",
   summary: "Create a tenant",
   request: { body: { required: true, content: { "application/json": { schema: TenantBodySchema } } } },
-  responses: { 201: json(TenantSchema, "The new tenant"), ...errors([400, 401, 404, 413, 415, 429]) },
+  responses: { 201: json(TenantSchema, "The new tenant"), ...errors([400, 401, 404, 413, 415, 429], {}, false) },
 });
 
 const renameTenantRoute = createRoute({
@@ -64,7 +67,7 @@ const renameTenantRoute = createRoute({
   path: "/tenants/{id}",
   summary: "Rename a tenant",
   request: { params: TenantIdParams, body: { required: true, content: { "application/json": { schema: TenantBodySchema } } } },
-  responses: { 200: json(TenantSchema, "The tenant"), ...errors([400, 401, 404, 413, 415, 429]) },
+  responses: { 200: json(TenantSchema, "The tenant"), ...errors([400, 401, 404, 413, 415, 429], {}, false) },
 });
 
 const base = new OpenAPIHono<AdminEnv>({ defaultHook: validationHook });
@@ -81,7 +84,9 @@ export const adminRoutes = base
   .openapi(
     bodyReadByRelay(createTenantRoute, () => TenantBodySchema),
     async (c) => {
-      const tenant = await createTenant(openDb(c.env.DB), { id: newId("ten"), name: c.req.valid("json").name }, Date.now());
+      const db = openDb(c.env.DB);
+      const tenant = await createTenant(db, { id: newId("ten"), name: c.req.valid("json").name }, Date.now());
+      await recordAudit(db, auditEntry(c, tenant.id, "tenant.create", tenant.id, { name: tenant.name }));
       return c.json(presentTenant(tenant), 201);
     },
   )
@@ -92,7 +97,7 @@ export const adminRoutes = base
       path: "/tenants",
       summary: "Every tenant",
       description: "Oldest first, the built-in `default` tenant (the keys of RELAY_API_KEYS) among them.",
-      responses: { 200: json(TenantListSchema, "The tenants"), ...errors([401, 404, 429]) },
+      responses: { 200: json(TenantListSchema, "The tenants"), ...errors([401, 404, 429], {}, false) },
     }),
     async (c) => c.json({ data: (await listTenants(openDb(c.env.DB))).map(presentTenant) }, 200),
   )
@@ -100,8 +105,10 @@ export const adminRoutes = base
     bodyReadByRelay(renameTenantRoute, () => TenantBodySchema),
     async (c) => {
       const { id } = c.req.valid("param");
-      const tenant = await renameTenant(openDb(c.env.DB), id, c.req.valid("json").name, Date.now());
+      const db = openDb(c.env.DB);
+      const tenant = await renameTenant(db, id, c.req.valid("json").name, Date.now());
       if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
+      await recordAudit(db, auditEntry(c, id, "tenant.rename", id, { name: tenant.name }));
       return c.json(presentTenant(tenant), 200);
     },
   )
@@ -113,13 +120,15 @@ export const adminRoutes = base
       summary: "Create an API key for a tenant",
       description: "The answer's `key` is the only time the key is shown: the relay keeps its SHA-256 and its visible prefix.",
       request: { params: TenantIdParams },
-      responses: { 201: json(NewApiKeySchema, "The new key, shown this once"), ...errors([401, 404, 429]) },
+      responses: { 201: json(NewApiKeySchema, "The new key, shown this once"), ...errors([401, 404, 429], {}, false) },
     }),
     async (c) => {
       const tenant = await tenantOr404(c.env, c.req.valid("param").id);
       const { key, prefix, hash } = await newTenantKey();
       const row = { id: newId("key"), tenantId: tenant.id, prefix, hash, createdAt: Date.now() };
-      await insertApiKey(openDb(c.env.DB), row);
+      const db = openDb(c.env.DB);
+      await insertApiKey(db, row);
+      await recordAudit(db, auditEntry(c, tenant.id, "key.create", row.id, { prefix }));
       return c.json({ ...presentApiKey({ ...row, revokedAt: null }), key }, 201);
     },
   )
@@ -131,7 +140,7 @@ export const adminRoutes = base
       summary: "A tenant's keys",
       description: "Revoked ones included, oldest first; never the keys themselves.",
       request: { params: TenantIdParams },
-      responses: { 200: json(ApiKeyListSchema, "The keys"), ...errors([401, 404, 429]) },
+      responses: { 200: json(ApiKeyListSchema, "The keys"), ...errors([401, 404, 429], {}, false) },
     }),
     async (c) => {
       const tenant = await tenantOr404(c.env, c.req.valid("param").id);
@@ -146,11 +155,14 @@ export const adminRoutes = base
       summary: "Revoke an API key",
       description: "At once: the key and every dashboard session made from it stop working. Revoking twice is fine.",
       request: { params: KeyIdParams },
-      responses: { 204: { description: "Revoked" }, ...errors([401, 404, 429]) },
+      responses: { 204: { description: "Revoked" }, ...errors([401, 404, 429], {}, false) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      if (!(await revokeApiKey(openDb(c.env.DB), id, Date.now()))) throw new ApiError("not_found", `no key ${id}`);
+      const db = openDb(c.env.DB);
+      const key = await revokeApiKey(db, id, Date.now());
+      if (!key) throw new ApiError("not_found", `no key ${id}`);
+      await recordAudit(db, auditEntry(c, key.tenantId, "key.revoke", id, { prefix: key.prefix }));
       return c.body(null, 204);
     },
   );

@@ -7,6 +7,7 @@ export type ErrorCode =
   | "invalid_request"
   | "unauthorized"
   | "forbidden"
+  | "tenant_suspended"
   | "not_found"
   | "conflict"
   | "payload_too_large"
@@ -30,6 +31,7 @@ function statusOf(code: ErrorCode): ContentfulStatusCode {
     case "unauthorized":
       return 401;
     case "forbidden":
+    case "tenant_suspended":
       return 403;
     case "not_found":
       return 404;

@@ -4,8 +4,17 @@ import { NO_ACTION, type Provider } from "../domain/kling";
 import { failureMessage, outputsJson } from "../domain/task-outputs";
 import type { TaskArchiveFile } from "../storage/archive-files";
 import type { MessageWithAttempts } from "../storage/read-models";
-import type { ApiKeyRow, EndpointRow, SubscriptionRow, TaskRow, TenantRow } from "../storage/schema";
-import type { ApiKeyBody, DeliveryBody, EndpointBody, SubscriptionBody, TaskBody, TaskOutputsBody, TenantBody } from "./api-schemas";
+import type { ApiKeyRow, AuditLogRow, EndpointRow, SubscriptionRow, TaskRow, TenantRow } from "../storage/schema";
+import type {
+  ApiKeyBody,
+  AuditEntryBody,
+  DeliveryBody,
+  EndpointBody,
+  SubscriptionBody,
+  TaskBody,
+  TaskOutputsBody,
+  TenantBody,
+} from "./api-schemas";
 
 /** A task of Kling's new API is stored without an action pair (`NO_ACTION`): null in the API. */
 const actionOf = (value: string | undefined) => (value === undefined || value === NO_ACTION ? null : value);
@@ -126,6 +135,19 @@ export const presentTenant = (t: TenantRow): TenantBody => ({
   name: t.name,
   created_at: iso(t.createdAt)!,
   updated_at: iso(t.updatedAt)!,
+  suspended_at: iso(t.suspendedAt),
+});
+
+/** An audit log entry (its `detail` is stored as JSON text of small facts). */
+export const presentAuditEntry = (e: AuditLogRow): AuditEntryBody => ({
+  id: String(e.id),
+  at: iso(e.at)!,
+  tenant_id: e.tenantId,
+  actor: { kind: e.actorKind, key_id: e.actorKeyId, key_prefix: e.actorKeyPrefix },
+  action: e.action,
+  target: e.target,
+  client_address: e.clientAddress,
+  detail: e.detail === null ? null : (JSON.parse(e.detail) as AuditEntryBody["detail"]),
 });
 
 /** A stored key: its id and visible prefix, never its hash. */
