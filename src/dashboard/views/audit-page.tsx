@@ -61,7 +61,7 @@ export const AuditPage: FC<AuditPageProps> = ({ rows, after, next, session, view
               </tr>
             ) : (
               rows.map((row) => (
-                <tr>
+                <tr data-entry={String(row.id)} data-action={row.action}>
                   <td>
                     <time datetime={iso(row.at)} title={iso(row.at)}>
                       {ago(row.at, now)}
