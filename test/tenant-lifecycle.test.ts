@@ -8,19 +8,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { PARKED_FROM } from "../src/storage/parking";
 import { logIn, page, postForm } from "./support/dashboard";
-import {
-  ADMIN_KEY,
-  API_KEY,
-  api,
-  manualClock,
-  pollOnly,
-  postJson,
-  receiver,
-  resetDb,
-  tick,
-  unique,
-  upstreamTask,
-} from "./support/relay";
+import { ADMIN_KEY, API_KEY, api, manualClock, pollOnly, postJson, receiver, resetDb, tick, unique, upstreamTask } from "./support/relay";
 
 const asJson = async (res: Response) => ({ status: res.status, body: (await res.json()) as Record<string, any> });
 const admin = (path: string, init: RequestInit = {}) => api(`/v1/admin${path}`, init, ADMIN_KEY);
@@ -46,7 +34,8 @@ async function snapshot(tenant?: string) {
     tasks: "tenant_id = ?1",
     subscriptions: "tenant_id = ?1",
     messages: "subscription_id IN (SELECT id FROM subscriptions WHERE tenant_id = ?1)",
-    delivery_attempts: "message_id IN (SELECT m.id FROM messages m JOIN subscriptions s ON s.id = m.subscription_id WHERE s.tenant_id = ?1)",
+    delivery_attempts:
+      "message_id IN (SELECT m.id FROM messages m JOIN subscriptions s ON s.id = m.subscription_id WHERE s.tenant_id = ?1)",
     archive_files: "task_key IN (SELECT id FROM tasks WHERE tenant_id = ?1)",
   };
   return Promise.all(
@@ -156,7 +145,9 @@ describe("suspending a tenant", () => {
       await tick(clock);
     }
     const sent = (await hookA.deliveries()).map((d) => JSON.parse(d.body) as { type: string; task_id: string });
-    expect(sent.map((d) => `${d.task_id} ${d.type}`).sort()).toEqual([`${delivered.id} task.succeeded`, `${waiting.id} task.succeeded`].sort());
+    expect(sent.map((d) => `${d.task_id} ${d.type}`).sort()).toEqual(
+      [`${delivered.id} task.succeeded`, `${waiting.id} task.succeeded`].sort(),
+    );
     expect((await messagesOf(a.id)).every((m) => m.status === "delivered" && m.attempts === 1)).toBe(true);
   });
 
@@ -166,7 +157,12 @@ describe("suspending a tenant", () => {
     expect((await registerAs(a.key, { task_id: task.id, callback_url: (await receiver()).url })).status).toBe(201);
     expect((await admin(`/tenants/${a.id}/suspend`, { method: "POST" })).status).toBe(200);
     const { actOnCallback } = await import("../src/inbound/push-work");
-    const report = await actOnCallback(env, "cometapi", { taskId: task.id, status: "succeed", outcome: { kind: "unknown" } } as never, false);
+    const report = await actOnCallback(
+      env,
+      "cometapi",
+      { taskId: task.id, status: "succeed", outcome: { kind: "unknown" } } as never,
+      false,
+    );
     expect(report.claimed).toBe(0);
     expect(await task.polls()).toBe(0);
   });
