@@ -77,6 +77,8 @@ export interface Config {
   archiveBytesPerInvocation: number;
   /** Archived files are deleted this long after they were copied (or with their task, if sooner). */
   archiveRetentionMs: number;
+  /** Audit log entries are deleted this long after they were written. */
+  auditRetentionMs: number;
 }
 
 export class ConfigError extends Error {
@@ -145,6 +147,7 @@ const VarsSchema = z.object({
   ARCHIVE_COPY_TIMEOUT_SECONDS: positive(50),
   ARCHIVE_BYTES_PER_TICK: positive(256 * 1024 ** 2).pipe(z.number().int().min(ARCHIVE_PART_BYTES)),
   ARCHIVE_RETENTION_DAYS: positive(90),
+  AUDIT_RETENTION_DAYS: positive(90),
   PUBLIC_BASE_URL: z
     .string()
     .trim()
@@ -291,6 +294,7 @@ export function loadConfig(env: Env): Config {
     archiveCopyTimeoutMs: v.ARCHIVE_COPY_TIMEOUT_SECONDS * 1000,
     archiveBytesPerInvocation: v.ARCHIVE_BYTES_PER_TICK,
     archiveRetentionMs: v.ARCHIVE_RETENTION_DAYS * 86_400_000,
+    auditRetentionMs: v.AUDIT_RETENTION_DAYS * 86_400_000,
   };
   cache.set(env, config);
   return config;

@@ -77,4 +77,6 @@ export interface Env {
   ARCHIVE_BYTES_PER_TICK?: string;
   /** Days an archived file is kept after it was copied (default 90). */
   ARCHIVE_RETENTION_DAYS?: string;
+  /** Days an audit log entry is kept (default 90). */
+  AUDIT_RETENTION_DAYS?: string;
 }

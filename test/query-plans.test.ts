@@ -1,10 +1,14 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { listAudit } from "../src/storage/audit-log";
+import { openDb } from "../src/storage/db";
+import { deleteEndpoint } from "../src/storage/delete-endpoint";
 import { type Recorded, recordingD1 } from "./support/recording-d1";
-import { lingeringClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
+import { lingeringClock, manualClock, pollOnly, receiver, register, resetDb, tenantWithKey, tick, upstreamTask } from "./support/relay";
 
-// kind_stats is left out on purpose: at most ten rows (one per action pair), read whole once per tick.
-const TABLES = /\b(tasks|subscriptions|messages|delivery_attempts|archive_files)\b/;
+// kind_stats is left out on purpose: at most ten rows (one per action pair), read whole once per
+// tick; so is tenants (a relay has few, and every statement reads it by primary key or whole).
+const TABLES = /\b(tasks|subscriptions|messages|delivery_attempts|archive_files|endpoints|api_keys|idempotency_keys|audit_log)\b/;
 /**
  * The archive's to-do lists: partial indexes holding only tasks with archive work left (empty most
  * of the time), read whole on purpose.
@@ -29,20 +33,59 @@ describe("query plans", () => {
     clock.advance(8 * 86_400_000);
     await tick(clock, { DB, RETENTION_DAYS: "1" });
 
-    const statements = new Map(log.map((s) => [s.sql, s]));
-    expect(statements.size).toBeGreaterThan(8);
-    const scans: string[] = [];
-    for (const { sql, params } of statements.values()) {
-      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
-        .bind(...params)
-        .all<{ detail: string }>();
-      for (const { detail } of plan.results) {
-        // `SCAN <alias>` of a json_each parameter is the id list itself; a table scan is not allowed.
-        const scanned = /^SCAN (\S+)/.exec(detail)?.[1];
-        if (scanned && (TABLES.test(scanned) || ["t", "s", "m", "a"].includes(scanned)) && !TODO_LISTS.test(detail))
-          scans.push(`${detail}  <=  ${sql.replace(/\s+/g, " ").slice(0, 160)}`);
-      }
+    expect(await scansOf(log)).toEqual([]);
+  });
+
+  it("parks, unparks and removes a tenant's rows, deletes an endpoint and lists the audit log through indexes", async () => {
+    const log: Recorded[] = [];
+    const DB = recordingD1(env.DB, log);
+    const db = openDb(DB);
+    const hook = await receiver();
+    const tenant = await tenantWithKey("ten_plans", "plans");
+    const now = Date.now();
+    await env.DB.prepare("UPDATE tenants SET suspended_at = ? WHERE id = ?").bind(now, tenant.id).run();
+    for (let i = 0; i < 3; i++) {
+      const task = await upstreamTask([{ status: "succeed" }]);
+      await register({ task_id: task.id, callback_url: hook.url });
     }
-    expect(scans).toEqual([]);
+    // The default tenant's rows become the suspended one's: parked by the claims, then unparked.
+    await env.DB.prepare("UPDATE tasks SET tenant_id = ?").bind(tenant.id).run();
+    await env.DB.prepare("UPDATE subscriptions SET tenant_id = ?").bind(tenant.id).run();
+    await env.DB.prepare("UPDATE endpoints SET tenant_id = ?").bind(tenant.id).run();
+    const clock = manualClock();
+    await tick(clock, { DB });
+    await env.DB.prepare("UPDATE tenants SET suspended_at = NULL WHERE id = ?").bind(tenant.id).run();
+    await tick(clock, { DB });
+    await pollOnly(clock);
+    const [endpoint] = (await env.DB.prepare("SELECT id FROM endpoints").all<{ id: string }>()).results;
+    await deleteEndpoint(db, tenant.id, endpoint!.id, now);
+    await listAudit(db, { limit: 10 });
+    await listAudit(db, { tenant: tenant.id, limit: 10, after: { key: 1_000, rowid: 1_000 } });
+    await env.DB.prepare("UPDATE tenants SET deleted_at = ? WHERE id = ?").bind(now, tenant.id).run();
+    await tick(clock, { DB });
+    await tick(clock, { DB });
+    const sqls = log.map((s) => s.sql).join("\n");
+    for (const statement of ["lease_token IS NULL AS parked", "UPDATE tasks SET next_poll_at", "DELETE FROM endpoints", "FROM audit_log"])
+      expect(sqls).toContain(statement);
+    expect(await scansOf(log)).toEqual([]);
   });
 });
+
+/** Every table scan in the plans of the recorded statements (each distinct statement planned once). */
+async function scansOf(log: Recorded[]): Promise<string[]> {
+  const statements = new Map(log.map((s) => [s.sql, s]));
+  expect(statements.size).toBeGreaterThan(8);
+  const scans: string[] = [];
+  for (const { sql, params } of statements.values()) {
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .bind(...params)
+      .all<{ detail: string }>();
+    for (const { detail } of plan.results) {
+      // `SCAN <alias>` of a json_each parameter is the id list itself; a table scan is not allowed.
+      const scanned = /^SCAN (\S+)/.exec(detail)?.[1];
+      if (scanned && (TABLES.test(scanned) || ["t", "s", "m", "a"].includes(scanned)) && !TODO_LISTS.test(detail))
+        scans.push(`${detail}  <=  ${sql.replace(/\s+/g, " ").slice(0, 160)}`);
+    }
+  }
+  return scans;
+}

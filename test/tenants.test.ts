@@ -52,6 +52,7 @@ describe("the admin API", () => {
         caps: { endpoints: 100, subscriptions_per_task: 10, active_tasks: 100_000, passthrough_per_minute: 120 },
         created_at: expect.any(String),
         updated_at: expect.any(String),
+        suspended_at: null,
       },
     });
     const renamed = await asJson(await adminJson("PATCH", `/tenants/${created.body.id}`, { name: "acme video" }));

@@ -3,15 +3,20 @@ import { DEFAULT_TENANT } from "../domain/tenancy";
 import type { Env } from "../env";
 import { findLiveKeyByHash } from "../storage/api-keys";
 import { openDb } from "../storage/db";
+import { findTenant } from "../storage/tenants";
 import { apiKeyIdOf, isKnownKey, keyHash, TENANT_KEY_PREFIX } from "./keys";
 
 /**
  * Who a key proves the caller is: the admin (`ADMIN_API_KEY`: every tenant), or one tenant (a key
  * of `RELAY_API_KEYS`: the built-in `default` tenant; a key made by the admin API: its tenant).
  * `keyId` names the key without revealing it: `admin`, a hash prefix for configured keys, the
- * stored key's id for tenant keys.
+ * stored key's id for tenant keys; `prefix` is a stored key's visible prefix (null for configured
+ * keys, whose characters the relay never shows). `suspended`: the tenant is suspended, and its keys
+ * are refused (403) by the API and the dashboard.
  */
-export type Caller = { kind: "admin"; keyId: "admin" } | { kind: "tenant"; tenantId: string; keyId: string };
+export type Caller =
+  | { kind: "admin"; keyId: "admin" }
+  | { kind: "tenant"; tenantId: string; keyId: string; prefix: string | null; suspended: boolean };
 
 export const ADMIN: Caller = { kind: "admin", keyId: "admin" };
 
@@ -22,10 +27,18 @@ export const ownTenant = (caller: Caller): string | null => (caller.kind === "te
 export async function resolveCaller(env: Env, presented: string): Promise<Caller | null> {
   const config = loadConfig(env);
   if (config.adminKey !== null && (await isKnownKey(presented, [config.adminKey]))) return ADMIN;
-  if (config.apiKeys.length > 0 && (await isKnownKey(presented, config.apiKeys)))
-    return { kind: "tenant", tenantId: DEFAULT_TENANT, keyId: await apiKeyIdOf(presented) };
+  if (config.apiKeys.length > 0 && (await isKnownKey(presented, config.apiKeys))) return configuredCaller(env, await apiKeyIdOf(presented));
   // Only a key of the form the relay makes is worth a D1 read.
   if (!presented.startsWith(TENANT_KEY_PREFIX) || presented.length > 128) return null;
   const row = await findLiveKeyByHash(openDb(env.DB), await keyHash(presented));
-  return row ? { kind: "tenant", tenantId: row.tenantId, keyId: row.id } : null;
+  return row ? { kind: "tenant", tenantId: row.tenantId, keyId: row.id, prefix: row.prefix, suspended: row.suspended } : null;
+}
+
+/**
+ * A key of RELAY_API_KEYS: the `default` tenant's (which cannot be deleted, but can be suspended:
+ * one primary-key read says whether it is).
+ */
+export async function configuredCaller(env: Env, keyId: string): Promise<Caller> {
+  const tenant = await findTenant(openDb(env.DB), DEFAULT_TENANT);
+  return { kind: "tenant", tenantId: DEFAULT_TENANT, keyId, prefix: null, suspended: tenant?.suspendedAt != null };
 }

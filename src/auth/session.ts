@@ -1,12 +1,11 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { loadConfig } from "../config";
-import { DEFAULT_TENANT } from "../domain/tenancy";
 import type { Env } from "../env";
 import { decodeBase64Url, encodeBase64Url } from "../lib/base64";
 import { findLiveKeyById } from "../storage/api-keys";
 import { openDb } from "../storage/db";
-import { ADMIN, type Caller } from "./caller";
+import { ADMIN, type Caller, configuredCaller } from "./caller";
 import { apiKeyIdOf, keyHash } from "./keys";
 
 /**
@@ -65,10 +64,12 @@ async function holderOf(env: Env, keyId: string): Promise<{ caller: Caller; hash
   const config = loadConfig(env);
   if (keyId === "admin") return config.adminKey === null ? null : { caller: ADMIN, hash: await keyHash(config.adminKey) };
   const configured = (await configuredById(config.apiKeys)).get(keyId);
-  if (configured) return { caller: { kind: "tenant", tenantId: DEFAULT_TENANT, keyId }, hash: configured };
+  if (configured) return { caller: await configuredCaller(env, keyId), hash: configured };
   if (keyId.length !== "key_".length + 24) return null;
   const row = await findLiveKeyById(openDb(env.DB), keyId);
-  return row ? { caller: { kind: "tenant", tenantId: row.tenantId, keyId }, hash: row.hash } : null;
+  return row
+    ? { caller: { kind: "tenant", tenantId: row.tenantId, keyId, prefix: row.prefix, suspended: row.suspended }, hash: row.hash }
+    : null;
 }
 
 async function formTokenOf(key: CryptoKey, keyId: string, expiresAt: number): Promise<string> {
@@ -76,7 +77,7 @@ async function formTokenOf(key: CryptoKey, keyId: string, expiresAt: number): Pr
 }
 
 /** A new session token for a key that just proved itself as `caller`. */
-export async function issueSession(apiKey: string, caller: Caller, now: number): Promise<string> {
+export async function issueSession(apiKey: string, caller: Pick<Caller, "keyId">, now: number): Promise<string> {
   const payload = `v1.${caller.keyId}.${now + SESSION_TTL_MS}`;
   const key = await signingKey(await keyHash(apiKey));
   return `${payload}.${encodeBase64Url(await crypto.subtle.sign("HMAC", key, encoder.encode(payload)))}`;

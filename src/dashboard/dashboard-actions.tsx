@@ -97,6 +97,8 @@ export async function logIn(c: C): Promise<Response> {
   }
   if (check.kind === "refused") return renderPage(c, <LoginPage now={now} error="Unknown API key." next={next} />, 401);
   const { caller } = check;
+  if (caller.kind === "tenant" && caller.suspended)
+    return renderPage(c, <LoginPage now={now} error="This key's tenant is suspended." next={next} />, 403);
   setSessionCookie(c, await issueSession(key, caller, now));
   return c.redirect(next, 303);
 }

@@ -6,6 +6,7 @@ import { linkToFile } from "../domain/archive-plan";
 import { isActionPair, PROVIDERS, type Provider, TASK_ID_PATTERN } from "../domain/kling";
 import { asset, pageHeaders, renderPage } from "../lib/html-page";
 import { loadActivitySeries } from "../storage/activity-series";
+import { listAudit } from "../storage/audit-log";
 import { loadDashboardCounts } from "../storage/dashboard-counts";
 import { type Db, openDb } from "../storage/db";
 import { LISTED_SUBSCRIPTION_STATUSES, type ListedSubscriptionStatus, listSubscriptions } from "../storage/list-subscriptions";
@@ -16,6 +17,7 @@ import { DASHBOARD_JS } from "./assets/dashboard-script";
 import { RELAY_CSS } from "./assets/relay-css";
 import { type DashboardEnv, logIn, logOut, redeliverMany, redeliverOne, sameOriginForms } from "./dashboard-actions";
 import { noticeText } from "./notices";
+import { AuditPage } from "./views/audit-page";
 import { MessagePage } from "./views/layout";
 import { LoginPage } from "./views/login-page";
 import { OverviewPage } from "./views/overview-page";
@@ -43,7 +45,18 @@ const sessionRequired: MiddlewareHandler<DashboardEnv> = async (c, next) => {
   return renderPage(c, <LoginPage now={Date.now()} next={`${url.pathname}${url.search}`} />, 401);
 };
 
-const page = [pageHeaders(), loadSession()] as const;
+/**
+ * A session of a suspended tenant's key shows only that (403), on every page and action but the
+ * logout: nothing of the tenant is shown or changed until the admin resumes it.
+ */
+const notSuspended: MiddlewareHandler<DashboardEnv> = async (c, next) => {
+  const caller = c.var.session?.caller;
+  if (caller?.kind !== "tenant" || !caller.suspended) return next();
+  const text = "This key's tenant is suspended: nothing is polled, created or delivered for it until the relay's operator resumes it.";
+  return renderPage(c, <MessagePage title="Tenant suspended" text={text} session={c.var.session} now={Date.now()} />, 403);
+};
+
+const page = [pageHeaders(), loadSession(), notSuspended] as const;
 const session = (c: C) => c.var.session as Session;
 /**
  * Whose rows this session sees: a tenant key's session only its tenant's; the admin's every
@@ -173,6 +186,14 @@ async function subscriptionsPage(c: C): Promise<Response> {
   );
 }
 
+/** The audit log: a tenant session's own entries, the admin's every entry or one tenant's. */
+async function auditPage(c: C): Promise<Response> {
+  const after = decodeCursor(c.req.query("after"));
+  const db = openDb(c.env.DB);
+  const [viewer, { rows, next }] = await Promise.all([viewerOf(c, db), listAudit(db, { tenant: scopeOf(c), after, limit: PAGE_SIZE })]);
+  return renderPage(c, <AuditPage rows={rows} after={after} next={next} session={session(c)} viewer={viewer} now={Date.now()} />);
+}
+
 /**
  * The dashboard: server-rendered pages behind a session cookie, their two assets, and the forms'
  * actions. Mounted at `/` of the app, so no middleware here may use a wildcard path: it would
@@ -184,9 +205,10 @@ export const dashboard = new Hono<DashboardEnv>()
   .get("/assets/favicon.svg", pageHeaders(), asset(FAVICON_SVG, "image/svg+xml"))
   .get("/", browsersOnly, ...page, overview)
   .post("/dashboard/login", pageHeaders(), sameOriginForms, logIn)
-  .post("/dashboard/logout", ...page, sameOriginForms, logOut)
+  .post("/dashboard/logout", pageHeaders(), loadSession(), sameOriginForms, logOut)
   .get("/dashboard/tasks", ...page, sessionRequired, tasksPage)
   .get("/dashboard/tasks/:task_id", ...page, sessionRequired, taskPage)
   .get("/dashboard/subscriptions", ...page, sessionRequired, subscriptionsPage)
+  .get("/dashboard/audit", ...page, sessionRequired, auditPage)
   .post("/dashboard/subscriptions/:id/redeliver", ...page, sameOriginForms, redeliverOne)
   .post("/dashboard/redeliver", ...page, sameOriginForms, redeliverMany);

@@ -4,10 +4,12 @@ import { DEFAULT_TENANT, newId } from "../domain/tenancy";
 import { CAP_NAMES, type CapName, MAX_CAP } from "../domain/tenant-caps";
 import type { Env } from "../env";
 import { insertApiKey, listApiKeys, revokeApiKey } from "../storage/api-keys";
+import { recordAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
 import { createTenant, findTenant, listTenants, updateTenant } from "../storage/tenants";
 import { ApiError } from "./api-error";
 import { ApiKeyListSchema, NewApiKeySchema, TenantListSchema, TenantSchema } from "./api-schemas";
+import { auditEntry } from "./audit";
 import type { AuthVariables } from "./bearer-auth";
 import { authenticated, errors, json } from "./openapi-document";
 import { presentApiKey, presentTenant } from "./present";
@@ -16,7 +18,8 @@ import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "./valid
 /**
  * The admin API (`/v1/admin`): tenants and their keys, for the holder of `ADMIN_API_KEY` only
  * (`bearerAuth` answers anyone else the 404 of a route that does not exist). The admin also acts
- * for any one tenant on the tenant routes, naming it in the `Relay-Tenant` header.
+ * for any one tenant on the tenant routes, naming it in the `Relay-Tenant` header. Every change is
+ * recorded in the audit log (suspension and deletion: tenant-lifecycle-routes.ts).
  */
 
 type AdminEnv = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables };
@@ -88,7 +91,7 @@ const createTenantRoute = createRoute({
   path: "/tenants",
   summary: "Create a tenant",
   request: { body: { required: true, content: { "application/json": { schema: TenantBodySchema } } } },
-  responses: { 201: json(TenantSchema, "The new tenant"), ...errors([400, 401, 404, 413, 415, 429]) },
+  responses: { 201: json(TenantSchema, "The new tenant"), ...errors([400, 401, 404, 413, 415, 429], {}, false) },
 });
 
 const changeTenantRoute = createRoute({
@@ -99,7 +102,7 @@ const changeTenantRoute = createRoute({
   description:
     "`shared_upstream`: the operator's credentials serve its tasks where it has none of its own, and what it creates there is its alone. `trusted`: it may also register and query there task ids the relay did not create for it. New tenants have neither; the built-in `default` tenant always has both. `caps` are merged: a cap set to null goes back to its default.",
   request: { params: TenantIdParams, body: { required: true, content: { "application/json": { schema: TenantChangesSchema } } } },
-  responses: { 200: json(TenantSchema, "The tenant"), ...errors([400, 401, 404, 413, 415, 429]) },
+  responses: { 200: json(TenantSchema, "The tenant"), ...errors([400, 401, 404, 413, 415, 429], {}, false) },
 });
 
 const base = new OpenAPIHono<AdminEnv>({ defaultHook: validationHook });
@@ -116,7 +119,9 @@ export const adminRoutes = base
   .openapi(
     bodyReadByRelay(createTenantRoute, () => TenantBodySchema),
     async (c) => {
-      const tenant = await createTenant(openDb(c.env.DB), { id: newId("ten"), name: c.req.valid("json").name }, Date.now());
+      const db = openDb(c.env.DB);
+      const tenant = await createTenant(db, { id: newId("ten"), name: c.req.valid("json").name }, Date.now());
+      await recordAudit(db, auditEntry(c, tenant.id, "tenant.create", tenant.id, { name: tenant.name }));
       return c.json(presentTenant(tenant), 201);
     },
   )
@@ -127,7 +132,7 @@ export const adminRoutes = base
       path: "/tenants",
       summary: "Every tenant",
       description: "Oldest first, the built-in `default` tenant (the keys of RELAY_API_KEYS) among them.",
-      responses: { 200: json(TenantListSchema, "The tenants"), ...errors([401, 404, 429]) },
+      responses: { 200: json(TenantListSchema, "The tenants"), ...errors([401, 404, 429], {}, false) },
     }),
     async (c) => c.json({ data: (await listTenants(openDb(c.env.DB))).map(presentTenant) }, 200),
   )
@@ -138,7 +143,7 @@ export const adminRoutes = base
       path: "/tenants/{id}",
       summary: "One tenant, with its flags and caps",
       request: { params: TenantIdParams },
-      responses: { 200: json(TenantSchema, "The tenant"), ...errors([401, 404, 429]) },
+      responses: { 200: json(TenantSchema, "The tenant"), ...errors([401, 404, 429], {}, false) },
     }),
     async (c) => c.json(presentTenant(await tenantOr404(c.env, c.req.valid("param").id)), 200),
   )
@@ -153,13 +158,24 @@ export const adminRoutes = base
           "invalid request: the default tenant is the operator's own: it always uses and may reach the operator's account",
           [{ field: body.shared_upstream === false ? "shared_upstream" : "trusted", message: "cannot be false for the default tenant" }],
         );
+      const db = openDb(c.env.DB);
       const tenant = await updateTenant(
-        openDb(c.env.DB),
+        db,
         id,
         { name: body.name, sharedUpstream: body.shared_upstream, trusted: body.trusted, caps: body.caps },
         Date.now(),
       );
       if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
+      // Each change the admin made, never more: the flags and caps that were given.
+      await recordAudit(
+        db,
+        auditEntry(c, id, "tenant.change", id, {
+          ...(body.name !== undefined ? { name: tenant.name } : {}),
+          ...(body.shared_upstream !== undefined ? { shared_upstream: body.shared_upstream } : {}),
+          ...(body.trusted !== undefined ? { trusted: body.trusted } : {}),
+          ...(body.caps !== undefined ? { caps: JSON.stringify(body.caps) } : {}),
+        }),
+      );
       return c.json(presentTenant(tenant), 200);
     },
   )
@@ -171,13 +187,15 @@ export const adminRoutes = base
       summary: "Create an API key for a tenant",
       description: "The answer's `key` is the only time the key is shown: the relay keeps its SHA-256 and its visible prefix.",
       request: { params: TenantIdParams },
-      responses: { 201: json(NewApiKeySchema, "The new key, shown this once"), ...errors([401, 404, 429]) },
+      responses: { 201: json(NewApiKeySchema, "The new key, shown this once"), ...errors([401, 404, 429], {}, false) },
     }),
     async (c) => {
       const tenant = await tenantOr404(c.env, c.req.valid("param").id);
       const { key, prefix, hash } = await newTenantKey();
       const row = { id: newId("key"), tenantId: tenant.id, prefix, hash, createdAt: Date.now() };
-      await insertApiKey(openDb(c.env.DB), row);
+      const db = openDb(c.env.DB);
+      await insertApiKey(db, row);
+      await recordAudit(db, auditEntry(c, tenant.id, "key.create", row.id, { prefix }));
       return c.json({ ...presentApiKey({ ...row, revokedAt: null }), key }, 201);
     },
   )
@@ -189,7 +207,7 @@ export const adminRoutes = base
       summary: "A tenant's keys",
       description: "Revoked ones included, oldest first; never the keys themselves.",
       request: { params: TenantIdParams },
-      responses: { 200: json(ApiKeyListSchema, "The keys"), ...errors([401, 404, 429]) },
+      responses: { 200: json(ApiKeyListSchema, "The keys"), ...errors([401, 404, 429], {}, false) },
     }),
     async (c) => {
       const tenant = await tenantOr404(c.env, c.req.valid("param").id);
@@ -204,11 +222,14 @@ export const adminRoutes = base
       summary: "Revoke an API key",
       description: "At once: the key and every dashboard session made from it stop working. Revoking twice is fine.",
       request: { params: KeyIdParams },
-      responses: { 204: { description: "Revoked" }, ...errors([401, 404, 429]) },
+      responses: { 204: { description: "Revoked" }, ...errors([401, 404, 429], {}, false) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      if (!(await revokeApiKey(openDb(c.env.DB), id, Date.now()))) throw new ApiError("not_found", `no key ${id}`);
+      const db = openDb(c.env.DB);
+      const key = await revokeApiKey(db, id, Date.now());
+      if (!key) throw new ApiError("not_found", `no key ${id}`);
+      await recordAudit(db, auditEntry(c, key.tenantId, "key.revoke", id, { prefix: key.prefix }));
       return c.body(null, 204);
     },
   );

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   "unauthorized",
   "forbidden",
   "own_credentials_required",
+  "tenant_suspended",
   "not_found",
   "task_not_found",
   "conflict",
@@ -42,6 +43,7 @@ function statusOf(code: ErrorCode): ContentfulStatusCode {
       return 401;
     case "forbidden":
     case "own_credentials_required":
+    case "tenant_suspended":
       return 403;
     case "not_found":
     case "task_not_found":

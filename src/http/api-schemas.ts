@@ -231,6 +231,7 @@ export const TenantSchema = z
     caps: TenantCapsSchema,
     created_at: timestamp,
     updated_at: timestamp,
+    suspended_at: nullableTimestamp.openapi({ description: "Set while suspended: its keys answer 403 and its work waits" }),
   })
   .openapi("Tenant");
 
@@ -251,6 +252,43 @@ export const NewApiKeySchema = ApiKeySchema.extend({
 }).openapi("NewApiKey");
 
 export const ApiKeyListSchema = z.object({ data: z.array(ApiKeySchema) }).openapi("ApiKeyList");
+
+export const AuditEntrySchema = z
+  .object({
+    id: z.string().openapi({ description: "Entries are numbered in the order they were written", example: "1042" }),
+    at: timestamp,
+    tenant_id: z.string().nullable().openapi({ description: "The tenant acted on or for; null for relay-wide admin actions" }),
+    actor: z
+      .object({
+        kind: z.enum(["admin", "key"]),
+        key_id: z.string().nullable().openapi({ description: "The key that acted (`key`), null for the admin" }),
+        key_prefix: z.string().nullable().openapi({ description: "Its visible prefix; null for the admin and keys of RELAY_API_KEYS" }),
+      })
+      .openapi({
+        description: "Who acted: the admin (ADMIN_API_KEY), or a tenant's key (an API key or a dashboard session made from one)",
+      }),
+    action: z.string().openapi({
+      description:
+        "`tenant.create`, `tenant.rename`, `tenant.suspend`, `tenant.resume`, `tenant.delete`, `key.create`, `key.revoke`, `endpoint.secret_read`, `endpoint.secret_rotate`, `endpoint.signing_update`, `endpoint.delete`, ...",
+      example: "endpoint.secret_rotate",
+    }),
+    target: z.string().openapi({ description: "The id of what was acted on", example: "ep_2b7e151628aed2a6abf71588" }),
+    client_address: z.string().nullable().openapi({ description: "The client's address (`CF-Connecting-IP`)" }),
+    detail: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+      .nullable()
+      .openapi({
+        description: "Small facts about the action (a name, a count); never a secret",
+      }),
+  })
+  .openapi("AuditEntry");
+
+export const AuditListSchema = z
+  .object({
+    data: z.array(AuditEntrySchema),
+    next_cursor: z.string().nullable().openapi({ description: "Pass as `cursor` for the next (older) page; null on the last page" }),
+  })
+  .openapi("AuditList");
 
 /** The JSON body of every webhook the relay sends (documented under `webhooks`). */
 export const WebhookEventSchema = z
@@ -274,6 +312,7 @@ export const WebhookEventSchema = z
 export type SubscriptionBody = z.infer<typeof SubscriptionSchema>;
 export type EndpointBody = z.infer<typeof EndpointSchema>;
 export type TenantBody = z.infer<typeof TenantSchema>;
+export type AuditEntryBody = z.infer<typeof AuditEntrySchema>;
 export type ApiKeyBody = z.infer<typeof ApiKeySchema>;
 export type DeliveryBody = z.infer<typeof DeliverySchema>;
 export type TaskBody = Omit<z.infer<typeof TaskSchema>, "subscriptions">;

@@ -8,6 +8,7 @@ import { inboundRoutes } from "../inbound/inbound-routes";
 import { adminRoutes } from "./admin-routes";
 import { ApiError, errorResponse, handleError } from "./api-error";
 import { HealthSchema } from "./api-schemas";
+import { adminAuditRoutes, tenantAuditRoutes } from "./audit-routes";
 import { type AuthVariables, bearerAuth } from "./bearer-auth";
 import type { CalledBackVariables } from "./called-back";
 import { docsRoutes } from "./docs/docs-routes";
@@ -16,6 +17,7 @@ import { fileRoutes } from "./file-routes";
 import { describeExtras, json, openApiDocument } from "./openapi-document";
 import { registrationRateLimit } from "./rate-limit";
 import type { TaskCreatorVariables } from "./task-creator";
+import { tenantLifecycleRoutes } from "./tenant-lifecycle-routes";
 import { v1 } from "./v1-routes";
 import { validationHook } from "./validation";
 
@@ -46,7 +48,10 @@ const api = root
   )
   .route("/v1", v1)
   .route("/v1", endpointRoutes)
+  .route("/v1", tenantAuditRoutes)
   .route("/v1/admin", adminRoutes)
+  .route("/v1/admin", tenantLifecycleRoutes)
+  .route("/v1/admin", adminAuditRoutes)
   .route("/", inboundRoutes)
   .openapi(
     createRoute({

@@ -24,7 +24,9 @@ const isAdminPath = (path: string) => path === "/v1/admin" || path.startsWith("/
  * from this address or with this key prefix failed, the right key too), then:
  * under `/v1/admin` only the admin goes on (anyone else gets the 404 of a route that does not
  * exist); everywhere else the request is scoped to one tenant, the key's own, or for the admin
- * the one its `Relay-Tenant` header names.
+ * the one its `Relay-Tenant` header names. A suspended tenant's keys are refused with 403
+ * `tenant_suspended`; the admin may still act for it (a deleted tenant's keys are unknown: 401, and
+ * `Relay-Tenant` naming it answers 404).
  */
 export function bearerAuth(): MiddlewareHandler<{ Bindings: Env; Variables: AuthVariables }> {
   return async function requireApiKey(c, next) {
@@ -44,6 +46,7 @@ export function bearerAuth(): MiddlewareHandler<{ Bindings: Env; Variables: Auth
     if (isAdminPath(c.req.path)) {
       if (caller.kind !== "admin") throw new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`);
     } else if (caller.kind === "tenant") {
+      if (caller.suspended) throw new ApiError("tenant_suspended", "this key's tenant is suspended; ask the relay's operator");
       c.set("tenantId", caller.tenantId);
     } else {
       const named = c.req.header(TENANT_HEADER)?.trim();

@@ -2,10 +2,13 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
 import { newSigningKeyPair, newWebhookSecret } from "../domain/webhook-secret";
 import type { Env } from "../env";
+import { recordAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
+import { deleteEndpoint } from "../storage/delete-endpoint";
 import { findEndpoint, listEndpoints, rotateEndpointSecret, setAsymmetricSigning } from "../storage/endpoints";
 import { ApiError } from "./api-error";
 import { EndpointListSchema, EndpointSchema, EndpointSecretSchema } from "./api-schemas";
+import { auditEntry } from "./audit";
 import type { AuthVariables } from "./bearer-auth";
 import { authenticated, errors, json } from "./openapi-document";
 import { presentEndpoint } from "./present";
@@ -13,7 +16,8 @@ import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "./valid
 
 /**
  * A tenant's endpoints (`/v1/endpoints`): each callback URL it registered, with its own signing
- * secret. Another tenant's endpoint answers 404, exactly like a missing one.
+ * secret. Another tenant's endpoint answers 404, exactly like a missing one. Reading a secret,
+ * rotating it, changing how it signs and deleting the endpoint are recorded in the audit log.
  */
 
 type EndpointEnv = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables };
@@ -112,6 +116,7 @@ export const endpointRoutes = base
     }),
     async (c) => {
       const row = await endpointOr404(c, c.req.valid("param").id);
+      await recordAudit(openDb(c.env.DB), auditEntry(c, row.tenantId, "endpoint.secret_read", row.id));
       // Never cached: a secret must not linger in a proxy or a browser.
       c.header("cache-control", "no-store");
       return c.json({ key: row.secret }, 200);
@@ -136,8 +141,10 @@ export const endpointRoutes = base
       // The pair is used only if the endpoint signs v1a (see rotateEndpointSecret).
       const fresh = { secret: newWebhookSecret(), signingKey: pair.secretKey, publicKey: pair.publicKey };
       const until = now + loadConfig(c.env).secretRotationOverlapMs;
-      const row = await rotateEndpointSecret(openDb(c.env.DB), c.get("tenantId"), id, fresh, until, now);
+      const db = openDb(c.env.DB);
+      const row = await rotateEndpointSecret(db, c.get("tenantId"), id, fresh, until, now);
       if (!row) throw new ApiError("not_found", `no endpoint ${id}`);
+      await recordAudit(db, auditEntry(c, row.tenantId, "endpoint.secret_rotate", id, { v1a: row.signingKey !== null }));
       return c.json(presentEndpoint(row, now), 200);
     },
   )
@@ -149,14 +156,37 @@ export const endpointRoutes = base
       // ["v1", "v1a"]: the schema admits only that pair or ["v1"].
       const on = c.req.valid("json").signing.length === 2;
       const pair = on ? await newSigningKeyPair() : null;
+      const db = openDb(c.env.DB);
       const row = await setAsymmetricSigning(
-        openDb(c.env.DB),
+        db,
         c.get("tenantId"),
         id,
         pair && { signingKey: pair.secretKey, publicKey: pair.publicKey },
         now,
       );
       if (!row) throw new ApiError("not_found", `no endpoint ${id}`);
+      await recordAudit(db, auditEntry(c, row.tenantId, "endpoint.signing_update", id, { v1a: on }));
       return c.json(presentEndpoint(row, now), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      ...endpoint,
+      method: "delete",
+      path: "/endpoints/{id}",
+      summary: "Delete an endpoint",
+      description:
+        "Its active subscriptions are cancelled, with every webhook still pending for its subscriptions; their tasks stop polling if nobody else waits for them; its signing secrets are gone. Its delivered and failed subscriptions stay listed, and cannot be redelivered. A later registration of the same URL makes a new endpoint, with a new secret.",
+      request: { params: EndpointIdParams },
+      responses: { 204: { description: "Deleted" }, ...errors([401, 404, 429]) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const db = openDb(c.env.DB);
+      const tenantId = c.get("tenantId");
+      const done = await deleteEndpoint(db, tenantId, id, Date.now());
+      if (!done.deleted) throw new ApiError("not_found", `no endpoint ${id}`);
+      await recordAudit(db, auditEntry(c, tenantId, "endpoint.delete", id, { cancelled_subscriptions: done.cancelled }));
+      return c.body(null, 204);
     },
   );

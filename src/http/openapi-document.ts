@@ -14,7 +14,7 @@ const DESCRIPTION = [
 const ERROR_MEANINGS = {
   400: "Invalid request: `details` lists the fields",
   401: "Missing or unknown API key",
-  403: "`own_credentials_required`: on the operator's account this tenant reaches only the tasks the relay created for it",
+  403: "Forbidden: the key's tenant is suspended (`tenant_suspended`: nothing is done for it until the admin resumes it), or, on the operator's account, a task id this tenant may not reach (`own_credentials_required`)",
   404: "No such task, subscription or route",
   409: "Conflict",
   413: "Body over 16 KiB",
@@ -27,14 +27,26 @@ const ERROR_MEANINGS = {
 
 type ErrorStatus = keyof typeof ERROR_MEANINGS;
 
-/** A route's error responses, each with the envelope; `overrides` words a status for that route. */
-export function errors<const S extends ErrorStatus>(statuses: readonly S[], overrides: Partial<Record<ErrorStatus, string>> = {}) {
+/**
+ * A route's error responses, each with the envelope; `overrides` words a status for that route. A
+ * route with a 401 (a tenant's key) also answers 403 `tenant_suspended`, unless `suspendable` is
+ * false (the admin API: the admin's key belongs to no tenant).
+ */
+export function errors<const S extends ErrorStatus>(
+  statuses: readonly S[],
+  overrides: Partial<Record<ErrorStatus, string>> = {},
+  suspendable = true,
+) {
+  const all: ErrorStatus[] =
+    suspendable && statuses.includes(401 as S) && !statuses.includes(403 as S) ? [...statuses, 403] : [...statuses];
   return Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      { description: overrides[status] ?? ERROR_MEANINGS[status], content: { "application/json": { schema: ErrorEnvelopeSchema } } },
-    ]),
-  ) as Record<S, { description: string; content: { "application/json": { schema: typeof ErrorEnvelopeSchema } } }>;
+    all
+      .sort((a, b) => a - b)
+      .map((status) => [
+        status,
+        { description: overrides[status] ?? ERROR_MEANINGS[status], content: { "application/json": { schema: ErrorEnvelopeSchema } } },
+      ]),
+  ) as Record<S | 403, { description: string; content: { "application/json": { schema: typeof ErrorEnvelopeSchema } } }>;
 }
 
 /** A JSON response of a route. */
@@ -83,7 +95,8 @@ export function openApiDocument(app: AnyOpenAPIHono): object {
         { name: "tasks", description: "Register callbacks and read a task's state" },
         { name: "subscriptions", description: "One callback URL for one task" },
         { name: "endpoints", description: "Your callback URLs, each with its own signing secret" },
-        { name: "admin", description: "Tenants and their keys: ADMIN_API_KEY only (anyone else gets 404)" },
+        { name: "audit", description: "Who did what to your tenant: keys, secrets, endpoints" },
+        { name: "admin", description: "Tenants, their keys and the audit log: ADMIN_API_KEY only (anyone else gets 404)" },
         { name: "health" },
         { name: "reference", description: "This document and its interactive reference" },
       ],

@@ -6,8 +6,17 @@ import { capsOf } from "../domain/tenant-caps";
 import { policyOf } from "../domain/upstream-access";
 import type { TaskArchiveFile } from "../storage/archive-files";
 import type { MessageWithAttempts } from "../storage/read-models";
-import type { ApiKeyRow, EndpointRow, SubscriptionRow, TaskRow, TenantRow } from "../storage/schema";
-import type { ApiKeyBody, DeliveryBody, EndpointBody, SubscriptionBody, TaskBody, TaskOutputsBody, TenantBody } from "./api-schemas";
+import type { ApiKeyRow, AuditLogRow, EndpointRow, SubscriptionRow, TaskRow, TenantRow } from "../storage/schema";
+import type {
+  ApiKeyBody,
+  AuditEntryBody,
+  DeliveryBody,
+  EndpointBody,
+  SubscriptionBody,
+  TaskBody,
+  TaskOutputsBody,
+  TenantBody,
+} from "./api-schemas";
 
 /** A task of Kling's new API is stored without an action pair (`NO_ACTION`): null in the API. */
 const actionOf = (value: string | undefined) => (value === undefined || value === NO_ACTION ? null : value);
@@ -131,10 +140,23 @@ export const presentTenant = (t: TenantRow): TenantBody => {
     shared_upstream: policy.sharedUpstream,
     trusted: policy.trusted,
     caps: capsOf(t.caps),
+    suspended_at: iso(t.suspendedAt),
     created_at: iso(t.createdAt)!,
     updated_at: iso(t.updatedAt)!,
   };
 };
+
+/** An audit log entry (its `detail` is stored as JSON text of small facts). */
+export const presentAuditEntry = (e: AuditLogRow): AuditEntryBody => ({
+  id: String(e.id),
+  at: iso(e.at)!,
+  tenant_id: e.tenantId,
+  actor: { kind: e.actorKind, key_id: e.actorKeyId, key_prefix: e.actorKeyPrefix },
+  action: e.action,
+  target: e.target,
+  client_address: e.clientAddress,
+  detail: e.detail === null ? null : (JSON.parse(e.detail) as AuditEntryBody["detail"]),
+});
 
 /** A stored key: its id and visible prefix, never its hash. */
 export const presentApiKey = (k: ApiKeyRow): ApiKeyBody => ({

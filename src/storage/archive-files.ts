@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { ArchiveField, ArchiveFileState } from "../domain/archive-plan";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
+import { archiveFileTenant, claimPastParked, parkedAt, tenantHalted } from "./parking";
 
 /**
  * The archive's D1 side: tasks whose files are to be listed, the files claimed and copied like
@@ -98,13 +99,22 @@ interface ClaimOptions {
   leaseMs: number;
 }
 
-/** Claims up to `limit` due files (oldest due first), moving their due time to the lease's end. */
+/**
+ * Claims up to `limit` due files (oldest due first), moving their due time to the lease's end. A
+ * due file of a suspended or deleted tenant is parked instead (storage/parking.ts).
+ */
 export async function claimDueArchiveFiles(db: Db, o: ClaimOptions): Promise<ClaimedArchiveFile[]> {
   if (o.limit <= 0) return [];
-  return db.all<ClaimedArchiveFile>(sql`
-    UPDATE archive_files SET lease_token = ${o.leaseToken}, next_attempt_at = ${o.now + o.leaseMs}
-    WHERE id IN (SELECT id FROM archive_files WHERE next_attempt_at <= ${o.now} ORDER BY next_attempt_at LIMIT ${o.limit})
-    RETURNING ${claimedArchiveColumns()}`);
+  const halted = tenantHalted(archiveFileTenant);
+  return claimPastParked(o.limit, async (limit) => {
+    const rows = await db.all<ClaimedArchiveFile & { parked: number }>(sql`
+      UPDATE archive_files SET lease_token = CASE WHEN ${halted} THEN NULL ELSE ${o.leaseToken} END,
+        next_attempt_at = CASE WHEN ${halted} THEN ${parkedAt(archiveFileTenant)} ELSE ${o.now + o.leaseMs} END
+      WHERE id IN (SELECT id FROM archive_files WHERE next_attempt_at <= ${o.now} ORDER BY next_attempt_at LIMIT ${limit})
+      RETURNING ${claimedArchiveColumns()}, lease_token IS NULL AS parked`);
+    const taken = rows.filter((r) => r.parked === 0).map(({ parked: _, ...file }) => file);
+    return { taken, parked: rows.length - taken.length };
+  });
 }
 
 /** What a step leaves of a file: its new state, written only while the lease still holds. */

@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { EndpointKeys } from "../domain/endpoint-signing";
 import { asJson, type Db } from "./db";
 import { bodyColumns, messageBody, type StoredBody } from "./message-body";
+import { claimPastParked, messageTenant, parkedAt, tenantHalted } from "./parking";
 
 /** Where and how a message goes: its subscription's task, URL, tenant and endpoint keys. */
 export interface MessageTarget {
@@ -61,12 +62,22 @@ interface ClaimOptions {
   leaseMs: number;
 }
 
-/** The guarded claim statement, returning `columns` of each message it claimed. */
+const halted = tenantHalted(messageTenant);
+
+/**
+ * The guarded claim statement, returning `columns` of each message it claimed. A due message of a
+ * suspended or deleted tenant is parked instead (storage/parking.ts): not sent, no attempt spent.
+ */
 const claim = <T>(db: Db, o: ClaimOptions, columns: SQL) =>
-  db.all<T>(sql`
-    UPDATE messages SET lease_token = ${o.leaseToken}, next_attempt_at = ${o.now + o.leaseMs}
-    WHERE id IN (SELECT id FROM messages WHERE next_attempt_at <= ${o.now} ORDER BY next_attempt_at LIMIT ${o.limit})
-    RETURNING ${columns}`);
+  claimPastParked(o.limit, async (limit) => {
+    const rows = await db.all<T & { parked: number }>(sql`
+      UPDATE messages SET lease_token = CASE WHEN ${halted} THEN NULL ELSE ${o.leaseToken} END,
+        next_attempt_at = CASE WHEN ${halted} THEN ${parkedAt(messageTenant)} ELSE ${o.now + o.leaseMs} END
+      WHERE id IN (SELECT id FROM messages WHERE next_attempt_at <= ${o.now} ORDER BY next_attempt_at LIMIT ${limit})
+      RETURNING ${columns}, lease_token IS NULL AS parked`);
+    const taken = rows.filter((r) => r.parked === 0);
+    return { taken, parked: rows.length - taken.length };
+  });
 
 /**
  * The same claim returning only the ids. In queue mode the tick hands ids to consumers, which

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { NO_ACTION } from "../domain/kling";
 import type { TaskSnapshot } from "../domain/poll-plan";
 import { asJson, type Db } from "./db";
+import { claimPastParked, parkedAt, tenantHalted } from "./parking";
 
 /** A claimed task: what the poll plan needs, and what the upstream query needs. */
 export interface ClaimedTask extends TaskSnapshot {
@@ -74,6 +75,8 @@ export const ofProviders = (providers: readonly string[]) => sql`+provider IN (S
  * one guarded statement. Claiming moves `next_poll_at` to the
  * lease's end, so an overlapping tick cannot see them as due, and a tick that dies mid-way
  * leaves them due again when the lease runs out. The subquery walks the `tasks_due` index.
+ * A due task of a suspended or deleted tenant is parked instead (storage/parking.ts): no lease,
+ * moved out of every claim's way until the tenant is resumed.
  * Raw SQL rather than drizzle's `returning()`, whose rows D1 answers without metering.
  */
 export async function claimDueTasks(
@@ -92,10 +95,15 @@ export async function claimDueTasks(
   // `isNewApiTask` as SQL.
   const newApi = sql`(+action = ${NO_ACTION} AND +provider = 'kling')`;
   const only = options.only === undefined ? sql`1 = 1` : options.only === "batch" ? newApi : sql`NOT ${newApi}`;
-  const rows = await db.all<ClaimedTaskRow>(sql`
-    UPDATE tasks SET lease_token = ${options.leaseToken}, next_poll_at = ${options.now + options.leaseMs}
-    WHERE id IN (SELECT id FROM tasks WHERE next_poll_at <= ${options.now} AND ${ofProviders(options.providers)} AND ${only}
-      ORDER BY next_poll_at LIMIT ${options.limit})
-    RETURNING ${claimedTaskColumns()}`);
-  return rows.map(toClaimedTask);
+  const halted = tenantHalted(sql`tasks.tenant_id`);
+  return claimPastParked(options.limit, async (limit) => {
+    const rows = await db.all<ClaimedTaskRow & { parked: number }>(sql`
+      UPDATE tasks SET lease_token = CASE WHEN ${halted} THEN NULL ELSE ${options.leaseToken} END,
+        next_poll_at = CASE WHEN ${halted} THEN ${parkedAt(sql`tasks.tenant_id`)} ELSE ${options.now + options.leaseMs} END
+      WHERE id IN (SELECT id FROM tasks WHERE next_poll_at <= ${options.now} AND ${ofProviders(options.providers)} AND ${only}
+        ORDER BY next_poll_at LIMIT ${limit})
+      RETURNING ${claimedTaskColumns()}, lease_token IS NULL AS parked`);
+    const taken = rows.filter((r) => r.parked === 0).map(toClaimedTask);
+    return { taken, parked: rows.length - taken.length };
+  });
 }

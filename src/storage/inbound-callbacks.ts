@@ -3,6 +3,7 @@ import { STATUS_RANKS } from "../domain/callback-body";
 import { type ClaimedTask, type ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import { type Db, keySet, runBatch, statement } from "./db";
 import type { Lease } from "./load-claimed";
+import { messageTenant, PARKED_FROM, tenantHalted } from "./parking";
 
 /** How long a callback about a task nobody registered is remembered (`inbound_hints`). */
 export const HINT_TTL_MS = 10 * 60_000;
@@ -60,6 +61,9 @@ export async function noteCallback(db: Db, n: CallbackNotice): Promise<(ClaimedT
           AND EXISTS (SELECT 1 FROM json_each(s.events) WHERE value = ${n.onlyFor}))`;
   const news = sql`(${further} AND ${wanted})`;
   const recent: SQL = n.trusted ? sql`0` : sql`coalesce(last_polled_at > ${n.now - n.minIntervalMs}, 0)`;
+  // A suspended or deleted tenant's task is not polled for a callback either: its next poll is not
+  // brought forward (a parked one stays parked) and it is not claimed. The callback is still noted.
+  const halted = tenantHalted(sql`tasks.tenant_id`);
   const results = await runBatch(db, [
     statement(
       db,
@@ -70,7 +74,8 @@ export async function noteCallback(db: Db, n: CallbackNotice): Promise<(ClaimedT
       db,
       sql`UPDATE tasks SET pushed_at = ${n.now},
         repoll_at = CASE WHEN ${leased} AND ${news} THEN coalesce(repoll_at, ${n.now}) ELSE repoll_at END,
-        next_poll_at = CASE WHEN NOT ${leased} AND ${news} AND ${recent} THEN min(next_poll_at, last_polled_at + ${n.minIntervalMs})
+        next_poll_at = CASE WHEN NOT ${leased} AND ${news} AND ${recent} AND next_poll_at < ${PARKED_FROM} AND NOT ${halted}
+          THEN min(next_poll_at, last_polled_at + ${n.minIntervalMs})
           ELSE next_poll_at END,
         updated_at = ${n.now}
       WHERE ${named}`,
@@ -78,7 +83,7 @@ export async function noteCallback(db: Db, n: CallbackNotice): Promise<(ClaimedT
     statement(
       db,
       sql`UPDATE tasks SET lease_token = ${n.leaseToken}, next_poll_at = ${n.now + n.leaseMs}
-      WHERE ${named} AND ${n.claim ? sql`1` : sql`0`} AND NOT ${leased} AND ${news} AND NOT ${recent}
+      WHERE ${named} AND ${n.claim ? sql`1` : sql`0`} AND NOT ${leased} AND ${news} AND NOT ${recent} AND NOT ${halted}
       RETURNING ${claimedTaskColumns()}, next_poll_at`,
     ),
   ]);
@@ -97,7 +102,7 @@ export async function claimDueTasksByKey(
   if (o.taskKeys.length === 0) return [];
   const rows = await db.all<ClaimedTaskRow & { next_poll_at: number }>(sql`
     UPDATE tasks SET lease_token = ${o.leaseToken}, next_poll_at = ${o.now + o.leaseMs}
-    WHERE id IN ${keySet(o.taskKeys)} AND next_poll_at <= ${o.now}
+    WHERE id IN ${keySet(o.taskKeys)} AND next_poll_at <= ${o.now} AND NOT ${tenantHalted(sql`tasks.tenant_id`)}
     RETURNING ${claimedTaskColumns()}, next_poll_at`);
   return rows.map((r) => ({ ...toClaimedTask(r), leaseToken: o.leaseToken, leaseEndsAt: r.next_poll_at }));
 }
@@ -115,6 +120,7 @@ export async function claimTaskMessageIds(
     UPDATE messages SET lease_token = ${o.leaseToken}, next_attempt_at = ${o.now + o.leaseMs}
     WHERE id IN (SELECT m.id FROM subscriptions s JOIN messages m ON m.subscription_id = s.id
       WHERE s.task_key IN ${keySet(o.taskKeys)} AND m.next_attempt_at <= ${o.now} LIMIT ${o.limit})
+      AND NOT ${tenantHalted(messageTenant)}
     RETURNING id`);
   return rows.map((r) => r.id);
 }

@@ -20,6 +20,16 @@ export const tenants = sqliteTable("tenants", {
   caps: text("caps"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
+  /**
+   * Set while suspended: its keys answer 403, its due work is parked (storage/parking.ts) and
+   * waits for the resume. The admin may still act for it.
+   */
+  suspendedAt: integer("suspended_at"),
+  /**
+   * Set when the admin deleted it: it answers 404 everywhere from then on, and the tick removes
+   * its rows in bounded batches, the tenant row last (storage/tenant-purge.ts).
+   */
+  deletedAt: integer("deleted_at"),
 });
 
 /**
@@ -360,6 +370,36 @@ export const archiveFiles = sqliteTable(
   ],
 );
 
+/**
+ * Who did what to whom: admin actions, keys made and revoked, secrets read and rotated, endpoints
+ * deleted. Never a secret: `detail` holds small facts (a name, a count). Kept AUDIT_RETENTION_DAYS.
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    /** AUTOINCREMENT: ids only grow, so the id orders entries and pages them. */
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    /** The tenant acted on or for; null for relay-wide admin actions (listing, for example). */
+    tenantId: text("tenant_id"),
+    /** `admin`, or `key`: a tenant's key (an API key, or a dashboard session made from one). */
+    actorKind: text("actor_kind", { enum: ["admin", "key"] }).notNull(),
+    actorKeyId: text("actor_key_id"),
+    /** The key's visible prefix (`rk_...`), null for keys configured in RELAY_API_KEYS. */
+    actorKeyPrefix: text("actor_key_prefix"),
+    /** `tenant.suspend`, `endpoint.secret_read`, ... (storage/audit-log.ts `AuditAction`). */
+    action: text("action").notNull(),
+    /** The id of what was acted on (a tenant, key or endpoint id). */
+    target: text("target").notNull(),
+    /** `cf-connecting-ip` of the request. */
+    clientAddress: text("client_address"),
+    /** A small JSON object of facts, or null. */
+    detail: text("detail"),
+  },
+  (t) => [index("audit_log_tenant").on(t.tenantId, t.id), index("audit_log_at").on(t.at)],
+);
+
+export type AuditLogRow = typeof auditLog.$inferSelect;
 export type ArchiveFileRow = typeof archiveFiles.$inferSelect;
 export type TenantRow = typeof tenants.$inferSelect;
 export type TenantCredentialsRow = typeof tenantCredentials.$inferSelect;

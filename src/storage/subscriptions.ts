@@ -172,8 +172,10 @@ export function registrationStatements(db: Db, rs: readonly Registration[], now:
       ON CONFLICT (task_key, callback_url) DO UPDATE SET
         status = CASE WHEN subscriptions.status = 'failed' THEN 'failed' ELSE 'active' END,
         status_reason = CASE WHEN subscriptions.status = 'failed' THEN subscriptions.status_reason END,
-        events = excluded.events, metadata = excluded.metadata, updated_at = ${now}
-      WHERE subscriptions.status = 'cancelled' OR subscriptions.events IS NOT excluded.events OR subscriptions.metadata IS NOT excluded.metadata`,
+        events = excluded.events, metadata = excluded.metadata, endpoint_id = excluded.endpoint_id, updated_at = ${now}
+      WHERE subscriptions.status = 'cancelled' OR subscriptions.events IS NOT excluded.events OR subscriptions.metadata IS NOT excluded.metadata
+        -- Its endpoint was deleted and this registration made a new one: it signs from now on.
+        OR subscriptions.endpoint_id IS NOT excluded.endpoint_id`,
     ),
     // The metadata fact of a message nobody attempted yet, which the fan-out would copy now.
     statement(

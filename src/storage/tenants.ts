@@ -1,4 +1,4 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, isNotNull, isNull, ne, sql } from "drizzle-orm";
 import type { Db } from "./db";
 import { type TenantRow, tenants } from "./schema";
 
@@ -10,11 +10,16 @@ export const createTenant = async (db: Db, tenant: { id: string; name: string },
   return row!;
 };
 
-/** Every tenant, oldest first (a relay has few: no paging). */
-export const listTenants = (db: Db): Promise<TenantRow[]> => db.select().from(tenants).orderBy(asc(tenants.createdAt), asc(tenants.id));
+/** A tenant that is not deleted: a deleted one answers 404 everywhere, as if it never existed. */
+const live = (id: string) => and(eq(tenants.id, id), isNull(tenants.deletedAt));
 
+/** Every tenant but deleted ones, oldest first (a relay has few: no paging). */
+export const listTenants = (db: Db): Promise<TenantRow[]> =>
+  db.select().from(tenants).where(isNull(tenants.deletedAt)).orderBy(asc(tenants.createdAt), asc(tenants.id));
+
+/** The tenant by that id, unless deleted (a suspended one is found). */
 export const findTenant = async (db: Db, id: string): Promise<TenantRow | undefined> =>
-  (await db.select().from(tenants).where(eq(tenants.id, id)))[0];
+  (await db.select().from(tenants).where(live(id)))[0];
 
 /** What the admin changes of a tenant: each field given is set; `caps` is merged (a null cap goes back to its default). */
 export interface TenantChanges {
@@ -36,10 +41,42 @@ export async function updateTenant(db: Db, id: string, changes: TenantChanges, n
       ...(caps !== undefined ? { caps } : {}),
       updatedAt: now,
     })
-    .where(eq(tenants.id, id))
+    .where(live(id))
     .returning();
   return row;
 }
+
+/**
+ * Suspends (`true`) or resumes (`false`) a tenant; suspending twice keeps the first time. Its due
+ * work is parked by the claims that meet it and unparked by the tick after the resume
+ * (storage/parking.ts). Undefined when there is none by that id.
+ */
+export async function setSuspended(db: Db, id: string, suspended: boolean, now: number): Promise<TenantRow | undefined> {
+  const [row] = await db
+    .update(tenants)
+    .set({ suspendedAt: suspended ? sql`coalesce(${tenants.suspendedAt}, ${now})` : null, updatedAt: now })
+    .where(live(id))
+    .returning();
+  return row;
+}
+
+/**
+ * Marks a tenant deleted: from now on its keys and sessions fail and it answers 404; the tick
+ * removes its rows (storage/tenant-purge.ts). Never `default` (the keys of RELAY_API_KEYS belong to
+ * it). Undefined when there is none by that id (or it was deleted already).
+ */
+export const markTenantDeleted = async (db: Db, id: string, now: number): Promise<TenantRow | undefined> =>
+  (
+    await db
+      .update(tenants)
+      .set({ deletedAt: now, updatedAt: now })
+      .where(and(live(id), ne(tenants.id, "default")))
+      .returning()
+  )[0];
+
+/** The oldest tenant marked deleted whose rows are still being removed, if any (few rows: read whole). */
+export const nextDeletedTenant = async (db: Db): Promise<string | undefined> =>
+  (await db.select({ id: tenants.id }).from(tenants).where(isNotNull(tenants.deletedAt)).orderBy(asc(tenants.deletedAt)).limit(1))[0]?.id;
 
 /** Whether the relay has one tenant only (at most two rows read). */
 export const isOnlyTenant = async (db: Db): Promise<boolean> => {

@@ -1,12 +1,15 @@
 import { canPollKlingNewApi, loadConfig, pollableProviders } from "../config";
 import { PROVIDERS } from "../domain/kling";
 import type { Env } from "../env";
+import { purgeAudit } from "../storage/audit-log";
 import { newLeaseToken, openDb } from "../storage/db";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
+import { unparkResumed } from "../storage/parking";
 import { purgeSettledTasks } from "../storage/retention";
 import { archiveRetention } from "../work/archive-retention";
 import { ByteAllowance } from "../work/archive-work";
+import { deleteTenantsStep } from "../work/tenant-deletion";
 import { WorkBudget } from "../work/work-budget";
 import { type Clock, systemClock } from "../work/work-context";
 import type { WorkDispatchers } from "../work/work-dispatcher";
@@ -39,8 +42,9 @@ const sending = (dispatch: Dispatch | undefined): dispatch is Dispatch => dispat
  * when the clock can wait, linger until the next task or message it may act on falls due and go
  * again. It ends at its wall-time budget, or sooner when it may act on nothing more: subrequests
  * spent, polling or delivery paused (no key, no secret), a queue's share sent. Finally purge old
- * tasks (with their archived files) and archived files older than ARCHIVE_RETENTION_DAYS, and log
- * one JSON line, with `endReason`.
+ * tasks (with their archived files), archived files older than ARCHIVE_RETENTION_DAYS and audit
+ * entries older than AUDIT_RETENTION_DAYS, take one step of removing a deleted tenant, and log
+ * one JSON line, with `endReason`. First of all, a resumed tenant's parked work is made due.
  * With a dispatcher for a kind of work (src/index.ts makes one per queue binding), that kind is
  * claimed and sent to it instead, for queue consumers to do (see dispatch-phase.ts). The env's
  * queue bindings are not read here: without `dispatchers` the tick does all its work itself.
@@ -102,6 +106,10 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     return null;
   };
 
+  // A resumed tenant's parked work is due again (bounded per tick; storage/parking.ts).
+  const unparked = await unparkResumed(ctx.db, started);
+  if (unparked > 0) report.unparked = unparked;
+
   for (;;) {
     report.rounds += 1;
     let claimed = 0;
@@ -133,6 +141,10 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
 
   const now = clock.now();
   await retention(ctx, bucket, now);
+  const auditPurged = await purgeAudit(ctx.db, now - config.auditRetentionMs);
+  if (auditPurged > 0) report.auditPurged = auditPurged;
+  const deletion = await deleteTenantsStep(ctx.db, bucket);
+  if (deletion) report.tenantDeletion = deletion;
   report.subrequestsLeft = ctx.budget.remaining;
   report.durationMs = now - started;
   report.d1 = usage;

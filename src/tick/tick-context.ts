@@ -1,5 +1,6 @@
 import type { Db } from "../storage/db";
 import type { KindStatsEntry } from "../storage/kind-stats";
+import type { TenantDeletionReport } from "../work/tenant-deletion";
 import type { WorkContext } from "../work/work-context";
 import { emptyWorkReport, type WorkReport } from "../work/work-report";
 
@@ -25,6 +26,12 @@ export interface TickReport extends WorkReport {
   archiveDeleted?: number;
   /** The first error R2 answered retention's deletes with: what it could not delete waits for the next tick. */
   archiveRetentionError?: string;
+  /** Parked rows of resumed tenants made due at the start of the tick (storage/parking.ts). */
+  unparked?: number;
+  /** Audit entries deleted by AUDIT_RETENTION_DAYS. */
+  auditPurged?: number;
+  /** The step taken in removing a deleted tenant, if one is being removed. */
+  tenantDeletion?: TenantDeletionReport;
   /** Providers the relay has no credentials for: their tasks wait (the others' are polled). */
   pausedProviders: string[];
   /** Queue mode only (absent otherwise): ids handed to each queue, and sends the platform refused. */

@@ -160,11 +160,13 @@ export async function resetDb(): Promise<void> {
       "idempotency_keys",
       "upstream_owners",
       "tenant_credentials",
+      "audit_log",
     ].map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
-    // The built-in tenant's caps and flags are the admin's to change in a test: back to the defaults.
+    // The built-in tenant stays (migration 0005 made it), neither suspended nor deleted, with the
+    // default caps; tenants made by tests go.
     env.DB.prepare("UPDATE tenants SET caps = NULL WHERE id = 'default'"),
-    // The built-in tenant stays (migration 0005 made it); tenants made by tests go.
     env.DB.prepare("DELETE FROM tenants WHERE id <> 'default'"),
+    env.DB.prepare("UPDATE tenants SET suspended_at = NULL, deleted_at = NULL WHERE id = 'default'"),
   ]);
 }
 
