@@ -106,7 +106,7 @@ export const dropInRoutes = new Hono<DropInEnv>()
           null,
           archiveOf(c.env, undefined),
         );
-        const registered = await registerSubscription(db, registration, now);
+        const registered = await registerSubscription(db, config.secretsKeyring, registration, now);
         pollCalledBackTasks(c.get("pollCalledBack"), [registered.task]);
       }
       const data = {

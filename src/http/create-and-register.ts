@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { loadConfig } from "../config";
 import type { CreateRequest, CreateResult } from "../domain/create-outcome";
 import { NO_ACTION } from "../domain/kling";
 import type { Env } from "../env";
@@ -68,7 +69,12 @@ export async function createAndRegister(
       key,
     );
     if (result.kind === "rejected") return errorResponse(c, upstreamRejected(result));
-    const registered = await registerSubscription(db, registrationOf(tenantId, result.taskId, body, metadata, archive), Date.now());
+    const registered = await registerSubscription(
+      db,
+      loadConfig(c.env).secretsKeyring,
+      registrationOf(tenantId, result.taskId, body, metadata, archive),
+      Date.now(),
+    );
     if (registered.kind === "action_pair_conflict") return errorResponse(c, actionPairConflict(result.taskId, registered.task));
     pollCalledBackTasks(c.get("pollCalledBack"), [registered.task]);
     return c.json(presentSubscription(registered.subscription, registered.task), 201);

@@ -166,6 +166,7 @@ export const v1 = v1Base
       const taskId = body.task_id!;
       const result = await registerSubscription(
         openDb(c.env.DB),
+        loadConfig(c.env).secretsKeyring,
         registrationOf(c.get("tenantId"), taskId, body, metadata, archive),
         Date.now(),
       );
@@ -214,6 +215,7 @@ export const v1 = v1Base
       });
       const outcomes = await registerSubscriptions(
         openDb(c.env.DB),
+        loadConfig(c.env).secretsKeyring,
         valid.map((v) => v.registration),
         Date.now(),
       );
