@@ -14,6 +14,7 @@ import { archivePhase } from "./archive-phase";
 import { deliveryPhase } from "./delivery-phase";
 import { type Dispatch, dispatchPhase, openDispatch } from "./dispatch-phase";
 import { pollPhase } from "./poll-phase";
+import { resealPhase } from "./reseal-phase";
 import { type EndReason, emptyTickReport, type TickContext, type TickReport } from "./tick-context";
 
 /**
@@ -39,7 +40,8 @@ const sending = (dispatch: Dispatch | undefined): dispatch is Dispatch => dispat
  * when the clock can wait, linger until the next task or message it may act on falls due and go
  * again. It ends at its wall-time budget, or sooner when it may act on nothing more: subrequests
  * spent, polling or delivery paused (no key, no secret), a queue's share sent. Finally purge old
- * tasks (with their archived files) and archived files older than ARCHIVE_RETENTION_DAYS, and log
+ * tasks (with their archived files) and archived files older than ARCHIVE_RETENTION_DAYS, seal
+ * again a batch of endpoint secrets stored in clear or under SECRETS_KEY's previous key, and log
  * one JSON line, with `endReason`.
  * With a dispatcher for a kind of work (src/index.ts makes one per queue binding), that kind is
  * claimed and sent to it instead, for queue consumers to do (see dispatch-phase.ts). The env's
@@ -133,6 +135,7 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
 
   const now = clock.now();
   await retention(ctx, bucket, now);
+  await resealPhase(ctx);
   report.subrequestsLeft = ctx.budget.remaining;
   report.durationMs = now - started;
   report.d1 = usage;

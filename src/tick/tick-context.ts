@@ -25,6 +25,14 @@ export interface TickReport extends WorkReport {
   archiveDeleted?: number;
   /** The first error R2 answered retention's deletes with: what it could not delete waits for the next tick. */
   archiveRetentionError?: string;
+  /**
+   * With SECRETS_KEY, when the tick looked for them (src/tick/reseal-phase.ts): endpoints whose
+   * secrets it sealed again (stored in clear, or sealed by the previous key); those it could not
+   * open, with the first error (it names a key id and an endpoint, never a secret).
+   */
+  resealed?: number;
+  resealErrors?: number;
+  resealError?: string;
   /** Providers the relay has no credentials for: their tasks wait (the others' are polled). */
   pausedProviders: string[];
   /** Queue mode only (absent otherwise): ids handed to each queue, and sends the platform refused. */
