@@ -97,7 +97,7 @@ export async function logIn(c: C): Promise<Response> {
   }
   if (check.kind === "refused") return renderPage(c, <LoginPage now={now} error="Unknown API key." next={next} />, 401);
   const { caller } = check;
-  setSessionCookie(c, await issueSession(key, caller, now));
+  setSessionCookie(c, await issueSession(loadConfig(c.env).secretsKeyring, key, caller, now));
   return c.redirect(next, 303);
 }
 

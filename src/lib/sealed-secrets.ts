@@ -69,12 +69,16 @@ export function parseSecretsKeys(text: string | undefined): SecretsKeyring | nul
   return Object.freeze({ current, previous: previous ?? null });
 }
 
+function materialOf(key: SecretsKey): Uint8Array {
+  const raw = material.get(key);
+  if (!raw) throw new Error(`secrets key ${key.id} was not made by parseSecretsKeys`);
+  return raw;
+}
+
 function cryptoKey(key: SecretsKey): Promise<CryptoKey> {
   let found = imported.get(key);
   if (!found) {
-    const raw = material.get(key);
-    if (!raw) throw new Error(`secrets key ${key.id} was not made by parseSecretsKeys`);
-    found = crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
+    found = crypto.subtle.importKey("raw", materialOf(key), "AES-GCM", false, ["encrypt", "decrypt"]);
     imported.set(key, found);
   }
   return found;
@@ -127,6 +131,23 @@ export async function openSecret(keyring: SecretsKeyring | null, stored: string,
   } catch {
     throw new Error(`the secret for ${context} sealed with key ${id} does not open: altered, or sealed for another context`);
   }
+}
+
+/**
+ * Key material for another use, derived from SECRETS_KEY: HMAC-SHA256 of `label` under each key,
+ * the current key's first (two during a rotation, so what the previous one made still verifies).
+ * Whoever holds D1 but not SECRETS_KEY cannot compute it. `label` names the use (and what it is
+ * bound to), so no two uses share a key, nor share one with the sealing.
+ * @example await deriveFromSecretsKeys(keyring, `dashboard session v1\n${keyHash}`)
+ */
+export async function deriveFromSecretsKeys(keyring: SecretsKeyring, label: string): Promise<Uint8Array[]> {
+  const keys = [keyring.current, ...(keyring.previous ? [keyring.previous] : [])];
+  return Promise.all(
+    keys.map(async (key) => {
+      const hmac = await crypto.subtle.importKey("raw", materialOf(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      return new Uint8Array(await crypto.subtle.sign("HMAC", hmac, new TextEncoder().encode(label)));
+    }),
+  );
 }
 
 /** Whether a stored value is sealed (else it is a secret in clear). */
