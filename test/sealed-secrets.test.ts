@@ -8,9 +8,12 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { verifyWebhook } from "../src/client/verify-webhook";
 import { loadConfig } from "../src/config";
 import { newSigningKeyPair, newWebhookSecret } from "../src/domain/webhook-secret";
+import { isSealed } from "../src/lib/sealed-secrets";
 import { openDb } from "../src/storage/db";
 import { replaceEndpointSecrets } from "../src/storage/reseal-endpoints";
 import { RESEAL_BATCH } from "../src/tick/reseal-phase";
+import { runTick } from "../src/tick/run-tick";
+import { type Recorded, recordingD1 } from "./support/recording-d1";
 import {
   API_KEY,
   api,
@@ -183,6 +186,23 @@ describe("secrets sealed at rest", () => {
     );
     expect(res.status).toBe(200);
     expect(((await res.json()) as { key: string }).key).toMatch(/^whsec_/);
+  });
+
+  it("costs an idle tick no D1 round trip once an isolate found nothing to seal: it looks again an hour later", async () => {
+    // One env object, as in an isolate: its config (and its keyring) is parsed once.
+    const log: Recorded[] = [];
+    const isolateEnv = { ...env, DB: recordingD1(env.DB, log) };
+    const clock = manualClock();
+    const lookups = () => log.filter(({ sql }) => sql.includes("substr(secret, 11, 8)")).length;
+    expect((await runTick(isolateEnv, clock)).resealed).toBe(0);
+    expect(lookups()).toBe(1);
+    const [id] = await clearEndpoints(1);
+    clock.advance(59 * 60_000);
+    expect((await runTick(isolateEnv, clock)).resealed).toBeUndefined();
+    expect(lookups()).toBe(1);
+    clock.advance(60_000);
+    expect((await runTick(isolateEnv, clock)).resealed).toBe(1);
+    expect(isSealed((await storedKeys(id!))!.secret!)).toBe(true);
   });
 
   it("replaces only what it read: a rotation of the endpoint's secret meanwhile wins", async () => {

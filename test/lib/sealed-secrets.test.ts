@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { encodeBase64 } from "../../src/lib/base64";
-import { isSealed, needsReseal, openSecret, parseSecretsKeys, type SecretsKeyring, sealSecret } from "../../src/lib/sealed-secrets";
+import {
+  deriveFromSecretsKeys,
+  isSealed,
+  needsReseal,
+  openSecret,
+  parseSecretsKeys,
+  type SecretsKeyring,
+  sealSecret,
+} from "../../src/lib/sealed-secrets";
 import { sha256 } from "../../src/lib/sha256";
 
 const newKey = () => encodeBase64(crypto.getRandomValues(new Uint8Array(32)));
@@ -140,6 +148,20 @@ describe("a rotation of SECRETS_KEY", () => {
 
   it("needs a value in clear sealed", () => {
     expect(needsReseal(keyring(newKey()), SECRET)).toBe(true);
+  });
+});
+
+describe("deriveFromSecretsKeys", () => {
+  it("gives the same 32 bytes for the same key and label, other bytes for another label or key, and the previous key's second", async () => {
+    const [a, b] = [newKey(), newKey()];
+    const [one] = await deriveFromSecretsKeys(keyring(a), "use one");
+    expect(one).toHaveLength(32);
+    expect(hex((await deriveFromSecretsKeys(keyring(a), "use one"))[0]!)).toBe(hex(one!));
+    expect(hex((await deriveFromSecretsKeys(keyring(a), "use two"))[0]!)).not.toBe(hex(one!));
+    const rotating = await deriveFromSecretsKeys(keyring(`${b} ${a}`), "use one");
+    expect(rotating).toHaveLength(2);
+    expect(hex(rotating[0]!)).not.toBe(hex(one!));
+    expect(hex(rotating[1]!)).toBe(hex(one!));
   });
 });
 
