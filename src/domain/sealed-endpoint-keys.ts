@@ -25,13 +25,23 @@ export const openEndpointKey = (keyring: SecretsKeyring | null, endpointId: stri
 const openNullable = async (keyring: SecretsKeyring | null, endpointId: string, kind: Kind, stored: string | null) =>
   stored === null ? null : openEndpointKey(keyring, endpointId, kind, stored);
 
-/** The keys that sign an endpoint's webhook, opened from what D1 holds. Throws when one does not open. */
-export async function openEndpointKeys(keyring: SecretsKeyring | null, endpointId: string, stored: EndpointKeys): Promise<EndpointKeys> {
+/**
+ * The keys that sign an endpoint's webhook at `now`, opened from what D1 holds; the previous ones
+ * only while they still sign (null after the overlap: nothing opens a key that signs nothing).
+ * Throws when one does not open.
+ */
+export async function openEndpointKeys(
+  keyring: SecretsKeyring | null,
+  endpointId: string,
+  stored: EndpointKeys,
+  now: number,
+): Promise<EndpointKeys> {
+  const overlapping = stored.previousUntil !== null && now < stored.previousUntil;
   const [secret, previousSecret, signingKey, previousSigningKey] = await Promise.all([
     openEndpointKey(keyring, endpointId, "secret", stored.secret),
-    openNullable(keyring, endpointId, "secret", stored.previousSecret),
+    openNullable(keyring, endpointId, "secret", overlapping ? stored.previousSecret : null),
     openNullable(keyring, endpointId, "signing_key", stored.signingKey),
-    openNullable(keyring, endpointId, "signing_key", stored.previousSigningKey),
+    openNullable(keyring, endpointId, "signing_key", overlapping ? stored.previousSigningKey : null),
   ]);
   return { secret, previousSecret, signingKey, previousSigningKey, previousUntil: stored.previousUntil };
 }

@@ -31,9 +31,10 @@ async function attempt(ctx: WorkContext, message: ClaimedMessage): Promise<Deliv
     ctx.budget.refund(1);
     return { kind: "refused", message: check.reason };
   }
+  const now = ctx.clock.now();
   let keys: EndpointKeys;
   try {
-    keys = await openEndpointKeys(ctx.config.secretsKeyring, message.endpointId, message.keys);
+    keys = await openEndpointKeys(ctx.config.secretsKeyring, message.endpointId, message.keys, now);
   } catch (error) {
     // SECRETS_KEY lacks the key that sealed them: nothing is sent, and the message is retried on
     // its schedule (as after a network error) until the operator restores the key. The error
@@ -45,7 +46,7 @@ async function attempt(ctx: WorkContext, message: ClaimedMessage): Promise<Deliv
     url: check.url,
     messageId: message.id,
     body: message.body,
-    secrets: signingSecrets(keys, message.tenantId, ctx.config.webhookSecrets, ctx.clock.now()),
+    secrets: signingSecrets(keys, message.tenantId, ctx.config.webhookSecrets, now),
     timeoutMs: ctx.config.deliveryTimeoutMs,
   });
 }
