@@ -1,7 +1,7 @@
-import { and, asc, gt, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { StoredEndpointKeys } from "../domain/sealed-endpoint-keys";
 import { asJson, type Db } from "./db";
-import { ENDPOINT_SEALED_WITH, endpoints } from "./schema";
+import { ENDPOINT_SEALED_WITH } from "./schema";
 
 /** An endpoint's stored secrets, as read to be sealed again. */
 export interface EndpointSecretsRow extends StoredEndpointKeys {
@@ -11,21 +11,27 @@ export interface EndpointSecretsRow extends StoredEndpointKeys {
 /**
  * Up to `limit` endpoints after id `after`, in id order, whose secrets were all sealed by key
  * `keyId`, or (null) that has a secret in clear or secrets sealed by different keys. One search of
- * the `endpoints_sealed_with` index: nothing is scanned, also when nothing is found.
+ * the `endpoints_sealed_with` index: nothing is scanned, also when nothing is found. (`db.all`,
+ * not drizzle's builder, which reads through `raw()`: the tick's D1 figures would miss its rows.)
  */
-export const endpointsSealedWith = (db: Db, keyId: string | null, after: string, limit: number): Promise<EndpointSecretsRow[]> =>
-  db
-    .select({
-      id: endpoints.id,
-      secret: endpoints.secret,
-      previousSecret: endpoints.previousSecret,
-      signingKey: endpoints.signingKey,
-      previousSigningKey: endpoints.previousSigningKey,
-    })
-    .from(endpoints)
-    .where(and(sql`(${ENDPOINT_SEALED_WITH}) IS ${keyId}`, gt(endpoints.id, after)))
-    .orderBy(asc(endpoints.id))
-    .limit(limit);
+export async function endpointsSealedWith(db: Db, keyId: string | null, after: string, limit: number): Promise<EndpointSecretsRow[]> {
+  const rows = await db.all<{
+    id: string;
+    secret: string;
+    previous_secret: string | null;
+    signing_key: string | null;
+    previous_signing_key: string | null;
+  }>(sql`
+    SELECT id, secret, previous_secret, signing_key, previous_signing_key FROM endpoints
+    WHERE (${ENDPOINT_SEALED_WITH}) IS ${keyId} AND id > ${after} ORDER BY id LIMIT ${limit}`);
+  return rows.map((r) => ({
+    id: r.id,
+    secret: r.secret,
+    previousSecret: r.previous_secret,
+    signingKey: r.signing_key,
+    previousSigningKey: r.previous_signing_key,
+  }));
+}
 
 /**
  * Writes endpoints' secrets sealed again, each row only if it still holds exactly what was read
