@@ -4,6 +4,7 @@ import { ARCHIVE_PART_BYTES } from "./domain/archive-plan";
 import type { KlingCredentials, Provider } from "./domain/kling";
 import { isWebhookSecret } from "./domain/webhook-secret";
 import type { Env } from "./env";
+import { parseSecretsKeys, type SecretsKeyring } from "./lib/sealed-secrets";
 
 /**
  * Typed, validated configuration read from the Worker's vars and secrets.
@@ -14,6 +15,11 @@ export interface Config {
   apiKeys: string[];
   /** `ADMIN_API_KEY`, or null: the admin API answers 404 without it. */
   adminKey: string | null;
+  /**
+   * `SECRETS_KEY`: what seals the secrets D1 holds (endpoint secrets and signing keys, tenants'
+   * upstream credentials) and keys dashboard sessions; null: they are stored in clear.
+   */
+  secretsKeyring: SecretsKeyring | null;
   /** How long a rotated-out endpoint secret goes on signing beside the new one. */
   secretRotationOverlapMs: number;
   webhookSecrets: string[];
@@ -259,9 +265,17 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError(
       `ARCHIVE_LINK_SECRET must be one secret (or two, space-separated, during a rotation) of at least ${MIN_ARCHIVE_LINK_SECRET_LENGTH} characters`,
     );
+  let secretsKeyring: SecretsKeyring | null;
+  try {
+    secretsKeyring = parseSecretsKeys(env.SECRETS_KEY);
+  } catch (error) {
+    // The parser's message names SECRETS_KEY and what it must be, never the value.
+    throw new ConfigError((error as Error).message);
+  }
   const config: Config = {
     apiKeys,
     adminKey,
+    secretsKeyring,
     secretRotationOverlapMs: v.SECRET_ROTATION_OVERLAP_HOURS * 3_600_000,
     webhookSecrets,
     upstreamKey: (env.COMETAPI_KEY ?? "").trim(),

@@ -25,6 +25,12 @@ export interface Env {
   ADMIN_API_KEY?: string;
   /** Space-separated `whsec_...` secrets that sign the `default` tenant's webhooks beside each endpoint's own (secret). */
   WEBHOOK_SECRETS?: string;
+  /**
+   * Seals secrets at rest (secret): the base64 of 32 random bytes (`openssl rand -base64 32`); two,
+   * space-separated (the new one first), during a rotation. Unset: secrets are stored in clear
+   * (local development) and only the `default` tenant's upstream credentials can be used.
+   */
+  SECRETS_KEY?: string;
   /** Hours a rotated-out endpoint secret goes on signing beside the new one (default 24). */
   SECRET_ROTATION_OVERLAP_HOURS?: string;
   /** CometAPI key sent upstream as `Authorization: Bearer` (secret). */

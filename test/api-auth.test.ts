@@ -123,7 +123,7 @@ describe("open and unknown routes", () => {
   it("serves /healthz without any credentials", async () => {
     const res = await api("/healthz", {}, null);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true });
+    expect(await res.json()).toEqual({ ok: true, secrets_sealed: true });
   });
 
   it.each([

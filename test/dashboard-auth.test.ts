@@ -3,9 +3,12 @@ import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { apiKeyIdOf } from "../src/auth/keys";
 import { issueSession, SESSION_TTL_MS } from "../src/auth/session";
+import { loadConfig } from "../src/config";
+import type { Env } from "../src/env";
 import { app } from "../src/http/app";
+import { encodeBase64, encodeBase64Url } from "../src/lib/base64";
 import { logIn, ORIGIN, page, postForm } from "./support/dashboard";
-import { API_KEY, resetDb } from "./support/relay";
+import { API_KEY, resetDb, tenantWithKey, unique } from "./support/relay";
 
 const pageOf = async (res: Response) => /<body data-page="([a-z]+)"/.exec(await res.text())?.[1];
 
@@ -89,8 +92,14 @@ describe("sessions", () => {
     const [name, token] = cookie.split("=") as [string, string];
     const flip = (s: string) => s.slice(0, -2) + (s.at(-2) === "A" ? "B" : "A") + s.at(-1);
     const asDefault = async (key: string) => ({ kind: "tenant" as const, tenantId: "default", keyId: await apiKeyIdOf(key) });
-    const expired = await issueSession(API_KEY, await asDefault(API_KEY), Date.now() - SESSION_TTL_MS - 1000);
-    const otherKey = await issueSession("some-other-key-0123456789abcdef", await asDefault("some-other-key-0123456789abcdef"), Date.now());
+    const keyring = loadConfig(env).secretsKeyring;
+    const expired = await issueSession(keyring, API_KEY, await asDefault(API_KEY), Date.now() - SESSION_TTL_MS - 1000);
+    const otherKey = await issueSession(
+      keyring,
+      "some-other-key-0123456789abcdef",
+      await asDefault("some-other-key-0123456789abcdef"),
+      Date.now(),
+    );
     for (const bad of [
       flip(token),
       token.replace(/\.(\d+)\./, (_, n) => `.${Number(n) + 1000}.`),
@@ -110,6 +119,38 @@ describe("sessions", () => {
     });
     expect(removed.status).toBe(401);
     expect((await page("/dashboard/tasks", {}, { cookie })).status).toBe(200);
+  });
+
+  /** The dashboard with env `overrides` (another SECRETS_KEY, or none), as a browser with `cookie`. */
+  const dashboardWith = (overrides: Partial<Env>, cookie: string) =>
+    app.fetch(new Request(`${ORIGIN}/dashboard/tasks`, { headers: { accept: "text/html", cookie } }), { ...env, ...overrides });
+
+  it("refuses a session forged from D1's contents alone (a tenant key's stored hash) when SECRETS_KEY is set", async () => {
+    const tenant = await tenantWithKey(unique("t"), "Forged");
+    const row = await env.DB.prepare("SELECT id, hash FROM api_keys WHERE tenant_id = ?")
+      .bind(tenant.id)
+      .first<{ id: string; hash: string }>();
+    // What whoever holds a copy of D1 can sign: the session key derived from the stored hash alone.
+    const payload = `v1.${row!.id}.${Date.now() + 60_000}`;
+    const hmac = (key: Uint8Array | string, data: string) =>
+      crypto.subtle
+        .importKey("raw", typeof key === "string" ? new TextEncoder().encode(key) : key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+        .then(async (k) => new Uint8Array(await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(data))));
+    const forged = `${payload}.${encodeBase64Url(await hmac(await hmac(row!.hash, "kling-webhook-relay dashboard session v1"), payload))}`;
+    const cookie = `__Host-relay_session=${forged}`;
+
+    expect((await dashboardWith({}, cookie)).status).toBe(401);
+    // The forgery is faithful: without SECRETS_KEY (local development) the hash alone keys sessions.
+    expect((await dashboardWith({ SECRETS_KEY: undefined }, cookie)).status).toBe(200);
+    // And the tenant's own login works under SECRETS_KEY.
+    expect((await page("/dashboard/tasks", {}, await logIn(tenant.key))).status).toBe(200);
+  });
+
+  it("keeps a session through a rotation of SECRETS_KEY (new key first), and ends it once the old key is gone", async () => {
+    const { cookie } = await logIn();
+    const fresh = encodeBase64(crypto.getRandomValues(new Uint8Array(32)));
+    expect((await dashboardWith({ SECRETS_KEY: `${fresh} ${env.SECRETS_KEY}` }, cookie)).status).toBe(200);
+    expect((await dashboardWith({ SECRETS_KEY: fresh }, cookie)).status).toBe(401);
   });
 
   it("logs out: the cookie is cleared, and logging out needs the page's form token", async () => {

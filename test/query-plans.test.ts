@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config";
 import { listAudit } from "../src/storage/audit-log";
 import { openDb } from "../src/storage/db";
 import { deleteEndpoint } from "../src/storage/delete-endpoint";
@@ -25,15 +26,35 @@ describe("query plans", () => {
       const task = await upstreamTask([{ status: "processing" }, { status: "succeed" }]);
       await register({ task_id: task.id, callback_url: hook.url, events: ["task.processing", "task.succeeded"] });
     }
+    // An endpoint from before SECRETS_KEY, its secret in clear: the tick seals it again.
+    await env.DB.prepare("INSERT INTO endpoints (id, tenant_id, url, secret, created_at, updated_at) VALUES (?, 'default', ?, ?, 0, 0)")
+      .bind("ep_clear", "https://example.com/clear", "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=")
+      .run();
     // A lingering tick runs every statement: claims, records, fan-out, settling, learned
-    // durations, the naps' next-due lookups, and finally retention.
+    // durations, the naps' next-due lookups, and finally retention and the re-sealing.
     const clock = lingeringClock();
     const DB = recordingD1(env.DB, log);
     await tick(clock, { DB });
     clock.advance(8 * 86_400_000);
-    await tick(clock, { DB, RETENTION_DAYS: "1" });
+    // During a rotation of SECRETS_KEY (the new key first) the re-sealing also looks for the old key's rows.
+    const rotated = `${btoa("q".repeat(32))} ${env.SECRETS_KEY}`;
+    await tick(clock, { DB, RETENTION_DAYS: "1", SECRETS_KEY: rotated });
 
     expect(await scansOf(log)).toEqual([]);
+    // The re-sealing's statements were among them: its UPDATE, and its lookups by the sealing key,
+    // which search the expression index (a range of the primary key from '' would read every row).
+    expect(log.some(({ sql }) => sql.includes("was_secret"))).toBe(true);
+    const lookups = log.filter(({ sql }) => sql.includes("substr(secret, 11, 8)"));
+    // Rows in clear (key id null), and during the rotation those of the old key.
+    expect(new Set(lookups.map(({ params }) => params[0]))).toEqual(new Set([null, loadConfig(env).secretsKeyring?.current.id]));
+    for (const { sql, params } of lookups) {
+      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .bind(...params)
+        .all<{ detail: string }>();
+      expect(plan.results.map((r) => r.detail)).toEqual([
+        expect.stringMatching(/^SEARCH endpoints USING INDEX endpoints_sealed_with \(<expr>=\? AND id>\?\)$/),
+      ]);
+    }
   });
 
   it("parks, unparks and removes a tenant's rows, deletes an endpoint and lists the audit log through indexes", async () => {

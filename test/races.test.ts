@@ -403,7 +403,7 @@ describe("re-registering an existing subscription with other events or metadata"
       archive: false,
       upstreamAccount: "operator" as const,
     };
-    await registerSubscription(openDb(recordingD1(env.DB, log)), registration, Date.now());
+    await registerSubscription(openDb(recordingD1(env.DB, log)), null, registration, Date.now());
     expect(await storedBody()).toContain('"metadata":{"v":2}');
     const scans: string[] = [];
     for (const { sql, params } of log) {

@@ -13,6 +13,6 @@ describe("infrastructure", () => {
   });
   it("serves healthz", async () => {
     const res = await exports.default.fetch("http://relay/healthz");
-    expect(await res.json()).toEqual({ ok: true });
+    expect(await res.json()).toEqual({ ok: true, secrets_sealed: true });
   });
 });

@@ -3,6 +3,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { decodeBase64Url, encodeBase64Url } from "../lib/base64";
+import { deriveFromSecretsKeys, type SecretsKeyring } from "../lib/sealed-secrets";
 import { findLiveKeyById } from "../storage/api-keys";
 import { openDb } from "../storage/db";
 import { ADMIN, type Caller, configuredCaller } from "./caller";
@@ -12,8 +13,12 @@ import { apiKeyIdOf, keyHash } from "./keys";
  * Dashboard sessions: `v1.<key id>.<expiry ms>.<signature>`, signed with HMAC-SHA256 under a key
  * derived from the SHA-256 of the API key that logged in. The cookie names the key only by its id;
  * removing the key from RELAY_API_KEYS (or ADMIN_API_KEY), or revoking a tenant key, ends its
- * sessions at once, and no extra secret is needed. (A tenant key's hash is stored in D1, so whoever
- * can read D1 could sign a session for it; whoever reads D1 reads every tenant's data already.)
+ * sessions at once.
+ *
+ * A tenant key's hash is stored in D1, so with SECRETS_KEY the signing key is derived from
+ * SECRETS_KEY and that hash together: whoever reads D1 (a backup, an export) cannot sign a session.
+ * During a rotation of SECRETS_KEY a session signed under the previous key still verifies; after
+ * it, such sessions end. Without SECRETS_KEY (local development) the hash alone keys the session.
  */
 export const SESSION_TTL_MS = 12 * 3_600_000;
 
@@ -30,20 +35,28 @@ const encoder = new TextEncoder();
 /** Key ids: `admin`, a configured key's hash prefix (16 hex), a tenant key's id (24 hex). */
 const TOKEN = /^v1\.(admin|key_[0-9a-f]{16}|key_[0-9a-f]{24})\.(\d{1,15})\.([A-Za-z0-9_-]{43})$/;
 
-const signingKeys = new Map<string, Promise<CryptoKey>>();
+const LABEL = "kling-webhook-relay dashboard session v1";
+const sessionKeysCache = new Map<string, Promise<CryptoKey[]>>();
 
-/** HMAC(SHA-256 of the api key, label) as the signing key. */
-function signingKey(hash: string): Promise<CryptoKey> {
-  let key = signingKeys.get(hash);
-  if (!key) {
-    key = (async () => {
+const hmacKey = (raw: Uint8Array) => crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+
+/**
+ * The keys of the sessions of the API key with hash `hash`, the one that signs first: with
+ * SECRETS_KEY, HMAC under each of its keys of the label and the hash; without, HMAC under the hash
+ * of the label.
+ */
+function sessionKeys(keyring: SecretsKeyring | null, hash: string): Promise<CryptoKey[]> {
+  const cacheKey = `${keyring ? `${keyring.current.id}.${keyring.previous?.id ?? ""}` : "clear"}.${hash}`;
+  let keys = sessionKeysCache.get(cacheKey);
+  if (!keys) {
+    keys = (async () => {
+      if (keyring) return Promise.all((await deriveFromSecretsKeys(keyring, `${LABEL}\n${hash}`)).map(hmacKey));
       const base = await crypto.subtle.importKey("raw", encoder.encode(hash), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-      const derived = await crypto.subtle.sign("HMAC", base, encoder.encode("kling-webhook-relay dashboard session v1"));
-      return crypto.subtle.importKey("raw", derived, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+      return [await hmacKey(new Uint8Array(await crypto.subtle.sign("HMAC", base, encoder.encode(LABEL))))];
     })();
-    signingKeys.set(hash, key);
+    sessionKeysCache.set(cacheKey, keys);
   }
-  return key;
+  return keys;
 }
 
 const keyIds = new Map<string, Promise<Map<string, string>>>();
@@ -77,9 +90,14 @@ async function formTokenOf(key: CryptoKey, keyId: string, expiresAt: number): Pr
 }
 
 /** A new session token for a key that just proved itself as `caller`. */
-export async function issueSession(apiKey: string, caller: Pick<Caller, "keyId">, now: number): Promise<string> {
+export async function issueSession(
+  keyring: SecretsKeyring | null,
+  apiKey: string,
+  caller: Pick<Caller, "keyId">,
+  now: number,
+): Promise<string> {
   const payload = `v1.${caller.keyId}.${now + SESSION_TTL_MS}`;
-  const key = await signingKey(await keyHash(apiKey));
+  const [key] = (await sessionKeys(keyring, await keyHash(apiKey))) as [CryptoKey];
   return `${payload}.${encodeBase64Url(await crypto.subtle.sign("HMAC", key, encoder.encode(payload)))}`;
 }
 
@@ -92,10 +110,14 @@ export async function verifySession(token: string, env: Env, now: number): Promi
   if (!(expiresAt > now) || expiresAt > now + SESSION_TTL_MS) return null;
   const holder = await holderOf(env, keyId);
   if (!holder) return null;
-  const key = await signingKey(holder.hash);
-  // crypto.subtle.verify compares in constant time.
-  if (!(await crypto.subtle.verify("HMAC", key, decodeBase64Url(signature), encoder.encode(`v1.${keyId}.${expiry}`)))) return null;
-  return { caller: holder.caller, keyId, expiresAt, formToken: await formTokenOf(key, keyId, expiresAt) };
+  const signed = encoder.encode(`v1.${keyId}.${expiry}`);
+  for (const key of await sessionKeys(loadConfig(env).secretsKeyring, holder.hash)) {
+    // crypto.subtle.verify compares in constant time. The form token comes from the key that
+    // verified, so it stays the same on every page of the session.
+    if (await crypto.subtle.verify("HMAC", key, decodeBase64Url(signature), signed))
+      return { caller: holder.caller, keyId, expiresAt, formToken: await formTokenOf(key, keyId, expiresAt) };
+  }
+  return null;
 }
 
 /** Whether a submitted form token is this session's (constant time). */

@@ -99,7 +99,7 @@ export async function logIn(c: C): Promise<Response> {
   const { caller } = check;
   if (caller.kind === "tenant" && caller.suspended)
     return renderPage(c, <LoginPage now={now} error="This key's tenant is suspended." next={next} />, 403);
-  setSessionCookie(c, await issueSession(key, caller, now));
+  setSessionCookie(c, await issueSession(loadConfig(c.env).secretsKeyring, key, caller, now));
   return c.redirect(next, 303);
 }
 

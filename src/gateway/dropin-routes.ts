@@ -136,7 +136,7 @@ export const dropInRoutes = new Hono<DropInEnv>()
           archiveOf(c.env, undefined),
           account,
         );
-        const registered = await registerSubscription(db, registration, now);
+        const registered = await registerSubscription(db, config.secretsKeyring, registration, now);
         pollCalledBackTasks(c.get("pollCalledBack"), [registered.task]);
       }
       const data = {

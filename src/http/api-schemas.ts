@@ -166,7 +166,15 @@ export const TaskOutputsSchema = z
   })
   .openapi("TaskOutputs");
 
-export const HealthSchema = z.object({ ok: z.literal(true) }).openapi("Health");
+export const HealthSchema = z
+  .object({
+    ok: z.literal(true),
+    secrets_sealed: z.boolean().openapi({
+      description:
+        "Whether secrets are stored sealed (SECRETS_KEY is set). False: endpoint secrets are stored in clear (local development) and tenants' upstream credentials are refused",
+    }),
+  })
+  .openapi("Health");
 
 export const EndpointSchema = z
   .object({

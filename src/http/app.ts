@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { loadConfig } from "../config";
 import { dashboard } from "../dashboard/dashboard-routes";
 import type { Env } from "../env";
 import { dropInRoutes } from "../gateway/dropin-routes";
@@ -14,7 +15,7 @@ import type { CalledBackVariables } from "./called-back";
 import { docsRoutes } from "./docs/docs-routes";
 import { endpointRoutes } from "./endpoint-routes";
 import { fileRoutes } from "./file-routes";
-import { describeExtras, json, openApiDocument } from "./openapi-document";
+import { describeExtras, errors, json, openApiDocument } from "./openapi-document";
 import { registrationRateLimit } from "./rate-limit";
 import type { TaskCreatorVariables } from "./task-creator";
 import { tenantLifecycleRoutes } from "./tenant-lifecycle-routes";
@@ -41,10 +42,10 @@ const api = root
       path: "/healthz",
       tags: ["health"],
       summary: "Health check",
-      description: "No authentication.",
-      responses: { 200: json(HealthSchema, "The Worker is up") },
+      description: "No authentication. Also says whether secrets are sealed at rest (SECRETS_KEY).",
+      responses: { 200: json(HealthSchema, "The Worker is up"), ...errors([503]) },
     }),
-    (c) => c.json({ ok: true as const }, 200),
+    (c) => c.json({ ok: true as const, secrets_sealed: loadConfig(c.env).secretsKeyring !== null }, 200),
   )
   .route("/v1", v1)
   .route("/v1", endpointRoutes)

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { loadConfig } from "../config";
 import type { CreateRequest, CreateResult } from "../domain/create-outcome";
 import type { Provider } from "../domain/kling";
 import { NO_ACTION } from "../domain/kling";
@@ -90,6 +91,7 @@ export async function createAndRegister(
     await createdFor(db, tenantId, body.provider, result.taskId, account);
     const registered = await registerSubscription(
       db,
+      loadConfig(c.env).secretsKeyring,
       registrationOf(tenantId, result.taskId, body, metadata, archive, account),
       Date.now(),
     );

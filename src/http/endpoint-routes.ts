@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { loadConfig } from "../config";
+import { ConfigError, loadConfig } from "../config";
+import { openEndpointKey } from "../domain/sealed-endpoint-keys";
 import { newSigningKeyPair, newWebhookSecret } from "../domain/webhook-secret";
 import type { Env } from "../env";
 import { recordAudit } from "../storage/audit-log";
@@ -112,14 +113,21 @@ export const endpointRoutes = base
       summary: "The endpoint's signing secret",
       description: "What its receiver verifies `v1` signatures with. Keep it as secret as an API key.",
       request: { params: EndpointIdParams },
-      responses: { 200: json(EndpointSecretSchema, "The current secret"), ...errors([401, 404, 429]) },
+      responses: {
+        200: json(EndpointSecretSchema, "The current secret"),
+        ...errors([401, 404, 429, 503], { 503: "The secret is sealed with a key SECRETS_KEY does not hold (see the logs)" }),
+      },
     }),
     async (c) => {
       const row = await endpointOr404(c, c.req.valid("param").id);
+      const key = await openEndpointKey(loadConfig(c.env).secretsKeyring, row.id, "secret", row.secret).catch((error: Error) => {
+        // SECRETS_KEY lacks the key that sealed it: the operator's to fix (logged), not the caller's.
+        throw new ConfigError(error.message);
+      });
       await recordAudit(openDb(c.env.DB), auditEntry(c, row.tenantId, "endpoint.secret_read", row.id));
       // Never cached: a secret must not linger in a proxy or a browser.
       c.header("cache-control", "no-store");
-      return c.json({ key: row.secret }, 200);
+      return c.json({ key }, 200);
     },
   )
   .openapi(
@@ -140,9 +148,10 @@ export const endpointRoutes = base
       const pair = await newSigningKeyPair();
       // The pair is used only if the endpoint signs v1a (see rotateEndpointSecret).
       const fresh = { secret: newWebhookSecret(), signingKey: pair.secretKey, publicKey: pair.publicKey };
-      const until = now + loadConfig(c.env).secretRotationOverlapMs;
+      const config = loadConfig(c.env);
+      const until = now + config.secretRotationOverlapMs;
       const db = openDb(c.env.DB);
-      const row = await rotateEndpointSecret(db, c.get("tenantId"), id, fresh, until, now);
+      const row = await rotateEndpointSecret(db, config.secretsKeyring, c.get("tenantId"), id, fresh, until, now);
       if (!row) throw new ApiError("not_found", `no endpoint ${id}`);
       await recordAudit(db, auditEntry(c, row.tenantId, "endpoint.secret_rotate", id, { v1a: row.signingKey !== null }));
       return c.json(presentEndpoint(row, now), 200);
@@ -159,6 +168,7 @@ export const endpointRoutes = base
       const db = openDb(c.env.DB);
       const row = await setAsymmetricSigning(
         db,
+        loadConfig(c.env).secretsKeyring,
         c.get("tenantId"),
         id,
         pair && { signingKey: pair.secretKey, publicKey: pair.publicKey },

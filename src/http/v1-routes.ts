@@ -176,7 +176,12 @@ export const v1 = v1Base
       const item = { provider: body.provider, taskId, callbackUrl: body.callback_url };
       const [admission] = await admit(db, tenantId, [item]);
       const account = admittedOrThrow(admission!, item);
-      const result = await registerSubscription(db, registrationOf(tenantId, taskId, body, metadata, archive, account), Date.now());
+      const result = await registerSubscription(
+        db,
+        loadConfig(c.env).secretsKeyring,
+        registrationOf(tenantId, taskId, body, metadata, archive, account),
+        Date.now(),
+      );
       if (result.kind === "action_pair_conflict") throw actionPairConflict(taskId, result.task);
       pollCalledBackTasks(c.get("pollCalledBack"), [result.task]);
       const subscription = presentSubscription(result.subscription, result.task);
@@ -238,6 +243,7 @@ export const v1 = v1Base
       });
       const outcomes = await registerSubscriptions(
         db,
+        loadConfig(c.env).secretsKeyring,
         valid.map((v) => v.registration),
         Date.now(),
       );

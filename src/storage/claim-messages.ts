@@ -11,6 +11,9 @@ export interface MessageTarget {
   /** The task's `tasks.id`. */
   taskKey: string;
   callbackUrl: string;
+  /** The endpoint whose keys sign the message: what its sealed keys are bound to (src/domain/sealed-endpoint-keys.ts). */
+  endpointId: string;
+  /** As stored: sealed under SECRETS_KEY, or in clear; opened only to sign. */
   keys: EndpointKeys;
 }
 
@@ -23,7 +26,7 @@ export interface ClaimedMessage extends MessageTarget {
 
 /** The columns `toTarget` reads, from subscriptions `s`, tasks `t` and endpoints `e` (see `targetJoins`). */
 export const targetColumns = sql.raw(
-  "s.tenant_id, s.task_key, t.provider, t.task_id, s.callback_url, e.secret, e.previous_secret, e.signing_key, e.previous_signing_key, e.previous_until",
+  "s.tenant_id, s.task_key, t.provider, t.task_id, s.callback_url, e.id AS endpoint_id, e.secret, e.previous_secret, e.signing_key, e.previous_signing_key, e.previous_until",
 );
 export const targetJoins = sql.raw("JOIN tasks t ON t.id = s.task_key JOIN endpoints e ON e.id = s.endpoint_id");
 
@@ -34,6 +37,7 @@ export interface TargetRow {
   provider: string;
   task_id: string;
   callback_url: string;
+  endpoint_id: string;
   secret: string;
   previous_secret: string | null;
   signing_key: string | null;
@@ -46,6 +50,7 @@ export const toTarget = (r: TargetRow): MessageTarget => ({
   tenantId: r.tenant_id,
   taskKey: r.task_key,
   callbackUrl: r.callback_url,
+  endpointId: r.endpoint_id,
   keys: {
     secret: r.secret,
     previousSecret: r.previous_secret,

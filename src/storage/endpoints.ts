@@ -1,4 +1,6 @@
 import { and, asc, eq, sql } from "drizzle-orm";
+import { sealEndpointKey } from "../domain/sealed-endpoint-keys";
+import type { SecretsKeyring } from "../lib/sealed-secrets";
 import type { Db } from "./db";
 import { type EndpointRow, endpoints } from "./schema";
 
@@ -34,25 +36,29 @@ export async function listEndpoints(
 /**
  * Replaces an endpoint's signing secret (and its signing key pair, when it signs `v1a` too). The
  * ones it replaces go on signing until `previousUntil`; one still overlapping from an earlier
- * rotation stops at once (an endpoint signs with at most two generations).
+ * rotation stops at once (an endpoint signs with at most two generations). The new ones are
+ * stored sealed under `keyring` (in clear without one); the old ones move as they are stored.
  */
 export async function rotateEndpointSecret(
   db: Db,
+  keyring: SecretsKeyring | null,
   tenantId: string,
   id: string,
   fresh: { secret: string; signingKey: string | null; publicKey: string | null },
   previousUntil: number,
   now: number,
 ): Promise<EndpointRow | undefined> {
+  const secret = await sealEndpointKey(keyring, id, "secret", fresh.secret);
+  const signingKey = fresh.signingKey === null ? null : await sealEndpointKey(keyring, id, "signing_key", fresh.signingKey);
   const [row] = await db
     .update(endpoints)
     .set({
       previousSecret: sql`${endpoints.secret}`,
       previousSigningKey: sql`${endpoints.signingKey}`,
       previousUntil,
-      secret: fresh.secret,
+      secret,
       // Only an endpoint that signs v1a gets a new pair.
-      signingKey: sql`CASE WHEN ${endpoints.signingKey} IS NULL THEN NULL ELSE ${fresh.signingKey} END`,
+      signingKey: sql`CASE WHEN ${endpoints.signingKey} IS NULL THEN NULL ELSE ${signingKey} END`,
       publicKey: sql`CASE WHEN ${endpoints.signingKey} IS NULL THEN NULL ELSE ${fresh.publicKey} END`,
       updatedAt: now,
     })
@@ -63,21 +69,24 @@ export async function rotateEndpointSecret(
 
 /**
  * Turns `v1a` (Ed25519) signing on with the given pair, or off (null): an endpoint that already
- * signs `v1a` keeps its pair when asked to turn it on again.
+ * signs `v1a` keeps its pair when asked to turn it on again. The signing key is stored sealed
+ * under `keyring` (in clear without one).
  */
 export async function setAsymmetricSigning(
   db: Db,
+  keyring: SecretsKeyring | null,
   tenantId: string,
   id: string,
   pair: { signingKey: string; publicKey: string } | null,
   now: number,
 ): Promise<EndpointRow | undefined> {
+  const signingKey = pair && (await sealEndpointKey(keyring, id, "signing_key", pair.signingKey));
   const [row] = await db
     .update(endpoints)
     .set(
       pair
         ? {
-            signingKey: sql`coalesce(${endpoints.signingKey}, ${pair.signingKey})`,
+            signingKey: sql`coalesce(${endpoints.signingKey}, ${signingKey})`,
             publicKey: sql`coalesce(${endpoints.publicKey}, ${pair.publicKey})`,
             updatedAt: now,
           }

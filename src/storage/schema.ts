@@ -85,8 +85,25 @@ export const apiKeys = sqliteTable(
 );
 
 /**
+ * The id of the SECRETS_KEY key that sealed every secret of an endpoint row (src/lib/sealed-secrets.ts:
+ * `sealed.v1.<8 hex of key id>.`), NULL when one is in clear or they were sealed by different keys.
+ * Indexed with the id (`endpoints_sealed_with`), so the tick finds the rows to seal again after an
+ * upgrade or a rotation, a page at a time in id order, without scanning the table
+ * (src/storage/reseal-endpoints.ts); a query must spell it exactly so to use the index.
+ */
+export const ENDPOINT_SEALED_WITH = sql.raw(
+  "CASE WHEN substr(secret, 1, 10) = 'sealed.v1.'" +
+    " AND (previous_secret IS NULL OR substr(previous_secret, 1, 19) = substr(secret, 1, 19))" +
+    " AND (signing_key IS NULL OR substr(signing_key, 1, 19) = substr(secret, 1, 19))" +
+    " AND (previous_signing_key IS NULL OR substr(previous_signing_key, 1, 19) = substr(secret, 1, 19))" +
+    " THEN substr(secret, 11, 8) END",
+);
+
+/**
  * A tenant's callback URL, created on its first registration, with its own signing secrets: a
- * receiver can verify its own webhooks and forge nobody else's.
+ * receiver can verify its own webhooks and forge nobody else's. The secrets (`secret`,
+ * `previous_secret`, `signing_key`, `previous_signing_key`) are stored sealed under SECRETS_KEY
+ * when it is set (src/domain/sealed-endpoint-keys.ts); `public_key` is not secret.
  */
 export const endpoints = sqliteTable(
   "endpoints",
@@ -107,7 +124,11 @@ export const endpoints = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("endpoints_tenant_url").on(t.tenantId, t.url), index("endpoints_tenant_created").on(t.tenantId, t.createdAt)],
+  (t) => [
+    uniqueIndex("endpoints_tenant_url").on(t.tenantId, t.url),
+    index("endpoints_tenant_created").on(t.tenantId, t.createdAt),
+    index("endpoints_sealed_with").on(ENDPOINT_SEALED_WITH, t.id),
+  ],
 );
 
 /**

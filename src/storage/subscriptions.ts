@@ -2,7 +2,9 @@ import { desc, eq, sql } from "drizzle-orm";
 import type { ArchiveLinkConfig } from "../domain/archive-link";
 import { archiveResultsOf } from "../domain/archive-plan";
 import type { EventType, Provider } from "../domain/kling";
+import { sealEndpointKey } from "../domain/sealed-endpoint-keys";
 import type { UpstreamAccount } from "../domain/upstream-access";
+import type { SecretsKeyring } from "../lib/sealed-secrets";
 import { archiveFilesOfTask } from "./archive-files";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { fanOutToSubscription, fanOutToSubscriptions } from "./fan-out";
@@ -27,7 +29,7 @@ export interface Registration {
   upstreamAccount: UpstreamAccount;
   /** The key a task created by this registration gets (unused when the tenant has the task). */
   newTaskKey: string;
-  /** Id and secret of the endpoint created if the tenant has none for this URL yet. */
+  /** Id and secret (in clear: stored sealed under the keyring) of the endpoint created if the tenant has none for this URL yet. */
   newEndpoint: { id: string; secret: string };
 }
 
@@ -53,8 +55,13 @@ export type RegistrationResult =
  *   so every retry of a `webhook-id` sends the same body. Messages created for events the new
  *   list leaves out go on: events decide what is created, not what was.
  */
-export async function registerSubscription(db: Db, r: Registration, now: number): Promise<RegistrationResult> {
-  const [result] = await registerSubscriptions(db, [r], now);
+export async function registerSubscription(
+  db: Db,
+  keyring: SecretsKeyring | null,
+  r: Registration,
+  now: number,
+): Promise<RegistrationResult> {
+  const [result] = await registerSubscriptions(db, keyring, [r], now);
   if (!result) throw new Error("registration batch answered nothing");
   return result;
 }
@@ -65,10 +72,22 @@ export async function registerSubscription(db: Db, r: Registration, now: number)
  * later one meets what an earlier one created, e.g. its task), then read back in one more batch.
  * One result per registration, in order. Callers keep (tenant, provider, task id, callback URL)
  * unique within one call: two registrations of one subscription would both answer its final state.
+ * New endpoints' secrets are stored sealed under `keyring` (in clear without one).
  */
-export async function registerSubscriptions(db: Db, rs: readonly Registration[], now: number): Promise<RegistrationResult[]> {
+export async function registerSubscriptions(
+  db: Db,
+  keyring: SecretsKeyring | null,
+  rs: readonly Registration[],
+  now: number,
+): Promise<RegistrationResult[]> {
   if (rs.length === 0) return [];
-  await runBatch(db, registrationStatements(db, rs, now));
+  const sealed = await Promise.all(
+    rs.map(async (r) => ({
+      ...r,
+      newEndpoint: { id: r.newEndpoint.id, secret: await sealEndpointKey(keyring, r.newEndpoint.id, "secret", r.newEndpoint.secret) },
+    })),
+  );
+  await runBatch(db, registrationStatements(db, sealed, now));
   const pairs = registrationPairs(rs);
   const [taskRows, subRows] = await db.batch([
     db
@@ -110,7 +129,7 @@ const registeredSubscriptionIds = (pairs: string) =>
 
 /**
  * The statements of `registerSubscriptions`, the same few whatever the number of registrations:
- * each reads them all from one JSON parameter.
+ * each reads them all from one JSON parameter. New endpoints' secrets are stored as given (sealed by the caller).
  */
 export function registrationStatements(db: Db, rs: readonly Registration[], now: number): D1PreparedStatement[] {
   const rows = asJson(

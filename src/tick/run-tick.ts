@@ -17,6 +17,7 @@ import { archivePhase } from "./archive-phase";
 import { deliveryPhase } from "./delivery-phase";
 import { type Dispatch, dispatchPhase, openDispatch } from "./dispatch-phase";
 import { pollPhase } from "./poll-phase";
+import { resealPhase } from "./reseal-phase";
 import { type EndReason, emptyTickReport, type TickContext, type TickReport } from "./tick-context";
 
 /**
@@ -43,8 +44,9 @@ const sending = (dispatch: Dispatch | undefined): dispatch is Dispatch => dispat
  * again. It ends at its wall-time budget, or sooner when it may act on nothing more: subrequests
  * spent, polling or delivery paused (no key, no secret), a queue's share sent. Finally purge old
  * tasks (with their archived files), archived files older than ARCHIVE_RETENTION_DAYS and audit
- * entries older than AUDIT_RETENTION_DAYS, take one step of removing a deleted tenant, and log
- * one JSON line, with `endReason`. First of all, a resumed tenant's parked work is made due.
+ * entries older than AUDIT_RETENTION_DAYS, take one step of removing a deleted tenant, seal again a
+ * batch of endpoint secrets stored in clear or under SECRETS_KEY's previous key, and log one JSON
+ * line, with `endReason`. First of all, a resumed tenant's parked work is made due.
  * With a dispatcher for a kind of work (src/index.ts makes one per queue binding), that kind is
  * claimed and sent to it instead, for queue consumers to do (see dispatch-phase.ts). The env's
  * queue bindings are not read here: without `dispatchers` the tick does all its work itself.
@@ -145,6 +147,7 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   if (auditPurged > 0) report.auditPurged = auditPurged;
   const deletion = await deleteTenantsStep(ctx.db, bucket);
   if (deletion) report.tenantDeletion = deletion;
+  await resealPhase(ctx);
   report.subrequestsLeft = ctx.budget.remaining;
   report.durationMs = now - started;
   report.d1 = usage;

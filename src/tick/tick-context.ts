@@ -32,6 +32,14 @@ export interface TickReport extends WorkReport {
   auditPurged?: number;
   /** The step taken in removing a deleted tenant, if one is being removed. */
   tenantDeletion?: TenantDeletionReport;
+  /**
+   * With SECRETS_KEY, when the tick looked for them (src/tick/reseal-phase.ts): endpoints whose
+   * secrets it sealed again (stored in clear, or sealed by the previous key); those it could not
+   * open, with the first error (it names a key id and an endpoint, never a secret).
+   */
+  resealed?: number;
+  resealErrors?: number;
+  resealError?: string;
   /** Providers the relay has no credentials for: their tasks wait (the others' are polled). */
   pausedProviders: string[];
   /** Queue mode only (absent otherwise): ids handed to each queue, and sends the platform refused. */

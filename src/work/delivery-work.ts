@@ -1,6 +1,7 @@
 import { checkCallbackUrl } from "../domain/callback-url";
 import { type DeliveryExchange, planDelivery } from "../domain/delivery-plan";
-import { signingSecrets } from "../domain/endpoint-signing";
+import { type EndpointKeys, signingSecrets } from "../domain/endpoint-signing";
+import { openEndpointKeys } from "../domain/sealed-endpoint-keys";
 import type { ClaimedMessage } from "../storage/claim-messages";
 import type { DeliveryRecord } from "../storage/record-deliveries";
 import { sendWebhook } from "../webhooks/send-webhook";
@@ -30,11 +31,22 @@ async function attempt(ctx: WorkContext, message: ClaimedMessage): Promise<Deliv
     ctx.budget.refund(1);
     return { kind: "refused", message: check.reason };
   }
+  const now = ctx.clock.now();
+  let keys: EndpointKeys;
+  try {
+    keys = await openEndpointKeys(ctx.config.secretsKeyring, message.endpointId, message.keys, now);
+  } catch (error) {
+    // SECRETS_KEY lacks the key that sealed them: nothing is sent, and the message is retried on
+    // its schedule (as after a network error) until the operator restores the key. The error
+    // names the key id and the endpoint, never a secret.
+    ctx.budget.refund(1);
+    return { kind: "network", message: (error as Error).message, durationMs: 0 };
+  }
   return sendWebhook({
     url: check.url,
     messageId: message.id,
     body: message.body,
-    secrets: signingSecrets(message.keys, message.tenantId, ctx.config.webhookSecrets, ctx.clock.now()),
+    secrets: signingSecrets(keys, message.tenantId, ctx.config.webhookSecrets, now),
     timeoutMs: ctx.config.deliveryTimeoutMs,
   });
 }

@@ -15,6 +15,7 @@ describe("loadConfig defaults", () => {
     expect(loadConfig(envOf())).toEqual({
       apiKeys: [],
       adminKey: null,
+      secretsKeyring: null,
       secretRotationOverlapMs: 24 * HOUR,
       klingBaseUrl: "https://api-singapore.klingai.com",
       klingCredentials: null,
@@ -209,6 +210,8 @@ describe("loadConfig refuses invalid values", () => {
 
 describe("loadConfig: values that would silently break the relay", () => {
   it.each([
+    ["SECRETS_KEY", btoa("sixteen-LEAKME-b")],
+    ["SECRETS_KEY", `${btoa("x".repeat(32))} ${btoa("y".repeat(32))} ${btoa("z".repeat(32))}`],
     ["WEBHOOK_SECRETS", "not-a-whsec-secret"],
     ["WEBHOOK_SECRETS", `${WEBHOOK_SECRET} mysecretvalue`],
     ["SUBREQUEST_BUDGET", "0.5"],
@@ -225,6 +228,14 @@ describe("loadConfig: values that would silently break the relay", () => {
     expect((error as Error).message).toContain(name);
     expect((error as Error).message).not.toContain(value);
     expect((error as Error).message).not.toContain(RELAY_KEY);
+  });
+
+  it("reads SECRETS_KEY: the key that seals, and during a rotation the one before it", () => {
+    const [next, old] = [btoa("n".repeat(32)), btoa("o".repeat(32))];
+    const keyring = loadConfig(envOf({ SECRETS_KEY: `${next} ${old}` })).secretsKeyring;
+    expect(keyring?.current.id).toMatch(/^[0-9a-f]{8}$/);
+    expect(keyring?.previous?.id).toBe(loadConfig(envOf({ SECRETS_KEY: old })).secretsKeyring?.current.id);
+    expect(loadConfig(envOf({ SECRETS_KEY: " " })).secretsKeyring).toBeNull();
   });
 
   it("an empty DELIVERY_RETRY_SCHEDULE means the default schedule, not 'no retries'", () => {

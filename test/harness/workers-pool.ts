@@ -71,6 +71,9 @@ export function relayWorkersPool(extraBindings: Record<string, string> = {}, opt
           ALLOW_INSECURE_CALLBACKS: "true",
           // Links to archived files (test/archive-files.test.ts), served from the ARCHIVE bucket below.
           ARCHIVE_LINK_SECRET: "archive-link-test-secret-0123456789abcdef",
+          // Secrets sealed at rest, as in production (test/support/relay.ts's SECRETS_KEY). Tests
+          // of local development (no SECRETS_KEY) override it with undefined (test/sealed-secrets.test.ts).
+          SECRETS_KEY: "cmVsYXktdGVzdC1zZWNyZXRzLWtleS0wMTIzNDU2Nzg=",
           ...extraBindings,
         },
         r2Buckets: ["ARCHIVE"],
