@@ -48,6 +48,7 @@ describe("loadConfig defaults", () => {
       archiveCopyTimeoutMs: 50_000,
       archiveBytesPerInvocation: 256 * 1024 ** 2,
       archiveRetentionMs: 90 * 86_400_000,
+      auditRetentionMs: 90 * 86_400_000,
     });
   });
 
