@@ -9,7 +9,8 @@ import { lingeringClock, manualClock, pollOnly, receiver, register, resetDb, ten
 
 // kind_stats is left out on purpose: at most ten rows (one per action pair), read whole once per
 // tick; so is tenants (a relay has few, and every statement reads it by primary key or whole).
-const TABLES = /\b(tasks|subscriptions|messages|delivery_attempts|archive_files|endpoints|api_keys|idempotency_keys|audit_log)\b/;
+const TABLES =
+  /\b(tasks|subscriptions|messages|delivery_attempts|archive_files|endpoints|api_keys|idempotency_keys|audit_log|upstream_owners)\b/;
 /**
  * The archive's to-do lists: partial indexes holding only tasks with archive work left (empty most
  * of the time), read whole on purpose.

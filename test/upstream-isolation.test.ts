@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
-import { ADMIN_KEY, API_KEY, api, relayRequest, resetDb, tenantWithKey, unique } from "./support/relay";
+import { ADMIN_KEY, API_KEY, api, manualClock, relayRequest, resetDb, tenantWithKey, tick, unique } from "./support/relay";
 
 type Json = Record<string, any>;
 const asJson = async (res: Response) => ({ status: res.status, body: (await res.json()) as Json });
@@ -150,6 +150,25 @@ describe("the operator's account is lent, not shared", () => {
       [403, "own_credentials_required"],
       [201, undefined],
     ]);
+  });
+
+  it("remembers a task's creator for 35 days, past Kling's 30, then forgets it at a tick", async () => {
+    const day = 86_400_000;
+    const now = Date.now();
+    await env.DB.batch(
+      [
+        ["old", now - 36 * day],
+        ["young", now - 34 * day],
+      ].map(([id, at]) =>
+        env.DB.prepare("INSERT INTO upstream_owners (provider, task_id, tenant_id, created_at) VALUES ('cometapi', ?, 'default', ?)").bind(
+          id,
+          at,
+        ),
+      ),
+    );
+    await tick(manualClock(now));
+    const left = await env.DB.prepare("SELECT task_id FROM upstream_owners ORDER BY task_id").all();
+    expect(left.results).toEqual([{ task_id: "young" }]);
   });
 
   it("passes at most caps.passthrough_per_minute queries through a minute, then 429 with Retry-After", async () => {

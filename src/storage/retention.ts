@@ -56,8 +56,14 @@ interface CandidatesOptions {
 }
 
 /**
- * Deletes what ages out on its own (the dashboard's hourly counters, old idempotency keys and
- * callback hints) in one batch, which also reads the archived files due on their own (with the
+ * How long the tenant that created a task on the operator's account is remembered: Kling keeps a
+ * task's results 30 days; past that nobody can reach the id upstream, so nobody need be kept from it.
+ */
+export const UPSTREAM_OWNER_TTL_MS = 35 * 86_400_000;
+
+/**
+ * Deletes what ages out on its own (the dashboard's hourly counters, old idempotency keys,
+ * callback hints and task owners) in one batch, which also reads the archived files due on their own (with the
  * bucket); then reads up to `limit` tasks that stopped polling before `cutoff` and may be deleted
  * (`purgeable`), oldest first, each with its files that may have objects in R2 (with the bucket;
  * without it such tasks are not candidates). Two D1 round trips, whatever is due.
@@ -78,9 +84,15 @@ export async function purgeCandidates(db: Db, o: CandidatesOptions): Promise<Ret
       sql`DELETE FROM inbound_hints WHERE rowid IN
         (SELECT rowid FROM inbound_hints WHERE received_at < ${now - HINT_TTL_MS} ORDER BY received_at LIMIT ${HINTS_PER_PURGE})`,
     ),
+    // Who created a task on the operator's account matters while upstream keeps the task.
+    statement(
+      db,
+      sql`DELETE FROM upstream_owners WHERE rowid IN
+        (SELECT rowid FROM upstream_owners WHERE created_at < ${now - UPSTREAM_OWNER_TTL_MS} ORDER BY created_at LIMIT ${HINTS_PER_PURGE})`,
+    ),
     ...(archive ? [statement(db, expiredArchiveFiles(archive.filesCutoff, archive.filesLimit))] : []),
   ]);
-  const expired = archive ? ((results[3]?.results ?? []) as ArchivedObject[]) : [];
+  const expired = archive ? ((results[4]?.results ?? []) as ArchivedObject[]) : [];
   // The candidates first (a CTE: its LIMIT counts tasks), then their files beside them.
   const files = archive
     ? sql`a.id, a.r2_key AS r2Key FROM c LEFT JOIN archive_files a ON a.task_key = c.id AND a.status = 'failed'`
