@@ -83,11 +83,10 @@ describe("the tick in queue mode", () => {
     expect(new Set(messages.flatMap((m) => m.ids)).size).toBe(MAX_QUEUED_PER_TICK);
     expect(calls.every((c) => c.length <= SEND_BATCH_MAX_MESSAGES)).toBe(true);
     // D1 cost of the tick: one claim per 1,000 ids, whatever the number of tasks (and, with the
-    // ARCHIVE bucket bound as in these tests, one look at the archive's to-do lists), the tenant
-    // lifecycle's fixed five (the unpark batch of three statements, the audit purge, the look for a
-    // deleted tenant) and, with SECRETS_KEY, one look for secrets to seal again, made by an
-    // isolate's first tick, as each of these ticks is: src/tick/reseal-phase.ts.
-    expect(report.d1.queries).toBeLessThanOrEqual(MAX_QUEUED_PER_TICK / 1_000 + 3 + 1 + 5 + 1);
+    // ARCHIVE bucket bound as in these tests, one look at the archive's to-do lists), the tenants'
+    // upkeep's one look (storage/tenant-upkeep.ts) and, with SECRETS_KEY, one look for secrets to
+    // seal again, made by an isolate's first tick, as each of these ticks is: src/tick/reseal-phase.ts.
+    expect(report.d1.queries).toBeLessThanOrEqual(MAX_QUEUED_PER_TICK / 1_000 + 3 + 1 + 1 + 1);
     const left = await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE lease_token IS NULL AND next_poll_at <= ?")
       .bind(now)
       .first<{ n: number }>();

@@ -113,9 +113,10 @@ export async function listAudit(db: Db, query: AuditListQuery): Promise<Page<Aud
  */
 export const AUDIT_PURGE_BATCH = 1_000;
 
-/** Deletes up to AUDIT_PURGE_BATCH entries older than `cutoff`, oldest first (`audit_log_at`); returns how many. */
-export async function purgeAudit(db: Db, cutoff: number): Promise<number> {
-  const result = await db.run(sql`DELETE FROM audit_log WHERE id IN
-    (SELECT id FROM audit_log WHERE at < ${cutoff} ORDER BY at LIMIT ${AUDIT_PURGE_BATCH})`);
-  return result.meta.changes ?? 0;
-}
+/** Deletes up to AUDIT_PURGE_BATCH entries older than `cutoff`, oldest first (`audit_log_at`): its changes are how many. */
+export const purgeAuditStatement = (db: Db, cutoff: number): D1PreparedStatement =>
+  statement(
+    db,
+    sql`DELETE FROM audit_log WHERE id IN
+    (SELECT id FROM audit_log WHERE at < ${cutoff} ORDER BY at LIMIT ${AUDIT_PURGE_BATCH})`,
+  );

@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import { type Db, runBatch, statement } from "./db";
+import { type Db, statement } from "./db";
 
 /**
  * Work of a tenant that is suspended or deleted waits ("parked") instead of being done.
@@ -59,13 +59,14 @@ export const archiveFileTenant = sql`(SELECT t.tenant_id FROM tasks t WHERE t.id
 export const UNPARK_BATCH = 1_000;
 
 /**
- * Makes due at `now` up to UNPARK_BATCH parked tasks, messages and archive files of each tenant
- * that is neither suspended nor deleted (a resumed one), in one batch. One index lookup per tenant
- * and table when nothing is parked (the relay has few tenants). Returns the rows unparked.
+ * The statements that make due at `now` up to UNPARK_BATCH parked tasks, messages and archive files
+ * of each tenant that is neither suspended nor deleted (a resumed one), one per table: one index
+ * lookup per tenant and table when nothing is parked (the relay has few tenants). Run in the tick's
+ * upkeep batch (storage/tenant-upkeep.ts); their changes are the rows unparked.
  */
-export async function unparkResumed(db: Db, now: number): Promise<number> {
+export function unparkStatements(db: Db, now: number): D1PreparedStatement[] {
   const live = sql`(SELECT ${PARKED_FROM} + created_at FROM tenants WHERE suspended_at IS NULL AND deleted_at IS NULL)`;
-  const results = await runBatch(db, [
+  return [
     statement(
       db,
       sql`UPDATE tasks SET next_poll_at = ${now} WHERE id IN
@@ -81,6 +82,5 @@ export async function unparkResumed(db: Db, now: number): Promise<number> {
       sql`UPDATE archive_files SET next_attempt_at = ${now} WHERE id IN
         (SELECT id FROM archive_files WHERE next_attempt_at IN ${live} AND NOT ${tenantHalted(archiveFileTenant)} LIMIT ${UNPARK_BATCH})`,
     ),
-  ]);
-  return results.reduce((n, r) => n + (r.meta.changes ?? 0), 0);
+  ];
 }

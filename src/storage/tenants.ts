@@ -74,13 +74,6 @@ export const markTenantDeleted = async (db: Db, id: string, now: number): Promis
       .returning()
   )[0];
 
-/**
- * The oldest tenant marked deleted whose rows are still being removed, if any (few rows: read
- * whole). Through `db.all`, which reports rows read, so the tick's D1 figures count it.
- */
-export const nextDeletedTenant = async (db: Db): Promise<string | undefined> =>
-  (await db.all<{ id: string }>(sql`SELECT id FROM tenants WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1`))[0]?.id;
-
 /** Whether the relay has one tenant only (at most two rows read). */
 export const isOnlyTenant = async (db: Db): Promise<boolean> => {
   const [row] = await db.all<{ n: number }>(sql`SELECT count(*) AS n FROM (SELECT 1 FROM tenants LIMIT 2)`);

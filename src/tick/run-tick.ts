@@ -1,12 +1,11 @@
 import { canPollKlingNewApi, loadConfig, pollableProviders } from "../config";
 import { PROVIDERS } from "../domain/kling";
 import type { Env } from "../env";
-import { purgeAudit } from "../storage/audit-log";
 import { newLeaseToken, openDb } from "../storage/db";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
-import { unparkResumed } from "../storage/parking";
 import { purgeSettledTasks } from "../storage/retention";
+import { tenantUpkeep } from "../storage/tenant-upkeep";
 import { archiveRetention } from "../work/archive-retention";
 import { ByteAllowance } from "../work/archive-work";
 import { deleteTenantsStep } from "../work/tenant-deletion";
@@ -108,9 +107,11 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     return null;
   };
 
-  // A resumed tenant's parked work is due again (bounded per tick; storage/parking.ts).
-  const unparked = await unparkResumed(ctx.db, started);
-  if (unparked > 0) report.unparked = unparked;
+  // A resumed tenant's parked work is due again (bounded per tick; storage/parking.ts), old audit
+  // entries go, and a tenant being deleted is found: one round trip.
+  const upkeep = await tenantUpkeep(ctx.db, { now: started, auditCutoff: started - config.auditRetentionMs });
+  if (upkeep.unparked > 0) report.unparked = upkeep.unparked;
+  if (upkeep.auditPurged > 0) report.auditPurged = upkeep.auditPurged;
 
   for (;;) {
     report.rounds += 1;
@@ -143,10 +144,7 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
 
   const now = clock.now();
   await retention(ctx, bucket, now);
-  const auditPurged = await purgeAudit(ctx.db, now - config.auditRetentionMs);
-  if (auditPurged > 0) report.auditPurged = auditPurged;
-  const deletion = await deleteTenantsStep(ctx.db, bucket);
-  if (deletion) report.tenantDeletion = deletion;
+  if (upkeep.deletedTenant !== undefined) report.tenantDeletion = await deleteTenantsStep(ctx.db, bucket, upkeep.deletedTenant);
   await resealPhase(ctx);
   report.subrequestsLeft = ctx.budget.remaining;
   report.durationMs = now - started;

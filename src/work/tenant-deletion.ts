@@ -1,7 +1,6 @@
 import type { ArchivedObject } from "../storage/archive-files";
 import type { Db } from "../storage/db";
 import { deleteTenantSlice, TENANT_PURGE_TASKS, tenantSlice } from "../storage/tenant-purge";
-import { nextDeletedTenant } from "../storage/tenants";
 import { ARCHIVE_DELETE_BATCH } from "./archive-retention";
 
 /** What one step of removing a deleted tenant did (the tick's report). */
@@ -21,12 +20,10 @@ export interface TenantDeletionReport {
  * One bounded step of removing the oldest deleted tenant, per tick: up to TENANT_PURGE_TASKS of its
  * tasks, their archived objects deleted from R2 first (at most one R2 delete of
  * ARCHIVE_DELETE_BATCH keys: tasks whose keys do not fit wait), then their rows in one D1 batch; once
- * no task is left, its endpoints, keys and idempotency keys, and the tenant row last. Null when no
- * tenant is being deleted (one read of the small tenants table).
+ * no task is left, its endpoints, keys and idempotency keys, and the tenant row last. `tenant` is
+ * the one the tick's upkeep found (storage/tenant-upkeep.ts).
  */
-export async function deleteTenantsStep(db: Db, bucket: R2Bucket | undefined): Promise<TenantDeletionReport | null> {
-  const tenant = await nextDeletedTenant(db);
-  if (tenant === undefined) return null;
+export async function deleteTenantsStep(db: Db, bucket: R2Bucket | undefined, tenant: string): Promise<TenantDeletionReport> {
   const slice = await tenantSlice(db, tenant, TENANT_PURGE_TASKS, bucket !== undefined);
   const report: TenantDeletionReport = { tenant, tasks: 0, objects: 0, others: 0, done: false };
   let taskKeys = slice.taskKeys;
