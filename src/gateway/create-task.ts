@@ -8,6 +8,7 @@ import {
   createBody,
   createDialect,
 } from "../domain/create-outcome";
+import type { KlingCredentials } from "../domain/kling";
 import { getLookup, klingExternalLookupUrl, postCreate } from "../upstream/create-task";
 import { invalidateKlingToken, klingAuthorization } from "../upstream/kling-auth";
 import { isKlingProductPath, klingLegacyUrl } from "../upstream/query-kling";
@@ -23,16 +24,19 @@ interface Endpoint {
 }
 
 /** Where a create goes and how it is authenticated; a string says what configuration is missing. */
-async function endpointOf(config: Config, dialect: CreateDialect, r: CreateRequest): Promise<Endpoint | string> {
+async function endpointOf(
+  config: Config,
+  dialect: CreateDialect,
+  r: CreateRequest,
+  credentials: KlingCredentials,
+): Promise<Endpoint | string> {
   if (dialect === "cometapi") {
-    if (config.upstreamKey === "") return "COMETAPI_KEY is not set";
+    if (!("apiKey" in credentials)) return "CometAPI needs an API key";
     const base = `${config.upstreamBaseUrl}/kling/v1/${r.action}/${r.action2}`;
-    return { createUrl: base, lookupUrl: `${base}/${encodeURIComponent(r.externalId)}`, authorization: `Bearer ${config.upstreamKey}` };
+    return { createUrl: base, lookupUrl: `${base}/${encodeURIComponent(r.externalId)}`, authorization: `Bearer ${credentials.apiKey}` };
   }
-  const credentials = config.klingCredentials;
-  if (!credentials) return "no Kling credentials (KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY)";
   if (dialect === "kling-new") {
-    if (!("apiKey" in credentials)) return "Kling's new API needs KLING_API_KEY";
+    if (!("apiKey" in credentials)) return "Kling's new API needs an API key (KLING_API_KEY, or the tenant's api_key)";
     return {
       createUrl: `${config.klingBaseUrl}/${r.path}`,
       lookupUrl: klingExternalLookupUrl(config.klingBaseUrl, r.externalId),
@@ -55,11 +59,17 @@ async function endpointOf(config: Config, dialect: CreateDialect, r: CreateReque
  * a refusal is a refusal. With `lookupFirst` (an earlier attempt with the same key lost its
  * answer) the lookup comes first, and a task found is the one created then. Never throws for
  * upstream trouble.
- * @example await createTask(config, { provider: "cometapi", action: "videos", action2: "text2video", path: null, body, externalId, lookupFirst: false }, Date.now)
+ * `credentials` are those of the account the task goes on (work/upstream-credentials.ts).
+ * @example await createTask(config, { provider: "cometapi", action: "videos", action2: "text2video", path: null, body, externalId, lookupFirst: false }, Date.now, { apiKey })
  */
-export async function createTask(config: Config, r: CreateRequest, now: () => number): Promise<CreateResult> {
+export async function createTask(
+  config: Config,
+  r: CreateRequest,
+  now: () => number,
+  credentials: KlingCredentials,
+): Promise<CreateResult> {
   const dialect = createDialect(r);
-  const endpoint = await endpointOf(config, dialect, r);
+  const endpoint = await endpointOf(config, dialect, r, credentials);
   if (typeof endpoint === "string")
     return { kind: "unavailable", message: `the relay cannot create this task: ${endpoint}`, retryAfterMs: null, answerLost: false };
   const lookUp = async () =>
@@ -87,8 +97,7 @@ export async function createTask(config: Config, r: CreateRequest, now: () => nu
     case "rejected":
       return outcome;
     case "unavailable":
-      if (config.klingCredentials && /^kling_100[34]\b/.test(outcome.error))
-        invalidateKlingToken(config.klingCredentials, endpoint.authorization);
+      if (dialect !== "cometapi" && /^kling_100[34]\b/.test(outcome.error)) invalidateKlingToken(credentials, endpoint.authorization);
       return {
         kind: "unavailable",
         message: `upstream refused the relay: ${outcome.error}`,

@@ -2,6 +2,8 @@ import type { MiddlewareHandler } from "hono";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
 import type { TaskCreatorVariables } from "../http/task-creator";
+import { openDb } from "../storage/db";
+import { credentialResolver } from "../work/upstream-credentials";
 import { createTask } from "./create-task";
 
 /**
@@ -10,6 +12,17 @@ import { createTask } from "./create-task";
  */
 export const taskCreation = (): MiddlewareHandler<{ Bindings: Env; Variables: TaskCreatorVariables }> =>
   async function setCreateTask(c, next) {
-    c.set("createTask", (request) => createTask(loadConfig(c.env), request, Date.now));
+    c.set("createTask", async (request, on) => {
+      const config = loadConfig(c.env);
+      const account = await credentialResolver(openDb(c.env.DB), config).resolve({ ...on, provider: request.provider });
+      if (account.kind === "unconfigured")
+        return {
+          kind: "unavailable",
+          message: `the relay cannot create this task: ${account.error}`,
+          retryAfterMs: null,
+          answerLost: false,
+        };
+      return createTask(config, request, Date.now, account.credentials);
+    });
     await next();
   };

@@ -15,6 +15,7 @@ import type { LeasedWorkContext, LeasedWorkReport } from "../work/leased-work";
 import { PUSH_WORK_MS, pushLeaseMs } from "../work/leases";
 import { pollLeased } from "../work/poll-leased";
 import { pollWork } from "../work/poll-work";
+import { credentialResolver } from "../work/upstream-credentials";
 import { WorkBudget } from "../work/work-budget";
 import { type Clock, systemClock } from "../work/work-context";
 import { emptyWorkReport } from "../work/work-report";
@@ -79,7 +80,8 @@ export async function actOnCallback(
   });
   if (pushed !== null && tasks.length > 0) {
     report.claimed += tasks.length;
-    const work = pollWork(ctx, await loadKindStats(db));
+    // A pushed answer is applied, not polled: no credentials are read.
+    const work = pollWork(ctx, await loadKindStats(db), credentialResolver(db, config));
     const records = tasks.map((task) => work.apply(task, pushed));
     report.messagesCreated += await recordPolls(db, records, leaseToken, clock.now(), work.takeLearned());
   } else {
