@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
-import { ADMIN_KEY, relayRequest, resetDb, tenantWithKey, unique } from "./support/relay";
+import { ADMIN_KEY, API_KEY, manualClock, receiver, relayRequest, resetDb, tenantWithKey, tick, unique } from "./support/relay";
 
 type Json = Record<string, any>;
 const asJson = async (res: Response) => ({ status: res.status, body: (res.status === 204 ? null : await res.json()) as Json });
@@ -186,5 +186,163 @@ describe("a tenant's own upstream credentials: the routes", () => {
     });
     const actions = (await env.DB.prepare("SELECT action, detail FROM audit_log WHERE tenant_id = ? ORDER BY id").bind(a.id).all()).results;
     expect(actions.map((r) => r.action)).toEqual(["credentials.put", "credentials.delete"]);
+  });
+});
+
+const sim = (path: string, init?: RequestInit) => fetch(`${env.FAKE_URL}/_sim/${path}`, init).then((r) => r.json() as Promise<Json>);
+const byAccount = async () => ((await sim("stats")).byAccount ?? {}) as Record<string, number>;
+const accountOf = async (taskId: string) => (await sim(`tasks/${taskId}`)).account as string;
+const taskRow = (tenantId: string, taskId: string) =>
+  env.DB.prepare("SELECT * FROM tasks WHERE tenant_id = ? AND task_id = ?").bind(tenantId, taskId).first<Json>();
+
+/**
+ * A tenant neither lent the operator's account nor trusted, with its own account on the simulator
+ * (a CometAPI key and a Kling API key of its own) stored as its credentials.
+ */
+async function ownTenant(label: string) {
+  const tenant = await tenantWithKey(unique("tn"), label, { sharedUpstream: false, trusted: false });
+  const account = unique(`acct-${label}`);
+  const keys = { cometapi: `comet-${account}`, kling: `kling-${account}` };
+  await sim(`accounts/${account}`, { method: "PUT", body: JSON.stringify({ cometapi_key: keys.cometapi, kling_api_key: keys.kling }) });
+  for (const provider of ["cometapi", "kling"] as const)
+    expect((await send(tenant.key, "PUT", `/v1/credentials/${provider}`, { api_key: keys[provider] })).status).toBe(200);
+  return { ...tenant, account, keys };
+}
+
+const createAs = (key: string, hook: string, body: Json = { action: "videos", action2: "text2video" }) =>
+  send(key, "POST", "/v1/tasks", { ...body, callback_url: hook, create: { prompt: "p", x_sim: { submittedMs: 0, processingMs: 0 } } });
+const registerAs = (key: string, taskId: string, hook: string) =>
+  send(key, "POST", "/v1/tasks", { task_id: taskId, action: "videos", action2: "text2video", callback_url: hook });
+const NEW_API = { provider: "kling", path: "text-to-video/kling-3.0-turbo" };
+
+describe("a tenant's own upstream account: every upstream call for its tasks", () => {
+  beforeEach(resetDb);
+
+  it("creates, polls and delivers with its own account: upstream saw its key, never the operator's or the other tenant's", async () => {
+    const [a, b] = [await ownTenant("a"), await ownTenant("b")];
+    const operatorBefore = (await byAccount()).default ?? 0;
+    const hooks = [await receiver(), await receiver()];
+    const created = [await createAs(a.key, hooks[0]!.url), await createAs(b.key, hooks[1]!.url)];
+    for (const c of created) expect(c.status).toBe(201);
+    const ids = created.map((c) => c.body.task_id as string);
+    // Each task lives on its tenant's account upstream, and is its `own` in the relay.
+    expect([await accountOf(ids[0]!), await accountOf(ids[1]!)]).toEqual([a.account, b.account]);
+    expect((await taskRow(a.id, ids[0]!))?.upstream_account).toBe("own");
+
+    const report = await tick(manualClock(Date.now() + 60_000));
+    expect(report.configurationError).toBeNull();
+    for (const [i, hook] of hooks.entries()) {
+      const deliveries = await hook.deliveries();
+      expect(deliveries).toHaveLength(1);
+      expect(JSON.parse(deliveries[0]!.body)).toMatchObject({ type: "task.succeeded", data: { task_id: ids[i] } });
+    }
+    const seen = await byAccount();
+    // Created and polled by each account (a create, a poll); the operator's credentials never used.
+    expect(seen[a.account]).toBeGreaterThanOrEqual(2);
+    expect(seen[b.account]).toBeGreaterThanOrEqual(2);
+    expect(seen.default ?? 0).toBe(operatorBefore);
+  });
+
+  it("queries Kling's new API in batches that never mix two accounts' task ids", async () => {
+    const [a, b] = [await ownTenant("a"), await ownTenant("b")];
+    const hook = await receiver();
+    const ids: string[] = [];
+    for (const tenant of [a, b, a, b]) {
+      const created = await createAs(tenant.key, hook.url, NEW_API);
+      expect(created.status).toBe(201);
+      ids.push(created.body.task_id);
+    }
+    await sim("batches", { method: "DELETE" });
+    await tick(manualClock(Date.now() + 60_000));
+    const log = (await sim("batches")).log as { ids: string[]; answered: string[]; status: number }[];
+    expect(log.length).toBeGreaterThanOrEqual(2);
+    for (const batch of log) {
+      const accounts = new Set(await Promise.all(batch.ids.map(accountOf)));
+      expect(accounts.size, JSON.stringify(batch)).toBe(1);
+      // Every id asked was found: none was another account's.
+      expect({ status: batch.status, answered: [...batch.answered].sort() }).toEqual({ status: 200, answered: [...batch.ids].sort() });
+    }
+    expect(new Set(log.flatMap((b) => b.ids))).toEqual(new Set(ids));
+    expect(await hook.deliveries()).toHaveLength(4);
+  });
+
+  it("lets a tenant register another's task id on its own account, where upstream answers it not found", async () => {
+    const [a, b] = [await ownTenant("a"), await ownTenant("b")];
+    const created = await createAs(a.key, (await receiver()).url);
+    const taskId = created.body.task_id as string;
+    const hook = await receiver();
+    // Its own account: upstream is the judge, so the relay admits it.
+    expect((await registerAs(b.key, taskId, hook.url)).status).toBe(201);
+    const clock = manualClock(Date.now() + 60_000);
+    for (let i = 0; i < 6; i++) {
+      await tick(clock);
+      clock.advance(10 * 60_000);
+    }
+    expect(await taskRow(b.id, taskId)).toMatchObject({ finish_reason: "not_found", upstream_account: "own" });
+    const [webhook] = await hook.deliveries();
+    expect(JSON.parse(webhook!.body)).toMatchObject({ type: "task.expired" });
+    // A's task was answered to A all along.
+    expect(await taskRow(a.id, taskId)).toMatchObject({ task_status: "succeed" });
+  });
+
+  it("deleting its credentials leaves its own tasks waiting on a configuration error of its own, and new registrations 400", async () => {
+    const [a, b] = [await ownTenant("a"), await ownTenant("b")];
+    const [hookA, hookB] = [await receiver(), await receiver()];
+    const ids = [(await createAs(a.key, hookA.url)).body.task_id as string, (await createAs(b.key, hookB.url)).body.task_id as string];
+    expect((await send(a.key, "DELETE", "/v1/credentials/cometapi")).status).toBe(204);
+    const pollsBefore = (await sim(`tasks/${ids[0]}`)).polls;
+    const report = await tick(manualClock(Date.now() + 60_000));
+    // A's task waits, saying why; B's is polled and delivered in the same tick: nobody else stops.
+    expect(report.configurationError).toBeNull();
+    const waiting = await taskRow(a.id, ids[0]!);
+    expect(waiting).toMatchObject({ settled_at: null, last_error: expect.stringContaining("no cometapi credentials of its own") });
+    expect(waiting?.next_poll_at).toBeGreaterThan(Date.now() + 60_000);
+    expect((await sim(`tasks/${ids[0]}`)).polls).toBe(pollsBefore);
+    expect(await hookA.deliveries()).toHaveLength(0);
+    expect(await hookB.deliveries()).toHaveLength(1);
+    expect(await registerAs(a.key, unique("t"), hookA.url)).toMatchObject({
+      status: 400,
+      body: { error: { code: "upstream_not_configured" } },
+    });
+    // Its Kling credentials still serve it.
+    expect((await createAs(a.key, hookA.url, NEW_API)).status).toBe(201);
+  });
+
+  it("stops polling with the operator's credentials the tasks of a tenant no longer lent them", async () => {
+    const lent = await tenantWithKey(unique("tn"), "Lent", { sharedUpstream: true, trusted: false });
+    const hook = await receiver();
+    const created = await send(lent.key, "POST", "/v1/tasks", {
+      action: "videos",
+      action2: "text2video",
+      callback_url: hook.url,
+      create: { prompt: "p", x_sim: { submittedMs: 600_000, processingMs: 600_000 } },
+    });
+    expect(created.status).toBe(201);
+    const taskId = created.body.task_id as string;
+    expect(await accountOf(taskId)).toBe("default");
+    const clock = manualClock(Date.now() + 60_000);
+    await tick(clock);
+    const polled = (await sim(`tasks/${taskId}`)).polls;
+    expect(polled).toBeGreaterThan(0);
+    expect((await send(ADMIN_KEY, "PATCH", `/v1/admin/tenants/${lent.id}`, { shared_upstream: false })).status).toBe(200);
+    const operatorBefore = (await byAccount()).default ?? 0;
+    for (let i = 0; i < 3; i++) {
+      clock.advance(5 * 60_000);
+      expect((await tick(clock)).configurationError).toBeNull();
+    }
+    expect((await sim(`tasks/${taskId}`)).polls).toBe(polled);
+    expect((await byAccount()).default ?? 0).toBe(operatorBefore);
+    expect(await taskRow(lent.id, taskId)).toMatchObject({
+      settled_at: null,
+      last_error: expect.stringContaining("no longer lent the operator's cometapi account"),
+    });
+    // The built-in tenant is always lent it.
+    const mine = await send(API_KEY, "POST", "/v1/tasks", {
+      action: "videos",
+      action2: "text2video",
+      callback_url: hook.url,
+      create: { prompt: "p", x_sim: { submittedMs: 0, processingMs: 0 } },
+    });
+    expect(mine.status).toBe(201);
   });
 });
