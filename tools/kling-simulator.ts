@@ -795,7 +795,14 @@ export function createKlingSimulator(options: SimulatorOptions) {
     if (kind === "tasks" && id) {
       const task = tasks.get(id);
       return task
-        ? json(res, 200, { id, dialect: task.dialect, account: task.account, polls: task.polls, finished_at: task.finishedAt })
+        ? json(res, 200, {
+            id,
+            dialect: task.dialect,
+            account: task.account,
+            polls: task.polls,
+            finished_at: task.finishedAt,
+            callback_url: task.callback?.url ?? null,
+          })
         : json(res, 404, {});
     }
     if (kind === "accounts" && id) {

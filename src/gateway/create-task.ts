@@ -9,13 +9,31 @@ import {
   createDialect,
 } from "../domain/create-outcome";
 import type { KlingCredentials } from "../domain/kling";
+import { tenantInboundToken, tenantInboundUrl } from "../domain/tenant-inbound";
+import type { UpstreamAccount } from "../domain/upstream-access";
 import { getLookup, klingExternalLookupUrl, postCreate } from "../upstream/create-task";
 import { invalidateKlingToken, klingAuthorization } from "../upstream/kling-auth";
 import { isKlingProductPath, klingLegacyUrl } from "../upstream/query-kling";
 
-/** The relay's callback URL for a provider's tasks, when callbacks are configured. */
+/** The relay's callback URL for a provider's tasks on the operator's account, when callbacks are configured. */
 export const inboundUrl = (config: Config, provider: string): string | null =>
   config.publicBaseUrl && config.inboundToken ? `${config.publicBaseUrl}/inbound/${provider}/${config.inboundToken}` : null;
+
+/**
+ * The callback URL upstream is given for a task on `account`: the operator's, or for a tenant's
+ * own account one that names the tenant (domain/tenant-inbound.ts).
+ */
+export async function inboundUrlFor(config: Config, provider: string, tenantId: string, account: UpstreamAccount): Promise<string | null> {
+  if (account === "operator") return inboundUrl(config, provider);
+  if (!config.publicBaseUrl || !config.inboundToken) return null;
+  return tenantInboundUrl(config.publicBaseUrl, provider, tenantId, await tenantInboundToken(config.inboundToken, tenantId));
+}
+
+/** How a create signs in, and where upstream is to call back. */
+export interface CreateAccount {
+  credentials: KlingCredentials;
+  callbackUrl: string | null;
+}
 
 interface Endpoint {
   createUrl: string;
@@ -59,15 +77,12 @@ async function endpointOf(
  * a refusal is a refusal. With `lookupFirst` (an earlier attempt with the same key lost its
  * answer) the lookup comes first, and a task found is the one created then. Never throws for
  * upstream trouble.
- * `credentials` are those of the account the task goes on (work/upstream-credentials.ts).
- * @example await createTask(config, { provider: "cometapi", action: "videos", action2: "text2video", path: null, body, externalId, lookupFirst: false }, Date.now, { apiKey })
+ * `account`: the credentials of the account the task goes on (work/upstream-credentials.ts) and
+ * the callback URL for it (`inboundUrlFor`).
+ * @example await createTask(config, { provider: "cometapi", action: "videos", action2: "text2video", path: null, body, externalId, lookupFirst: false }, Date.now, { credentials: { apiKey }, callbackUrl })
  */
-export async function createTask(
-  config: Config,
-  r: CreateRequest,
-  now: () => number,
-  credentials: KlingCredentials,
-): Promise<CreateResult> {
+export async function createTask(config: Config, r: CreateRequest, now: () => number, account: CreateAccount): Promise<CreateResult> {
+  const { credentials } = account;
   const dialect = createDialect(r);
   const endpoint = await endpointOf(config, dialect, r, credentials);
   if (typeof endpoint === "string")
@@ -85,7 +100,7 @@ export async function createTask(
         answerLost: true,
       };
   }
-  const body = createBody(dialect, r.body, inboundUrl(config, r.provider), r.externalId);
+  const body = createBody(dialect, r.body, account.callbackUrl, r.externalId);
   const outcome = classifyCreate(
     await postCreate({ url: endpoint.createUrl, authorization: endpoint.authorization, body, timeoutMs: config.upstreamTimeoutMs }),
     dialect,

@@ -30,7 +30,7 @@ import { credentialResolver } from "../work/upstream-credentials";
 import { WorkBudget } from "../work/work-budget";
 import { systemClock } from "../work/work-context";
 import { emptyWorkReport } from "../work/work-report";
-import { createTask } from "./create-task";
+import { createTask, inboundUrlFor } from "./create-task";
 
 type DropInEnv = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables & CalledBackVariables };
 
@@ -117,7 +117,7 @@ export const dropInRoutes = new Hono<DropInEnv>()
               config,
               { provider: "cometapi", action, action2, path: null, body: create, externalId, lookupFirst: attempt.afterLostAnswer },
               Date.now,
-              credentials.credentials,
+              { credentials: credentials.credentials, callbackUrl: await inboundUrlFor(config, "cometapi", tenantId, account) },
             );
       if (result.kind === "unavailable") {
         attempt.answerLost = result.answerLost;

@@ -4,7 +4,7 @@ import type { Env } from "../env";
 import type { TaskCreatorVariables } from "../http/task-creator";
 import { openDb } from "../storage/db";
 import { credentialResolver } from "../work/upstream-credentials";
-import { createTask } from "./create-task";
+import { createTask, inboundUrlFor } from "./create-task";
 
 /**
  * Lets the API's handlers create tasks upstream (see http/task-creator.ts) without importing the
@@ -22,7 +22,8 @@ export const taskCreation = (): MiddlewareHandler<{ Bindings: Env; Variables: Ta
           retryAfterMs: null,
           answerLost: false,
         };
-      return createTask(config, request, Date.now, account.credentials);
+      const callbackUrl = await inboundUrlFor(config, request.provider, on.tenantId, on.account);
+      return createTask(config, request, Date.now, { credentials: account.credentials, callbackUrl });
     });
     await next();
   };
