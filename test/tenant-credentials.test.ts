@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
+import { type Recorded, recordingD1 } from "./support/recording-d1";
 import { ADMIN_KEY, API_KEY, manualClock, receiver, relayRequest, resetDb, tenantWithKey, tick, unique } from "./support/relay";
 
 type Json = Record<string, any>;
@@ -264,6 +265,42 @@ describe("a tenant's own upstream account: every upstream call for its tasks", (
     }
     expect(new Set(log.flatMap((b) => b.ids))).toEqual(new Set(ids));
     expect(await hook.deliveries()).toHaveLength(4);
+  });
+
+  it("reads the accounts of a claimed batch's tenants in one D1 round trip, by primary key", async () => {
+    const tenants = [await ownTenant("a"), await ownTenant("b"), await ownTenant("c")];
+    const hook = await receiver();
+    for (const tenant of [...tenants, ...tenants]) expect((await createAs(tenant.key, hook.url)).status).toBe(201);
+    const log: Recorded[] = [];
+    await tick(manualClock(Date.now() + 60_000), { DB: recordingD1(env.DB, log) });
+    expect(await hook.deliveries()).toHaveLength(6);
+    const lookups = log.filter(({ sql }) => sql.includes("LEFT JOIN tenant_credentials"));
+    expect(lookups).toHaveLength(1);
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${lookups[0]!.sql}`)
+      .bind(...lookups[0]!.params)
+      .all<{ detail: string }>();
+    const scans = plan.results.map((r) => r.detail).filter((d) => /^SCAN (?!j\b)/.test(d));
+    expect(scans).toEqual([]);
+  });
+
+  it("passes a drop-in query through with the tenant's own key, and creates there on its own account", async () => {
+    const tenant = await ownTenant("a");
+    const created = await send(tenant.key, "POST", "/kling/v1/videos/text2video", {
+      prompt: "p",
+      x_sim: { submittedMs: 0, processingMs: 0 },
+    });
+    expect(created.status).toBe(200);
+    const taskId = created.body.data.task_id as string;
+    expect(await accountOf(taskId)).toBe(tenant.account);
+    const operatorBefore = (await byAccount()).default ?? 0;
+    const mineBefore = (await byAccount())[tenant.account] ?? 0;
+    // An id the relay does not hold for it (another account's, made through the simulator): upstream's own answer, with its key.
+    const elsewhere = unique("elsewhere");
+    await fetch(`${env.FAKE_URL}/_sim/tasks/${elsewhere}`, { method: "PUT", body: JSON.stringify({ steps: [{ status: "succeed" }] }) });
+    const passed = await relayRequest(`/kling/v1/videos/text2video/${elsewhere}`, { headers: { authorization: `Bearer ${tenant.key}` } });
+    expect({ status: passed.status, cache: passed.headers.get("x-relay-cache") }).toEqual({ status: 404, cache: "pass" });
+    expect((await byAccount())[tenant.account]).toBe(mineBefore + 1);
+    expect((await byAccount()).default ?? 0).toBe(operatorBefore);
   });
 
   it("lets a tenant register another's task id on its own account, where upstream answers it not found", async () => {
