@@ -206,6 +206,12 @@ export function pollableProviders(config: Config): Provider[] {
 /** Whether tasks of Kling's new API can be polled: its query takes an API key only, not the JWT. */
 export const canPollKlingNewApi = (config: Config): boolean => config.klingCredentials !== null && "apiKey" in config.klingCredentials;
 
+/**
+ * What claims take (storage/claim-tasks.ts `Pollable`): on the operator's account, the providers it
+ * has credentials for (and Kling's new API with an API key); tenants' own accounts always.
+ */
+export const pollableOf = (config: Config) => ({ providers: pollableProviders(config), newApi: canPollKlingNewApi(config) });
+
 const splitList = (value: string | undefined, separator: RegExp) =>
   (value ?? "")
     .split(separator)

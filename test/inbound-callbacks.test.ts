@@ -225,7 +225,13 @@ describe("inbound callbacks: unsigned, a hint confirmed by a poll", () => {
     const db = openDb(env.DB);
     const now = Date.now();
     // A tick claims the task and is mid-poll when the callback comes.
-    const [held] = await claimDueTasks(db, { now, limit: 1, leaseToken: "lease_tick", leaseMs: 60_000, providers: ["cometapi"] });
+    const [held] = await claimDueTasks(db, {
+      now,
+      limit: 1,
+      leaseToken: "lease_tick",
+      leaseMs: 60_000,
+      pollable: { providers: ["cometapi"], newApi: false },
+    });
     expect(held?.taskId).toBe(task.id);
     await callBack("cometapi", legacyBody(task.id, "succeed"));
     expect(await task.polls()).toBe(0);

@@ -47,7 +47,7 @@ async function registered(count: number, hookUrl: string, options: Parameters<ty
 }
 
 const claimTasks = (leaseToken: string, now: number, leaseMs = LEASE) =>
-  claimDueTasks(openDb(env.DB), { now, limit: 100, leaseToken, leaseMs, providers: ["cometapi"] });
+  claimDueTasks(openDb(env.DB), { now, limit: 100, leaseToken, leaseMs, pollable: { providers: ["cometapi"], newApi: false } });
 const pollMessage = (leaseToken: string, ids: string[]): WorkMessage => ({ kind: "poll", leaseToken, ids });
 const leases = async (table: "tasks" | "messages") =>
   (await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE lease_token IS NOT NULL`).first<{ n: number }>())!.n;

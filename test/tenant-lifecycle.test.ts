@@ -26,7 +26,17 @@ async function newTenant(name = unique("tenant")) {
 const registerAs = (key: string, body: Record<string, unknown>) =>
   postJson("/v1/tasks", { action: "videos", action2: "text2video", ...body }, key).then(asJson);
 
-const TABLES = ["tenants", "api_keys", "endpoints", "tasks", "subscriptions", "messages", "delivery_attempts", "archive_files"];
+const TABLES = [
+  "tenants",
+  "api_keys",
+  "endpoints",
+  "tasks",
+  "subscriptions",
+  "messages",
+  "delivery_attempts",
+  "archive_files",
+  "tenant_credentials",
+];
 /** Every row of every table (or only `tenant`'s rows), to prove a request or a purge changed nothing else. */
 async function snapshot(tenant?: string) {
   const only: Record<string, string> = {
@@ -39,6 +49,7 @@ async function snapshot(tenant?: string) {
     delivery_attempts:
       "message_id IN (SELECT m.id FROM messages m JOIN subscriptions s ON s.id = m.subscription_id WHERE s.tenant_id = ?1)",
     archive_files: "task_key IN (SELECT id FROM tasks WHERE tenant_id = ?1)",
+    tenant_credentials: "tenant_id = ?1",
   };
   return Promise.all(
     TABLES.map(async (t) => {
@@ -193,6 +204,8 @@ describe("deleting a tenant", () => {
     const [hookA, hookB] = [await receiver(), await receiver()];
     expect((await registerAs(a.key, { task_id: task.id, callback_url: hookA.url })).status).toBe(201);
     expect((await registerAs(b.key, { task_id: task.id, callback_url: hookB.url })).status).toBe(201);
+    // Its own upstream credentials go with it.
+    expect((await adminJson("PUT", `/tenants/${a.id}/credentials/kling`, { api_key: "a-kling-key-0123456789" })).status).toBe(200);
     const clock = manualClock();
     await pollOnly(clock);
     const othersBefore = [await snapshot(b.id), await snapshot("default")];

@@ -63,7 +63,8 @@ describe("a tick under the real clock", () => {
     const report = await within(TICK_LIMIT_MS, tick(undefined, { ...shortTick, COMETAPI_KEY: "", KLING_API_KEY: "" }));
     expect(report.claimed).toBe(0);
     expect(report.endReason).toBe("paused");
-    expect(report.d1.queries).toBeLessThan(10);
+    // One of them asks whether any tenant has credentials of its own (then it would poll for it).
+    expect(report.d1.queries).toBeLessThanOrEqual(10);
   });
 
   it("ends in queue mode when polling is paused and a task is due", async () => {

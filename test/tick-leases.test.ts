@@ -22,7 +22,7 @@ describe("leases", () => {
       limit: 10,
       leaseToken: "lease_dead",
       leaseMs: 120_000,
-      providers: ["cometapi"],
+      pollable: { providers: ["cometapi"], newApi: false },
     });
     expect(claimed?.taskId).toBe(task.id);
 
@@ -46,7 +46,7 @@ describe("leases", () => {
       limit: 1,
       leaseToken: "lease_stale",
       leaseMs: 1_000,
-      providers: ["cometapi"],
+      pollable: { providers: ["cometapi"], newApi: false },
     });
     clock.advance(2_000);
     await tick(clock);

@@ -127,6 +127,11 @@ export interface CallbackMessage {
   status: string;
   /** The exact JSON object Kling would POST. */
   body: unknown;
+  /**
+   * The owning account's own `whsec_` secret (an account other than the default one, with a
+   * secret): signs instead of the configured ones. Undefined: the configured ones.
+   */
+  secret?: string | null;
 }
 
 /**
@@ -167,7 +172,8 @@ export function createCallbackSender(random: () => number, now: () => number, wa
     if (stopped) return;
     const text = JSON.stringify(message.body);
     const headers: Record<string, string> = {};
-    const secrets = message.dialect === "cometapi" ? [] : [config.secret, config.previousSecret].filter((s): s is string => s !== null);
+    const configured = message.secret !== undefined ? [message.secret] : [config.secret, config.previousSecret];
+    const secrets = message.dialect === "cometapi" ? [] : configured.filter((s): s is string => s !== null);
     if (secrets.length > 0) {
       const id = `msg_sim_${++sequence}`;
       const timestamp = Math.floor(wallClock() / 1000) + config.timestampSkewS;

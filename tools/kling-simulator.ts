@@ -11,6 +11,13 @@
  * callback URL is POSTed its state on every status change (kling-callbacks.ts). Creates can be
  * refused, answered late or never answered on demand (`PUT /_sim/creates`).
  *
+ * Accounts: `options.apiKey` and the Kling credentials (`PUT /_sim/kling`) are the default account;
+ * `PUT /_sim/accounts/{id}` adds others (a CometAPI key, Kling keys, a webhook secret). A task
+ * belongs to the account whose credentials created it (every task made through `/_sim` to the
+ * default one); another account's query or batch query answers it not found, as Kling does, and
+ * its callbacks are signed with its own account's `webhook_secret`. `GET /_sim/stats` counts the
+ * requests each account's credentials authenticated (`byAccount`).
+ *
  * A finished task's files are served by the simulator itself at `{base URL}/media/{task id}/{file}`
  * (kling-media.ts; controls at `/_sim/media`): the loopback network tells it its base URL.
  */
@@ -34,6 +41,23 @@ import { between, seededRandom } from "./seeded-random";
 import { drawFault, type Faults, NO_FAULTS, stepKind } from "./simulated-faults";
 
 const DIALECTS: readonly UpstreamDialect[] = ["cometapi", "kling-legacy", "kling-new"];
+/** The account of `options.apiKey` and the Kling credentials of `PUT /_sim/kling`: every task made through `/_sim` is its. */
+export const DEFAULT_ACCOUNT = "default";
+
+/**
+ * `PUT /_sim/accounts/{id}`: another upstream account (as Kling keeps each customer's tasks apart).
+ * Its keys find only the tasks it created; its callbacks are signed with its own `webhook_secret`.
+ */
+export interface SimAccount {
+  /** The CometAPI key of this account. */
+  cometapi_key?: string | null;
+  /** Kling's own API: an API key, and/or an access/secret key pair (JWT). */
+  kling_api_key?: string | null;
+  access_key?: string | null;
+  secret_key?: string | null;
+  /** `whsec_...`: its Kling callbacks are signed with it; null: unsigned. */
+  webhook_secret?: string | null;
+}
 /** The product a kling-new task's default outputs are shaped after (the new API is video only so far). */
 const NEW_API_DEFAULT_PRODUCT = "videos/text2video";
 /** How many batch requests `GET /_sim/batches` remembers. */
@@ -70,6 +94,8 @@ interface Timeline {
 
 interface SimTask {
   id: string;
+  /** The account that created it (`DEFAULT_ACCOUNT` for tasks made through control routes): only its credentials find it. */
+  account: string;
   /** Which API the task is found through; another dialect's query does not see it. */
   dialect: UpstreamDialect;
   /** cometapi: the pair; kling-legacy and kling-new: the product path's first segment and the rest. */
@@ -140,6 +166,8 @@ export interface SimulatorStats {
   served: Record<string, number>;
   faultsInjected: number;
   tasks: number;
+  /** Requests each account's credentials authenticated (`default`: options.apiKey and the Kling credentials). */
+  byAccount: Record<string, number>;
 }
 
 export function createKlingSimulator(options: SimulatorOptions) {
@@ -158,7 +186,34 @@ export function createKlingSimulator(options: SimulatorOptions) {
     served: {},
     faultsInjected: 0,
     tasks: 0,
+    byAccount: {},
   };
+  const accounts = new Map<string, SimAccount>();
+  /** Counts a request authenticated as `account`, and names it. */
+  const seen = (account: string) => {
+    stats.byAccount[account] = (stats.byAccount[account] ?? 0) + 1;
+    return account;
+  };
+  /** The account a CometAPI bearer token belongs to, or null. */
+  function cometAccount(header: string | undefined): string | null {
+    if (header === `Bearer ${options.apiKey}`) return seen(DEFAULT_ACCOUNT);
+    for (const [id, a] of accounts) if (a.cometapi_key && header === `Bearer ${a.cometapi_key}`) return seen(id);
+    return null;
+  }
+  /** Kling's check against the default credentials, then each other account's; the account it names when it passes. */
+  function klingAccount(
+    header: string | undefined,
+    allowJwt: boolean,
+  ): { ok: true; account: string } | { ok: false; code: number; message: string } {
+    const at = Math.floor(now() / 1000);
+    const first = checkKlingAuth(header, kling, at, allowJwt);
+    if (first.ok) return { ok: true, account: seen(DEFAULT_ACCOUNT) };
+    for (const [id, a] of accounts) {
+      const credentials = { apiKey: a.kling_api_key ?? null, accessKey: a.access_key ?? null, secretKey: a.secret_key ?? null };
+      if (checkKlingAuth(header, credentials, at, allowJwt).ok) return { ok: true, account: seen(id) };
+    }
+    return first;
+  }
   const freshBatchStats = (): BatchStats => ({ requests: 0, idsRequested: 0, unknownIds: 0, maxIds: 0, maxUrlLength: 0, log: [] });
   let batches = freshBatchStats();
   let kling: KlingConfig = { ...DEFAULT_KLING_CREDENTIALS, maxBatchIds: null, ...options.kling };
@@ -202,6 +257,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
     if (typeof kind === "string") throw new Error(kind); // the routes check kindOf first and answer 400
     return {
       id,
+      account: DEFAULT_ACCOUNT,
       ...kind,
       createdAt: now(),
       steps: spec.steps,
@@ -222,12 +278,14 @@ export function createKlingSimulator(options: SimulatorOptions) {
       dialect?: UpstreamDialect;
       externalId?: string;
       callbackUrl?: string;
+      account?: string;
     } = {},
   ): SimTask {
     const typical = typicalDurations(action, hints.pro ?? false);
     const scale = options.timeScale ?? 1;
     const task: SimTask = {
       id: hints.id ?? `${Date.now()}${String(++sequence).padStart(6, "0")}`,
+      account: hints.account ?? DEFAULT_ACCOUNT,
       dialect: hints.dialect ?? "cometapi",
       externalId: hints.externalId ?? "",
       action,
@@ -317,6 +375,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
         dialect: task.dialect,
         status: task.dialect === "kling-new" && status === "succeed" ? "succeeded" : status,
         body: task.dialect === "kling-new" ? entryOf(task, { data }) : data,
+        ...(task.account !== DEFAULT_ACCOUNT ? { secret: accounts.get(task.account)?.webhook_secret ?? null } : {}),
       });
       callback.emitted += 1;
     }
@@ -441,8 +500,9 @@ export function createKlingSimulator(options: SimulatorOptions) {
   }
 
   /** The kling-legacy task a query names: by task id, or by external task id, of that product. */
-  function legacyTask(product: string, id: string): SimTask | undefined {
-    const matches = (t: SimTask | undefined) => t?.dialect === "kling-legacy" && `${t.action}/${t.action2}` === product;
+  function legacyTask(product: string, id: string, account: string): SimTask | undefined {
+    const matches = (t: SimTask | undefined) =>
+      t?.dialect === "kling-legacy" && t.account === account && `${t.action}/${t.action2}` === product;
     const byId = tasks.get(id);
     if (matches(byId)) return byId;
     for (const t of tasks.values()) if (matches(t) && t.externalId === id) return t;
@@ -452,20 +512,20 @@ export function createKlingSimulator(options: SimulatorOptions) {
   /** `GET /v1/{product path}/{id}`: Kling's legacy single query; `POST /v1/{product path}`: its create (API key or JWT). */
   async function serveLegacy(req: IncomingMessage, res: ServerResponse, parts: string[]) {
     stats.requests["kling-legacy"] += 1;
-    const auth = checkKlingAuth(req.headers.authorization, kling, Math.floor(now() / 1000), true);
+    const auth = klingAccount(req.headers.authorization, true);
     if (!auth.ok) {
       served("unauthorized");
       return klingError(res, 401, auth.code, auth.message);
     }
     const segments = parts.slice(1);
     if (LEGACY_PRODUCTS.includes(segments.join("/"))) {
-      if (req.method === "POST") return create(req, res, "kling-legacy", splitProduct(segments.join("/")), legacyCreated);
+      if (req.method === "POST") return create(req, res, "kling-legacy", splitProduct(segments.join("/")), legacyCreated, auth.account);
       return klingError(res, 404, 1203, "the list query is not simulated: ask for one task, /v1/{product path}/{id}");
     }
     const product = segments.slice(0, -1).join("/");
     if (!LEGACY_PRODUCTS.includes(product)) return klingError(res, 404, 1203, "resource not found");
     if (req.method !== "GET") return klingError(res, 404, 1202, "request method not simulated: create (POST /v1/{product path}) and query");
-    const task = legacyTask(product, segments.at(-1)!);
+    const task = legacyTask(product, segments.at(-1)!, auth.account);
     if (!task) {
       stats.polls += 1;
       served("not_found");
@@ -484,7 +544,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
     batches.log.push(record);
     if (batches.log.length > BATCH_LOG_LIMIT) batches.log.shift();
     res.on("finish", () => (record.status = res.statusCode));
-    const auth = checkKlingAuth(req.headers.authorization, kling, Math.floor(now() / 1000), false);
+    const auth = klingAccount(req.headers.authorization, false);
     if (!auth.ok) {
       served("unauthorized");
       return klingError(res, 401, auth.code, auth.message);
@@ -509,8 +569,11 @@ export function createKlingSimulator(options: SimulatorOptions) {
       const task =
         byId !== null
           ? tasks.get(id)
-          : [...tasks.values()].find((t) => t.dialect === "kling-new" && t.externalId !== "" && t.externalId === id);
-      if (task?.dialect !== "kling-new") {
+          : [...tasks.values()].find(
+              (t) => t.dialect === "kling-new" && t.account === auth.account && t.externalId !== "" && t.externalId === id,
+            );
+      // Another account's task is not found, as Kling answers it.
+      if (task?.dialect !== "kling-new" || task.account !== auth.account) {
         batches.unknownIds += 1;
         stats.polls += 1;
         served("not_found");
@@ -571,6 +634,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
     dialect: UpstreamDialect,
     product: { action: string; action2: string },
     answer: (task: SimTask) => unknown,
+    account: string,
   ) {
     const counts = createCounts[dialect];
     const invalid = (message: string) => {
@@ -594,7 +658,8 @@ export function createKlingSimulator(options: SimulatorOptions) {
     if (typeof externalId !== "string") return invalid(`${prefix}external_task_id must be a string`);
     if (externalId !== "")
       for (const t of tasks.values())
-        if (t.dialect === dialect && t.externalId === externalId) return invalid(`${prefix}external_task_id ${externalId} already exists`);
+        if (t.dialect === dialect && t.account === account && t.externalId === externalId)
+          return invalid(`${prefix}external_task_id ${externalId} already exists`);
     const script = nextCreateMode();
     if (script?.mode === "refuse") {
       counts.refuse += 1;
@@ -605,6 +670,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
       pro: body.mode === "pro",
       dialect,
       externalId,
+      account,
       ...(callbackUrl ? { callbackUrl } : {}),
     });
     const answered = envelope(answer(task));
@@ -646,7 +712,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
   async function serveNewCreate(req: IncomingMessage, res: ServerResponse, parts: string[]) {
     const [product = "", model = ""] = parts;
     stats.requests["kling-new"] += 1;
-    const auth = checkKlingAuth(req.headers.authorization, kling, Math.floor(now() / 1000), false);
+    const auth = klingAccount(req.headers.authorization, false);
     if (!auth.ok) {
       served("unauthorized");
       return klingError(res, 401, auth.code, auth.message);
@@ -655,21 +721,29 @@ export function createKlingSimulator(options: SimulatorOptions) {
     if (!shapedAs) return klingError(res, 404, 1203, "resource not found");
     if (req.method !== "POST") return klingError(res, 404, 1202, "request method not simulated: create (POST) only");
     if (!/^kling-[a-z0-9.-]+$/i.test(model)) return klingError(res, 400, 1201, `invalid parameters: unknown model ${model}`);
-    return create(req, res, "kling-new", splitProduct(shapedAs), (task) => ({
-      id: task.id,
-      status: "submitted",
-      create_time: task.createdAt,
-      update_time: task.createdAt,
-      external_id: task.externalId,
-    }));
+    return create(
+      req,
+      res,
+      "kling-new",
+      splitProduct(shapedAs),
+      (task) => ({
+        id: task.id,
+        status: "submitted",
+        create_time: task.createdAt,
+        update_time: task.createdAt,
+        external_id: task.externalId,
+      }),
+      auth.account,
+    );
   }
 
   /**
    * The cometapi task `GET /kling/v1/{action}/{action2}/{id}` names: by task id, or (a simulator
    * convenience: Kling's legacy API documents it, CometAPI does not) by external task id.
    */
-  function cometTask(action: string, action2: string, id: string): SimTask | undefined {
-    const matches = (t: SimTask | undefined) => t?.dialect === "cometapi" && t.action === action && t.action2 === action2;
+  function cometTask(action: string, action2: string, id: string, account: string): SimTask | undefined {
+    const matches = (t: SimTask | undefined) =>
+      t?.dialect === "cometapi" && t.account === account && t.action === action && t.action2 === action2;
     const byId = tasks.get(id);
     if (matches(byId)) return byId;
     for (const t of tasks.values()) if (matches(t) && t.externalId !== "" && t.externalId === id) return t;
@@ -680,14 +754,15 @@ export function createKlingSimulator(options: SimulatorOptions) {
   async function serveApi(req: IncomingMessage, res: ServerResponse, parts: string[]) {
     const [, , action = "", action2 = "", taskId] = parts;
     stats.requests.cometapi += 1;
-    if (req.headers.authorization !== `Bearer ${options.apiKey}`) {
+    const account = cometAccount(req.headers.authorization);
+    if (account === null) {
       served("unauthorized");
       return json(res, 401, { code: 1001, message: "Authorization is invalid", request_id: `sim-${++sequence}` });
     }
     if (!PAIRS[action]?.includes(action2))
       return json(res, 404, { error: { code: "", message: "Invalid URL (request id: sim)", type: "comet_api_error" } });
-    if (req.method === "POST" && taskId === undefined) return create(req, res, "cometapi", { action, action2 }, legacyCreated);
-    const task = taskId === undefined ? undefined : cometTask(action, action2, taskId);
+    if (req.method === "POST" && taskId === undefined) return create(req, res, "cometapi", { action, action2 }, legacyCreated, account);
+    const task = taskId === undefined ? undefined : cometTask(action, action2, taskId, account);
     if (!task) {
       stats.polls += 1;
       served("not_found");
@@ -719,7 +794,28 @@ export function createKlingSimulator(options: SimulatorOptions) {
     if (kind === "tasks" && id && sub === "polls") return json(res, 200, { polls: tasks.get(id)?.polls ?? 0 });
     if (kind === "tasks" && id) {
       const task = tasks.get(id);
-      return task ? json(res, 200, { id, dialect: task.dialect, polls: task.polls, finished_at: task.finishedAt }) : json(res, 404, {});
+      return task
+        ? json(res, 200, {
+            id,
+            dialect: task.dialect,
+            account: task.account,
+            polls: task.polls,
+            finished_at: task.finishedAt,
+            callback_url: task.callback?.url ?? null,
+          })
+        : json(res, 404, {});
+    }
+    if (kind === "accounts" && id) {
+      // Another upstream account (PUT: its credentials and webhook secret; DELETE: gone), or what it holds (GET).
+      if (id === DEFAULT_ACCOUNT) return json(res, 400, { error: "the default account is options.apiKey and PUT /_sim/kling" });
+      if (req.method === "PUT") {
+        const body = JSON.parse((await readBody(req)) || "{}") as SimAccount;
+        const problem = checkSecret(body.webhook_secret ?? null);
+        if (problem) return json(res, 400, { error: `webhook_secret: ${problem}` });
+        accounts.set(id, body);
+      } else if (req.method === "DELETE") accounts.delete(id);
+      const owned = [...tasks.values()].filter((t) => t.account === id).map((t) => t.id);
+      return json(res, 200, { id, configured: accounts.has(id), tasks: owned, requests: stats.byAccount[id] ?? 0 });
     }
     if (kind === "kling" && !id) {
       // Kling's own API: the credentials it accepts and the batch query's id limit.

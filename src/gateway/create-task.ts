@@ -8,13 +8,32 @@ import {
   createBody,
   createDialect,
 } from "../domain/create-outcome";
+import type { KlingCredentials } from "../domain/kling";
+import { tenantInboundToken, tenantInboundUrl } from "../domain/tenant-inbound";
+import type { UpstreamAccount } from "../domain/upstream-access";
 import { getLookup, klingExternalLookupUrl, postCreate } from "../upstream/create-task";
 import { invalidateKlingToken, klingAuthorization } from "../upstream/kling-auth";
 import { isKlingProductPath, klingLegacyUrl } from "../upstream/query-kling";
 
-/** The relay's callback URL for a provider's tasks, when callbacks are configured. */
+/** The relay's callback URL for a provider's tasks on the operator's account, when callbacks are configured. */
 export const inboundUrl = (config: Config, provider: string): string | null =>
   config.publicBaseUrl && config.inboundToken ? `${config.publicBaseUrl}/inbound/${provider}/${config.inboundToken}` : null;
+
+/**
+ * The callback URL upstream is given for a task on `account`: the operator's, or for a tenant's
+ * own account one that names the tenant (domain/tenant-inbound.ts).
+ */
+export async function inboundUrlFor(config: Config, provider: string, tenantId: string, account: UpstreamAccount): Promise<string | null> {
+  if (account === "operator") return inboundUrl(config, provider);
+  if (!config.publicBaseUrl || !config.inboundToken) return null;
+  return tenantInboundUrl(config.publicBaseUrl, provider, tenantId, await tenantInboundToken(config.inboundToken, tenantId));
+}
+
+/** How a create signs in, and where upstream is to call back. */
+export interface CreateAccount {
+  credentials: KlingCredentials;
+  callbackUrl: string | null;
+}
 
 interface Endpoint {
   createUrl: string;
@@ -23,16 +42,19 @@ interface Endpoint {
 }
 
 /** Where a create goes and how it is authenticated; a string says what configuration is missing. */
-async function endpointOf(config: Config, dialect: CreateDialect, r: CreateRequest): Promise<Endpoint | string> {
+async function endpointOf(
+  config: Config,
+  dialect: CreateDialect,
+  r: CreateRequest,
+  credentials: KlingCredentials,
+): Promise<Endpoint | string> {
   if (dialect === "cometapi") {
-    if (config.upstreamKey === "") return "COMETAPI_KEY is not set";
+    if (!("apiKey" in credentials)) return "CometAPI needs an API key";
     const base = `${config.upstreamBaseUrl}/kling/v1/${r.action}/${r.action2}`;
-    return { createUrl: base, lookupUrl: `${base}/${encodeURIComponent(r.externalId)}`, authorization: `Bearer ${config.upstreamKey}` };
+    return { createUrl: base, lookupUrl: `${base}/${encodeURIComponent(r.externalId)}`, authorization: `Bearer ${credentials.apiKey}` };
   }
-  const credentials = config.klingCredentials;
-  if (!credentials) return "no Kling credentials (KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY)";
   if (dialect === "kling-new") {
-    if (!("apiKey" in credentials)) return "Kling's new API needs KLING_API_KEY";
+    if (!("apiKey" in credentials)) return "Kling's new API needs an API key (KLING_API_KEY, or the tenant's api_key)";
     return {
       createUrl: `${config.klingBaseUrl}/${r.path}`,
       lookupUrl: klingExternalLookupUrl(config.klingBaseUrl, r.externalId),
@@ -55,11 +77,14 @@ async function endpointOf(config: Config, dialect: CreateDialect, r: CreateReque
  * a refusal is a refusal. With `lookupFirst` (an earlier attempt with the same key lost its
  * answer) the lookup comes first, and a task found is the one created then. Never throws for
  * upstream trouble.
- * @example await createTask(config, { provider: "cometapi", action: "videos", action2: "text2video", path: null, body, externalId, lookupFirst: false }, Date.now)
+ * `account`: the credentials of the account the task goes on (work/upstream-credentials.ts) and
+ * the callback URL for it (`inboundUrlFor`).
+ * @example await createTask(config, { provider: "cometapi", action: "videos", action2: "text2video", path: null, body, externalId, lookupFirst: false }, Date.now, { credentials: { apiKey }, callbackUrl })
  */
-export async function createTask(config: Config, r: CreateRequest, now: () => number): Promise<CreateResult> {
+export async function createTask(config: Config, r: CreateRequest, now: () => number, account: CreateAccount): Promise<CreateResult> {
+  const { credentials } = account;
   const dialect = createDialect(r);
-  const endpoint = await endpointOf(config, dialect, r);
+  const endpoint = await endpointOf(config, dialect, r, credentials);
   if (typeof endpoint === "string")
     return { kind: "unavailable", message: `the relay cannot create this task: ${endpoint}`, retryAfterMs: null, answerLost: false };
   const lookUp = async () =>
@@ -75,7 +100,7 @@ export async function createTask(config: Config, r: CreateRequest, now: () => nu
         answerLost: true,
       };
   }
-  const body = createBody(dialect, r.body, inboundUrl(config, r.provider), r.externalId);
+  const body = createBody(dialect, r.body, account.callbackUrl, r.externalId);
   const outcome = classifyCreate(
     await postCreate({ url: endpoint.createUrl, authorization: endpoint.authorization, body, timeoutMs: config.upstreamTimeoutMs }),
     dialect,
@@ -87,8 +112,7 @@ export async function createTask(config: Config, r: CreateRequest, now: () => nu
     case "rejected":
       return outcome;
     case "unavailable":
-      if (config.klingCredentials && /^kling_100[34]\b/.test(outcome.error))
-        invalidateKlingToken(config.klingCredentials, endpoint.authorization);
+      if (dialect !== "cometapi" && /^kling_100[34]\b/.test(outcome.error)) invalidateKlingToken(credentials, endpoint.authorization);
       return {
         kind: "unavailable",
         message: `upstream refused the relay: ${outcome.error}`,

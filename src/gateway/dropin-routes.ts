@@ -26,10 +26,11 @@ import { upstreamOwnerOf } from "../storage/tenant-policy";
 import { queryKlingTask } from "../upstream/query-task";
 import { pushLeaseMs } from "../work/leases";
 import { pollLeased } from "../work/poll-leased";
+import { credentialResolver } from "../work/upstream-credentials";
 import { WorkBudget } from "../work/work-budget";
 import { systemClock } from "../work/work-context";
 import { emptyWorkReport } from "../work/work-report";
-import { createTask } from "./create-task";
+import { createTask, inboundUrlFor } from "./create-task";
 
 type DropInEnv = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables & CalledBackVariables };
 
@@ -103,11 +104,21 @@ export const dropInRoutes = new Hono<DropInEnv>()
     return idempotent(db, { tenantId, key, requestText: c.get("jsonBodyText") }, async (attempt) => {
       const account = await admitCreate(db, tenantId, "cometapi", url);
       const externalId = await externalIdFor(tenantId, key);
-      const result = await createTask(
-        config,
-        { provider: "cometapi", action, action2, path: null, body: create, externalId, lookupFirst: attempt.afterLostAnswer },
-        Date.now,
-      );
+      const credentials = await credentialResolver(db, config).resolve({ tenantId, provider: "cometapi", account });
+      const result =
+        credentials.kind === "unconfigured"
+          ? ({
+              kind: "unavailable",
+              message: `the relay cannot create this task: ${credentials.error}`,
+              retryAfterMs: null,
+              answerLost: false,
+            } as const)
+          : await createTask(
+              config,
+              { provider: "cometapi", action, action2, path: null, body: create, externalId, lookupFirst: attempt.afterLostAnswer },
+              Date.now,
+              { credentials: credentials.credentials, callbackUrl: await inboundUrlFor(config, "cometapi", tenantId, account) },
+            );
       if (result.kind === "unavailable") {
         attempt.answerLost = result.answerLost;
         const retryAfter = result.retryAfterMs === null ? undefined : Math.ceil(result.retryAfterMs / 1000);
@@ -178,9 +189,17 @@ export const dropInRoutes = new Hono<DropInEnv>()
     const access = taskAccess(policy, "cometapi", await upstreamOwnerOf(db, "cometapi", taskId));
     if (access.kind === "refused") throw admissionError(access, { provider: "cometapi", taskId });
     await takePassThrough(c.env, c.get("tenantId"), caps.passthrough_per_minute);
+    // With the account `taskAccess` chose: a tenant with its own credentials passes through with its own key.
+    const credentials = await credentialResolver(db, config).resolve({
+      tenantId: c.get("tenantId"),
+      provider: "cometapi",
+      account: access.account,
+    });
+    if (credentials.kind === "unconfigured" || !("apiKey" in credentials.credentials))
+      throw new ApiError("upstream_unavailable", "the relay cannot query upstream for this tenant: its CometAPI account is not configured");
     const exchange = await queryKlingTask({
       baseUrl: config.upstreamBaseUrl,
-      apiKey: config.upstreamKey,
+      apiKey: credentials.credentials.apiKey,
       action,
       action2,
       taskId,

@@ -351,3 +351,15 @@ export const BatchRegistrationResultSchema = z
 export const BatchRegistrationResultsSchema = z
   .object({ results: z.array(BatchRegistrationResultSchema).openapi({ description: "One per item of `tasks`, in the same order" }) })
   .openapi("BatchRegistrationResults");
+
+export const UpstreamCredentialsSchema = z
+  .object({
+    provider: z.enum(PROVIDERS),
+    configured: z.boolean().openapi({ description: "Whether the tenant has its own credentials for this provider" }),
+    hint: z
+      .string()
+      .nullable()
+      .openapi({ description: "The last 4 characters of the API key (or access key); never more", example: "x9Qa" }),
+    updated_at: nullableTimestamp,
+  })
+  .openapi("UpstreamCredentials");

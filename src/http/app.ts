@@ -12,6 +12,7 @@ import { HealthSchema } from "./api-schemas";
 import { adminAuditRoutes, tenantAuditRoutes } from "./audit-routes";
 import { type AuthVariables, bearerAuth } from "./bearer-auth";
 import type { CalledBackVariables } from "./called-back";
+import { adminCredentialRoutes, tenantCredentialRoutes } from "./credential-routes";
 import { docsRoutes } from "./docs/docs-routes";
 import { endpointRoutes } from "./endpoint-routes";
 import { fileRoutes } from "./file-routes";
@@ -49,8 +50,10 @@ const api = root
   )
   .route("/v1", v1)
   .route("/v1", endpointRoutes)
+  .route("/v1", tenantCredentialRoutes)
   .route("/v1", tenantAuditRoutes)
   .route("/v1/admin", adminRoutes)
+  .route("/v1/admin", adminCredentialRoutes)
   .route("/v1/admin", tenantLifecycleRoutes)
   .route("/v1/admin", adminAuditRoutes)
   .route("/", inboundRoutes)

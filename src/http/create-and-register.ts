@@ -34,11 +34,15 @@ export async function createUpstream(
   request: Omit<CreateRequest, "externalId" | "lookupFirst">,
   key: ScopedKey | undefined,
   attempt: IdempotentAttempt,
+  account: UpstreamAccount,
 ): Promise<Exclude<CreateResult, { kind: "unavailable" }>> {
   const createTask = c.get("createTask");
   if (!createTask) throw new Error("createTask is not wired in (http/app.ts)");
   const externalId = await externalIdFor(c.get("tenantId"), key);
-  const result = await createTask({ ...request, externalId, lookupFirst: attempt.afterLostAnswer });
+  const result = await createTask(
+    { ...request, externalId, lookupFirst: attempt.afterLostAnswer },
+    { tenantId: c.get("tenantId"), account },
+  );
   if (result.kind === "unavailable") {
     attempt.answerLost = result.answerLost;
     const retryAfter = result.retryAfterMs === null ? undefined : Math.ceil(result.retryAfterMs / 1000);
@@ -86,6 +90,7 @@ export async function createAndRegister(
       { provider: body.provider, action: body.action, action2: body.action2, path, body: create },
       key,
       attempt,
+      account,
     );
     if (result.kind === "rejected") return errorResponse(c, upstreamRejected(result));
     await createdFor(db, tenantId, body.provider, result.taskId, account);

@@ -1,14 +1,19 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { isKnownKey } from "../auth/keys";
 import { verifyWebhook } from "../client/verify-webhook";
-import { loadConfig } from "../config";
+import { ConfigError, loadConfig } from "../config";
 import { readCallback } from "../domain/callback-body";
 import { PROVIDERS, type Provider } from "../domain/kling";
+import { tenantInboundToken } from "../domain/tenant-inbound";
 import type { Env } from "../env";
 import { ApiError } from "../http/api-error";
 import { errors, json } from "../http/openapi-document";
 import { readBoundedText } from "../lib/read-bounded";
+import { openDb } from "../storage/db";
+import type { CallbackScope } from "../storage/inbound-callbacks";
+import { loadTenantCredentials } from "../storage/tenant-credentials";
 import { actOnCallback } from "./push-work";
 
 /** Kling's callbacks carry one task object (a few KiB with its outputs): far more is not one. */
@@ -49,54 +54,146 @@ const route = createRoute({
   },
 });
 
+const callbackBodyLimit = bodyLimit({
+  maxSize: MAX_CALLBACK_BYTES,
+  onError: () => {
+    throw tooLarge();
+  },
+});
+
 /**
- * `POST /inbound/{provider}/{token}`: the one way upstream callbacks come in. Checks the token
- * (constant time), the size, and Kling's signature when its secret is set, answers at once, and
- * leaves the work to `actOnCallback` in `waitUntil`. Mounted by http/app.ts.
+ * Reads a callback (its exact bytes: a signature covers them), verifies it with `secrets` when
+ * there are any (401 otherwise, nothing acted on), answers at once and leaves the work to
+ * `actOnCallback` in `waitUntil`, for the tasks on the account `scope` names.
  */
-export const inboundRoutes = new OpenAPIHono<{ Bindings: Env }>().openapi(
-  {
-    ...route,
-    // Read raw by the handler (the signature covers the exact bytes), with no content-type rule.
-    request: { params: route.request.params },
-    middleware: [
-      async function checkToken(c, next) {
-        const { inboundTokens } = loadConfig(c.env);
-        const { provider, token } = c.req.param() as { provider: string; token: string };
-        if (inboundTokens.length === 0 || !(PROVIDERS as readonly string[]).includes(provider) || !(await isKnownKey(token, inboundTokens)))
-          throw noRoute();
-        await next();
-      },
-      bodyLimit({
-        maxSize: MAX_CALLBACK_BYTES,
-        onError: () => {
-          throw tooLarge();
-        },
-      }),
-    ],
-  },
-  async (c) => {
-    const config = loadConfig(c.env);
-    const provider = c.req.param("provider") as Provider;
-    // bodyLimit believes a declared length: a body that lies about it is counted again here.
-    const { text, truncated } = await readBoundedText(c.req.raw.body, MAX_CALLBACK_BYTES);
-    if (truncated) throw tooLarge();
-    const signed = provider === "kling" && config.klingWebhookSecrets.length > 0;
-    if (signed) {
-      try {
-        await verifyWebhook(text, c.req.raw.headers, config.klingWebhookSecrets, { toleranceSeconds: SIGNATURE_TOLERANCE_SECONDS });
-      } catch (error) {
-        throw new ApiError("unauthorized", `the callback's signature does not verify: ${(error as Error).message}`);
-      }
+async function receive(c: Context<{ Bindings: Env }>, provider: Provider, secrets: readonly string[], scope: CallbackScope) {
+  // bodyLimit believes a declared length: a body that lies about it is counted again here.
+  const { text, truncated } = await readBoundedText(c.req.raw.body, MAX_CALLBACK_BYTES);
+  if (truncated) throw tooLarge();
+  const signed = secrets.length > 0;
+  if (signed) {
+    try {
+      await verifyWebhook(text, c.req.raw.headers, [...secrets], { toleranceSeconds: SIGNATURE_TOLERANCE_SECONDS });
+    } catch (error) {
+      throw new ApiError("unauthorized", `the callback's signature does not verify: ${(error as Error).message}`);
     }
-    const callback = readCallback(text, Date.now());
-    if (typeof callback === "string") throw new ApiError("invalid_request", `not a callback: ${callback}`);
-    c.executionCtx.waitUntil(
-      actOnCallback(c.env, provider, callback, signed).catch((error: unknown) => {
-        // Nothing is lost: the task keeps its schedule, and polling finds what the callback said.
-        console.error(JSON.stringify({ event: "inbound_callback_failed", provider, task_id: callback.taskId, error: String(error) }));
-      }),
-    );
-    return c.json({ received: true as const }, 200);
+  }
+  const callback = readCallback(text, Date.now());
+  if (typeof callback === "string") throw new ApiError("invalid_request", `not a callback: ${callback}`);
+  c.executionCtx.waitUntil(
+    actOnCallback(c.env, provider, callback, signed, undefined, scope).catch((error: unknown) => {
+      // Nothing is lost: the task keeps its schedule, and polling finds what the callback said.
+      console.error(JSON.stringify({ event: "inbound_callback_failed", provider, task_id: callback.taskId, error: String(error) }));
+    }),
+  );
+  return c.json({ received: true as const }, 200);
+}
+
+/** Whether `token` is one a tenant's URL is given under any INBOUND_TOKEN: hashed to one length, compared in constant time, every one. */
+async function isTenantToken(token: string, tenantId: string, inboundTokens: readonly string[]): Promise<boolean> {
+  const digest = async (text: string) => new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  const presented = await digest(token);
+  let match = false;
+  for (const inbound of inboundTokens)
+    match = crypto.subtle.timingSafeEqual(presented, await digest(await tenantInboundToken(inbound, tenantId))) || match;
+  return match;
+}
+
+const tenantRoute = createRoute({
+  method: "post",
+  path: "/inbound/{provider}/t/{tenant}/{token}",
+  tags: ["inbound"],
+  summary: "Upstream callback from a tenant's own account",
+  description: [
+    "The callback URL the relay gives upstream for a task created on a tenant's own account (`PUT /v1/credentials/{provider}`): it names the tenant, with a token of its own derived from `INBOUND_TOKEN`.",
+    "It reaches only that tenant's tasks on its own account. When the tenant's credentials hold a `webhook_secret`, the callback must be signed with it (Standard Webhooks, 5 minutes of tolerance) and is then taken as the task's state; otherwise it is a hint, and the task is polled with the tenant's credentials.",
+    "Answers 200 at once; 404 when callbacks are off, the token is wrong, or the tenant has no credentials for the provider.",
+  ].join("\n\n"),
+  request: {
+    params: z.object({
+      provider: z.enum(PROVIDERS).openapi({ param: { name: "provider", in: "path" } }),
+      tenant: z.string().openapi({ param: { name: "tenant", in: "path" }, description: "The tenant's id" }),
+      token: z.string().openapi({ param: { name: "token", in: "path" }, description: "The tenant's token, derived from `INBOUND_TOKEN`" }),
+    }),
+    body: { content: { "application/json": { schema: z.looseObject({}) } }, required: true },
   },
-);
+  responses: {
+    200: json(z.object({ received: z.literal(true) }), "Received: the task is polled (or its state taken) in the background"),
+    ...errors([400, 401, 404, 413, 503], {
+      400: "The body is not a callback (no task id or status)",
+      401: "A callback without a valid signature while the tenant's credentials hold a `webhook_secret`",
+      404: "Callbacks off (`INBOUND_TOKEN` unset), a wrong token, an unknown provider, or no credentials of the tenant for it",
+      413: "Body over 64 KiB",
+      503: "The tenant's credentials are sealed with a key SECRETS_KEY does not hold (see the logs)",
+    }),
+  },
+});
+
+/**
+ * `POST /inbound/{provider}/{token}` (the operator's account) and
+ * `POST /inbound/{provider}/t/{tenant}/{token}` (a tenant's own): the ways upstream callbacks
+ * come in. Each checks its token (constant time), the size, and the signature of the account's
+ * secret when it has one, answers at once, and leaves the work to `actOnCallback` in
+ * `waitUntil`, for tasks on that account only. Mounted by http/app.ts.
+ */
+export const inboundRoutes = new OpenAPIHono<{ Bindings: Env }>()
+  .openapi(
+    {
+      ...route,
+      // Read raw by the handler (the signature covers the exact bytes), with no content-type rule.
+      request: { params: route.request.params },
+      middleware: [
+        async function checkToken(c, next) {
+          const { inboundTokens } = loadConfig(c.env);
+          const { provider, token } = c.req.param() as { provider: string; token: string };
+          if (
+            inboundTokens.length === 0 ||
+            !(PROVIDERS as readonly string[]).includes(provider) ||
+            !(await isKnownKey(token, inboundTokens))
+          )
+            throw noRoute();
+          await next();
+        },
+        callbackBodyLimit,
+      ],
+    },
+    async (c) => {
+      const config = loadConfig(c.env);
+      const provider = c.req.param("provider") as Provider;
+      // CometAPI never signs; Kling does once the operator's account has a secret.
+      return receive(c, provider, provider === "kling" ? config.klingWebhookSecrets : [], null);
+    },
+  )
+  .openapi(
+    {
+      ...tenantRoute,
+      request: { params: tenantRoute.request.params },
+      middleware: [
+        async function checkTenantToken(c, next) {
+          const { inboundTokens } = loadConfig(c.env);
+          const { provider, tenant, token } = c.req.param() as { provider: string; tenant: string; token: string };
+          if (
+            inboundTokens.length === 0 ||
+            !(PROVIDERS as readonly string[]).includes(provider) ||
+            tenant.length > 64 ||
+            !(await isTenantToken(token, tenant, inboundTokens))
+          )
+            throw noRoute();
+          await next();
+        },
+        callbackBodyLimit,
+      ],
+    },
+    async (c) => {
+      const config = loadConfig(c.env);
+      const provider = c.req.param("provider") as Provider;
+      const tenantId = c.req.param("tenant");
+      const own = await loadTenantCredentials(openDb(c.env.DB), config.secretsKeyring, tenantId, provider).catch((error: Error) => {
+        // SECRETS_KEY lacks the key that sealed them: the operator's to fix (logged), not upstream's.
+        throw new ConfigError(error.message);
+      });
+      // No account of its own (any more): nothing here this URL may reach.
+      if (!own) throw noRoute();
+      return receive(c, provider, own.webhookSecret === null ? [] : [own.webhookSecret], { tenantId });
+    },
+  );

@@ -5,7 +5,7 @@ import { eventForStatus, isTerminal } from "../domain/kling";
 import type { Env } from "../env";
 import type { ClaimedTask } from "../storage/claim-tasks";
 import { newLeaseToken, openDb } from "../storage/db";
-import { claimDueTasksByKey, claimTaskMessageIds, noteCallback } from "../storage/inbound-callbacks";
+import { type CallbackScope, claimDueTasksByKey, claimTaskMessageIds, noteCallback } from "../storage/inbound-callbacks";
 import { loadKindStats } from "../storage/kind-stats";
 import { type Lease, loadClaimedMessages } from "../storage/load-claimed";
 import { meteredD1 } from "../storage/metered-d1";
@@ -15,6 +15,7 @@ import type { LeasedWorkContext, LeasedWorkReport } from "../work/leased-work";
 import { PUSH_WORK_MS, pushLeaseMs } from "../work/leases";
 import { pollLeased } from "../work/poll-leased";
 import { pollWork } from "../work/poll-work";
+import { credentialResolver } from "../work/upstream-credentials";
 import { WorkBudget } from "../work/work-budget";
 import { type Clock, systemClock } from "../work/work-context";
 import { emptyWorkReport } from "../work/work-report";
@@ -53,6 +54,7 @@ function pushContext(env: Env, clock: Clock, about: { provider: string; taskId: 
  * marked as pushed and, when it brings news, claimed (the claim and lease a tick uses, so a tick
  * and a callback never poll one task at once); each is polled at once (or, for a verified
  * callback, takes its body as the answer), and the webhooks that produces are sent right away.
+ * `scope`: the account the callback came from (null: the operator's); it reaches only tasks there.
  * @example c.executionCtx.waitUntil(actOnCallback(c.env, "kling", callback, true))
  */
 export async function actOnCallback(
@@ -61,6 +63,7 @@ export async function actOnCallback(
   callback: InboundCallback,
   trusted: boolean,
   clock: Clock = systemClock,
+  scope: CallbackScope = null,
 ): Promise<PushReport> {
   const pushed = trusted && callback.outcome.kind === "status" ? callback.outcome : null;
   const ctx = pushContext(env, clock, { provider, taskId: callback.taskId, trusted: pushed !== null });
@@ -68,9 +71,11 @@ export async function actOnCallback(
   const tasks = await noteCallback(db, {
     provider,
     taskId: callback.taskId,
+    scope,
     rank: statusRank(callback.status),
     trusted: pushed !== null,
-    claim: pushed !== null || pollableProviders(config).some((p) => p === provider),
+    // A tenant's own account is polled with its own credentials, whatever the operator has.
+    claim: pushed !== null || scope !== null || pollableProviders(config).some((p) => p === provider),
     onlyFor: pushed !== null || isTerminal(callback.status) ? null : eventForStatus(callback.status),
     now: clock.now(),
     minIntervalMs: config.pollMinIntervalMs,
@@ -79,7 +84,8 @@ export async function actOnCallback(
   });
   if (pushed !== null && tasks.length > 0) {
     report.claimed += tasks.length;
-    const work = pollWork(ctx, await loadKindStats(db));
+    // A pushed answer is applied, not polled: no credentials are read.
+    const work = pollWork(ctx, await loadKindStats(db), credentialResolver(db, config));
     const records = tasks.map((task) => work.apply(task, pushed));
     report.messagesCreated += await recordPolls(db, records, leaseToken, clock.now(), work.takeLearned());
   } else {

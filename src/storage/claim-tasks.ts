@@ -13,10 +13,15 @@ export interface ClaimedTask extends TaskSnapshot {
   taskId: string;
   action: string;
   action2: string;
+  tenantId: string;
+  /** Whose account it is polled on: null the operator's (lent), `own` its tenant's. */
+  upstreamAccount: "own" | null;
 }
 
 const COLUMNS = [
   "id",
+  "tenant_id",
+  "upstream_account",
   "provider",
   "task_id",
   "action",
@@ -36,6 +41,8 @@ export const claimedTaskColumns = (prefix = "") => sql.raw(COLUMNS.map((c) => `$
 /** One row of `claimedTaskColumns`. */
 export interface ClaimedTaskRow {
   id: string;
+  tenant_id: string;
+  upstream_account: string | null;
   provider: string;
   task_id: string;
   action: string;
@@ -55,6 +62,8 @@ export const toClaimedTask = (r: ClaimedTaskRow): ClaimedTask => ({
   taskId: r.task_id,
   action: r.action,
   action2: r.action2,
+  tenantId: r.tenant_id,
+  upstreamAccount: r.upstream_account === "own" ? "own" : null,
   taskStatus: r.task_status,
   polls: r.polls,
   errorStreak: r.error_streak,
@@ -65,14 +74,28 @@ export const toClaimedTask = (r: ClaimedTaskRow): ClaimedTask => ({
 });
 
 /**
- * Only tasks of these providers: `+` keeps the term out of index selection, so the claim still
- * walks `tasks_due` in order (a provider without credentials leaves its due tasks to be skipped).
+ * What the relay can poll: every task on its tenant's own account (its credentials are the
+ * tenant's: a missing or broken one is that task's configuration error, never a pause for others),
+ * and on the operator's account the tasks of `providers` (those the operator has credentials for),
+ * of Kling's new API only with `newApi` (its query takes an API key, not the JWT).
  */
-export const ofProviders = (providers: readonly string[]) => sql`+provider IN (SELECT value FROM json_each(${asJson(providers)}))`;
+export interface Pollable {
+  providers: readonly string[];
+  newApi: boolean;
+}
+
+/** `isNewApiTask` as SQL. */
+const newApiTask = sql`(+action = ${NO_ACTION} AND +provider = 'kling')`;
 
 /**
- * Claims up to `limit` due tasks of the given providers (those the relay has credentials for) in
- * one guarded statement. Claiming moves `next_poll_at` to the
+ * The tasks of `pollable`, as SQL: `+` keeps every term out of index selection, so a claim still
+ * walks `tasks_due` in order (a task it cannot poll is skipped, left due).
+ */
+export const pollableTasks = (pollable: Pollable) =>
+  sql`(+upstream_account IS NOT NULL OR (+provider IN (SELECT value FROM json_each(${asJson(pollable.providers)}))${pollable.newApi ? sql`` : sql` AND NOT ${newApiTask}`}))`;
+
+/**
+ * Claims up to `limit` due tasks the relay can poll (`pollable`) in one guarded statement. Claiming moves `next_poll_at` to the
  * lease's end, so an overlapping tick cannot see them as due, and a tick that dies mid-way
  * leaves them due again when the lease runs out. The subquery walks the `tasks_due` index.
  * A due task of a suspended or deleted tenant is parked instead (storage/parking.ts): no lease,
@@ -86,21 +109,19 @@ export async function claimDueTasks(
     limit: number;
     leaseToken: string;
     leaseMs: number;
-    providers: readonly string[];
+    pollable: Pollable;
     /** `batch`: only tasks of Kling's new API (polled many per request); `single`: all the others. */
     only?: "batch" | "single";
   },
 ): Promise<ClaimedTask[]> {
-  if (options.limit <= 0 || options.providers.length === 0) return [];
-  // `isNewApiTask` as SQL.
-  const newApi = sql`(+action = ${NO_ACTION} AND +provider = 'kling')`;
-  const only = options.only === undefined ? sql`1 = 1` : options.only === "batch" ? newApi : sql`NOT ${newApi}`;
+  if (options.limit <= 0) return [];
+  const only = options.only === undefined ? sql`1 = 1` : options.only === "batch" ? newApiTask : sql`NOT ${newApiTask}`;
   const halted = tenantHalted(sql`tasks.tenant_id`);
   return claimPastParked(options.limit, async (limit) => {
     const rows = await db.all<ClaimedTaskRow & { parked: number }>(sql`
       UPDATE tasks SET lease_token = CASE WHEN ${halted} THEN NULL ELSE ${options.leaseToken} END,
         next_poll_at = CASE WHEN ${halted} THEN ${parkedAt(sql`tasks.tenant_id`)} ELSE ${options.now + options.leaseMs} END
-      WHERE id IN (SELECT id FROM tasks WHERE next_poll_at <= ${options.now} AND ${ofProviders(options.providers)} AND ${only}
+      WHERE id IN (SELECT id FROM tasks WHERE next_poll_at <= ${options.now} AND ${pollableTasks(options.pollable)} AND ${only}
         ORDER BY next_poll_at LIMIT ${limit})
       RETURNING ${claimedTaskColumns()}, lease_token IS NULL AS parked`);
     const taken = rows.filter((r) => r.parked === 0).map(toClaimedTask);

@@ -8,10 +8,17 @@ import { messageTenant, PARKED_FROM, tenantHalted } from "./parking";
 /** How long a callback about a task nobody registered is remembered (`inbound_hints`). */
 export const HINT_TTL_MS = 10 * 60_000;
 
+/**
+ * Whose account a callback came from, by the URL it was sent to: null the operator's (it reaches
+ * only tasks on the operator's account), or a tenant's own (only that tenant's tasks on it).
+ */
+export type CallbackScope = { tenantId: string } | null;
+
 /** What one callback asks of the tasks it names. */
 export interface CallbackNotice {
   provider: string;
   taskId: string;
+  scope: CallbackScope;
   /** The rank of the status it announces (`statusRank`): null for a status the relay does not know. */
   rank: number | null;
   /** Verified, so its body is the state: no upstream call, so no minimum interval either. */
@@ -37,8 +44,8 @@ const storedRank = sql.raw(
 );
 
 /**
- * Records one upstream callback, in one D1 batch, for every tenant's task of that provider and id
- * that is still polled (a finished task ignores it):
+ * Records one upstream callback, in one D1 batch, for every task of that provider and id on the
+ * account it came from (`scope`) that is still polled (a finished task ignores it):
  * - each is marked as pushed (`pushed_at`): its polls become a safety net;
  * - a callback with news (a status further along than the stored one, or one either side does not
  *   know; an intermediate one only if a subscription asked for its event) claims the task for the
@@ -50,7 +57,8 @@ const storedRank = sql.raw(
  * Returns the tasks claimed, with their lease.
  */
 export async function noteCallback(db: Db, n: CallbackNotice): Promise<(ClaimedTask & Lease)[]> {
-  const named = sql`provider = ${n.provider} AND task_id = ${n.taskId} AND next_poll_at IS NOT NULL`;
+  const account = n.scope === null ? sql`upstream_account IS NULL` : sql`tenant_id = ${n.scope.tenantId} AND upstream_account = 'own'`;
+  const named = sql`provider = ${n.provider} AND task_id = ${n.taskId} AND ${account} AND next_poll_at IS NOT NULL`;
   const leased = sql`(lease_token IS NOT NULL AND next_poll_at > ${n.now})`;
   const further: SQL = n.rank === null ? sql`1` : sql`coalesce(${storedRank} < ${n.rank}, 1)`;
   // An intermediate status nobody subscribed to is not worth an upstream call: the final one is.

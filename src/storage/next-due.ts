@@ -1,10 +1,10 @@
 import { sql } from "drizzle-orm";
-import { ofProviders } from "./claim-tasks";
+import { type Pollable, pollableTasks } from "./claim-tasks";
 import type { Db } from "./db";
 
-/** Which kinds of work the asking tick may still act on: tasks of these providers, messages. */
+/** Which kinds of work the asking tick may still act on: the tasks it can poll (null: none), messages. */
 export interface DueKinds {
-  tasks: readonly string[];
+  tasks: Pollable | null;
   messages: boolean;
   /** Archive copies (a failed one's retry falls due later). */
   archives?: boolean;
@@ -17,8 +17,8 @@ export interface DueKinds {
  */
 export async function nextDueAt(db: Db, kinds: DueKinds): Promise<number | null> {
   const task =
-    kinds.tasks.length > 0
-      ? sql`(SELECT min(next_poll_at) FROM tasks WHERE next_poll_at IS NOT NULL AND ${ofProviders(kinds.tasks)})`
+    kinds.tasks !== null
+      ? sql`(SELECT min(next_poll_at) FROM tasks WHERE next_poll_at IS NOT NULL AND ${pollableTasks(kinds.tasks)})`
       : sql`NULL`;
   const message = kinds.messages ? sql`(SELECT min(next_attempt_at) FROM messages WHERE next_attempt_at IS NOT NULL)` : sql`NULL`;
   const archive = kinds.archives ? sql`(SELECT min(next_attempt_at) FROM archive_files WHERE next_attempt_at IS NOT NULL)` : sql`NULL`;

@@ -5,8 +5,8 @@ import { type Db, keySet, runBatch, statement } from "./db";
 /**
  * Removing a deleted tenant (`tenants.deleted_at` set), a bounded step per tick: its tasks a slice at
  * a time with everything that hangs from them (subscriptions, messages, attempts, archived files;
- * the files' R2 objects deleted first, by work/tenant-deletion.ts), then its endpoints, keys and
- * idempotency keys, and the tenant row last, once nothing names it. Every statement is keyed by the
+ * the files' R2 objects deleted first, by work/tenant-deletion.ts), then its endpoints, keys,
+ * idempotency keys and upstream credentials, and the tenant row last, once nothing names it. Every statement is keyed by the
  * tenant (`tasks_tenant_created`, `endpoints_tenant_created`, `api_keys_tenant`, the idempotency
  * keys' primary key) or by the slice's task keys, so no step reads other tenants' rows. Audit
  * entries stay (they tell of the deletion) and go with AUDIT_RETENTION_DAYS.
@@ -105,13 +105,16 @@ export async function deleteTenantSlice(
           sql`DELETE FROM idempotency_keys WHERE rowid IN
             (SELECT rowid FROM idempotency_keys WHERE tenant_id = ${tenantId} LIMIT ${TENANT_PURGE_ROWS}) AND ${deleted}`,
         ),
+        // Its own upstream credentials (a row per provider, by primary key): nothing of them outlives it.
+        statement(db, sql`DELETE FROM tenant_credentials WHERE tenant_id = ${tenantId} AND ${deleted}`),
         statement(
           db,
           sql`DELETE FROM tenants WHERE id = ${tenantId} AND deleted_at IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM tasks WHERE tenant_id = ${tenantId})
             AND NOT EXISTS (SELECT 1 FROM endpoints WHERE tenant_id = ${tenantId})
             AND NOT EXISTS (SELECT 1 FROM api_keys WHERE tenant_id = ${tenantId})
-            AND NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE tenant_id = ${tenantId})`,
+            AND NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE tenant_id = ${tenantId})
+            AND NOT EXISTS (SELECT 1 FROM tenant_credentials WHERE tenant_id = ${tenantId})`,
         ),
       ];
   if (tasks.length + rest.length === 0) return { tasks: 0, others: 0, done: false };
@@ -121,6 +124,6 @@ export async function deleteTenantSlice(
   return {
     tasks: t > 0 ? changes(t - 1) : 0,
     others: rest.length > 0 ? changes(t) + changes(t + 1) + changes(t + 2) : 0,
-    done: rest.length > 0 && changes(t + 3) === 1,
+    done: rest.length > 0 && changes(t + 4) === 1,
   };
 }

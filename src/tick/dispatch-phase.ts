@@ -1,4 +1,4 @@
-import { canPollKlingNewApi, pollableProviders } from "../config";
+import { pollableOf } from "../config";
 import { claimDueArchiveFiles, releaseArchiveFiles } from "../storage/archive-files";
 import { claimDueMessageIds } from "../storage/claim-messages";
 import { claimDueTasks } from "../storage/claim-tasks";
@@ -46,9 +46,8 @@ export async function dispatchPhase(ctx: TickContext, kind: WorkKind, dispatch: 
   while (dispatch.state === "open" && clock.now() < budget.deadline) {
     const now = clock.now();
     const limit = Math.min(dispatch.dispatcher.idsPerSend, MAX_QUEUED_PER_TICK - dispatch.queued);
-    // Without KLING_API_KEY, tasks of Kling's new API wait (its query takes no JWT).
-    const only = canPollKlingNewApi(config) ? undefined : ("single" as const);
-    const options = { now, limit, leaseToken, leaseMs, providers: pollableProviders(config), only };
+    // Tenants' own accounts, and what the operator's credentials can poll (storage/claim-tasks.ts `Pollable`).
+    const options = { now, limit, leaseToken, leaseMs, pollable: pollableOf(config) };
     const ids =
       kind === "poll"
         ? (await claimDueTasks(db, options)).map((t) => t.key)

@@ -1,4 +1,4 @@
-import { canPollKlingNewApi, loadConfig, pollableProviders } from "../config";
+import { canPollKlingNewApi, loadConfig, pollableOf, pollableProviders } from "../config";
 import { PROVIDERS } from "../domain/kling";
 import type { Env } from "../env";
 import { newLeaseToken, openDb } from "../storage/db";
@@ -6,6 +6,7 @@ import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
 import { tenantUpkeep } from "../storage/tenant-upkeep";
+import { anyTenantCredentials } from "../storage/upstream-accounts";
 import { archiveRetention } from "../work/archive-retention";
 import { ByteAllowance } from "../work/archive-work";
 import { deleteTenantsStep } from "../work/tenant-deletion";
@@ -65,7 +66,9 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     leaseToken: newLeaseToken(),
   };
   const providers = pollableProviders(config);
-  const canPoll = providers.length > 0;
+  // Without the operator's credentials the tick still polls for tenants with their own.
+  const canPoll = providers.length > 0 || (await anyTenantCredentials(ctx.db));
+  const pollable = pollableOf(config);
   report.pausedProviders = [
     ...PROVIDERS.filter((p) => !providers.includes(p)),
     ...(providers.includes("kling") && !canPollKlingNewApi(config) ? ["kling-new-api"] : []),
@@ -126,7 +129,7 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     claimed += archived;
     if (mayDeliver() && ((polled > 0 && !pollsQueued) || archived > 0)) claimed += await deliver();
 
-    const kinds = { tasks: mayPoll() ? providers : [], messages: mayDeliver(), archives: archiveCtx !== undefined && mayCopy() };
+    const kinds = { tasks: mayPoll() ? pollable : null, messages: mayDeliver(), archives: archiveCtx !== undefined && mayCopy() };
     const stop = whyStop();
     if (stop) {
       report.endReason = stop;
@@ -134,10 +137,10 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     }
     // Lingering serves tasks registered meanwhile (due at once). A tick that may only deliver
     // lingers only for a retry it already knows falls due before its deadline.
-    const woke = await napUntilDue(ctx, clock.sleep!, kinds, { stalled: claimed === 0, untilKnownOnly: kinds.tasks.length === 0 });
+    const woke = await napUntilDue(ctx, clock.sleep!, kinds, { stalled: claimed === 0, untilKnownOnly: kinds.tasks === null });
     if (!woke) {
       // Out of time, or (only deliveries left) no retry falls due before the deadline.
-      report.endReason = kinds.tasks.length > 0 ? "wall_budget" : canPoll ? "subrequest_budget" : "paused";
+      report.endReason = kinds.tasks !== null ? "wall_budget" : canPoll ? "subrequest_budget" : "paused";
       break;
     }
   }

@@ -1,6 +1,7 @@
 import type { Db } from "../storage/db";
 import type { KindStatsEntry } from "../storage/kind-stats";
 import type { TenantDeletionReport } from "../work/tenant-deletion";
+import type { CredentialResolver } from "../work/upstream-credentials";
 import type { WorkContext } from "../work/work-context";
 import { emptyWorkReport, type WorkReport } from "../work/work-report";
 
@@ -56,4 +57,6 @@ export interface TickContext extends WorkContext {
   leaseToken: string;
   /** Learned durations per kind, loaded once per tick when it first polls. */
   kindStats?: Map<string, KindStatsEntry>;
+  /** Whose credentials each task is polled with, read once per tick when it first polls. */
+  credentials?: CredentialResolver;
 }
