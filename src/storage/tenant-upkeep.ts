@@ -11,24 +11,33 @@ export interface TenantUpkeep {
   auditPurged: number;
   /** The oldest tenant marked deleted, whose rows the tick removes a slice of, if any. */
   deletedTenant: string | undefined;
+  /** Whether any tenant has upstream credentials of its own (without the operator's, the tick still polls for them). */
+  ownAccounts: boolean;
 }
 
 /**
  * The tick's upkeep of tenants: a resumed tenant's parked work made due again (storage/parking.ts),
- * old audit entries deleted, and the tenant being deleted found. Most ticks have none of it to do,
+ * old audit entries deleted, the tenant being deleted found, and whether any tenant has its own
+ * upstream account. Most ticks have none of it to do,
  * so one statement looks first (each part an index lookup: parked rows of live tenants by their
  * parked time, the oldest audit entry, deleted tenants), and only what it found is done, in one
  * more batch. An idle tick pays one statement, not six.
  */
 export async function tenantUpkeep(db: Db, o: { now: number; auditCutoff: number }): Promise<TenantUpkeep> {
   const live = sql`(SELECT ${PARKED_FROM} + created_at FROM tenants WHERE suspended_at IS NULL AND deleted_at IS NULL)`;
-  const [look] = await db.all<{ parked: number; audit: number; deleting: string | null }>(sql`SELECT
+  const [look] = await db.all<{ parked: number; audit: number; deleting: string | null; own_accounts: number }>(sql`SELECT
     EXISTS (SELECT 1 FROM tasks WHERE next_poll_at IN ${live})
       OR EXISTS (SELECT 1 FROM messages WHERE next_attempt_at IN ${live})
       OR EXISTS (SELECT 1 FROM archive_files WHERE next_attempt_at IN ${live}) AS parked,
     EXISTS (SELECT 1 FROM audit_log WHERE at < ${o.auditCutoff}) AS audit,
-    (SELECT id FROM tenants WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1) AS deleting`);
-  const upkeep: TenantUpkeep = { unparked: 0, auditPurged: 0, deletedTenant: look?.deleting ?? undefined };
+    (SELECT id FROM tenants WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1) AS deleting,
+    EXISTS (SELECT 1 FROM tenant_credentials) AS own_accounts`);
+  const upkeep: TenantUpkeep = {
+    unparked: 0,
+    auditPurged: 0,
+    deletedTenant: look?.deleting ?? undefined,
+    ownAccounts: look?.own_accounts === 1,
+  };
   const unpark = look?.parked ? unparkStatements(db, o.now) : [];
   const purge = look?.audit ? [purgeAuditStatement(db, o.auditCutoff)] : [];
   if (unpark.length + purge.length === 0) return upkeep;

@@ -27,9 +27,3 @@ export async function loadTenantAccounts(db: Db, tenantIds: readonly string[]): 
   }
   return accounts;
 }
-
-/** Whether any tenant has credentials of its own (a relay without the operator's still polls for them). */
-export async function anyTenantCredentials(db: Db): Promise<boolean> {
-  const [row] = await db.all<{ found: number }>(sql`SELECT EXISTS (SELECT 1 FROM tenant_credentials) AS found`);
-  return row?.found === 1;
-}

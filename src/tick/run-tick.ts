@@ -6,7 +6,6 @@ import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
 import { tenantUpkeep } from "../storage/tenant-upkeep";
-import { anyTenantCredentials } from "../storage/upstream-accounts";
 import { archiveRetention } from "../work/archive-retention";
 import { ByteAllowance } from "../work/archive-work";
 import { deleteTenantsStep } from "../work/tenant-deletion";
@@ -65,9 +64,14 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     report,
     leaseToken: newLeaseToken(),
   };
+  // A resumed tenant's parked work is due again (bounded per tick; storage/parking.ts), old audit
+  // entries go, a tenant being deleted is found: one statement when there is nothing to do.
+  const upkeep = await tenantUpkeep(ctx.db, { now: started, auditCutoff: started - config.auditRetentionMs });
+  if (upkeep.unparked > 0) report.unparked = upkeep.unparked;
+  if (upkeep.auditPurged > 0) report.auditPurged = upkeep.auditPurged;
   const providers = pollableProviders(config);
   // Without the operator's credentials the tick still polls for tenants with their own.
-  const canPoll = providers.length > 0 || (await anyTenantCredentials(ctx.db));
+  const canPoll = providers.length > 0 || upkeep.ownAccounts;
   const pollable = pollableOf(config);
   report.pausedProviders = [
     ...PROVIDERS.filter((p) => !providers.includes(p)),
@@ -109,12 +113,6 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     if (!mayPoll() && !mayDeliver()) return "subrequest_budget";
     return null;
   };
-
-  // A resumed tenant's parked work is due again (bounded per tick; storage/parking.ts), old audit
-  // entries go, and a tenant being deleted is found: one round trip.
-  const upkeep = await tenantUpkeep(ctx.db, { now: started, auditCutoff: started - config.auditRetentionMs });
-  if (upkeep.unparked > 0) report.unparked = upkeep.unparked;
-  if (upkeep.auditPurged > 0) report.auditPurged = upkeep.auditPurged;
 
   for (;;) {
     report.rounds += 1;
