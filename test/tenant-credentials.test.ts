@@ -151,6 +151,32 @@ describe("a tenant's own upstream credentials: the routes", () => {
     expect((await env.DB.prepare("SELECT count(*) AS n FROM tenant_credentials").first<{ n: number }>())?.n).toBe(0);
   });
 
+  it("refuses a webhook_secret for cometapi, whose callbacks are never signed (it would refuse them all), storing nothing", async () => {
+    const tenant = await tenantWithKey(unique("tn"), "Comet");
+    const body = { api_key: "comet-key-0123456789", webhook_secret: WEBHOOK_SECRET };
+    for (const [key, path] of [
+      [tenant.key, "/v1/credentials/cometapi"],
+      [ADMIN_KEY, `/v1/admin/tenants/${tenant.id}/credentials/cometapi`],
+    ] as const) {
+      const refused = await send(key, "PUT", path, body);
+      expect(refused, path).toMatchObject({
+        status: 400,
+        body: {
+          error: {
+            code: "invalid_request",
+            message: expect.stringContaining("CometAPI does not sign its callbacks"),
+            details: [{ field: "webhook_secret", message: expect.stringContaining("CometAPI does not sign its callbacks") }],
+          },
+        },
+      });
+      expect(JSON.stringify(refused.body)).not.toContain(WEBHOOK_SECRET.slice(6));
+    }
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM tenant_credentials").first<{ n: number }>())?.n).toBe(0);
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM audit_log").first<{ n: number }>())?.n).toBe(0);
+    // Kling's own API signs: there it is taken.
+    expect((await send(tenant.key, "PUT", "/v1/credentials/kling", body)).status).toBe(200);
+  });
+
   it("keeps each tenant to its own: another's are out of reach, and the admin's path for a missing tenant is 404", async () => {
     const a = await tenantWithKey(unique("tn"), "A");
     const b = await tenantWithKey(unique("tn"), "B");
