@@ -8,7 +8,8 @@ import { type Recorded, recordingD1 } from "./support/recording-d1";
 import { lingeringClock, manualClock, pollOnly, receiver, register, resetDb, tenantWithKey, tick, upstreamTask } from "./support/relay";
 
 // kind_stats is left out on purpose: at most ten rows (one per action pair), read whole once per
-// tick; so is tenants (a relay has few, and every statement reads it by primary key or whole).
+// tick; so are tenants and tenant_credentials (a relay has few tenants, and every statement reads
+// them by primary key or whole: the re-sealing after a rotation reads the credentials in key order).
 const TABLES =
   /\b(tasks|subscriptions|messages|delivery_attempts|archive_files|endpoints|api_keys|idempotency_keys|audit_log|upstream_owners)\b/;
 /**

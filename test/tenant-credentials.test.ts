@@ -4,7 +4,10 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config";
 import type { Env } from "../src/env";
+import { openDb } from "../src/storage/db";
+import { replaceSealedCredentials } from "../src/storage/reseal-credentials";
 import { type Recorded, recordingD1 } from "./support/recording-d1";
 import { ADMIN_KEY, API_KEY, manualClock, receiver, relayRequest, resetDb, tenantWithKey, tick, unique } from "./support/relay";
 
@@ -146,6 +149,32 @@ describe("a tenant's own upstream credentials: the routes", () => {
       expect(answer).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
     }
     expect((await env.DB.prepare("SELECT count(*) AS n FROM tenant_credentials").first<{ n: number }>())?.n).toBe(0);
+  });
+
+  it("refuses a webhook_secret for cometapi, whose callbacks are never signed (it would refuse them all), storing nothing", async () => {
+    const tenant = await tenantWithKey(unique("tn"), "Comet");
+    const body = { api_key: "comet-key-0123456789", webhook_secret: WEBHOOK_SECRET };
+    for (const [key, path] of [
+      [tenant.key, "/v1/credentials/cometapi"],
+      [ADMIN_KEY, `/v1/admin/tenants/${tenant.id}/credentials/cometapi`],
+    ] as const) {
+      const refused = await send(key, "PUT", path, body);
+      expect(refused, path).toMatchObject({
+        status: 400,
+        body: {
+          error: {
+            code: "invalid_request",
+            message: expect.stringContaining("CometAPI does not sign its callbacks"),
+            details: [{ field: "webhook_secret", message: expect.stringContaining("CometAPI does not sign its callbacks") }],
+          },
+        },
+      });
+      expect(JSON.stringify(refused.body)).not.toContain(WEBHOOK_SECRET.slice(6));
+    }
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM tenant_credentials").first<{ n: number }>())?.n).toBe(0);
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM audit_log").first<{ n: number }>())?.n).toBe(0);
+    // Kling's own API signs: there it is taken.
+    expect((await send(tenant.key, "PUT", "/v1/credentials/kling", body)).status).toBe(200);
   });
 
   it("keeps each tenant to its own: another's are out of reach, and the admin's path for a missing tenant is 404", async () => {
@@ -381,5 +410,72 @@ describe("a tenant's own upstream account: every upstream call for its tasks", (
       create: { prompt: "p", x_sim: { submittedMs: 0, processingMs: 0 } },
     });
     expect(mine.status).toBe(201);
+  });
+});
+
+describe("a tenant's own upstream credentials: a rotation of SECRETS_KEY", () => {
+  beforeEach(resetDb);
+
+  const storedCredentials = async (tenantId: string) =>
+    (
+      await env.DB.prepare("SELECT provider, sealed, updated_at FROM tenant_credentials WHERE tenant_id = ? ORDER BY provider")
+        .bind(tenantId)
+        .all<{ provider: string; sealed: string; updated_at: number }>()
+    ).results;
+
+  it("seals them again under the new key at the next tick, so the new key alone still serves its tasks", async () => {
+    const tenant = await ownTenant("rot");
+    const before = await storedCredentials(tenant.id);
+    const fresh = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+    const rotating: Partial<Env> = { SECRETS_KEY: `${fresh} ${env.SECRETS_KEY}` };
+    const newId = loadConfig({ ...env, ...rotating }).secretsKeyring!.current.id;
+
+    expect((await tick(manualClock(), rotating)).resealedCredentials).toBe(2);
+    const after = await storedCredentials(tenant.id);
+    expect(after.map((r) => r.provider)).toEqual(["cometapi", "kling"]);
+    for (const [i, row] of after.entries()) {
+      expect(row.sealed).not.toBe(before[i]!.sealed);
+      expect(row.sealed.startsWith(`sealed.v1.${newId}.`)).toBe(true);
+      // Unchanged for the tenant: the same credentials, so the same updated_at.
+      expect(row.updated_at).toBe(before[i]!.updated_at);
+    }
+    expect((await tick(manualClock(), rotating)).resealedCredentials).toBe(0);
+
+    // The old key dropped: created, polled and delivered with the tenant's own account.
+    const alone: Partial<Env> = { SECRETS_KEY: fresh };
+    const hook = await receiver();
+    const created = await send(
+      tenant.key,
+      "POST",
+      "/v1/tasks",
+      {
+        action: "videos",
+        action2: "text2video",
+        callback_url: hook.url,
+        create: { prompt: "p", x_sim: { submittedMs: 0, processingMs: 0 } },
+      },
+      alone,
+    );
+    expect(created.status).toBe(201);
+    const taskId = created.body.task_id as string;
+    expect(await accountOf(taskId)).toBe(tenant.account);
+    const polledBefore = (await byAccount())[tenant.account] ?? 0;
+    const report = await tick(manualClock(Date.now() + 60_000), alone);
+    expect(report.resealErrors).toBeUndefined();
+    expect((await taskRow(tenant.id, taskId))?.last_error ?? null).toBeNull();
+    expect((await byAccount())[tenant.account]).toBeGreaterThan(polledBefore);
+    expect(await hook.deliveries()).toHaveLength(1);
+  });
+
+  it("replaces only what it read: credentials replaced meanwhile win", async () => {
+    const tenant = await ownTenant("race");
+    const [was] = await storedCredentials(tenant.id);
+    // What a tick read, then new credentials through the API, then the tick's write.
+    expect((await send(tenant.key, "PUT", "/v1/credentials/cometapi", { api_key: `comet-${tenant.account}` })).status).toBe(200);
+    const [replaced] = await storedCredentials(tenant.id);
+    expect(replaced!.sealed).not.toBe(was!.sealed);
+    const stale = { was: { tenantId: tenant.id, provider: "cometapi" as const, sealed: was!.sealed }, sealed: "sealed.v1.stale" };
+    expect(await replaceSealedCredentials(openDb(env.DB), [stale])).toBe(0);
+    expect((await storedCredentials(tenant.id))[0]).toEqual(replaced);
   });
 });

@@ -164,6 +164,48 @@ describe("suspending a tenant", () => {
     expect((await messagesOf(a.id)).every((m) => m.status === "delivered" && m.attempts === 1)).toBe(true);
   });
 
+  it("shows a parked poll or attempt as waiting, not as a date: null in the API, 'tenant suspended' on the dashboard", async () => {
+    const a = await newTenant("a");
+    const hook = await receiver();
+    const waiting = await upstreamTask([{ status: "processing" }, { status: "processing" }, { status: "processing" }]);
+    const delivered = await upstreamTask([{ status: "succeed" }]);
+    expect((await registerAs(a.key, { task_id: waiting.id, callback_url: hook.url })).status).toBe(201);
+    const sub = await registerAs(a.key, { task_id: delivered.id, callback_url: hook.url });
+    const clock = manualClock();
+    await pollOnly(clock);
+    expect((await admin(`/tenants/${a.id}/suspend`, { method: "POST" })).status).toBe(200);
+    clock.advance(120_000);
+    await tick(clock);
+    expect((await messagesOf(a.id))[0]!.next_attempt_at).toBeGreaterThanOrEqual(PARKED_FROM);
+
+    const asAdmin = { headers: { "relay-tenant": a.id } };
+    const task = await asJson(await api(`/v1/tasks/${waiting.id}`, asAdmin, ADMIN_KEY));
+    expect(task).toMatchObject({ status: 200, body: { next_poll_at: null, finished_at: null } });
+    const view = await asJson(await api(`/v1/subscriptions/${sub.body.id}`, asAdmin, ADMIN_KEY));
+    expect(view.body.deliveries).toEqual([expect.objectContaining({ status: "pending", next_attempt_at: null })]);
+    const withDeliveries = await asJson(await api(`/v1/tasks/${delivered.id}`, asAdmin, ADMIN_KEY));
+    expect(withDeliveries.body.subscriptions[0].deliveries[0]).toMatchObject({ status: "pending", next_attempt_at: null });
+
+    const browser = await logIn(ADMIN_KEY);
+    const pages = [
+      `/dashboard/tasks/${waiting.id}?tenant=${a.id}`,
+      `/dashboard/tasks/${delivered.id}?tenant=${a.id}`,
+      `/dashboard/tasks?tenant=${a.id}`,
+    ];
+    for (const path of pages) {
+      const res = await page(path, {}, browser);
+      const html = await res.text();
+      expect(res.status, path).toBe(200);
+      expect(html, path).toContain("waiting: tenant suspended");
+      expect(html, path).not.toMatch(/next (poll|attempt) in|polling, next in/);
+    }
+
+    // Resumed and unparked: real times again.
+    expect((await admin(`/tenants/${a.id}/resume`, { method: "POST" })).status).toBe(200);
+    await tick(clock);
+    expect((await asJson(await api(`/v1/tasks/${waiting.id}`, asAdmin, ADMIN_KEY))).body.next_poll_at).toEqual(expect.any(String));
+  });
+
   it("does not poll a suspended tenant's task for an upstream callback", async () => {
     const a = await newTenant();
     const task = await upstreamTask([{ status: "succeed" }]);

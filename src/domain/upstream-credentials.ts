@@ -1,3 +1,4 @@
+import { openSecret, type SecretsKeyring, sealSecret } from "../lib/sealed-secrets";
 import type { KlingCredentials, Provider } from "./kling";
 
 /**
@@ -22,6 +23,16 @@ export interface StoredCredentialSecrets {
 
 /** What AES-GCM binds a tenant's sealed credentials to: a row copied to another tenant or provider does not open. */
 export const credentialsContext = (tenantId: string, provider: Provider) => `tenant_credentials:${tenantId}:${provider}`;
+
+/**
+ * A tenant's sealed credentials sealed again under the keyring's current key (after a rotation of
+ * SECRETS_KEY). Throws as `openSecret` (naming the tenant, the provider and the key id) when the
+ * keyring cannot open them.
+ */
+export async function resealCredentials(keyring: SecretsKeyring, tenantId: string, provider: Provider, sealed: string): Promise<string> {
+  const context = credentialsContext(tenantId, provider);
+  return sealSecret(keyring, await openSecret(keyring, sealed, context), context);
+}
 
 /** The last 4 characters of the key that identifies the account (API key, or access key): enough to recognise it, never to use it. */
 export const credentialsHint = (secrets: StoredCredentialSecrets): string => (secrets.api_key ?? secrets.access_key ?? "").slice(-4);

@@ -69,7 +69,7 @@ export const DeliverySchema = z
     event_type: z.enum(EVENT_TYPES),
     status: z.enum(["pending", "delivered", "failed", "cancelled"]),
     attempt_count: z.number().int(),
-    next_attempt_at: nullableTimestamp,
+    next_attempt_at: nullableTimestamp.openapi({ description: "Null unless pending, and null while the tenant is suspended" }),
     created_at: timestamp,
     delivered_at: nullableTimestamp,
     attempts: z.array(AttemptSchema),
@@ -110,7 +110,7 @@ export const TaskSchema = z
     action2: z.string().nullable(),
     task_status: TaskStatusSchema,
     polls: z.number().int(),
-    next_poll_at: nullableTimestamp.openapi({ description: "Null once polling stopped" }),
+    next_poll_at: nullableTimestamp.openapi({ description: "Null once polling stopped, and null while the tenant is suspended" }),
     last_polled_at: nullableTimestamp,
     last_callback_at: nullableTimestamp.openapi({
       description: "When upstream last called back about it (null: never): its polls are then only a safety net",

@@ -44,14 +44,18 @@ const webhookSecret = z
   .max(512, "must be at most 512 characters")
   .refine(isWebhookSecret, "must be a whsec_ secret (whsec_ followed by base64), as Kling's console shows it")
   .optional()
-  .openapi({ description: "The account's callback signing secret from Kling's console: callbacks must then carry its signature" });
+  .openapi({
+    description:
+      "Kling only: the account's callback signing secret from Kling's console (callbacks must then carry its signature). Refused for cometapi, whose callbacks are never signed",
+  });
 
 const ApiKeyBody = z.strictObject({ api_key: key("api_key"), webhook_secret: webhookSecret });
 const KeyPairBody = z.strictObject({ access_key: key("access_key"), secret_key: key("secret_key"), webhook_secret: webhookSecret });
 
 /** CometAPI: an API key. Kling: an API key (legacy and new API), or the legacy access/secret key pair (a JWT). */
 const CredentialsBodySchema = z.union([ApiKeyBody, KeyPairBody]).openapi("UpstreamCredentialsBody", {
-  description: "`{api_key}` (CometAPI, or Kling), or `{access_key, secret_key}` (Kling's legacy API only); optional `webhook_secret`",
+  description:
+    "`{api_key}` (CometAPI, or Kling), or `{access_key, secret_key}` (Kling's legacy API only); optional `webhook_secret` (Kling only)",
   example: { api_key: "sk-...", webhook_secret: "whsec_..." },
 });
 
@@ -67,6 +71,13 @@ function bodySchemaFor(c: Context): z.ZodType {
       webhook_secret: webhookSecret,
     })
     .superRefine((b, ctx) => {
+      // Stored, it would make the tenant's inbound URL refuse every cometapi callback (401): none carries a signature.
+      if (provider === "cometapi" && b.webhook_secret !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["webhook_secret"],
+          message: "is for Kling's own API only: CometAPI does not sign its callbacks",
+        });
       const pair = b.access_key !== undefined || b.secret_key !== undefined;
       if (provider === "cometapi" && pair)
         ctx.addIssue({

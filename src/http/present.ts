@@ -1,6 +1,7 @@
 import { type ArchiveLinkConfig, archiveLinkExpiresAt } from "../domain/archive-link";
 import { type ArchiveResult, archiveFilesOf, archiveResultOf, archiveResultsOf, withArchiveResults } from "../domain/archive-plan";
 import { NO_ACTION, type Provider } from "../domain/kling";
+import { isParked } from "../domain/parked-time";
 import { failureMessage, outputsJson } from "../domain/task-outputs";
 import { capsOf } from "../domain/tenant-caps";
 import { policyOf } from "../domain/upstream-access";
@@ -21,6 +22,8 @@ import type {
 /** A task of Kling's new API is stored without an action pair (`NO_ACTION`): null in the API. */
 const actionOf = (value: string | undefined) => (value === undefined || value === NO_ACTION ? null : value);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+/** A due time: null while it is parked (the tenant suspended), not a date ~142,000 years away. */
+const due = (ms: number | null) => (isParked(ms) ? null : iso(ms));
 /** Columns holding JSON written by the relay itself: their shape is the column's documented one. */
 const parsed = <T>(json: string | null): T | null => (json === null ? null : (JSON.parse(json) as T));
 
@@ -52,7 +55,7 @@ export function presentDelivery({ message: m, attempts }: MessageWithAttempts): 
     event_type: m.eventType as DeliveryBody["event_type"],
     status: m.status,
     attempt_count: m.attempts,
-    next_attempt_at: m.status === "pending" ? iso(m.nextAttemptAt) : null,
+    next_attempt_at: m.status === "pending" ? due(m.nextAttemptAt) : null,
     created_at: iso(m.createdAt)!,
     delivered_at: iso(m.deliveredAt),
     attempts: attempts.map((a) => ({
@@ -73,7 +76,7 @@ export function presentTask(t: TaskRow): TaskBody {
     action2: actionOf(t.action2),
     task_status: t.taskStatus,
     polls: t.polls,
-    next_poll_at: iso(t.nextPollAt),
+    next_poll_at: due(t.nextPollAt),
     last_polled_at: iso(t.lastPolledAt),
     last_callback_at: iso(t.pushedAt),
     last_error: t.lastError,

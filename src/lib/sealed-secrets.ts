@@ -153,7 +153,10 @@ export async function deriveFromSecretsKeys(keyring: SecretsKeyring, label: stri
 /** Whether a stored value is sealed (else it is a secret in clear). */
 export const isSealed = (stored: string): boolean => stored.startsWith(PREFIX);
 
+/** How every value sealed by key `keyId` begins (19 characters): what the tick looks for to seal again after a rotation. */
+export const sealedWithPrefix = (keyId: string): string => `${PREFIX}${VERSION}.${keyId}.`;
+
 /** Whether a stored value should be sealed again: it is in clear, or sealed with a key other than the current one. */
 export function needsReseal(keyring: SecretsKeyring, stored: string): boolean {
-  return !stored.startsWith(`${PREFIX}${VERSION}.${keyring.current.id}.`);
+  return !stored.startsWith(sealedWithPrefix(keyring.current.id));
 }

@@ -1,5 +1,8 @@
 import { type SQL, sql } from "drizzle-orm";
+import { PARKED_FROM } from "../domain/parked-time";
 import { type Db, statement } from "./db";
+
+export { PARKED_FROM };
 
 /**
  * Work of a tenant that is suspended or deleted waits ("parked") instead of being done.
@@ -9,7 +12,7 @@ import { type Db, statement } from "./db";
  * order, so a filter would walk over the same suspended rows at every claim of every tick. A
  * suspend that moved its rows at once would need an index per tenant over due times (written on
  * every poll). Instead, a claim that meets a halted tenant's due row moves it out of the way, once:
- * to `parkedAt(tenant)`, past any real time (PARKED_FROM is year 144,683) and the same for every
+ * to `parkedAt(tenant)`, past any real time (PARKED_FROM, in domain/parked-time.ts, is year 144,683) and the same for every
  * row of that tenant, so the row drops out of every claim and every next-due lookup and costs
  * nothing more while the suspension lasts. Attempts are not spent: a parked row was not worked on.
  * On resume, `unparkResumed` (each tick, bounded) finds them again by that one value, an equality
@@ -19,7 +22,6 @@ import { type Db, statement } from "./db";
  * an earlier suspension is found by the next resume too) and well apart per tenant; two tenants made
  * in the same millisecond share it, which costs only a row unparked and parked again.
  */
-export const PARKED_FROM = 2 ** 52;
 
 /** How many times one claim call goes on past rows it only parked, to fill its `limit` (see parking.ts). */
 export const CLAIM_ROUNDS = 4;

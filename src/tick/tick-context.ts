@@ -35,10 +35,12 @@ export interface TickReport extends WorkReport {
   tenantDeletion?: TenantDeletionReport;
   /**
    * With SECRETS_KEY, when the tick looked for them (src/tick/reseal-phase.ts): endpoints whose
-   * secrets it sealed again (stored in clear, or sealed by the previous key); those it could not
-   * open, with the first error (it names a key id and an endpoint, never a secret).
+   * secrets it sealed again (stored in clear, or sealed by the previous key); during a rotation,
+   * tenants' credentials it sealed again (sealed by the previous key); those it could not open,
+   * with the first error (it names a key id and an endpoint or a tenant, never a secret).
    */
   resealed?: number;
+  resealedCredentials?: number;
   resealErrors?: number;
   resealError?: string;
   /** Providers the relay has no credentials for: their tasks wait (the others' are polled). */

@@ -1,3 +1,5 @@
+import { isParked } from "../../domain/parked-time";
+
 /** Small formatting helpers for the dashboard's views (pure). */
 
 /** A duration as the largest sensible unit: "45 s", "12 min", "3 h", "2 d". */
@@ -11,6 +13,12 @@ export function duration(ms: number): string {
 
 export const ago = (ms: number | null, now: number) => (ms === null ? "—" : `${duration(now - ms)} ago`);
 export const until = (ms: number | null, now: number) => (ms === null ? "—" : ms <= now ? "due now" : `in ${duration(ms - now)}`);
+/**
+ * A row's next poll or attempt, `label` first ("next poll in 3 min"); a parked one (its tenant
+ * suspended) as waiting, not as a time ~142,000 years away.
+ */
+export const nextAt = (label: string, ms: number | null, now: number) =>
+  isParked(ms) ? "waiting: tenant suspended" : `${label} ${until(ms, now)}`;
 export const iso = (ms: number | null) => (ms === null ? "" : new Date(ms).toISOString());
 export const kindLabel = (action: string | null, action2: string | null) => (action && action2 ? `${action}/${action2}` : "—");
 

@@ -3,7 +3,7 @@ import type { Session } from "../../auth/session";
 import type { TaskArchiveFile } from "../../storage/archive-files";
 import type { MessageWithAttempts, SubscriptionWithDeliveries } from "../../storage/read-models";
 import type { TaskRow } from "../../storage/schema";
-import { ago, iso, kindLabel, until, withParams } from "./format";
+import { ago, iso, kindLabel, nextAt, withParams } from "./format";
 import { Layout, Notice } from "./layout";
 import type { Viewer } from "./viewer";
 
@@ -21,7 +21,7 @@ const Attempts: FC<{ delivery: MessageWithAttempts; now: number }> = ({ delivery
   <div class="delivery" data-message={message.id}>
     <p>
       <code>{message.id}</code> <strong>{message.eventType}</strong> <span class={`status status-${message.status}`}>{message.status}</span>
-      {message.status === "pending" ? <span class="muted"> next attempt {until(message.nextAttemptAt, now)}</span> : null}
+      {message.status === "pending" ? <span class="muted"> {nextAt("next attempt", message.nextAttemptAt, now)}</span> : null}
     </p>
     <table class="list attempts">
       <thead>
@@ -188,7 +188,7 @@ export const TaskPage: FC<{
         <dt>polling</dt>
         <dd>
           {t.nextPollAt !== null
-            ? `next poll ${until(t.nextPollAt, now)}`
+            ? nextAt("next poll", t.nextPollAt, now)
             : t.finishReason
               ? `stopped: expired (${t.finishReason})`
               : "stopped"}

@@ -1,6 +1,6 @@
 import type { FC } from "hono/jsx";
 import type { TaskListRow } from "../../storage/list-tasks";
-import { ago, iso, kindLabel, until } from "./format";
+import { ago, iso, kindLabel, nextAt } from "./format";
 import { taskHref } from "./viewer";
 
 /** "2 delivered, 1 failed": a task's subscriptions by status. */
@@ -19,7 +19,7 @@ export const TenantCell: FC<{ id: string; tenants: ReadonlyMap<string, string> }
 );
 
 const relayState = (row: TaskListRow, now: number) =>
-  row.nextPollAt !== null ? `polling, next ${until(row.nextPollAt, now)}` : row.finishReason ? `expired: ${row.finishReason}` : "stopped";
+  row.nextPollAt !== null ? nextAt("polling, next", row.nextPollAt, now) : row.finishReason ? `expired: ${row.finishReason}` : "stopped";
 
 /**
  * The task table: one row per task, each opening its detail view. With `tenants` (the admin's
