@@ -30,7 +30,7 @@ import { credentialResolver } from "../work/upstream-credentials";
 import { WorkBudget } from "../work/work-budget";
 import { systemClock } from "../work/work-context";
 import { emptyWorkReport } from "../work/work-report";
-import { createTask, inboundUrlFor } from "./create-task";
+import { createOnAccount } from "./gateway-services";
 
 type DropInEnv = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables & CalledBackVariables };
 
@@ -104,21 +104,11 @@ export const dropInRoutes = new Hono<DropInEnv>()
     return idempotent(db, { tenantId, key, requestText: c.get("jsonBodyText") }, async (attempt) => {
       const account = await admitCreate(db, tenantId, "cometapi", url);
       const externalId = await externalIdFor(tenantId, key);
-      const credentials = await credentialResolver(db, config).resolve({ tenantId, provider: "cometapi", account });
-      const result =
-        credentials.kind === "unconfigured"
-          ? ({
-              kind: "unavailable",
-              message: `the relay cannot create this task: ${credentials.error}`,
-              retryAfterMs: null,
-              answerLost: false,
-            } as const)
-          : await createTask(
-              config,
-              { provider: "cometapi", action, action2, path: null, body: create, externalId, lookupFirst: attempt.afterLostAnswer },
-              Date.now,
-              { credentials: credentials.credentials, callbackUrl: await inboundUrlFor(config, "cometapi", tenantId, account) },
-            );
+      const result = await createOnAccount(
+        c.env,
+        { provider: "cometapi", action, action2, path: null, body: create, externalId, lookupFirst: attempt.afterLostAnswer },
+        { tenantId, account },
+      );
       if (result.kind === "unavailable") {
         attempt.answerLost = result.answerLost;
         const retryAfter = result.retryAfterMs === null ? undefined : Math.ceil(result.retryAfterMs / 1000);

@@ -36,10 +36,9 @@ export async function createUpstream(
   attempt: IdempotentAttempt,
   account: UpstreamAccount,
 ): Promise<Exclude<CreateResult, { kind: "unavailable" }>> {
-  const createTask = c.get("createTask");
-  if (!createTask) throw new Error("createTask is not wired in (http/app.ts)");
   const externalId = await externalIdFor(c.get("tenantId"), key);
-  const result = await createTask(
+  const result = await c.var.createTask(
+    c.env,
     { ...request, externalId, lookupFirst: attempt.afterLostAnswer },
     { tenantId: c.get("tenantId"), account },
   );

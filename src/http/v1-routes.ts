@@ -35,7 +35,7 @@ import {
   RegistrationSchema,
   registrationSchemaFor,
 } from "./registration-schema";
-import type { TaskCreatorVariables } from "./task-creator";
+import type { CreateTask, TaskCreatorVariables } from "./task-creator";
 import {
   bodyReadByRelay,
   invalidRequest,
@@ -154,7 +154,7 @@ const v1Base = new OpenAPIHono<V1Env>({ defaultHook: validationHook });
 v1Base.openAPIRegistry.registerPath(registerTaskRoute);
 v1Base.openAPIRegistry.registerPath(registerTasksRoute);
 
-export const v1 = v1Base
+const v1Routes = v1Base
   .openapi(
     bodyReadByRelay(
       // The header is read by the handler: documented, but not a parameter the typed client must pass.
@@ -391,3 +391,17 @@ export const v1 = v1Base
       }
     },
   );
+
+/**
+ * The `/v1` API, given the gateway's create (handlers never call upstream themselves): http/app.ts
+ * passes it in. Its routes are not exported without it, so a mount that forgets it fails type
+ * checking, not a request.
+ */
+export function v1(createTask: CreateTask) {
+  const withCreate = new OpenAPIHono<V1Env>({ defaultHook: validationHook });
+  withCreate.use(async (c, next) => {
+    c.set("createTask", createTask);
+    await next();
+  });
+  return withCreate.route("/", v1Routes);
+}
