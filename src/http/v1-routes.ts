@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
-import { PROVIDERS, TASK_ID_PATTERN } from "../domain/kling";
+import { NO_ACTION, PROVIDERS, TASK_ID_PATTERN } from "../domain/kling";
 import type { Env } from "../env";
 import { exactArrayItemTexts, exactMemberText } from "../lib/exact-json";
 import { archiveFilesOfTask } from "../storage/archive-files";
@@ -9,7 +9,7 @@ import { findSubscription, findTask, loadSubscriptionView, loadTaskView } from "
 import { redeliverSubscription } from "../storage/redeliver-subscription";
 import { cancelSubscription, type Registration, registerSubscription, registerSubscriptions } from "../storage/subscriptions";
 import { admissionError, admit, admittedOrThrow } from "./admission";
-import { ApiError } from "./api-error";
+import { ApiError, errorResponse } from "./api-error";
 import {
   type BatchRegistrationResultSchema,
   BatchRegistrationResultsSchema,
@@ -20,7 +20,7 @@ import {
 } from "./api-schemas";
 import type { AuthVariables } from "./bearer-auth";
 import { type CalledBackVariables, pollCalledBackTasks } from "./called-back";
-import { createAndRegister } from "./create-and-register";
+import { createFailure, createTaskForTenant } from "./create-task-for-tenant";
 import { authenticated, errors, json } from "./openapi-document";
 import { presentDelivery, presentSubscription, presentTask, presentTaskOutputs } from "./present";
 import { takeRegistrations } from "./rate-limit";
@@ -169,7 +169,16 @@ const v1Routes = v1Base
       const metadata = exactMetadata(() => exactMemberText(c.get("jsonBodyText"), "metadata"), body.metadata);
       const archive = archiveOf(c.env, body.archive);
       // Its answers (201, or a stored 422/409 replayed as it was) are built there.
-      if (body.create !== undefined) return (await createAndRegister(c, body, metadata, archive, body.create)) as never;
+      if (body.create !== undefined) {
+        const path = body.action === NO_ACTION ? (body.path ?? null) : null;
+        const upstream = { provider: body.provider, action: body.action, action2: body.action2, path, body: body.create };
+        const answer = await createTaskForTenant(c, c.var.createTask, { upstream, subscribe: { body, metadata, archive } }, (outcome) =>
+          outcome.kind === "created"
+            ? c.json(presentSubscription(outcome.subscription, outcome.task), 201)
+            : errorResponse(c, createFailure(outcome)),
+        );
+        return answer as never;
+      }
       const taskId = body.task_id!;
       const db = openDb(c.env.DB);
       const tenantId = c.get("tenantId");
