@@ -100,8 +100,8 @@ export async function createTaskForTenant<S extends Subscribe | null>(
     const at = Date.now();
     if (account === "operator") await recordUpstreamOwner(db, { provider: upstream.provider, taskId, tenantId, now: at });
     if (subscribe === null) {
-      const remembered = { key: newId("tsk"), tenantId, provider: upstream.provider, taskId, upstreamAccount: account, at };
-      await rememberTask(db, { ...remembered, action: upstream.action, action2: upstream.action2, now: at });
+      const { provider, action, action2 } = upstream;
+      await rememberTask(db, { key: newId("tsk"), tenantId, provider, taskId, upstreamAccount: account, action, action2, now: at });
       return done({ kind: "remembered", taskId, externalId: result.externalId, at });
     }
     const registration = registrationOf(tenantId, taskId, subscribe.body, subscribe.metadata, subscribe.archive, account);

@@ -168,7 +168,7 @@ const v1Routes = v1Base
       const body = c.req.valid("json");
       const metadata = exactMetadata(() => exactMemberText(c.get("jsonBodyText"), "metadata"), body.metadata);
       const archive = archiveOf(c.env, body.archive);
-      // Its answers (201, or a stored 422/409 replayed as it was) are built there.
+      // A create answers 201 with the subscription, or its failure (422, 502, 409); a stored one is replayed as it was.
       if (body.create !== undefined) {
         const path = body.action === NO_ACTION ? (body.path ?? null) : null;
         const upstream = { provider: body.provider, action: body.action, action2: body.action2, path, body: body.create };
