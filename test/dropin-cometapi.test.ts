@@ -166,6 +166,48 @@ describe("CometAPI's paths on the relay", () => {
     });
   });
 
+  it("answers 409 conflict when the task it created is registered already with another action pair", async () => {
+    // A first attempt with the key created the task upstream under the key's external id (the
+    // relay's: rly- + SHA-256(tenant, method and path, key)), then lost its answer; meanwhile the
+    // task's id was registered as videos/image2video. The retry finds it by the lookup.
+    const key = unique("idem");
+    const path = "/kling/v1/videos/text2video";
+    const hex = async (text: string) =>
+      [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)))]
+        .map((b) => b.toString(16).padStart(2, "0"))
+        .join("");
+    const externalId = `rly-${(await hex(`default\nPOST ${path}\n${key}`)).slice(0, 32)}`;
+    const earlier = await fetch(`${env.FAKE_URL}${path}`, {
+      method: "POST",
+      headers: { authorization: "Bearer test-cometapi-key", "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "p", external_task_id: externalId, ...slowTimeline }),
+    });
+    const { task_id: taskId } = ((await earlier.json()) as { data: { task_id: string } }).data;
+    const hook = await receiver();
+    const registered = await relayRequest("/v1/tasks", {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ task_id: taskId, action: "videos", action2: "image2video", callback_url: hook.url }),
+    });
+    expect(registered.status).toBe(201);
+    const body = JSON.stringify({ prompt: "p", callback_url: hook.url, ...slowTimeline });
+    await env.DB.prepare(
+      "INSERT INTO idempotency_keys (tenant_id, key, request_hash, state, created_at, updated_at) VALUES ('default', ?, ?, 'lost', ?, ?)",
+    )
+      .bind(`POST ${path}\n${key}`, await hex(body), Date.now(), Date.now())
+      .run();
+    const res = await relayRequest(path, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", "idempotency-key": key },
+      body,
+    });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toEqual({
+      error: { code: "conflict", message: `task ${taskId} is already registered as videos/image2video` },
+    });
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM subscriptions").first()).toEqual({ n: 1 });
+  });
+
   it("refuses a create body nested deeper than 32 levels with 400, creating nothing", async () => {
     for (const depth of [33, 200_000]) {
       const nested = `${"[".repeat(depth)}${"]".repeat(depth)}`;

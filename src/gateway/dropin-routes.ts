@@ -4,24 +4,21 @@ import { loadConfig } from "../config";
 import { checkCallbackUrl } from "../domain/callback-url";
 import { exceedsJsonDepth } from "../domain/json-depth";
 import { DEFAULT_EVENTS, isProductPath, isTerminal, TASK_ID_PATTERN } from "../domain/kling";
-import { newId } from "../domain/tenancy";
 import { taskAccess } from "../domain/upstream-access";
 import type { Env } from "../env";
-import { admissionError, admitCreate, tenantLimits } from "../http/admission";
+import { admissionError, tenantLimits } from "../http/admission";
 import { ApiError, errorResponse } from "../http/api-error";
 import type { AuthVariables } from "../http/bearer-auth";
-import { type CalledBackVariables, pollCalledBackTasks } from "../http/called-back";
-import { createdFor, upstreamRejected } from "../http/create-and-register";
-import { externalIdFor, idempotencyKeyOf, idempotent } from "../http/idempotent";
+import type { CalledBackVariables } from "../http/called-back";
+import { createFailure, createTaskForTenant } from "../http/create-task-for-tenant";
 import { takePassThrough } from "../http/passthrough-limit";
 import { takeRegistrations } from "../http/rate-limit";
-import { archiveOf, registrationOf } from "../http/registration";
+import { archiveOf } from "../http/registration";
 import { MAX_CREATE_BODY_BYTES, MAX_METADATA_DEPTH } from "../http/registration-schema";
 import { type JsonBodyVariables, validJsonBody } from "../http/validation";
 import { newLeaseToken, openDb } from "../storage/db";
-import { claimForQuery, rememberTask } from "../storage/on-demand";
+import { claimForQuery } from "../storage/on-demand";
 import { findTask } from "../storage/read-models";
-import { registerSubscription } from "../storage/subscriptions";
 import { upstreamOwnerOf } from "../storage/tenant-policy";
 import { queryKlingTask } from "../upstream/query-task";
 import { pushLeaseMs } from "../work/leases";
@@ -30,7 +27,7 @@ import { credentialResolver } from "../work/upstream-credentials";
 import { WorkBudget } from "../work/work-budget";
 import { systemClock } from "../work/work-context";
 import { emptyWorkReport } from "../work/work-report";
-import { createTask, inboundUrlFor } from "./create-task";
+import { createOnAccount } from "./gateway-services";
 
 type DropInEnv = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables & CalledBackVariables };
 
@@ -70,7 +67,8 @@ const [jsonContentType, limitBody, parseBody] = validJsonBody(() => DropInCreate
  * - `POST /kling/v1/{action}/{action2}`: the create, in CometAPI's shapes. A `callback_url` in the
  *   body becomes a subscription (signed and retried as any); upstream gets the relay's inbound URL
  *   instead. `Idempotency-Key` as on `POST /v1/tasks`. Upstream gets the relay's own external id;
- *   the app's `external_task_id` is only echoed in the answer.
+ *   the app's `external_task_id` is only echoed in the answer. The create itself is the API's
+ *   (http/create-task-for-tenant.ts): only the answer's shape is CometAPI's.
  * - `GET /kling/v1/{action}/{action2}/{task_id}`: answers from the relay's last view of the task
  *   when it is at most `POLL_MIN_INTERVAL_SECONDS` old (or final), otherwise polls upstream once
  *   (under a claim, as a tick would) and answers that; a task the relay does not know is passed
@@ -95,67 +93,26 @@ export const dropInRoutes = new Hono<DropInEnv>()
         ]);
       url = check.url;
     }
-    const tenantId = c.get("tenantId");
-    const db = openDb(c.env.DB);
-    const key = idempotencyKeyOf(c.req);
     // The app's own external id is kept for its answer, never sent or looked up: upstream gets the
     // relay's (on an account tenants share, the app's could name another tenant's task).
     const appExternalId = typeof create.external_task_id === "string" ? create.external_task_id : undefined;
-    return idempotent(db, { tenantId, key, requestText: c.get("jsonBodyText") }, async (attempt) => {
-      const account = await admitCreate(db, tenantId, "cometapi", url);
-      const externalId = await externalIdFor(tenantId, key);
-      const credentials = await credentialResolver(db, config).resolve({ tenantId, provider: "cometapi", account });
-      const result =
-        credentials.kind === "unconfigured"
-          ? ({
-              kind: "unavailable",
-              message: `the relay cannot create this task: ${credentials.error}`,
-              retryAfterMs: null,
-              answerLost: false,
-            } as const)
-          : await createTask(
-              config,
-              { provider: "cometapi", action, action2, path: null, body: create, externalId, lookupFirst: attempt.afterLostAnswer },
-              Date.now,
-              { credentials: credentials.credentials, callbackUrl: await inboundUrlFor(config, "cometapi", tenantId, account) },
-            );
-      if (result.kind === "unavailable") {
-        attempt.answerLost = result.answerLost;
-        const retryAfter = result.retryAfterMs === null ? undefined : Math.ceil(result.retryAfterMs / 1000);
-        return errorResponse(c, new ApiError("upstream_unavailable", result.message, undefined, retryAfter));
-      }
-      if (result.kind === "rejected") return errorResponse(c, upstreamRejected(result));
-      await createdFor(db, tenantId, "cometapi", result.taskId, account);
-      const now = Date.now();
-      if (url === null) {
-        await rememberTask(db, {
-          key: newId("tsk"),
-          tenantId,
-          provider: "cometapi",
-          taskId: result.taskId,
-          upstreamAccount: account,
-          action,
-          action2,
-          now,
-        });
-      } else {
-        const registration = registrationOf(
-          tenantId,
-          result.taskId,
-          { provider: "cometapi", action, action2, callback_url: url, events: DEFAULT_EVENTS },
-          null,
-          archiveOf(c.env, undefined),
-          account,
-        );
-        const registered = await registerSubscription(db, config.secretsKeyring, registration, now);
-        pollCalledBackTasks(c.get("pollCalledBack"), [registered.task]);
-      }
+    const upstream = { provider: "cometapi", action, action2, path: null, body: create } as const;
+    const subscribe =
+      url === null
+        ? null
+        : {
+            body: { provider: "cometapi", action, action2, callback_url: url, events: DEFAULT_EVENTS } as const,
+            metadata: null,
+            archive: archiveOf(c.env, undefined),
+          };
+    return createTaskForTenant(c, createOnAccount, { upstream, subscribe }, (outcome) => {
+      if (outcome.kind !== "created" && outcome.kind !== "remembered") return errorResponse(c, createFailure(outcome));
       const data = {
-        task_id: result.taskId,
+        task_id: outcome.taskId,
         task_status: "submitted",
-        task_info: { external_task_id: appExternalId ?? result.externalId },
-        created_at: now,
-        updated_at: now,
+        task_info: { external_task_id: appExternalId ?? outcome.externalId },
+        created_at: outcome.at,
+        updated_at: outcome.at,
       };
       return jsonResponse(envelope(JSON.stringify(data)));
     });

@@ -1,29 +1,19 @@
-import type { MiddlewareHandler } from "hono";
 import { loadConfig } from "../config";
-import type { Env } from "../env";
-import type { TaskCreatorVariables } from "../http/task-creator";
+import type { CreateTask } from "../http/task-creator";
 import { openDb } from "../storage/db";
 import { credentialResolver } from "../work/upstream-credentials";
 import { createTask, inboundUrlFor } from "./create-task";
 
 /**
- * Lets the API's handlers create tasks upstream (see http/task-creator.ts) without importing the
- * upstream client. Mounted on `/v1/*` by http/app.ts.
+ * The API's create upstream (http/task-creator.ts): the account's credentials (the tenant's own,
+ * or the operator's), the relay's callback URL for that account, then `createTask`. Passed to the
+ * API's routes by http/app.ts, and used by the drop-in routes, so that both create alike.
  */
-export const taskCreation = (): MiddlewareHandler<{ Bindings: Env; Variables: TaskCreatorVariables }> =>
-  async function setCreateTask(c, next) {
-    c.set("createTask", async (request, on) => {
-      const config = loadConfig(c.env);
-      const account = await credentialResolver(openDb(c.env.DB), config).resolve({ ...on, provider: request.provider });
-      if (account.kind === "unconfigured")
-        return {
-          kind: "unavailable",
-          message: `the relay cannot create this task: ${account.error}`,
-          retryAfterMs: null,
-          answerLost: false,
-        };
-      const callbackUrl = await inboundUrlFor(config, request.provider, on.tenantId, on.account);
-      return createTask(config, request, Date.now, { credentials: account.credentials, callbackUrl });
-    });
-    await next();
-  };
+export const createOnAccount: CreateTask = async (env, request, on) => {
+  const config = loadConfig(env);
+  const account = await credentialResolver(openDb(env.DB), config).resolve({ ...on, provider: request.provider });
+  if (account.kind === "unconfigured")
+    return { kind: "unavailable", message: `the relay cannot create this task: ${account.error}`, retryAfterMs: null, answerLost: false };
+  const callbackUrl = await inboundUrlFor(config, request.provider, on.tenantId, on.account);
+  return createTask(config, request, Date.now, { credentials: account.credentials, callbackUrl });
+};

@@ -3,7 +3,7 @@ import { loadConfig } from "../config";
 import { dashboard } from "../dashboard/dashboard-routes";
 import type { Env } from "../env";
 import { dropInRoutes } from "../gateway/dropin-routes";
-import { taskCreation } from "../gateway/gateway-services";
+import { createOnAccount } from "../gateway/gateway-services";
 import { calledBackPolling } from "../inbound/called-back-polling";
 import { inboundRoutes } from "../inbound/inbound-routes";
 import { adminRoutes } from "./admin-routes";
@@ -18,18 +18,16 @@ import { endpointRoutes } from "./endpoint-routes";
 import { fileRoutes } from "./file-routes";
 import { describeExtras, errors, json, openApiDocument } from "./openapi-document";
 import { registrationRateLimit } from "./rate-limit";
-import type { TaskCreatorVariables } from "./task-creator";
 import { tenantLifecycleRoutes } from "./tenant-lifecycle-routes";
 import { v1 } from "./v1-routes";
 import { validationHook } from "./validation";
 
-const root = new OpenAPIHono<{ Bindings: Env; Variables: AuthVariables & CalledBackVariables & TaskCreatorVariables }>({
+const root = new OpenAPIHono<{ Bindings: Env; Variables: AuthVariables & CalledBackVariables }>({
   defaultHook: validationHook,
 });
 describeExtras(root);
 root.use("/v1/*", bearerAuth());
 root.use("/v1/*", calledBackPolling());
-root.use("/v1/*", taskCreation());
 // CometAPI's own paths (src/gateway/dropin-routes.ts): a relay key and the same tenant rules.
 root.use("/kling/*", bearerAuth());
 root.use("/kling/*", calledBackPolling());
@@ -48,7 +46,7 @@ const api = root
     }),
     (c) => c.json({ ok: true as const, secrets_sealed: loadConfig(c.env).secretsKeyring !== null }, 200),
   )
-  .route("/v1", v1)
+  .route("/v1", v1(createOnAccount))
   .route("/v1", endpointRoutes)
   .route("/v1", tenantCredentialRoutes)
   .route("/v1", tenantAuditRoutes)

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
-import { PROVIDERS, TASK_ID_PATTERN } from "../domain/kling";
+import { NO_ACTION, PROVIDERS, TASK_ID_PATTERN } from "../domain/kling";
 import type { Env } from "../env";
 import { exactArrayItemTexts, exactMemberText } from "../lib/exact-json";
 import { archiveFilesOfTask } from "../storage/archive-files";
@@ -9,7 +9,7 @@ import { findSubscription, findTask, loadSubscriptionView, loadTaskView } from "
 import { redeliverSubscription } from "../storage/redeliver-subscription";
 import { cancelSubscription, type Registration, registerSubscription, registerSubscriptions } from "../storage/subscriptions";
 import { admissionError, admit, admittedOrThrow } from "./admission";
-import { ApiError } from "./api-error";
+import { ApiError, errorResponse } from "./api-error";
 import {
   type BatchRegistrationResultSchema,
   BatchRegistrationResultsSchema,
@@ -20,7 +20,7 @@ import {
 } from "./api-schemas";
 import type { AuthVariables } from "./bearer-auth";
 import { type CalledBackVariables, pollCalledBackTasks } from "./called-back";
-import { createAndRegister } from "./create-and-register";
+import { createFailure, createTaskForTenant } from "./create-task-for-tenant";
 import { authenticated, errors, json } from "./openapi-document";
 import { presentDelivery, presentSubscription, presentTask, presentTaskOutputs } from "./present";
 import { takeRegistrations } from "./rate-limit";
@@ -35,7 +35,7 @@ import {
   RegistrationSchema,
   registrationSchemaFor,
 } from "./registration-schema";
-import type { TaskCreatorVariables } from "./task-creator";
+import type { CreateTask, TaskCreatorVariables } from "./task-creator";
 import {
   bodyReadByRelay,
   invalidRequest,
@@ -154,7 +154,7 @@ const v1Base = new OpenAPIHono<V1Env>({ defaultHook: validationHook });
 v1Base.openAPIRegistry.registerPath(registerTaskRoute);
 v1Base.openAPIRegistry.registerPath(registerTasksRoute);
 
-export const v1 = v1Base
+const v1Routes = v1Base
   .openapi(
     bodyReadByRelay(
       // The header is read by the handler: documented, but not a parameter the typed client must pass.
@@ -168,8 +168,17 @@ export const v1 = v1Base
       const body = c.req.valid("json");
       const metadata = exactMetadata(() => exactMemberText(c.get("jsonBodyText"), "metadata"), body.metadata);
       const archive = archiveOf(c.env, body.archive);
-      // Its answers (201, or a stored 422/409 replayed as it was) are built there.
-      if (body.create !== undefined) return (await createAndRegister(c, body, metadata, archive, body.create)) as never;
+      // A create answers 201 with the subscription, or its failure (422, 502, 409); a stored one is replayed as it was.
+      if (body.create !== undefined) {
+        const path = body.action === NO_ACTION ? (body.path ?? null) : null;
+        const upstream = { provider: body.provider, action: body.action, action2: body.action2, path, body: body.create };
+        const answer = await createTaskForTenant(c, c.var.createTask, { upstream, subscribe: { body, metadata, archive } }, (outcome) =>
+          outcome.kind === "created"
+            ? c.json(presentSubscription(outcome.subscription, outcome.task), 201)
+            : errorResponse(c, createFailure(outcome)),
+        );
+        return answer as never;
+      }
       const taskId = body.task_id!;
       const db = openDb(c.env.DB);
       const tenantId = c.get("tenantId");
@@ -391,3 +400,17 @@ export const v1 = v1Base
       }
     },
   );
+
+/**
+ * The `/v1` API, given the gateway's create (handlers never call upstream themselves): http/app.ts
+ * passes it in. Its routes are not exported without it, so a mount that forgets it fails type
+ * checking, not a request.
+ */
+export function v1(createTask: CreateTask) {
+  const withCreate = new OpenAPIHono<V1Env>({ defaultHook: validationHook });
+  withCreate.use(async (c, next) => {
+    c.set("createTask", createTask);
+    await next();
+  });
+  return withCreate.route("/", v1Routes);
+}
