@@ -80,7 +80,7 @@ async function endpointOf(
  * upstream trouble.
  * `account`: the credentials of the account the task goes on (work/upstream-credentials.ts) and
  * the callback URL for it (`inboundUrlFor`).
- * @example await createTask(config, { provider: "cometapi", action: "videos", action2: "text2video", path: null, body, externalId, lookupFirst: false }, Date.now, { credentials: { apiKey }, callbackUrl })
+ * @example await createTask(config, { provider: "cometapi", action: "videos", action2: "text2video", path: null, body, externalId, lookupFirst: false }, () => clock.now(), { credentials: { apiKey }, callbackUrl })
  */
 export async function createTask(config: Config, r: CreateRequest, now: () => number, account: CreateAccount): Promise<CreateResult> {
   const { credentials } = account;
