@@ -1,7 +1,7 @@
 /**
  * The relay's one clock: time and chance come in from outside, so tests and simulations can drive
- * them. This is the only module of src/ that reads `Date.now()` (biome's `one-clock` plugin,
- * tools/lint/one-clock.grit, fails `npm run lint` on any other); code with a context takes its
+ * them. This is the only module of src/ that reads `Date.now` (lint/one-clock.grit, a biome plugin,
+ * fails `npm run lint` on any other); code with a context takes its
  * `Clock` from it (the tick, the queue consumers, the work core, inbound callbacks), and code with
  * none (HTTP handlers, middlewares, the upstream signers and the webhook sender) reads `systemClock`.
  */
