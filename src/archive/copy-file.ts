@@ -1,3 +1,4 @@
+import { systemClock } from "../lib/clock";
 import { fetchSource } from "./fetch-source";
 
 /** A copy under way: enough to go on from where the last step stopped, in another invocation. */
@@ -141,7 +142,7 @@ class SliceReader {
  */
 export async function copyStep(job: CopyJob, limits: CopyLimits): Promise<CopyOutcome> {
   const signal = AbortSignal.timeout(limits.timeoutMs);
-  const sliceEndsAt = Date.now() + (limits.sliceMs ?? Infinity);
+  const sliceEndsAt = systemClock.now() + (limits.sliceMs ?? Infinity);
   const resuming = job.resume !== null && job.copiedBytes > 0;
   let bytes = 0;
   let copiedBytes = resuming ? job.copiedBytes : 0;
@@ -201,7 +202,7 @@ export async function copyStep(job: CopyJob, limits: CopyLimits): Promise<CopyOu
     for (;;) {
       const left = size === null ? limits.partBytes : Math.min(limits.partBytes, size - copiedBytes);
       if (size !== null && left === 0) break;
-      if (bytes > 0 && Date.now() >= sliceEndsAt) {
+      if (bytes > 0 && systemClock.now() >= sliceEndsAt) {
         await body.cancel();
         return { kind: "progress", copiedBytes, resume, bytes };
       }

@@ -1,5 +1,6 @@
 import { loadConfig } from "../config";
 import type { Env } from "../env";
+import { systemClock } from "../lib/clock";
 import { boundMap, FixedWindows } from "../lib/fixed-windows";
 import { type Caller, resolveCaller } from "./caller";
 import { visiblePrefix } from "./keys";
@@ -118,11 +119,11 @@ export type KeyCheck =
  */
 export async function checkKey(env: Env, clientAddress: string | null | undefined, presented: string | null): Promise<KeyCheck> {
   const buckets = guessBuckets(clientAddress, presented || null);
-  const blocked = blockedFor(buckets, Date.now());
+  const blocked = blockedFor(buckets, systemClock.now());
   if (blocked !== null) return { kind: "blocked", retryAfterSeconds: blocked };
   if (!presented) return { kind: "refused" };
   const caller = await resolveCaller(env, presented);
   if (caller) return { kind: "caller", caller };
-  const retryAfterSeconds = await countFailure(env, buckets, Date.now());
+  const retryAfterSeconds = await countFailure(env, buckets, systemClock.now());
   return retryAfterSeconds === null ? { kind: "refused" } : { kind: "blocked", retryAfterSeconds };
 }

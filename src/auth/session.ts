@@ -3,6 +3,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { decodeBase64Url, encodeBase64Url } from "../lib/base64";
+import { systemClock } from "../lib/clock";
 import { deriveFromSecretsKeys, type SecretsKeyring } from "../lib/sealed-secrets";
 import { findLiveKeyById } from "../storage/api-keys";
 import { openDb } from "../storage/db";
@@ -142,7 +143,7 @@ export const clearSessionCookie = (c: Context) => deleteCookie(c, COOKIE, COOKIE
 export function loadSession(): MiddlewareHandler<SessionEnv> {
   return async function readSessionCookie(c, next) {
     const token = getCookie(c, COOKIE, "host");
-    c.set("session", token ? await verifySession(token, c.env, Date.now()) : null);
+    c.set("session", token ? await verifySession(token, c.env, systemClock.now()) : null);
     await next();
   };
 }

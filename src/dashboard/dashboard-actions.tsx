@@ -5,6 +5,7 @@ import { ownTenant } from "../auth/caller";
 import { checkKey } from "../auth/guess-limit";
 import { clearSessionCookie, isFormToken, issueSession, type Session, type SessionEnv, setSessionCookie } from "../auth/session";
 import { loadConfig } from "../config";
+import { systemClock } from "../lib/clock";
 import { renderPage } from "../lib/html-page";
 import { readBoundedText } from "../lib/read-bounded";
 import { openDb } from "../storage/db";
@@ -34,7 +35,7 @@ const refused = (c: C) =>
       title="Form refused"
       text="This form came from another page or an old session. Reload the page and try again."
       session={c.var.session}
-      now={Date.now()}
+      now={systemClock.now()}
     />,
     403,
   );
@@ -85,7 +86,7 @@ function isSessionForm(session: Session | null, form: URLSearchParams | null): s
  * the login page answers 429 with `Retry-After`, whatever the key.
  */
 export async function logIn(c: C): Promise<Response> {
-  const now = Date.now();
+  const now = systemClock.now();
   const form = await readForm(c);
   const key = form?.get("api_key")?.trim() ?? "";
   const next = safeNext(form?.get("next") ?? null);
@@ -117,7 +118,13 @@ export async function redeliverOne(c: C): Promise<Response> {
   if (!isSessionForm(c.var.session, form)) return refused(c);
   const db = openDb(c.env.DB);
   // A session may redeliver its tenant's subscriptions; the admin's, any tenant's.
-  const result = await redeliverSubscription(db, ownTenant(c.var.session.caller), c.req.param("id") ?? "", Date.now(), loadConfig(c.env));
+  const result = await redeliverSubscription(
+    db,
+    ownTenant(c.var.session.caller),
+    c.req.param("id") ?? "",
+    systemClock.now(),
+    loadConfig(c.env),
+  );
   if (result.kind === "not_found") return c.redirect(`/dashboard/subscriptions?status=failed&notice=${noticeCode(result)}`, 303);
   const task = await findTaskByKey(db, result.subscription.taskKey);
   const back = `${taskHref(task?.taskId ?? "", result.subscription.tenantId, task?.provider)}&notice=${noticeCode(result)}`;
@@ -132,7 +139,7 @@ export async function redeliverMany(c: C): Promise<Response> {
   const db = openDb(c.env.DB);
   let redelivered = 0;
   for (const id of ids.slice(0, MAX_BULK_REDELIVER)) {
-    if ((await redeliverSubscription(db, ownTenant(c.var.session.caller), id, Date.now(), loadConfig(c.env))).kind === "redelivered")
+    if ((await redeliverSubscription(db, ownTenant(c.var.session.caller), id, systemClock.now(), loadConfig(c.env))).kind === "redelivered")
       redelivered += 1;
   }
   // Back to the list the form was on: the admin's keeps its tenant filter.

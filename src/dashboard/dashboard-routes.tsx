@@ -4,6 +4,7 @@ import { loadSession, type Session } from "../auth/session";
 import { loadConfig } from "../config";
 import { linkToFile } from "../domain/archive-plan";
 import { isActionPair, PROVIDERS, type Provider, TASK_ID_PATTERN } from "../domain/kling";
+import { systemClock } from "../lib/clock";
 import { asset, pageHeaders, renderPage } from "../lib/html-page";
 import { loadActivitySeries } from "../storage/activity-series";
 import { listAudit } from "../storage/audit-log";
@@ -42,7 +43,7 @@ const browsersOnly: MiddlewareHandler<DashboardEnv> = async (c, next) =>
 const sessionRequired: MiddlewareHandler<DashboardEnv> = async (c, next) => {
   if (c.var.session) return next();
   const url = new URL(c.req.url);
-  return renderPage(c, <LoginPage now={Date.now()} next={`${url.pathname}${url.search}`} />, 401);
+  return renderPage(c, <LoginPage now={systemClock.now()} next={`${url.pathname}${url.search}`} />, 401);
 };
 
 /**
@@ -53,7 +54,7 @@ const notSuspended: MiddlewareHandler<DashboardEnv> = async (c, next) => {
   const caller = c.var.session?.caller;
   if (caller?.kind !== "tenant" || !caller.suspended) return next();
   const text = "This key's tenant is suspended: nothing is polled, created or delivered for it until the relay's operator resumes it.";
-  return renderPage(c, <MessagePage title="Tenant suspended" text={text} session={c.var.session} now={Date.now()} />, 403);
+  return renderPage(c, <MessagePage title="Tenant suspended" text={text} session={c.var.session} now={systemClock.now()} />, 403);
 };
 
 const page = [pageHeaders(), loadSession(), notSuspended] as const;
@@ -83,9 +84,9 @@ const oneOf = <T extends string>(values: readonly T[], value: string | undefined
 const providerOf = (c: C): Provider => oneOf(PROVIDERS, c.req.query("provider"), "cometapi");
 
 async function overview(c: C): Promise<Response> {
-  if (!c.var.session) return renderPage(c, <LoginPage now={Date.now()} />);
+  if (!c.var.session) return renderPage(c, <LoginPage now={systemClock.now()} />);
   const db = openDb(c.env.DB);
-  const now = Date.now();
+  const now = systemClock.now();
   const tenant = scopeOf(c);
   // The chart is relay-wide (`activity_hourly` has no tenant): the admin's, and a tenant's only
   // while it is the relay's one tenant (a deployment with RELAY_API_KEYS alone keeps its chart).
@@ -120,7 +121,16 @@ async function tasksPage(c: C): Promise<Response> {
   const after = decodeCursor(c.req.query("after"));
   const db = openDb(c.env.DB);
   const [viewer, { rows, next }] = await Promise.all([viewerOf(c, db), listTasks(db, { state, kind, tenant, after, limit: PAGE_SIZE })]);
-  const props = { rows, next, state, after, kind: kind && `${kind.action}/${kind.action2}`, session: session(c), viewer, now: Date.now() };
+  const props = {
+    rows,
+    next,
+    state,
+    after,
+    kind: kind && `${kind.action}/${kind.action2}`,
+    session: session(c),
+    viewer,
+    now: systemClock.now(),
+  };
   return renderPage(c, <TasksPage {...props} notFound={found || undefined} />);
 }
 
@@ -132,7 +142,7 @@ async function taskPage(c: C): Promise<Response> {
     viewerOf(c, db),
     TASK_ID_PATTERN.test(taskId) ? loadTaskView(db, scopeOf(c) ?? null, providerOf(c), taskId) : undefined,
   ]);
-  const now = Date.now();
+  const now = systemClock.now();
   if (!view)
     return renderPage(
       c,
@@ -180,7 +190,7 @@ async function subscriptionsPage(c: C): Promise<Response> {
       next={next}
       session={session(c)}
       viewer={viewer}
-      now={Date.now()}
+      now={systemClock.now()}
       notice={notice}
     />,
   );
@@ -191,7 +201,7 @@ async function auditPage(c: C): Promise<Response> {
   const after = decodeCursor(c.req.query("after"));
   const db = openDb(c.env.DB);
   const [viewer, { rows, next }] = await Promise.all([viewerOf(c, db), listAudit(db, { tenant: scopeOf(c), after, limit: PAGE_SIZE })]);
-  return renderPage(c, <AuditPage rows={rows} after={after} next={next} session={session(c)} viewer={viewer} now={Date.now()} />);
+  return renderPage(c, <AuditPage rows={rows} after={after} next={next} session={session(c)} viewer={viewer} now={systemClock.now()} />);
 }
 
 /**

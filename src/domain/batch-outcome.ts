@@ -23,7 +23,7 @@ import { epochMs, MAX_DATA_DEPTH, type PollOutcome, readEnvelope, type UpstreamE
  *
  * Duplicate ids (asked or answered) are one id; of two entries for one id the one with the later
  * `update_time` wins (the first when neither is later).
- * @example classifyBatch({ kind: "timeout" }, ["a", "b"], Date.now()).get("b") // { kind: "transient", error: "timeout", ... }
+ * @example classifyBatch({ kind: "timeout" }, ["a", "b"], clock.now()).get("b") // { kind: "transient", error: "timeout", ... }
  */
 export function classifyBatch(exchange: UpstreamExchange, taskIds: readonly string[], now: number): Map<string, PollOutcome> {
   const outcomes = new Map<string, PollOutcome>();

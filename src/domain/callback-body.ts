@@ -35,7 +35,7 @@ function idOf(value: unknown): string | null {
 /**
  * Reads a callback body: the legacy shape (`task_id`, `task_status`: Kling's legacy API and
  * CometAPI) or the new API's (`id`, `status`). A string explains what is wrong with it.
- * @example readCallback('{"task_id":"t1","task_status":"succeed"}', Date.now()) // { taskId: "t1", status: "succeed", ... }
+ * @example readCallback('{"task_id":"t1","task_status":"succeed"}', clock.now()) // { taskId: "t1", status: "succeed", ... }
  */
 export function readCallback(body: string, now: number): InboundCallback | string {
   let value: unknown;

@@ -74,7 +74,7 @@ function refusalOf(body: string): { code: string | number | null; message: strin
  * HTTP 4xx other than 401/403/408/425/429) is `rejected`; the relay's key, the account and rate
  * limits are `unavailable` (nothing was created); timeouts, network errors, 5xx and unreadable 2xx
  * answers are `unknown`: the task may exist.
- * @example classifyCreate({ kind: "timeout" }, "cometapi", Date.now()) // { kind: "unknown", error: "timeout" }
+ * @example classifyCreate({ kind: "timeout" }, "cometapi", clock.now()) // { kind: "unknown", error: "timeout" }
  */
 export function classifyCreate(exchange: UpstreamExchange, dialect: CreateDialect, now: number): CreateOutcome {
   const reading = readEnvelope(exchange, now);

@@ -96,7 +96,7 @@ export type EnvelopeReading =
 /**
  * Reads the envelope of one exchange, or says how the whole request failed (Kling's code table,
  * CometAPI's error envelope, HTTP statuses).
- * @example readEnvelope({ kind: "timeout" }, Date.now()) // { kind: "failed", outcome: { kind: "transient", error: "timeout", ... } }
+ * @example readEnvelope({ kind: "timeout" }, clock.now()) // { kind: "failed", outcome: { kind: "transient", error: "timeout", ... } }
  */
 export function readEnvelope(exchange: UpstreamExchange, now: number): EnvelopeReading {
   const failed = (outcome: UpstreamFailure, retryAfterMs: number | null = null): EnvelopeReading => ({
@@ -138,7 +138,7 @@ export function readEnvelope(exchange: UpstreamExchange, now: number): EnvelopeR
 
 /**
  * Classifies one upstream exchange of the single-task query (`data` is one task object).
- * @example classifyPoll({ kind: "timeout" }, Date.now()) // { kind: "transient", error: "timeout", ... }
+ * @example classifyPoll({ kind: "timeout" }, clock.now()) // { kind: "transient", error: "timeout", ... }
  */
 export function classifyPoll(exchange: UpstreamExchange, now: number): PollOutcome {
   const reading = readEnvelope(exchange, now);

@@ -11,6 +11,7 @@ import {
 import type { KlingCredentials } from "../domain/kling";
 import { tenantInboundToken, tenantInboundUrl } from "../domain/tenant-inbound";
 import type { UpstreamAccount } from "../domain/upstream-access";
+import { systemClock } from "../lib/clock";
 import { getLookup, klingExternalLookupUrl, postCreate } from "../upstream/create-task";
 import { invalidateKlingToken, klingAuthorization } from "../upstream/kling-auth";
 import { isKlingProductPath, klingLegacyUrl } from "../upstream/query-kling";
@@ -58,7 +59,7 @@ async function endpointOf(
     return {
       createUrl: `${config.klingBaseUrl}/${r.path}`,
       lookupUrl: klingExternalLookupUrl(config.klingBaseUrl, r.externalId),
-      authorization: await klingAuthorization(credentials, Date.now()),
+      authorization: await klingAuthorization(credentials, systemClock.now()),
     };
   }
   const productPath = `${r.action}/${r.action2}`;
@@ -66,7 +67,7 @@ async function endpointOf(
   return {
     createUrl: `${config.klingBaseUrl}/v1/${productPath}`,
     lookupUrl: klingLegacyUrl(config.klingBaseUrl, productPath, r.externalId),
-    authorization: await klingAuthorization(credentials, Date.now()),
+    authorization: await klingAuthorization(credentials, systemClock.now()),
   };
 }
 
@@ -79,7 +80,7 @@ async function endpointOf(
  * upstream trouble.
  * `account`: the credentials of the account the task goes on (work/upstream-credentials.ts) and
  * the callback URL for it (`inboundUrlFor`).
- * @example await createTask(config, { provider: "cometapi", action: "videos", action2: "text2video", path: null, body, externalId, lookupFirst: false }, Date.now, { credentials: { apiKey }, callbackUrl })
+ * @example await createTask(config, { provider: "cometapi", action: "videos", action2: "text2video", path: null, body, externalId, lookupFirst: false }, () => clock.now(), { credentials: { apiKey }, callbackUrl })
  */
 export async function createTask(config: Config, r: CreateRequest, now: () => number, account: CreateAccount): Promise<CreateResult> {
   const { credentials } = account;

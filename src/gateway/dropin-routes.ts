@@ -123,7 +123,7 @@ export const dropInRoutes = new Hono<DropInEnv>()
     if (!TASK_ID_PATTERN.test(taskId)) throw new ApiError("not_found", "no such task");
     const config = loadConfig(c.env);
     const db = openDb(c.env.DB);
-    const now = Date.now();
+    const now = systemClock.now();
     const known = await findTask(db, c.get("tenantId"), "cometapi", taskId);
     const ours = known && known.action === action && known.action2 === action2 ? known : undefined;
     const fresh = (t: typeof known) =>

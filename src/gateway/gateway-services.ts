@@ -1,5 +1,6 @@
 import { loadConfig } from "../config";
 import type { CreateTask } from "../http/task-creator";
+import { systemClock } from "../lib/clock";
 import { openDb } from "../storage/db";
 import { credentialResolver } from "../work/upstream-credentials";
 import { createTask, inboundUrlFor } from "./create-task";
@@ -15,5 +16,5 @@ export const createOnAccount: CreateTask = async (env, request, on) => {
   if (account.kind === "unconfigured")
     return { kind: "unavailable", message: `the relay cannot create this task: ${account.error}`, retryAfterMs: null, answerLost: false };
   const callbackUrl = await inboundUrlFor(config, request.provider, on.tenantId, on.account);
-  return createTask(config, request, Date.now, { credentials: account.credentials, callbackUrl });
+  return createTask(config, request, () => systemClock.now(), { credentials: account.credentials, callbackUrl });
 };

@@ -3,6 +3,7 @@ import { newTenantKey } from "../auth/keys";
 import { DEFAULT_TENANT, newId } from "../domain/tenancy";
 import { CAP_NAMES, type CapName, MAX_CAP } from "../domain/tenant-caps";
 import type { Env } from "../env";
+import { systemClock } from "../lib/clock";
 import { insertApiKey, listApiKeys, revokeApiKey } from "../storage/api-keys";
 import { recordAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
@@ -120,7 +121,7 @@ export const adminRoutes = base
     bodyReadByRelay(createTenantRoute, () => TenantBodySchema),
     async (c) => {
       const db = openDb(c.env.DB);
-      const tenant = await createTenant(db, { id: newId("ten"), name: c.req.valid("json").name }, Date.now());
+      const tenant = await createTenant(db, { id: newId("ten"), name: c.req.valid("json").name }, systemClock.now());
       await recordAudit(db, auditEntry(c, tenant.id, "tenant.create", tenant.id, { name: tenant.name }));
       return c.json(presentTenant(tenant), 201);
     },
@@ -163,7 +164,7 @@ export const adminRoutes = base
         db,
         id,
         { name: body.name, sharedUpstream: body.shared_upstream, trusted: body.trusted, caps: body.caps },
-        Date.now(),
+        systemClock.now(),
       );
       if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
       // Each change the admin made, never more: the flags and caps that were given.
@@ -192,7 +193,7 @@ export const adminRoutes = base
     async (c) => {
       const tenant = await tenantOr404(c.env, c.req.valid("param").id);
       const { key, prefix, hash } = await newTenantKey();
-      const row = { id: newId("key"), tenantId: tenant.id, prefix, hash, createdAt: Date.now() };
+      const row = { id: newId("key"), tenantId: tenant.id, prefix, hash, createdAt: systemClock.now() };
       const db = openDb(c.env.DB);
       await insertApiKey(db, row);
       await recordAudit(db, auditEntry(c, tenant.id, "key.create", row.id, { prefix }));
@@ -227,7 +228,7 @@ export const adminRoutes = base
     async (c) => {
       const { id } = c.req.valid("param");
       const db = openDb(c.env.DB);
-      const key = await revokeApiKey(db, id, Date.now());
+      const key = await revokeApiKey(db, id, systemClock.now());
       if (!key) throw new ApiError("not_found", `no key ${id}`);
       await recordAudit(db, auditEntry(c, key.tenantId, "key.revoke", id, { prefix: key.prefix }));
       return c.body(null, 204);

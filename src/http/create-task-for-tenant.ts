@@ -2,6 +2,7 @@ import { loadConfig } from "../config";
 import type { CreateRequest } from "../domain/create-outcome";
 import { newId } from "../domain/tenancy";
 import type { Env } from "../env";
+import { systemClock } from "../lib/clock";
 import { openDb } from "../storage/db";
 import { rememberTask } from "../storage/on-demand";
 import type { SubscriptionRow, TaskRow } from "../storage/schema";
@@ -97,7 +98,7 @@ export async function createTaskForTenant<S extends Subscribe | null>(
     if (result.kind === "unavailable") attempt.answerLost = result.answerLost;
     if (result.kind !== "created") return done(result);
     const { taskId } = result;
-    const at = Date.now();
+    const at = systemClock.now();
     if (account === "operator") await recordUpstreamOwner(db, { provider: upstream.provider, taskId, tenantId, now: at });
     if (subscribe === null) {
       const { provider, action, action2 } = upstream;

@@ -5,6 +5,7 @@ import { PROVIDERS, type Provider } from "../domain/kling";
 import type { StoredCredentialSecrets } from "../domain/upstream-credentials";
 import { isWebhookSecret } from "../domain/webhook-secret";
 import type { Env } from "../env";
+import { systemClock } from "../lib/clock";
 import { recordAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
 import {
@@ -145,7 +146,7 @@ async function putFor(c: Ctx, tenantId: string, provider: Provider, body: Stored
     );
   const secrets: StoredCredentialSecrets = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
   const db = openDb(c.env.DB);
-  const status = await putTenantCredentials(db, keyring, { tenantId, provider, secrets, now: Date.now() });
+  const status = await putTenantCredentials(db, keyring, { tenantId, provider, secrets, now: systemClock.now() });
   await recordAudit(db, auditEntry(c, tenantId, "credentials.put", provider, { provider, hint: status.hint }));
   c.header("cache-control", "no-store");
   return c.json(present(provider, status), 200);

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from "../config";
 import { openEndpointKey } from "../domain/sealed-endpoint-keys";
 import { newSigningKeyPair, newWebhookSecret } from "../domain/webhook-secret";
 import type { Env } from "../env";
+import { systemClock } from "../lib/clock";
 import { recordAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
 import { deleteEndpoint } from "../storage/delete-endpoint";
@@ -90,7 +91,7 @@ export const endpointRoutes = base
     async (c) => {
       const { limit, after } = c.req.valid("query");
       const { rows, more } = await listEndpoints(openDb(c.env.DB), c.get("tenantId"), { limit, after });
-      const now = Date.now();
+      const now = systemClock.now();
       return c.json({ data: rows.map((e) => presentEndpoint(e, now)), next_cursor: more ? (rows.at(-1)?.id ?? null) : null }, 200);
     },
   )
@@ -103,7 +104,7 @@ export const endpointRoutes = base
       request: { params: EndpointIdParams },
       responses: { 200: json(EndpointSchema, "The endpoint"), ...errors([401, 404, 429]) },
     }),
-    async (c) => c.json(presentEndpoint(await endpointOr404(c, c.req.valid("param").id), Date.now()), 200),
+    async (c) => c.json(presentEndpoint(await endpointOr404(c, c.req.valid("param").id), systemClock.now()), 200),
   )
   .openapi(
     createRoute({
@@ -143,7 +144,7 @@ export const endpointRoutes = base
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const now = Date.now();
+      const now = systemClock.now();
       await endpointOr404(c, id);
       const pair = await newSigningKeyPair();
       // The pair is used only if the endpoint signs v1a (see rotateEndpointSecret).
@@ -161,7 +162,7 @@ export const endpointRoutes = base
     bodyReadByRelay(updateEndpointRoute, () => SigningBodySchema),
     async (c) => {
       const { id } = c.req.valid("param");
-      const now = Date.now();
+      const now = systemClock.now();
       // ["v1", "v1a"]: the schema admits only that pair or ["v1"].
       const on = c.req.valid("json").signing.length === 2;
       const pair = on ? await newSigningKeyPair() : null;
@@ -194,7 +195,7 @@ export const endpointRoutes = base
       const { id } = c.req.valid("param");
       const db = openDb(c.env.DB);
       const tenantId = c.get("tenantId");
-      const done = await deleteEndpoint(db, tenantId, id, Date.now());
+      const done = await deleteEndpoint(db, tenantId, id, systemClock.now());
       if (!done.deleted) throw new ApiError("not_found", `no endpoint ${id}`);
       await recordAudit(db, auditEntry(c, tenantId, "endpoint.delete", id, { cancelled_subscriptions: done.cancelled }));
       return c.body(null, 204);

@@ -4,6 +4,7 @@ import { loadConfig } from "../config";
 import { verifyArchiveLink } from "../domain/archive-link";
 import type { Env } from "../env";
 import { ifRangeHolds, noneMatchHits, parseRange } from "../lib/byte-range";
+import { systemClock } from "../lib/clock";
 import { ApiError, errorResponse } from "./api-error";
 import { ErrorEnvelopeSchema } from "./api-schemas";
 
@@ -91,7 +92,7 @@ async function serveFile(c: Context<{ Bindings: Env }>, retried = false): Promis
   const bucket = c.env.ARCHIVE;
   const secrets = loadConfig(c.env).archiveLinkSecrets;
   if (!bucket || secrets.length === 0) throw noFile();
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor(systemClock.now() / 1000);
   const key = keyOf(new URL(c.req.url).pathname);
   const expires = c.req.query("expires") ?? "";
   const verdict =

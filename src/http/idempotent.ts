@@ -1,3 +1,4 @@
+import { systemClock } from "../lib/clock";
 import type { Db } from "../storage/db";
 import { claimIdempotencyKey, finishIdempotencyKey, loseIdempotencyKey, releaseIdempotencyKey } from "../storage/idempotency";
 import { ApiError } from "./api-error";
@@ -63,7 +64,7 @@ export async function idempotent(
   const { tenantId } = o;
   if (o.key === undefined) return run({ afterLostAnswer: false, answerLost: false });
   const key = o.key.scoped;
-  const claim = await claimIdempotencyKey(db, { tenantId, key, requestHash: await sha256Hex(o.requestText), now: Date.now() });
+  const claim = await claimIdempotencyKey(db, { tenantId, key, requestHash: await sha256Hex(o.requestText), now: systemClock.now() });
   if (claim.kind === "replay")
     return new Response(claim.body, {
       status: claim.status,
@@ -75,7 +76,7 @@ export async function idempotent(
     throw new ApiError("conflict", "this Idempotency-Key was used with another request body in the last 24 hours");
   const attempt: IdempotentAttempt = { afterLostAnswer: claim.afterLostAnswer, answerLost: false };
   const giveUp = () =>
-    attempt.answerLost ? loseIdempotencyKey(db, { tenantId, key, now: Date.now() }) : releaseIdempotencyKey(db, { tenantId, key });
+    attempt.answerLost ? loseIdempotencyKey(db, { tenantId, key, now: systemClock.now() }) : releaseIdempotencyKey(db, { tenantId, key });
   let response: Response;
   try {
     response = await run(attempt);
@@ -84,6 +85,7 @@ export async function idempotent(
     throw error;
   }
   if (response.status === 502) await giveUp();
-  else await finishIdempotencyKey(db, { tenantId, key, status: response.status, body: await response.clone().text(), now: Date.now() });
+  else
+    await finishIdempotencyKey(db, { tenantId, key, status: response.status, body: await response.clone().text(), now: systemClock.now() });
   return response;
 }

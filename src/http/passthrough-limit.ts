@@ -1,4 +1,5 @@
 import type { Env } from "../env";
+import { systemClock } from "../lib/clock";
 import { FixedWindows } from "../lib/fixed-windows";
 import { ApiError } from "./api-error";
 
@@ -16,7 +17,7 @@ const perIsolateWindows = new FixedWindows(WINDOW_MS, MAX_TENANTS);
  * the isolates of a location.
  */
 export async function takePassThrough(env: Env, tenantId: string, perMinute: number): Promise<void> {
-  const now = Date.now();
+  const now = systemClock.now();
   const window = perIsolateWindows.current(tenantId, now);
   const retryAfter = Math.max(1, Math.ceil((window.startedAt + WINDOW_MS - now) / 1000));
   if (window.count >= perMinute) throw refused(perMinute, retryAfter);

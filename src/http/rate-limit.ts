@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
+import { systemClock } from "../lib/clock";
 import { FixedWindows } from "../lib/fixed-windows";
 import { ApiError } from "./api-error";
 import type { AuthVariables } from "./bearer-auth";
@@ -47,7 +48,7 @@ export async function takeRegistrations(env: Env, key: string, count: number): P
     if (!outcomes.every((o) => o.success)) throw refused(60);
     return;
   }
-  const outcome = withinPerIsolateCap(key, loadConfig(env).registrationCapPerIsolate, Date.now(), count);
+  const outcome = withinPerIsolateCap(key, loadConfig(env).registrationCapPerIsolate, systemClock.now(), count);
   if (!outcome.ok) throw refused(outcome.retryAfterSeconds);
 }
 

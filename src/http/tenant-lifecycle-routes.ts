@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { DEFAULT_TENANT } from "../domain/tenancy";
 import type { Env } from "../env";
+import { systemClock } from "../lib/clock";
 import { recordAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
 import { markTenantDeleted, setSuspended } from "../storage/tenants";
@@ -45,7 +46,7 @@ export const tenantLifecycleRoutes = new OpenAPIHono<AdminEnv>({ defaultHook: va
   .openapi(suspension(true), async (c) => {
     const { id } = c.req.valid("param");
     const db = openDb(c.env.DB);
-    const tenant = await setSuspended(db, id, true, Date.now());
+    const tenant = await setSuspended(db, id, true, systemClock.now());
     if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
     await recordAudit(db, auditEntry(c, id, "tenant.suspend", id));
     return c.json(presentTenant(tenant), 200);
@@ -53,7 +54,7 @@ export const tenantLifecycleRoutes = new OpenAPIHono<AdminEnv>({ defaultHook: va
   .openapi(suspension(false), async (c) => {
     const { id } = c.req.valid("param");
     const db = openDb(c.env.DB);
-    const tenant = await setSuspended(db, id, false, Date.now());
+    const tenant = await setSuspended(db, id, false, systemClock.now());
     if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
     await recordAudit(db, auditEntry(c, id, "tenant.resume", id));
     return c.json(presentTenant(tenant), 200);
@@ -80,7 +81,7 @@ export const tenantLifecycleRoutes = new OpenAPIHono<AdminEnv>({ defaultHook: va
           "conflict",
           "the default tenant cannot be deleted: it holds the keys of RELAY_API_KEYS and the rows from before tenants",
         );
-      const tenant = await markTenantDeleted(db, id, Date.now());
+      const tenant = await markTenantDeleted(db, id, systemClock.now());
       if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
       await recordAudit(db, auditEntry(c, id, "tenant.delete", id, { name: tenant.name }));
       return c.body(null, 204);

@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
 import { NO_ACTION, PROVIDERS, TASK_ID_PATTERN } from "../domain/kling";
 import type { Env } from "../env";
+import { systemClock } from "../lib/clock";
 import { exactArrayItemTexts, exactMemberText } from "../lib/exact-json";
 import { archiveFilesOfTask } from "../storage/archive-files";
 import { openDb } from "../storage/db";
@@ -189,7 +190,7 @@ const v1Routes = v1Base
         db,
         loadConfig(c.env).secretsKeyring,
         registrationOf(tenantId, taskId, body, metadata, archive, account),
-        Date.now(),
+        systemClock.now(),
       );
       if (result.kind === "action_pair_conflict") throw actionPairConflict(taskId, result.task);
       pollCalledBackTasks(c.get("pollCalledBack"), [result.task]);
@@ -254,7 +255,7 @@ const v1Routes = v1Base
         db,
         loadConfig(c.env).secretsKeyring,
         valid.map((v) => v.registration),
-        Date.now(),
+        systemClock.now(),
       );
       pollCalledBackTasks(
         c.get("pollCalledBack"),
@@ -329,7 +330,7 @@ const v1Routes = v1Base
       const task = await findTask(db, c.get("tenantId"), provider, taskId);
       if (!task) throw noTask(taskId, provider);
       const files = task.archive === "copying" || task.archive === "done" ? await archiveFilesOfTask(db, task.id) : [];
-      const body = await presentTaskOutputs(task, files, loadConfig(c.env), Date.now());
+      const body = await presentTaskOutputs(task, files, loadConfig(c.env), systemClock.now());
       // The body is built as text (its outputs keep every number exactly): typed by the route's schema.
       return c.body(body, 200, { "content-type": "application/json", "cache-control": "no-store" }) as never;
     },
@@ -366,7 +367,7 @@ const v1Routes = v1Base
       const { id } = c.req.valid("param");
       const subscription = await findSubscription(db, c.get("tenantId"), id);
       if (!subscription) throw new ApiError("not_found", `no subscription ${id}`);
-      if (subscription.status !== "cancelled") await cancelSubscription(db, subscription, Date.now());
+      if (subscription.status !== "cancelled") await cancelSubscription(db, subscription, systemClock.now());
       return c.body(null, 204);
     },
   )
@@ -387,7 +388,7 @@ const v1Routes = v1Base
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const result = await redeliverSubscription(openDb(c.env.DB), c.get("tenantId"), id, Date.now(), loadConfig(c.env));
+      const result = await redeliverSubscription(openDb(c.env.DB), c.get("tenantId"), id, systemClock.now(), loadConfig(c.env));
       switch (result.kind) {
         case "not_found":
           throw new ApiError("not_found", `no subscription ${id}`);

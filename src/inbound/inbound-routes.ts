@@ -10,6 +10,7 @@ import { tenantInboundToken } from "../domain/tenant-inbound";
 import type { Env } from "../env";
 import { ApiError } from "../http/api-error";
 import { errors, json } from "../http/openapi-document";
+import { systemClock } from "../lib/clock";
 import { readBoundedText } from "../lib/read-bounded";
 import { openDb } from "../storage/db";
 import type { CallbackScope } from "../storage/inbound-callbacks";
@@ -71,14 +72,15 @@ async function receive(c: Context<{ Bindings: Env }>, provider: Provider, secret
   const { text, truncated } = await readBoundedText(c.req.raw.body, MAX_CALLBACK_BYTES);
   if (truncated) throw tooLarge();
   const signed = secrets.length > 0;
+  const now = systemClock.now();
   if (signed) {
     try {
-      await verifyWebhook(text, c.req.raw.headers, [...secrets], { toleranceSeconds: SIGNATURE_TOLERANCE_SECONDS });
+      await verifyWebhook(text, c.req.raw.headers, [...secrets], { toleranceSeconds: SIGNATURE_TOLERANCE_SECONDS, now });
     } catch (error) {
       throw new ApiError("unauthorized", `the callback's signature does not verify: ${(error as Error).message}`);
     }
   }
-  const callback = readCallback(text, Date.now());
+  const callback = readCallback(text, now);
   if (typeof callback === "string") throw new ApiError("invalid_request", `not a callback: ${callback}`);
   c.executionCtx.waitUntil(
     actOnCallback(c.env, provider, callback, signed, undefined, scope).catch((error: unknown) => {

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { systemClock } from "../lib/clock";
 import { type Db, statement } from "./db";
 import { afterCursor, type Cursor, type Page, toPage } from "./keyset";
 import { type AuditLogRow, auditLog } from "./schema";
@@ -44,16 +45,16 @@ const valuesOf = (entry: AuditEntry, now: number) => ({
 /**
  * The INSERT of one entry as a D1 statement, to run inside the batch that does the action (see
  * `runBatch`): the entry is written if and only if the action is.
- * @example await runBatch(db, [statement(db, update), auditStatement(db, entry, Date.now())])
+ * @example await runBatch(db, [statement(db, update), auditStatement(db, entry, systemClock.now())])
  */
-export const auditStatement = (db: Db, entry: AuditEntry, now: number = Date.now()): D1PreparedStatement =>
+export const auditStatement = (db: Db, entry: AuditEntry, now: number = systemClock.now()): D1PreparedStatement =>
   statement(db, db.insert(auditLog).values(valuesOf(entry, now)));
 
 /**
  * Records one entry on its own, after the action it tells of succeeded.
  * @example await recordAudit(db, { tenantId, actor: auditActorOf(c.get("caller")), action: "key.create", target: keyId, clientAddress })
  */
-export async function recordAudit(db: Db, entry: AuditEntry, now: number = Date.now()): Promise<void> {
+export async function recordAudit(db: Db, entry: AuditEntry, now: number = systemClock.now()): Promise<void> {
   await db.insert(auditLog).values(valuesOf(entry, now));
 }
 

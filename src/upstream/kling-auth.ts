@@ -13,7 +13,7 @@ import { encodeBase64Url } from "../lib/base64";
  * call signs a new one.
  *
  * Errors never carry a secret: a key appears in no message, and the cache is keyed by access key.
- * @example const authorization = await klingAuthorization({ accessKey, secretKey }, Date.now());
+ * @example const authorization = await klingAuthorization({ accessKey, secretKey }, systemClock.now());
  */
 
 export type { KlingCredentials };
@@ -40,7 +40,7 @@ const jsonPart = (value: unknown) => encodeBase64Url(encoder.encode(JSON.stringi
 /**
  * Signs one Kling JWT at `nowMs` (no cache). Rejects with an Error naming no secret when a key
  * is empty.
- * @example const { token } = await signKlingJwt("ak", "sk", Date.now());
+ * @example const { token } = await signKlingJwt("ak", "sk", systemClock.now());
  */
 export async function signKlingJwt(accessKey: string, secretKey: string, nowMs: number): Promise<KlingToken> {
   if (accessKey === "" || secretKey === "") throw new Error("kling_auth: the access key and the secret key must be non-empty");
@@ -139,7 +139,7 @@ const isolateCache = new KlingTokenCache();
  * The Authorization header value for Kling's own API: `Bearer <api key>`, or `Bearer <JWT>` from
  * the isolate's token cache. Rejects (naming no secret) only for empty credentials or a failed
  * signing.
- * @example await klingAuthorization({ apiKey: "k" }, Date.now()) // "Bearer k"
+ * @example await klingAuthorization({ apiKey: "k" }, systemClock.now()) // "Bearer k"
  */
 export async function klingAuthorization(
   credentials: KlingCredentials,

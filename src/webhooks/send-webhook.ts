@@ -1,4 +1,5 @@
 import type { DeliveryExchange } from "../domain/delivery-plan";
+import { systemClock } from "../lib/clock";
 import { USER_AGENT } from "../version";
 import { signWebhook } from "./sign";
 
@@ -17,7 +18,7 @@ export interface OutgoingWebhook {
  * failed attempt) and never throws: every failure is a `DeliveryExchange`.
  */
 export async function sendWebhook(webhook: OutgoingWebhook): Promise<DeliveryExchange> {
-  const started = Date.now();
+  const started = systemClock.now();
   // The real wall clock, whatever clock schedules the work: receivers check it against theirs.
   const timestamp = Math.floor(started / 1000);
   try {
@@ -36,9 +37,14 @@ export async function sendWebhook(webhook: OutgoingWebhook): Promise<DeliveryExc
     });
     // The receiver's body is not ours to read; release the connection at once.
     await response.body?.cancel().catch(() => undefined);
-    return { kind: "response", status: response.status, retryAfter: response.headers.get("retry-after"), durationMs: Date.now() - started };
+    return {
+      kind: "response",
+      status: response.status,
+      retryAfter: response.headers.get("retry-after"),
+      durationMs: systemClock.now() - started,
+    };
   } catch (error) {
-    const durationMs = Date.now() - started;
+    const durationMs = systemClock.now() - started;
     if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return { kind: "timeout", durationMs };
     return { kind: "network", message: error instanceof Error ? error.message : String(error), durationMs };
   }

@@ -2,6 +2,7 @@ import type { Config } from "../config";
 import { classifyBatch } from "../domain/batch-outcome";
 import { isNewApiTask, type KlingCredentials } from "../domain/kling";
 import { classifyPoll, isTokenRejection, type PollOutcome } from "../domain/poll-outcome";
+import { systemClock } from "../lib/clock";
 import type { ClaimedTask } from "../storage/claim-tasks";
 import { invalidateKlingToken, klingAuthorization } from "../upstream/kling-auth";
 import { isKlingProductPath, queryKlingBatch, queryKlingLegacy } from "../upstream/query-kling";
@@ -40,7 +41,7 @@ export async function pollUpstream(
   const productPath = `${task.action}/${task.action2}`;
   if (!isKlingProductPath(productPath))
     return { kind: "rejected", reason: "invalid_request", error: `not a product path of Kling's API: ${productPath}` };
-  const authorization = await klingAuthorization(credentials, Date.now());
+  const authorization = await klingAuthorization(credentials, systemClock.now());
   const outcome = classifyPoll(
     await queryKlingLegacy({
       baseUrl: config.klingBaseUrl,
@@ -76,7 +77,7 @@ export async function pollUpstreamBatch(
     };
     return new Map(taskIds.map((id) => [id, outcome]));
   }
-  const authorization = await klingAuthorization(credentials, Date.now());
+  const authorization = await klingAuthorization(credentials, systemClock.now());
   const exchange = await queryKlingBatch({ baseUrl: config.klingBaseUrl, authorization, taskIds, timeoutMs: config.upstreamTimeoutMs });
   return classifyBatch(exchange, taskIds, now());
 }
