@@ -70,6 +70,20 @@ export const EVENT_TYPES = ["task.submitted", "task.processing", "task.succeeded
 export type EventType = (typeof EVENT_TYPES)[number];
 export const DEFAULT_EVENTS: EventType[] = ["task.succeeded", "task.failed", "task.expired"];
 
+/**
+ * The order of a task's events, the one place it is written: a task moves forward through these
+ * stages and never back, and the terminal events share the last one. The statuses' ranks
+ * (callback-body.ts) and the SQL that asks which events a task can still send
+ * (storage/event-order.ts) are derived from it.
+ */
+export const EVENT_STAGES: readonly (readonly EventType[])[] = [
+  ["task.submitted"],
+  ["task.processing"],
+  ["task.succeeded", "task.failed", "task.expired"],
+];
+/** An event's place in `EVENT_STAGES`, from 1 (0 stands for "before any event"). */
+export const eventRank = (event: EventType): number => EVENT_STAGES.findIndex((stage) => stage.includes(event)) + 1;
+
 /** Why a task expired (its `task.expired` webhook's `reason`). */
 export const FINISH_REASONS = ["max_age", "not_found", "upstream_rejected", "invalid_request", "content_policy"] as const;
 export type FinishReason = (typeof FINISH_REASONS)[number];
