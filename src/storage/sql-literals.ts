@@ -19,3 +19,6 @@ export const literal = (value: string): SQL => sql.raw(literalText(value));
 
 /** `expression = 'a'` or `expression IN ('a', 'b')`, for a `sql` template. */
 export const oneOf = (expression: string, values: readonly string[]): SQL => sql.raw(oneOfText(expression, values));
+
+/** `('a', 'b')`: the values as a parenthesised list, for `expression IN` a list when the expression is not a column. */
+export const literalList = (values: readonly string[]): SQL => sql.raw(`(${values.map(literalText).join(", ")})`);
