@@ -2,26 +2,11 @@
  * What a finished Kling task returns, per action pair, shaped as docs/upstream.md describes. Its
  * files' URLs point at the simulator itself (`{base}/media/{task id}/{file}`, kling-media.ts).
  */
+import { KLING_PRODUCT_PATHS } from "../src/domain/product-paths";
 import { mediaUrl } from "./kling-media";
 
-/** CometAPI's eleven action pairs (`/kling/v1/{action}/{action2}/{id}`). */
-export const COMETAPI_PAIRS: Record<string, string[]> = {
-  images: ["generations", "kolors-virtual-try-on"],
-  videos: ["text2video", "image2video", "lip-sync", "effects", "multi-image2video", "multi-elements", "omni-video"],
-  audio: ["text-to-audio", "video-to-audio"],
-};
-
-/** Kling's own legacy product paths (`/v1/{product path}/{id}`): CometAPI's eleven and the ones beyond. */
-export const LEGACY_PRODUCTS: readonly string[] = [
-  ...Object.entries(COMETAPI_PAIRS).flatMap(([action, seconds]) => seconds.map((action2) => `${action}/${action2}`)),
-  "videos/video-extend",
-  "videos/avatar/image2video",
-  "videos/advanced-lip-sync",
-  "images/omni-image",
-  "images/multi-image2image",
-  "images/editing/expand",
-  "general/ai-multi-shot",
-];
+/** Kling's own legacy product paths (`/v1/{product path}/{id}`): the relay's one list, so the simulator serves exactly what the relay polls. */
+export const LEGACY_PRODUCTS: readonly string[] = KLING_PRODUCT_PATHS;
 
 /**
  * The new API's create routes (`POST /{product}/{model}`, video only so far) and the legacy

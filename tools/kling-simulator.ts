@@ -22,21 +22,13 @@
  * (kling-media.ts; controls at `/_sim/media`): the loopback network tells it its base URL.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isProductPath } from "../src/domain/kling";
 import type { UpstreamDialect, UpstreamStep, UpstreamTaskSpec } from "./fake-protocol";
 import { json, readBody } from "./http-helpers";
 import { checkKlingAuth, DEFAULT_KLING_CREDENTIALS, type KlingCredentials } from "./kling-auth";
 import { type CallbackConfig, checkSecret, createCallbackSender } from "./kling-callbacks";
 import { createMediaServer } from "./kling-media";
-import {
-  LEGACY_PRODUCTS,
-  NEW_API_PRODUCTS,
-  outputsFor,
-  COMETAPI_PAIRS as PAIRS,
-  splitProduct,
-  taskInfoFor,
-  taskResultFor,
-  typicalDurations,
-} from "./kling-results";
+import { LEGACY_PRODUCTS, NEW_API_PRODUCTS, outputsFor, splitProduct, taskInfoFor, taskResultFor, typicalDurations } from "./kling-results";
 import { between, seededRandom } from "./seeded-random";
 import { drawFault, type Faults, NO_FAULTS, stepKind } from "./simulated-faults";
 
@@ -759,7 +751,7 @@ export function createKlingSimulator(options: SimulatorOptions) {
       served("unauthorized");
       return json(res, 401, { code: 1001, message: "Authorization is invalid", request_id: `sim-${++sequence}` });
     }
-    if (!PAIRS[action]?.includes(action2))
+    if (!isProductPath("cometapi", action, action2))
       return json(res, 404, { error: { code: "", message: "Invalid URL (request id: sim)", type: "comet_api_error" } });
     if (req.method === "POST" && taskId === undefined) return create(req, res, "cometapi", { action, action2 }, legacyCreated, account);
     const task = taskId === undefined ? undefined : cometTask(action, action2, taskId, account);

@@ -1,5 +1,6 @@
 import { isLosslessNumber, parse, stringify } from "lossless-json";
 import { type ArchiveLinkConfig, archiveLink } from "./archive-link";
+import type { ArchiveFileStatus } from "./archive-states";
 
 /**
  * Rules of the archive (copying a succeeded task's output files into R2): which files, how failed
@@ -46,7 +47,7 @@ export const ARCHIVE_DELETED_ERROR = "deleted by retention";
 export interface ArchiveFileState {
   index: number;
   field: string;
-  status: "pending" | "copied" | "failed" | "deleted";
+  status: ArchiveFileStatus;
   lastError: string | null;
 }
 

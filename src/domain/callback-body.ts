@@ -1,5 +1,5 @@
 import { classifyBatch } from "./batch-outcome";
-import { isTaskStatus, type ObservedStatus, readTaskStatus, type TaskStatus } from "./kling";
+import { EVENT_FOR_STATUS, eventRank, isTaskStatus, type ObservedStatus, readTaskStatus, TASK_STATUSES, type TaskStatus } from "./kling";
 import { classifyPoll, type PollOutcome, type UpstreamExchange } from "./poll-outcome";
 
 /**
@@ -57,16 +57,13 @@ export function readCallback(body: string, now: number): InboundCallback | strin
 }
 
 /**
- * How far along each status is. A callback that announces no more than what is known is old news
+ * How far along each status is (the rank of the event it announces, `EVENT_STAGES`). A callback that announces no more than what is known is old news
  * (callbacks can arrive late and out of order); a status the relay does not know has no rank and
  * is always worth a look, as is a task whose stored status has none.
  */
-export const STATUS_RANKS: ReadonlyMap<TaskStatus, number> = new Map<TaskStatus, number>([
-  ["submitted", 1],
-  ["processing", 2],
-  ["succeed", 3],
-  ["failed", 3],
-]);
+export const STATUS_RANKS: ReadonlyMap<TaskStatus, number> = new Map(
+  TASK_STATUSES.map((status) => [status, eventRank(EVENT_FOR_STATUS[status])] as const),
+);
 
 /** A status's rank: 0 before any status, null for one the relay does not know. */
 export const statusRank = (status: ObservedStatus | null): number | null =>

@@ -1,11 +1,8 @@
 /** Facts of Kling's query protocols, through CometAPI and direct (docs/upstream.md). */
+import { isActionPair, isKlingPath } from "./product-paths";
 
-/** The only valid `{action}/{action2}` pairs of CometAPI's `GET /kling/v1/{action}/{action2}/{task_id}`. */
-export const ACTION_PAIRS = {
-  images: ["generations", "kolors-virtual-try-on"],
-  videos: ["text2video", "image2video", "lip-sync", "effects", "multi-image2video", "multi-elements", "omni-video"],
-  audio: ["text-to-audio", "video-to-audio"],
-} as const satisfies Record<string, readonly string[]>;
+// The product paths live in ./product-paths.ts (one list); these names stay for their many readers.
+export { ACTION_PAIR_LIST, ACTION_PAIRS, ACTION2S, ACTIONS, type Action, isActionPair, KLING_ONLY_PAIRS } from "./product-paths";
 
 /**
  * Where a task is polled: `cometapi` (CometAPI's proxy of Kling's legacy query), or `kling`
@@ -18,24 +15,9 @@ export type Provider = (typeof PROVIDERS)[number];
 /** How the relay signs in to Kling's own API: an API key, or the legacy access/secret key pair (a JWT). */
 export type KlingCredentials = { readonly apiKey: string } | { readonly accessKey: string; readonly secretKey: string };
 
-/**
- * The product paths Kling's own legacy API serves beyond CometAPI's: `action2` holds the rest of
- * the path (`videos/avatar/image2video`).
- */
-export const KLING_ONLY_PAIRS = [
-  ["videos", "video-extend"],
-  ["videos", "avatar/image2video"],
-  ["videos", "advanced-lip-sync"],
-  ["images", "omni-image"],
-  ["images", "multi-image2image"],
-  ["images", "editing/expand"],
-  ["general", "ai-multi-shot"],
-] as const;
-
 /** Whether a provider serves a product path (Kling's own API: CometAPI's pairs and its own). */
 export function isProductPath(provider: Provider, action: string, action2: string): boolean {
-  if (isActionPair(action, action2)) return true;
-  return provider === "kling" && KLING_ONLY_PAIRS.some(([a, b]) => a === action && b === action2);
+  return provider === "kling" ? isKlingPath(action, action2) : isActionPair(action, action2);
 }
 
 /**
@@ -47,21 +29,6 @@ export const NO_ACTION = "";
 
 /** A task of Kling's new API: polled in batches (`GET /tasks?task_ids=`), not one by one. */
 export const isNewApiTask = (task: { provider: string; action: string }) => task.provider === "kling" && task.action === NO_ACTION;
-
-export type Action = keyof typeof ACTION_PAIRS;
-/** Every valid pair as `[action, action2]`, in the order above. */
-export const ACTION_PAIR_LIST: readonly (readonly [string, string])[] = Object.entries(ACTION_PAIRS).flatMap(([action, list]) =>
-  list.map((action2) => [action, action2] as const),
-);
-export const ACTIONS = Object.keys(ACTION_PAIRS) as Action[];
-export const ACTION2S = [...new Set(Object.values(ACTION_PAIRS).flat())];
-
-export function isActionPair(action: string, action2: string): boolean {
-  // Own keys only: "toString" is no action, whatever Object.prototype says.
-  if (!Object.hasOwn(ACTION_PAIRS, action)) return false;
-  const allowed: readonly string[] = ACTION_PAIRS[action as Action];
-  return allowed.includes(action2);
-}
 
 /**
  * A task id the relay accepts (in the API, in a dashboard URL or search box): 1-128 characters of
@@ -102,6 +69,20 @@ export const isTerminal = (status: ObservedStatus | null): boolean => status ===
 export const EVENT_TYPES = ["task.submitted", "task.processing", "task.succeeded", "task.failed", "task.expired"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 export const DEFAULT_EVENTS: EventType[] = ["task.succeeded", "task.failed", "task.expired"];
+
+/**
+ * The order of a task's events, the one place it is written: a task moves forward through these
+ * stages and never back, and the terminal events share the last one. The statuses' ranks
+ * (callback-body.ts) and the SQL that asks which events a task can still send
+ * (storage/event-order.ts) are derived from it.
+ */
+export const EVENT_STAGES: readonly (readonly EventType[])[] = [
+  ["task.submitted"],
+  ["task.processing"],
+  ["task.succeeded", "task.failed", "task.expired"],
+];
+/** An event's place in `EVENT_STAGES`, from 1 (0 stands for "before any event"). */
+export const eventRank = (event: EventType): number => EVENT_STAGES.findIndex((stage) => stage.includes(event)) + 1;
 
 /** Why a task expired (its `task.expired` webhook's `reason`). */
 export const FINISH_REASONS = ["max_age", "not_found", "upstream_rejected", "invalid_request", "content_policy"] as const;

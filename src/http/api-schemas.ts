@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { TASK_ARCHIVE_STATES } from "../domain/archive-states";
 import { EVENT_TYPES, FINISH_REASONS, PROVIDERS, TASK_STATUSES } from "../domain/kling";
 import { DEFAULT_CAPS } from "../domain/tenant-caps";
 import { ERROR_CODES } from "./api-error";
@@ -152,7 +153,7 @@ export const TaskOutputsSchema = z
     task_id: z.string(),
     provider: z.enum(PROVIDERS),
     task_status: TaskStatusSchema,
-    archive: z.enum(["requested", "copying", "done"]).nullable().openapi({
+    archive: z.enum(TASK_ARCHIVE_STATES).nullable().openapi({
       description:
         "Null: not archived. `requested`: to be copied once the task succeeds; `copying`: some files are still pending; `done`: every file copied or given up",
     }),

@@ -2,17 +2,8 @@ import { z } from "@hono/zod-openapi";
 import { checkCallbackUrl } from "../domain/callback-url";
 import { NEW_API_CREATE_PATH } from "../domain/create-outcome";
 import { exceedsJsonDepth } from "../domain/json-depth";
-import {
-  ACTION2S,
-  ACTIONS,
-  DEFAULT_EVENTS,
-  EVENT_TYPES,
-  isProductPath,
-  KLING_ONLY_PAIRS,
-  NO_ACTION,
-  PROVIDERS,
-  TASK_ID_PATTERN,
-} from "../domain/kling";
+import { DEFAULT_EVENTS, EVENT_TYPES, isProductPath, NO_ACTION, PROVIDERS, TASK_ID_PATTERN } from "../domain/kling";
+import { ALL_ACTION2S, ALL_ACTIONS } from "../domain/product-paths";
 import { isPlainObject } from "./validation";
 
 export const MAX_METADATA_BYTES = 4 * 1024;
@@ -54,13 +45,13 @@ export function registrationSchema(options: { allowInsecureCallbacks: boolean })
           .default("cometapi")
           .openapi({ description: "`cometapi` (default): through CometAPI's proxy; `kling`: Kling's own API" }),
         action: z
-          .enum([...new Set([...ACTIONS, ...KLING_ONLY_PAIRS.map(([a]) => a)])] as [string, ...string[]])
+          .enum(ALL_ACTIONS as [string, ...string[]])
           .optional()
           .openapi({
             description: "Required for `cometapi`; for `kling`, with `action2` a legacy product, without them a task of the new API",
           }),
         action2: z
-          .enum([...new Set([...ACTION2S, ...KLING_ONLY_PAIRS.map(([, b]) => b)])] as [string, ...string[]])
+          .enum(ALL_ACTION2S as [string, ...string[]])
           .optional()
           .openapi({ description: "The rest of the product path (`avatar/image2video`)" }),
         callback_url: z

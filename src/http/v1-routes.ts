@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
+import { filesListed } from "../domain/archive-states";
 import { NO_ACTION, PROVIDERS, TASK_ID_PATTERN } from "../domain/kling";
 import type { Env } from "../env";
 import { systemClock } from "../lib/clock";
@@ -329,7 +330,7 @@ const v1Routes = v1Base
       const db = openDb(c.env.DB);
       const task = await findTask(db, c.get("tenantId"), provider, taskId);
       if (!task) throw noTask(taskId, provider);
-      const files = task.archive === "copying" || task.archive === "done" ? await archiveFilesOfTask(db, task.id) : [];
+      const files = filesListed(task.archive) ? await archiveFilesOfTask(db, task.id) : [];
       const body = await presentTaskOutputs(task, files, loadConfig(c.env), systemClock.now());
       // The body is built as text (its outputs keep every number exactly): typed by the route's schema.
       return c.body(body, 200, { "content-type": "application/json", "cache-control": "no-store" }) as never;

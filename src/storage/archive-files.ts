@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { ArchiveField, ArchiveFileState } from "../domain/archive-plan";
+import type { ArchiveStepStatus, EndedArchiveFileStatus } from "../domain/archive-states";
+import { archiveFileIn, archiveFileStatus, taskArchive, taskArchiveIn } from "./archive-sql";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { archiveFileTenant, claimPastParked, parkedAt, tenantHalted } from "./parking";
 
@@ -21,8 +23,8 @@ export interface ArchiveWork {
 
 export async function archiveWorkWaiting(db: Db, now: number): Promise<ArchiveWork> {
   const [row] = await db.all<{ toList: number; copying: number; due: number }>(sql`SELECT
-    EXISTS (SELECT 1 FROM tasks WHERE archive = 'requested' AND last_event = 'task.succeeded') AS toList,
-    EXISTS (SELECT 1 FROM tasks WHERE archive = 'copying') AS copying,
+    EXISTS (SELECT 1 FROM tasks WHERE ${taskArchiveIn("archive", "requested")} AND last_event = 'task.succeeded') AS toList,
+    EXISTS (SELECT 1 FROM tasks WHERE ${taskArchiveIn("archive", "copying")}) AS copying,
     EXISTS (SELECT 1 FROM archive_files WHERE next_attempt_at <= ${now}) AS due`);
   return { toList: row?.toList === 1, copying: row?.copying === 1, due: row?.due === 1 };
 }
@@ -39,7 +41,7 @@ export interface TaskToArchive {
 /** Up to `limit` tasks to list files for (the `tasks_archive_to_list` index: empty most of the time). */
 export async function tasksToArchive(db: Db, limit: number): Promise<TaskToArchive[]> {
   return db.all<TaskToArchive>(sql`SELECT id AS key, tenant_id AS tenantId, provider, task_id AS taskId, data FROM tasks
-    WHERE archive = 'requested' AND last_event = 'task.succeeded' ORDER BY updated_at LIMIT ${limit}`);
+    WHERE ${taskArchiveIn("archive", "requested")} AND last_event = 'task.succeeded' ORDER BY updated_at LIMIT ${limit}`);
 }
 
 export interface NewArchiveFile {
@@ -63,12 +65,15 @@ export async function startArchives(db: Db, taskKeys: readonly string[], files: 
       db,
       sql`INSERT INTO archive_files (id, task_key, output_index, field, source_url, r2_key, status, attempts, next_attempt_at, copied_bytes, created_at, updated_at)
       SELECT f.value ->> 'id', f.value ->> 'task_key', f.value ->> 'idx', f.value ->> 'field', f.value ->> 'url', f.value ->> 'r2_key',
-        'pending', 0, ${now}, 0, ${now}, ${now}
+        ${archiveFileStatus("pending")}, 0, ${now}, 0, ${now}, ${now}
       FROM json_each(${rows}) f JOIN tasks t ON t.id = f.value ->> 'task_key'
-      WHERE t.archive = 'requested'
+      WHERE ${taskArchiveIn("t.archive", "requested")}
       ON CONFLICT DO NOTHING`,
     ),
-    statement(db, sql`UPDATE tasks SET archive = 'copying', updated_at = ${now} WHERE id IN ${keySet(taskKeys)} AND archive = 'requested'`),
+    statement(
+      db,
+      sql`UPDATE tasks SET archive = ${taskArchive("copying")}, updated_at = ${now} WHERE id IN ${keySet(taskKeys)} AND ${taskArchiveIn("archive", "requested")}`,
+    ),
   ]);
 }
 
@@ -121,7 +126,7 @@ export async function claimDueArchiveFiles(db: Db, o: ClaimOptions): Promise<Cla
 export interface ArchiveFileRecord {
   id: string;
   taskKey: string;
-  status: "pending" | "copied" | "failed";
+  status: ArchiveStepStatus;
   attempts: number;
   nextAttemptAt: number | null;
   copiedBytes: number;
@@ -140,7 +145,7 @@ export async function recordArchiveSteps(db: Db, records: readonly ArchiveFileRe
       copied_bytes = r.value ->> 'copiedBytes', size_bytes = coalesce(r.value ->> 'sizeBytes', archive_files.size_bytes),
       content_type = coalesce(r.value ->> 'contentType', archive_files.content_type), resume = r.value ->> 'resume',
       last_error = r.value ->> 'lastError', lease_token = NULL,
-      copied_at = CASE WHEN r.value ->> 'status' = 'copied' THEN ${now} END, updated_at = ${now}
+      copied_at = CASE WHEN r.value ->> 'status' = ${archiveFileStatus("copied")} THEN ${now} END, updated_at = ${now}
     FROM json_each(${rows}) r
     WHERE archive_files.id = r.value ->> 'id' AND archive_files.lease_token = ${leaseToken}`);
 }
@@ -157,7 +162,7 @@ export interface EndedArchiveFile {
   taskKey: string;
   index: number;
   field: string;
-  status: "copied" | "failed" | "deleted";
+  status: EndedArchiveFileStatus;
   r2Key: string;
   lastError: string | null;
 }
@@ -174,8 +179,8 @@ export async function tasksToSettle(
 ): Promise<{ taskKeys: string[]; files: EndedArchiveFile[] }> {
   const only = taskKeys === undefined ? sql`` : sql`AND t.id IN ${keySet(taskKeys)}`;
   const tasks = await db.all<{ id: string }>(sql`SELECT t.id FROM tasks t
-    WHERE t.archive = 'copying' ${only}
-      AND NOT EXISTS (SELECT 1 FROM archive_files a WHERE a.task_key = t.id AND a.status = 'pending')
+    WHERE ${taskArchiveIn("t.archive", "copying")} ${only}
+      AND NOT EXISTS (SELECT 1 FROM archive_files a WHERE a.task_key = t.id AND ${archiveFileIn("a.status", "pending")})
     ORDER BY t.updated_at LIMIT ${limit}`);
   if (tasks.length === 0) return { taskKeys: [], files: [] };
   const keys = tasks.map((t) => t.id);
@@ -197,10 +202,10 @@ export async function settleArchives(db: Db, settled: readonly { taskKey: string
   await runBatch(db, [
     statement(
       db,
-      sql`UPDATE tasks SET archive = 'done', archive_outputs = r.value ->> 'archiveOutputs', updated_at = ${now}
+      sql`UPDATE tasks SET archive = ${taskArchive("done")}, archive_outputs = r.value ->> 'archiveOutputs', updated_at = ${now}
       FROM json_each(${rows}) r
-      WHERE tasks.id = r.value ->> 'taskKey' AND tasks.archive = 'copying'
-        AND NOT EXISTS (SELECT 1 FROM archive_files a WHERE a.task_key = tasks.id AND a.status = 'pending')`,
+      WHERE tasks.id = r.value ->> 'taskKey' AND ${taskArchiveIn("tasks.archive", "copying")}
+        AND NOT EXISTS (SELECT 1 FROM archive_files a WHERE a.task_key = tasks.id AND ${archiveFileIn("a.status", "pending")})`,
     ),
     statement(db, releaseHeldMessages(keys, now)),
   ]);
@@ -215,7 +220,7 @@ const releaseHeldMessages = (taskKeys: ReturnType<typeof keySet>, now: number) =
     archive = (SELECT t.archive_outputs FROM subscriptions s JOIN tasks t ON t.id = s.task_key WHERE s.id = messages.subscription_id)
   WHERE status = 'pending' AND next_attempt_at IS NULL AND lease_token IS NULL
     AND subscription_id IN (SELECT s.id FROM subscriptions s JOIN tasks t ON t.id = s.task_key
-      WHERE t.id IN ${taskKeys} AND t.archive = 'done')`;
+      WHERE t.id IN ${taskKeys} AND ${taskArchiveIn("t.archive", "done")})`;
 
 /** One file of a task, as `GET /v1/tasks/{task_id}/outputs` and the dashboard's task page tell it. */
 export interface TaskArchiveFile extends ArchiveFileState {
@@ -247,7 +252,7 @@ export interface ArchivedObject {
  */
 export const expiredArchiveFiles = (cutoff: number, limit: number) =>
   sql`SELECT id, task_key AS taskKey, r2_key AS r2Key FROM archive_files
-    WHERE status = 'copied' AND copied_at < ${cutoff} ORDER BY copied_at LIMIT ${limit}`;
+    WHERE ${archiveFileIn("status", "copied")} AND copied_at < ${cutoff} ORDER BY copied_at LIMIT ${limit}`;
 
 /**
  * Files whose objects were just deleted from R2 (`ids`, of any task still there): the statements
@@ -258,16 +263,22 @@ export const expiredArchiveFiles = (cutoff: number, limit: number) =>
  * nothing. The first statement's `changes` is the number of files marked.
  */
 export function forgetArchivedObjects(db: Db, ids: readonly string[], now: number): D1PreparedStatement[] {
-  const files = sql`(SELECT a.task_key FROM json_each(${asJson(ids)}) f JOIN archive_files a ON a.id = f.value WHERE a.status = 'deleted')`;
+  const files = sql`(SELECT a.task_key FROM json_each(${asJson(ids)}) f JOIN archive_files a ON a.id = f.value WHERE ${archiveFileIn("a.status", "deleted")})`;
   return [
-    statement(db, sql`UPDATE archive_files SET status = 'deleted', updated_at = ${now} WHERE id IN ${keySet(ids)} AND status = 'copied'`),
-    statement(db, sql`UPDATE tasks SET archive = 'copying', updated_at = ${now} WHERE id IN ${files} AND archive = 'done'`),
+    statement(
+      db,
+      sql`UPDATE archive_files SET status = ${archiveFileStatus("deleted")}, updated_at = ${now} WHERE id IN ${keySet(ids)} AND ${archiveFileIn("status", "copied")}`,
+    ),
+    statement(
+      db,
+      sql`UPDATE tasks SET archive = ${taskArchive("copying")}, updated_at = ${now} WHERE id IN ${files} AND ${taskArchiveIn("archive", "done")}`,
+    ),
     statement(
       db,
       sql`UPDATE messages SET next_attempt_at = NULL, updated_at = ${now}
       WHERE status = 'pending' AND event_type = 'task.succeeded' AND attempts = 0 AND lease_token IS NULL AND next_attempt_at IS NOT NULL
         AND subscription_id IN (SELECT s.id FROM subscriptions s JOIN tasks t ON t.id = s.task_key
-          WHERE t.id IN ${files} AND t.archive = 'copying')`,
+          WHERE t.id IN ${files} AND ${taskArchiveIn("t.archive", "copying")})`,
     ),
   ];
 }

@@ -1,4 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
+import { ARCHIVE_HOLDING_STATES } from "../domain/archive-states";
+import { taskArchiveIn } from "./archive-sql";
 import { type Db, statement } from "./db";
 
 /**
@@ -27,7 +29,7 @@ import { type Db, statement } from "./db";
  * links. Any other message is due now.
  */
 const HELD_OR_NOW = (now: number) =>
-  sql`CASE WHEN t.last_event = 'task.succeeded' AND t.archive IN ('requested', 'copying') THEN NULL ELSE ${now} END`;
+  sql`CASE WHEN t.last_event = 'task.succeeded' AND ${taskArchiveIn("t.archive", ...ARCHIVE_HOLDING_STATES)} THEN NULL ELSE ${now} END`;
 
 function fanOut(db: Db, scope: SQL, now: number) {
   return statement(

@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
-import { STATUS_RANKS } from "../domain/callback-body";
 import { type ClaimedTask, type ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import { type Db, keySet, runBatch, statement } from "./db";
+import { storedRankSql } from "./event-order";
 import type { Lease } from "./load-claimed";
 import { messageTenant, PARKED_FROM, tenantHalted } from "./parking";
 
@@ -39,9 +39,7 @@ export interface CallbackNotice {
 }
 
 /** The stored status's rank, as SQL (see `STATUS_RANKS`); NULL for a status without one. */
-const storedRank = sql.raw(
-  `CASE WHEN task_status IS NULL THEN 0 ${[...STATUS_RANKS].map(([s, r]) => `WHEN task_status = '${s}' THEN ${r}`).join(" ")} END`,
-);
+const storedRank = storedRankSql("task_status");
 
 /**
  * Records one upstream callback, in one D1 batch, for every task of that provider and id on the

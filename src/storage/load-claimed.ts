@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type ClaimedArchiveFile, claimedArchiveColumns } from "./archive-files";
+import { archiveFileIn } from "./archive-sql";
 import { type ClaimedMessage, type TargetRow, targetColumns, targetJoins, toTarget } from "./claim-messages";
 import { type ClaimedTask, type ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import { asJson, type Db } from "./db";
@@ -75,6 +76,6 @@ export async function loadClaimedArchiveFiles(db: Db, claims: readonly LeasedIds
   const rows = await db.all<ClaimedArchiveFile & Lease>(sql`
     SELECT ${claimedArchiveColumns("a.")}, a.lease_token AS leaseToken, a.next_attempt_at AS leaseEndsAt
     FROM json_each(${pairs(claims)}) p JOIN archive_files a ON a.id = p.value ->> 'id'
-    WHERE a.lease_token = p.value ->> 'lease' AND a.next_attempt_at IS NOT NULL AND a.status = 'pending'`);
+    WHERE a.lease_token = p.value ->> 'lease' AND a.next_attempt_at IS NOT NULL AND ${archiveFileIn("a.status", "pending")}`);
   return firstOfEach(rows, (r) => r.id);
 }

@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
+import { ARCHIVE_STORED_STATUSES } from "../domain/archive-states";
 import { type ArchivedObject, expiredArchiveFiles, forgetArchivedObjects } from "./archive-files";
+import { archiveFileIn, archiveFileStatus } from "./archive-sql";
 import { hourOf } from "./count-activity";
 import { asJson, type Db, runBatch, statement } from "./db";
 import { IDEMPOTENCY_TTL_MS } from "./idempotency";
@@ -30,7 +32,7 @@ const purgeable = (cutoff: number, withBucket: boolean) => sql`tasks.settled_at 
     WHERE s.task_key = tasks.id AND m.status = 'pending')
   AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_key = tasks.id AND s.updated_at >= ${cutoff})
   AND NOT EXISTS (SELECT 1 FROM archive_files a WHERE a.task_key = tasks.id
-    AND ${withBucket ? sql`a.status IN ('pending', 'copied')` : sql`a.status <> 'deleted'`})`;
+    AND ${withBucket ? archiveFileIn("a.status", ...ARCHIVE_STORED_STATUSES) : sql`a.status <> ${archiveFileStatus("deleted")}`})`;
 
 /** A task retention may delete, with the archived files whose objects must go first. */
 export interface PurgeCandidate {
@@ -95,7 +97,7 @@ export async function purgeCandidates(db: Db, o: CandidatesOptions): Promise<Ret
   const expired = archive ? ((results[4]?.results ?? []) as ArchivedObject[]) : [];
   // The candidates first (a CTE: its LIMIT counts tasks), then their files beside them.
   const files = archive
-    ? sql`a.id, a.r2_key AS r2Key FROM c LEFT JOIN archive_files a ON a.task_key = c.id AND a.status = 'failed'`
+    ? sql`a.id, a.r2_key AS r2Key FROM c LEFT JOIN archive_files a ON a.task_key = c.id AND ${archiveFileIn("a.status", "failed")}`
     : sql`NULL AS id, NULL AS r2Key FROM c`;
   const rows = await db.all<{ key: string; id: string | null; r2Key: string | null }>(sql`WITH c AS (SELECT id, settled_at FROM tasks
       WHERE ${purgeable(cutoff, archive !== undefined)}

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { ARCHIVE_FILE_STATUSES, TASK_ARCHIVE_STATES } from "../domain/archive-states";
 
 /**
  * One app sharing the relay. Every API key, task, subscription and endpoint belongs to one; the
@@ -190,7 +191,7 @@ export const tasks = sqliteTable(
      * `copying` = its files are in `archive_files`, some still pending; `done` = every file copied
      * or given up. Its `task.succeeded` messages wait (next_attempt_at NULL) until `done`.
      */
-    archive: text("archive", { enum: ["requested", "copying", "done"] }),
+    archive: text("archive", { enum: TASK_ARCHIVE_STATES }),
     /**
      * Once `done`: what each output's files became, as the webhook's JSON array of
      * `{index, field, archived_url | archive_error}` (the links signed then); copied into the
@@ -214,7 +215,9 @@ export const tasks = sqliteTable(
     // A tenant's tasks still being polled or waiting, counted (up to its cap) for `active_tasks`.
     index("tasks_tenant_unsettled").on(t.tenantId).where(sql`settled_at IS NULL`),
     // The archive's to-do lists, each empty most of the time: tasks whose files are to be listed,
-    // and tasks whose copies may all have ended (src/storage/archive-files.ts).
+    // and tasks whose copies may all have ended (src/storage/archive-files.ts). The states stay
+    // literals here (not domain/archive-states.ts): an index's WHERE must match its migration byte
+    // for byte, and the statements that use it render the same text (storage/archive-sql.ts).
     index("tasks_archive_to_list").on(t.updatedAt).where(sql`archive = 'requested' AND last_event = 'task.succeeded'`),
     index("tasks_archive_copying").on(t.updatedAt).where(sql`archive = 'copying'`),
   ],
@@ -367,7 +370,7 @@ export const archiveFiles = sqliteTable(
     /** The object's key in R2 (domain/archive-link.ts `archiveKey`). */
     r2Key: text("r2_key").notNull(),
     /** `deleted`: copied once, removed by retention since. */
-    status: text("status", { enum: ["pending", "copied", "failed", "deleted"] }).notNull(),
+    status: text("status", { enum: ARCHIVE_FILE_STATUSES }).notNull(),
     /** Failed attempts so far (a step that copied a part is not a failure). */
     attempts: integer("attempts").notNull().default(0),
     /** When pending: when it may be worked on next (a claim moves it to the lease's end). */
@@ -387,6 +390,7 @@ export const archiveFiles = sqliteTable(
   (t) => [
     uniqueIndex("archive_files_task_output").on(t.taskKey, t.outputIndex, t.field),
     index("archive_files_due").on(t.nextAttemptAt).where(sql`next_attempt_at IS NOT NULL`),
+    // A literal, like the tasks' archive indexes above: it must match its migration byte for byte.
     index("archive_files_copied").on(t.copiedAt).where(sql`status = 'copied'`),
   ],
 );

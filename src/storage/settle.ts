@@ -1,14 +1,13 @@
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, statement } from "./db";
+import { stillPossibleSql } from "./event-order";
 
 /**
  * Events a task can still produce, as a SQL condition on `e.value` for task `t`: none once it
- * finished, and only those after its current status otherwise.
+ * finished, and only those after its current status otherwise (the order: `EVENT_STAGES`).
  */
 const STILL_POSSIBLE = sql`t.finished_at IS NULL AND (
-  e.value IN ('task.succeeded', 'task.failed', 'task.expired')
-  OR (e.value = 'task.processing' AND (t.task_status IS NULL OR t.task_status = 'submitted'))
-  OR (e.value = 'task.submitted' AND t.task_status IS NULL))`;
+  ${stillPossibleSql("e.value", "t.task_status")})`;
 
 /**
  * After any change to tasks, subscriptions or messages: a subscription with nothing pending and

@@ -1,11 +1,13 @@
 import { desc, eq, sql } from "drizzle-orm";
 import type { ArchiveLinkConfig } from "../domain/archive-link";
 import { archiveResultsOf } from "../domain/archive-plan";
+import { ARCHIVE_HOLDING_STATES } from "../domain/archive-states";
 import type { EventType, Provider } from "../domain/kling";
 import { sealEndpointKey } from "../domain/sealed-endpoint-keys";
 import type { UpstreamAccount } from "../domain/upstream-access";
 import type { SecretsKeyring } from "../lib/sealed-secrets";
 import { archiveFilesOfTask } from "./archive-files";
+import { taskArchive, taskArchiveList } from "./archive-sql";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { fanOutToSubscription, fanOutToSubscriptions } from "./fan-out";
 import { HINT_TTL_MS } from "./inbound-callbacks";
@@ -170,7 +172,7 @@ export function registrationStatements(db: Db, rs: readonly Registration[], now:
     // A task asked to archive stays asked; one that finished archiving is not archived again.
     statement(
       db,
-      sql`UPDATE tasks SET archive = 'requested', updated_at = ${now}
+      sql`UPDATE tasks SET archive = ${taskArchive("requested")}, updated_at = ${now}
       WHERE archive IS NULL AND id IN (SELECT t.id FROM json_each(${rows}) r CROSS JOIN tasks t WHERE ${NAMES_TASK} AND r.value ->> 'archive' = 1)`,
     ),
     statement(
@@ -250,7 +252,7 @@ export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now
       sql`UPDATE messages SET status = 'pending', schedule_step = 0, lease_token = NULL, updated_at = ${now},
         archive = CASE WHEN event_type = 'task.succeeded' AND ${fresh} IS NOT NULL THEN ${fresh} ELSE archive END,
         next_attempt_at = CASE WHEN event_type = 'task.succeeded'
-          AND (SELECT archive FROM tasks WHERE id = ${subscription.taskKey}) IN ('requested', 'copying') THEN NULL ELSE ${now} END
+          AND (SELECT archive FROM tasks WHERE id = ${subscription.taskKey}) IN ${taskArchiveList(ARCHIVE_HOLDING_STATES)} THEN NULL ELSE ${now} END
       WHERE id = ${latest.id}`,
     ),
     fanOutToSubscription(db, keySet([subscription.taskKey]), subscription.callbackUrl, now),

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { ArchivedObject } from "./archive-files";
+import { archiveFileIn } from "./archive-sql";
 import { type Db, keySet, runBatch, statement } from "./db";
 
 /**
@@ -38,7 +39,7 @@ export async function tenantSlice(db: Db, tenantId: string, limit: number, withB
   const rows = await db.all<{ key: string; id: string | null; r2Key: string | null }>(sql`WITH c AS
       (SELECT id FROM tasks WHERE tenant_id = ${tenantId} LIMIT ${limit})
     SELECT c.id AS key, a.id, a.r2_key AS r2Key FROM c
-      LEFT JOIN archive_files a ON a.task_key = c.id AND a.status IN ('copied', 'failed', 'pending')`);
+      LEFT JOIN archive_files a ON a.task_key = c.id AND ${archiveFileIn("a.status", "copied", "failed", "pending")}`);
   const taskKeys = new Set<string>();
   const blocked = new Set<string>();
   const files: ArchivedObject[] = [];

@@ -1,4 +1,5 @@
 import type { UpstreamExchange } from "../domain/poll-outcome";
+import type { KlingProductPath } from "../domain/product-paths";
 import { fetchExchange } from "./fetch-exchange";
 
 /**
@@ -8,31 +9,8 @@ import { fetchExchange } from "./fetch-exchange";
  * never follow redirects.
  */
 
-/** The legacy product paths Kling's own API answers `GET /v1/{product path}/{task_id}` on. */
-export const KLING_PRODUCT_PATHS = [
-  "images/generations",
-  "images/kolors-virtual-try-on",
-  "images/omni-image",
-  "images/multi-image2image",
-  "images/editing/expand",
-  "videos/text2video",
-  "videos/image2video",
-  "videos/lip-sync",
-  "videos/effects",
-  "videos/multi-image2video",
-  "videos/multi-elements",
-  "videos/omni-video",
-  "videos/video-extend",
-  "videos/avatar/image2video",
-  "videos/advanced-lip-sync",
-  "audio/text-to-audio",
-  "audio/video-to-audio",
-  "general/ai-multi-shot",
-] as const;
-export type KlingProductPath = (typeof KLING_PRODUCT_PATHS)[number];
-
-export const isKlingProductPath = (value: unknown): value is KlingProductPath =>
-  typeof value === "string" && (KLING_PRODUCT_PATHS as readonly string[]).includes(value);
+// The legacy product paths are one list in the domain (./product-paths.ts), shared with the schemas and the simulator.
+export { isKlingProductPath, KLING_PRODUCT_PATHS, type KlingProductPath } from "../domain/product-paths";
 
 /** Kling documents no URL limit; common servers refuse a request line past 16 KiB. */
 export const MAX_BATCH_URL_BYTES = 16_000;

@@ -6,6 +6,7 @@
  */
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { PRODUCT_PATHS } from "../../src/domain/product-paths";
 import type { UpstreamStep, UpstreamTaskSpec } from "../../tools/fake-protocol";
 import { fetchText } from "../../tools/http-helpers";
 import { LEGACY_PRODUCTS } from "../../tools/kling-results";
@@ -163,6 +164,25 @@ describe("Kling's legacy API: GET /v1/{product path}/{id}", () => {
       (await call(`/_sim/tasks/${unique("bad")}`, { method: "PUT", body: { dialect: "kling-legacy", product: "videos/nope", steps: [] } }))
         .status,
     ).toBe(400);
+  });
+});
+
+describe("the product paths the simulator serves", () => {
+  // The relay polls exactly src/domain/product-paths.ts: the simulator must serve that list, no more
+  // and no less, on both dialects (CometAPI only the pairs it proxies).
+  it("are exactly the relay's list: each path on /v1, CometAPI's pairs on /kling/v1, nothing beside them", async () => {
+    const missing = "no-such-task";
+    for (const { action, action2, cometapi } of PRODUCT_PATHS) {
+      const legacy = await call(`/v1/${action}/${action2}/${missing}`, { auth: bearer(KLING.apiKey) });
+      expect(legacy.body.message, `${action}/${action2}`).toBe("task not found");
+      const comet = await call(`/kling/v1/${action}/${action2}/${missing}`, { auth: bearer(COMET_KEY) });
+      if (cometapi) expect(comet.body.code, `${action}/${action2}`).toBe(1203);
+      else expect(comet.body.error?.type, `${action}/${action2}`).toBe("comet_api_error");
+    }
+    for (const other of ["videos/motion-control", "videos/nope", "general/text2video"]) {
+      expect((await call(`/v1/${other}/${missing}`, { auth: bearer(KLING.apiKey) })).body.message, other).toBe("resource not found");
+      expect((await call(`/kling/v1/${other}/${missing}`, { auth: bearer(COMET_KEY) })).body.error?.type, other).toBe("comet_api_error");
+    }
   });
 });
 
