@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { isKnownKey } from "../auth/keys";
 import { verifyWebhook } from "../client/verify-webhook";
@@ -132,6 +132,26 @@ const tenantRoute = createRoute({
 });
 
 /**
+ * Both inbound routes' guard: callbacks on (`INBOUND_TOKEN` set), a known provider, and the route's
+ * own token check (`tokenMatches`, constant time); anything else answers the same 404 as a route
+ * that does not exist.
+ */
+const requireToken = (
+  tokenMatches: (params: Record<string, string>, tokens: string[]) => boolean | Promise<boolean>,
+): MiddlewareHandler<{ Bindings: Env }> =>
+  async function checkToken(c, next) {
+    const { inboundTokens } = loadConfig(c.env);
+    const params = c.req.param() as Record<string, string>;
+    if (
+      inboundTokens.length === 0 ||
+      !(PROVIDERS as readonly string[]).includes(params.provider ?? "") ||
+      !(await tokenMatches(params, inboundTokens))
+    )
+      throw noRoute();
+    await next();
+  };
+
+/**
  * `POST /inbound/{provider}/{token}` (the operator's account) and
  * `POST /inbound/{provider}/t/{tenant}/{token}` (a tenant's own): the ways upstream callbacks
  * come in. Each checks its token (constant time), the size, and the signature of the account's
@@ -144,20 +164,7 @@ export const inboundRoutes = new OpenAPIHono<{ Bindings: Env }>()
       ...route,
       // Read raw by the handler (the signature covers the exact bytes), with no content-type rule.
       request: { params: route.request.params },
-      middleware: [
-        async function checkToken(c, next) {
-          const { inboundTokens } = loadConfig(c.env);
-          const { provider, token } = c.req.param() as { provider: string; token: string };
-          if (
-            inboundTokens.length === 0 ||
-            !(PROVIDERS as readonly string[]).includes(provider) ||
-            !(await isKnownKey(token, inboundTokens))
-          )
-            throw noRoute();
-          await next();
-        },
-        callbackBodyLimit,
-      ],
+      middleware: [requireToken(({ token = "" }, tokens) => isKnownKey(token, tokens)), callbackBodyLimit],
     },
     async (c) => {
       const config = loadConfig(c.env);
@@ -171,18 +178,7 @@ export const inboundRoutes = new OpenAPIHono<{ Bindings: Env }>()
       ...tenantRoute,
       request: { params: tenantRoute.request.params },
       middleware: [
-        async function checkTenantToken(c, next) {
-          const { inboundTokens } = loadConfig(c.env);
-          const { provider, tenant, token } = c.req.param() as { provider: string; tenant: string; token: string };
-          if (
-            inboundTokens.length === 0 ||
-            !(PROVIDERS as readonly string[]).includes(provider) ||
-            tenant.length > 64 ||
-            !(await isTenantToken(token, tenant, inboundTokens))
-          )
-            throw noRoute();
-          await next();
-        },
+        requireToken(({ token = "", tenant = "" }, tokens) => tenant.length <= 64 && isTenantToken(token, tenant, tokens)),
         callbackBodyLimit,
       ],
     },
