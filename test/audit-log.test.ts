@@ -7,21 +7,16 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { logIn, page } from "./support/dashboard";
 import { ADMIN_KEY, API_KEY, api, manualClock, postJson, receiver, resetDb, tick, unique } from "./support/relay";
+import { asJson, newTenant } from "./support/tenants";
 
-const asJson = async (res: Response) => ({ status: res.status, body: (await res.json()) as Record<string, any> });
 const ADDRESS = "203.0.113.7";
 const from = (init: RequestInit = {}): RequestInit => ({ ...init, headers: { ...(init.headers as object), "cf-connecting-ip": ADDRESS } });
 const admin = (path: string, init: RequestInit = {}) => api(`/v1/admin${path}`, from(init), ADMIN_KEY);
 const adminJson = (method: string, path: string, body: unknown) =>
   admin(path, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
-/** A tenant with a key, lent the operator's upstream account and trusted with any task id on it. */
-async function newTenant(name = unique("tenant")) {
-  const tenant = await asJson(await adminJson("POST", "/tenants", { name }));
-  const key = await asJson(await admin(`/tenants/${tenant.body.id}/keys`, { method: "POST" }));
-  expect((await adminJson("PATCH", `/tenants/${tenant.body.id}`, { shared_upstream: true, trusted: true })).status).toBe(200);
-  return { id: tenant.body.id as string, key: key.body.key as string, keyId: key.body.id as string, prefix: key.body.prefix as string };
-}
+/** A tenant made by the admin from ADDRESS (see support/tenants.ts). */
+const newTenantFrom = (name?: string) => newTenant(name, { "cf-connecting-ip": ADDRESS });
 
 async function endpointOf(key: string) {
   const res = await postJson(
@@ -47,7 +42,7 @@ describe("the audit log", () => {
   beforeEach(resetDb);
 
   it("records each audited action with its actor, target and address, and never a secret", async () => {
-    const a = await newTenant("acme");
+    const a = await newTenantFrom("acme");
     expect((await adminJson("PATCH", `/tenants/${a.id}`, { name: "acme video" })).status).toBe(200);
     const second = await asJson(await admin(`/tenants/${a.id}/keys`, { method: "POST" }));
     expect((await admin(`/keys/${second.body.id}`, { method: "DELETE" })).status).toBe(204);
@@ -95,7 +90,7 @@ describe("the audit log", () => {
   });
 
   it("shows a tenant only its own entries; the admin all of them, one tenant's, a page at a time", async () => {
-    const [a, b] = [await newTenant("a"), await newTenant("b")];
+    const [a, b] = [await newTenantFrom("a"), await newTenantFrom("b")];
     for (const t of [a, a, b]) await api(`/v1/endpoints/${await endpointOf(t.key)}/secret`, {}, t.key);
     const own = await entries("/v1/audit", a.key);
     expect(own.map((e) => e.tenant_id)).toEqual(own.map(() => a.id));
@@ -150,7 +145,7 @@ describe("the audit log", () => {
   });
 
   it("is a dashboard page: the admin's with every tenant and the filter, a tenant's with its own entries only", async () => {
-    const [a, b] = [await newTenant("alpha"), await newTenant("beta")];
+    const [a, b] = [await newTenantFrom("alpha"), await newTenantFrom("beta")];
     await api(`/v1/endpoints/${await endpointOf(a.key)}/secret`, {}, a.key);
     const rowsOf = async (path: string, key: string) => {
       const res = await page(path, {}, await logIn(key));

@@ -8,20 +8,12 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { PARKED_FROM } from "../src/storage/parking";
 import { logIn, page, postForm } from "./support/dashboard";
-import { ADMIN_KEY, API_KEY, api, manualClock, pollOnly, postJson, receiver, resetDb, tick, unique, upstreamTask } from "./support/relay";
+import { ADMIN_KEY, API_KEY, api, manualClock, pollOnly, postJson, receiver, resetDb, tick, upstreamTask } from "./support/relay";
+import { asJson, newTenant } from "./support/tenants";
 
-const asJson = async (res: Response) => ({ status: res.status, body: (await res.json()) as Record<string, any> });
 const admin = (path: string, init: RequestInit = {}) => api(`/v1/admin${path}`, init, ADMIN_KEY);
 const adminJson = (method: string, path: string, body: unknown) =>
   admin(path, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-
-/** A tenant with a key, lent the operator's upstream account and trusted with any task id on it. */
-async function newTenant(name = unique("tenant")) {
-  const tenant = await asJson(await adminJson("POST", "/tenants", { name }));
-  const key = await asJson(await admin(`/tenants/${tenant.body.id}/keys`, { method: "POST" }));
-  expect((await adminJson("PATCH", `/tenants/${tenant.body.id}`, { shared_upstream: true, trusted: true })).status).toBe(200);
-  return { id: tenant.body.id as string, key: key.body.key as string, keyId: key.body.id as string };
-}
 
 const registerAs = (key: string, body: Record<string, unknown>) =>
   postJson("/v1/tasks", { action: "videos", action2: "text2video", ...body }, key).then(asJson);

@@ -2,31 +2,15 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { verifyWebhook } from "../src/client/verify-webhook";
 import { logIn, page } from "./support/dashboard";
-import { ADMIN_KEY, API_KEY, api, manualClock, postJson, receiver, resetDb, tick, unique, upstreamTask } from "./support/relay";
+import { ADMIN_KEY, API_KEY, api, manualClock, postJson, receiver, resetDb, tick, upstreamTask } from "./support/relay";
+import { asJson, newTenant } from "./support/tenants";
 
 const DEFAULT_SECRET = "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=";
 const HOUR = 3_600_000;
 
-const asJson = async (res: Response) => ({ status: res.status, body: (await res.json()) as Record<string, any> });
 const admin = (path: string, init: RequestInit = {}) => api(`/v1/admin${path}`, init, ADMIN_KEY);
 const adminJson = (method: string, path: string, body: unknown) =>
   admin(path, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-
-/** A tenant and a key of its own, made through the admin API, lent the operator's account and trusted. */
-async function newTenant(name = unique("tenant")) {
-  const tenant = await asJson(await adminJson("POST", "/tenants", { name }));
-  expect(tenant.status).toBe(201);
-  expect((await adminJson("PATCH", `/tenants/${tenant.body.id}`, { shared_upstream: true, trusted: true })).status).toBe(200);
-  const key = await asJson(await admin(`/tenants/${tenant.body.id}/keys`, { method: "POST" }));
-  expect(key.status).toBe(201);
-  return {
-    id: tenant.body.id as string,
-    name,
-    key: key.body.key as string,
-    keyId: key.body.id as string,
-    prefix: key.body.prefix as string,
-  };
-}
 
 const registerAs = (key: string, body: Record<string, unknown>) =>
   postJson("/v1/tasks", { action: "videos", action2: "text2video", ...body }, key).then(asJson);
