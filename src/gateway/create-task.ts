@@ -12,7 +12,7 @@ import type { KlingCredentials } from "../domain/kling";
 import { tenantInboundToken, tenantInboundUrl } from "../domain/tenant-inbound";
 import type { UpstreamAccount } from "../domain/upstream-access";
 import { systemClock } from "../lib/clock";
-import { getLookup, klingExternalLookupUrl, postCreate } from "../upstream/create-task";
+import { getLookup, klingExternalLookupUrl, postCreate } from "../upstream/post-create";
 import { invalidateKlingToken, klingAuthorization } from "../upstream/kling-auth";
 import { isKlingProductPath, klingLegacyUrl } from "../upstream/query-kling";
 

@@ -20,7 +20,7 @@ import { newLeaseToken, openDb } from "../storage/db";
 import { claimForQuery } from "../storage/on-demand";
 import { findTask } from "../storage/read-models";
 import { upstreamOwnerOf } from "../storage/tenant-policy";
-import { queryKlingTask } from "../upstream/query-task";
+import { queryCometApiTask } from "../upstream/query-cometapi";
 import { pushLeaseMs } from "../work/leases";
 import { pollLeased } from "../work/poll-leased";
 import { credentialResolver } from "../work/upstream-credentials";
@@ -154,7 +154,7 @@ export const dropInRoutes = new Hono<DropInEnv>()
     });
     if (credentials.kind === "unconfigured" || !("apiKey" in credentials.credentials))
       throw new ApiError("upstream_unavailable", "the relay cannot query upstream for this tenant: its CometAPI account is not configured");
-    const exchange = await queryKlingTask({
+    const exchange = await queryCometApiTask({
       baseUrl: config.upstreamBaseUrl,
       apiKey: credentials.credentials.apiKey,
       action,
