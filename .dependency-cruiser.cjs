@@ -1,6 +1,6 @@
 /**
  * The import rules of src/ (README, "Architecture"), checked by `npm run check:deps` in `npm test`.
- * Arrows point down only: domain <- storage, upstream, webhooks, archive <- work <- tick, queue, inbound
+ * Arrows point down only: domain <- storage, upstream, webhooks <- work <- archive <- tick, queue, inbound
  * <- auth <- http, dashboard; index.ts wires them (http/app.ts mounts inbound's routes). Each rule names the direction it forbids and why.
  */
 const rooms = (...names) => `^src/(${names.join("|")})/`;
@@ -30,17 +30,32 @@ module.exports = {
     },
     {
       name: "upstream-and-webhooks-never-touch-the-database",
-      comment: "The upstream client, the webhook sender and the archive's copier are network edges: no D1, no work, no HTTP app.",
+      comment: "The upstream client and the webhook sender are network edges: no D1, no work, no HTTP app.",
       severity: "error",
-      from: { path: rooms("upstream", "webhooks", "archive") },
-      to: { path: "^src/", pathNot: [rooms("upstream", "webhooks", "archive", "domain", "lib"), "^src/version\\.ts$"] },
+      from: { path: rooms("upstream", "webhooks") },
+      to: { path: "^src/", pathNot: [rooms("upstream", "webhooks", "domain", "lib"), "^src/version\\.ts$"] },
+    },
+    {
+      name: "the-archive-copier-is-a-network-edge",
+      comment: "Copying a file into R2 (its fetch, its parts) knows no D1: archive-work.ts records what the copier answers.",
+      severity: "error",
+      from: { path: "^src/archive/(copy-file|fetch-source)\\.ts$" },
+      to: { path: "^src/", pathNot: ["^src/archive/(copy-file|fetch-source)\\.ts$", rooms("domain", "lib"), "^src/version\\.ts$"] },
+    },
+    {
+      name: "archiving-is-one-room",
+      comment:
+        "Archiving's work (copies, settling, retention of R2 objects) lives in archive/, on the work core and storage; the tick and the queue consumers call it, it calls neither, nor any page.",
+      severity: "error",
+      from: { path: rooms("archive") },
+      to: { path: rooms("tick", "queue", "inbound", "gateway", "auth", "http", "dashboard") },
     },
     {
       name: "work-serves-its-callers",
       comment: "The work core is shared by the tick, the queue consumers and inbound callbacks: it imports none of them.",
       severity: "error",
       from: { path: rooms("work") },
-      to: { path: rooms("tick", "queue", "inbound", "gateway", "auth", "http", "dashboard") },
+      to: { path: rooms("archive", "tick", "queue", "inbound", "gateway", "auth", "http", "dashboard") },
     },
     {
       name: "tick-and-queue-apart",

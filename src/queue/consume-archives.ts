@@ -1,6 +1,6 @@
+import { type ArchiveContext, archiveStep, ByteAllowance, settleArchivedTasks } from "../archive/archive-work";
 import { recordArchiveSteps, releaseArchiveFiles } from "../storage/archive-files";
 import { type LeasedIds, loadClaimedArchiveFiles } from "../storage/load-claimed";
-import { type ArchiveContext, archiveStep, ByteAllowance, settleArchivedTasks } from "../work/archive-work";
 import { runLeased } from "../work/leased-work";
 import { countIds } from "./consume-polls";
 import type { ConsumerContext } from "./consumer-context";

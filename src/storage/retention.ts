@@ -175,7 +175,7 @@ export async function deleteSettledTasks(
  * Deletes up to `limit` tasks that stopped polling before `cutoff` (and have no message still
  * pending), with their subscriptions, messages and attempts, where no archived object is at stake
  * (no `ARCHIVE` bucket: tasks with files that may have objects are left for when there is one; with
- * the bucket, src/work/archive-retention.ts deletes the objects first). Bounded so one tick stays
+ * the bucket, src/archive/archive-retention.ts deletes the objects first). Bounded so one tick stays
  * cheap; a backlog drains over the following ticks. Returns the number of tasks deleted.
  */
 export async function purgeSettledTasks(db: Db, cutoff: number, limit: number, now: number): Promise<number> {

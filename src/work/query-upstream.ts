@@ -5,8 +5,8 @@ import { classifyPoll, isTokenRejection, type PollOutcome } from "../domain/poll
 import { systemClock } from "../lib/clock";
 import type { ClaimedTask } from "../storage/claim-tasks";
 import { invalidateKlingToken, klingAuthorization } from "../upstream/kling-auth";
-import { isKlingProductPath, queryKlingBatch, queryKlingLegacy } from "../upstream/query-kling";
 import { queryCometApiTask } from "../upstream/query-cometapi";
+import { isKlingProductPath, queryKlingBatch, queryKlingLegacy } from "../upstream/query-kling";
 
 /**
  * One task's poll, through its provider: CometAPI's proxy; Kling's own legacy query for a task
