@@ -41,16 +41,18 @@ function rowsOf(table: SQLiteTable, taskSet: SQL): SQL {
 }
 
 /**
- * The statements that delete every dependent row of the tasks of `taskSet` (a parenthesised SQL set
- * of task keys, evaluated in each statement: it must still name the tasks once their rows are gone),
- * in `TASK_DEPENDENTS` order, for a batch: `DELETE FROM delivery_attempts WHERE message_id IN
- * (SELECT id FROM messages WHERE subscription_id IN (SELECT id FROM subscriptions WHERE task_key IN
- * <taskSet>))`, and so on up to the task.
+ * The deletions of every dependent row of the tasks of `taskSet` (a parenthesised SQL set of task
+ * keys, evaluated in each statement: it must still name the tasks once their rows are gone), in
+ * `TASK_DEPENDENTS` order: `DELETE FROM delivery_attempts WHERE message_id IN (SELECT id FROM
+ * messages WHERE subscription_id IN (SELECT id FROM subscriptions WHERE task_key IN <taskSet>))`,
+ * and so on up to the task.
  */
+export const taskDependentsDeletion = (taskSet: SQL): SQL[] =>
+  TASK_DEPENDENTS.map((d) => sql`DELETE FROM ${sql.raw(getTableName(d.table))} WHERE ${sql.raw(d.by.name)} IN ${rowsOf(d.of, taskSet)}`);
+
+/** `taskDependentsDeletion` as statements, for a batch. */
 export const deleteTaskDependents = (db: Db, taskSet: SQL): D1PreparedStatement[] =>
-  TASK_DEPENDENTS.map((d) =>
-    statement(db, sql`DELETE FROM ${sql.raw(getTableName(d.table))} WHERE ${sql.raw(d.by.name)} IN ${rowsOf(d.of, taskSet)}`),
-  );
+  taskDependentsDeletion(taskSet).map((q) => statement(db, q));
 
 /** Where in `deleteTaskDependents`'s statements the archive files' deletion is (its `changes`). */
 export const ARCHIVE_FILES_DELETION = TASK_DEPENDENTS.findIndex((d) => d.table === archiveFiles);
