@@ -11,7 +11,7 @@ import * as schema from "../src/storage/schema";
 import { OUTLIVING_TASKS, PurgeCandidateRow, TASK_DEPENDENTS, taskDependentsDeletion } from "../src/storage/task-dependents";
 
 const text = (q: Parameters<SQLiteSyncDialect["sqlToQuery"]>[0]) => new SQLiteSyncDialect().sqlToQuery(q).sql;
-const tables = Object.values(schema).filter((t): t is SQLiteTable => is(t, SQLiteTable));
+const tables = Object.values<unknown>(schema).filter((t): t is SQLiteTable => is(t, SQLiteTable));
 
 /** The row schemas shared by several statements, each column read from a table of schema.ts. */
 const PROJECTIONS: Record<string, RowSchema<RowColumns>> = {
