@@ -111,8 +111,11 @@ module.exports = {
       name: "config-and-env-are-leaves",
       comment: "Everything reads the configuration; it reads nothing but the domain and lib.",
       severity: "error",
-      from: { path: "^src/(config|env)\\.ts$" },
-      to: { path: "^src/", pathNot: [rooms("domain", "lib", "work"), "^src/(config|env)\\.ts$"] },
+      from: { path: "^src/(config|env)\\.ts$|^src/config/" },
+      to: {
+        path: "^src/",
+        pathNot: [rooms("domain", "lib", "work"), "^src/(config|env)\\.ts$|^src/config/", "^src/worker-configuration\\.d\\.ts$"],
+      },
     },
   ],
   options: {

@@ -32,7 +32,7 @@ export function bearerAuth(): MiddlewareHandler<{ Bindings: Env; Variables: Auth
   return async function requireApiKey(c, next) {
     const config = loadConfig(c.env);
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header("authorization") ?? "");
-    if (config.apiKeys.length === 0 && config.adminKey === null)
+    if (config.relayApiKeys.length === 0 && config.adminApiKey === null)
       console.error(
         JSON.stringify({ event: "configuration_error", error: "neither RELAY_API_KEYS nor ADMIN_API_KEY is set: only tenant keys work" }),
       );

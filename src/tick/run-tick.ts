@@ -88,7 +88,7 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   // A copy step in a round starts no new part after POLL_MIN_INTERVAL_SECONDS: a task due for a
   // poll waits on copying about the shortest interval between two of its polls, and one part.
   const archiveCtx = bucket
-    ? { ...ctx, bucket, bytes: new ByteAllowance(config.archiveBytesPerInvocation), stepMs: config.pollMinIntervalMs }
+    ? { ...ctx, bucket, bytes: new ByteAllowance(config.archiveBytesPerTick), stepMs: config.pollMinIntervalMs }
     : undefined;
   // Keep a fifth of the budget for the webhooks the polls are about to produce, when the tick
   // sends them itself.
