@@ -5,6 +5,7 @@ import { type ClaimedMessage, type TargetRow, targetColumns, targetJoins, toTarg
 import { type ClaimedTask, type ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import { asJson, type Db } from "./db";
 import { bodyColumns, messageBody, type StoredBody } from "./message-body";
+import { messageIn } from "./message-sql";
 
 /** Ids claimed under one lease token: what one queue message names. */
 export interface LeasedIds {
@@ -56,7 +57,7 @@ export async function loadClaimedMessages(db: Db, claims: readonly LeasedIds[]):
     SELECT m.id, m.subscription_id, ${bodyColumns("m.")}, m.schedule_step, m.lease_token, m.next_attempt_at, ${targetColumns}
     FROM json_each(${pairs(claims)}) p JOIN messages m ON m.id = p.value ->> 'id'
     JOIN subscriptions s ON s.id = m.subscription_id ${targetJoins}
-    WHERE m.lease_token = p.value ->> 'lease' AND m.next_attempt_at IS NOT NULL`);
+    WHERE m.lease_token = p.value ->> 'lease' AND ${messageIn("m.state", "leased")}`);
   return firstOfEach(rows, (r) => r.id).map((r) => ({
     ...toTarget(r),
     id: r.id,
