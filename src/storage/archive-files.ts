@@ -3,6 +3,7 @@ import type { ArchiveField, ArchiveFileState } from "../domain/archive-plan";
 import type { ArchiveStepStatus } from "../domain/archive-states";
 import { archiveFileIn, archiveFileStatus, taskArchive, taskArchiveIn } from "./archive-sql";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
+import { messageIn, messageState } from "./message-sql";
 import { archiveFileTenant, claimPastParked, parkedAt, tenantHalted } from "./parking";
 import { column, int, type RowOf, readAll, readOne, rowSchema, selectList } from "./rows";
 import { archiveFiles, tasks } from "./schema";
@@ -238,13 +239,13 @@ export async function settleArchives(db: Db, settled: readonly { taskKey: string
 }
 
 /**
- * The held messages (pending, never due: `next_attempt_at` NULL outside a claim) of tasks in
- * `taskKeys` that are `done`: due now, with the task's archive facts.
+ * The `held` messages of tasks in `taskKeys` that are `done`: `scheduled` now, with the task's
+ * archive facts.
  */
 const releaseHeldMessages = (taskKeys: ReturnType<typeof keySet>, now: number) =>
-  sql`UPDATE messages SET next_attempt_at = ${now}, updated_at = ${now},
+  sql`UPDATE messages SET state = ${messageState("scheduled")}, next_attempt_at = ${now}, updated_at = ${now},
     archive = (SELECT t.archive_outputs FROM subscriptions s JOIN tasks t ON t.id = s.task_key WHERE s.id = messages.subscription_id)
-  WHERE status = 'pending' AND next_attempt_at IS NULL AND lease_token IS NULL
+  WHERE ${messageIn("state", "held")}
     AND subscription_id IN (SELECT s.id FROM subscriptions s JOIN tasks t ON t.id = s.task_key
       WHERE t.id IN ${taskKeys} AND ${taskArchiveIn("t.archive", "done")})`;
 
@@ -318,8 +319,8 @@ export function forgetArchivedObjects(db: Db, ids: readonly string[], now: numbe
     ),
     statement(
       db,
-      sql`UPDATE messages SET next_attempt_at = NULL, updated_at = ${now}
-      WHERE status = 'pending' AND event_type = 'task.succeeded' AND attempts = 0 AND lease_token IS NULL AND next_attempt_at IS NOT NULL
+      sql`UPDATE messages SET next_attempt_at = NULL, state = ${messageState("held")}, updated_at = ${now}
+      WHERE ${messageIn("state", "scheduled")} AND event_type = 'task.succeeded' AND attempts = 0
         AND subscription_id IN (SELECT s.id FROM subscriptions s JOIN tasks t ON t.id = s.task_key
           WHERE t.id IN ${files} AND ${taskArchiveIn("t.archive", "copying")})`,
     ),

@@ -1,7 +1,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { EndpointKeys } from "../domain/endpoint-signing";
+import { DUE_MESSAGE_STATES } from "../domain/message-states";
 import { asJson, type Db } from "./db";
 import { BodyRow, bodyColumns, messageBody } from "./message-body";
+import { messageIn, messageState } from "./message-sql";
 import { claimPastParked, messageTenant, parkedAt, tenantHalted } from "./parking";
 import { column, int, type RowColumns, type RowOf, type RowSchema, readAll, rowSchema } from "./rows";
 import { endpoints, messages, subscriptions, tasks } from "./schema";
@@ -72,11 +74,14 @@ interface ClaimOptions {
 }
 
 const halted = tenantHalted(messageTenant);
+/** The states with a due time; the claim walks `messages_due` by it (`next_attempt_at <= ?` first, for the index). */
+const DUE = messageIn("state", ...DUE_MESSAGE_STATES);
 
 /**
- * The guarded claim statement, returning `columns` (the select list of `row`) of each message it
- * claimed. A due message of a suspended or deleted tenant is parked instead (storage/parking.ts):
- * not sent, no attempt spent.
+ * The guarded claim statement, returning `columns` of each message it claimed: a `scheduled` message
+ * whose time came, or a `leased` one whose lease ran out, becomes `leased` under this token until the
+ * lease's end. A due message of a suspended or deleted tenant is parked instead (storage/parking.ts):
+ * `scheduled` at its parked time, not sent, no attempt spent.
  */
 const claim = <C extends RowColumns>(db: Db, o: ClaimOptions, row: RowSchema<C>, columns: SQL) =>
   claimPastParked(o.limit, async (limit) => {
@@ -85,10 +90,11 @@ const claim = <C extends RowColumns>(db: Db, o: ClaimOptions, row: RowSchema<C>,
       row.with({ parked: int }),
       "claim due messages",
       sql`
-      UPDATE messages SET lease_token = CASE WHEN ${halted} THEN NULL ELSE ${o.leaseToken} END,
+      UPDATE messages SET state = CASE WHEN ${halted} THEN ${messageState("scheduled")} ELSE ${messageState("leased")} END,
+        lease_token = CASE WHEN ${halted} THEN NULL ELSE ${o.leaseToken} END,
         next_attempt_at = CASE WHEN ${halted} THEN ${parkedAt(messageTenant)} ELSE ${o.now + o.leaseMs} END
-      WHERE id IN (SELECT id FROM messages WHERE next_attempt_at <= ${o.now} ORDER BY next_attempt_at LIMIT ${limit})
-      RETURNING ${columns}, lease_token IS NULL AS parked`,
+      WHERE id IN (SELECT id FROM messages WHERE next_attempt_at <= ${o.now} AND ${DUE} ORDER BY next_attempt_at LIMIT ${limit})
+      RETURNING ${columns}, ${messageIn("state", "scheduled")} AS parked`,
     );
     const taken = rows.filter((r) => r.parked === 0);
     return { taken, parked: rows.length - taken.length };

@@ -1,8 +1,10 @@
 import { type SQL, sql } from "drizzle-orm";
+import { DUE_MESSAGE_STATES } from "../domain/message-states";
 import { type ClaimedTask, ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import { type Db, keySet, runBatch, statement } from "./db";
 import { storedRankSql } from "./event-order";
 import type { Lease } from "./load-claimed";
+import { messageIn, messageState } from "./message-sql";
 import { messageTenant, PARKED_FROM, tenantHalted } from "./parking";
 import { batchRows, column, int, readAll, rowSchema } from "./rows";
 import { messages } from "./schema";
@@ -137,9 +139,9 @@ export async function claimTaskMessageIds(
     MessageId,
     "claim the messages of called-back tasks",
     sql`
-    UPDATE messages SET lease_token = ${o.leaseToken}, next_attempt_at = ${o.now + o.leaseMs}
+    UPDATE messages SET state = ${messageState("leased")}, lease_token = ${o.leaseToken}, next_attempt_at = ${o.now + o.leaseMs}
     WHERE id IN (SELECT m.id FROM subscriptions s JOIN messages m ON m.subscription_id = s.id
-      WHERE s.task_key IN ${keySet(o.taskKeys)} AND m.next_attempt_at <= ${o.now} LIMIT ${o.limit})
+      WHERE s.task_key IN ${keySet(o.taskKeys)} AND m.next_attempt_at <= ${o.now} AND ${messageIn("m.state", ...DUE_MESSAGE_STATES)} LIMIT ${o.limit})
       AND NOT ${tenantHalted(messageTenant)}
     RETURNING id`,
   );

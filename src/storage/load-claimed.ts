@@ -5,6 +5,7 @@ import { type ClaimedMessage, TargetRow, targetColumns, targetJoins, toTarget } 
 import { type ClaimedTask, ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import { asJson, type Db } from "./db";
 import { BodyRow, bodyColumns, messageBody } from "./message-body";
+import { messageIn } from "./message-sql";
 import { column, readAll } from "./rows";
 import { archiveFiles, messages, tasks } from "./schema";
 
@@ -70,7 +71,7 @@ export async function loadClaimedMessages(db: Db, claims: readonly LeasedIds[]):
     SELECT m.id, m.subscription_id, ${bodyColumns("m.")}, m.schedule_step, m.lease_token, m.next_attempt_at, ${targetColumns}
     FROM json_each(${pairs(claims)}) p JOIN messages m ON m.id = p.value ->> 'id'
     JOIN subscriptions s ON s.id = m.subscription_id ${targetJoins}
-    WHERE m.lease_token = p.value ->> 'lease' AND m.next_attempt_at IS NOT NULL`,
+    WHERE m.lease_token = p.value ->> 'lease' AND ${messageIn("m.state", "leased")}`,
   );
   return firstOfEach(rows, (r) => r.id).map((r) => ({
     ...toTarget(r),

@@ -1,11 +1,13 @@
 import { sql } from "drizzle-orm";
 import { ARCHIVE_STORED_STATUSES } from "../domain/archive-states";
+import { OPEN_MESSAGE_STATES } from "../domain/message-states";
 import { type ArchivedObject, ArchivedObjectRow, expiredArchiveFiles, forgetArchivedObjects } from "./archive-files";
 import { archiveFileIn, archiveFileStatus } from "./archive-sql";
 import { hourOf } from "./count-activity";
 import { asJson, type Db, runBatch, statement } from "./db";
 import { IDEMPOTENCY_TTL_MS } from "./idempotency";
 import { HINT_TTL_MS } from "./inbound-callbacks";
+import { messageIn } from "./message-sql";
 import { batchRows, readAll } from "./rows";
 import { ARCHIVE_FILES_DELETION, deleteTaskDependents, PurgeCandidateRow } from "./task-dependents";
 
@@ -31,7 +33,7 @@ const HINTS_PER_PURGE = 10_000;
  */
 const purgeable = (cutoff: number, withBucket: boolean) => sql`tasks.settled_at < ${cutoff} AND tasks.next_poll_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM subscriptions s JOIN messages m ON m.subscription_id = s.id
-    WHERE s.task_key = tasks.id AND m.status = 'pending')
+    WHERE s.task_key = tasks.id AND ${messageIn("m.state", ...OPEN_MESSAGE_STATES)})
   AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_key = tasks.id AND s.updated_at >= ${cutoff})
   AND NOT EXISTS (SELECT 1 FROM archive_files a WHERE a.task_key = tasks.id
     AND ${withBucket ? archiveFileIn("a.status", ...ARCHIVE_STORED_STATUSES) : sql`a.status <> ${archiveFileStatus("deleted")}`})`;
