@@ -1,21 +1,21 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
+import { admissionError, tenantLimits } from "../api-kit/admission";
+import { ApiError, errorResponse } from "../api-kit/api-error";
+import type { CalledBackVariables } from "../api-kit/called-back";
+import { createFailure, createTaskForTenant } from "../api-kit/create-task-for-tenant";
+import { takePassThrough } from "../api-kit/passthrough-limit";
+import { takeRegistrations } from "../api-kit/rate-limit";
+import { archiveOf } from "../api-kit/registration";
+import { MAX_CREATE_BODY_BYTES, MAX_METADATA_DEPTH } from "../api-kit/registration-schema";
+import { type JsonBodyVariables, validJsonBody } from "../api-kit/validation";
+import type { AuthVariables } from "../auth/bearer-auth";
 import { loadConfig } from "../config";
 import { checkCallbackUrl } from "../domain/callback-url";
 import { exceedsJsonDepth } from "../domain/json-depth";
 import { DEFAULT_EVENTS, isProductPath, isTerminal, TASK_ID_PATTERN } from "../domain/kling";
 import { taskAccess } from "../domain/upstream-access";
 import type { Env } from "../env";
-import { admissionError, tenantLimits } from "../http/admission";
-import { ApiError, errorResponse } from "../http/api-error";
-import type { AuthVariables } from "../http/bearer-auth";
-import type { CalledBackVariables } from "../http/called-back";
-import { createFailure, createTaskForTenant } from "../http/create-task-for-tenant";
-import { takePassThrough } from "../http/passthrough-limit";
-import { takeRegistrations } from "../http/rate-limit";
-import { archiveOf } from "../http/registration";
-import { MAX_CREATE_BODY_BYTES, MAX_METADATA_DEPTH } from "../http/registration-schema";
-import { type JsonBodyVariables, validJsonBody } from "../http/validation";
 import { newLeaseToken, openDb } from "../storage/db";
 import { claimForQuery } from "../storage/on-demand";
 import { findTask } from "../storage/read-models";
@@ -61,14 +61,14 @@ const [jsonContentType, limitBody, parseBody] = validJsonBody(() => DropInCreate
 
 /**
  * CometAPI's own Kling paths, served by the relay for an app that speaks CometAPI: it changes only
- * its base URL (to the relay's) and its key (to a relay key). Mounted by http/app.ts behind the
+ * its base URL (to the relay's) and its key (to a relay key). Mounted by src/app.ts behind the
  * API's bearer authentication; errors answer the relay's envelope.
  *
  * - `POST /kling/v1/{action}/{action2}`: the create, in CometAPI's shapes. A `callback_url` in the
  *   body becomes a subscription (signed and retried as any); upstream gets the relay's inbound URL
  *   instead. `Idempotency-Key` as on `POST /v1/tasks`. Upstream gets the relay's own external id;
  *   the app's `external_task_id` is only echoed in the answer. The create itself is the API's
- *   (http/create-task-for-tenant.ts): only the answer's shape is CometAPI's.
+ *   (api-kit/create-task-for-tenant.ts): only the answer's shape is CometAPI's.
  * - `GET /kling/v1/{action}/{action2}/{task_id}`: answers from the relay's last view of the task
  *   when it is at most `POLL_MIN_INTERVAL_SECONDS` old (or final), otherwise polls upstream once
  *   (under a claim, as a tick would) and answers that; a task the relay does not know is passed

@@ -1,14 +1,14 @@
+import type { CreateTask } from "../api-kit/task-creator";
 import { loadConfig } from "../config";
-import type { CreateTask } from "../http/task-creator";
 import { systemClock } from "../lib/clock";
 import { openDb } from "../storage/db";
 import { credentialResolver } from "../work/upstream-credentials";
 import { createTask, inboundUrlFor } from "./create-task";
 
 /**
- * The API's create upstream (http/task-creator.ts): the account's credentials (the tenant's own,
+ * The API's create upstream (api-kit/task-creator.ts): the account's credentials (the tenant's own,
  * or the operator's), the relay's callback URL for that account, then `createTask`. Passed to the
- * API's routes by http/app.ts, and used by the drop-in routes, so that both create alike.
+ * API's routes by src/app.ts, and used by the drop-in routes, so that both create alike.
  */
 export const createOnAccount: CreateTask = async (env, request, on) => {
   const config = loadConfig(env);

@@ -1,4 +1,9 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { ApiError } from "../api-kit/api-error";
+import { ApiKeyListSchema, NewApiKeySchema, TenantListSchema, TenantSchema } from "../api-kit/api-schemas";
+import { authenticated, errors, json } from "../api-kit/openapi-document";
+import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "../api-kit/validation";
+import type { AuthVariables } from "../auth/bearer-auth";
 import { newTenantKey } from "../auth/keys";
 import { DEFAULT_TENANT, newId } from "../domain/tenancy";
 import { CAP_NAMES, type CapName, MAX_CAP } from "../domain/tenant-caps";
@@ -8,13 +13,8 @@ import { insertApiKey, listApiKeys, revokeApiKey } from "../storage/api-keys";
 import { recordAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
 import { createTenant, findTenant, listTenants, updateTenant } from "../storage/tenants";
-import { ApiError } from "./api-error";
-import { ApiKeyListSchema, NewApiKeySchema, TenantListSchema, TenantSchema } from "./api-schemas";
 import { auditEntry } from "./audit";
-import type { AuthVariables } from "./bearer-auth";
-import { authenticated, errors, json } from "./openapi-document";
 import { presentApiKey, presentTenant } from "./present";
-import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "./validation";
 
 /**
  * The admin API (`/v1/admin`): tenants and their keys, for the holder of `ADMIN_API_KEY` only

@@ -1,14 +1,14 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { AuditListSchema } from "../api-kit/api-schemas";
+import { authenticated, errors, json } from "../api-kit/openapi-document";
+import { validationHook } from "../api-kit/validation";
+import type { AuthVariables } from "../auth/bearer-auth";
 import type { Env } from "../env";
 import { listAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
 import type { Page } from "../storage/keyset";
 import type { AuditLogRow } from "../storage/schema";
-import { AuditListSchema } from "./api-schemas";
-import type { AuthVariables } from "./bearer-auth";
-import { authenticated, errors, json } from "./openapi-document";
 import { presentAuditEntry } from "./present";
-import { validationHook } from "./validation";
 
 /**
  * The audit log, newest first, a page at a time: `GET /v1/audit` (a tenant's own entries) and

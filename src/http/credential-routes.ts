@@ -1,5 +1,10 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { ApiError } from "../api-kit/api-error";
+import { UpstreamCredentialsSchema } from "../api-kit/api-schemas";
+import { authenticated, errors, json } from "../api-kit/openapi-document";
+import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "../api-kit/validation";
+import type { AuthVariables } from "../auth/bearer-auth";
 import { loadConfig } from "../config";
 import { PROVIDERS, type Provider } from "../domain/kling";
 import type { StoredCredentialSecrets } from "../domain/upstream-credentials";
@@ -15,12 +20,7 @@ import {
   tenantCredentialsStatus,
 } from "../storage/tenant-credentials";
 import { findTenant } from "../storage/tenants";
-import { ApiError } from "./api-error";
-import { UpstreamCredentialsSchema } from "./api-schemas";
 import { auditEntry } from "./audit";
-import type { AuthVariables } from "./bearer-auth";
-import { authenticated, errors, json } from "./openapi-document";
-import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "./validation";
 
 /**
  * A tenant's own upstream account (`/v1/credentials/{provider}`, and the admin's

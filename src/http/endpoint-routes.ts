@@ -1,4 +1,9 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { ApiError } from "../api-kit/api-error";
+import { EndpointListSchema, EndpointSchema, EndpointSecretSchema } from "../api-kit/api-schemas";
+import { authenticated, errors, json } from "../api-kit/openapi-document";
+import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "../api-kit/validation";
+import type { AuthVariables } from "../auth/bearer-auth";
 import { ConfigError, loadConfig } from "../config";
 import { openEndpointKey } from "../domain/sealed-endpoint-keys";
 import { newSigningKeyPair, newWebhookSecret } from "../domain/webhook-secret";
@@ -8,13 +13,8 @@ import { recordAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
 import { deleteEndpoint } from "../storage/delete-endpoint";
 import { findEndpoint, listEndpoints, rotateEndpointSecret, setAsymmetricSigning } from "../storage/endpoints";
-import { ApiError } from "./api-error";
-import { EndpointListSchema, EndpointSchema, EndpointSecretSchema } from "./api-schemas";
 import { auditEntry } from "./audit";
-import type { AuthVariables } from "./bearer-auth";
-import { authenticated, errors, json } from "./openapi-document";
 import { presentEndpoint } from "./present";
-import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "./validation";
 
 /**
  * A tenant's endpoints (`/v1/endpoints`): each callback URL it registered, with its own signing

@@ -1,4 +1,40 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { admissionError, admit, admittedOrThrow } from "../api-kit/admission";
+import { ApiError, errorResponse } from "../api-kit/api-error";
+import {
+  type BatchRegistrationResultSchema,
+  BatchRegistrationResultsSchema,
+  SubscriptionSchema,
+  SubscriptionWithDeliveriesSchema,
+  TaskOutputsSchema,
+  TaskSchema,
+} from "../api-kit/api-schemas";
+import { type CalledBackVariables, pollCalledBackTasks } from "../api-kit/called-back";
+import { createFailure, createTaskForTenant } from "../api-kit/create-task-for-tenant";
+import { authenticated, errors, json } from "../api-kit/openapi-document";
+import { takeRegistrations } from "../api-kit/rate-limit";
+import { actionPairConflict, archiveOf, exactMetadata, type RegistrationBody, registrationOf } from "../api-kit/registration";
+import {
+  BatchEnvelopeSchema,
+  BatchRegistrationSchema,
+  MAX_BATCH_BODY_BYTES,
+  MAX_BATCH_REGISTRATIONS,
+  MAX_CREATE_BODY_BYTES,
+  MAX_METADATA_BYTES,
+  RegistrationSchema,
+  registrationSchemaFor,
+} from "../api-kit/registration-schema";
+import type { CreateTask, TaskCreatorVariables } from "../api-kit/task-creator";
+import {
+  bodyReadByRelay,
+  invalidRequest,
+  isPlainObject,
+  type JsonBodyVariables,
+  MAX_BODY_BYTES,
+  parseOrThrow,
+  validationHook,
+} from "../api-kit/validation";
+import type { AuthVariables } from "../auth/bearer-auth";
 import { loadConfig } from "../config";
 import { filesListed } from "../domain/archive-states";
 import { NO_ACTION, PROVIDERS, TASK_ID_PATTERN } from "../domain/kling";
@@ -10,43 +46,7 @@ import { openDb } from "../storage/db";
 import { findSubscription, findTask, loadSubscriptionView, loadTaskView } from "../storage/read-models";
 import { redeliverSubscription } from "../storage/redeliver-subscription";
 import { cancelSubscription, type Registration, registerSubscription, registerSubscriptions } from "../storage/subscriptions";
-import { admissionError, admit, admittedOrThrow } from "./admission";
-import { ApiError, errorResponse } from "./api-error";
-import {
-  type BatchRegistrationResultSchema,
-  BatchRegistrationResultsSchema,
-  SubscriptionSchema,
-  SubscriptionWithDeliveriesSchema,
-  TaskOutputsSchema,
-  TaskSchema,
-} from "./api-schemas";
-import type { AuthVariables } from "./bearer-auth";
-import { type CalledBackVariables, pollCalledBackTasks } from "./called-back";
-import { createFailure, createTaskForTenant } from "./create-task-for-tenant";
-import { authenticated, errors, json } from "./openapi-document";
 import { presentDelivery, presentSubscription, presentTask, presentTaskOutputs } from "./present";
-import { takeRegistrations } from "./rate-limit";
-import { actionPairConflict, archiveOf, exactMetadata, type RegistrationBody, registrationOf } from "./registration";
-import {
-  BatchEnvelopeSchema,
-  BatchRegistrationSchema,
-  MAX_BATCH_BODY_BYTES,
-  MAX_BATCH_REGISTRATIONS,
-  MAX_CREATE_BODY_BYTES,
-  MAX_METADATA_BYTES,
-  RegistrationSchema,
-  registrationSchemaFor,
-} from "./registration-schema";
-import type { CreateTask, TaskCreatorVariables } from "./task-creator";
-import {
-  bodyReadByRelay,
-  invalidRequest,
-  isPlainObject,
-  type JsonBodyVariables,
-  MAX_BODY_BYTES,
-  parseOrThrow,
-  validationHook,
-} from "./validation";
 
 /**
  * The `/v1` API: each route's definition (`createRoute`: its request and response schemas, which
@@ -404,7 +404,7 @@ const v1Routes = v1Base
   );
 
 /**
- * The `/v1` API, given the gateway's create (handlers never call upstream themselves): http/app.ts
+ * The `/v1` API, given the gateway's create (handlers never call upstream themselves): src/app.ts
  * passes it in. Its routes are not exported without it, so a mount that forgets it fails type
  * checking, not a request.
  */

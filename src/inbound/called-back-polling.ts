@@ -1,11 +1,11 @@
 import type { MiddlewareHandler } from "hono";
+import type { CalledBackVariables } from "../api-kit/called-back";
 import type { Env } from "../env";
-import type { CalledBackVariables } from "../http/called-back";
 import { pollRegisteredNow } from "./push-work";
 
 /**
  * Lets the registration routes poll, in the request's `waitUntil`, the tasks upstream called back
- * about before they were registered (see http/called-back.ts). Mounted on `/v1/*` by http/app.ts.
+ * about before they were registered (see api-kit/called-back.ts). Mounted on `/v1/*` by src/app.ts.
  */
 export const calledBackPolling = (): MiddlewareHandler<{ Bindings: Env; Variables: CalledBackVariables }> =>
   async function setPollCalledBack(c, next) {

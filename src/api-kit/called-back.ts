@@ -2,7 +2,7 @@ import type { TaskRow } from "../storage/schema";
 
 /**
  * Polls, at once, tasks that a registration just created after upstream had called back about
- * them (in the request's `waitUntil`). Handlers never poll: http/app.ts wires this in from
+ * them (in the request's `waitUntil`). Handlers never poll: src/app.ts wires this in from
  * src/inbound, for the request at hand.
  */
 export type PollCalledBack = (tasks: readonly TaskRow[]) => void;

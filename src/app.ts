@@ -1,26 +1,26 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { loadConfig } from "../config";
-import { dashboard } from "../dashboard/dashboard-routes";
-import type { Env } from "../env";
-import { dropInRoutes } from "../gateway/dropin-routes";
-import { createOnAccount } from "../gateway/gateway-services";
-import { calledBackPolling } from "../inbound/called-back-polling";
-import { inboundRoutes } from "../inbound/inbound-routes";
-import { adminRoutes } from "./admin-routes";
-import { ApiError, errorResponse, handleError } from "./api-error";
-import { HealthSchema } from "./api-schemas";
-import { adminAuditRoutes, tenantAuditRoutes } from "./audit-routes";
-import { type AuthVariables, bearerAuth } from "./bearer-auth";
-import type { CalledBackVariables } from "./called-back";
-import { adminCredentialRoutes, tenantCredentialRoutes } from "./credential-routes";
-import { docsRoutes } from "./docs/docs-routes";
-import { endpointRoutes } from "./endpoint-routes";
-import { fileRoutes } from "./file-routes";
-import { describeExtras, errors, json, openApiDocument } from "./openapi-document";
-import { registrationRateLimit } from "./rate-limit";
-import { tenantLifecycleRoutes } from "./tenant-lifecycle-routes";
-import { v1 } from "./v1-routes";
-import { validationHook } from "./validation";
+import { ApiError, errorResponse, handleError } from "./api-kit/api-error";
+import { HealthSchema } from "./api-kit/api-schemas";
+import type { CalledBackVariables } from "./api-kit/called-back";
+import { describeExtras, errors, json, openApiDocument } from "./api-kit/openapi-document";
+import { registrationRateLimit } from "./api-kit/rate-limit";
+import { validationHook } from "./api-kit/validation";
+import { type AuthVariables, bearerAuth } from "./auth/bearer-auth";
+import { loadConfig } from "./config";
+import { dashboard } from "./dashboard/dashboard-routes";
+import type { Env } from "./env";
+import { dropInRoutes } from "./gateway/dropin-routes";
+import { createOnAccount } from "./gateway/gateway-services";
+import { adminRoutes } from "./http/admin-routes";
+import { adminAuditRoutes, tenantAuditRoutes } from "./http/audit-routes";
+import { adminCredentialRoutes, tenantCredentialRoutes } from "./http/credential-routes";
+import { docsRoutes } from "./http/docs/docs-routes";
+import { endpointRoutes } from "./http/endpoint-routes";
+import { fileRoutes } from "./http/file-routes";
+import { tenantLifecycleRoutes } from "./http/tenant-lifecycle-routes";
+import { v1 } from "./http/v1-routes";
+import { calledBackPolling } from "./inbound/called-back-polling";
+import { inboundRoutes } from "./inbound/inbound-routes";
 
 const root = new OpenAPIHono<{ Bindings: Env; Variables: AuthVariables & CalledBackVariables }>({
   defaultHook: validationHook,
@@ -70,12 +70,14 @@ const api = root
 export type RelayApi = typeof api;
 
 /**
- * The Worker's HTTP surface: `/healthz` and `/openapi.json` are open, everything under `/v1` needs
- * an API key; `/inbound/{provider}/{token}` takes upstream callbacks (src/inbound, its token for
- * a key); the reference (`/docs`) and the dashboard (`/`, `/dashboard/...`) are HTML pages of
- * the same app, the dashboard behind a session made from an API key. This is the one module of
- * http/ that imports dashboard/, inbound/ and gateway/ (to mount them, and to wire in what handlers
- * may not do themselves: poll, create upstream); dashboard/ imports nothing from http/.
+ * The Worker's HTTP surface, the composition root of src/: `/healthz` and `/openapi.json` are open,
+ * everything under `/v1` (src/http) needs an API key; `/kling/...` are CometAPI's own paths
+ * (src/gateway) behind the same keys; `/inbound/{provider}/{token}` takes upstream callbacks
+ * (src/inbound, its token for a key); `/files/...` serves archived outputs behind signed links; the
+ * reference (`/docs`) and the dashboard (`/`, `/dashboard/...`, src/dashboard, behind a session made
+ * from an API key) are HTML pages of the same app. Those rooms import none of each other: this
+ * module mounts them side by side and wires in what their handlers may not do themselves (poll,
+ * create upstream).
  */
 export const app = api
   .route("/", dropInRoutes)

@@ -1,11 +1,11 @@
 import type { MiddlewareHandler } from "hono";
-import type { Caller } from "../auth/caller";
-import { checkKey } from "../auth/guess-limit";
+import { ApiError } from "../api-kit/api-error";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { openDb } from "../storage/db";
 import { findTenant } from "../storage/tenants";
-import { ApiError } from "./api-error";
+import type { Caller } from "./caller";
+import { checkKey } from "./guess-limit";
 
 /**
  * What the auth middleware leaves for later handlers: who is calling (never the key itself), and

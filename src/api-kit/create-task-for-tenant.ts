@@ -10,18 +10,17 @@ import { registerSubscription } from "../storage/subscriptions";
 import { recordUpstreamOwner } from "../storage/tenant-policy";
 import { admitCreate } from "./admission";
 import { ApiError } from "./api-error";
-import type { AuthVariables } from "./bearer-auth";
 import { type CalledBackVariables, pollCalledBackTasks } from "./called-back";
 import { externalIdFor, idempotencyKeyOf, idempotent } from "./idempotent";
 import { actionPairConflict, type RegistrationBody, registrationOf } from "./registration";
 import type { CreateTask } from "./task-creator";
 import type { JsonBodyVariables } from "./validation";
 
-/** What a create reads of the request (any route's context with the tenant and its JSON body). */
+/** What a create reads of the request (any route's context with the tenant auth scoped it to, and its JSON body). */
 export interface CreateContext {
   env: Env;
   req: Parameters<typeof idempotencyKeyOf>[0];
-  var: Readonly<AuthVariables & JsonBodyVariables & CalledBackVariables>;
+  var: Readonly<{ tenantId: string } & JsonBodyVariables & CalledBackVariables>;
 }
 
 /** The subscription an app asked for with its create: a registration's fields. */
