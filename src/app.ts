@@ -1,9 +1,9 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ApiError, errorResponse, handleError } from "./api-kit/api-error";
 import { HealthSchema } from "./api-kit/api-schemas";
-import type { CalledBackVariables } from "./api-kit/called-back";
 import { describeExtras, errors, json, openApiDocument } from "./api-kit/openapi-document";
 import { registrationRateLimit } from "./api-kit/rate-limit";
+import { provideServices, type Services, type ServiceVariables } from "./api-kit/services";
 import { validationHook } from "./api-kit/validation";
 import { type AuthVariables, bearerAuth } from "./auth/bearer-auth";
 import { loadConfig } from "./config";
@@ -18,19 +18,25 @@ import { docsRoutes } from "./http/docs/docs-routes";
 import { endpointRoutes } from "./http/endpoint-routes";
 import { fileRoutes } from "./http/file-routes";
 import { tenantLifecycleRoutes } from "./http/tenant-lifecycle-routes";
-import { v1 } from "./http/v1-routes";
-import { calledBackPolling } from "./inbound/called-back-polling";
+import { v1Routes } from "./http/v1-routes";
+import { pollInBackground } from "./inbound/called-back-polling";
 import { inboundRoutes } from "./inbound/inbound-routes";
 
-const root = new OpenAPIHono<{ Bindings: Env; Variables: AuthVariables & CalledBackVariables }>({
+/**
+ * What handlers may not do themselves, built once: create upstream (the gateway's) and poll the
+ * tasks upstream called back about before their registration (inbound's).
+ */
+const services: Services = { createTask: createOnAccount, pollCalledBack: pollInBackground };
+
+const root = new OpenAPIHono<{ Bindings: Env; Variables: AuthVariables & ServiceVariables }>({
   defaultHook: validationHook,
 });
 describeExtras(root);
 root.use("/v1/*", bearerAuth());
-root.use("/v1/*", calledBackPolling());
+root.use("/v1/*", provideServices(services));
 // CometAPI's own paths (src/gateway/dropin-routes.ts): a relay key and the same tenant rules.
 root.use("/kling/*", bearerAuth());
-root.use("/kling/*", calledBackPolling());
+root.use("/kling/*", provideServices(services));
 root.post("/v1/tasks", registrationRateLimit());
 
 /** The API: what `/openapi.json` describes and the typed client (`src/client`) calls. */
@@ -46,7 +52,7 @@ const api = root
     }),
     (c) => c.json({ ok: true as const, secrets_sealed: loadConfig(c.env).secretsKeyring !== null }, 200),
   )
-  .route("/v1", v1(createOnAccount))
+  .route("/v1", v1Routes)
   .route("/v1", endpointRoutes)
   .route("/v1", tenantCredentialRoutes)
   .route("/v1", tenantAuditRoutes)

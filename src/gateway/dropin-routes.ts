@@ -2,12 +2,12 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { admissionError, tenantLimits } from "../api-kit/admission";
 import { ApiError, errorResponse } from "../api-kit/api-error";
-import type { CalledBackVariables } from "../api-kit/called-back";
 import { createFailure, createTaskForTenant } from "../api-kit/create-task-for-tenant";
 import { takePassThrough } from "../api-kit/passthrough-limit";
 import { takeRegistrations } from "../api-kit/rate-limit";
 import { archiveOf } from "../api-kit/registration";
 import { MAX_CREATE_BODY_BYTES, MAX_METADATA_DEPTH } from "../api-kit/registration-schema";
+import type { ServiceVariables } from "../api-kit/services";
 import { type JsonBodyVariables, validJsonBody } from "../api-kit/validation";
 import type { AuthVariables } from "../auth/bearer-auth";
 import { loadConfig } from "../config";
@@ -27,9 +27,8 @@ import { credentialResolver } from "../work/upstream-credentials";
 import { WorkBudget } from "../work/work-budget";
 import { systemClock } from "../work/work-context";
 import { emptyWorkReport } from "../work/work-report";
-import { createOnAccount } from "./gateway-services";
 
-type DropInEnv = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables & CalledBackVariables };
+type DropInEnv = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables & ServiceVariables };
 
 /** CometAPI's success envelope around a task object's exact JSON text. */
 const envelope = (data: string) => `{"code":0,"message":"SUCCEED","request_id":"relay-${crypto.randomUUID()}","data":${data}}`;
@@ -105,7 +104,7 @@ export const dropInRoutes = new Hono<DropInEnv>()
             metadata: null,
             archive: archiveOf(c.env, undefined),
           };
-    return createTaskForTenant(c, createOnAccount, { upstream, subscribe }, (outcome) => {
+    return createTaskForTenant(c, { upstream, subscribe }, (outcome) => {
       if (outcome.kind !== "created" && outcome.kind !== "remembered") return errorResponse(c, createFailure(outcome));
       const data = {
         task_id: outcome.taskId,

@@ -9,7 +9,7 @@ import {
   TaskOutputsSchema,
   TaskSchema,
 } from "../api-kit/api-schemas";
-import { type CalledBackVariables, pollCalledBackTasks } from "../api-kit/called-back";
+import { pollCalledBackTasks } from "../api-kit/called-back";
 import { createFailure, createTaskForTenant } from "../api-kit/create-task-for-tenant";
 import { authenticated, errors, json } from "../api-kit/openapi-document";
 import { takeRegistrations } from "../api-kit/rate-limit";
@@ -24,7 +24,7 @@ import {
   RegistrationSchema,
   registrationSchemaFor,
 } from "../api-kit/registration-schema";
-import type { CreateTask, TaskCreatorVariables } from "../api-kit/task-creator";
+import type { ServiceVariables } from "../api-kit/services";
 import {
   bodyReadByRelay,
   invalidRequest,
@@ -54,7 +54,7 @@ import { presentDelivery, presentSubscription, presentTask, presentTaskOutputs }
  * write D1: polling and delivery belong to the tick.
  */
 
-type V1Env = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables & CalledBackVariables & TaskCreatorVariables };
+type V1Env = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables & ServiceVariables };
 
 type BatchResult = z.infer<typeof BatchRegistrationResultSchema>;
 
@@ -156,7 +156,11 @@ const v1Base = new OpenAPIHono<V1Env>({ defaultHook: validationHook });
 v1Base.openAPIRegistry.registerPath(registerTaskRoute);
 v1Base.openAPIRegistry.registerPath(registerTasksRoute);
 
-const v1Routes = v1Base
+/**
+ * The `/v1` tasks and subscriptions. Creating upstream and polling come from the request's
+ * services (api-kit/services.ts, set by src/app.ts): handlers never call upstream themselves.
+ */
+export const v1Routes = v1Base
   .openapi(
     bodyReadByRelay(
       // The header is read by the handler: documented, but not a parameter the typed client must pass.
@@ -174,7 +178,7 @@ const v1Routes = v1Base
       if (body.create !== undefined) {
         const path = body.action === NO_ACTION ? (body.path ?? null) : null;
         const upstream = { provider: body.provider, action: body.action, action2: body.action2, path, body: body.create };
-        const answer = await createTaskForTenant(c, c.var.createTask, { upstream, subscribe: { body, metadata, archive } }, (outcome) =>
+        const answer = await createTaskForTenant(c, { upstream, subscribe: { body, metadata, archive } }, (outcome) =>
           outcome.kind === "created"
             ? c.json(presentSubscription(outcome.subscription, outcome.task), 201)
             : errorResponse(c, createFailure(outcome)),
@@ -194,7 +198,7 @@ const v1Routes = v1Base
         systemClock.now(),
       );
       if (result.kind === "action_pair_conflict") throw actionPairConflict(taskId, result.task);
-      pollCalledBackTasks(c.get("pollCalledBack"), [result.task]);
+      pollCalledBackTasks(c, [result.task]);
       const subscription = presentSubscription(result.subscription, result.task);
       return result.kind === "created" ? c.json(subscription, 201) : c.json(subscription, 200);
     },
@@ -259,7 +263,7 @@ const v1Routes = v1Base
         systemClock.now(),
       );
       pollCalledBackTasks(
-        c.get("pollCalledBack"),
+        c,
         outcomes.map((o) => o.task),
       );
       valid.forEach(({ index, body }, i) => {
@@ -402,17 +406,3 @@ const v1Routes = v1Base
       }
     },
   );
-
-/**
- * The `/v1` API, given the gateway's create (handlers never call upstream themselves): src/app.ts
- * passes it in. Its routes are not exported without it, so a mount that forgets it fails type
- * checking, not a request.
- */
-export function v1(createTask: CreateTask) {
-  const withCreate = new OpenAPIHono<V1Env>({ defaultHook: validationHook });
-  withCreate.use(async (c, next) => {
-    c.set("createTask", createTask);
-    await next();
-  });
-  return withCreate.route("/", v1Routes);
-}
