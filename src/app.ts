@@ -1,11 +1,16 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { except } from "hono/combine";
 import { ApiError, errorResponse, handleError } from "./api-kit/api-error";
 import { HealthSchema } from "./api-kit/api-schemas";
 import { describeExtras, errors, json, openApiDocument } from "./api-kit/openapi-document";
 import { registrationRateLimit } from "./api-kit/rate-limit";
 import { provideServices, type Services, type ServiceVariables } from "./api-kit/services";
 import { validationHook } from "./api-kit/validation";
-import { type AuthVariables, bearerAuth } from "./auth/bearer-auth";
+import type { AuthVariables } from "./auth/auth-variables";
+import { authenticate } from "./auth/authenticate";
+import { checkKey } from "./auth/guess-limit";
+import { requireAdmin } from "./auth/require-admin";
+import { scopeTenant } from "./auth/scope-tenant";
 import { loadConfig } from "./config";
 import { dashboard } from "./dashboard/dashboard-routes";
 import type { Env } from "./env";
@@ -32,10 +37,15 @@ const root = new OpenAPIHono<{ Bindings: Env; Variables: AuthVariables & Service
   defaultHook: validationHook,
 });
 describeExtras(root);
-root.use("/v1/*", bearerAuth());
+// Every key is checked behind the guessing limit (`checkKey`, the dashboard's login too); then
+// `/v1/admin` is the admin's alone, and every other route acts for one tenant.
+const authenticated = authenticate({ checkKey });
+root.use("/v1/*", authenticated);
+root.use("/v1/admin/*", requireAdmin());
+root.use("/v1/*", except("/v1/admin/*", scopeTenant()));
 root.use("/v1/*", provideServices(services));
 // CometAPI's own paths (src/gateway/dropin-routes.ts): a relay key and the same tenant rules.
-root.use("/kling/*", bearerAuth());
+root.use("/kling/*", authenticated, scopeTenant());
 root.use("/kling/*", provideServices(services));
 root.post("/v1/tasks", registrationRateLimit());
 

@@ -9,7 +9,7 @@ import { archiveOf } from "../api-kit/registration";
 import { MAX_CREATE_BODY_BYTES, MAX_METADATA_DEPTH } from "../api-kit/registration-schema";
 import type { ServiceVariables } from "../api-kit/services";
 import { type JsonBodyVariables, validJsonBody } from "../api-kit/validation";
-import type { AuthVariables } from "../auth/bearer-auth";
+import type { AuthVariables } from "../auth/auth-variables";
 import { loadConfig } from "../config";
 import { checkCallbackUrl } from "../domain/callback-url";
 import { exceedsJsonDepth } from "../domain/json-depth";

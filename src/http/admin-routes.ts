@@ -3,7 +3,7 @@ import { ApiError } from "../api-kit/api-error";
 import { ApiKeyListSchema, NewApiKeySchema, TenantListSchema, TenantSchema } from "../api-kit/api-schemas";
 import { authenticated, errors, json } from "../api-kit/openapi-document";
 import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "../api-kit/validation";
-import type { AuthVariables } from "../auth/bearer-auth";
+import type { CallerVariables } from "../auth/auth-variables";
 import { newTenantKey } from "../auth/keys";
 import { DEFAULT_TENANT, newId } from "../domain/tenancy";
 import { CAP_NAMES, type CapName, MAX_CAP } from "../domain/tenant-caps";
@@ -18,12 +18,12 @@ import { presentApiKey, presentTenant } from "./present";
 
 /**
  * The admin API (`/v1/admin`): tenants and their keys, for the holder of `ADMIN_API_KEY` only
- * (`bearerAuth` answers anyone else the 404 of a route that does not exist). The admin also acts
+ * (`requireAdmin` answers anyone else the 404 of a route that does not exist). The admin also acts
  * for any one tenant on the tenant routes, naming it in the `Relay-Tenant` header. Every change is
  * recorded in the audit log (suspension and deletion: tenant-lifecycle-routes.ts).
  */
 
-type AdminEnv = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables };
+type AdminEnv = { Bindings: Env; Variables: CallerVariables & JsonBodyVariables };
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
 const CONTROL = /[\u0000-\u001f\u007f]/;

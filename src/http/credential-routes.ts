@@ -4,7 +4,7 @@ import { ApiError } from "../api-kit/api-error";
 import { UpstreamCredentialsSchema } from "../api-kit/api-schemas";
 import { authenticated, errors, json } from "../api-kit/openapi-document";
 import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "../api-kit/validation";
-import type { AuthVariables } from "../auth/bearer-auth";
+import type { AuthVariables } from "../auth/auth-variables";
 import { loadConfig } from "../config";
 import { PROVIDERS, type Provider } from "../domain/kling";
 import type { StoredCredentialSecrets } from "../domain/upstream-credentials";

@@ -3,7 +3,7 @@ import { ApiError } from "../api-kit/api-error";
 import { EndpointListSchema, EndpointSchema, EndpointSecretSchema } from "../api-kit/api-schemas";
 import { authenticated, errors, json } from "../api-kit/openapi-document";
 import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "../api-kit/validation";
-import type { AuthVariables } from "../auth/bearer-auth";
+import type { AuthVariables } from "../auth/auth-variables";
 import { ConfigError, loadConfig } from "../config";
 import { openEndpointKey } from "../domain/sealed-endpoint-keys";
 import { newSigningKeyPair, newWebhookSecret } from "../domain/webhook-secret";

@@ -3,7 +3,7 @@ import { ApiError } from "../api-kit/api-error";
 import { TenantSchema } from "../api-kit/api-schemas";
 import { authenticated, errors, json } from "../api-kit/openapi-document";
 import { validationHook } from "../api-kit/validation";
-import type { AuthVariables } from "../auth/bearer-auth";
+import type { CallerVariables } from "../auth/auth-variables";
 import { DEFAULT_TENANT } from "../domain/tenancy";
 import type { Env } from "../env";
 import { systemClock } from "../lib/clock";
@@ -15,10 +15,10 @@ import { presentTenant } from "./present";
 
 /**
  * Suspending, resuming and deleting a tenant (`/v1/admin/tenants/{id}/...`), for the admin only
- * (bearerAuth). Each is recorded in the audit log.
+ * (`requireAdmin`). Each is recorded in the audit log.
  */
 
-type AdminEnv = { Bindings: Env; Variables: AuthVariables };
+type AdminEnv = { Bindings: Env; Variables: CallerVariables };
 
 const TenantIdParams = z.object({
   id: z

@@ -34,7 +34,7 @@ import {
   parseOrThrow,
   validationHook,
 } from "../api-kit/validation";
-import type { AuthVariables } from "../auth/bearer-auth";
+import type { AuthVariables } from "../auth/auth-variables";
 import { loadConfig } from "../config";
 import { filesListed } from "../domain/archive-states";
 import { NO_ACTION, PROVIDERS, TASK_ID_PATTERN } from "../domain/kling";
