@@ -16,15 +16,9 @@ import { dashboard } from "./dashboard/dashboard-routes";
 import type { Env } from "./env";
 import { dropInRoutes } from "./gateway/dropin-routes";
 import { createOnAccount } from "./gateway/gateway-services";
-import { adminCredentialRoutes } from "./http/admin-credential-routes";
-import { adminRoutes } from "./http/admin-routes";
-import { adminAuditRoutes, tenantAuditRoutes } from "./http/audit-routes";
-import { tenantCredentialRoutes } from "./http/credential-routes";
 import { docsRoutes } from "./http/docs/docs-routes";
-import { endpointRoutes } from "./http/endpoint-routes";
 import { fileRoutes } from "./http/file-routes";
-import { tenantLifecycleRoutes } from "./http/tenant-lifecycle-routes";
-import { v1Routes } from "./http/v1-routes";
+import { v1Api } from "./http/v1-routes";
 import { pollInBackground } from "./inbound/called-back-polling";
 import { inboundRoutes } from "./inbound/inbound-routes";
 
@@ -63,14 +57,7 @@ const api = root
     }),
     (c) => c.json({ ok: true as const, secrets_sealed: loadConfig(c.env).secretsKeyring !== null }, 200),
   )
-  .route("/v1", v1Routes)
-  .route("/v1", endpointRoutes)
-  .route("/v1", tenantCredentialRoutes)
-  .route("/v1", tenantAuditRoutes)
-  .route("/v1/admin", adminRoutes)
-  .route("/v1/admin", adminCredentialRoutes)
-  .route("/v1/admin", tenantLifecycleRoutes)
-  .route("/v1/admin", adminAuditRoutes)
+  .route("/v1", v1Api)
   .route("/", inboundRoutes)
   .openapi(
     createRoute({

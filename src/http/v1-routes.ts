@@ -1,20 +1,40 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { validationHook } from "../api-kit/validation";
+import type { Env } from "../env";
+import { adminCredentialRoutes } from "./admin-credential-routes";
+import { adminKeyRoutes } from "./admin-key-routes";
+import { adminTenantRoutes } from "./admin-tenant-routes";
+import { adminAuditRoutes, tenantAuditRoutes } from "./audit-routes";
+import { tenantCredentialRoutes } from "./credential-routes";
+import { endpointRoutes } from "./endpoint-routes";
+import { endpointSecretRoutes } from "./endpoint-secret-routes";
 import { registerBatchRoutes } from "./register-batch-route";
 import { registerTaskRoutes } from "./register-task-route";
 import { subscriptionRoutes } from "./subscription-routes";
 import { taskRoutes } from "./task-routes";
-import type { V1Env } from "./v1-params";
+import { tenantLifecycleRoutes } from "./tenant-lifecycle-routes";
 
 /**
- * The `/v1` tasks and subscriptions, in the order the OpenAPI document lists them. Each route's
- * definition (`createRoute`: its request and response schemas, which type the handler and make the
- * document) is next to its handler. Handlers only read and write D1: creating upstream and polling
- * come from the request's services (api-kit/services.ts, set by src/app.ts), delivery belongs to
- * the work core.
+ * The `/v1` API, in the order the OpenAPI document lists it: a tenant's tasks, subscriptions,
+ * endpoints, credentials and audit log, then the admin's (`/v1/admin`: tenants, keys, any tenant's
+ * credentials, suspension and deletion, the whole audit log). Each route's definition
+ * (`createRoute`: its request and response schemas, which type the handler and make the document)
+ * is next to its handler. Who may call which routes is src/app.ts's to say where it mounts this
+ * (auth/: `authenticate`, `requireAdmin`, `scopeTenant`). Handlers only read and write D1:
+ * creating upstream and polling come from the request's services (api-kit/services.ts), delivery
+ * belongs to the work core.
  */
-export const v1Routes = new OpenAPIHono<V1Env>({ defaultHook: validationHook })
+export const v1Api = new OpenAPIHono<{ Bindings: Env }>({ defaultHook: validationHook })
   .route("/", registerTaskRoutes)
   .route("/", registerBatchRoutes)
   .route("/", taskRoutes)
-  .route("/", subscriptionRoutes);
+  .route("/", subscriptionRoutes)
+  .route("/", endpointRoutes)
+  .route("/", endpointSecretRoutes)
+  .route("/", tenantCredentialRoutes)
+  .route("/", tenantAuditRoutes)
+  .route("/admin", adminTenantRoutes)
+  .route("/admin", adminKeyRoutes)
+  .route("/admin", adminCredentialRoutes)
+  .route("/admin", tenantLifecycleRoutes)
+  .route("/admin", adminAuditRoutes);
