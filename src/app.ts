@@ -32,16 +32,15 @@ const root = new OpenAPIHono<{ Bindings: Env; Variables: AuthVariables & Service
   defaultHook: validationHook,
 });
 describeExtras(root);
+root.use("*", provideServices(services));
 // Every key is checked behind the guessing limit (`checkKey`, the dashboard's login too); then
 // `/v1/admin` is the admin's alone, and every other route acts for one tenant.
 const authenticated = authenticate({ checkKey });
 root.use("/v1/*", authenticated);
 root.use("/v1/admin/*", requireAdmin());
 root.use("/v1/*", except("/v1/admin/*", scopeTenant()));
-root.use("/v1/*", provideServices(services));
 // CometAPI's own paths (src/gateway/dropin-routes.ts): a relay key and the same tenant rules.
 root.use("/kling/*", authenticated, scopeTenant());
-root.use("/kling/*", provideServices(services));
 root.post("/v1/tasks", registrationRateLimit());
 
 /** The API: what `/openapi.json` describes and the typed client (`src/client`) calls. */

@@ -33,7 +33,7 @@ export interface Services {
 }
 export type ServiceVariables = { services: Services };
 
-/** The one middleware that hands every request the services (src/app.ts mounts it before the routes). */
+/** The one middleware that hands every request the services (src/app.ts mounts it first, on every path). */
 export const provideServices = (services: Services) =>
   createMiddleware<{ Variables: ServiceVariables }>(async function setServices(c, next) {
     c.set("services", services);
