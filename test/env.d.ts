@@ -1,21 +1,16 @@
 import type { D1Migration } from "cloudflare:test";
-import type { Env as WorkerEnv } from "../src/env";
 
+// Cloudflare.Env (the `env` of cloudflare:test) is generated from wrangler.toml with the Worker's
+// own (src/worker-configuration.d.ts); the test pools add these.
 declare global {
   namespace Cloudflare {
-    interface Env extends WorkerEnv {
+    interface Env {
+      /** Bound by the test pools (test/harness/workers-pool.ts), as `npm start` binds it. */
+      ARCHIVE?: R2Bucket;
       TEST_MIGRATIONS: D1Migration[];
       FAKE_URL: string;
       /** Set only by test/harness/vitest.migration.config.ts, whose DB starts with no migration applied. */
       MIGRATION_TEST?: string;
-    }
-  }
-}
-
-declare global {
-  namespace Cloudflare {
-    interface GlobalProps {
-      mainModule: typeof import("../src/index");
     }
   }
 }

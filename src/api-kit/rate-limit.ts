@@ -47,7 +47,7 @@ export async function takeRegistrations(env: Env, key: string, count: number): P
     if (!outcomes.every((o) => o.success)) throw refused(60);
     return;
   }
-  const outcome = withinPerIsolateCap(key, loadConfig(env).registrationCapPerIsolate, systemClock.now(), count);
+  const outcome = withinPerIsolateCap(key, loadConfig(env).registrationRateLimit, systemClock.now(), count);
   if (!outcome.ok) throw refused(outcome.retryAfterSeconds);
 }
 

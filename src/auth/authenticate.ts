@@ -24,7 +24,7 @@ export const authenticate = ({ checkKey }: AuthenticateOptions) =>
   createMiddleware<{ Bindings: Env; Variables: CallerVariables }>(async function requireApiKey(c, next) {
     const config = loadConfig(c.env);
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header("authorization") ?? "");
-    if (config.apiKeys.length === 0 && config.adminKey === null)
+    if (config.relayApiKeys.length === 0 && config.adminApiKey === null)
       console.error(
         JSON.stringify({ event: "configuration_error", error: "neither RELAY_API_KEYS nor ADMIN_API_KEY is set: only tenant keys work" }),
       );

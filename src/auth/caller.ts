@@ -26,8 +26,9 @@ export const ownTenant = (caller: Caller): string | null => (caller.kind === "te
 /** The caller a presented key proves, or null for a key nobody has (or one revoked). */
 export async function resolveCaller(env: Env, presented: string): Promise<Caller | null> {
   const config = loadConfig(env);
-  if (config.adminKey !== null && (await isKnownKey(presented, [config.adminKey]))) return ADMIN;
-  if (config.apiKeys.length > 0 && (await isKnownKey(presented, config.apiKeys))) return configuredCaller(env, await apiKeyIdOf(presented));
+  if (config.adminApiKey !== null && (await isKnownKey(presented, [config.adminApiKey]))) return ADMIN;
+  if (config.relayApiKeys.length > 0 && (await isKnownKey(presented, config.relayApiKeys)))
+    return configuredCaller(env, await apiKeyIdOf(presented));
   // Only a key of the form the relay makes is worth a D1 read.
   if (!presented.startsWith(TENANT_KEY_PREFIX) || presented.length > 128) return null;
   const row = await findLiveKeyByHash(openDb(env.DB), await keyHash(presented));

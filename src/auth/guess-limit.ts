@@ -91,7 +91,7 @@ function countInThisIsolate(bucket: string, limit: number, now: number): number 
  */
 async function countFailure(env: Env, buckets: readonly string[], now: number): Promise<number | null> {
   const limiter = env.AUTH_FAILURE_LIMITER;
-  const limit = loadConfig(env).authFailureLimitPerIsolate;
+  const limit = loadConfig(env).authFailureLimit;
   const ends = await Promise.all(
     buckets.map(async (bucket) => {
       if (limiter) return (await limiter.limit({ key: bucket })).success ? null : now + WINDOW_MS;

@@ -76,8 +76,8 @@ function configuredById(apiKeys: readonly string[]): Promise<Map<string, string>
 /** The caller a session's key id stands for, with its key's hash, while the key still works. */
 async function holderOf(env: Env, keyId: string): Promise<{ caller: Caller; hash: string } | null> {
   const config = loadConfig(env);
-  if (keyId === "admin") return config.adminKey === null ? null : { caller: ADMIN, hash: await keyHash(config.adminKey) };
-  const configured = (await configuredById(config.apiKeys)).get(keyId);
+  if (keyId === "admin") return config.adminApiKey === null ? null : { caller: ADMIN, hash: await keyHash(config.adminApiKey) };
+  const configured = (await configuredById(config.relayApiKeys)).get(keyId);
   if (configured) return { caller: await configuredCaller(env, keyId), hash: configured };
   if (keyId.length !== "key_".length + 24) return null;
   const row = await findLiveKeyById(openDb(env.DB), keyId);

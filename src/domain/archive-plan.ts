@@ -15,6 +15,12 @@ import type { ArchiveFileStatus } from "./archive-states";
  */
 export const ARCHIVE_PART_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Keys per R2 delete (the most one `R2Bucket.delete` takes): one call for a tick's expired files,
+ * and for a deleted tenant's slice.
+ */
+export const ARCHIVE_DELETE_BATCH = 1000;
+
 /** The fields of an output entry that name a file to copy (legacy `url_mp3`/`url_wav` are renamed to these). */
 export const ARCHIVE_FIELDS = ["url", "watermark_url", "mp3_url", "wav_url"] as const;
 export type ArchiveField = (typeof ARCHIVE_FIELDS)[number];

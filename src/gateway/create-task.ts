@@ -12,8 +12,8 @@ import type { KlingCredentials } from "../domain/kling";
 import { tenantInboundToken, tenantInboundUrl } from "../domain/tenant-inbound";
 import type { UpstreamAccount } from "../domain/upstream-access";
 import { systemClock } from "../lib/clock";
-import { getLookup, klingExternalLookupUrl, postCreate } from "../upstream/create-task";
 import { invalidateKlingToken, klingAuthorization } from "../upstream/kling-auth";
+import { getLookup, klingExternalLookupUrl, postCreate } from "../upstream/post-create";
 import { isKlingProductPath, klingLegacyUrl } from "../upstream/query-kling";
 
 /** The relay's callback URL for a provider's tasks on the operator's account, when callbacks are configured. */

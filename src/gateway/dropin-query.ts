@@ -9,7 +9,7 @@ import { type Db, newLeaseToken, openDb } from "../storage/db";
 import { claimForQuery } from "../storage/on-demand";
 import { findTask } from "../storage/read-models";
 import { upstreamOwnerOf } from "../storage/tenant-policy";
-import { queryKlingTask } from "../upstream/query-task";
+import { queryCometApiTask } from "../upstream/query-cometapi";
 import { pushLeaseMs } from "../work/leases";
 import { pollLeased } from "../work/poll-leased";
 import { credentialResolver } from "../work/upstream-credentials";
@@ -66,7 +66,7 @@ async function passThrough(env: Env, db: Db, config: Config, query: DropInQuery)
   const credentials = await credentialResolver(db, config).resolve({ tenantId, provider: "cometapi", account: access.account });
   if (credentials.kind === "unconfigured" || !("apiKey" in credentials.credentials))
     throw new ApiError("upstream_unavailable", "the relay cannot query upstream for this tenant: its CometAPI account is not configured");
-  const exchange = await queryKlingTask({
+  const exchange = await queryCometApiTask({
     baseUrl: config.upstreamBaseUrl,
     apiKey: credentials.credentials.apiKey,
     action,

@@ -1,6 +1,6 @@
+import { type ArchiveContext, archiveStep, ByteAllowance, settleArchivedTasks } from "../archive/archive-work";
 import { recordArchiveSteps, releaseArchiveFiles } from "../storage/archive-files";
 import { type LeasedIds, loadClaimedArchiveFiles } from "../storage/load-claimed";
-import { type ArchiveContext, archiveStep, ByteAllowance, settleArchivedTasks } from "../work/archive-work";
 import { runLeased } from "../work/leased-work";
 import { countIds } from "./consume-polls";
 import type { ConsumerContext } from "./consumer-context";
@@ -16,7 +16,7 @@ export async function consumeArchives(ctx: ConsumerContext, bucket: R2Bucket | u
   const { db, clock } = ctx;
   const files = await loadClaimedArchiveFiles(db, claims);
   ctx.report.skipped += countIds(claims) - files.length;
-  const bytes = new ByteAllowance(bucket ? ctx.config.archiveBytesPerInvocation : 0);
+  const bytes = new ByteAllowance(bucket ? ctx.config.archiveBytesPerTick : 0);
   const archiveCtx: ArchiveContext & ConsumerContext = { ...ctx, bucket: bucket as R2Bucket, bytes };
   await runLeased(archiveCtx, files, {
     timeoutMs: ctx.config.archiveCopyTimeoutMs,

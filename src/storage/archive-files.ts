@@ -1,9 +1,12 @@
 import { sql } from "drizzle-orm";
 import type { ArchiveField, ArchiveFileState } from "../domain/archive-plan";
-import type { ArchiveStepStatus, EndedArchiveFileStatus } from "../domain/archive-states";
+import type { ArchiveStepStatus } from "../domain/archive-states";
 import { archiveFileIn, archiveFileStatus, taskArchive, taskArchiveIn } from "./archive-sql";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
+import { messageIn, messageState } from "./message-sql";
 import { archiveFileTenant, claimPastParked, parkedAt, tenantHalted } from "./parking";
+import { column, int, type RowOf, readAll, readOne, rowSchema, selectList } from "./rows";
+import { archiveFiles, tasks } from "./schema";
 
 /**
  * The archive's D1 side: tasks whose files are to be listed, the files claimed and copied like
@@ -22,26 +25,37 @@ export interface ArchiveWork {
 }
 
 export async function archiveWorkWaiting(db: Db, now: number): Promise<ArchiveWork> {
-  const [row] = await db.all<{ toList: number; copying: number; due: number }>(sql`SELECT
+  const row = await readOne(
+    db,
+    rowSchema({ toList: int, copying: int, due: int }),
+    "archive work waiting",
+    sql`SELECT
     EXISTS (SELECT 1 FROM tasks WHERE ${taskArchiveIn("archive", "requested")} AND last_event = 'task.succeeded') AS toList,
     EXISTS (SELECT 1 FROM tasks WHERE ${taskArchiveIn("archive", "copying")}) AS copying,
-    EXISTS (SELECT 1 FROM archive_files WHERE next_attempt_at <= ${now}) AS due`);
+    EXISTS (SELECT 1 FROM archive_files WHERE next_attempt_at <= ${now}) AS due`,
+  );
   return { toList: row?.toList === 1, copying: row?.copying === 1, due: row?.due === 1 };
 }
 
 /** A succeeded task that asked for its files to be archived and has not listed them yet. */
-export interface TaskToArchive {
-  key: string;
-  tenantId: string;
-  provider: string;
-  taskId: string;
-  data: string | null;
-}
+const TaskToArchive = rowSchema({
+  key: column(tasks.id),
+  tenantId: column(tasks.tenantId),
+  provider: column(tasks.provider),
+  taskId: column(tasks.taskId),
+  data: column(tasks.data),
+});
+export type TaskToArchive = RowOf<typeof TaskToArchive>;
 
 /** Up to `limit` tasks to list files for (the `tasks_archive_to_list` index: empty most of the time). */
 export async function tasksToArchive(db: Db, limit: number): Promise<TaskToArchive[]> {
-  return db.all<TaskToArchive>(sql`SELECT id AS key, tenant_id AS tenantId, provider, task_id AS taskId, data FROM tasks
-    WHERE ${taskArchiveIn("archive", "requested")} AND last_event = 'task.succeeded' ORDER BY updated_at LIMIT ${limit}`);
+  return readAll(
+    db,
+    TaskToArchive,
+    "tasks to archive",
+    sql`SELECT id AS key, tenant_id AS tenantId, provider, task_id AS taskId, data FROM tasks
+    WHERE ${taskArchiveIn("archive", "requested")} AND last_event = 'task.succeeded' ORDER BY updated_at LIMIT ${limit}`,
+  );
 }
 
 export interface NewArchiveFile {
@@ -77,25 +91,21 @@ export async function startArchives(db: Db, taskKeys: readonly string[], files: 
   ]);
 }
 
-/** A file claimed to copy (a step of it). */
-export interface ClaimedArchiveFile {
-  id: string;
-  taskKey: string;
-  sourceUrl: string;
-  r2Key: string;
-  copiedBytes: number;
+/** A file claimed to copy (a step of it), as its columns are read. */
+export const ClaimedArchiveFileRow = rowSchema({
+  id: column(archiveFiles.id),
+  taskKey: column(archiveFiles.taskKey),
+  sourceUrl: column(archiveFiles.sourceUrl),
+  r2Key: column(archiveFiles.r2Key),
+  copiedBytes: column(archiveFiles.copiedBytes),
   /** The upload under way, as JSON (archive/copy-file.ts `CopyResume`), or null. */
-  resume: string | null;
-  attempts: number;
-}
+  resume: column(archiveFiles.resume),
+  attempts: column(archiveFiles.attempts),
+});
+export type ClaimedArchiveFile = RowOf<typeof ClaimedArchiveFileRow>;
 
-/** The columns of a `ClaimedArchiveFile`, optionally qualified (`a.`). */
-export const claimedArchiveColumns = (prefix: "" | "a." = "") =>
-  sql.raw(
-    ["id", "task_key AS taskKey", "source_url AS sourceUrl", "r2_key AS r2Key", "copied_bytes AS copiedBytes", "resume", "attempts"]
-      .map((c) => `${prefix}${c}`)
-      .join(", "),
-  );
+/** The columns of a `ClaimedArchiveFile`, optionally qualified (`a.`): `task_key AS taskKey`, ... */
+export const claimedArchiveColumns = (prefix: "" | "a." = "") => selectList(ClaimedArchiveFileRow, prefix);
 
 interface ClaimOptions {
   now: number;
@@ -112,11 +122,16 @@ export async function claimDueArchiveFiles(db: Db, o: ClaimOptions): Promise<Cla
   if (o.limit <= 0) return [];
   const halted = tenantHalted(archiveFileTenant);
   return claimPastParked(o.limit, async (limit) => {
-    const rows = await db.all<ClaimedArchiveFile & { parked: number }>(sql`
+    const rows = await readAll(
+      db,
+      ClaimedArchiveFileRow.with({ parked: int }),
+      "claim due archive files",
+      sql`
       UPDATE archive_files SET lease_token = CASE WHEN ${halted} THEN NULL ELSE ${o.leaseToken} END,
         next_attempt_at = CASE WHEN ${halted} THEN ${parkedAt(archiveFileTenant)} ELSE ${o.now + o.leaseMs} END
       WHERE id IN (SELECT id FROM archive_files WHERE next_attempt_at <= ${o.now} ORDER BY next_attempt_at LIMIT ${limit})
-      RETURNING ${claimedArchiveColumns()}, lease_token IS NULL AS parked`);
+      RETURNING ${claimedArchiveColumns()}, lease_token IS NULL AS parked`,
+    );
     const taken = rows.filter((r) => r.parked === 0).map(({ parked: _, ...file }) => file);
     return { taken, parked: rows.length - taken.length };
   });
@@ -158,14 +173,16 @@ export async function releaseArchiveFiles(db: Db, ids: readonly string[], leaseT
 }
 
 /** One file of a task whose copies have all ended. */
-export interface EndedArchiveFile {
-  taskKey: string;
-  index: number;
-  field: string;
-  status: EndedArchiveFileStatus;
-  r2Key: string;
-  lastError: string | null;
-}
+const EndedArchiveFileRow = rowSchema({
+  taskKey: column(archiveFiles.taskKey),
+  index: column(archiveFiles.outputIndex),
+  field: column(archiveFiles.field),
+  /** Never `pending` (the task has no such file), though the statement cannot say so. */
+  status: column(archiveFiles.status),
+  r2Key: column(archiveFiles.r2Key),
+  lastError: column(archiveFiles.lastError),
+});
+export type EndedArchiveFile = RowOf<typeof EndedArchiveFileRow>;
 
 /**
  * The files of up to `limit` tasks in `copying` with no file pending any more (of `taskKeys` only,
@@ -178,15 +195,25 @@ export async function tasksToSettle(
   taskKeys?: readonly string[],
 ): Promise<{ taskKeys: string[]; files: EndedArchiveFile[] }> {
   const only = taskKeys === undefined ? sql`` : sql`AND t.id IN ${keySet(taskKeys)}`;
-  const tasks = await db.all<{ id: string }>(sql`SELECT t.id FROM tasks t
+  const due = await readAll(
+    db,
+    rowSchema({ id: column(tasks.id) }),
+    "tasks to settle",
+    sql`SELECT t.id FROM tasks t
     WHERE ${taskArchiveIn("t.archive", "copying")} ${only}
       AND NOT EXISTS (SELECT 1 FROM archive_files a WHERE a.task_key = t.id AND ${archiveFileIn("a.status", "pending")})
-    ORDER BY t.updated_at LIMIT ${limit}`);
-  if (tasks.length === 0) return { taskKeys: [], files: [] };
-  const keys = tasks.map((t) => t.id);
-  const files = await db.all<EndedArchiveFile>(sql`SELECT task_key AS taskKey, output_index AS "index", field, status, r2_key AS r2Key,
+    ORDER BY t.updated_at LIMIT ${limit}`,
+  );
+  if (due.length === 0) return { taskKeys: [], files: [] };
+  const keys = due.map((t) => t.id);
+  const files = await readAll(
+    db,
+    EndedArchiveFileRow,
+    "the files of tasks to settle",
+    sql`SELECT task_key AS taskKey, output_index AS "index", field, status, r2_key AS r2Key,
       last_error AS lastError
-    FROM archive_files WHERE task_key IN ${keySet(keys)} ORDER BY task_key, output_index, field`);
+    FROM archive_files WHERE task_key IN ${keySet(keys)} ORDER BY task_key, output_index, field`,
+  );
   return { taskKeys: keys, files };
 }
 
@@ -212,13 +239,13 @@ export async function settleArchives(db: Db, settled: readonly { taskKey: string
 }
 
 /**
- * The held messages (pending, never due: `next_attempt_at` NULL outside a claim) of tasks in
- * `taskKeys` that are `done`: due now, with the task's archive facts.
+ * The `held` messages of tasks in `taskKeys` that are `done`: `scheduled` now, with the task's
+ * archive facts.
  */
 const releaseHeldMessages = (taskKeys: ReturnType<typeof keySet>, now: number) =>
-  sql`UPDATE messages SET next_attempt_at = ${now}, updated_at = ${now},
+  sql`UPDATE messages SET state = ${messageState("scheduled")}, next_attempt_at = ${now}, updated_at = ${now},
     archive = (SELECT t.archive_outputs FROM subscriptions s JOIN tasks t ON t.id = s.task_key WHERE s.id = messages.subscription_id)
-  WHERE status = 'pending' AND next_attempt_at IS NULL AND lease_token IS NULL
+  WHERE ${messageIn("state", "held")}
     AND subscription_id IN (SELECT s.id FROM subscriptions s JOIN tasks t ON t.id = s.task_key
       WHERE t.id IN ${taskKeys} AND ${taskArchiveIn("t.archive", "done")})`;
 
@@ -231,19 +258,36 @@ export interface TaskArchiveFile extends ArchiveFileState {
   sizeBytes: number | null;
 }
 
+const TaskArchiveFileRow = rowSchema({
+  index: column(archiveFiles.outputIndex),
+  field: column(archiveFiles.field),
+  status: column(archiveFiles.status),
+  r2Key: column(archiveFiles.r2Key),
+  lastError: column(archiveFiles.lastError),
+  attempts: column(archiveFiles.attempts),
+  copiedBytes: column(archiveFiles.copiedBytes),
+  sizeBytes: column(archiveFiles.sizeBytes),
+});
+
 /** Every file listed for a task (by its key), in the order the webhook reads them: output, then field. */
 export async function archiveFilesOfTask(db: Db, taskKey: string): Promise<TaskArchiveFile[]> {
-  return db.all<TaskArchiveFile>(sql`SELECT output_index AS "index", field, status, r2_key AS r2Key, last_error AS lastError,
+  return readAll(
+    db,
+    TaskArchiveFileRow,
+    "the archive files of a task",
+    sql`SELECT output_index AS "index", field, status, r2_key AS r2Key, last_error AS lastError,
       attempts, copied_bytes AS copiedBytes, size_bytes AS sizeBytes
-    FROM archive_files WHERE task_key = ${taskKey} ORDER BY output_index, field`);
+    FROM archive_files WHERE task_key = ${taskKey} ORDER BY output_index, field`,
+  );
 }
 
 /** A file whose object in R2 retention is about to delete. */
-export interface ArchivedObject {
-  id: string;
-  taskKey: string;
-  r2Key: string;
-}
+export const ArchivedObjectRow = rowSchema({
+  id: column(archiveFiles.id),
+  taskKey: column(archiveFiles.taskKey),
+  r2Key: column(archiveFiles.r2Key),
+});
+export type ArchivedObject = RowOf<typeof ArchivedObjectRow>;
 
 /**
  * Up to `limit` files copied before `cutoff`, oldest first: those ARCHIVE_RETENTION_DAYS deletes on
@@ -275,8 +319,8 @@ export function forgetArchivedObjects(db: Db, ids: readonly string[], now: numbe
     ),
     statement(
       db,
-      sql`UPDATE messages SET next_attempt_at = NULL, updated_at = ${now}
-      WHERE status = 'pending' AND event_type = 'task.succeeded' AND attempts = 0 AND lease_token IS NULL AND next_attempt_at IS NOT NULL
+      sql`UPDATE messages SET next_attempt_at = NULL, state = ${messageState("held")}, updated_at = ${now}
+      WHERE ${messageIn("state", "scheduled")} AND event_type = 'task.succeeded' AND attempts = 0
         AND subscription_id IN (SELECT s.id FROM subscriptions s JOIN tasks t ON t.id = s.task_key
           WHERE t.id IN ${files} AND ${taskArchiveIn("t.archive", "copying")})`,
     ),

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { systemClock } from "../lib/clock";
 import { type Db, statement } from "./db";
 import { afterCursor, type Cursor, type Page, toPage } from "./keyset";
+import { column, readAll, rowSchema } from "./rows";
 import { type AuditLogRow, auditLog } from "./schema";
 
 /**
@@ -75,20 +76,26 @@ export type AuditListRow = AuditLogRow & { sortKey: number; rowid: number };
  */
 export async function listAudit(db: Db, query: AuditListQuery): Promise<Page<AuditListRow>> {
   const tenant = query.tenant === undefined ? sql`1 = 1` : sql`tenant_id = ${query.tenant}`;
-  const rows = await db.all<{
-    id: number;
-    at: number;
-    tenant_id: string | null;
-    actor_kind: "admin" | "key";
-    actor_key_id: string | null;
-    actor_key_prefix: string | null;
-    action: string;
-    target: string;
-    client_address: string | null;
-    detail: string | null;
-  }>(sql`SELECT id, at, tenant_id, actor_kind, actor_key_id, actor_key_prefix, action, target, client_address, detail
+  const row = rowSchema({
+    id: column(auditLog.id),
+    at: column(auditLog.at),
+    tenant_id: column(auditLog.tenantId),
+    actor_kind: column(auditLog.actorKind),
+    actor_key_id: column(auditLog.actorKeyId),
+    actor_key_prefix: column(auditLog.actorKeyPrefix),
+    action: column(auditLog.action),
+    target: column(auditLog.target),
+    client_address: column(auditLog.clientAddress),
+    detail: column(auditLog.detail),
+  });
+  const rows = await readAll(
+    db,
+    row,
+    "a page of the audit log",
+    sql`SELECT id, at, tenant_id, actor_kind, actor_key_id, actor_key_prefix, action, target, client_address, detail
     FROM audit_log WHERE ${tenant} AND id > 0 AND ${afterCursor(sql`id`, "desc", query.after, sql`id`)}
-    ORDER BY id DESC LIMIT ${query.limit + 1}`);
+    ORDER BY id DESC LIMIT ${query.limit + 1}`,
+  );
   return toPage(
     rows.map((r) => ({
       id: r.id,

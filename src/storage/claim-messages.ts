@@ -1,8 +1,12 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { EndpointKeys } from "../domain/endpoint-signing";
+import { DUE_MESSAGE_STATES } from "../domain/message-states";
 import { asJson, type Db } from "./db";
-import { bodyColumns, messageBody, type StoredBody } from "./message-body";
+import { BodyRow, bodyColumns, messageBody } from "./message-body";
+import { messageIn, messageState } from "./message-sql";
 import { claimPastParked, messageTenant, parkedAt, tenantHalted } from "./parking";
+import { column, int, type RowColumns, type RowOf, type RowSchema, readAll, rowSchema } from "./rows";
+import { endpoints, messages, subscriptions, tasks } from "./schema";
 
 /** Where and how a message goes: its subscription's task, URL, tenant and endpoint keys. */
 export interface MessageTarget {
@@ -30,20 +34,22 @@ export const targetColumns = sql.raw(
 );
 export const targetJoins = sql.raw("JOIN tasks t ON t.id = s.task_key JOIN endpoints e ON e.id = s.endpoint_id");
 
-export interface TargetRow {
-  subscription_id: string;
-  tenant_id: string;
-  task_key: string;
-  provider: string;
-  task_id: string;
-  callback_url: string;
-  endpoint_id: string;
-  secret: string;
-  previous_secret: string | null;
-  signing_key: string | null;
-  previous_signing_key: string | null;
-  previous_until: number | null;
-}
+/** The row of `targetColumns`, with the subscription's id. */
+export const TargetRow = rowSchema({
+  subscription_id: column(subscriptions.id),
+  tenant_id: column(subscriptions.tenantId),
+  task_key: column(subscriptions.taskKey),
+  provider: column(tasks.provider),
+  task_id: column(tasks.taskId),
+  callback_url: column(subscriptions.callbackUrl),
+  endpoint_id: column(endpoints.id),
+  secret: column(endpoints.secret),
+  previous_secret: column(endpoints.previousSecret),
+  signing_key: column(endpoints.signingKey),
+  previous_signing_key: column(endpoints.previousSigningKey),
+  previous_until: column(endpoints.previousUntil),
+});
+export type TargetRow = RowOf<typeof TargetRow>;
 
 export const toTarget = (r: TargetRow): MessageTarget => ({
   subscriptionId: r.subscription_id,
@@ -68,18 +74,28 @@ interface ClaimOptions {
 }
 
 const halted = tenantHalted(messageTenant);
+/** The states with a due time; the claim walks `messages_due` by it (`next_attempt_at <= ?` first, for the index). */
+const DUE = messageIn("state", ...DUE_MESSAGE_STATES);
 
 /**
- * The guarded claim statement, returning `columns` of each message it claimed. A due message of a
- * suspended or deleted tenant is parked instead (storage/parking.ts): not sent, no attempt spent.
+ * The guarded claim statement, returning `columns` of each message it claimed: a `scheduled` message
+ * whose time came, or a `leased` one whose lease ran out, becomes `leased` under this token until the
+ * lease's end. A due message of a suspended or deleted tenant is parked instead (storage/parking.ts):
+ * `scheduled` at its parked time, not sent, no attempt spent.
  */
-const claim = <T>(db: Db, o: ClaimOptions, columns: SQL) =>
+const claim = <C extends RowColumns>(db: Db, o: ClaimOptions, row: RowSchema<C>, columns: SQL) =>
   claimPastParked(o.limit, async (limit) => {
-    const rows = await db.all<T & { parked: number }>(sql`
-      UPDATE messages SET lease_token = CASE WHEN ${halted} THEN NULL ELSE ${o.leaseToken} END,
+    const rows = await readAll(
+      db,
+      row.with({ parked: int }),
+      "claim due messages",
+      sql`
+      UPDATE messages SET state = CASE WHEN ${halted} THEN ${messageState("scheduled")} ELSE ${messageState("leased")} END,
+        lease_token = CASE WHEN ${halted} THEN NULL ELSE ${o.leaseToken} END,
         next_attempt_at = CASE WHEN ${halted} THEN ${parkedAt(messageTenant)} ELSE ${o.now + o.leaseMs} END
-      WHERE id IN (SELECT id FROM messages WHERE next_attempt_at <= ${o.now} ORDER BY next_attempt_at LIMIT ${limit})
-      RETURNING ${columns}, lease_token IS NULL AS parked`);
+      WHERE id IN (SELECT id FROM messages WHERE next_attempt_at <= ${o.now} AND ${DUE} ORDER BY next_attempt_at LIMIT ${limit})
+      RETURNING ${columns}, ${messageIn("state", "scheduled")} AS parked`,
+    );
     const taken = rows.filter((r) => r.parked === 0);
     return { taken, parked: rows.length - taken.length };
   });
@@ -91,8 +107,15 @@ const claim = <T>(db: Db, o: ClaimOptions, columns: SQL) =>
  */
 export async function claimDueMessageIds(db: Db, options: ClaimOptions): Promise<string[]> {
   if (options.limit <= 0) return [];
-  return (await claim<{ id: string }>(db, options, sql`id`)).map((m) => m.id);
+  return (await claim(db, options, rowSchema({ id: column(messages.id) }), sql`id`)).map((m) => m.id);
 }
+
+/** A claimed message with its body's columns. */
+const ClaimedBodyRow = BodyRow.with({
+  id: column(messages.id),
+  subscription_id: column(messages.subscriptionId),
+  schedule_step: column(messages.scheduleStep),
+});
 
 /**
  * Claims up to `limit` due messages, exactly like tasks: one guarded statement over the
@@ -100,16 +123,17 @@ export async function claimDueMessageIds(db: Db, options: ClaimOptions): Promise
  */
 export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<ClaimedMessage[]> {
   if (options.limit <= 0) return [];
-  const claimed = await claim<Omit<StoredBody, "task_id" | "provider"> & { id: string; schedule_step: number }>(
-    db,
-    options,
-    sql`id, subscription_id, schedule_step, ${bodyColumns()}`,
-  );
+  const claimed = await claim(db, options, ClaimedBodyRow, sql`id, subscription_id, schedule_step, ${bodyColumns()}`);
   if (claimed.length === 0) return [];
   const subscriptionIds = [...new Set(claimed.map((m) => m.subscription_id))];
-  const targets = await db.all<TargetRow>(sql`
+  const targets = await readAll(
+    db,
+    TargetRow,
+    "the targets of claimed messages",
+    sql`
     SELECT s.id AS subscription_id, ${targetColumns} FROM subscriptions s ${targetJoins}
-    WHERE s.id IN (SELECT value FROM json_each(${asJson(subscriptionIds)}))`);
+    WHERE s.id IN (SELECT value FROM json_each(${asJson(subscriptionIds)}))`,
+  );
   const byId = new Map(targets.map((s) => [s.subscription_id, s]));
   return claimed.flatMap((m) => {
     const target = byId.get(m.subscription_id);

@@ -3,6 +3,8 @@ import { NO_ACTION } from "../domain/kling";
 import type { TaskSnapshot } from "../domain/poll-plan";
 import { asJson, type Db } from "./db";
 import { claimPastParked, parkedAt, tenantHalted } from "./parking";
+import { column, int, type RowOf, readAll, rowSchema, selectList } from "./rows";
+import { tasks } from "./schema";
 
 /** A claimed task: what the poll plan needs, and what the upstream query needs. */
 export interface ClaimedTask extends TaskSnapshot {
@@ -18,43 +20,28 @@ export interface ClaimedTask extends TaskSnapshot {
   upstreamAccount: "own" | null;
 }
 
-const COLUMNS = [
-  "id",
-  "tenant_id",
-  "upstream_account",
-  "provider",
-  "task_id",
-  "action",
-  "action2",
-  "task_status",
-  "polls",
-  "error_streak",
-  "not_found_streak",
-  "created_at",
-  "upstream_created_at",
-  "pushed_at",
-];
-
-/** The columns a claimed task is read with (`prefix` is a table alias such as "t."). */
-export const claimedTaskColumns = (prefix = "") => sql.raw(COLUMNS.map((c) => `${prefix}${c}`).join(", "));
-
+/** The columns a claimed task is read with, declared once for every statement that returns them. */
+export const ClaimedTaskRow = rowSchema({
+  id: column(tasks.id),
+  tenant_id: column(tasks.tenantId),
+  upstream_account: column(tasks.upstreamAccount),
+  provider: column(tasks.provider),
+  task_id: column(tasks.taskId),
+  action: column(tasks.action),
+  action2: column(tasks.action2),
+  task_status: column(tasks.taskStatus),
+  polls: column(tasks.polls),
+  error_streak: column(tasks.errorStreak),
+  not_found_streak: column(tasks.notFoundStreak),
+  created_at: column(tasks.createdAt),
+  upstream_created_at: column(tasks.upstreamCreatedAt),
+  pushed_at: column(tasks.pushedAt),
+});
 /** One row of `claimedTaskColumns`. */
-export interface ClaimedTaskRow {
-  id: string;
-  tenant_id: string;
-  upstream_account: string | null;
-  provider: string;
-  task_id: string;
-  action: string;
-  action2: string;
-  task_status: string | null;
-  polls: number;
-  error_streak: number;
-  not_found_streak: number;
-  created_at: number;
-  upstream_created_at: number | null;
-  pushed_at: number | null;
-}
+export type ClaimedTaskRow = RowOf<typeof ClaimedTaskRow>;
+
+/** The columns of `ClaimedTaskRow` as a select list (`prefix` is a table alias such as "t."). */
+export const claimedTaskColumns = (prefix = "") => selectList(ClaimedTaskRow, prefix);
 
 export const toClaimedTask = (r: ClaimedTaskRow): ClaimedTask => ({
   key: r.id,
@@ -118,12 +105,17 @@ export async function claimDueTasks(
   const only = options.only === undefined ? sql`1 = 1` : options.only === "batch" ? newApiTask : sql`NOT ${newApiTask}`;
   const halted = tenantHalted(sql`tasks.tenant_id`);
   return claimPastParked(options.limit, async (limit) => {
-    const rows = await db.all<ClaimedTaskRow & { parked: number }>(sql`
+    const rows = await readAll(
+      db,
+      ClaimedTaskRow.with({ parked: int }),
+      "claim due tasks",
+      sql`
       UPDATE tasks SET lease_token = CASE WHEN ${halted} THEN NULL ELSE ${options.leaseToken} END,
         next_poll_at = CASE WHEN ${halted} THEN ${parkedAt(sql`tasks.tenant_id`)} ELSE ${options.now + options.leaseMs} END
       WHERE id IN (SELECT id FROM tasks WHERE next_poll_at <= ${options.now} AND ${pollableTasks(options.pollable)} AND ${only}
         ORDER BY next_poll_at LIMIT ${limit})
-      RETURNING ${claimedTaskColumns()}, lease_token IS NULL AS parked`);
+      RETURNING ${claimedTaskColumns()}, lease_token IS NULL AS parked`,
+    );
     const taken = rows.filter((r) => r.parked === 0).map(toClaimedTask);
     return { taken, parked: rows.length - taken.length };
   });

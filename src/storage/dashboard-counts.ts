@@ -1,5 +1,17 @@
 import { sql } from "drizzle-orm";
+import { DUE_MESSAGE_STATES } from "../domain/message-states";
 import type { Db } from "./db";
+import { int, readOne, rowSchema } from "./rows";
+
+const Counts = rowSchema({
+  tasks_polling: int,
+  subscriptions_active: int,
+  subscriptions_delivered: int,
+  subscriptions_failed: int,
+  messages_retrying: int,
+});
+
+import { messageIn } from "./message-sql";
 
 /**
  * Counts stop here: past it the dashboard shows "10,000+". Each count walks a partial index, so a
@@ -24,14 +36,20 @@ export async function loadDashboardCounts(db: Db, tenant?: string): Promise<Dash
   // One tenant's counts walk the same partial indexes and skip other tenants' rows (`+` keeps the
   // term out of index selection), so one tenant's count reads at most the index's entries.
   const ofTenant = (alias: string) => (tenant === undefined ? sql`` : sql`AND +${sql.raw(alias)}.tenant_id = ${tenant}`);
-  const [row] = await db.all<Record<string, number>>(sql`SELECT
+  const row = await readOne(
+    db,
+    Counts,
+    "the dashboard's counts",
+    sql`SELECT
     (SELECT count(*) FROM (SELECT 1 FROM tasks t WHERE next_poll_at IS NOT NULL ${ofTenant("t")} LIMIT ${cap})) AS tasks_polling,
     (SELECT count(*) FROM (SELECT 1 FROM subscriptions s WHERE status = 'active' ${ofTenant("s")} LIMIT ${cap})) AS subscriptions_active,
     (SELECT count(*) FROM (SELECT 1 FROM subscriptions s WHERE status = 'delivered' ${ofTenant("s")} LIMIT ${cap})) AS subscriptions_delivered,
     (SELECT count(*) FROM (SELECT 1 FROM subscriptions s WHERE status = 'failed' ${ofTenant("s")} LIMIT ${cap})) AS subscriptions_failed,
-    -- A pending message that has been attempted is retrying; messages_due holds only pending ones.
+    -- A scheduled or leased message that has been attempted is retrying. Every one has a due time,
+    -- so the count walks messages_due, whose WHERE the first term names.
     (SELECT count(*) FROM (SELECT 1 FROM messages m ${tenant === undefined ? sql`` : sql`JOIN subscriptions s ON s.id = m.subscription_id`}
-      WHERE m.next_attempt_at IS NOT NULL AND m.attempts > 0 ${ofTenant("s")} LIMIT ${cap})) AS messages_retrying`);
+      WHERE m.next_attempt_at IS NOT NULL AND ${messageIn("m.state", ...DUE_MESSAGE_STATES)} AND m.attempts > 0 ${ofTenant("s")} LIMIT ${cap})) AS messages_retrying`,
+  );
   return {
     tasksPolling: row?.tasks_polling ?? 0,
     subscriptionsActive: row?.subscriptions_active ?? 0,

@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
+import { OPEN_MESSAGE_STATES } from "../domain/message-states";
 import { type Db, runBatch, statement } from "./db";
+import { messageIn, moveTo } from "./message-sql";
 import { settleTasks } from "./settle";
 
 /**
@@ -16,8 +18,8 @@ export async function deleteEndpoint(db: Db, tenantId: string, id: string, now: 
   const results = await runBatch(db, [
     statement(
       db,
-      sql`UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
-      WHERE subscription_id IN ${subscriptionsOf} AND status = 'pending'`,
+      sql`UPDATE messages SET ${moveTo("cancelled")}, next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
+      WHERE subscription_id IN ${subscriptionsOf} AND ${messageIn("state", ...OPEN_MESSAGE_STATES)}`,
     ),
     statement(
       db,

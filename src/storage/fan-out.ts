@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { ARCHIVE_HOLDING_STATES } from "../domain/archive-states";
 import { taskArchiveIn } from "./archive-sql";
 import { type Db, statement } from "./db";
+import { messageIn, messageState } from "./message-sql";
 
 /**
  * Creates the webhook message for each task's last event, for every active subscription that asked
@@ -24,27 +25,28 @@ import { type Db, statement } from "./db";
  * to its archived files) are copied the same way.
  */
 /**
- * A `task.succeeded` message of a task whose files are being archived is held: pending, never due
- * (next_attempt_at NULL), until the copies end and storage/archive-files.ts releases it with the
- * links. Any other message is due now.
+ * A `task.succeeded` message of a task whose files are being archived is `held` (no due time) until
+ * the copies end and storage/archive-files.ts releases it with the links. Any other message is
+ * `scheduled`, due now.
  */
-const HELD_OR_NOW = (now: number) =>
-  sql`CASE WHEN t.last_event = 'task.succeeded' AND ${taskArchiveIn("t.archive", ...ARCHIVE_HOLDING_STATES)} THEN NULL ELSE ${now} END`;
+const HOLDING = sql`t.last_event = 'task.succeeded' AND ${taskArchiveIn("t.archive", ...ARCHIVE_HOLDING_STATES)}`;
+const HELD_OR_SCHEDULED = sql`CASE WHEN ${HOLDING} THEN ${messageState("held")} ELSE ${messageState("scheduled")} END`;
+const DUE_TIME = (now: number) => sql`CASE WHEN ${HOLDING} THEN NULL ELSE ${now} END`;
 
 function fanOut(db: Db, scope: SQL, now: number) {
   return statement(
     db,
-    sql`INSERT INTO messages (id, subscription_id, event_type, event_at, metadata, reason, data, archive, status, attempts, schedule_step, next_attempt_at, created_at, updated_at)
+    sql`INSERT INTO messages (id, subscription_id, event_type, event_at, metadata, reason, data, archive, status, state, attempts, schedule_step, next_attempt_at, created_at, updated_at)
     SELECT 'msg_' || lower(hex(randomblob(12))), s.id, t.last_event, t.last_event_at, s.metadata, t.finish_reason, t.data, t.archive_outputs,
-      'pending', 0, 0, ${HELD_OR_NOW(now)}, ${now}, ${now}
+      'pending', ${HELD_OR_SCHEDULED}, 0, 0, ${DUE_TIME(now)}, ${now}, ${now}
     FROM tasks t JOIN subscriptions s ON s.task_key = t.id
     WHERE ${scope} AND t.last_event IS NOT NULL AND s.status = 'active'
       AND EXISTS (SELECT 1 FROM json_each(s.events) e WHERE e.value = t.last_event)
     ON CONFLICT (subscription_id, event_type) DO UPDATE SET
       event_at = excluded.event_at, metadata = excluded.metadata, reason = excluded.reason, data = excluded.data, body = NULL,
-      archive = excluded.archive, status = 'pending', schedule_step = 0, next_attempt_at = excluded.next_attempt_at, lease_token = NULL,
+      archive = excluded.archive, status = 'pending', state = excluded.state, schedule_step = 0, next_attempt_at = excluded.next_attempt_at, lease_token = NULL,
       updated_at = ${now}
-    WHERE messages.status = 'cancelled'
+    WHERE ${messageIn("messages.state", "cancelled")}
     RETURNING id`,
   );
 }

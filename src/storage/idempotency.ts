@@ -1,5 +1,14 @@
 import { sql } from "drizzle-orm";
 import { type Db, runBatch, statement } from "./db";
+import { batchRows, column, rowSchema } from "./rows";
+import { idempotencyKeys } from "./schema";
+
+const KeyRow = rowSchema({
+  request_hash: column(idempotencyKeys.requestHash),
+  state: column(idempotencyKeys.state),
+  response_status: column(idempotencyKeys.responseStatus),
+  response_body: column(idempotencyKeys.responseBody),
+});
 
 /** How long an `Idempotency-Key` answers its first result again. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
@@ -55,9 +64,7 @@ export async function claimIdempotencyKey(
   ]);
   if ((inserted?.meta.changes ?? 0) === 1) return { kind: "fresh", afterLostAnswer: (dropped?.meta.changes ?? 0) > 0 };
   if ((resumed?.meta.changes ?? 0) === 1) return { kind: "fresh", afterLostAnswer: true };
-  const row = found?.results[0] as
-    | { request_hash: string; state: string; response_status: number | null; response_body: string | null }
-    | undefined;
+  const [row] = batchRows(KeyRow, "an idempotency key", found);
   // Deleted between the statements cannot happen (one transaction): a missing row is a bug.
   if (!row) throw new Error("idempotency key neither inserted nor found");
   if (row.request_hash !== o.requestHash) return { kind: "mismatch" };

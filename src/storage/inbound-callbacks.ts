@@ -1,9 +1,16 @@
 import { type SQL, sql } from "drizzle-orm";
-import { type ClaimedTask, type ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
+import { DUE_MESSAGE_STATES } from "../domain/message-states";
+import { type ClaimedTask, ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import { type Db, keySet, runBatch, statement } from "./db";
 import { storedRankSql } from "./event-order";
 import type { Lease } from "./load-claimed";
+import { messageIn, messageState } from "./message-sql";
 import { messageTenant, PARKED_FROM, tenantHalted } from "./parking";
+import { batchRows, column, int, readAll, rowSchema } from "./rows";
+import { messages } from "./schema";
+
+/** A claimed message's id. */
+const MessageId = rowSchema({ id: column(messages.id) });
 
 /** How long a callback about a task nobody registered is remembered (`inbound_hints`). */
 export const HINT_TTL_MS = 10 * 60_000;
@@ -93,7 +100,7 @@ export async function noteCallback(db: Db, n: CallbackNotice): Promise<(ClaimedT
       RETURNING ${claimedTaskColumns()}, next_poll_at`,
     ),
   ]);
-  const rows = (results[2]?.results ?? []) as (ClaimedTaskRow & { next_poll_at: number })[];
+  const rows = batchRows(ClaimedTaskRow.with({ next_poll_at: int }), "claim a task called back about", results[2]);
   return rows.map((r) => ({ ...toClaimedTask(r), leaseToken: n.leaseToken, leaseEndsAt: r.next_poll_at }));
 }
 
@@ -106,10 +113,15 @@ export async function claimDueTasksByKey(
   o: { taskKeys: readonly string[]; now: number; leaseToken: string; leaseMs: number },
 ): Promise<(ClaimedTask & Lease)[]> {
   if (o.taskKeys.length === 0) return [];
-  const rows = await db.all<ClaimedTaskRow & { next_poll_at: number }>(sql`
+  const rows = await readAll(
+    db,
+    ClaimedTaskRow.with({ next_poll_at: int }),
+    "claim registered tasks due",
+    sql`
     UPDATE tasks SET lease_token = ${o.leaseToken}, next_poll_at = ${o.now + o.leaseMs}
     WHERE id IN ${keySet(o.taskKeys)} AND next_poll_at <= ${o.now} AND NOT ${tenantHalted(sql`tasks.tenant_id`)}
-    RETURNING ${claimedTaskColumns()}, next_poll_at`);
+    RETURNING ${claimedTaskColumns()}, next_poll_at`,
+  );
   return rows.map((r) => ({ ...toClaimedTask(r), leaseToken: o.leaseToken, leaseEndsAt: r.next_poll_at }));
 }
 
@@ -122,11 +134,16 @@ export async function claimTaskMessageIds(
   o: { taskKeys: readonly string[]; now: number; limit: number; leaseToken: string; leaseMs: number },
 ): Promise<string[]> {
   if (o.taskKeys.length === 0 || o.limit <= 0) return [];
-  const rows = await db.all<{ id: string }>(sql`
-    UPDATE messages SET lease_token = ${o.leaseToken}, next_attempt_at = ${o.now + o.leaseMs}
+  const rows = await readAll(
+    db,
+    MessageId,
+    "claim the messages of called-back tasks",
+    sql`
+    UPDATE messages SET state = ${messageState("leased")}, lease_token = ${o.leaseToken}, next_attempt_at = ${o.now + o.leaseMs}
     WHERE id IN (SELECT m.id FROM subscriptions s JOIN messages m ON m.subscription_id = s.id
-      WHERE s.task_key IN ${keySet(o.taskKeys)} AND m.next_attempt_at <= ${o.now} LIMIT ${o.limit})
+      WHERE s.task_key IN ${keySet(o.taskKeys)} AND m.next_attempt_at <= ${o.now} AND ${messageIn("m.state", ...DUE_MESSAGE_STATES)} LIMIT ${o.limit})
       AND NOT ${tenantHalted(messageTenant)}
-    RETURNING id`);
+    RETURNING id`,
+  );
   return rows.map((r) => r.id);
 }

@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { KindStats } from "../domain/poll-schedule";
 import { asJson, type Db, statement } from "./db";
+import { column, readAll, rowSchema } from "./rows";
+import { kindStats } from "./schema";
 
 export interface KindStatsEntry extends KindStats {
   action: string;
@@ -12,9 +14,14 @@ export const kindKey = (action: string, action2: string) => `${action}/${action2
 /** Every kind's learned durations: at most ten rows, read once per tick. */
 export async function loadKindStats(db: Db): Promise<Map<string, KindStatsEntry>> {
   // Raw SQL rather than a select builder, whose rows D1 answers without metering (metered-d1.ts).
-  const rows = await db.all<{ action: string; action2: string; samples: number; mean_log: number; var_log: number }>(
-    sql`SELECT action, action2, samples, mean_log, var_log FROM kind_stats`,
-  );
+  const row = rowSchema({
+    action: column(kindStats.action),
+    action2: column(kindStats.action2),
+    samples: column(kindStats.samples),
+    mean_log: column(kindStats.meanLog),
+    var_log: column(kindStats.varLog),
+  });
+  const rows = await readAll(db, row, "learned durations", sql`SELECT action, action2, samples, mean_log, var_log FROM kind_stats`);
   return new Map(
     rows.map((r) => [
       kindKey(r.action, r.action2),

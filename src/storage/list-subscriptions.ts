@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "./db";
 import { afterCursor, type Cursor, type Page, toPage } from "./keyset";
+import { int, column as of, readAll, rowSchema, textOrNull } from "./rows";
+import { subscriptions, tasks } from "./schema";
 
 /** The statuses the dashboard lists, each through its partial index (cancelled ones are not listed). */
 export const LISTED_SUBSCRIPTION_STATUSES = ["active", "failed", "delivered"] as const;
@@ -37,6 +39,27 @@ const SHAPES = {
   delivered: { column: sql`s.updated_at`, status: sql`s.status = 'delivered'` },
 } as const;
 
+/** A row of `listSubscriptions`'s statement. */
+const ListedRow = rowSchema({
+  rowid: int,
+  sort_key: int,
+  id: of(subscriptions.id),
+  tenant_id: of(subscriptions.tenantId),
+  provider: of(tasks.provider),
+  task_id: of(tasks.taskId),
+  action: of(tasks.action),
+  action2: of(tasks.action2),
+  task_status: of(tasks.taskStatus),
+  polls: of(tasks.polls),
+  callback_url: of(subscriptions.callbackUrl),
+  status: of(subscriptions.status),
+  status_reason: of(subscriptions.statusReason),
+  created_at: of(subscriptions.createdAt),
+  updated_at: of(subscriptions.updatedAt),
+  /** Its latest message's facts as a JSON object, or null. */
+  latest: textOrNull,
+});
+
 /**
  * One page of subscriptions in one status, newest first, with their task's kind and their latest
  * message. The failed page is the dead-letter list.
@@ -48,31 +71,19 @@ export async function listSubscriptions(
 ): Promise<Page<SubscriptionListRow>> {
   const { column, status } = SHAPES[query.status];
   const tenant = query.tenant === undefined ? sql`1 = 1` : sql`+s.tenant_id = ${query.tenant}`;
-  const rows = await db.all<{
-    rowid: number;
-    sort_key: number;
-    id: string;
-    tenant_id: string;
-    provider: string;
-    task_id: string;
-    action: string | null;
-    action2: string | null;
-    task_status: string | null;
-    polls: number | null;
-    callback_url: string;
-    status: string;
-    status_reason: string | null;
-    created_at: number;
-    updated_at: number;
-    latest: string | null;
-  }>(sql`SELECT s.rowid AS rowid, ${column} AS sort_key, s.id, s.tenant_id, t.provider, t.task_id, t.action, t.action2, t.task_status, t.polls,
+  const rows = await readAll(
+    db,
+    ListedRow,
+    "a page of subscriptions",
+    sql`SELECT s.rowid AS rowid, ${column} AS sort_key, s.id, s.tenant_id, t.provider, t.task_id, t.action, t.action2, t.task_status, t.polls,
       s.callback_url, s.status, s.status_reason, s.created_at, s.updated_at,
       (SELECT json_object('eventType', m.event_type, 'status', m.status, 'attempts', m.attempts, 'statusCode', m.last_status_code, 'error', m.last_error)
         FROM messages m WHERE m.subscription_id = s.id ORDER BY m.updated_at DESC LIMIT 1) AS latest
     FROM subscriptions s JOIN tasks t ON t.id = s.task_key
     WHERE ${status} AND ${tenant} AND ${afterCursor(column, "desc", query.after, sql`s.rowid`)}
     ORDER BY ${column} DESC, s.rowid DESC
-    LIMIT ${query.limit + 1}`);
+    LIMIT ${query.limit + 1}`,
+  );
   return toPage(
     rows.map((r) => ({
       id: r.id,

@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "./db";
 import { afterCursor, type Cursor, type Page, toPage } from "./keyset";
+import { int, column as of, readAll, rowSchema, text } from "./rows";
+import { tasks } from "./schema";
 
 export const TASK_STATES = ["all", "polling", "stopped"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
@@ -46,6 +48,26 @@ const ORDERS = {
   stopped: { column: sql`t.settled_at`, direction: "desc" },
 } as const;
 
+/** A row of `listTasks`'s statement. */
+const ListedRow = rowSchema({
+  rowid: int,
+  sort_key: int,
+  tenant_id: of(tasks.tenantId),
+  provider: of(tasks.provider),
+  task_id: of(tasks.taskId),
+  action: of(tasks.action),
+  action2: of(tasks.action2),
+  task_status: of(tasks.taskStatus),
+  polls: of(tasks.polls),
+  last_error: of(tasks.lastError),
+  finish_reason: of(tasks.finishReason),
+  next_poll_at: of(tasks.nextPollAt),
+  settled_at: of(tasks.settledAt),
+  created_at: of(tasks.createdAt),
+  /** Its subscriptions' statuses, as a JSON array. */
+  statuses: text,
+});
+
 /** One page of the dashboard's task table. */
 export async function listTasks(db: Db, query: TaskListQuery): Promise<Page<TaskListRow>> {
   const { column, direction } = ORDERS[query.state];
@@ -58,29 +80,18 @@ export async function listTasks(db: Db, query: TaskListQuery): Promise<Page<Task
   const order = direction === "desc" ? sql`DESC` : sql`ASC`;
   // Kept out of index selection too: the page walks the order's index and skips other tenants.
   const tenant = query.tenant === undefined ? sql`1 = 1` : sql`+t.tenant_id = ${query.tenant}`;
-  const rows = await db.all<{
-    rowid: number;
-    sort_key: number;
-    tenant_id: string;
-    provider: string;
-    task_id: string;
-    action: string;
-    action2: string;
-    task_status: string | null;
-    polls: number;
-    last_error: string | null;
-    finish_reason: string | null;
-    next_poll_at: number | null;
-    settled_at: number | null;
-    created_at: number;
-    statuses: string;
-  }>(sql`SELECT t.rowid AS rowid, ${column} AS sort_key, t.tenant_id, t.provider, t.task_id, t.action, t.action2, t.task_status, t.polls, t.last_error,
+  const rows = await readAll(
+    db,
+    ListedRow,
+    "a page of tasks",
+    sql`SELECT t.rowid AS rowid, ${column} AS sort_key, t.tenant_id, t.provider, t.task_id, t.action, t.action2, t.task_status, t.polls, t.last_error,
       t.finish_reason, t.next_poll_at, t.settled_at, t.created_at,
       (SELECT json_group_array(s.status) FROM subscriptions s WHERE s.task_key = t.id) AS statuses
     FROM tasks t
     WHERE ${column} IS NOT NULL AND ${kind} AND ${tenant} AND ${afterCursor(column, direction, query.after, sql`t.rowid`)}
     ORDER BY ${column} ${order}, t.rowid ${order}
-    LIMIT ${query.limit + 1}`);
+    LIMIT ${query.limit + 1}`,
+  );
   return toPage(
     rows.map((r) => ({
       tenantId: r.tenant_id,

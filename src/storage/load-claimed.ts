@@ -1,10 +1,13 @@
 import { sql } from "drizzle-orm";
-import { type ClaimedArchiveFile, claimedArchiveColumns } from "./archive-files";
+import { type ClaimedArchiveFile, ClaimedArchiveFileRow, claimedArchiveColumns } from "./archive-files";
 import { archiveFileIn } from "./archive-sql";
-import { type ClaimedMessage, type TargetRow, targetColumns, targetJoins, toTarget } from "./claim-messages";
-import { type ClaimedTask, type ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
+import { type ClaimedMessage, TargetRow, targetColumns, targetJoins, toTarget } from "./claim-messages";
+import { type ClaimedTask, ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import { asJson, type Db } from "./db";
-import { bodyColumns, messageBody, type StoredBody } from "./message-body";
+import { BodyRow, bodyColumns, messageBody } from "./message-body";
+import { messageIn } from "./message-sql";
+import { column, readAll } from "./rows";
+import { archiveFiles, messages, tasks } from "./schema";
 
 /** Ids claimed under one lease token: what one queue message names. */
 export interface LeasedIds {
@@ -31,11 +34,15 @@ const firstOfEach = <T>(rows: T[], key: (row: T) => string) => [...new Map(rows.
  */
 export async function loadClaimedTasks(db: Db, claims: readonly LeasedIds[]): Promise<(ClaimedTask & Lease)[]> {
   if (claims.every((c) => c.ids.length === 0)) return [];
-  const rows = await db.all<
-    ClaimedTaskRow & { lease_token: string; next_poll_at: number }
-  >(sql`SELECT ${claimedTaskColumns("t.")}, t.lease_token, t.next_poll_at
+  const row = ClaimedTaskRow.with({ lease_token: column(tasks.leaseToken, "notNull"), next_poll_at: column(tasks.nextPollAt, "notNull") });
+  const rows = await readAll(
+    db,
+    row,
+    "load claimed tasks",
+    sql`SELECT ${claimedTaskColumns("t.")}, t.lease_token, t.next_poll_at
     FROM json_each(${pairs(claims)}) p JOIN tasks t ON t.id = p.value ->> 'id'
-    WHERE t.lease_token = p.value ->> 'lease' AND t.next_poll_at IS NOT NULL`);
+    WHERE t.lease_token = p.value ->> 'lease' AND t.next_poll_at IS NOT NULL`,
+  );
   return firstOfEach(rows, (r) => r.id).map((r) => ({
     ...toClaimedTask(r),
     leaseToken: r.lease_token,
@@ -50,13 +57,22 @@ export async function loadClaimedTasks(db: Db, claims: readonly LeasedIds[]): Pr
  */
 export async function loadClaimedMessages(db: Db, claims: readonly LeasedIds[]): Promise<(ClaimedMessage & Lease)[]> {
   if (claims.every((c) => c.ids.length === 0)) return [];
-  const rows = await db.all<
-    StoredBody & TargetRow & { id: string; schedule_step: number; lease_token: string; next_attempt_at: number }
-  >(sql`
+  const row = TargetRow.with(BodyRow.columns).with({
+    id: column(messages.id),
+    schedule_step: column(messages.scheduleStep),
+    lease_token: column(messages.leaseToken, "notNull"),
+    next_attempt_at: column(messages.nextAttemptAt, "notNull"),
+  });
+  const rows = await readAll(
+    db,
+    row,
+    "load claimed messages",
+    sql`
     SELECT m.id, m.subscription_id, ${bodyColumns("m.")}, m.schedule_step, m.lease_token, m.next_attempt_at, ${targetColumns}
     FROM json_each(${pairs(claims)}) p JOIN messages m ON m.id = p.value ->> 'id'
     JOIN subscriptions s ON s.id = m.subscription_id ${targetJoins}
-    WHERE m.lease_token = p.value ->> 'lease' AND m.next_attempt_at IS NOT NULL`);
+    WHERE m.lease_token = p.value ->> 'lease' AND ${messageIn("m.state", "leased")}`,
+  );
   return firstOfEach(rows, (r) => r.id).map((r) => ({
     ...toTarget(r),
     id: r.id,
@@ -73,9 +89,18 @@ export async function loadClaimedMessages(db: Db, claims: readonly LeasedIds[]):
  */
 export async function loadClaimedArchiveFiles(db: Db, claims: readonly LeasedIds[]): Promise<(ClaimedArchiveFile & Lease)[]> {
   if (claims.every((c) => c.ids.length === 0)) return [];
-  const rows = await db.all<ClaimedArchiveFile & Lease>(sql`
+  const row = ClaimedArchiveFileRow.with({
+    leaseToken: column(archiveFiles.leaseToken, "notNull"),
+    leaseEndsAt: column(archiveFiles.nextAttemptAt, "notNull"),
+  });
+  const rows = await readAll(
+    db,
+    row,
+    "load claimed archive files",
+    sql`
     SELECT ${claimedArchiveColumns("a.")}, a.lease_token AS leaseToken, a.next_attempt_at AS leaseEndsAt
     FROM json_each(${pairs(claims)}) p JOIN archive_files a ON a.id = p.value ->> 'id'
-    WHERE a.lease_token = p.value ->> 'lease' AND a.next_attempt_at IS NOT NULL AND ${archiveFileIn("a.status", "pending")}`);
+    WHERE a.lease_token = p.value ->> 'lease' AND a.next_attempt_at IS NOT NULL AND ${archiveFileIn("a.status", "pending")}`,
+  );
   return firstOfEach(rows, (r) => r.id);
 }

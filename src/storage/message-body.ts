@@ -1,24 +1,24 @@
-import { sql } from "drizzle-orm";
 import type { EventType, FinishReason } from "../domain/kling";
 import { webhookBody } from "../domain/webhook-body";
+import { column, type RowOf, rowSchema, selectList } from "./rows";
+import { messages } from "./schema";
+
+/** The columns of `messages` a body is built from. */
+export const BodyRow = rowSchema({
+  event_type: column(messages.eventType),
+  event_at: column(messages.eventAt),
+  metadata: column(messages.metadata),
+  reason: column(messages.reason),
+  data: column(messages.data),
+  body: column(messages.body),
+  archive: column(messages.archive),
+});
 
 /** A message's body columns as a statement returns them (see `bodyColumns`), with its task's id. */
-export interface StoredBody {
-  subscription_id: string;
-  provider: string;
-  task_id: string;
-  event_type: string;
-  event_at: number;
-  metadata: string | null;
-  reason: string | null;
-  data: string | null;
-  body: string | null;
-  archive: string | null;
-}
+export type StoredBody = RowOf<typeof BodyRow> & { subscription_id: string; provider: string; task_id: string };
 
-/** The columns of `messages` a body is built from, optionally qualified (`m.`). */
-export const bodyColumns = (prefix: "" | "m." = "") =>
-  sql.raw(["event_type", "event_at", "metadata", "reason", "data", "body", "archive"].map((c) => `${prefix}${c}`).join(", "));
+/** The columns of `BodyRow` as a select list, optionally qualified (`m.`). */
+export const bodyColumns = (prefix: "" | "m." = "") => selectList(BodyRow, prefix);
 
 /**
  * The bytes a message is sent with: built from its stored facts by the domain (columns written by

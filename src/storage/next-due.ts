@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type Pollable, pollableTasks } from "./claim-tasks";
 import type { Db } from "./db";
+import { intOrNull, readOne, rowSchema } from "./rows";
 
 /** Which kinds of work the asking tick may still act on: the tasks it can poll (null: none), messages. */
 export interface DueKinds {
@@ -22,7 +23,10 @@ export async function nextDueAt(db: Db, kinds: DueKinds): Promise<number | null>
       : sql`NULL`;
   const message = kinds.messages ? sql`(SELECT min(next_attempt_at) FROM messages WHERE next_attempt_at IS NOT NULL)` : sql`NULL`;
   const archive = kinds.archives ? sql`(SELECT min(next_attempt_at) FROM archive_files WHERE next_attempt_at IS NOT NULL)` : sql`NULL`;
-  const [row] = await db.all<{ task: number | null; message: number | null; archive: number | null }>(
+  const row = await readOne(
+    db,
+    rowSchema({ task: intOrNull, message: intOrNull, archive: intOrNull }),
+    "the next due times",
     sql`SELECT ${task} AS task, ${message} AS message, ${archive} AS archive`,
   );
   const times = [row?.task, row?.message, row?.archive].filter((t): t is number => typeof t === "number");

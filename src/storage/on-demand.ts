@@ -1,8 +1,10 @@
 import { sql } from "drizzle-orm";
 import type { UpstreamAccount } from "../domain/upstream-access";
-import { type ClaimedTask, type ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
+import { type ClaimedTask, ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import type { Db } from "./db";
 import type { Lease } from "./load-claimed";
+import { column, readOne } from "./rows";
+import { tasks } from "./schema";
 
 /**
  * Knows a task nobody subscribed to (created through the CometAPI drop-in path without a
@@ -38,12 +40,17 @@ export async function claimForQuery(
   db: Db,
   o: { key: string; now: number; leaseToken: string; leaseMs: number },
 ): Promise<(ClaimedTask & Lease) | null> {
-  const [row] = await db.all<ClaimedTaskRow & { next_poll_at: number | null }>(sql`
+  const row = await readOne(
+    db,
+    ClaimedTaskRow.with({ next_poll_at: column(tasks.nextPollAt) }),
+    "claim a task for a query",
+    sql`
     UPDATE tasks SET lease_token = ${o.leaseToken},
       next_poll_at = CASE WHEN next_poll_at IS NULL THEN NULL ELSE ${o.now + o.leaseMs} END
     WHERE id = ${o.key} AND finished_at IS NULL
       AND (lease_token IS NULL OR next_poll_at IS NULL OR next_poll_at <= ${o.now})
-    RETURNING ${claimedTaskColumns()}, next_poll_at`);
+    RETURNING ${claimedTaskColumns()}, next_poll_at`,
+  );
   if (!row) return null;
   return { ...toClaimedTask(row), leaseToken: o.leaseToken, leaseEndsAt: row.next_poll_at ?? o.now + o.leaseMs };
 }

@@ -1,7 +1,9 @@
 import { sql } from "drizzle-orm";
 import type { MessageUpdate } from "../domain/delivery-plan";
+import { OPEN_MESSAGE_STATES, stateAfterAttempt } from "../domain/message-states";
 import { countActivity } from "./count-activity";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
+import { messageIn, messageState, moveTo } from "./message-sql";
 import { settleTasks } from "./settle";
 
 export interface DeliveryRecord {
@@ -19,7 +21,7 @@ export interface DeliveryRecord {
  * too: "no more attempts"), the message updates, then the subscriptions that are now fully
  * delivered.
  *
- * Every statement acts only for records whose message is still held under `leaseToken` when the
+ * Every statement acts only for records whose message is still leased under `leaseToken` when the
  * batch runs: a result that comes back after its message was redelivered, or claimed again once
  * the lease ran out, changes nothing (not even the counts). The message updates clear the lease,
  * so they come after every statement that checks it (a D1 batch runs its statements in order, in
@@ -33,6 +35,7 @@ export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[
       subscription_id: subscriptionId,
       attempted_at: attemptedAt,
       status: u.status,
+      state: stateAfterAttempt(u.status),
       schedule_step: u.scheduleStep,
       next_attempt_at: u.nextAttemptAt,
       status_code: u.statusCode,
@@ -41,7 +44,7 @@ export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[
       failure: u.subscriptionFailure,
     })),
   );
-  const held = sql`EXISTS (SELECT 1 FROM messages m WHERE m.id = r.value ->> 'id' AND m.lease_token = ${leaseToken})`;
+  const stillLeased = sql`EXISTS (SELECT 1 FROM messages m WHERE m.id = r.value ->> 'id' AND m.lease_token = ${leaseToken})`;
   await runBatch(db, [
     statement(
       db,
@@ -54,28 +57,29 @@ export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[
       db,
       now,
       { deliveryAttempts: sql`count(*)`, delivered: sql`coalesce(sum(r.value ->> 'status' = 'delivered'), 0)` },
-      sql`FROM json_each(${rows}) r WHERE ${held}`,
+      sql`FROM json_each(${rows}) r WHERE ${stillLeased}`,
     ),
     statement(
       db,
       sql`UPDATE subscriptions SET status = 'failed', status_reason = r.value ->> 'failure', updated_at = ${now}
       FROM json_each(${rows}) r
       WHERE subscriptions.id = r.value ->> 'subscription_id' AND r.value ->> 'failure' IS NOT NULL AND subscriptions.status = 'active'
-        AND ${held}`,
+        AND ${stillLeased}`,
     ),
-    // The messages of this round that are still held are left to the update below, which records
+    // The messages of this round that are still leased are left to the update below, which records
     // their own outcome.
     statement(
       db,
-      sql`UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
-      WHERE status = 'pending'
-        AND subscription_id IN (SELECT r.value ->> 'subscription_id' FROM json_each(${rows}) r WHERE r.value ->> 'failure' IS NOT NULL AND ${held})
+      sql`UPDATE messages SET ${moveTo("cancelled")}, next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
+      WHERE ${messageIn("state", ...OPEN_MESSAGE_STATES)}
+        AND subscription_id IN (SELECT r.value ->> 'subscription_id' FROM json_each(${rows}) r WHERE r.value ->> 'failure' IS NOT NULL AND ${stillLeased})
         AND (lease_token IS NOT ${leaseToken} OR id NOT IN (SELECT r.value ->> 'id' FROM json_each(${rows}) r))`,
     ),
     statement(
       db,
       sql`UPDATE messages SET
         status = r.value ->> 'status',
+        state = r.value ->> 'state',
         attempts = attempts + 1,
         schedule_step = r.value ->> 'schedule_step',
         next_attempt_at = r.value ->> 'next_attempt_at',
@@ -87,14 +91,14 @@ export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[
       FROM json_each(${rows}) r
       WHERE messages.id = r.value ->> 'id' AND messages.lease_token = ${leaseToken}`,
     ),
-    // Settling reads the rows as they now are, whatever this round still held: nothing to guard.
+    // Settling reads the rows as they now are, whatever this round still leased: nothing to guard.
     ...settleTasks(db, keySet([...new Set(records.map((r) => r.taskKey))]), now),
   ]);
 }
 
-/** Gives claimed messages back untouched, due at once (for work a tick claimed but did not start). */
+/** Gives claimed messages back untouched, `scheduled` at once (for work a tick claimed but did not start). */
 export async function releaseMessages(db: Db, messageIds: readonly string[], leaseToken: string, now: number): Promise<void> {
   if (messageIds.length === 0) return;
-  await db.run(sql`UPDATE messages SET lease_token = NULL, next_attempt_at = ${now}, updated_at = ${now}
+  await db.run(sql`UPDATE messages SET state = ${messageState("scheduled")}, lease_token = NULL, next_attempt_at = ${now}, updated_at = ${now}
     WHERE id IN (SELECT value FROM json_each(${asJson(messageIds)})) AND lease_token = ${leaseToken}`);
 }

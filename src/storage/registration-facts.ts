@@ -3,6 +3,8 @@ import type { Provider } from "../domain/kling";
 import type { RegistrationFacts } from "../domain/registration-admission";
 import type { TenantCaps } from "../domain/tenant-caps";
 import { asJson, type Db, runBatch, statement } from "./db";
+import { batchRows, column, int, rowSchema } from "./rows";
+import { endpoints as endpointsTable, subscriptions, tasks, upstreamOwners } from "./schema";
 
 /** A registration as admission sees it. */
 export interface AdmissionItem {
@@ -12,6 +14,18 @@ export interface AdmissionItem {
 }
 
 const taskName = (provider: string, taskId: string) => `${provider}\n${taskId}`;
+
+const OwnerRow = rowSchema({
+  provider: column(upstreamOwners.provider),
+  task_id: column(upstreamOwners.taskId),
+  tenant_id: column(upstreamOwners.tenantId),
+});
+/** A task of the tenant, with one of its active subscriptions' URLs (null: none, LEFT JOINed). */
+const SubscribedRow = rowSchema({
+  provider: column(tasks.provider),
+  task_id: column(tasks.taskId),
+  callback_url: column(subscriptions.callbackUrl, "nullable"),
+});
 
 /**
  * What deciding a tenant's registrations needs, in one D1 batch of five reads, each through an
@@ -47,21 +61,18 @@ export async function loadRegistrationFacts(
           AS active_tasks`,
     ),
   ]);
-  const rowsOf = <T>(result: D1Result | undefined) => (result?.results ?? []) as T[];
   const tasks = new Map<string, Set<string>>();
-  for (const row of rowsOf<{ provider: string; task_id: string; callback_url: string | null }>(subscribed)) {
+  for (const row of batchRows(SubscribedRow, "the tenant's tasks and their active URLs", subscribed)) {
     const name = taskName(row.provider, row.task_id);
     const active = tasks.get(name) ?? new Set<string>();
     if (row.callback_url !== null) active.add(row.callback_url);
     tasks.set(name, active);
   }
-  const count = rowsOf<{ endpoints: number; active_tasks: number }>(counts)[0];
+  const [count] = batchRows(rowSchema({ endpoints: int, active_tasks: int }), "the tenant's counts", counts);
   return {
-    owners: new Map(
-      rowsOf<{ provider: string; task_id: string; tenant_id: string }>(owners).map((o) => [taskName(o.provider, o.task_id), o.tenant_id]),
-    ),
+    owners: new Map(batchRows(OwnerRow, "who created the ids upstream", owners).map((o) => [taskName(o.provider, o.task_id), o.tenant_id])),
     activeUrlsOfTask: tasks,
-    endpointUrls: new Set(rowsOf<{ url: string }>(endpoints).map((e) => e.url)),
+    endpointUrls: new Set(batchRows(rowSchema({ url: column(endpointsTable.url) }), "the tenant's endpoints", endpoints).map((e) => e.url)),
     endpoints: count?.endpoints ?? 0,
     activeTasks: count?.active_tasks ?? 0,
   };

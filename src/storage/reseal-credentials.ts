@@ -2,6 +2,8 @@ import { sql } from "drizzle-orm";
 import type { Provider } from "../domain/kling";
 import { sealedWithPrefix } from "../lib/sealed-secrets";
 import { asJson, type Db } from "./db";
+import { column, readAll, rowSchema } from "./rows";
+import { tenantCredentials } from "./schema";
 
 /** A tenant's credentials for one provider as stored, read to be sealed again. */
 export interface SealedCredentialsRow {
@@ -27,10 +29,20 @@ export async function credentialsSealedWith(
   after: CredentialsCursor,
   limit: number,
 ): Promise<SealedCredentialsRow[]> {
-  const rows = await db.all<{ tenant_id: string; provider: string; sealed: string }>(sql`
+  const row = rowSchema({
+    tenant_id: column(tenantCredentials.tenantId),
+    provider: column(tenantCredentials.provider),
+    sealed: column(tenantCredentials.sealed),
+  });
+  const rows = await readAll(
+    db,
+    row,
+    "credentials sealed with a key",
+    sql`
     SELECT tenant_id, provider, sealed FROM tenant_credentials
     WHERE (tenant_id, provider) > (${after[0]}, ${after[1]}) AND substr(sealed, 1, 19) = ${sealedWithPrefix(keyId)}
-    ORDER BY tenant_id, provider LIMIT ${limit}`);
+    ORDER BY tenant_id, provider LIMIT ${limit}`,
+  );
   return rows.map((r) => ({ tenantId: r.tenant_id, provider: r.provider as Provider, sealed: r.sealed }));
 }
 
@@ -43,11 +55,16 @@ export async function replaceSealedCredentials(db: Db, changes: readonly { was: 
   if (changes.length === 0) return 0;
   const rows = asJson(changes.map(({ was, sealed }) => ({ tenant_id: was.tenantId, provider: was.provider, was: was.sealed, sealed })));
   // Not updated_at: the tenant's credentials are unchanged, only the key they are sealed under.
-  const replaced = await db.all<{ tenant_id: string }>(sql`
+  const replaced = await readAll(
+    db,
+    rowSchema({ tenant_id: column(tenantCredentials.tenantId) }),
+    "credentials sealed again",
+    sql`
     UPDATE tenant_credentials SET sealed = r.value ->> 'sealed'
     FROM json_each(${rows}) r
     WHERE tenant_credentials.tenant_id = r.value ->> 'tenant_id' AND tenant_credentials.provider = r.value ->> 'provider'
       AND tenant_credentials.sealed = r.value ->> 'was'
-    RETURNING tenant_credentials.tenant_id`);
+    RETURNING tenant_credentials.tenant_id`,
+  );
   return replaced.length;
 }

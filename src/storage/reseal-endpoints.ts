@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { StoredEndpointKeys } from "../domain/sealed-endpoint-keys";
 import { asJson, type Db } from "./db";
-import { ENDPOINT_SEALED_WITH } from "./schema";
+import { column, readAll, rowSchema } from "./rows";
+import { ENDPOINT_SEALED_WITH, endpoints } from "./schema";
 
 /** An endpoint's stored secrets, as read to be sealed again. */
 export interface EndpointSecretsRow extends StoredEndpointKeys {
@@ -15,15 +16,21 @@ export interface EndpointSecretsRow extends StoredEndpointKeys {
  * not drizzle's builder, which reads through `raw()`: the tick's D1 figures would miss its rows.)
  */
 export async function endpointsSealedWith(db: Db, keyId: string | null, after: string, limit: number): Promise<EndpointSecretsRow[]> {
-  const rows = await db.all<{
-    id: string;
-    secret: string;
-    previous_secret: string | null;
-    signing_key: string | null;
-    previous_signing_key: string | null;
-  }>(sql`
+  const row = rowSchema({
+    id: column(endpoints.id),
+    secret: column(endpoints.secret),
+    previous_secret: column(endpoints.previousSecret),
+    signing_key: column(endpoints.signingKey),
+    previous_signing_key: column(endpoints.previousSigningKey),
+  });
+  const rows = await readAll(
+    db,
+    row,
+    "endpoints sealed with a key",
+    sql`
     SELECT id, secret, previous_secret, signing_key, previous_signing_key FROM endpoints
-    WHERE (${ENDPOINT_SEALED_WITH}) IS ${keyId} AND id > ${after} ORDER BY id LIMIT ${limit}`);
+    WHERE (${ENDPOINT_SEALED_WITH}) IS ${keyId} AND id > ${after} ORDER BY id LIMIT ${limit}`,
+  );
   return rows.map((r) => ({
     id: r.id,
     secret: r.secret,
@@ -57,13 +64,18 @@ export async function replaceEndpointSecrets(
     })),
   );
   // Not updated_at: the endpoint is unchanged for its tenant, only the form its secrets are stored in.
-  const replaced = await db.all<{ id: string }>(sql`
+  const replaced = await readAll(
+    db,
+    rowSchema({ id: column(endpoints.id) }),
+    "endpoints sealed again",
+    sql`
     UPDATE endpoints SET secret = r.value ->> 'secret', previous_secret = r.value ->> 'previous_secret',
       signing_key = r.value ->> 'signing_key', previous_signing_key = r.value ->> 'previous_signing_key'
     FROM json_each(${rows}) r
     WHERE endpoints.id = r.value ->> 'id' AND endpoints.secret = r.value ->> 'was_secret'
       AND endpoints.previous_secret IS r.value ->> 'was_previous_secret' AND endpoints.signing_key IS r.value ->> 'was_signing_key'
       AND endpoints.previous_signing_key IS r.value ->> 'was_previous_signing_key'
-    RETURNING endpoints.id`);
+    RETURNING endpoints.id`,
+  );
   return replaced.length;
 }

@@ -1,11 +1,15 @@
 import { sql } from "drizzle-orm";
 import { ARCHIVE_STORED_STATUSES } from "../domain/archive-states";
-import { type ArchivedObject, expiredArchiveFiles, forgetArchivedObjects } from "./archive-files";
+import { OPEN_MESSAGE_STATES } from "../domain/message-states";
+import { type ArchivedObject, ArchivedObjectRow, expiredArchiveFiles, forgetArchivedObjects } from "./archive-files";
 import { archiveFileIn, archiveFileStatus } from "./archive-sql";
 import { hourOf } from "./count-activity";
 import { asJson, type Db, runBatch, statement } from "./db";
 import { IDEMPOTENCY_TTL_MS } from "./idempotency";
 import { HINT_TTL_MS } from "./inbound-callbacks";
+import { messageIn } from "./message-sql";
+import { batchRows, readAll } from "./rows";
+import { ARCHIVE_FILES_DELETION, deleteTaskDependents, PurgeCandidateRow } from "./task-dependents";
 
 /**
  * Old callback hints, and old idempotency keys, deleted per purge: a tick runs every minute, so
@@ -29,7 +33,7 @@ const HINTS_PER_PURGE = 10_000;
  */
 const purgeable = (cutoff: number, withBucket: boolean) => sql`tasks.settled_at < ${cutoff} AND tasks.next_poll_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM subscriptions s JOIN messages m ON m.subscription_id = s.id
-    WHERE s.task_key = tasks.id AND m.status = 'pending')
+    WHERE s.task_key = tasks.id AND ${messageIn("m.state", ...OPEN_MESSAGE_STATES)})
   AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_key = tasks.id AND s.updated_at >= ${cutoff})
   AND NOT EXISTS (SELECT 1 FROM archive_files a WHERE a.task_key = tasks.id
     AND ${withBucket ? archiveFileIn("a.status", ...ARCHIVE_STORED_STATUSES) : sql`a.status <> ${archiveFileStatus("deleted")}`})`;
@@ -94,15 +98,20 @@ export async function purgeCandidates(db: Db, o: CandidatesOptions): Promise<Ret
     ),
     ...(archive ? [statement(db, expiredArchiveFiles(archive.filesCutoff, archive.filesLimit))] : []),
   ]);
-  const expired = archive ? ((results[4]?.results ?? []) as ArchivedObject[]) : [];
+  const expired = archive ? batchRows(ArchivedObjectRow, "archive files expired", results[4]) : [];
   // The candidates first (a CTE: its LIMIT counts tasks), then their files beside them.
   const files = archive
     ? sql`a.id, a.r2_key AS r2Key FROM c LEFT JOIN archive_files a ON a.task_key = c.id AND ${archiveFileIn("a.status", "failed")}`
     : sql`NULL AS id, NULL AS r2Key FROM c`;
-  const rows = await db.all<{ key: string; id: string | null; r2Key: string | null }>(sql`WITH c AS (SELECT id, settled_at FROM tasks
+  const rows = await readAll(
+    db,
+    PurgeCandidateRow,
+    "tasks retention may delete",
+    sql`WITH c AS (SELECT id, settled_at FROM tasks
       WHERE ${purgeable(cutoff, archive !== undefined)}
       ORDER BY settled_at LIMIT ${limit})
-    SELECT c.id AS key, ${files} ORDER BY c.settled_at`);
+    SELECT c.id AS key, ${files} ORDER BY c.settled_at`,
+  );
   const candidates = new Map<string, PurgeCandidate>();
   for (const row of rows) {
     const candidate = candidates.get(row.key) ?? { key: row.key, files: [] };
@@ -150,24 +159,19 @@ export async function deleteSettledTasks(
     return { ...none, archiveFilesMarked: marked?.meta.changes ?? 0 };
   }
   const ids = asJson(taskKeys);
-  const deleted = sql`SELECT value FROM json_each(${ids}) WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = value)`;
-  const subscriptionsOfTasks = sql`SELECT id FROM subscriptions WHERE task_key IN (${deleted})`;
-  const [tasksDeleted, , , , filesDeleted, filesMarked] = await runBatch(db, [
+  const deleted = sql`(SELECT value FROM json_each(${ids}) WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = value))`;
+  const dependents = deleteTaskDependents(db, deleted);
+  const results = await runBatch(db, [
     statement(db, sql`DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(${ids})) AND ${purgeable(cutoff, archive.withBucket)}`),
-    statement(
-      db,
-      sql`DELETE FROM delivery_attempts WHERE message_id IN (SELECT id FROM messages WHERE subscription_id IN (${subscriptionsOfTasks}))`,
-    ),
-    statement(db, sql`DELETE FROM messages WHERE subscription_id IN (${subscriptionsOfTasks})`),
-    statement(db, sql`DELETE FROM subscriptions WHERE task_key IN (${deleted})`),
-    statement(db, sql`DELETE FROM archive_files WHERE task_key IN (${deleted})`),
+    ...dependents,
     // What is left of the removed files belongs to tasks that stay.
     ...forget,
   ]);
+  const changes = (i: number) => results[i]?.meta.changes ?? 0;
   return {
-    tasks: tasksDeleted?.meta.changes ?? 0,
-    archiveFiles: filesDeleted?.meta.changes ?? 0,
-    archiveFilesMarked: forget.length > 0 ? (filesMarked?.meta.changes ?? 0) : 0,
+    tasks: changes(0),
+    archiveFiles: changes(1 + ARCHIVE_FILES_DELETION),
+    archiveFilesMarked: forget.length > 0 ? changes(1 + dependents.length) : 0,
   };
 }
 
@@ -175,7 +179,7 @@ export async function deleteSettledTasks(
  * Deletes up to `limit` tasks that stopped polling before `cutoff` (and have no message still
  * pending), with their subscriptions, messages and attempts, where no archived object is at stake
  * (no `ARCHIVE` bucket: tasks with files that may have objects are left for when there is one; with
- * the bucket, src/work/archive-retention.ts deletes the objects first). Bounded so one tick stays
+ * the bucket, src/archive/archive-retention.ts deletes the objects first). Bounded so one tick stays
  * cheap; a backlog drains over the following ticks. Returns the number of tasks deleted.
  */
 export async function purgeSettledTasks(db: Db, cutoff: number, limit: number, now: number): Promise<number> {

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ARCHIVE_FILE_STATUSES, TASK_ARCHIVE_STATES } from "../domain/archive-states";
+import { MESSAGE_STATES, MESSAGE_STATUSES } from "../domain/message-states";
 
 /**
  * One app sharing the relay. Every API key, task, subscription and endpoint belongs to one; the
@@ -189,7 +190,7 @@ export const tasks = sqliteTable(
      * Copying its output files to R2 (`archive: true` on a registration): null = not asked;
      * `requested` = asked, the task has not succeeded yet (or its files are not listed yet);
      * `copying` = its files are in `archive_files`, some still pending; `done` = every file copied
-     * or given up. Its `task.succeeded` messages wait (next_attempt_at NULL) until `done`.
+     * or given up. Its `task.succeeded` messages are `held` until `done`.
      */
     archive: text("archive", { enum: TASK_ARCHIVE_STATES }),
     /**
@@ -303,11 +304,21 @@ export const messages = sqliteTable(
     body: text("body"),
     /** The task's `archive_outputs` when the message was created or released: links to its archived files. */
     archive: text("archive"),
-    status: text("status", { enum: ["pending", "delivered", "failed", "cancelled"] }).notNull(),
+    /** What the API shows: `pending` for every open state. Written with `state`, by every statement. */
+    status: text("status", { enum: MESSAGE_STATUSES }).notNull(),
+    /**
+     * Where the message is (domain/message-states.ts): `held`, `scheduled` (due at `next_attempt_at`),
+     * `leased` (under `lease_token` until `next_attempt_at`), `delivered`, `failed` or `cancelled`.
+     * Statements select and move messages by it. The default is a placeholder for rows a Worker from
+     * before migration 0013 inserts: that migration's triggers give them their state at once.
+     */
+    state: text("state", { enum: MESSAGE_STATES }).notNull().default("scheduled"),
     attempts: integer("attempts").notNull().default(0),
     /** Failed attempts in the current retry cycle; redeliver starts a new cycle. */
     scheduleStep: integer("schedule_step").notNull().default(0),
+    /** `scheduled`: when it is due; `leased`: when the lease ends (due again then); null otherwise. */
     nextAttemptAt: integer("next_attempt_at"),
+    /** `leased`: who holds it; every write after a claim checks it. Null otherwise. */
     leaseToken: text("lease_token"),
     lastStatusCode: integer("last_status_code"),
     lastError: text("last_error"),
@@ -318,6 +329,9 @@ export const messages = sqliteTable(
   (t) => [
     // One message per event type per subscription: a status seen twice never sends twice.
     uniqueIndex("messages_subscription_event").on(t.subscriptionId, t.eventType),
+    // Every `scheduled` and `leased` message, by due time: what a claim walks. Its WHERE names the
+    // due time, not the states: a claim's `next_attempt_at <= ?` implies it (the planner uses it),
+    // and a Worker from before migration 0013 walks the same index.
     index("messages_due").on(t.nextAttemptAt).where(sql`next_attempt_at IS NOT NULL`),
   ],
 );

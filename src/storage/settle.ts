@@ -1,6 +1,8 @@
 import { type SQL, sql } from "drizzle-orm";
+import { OPEN_MESSAGE_STATES } from "../domain/message-states";
 import { type Db, statement } from "./db";
 import { stillPossibleSql } from "./event-order";
+import { messageIn } from "./message-sql";
 
 /**
  * Events a task can still produce, as a SQL condition on `e.value` for task `t`: none once it
@@ -20,7 +22,7 @@ export function settleTasks(db: Db, taskKeys: SQL, now: number) {
       db,
       sql`UPDATE subscriptions SET status = 'delivered', updated_at = ${now}
       WHERE task_key IN ${taskKeys} AND status = 'active'
-        AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.subscription_id = subscriptions.id AND m.status = 'pending')
+        AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.subscription_id = subscriptions.id AND ${messageIn("m.state", ...OPEN_MESSAGE_STATES)})
         AND NOT EXISTS (SELECT 1 FROM tasks t, json_each(subscriptions.events) e
           WHERE t.id = subscriptions.task_key AND ${STILL_POSSIBLE})`,
     ),

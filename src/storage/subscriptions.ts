@@ -3,6 +3,7 @@ import type { ArchiveLinkConfig } from "../domain/archive-link";
 import { archiveResultsOf } from "../domain/archive-plan";
 import { ARCHIVE_HOLDING_STATES } from "../domain/archive-states";
 import type { EventType, Provider } from "../domain/kling";
+import { OPEN_MESSAGE_STATES, UNLEASED_OPEN_STATES } from "../domain/message-states";
 import { sealEndpointKey } from "../domain/sealed-endpoint-keys";
 import type { UpstreamAccount } from "../domain/upstream-access";
 import type { SecretsKeyring } from "../lib/sealed-secrets";
@@ -11,6 +12,7 @@ import { taskArchive, taskArchiveList } from "./archive-sql";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { fanOutToSubscription, fanOutToSubscriptions } from "./fan-out";
 import { HINT_TTL_MS } from "./inbound-callbacks";
+import { messageIn, messageState, moveTo } from "./message-sql";
 import { messages, type SubscriptionRow, subscriptions, type TaskRow, tasks } from "./schema";
 import { resumeTaskPolling, settleTasks } from "./settle";
 
@@ -203,7 +205,7 @@ export function registrationStatements(db: Db, rs: readonly Registration[], now:
       db,
       sql`UPDATE messages SET metadata = (SELECT s.metadata FROM subscriptions s WHERE s.id = messages.subscription_id), updated_at = ${now}
       WHERE subscription_id IN ${registeredSubscriptionIds(pairs)}
-        AND status = 'pending' AND attempts = 0 AND lease_token IS NULL
+        AND ${messageIn("state", ...UNLEASED_OPEN_STATES)} AND attempts = 0
         AND metadata IS NOT (SELECT s.metadata FROM subscriptions s WHERE s.id = messages.subscription_id)`,
     ),
     resumeTaskPolling(db, taskKeys, now),
@@ -218,8 +220,8 @@ export async function cancelSubscription(db: Db, subscription: SubscriptionRow, 
     statement(db, db.update(subscriptions).set({ status: "cancelled", updatedAt: now }).where(eq(subscriptions.id, subscription.id))),
     statement(
       db,
-      sql`UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
-      WHERE subscription_id = ${subscription.id} AND status = 'pending'`,
+      sql`UPDATE messages SET ${moveTo("cancelled")}, next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
+      WHERE subscription_id = ${subscription.id} AND ${messageIn("state", ...OPEN_MESSAGE_STATES)}`,
     ),
     ...settleTasks(db, keySet([subscription.taskKey]), now),
   ]);
@@ -241,6 +243,8 @@ export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now
     .limit(1);
   if (!latest) return false;
   const fresh = await freshArchiveFacts(db, subscription.taskKey, now, links);
+  const holding = sql`event_type = 'task.succeeded'
+    AND (SELECT archive FROM tasks WHERE id = ${subscription.taskKey}) IN ${taskArchiveList(ARCHIVE_HOLDING_STATES)}`;
   await runBatch(db, [
     statement(
       db,
@@ -251,8 +255,8 @@ export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now
       db,
       sql`UPDATE messages SET status = 'pending', schedule_step = 0, lease_token = NULL, updated_at = ${now},
         archive = CASE WHEN event_type = 'task.succeeded' AND ${fresh} IS NOT NULL THEN ${fresh} ELSE archive END,
-        next_attempt_at = CASE WHEN event_type = 'task.succeeded'
-          AND (SELECT archive FROM tasks WHERE id = ${subscription.taskKey}) IN ${taskArchiveList(ARCHIVE_HOLDING_STATES)} THEN NULL ELSE ${now} END
+        state = CASE WHEN ${holding} THEN ${messageState("held")} ELSE ${messageState("scheduled")} END,
+        next_attempt_at = CASE WHEN ${holding} THEN NULL ELSE ${now} END
       WHERE id = ${latest.id}`,
     ),
     fanOutToSubscription(db, keySet([subscription.taskKey]), subscription.callbackUrl, now),

@@ -9,6 +9,7 @@ import {
 } from "../domain/upstream-credentials";
 import { openSecret, type SecretsKeyring, sealSecret } from "../lib/sealed-secrets";
 import type { Db } from "./db";
+import { column, readOne, rowSchema } from "./rows";
 import { tenantCredentials } from "./schema";
 
 /**
@@ -53,7 +54,10 @@ export async function tenantCredentialsStatus(db: Db, tenantId: string, provider
 
 /** Deletes a tenant's credentials for `provider`; the hint of the ones deleted, or null when there were none. */
 export async function deleteTenantCredentials(db: Db, tenantId: string, provider: Provider): Promise<string | null> {
-  const [row] = await db.all<{ hint: string }>(
+  const row = await readOne(
+    db,
+    rowSchema({ hint: column(tenantCredentials.hint) }),
+    "the deleted credentials' hint",
     sql`DELETE FROM tenant_credentials WHERE tenant_id = ${tenantId} AND provider = ${provider} RETURNING hint`,
   );
   return row?.hint ?? null;

@@ -3,7 +3,8 @@ import type { Provider } from "../domain/kling";
 import { capsOf, type TenantCaps } from "../domain/tenant-caps";
 import { policyOf, type UpstreamPolicy } from "../domain/upstream-access";
 import type { Db } from "./db";
-import { tenantCredentials, tenants } from "./schema";
+import { column, readOne, rowSchema } from "./rows";
+import { tenantCredentials, tenants, upstreamOwners } from "./schema";
 
 /** What the relay lets one tenant do: its upstream policy and its caps. */
 export interface TenantLimits {
@@ -38,7 +39,10 @@ export async function recordUpstreamOwner(db: Db, o: { provider: Provider; taskI
 
 /** The tenant that created `taskId` on the operator's account, if the relay created it. */
 export async function upstreamOwnerOf(db: Db, provider: Provider, taskId: string): Promise<string | undefined> {
-  const [row] = await db.all<{ tenant_id: string }>(
+  const row = await readOne(
+    db,
+    rowSchema({ tenant_id: column(upstreamOwners.tenantId) }),
+    "an upstream task's owner",
     sql`SELECT tenant_id FROM upstream_owners WHERE provider = ${provider} AND task_id = ${taskId}`,
   );
   return row?.tenant_id;

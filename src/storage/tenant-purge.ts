@@ -2,6 +2,8 @@ import { sql } from "drizzle-orm";
 import type { ArchivedObject } from "./archive-files";
 import { archiveFileIn } from "./archive-sql";
 import { type Db, keySet, runBatch, statement } from "./db";
+import { readAll } from "./rows";
+import { deleteTaskDependents, PurgeCandidateRow } from "./task-dependents";
 
 /**
  * Removing a deleted tenant (`tenants.deleted_at` set), a bounded step per tick: its tasks a slice at
@@ -36,10 +38,15 @@ export interface TenantSlice {
  * objects would be left where nobody could find them.
  */
 export async function tenantSlice(db: Db, tenantId: string, limit: number, withBucket: boolean): Promise<TenantSlice> {
-  const rows = await db.all<{ key: string; id: string | null; r2Key: string | null }>(sql`WITH c AS
+  const rows = await readAll(
+    db,
+    PurgeCandidateRow,
+    "a deleted tenant's tasks",
+    sql`WITH c AS
       (SELECT id FROM tasks WHERE tenant_id = ${tenantId} LIMIT ${limit})
     SELECT c.id AS key, a.id, a.r2_key AS r2Key FROM c
-      LEFT JOIN archive_files a ON a.task_key = c.id AND ${archiveFileIn("a.status", "copied", "failed", "pending")}`);
+      LEFT JOIN archive_files a ON a.task_key = c.id AND ${archiveFileIn("a.status", "copied", "failed", "pending")}`,
+  );
   const taskKeys = new Set<string>();
   const blocked = new Set<string>();
   const files: ArchivedObject[] = [];
@@ -76,18 +83,11 @@ export async function deleteTenantSlice(
   const deleted = sql`EXISTS (SELECT 1 FROM tenants WHERE id = ${tenantId} AND deleted_at IS NOT NULL)`;
   const keys = keySet(taskKeys);
   const ours = sql`(SELECT id FROM tasks WHERE id IN ${keys} AND tenant_id = ${tenantId} AND ${deleted})`;
-  const subscriptionsOf = sql`(SELECT id FROM subscriptions WHERE task_key IN ${ours})`;
   const tasks =
     taskKeys.length === 0
       ? []
       : [
-          statement(
-            db,
-            sql`DELETE FROM delivery_attempts WHERE message_id IN (SELECT id FROM messages WHERE subscription_id IN ${subscriptionsOf})`,
-          ),
-          statement(db, sql`DELETE FROM messages WHERE subscription_id IN ${subscriptionsOf}`),
-          statement(db, sql`DELETE FROM subscriptions WHERE task_key IN ${ours}`),
-          statement(db, sql`DELETE FROM archive_files WHERE task_key IN ${ours}`),
+          ...deleteTaskDependents(db, ours),
           statement(db, sql`DELETE FROM tasks WHERE id IN ${keys} AND tenant_id = ${tenantId} AND ${deleted}`),
         ];
   const rest = !finish

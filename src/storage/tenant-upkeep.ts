@@ -2,6 +2,8 @@ import { sql } from "drizzle-orm";
 import { purgeAuditStatement } from "./audit-log";
 import { type Db, runBatch } from "./db";
 import { PARKED_FROM, unparkStatements } from "./parking";
+import { column, int, readOne, rowSchema } from "./rows";
+import { tenants } from "./schema";
 
 /** What the tenants' upkeep did at the start of a tick. */
 export interface TenantUpkeep {
@@ -25,13 +27,19 @@ export interface TenantUpkeep {
  */
 export async function tenantUpkeep(db: Db, o: { now: number; auditCutoff: number }): Promise<TenantUpkeep> {
   const live = sql`(SELECT ${PARKED_FROM} + created_at FROM tenants WHERE suspended_at IS NULL AND deleted_at IS NULL)`;
-  const [look] = await db.all<{ parked: number; audit: number; deleting: string | null; own_accounts: number }>(sql`SELECT
+  const row = rowSchema({ parked: int, audit: int, deleting: column(tenants.id, "nullable"), own_accounts: int });
+  const look = await readOne(
+    db,
+    row,
+    "the tenants' upkeep",
+    sql`SELECT
     EXISTS (SELECT 1 FROM tasks WHERE next_poll_at IN ${live})
       OR EXISTS (SELECT 1 FROM messages WHERE next_attempt_at IN ${live})
       OR EXISTS (SELECT 1 FROM archive_files WHERE next_attempt_at IN ${live}) AS parked,
     EXISTS (SELECT 1 FROM audit_log WHERE at < ${o.auditCutoff}) AS audit,
     (SELECT id FROM tenants WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1) AS deleting,
-    EXISTS (SELECT 1 FROM tenant_credentials) AS own_accounts`);
+    EXISTS (SELECT 1 FROM tenant_credentials) AS own_accounts`,
+  );
   const upkeep: TenantUpkeep = {
     unparked: 0,
     auditPurged: 0,

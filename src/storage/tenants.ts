@@ -1,5 +1,6 @@
 import { and, asc, eq, isNull, ne, sql } from "drizzle-orm";
 import type { Db } from "./db";
+import { int, readOne, rowSchema } from "./rows";
 import { type TenantRow, tenants } from "./schema";
 
 export const createTenant = async (db: Db, tenant: { id: string; name: string }, now: number): Promise<TenantRow> => {
@@ -76,6 +77,11 @@ export const markTenantDeleted = async (db: Db, id: string, now: number): Promis
 
 /** Whether the relay has one tenant only (at most two rows read). */
 export const isOnlyTenant = async (db: Db): Promise<boolean> => {
-  const [row] = await db.all<{ n: number }>(sql`SELECT count(*) AS n FROM (SELECT 1 FROM tenants LIMIT 2)`);
+  const row = await readOne(
+    db,
+    rowSchema({ n: int }),
+    "whether one tenant is alone",
+    sql`SELECT count(*) AS n FROM (SELECT 1 FROM tenants LIMIT 2)`,
+  );
   return row?.n === 1;
 };

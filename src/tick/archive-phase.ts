@@ -1,3 +1,4 @@
+import { type ArchiveContext, archiveStep, listArchiveFiles, settleArchivedTasks } from "../archive/archive-work";
 import {
   type ArchiveFileRecord,
   archiveWorkWaiting,
@@ -6,7 +7,6 @@ import {
   recordArchiveSteps,
   releaseArchiveFiles,
 } from "../storage/archive-files";
-import { type ArchiveContext, archiveStep, listArchiveFiles, settleArchivedTasks } from "../work/archive-work";
 import { tickLeaseMs } from "../work/leases";
 import { runPipeline } from "../work/pipeline";
 import { MAX_IN_FLIGHT } from "../work/work-budget";

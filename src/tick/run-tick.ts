@@ -1,3 +1,5 @@
+import { archiveRetention } from "../archive/archive-retention";
+import { ByteAllowance } from "../archive/archive-work";
 import { canPollKlingNewApi, loadConfig, pollableOf, pollableProviders } from "../config";
 import { PROVIDERS } from "../domain/kling";
 import type { Env } from "../env";
@@ -6,8 +8,6 @@ import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
 import { tenantUpkeep } from "../storage/tenant-upkeep";
-import { archiveRetention } from "../work/archive-retention";
-import { ByteAllowance } from "../work/archive-work";
 import { deleteTenantsStep } from "../work/tenant-deletion";
 import { WorkBudget } from "../work/work-budget";
 import { type Clock, systemClock } from "../work/work-context";
@@ -22,7 +22,7 @@ import { type EndReason, emptyTickReport, type TickContext, type TickReport } fr
 /**
  * Tasks deleted per tick by retention: a few small batched statements, whatever the backlog (and,
  * with the ARCHIVE bucket, at most one R2 delete of their files' objects, with up to 1000 expired
- * files in another: src/work/archive-retention.ts).
+ * files in another: src/archive/archive-retention.ts).
  */
 const RETENTION_BATCH = 50;
 /** Shortest nap while lingering: work due "now" is worth one D1 round trip, not a busy loop. */
@@ -88,7 +88,7 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   // A copy step in a round starts no new part after POLL_MIN_INTERVAL_SECONDS: a task due for a
   // poll waits on copying about the shortest interval between two of its polls, and one part.
   const archiveCtx = bucket
-    ? { ...ctx, bucket, bytes: new ByteAllowance(config.archiveBytesPerInvocation), stepMs: config.pollMinIntervalMs }
+    ? { ...ctx, bucket, bytes: new ByteAllowance(config.archiveBytesPerTick), stepMs: config.pollMinIntervalMs }
     : undefined;
   // Keep a fifth of the budget for the webhooks the polls are about to produce, when the tick
   // sends them itself.

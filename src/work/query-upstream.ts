@@ -5,8 +5,8 @@ import { classifyPoll, isTokenRejection, type PollOutcome } from "../domain/poll
 import { systemClock } from "../lib/clock";
 import type { ClaimedTask } from "../storage/claim-tasks";
 import { invalidateKlingToken, klingAuthorization } from "../upstream/kling-auth";
+import { queryCometApiTask } from "../upstream/query-cometapi";
 import { isKlingProductPath, queryKlingBatch, queryKlingLegacy } from "../upstream/query-kling";
-import { queryKlingTask } from "../upstream/query-task";
 
 /**
  * One task's poll, through its provider: CometAPI's proxy; Kling's own legacy query for a task
@@ -25,7 +25,7 @@ export async function pollUpstream(
   if (task.provider !== "kling") {
     if (!("apiKey" in credentials)) return { kind: "configuration", error: "CometAPI needs an API key", retryAfterMs: null };
     return classifyPoll(
-      await queryKlingTask({
+      await queryCometApiTask({
         baseUrl: config.upstreamBaseUrl,
         apiKey: credentials.apiKey,
         action: task.action,

@@ -1,7 +1,7 @@
+import { ARCHIVE_DELETE_BATCH } from "../domain/archive-plan";
 import type { ArchivedObject } from "../storage/archive-files";
 import type { Db } from "../storage/db";
 import { deleteTenantSlice, TENANT_PURGE_TASKS, tenantSlice } from "../storage/tenant-purge";
-import { ARCHIVE_DELETE_BATCH } from "./archive-retention";
 
 /** What one step of removing a deleted tenant did (the tick's report). */
 export interface TenantDeletionReport {

@@ -44,7 +44,7 @@ export interface CredentialResolver {
 
 /** The operator's credentials for a provider, or what is missing. */
 export function operatorCredentials(config: Config, provider: string): KlingCredentials | string {
-  if (provider === "cometapi") return config.upstreamKey !== "" ? { apiKey: config.upstreamKey } : "COMETAPI_KEY is not set";
+  if (provider === "cometapi") return config.cometapiKey !== "" ? { apiKey: config.cometapiKey } : "COMETAPI_KEY is not set";
   return config.klingCredentials ?? "no Kling credentials (KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY)";
 }
 

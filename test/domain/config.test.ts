@@ -13,15 +13,15 @@ const WEBHOOK_SECRET = `whsec_${btoa("webhook-secret-SUPER-SECRET-0042")}`;
 describe("loadConfig defaults", () => {
   it("has a default for every var", () => {
     expect(loadConfig(envOf())).toEqual({
-      apiKeys: [],
-      adminKey: null,
+      relayApiKeys: [],
+      adminApiKey: null,
       secretsKeyring: null,
       secretRotationOverlapMs: 24 * HOUR,
       klingBaseUrl: "https://api-singapore.klingai.com",
       klingCredentials: null,
       klingBatchSize: 50,
       webhookSecrets: [],
-      upstreamKey: "",
+      cometapiKey: "",
       upstreamBaseUrl: "https://api.cometapi.com",
       pollMinIntervalMs: 10_000,
       pollMaxIntervalMs: 60_000,
@@ -33,8 +33,8 @@ describe("loadConfig defaults", () => {
       deliveryTimeoutMs: 15_000,
       retentionMs: 7 * 24 * HOUR,
       allowInsecureCallbacks: false,
-      registrationCapPerIsolate: 6000,
-      authFailureLimitPerIsolate: 20,
+      registrationRateLimit: 6000,
+      authFailureLimit: 20,
       inboundToken: null,
       inboundTokens: [],
       klingWebhookSecrets: [],
@@ -46,7 +46,7 @@ describe("loadConfig defaults", () => {
       archiveMaxBytes: 2 * 1024 ** 3,
       archiveMaxAttempts: 5,
       archiveCopyTimeoutMs: 50_000,
-      archiveBytesPerInvocation: 256 * 1024 ** 2,
+      archiveBytesPerTick: 256 * 1024 ** 2,
       archiveRetentionMs: 90 * 86_400_000,
       auditRetentionMs: 90 * 86_400_000,
     });
@@ -93,7 +93,7 @@ describe("loadConfig overrides", () => {
       deliveryTimeoutMs: 30_000,
       retentionMs: 30 * 24 * HOUR,
       allowInsecureCallbacks: true,
-      upstreamKey: UPSTREAM_KEY,
+      cometapiKey: UPSTREAM_KEY,
     });
   });
 
@@ -113,9 +113,9 @@ describe("loadConfig overrides", () => {
 
   it("splits RELAY_API_KEYS on commas", () => {
     const [k1, k2, k3] = ["1", "2", "3"].map((n) => `key-${n}-${"x".repeat(20)}`) as [string, string, string];
-    expect(loadConfig(envOf({ RELAY_API_KEYS: `${k1},${k2}` })).apiKeys).toEqual([k1, k2]);
-    expect(loadConfig(envOf({ RELAY_API_KEYS: ` ${k1} , ${k2},,${k3} ,` })).apiKeys).toEqual([k1, k2, k3]);
-    expect(loadConfig(envOf({ RELAY_API_KEYS: k1 })).apiKeys).toEqual([k1]);
+    expect(loadConfig(envOf({ RELAY_API_KEYS: `${k1},${k2}` })).relayApiKeys).toEqual([k1, k2]);
+    expect(loadConfig(envOf({ RELAY_API_KEYS: ` ${k1} , ${k2},,${k3} ,` })).relayApiKeys).toEqual([k1, k2, k3]);
+    expect(loadConfig(envOf({ RELAY_API_KEYS: k1 })).relayApiKeys).toEqual([k1]);
   });
 
   it("refuses keys shorter than 24 characters, and an admin key that is also a tenant key, naming only the var", () => {
@@ -134,7 +134,7 @@ describe("loadConfig overrides", () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect(String(error)).not.toContain("SECRET");
     }
-    expect(loadConfig(envOf({ ADMIN_API_KEY: ` ${short} ` })).adminKey).toBe(short);
+    expect(loadConfig(envOf({ ADMIN_API_KEY: ` ${short} ` })).adminApiKey).toBe(short);
   });
 
   it("reads SECRET_ROTATION_OVERLAP_HOURS (0 ends the old secret at once)", () => {

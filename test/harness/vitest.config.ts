@@ -8,7 +8,7 @@ export default defineConfig({
     name: "workers",
     root: ROOT,
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**", "test/browser/**", "**/node_modules/**"],
+    exclude: ["test/e2e/**", "test/browser/**", "test/node/**", "**/node_modules/**"],
     // The tick logs one JSON line per run: show logs only for tests that fail.
     silent: "passed-only",
     globalSetup: [path.join(ROOT, "test/harness/global-setup.ts")],

@@ -3,18 +3,20 @@ import { defineConfig } from "vitest/config";
 import { ROOT, relayWorkersPool } from "./workers-pool";
 
 /**
- * The upgrade test of migration 0005 (test/migration-0005.test.ts; `npm run test:workers` runs it
- * after the others): the Workers pool without the setup file that applies every migration, so the
- * test finds `DB` empty, applies 0000-0004 itself, fills it as the relay before tenants did, then
- * applies 0005 and drives the real Worker (its fetch and its cron) on what that made.
- * `MIGRATION_TEST` tells the test it runs here; the default pool, whose DB is migrated, skips it.
+ * The upgrade tests of migrations (`npm run test:workers` runs them after the others): the Workers
+ * pool without the setup file that applies every migration, so each test file finds `DB` empty
+ * (each file has its own storage). test/migration-0005.test.ts applies 0000-0004 itself, fills it as
+ * the relay before tenants did, then applies 0005 and drives the real Worker (its fetch and its
+ * cron) on what that made; test/migration-0013.test.ts applies 0000-0012, writes messages with the
+ * old Worker's statements, and checks their states after 0013.
+ * `MIGRATION_TEST` tells the tests they run here; the default pool, whose DB is migrated, skips them.
  */
 export default defineConfig({
   plugins: [relayWorkersPool({ MIGRATION_TEST: "true" }, { network: "per-file" })],
   test: {
     name: "migration",
     root: ROOT,
-    include: ["test/migration-0005.test.ts"],
+    include: ["test/migration-0005.test.ts", "test/migration-0013.test.ts"],
     silent: "passed-only",
     testTimeout: 30_000,
     globalSetup: [path.join(ROOT, "test/harness/global-setup.ts")],

@@ -6,13 +6,14 @@ import { ROOT } from "./workers-pool";
 /**
  * `npm run test:workers`: the three Workers pools in one vitest run, as projects: the suites
  * (vitest.config.ts), the queue suites (vitest.queues.config.ts, one file after the other) and the
- * migration upgrade test (vitest.migration.config.ts). One run instead of three in a row, and the
+ * migration upgrade test (vitest.migration.config.ts); and the few Node-side unit tests
+ * (vitest.node.config.ts). One run instead of one per pool in a row, and the
  * files of all three share the workers.
  */
 export default defineConfig({
   test: {
     root: ROOT,
-    projects: ["vitest.config.ts", "vitest.queues.config.ts", "vitest.migration.config.ts"].map((config) =>
+    projects: ["vitest.config.ts", "vitest.queues.config.ts", "vitest.migration.config.ts", "vitest.node.config.ts"].map((config) =>
       path.join(ROOT, "test/harness", config),
     ),
     // Every file has a workerd, a D1 and a loopback network of its own (workers-pool.ts), so files

@@ -1,3 +1,4 @@
+import { ARCHIVE_DELETE_BATCH } from "../domain/archive-plan";
 import type { ArchivedObject } from "../storage/archive-files";
 import type { Db } from "../storage/db";
 import { deleteSettledTasks, type PurgeCandidate, purgeCandidates } from "../storage/retention";
@@ -8,9 +9,6 @@ import { deleteSettledTasks, type PurgeCandidate, purgeCandidates } from "../sto
  * a row that says `copied` is deleted or marked `deleted` right after its object went. R2 deletes
  * are idempotent: a step that fails between the two is done again by the next tick.
  */
-
-/** Keys per R2 delete (the most one `R2Bucket.delete` takes): one call for a tick's expired files. */
-export const ARCHIVE_DELETE_BATCH = 1000;
 
 /** What retention did to archived files in one invocation. */
 export interface ArchiveRetentionReport {

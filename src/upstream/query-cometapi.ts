@@ -13,10 +13,10 @@ export interface TaskQuery {
 }
 
 /**
- * `GET {base}/kling/v1/{action}/{action2}/{task_id}`, bounded in time and size. Never throws and
+ * CometAPI's query, `GET {base}/kling/v1/{action}/{action2}/{task_id}` (Kling's own API is ./query-kling.ts), bounded in time and size. Never throws and
  * never follows redirects; the key travels only in the Authorization header.
  */
-export function queryKlingTask(query: TaskQuery): Promise<UpstreamExchange> {
+export function queryCometApiTask(query: TaskQuery): Promise<UpstreamExchange> {
   const url = `${query.baseUrl}/kling/v1/${query.action}/${query.action2}/${encodeURIComponent(query.taskId)}`;
   return fetchExchange(url, `Bearer ${query.apiKey}`, query.timeoutMs);
 }

@@ -1,4 +1,3 @@
-import { type CopyOutcome, type CopyResume, copyStep } from "../archive/copy-file";
 import { archiveKey } from "../domain/archive-link";
 import { ARCHIVE_PART_BYTES, archiveBackoffMs, archiveFilesOf, archiveResultsOf } from "../domain/archive-plan";
 import type { Provider } from "../domain/kling";
@@ -13,7 +12,8 @@ import {
   tasksToSettle,
 } from "../storage/archive-files";
 import type { Db } from "../storage/db";
-import type { WorkContext } from "./work-context";
+import type { WorkContext } from "../work/work-context";
+import { type CopyOutcome, type CopyResume, copyStep } from "./copy-file";
 
 /** Tasks listed, and settled, per D1 round trip. */
 const ARCHIVE_TASKS_PER_PASS = 50;

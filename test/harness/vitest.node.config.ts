@@ -1,0 +1,15 @@
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Unit tests of the repository's own files (docs, example configuration), which read them from
+ * disk: in Node, not in workerd. Fast; `npm run test:workers` runs them with the Workers suites.
+ */
+export default defineConfig({
+  test: {
+    name: "node",
+    root: path.resolve(import.meta.dirname, "../.."),
+    include: ["test/node/**/*.test.ts"],
+    environment: "node",
+  },
+});
