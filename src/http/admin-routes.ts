@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { newTenantKey } from "../auth/keys";
-import { DEFAULT_TENANT, newId } from "../domain/tenancy";
+import { newId, newTenantId } from "../domain/ids";
+import { DEFAULT_TENANT } from "../domain/tenancy";
 import { CAP_NAMES, type CapName, MAX_CAP } from "../domain/tenant-caps";
 import type { Env } from "../env";
 import { systemClock } from "../lib/clock";
@@ -14,6 +15,7 @@ import { auditEntry } from "./audit";
 import type { AuthVariables } from "./bearer-auth";
 import { authenticated, errors, json } from "./openapi-document";
 import { presentApiKey, presentTenant } from "./present";
+import { tenantIdOr404 } from "./tenant-param";
 import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "./validation";
 
 /**
@@ -111,7 +113,7 @@ base.openAPIRegistry.registerPath(createTenantRoute);
 base.openAPIRegistry.registerPath(changeTenantRoute);
 
 async function tenantOr404(env: Env, id: string) {
-  const tenant = await findTenant(openDb(env.DB), id);
+  const tenant = await findTenant(openDb(env.DB), tenantIdOr404(id));
   if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
   return tenant;
 }
@@ -121,7 +123,7 @@ export const adminRoutes = base
     bodyReadByRelay(createTenantRoute, () => TenantBodySchema),
     async (c) => {
       const db = openDb(c.env.DB);
-      const tenant = await createTenant(db, { id: newId("ten"), name: c.req.valid("json").name }, systemClock.now());
+      const tenant = await createTenant(db, { id: newTenantId(), name: c.req.valid("json").name }, systemClock.now());
       await recordAudit(db, auditEntry(c, tenant.id, "tenant.create", tenant.id, { name: tenant.name }));
       return c.json(presentTenant(tenant), 201);
     },
@@ -151,7 +153,7 @@ export const adminRoutes = base
   .openapi(
     bodyReadByRelay(changeTenantRoute, () => TenantChangesSchema),
     async (c) => {
-      const { id } = c.req.valid("param");
+      const id = tenantIdOr404(c.req.valid("param").id);
       const body = c.req.valid("json");
       if (id === DEFAULT_TENANT && (body.shared_upstream === false || body.trusted === false))
         throw new ApiError(

@@ -2,16 +2,18 @@ import type { MiddlewareHandler } from "hono";
 import type { Caller } from "../auth/caller";
 import { checkKey } from "../auth/guess-limit";
 import { loadConfig } from "../config";
+import type { TenantId } from "../domain/ids";
 import type { Env } from "../env";
 import { openDb } from "../storage/db";
 import { findTenant } from "../storage/tenants";
 import { ApiError } from "./api-error";
+import { tenantIdOr404 } from "./tenant-param";
 
 /**
  * What the auth middleware leaves for later handlers: who is calling (never the key itself), and
  * on tenant routes the one tenant whose rows the request may see or change.
  */
-export type AuthVariables = { caller: Caller; apiKeyId: string; tenantId: string };
+export type AuthVariables = { caller: Caller; apiKeyId: string; tenantId: TenantId };
 
 /** The header an admin names the tenant it acts for with, on the tenant routes. */
 export const TENANT_HEADER = "relay-tenant";
@@ -54,8 +56,9 @@ export function bearerAuth(): MiddlewareHandler<{ Bindings: Env; Variables: Auth
         throw new ApiError("invalid_request", `the admin key acts for one tenant: name it in the ${TENANT_HEADER} header`, [
           { field: TENANT_HEADER, message: "required with the admin key" },
         ]);
-      if (!(await findTenant(openDb(c.env.DB), named))) throw new ApiError("not_found", `no tenant ${named}`);
-      c.set("tenantId", named);
+      const tenantId = tenantIdOr404(named);
+      if (!(await findTenant(openDb(c.env.DB), tenantId))) throw new ApiError("not_found", `no tenant ${named}`);
+      c.set("tenantId", tenantId);
     }
     await next();
   };

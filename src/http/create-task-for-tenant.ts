@@ -1,6 +1,6 @@
 import { loadConfig } from "../config";
 import type { CreateRequest } from "../domain/create-outcome";
-import { newId } from "../domain/tenancy";
+import { newTaskKey } from "../domain/ids";
 import type { Env } from "../env";
 import { systemClock } from "../lib/clock";
 import { openDb } from "../storage/db";
@@ -102,7 +102,7 @@ export async function createTaskForTenant<S extends Subscribe | null>(
     if (account === "operator") await recordUpstreamOwner(db, { provider: upstream.provider, taskId, tenantId, now: at });
     if (subscribe === null) {
       const { provider, action, action2 } = upstream;
-      await rememberTask(db, { key: newId("tsk"), tenantId, provider, taskId, upstreamAccount: account, action, action2, now: at });
+      await rememberTask(db, { key: newTaskKey(), tenantId, provider, taskId, upstreamAccount: account, action, action2, now: at });
       return done({ kind: "remembered", taskId, externalId: result.externalId, at });
     }
     const registration = registrationOf(tenantId, taskId, subscribe.body, subscribe.metadata, subscribe.archive, account);

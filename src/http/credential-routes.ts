@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { loadConfig } from "../config";
+import type { TenantId } from "../domain/ids";
 import { PROVIDERS, type Provider } from "../domain/kling";
 import type { StoredCredentialSecrets } from "../domain/upstream-credentials";
 import { isWebhookSecret } from "../domain/webhook-secret";
@@ -20,6 +21,7 @@ import { UpstreamCredentialsSchema } from "./api-schemas";
 import { auditEntry } from "./audit";
 import type { AuthVariables } from "./bearer-auth";
 import { authenticated, errors, json } from "./openapi-document";
+import { tenantIdOr404 } from "./tenant-param";
 import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "./validation";
 
 /**
@@ -136,7 +138,7 @@ const deleteDescription =
 
 type Ctx = Context<CredentialsEnv>;
 
-async function putFor(c: Ctx, tenantId: string, provider: Provider, body: StoredCredentialSecrets) {
+async function putFor(c: Ctx, tenantId: TenantId, provider: Provider, body: StoredCredentialSecrets) {
   const keyring = loadConfig(c.env).secretsKeyring;
   if (!keyring)
     throw new ApiError(
@@ -152,11 +154,11 @@ async function putFor(c: Ctx, tenantId: string, provider: Provider, body: Stored
   return c.json(present(provider, status), 200);
 }
 
-async function getFor(c: Ctx, tenantId: string, provider: Provider) {
+async function getFor(c: Ctx, tenantId: TenantId, provider: Provider) {
   return c.json(present(provider, await tenantCredentialsStatus(openDb(c.env.DB), tenantId, provider)), 200);
 }
 
-async function deleteFor(c: Ctx, tenantId: string, provider: Provider) {
+async function deleteFor(c: Ctx, tenantId: TenantId, provider: Provider) {
   const db = openDb(c.env.DB);
   const hint = await deleteTenantCredentials(db, tenantId, provider);
   if (hint !== null) await recordAudit(db, auditEntry(c, tenantId, "credentials.delete", provider, { provider, hint }));
@@ -164,7 +166,7 @@ async function deleteFor(c: Ctx, tenantId: string, provider: Provider) {
 }
 
 async function tenantOr404(c: Ctx, id: string) {
-  const tenant = await findTenant(openDb(c.env.DB), id);
+  const tenant = await findTenant(openDb(c.env.DB), tenantIdOr404(id));
   if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
   return tenant.id;
 }

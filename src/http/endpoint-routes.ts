@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ConfigError, loadConfig } from "../config";
+import type { TenantId } from "../domain/ids";
 import { openEndpointKey } from "../domain/sealed-endpoint-keys";
 import { newSigningKeyPair, newWebhookSecret } from "../domain/webhook-secret";
 import type { Env } from "../env";
@@ -67,7 +68,7 @@ const updateEndpointRoute = createRoute({
   responses: { 200: json(EndpointSchema, "The endpoint"), ...errors([400, 401, 404, 413, 415, 429]) },
 });
 
-async function endpointOr404(c: { env: Env; get(key: "tenantId"): string }, id: string) {
+async function endpointOr404(c: { env: Env; get(key: "tenantId"): TenantId }, id: string) {
   const row = await findEndpoint(openDb(c.env.DB), c.get("tenantId"), id);
   if (!row) throw new ApiError("not_found", `no endpoint ${id}`);
   return row;

@@ -1,4 +1,5 @@
 import type { CreateRequest, CreateResult } from "../domain/create-outcome";
+import type { TenantId } from "../domain/ids";
 import type { UpstreamAccount } from "../domain/upstream-access";
 import type { Env } from "../env";
 
@@ -8,5 +9,5 @@ import type { Env } from "../env";
  * the routes get it as an argument (http/app.ts passes it to `v1`), so a route without it fails
  * type checking rather than at a request.
  */
-export type CreateTask = (env: Env, request: CreateRequest, on: { tenantId: string; account: UpstreamAccount }) => Promise<CreateResult>;
+export type CreateTask = (env: Env, request: CreateRequest, on: { tenantId: TenantId; account: UpstreamAccount }) => Promise<CreateResult>;
 export type TaskCreatorVariables = { createTask: CreateTask };

@@ -11,6 +11,7 @@ import { auditEntry } from "./audit";
 import type { AuthVariables } from "./bearer-auth";
 import { authenticated, errors, json } from "./openapi-document";
 import { presentTenant } from "./present";
+import { tenantIdOr404 } from "./tenant-param";
 import { validationHook } from "./validation";
 
 /**
@@ -44,7 +45,7 @@ const suspension = (suspend: boolean) =>
 
 export const tenantLifecycleRoutes = new OpenAPIHono<AdminEnv>({ defaultHook: validationHook })
   .openapi(suspension(true), async (c) => {
-    const { id } = c.req.valid("param");
+    const id = tenantIdOr404(c.req.valid("param").id);
     const db = openDb(c.env.DB);
     const tenant = await setSuspended(db, id, true, systemClock.now());
     if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
@@ -52,7 +53,7 @@ export const tenantLifecycleRoutes = new OpenAPIHono<AdminEnv>({ defaultHook: va
     return c.json(presentTenant(tenant), 200);
   })
   .openapi(suspension(false), async (c) => {
-    const { id } = c.req.valid("param");
+    const id = tenantIdOr404(c.req.valid("param").id);
     const db = openDb(c.env.DB);
     const tenant = await setSuspended(db, id, false, systemClock.now());
     if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
@@ -74,7 +75,7 @@ export const tenantLifecycleRoutes = new OpenAPIHono<AdminEnv>({ defaultHook: va
       },
     }),
     async (c) => {
-      const { id } = c.req.valid("param");
+      const id = tenantIdOr404(c.req.valid("param").id);
       const db = openDb(c.env.DB);
       if (id === DEFAULT_TENANT)
         throw new ApiError(

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
 import { filesListed } from "../domain/archive-states";
+import type { TenantId } from "../domain/ids";
 import { NO_ACTION, PROVIDERS, TASK_ID_PATTERN } from "../domain/kling";
 import type { Env } from "../env";
 import { systemClock } from "../lib/clock";
@@ -63,7 +64,7 @@ const failed = (error: ApiError): BatchResult => ({
   error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
 });
 
-async function subscriptionView(c: { env: Env }, tenantId: string, id: string) {
+async function subscriptionView(c: { env: Env }, tenantId: TenantId, id: string) {
   const view = await loadSubscriptionView(openDb(c.env.DB), tenantId, id);
   if (!view) throw new ApiError("not_found", `no subscription ${id}`);
   return { ...presentSubscription(view.subscription, view.task), deliveries: view.deliveries.map(presentDelivery) };
