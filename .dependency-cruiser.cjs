@@ -1,7 +1,13 @@
 /**
  * The import rules of src/ (README, "Architecture"), checked by `npm run check:deps` in `npm test`.
- * Arrows point down only: domain <- storage, upstream, webhooks <- work <- archive <- tick, queue, inbound
- * <- auth <- http, dashboard; index.ts wires them (http/app.ts mounts inbound's routes). Each rule names the direction it forbids and why.
+ * Arrows point down only: domain <- storage, upstream, webhooks <- work <- archive <- tick, queue;
+ * work <- inbound, gateway; domain, storage <- api-kit (what every HTTP way in shares) <- auth <- http
+ * (the /v1 API), dashboard, gateway, inbound. Two modules at the top wire the rooms: src/app.ts (the
+ * one HTTP app: it mounts the API, the drop-in paths, the inbound route, files, docs and the
+ * dashboard, composes the auth middlewares and gives the routes their services; only index.ts
+ * imports it, and the typed client names its type) and src/index.ts (one way in per event). Each
+ * rule names the direction it forbids and why; tools/check-rooms.ts then fails on any two rooms that
+ * import each other, which a rule per room would have to spell out pair by pair.
  */
 const rooms = (...names) => `^src/(${names.join("|")})/`;
 
@@ -55,7 +61,7 @@ module.exports = {
       comment: "The work core is shared by the tick, the queue consumers and inbound callbacks: it imports none of them.",
       severity: "error",
       from: { path: rooms("work") },
-      to: { path: rooms("archive", "tick", "queue", "inbound", "gateway", "auth", "http", "dashboard") },
+      to: { path: rooms("archive", "tick", "queue", "inbound", "gateway", "auth", "http", "dashboard", "api-kit") },
     },
     {
       name: "tick-and-queue-apart",
@@ -72,25 +78,73 @@ module.exports = {
       to: { path: rooms("tick", "http", "dashboard", "auth") },
     },
     {
-      name: "handlers-never-call-upstream-or-send",
-      comment: "HTTP handlers and pages only read and write D1: polling and delivery belong to the work core.",
+      name: "only-the-work-core-and-the-gateway-call-upstream",
+      comment:
+        "Upstream is called by the work core (polls, for every way in) and by the gateway, which acts upstream for an app's request: a create is the app's (made once, in the request, and its answer is the app's answer) and a drop-in query of a task the relay does not know passes upstream's answer through. Nothing else calls upstream (the tick: only the batch size of Kling's query, below).",
       severity: "error",
-      from: { path: rooms("http", "dashboard", "auth") },
-      to: { path: rooms("upstream", "webhooks", "archive", "work", "tick", "queue") },
+      from: { path: "^src/", pathNot: [rooms("upstream", "work", "gateway", "tick")] },
+      to: { path: rooms("upstream") },
+    },
+    {
+      name: "the-tick-only-sizes-upstream-batches",
+      comment: "The tick splits its claims by Kling's batch query size (chunkTaskIds); it polls through the work core.",
+      severity: "error",
+      from: { path: rooms("tick") },
+      to: { path: rooms("upstream"), pathNot: "^src/upstream/query-kling\\.ts$" },
+    },
+    {
+      name: "handlers-never-call-upstream-or-send",
+      comment:
+        "The API's handlers, the pages, auth and the shared API kit only read and write D1: polling and delivery belong to the work core, creates to the gateway (a service the app hands the routes).",
+      severity: "error",
+      from: { path: rooms("http", "dashboard", "auth", "api-kit") },
+      to: { path: rooms("upstream", "webhooks", "archive", "work", "tick", "queue", "gateway", "inbound") },
+    },
+    {
+      name: "the-api-kit-serves-every-way-in",
+      comment:
+        "What the API, the drop-in paths and the inbound route share (error envelope, validation, OpenAPI helpers, schemas, limits, admission, create-then-register) sits below all of them and auth: it imports none.",
+      severity: "error",
+      from: { path: rooms("api-kit") },
+      to: { path: [rooms("auth", "http", "dashboard", "client"), "^src/(app|index)\\.ts$"] },
     },
     {
       name: "auth-below-the-pages",
-      comment: "Keys and sessions serve both the API and the dashboard, so they import neither.",
+      comment: "Keys, sessions and the auth middlewares serve the API, the drop-in paths and the dashboard, so they import none of them.",
       severity: "error",
       from: { path: rooms("auth") },
-      to: { path: rooms("http", "dashboard") },
+      to: { path: [rooms("http", "dashboard", "client"), "^src/(app|index)\\.ts$"] },
     },
     {
-      name: "the-api-does-not-import-the-dashboard",
-      comment: "The dashboard and inbound callbacks may use the API's shared helpers; the API only mounts them, in app.ts.",
+      name: "nothing-imports-the-api",
+      comment:
+        "The /v1 API (http/) is mounted by src/app.ts and imported by nothing else: what other rooms share with it lives in api-kit/, so no room and the API import each other.",
       severity: "error",
-      from: { path: rooms("http"), pathNot: "^src/http/app\\.tsx?$" },
-      to: { path: rooms("dashboard", "inbound", "gateway") },
+      from: { path: "^src/", pathNot: [rooms("http"), "^src/app\\.ts$"] },
+      to: { path: rooms("http") },
+    },
+    {
+      name: "only-the-root-imports-the-app",
+      comment:
+        "src/app.ts wires every HTTP room: only src/index.ts uses it (and the typed client names its type, `RelayApi`), or a room would import the rooms above it.",
+      severity: "error",
+      from: { path: "^src/", pathNot: ["^src/index\\.ts$", "^src/app\\.ts$", rooms("client")] },
+      to: { path: "^src/app\\.ts$" },
+    },
+    {
+      name: "the-client-takes-only-types",
+      comment: "Apps import src/client: it names the Worker's types, never its code (which would pull the Worker into the app's bundle).",
+      severity: "error",
+      from: { path: rooms("client") },
+      to: { path: "^src/", pathNot: rooms("client"), dependencyTypesNot: ["type-only"] },
+    },
+    {
+      name: "the-ways-in-stand-apart",
+      comment:
+        "The API, the dashboard, the drop-in paths and the inbound route are mounted side by side in src/app.ts and import none of each other.",
+      severity: "error",
+      from: { path: rooms("http", "dashboard", "gateway", "inbound") },
+      to: { path: rooms("http", "dashboard", "gateway", "inbound"), pathNot: "^src/$1/" },
     },
     {
       name: "the-gateway-acts-for-the-api",
@@ -98,14 +152,14 @@ module.exports = {
         "The gateway calls upstream for API requests (creates, CometAPI's paths) and polls only through the work core; no page uses it.",
       severity: "error",
       from: { path: rooms("gateway") },
-      to: { path: rooms("tick", "queue", "dashboard", "inbound") },
+      to: { path: rooms("tick", "queue") },
     },
     {
       name: "inbound-is-its-own-way-in",
       comment: "Callbacks poll and deliver through the work core, like the tick and the consumers, and import neither of them.",
       severity: "error",
       from: { path: rooms("inbound") },
-      to: { path: rooms("tick", "queue", "dashboard") },
+      to: { path: rooms("tick", "queue") },
     },
     {
       name: "config-and-env-are-leaves",

@@ -1,5 +1,5 @@
+import { app } from "./app";
 import type { Env } from "./env";
-import { app } from "./http/app";
 import { consumeBatch } from "./queue/consume-batch";
 import { queueDispatchers } from "./queue/send-work";
 import { runTick } from "./tick/run-tick";

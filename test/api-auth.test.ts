@@ -1,7 +1,7 @@
 /** Bearer authentication of every /v1 route, the open health check and the 404 for unknown routes. */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { app } from "../src/http/app";
+import { app } from "../src/app";
 import { api, resetDb, unique } from "./support/relay";
 
 const KEYS = ["relay-test-key-one-0123456789", "relay-test-key-two-0123456789"] as const;

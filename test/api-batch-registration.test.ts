@@ -1,8 +1,8 @@
 /** `POST /v1/tasks/batch`: many registrations in one request, one result per item, one D1 batch of writes. */
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { app } from "../src/app";
 import { createRelayClient, unwrap } from "../src/client";
-import { app } from "../src/http/app";
 import { ADMIN_KEY, API_KEY, api, postJson, resetDb, unique } from "./support/relay";
 
 type Json = Record<string, any>;

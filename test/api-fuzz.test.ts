@@ -6,9 +6,9 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { app } from "../src/app";
 import { checkCallbackUrl } from "../src/domain/callback-url";
 import { ACTION_PAIRS, EVENT_TYPES } from "../src/domain/kling";
-import { app } from "../src/http/app";
 import { resetDb } from "./support/relay";
 
 const KEY = "relay-test-key-one-0123456789";

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { app } from "../src/http/app";
+import { app } from "../src/app";
 import { resetDb, tenantWithKey, unique } from "./support/relay";
 
 const body = (taskId: string) =>

@@ -268,7 +268,7 @@ describe("POST /v1/tasks accepts valid edge cases", () => {
     expect((await expectCreated(await postJson("/v1/tasks", valid({ events })))).events).toEqual(events);
   });
 
-  // BUG (src/http/registration-schema.ts, z.record for metadata): a metadata key named "__proto__"
+  // BUG (src/api-kit/registration-schema.ts, z.record for metadata): a metadata key named "__proto__"
   // is silently dropped; {"__proto__":{"x":1},"y":2} is answered 201 and stored as {"y":2}.
   it("metadata with a __proto__ key is kept or refused, not silently changed", async () => {
     const text = `{"task_id":"${unique("task")}","action":"videos","action2":"text2video","callback_url":"${HOOK}","metadata":{"__proto__":{"x":1},"y":2}}`;

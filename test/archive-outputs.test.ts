@@ -1,8 +1,8 @@
 /** `GET /v1/tasks/{task_id}/outputs`: a task's outputs with fresh links to their archived copies. */
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { TaskOutputsSchema } from "../src/api-kit/api-schemas";
 import type { Env } from "../src/env";
-import { TaskOutputsSchema } from "../src/http/api-schemas";
 import { ARCHIVING, hexOf, media, registerTask as register, upstreamSha256, videoTask } from "./support/archive";
 import {
   API_KEY,

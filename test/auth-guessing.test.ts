@@ -5,9 +5,9 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { app } from "../src/app";
 import { newTenantKey } from "../src/auth/keys";
 import { DEFAULT_TENANT } from "../src/domain/tenancy";
-import { app } from "../src/http/app";
 import { insertApiKey } from "../src/storage/api-keys";
 import { openDb } from "../src/storage/db";
 import { ORIGIN } from "./support/dashboard";

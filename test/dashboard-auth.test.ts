@@ -1,11 +1,11 @@
 /** The dashboard's session: login form, cookie flags, expiry, forgery, logout, and CSRF on every POST. */
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { app } from "../src/app";
 import { apiKeyIdOf } from "../src/auth/keys";
 import { issueSession, SESSION_TTL_MS } from "../src/auth/session";
 import { loadConfig } from "../src/config";
 import type { Env } from "../src/env";
-import { app } from "../src/http/app";
 import { encodeBase64, encodeBase64Url } from "../src/lib/base64";
 import { logIn, ORIGIN, page, postForm } from "./support/dashboard";
 import { API_KEY, resetDb, tenantWithKey, unique } from "./support/relay";

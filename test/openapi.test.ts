@@ -1,15 +1,15 @@
 /** The OpenAPI document: complete (every route), 3.1, and true to what the API answers. */
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { dashboard } from "../src/dashboard/dashboard-routes";
 import {
   ErrorEnvelopeSchema,
   HealthSchema,
   SubscriptionSchema,
   SubscriptionWithDeliveriesSchema,
   TaskSchema,
-} from "../src/http/api-schemas";
-import { app } from "../src/http/app";
+} from "../src/api-kit/api-schemas";
+import { app } from "../src/app";
+import { dashboard } from "../src/dashboard/dashboard-routes";
 import { docsRoutes } from "../src/http/docs/docs-routes";
 import { api, manualClock, postJson, receiver, resetDb, tick, upstreamTask } from "./support/relay";
 

@@ -107,7 +107,7 @@ describe("the admin API", () => {
   });
 
   it("without ADMIN_API_KEY is a 404 for every key, and the former admin key is just unknown", async () => {
-    const { app } = await import("../src/http/app");
+    const { app } = await import("../src/app");
     const as = (key: string) =>
       app.fetch(new Request("http://relay.test/v1/admin/tenants", { headers: { authorization: `Bearer ${key}` } }), {
         ...env,

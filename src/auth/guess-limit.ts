@@ -112,18 +112,27 @@ export type KeyCheck =
   /** Too many failures from this address or for this key prefix: 429 with `Retry-After`. */
   | { kind: "blocked"; retryAfterSeconds: number };
 
+/** Who a presented key proves the caller is, or null for a key nobody has (`resolveCaller`). */
+export type ResolveCaller = (env: Env, presented: string) => Promise<Caller | null>;
+
 /**
- * `resolveCaller` behind the guessing limit: refused while the address (or the presented key's
- * prefix) is blocked, without checking the key; a failed check is counted, and answers `blocked`
- * instead of `refused` when it is the one that goes over.
+ * `resolve` behind the guessing limit: refused while the address (or the presented key's prefix)
+ * is blocked, without checking the key; a failed check is counted, and answers `blocked` instead
+ * of `refused` when it is the one that goes over. The blocks and counts are this module's, shared
+ * by every check made with it (the API's and the dashboard's login).
  */
-export async function checkKey(env: Env, clientAddress: string | null | undefined, presented: string | null): Promise<KeyCheck> {
-  const buckets = guessBuckets(clientAddress, presented || null);
-  const blocked = blockedFor(buckets, systemClock.now());
-  if (blocked !== null) return { kind: "blocked", retryAfterSeconds: blocked };
-  if (!presented) return { kind: "refused" };
-  const caller = await resolveCaller(env, presented);
-  if (caller) return { kind: "caller", caller };
-  const retryAfterSeconds = await countFailure(env, buckets, systemClock.now());
-  return retryAfterSeconds === null ? { kind: "refused" } : { kind: "blocked", retryAfterSeconds };
-}
+export const limitGuesses =
+  (resolve: ResolveCaller) =>
+  async (env: Env, clientAddress: string | null | undefined, presented: string | null): Promise<KeyCheck> => {
+    const buckets = guessBuckets(clientAddress, presented || null);
+    const blocked = blockedFor(buckets, systemClock.now());
+    if (blocked !== null) return { kind: "blocked", retryAfterSeconds: blocked };
+    if (!presented) return { kind: "refused" };
+    const caller = await resolve(env, presented);
+    if (caller) return { kind: "caller", caller };
+    const retryAfterSeconds = await countFailure(env, buckets, systemClock.now());
+    return retryAfterSeconds === null ? { kind: "refused" } : { kind: "blocked", retryAfterSeconds };
+  };
+
+/** `resolveCaller` behind the guessing limit: the one key check of `/v1`, CometAPI's paths and the dashboard's login. */
+export const checkKey = limitGuesses(resolveCaller);

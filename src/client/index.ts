@@ -9,7 +9,7 @@ export type {
   SubscriptionView,
   TaskView as Task,
   WebhookEvent,
-} from "../http/api-schemas";
-export type { RegistrationInput as Registration } from "../http/registration-schema";
+} from "../api-kit/api-schemas";
+export type { RegistrationInput as Registration } from "../api-kit/registration-schema";
 export { createRelayClient, RelayApiError, type RelayClient, unwrap } from "./relay-client";
 export { type VerifyWebhookOptions, verifyWebhook, type WebhookHeaders, WebhookVerificationError } from "./verify-webhook";

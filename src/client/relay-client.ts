@@ -1,5 +1,5 @@
 import { type ClientResponse, hc } from "hono/client";
-import type { RelayApi } from "../http/app";
+import type { RelayApi } from "../app";
 
 /** The typed client: one method per route, typed from the routes' own zod schemas. */
 export type RelayClient = ReturnType<typeof hc<RelayApi>>;

@@ -1,4 +1,4 @@
-import type { WebhookEvent } from "../http/api-schemas";
+import type { WebhookEvent } from "../api-kit/api-schemas";
 
 /**
  * Verifies a webhook from the relay (Standard Webhooks) with Web Crypto only, so it runs unchanged

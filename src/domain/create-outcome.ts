@@ -128,7 +128,7 @@ export function classifyLookup(exchange: UpstreamExchange, dialect: CreateDialec
   return taskId === null ? { kind: "unknown", error: "malformed: no task_id" } : { kind: "found", taskId };
 }
 
-/** A create through the relay, as the API hands it to the gateway (`http/task-creator.ts`). */
+/** A create through the relay, as the API hands it to the gateway (`api-kit/services.ts`). */
 export interface CreateRequest {
   provider: "cometapi" | "kling";
   /** The legacy product (both `NO_ACTION` for the new API, which takes `path`). */

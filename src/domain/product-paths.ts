@@ -1,6 +1,6 @@
 /**
  * Kling's legacy product paths: the one list that the upstream client (src/upstream/query-kling.ts),
- * the request schemas (src/http/registration-schema.ts) and the simulator (tools/) read, so that
+ * the request schemas (src/api-kit/registration-schema.ts) and the simulator (tools/) read, so that
  * adding a product is one line here (docs/upstream.md).
  */
 

@@ -1,14 +1,14 @@
+import type { CreateTask } from "../api-kit/services";
 import { loadConfig } from "../config";
-import type { CreateTask } from "../http/task-creator";
 import { systemClock } from "../lib/clock";
 import { openDb } from "../storage/db";
 import { credentialResolver } from "../work/upstream-credentials";
 import { createTask, inboundUrlFor } from "./create-task";
 
 /**
- * The API's create upstream (http/task-creator.ts): the account's credentials (the tenant's own,
- * or the operator's), the relay's callback URL for that account, then `createTask`. Passed to the
- * API's routes by http/app.ts, and used by the drop-in routes, so that both create alike.
+ * The API's create upstream (`CreateTask`, api-kit/services.ts): the account's credentials (the tenant's own,
+ * or the operator's), the relay's callback URL for that account, then `createTask`. Given to the
+ * routes (the API's and the drop-in paths') as a service by src/app.ts, so that both create alike.
  */
 export const createOnAccount: CreateTask = async (env, request, on) => {
   const config = loadConfig(env);

@@ -1,14 +1,14 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { AuditListSchema } from "../api-kit/api-schemas";
+import { authenticated, errors, json } from "../api-kit/openapi-document";
+import { validationHook } from "../api-kit/validation";
+import type { AuthVariables } from "../auth/auth-variables";
 import type { Env } from "../env";
 import { listAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
 import type { Page } from "../storage/keyset";
 import type { AuditLogRow } from "../storage/schema";
-import { AuditListSchema } from "./api-schemas";
-import type { AuthVariables } from "./bearer-auth";
-import { authenticated, errors, json } from "./openapi-document";
 import { presentAuditEntry } from "./present";
-import { validationHook } from "./validation";
 
 /**
  * The audit log, newest first, a page at a time: `GET /v1/audit` (a tenant's own entries) and
@@ -41,7 +41,7 @@ const answer = (page: Page<AuditLogRow>) => ({
 const ENTRIES =
   "Time, actor (the admin, or a key's id and prefix), action, target, the client's address and small facts; never a secret. Kept AUDIT_RETENTION_DAYS (default 90).";
 
-/** `GET /v1/audit`: mounted under `/v1`, scoped to the caller's tenant by bearerAuth. */
+/** `GET /v1/audit`: mounted under `/v1`, scoped to the caller's tenant by `scopeTenant`. */
 export const tenantAuditRoutes = new OpenAPIHono<AuditEnv>({ defaultHook: validationHook }).openapi(
   createRoute({
     tags: ["audit"],
@@ -59,7 +59,7 @@ export const tenantAuditRoutes = new OpenAPIHono<AuditEnv>({ defaultHook: valida
   },
 );
 
-/** `GET /v1/admin/audit`: mounted under `/v1/admin`, the admin's only (bearerAuth). */
+/** `GET /v1/admin/audit`: mounted under `/v1/admin`, the admin's only (`requireAdmin`). */
 export const adminAuditRoutes = new OpenAPIHono<AuditEnv>({ defaultHook: validationHook }).openapi(
   createRoute({
     tags: ["admin"],

@@ -1,36 +1,18 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { ConfigError, loadConfig } from "../config";
-import type { TenantId } from "../domain/ids";
-import { openEndpointKey } from "../domain/sealed-endpoint-keys";
-import { newSigningKeyPair, newWebhookSecret } from "../domain/webhook-secret";
-import type { Env } from "../env";
+import { ApiError } from "../api-kit/api-error";
+import { EndpointListSchema, EndpointSchema } from "../api-kit/api-schemas";
+import { errors, json } from "../api-kit/openapi-document";
+import { bodyReadByRelay, validationHook } from "../api-kit/validation";
+import { loadConfig } from "../config";
+import { newSigningKeyPair } from "../domain/webhook-secret";
 import { systemClock } from "../lib/clock";
 import { recordAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
 import { deleteEndpoint } from "../storage/delete-endpoint";
-import { findEndpoint, listEndpoints, rotateEndpointSecret, setAsymmetricSigning } from "../storage/endpoints";
-import { ApiError } from "./api-error";
-import { EndpointListSchema, EndpointSchema, EndpointSecretSchema } from "./api-schemas";
+import { listEndpoints, setAsymmetricSigning } from "../storage/endpoints";
 import { auditEntry } from "./audit";
-import type { AuthVariables } from "./bearer-auth";
-import { authenticated, errors, json } from "./openapi-document";
+import { type EndpointEnv, EndpointIdParams, endpoint, endpointOr404 } from "./endpoint-params";
 import { presentEndpoint } from "./present";
-import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "./validation";
-
-/**
- * A tenant's endpoints (`/v1/endpoints`): each callback URL it registered, with its own signing
- * secret. Another tenant's endpoint answers 404, exactly like a missing one. Reading a secret,
- * rotating it, changing how it signs and deleting the endpoint are recorded in the audit log.
- */
-
-type EndpointEnv = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables };
-
-const EndpointIdParams = z.object({
-  id: z
-    .string()
-    .max(64)
-    .openapi({ param: { name: "id", in: "path" }, example: "ep_2b7e151628aed2a6abf71588" }),
-});
 
 const ListQuery = z.object({
   limit: z.coerce
@@ -46,8 +28,6 @@ const ListQuery = z.object({
     .optional()
     .openapi({ param: { name: "after", in: "query" }, description: "`next_cursor` of the previous page" }),
 });
-
-const endpoint = { tags: ["endpoints"], ...authenticated };
 
 const SigningBodySchema = z
   .strictObject({
@@ -68,16 +48,11 @@ const updateEndpointRoute = createRoute({
   responses: { 200: json(EndpointSchema, "The endpoint"), ...errors([400, 401, 404, 413, 415, 429]) },
 });
 
-async function endpointOr404(c: { env: Env; get(key: "tenantId"): TenantId }, id: string) {
-  const row = await findEndpoint(openDb(c.env.DB), c.get("tenantId"), id);
-  if (!row) throw new ApiError("not_found", `no endpoint ${id}`);
-  return row;
-}
-
 const base = new OpenAPIHono<EndpointEnv>({ defaultHook: validationHook });
 // Documented as defined; served with the body read by `validJsonBody` (see `bodyReadByRelay`).
 base.openAPIRegistry.registerPath(updateEndpointRoute);
 
+/** `/v1/endpoints`: list, read, change how it signs, delete (its secret: endpoint-secret-routes.ts). */
 export const endpointRoutes = base
   .openapi(
     createRoute({
@@ -106,58 +81,6 @@ export const endpointRoutes = base
       responses: { 200: json(EndpointSchema, "The endpoint"), ...errors([401, 404, 429]) },
     }),
     async (c) => c.json(presentEndpoint(await endpointOr404(c, c.req.valid("param").id), systemClock.now()), 200),
-  )
-  .openapi(
-    createRoute({
-      ...endpoint,
-      method: "get",
-      path: "/endpoints/{id}/secret",
-      summary: "The endpoint's signing secret",
-      description: "What its receiver verifies `v1` signatures with. Keep it as secret as an API key.",
-      request: { params: EndpointIdParams },
-      responses: {
-        200: json(EndpointSecretSchema, "The current secret"),
-        ...errors([401, 404, 429, 503], { 503: "The secret is sealed with a key SECRETS_KEY does not hold (see the logs)" }),
-      },
-    }),
-    async (c) => {
-      const row = await endpointOr404(c, c.req.valid("param").id);
-      const key = await openEndpointKey(loadConfig(c.env).secretsKeyring, row.id, "secret", row.secret).catch((error: Error) => {
-        // SECRETS_KEY lacks the key that sealed it: the operator's to fix (logged), not the caller's.
-        throw new ConfigError(error.message);
-      });
-      await recordAudit(openDb(c.env.DB), auditEntry(c, row.tenantId, "endpoint.secret_read", row.id));
-      // Never cached: a secret must not linger in a proxy or a browser.
-      c.header("cache-control", "no-store");
-      return c.json({ key }, 200);
-    },
-  )
-  .openapi(
-    createRoute({
-      ...endpoint,
-      method: "post",
-      path: "/endpoints/{id}/rotate-secret",
-      summary: "Rotate the endpoint's signing secret",
-      description:
-        "A new secret signs from now on; the old one goes on signing beside it for SECRET_ROTATION_OVERLAP_HOURS (default 24), so the receiver can switch without losing a webhook. A secret left over from an earlier rotation stops at once.",
-      request: { params: EndpointIdParams },
-      responses: { 200: json(EndpointSchema, "The endpoint, with when the old secret stops"), ...errors([401, 404, 429]) },
-    }),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const now = systemClock.now();
-      await endpointOr404(c, id);
-      const pair = await newSigningKeyPair();
-      // The pair is used only if the endpoint signs v1a (see rotateEndpointSecret).
-      const fresh = { secret: newWebhookSecret(), signingKey: pair.secretKey, publicKey: pair.publicKey };
-      const config = loadConfig(c.env);
-      const until = now + config.secretRotationOverlapMs;
-      const db = openDb(c.env.DB);
-      const row = await rotateEndpointSecret(db, config.secretsKeyring, c.get("tenantId"), id, fresh, until, now);
-      if (!row) throw new ApiError("not_found", `no endpoint ${id}`);
-      await recordAudit(db, auditEntry(c, row.tenantId, "endpoint.secret_rotate", id, { v1a: row.signingKey !== null }));
-      return c.json(presentEndpoint(row, now), 200);
-    },
   )
   .openapi(
     bodyReadByRelay(updateEndpointRoute, () => SigningBodySchema),

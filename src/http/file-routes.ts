@@ -1,12 +1,12 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { ApiError, errorResponse } from "../api-kit/api-error";
+import { ErrorEnvelopeSchema } from "../api-kit/api-schemas";
 import { loadConfig } from "../config";
 import { verifyArchiveLink } from "../domain/archive-link";
 import type { Env } from "../env";
 import { ifRangeHolds, noneMatchHits, parseRange } from "../lib/byte-range";
 import { systemClock } from "../lib/clock";
-import { ApiError, errorResponse } from "./api-error";
-import { ErrorEnvelopeSchema } from "./api-schemas";
 
 /**
  * `GET /files/{key}?expires=...&signature=...`: an archived output file, streamed from the
@@ -15,7 +15,7 @@ import { ErrorEnvelopeSchema } from "./api-schemas";
  * segments. Without the bucket or without `ARCHIVE_LINK_SECRET` the route answers 404 as if it
  * did not exist; a link that does not verify (altered, or missing its query) or has expired 403,
  * before the bucket is asked anything; a signed link to a missing object 404. The signature is
- * in the query, which nothing here logs (`handleError` logs the path only). Mounted by app.ts.
+ * in the query, which nothing here logs (`handleError` logs the path only). Mounted by src/app.ts.
  */
 
 const PATH = "/files/{tenant}/{provider}/{task_id}/{file}";

@@ -1,3 +1,13 @@
+import type {
+  ApiKeyBody,
+  AuditEntryBody,
+  DeliveryBody,
+  EndpointBody,
+  SubscriptionBody,
+  TaskBody,
+  TaskOutputsBody,
+  TenantBody,
+} from "../api-kit/api-schemas";
 import { type ArchiveLinkConfig, archiveLinkExpiresAt } from "../domain/archive-link";
 import { type ArchiveResult, archiveFilesOf, archiveResultOf, archiveResultsOf, withArchiveResults } from "../domain/archive-plan";
 import { NO_ACTION, type Provider } from "../domain/kling";
@@ -8,16 +18,6 @@ import { policyOf } from "../domain/upstream-access";
 import type { TaskArchiveFile } from "../storage/archive-files";
 import type { MessageWithAttempts } from "../storage/read-models";
 import type { ApiKeyRow, AuditLogRow, EndpointRow, SubscriptionRow, TaskRow, TenantRow } from "../storage/schema";
-import type {
-  ApiKeyBody,
-  AuditEntryBody,
-  DeliveryBody,
-  EndpointBody,
-  SubscriptionBody,
-  TaskBody,
-  TaskOutputsBody,
-  TenantBody,
-} from "./api-schemas";
 
 /** A task of Kling's new API is stored without an action pair (`NO_ACTION`): null in the API. */
 const actionOf = (value: string | undefined) => (value === undefined || value === NO_ACTION ? null : value);

@@ -1,25 +1,25 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { ApiError } from "../api-kit/api-error";
+import { TenantSchema } from "../api-kit/api-schemas";
+import { authenticated, errors, json } from "../api-kit/openapi-document";
+import { tenantIdOr404 } from "../api-kit/tenant-param";
+import { validationHook } from "../api-kit/validation";
+import type { CallerVariables } from "../auth/auth-variables";
 import { DEFAULT_TENANT } from "../domain/tenancy";
 import type { Env } from "../env";
 import { systemClock } from "../lib/clock";
 import { recordAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
 import { markTenantDeleted, setSuspended } from "../storage/tenants";
-import { ApiError } from "./api-error";
-import { TenantSchema } from "./api-schemas";
 import { auditEntry } from "./audit";
-import type { AuthVariables } from "./bearer-auth";
-import { authenticated, errors, json } from "./openapi-document";
 import { presentTenant } from "./present";
-import { tenantIdOr404 } from "./tenant-param";
-import { validationHook } from "./validation";
 
 /**
  * Suspending, resuming and deleting a tenant (`/v1/admin/tenants/{id}/...`), for the admin only
- * (bearerAuth). Each is recorded in the audit log.
+ * (`requireAdmin`). Each is recorded in the audit log.
  */
 
-type AdminEnv = { Bindings: Env; Variables: AuthVariables };
+type AdminEnv = { Bindings: Env; Variables: CallerVariables };
 
 const TenantIdParams = z.object({
   id: z

@@ -1,24 +1,18 @@
-import type { MiddlewareHandler } from "hono";
-import type { Env } from "../env";
-import type { CalledBackVariables } from "../http/called-back";
+import type { PollCalledBack } from "../api-kit/services";
 import { pollRegisteredNow } from "./push-work";
 
 /**
- * Lets the registration routes poll, in the request's `waitUntil`, the tasks upstream called back
- * about before they were registered (see http/called-back.ts). Mounted on `/v1/*` by http/app.ts.
+ * The registration routes' `pollCalledBack` service (api-kit/services.ts, wired by src/app.ts):
+ * polls, in the request's `waitUntil`, the tasks upstream called back about before they were
+ * registered.
  */
-export const calledBackPolling = (): MiddlewareHandler<{ Bindings: Env; Variables: CalledBackVariables }> =>
-  async function setPollCalledBack(c, next) {
-    c.set("pollCalledBack", (tasks) =>
-      c.executionCtx.waitUntil(
-        pollRegisteredNow(
-          c.env,
-          tasks.map((t) => ({ key: t.id, provider: t.provider, taskId: t.taskId })),
-        ).catch((error: unknown) => {
-          // Nothing is lost: the tasks are due at once, and the tick polls them.
-          console.error(JSON.stringify({ event: "registration_after_callback_failed", error: String(error) }));
-        }),
-      ),
-    );
-    await next();
-  };
+export const pollInBackground: PollCalledBack = (request, tasks) =>
+  request.executionCtx.waitUntil(
+    pollRegisteredNow(
+      request.env,
+      tasks.map((t) => ({ key: t.id, provider: t.provider, taskId: t.taskId })),
+    ).catch((error: unknown) => {
+      // Nothing is lost: the tasks are due at once, and the tick polls them.
+      console.error(JSON.stringify({ event: "registration_after_callback_failed", error: String(error) }));
+    }),
+  );

@@ -1,6 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { ApiError } from "../api-kit/api-error";
+import { errors, json } from "../api-kit/openapi-document";
 import { isKnownKey } from "../auth/keys";
 import { verifyWebhook } from "../client/verify-webhook";
 import { ConfigError, loadConfig } from "../config";
@@ -9,8 +11,6 @@ import { isTenantId, type TenantId } from "../domain/ids";
 import { PROVIDERS, type Provider } from "../domain/kling";
 import { tenantInboundToken } from "../domain/tenant-inbound";
 import type { Env } from "../env";
-import { ApiError } from "../http/api-error";
-import { errors, json } from "../http/openapi-document";
 import { systemClock } from "../lib/clock";
 import { readBoundedText } from "../lib/read-bounded";
 import { openDb } from "../storage/db";
@@ -157,7 +157,7 @@ const requireToken = (
  * `POST /inbound/{provider}/t/{tenant}/{token}` (a tenant's own): the ways upstream callbacks
  * come in. Each checks its token (constant time), the size, and the signature of the account's
  * secret when it has one, answers at once, and leaves the work to `actOnCallback` in
- * `waitUntil`, for tasks on that account only. Mounted by http/app.ts.
+ * `waitUntil`, for tasks on that account only. Mounted by src/app.ts.
  */
 export const inboundRoutes = new OpenAPIHono<{ Bindings: Env }>()
   .openapi(

@@ -37,7 +37,7 @@ export type IdempotencyClaim =
  * dropped first; then either this request inserts it as `pending`, or takes over a `lost` one with
  * the same body, or the existing row says what to answer. Two concurrent requests with one key:
  * exactly one gets `fresh`. `key` is already scoped by the caller (method and path: see
- * http/idempotent.ts), so the same key on another route is another key.
+ * api-kit/idempotent.ts), so the same key on another route is another key.
  */
 export async function claimIdempotencyKey(
   db: Db,

@@ -20,8 +20,8 @@
  */
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
+import { app } from "../../src/app";
 import type { Env } from "../../src/env";
-import { app } from "../../src/http/app";
 import { runTick } from "../../src/tick/run-tick";
 import type { TickReport } from "../../src/tick/tick-context";
 import type { Clock } from "../../src/work/work-context";

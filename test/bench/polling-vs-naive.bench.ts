@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { app } from "../../src/http/app";
+import { app } from "../../src/app";
 import { runTick } from "../../src/tick/run-tick";
 import { seededRandom } from "../../tools/seeded-random";
 import { fmt, receiverWith, report, resetTables } from "./bench-support";

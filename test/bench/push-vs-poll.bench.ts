@@ -21,9 +21,9 @@
  */
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
+import { app } from "../../src/app";
 import { verifyWebhook } from "../../src/client/verify-webhook";
 import { readCallback } from "../../src/domain/callback-body";
-import { app } from "../../src/http/app";
 import { actOnCallback } from "../../src/inbound/push-work";
 import { runTick } from "../../src/tick/run-tick";
 import { seededRandom } from "../../tools/seeded-random";

@@ -5,7 +5,7 @@
  * which a subscription did not end as promised (`problems`: empty means nothing was lost).
  */
 import { env } from "cloudflare:workers";
-import { app } from "../../src/http/app";
+import { app } from "../../src/app";
 import { runTick } from "../../src/tick/run-tick";
 import type { Clock } from "../../src/work/work-context";
 import { seededRandom } from "../../tools/seeded-random";

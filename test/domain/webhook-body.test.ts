@@ -4,9 +4,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { WebhookEventSchema } from "../../src/api-kit/api-schemas";
 import { EVENT_TYPES, FINISH_REASONS } from "../../src/domain/kling";
 import { type WebhookFacts, webhookBody } from "../../src/domain/webhook-body";
-import { WebhookEventSchema } from "../../src/http/api-schemas";
 import { exactMemberText } from "../../src/lib/exact-json";
 
 /** A JSON object as the relay stores one: minified text, numbers as written (see exact-json.ts). */

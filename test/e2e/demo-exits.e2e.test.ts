@@ -44,7 +44,20 @@ function startDemo(env: Record<string, string> = {}, via: "tsx" | "npm start" = 
     pid: child.pid!,
     tmp,
     output: () => output,
-    exit: new Promise((resolve) => child.once("exit", (code) => resolve({ code, at: Date.now() }))),
+    // When it exited, and then what it wrote: `exit` can come before the last bytes of its pipes
+    // are read ("cleaned up" was missing once), `close` once they are (bounded: a grandchild that
+    // kept the pipes open must not hang the test; expectAllGone checks those).
+    exit: new Promise((resolve) =>
+      child.once("exit", (code) => {
+        const at = Date.now();
+        const done = () => resolve({ code, at });
+        const bound = setTimeout(done, 5_000);
+        child.once("close", () => {
+          clearTimeout(bound);
+          done();
+        });
+      }),
+    ),
   };
   runs.push(run);
   return run;

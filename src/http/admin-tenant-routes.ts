@@ -1,31 +1,19 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { newTenantKey } from "../auth/keys";
-import { newId, newTenantId } from "../domain/ids";
+import { ApiError } from "../api-kit/api-error";
+import { TenantListSchema, TenantSchema } from "../api-kit/api-schemas";
+import { authenticated, errors, json } from "../api-kit/openapi-document";
+import { tenantIdOr404 } from "../api-kit/tenant-param";
+import { bodyReadByRelay, validationHook } from "../api-kit/validation";
+import { newTenantId } from "../domain/ids";
 import { DEFAULT_TENANT } from "../domain/tenancy";
 import { CAP_NAMES, type CapName, MAX_CAP } from "../domain/tenant-caps";
-import type { Env } from "../env";
 import { systemClock } from "../lib/clock";
-import { insertApiKey, listApiKeys, revokeApiKey } from "../storage/api-keys";
 import { recordAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
-import { createTenant, findTenant, listTenants, updateTenant } from "../storage/tenants";
-import { ApiError } from "./api-error";
-import { ApiKeyListSchema, NewApiKeySchema, TenantListSchema, TenantSchema } from "./api-schemas";
+import { createTenant, listTenants, updateTenant } from "../storage/tenants";
+import { type AdminEnv, TenantIdParams, tenantOr404 } from "./admin-params";
 import { auditEntry } from "./audit";
-import type { AuthVariables } from "./bearer-auth";
-import { authenticated, errors, json } from "./openapi-document";
-import { presentApiKey, presentTenant } from "./present";
-import { tenantIdOr404 } from "./tenant-param";
-import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "./validation";
-
-/**
- * The admin API (`/v1/admin`): tenants and their keys, for the holder of `ADMIN_API_KEY` only
- * (`bearerAuth` answers anyone else the 404 of a route that does not exist). The admin also acts
- * for any one tenant on the tenant routes, naming it in the `Relay-Tenant` header. Every change is
- * recorded in the audit log (suspension and deletion: tenant-lifecycle-routes.ts).
- */
-
-type AdminEnv = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables };
+import { presentTenant } from "./present";
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -73,19 +61,6 @@ const TenantChangesSchema = z
   .refine((b) => Object.keys(b).length > 0, "give at least one of name, shared_upstream, trusted, caps")
   .openapi("TenantChanges");
 
-const TenantIdParams = z.object({
-  id: z
-    .string()
-    .max(64)
-    .openapi({ param: { name: "id", in: "path" }, example: "ten_9b1deb4d3b7d4bad9bdd2b0d" }),
-});
-const KeyIdParams = z.object({
-  id: z
-    .string()
-    .max(64)
-    .openapi({ param: { name: "id", in: "path" }, example: "key_7c9e6679742540de944be07f" }),
-});
-
 const admin = { tags: ["admin"], ...authenticated };
 
 const createTenantRoute = createRoute({
@@ -112,13 +87,8 @@ const base = new OpenAPIHono<AdminEnv>({ defaultHook: validationHook });
 base.openAPIRegistry.registerPath(createTenantRoute);
 base.openAPIRegistry.registerPath(changeTenantRoute);
 
-async function tenantOr404(env: Env, id: string) {
-  const tenant = await findTenant(openDb(env.DB), tenantIdOr404(id));
-  if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
-  return tenant;
-}
-
-export const adminRoutes = base
+/** `/v1/admin/tenants`: create, list, read and change tenants. */
+export const adminTenantRoutes = base
   .openapi(
     bodyReadByRelay(createTenantRoute, () => TenantBodySchema),
     async (c) => {
@@ -180,59 +150,5 @@ export const adminRoutes = base
         }),
       );
       return c.json(presentTenant(tenant), 200);
-    },
-  )
-  .openapi(
-    createRoute({
-      ...admin,
-      method: "post",
-      path: "/tenants/{id}/keys",
-      summary: "Create an API key for a tenant",
-      description: "The answer's `key` is the only time the key is shown: the relay keeps its SHA-256 and its visible prefix.",
-      request: { params: TenantIdParams },
-      responses: { 201: json(NewApiKeySchema, "The new key, shown this once"), ...errors([401, 404, 429], {}, false) },
-    }),
-    async (c) => {
-      const tenant = await tenantOr404(c.env, c.req.valid("param").id);
-      const { key, prefix, hash } = await newTenantKey();
-      const row = { id: newId("key"), tenantId: tenant.id, prefix, hash, createdAt: systemClock.now() };
-      const db = openDb(c.env.DB);
-      await insertApiKey(db, row);
-      await recordAudit(db, auditEntry(c, tenant.id, "key.create", row.id, { prefix }));
-      return c.json({ ...presentApiKey({ ...row, revokedAt: null }), key }, 201);
-    },
-  )
-  .openapi(
-    createRoute({
-      ...admin,
-      method: "get",
-      path: "/tenants/{id}/keys",
-      summary: "A tenant's keys",
-      description: "Revoked ones included, oldest first; never the keys themselves.",
-      request: { params: TenantIdParams },
-      responses: { 200: json(ApiKeyListSchema, "The keys"), ...errors([401, 404, 429], {}, false) },
-    }),
-    async (c) => {
-      const tenant = await tenantOr404(c.env, c.req.valid("param").id);
-      return c.json({ data: (await listApiKeys(openDb(c.env.DB), tenant.id)).map(presentApiKey) }, 200);
-    },
-  )
-  .openapi(
-    createRoute({
-      ...admin,
-      method: "delete",
-      path: "/keys/{id}",
-      summary: "Revoke an API key",
-      description: "At once: the key and every dashboard session made from it stop working. Revoking twice is fine.",
-      request: { params: KeyIdParams },
-      responses: { 204: { description: "Revoked" }, ...errors([401, 404, 429], {}, false) },
-    }),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const db = openDb(c.env.DB);
-      const key = await revokeApiKey(db, id, systemClock.now());
-      if (!key) throw new ApiError("not_found", `no key ${id}`);
-      await recordAudit(db, auditEntry(c, key.tenantId, "key.revoke", id, { prefix: key.prefix }));
-      return c.body(null, 204);
     },
   );

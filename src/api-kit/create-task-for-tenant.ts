@@ -1,6 +1,6 @@
 import { loadConfig } from "../config";
 import type { CreateRequest } from "../domain/create-outcome";
-import { newTaskKey } from "../domain/ids";
+import { newTaskKey, type TenantId } from "../domain/ids";
 import type { Env } from "../env";
 import { systemClock } from "../lib/clock";
 import { openDb } from "../storage/db";
@@ -10,18 +10,17 @@ import { registerSubscription } from "../storage/subscriptions";
 import { recordUpstreamOwner } from "../storage/tenant-policy";
 import { admitCreate } from "./admission";
 import { ApiError } from "./api-error";
-import type { AuthVariables } from "./bearer-auth";
-import { type CalledBackVariables, pollCalledBackTasks } from "./called-back";
+import { pollCalledBackTasks } from "./called-back";
 import { externalIdFor, idempotencyKeyOf, idempotent } from "./idempotent";
 import { actionPairConflict, type RegistrationBody, registrationOf } from "./registration";
-import type { CreateTask } from "./task-creator";
+import type { RequestScope, ServiceVariables } from "./services";
 import type { JsonBodyVariables } from "./validation";
 
-/** What a create reads of the request (any route's context with the tenant and its JSON body). */
-export interface CreateContext {
+/** What a create reads of the request (any route's context with the tenant auth scoped it to, and its JSON body). */
+export interface CreateContext extends RequestScope {
   env: Env;
   req: Parameters<typeof idempotencyKeyOf>[0];
-  var: Readonly<AuthVariables & JsonBodyVariables & CalledBackVariables>;
+  var: Readonly<{ tenantId: TenantId } & JsonBodyVariables & ServiceVariables>;
 }
 
 /** The subscription an app asked for with its create: a registration's fields. */
@@ -78,11 +77,11 @@ export function createFailure(failure: CreateFailure): ApiError {
  * subscription registered, or without one the task only remembered. `answer` turns the outcome
  * into the route's own shape; the response it gives is what the key stores and replays (a 502
  * releases the key, or keeps it as lost when the answer was).
- * `createTask` is the gateway's, passed in by the route: handlers never call upstream themselves.
+ * Upstream is called through the request's `createTask` service (the gateway's, wired by
+ * src/app.ts): handlers never call upstream themselves.
  */
 export async function createTaskForTenant<S extends Subscribe | null>(
   c: CreateContext,
-  createTask: CreateTask,
   create: TenantCreate<S>,
   answer: (outcome: CreateForTenant<S>) => Response,
 ): Promise<Response> {
@@ -94,7 +93,11 @@ export async function createTaskForTenant<S extends Subscribe | null>(
   return idempotent(db, { tenantId, key, requestText: c.var.jsonBodyText }, async (attempt) => {
     const account = await admitCreate(db, tenantId, upstream.provider, subscribe?.body.callback_url ?? null);
     const externalId = await externalIdFor(tenantId, key);
-    const result = await createTask(c.env, { ...upstream, externalId, lookupFirst: attempt.afterLostAnswer }, { tenantId, account });
+    const result = await c.var.services.createTask(
+      c.env,
+      { ...upstream, externalId, lookupFirst: attempt.afterLostAnswer },
+      { tenantId, account },
+    );
     if (result.kind === "unavailable") attempt.answerLost = result.answerLost;
     if (result.kind !== "created") return done(result);
     const { taskId } = result;
@@ -108,7 +111,7 @@ export async function createTaskForTenant<S extends Subscribe | null>(
     const registration = registrationOf(tenantId, taskId, subscribe.body, subscribe.metadata, subscribe.archive, account);
     const registered = await registerSubscription(db, loadConfig(c.env).secretsKeyring, registration, at);
     if (registered.kind === "action_pair_conflict") return done({ kind: "conflict", taskId, task: registered.task });
-    pollCalledBackTasks(c.var.pollCalledBack, [registered.task]);
+    pollCalledBackTasks(c, [registered.task]);
     const { task, subscription } = registered;
     return done({ kind: "created", taskId, externalId: result.externalId, at, task, subscription });
   });

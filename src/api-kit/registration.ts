@@ -34,7 +34,7 @@ export type RegistrationBody = z.output<ReturnType<typeof registrationSchemaFor>
 
 /**
  * A validated registration of upstream task `taskId` as storage takes it, with fresh ids for what
- * it may create, on the upstream account admission chose (http/admission.ts).
+ * it may create, on the upstream account admission chose (api-kit/admission.ts).
  */
 export const registrationOf = (
   tenantId: TenantId,

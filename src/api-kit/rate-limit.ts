@@ -4,7 +4,6 @@ import type { Env } from "../env";
 import { systemClock } from "../lib/clock";
 import { FixedWindows } from "../lib/fixed-windows";
 import { ApiError } from "./api-error";
-import type { AuthVariables } from "./bearer-auth";
 
 const WINDOW_MS = 60_000;
 /**
@@ -53,7 +52,7 @@ export async function takeRegistrations(env: Env, key: string, count: number): P
 }
 
 /** `POST /v1/tasks`: one registration per request (see `takeRegistrations`). */
-export function registrationRateLimit(): MiddlewareHandler<{ Bindings: Env; Variables: AuthVariables }> {
+export function registrationRateLimit(): MiddlewareHandler<{ Bindings: Env; Variables: { apiKeyId: string } }> {
   return async function limitRegistrations(c, next) {
     await takeRegistrations(c.env, c.get("apiKeyId"), 1);
     await next();
