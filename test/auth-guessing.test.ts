@@ -7,6 +7,7 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../src/app";
 import { newTenantKey } from "../src/auth/keys";
+import { DEFAULT_TENANT } from "../src/domain/tenancy";
 import { insertApiKey } from "../src/storage/api-keys";
 import { openDb } from "../src/storage/db";
 import { ORIGIN } from "./support/dashboard";
@@ -72,7 +73,7 @@ async function tenantKey(): Promise<{ key: string; prefix: string }> {
   const made = await newTenantKey();
   await insertApiKey(openDb(env.DB), {
     id: unique("key"),
-    tenantId: "default",
+    tenantId: DEFAULT_TENANT,
     prefix: made.prefix,
     hash: made.hash,
     createdAt: Date.now(),

@@ -1,6 +1,7 @@
 /** Every statement the dashboard reads with walks an index: no table scan, no sort of a whole table. */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_TENANT } from "../src/domain/tenancy";
 import { loadActivitySeries } from "../src/storage/activity-series";
 import { loadDashboardCounts } from "../src/storage/dashboard-counts";
 import { openDb } from "../src/storage/db";
@@ -73,10 +74,10 @@ describe("dashboard query plans", () => {
     }
     expect((await listTasks(db, { state: "all", tenant: "default", limit: 5 })).rows).toHaveLength(3);
     expect((await listTasks(db, { state: "all", tenant: "ten_nobody", limit: 5 })).rows).toHaveLength(0);
-    await loadTaskView(db, "default", "cometapi", ids[0]!);
+    await loadTaskView(db, DEFAULT_TENANT, "cometapi", ids[0]!);
     await loadTaskView(db, null, "cometapi", ids[0]!);
     // The header's tenant (a tenant's session) and the admin's filter list.
-    expect((await findTenant(db, "default"))?.id).toBe("default");
+    expect((await findTenant(db, DEFAULT_TENANT))?.id).toBe("default");
     expect((await listTenants(db)).map((t) => t.id)).toEqual(["default"]);
 
     const statements = new Map(log.map((s) => [s.sql, s]));

@@ -2,6 +2,7 @@
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it } from "vitest";
+import { leaseToken } from "../src/domain/ids";
 import type { Env } from "../src/env";
 import { claimDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
@@ -228,7 +229,7 @@ describe("inbound callbacks: unsigned, a hint confirmed by a poll", () => {
     const [held] = await claimDueTasks(db, {
       now,
       limit: 1,
-      leaseToken: "lease_tick",
+      leaseToken: leaseToken("lease_tick"),
       leaseMs: 60_000,
       pollable: { providers: ["cometapi"], newApi: false },
     });
@@ -259,7 +260,7 @@ describe("inbound callbacks: unsigned, a hint confirmed by a poll", () => {
           },
         },
       ],
-      "lease_tick",
+      leaseToken("lease_tick"),
       now,
     );
     const row = (await taskRow(task.id))!;

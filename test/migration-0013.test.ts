@@ -13,6 +13,8 @@ import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { leaseToken, taskKey } from "../src/domain/ids";
+import { DEFAULT_TENANT } from "../src/domain/tenancy";
 import { forgetArchivedObjects, settleArchives } from "../src/storage/archive-files";
 import { claimDueMessages } from "../src/storage/claim-messages";
 import { type Db, keySet, openDb, runBatch } from "../src/storage/db";
@@ -258,10 +260,10 @@ describe.skipIf(!env.MIGRATION_TEST)("migration 0013 (messages.state) beside the
     await runBatch(db, [fanOutTaskEvents(db, keySet(["tsk_new_archived", "tsk_new_plain"]), now)]);
     await expectStates("fan-out", { tsk_new_archived: "held", tsk_new_plain: "scheduled" });
 
-    const [claimed] = await claimDueMessages(db, { now, limit: 10, leaseToken: "lease_1", leaseMs: 60_000 });
+    const [claimed] = await claimDueMessages(db, { now, limit: 10, leaseToken: leaseToken("lease_1"), leaseMs: 60_000 });
     expect(claimed?.taskKey).toBe("tsk_new_plain");
     await expectStates("claim", { tsk_new_archived: "held", tsk_new_plain: "leased" });
-    await releaseMessages(db, [claimed!.id], "lease_1", now);
+    await releaseMessages(db, [claimed!.id], leaseToken("lease_1"), now);
     await expectStates("release", { tsk_new_archived: "held", tsk_new_plain: "scheduled" });
 
     const retry = { statusCode: 500, error: null, durationMs: 3, subscriptionFailure: null };
@@ -277,13 +279,13 @@ describe.skipIf(!env.MIGRATION_TEST)("migration 0013 (messages.state) beside the
             update: { ...retry, status, scheduleStep: 1, nextAttemptAt },
           },
         ],
-        "lease_2",
+        leaseToken("lease_2"),
         now,
       );
-    await claimDueMessages(db, { now, limit: 10, leaseToken: "lease_2", leaseMs: 60_000 });
+    await claimDueMessages(db, { now, limit: 10, leaseToken: leaseToken("lease_2"), leaseMs: 60_000 });
     await record("pending", now + 5_000);
     await expectStates("a retry", { tsk_new_archived: "held", tsk_new_plain: "scheduled" });
-    await claimDueMessages(db, { now: now + 5_000, limit: 10, leaseToken: "lease_2", leaseMs: 60_000 });
+    await claimDueMessages(db, { now: now + 5_000, limit: 10, leaseToken: leaseToken("lease_2"), leaseMs: 60_000 });
     await record("delivered", null);
     await expectStates("delivered", { tsk_new_archived: "held", tsk_new_plain: "delivered" });
 
@@ -293,12 +295,12 @@ describe.skipIf(!env.MIGRATION_TEST)("migration 0013 (messages.state) beside the
     expect(await redeliverLatest(db, plainSub!, now + 6_000, links)).toBe(true);
     await expectStates("redelivered", { tsk_new_archived: "held", tsk_new_plain: "scheduled" });
     await env.DB.prepare("UPDATE tenants SET suspended_at = ? WHERE id = 'default'").bind(now).run();
-    expect(await claimDueMessages(db, { now: now + 6_000, limit: 10, leaseToken: "lease_3", leaseMs: 60_000 })).toEqual([]);
+    expect(await claimDueMessages(db, { now: now + 6_000, limit: 10, leaseToken: leaseToken("lease_3"), leaseMs: 60_000 })).toEqual([]);
     await expectStates("parked", { tsk_new_archived: "held", tsk_new_plain: "scheduled" });
     await env.DB.prepare("UPDATE tenants SET suspended_at = NULL WHERE id = 'default'").run();
 
     // The archive: copies ended (none listed), the held one released; a copied file deleted holds it again.
-    await settleArchives(db, [{ taskKey: "tsk_new_archived", archiveOutputs: "[]" }], now);
+    await settleArchives(db, [{ taskKey: taskKey("tsk_new_archived"), archiveOutputs: "[]" }], now);
     await expectStates("released", { tsk_new_archived: "scheduled", tsk_new_plain: "scheduled" });
     await env.DB.prepare(
       `INSERT INTO archive_files (id, task_key, output_index, field, source_url, r2_key, status, created_at, updated_at, copied_at)
@@ -317,7 +319,7 @@ describe.skipIf(!env.MIGRATION_TEST)("migration 0013 (messages.state) beside the
     await runBatch(db, [fanOutTaskEvents(db, keySet(["tsk_new_archived"]), now)]);
     await expectStates("revived", { tsk_new_archived: "held", tsk_new_plain: "scheduled" });
 
-    await deleteEndpoint(db, "default", "ep_tsk_new_plain", now);
+    await deleteEndpoint(db, DEFAULT_TENANT, "ep_tsk_new_plain", now);
     await expectStates("endpoint deleted", { tsk_new_archived: "held", tsk_new_plain: "cancelled" });
   });
 });

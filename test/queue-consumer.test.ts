@@ -2,6 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it } from "vitest";
+import { leaseToken } from "../src/domain/ids";
 import type { Env } from "../src/env";
 import worker from "../src/index";
 import { consumeBatch } from "../src/queue/consume-batch";
@@ -46,9 +47,15 @@ async function registered(count: number, hookUrl: string, options: Parameters<ty
   return tasks;
 }
 
-const claimTasks = (leaseToken: string, now: number, leaseMs = LEASE) =>
-  claimDueTasks(openDb(env.DB), { now, limit: 100, leaseToken, leaseMs, pollable: { providers: ["cometapi"], newApi: false } });
-const pollMessage = (leaseToken: string, ids: string[]): WorkMessage => ({ kind: "poll", leaseToken, ids });
+const claimTasks = (token: string, now: number, leaseMs = LEASE) =>
+  claimDueTasks(openDb(env.DB), {
+    now,
+    limit: 100,
+    leaseToken: leaseToken(token),
+    leaseMs,
+    pollable: { providers: ["cometapi"], newApi: false },
+  });
+const pollMessage = (token: string, ids: string[]): WorkMessage => ({ kind: "poll", leaseToken: leaseToken(token), ids });
 const leases = async (table: "tasks" | "messages") =>
   (await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE lease_token IS NOT NULL`).first<{ n: number }>())!.n;
 
@@ -109,9 +116,9 @@ describe("queue consumer", () => {
       ]),
     );
 
-    const ids = await claimDueMessageIds(openDb(env.DB), { now: Date.now(), limit: 10, leaseToken: "lease_d", leaseMs: LEASE });
+    const ids = await claimDueMessageIds(openDb(env.DB), { now: Date.now(), limit: 10, leaseToken: leaseToken("lease_d"), leaseMs: LEASE });
     expect(ids).toHaveLength(2);
-    const batch = batchOf(DELIVERIES, [{ kind: "deliver", leaseToken: "lease_d", ids }]);
+    const batch = batchOf(DELIVERIES, [{ kind: "deliver", leaseToken: leaseToken("lease_d"), ids }]);
     const ctx = createExecutionContext();
     const report = await consumeBatch(batch, env);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(1);
@@ -241,8 +248,13 @@ describe("queue consumer", () => {
     });
     const ids = (await claimTasks("lease_q", Date.now())).map((t) => t.key);
     await consumeBatch(batchOf(POLLS, [pollMessage("lease_q", ids)]), { ...env, DB });
-    const messageIds = await claimDueMessageIds(openDb(env.DB), { now: Date.now(), limit: 10, leaseToken: "lease_d", leaseMs: LEASE });
-    await consumeBatch(batchOf(DELIVERIES, [{ kind: "deliver", leaseToken: "lease_d", ids: messageIds }]), { ...env, DB });
+    const messageIds = await claimDueMessageIds(openDb(env.DB), {
+      now: Date.now(),
+      limit: 10,
+      leaseToken: leaseToken("lease_d"),
+      leaseMs: LEASE,
+    });
+    await consumeBatch(batchOf(DELIVERIES, [{ kind: "deliver", leaseToken: leaseToken("lease_d"), ids: messageIds }]), { ...env, DB });
     const loaders = log.filter((sql) => sql.includes("json_each(?) p JOIN"));
     expect(loaders).toHaveLength(2);
     for (const sql of loaders) {

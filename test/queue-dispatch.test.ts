@@ -5,6 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { leaseToken } from "../src/domain/ids";
 import { packMessages, SEND_BATCH_MAX_BYTES, SEND_BATCH_MAX_MESSAGES, sendBatches } from "../src/queue/send-work";
 import { MAX_QUEUED_PER_TICK } from "../src/tick/dispatch-phase";
 import { IDS_PER_MESSAGE, type WorkMessage, WorkMessageSchema } from "../src/work/work-message";
@@ -30,7 +31,7 @@ const bytes = (batch: WorkMessage[]) => batch.reduce((n, m) => n + new TextEncod
 describe("queue messages", () => {
   it("carry at most 10 ids each, and sendBatch calls stay within 100 messages and 256 KB", () => {
     const ids = Array.from({ length: 4_321 }, (_, i) => `${"x".repeat(120)}-${i}`);
-    const messages = packMessages("poll", "lease_abc", ids);
+    const messages = packMessages("poll", leaseToken("lease_abc"), ids);
     expect(messages).toHaveLength(Math.ceil(4_321 / IDS_PER_MESSAGE));
     expect(messages.every((m) => m.ids.length <= IDS_PER_MESSAGE && WorkMessageSchema.safeParse(m).success)).toBe(true);
     expect(messages.flatMap((m) => m.ids)).toEqual(ids);
@@ -47,7 +48,7 @@ describe("queue messages", () => {
   it("are cut by size when larger messages would pass 256 KB in one call", () => {
     const big = Array.from({ length: 100 }, (_, i) => ({
       kind: "poll" as const,
-      leaseToken: "lease_abc",
+      leaseToken: leaseToken("lease_abc"),
       ids: Array.from({ length: 100 }, (_, j) => `${i}-${j}-${"y".repeat(120)}`),
     }));
     const batches = sendBatches(big);

@@ -4,6 +4,8 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { taskKey } from "../src/domain/ids";
+import { DEFAULT_TENANT } from "../src/domain/tenancy";
 import { openDb } from "../src/storage/db";
 import { messageBody, type StoredBody } from "../src/storage/message-body";
 import { registerSubscription } from "../src/storage/subscriptions";
@@ -391,9 +393,9 @@ describe("re-registering an existing subscription with other events or metadata"
     const registration = {
       id: "sub_plan",
       taskId: task.id,
-      tenantId: "default",
+      tenantId: DEFAULT_TENANT,
       provider: "cometapi" as const,
-      newTaskKey: "tsk_unused",
+      taskKeyIfNew: taskKey("tsk_unused"),
       newEndpoint: { id: "ep_unused", secret: "whsec_dW51c2Vk" },
       action: "videos",
       action2: "text2video",

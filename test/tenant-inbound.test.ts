@@ -106,6 +106,9 @@ describe("callbacks from a tenant's own account", () => {
       404,
     );
     expect((await post(`/inbound/kling/t/${a.id}/${TOKEN}`, callback.body, {}, overrides)).status).toBe(404);
+    // A segment of no tenant id's shape, even under its own token: no tenant's URL (404, never a 500).
+    const malformed = `/inbound/kling/t/${encodeURIComponent("a b")}/${await tenantInboundToken(TOKEN, "a b")}`;
+    expect((await post(malformed, callback.body, {}, overrides)).status).toBe(404);
     // The operator's URL, with the operator's signature: received, but it reaches no task on a tenant's own account.
     expect((await post(`/inbound/kling/${TOKEN}`, callback.body, forged, overrides)).status).toBe(200);
     expect(await taskRow(a.id, taskId)).toEqual(before);

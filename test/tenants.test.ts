@@ -129,6 +129,22 @@ describe("the admin API", () => {
     expect(await asAdmin("ten_nobody")).toMatchObject({ status: 404, body: { error: { message: "no tenant ten_nobody" } } });
     expect(await asAdmin("default")).toMatchObject({ status: 404 });
   });
+
+  it("answers a tenant id of no tenant id's shape (domain/ids.ts) as an unknown one: 404, never a 500", async () => {
+    const malformed = "a b";
+    const asAdmin = api("/v1/tasks/shared-task", { headers: { "relay-tenant": malformed } }, ADMIN_KEY).then(asJson);
+    expect(await asAdmin).toMatchObject({ status: 404, body: { error: { code: "not_found", message: "no tenant a b" } } });
+    const path = `/tenants/${encodeURIComponent(malformed)}`;
+    for (const res of [
+      await admin(path),
+      await adminJson("PATCH", path, { name: "x" }),
+      await admin(`${path}/keys`, { method: "POST" }),
+      await admin(`${path}/suspend`, { method: "POST" }),
+      await admin(path, { method: "DELETE" }),
+      await admin(`${path}/credentials/cometapi`),
+    ])
+      expect(await asJson(res)).toMatchObject({ status: 404, body: { error: { code: "not_found", message: "no tenant a b" } } });
+  });
 });
 
 describe("revoking a key", () => {

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { leaseToken, taskKey } from "../src/domain/ids";
 import { planNextPoll } from "../src/domain/poll-plan";
 import { claimDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
@@ -20,7 +21,7 @@ describe("leases", () => {
     const [claimed] = await claimDueTasks(openDb(env.DB), {
       now: clock.now(),
       limit: 10,
-      leaseToken: "lease_dead",
+      leaseToken: leaseToken("lease_dead"),
       leaseMs: 120_000,
       pollable: { providers: ["cometapi"], newApi: false },
     });
@@ -44,7 +45,7 @@ describe("leases", () => {
     const [stale] = await claimDueTasks(db, {
       now: clock.now(),
       limit: 1,
-      leaseToken: "lease_stale",
+      leaseToken: leaseToken("lease_stale"),
       leaseMs: 1_000,
       pollable: { providers: ["cometapi"], newApi: false },
     });
@@ -59,8 +60,8 @@ describe("leases", () => {
       { opensAtMs: 0, closesAtMs: 160_000, stepMs: 10_000 },
       () => 0.5,
     );
-    const key = (await env.DB.prepare("SELECT id FROM tasks WHERE task_id = ?").bind(task.id).first<{ id: string }>())!.id;
-    await recordPolls(db, [{ taskKey: key, update: outdated }], "lease_stale", clock.now());
+    const key = taskKey((await env.DB.prepare("SELECT id FROM tasks WHERE task_id = ?").bind(task.id).first<{ id: string }>())!.id);
+    await recordPolls(db, [{ taskKey: key, update: outdated }], leaseToken("lease_stale"), clock.now());
     const stored = await env.DB.prepare("SELECT task_status, next_poll_at FROM tasks WHERE task_id = ?").bind(task.id).first();
     expect(stored).toEqual({ task_status: "succeed", next_poll_at: null });
     expect(await hook.deliveries()).toHaveLength(1);

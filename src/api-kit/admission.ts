@@ -1,3 +1,4 @@
+import type { TenantId } from "../domain/ids";
 import type { Provider } from "../domain/kling";
 import { type Admission, admitRegistrations } from "../domain/registration-admission";
 import { accountFor, type UpstreamAccount } from "../domain/upstream-access";
@@ -15,7 +16,7 @@ export interface AdmissionRequest {
 }
 
 /** The tenant's limits, or 404 when the tenant is gone (its key was checked a moment ago). */
-export async function tenantLimits(db: Db, tenantId: string): Promise<TenantLimits> {
+export async function tenantLimits(db: Db, tenantId: TenantId): Promise<TenantLimits> {
   const limits = await loadTenantLimits(db, tenantId);
   if (!limits) throw new ApiError("not_found", `no tenant ${tenantId}`);
   return limits;
@@ -26,7 +27,7 @@ export async function tenantLimits(db: Db, tenantId: string): Promise<TenantLimi
  * may reach each task upstream and whether each fits its caps. Checked before writing, not inside
  * the write: registrations running at the same moment may pass a cap by as many as run at once.
  */
-export async function admit(db: Db, tenantId: string, items: readonly AdmissionRequest[]): Promise<Admission[]> {
+export async function admit(db: Db, tenantId: TenantId, items: readonly AdmissionRequest[]): Promise<Admission[]> {
   const { policy, caps } = await tenantLimits(db, tenantId);
   return admitRegistrations(policy, caps, await loadRegistrationFacts(db, tenantId, caps, items), items);
 }
@@ -83,7 +84,7 @@ export function admittedOrThrow(admission: Admission, item: { provider: Provider
  * provider), and the refusal the task would meet when registered (a cap), so that nothing is
  * created upstream that could not be registered. `callbackUrl` null: the task is only remembered.
  */
-export async function admitCreate(db: Db, tenantId: string, provider: Provider, callbackUrl: string | null): Promise<UpstreamAccount> {
+export async function admitCreate(db: Db, tenantId: TenantId, provider: Provider, callbackUrl: string | null): Promise<UpstreamAccount> {
   const { policy, caps } = await tenantLimits(db, tenantId);
   const account = accountFor(policy, provider);
   if (account === null) throw upstreamNotConfigured(provider);

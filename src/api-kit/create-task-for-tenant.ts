@@ -1,6 +1,6 @@
 import { loadConfig } from "../config";
 import type { CreateRequest } from "../domain/create-outcome";
-import { newId } from "../domain/tenancy";
+import { newTaskKey, type TenantId } from "../domain/ids";
 import type { Env } from "../env";
 import { systemClock } from "../lib/clock";
 import { openDb } from "../storage/db";
@@ -20,7 +20,7 @@ import type { JsonBodyVariables } from "./validation";
 export interface CreateContext extends RequestScope {
   env: Env;
   req: Parameters<typeof idempotencyKeyOf>[0];
-  var: Readonly<{ tenantId: string } & JsonBodyVariables & ServiceVariables>;
+  var: Readonly<{ tenantId: TenantId } & JsonBodyVariables & ServiceVariables>;
 }
 
 /** The subscription an app asked for with its create: a registration's fields. */
@@ -105,7 +105,7 @@ export async function createTaskForTenant<S extends Subscribe | null>(
     if (account === "operator") await recordUpstreamOwner(db, { provider: upstream.provider, taskId, tenantId, now: at });
     if (subscribe === null) {
       const { provider, action, action2 } = upstream;
-      await rememberTask(db, { key: newId("tsk"), tenantId, provider, taskId, upstreamAccount: account, action, action2, now: at });
+      await rememberTask(db, { key: newTaskKey(), tenantId, provider, taskId, upstreamAccount: account, action, action2, now: at });
       return done({ kind: "remembered", taskId, externalId: result.externalId, at });
     }
     const registration = registrationOf(tenantId, taskId, subscribe.body, subscribe.metadata, subscribe.archive, account);

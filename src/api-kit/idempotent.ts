@@ -1,3 +1,4 @@
+import type { TenantId } from "../domain/ids";
 import { systemClock } from "../lib/clock";
 import type { Db } from "../storage/db";
 import { claimIdempotencyKey, finishIdempotencyKey, loseIdempotencyKey, releaseIdempotencyKey } from "../storage/idempotency";
@@ -23,7 +24,7 @@ export interface ScopedKey {
  * another tenant's task). Derived from (tenant, method, path, `Idempotency-Key`), so a retry
  * creates under the same one and finds what a first attempt created; random without a key.
  */
-export const externalIdFor = async (tenantId: string, key: ScopedKey | undefined) =>
+export const externalIdFor = async (tenantId: TenantId, key: ScopedKey | undefined) =>
   key !== undefined
     ? `rly-${(await sha256Hex(`${tenantId}\n${key.scoped}`)).slice(0, 32)}`
     : `rly-${crypto.randomUUID().replaceAll("-", "")}`;
@@ -58,7 +59,7 @@ export interface IdempotentAttempt {
  */
 export async function idempotent(
   db: Db,
-  o: { tenantId: string; key: ScopedKey | undefined; requestText: string },
+  o: { tenantId: TenantId; key: ScopedKey | undefined; requestText: string },
   run: (attempt: IdempotentAttempt) => Promise<Response>,
 ): Promise<Response> {
   const { tenantId } = o;

@@ -1,3 +1,4 @@
+import type { TenantId } from "../domain/ids";
 import type { Env } from "../env";
 import { systemClock } from "../lib/clock";
 import { FixedWindows } from "../lib/fixed-windows";
@@ -16,7 +17,7 @@ const perIsolateWindows = new FixedWindows(WINDOW_MS, MAX_TENANTS);
  * with the `UPSTREAM_QUERY_LIMITER` binding, to that binding's limit per tenant as well, shared by
  * the isolates of a location.
  */
-export async function takePassThrough(env: Env, tenantId: string, perMinute: number): Promise<void> {
+export async function takePassThrough(env: Env, tenantId: TenantId, perMinute: number): Promise<void> {
   const now = systemClock.now();
   const window = perIsolateWindows.current(tenantId, now);
   const retryAfter = Math.max(1, Math.ceil((window.startedAt + WINDOW_MS - now) / 1000));

@@ -1,7 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import { archiveUnavailable, loadConfig } from "../config";
+import { newId, newTaskKey, type TenantId } from "../domain/ids";
 import { NO_ACTION } from "../domain/kling";
-import { newId } from "../domain/tenancy";
 import type { UpstreamAccount } from "../domain/upstream-access";
 import { newWebhookSecret } from "../domain/webhook-secret";
 import type { Env } from "../env";
@@ -37,7 +37,7 @@ export type RegistrationBody = z.output<ReturnType<typeof registrationSchemaFor>
  * it may create, on the upstream account admission chose (api-kit/admission.ts).
  */
 export const registrationOf = (
-  tenantId: string,
+  tenantId: TenantId,
   taskId: string,
   body: Pick<RegistrationBody, "provider" | "action" | "action2" | "callback_url" | "events">,
   metadata: string | null,
@@ -46,7 +46,7 @@ export const registrationOf = (
 ): Registration => ({
   id: newId("sub"),
   tenantId,
-  newTaskKey: newId("tsk"),
+  taskKeyIfNew: newTaskKey(),
   newEndpoint: { id: newId("ep"), secret: newWebhookSecret() },
   taskId,
   provider: body.provider,

@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { CreateRequest, CreateResult } from "../domain/create-outcome";
+import type { TenantId } from "../domain/ids";
 import type { UpstreamAccount } from "../domain/upstream-access";
 import type { Env } from "../env";
 import type { TaskRow } from "../storage/schema";
@@ -8,7 +9,7 @@ import type { TaskRow } from "../storage/schema";
  * Creates a task upstream for an app, on the account admission chose for `tenantId` (its own
  * credentials, or the operator's lent). Handlers never call upstream: src/gateway makes this.
  */
-export type CreateTask = (env: Env, request: CreateRequest, on: { tenantId: string; account: UpstreamAccount }) => Promise<CreateResult>;
+export type CreateTask = (env: Env, request: CreateRequest, on: { tenantId: TenantId; account: UpstreamAccount }) => Promise<CreateResult>;
 
 /** The request a service acts in: its bindings, and its `waitUntil` for work that outlives the answer. */
 export interface RequestScope {

@@ -1,5 +1,6 @@
 import { archiveKey } from "../domain/archive-link";
 import { ARCHIVE_PART_BYTES, archiveBackoffMs, archiveFilesOf, archiveResultsOf } from "../domain/archive-plan";
+import type { TaskKey } from "../domain/ids";
 import type { Provider } from "../domain/kling";
 import { outputsJson } from "../domain/task-outputs";
 import {
@@ -77,7 +78,7 @@ export async function listArchiveFiles(db: Db, now: number): Promise<number> {
  * ARCHIVE_LINK_TTL_SECONDS, and their held `task.succeeded` webhooks released. Returns the number
  * of tasks settled.
  */
-export async function settleArchivedTasks(ctx: Pick<ArchiveContext, "db" | "config" | "clock">, taskKeys?: readonly string[]) {
+export async function settleArchivedTasks(ctx: Pick<ArchiveContext, "db" | "config" | "clock">, taskKeys?: readonly TaskKey[]) {
   const { db, config, clock } = ctx;
   const ended = await tasksToSettle(db, ARCHIVE_TASKS_PER_PASS, taskKeys);
   if (ended.taskKeys.length === 0) return 0;

@@ -1,4 +1,5 @@
 import { loadConfig } from "../config";
+import type { TenantId } from "../domain/ids";
 import { DEFAULT_TENANT } from "../domain/tenancy";
 import type { Env } from "../env";
 import { findLiveKeyByHash } from "../storage/api-keys";
@@ -16,12 +17,12 @@ import { apiKeyIdOf, isKnownKey, keyHash, TENANT_KEY_PREFIX } from "./keys";
  */
 export type Caller =
   | { kind: "admin"; keyId: "admin" }
-  | { kind: "tenant"; tenantId: string; keyId: string; prefix: string | null; suspended: boolean };
+  | { kind: "tenant"; tenantId: TenantId; keyId: string; prefix: string | null; suspended: boolean };
 
 export const ADMIN: Caller = { kind: "admin", keyId: "admin" };
 
 /** The one tenant a caller is held to, or null for the admin (every tenant). */
-export const ownTenant = (caller: Caller): string | null => (caller.kind === "tenant" ? caller.tenantId : null);
+export const ownTenant = (caller: Caller): TenantId | null => (caller.kind === "tenant" ? caller.tenantId : null);
 
 /** The caller a presented key proves, or null for a key nobody has (or one revoked). */
 export async function resolveCaller(env: Env, presented: string): Promise<Caller | null> {

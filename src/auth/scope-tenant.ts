@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../api-kit/api-error";
+import { tenantIdOr404 } from "../api-kit/tenant-param";
 import type { Env } from "../env";
 import { openDb } from "../storage/db";
 import { findTenant } from "../storage/tenants";
@@ -26,8 +27,9 @@ export const scopeTenant = () =>
         throw new ApiError("invalid_request", `the admin key acts for one tenant: name it in the ${TENANT_HEADER} header`, [
           { field: TENANT_HEADER, message: "required with the admin key" },
         ]);
-      if (!(await findTenant(openDb(c.env.DB), named))) throw new ApiError("not_found", `no tenant ${named}`);
-      c.set("tenantId", named);
+      const tenantId = tenantIdOr404(named);
+      if (!(await findTenant(openDb(c.env.DB), tenantId))) throw new ApiError("not_found", `no tenant ${named}`);
+      c.set("tenantId", tenantId);
     }
     await next();
   });

@@ -3,6 +3,7 @@ import { ownTenant } from "../auth/caller";
 import { loadSession, type Session } from "../auth/session";
 import { loadConfig } from "../config";
 import { linkToFile } from "../domain/archive-plan";
+import { isTenantId } from "../domain/ids";
 import { isActionPair, PROVIDERS, type Provider, TASK_ID_PATTERN } from "../domain/kling";
 import { systemClock } from "../lib/clock";
 import { asset, pageHeaders, renderPage } from "../lib/html-page";
@@ -137,10 +138,14 @@ async function tasksPage(c: C): Promise<Response> {
 async function taskPage(c: C): Promise<Response> {
   const taskId = c.req.param("task_id") ?? "";
   const db = openDb(c.env.DB);
-  // A tenant session sees only its own tenant's task, whatever `?tenant=` says (scopeOf).
+  // A tenant session sees only its own tenant's task, whatever `?tenant=` says (scopeOf). The
+  // admin's `?tenant=` of no tenant id's shape names no tenant: not found, as for an unknown one.
+  const scope = scopeOf(c);
   const [viewer, view] = await Promise.all([
     viewerOf(c, db),
-    TASK_ID_PATTERN.test(taskId) ? loadTaskView(db, scopeOf(c) ?? null, providerOf(c), taskId) : undefined,
+    TASK_ID_PATTERN.test(taskId) && (scope === undefined || isTenantId(scope))
+      ? loadTaskView(db, scope ?? null, providerOf(c), taskId)
+      : undefined,
   ]);
   const now = systemClock.now();
   if (!view)

@@ -1,3 +1,4 @@
+import type { TenantId } from "./ids";
 import { DEFAULT_TENANT } from "./tenancy";
 
 /**
@@ -16,7 +17,7 @@ export interface EndpointKeys {
   previousUntil: number | null;
 }
 
-export function signingSecrets(keys: EndpointKeys, tenantId: string, sharedSecrets: readonly string[], now: number): string[] {
+export function signingSecrets(keys: EndpointKeys, tenantId: TenantId, sharedSecrets: readonly string[], now: number): string[] {
   const overlapping = keys.previousUntil !== null && now < keys.previousUntil;
   const all = [
     ...(tenantId === DEFAULT_TENANT ? sharedSecrets : []),

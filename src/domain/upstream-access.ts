@@ -1,3 +1,4 @@
+import type { TenantId } from "./ids";
 import type { Provider } from "./kling";
 import { DEFAULT_TENANT } from "./tenancy";
 
@@ -9,7 +10,7 @@ import { DEFAULT_TENANT } from "./tenancy";
  * tenant with its own credentials for a provider uses them, and upstream decides what it may reach.
  */
 export interface UpstreamPolicy {
-  tenantId: string;
+  tenantId: TenantId;
   sharedUpstream: boolean;
   trusted: boolean;
   /** Providers the tenant has its own credentials for. */
@@ -21,7 +22,7 @@ export type UpstreamAccount = "own" | "operator";
 
 /** The built-in tenant is the operator's own: always lent the account, always trusted. */
 export const policyOf = (
-  tenant: { id: string; sharedUpstream: boolean; trusted: boolean },
+  tenant: { id: TenantId; sharedUpstream: boolean; trusted: boolean },
   ownProviders: ReadonlySet<Provider>,
 ): UpstreamPolicy => {
   const builtIn = tenant.id === DEFAULT_TENANT;

@@ -1,4 +1,5 @@
 import { openSecret, type SecretsKeyring, sealSecret } from "../lib/sealed-secrets";
+import type { TenantId } from "./ids";
 import type { KlingCredentials, Provider } from "./kling";
 
 /**
@@ -22,14 +23,14 @@ export interface StoredCredentialSecrets {
 }
 
 /** What AES-GCM binds a tenant's sealed credentials to: a row copied to another tenant or provider does not open. */
-export const credentialsContext = (tenantId: string, provider: Provider) => `tenant_credentials:${tenantId}:${provider}`;
+export const credentialsContext = (tenantId: TenantId, provider: Provider) => `tenant_credentials:${tenantId}:${provider}`;
 
 /**
  * A tenant's sealed credentials sealed again under the keyring's current key (after a rotation of
  * SECRETS_KEY). Throws as `openSecret` (naming the tenant, the provider and the key id) when the
  * keyring cannot open them.
  */
-export async function resealCredentials(keyring: SecretsKeyring, tenantId: string, provider: Provider, sealed: string): Promise<string> {
+export async function resealCredentials(keyring: SecretsKeyring, tenantId: TenantId, provider: Provider, sealed: string): Promise<string> {
   const context = credentialsContext(tenantId, provider);
   return sealSecret(keyring, await openSecret(keyring, sealed, context), context);
 }

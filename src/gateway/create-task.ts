@@ -8,6 +8,7 @@ import {
   createBody,
   createDialect,
 } from "../domain/create-outcome";
+import type { TenantId } from "../domain/ids";
 import type { KlingCredentials } from "../domain/kling";
 import { tenantInboundToken, tenantInboundUrl } from "../domain/tenant-inbound";
 import type { UpstreamAccount } from "../domain/upstream-access";
@@ -24,7 +25,12 @@ export const inboundUrl = (config: Config, provider: string): string | null =>
  * The callback URL upstream is given for a task on `account`: the operator's, or for a tenant's
  * own account one that names the tenant (domain/tenant-inbound.ts).
  */
-export async function inboundUrlFor(config: Config, provider: string, tenantId: string, account: UpstreamAccount): Promise<string | null> {
+export async function inboundUrlFor(
+  config: Config,
+  provider: string,
+  tenantId: TenantId,
+  account: UpstreamAccount,
+): Promise<string | null> {
   if (account === "operator") return inboundUrl(config, provider);
   if (!config.publicBaseUrl || !config.inboundToken) return null;
   return tenantInboundUrl(config.publicBaseUrl, provider, tenantId, await tenantInboundToken(config.inboundToken, tenantId));

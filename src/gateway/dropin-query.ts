@@ -2,10 +2,11 @@ import { admissionError, tenantLimits } from "../api-kit/admission";
 import { ApiError } from "../api-kit/api-error";
 import { takePassThrough } from "../api-kit/passthrough-limit";
 import { type Config, loadConfig } from "../config";
+import { newLeaseToken, type TenantId } from "../domain/ids";
 import { isTerminal } from "../domain/kling";
 import { taskAccess } from "../domain/upstream-access";
 import type { Env } from "../env";
-import { type Db, newLeaseToken, openDb } from "../storage/db";
+import { type Db, openDb } from "../storage/db";
 import { claimForQuery } from "../storage/on-demand";
 import { findTask } from "../storage/read-models";
 import { upstreamOwnerOf } from "../storage/tenant-policy";
@@ -20,7 +21,7 @@ import { envelope, jsonResponse } from "./dropin-answers";
 
 /** A drop-in query: the tenant, the product path and the task id it names. */
 interface DropInQuery {
-  tenantId: string;
+  tenantId: TenantId;
   action: string;
   action2: string;
   taskId: string;

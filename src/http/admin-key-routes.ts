@@ -4,7 +4,7 @@ import { ApiKeyListSchema, NewApiKeySchema } from "../api-kit/api-schemas";
 import { authenticated, errors, json } from "../api-kit/openapi-document";
 import { validationHook } from "../api-kit/validation";
 import { newTenantKey } from "../auth/keys";
-import { newId } from "../domain/tenancy";
+import { newId } from "../domain/ids";
 import { systemClock } from "../lib/clock";
 import { insertApiKey, listApiKeys, revokeApiKey } from "../storage/api-keys";
 import { recordAudit } from "../storage/audit-log";

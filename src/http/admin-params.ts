@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ApiError } from "../api-kit/api-error";
+import { tenantIdOr404 } from "../api-kit/tenant-param";
 import type { JsonBodyVariables } from "../api-kit/validation";
 import type { CallerVariables } from "../auth/auth-variables";
 import type { Env } from "../env";
@@ -29,7 +30,7 @@ export const KeyIdParams = z.object({
 });
 
 export async function tenantOr404(env: Env, id: string) {
-  const tenant = await findTenant(openDb(env.DB), id);
+  const tenant = await findTenant(openDb(env.DB), tenantIdOr404(id));
   if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
   return tenant;
 }

@@ -2,8 +2,10 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ApiError } from "../api-kit/api-error";
 import { TenantListSchema, TenantSchema } from "../api-kit/api-schemas";
 import { authenticated, errors, json } from "../api-kit/openapi-document";
+import { tenantIdOr404 } from "../api-kit/tenant-param";
 import { bodyReadByRelay, validationHook } from "../api-kit/validation";
-import { DEFAULT_TENANT, newId } from "../domain/tenancy";
+import { newTenantId } from "../domain/ids";
+import { DEFAULT_TENANT } from "../domain/tenancy";
 import { CAP_NAMES, type CapName, MAX_CAP } from "../domain/tenant-caps";
 import { systemClock } from "../lib/clock";
 import { recordAudit } from "../storage/audit-log";
@@ -91,7 +93,7 @@ export const adminTenantRoutes = base
     bodyReadByRelay(createTenantRoute, () => TenantBodySchema),
     async (c) => {
       const db = openDb(c.env.DB);
-      const tenant = await createTenant(db, { id: newId("ten"), name: c.req.valid("json").name }, systemClock.now());
+      const tenant = await createTenant(db, { id: newTenantId(), name: c.req.valid("json").name }, systemClock.now());
       await recordAudit(db, auditEntry(c, tenant.id, "tenant.create", tenant.id, { name: tenant.name }));
       return c.json(presentTenant(tenant), 201);
     },
@@ -121,7 +123,7 @@ export const adminTenantRoutes = base
   .openapi(
     bodyReadByRelay(changeTenantRoute, () => TenantChangesSchema),
     async (c) => {
-      const { id } = c.req.valid("param");
+      const id = tenantIdOr404(c.req.valid("param").id);
       const body = c.req.valid("json");
       if (id === DEFAULT_TENANT && (body.shared_upstream === false || body.trusted === false))
         throw new ApiError(

@@ -1,4 +1,5 @@
 import type { Caller } from "../auth/caller";
+import type { TenantId } from "../domain/ids";
 import { type AuditEntry, auditActorOf } from "../storage/audit-log";
 
 /** What of a request's context an audit entry reads (any of the API's route contexts). */
@@ -14,7 +15,7 @@ export const clientAddressOf = (c: Pick<AuditContext, "req">): string | null => 
  */
 export const auditEntry = (
   c: AuditContext,
-  tenantId: string | null,
+  tenantId: TenantId | null,
   action: string,
   target: string,
   detail?: AuditEntry["detail"],

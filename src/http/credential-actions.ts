@@ -1,8 +1,10 @@
 import type { Context } from "hono";
 import { ApiError } from "../api-kit/api-error";
+import { tenantIdOr404 } from "../api-kit/tenant-param";
 import type { JsonBodyVariables } from "../api-kit/validation";
 import type { AuthVariables } from "../auth/auth-variables";
 import { loadConfig } from "../config";
+import type { TenantId } from "../domain/ids";
 import type { Provider } from "../domain/kling";
 import type { StoredCredentialSecrets } from "../domain/upstream-credentials";
 import type { Env } from "../env";
@@ -38,7 +40,7 @@ const present = (provider: Provider, s: CredentialsStatus) => ({
 
 export type Ctx = Context<CredentialsEnv>;
 
-export async function putFor(c: Ctx, tenantId: string, provider: Provider, body: StoredCredentialSecrets) {
+export async function putFor(c: Ctx, tenantId: TenantId, provider: Provider, body: StoredCredentialSecrets) {
   const keyring = loadConfig(c.env).secretsKeyring;
   if (!keyring)
     throw new ApiError(
@@ -54,11 +56,11 @@ export async function putFor(c: Ctx, tenantId: string, provider: Provider, body:
   return c.json(present(provider, status), 200);
 }
 
-export async function getFor(c: Ctx, tenantId: string, provider: Provider) {
+export async function getFor(c: Ctx, tenantId: TenantId, provider: Provider) {
   return c.json(present(provider, await tenantCredentialsStatus(openDb(c.env.DB), tenantId, provider)), 200);
 }
 
-export async function deleteFor(c: Ctx, tenantId: string, provider: Provider) {
+export async function deleteFor(c: Ctx, tenantId: TenantId, provider: Provider) {
   const db = openDb(c.env.DB);
   const hint = await deleteTenantCredentials(db, tenantId, provider);
   if (hint !== null) await recordAudit(db, auditEntry(c, tenantId, "credentials.delete", provider, { provider, hint }));
@@ -66,7 +68,7 @@ export async function deleteFor(c: Ctx, tenantId: string, provider: Provider) {
 }
 
 export async function tenantOr404(c: Ctx, id: string) {
-  const tenant = await findTenant(openDb(c.env.DB), id);
+  const tenant = await findTenant(openDb(c.env.DB), tenantIdOr404(id));
   if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
   return tenant.id;
 }

@@ -3,6 +3,7 @@ import { ApiError } from "../api-kit/api-error";
 import { authenticated } from "../api-kit/openapi-document";
 import type { JsonBodyVariables } from "../api-kit/validation";
 import type { AuthVariables } from "../auth/auth-variables";
+import type { TenantId } from "../domain/ids";
 import type { Env } from "../env";
 import { openDb } from "../storage/db";
 import { findEndpoint } from "../storage/endpoints";
@@ -24,7 +25,7 @@ export const EndpointIdParams = z.object({
 
 export const endpoint = { tags: ["endpoints"], ...authenticated };
 
-export async function endpointOr404(c: { env: Env; get(key: "tenantId"): string }, id: string) {
+export async function endpointOr404(c: { env: Env; get(key: "tenantId"): TenantId }, id: string) {
   const row = await findEndpoint(openDb(c.env.DB), c.get("tenantId"), id);
   if (!row) throw new ApiError("not_found", `no endpoint ${id}`);
   return row;

@@ -8,6 +8,7 @@ import { registrationSchemaFor } from "../api-kit/registration-schema";
 import type { RequestScope, ServiceVariables } from "../api-kit/services";
 import { parseOrThrow } from "../api-kit/validation";
 import { loadConfig } from "../config";
+import type { TenantId } from "../domain/ids";
 import type { Env } from "../env";
 import { systemClock } from "../lib/clock";
 import { exactArrayItemTexts, exactMemberText } from "../lib/exact-json";
@@ -19,7 +20,7 @@ type BatchResult = z.infer<typeof BatchRegistrationResultSchema>;
 /** An item that passed its own checks: its place in the batch, its registration's fields. */
 type CheckedItem = { index: number; body: RegistrationBody; metadata: string | null; archive: boolean };
 /** What the batch reads of its request: the tenant, the body's exact text, the services. */
-type BatchContext = RequestScope & { var: Readonly<{ tenantId: string; jsonBodyText: string } & ServiceVariables> };
+type BatchContext = RequestScope & { var: Readonly<{ tenantId: TenantId; jsonBodyText: string } & ServiceVariables> };
 
 const failed = (error: ApiError): BatchResult => ({
   status: error.status as 400 | 403 | 404 | 409 | 429,

@@ -4,6 +4,7 @@ import { SubscriptionWithDeliveriesSchema } from "../api-kit/api-schemas";
 import { authenticated, errors, json } from "../api-kit/openapi-document";
 import { validationHook } from "../api-kit/validation";
 import { loadConfig } from "../config";
+import type { TenantId } from "../domain/ids";
 import type { Env } from "../env";
 import { systemClock } from "../lib/clock";
 import { openDb } from "../storage/db";
@@ -13,7 +14,7 @@ import { cancelSubscription } from "../storage/subscriptions";
 import { presentDelivery, presentSubscription } from "./present";
 import { SubscriptionIdParams, type V1Env } from "./v1-params";
 
-async function subscriptionView(c: { env: Env }, tenantId: string, id: string) {
+async function subscriptionView(c: { env: Env }, tenantId: TenantId, id: string) {
   const view = await loadSubscriptionView(openDb(c.env.DB), tenantId, id);
   if (!view) throw new ApiError("not_found", `no subscription ${id}`);
   return { ...presentSubscription(view.subscription, view.task), deliveries: view.deliveries.map(presentDelivery) };

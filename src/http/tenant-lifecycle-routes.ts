@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ApiError } from "../api-kit/api-error";
 import { TenantSchema } from "../api-kit/api-schemas";
 import { authenticated, errors, json } from "../api-kit/openapi-document";
+import { tenantIdOr404 } from "../api-kit/tenant-param";
 import { validationHook } from "../api-kit/validation";
 import type { CallerVariables } from "../auth/auth-variables";
 import { DEFAULT_TENANT } from "../domain/tenancy";
@@ -44,7 +45,7 @@ const suspension = (suspend: boolean) =>
 
 export const tenantLifecycleRoutes = new OpenAPIHono<AdminEnv>({ defaultHook: validationHook })
   .openapi(suspension(true), async (c) => {
-    const { id } = c.req.valid("param");
+    const id = tenantIdOr404(c.req.valid("param").id);
     const db = openDb(c.env.DB);
     const tenant = await setSuspended(db, id, true, systemClock.now());
     if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
@@ -52,7 +53,7 @@ export const tenantLifecycleRoutes = new OpenAPIHono<AdminEnv>({ defaultHook: va
     return c.json(presentTenant(tenant), 200);
   })
   .openapi(suspension(false), async (c) => {
-    const { id } = c.req.valid("param");
+    const id = tenantIdOr404(c.req.valid("param").id);
     const db = openDb(c.env.DB);
     const tenant = await setSuspended(db, id, false, systemClock.now());
     if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
@@ -74,7 +75,7 @@ export const tenantLifecycleRoutes = new OpenAPIHono<AdminEnv>({ defaultHook: va
       },
     }),
     async (c) => {
-      const { id } = c.req.valid("param");
+      const id = tenantIdOr404(c.req.valid("param").id);
       const db = openDb(c.env.DB);
       if (id === DEFAULT_TENANT)
         throw new ApiError(

@@ -7,6 +7,7 @@ import { isKnownKey } from "../auth/keys";
 import { verifyWebhook } from "../client/verify-webhook";
 import { ConfigError, loadConfig } from "../config";
 import { readCallback } from "../domain/callback-body";
+import { isTenantId, type TenantId } from "../domain/ids";
 import { PROVIDERS, type Provider } from "../domain/kling";
 import { tenantInboundToken } from "../domain/tenant-inbound";
 import type { Env } from "../env";
@@ -92,7 +93,7 @@ async function receive(c: Context<{ Bindings: Env }>, provider: Provider, secret
 }
 
 /** Whether `token` is one a tenant's URL is given under any INBOUND_TOKEN: hashed to one length, compared in constant time, every one. */
-async function isTenantToken(token: string, tenantId: string, inboundTokens: readonly string[]): Promise<boolean> {
+async function isTenantToken(token: string, tenantId: TenantId, inboundTokens: readonly string[]): Promise<boolean> {
   const digest = async (text: string) => new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
   const presented = await digest(token);
   let match = false;
@@ -178,7 +179,10 @@ export const inboundRoutes = new OpenAPIHono<{ Bindings: Env }>()
       ...tenantRoute,
       request: { params: tenantRoute.request.params },
       middleware: [
-        requireToken(({ token = "", tenant = "" }, tokens) => tenant.length <= 64 && isTenantToken(token, tenant, tokens)),
+        // A segment not of a tenant id's shape names no tenant: refused like a wrong token.
+        requireToken(
+          ({ token = "", tenant = "" }, tokens) => tenant.length <= 64 && isTenantId(tenant) && isTenantToken(token, tenant, tokens),
+        ),
         callbackBodyLimit,
       ],
     },
@@ -186,6 +190,8 @@ export const inboundRoutes = new OpenAPIHono<{ Bindings: Env }>()
       const config = loadConfig(c.env);
       const provider = c.req.param("provider") as Provider;
       const tenantId = c.req.param("tenant");
+      // Checked by requireToken already; checked again so that the type says so.
+      if (!isTenantId(tenantId)) throw noRoute();
       const own = await loadTenantCredentials(openDb(c.env.DB), config.secretsKeyring, tenantId, provider).catch((error: Error) => {
         // SECRETS_KEY lacks the key that sealed them: the operator's to fix (logged), not upstream's.
         throw new ConfigError(error.message);

@@ -1,10 +1,11 @@
 import { loadConfig, pollableProviders } from "../config";
 import type { InboundCallback } from "../domain/callback-body";
 import { statusRank } from "../domain/callback-body";
+import { type LeaseToken, newLeaseToken, type TaskKey } from "../domain/ids";
 import { eventForStatus, isTerminal } from "../domain/kling";
 import type { Env } from "../env";
 import type { ClaimedTask } from "../storage/claim-tasks";
-import { newLeaseToken, openDb } from "../storage/db";
+import { openDb } from "../storage/db";
 import { type CallbackScope, claimDueTasksByKey, claimTaskMessageIds, noteCallback } from "../storage/inbound-callbacks";
 import { loadKindStats } from "../storage/kind-stats";
 import { type Lease, loadClaimedMessages } from "../storage/load-claimed";
@@ -30,7 +31,7 @@ export interface PushReport extends LeasedWorkReport {
 
 interface PushContext extends LeasedWorkContext {
   report: PushReport;
-  leaseToken: string;
+  leaseToken: LeaseToken;
   started: number;
 }
 
@@ -101,7 +102,7 @@ export async function actOnCallback(
  */
 export async function pollRegisteredNow(
   env: Env,
-  tasks: readonly { key: string; provider: string; taskId: string }[],
+  tasks: readonly { key: TaskKey; provider: string; taskId: string }[],
   clock: Clock = systemClock,
 ): Promise<PushReport> {
   const first = tasks[0];

@@ -1,3 +1,4 @@
+import type { LeaseToken } from "../domain/ids";
 import type { Env } from "../env";
 import type { SendResult, WorkDispatcher, WorkDispatchers } from "../work/work-dispatcher";
 import { IDS_PER_MESSAGE, type WorkKind, type WorkMessage } from "../work/work-message";
@@ -16,7 +17,12 @@ const encoder = new TextEncoder();
 const weight = (body: WorkMessage) => encoder.encode(JSON.stringify(body)).byteLength + MESSAGE_METADATA_BYTES;
 
 /** Cuts claimed ids into messages of at most IDS_PER_MESSAGE (or `idsPerMessage`) ids, all under one lease token. */
-export function packMessages(kind: WorkKind, leaseToken: string, ids: readonly string[], idsPerMessage = IDS_PER_MESSAGE): WorkMessage[] {
+export function packMessages(
+  kind: WorkKind,
+  leaseToken: LeaseToken,
+  ids: readonly string[],
+  idsPerMessage = IDS_PER_MESSAGE,
+): WorkMessage[] {
   const messages: WorkMessage[] = [];
   for (let i = 0; i < ids.length; i += idsPerMessage) messages.push({ kind, leaseToken, ids: ids.slice(i, i + idsPerMessage) });
   return messages;
@@ -47,21 +53,24 @@ export function sendBatches(messages: readonly WorkMessage[]): WorkMessage[][] {
  * outage) stops the send and returns the ids not sent, for the caller to release.
  * @example const sent = await sendWork(env.POLL_QUEUE, "poll", leaseToken, ids);
  */
-export async function sendWork(
+export async function sendWork<Id extends string>(
   queue: Queue<WorkMessage>,
   kind: WorkKind,
-  leaseToken: string,
-  ids: readonly string[],
+  leaseToken: LeaseToken,
+  ids: readonly Id[],
   idsPerMessage = IDS_PER_MESSAGE,
-): Promise<SendResult> {
+): Promise<SendResult<Id>> {
   const batches = sendBatches(packMessages(kind, leaseToken, ids, idsPerMessage));
   let messages = 0;
+  // Messages keep the ids' order, so those not sent are the ids after the ones sent.
+  let sentIds = 0;
   for (const [index, batch] of batches.entries()) {
     try {
       await queue.sendBatch(batch.map((body) => ({ body })));
       messages += batch.length;
+      sentIds += batch.reduce((n, m) => n + m.ids.length, 0);
     } catch (error) {
-      const unsent = batches.slice(index).flatMap((b) => b.flatMap((m) => m.ids));
+      const unsent = ids.slice(sentIds);
       return { ok: false, messages, calls: index, unsent, error: error instanceof Error ? error.message : String(error) };
     }
   }

@@ -1,4 +1,5 @@
 import { and, asc, eq, isNull, type SQL, sql } from "drizzle-orm";
+import type { TenantId } from "../domain/ids";
 import type { Db } from "./db";
 import { type ApiKeyRow, apiKeys, tenants } from "./schema";
 
@@ -20,7 +21,7 @@ export const insertApiKey = async (db: Db, key: Omit<ApiKeyRow, "revokedAt">): P
 };
 
 /** A tenant's keys, revoked ones included, oldest first. */
-export const listApiKeys = (db: Db, tenantId: string): Promise<ApiKeyRow[]> =>
+export const listApiKeys = (db: Db, tenantId: TenantId): Promise<ApiKeyRow[]> =>
   db.select().from(apiKeys).where(eq(apiKeys.tenantId, tenantId)).orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
 
 /** The key with this hash, if it works (`liveKey`): what a presented tenant key is checked against. */

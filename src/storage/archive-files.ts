@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { ArchiveField, ArchiveFileState } from "../domain/archive-plan";
 import type { ArchiveStepStatus } from "../domain/archive-states";
+import type { LeaseToken, TaskKey } from "../domain/ids";
 import { archiveFileIn, archiveFileStatus, taskArchive, taskArchiveIn } from "./archive-sql";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { messageIn, messageState } from "./message-sql";
@@ -60,7 +61,7 @@ export async function tasksToArchive(db: Db, limit: number): Promise<TaskToArchi
 
 export interface NewArchiveFile {
   id: string;
-  taskKey: string;
+  taskKey: TaskKey;
   index: number;
   field: ArchiveField;
   url: string;
@@ -71,7 +72,7 @@ export interface NewArchiveFile {
  * Lists tasks' files (all due at once) and moves the tasks to `copying`, in one batch. A task with
  * no file at all is settled by the next `tasksToSettle`, like any other.
  */
-export async function startArchives(db: Db, taskKeys: readonly string[], files: readonly NewArchiveFile[], now: number): Promise<void> {
+export async function startArchives(db: Db, taskKeys: readonly TaskKey[], files: readonly NewArchiveFile[], now: number): Promise<void> {
   if (taskKeys.length === 0) return;
   const rows = asJson(files.map((f) => ({ id: f.id, task_key: f.taskKey, idx: f.index, field: f.field, url: f.url, r2_key: f.r2Key })));
   await runBatch(db, [
@@ -110,7 +111,7 @@ export const claimedArchiveColumns = (prefix: "" | "a." = "") => selectList(Clai
 interface ClaimOptions {
   now: number;
   limit: number;
-  leaseToken: string;
+  leaseToken: LeaseToken;
   leaseMs: number;
 }
 
@@ -140,7 +141,7 @@ export async function claimDueArchiveFiles(db: Db, o: ClaimOptions): Promise<Cla
 /** What a step leaves of a file: its new state, written only while the lease still holds. */
 export interface ArchiveFileRecord {
   id: string;
-  taskKey: string;
+  taskKey: TaskKey;
   status: ArchiveStepStatus;
   attempts: number;
   nextAttemptAt: number | null;
@@ -152,7 +153,12 @@ export interface ArchiveFileRecord {
 }
 
 /** Records steps in one statement (guarded by the lease), then returns nothing: settle next. */
-export async function recordArchiveSteps(db: Db, records: readonly ArchiveFileRecord[], leaseToken: string, now: number): Promise<void> {
+export async function recordArchiveSteps(
+  db: Db,
+  records: readonly ArchiveFileRecord[],
+  leaseToken: LeaseToken,
+  now: number,
+): Promise<void> {
   if (records.length === 0) return;
   const rows = asJson(records);
   await db.run(sql`UPDATE archive_files SET
@@ -166,7 +172,7 @@ export async function recordArchiveSteps(db: Db, records: readonly ArchiveFileRe
 }
 
 /** Gives claimed files back untouched, due at `at` (work a tick or consumer could not start). */
-export async function releaseArchiveFiles(db: Db, ids: readonly string[], leaseToken: string, at: number): Promise<void> {
+export async function releaseArchiveFiles(db: Db, ids: readonly string[], leaseToken: LeaseToken, at: number): Promise<void> {
   if (ids.length === 0) return;
   await db.run(sql`UPDATE archive_files SET lease_token = NULL, next_attempt_at = ${at}, updated_at = ${at}
     WHERE id IN ${keySet(ids)} AND lease_token = ${leaseToken}`);
@@ -192,8 +198,8 @@ export type EndedArchiveFile = RowOf<typeof EndedArchiveFileRow>;
 export async function tasksToSettle(
   db: Db,
   limit: number,
-  taskKeys?: readonly string[],
-): Promise<{ taskKeys: string[]; files: EndedArchiveFile[] }> {
+  taskKeys?: readonly TaskKey[],
+): Promise<{ taskKeys: TaskKey[]; files: EndedArchiveFile[] }> {
   const only = taskKeys === undefined ? sql`` : sql`AND t.id IN ${keySet(taskKeys)}`;
   const due = await readAll(
     db,
@@ -222,7 +228,7 @@ export async function tasksToSettle(
  * releases their held `task.succeeded` messages with it, in one batch. A file still pending (a
  * copy listed since) keeps its task in `copying`.
  */
-export async function settleArchives(db: Db, settled: readonly { taskKey: string; archiveOutputs: string }[], now: number): Promise<void> {
+export async function settleArchives(db: Db, settled: readonly { taskKey: TaskKey; archiveOutputs: string }[], now: number): Promise<void> {
   if (settled.length === 0) return;
   const rows = asJson(settled);
   const keys = keySet(settled.map((s) => s.taskKey));
@@ -270,7 +276,7 @@ const TaskArchiveFileRow = rowSchema({
 });
 
 /** Every file listed for a task (by its key), in the order the webhook reads them: output, then field. */
-export async function archiveFilesOfTask(db: Db, taskKey: string): Promise<TaskArchiveFile[]> {
+export async function archiveFilesOfTask(db: Db, taskKey: TaskKey): Promise<TaskArchiveFile[]> {
   return readAll(
     db,
     TaskArchiveFileRow,

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { TenantId } from "../domain/ids";
 import { systemClock } from "../lib/clock";
 import { type Db, statement } from "./db";
 import { afterCursor, type Cursor, type Page, toPage } from "./keyset";
@@ -19,7 +20,7 @@ export const auditActorOf = (caller: { kind: "admin" } | { kind: "tenant"; keyId
 
 export interface AuditEntry {
   /** The tenant acted on or for; null for a relay-wide admin action. */
-  tenantId: string | null;
+  tenantId: TenantId | null;
   actor: AuditActor;
   /** What was done, `noun.verb` (`tenant.suspend`, `key.create`, `endpoint.secret_read`, ...). */
   action: string;

@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { EndpointKeys } from "../domain/endpoint-signing";
+import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import { DUE_MESSAGE_STATES } from "../domain/message-states";
 import { asJson, type Db } from "./db";
 import { BodyRow, bodyColumns, messageBody } from "./message-body";
@@ -11,9 +12,9 @@ import { endpoints, messages, subscriptions, tasks } from "./schema";
 /** Where and how a message goes: its subscription's task, URL, tenant and endpoint keys. */
 export interface MessageTarget {
   subscriptionId: string;
-  tenantId: string;
+  tenantId: TenantId;
   /** The task's `tasks.id`. */
-  taskKey: string;
+  taskKey: TaskKey;
   callbackUrl: string;
   /** The endpoint whose keys sign the message: what its sealed keys are bound to (src/domain/sealed-endpoint-keys.ts). */
   endpointId: string;
@@ -69,7 +70,7 @@ export const toTarget = (r: TargetRow): MessageTarget => ({
 interface ClaimOptions {
   now: number;
   limit: number;
-  leaseToken: string;
+  leaseToken: LeaseToken;
   leaseMs: number;
 }
 

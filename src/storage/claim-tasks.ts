@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import { NO_ACTION } from "../domain/kling";
 import type { TaskSnapshot } from "../domain/poll-plan";
 import { asJson, type Db } from "./db";
@@ -9,13 +10,13 @@ import { tasks } from "./schema";
 /** A claimed task: what the poll plan needs, and what the upstream query needs. */
 export interface ClaimedTask extends TaskSnapshot {
   /** The relay's key (`tasks.id`): what leases and records name. */
-  key: string;
+  key: TaskKey;
   provider: string;
   /** Kling's task id, as queried upstream. */
   taskId: string;
   action: string;
   action2: string;
-  tenantId: string;
+  tenantId: TenantId;
   /** Whose account it is polled on: null the operator's (lent), `own` its tenant's. */
   upstreamAccount: "own" | null;
 }
@@ -94,7 +95,7 @@ export async function claimDueTasks(
   options: {
     now: number;
     limit: number;
-    leaseToken: string;
+    leaseToken: LeaseToken;
     leaseMs: number;
     pollable: Pollable;
     /** `batch`: only tasks of Kling's new API (polled many per request); `single`: all the others. */

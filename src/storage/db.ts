@@ -6,9 +6,6 @@ import * as schema from "./schema";
 export const openDb = (d1: D1Database) => drizzle(d1, { schema });
 export type Db = ReturnType<typeof openDb>;
 
-/** A random lease token: the owner of a claim, checked by every write that follows it. */
-export const newLeaseToken = () => `lease_${crypto.randomUUID()}`;
-
 /**
  * Row sets travel to SQL as one JSON parameter read with `json_each`, so a whole tick's writes are
  * a few statements whatever their size (D1 allows 100 bound parameters per statement).

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { TenantId } from "../domain/ids";
 import { OPEN_MESSAGE_STATES } from "../domain/message-states";
 import { type Db, runBatch, statement } from "./db";
 import { messageIn, moveTo } from "./message-sql";
@@ -13,7 +14,12 @@ import { settleTasks } from "./settle";
  * another tenant's endpoint id changes nothing. Returns whether it was there, and how many active
  * subscriptions were cancelled.
  */
-export async function deleteEndpoint(db: Db, tenantId: string, id: string, now: number): Promise<{ deleted: boolean; cancelled: number }> {
+export async function deleteEndpoint(
+  db: Db,
+  tenantId: TenantId,
+  id: string,
+  now: number,
+): Promise<{ deleted: boolean; cancelled: number }> {
   const subscriptionsOf = sql`(SELECT id FROM subscriptions WHERE endpoint_id = ${id} AND tenant_id = ${tenantId})`;
   const results = await runBatch(db, [
     statement(

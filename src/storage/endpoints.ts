@@ -1,10 +1,11 @@
 import { and, asc, eq, sql } from "drizzle-orm";
+import type { TenantId } from "../domain/ids";
 import { sealEndpointKey } from "../domain/sealed-endpoint-keys";
 import type { SecretsKeyring } from "../lib/sealed-secrets";
 import type { Db } from "./db";
 import { type EndpointRow, endpoints } from "./schema";
 
-export const findEndpoint = async (db: Db, tenantId: string, id: string): Promise<EndpointRow | undefined> =>
+export const findEndpoint = async (db: Db, tenantId: TenantId, id: string): Promise<EndpointRow | undefined> =>
   (
     await db
       .select()
@@ -18,7 +19,7 @@ export const findEndpoint = async (db: Db, tenantId: string, id: string): Promis
  */
 export async function listEndpoints(
   db: Db,
-  tenantId: string,
+  tenantId: TenantId,
   options: { limit: number; after?: string },
 ): Promise<{ rows: EndpointRow[]; more: boolean }> {
   const after = options.after
@@ -42,7 +43,7 @@ export async function listEndpoints(
 export async function rotateEndpointSecret(
   db: Db,
   keyring: SecretsKeyring | null,
-  tenantId: string,
+  tenantId: TenantId,
   id: string,
   fresh: { secret: string; signingKey: string | null; publicKey: string | null },
   previousUntil: number,
@@ -75,7 +76,7 @@ export async function rotateEndpointSecret(
 export async function setAsymmetricSigning(
   db: Db,
   keyring: SecretsKeyring | null,
-  tenantId: string,
+  tenantId: TenantId,
   id: string,
   pair: { signingKey: string; publicKey: string } | null,
   now: number,

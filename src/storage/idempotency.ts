@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { TenantId } from "../domain/ids";
 import { type Db, runBatch, statement } from "./db";
 import { batchRows, column, rowSchema } from "./rows";
 import { idempotencyKeys } from "./schema";
@@ -40,7 +41,7 @@ export type IdempotencyClaim =
  */
 export async function claimIdempotencyKey(
   db: Db,
-  o: { tenantId: string; key: string; requestHash: string; now: number },
+  o: { tenantId: TenantId; key: string; requestHash: string; now: number },
 ): Promise<IdempotencyClaim> {
   const mine = sql`tenant_id = ${o.tenantId} AND key = ${o.key}`;
   const [dropped, inserted, resumed, found] = await runBatch(db, [
@@ -73,7 +74,7 @@ export async function claimIdempotencyKey(
 }
 
 /** Stores the answer a claimed key gives from now on. */
-export async function finishIdempotencyKey(db: Db, o: { tenantId: string; key: string; status: number; body: string; now: number }) {
+export async function finishIdempotencyKey(db: Db, o: { tenantId: TenantId; key: string; status: number; body: string; now: number }) {
   await db.run(sql`UPDATE idempotency_keys SET state = 'done', response_status = ${o.status}, response_body = ${o.body}, updated_at = ${o.now}
     WHERE tenant_id = ${o.tenantId} AND key = ${o.key} AND state = 'pending'`);
 }
@@ -83,12 +84,12 @@ export async function finishIdempotencyKey(db: Db, o: { tenantId: string; key: s
  * with the same body goes ahead and looks the create up by its external id first; another body is
  * still refused (its create would be another task under the same external id).
  */
-export async function loseIdempotencyKey(db: Db, o: { tenantId: string; key: string; now: number }) {
+export async function loseIdempotencyKey(db: Db, o: { tenantId: TenantId; key: string; now: number }) {
   await db.run(sql`UPDATE idempotency_keys SET state = 'lost', updated_at = ${o.now}
     WHERE tenant_id = ${o.tenantId} AND key = ${o.key} AND state = 'pending'`);
 }
 
 /** Gives a claimed key up (nothing was created): a retry with it goes ahead as a first request. */
-export async function releaseIdempotencyKey(db: Db, o: { tenantId: string; key: string }) {
+export async function releaseIdempotencyKey(db: Db, o: { tenantId: TenantId; key: string }) {
   await db.run(sql`DELETE FROM idempotency_keys WHERE tenant_id = ${o.tenantId} AND key = ${o.key} AND state = 'pending'`);
 }

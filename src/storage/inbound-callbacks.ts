@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import { DUE_MESSAGE_STATES } from "../domain/message-states";
 import { type ClaimedTask, ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import { type Db, keySet, runBatch, statement } from "./db";
@@ -19,7 +20,7 @@ export const HINT_TTL_MS = 10 * 60_000;
  * Whose account a callback came from, by the URL it was sent to: null the operator's (it reaches
  * only tasks on the operator's account), or a tenant's own (only that tenant's tasks on it).
  */
-export type CallbackScope = { tenantId: string } | null;
+export type CallbackScope = { tenantId: TenantId } | null;
 
 /** What one callback asks of the tasks it names. */
 export interface CallbackNotice {
@@ -41,7 +42,7 @@ export interface CallbackNotice {
   now: number;
   /** `POLL_MIN_INTERVAL_SECONDS`: the most one task is polled to confirm callbacks. */
   minIntervalMs: number;
-  leaseToken: string;
+  leaseToken: LeaseToken;
   leaseMs: number;
 }
 
@@ -110,7 +111,7 @@ export async function noteCallback(db: Db, n: CallbackNotice): Promise<(ClaimedT
  */
 export async function claimDueTasksByKey(
   db: Db,
-  o: { taskKeys: readonly string[]; now: number; leaseToken: string; leaseMs: number },
+  o: { taskKeys: readonly TaskKey[]; now: number; leaseToken: LeaseToken; leaseMs: number },
 ): Promise<(ClaimedTask & Lease)[]> {
   if (o.taskKeys.length === 0) return [];
   const rows = await readAll(
@@ -131,7 +132,7 @@ export async function claimDueTasksByKey(
  */
 export async function claimTaskMessageIds(
   db: Db,
-  o: { taskKeys: readonly string[]; now: number; limit: number; leaseToken: string; leaseMs: number },
+  o: { taskKeys: readonly TaskKey[]; now: number; limit: number; leaseToken: LeaseToken; leaseMs: number },
 ): Promise<string[]> {
   if (o.taskKeys.length === 0 || o.limit <= 0) return [];
   const rows = await readAll(

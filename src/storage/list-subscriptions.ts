@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { TenantId } from "../domain/ids";
 import type { Db } from "./db";
 import { afterCursor, type Cursor, type Page, toPage } from "./keyset";
 import { int, column as of, readAll, rowSchema, textOrNull } from "./rows";
@@ -10,7 +11,7 @@ export type ListedSubscriptionStatus = (typeof LISTED_SUBSCRIPTION_STATUSES)[num
 
 export interface SubscriptionListRow {
   id: string;
-  tenantId: string;
+  tenantId: TenantId;
   provider: string;
   taskId: string;
   action: string | null;

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { TenantId } from "../domain/ids";
 import type { Db } from "./db";
 import { afterCursor, type Cursor, type Page, toPage } from "./keyset";
 import { int, column as of, readAll, rowSchema, text } from "./rows";
@@ -18,7 +19,7 @@ export interface TaskListQuery {
 }
 
 export interface TaskListRow {
-  tenantId: string;
+  tenantId: TenantId;
   provider: string;
   taskId: string;
   action: string;

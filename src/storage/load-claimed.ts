@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { LeaseToken } from "../domain/ids";
 import { type ClaimedArchiveFile, ClaimedArchiveFileRow, claimedArchiveColumns } from "./archive-files";
 import { archiveFileIn } from "./archive-sql";
 import { type ClaimedMessage, TargetRow, targetColumns, targetJoins, toTarget } from "./claim-messages";
@@ -11,13 +12,13 @@ import { archiveFiles, messages, tasks } from "./schema";
 
 /** Ids claimed under one lease token: what one queue message names. */
 export interface LeasedIds {
-  leaseToken: string;
+  leaseToken: LeaseToken;
   ids: readonly string[];
 }
 
 /** Who holds a loaded row, and until when (the claim moved the row's due time to the lease's end). */
 export interface Lease {
-  leaseToken: string;
+  leaseToken: LeaseToken;
   leaseEndsAt: number;
 }
 

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import type { UpstreamAccount } from "../domain/upstream-access";
 import { type ClaimedTask, ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import type { Db } from "./db";
@@ -15,8 +16,8 @@ import { tasks } from "./schema";
 export async function rememberTask(
   db: Db,
   t: {
-    key: string;
-    tenantId: string;
+    key: TaskKey;
+    tenantId: TenantId;
     provider: string;
     taskId: string;
     upstreamAccount: UpstreamAccount;
@@ -38,7 +39,7 @@ export async function rememberTask(
  */
 export async function claimForQuery(
   db: Db,
-  o: { key: string; now: number; leaseToken: string; leaseMs: number },
+  o: { key: TaskKey; now: number; leaseToken: LeaseToken; leaseMs: number },
 ): Promise<(ClaimedTask & Lease) | null> {
   const row = await readOne(
     db,

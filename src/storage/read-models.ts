@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import type { TaskKey, TenantId } from "../domain/ids";
 import { archiveFilesOfTask } from "./archive-files";
 import { asJson, type Db } from "./db";
 import {
@@ -51,7 +52,7 @@ async function deliveriesOf(db: Db, subscriptionIds: string[]): Promise<Map<stri
  * Whose rows a read may see: one tenant's (every API caller, a tenant's dashboard session), or
  * every tenant's (`null`: only the admin's dashboard). Another tenant's row reads as missing.
  */
-export type TenantScope = string | null;
+export type TenantScope = TenantId | null;
 
 const inScope = (column: { tenantId: unknown }, scope: TenantScope): SQL | undefined =>
   scope === null ? undefined : eq(column.tenantId as typeof tasks.tenantId, scope);
@@ -67,7 +68,7 @@ export const findTask = async (db: Db, scope: TenantScope, provider: string, tas
       .limit(1)
   )[0];
 
-export const findTaskByKey = async (db: Db, key: string): Promise<TaskRow | undefined> =>
+export const findTaskByKey = async (db: Db, key: TaskKey): Promise<TaskRow | undefined> =>
   (await db.select().from(tasks).where(eq(tasks.id, key)))[0];
 
 export const findSubscription = async (db: Db, scope: TenantScope, id: string): Promise<SubscriptionRow | undefined> =>

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { MessageUpdate } from "../domain/delivery-plan";
+import type { LeaseToken, TaskKey } from "../domain/ids";
 import { OPEN_MESSAGE_STATES, stateAfterAttempt } from "../domain/message-states";
 import { countActivity } from "./count-activity";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
@@ -10,7 +11,7 @@ export interface DeliveryRecord {
   messageId: string;
   subscriptionId: string;
   /** The task's `tasks.id`. */
-  taskKey: string;
+  taskKey: TaskKey;
   attemptedAt: number;
   update: MessageUpdate;
 }
@@ -27,7 +28,7 @@ export interface DeliveryRecord {
  * so they come after every statement that checks it (a D1 batch runs its statements in order, in
  * one transaction).
  */
-export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[], leaseToken: string, now: number): Promise<void> {
+export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[], leaseToken: LeaseToken, now: number): Promise<void> {
   if (records.length === 0) return;
   const rows = asJson(
     records.map(({ messageId, subscriptionId, attemptedAt, update: u }) => ({
@@ -97,7 +98,7 @@ export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[
 }
 
 /** Gives claimed messages back untouched, `scheduled` at once (for work a tick claimed but did not start). */
-export async function releaseMessages(db: Db, messageIds: readonly string[], leaseToken: string, now: number): Promise<void> {
+export async function releaseMessages(db: Db, messageIds: readonly string[], leaseToken: LeaseToken, now: number): Promise<void> {
   if (messageIds.length === 0) return;
   await db.run(sql`UPDATE messages SET state = ${messageState("scheduled")}, lease_token = NULL, next_attempt_at = ${now}, updated_at = ${now}
     WHERE id IN (SELECT value FROM json_each(${asJson(messageIds)})) AND lease_token = ${leaseToken}`);

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { LeaseToken, TaskKey } from "../domain/ids";
 import type { TaskUpdate } from "../domain/poll-plan";
 import { countActivity } from "./count-activity";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
@@ -8,7 +9,7 @@ import { settleTasks } from "./settle";
 
 export interface PollRecord {
   /** The task's `tasks.id`. */
-  taskKey: string;
+  taskKey: TaskKey;
   update: TaskUpdate;
 }
 
@@ -22,7 +23,7 @@ export interface PollRecord {
 export async function recordPolls(
   db: Db,
   records: readonly PollRecord[],
-  leaseToken: string,
+  leaseToken: LeaseToken,
   now: number,
   learned: readonly KindStatsEntry[] = [],
 ): Promise<number> {
@@ -89,8 +90,8 @@ export async function recordPolls(
 /** Gives claimed tasks back untouched (for work a tick claimed but could not start). */
 export async function releaseTasks(
   db: Db,
-  taskKeys: readonly string[],
-  leaseToken: string,
+  taskKeys: readonly TaskKey[],
+  leaseToken: LeaseToken,
   nextPollAt: number,
   now: number,
 ): Promise<void> {

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { TenantId } from "../domain/ids";
 import type { Provider } from "../domain/kling";
 import type { RegistrationFacts } from "../domain/registration-admission";
 import type { TenantCaps } from "../domain/tenant-caps";
@@ -35,7 +36,7 @@ const SubscribedRow = rowSchema({
  */
 export async function loadRegistrationFacts(
   db: Db,
-  tenantId: string,
+  tenantId: TenantId,
   caps: TenantCaps,
   items: readonly AdmissionItem[],
 ): Promise<RegistrationFacts> {

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { TenantId } from "../domain/ids";
 import type { Provider } from "../domain/kling";
 import { sealedWithPrefix } from "../lib/sealed-secrets";
 import { asJson, type Db } from "./db";
@@ -7,12 +8,12 @@ import { tenantCredentials } from "./schema";
 
 /** A tenant's credentials for one provider as stored, read to be sealed again. */
 export interface SealedCredentialsRow {
-  tenantId: string;
+  tenantId: TenantId;
   provider: Provider;
   sealed: string;
 }
 
-/** Where a pass over `tenant_credentials` has got to: the primary key of the last row done. */
+/** Where a pass over `tenant_credentials` has got to: the primary key of the last row done (`""` before the first, no tenant's id). */
 export type CredentialsCursor = readonly [tenantId: string, provider: string];
 export const CREDENTIALS_START: CredentialsCursor = ["", ""];
 

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { ARCHIVE_STORED_STATUSES } from "../domain/archive-states";
+import type { TaskKey } from "../domain/ids";
 import { OPEN_MESSAGE_STATES } from "../domain/message-states";
 import { type ArchivedObject, ArchivedObjectRow, expiredArchiveFiles, forgetArchivedObjects } from "./archive-files";
 import { archiveFileIn, archiveFileStatus } from "./archive-sql";
@@ -40,7 +41,7 @@ const purgeable = (cutoff: number, withBucket: boolean) => sql`tasks.settled_at 
 
 /** A task retention may delete, with the archived files whose objects must go first. */
 export interface PurgeCandidate {
-  key: string;
+  key: TaskKey;
   /** Files `failed` (a failed copy may have left an object; a candidate has none `copied`); none without the bucket. */
   files: ArchivedObject[];
 }
@@ -112,7 +113,7 @@ export async function purgeCandidates(db: Db, o: CandidatesOptions): Promise<Ret
       ORDER BY settled_at LIMIT ${limit})
     SELECT c.id AS key, ${files} ORDER BY c.settled_at`,
   );
-  const candidates = new Map<string, PurgeCandidate>();
+  const candidates = new Map<TaskKey, PurgeCandidate>();
   for (const row of rows) {
     const candidate = candidates.get(row.key) ?? { key: row.key, files: [] };
     candidates.set(row.key, candidate);
@@ -146,7 +147,7 @@ export interface PurgeResult {
  */
 export async function deleteSettledTasks(
   db: Db,
-  taskKeys: readonly string[],
+  taskKeys: readonly TaskKey[],
   cutoff: number,
   now: number,
   archive: { withBucket: boolean; removedFiles: readonly string[] },

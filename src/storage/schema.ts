@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ARCHIVE_FILE_STATUSES, TASK_ARCHIVE_STATES } from "../domain/archive-states";
+import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import { MESSAGE_STATES, MESSAGE_STATUSES } from "../domain/message-states";
 
 /**
@@ -9,7 +10,7 @@ import { MESSAGE_STATES, MESSAGE_STATUSES } from "../domain/message-states";
  * row from before tenants existed.
  */
 export const tenants = sqliteTable("tenants", {
-  id: text("id").primaryKey(),
+  id: text("id").$type<TenantId>().primaryKey(),
   name: text("name").notNull(),
   /**
    * 1: the operator's upstream credentials (COMETAPI_KEY, KLING_*) serve this tenant's tasks where it
@@ -43,7 +44,7 @@ export const upstreamOwners = sqliteTable(
   {
     provider: text("provider").notNull(),
     taskId: text("task_id").notNull(),
-    tenantId: text("tenant_id").notNull(),
+    tenantId: text("tenant_id").$type<TenantId>().notNull(),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.provider, t.taskId] }), index("upstream_owners_created").on(t.createdAt)],
@@ -56,7 +57,7 @@ export const upstreamOwners = sqliteTable(
 export const tenantCredentials = sqliteTable(
   "tenant_credentials",
   {
-    tenantId: text("tenant_id").notNull(),
+    tenantId: text("tenant_id").$type<TenantId>().notNull(),
     provider: text("provider").notNull(),
     sealed: text("sealed").notNull(),
     hint: text("hint").notNull(),
@@ -74,7 +75,7 @@ export const apiKeys = sqliteTable(
   "api_keys",
   {
     id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull(),
+    tenantId: text("tenant_id").$type<TenantId>().notNull(),
     /** The key's first characters, kept to recognise it in lists. */
     prefix: text("prefix").notNull(),
     /** Hex SHA-256 of the whole key. */
@@ -111,7 +112,7 @@ export const endpoints = sqliteTable(
   "endpoints",
   {
     id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull(),
+    tenantId: text("tenant_id").$type<TenantId>().notNull(),
     url: text("url").notNull(),
     /** `whsec_` + base64 of 32 random bytes: signs `v1` (HMAC-SHA256). */
     secret: text("secret").notNull(),
@@ -142,8 +143,8 @@ export const tasks = sqliteTable(
   "tasks",
   {
     /** The relay's own key (`tsk_...`): what subscriptions, leases and queue messages name. */
-    id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull(),
+    id: text("id").$type<TaskKey>().primaryKey(),
+    tenantId: text("tenant_id").$type<TenantId>().notNull(),
     /** `cometapi` or `kling` (domain/kling.ts `PROVIDERS`): where the task is polled. */
     provider: text("provider").notNull().default("cometapi"),
     /** Kling's task id, as the app registered it. */
@@ -169,7 +170,7 @@ export const tasks = sqliteTable(
     /** When the task is next due; null = not polled (finished, or no active subscription). */
     nextPollAt: integer("next_poll_at"),
     /** Owner of the current claim; every write after a claim checks it. */
-    leaseToken: text("lease_token"),
+    leaseToken: text("lease_token").$type<LeaseToken>(),
     /** The event of the last status change, fanned out to subscriptions that asked for it. */
     lastEvent: text("last_event"),
     lastEventAt: integer("last_event_at"),
@@ -246,9 +247,9 @@ export const subscriptions = sqliteTable(
   "subscriptions",
   {
     id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull(),
+    tenantId: text("tenant_id").$type<TenantId>().notNull(),
     /** The task's `tasks.id`. */
-    taskKey: text("task_key").notNull(),
+    taskKey: text("task_key").$type<TaskKey>().notNull(),
     endpointId: text("endpoint_id").notNull(),
     /** The endpoint's URL (an endpoint's URL never changes), kept here for delivery. */
     callbackUrl: text("callback_url").notNull(),
@@ -319,7 +320,7 @@ export const messages = sqliteTable(
     /** `scheduled`: when it is due; `leased`: when the lease ends (due again then); null otherwise. */
     nextAttemptAt: integer("next_attempt_at"),
     /** `leased`: who holds it; every write after a claim checks it. Null otherwise. */
-    leaseToken: text("lease_token"),
+    leaseToken: text("lease_token").$type<LeaseToken>(),
     lastStatusCode: integer("last_status_code"),
     lastError: text("last_error"),
     createdAt: integer("created_at").notNull(),
@@ -375,7 +376,7 @@ export const archiveFiles = sqliteTable(
   {
     /** `arc_...`: what queue messages and leases name. */
     id: text("id").primaryKey(),
-    taskKey: text("task_key").notNull(),
+    taskKey: text("task_key").$type<TaskKey>().notNull(),
     /** The output's position in the webhook's `outputs[]`. */
     outputIndex: integer("output_index").notNull(),
     /** Which of the output's URLs: `url`, `watermark_url`, `mp3_url` or `wav_url`. */
@@ -389,7 +390,7 @@ export const archiveFiles = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     /** When pending: when it may be worked on next (a claim moves it to the lease's end). */
     nextAttemptAt: integer("next_attempt_at"),
-    leaseToken: text("lease_token"),
+    leaseToken: text("lease_token").$type<LeaseToken>(),
     /** Bytes in R2 so far (the parts uploaded), and the whole size once known. */
     copiedBytes: integer("copied_bytes").notNull().default(0),
     sizeBytes: integer("size_bytes"),
@@ -420,7 +421,7 @@ export const auditLog = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     at: integer("at").notNull(),
     /** The tenant acted on or for; null for relay-wide admin actions (listing, for example). */
-    tenantId: text("tenant_id"),
+    tenantId: text("tenant_id").$type<TenantId>(),
     /** `admin`, or `key`: a tenant's key (an API key, or a dashboard session made from one). */
     actorKind: text("actor_kind", { enum: ["admin", "key"] }).notNull(),
     actorKeyId: text("actor_key_id"),
@@ -475,7 +476,7 @@ export const inboundHints = sqliteTable(
 export const idempotencyKeys = sqliteTable(
   "idempotency_keys",
   {
-    tenantId: text("tenant_id").notNull(),
+    tenantId: text("tenant_id").$type<TenantId>().notNull(),
     /** `{METHOD} {path}` and the app's key, on two lines: the same key on another route is another key. */
     key: text("key").notNull(),
     /** Hex SHA-256 of the request body: the same key with another body is refused. */

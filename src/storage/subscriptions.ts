@@ -2,6 +2,7 @@ import { desc, eq, sql } from "drizzle-orm";
 import type { ArchiveLinkConfig } from "../domain/archive-link";
 import { archiveResultsOf } from "../domain/archive-plan";
 import { ARCHIVE_HOLDING_STATES } from "../domain/archive-states";
+import type { TaskKey, TenantId } from "../domain/ids";
 import type { EventType, Provider } from "../domain/kling";
 import { OPEN_MESSAGE_STATES, UNLEASED_OPEN_STATES } from "../domain/message-states";
 import { sealEndpointKey } from "../domain/sealed-endpoint-keys";
@@ -18,7 +19,7 @@ import { resumeTaskPolling, settleTasks } from "./settle";
 
 export interface Registration {
   id: string;
-  tenantId: string;
+  tenantId: TenantId;
   provider: Provider;
   taskId: string;
   action: string;
@@ -31,8 +32,8 @@ export interface Registration {
   archive: boolean;
   /** The upstream account a task created by this registration lives on (domain/upstream-access.ts). */
   upstreamAccount: UpstreamAccount;
-  /** The key a task created by this registration gets (unused when the tenant has the task). */
-  newTaskKey: string;
+  /** The key a task created by this registration gets (unused when the tenant has the task already). */
+  taskKeyIfNew: TaskKey;
   /** Id and secret (in clear: stored sealed under the keyring) of the endpoint created if the tenant has none for this URL yet. */
   newEndpoint: { id: string; secret: string };
 }
@@ -148,7 +149,7 @@ export function registrationStatements(db: Db, rs: readonly Registration[], now:
       // Text, compared and stored as it is: the exact metadata and the events array.
       events: JSON.stringify(r.events),
       metadata: r.metadata,
-      task_key: r.newTaskKey,
+      task_key: r.taskKeyIfNew,
       endpoint_id: r.newEndpoint.id,
       endpoint_secret: r.newEndpoint.secret,
       archive: r.archive ? 1 : 0,
@@ -269,7 +270,7 @@ export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now
  * The archive facts of a task whose copies ended, with every link signed at `now`; null when the
  * task was not archived (or its copies have not ended: the message is still held).
  */
-async function freshArchiveFacts(db: Db, taskKey: string, now: number, links: ArchiveLinkConfig): Promise<string | null> {
+async function freshArchiveFacts(db: Db, taskKey: TaskKey, now: number, links: ArchiveLinkConfig): Promise<string | null> {
   const [task] = await db.select({ archive: tasks.archive }).from(tasks).where(eq(tasks.id, taskKey));
   if (task?.archive !== "done") return null;
   return JSON.stringify(await archiveResultsOf(links, await archiveFilesOfTask(db, taskKey), now));

@@ -1,4 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
+import type { TenantId } from "../domain/ids";
 import type { Provider } from "../domain/kling";
 import {
   credentialsContext,
@@ -30,7 +31,7 @@ export interface CredentialsStatus {
 export async function putTenantCredentials(
   db: Db,
   keyring: SecretsKeyring,
-  o: { tenantId: string; provider: Provider; secrets: StoredCredentialSecrets; now: number },
+  o: { tenantId: TenantId; provider: Provider; secrets: StoredCredentialSecrets; now: number },
 ): Promise<CredentialsStatus> {
   const sealed = await sealSecret(keyring, JSON.stringify(o.secrets), credentialsContext(o.tenantId, o.provider));
   const hint = credentialsHint(o.secrets);
@@ -44,7 +45,7 @@ export async function putTenantCredentials(
   return { configured: true, hint, updatedAt: o.now };
 }
 
-export async function tenantCredentialsStatus(db: Db, tenantId: string, provider: Provider): Promise<CredentialsStatus> {
+export async function tenantCredentialsStatus(db: Db, tenantId: TenantId, provider: Provider): Promise<CredentialsStatus> {
   const [row] = await db
     .select({ hint: tenantCredentials.hint, updatedAt: tenantCredentials.updatedAt })
     .from(tenantCredentials)
@@ -53,7 +54,7 @@ export async function tenantCredentialsStatus(db: Db, tenantId: string, provider
 }
 
 /** Deletes a tenant's credentials for `provider`; the hint of the ones deleted, or null when there were none. */
-export async function deleteTenantCredentials(db: Db, tenantId: string, provider: Provider): Promise<string | null> {
+export async function deleteTenantCredentials(db: Db, tenantId: TenantId, provider: Provider): Promise<string | null> {
   const row = await readOne(
     db,
     rowSchema({ hint: column(tenantCredentials.hint) }),
@@ -69,7 +70,7 @@ export async function deleteTenantCredentials(db: Db, tenantId: string, provider
  */
 export async function openTenantCredentials(
   keyring: SecretsKeyring | null,
-  tenantId: string,
+  tenantId: TenantId,
   provider: Provider,
   sealed: string,
 ): Promise<TenantUpstreamCredentials> {
@@ -87,7 +88,7 @@ export async function openTenantCredentials(
 export async function loadTenantCredentials(
   db: Db,
   keyring: SecretsKeyring | null,
-  tenantId: string,
+  tenantId: TenantId,
   provider: Provider,
 ): Promise<TenantUpstreamCredentials | undefined> {
   const [row] = await db

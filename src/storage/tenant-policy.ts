@@ -1,4 +1,5 @@
 import { eq, sql } from "drizzle-orm";
+import type { TenantId } from "../domain/ids";
 import type { Provider } from "../domain/kling";
 import { capsOf, type TenantCaps } from "../domain/tenant-caps";
 import { policyOf, type UpstreamPolicy } from "../domain/upstream-access";
@@ -13,7 +14,7 @@ export interface TenantLimits {
 }
 
 /** A tenant's policy and caps, in one D1 round trip; undefined when there is no such tenant. */
-export async function loadTenantLimits(db: Db, tenantId: string): Promise<TenantLimits | undefined> {
+export async function loadTenantLimits(db: Db, tenantId: TenantId): Promise<TenantLimits | undefined> {
   const [rows, credentials] = await db.batch([
     db
       .select({ id: tenants.id, sharedUpstream: tenants.sharedUpstream, trusted: tenants.trusted, caps: tenants.caps })
@@ -32,7 +33,7 @@ export async function loadTenantLimits(db: Db, tenantId: string): Promise<Tenant
  * upstream named it: from then on no other tenant registers or queries it there. The first
  * creator keeps it (an id is created once; a lookup finds only the tenant's own external id).
  */
-export async function recordUpstreamOwner(db: Db, o: { provider: Provider; taskId: string; tenantId: string; now: number }) {
+export async function recordUpstreamOwner(db: Db, o: { provider: Provider; taskId: string; tenantId: TenantId; now: number }) {
   await db.run(sql`INSERT INTO upstream_owners (provider, task_id, tenant_id, created_at)
     VALUES (${o.provider}, ${o.taskId}, ${o.tenantId}, ${o.now}) ON CONFLICT DO NOTHING`);
 }

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { TaskKey, TenantId } from "../domain/ids";
 import type { ArchivedObject } from "./archive-files";
 import { archiveFileIn } from "./archive-sql";
 import { type Db, keySet, runBatch, statement } from "./db";
@@ -25,7 +26,7 @@ export const TENANT_PURGE_ROWS = 1_000;
 
 /** One slice of a deleted tenant's tasks, with the archived files that may have objects in R2. */
 export interface TenantSlice {
-  taskKeys: string[];
+  taskKeys: TaskKey[];
   /** Files `copied`, `failed` or `pending` (a copy may have left an object or parts); only with the bucket. */
   files: ArchivedObject[];
   /** Without the bucket: tasks left alone because a file of theirs may still have an object. */
@@ -37,7 +38,7 @@ export interface TenantSlice {
  * bucket, a task with such a file is left for when the bucket is bound (as retention does): its
  * objects would be left where nobody could find them.
  */
-export async function tenantSlice(db: Db, tenantId: string, limit: number, withBucket: boolean): Promise<TenantSlice> {
+export async function tenantSlice(db: Db, tenantId: TenantId, limit: number, withBucket: boolean): Promise<TenantSlice> {
   const rows = await readAll(
     db,
     PurgeCandidateRow,
@@ -47,8 +48,8 @@ export async function tenantSlice(db: Db, tenantId: string, limit: number, withB
     SELECT c.id AS key, a.id, a.r2_key AS r2Key FROM c
       LEFT JOIN archive_files a ON a.task_key = c.id AND ${archiveFileIn("a.status", "copied", "failed", "pending")}`,
   );
-  const taskKeys = new Set<string>();
-  const blocked = new Set<string>();
+  const taskKeys = new Set<TaskKey>();
+  const blocked = new Set<TaskKey>();
   const files: ArchivedObject[] = [];
   for (const row of rows) {
     taskKeys.add(row.key);
@@ -76,8 +77,8 @@ export interface TenantPurgeResult {
  */
 export async function deleteTenantSlice(
   db: Db,
-  tenantId: string,
-  taskKeys: readonly string[],
+  tenantId: TenantId,
+  taskKeys: readonly TaskKey[],
   finish: boolean,
 ): Promise<TenantPurgeResult> {
   const deleted = sql`EXISTS (SELECT 1 FROM tenants WHERE id = ${tenantId} AND deleted_at IS NOT NULL)`;

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { TenantId } from "../domain/ids";
 import { purgeAuditStatement } from "./audit-log";
 import { type Db, runBatch } from "./db";
 import { PARKED_FROM, unparkStatements } from "./parking";
@@ -12,7 +13,7 @@ export interface TenantUpkeep {
   /** Audit entries older than AUDIT_RETENTION_DAYS deleted. */
   auditPurged: number;
   /** The oldest tenant marked deleted, whose rows the tick removes a slice of, if any. */
-  deletedTenant: string | undefined;
+  deletedTenant: TenantId | undefined;
   /** Whether any tenant has upstream credentials of its own (without the operator's, the tick still polls for them). */
   ownAccounts: boolean;
 }

@@ -1,9 +1,11 @@
 import { and, asc, eq, isNull, ne, sql } from "drizzle-orm";
+import type { TenantId } from "../domain/ids";
+import { DEFAULT_TENANT } from "../domain/tenancy";
 import type { Db } from "./db";
 import { int, readOne, rowSchema } from "./rows";
 import { type TenantRow, tenants } from "./schema";
 
-export const createTenant = async (db: Db, tenant: { id: string; name: string }, now: number): Promise<TenantRow> => {
+export const createTenant = async (db: Db, tenant: { id: TenantId; name: string }, now: number): Promise<TenantRow> => {
   const [row] = await db
     .insert(tenants)
     .values({ ...tenant, createdAt: now, updatedAt: now })
@@ -12,14 +14,14 @@ export const createTenant = async (db: Db, tenant: { id: string; name: string },
 };
 
 /** A tenant that is not deleted: a deleted one answers 404 everywhere, as if it never existed. */
-const live = (id: string) => and(eq(tenants.id, id), isNull(tenants.deletedAt));
+const live = (id: TenantId) => and(eq(tenants.id, id), isNull(tenants.deletedAt));
 
 /** Every tenant but deleted ones, oldest first (a relay has few: no paging). */
 export const listTenants = (db: Db): Promise<TenantRow[]> =>
   db.select().from(tenants).where(isNull(tenants.deletedAt)).orderBy(asc(tenants.createdAt), asc(tenants.id));
 
 /** The tenant by that id, unless deleted (a suspended one is found). */
-export const findTenant = async (db: Db, id: string): Promise<TenantRow | undefined> =>
+export const findTenant = async (db: Db, id: TenantId): Promise<TenantRow | undefined> =>
   (await db.select().from(tenants).where(live(id)))[0];
 
 /** What the admin changes of a tenant: each field given is set; `caps` is merged (a null cap goes back to its default). */
@@ -31,7 +33,7 @@ export interface TenantChanges {
 }
 
 /** Changes a tenant in one statement; undefined when there is none by that id. */
-export async function updateTenant(db: Db, id: string, changes: TenantChanges, now: number): Promise<TenantRow | undefined> {
+export async function updateTenant(db: Db, id: TenantId, changes: TenantChanges, now: number): Promise<TenantRow | undefined> {
   const caps = changes.caps === undefined ? undefined : sql`json_patch(coalesce(${tenants.caps}, '{}'), ${JSON.stringify(changes.caps)})`;
   const [row] = await db
     .update(tenants)
@@ -52,7 +54,7 @@ export async function updateTenant(db: Db, id: string, changes: TenantChanges, n
  * work is parked by the claims that meet it and unparked by the tick after the resume
  * (storage/parking.ts). Undefined when there is none by that id.
  */
-export async function setSuspended(db: Db, id: string, suspended: boolean, now: number): Promise<TenantRow | undefined> {
+export async function setSuspended(db: Db, id: TenantId, suspended: boolean, now: number): Promise<TenantRow | undefined> {
   const [row] = await db
     .update(tenants)
     .set({ suspendedAt: suspended ? sql`coalesce(${tenants.suspendedAt}, ${now})` : null, updatedAt: now })
@@ -66,12 +68,12 @@ export async function setSuspended(db: Db, id: string, suspended: boolean, now: 
  * removes its rows (storage/tenant-purge.ts). Never `default` (the keys of RELAY_API_KEYS belong to
  * it). Undefined when there is none by that id (or it was deleted already).
  */
-export const markTenantDeleted = async (db: Db, id: string, now: number): Promise<TenantRow | undefined> =>
+export const markTenantDeleted = async (db: Db, id: TenantId, now: number): Promise<TenantRow | undefined> =>
   (
     await db
       .update(tenants)
       .set({ deletedAt: now, updatedAt: now })
-      .where(and(live(id), ne(tenants.id, "default")))
+      .where(and(live(id), ne(tenants.id, DEFAULT_TENANT)))
       .returning()
   )[0];
 

@@ -43,34 +43,46 @@ export async function dispatchPhase(ctx: TickContext, kind: WorkKind, dispatch: 
     kind === "poll" ? config.upstreamTimeoutMs : kind === "deliver" ? config.deliveryTimeoutMs : config.archiveCopyTimeoutMs,
   );
   let claimed = 0;
+  /**
+   * Sends ids claimed under the tick's lease, and returns how many there were, or null when the
+   * send was refused: then what was not sent is released (due at once) and the dispatch fails.
+   * Generic so that each kind's ids keep their own type (task keys for polls) from claim to release.
+   */
+  async function send<Id extends string>(ids: Id[], release: (unsent: Id[], at: number) => Promise<void>): Promise<number | null> {
+    if (ids.length === 0) return 0;
+    claimed += ids.length;
+    const sent = await dispatch.dispatcher.send(kind, leaseToken, ids);
+    if (sent.ok) {
+      dispatch.queued += ids.length;
+      return ids.length;
+    }
+    dispatch.queued += ids.length - sent.unsent.length;
+    dispatch.sendErrors += 1;
+    dispatch.state = "failed";
+    console.error(JSON.stringify({ event: "queue_send_error", kind, unsent: sent.unsent.length, error: sent.error }));
+    await release(sent.unsent, clock.now());
+    return null;
+  }
   while (dispatch.state === "open" && clock.now() < budget.deadline) {
     const now = clock.now();
     const limit = Math.min(dispatch.dispatcher.idsPerSend, MAX_QUEUED_PER_TICK - dispatch.queued);
     // Tenants' own accounts, and what the operator's credentials can poll (storage/claim-tasks.ts `Pollable`).
     const options = { now, limit, leaseToken, leaseMs, pollable: pollableOf(config) };
-    const ids =
+    const count =
       kind === "poll"
-        ? (await claimDueTasks(db, options)).map((t) => t.key)
+        ? await send(
+            (await claimDueTasks(db, options)).map((t) => t.key),
+            (unsent, at) => releaseTasks(db, unsent, leaseToken, at, at),
+          )
         : kind === "deliver"
-          ? await claimDueMessageIds(db, options)
-          : (await claimDueArchiveFiles(db, options)).map((f) => f.id);
-    if (ids.length === 0) break;
-    claimed += ids.length;
-    const sent = await dispatch.dispatcher.send(kind, leaseToken, ids);
-    if (!sent.ok) {
-      dispatch.queued += ids.length - sent.unsent.length;
-      dispatch.sendErrors += 1;
-      dispatch.state = "failed";
-      console.error(JSON.stringify({ event: "queue_send_error", kind, unsent: sent.unsent.length, error: sent.error }));
-      const at = clock.now();
-      if (kind === "poll") await releaseTasks(db, sent.unsent, leaseToken, at, at);
-      else if (kind === "deliver") await releaseMessages(db, sent.unsent, leaseToken, at);
-      else await releaseArchiveFiles(db, sent.unsent, leaseToken, at);
-      break;
-    }
-    dispatch.queued += ids.length;
+          ? await send(await claimDueMessageIds(db, options), (unsent, at) => releaseMessages(db, unsent, leaseToken, at))
+          : await send(
+              (await claimDueArchiveFiles(db, options)).map((f) => f.id),
+              (unsent, at) => releaseArchiveFiles(db, unsent, leaseToken, at),
+            );
+    if (count === null || count === 0) break;
     if (dispatch.queued >= MAX_QUEUED_PER_TICK) dispatch.state = "capped";
-    if (ids.length < limit) break;
+    if (count < limit) break;
   }
   return claimed;
 }

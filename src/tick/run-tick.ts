@@ -1,9 +1,10 @@
 import { archiveRetention } from "../archive/archive-retention";
 import { ByteAllowance } from "../archive/archive-work";
 import { canPollKlingNewApi, loadConfig, pollableOf, pollableProviders } from "../config";
+import { newLeaseToken } from "../domain/ids";
 import { PROVIDERS } from "../domain/kling";
 import type { Env } from "../env";
-import { newLeaseToken, openDb } from "../storage/db";
+import { openDb } from "../storage/db";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";

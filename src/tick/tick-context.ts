@@ -1,3 +1,4 @@
+import type { LeaseToken } from "../domain/ids";
 import type { Db } from "../storage/db";
 import type { KindStatsEntry } from "../storage/kind-stats";
 import type { TenantDeletionReport } from "../work/tenant-deletion";
@@ -56,7 +57,7 @@ export interface TickContext extends WorkContext {
   db: Db;
   report: TickReport;
   /** One lease token for everything this tick claims: every write it makes checks it. */
-  leaseToken: string;
+  leaseToken: LeaseToken;
   /** Learned durations per kind, loaded once per tick when it first polls. */
   kindStats?: Map<string, KindStatsEntry>;
   /** Whose credentials each task is polled with, read once per tick when it first polls. */

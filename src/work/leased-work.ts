@@ -1,3 +1,4 @@
+import type { LeaseToken } from "../domain/ids";
 import type { Db } from "../storage/db";
 import type { Lease } from "../storage/load-claimed";
 import { hasTimeLeft } from "./leases";
@@ -24,15 +25,15 @@ export interface LeasedStage<Item extends Lease, Done> {
   /** Does the I/O for one item (the same function the in-tick pipeline calls). */
   work(item: Item): Promise<Done>;
   /** Records the results held under one lease token, in one D1 batch. */
-  record(leaseToken: string, done: Done[]): Promise<void>;
+  record(leaseToken: LeaseToken, done: Done[]): Promise<void>;
   /** Hands back items held under one lease token that this consumer did not start. */
-  release(leaseToken: string, items: Item[]): Promise<void>;
+  release(leaseToken: LeaseToken, items: Item[]): Promise<void>;
   /** Stop starting new items (e.g. after a configuration error); never, when absent. */
   shouldStop?(): boolean;
 }
 
-function byLease<T>(entries: readonly { leaseToken: string; value: T }[]): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
+function byLease<T>(entries: readonly { leaseToken: LeaseToken; value: T }[]): Map<LeaseToken, T[]> {
+  const groups = new Map<LeaseToken, T[]>();
   for (const { leaseToken, value } of entries) {
     const group = groups.get(leaseToken);
     if (group) group.push(value);
@@ -56,7 +57,7 @@ export async function runLeased<Item extends Lease, Done>(
   const { clock, budget, report } = ctx;
   const pending = [...items];
   const notStarted: Item[] = [];
-  await runPipeline<Item, { leaseToken: string; value: Done }>({
+  await runPipeline<Item, { leaseToken: LeaseToken; value: Done }>({
     claimable: (outstanding) => budget.claimable(clock.now(), stage.timeoutMs, outstanding),
     async claim(limit) {
       const now = clock.now();

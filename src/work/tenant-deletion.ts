@@ -1,11 +1,12 @@
 import { ARCHIVE_DELETE_BATCH } from "../domain/archive-plan";
+import type { TenantId } from "../domain/ids";
 import type { ArchivedObject } from "../storage/archive-files";
 import type { Db } from "../storage/db";
 import { deleteTenantSlice, TENANT_PURGE_TASKS, tenantSlice } from "../storage/tenant-purge";
 
 /** What one step of removing a deleted tenant did (the tick's report). */
 export interface TenantDeletionReport {
-  tenant: string;
+  tenant: TenantId;
   tasks: number;
   /** Archived objects deleted from R2. */
   objects: number;
@@ -23,7 +24,7 @@ export interface TenantDeletionReport {
  * no task is left, its endpoints, keys and idempotency keys, and the tenant row last. `tenant` is
  * the one the tick's upkeep found (storage/tenant-upkeep.ts).
  */
-export async function deleteTenantsStep(db: Db, bucket: R2Bucket | undefined, tenant: string): Promise<TenantDeletionReport> {
+export async function deleteTenantsStep(db: Db, bucket: R2Bucket | undefined, tenant: TenantId): Promise<TenantDeletionReport> {
   const slice = await tenantSlice(db, tenant, TENANT_PURGE_TASKS, bucket !== undefined);
   const report: TenantDeletionReport = { tenant, tasks: 0, objects: 0, others: 0, done: false };
   let taskKeys = slice.taskKeys;

@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import type { TenantId } from "../domain/ids";
 import type { KlingCredentials, Provider } from "../domain/kling";
 import { DEFAULT_TENANT } from "../domain/tenancy";
 import type { UpstreamAccount } from "../domain/upstream-access";
@@ -35,11 +36,11 @@ export interface CredentialResolver {
    * built-in tenant's tasks on the operator's account (always lent it), so a relay of one tenant
    * reads nothing more.
    */
-  prepare(tasks: Iterable<{ tenantId: string; upstreamAccount: string | null }>): Promise<void>;
+  prepare(tasks: Iterable<{ tenantId: TenantId; upstreamAccount: string | null }>): Promise<void>;
   /** The credentials for a task of `provider` of `tenantId` on `account`. */
-  resolve(task: { tenantId: string; provider: string; account: UpstreamAccount }): Promise<Resolution>;
+  resolve(task: { tenantId: TenantId; provider: string; account: UpstreamAccount }): Promise<Resolution>;
   /** A tenant's own credentials for `provider` (with its webhook secret), or undefined; throws when they do not open. */
-  own(tenantId: string, provider: Provider): Promise<TenantUpstreamCredentials | undefined>;
+  own(tenantId: TenantId, provider: Provider): Promise<TenantUpstreamCredentials | undefined>;
 }
 
 /** The operator's credentials for a provider, or what is missing. */
@@ -62,15 +63,15 @@ export function credentialResolver(db: Db, config: Config): CredentialResolver {
     for (const id of missing) accounts.set(id, found.get(id) ?? null);
   }
 
-  const prepare = (tasks: Iterable<{ tenantId: string; upstreamAccount: string | null }>) =>
+  const prepare = (tasks: Iterable<{ tenantId: TenantId; upstreamAccount: string | null }>) =>
     load([...tasks].filter((t) => t.upstreamAccount !== null || t.tenantId !== DEFAULT_TENANT).map((t) => t.tenantId));
 
-  async function accountsOf(tenantId: string) {
+  async function accountsOf(tenantId: TenantId) {
     await load([tenantId]);
     return accounts.get(tenantId) ?? null;
   }
 
-  async function own(tenantId: string, provider: Provider) {
+  async function own(tenantId: TenantId, provider: Provider) {
     const sealed = (await accountsOf(tenantId))?.sealed.get(provider);
     if (sealed === undefined) return undefined;
     const key = `${tenantId}\n${provider}`;
@@ -82,7 +83,7 @@ export function credentialResolver(db: Db, config: Config): CredentialResolver {
     return found;
   }
 
-  async function resolve(task: { tenantId: string; provider: string; account: UpstreamAccount }): Promise<Resolution> {
+  async function resolve(task: { tenantId: TenantId; provider: string; account: UpstreamAccount }): Promise<Resolution> {
     const provider = task.provider as Provider;
     if (task.account === "own") {
       let mine: TenantUpstreamCredentials | undefined;

@@ -1,9 +1,10 @@
+import type { LeaseToken } from "../domain/ids";
 import type { WorkKind } from "./work-message";
 
-/** What a send achieved: ids that never reached the queue come back to be released. */
-export type SendResult =
+/** What a send achieved: ids that never reached the queue come back (of the kind sent) to be released. */
+export type SendResult<Id extends string = string> =
   | { ok: true; messages: number; calls: number }
-  | { ok: false; messages: number; calls: number; unsent: string[]; error: string };
+  | { ok: false; messages: number; calls: number; unsent: Id[]; error: string };
 
 /**
  * Where a tick hands claimed ids for other invocations to work on (queue mode). The tick knows
@@ -16,7 +17,7 @@ export interface WorkDispatcher {
    * Sends ids claimed under `leaseToken`, as few calls as the platform's limits allow. Never
    * throws: a refused call stops the send and returns the ids not sent, for the tick to release.
    */
-  send(kind: WorkKind, leaseToken: string, ids: readonly string[]): Promise<SendResult>;
+  send<Id extends string>(kind: WorkKind, leaseToken: LeaseToken, ids: readonly Id[]): Promise<SendResult<Id>>;
 }
 
 /** A dispatcher per kind of work; a kind without one is done by the tick itself. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isLeaseToken, type LeaseToken } from "../domain/ids";
 
 /** Which work a message names: tasks to poll, webhook messages to deliver, or archive files to copy. */
 export type WorkKind = "poll" | "deliver" | "archive";
@@ -11,7 +12,7 @@ export type WorkKind = "poll" | "deliver" | "archive";
  */
 export interface WorkMessage {
   kind: WorkKind;
-  leaseToken: string;
+  leaseToken: LeaseToken;
   ids: string[];
 }
 
@@ -36,6 +37,7 @@ const MAX_ID_LENGTH = 128;
 
 export const WorkMessageSchema = z.object({
   kind: z.enum(["poll", "deliver", "archive"]),
-  leaseToken: z.string().min(1).max(100),
+  // Checked as a lease token: a body naming anything else is malformed, reported and retried like any other.
+  leaseToken: z.custom<LeaseToken>((value) => typeof value === "string" && isLeaseToken(value), "not a lease token"),
   ids: z.array(z.string().min(1).max(MAX_ID_LENGTH)).min(1).max(MAX_IDS_ACCEPTED),
 });

@@ -3,10 +3,11 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env, exports } from "cloudflare:workers";
 import { keyHash } from "../../src/auth/keys";
 import { loadConfig } from "../../src/config";
+import { taskKey as checkedTaskKey, tenantId as checkedTenantId, newLeaseToken, type TaskKey, type TenantId } from "../../src/domain/ids";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import { queueDispatchers } from "../../src/queue/send-work";
-import { newLeaseToken, openDb } from "../../src/storage/db";
+import { openDb } from "../../src/storage/db";
 import { pollPhase } from "../../src/tick/poll-phase";
 import { runTick } from "../../src/tick/run-tick";
 import { emptyTickReport } from "../../src/tick/tick-context";
@@ -171,12 +172,12 @@ export async function resetDb(): Promise<void> {
 }
 
 /** The relay's key (`tasks.id`) of the default tenant's task `taskId`: what leases and queue messages name. */
-export async function taskKey(taskId: string, tenantId = "default"): Promise<string> {
+export async function taskKey(taskId: string, tenantId = "default"): Promise<TaskKey> {
   const row = await env.DB.prepare("SELECT id FROM tasks WHERE tenant_id = ? AND task_id = ?")
     .bind(tenantId, taskId)
     .first<{ id: string }>();
   if (!row) throw new Error(`no task ${taskId} for tenant ${tenantId}`);
-  return row.id;
+  return checkedTaskKey(row.id);
 }
 
 export const taskView = async (taskId: string) => (await (await api(`/v1/tasks/${taskId}`)).json()) as Record<string, any>;
@@ -195,7 +196,7 @@ export async function tenantWithKey(
   id: string,
   name: string,
   flags: { sharedUpstream?: boolean; trusted?: boolean } = {},
-): Promise<{ id: string; name: string; key: string }> {
+): Promise<{ id: TenantId; name: string; key: string }> {
   const random = (n: number) => [...crypto.getRandomValues(new Uint8Array(n))].map((b) => b.toString(16).padStart(2, "0")).join("");
   const key = `rk_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))).replace(/[+/=]/g, (ch) => ({ "+": "-", "/": "_", "=": "" })[ch]!)}`;
   const now = Date.now();
@@ -216,5 +217,5 @@ export async function tenantWithKey(
       now,
     ),
   ]);
-  return { id, name, key };
+  return { id: checkedTenantId(id), name, key };
 }
