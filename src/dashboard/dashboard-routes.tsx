@@ -1,24 +1,24 @@
-import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { ownTenant } from "../auth/caller";
-import { loadSession, type Session } from "../auth/session";
+import { Hono } from "hono";
+import { loadSession } from "../auth/session";
 import { loadConfig } from "../config";
 import { linkToFile } from "../domain/archive-plan";
 import { isTenantId } from "../domain/ids";
-import { isActionPair, PROVIDERS, type Provider, TASK_ID_PATTERN } from "../domain/kling";
+import { isActionPair, TASK_ID_PATTERN } from "../domain/kling";
 import { systemClock } from "../lib/clock";
 import { asset, pageHeaders, renderPage } from "../lib/html-page";
 import { loadActivitySeries } from "../storage/activity-series";
 import { listAudit } from "../storage/audit-log";
 import { loadDashboardCounts } from "../storage/dashboard-counts";
-import { type Db, openDb } from "../storage/db";
+import { openDb } from "../storage/db";
 import { LISTED_SUBSCRIPTION_STATUSES, type ListedSubscriptionStatus, listSubscriptions } from "../storage/list-subscriptions";
 import { listTasks, TASK_STATES, type TaskState } from "../storage/list-tasks";
 import { loadTaskView } from "../storage/read-models";
-import { findTenant, isOnlyTenant, listTenants } from "../storage/tenants";
+import { isOnlyTenant } from "../storage/tenants";
 import { DASHBOARD_JS } from "./assets/dashboard-script";
 import { RELAY_CSS } from "./assets/relay-css";
 import { type DashboardEnv, logIn, logOut, redeliverMany, redeliverOne, sameOriginForms } from "./dashboard-actions";
 import { noticeText } from "./notices";
+import { browsersOnly, type C, oneOf, page, providerOf, scopeOf, session, sessionRequired, viewerOf } from "./page-guards";
 import { AuditPage } from "./views/audit-page";
 import { MessagePage } from "./views/layout";
 import { LoginPage } from "./views/login-page";
@@ -27,62 +27,12 @@ import { decodeCursor } from "./views/pager";
 import { SubscriptionsPage } from "./views/subscriptions-page";
 import { TaskPage } from "./views/task-page";
 import { TasksPage } from "./views/tasks-page";
-import { taskHref, type Viewer } from "./views/viewer";
+import { taskHref } from "./views/viewer";
 
 const PAGE_SIZE = 25;
 
 /** /assets/favicon.svg: so that browsers do not ask for /favicon.ico (an API 404). */
 const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1d232b"/><path d="M3 9h3l2-5 2 8 2-3h1" fill="none" stroke="#8fb0f0" stroke-width="1.6"/></svg>`;
-
-type C = Context<DashboardEnv>;
-
-/** `/` is the dashboard for browsers only: an API client asking for `/` still gets the JSON 404. */
-const browsersOnly: MiddlewareHandler<DashboardEnv> = async (c, next) =>
-  /\btext\/html\b/i.test(c.req.header("accept") ?? "") ? next() : c.notFound();
-
-/** Pages need a session; without one they show the login form, which comes back here. */
-const sessionRequired: MiddlewareHandler<DashboardEnv> = async (c, next) => {
-  if (c.var.session) return next();
-  const url = new URL(c.req.url);
-  return renderPage(c, <LoginPage now={systemClock.now()} next={`${url.pathname}${url.search}`} />, 401);
-};
-
-/**
- * A session of a suspended tenant's key shows only that (403), on every page and action but the
- * logout: nothing of the tenant is shown or changed until the admin resumes it.
- */
-const notSuspended: MiddlewareHandler<DashboardEnv> = async (c, next) => {
-  const caller = c.var.session?.caller;
-  if (caller?.kind !== "tenant" || !caller.suspended) return next();
-  const text = "This key's tenant is suspended: nothing is polled, created or delivered for it until the relay's operator resumes it.";
-  return renderPage(c, <MessagePage title="Tenant suspended" text={text} session={c.var.session} now={systemClock.now()} />, 403);
-};
-
-const page = [pageHeaders(), loadSession(), notSuspended] as const;
-const session = (c: C) => c.var.session as Session;
-/**
- * Whose rows this session sees: a tenant key's session only its tenant's; the admin's every
- * tenant's, or the one `?tenant=` names.
- */
-const scopeOf = (c: C): string | undefined => ownTenant(session(c).caller) ?? (c.req.query("tenant")?.trim() || undefined);
-/**
- * Who the header says is logged in, and the admin's tenant filter: a tenant session's own tenant
- * (its name from D1), or the admin with every tenant (for the filter's list) and `?tenant=`.
- */
-async function viewerOf(c: C, db: Db): Promise<Viewer> {
-  const caller = session(c).caller;
-  if (caller.kind === "tenant") {
-    const row = await findTenant(db, caller.tenantId);
-    return { kind: "tenant", tenant: { id: caller.tenantId, name: row?.name ?? caller.tenantId } };
-  }
-  const tenants = (await listTenants(db)).map(({ id, name }) => ({ id, name }));
-  return { kind: "admin", tenants, filter: scopeOf(c) };
-}
-
-const oneOf = <T extends string>(values: readonly T[], value: string | undefined, fallback: T): T =>
-  values.includes(value as T) ? (value as T) : fallback;
-/** A task page's provider (`?provider=`, default `cometapi`): task ids are unique per provider. */
-const providerOf = (c: C): Provider => oneOf(PROVIDERS, c.req.query("provider"), "cometapi");
 
 async function overview(c: C): Promise<Response> {
   if (!c.var.session) return renderPage(c, <LoginPage now={systemClock.now()} />);
