@@ -1,0 +1,45 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { newLeaseToken } from "../src/domain/ids";
+import { claimDueMessageIds } from "../src/storage/claim-messages";
+import { openDb } from "../src/storage/db";
+import { emptyUsage, meteredD1 } from "../src/storage/metered-d1";
+
+const N = 40;
+
+/**
+ * What a claim of due messages costs in D1's rows read (what D1 bills), counted, not timed. The
+ * claim decides three columns by whether the message's tenant is halted; that lookup reads its
+ * subscription's and its tenant's rows, and must be made once per message, not once per column
+ * (once per column cost 4 more rows per message when the named state became a third column).
+ */
+describe("claiming due messages", () => {
+  it("looks a message's tenant up once: at most 8 rows read per message", async () => {
+    const now = 1_000_000;
+    const subs = Array.from({ length: N }, (_, i) => `sub_cost_${i}`);
+    await env.DB.batch([
+      ...subs.map((id) =>
+        env.DB.prepare(
+          `INSERT INTO subscriptions (id, tenant_id, task_key, endpoint_id, callback_url, events, status, created_at, updated_at)
+           VALUES (?, 'default', 'tsk_cost', 'ep_cost', 'https://example.com/hook/' || ?, '["task.succeeded"]', 'active', 0, 0)`,
+        ).bind(id, id),
+      ),
+      ...subs.map((sub, i) =>
+        env.DB.prepare(
+          `INSERT INTO messages (id, subscription_id, event_type, status, state, next_attempt_at, created_at, updated_at)
+           VALUES (?, ?, 'task.succeeded', 'pending', 'scheduled', ?, 0, 0)`,
+        ).bind(`msg_cost_${i}`, sub, now - N + i),
+      ),
+    ]);
+    const usage = emptyUsage();
+    const db = openDb(meteredD1(env.DB, usage));
+
+    const ids = await claimDueMessageIds(db, { now, limit: N, leaseToken: newLeaseToken(), leaseMs: 60_000 });
+
+    expect(ids).toHaveLength(N);
+    expect(usage.queries).toBe(1);
+    // Per message: its due-index entry and row, its subscription and tenant (once), its index
+    // entries rewritten; measured 8 per message plus a constant 5 (805 for 100).
+    expect(usage.rowsRead).toBeLessThanOrEqual(8 * N + 5);
+  });
+});
