@@ -1,6 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { ROOT, relayWorkersPool } from "./workers-pool";
+import { ROOT, relayWorkersPool } from "./workers-pool.ts";
 
 export default defineConfig({
   plugins: [relayWorkersPool({}, { network: "per-file" })],

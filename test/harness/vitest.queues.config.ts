@@ -1,6 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { ROOT, relayWorkersPool } from "./workers-pool";
+import { ROOT, relayWorkersPool } from "./workers-pool.ts";
 
 /**
  * The suites that need real queues (`npm run test:workers` runs them after the others): the
