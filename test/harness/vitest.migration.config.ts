@@ -16,6 +16,8 @@ export default defineConfig({
   test: {
     name: "migration",
     root: ROOT,
+    // A workerd per file, as in vitest.config.ts (said, so vitest does not suggest `isolate: false`).
+    isolate: true,
     include: ["test/migration-0005.test.ts", "test/migration-0013.test.ts"],
     silent: "passed-only",
     testTimeout: 30_000,
