@@ -1,5 +1,5 @@
 /**
- * The import rules of src/ (README, "Architecture"), checked by `npm run check:deps` in `npm test`.
+ * The import rules of src/ (docs/architecture.md), checked by `npm run check:deps` in `npm test`.
  * Arrows point down only: domain <- storage, upstream, webhooks <- work <- archive <- tick, queue;
  * work <- inbound, gateway; domain, storage <- api-kit (what every HTTP way in shares) <- auth <- http
  * (the /v1 API), dashboard, gateway, inbound. Two modules at the top wire the rooms: src/app.ts (the
