@@ -16,7 +16,7 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
 const QUIET_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" };
 /** What a snapshot copies: what wrangler needs to build and migrate the Worker (the build command's script too). */
-const SNAPSHOT = ["src", "migrations", "wrangler.toml", "tsconfig.json", "package.json", "tools/scalar-assets.mjs"];
+const SNAPSHOT = ["src", "packages/client/src", "migrations", "wrangler.toml", "tsconfig.json", "package.json", "tools/scalar-assets.mjs"];
 const STOP_GRACE_MS = 5_000;
 
 /** Process groups started here and still running, and folders to delete: the exit handler's list. */
