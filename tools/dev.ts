@@ -62,7 +62,16 @@ Wrote .dev.vars (mode 0600, gitignored; never overwritten by npm run dev). Keep 
   }
 }
 
-const relay = await startWranglerDev({ port: PORT, persistTo: path.join(ROOT, ".wrangler/state"), onLine: (line) => console.log(line) });
+const relay = await startWranglerDev({
+  port: PORT,
+  persistTo: path.join(ROOT, ".wrangler/state"),
+  onLine: (line) => console.log(line),
+}).catch((error: unknown) => {
+  // A misconfigured relay's answer names each setting at fault: that, not a stack.
+  console.error(`\nThe relay did not start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error("Fix .dev.vars (every setting: docs/configuration.md) and run npm run dev again.");
+  process.exit(1);
+});
 console.log(`\nrelay on ${relay.url}; firing the scheduled handler every ${TICK_MS / 1000}s (Ctrl-C to stop)`);
 
 let stopping = false;
