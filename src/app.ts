@@ -43,7 +43,7 @@ root.use("/v1/*", except("/v1/admin/*", scopeTenant()));
 root.use("/kling/*", authenticated, scopeTenant());
 root.post("/v1/tasks", registrationRateLimit());
 
-/** The API: what `/openapi.json` describes and the typed client (`src/client`) calls. */
+/** The API: what `/openapi.json` describes and the typed client (`packages/client`, typed from that document) calls. */
 const api = root
   .openapi(
     createRoute({

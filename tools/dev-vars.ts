@@ -68,8 +68,9 @@ ARCHIVE_LINK_SECRET=${secrets.ARCHIVE_LINK_SECRET}
 # Your CometAPI key, sent upstream as \`Authorization: Bearer\`. Empty: CometAPI's tasks wait.
 ${cometapiKey === null ? "COMETAPI_KEY=" : `COMETAPI_KEY=${cometapiKey}`}
 
-# A receiver on this machine (http://localhost:...) needs:
-# ALLOW_INSECURE_CALLBACKS=true
+# Receivers on this machine (http://localhost:...), as the README's first webhook: local development only,
+# never in production.
+ALLOW_INSECURE_CALLBACKS=true
 `;
 }
 

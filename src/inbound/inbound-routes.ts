@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { verifyWebhook } from "../../packages/client/src/verify-webhook";
 import { ApiError } from "../api-kit/api-error";
 import { errors, json } from "../api-kit/openapi-document";
 import { isKnownKey } from "../auth/keys";
-import { verifyWebhook } from "../client/verify-webhook";
 import { ConfigError, loadConfig } from "../config";
 import { readCallback } from "../domain/callback-body";
 import { isTenantId, type TenantId } from "../domain/ids";

@@ -38,6 +38,8 @@ describe("the .dev.vars the first `npm run dev` writes", () => {
     expect(config.archiveLinkSecrets).toEqual([secrets.ARCHIVE_LINK_SECRET]);
     expect(config.cometapiKey).toBe("sk-test-upstream-key");
     expect(pollableProviders(config)).toContain("cometapi");
+    // The README's first webhook goes to a receiver on localhost.
+    expect(config.allowInsecureCallbacks).toBe(true);
   });
 
   it("without the CometAPI key is valid too: CometAPI's tasks wait", () => {
