@@ -63,7 +63,7 @@ export function renderConfigurationDoc(): string {
 
 Vars go in \`wrangler.toml\` (\`[vars]\`), secrets with \`wrangler secret put NAME\` (or \`.dev.vars\`
 locally). Every var has a default; only \`RELAY_API_KEYS\` (or \`ADMIN_API_KEY\`) and \`COMETAPI_KEY\` are required.
-An invalid var makes \`/v1\` answer 503 \`misconfigured\` and the log names the var (never a value).
+An invalid setting makes \`/healthz\`, \`/v1\` and every route that reads the configuration answer 503 \`misconfigured\` naming each invalid setting in \`details\` (what it must be, never a value); the tick logs one \`configuration_error\` line naming them and does nothing.
 
 ${settings.join("\n\n")}
 

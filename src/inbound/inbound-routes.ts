@@ -194,7 +194,7 @@ export const inboundRoutes = new OpenAPIHono<{ Bindings: Env }>()
       if (!isTenantId(tenantId)) throw noRoute();
       const own = await loadTenantCredentials(openDb(c.env.DB), config.secretsKeyring, tenantId, provider).catch((error: Error) => {
         // SECRETS_KEY lacks the key that sealed them: the operator's to fix (logged), not upstream's.
-        throw new ConfigError(error.message);
+        throw ConfigError.of("SECRETS_KEY", error.message);
       });
       // No account of its own (any more): nothing here this URL may reach.
       if (!own) throw noRoute();

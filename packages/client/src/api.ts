@@ -248,7 +248,7 @@ export interface paths {
         };
         /**
          * Health check
-         * @description No authentication. Also says whether secrets are sealed at rest (SECRETS_KEY).
+         * @description No authentication. 200: the Worker is up and its configuration valid; it also says whether secrets are sealed at rest (SECRETS_KEY). 503 `misconfigured` while a setting is invalid: `details` names each one (never its value), as every other route answers then.
          */
         get: {
             parameters: {
@@ -259,7 +259,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The Worker is up */
+                /** @description The Worker is up and its configuration valid */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -268,7 +268,7 @@ export interface paths {
                         "application/json": components["schemas"]["Health"];
                     };
                 };
-                /** @description The relay's own vars are invalid (see the logs) */
+                /** @description The relay is misconfigured: `details` names each invalid setting and what it must be, never a value */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -428,7 +428,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The relay's own vars are invalid (see the logs) */
+                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -534,7 +534,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The relay's own vars are invalid (see the logs) */
+                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -631,7 +631,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The relay's own vars are invalid (see the logs) */
+                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -734,7 +734,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The relay's own vars are invalid (see the logs) */
+                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -817,7 +817,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The relay's own vars are invalid (see the logs) */
+                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -888,7 +888,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The relay's own vars are invalid (see the logs) */
+                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -982,7 +982,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The relay's own vars are invalid (see the logs) */
+                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3215,9 +3215,9 @@ export interface components {
                 /** @enum {string} */
                 code: "invalid_request" | "upstream_not_configured" | "unauthorized" | "forbidden" | "own_credentials_required" | "tenant_suspended" | "not_found" | "task_not_found" | "conflict" | "endpoint_limit_reached" | "subscription_limit_reached" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "rate_limited" | "active_task_limit_reached" | "passthrough_limit_reached" | "upstream_rejected" | "upstream_unavailable" | "misconfigured" | "internal_error";
                 message: string;
-                /** @description One entry per invalid field (validation errors only) */
+                /** @description One entry per invalid field (validation errors), or per invalid setting (`misconfigured`) */
                 details?: {
-                    /** @description JSON path of the field, '' for the whole body */
+                    /** @description JSON path of the field, '' for the whole body; `misconfigured`: the setting's name */
                     field: string;
                     message: string;
                 }[];
@@ -3361,9 +3361,9 @@ export interface components {
                 /** @enum {string} */
                 code: "invalid_request" | "upstream_not_configured" | "unauthorized" | "forbidden" | "own_credentials_required" | "tenant_suspended" | "not_found" | "task_not_found" | "conflict" | "endpoint_limit_reached" | "subscription_limit_reached" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "rate_limited" | "active_task_limit_reached" | "passthrough_limit_reached" | "upstream_rejected" | "upstream_unavailable" | "misconfigured" | "internal_error";
                 message: string;
-                /** @description One entry per invalid field (validation errors only) */
+                /** @description One entry per invalid field (validation errors), or per invalid setting (`misconfigured`) */
                 details?: {
-                    /** @description JSON path of the field, '' for the whole body */
+                    /** @description JSON path of the field, '' for the whole body; `misconfigured`: the setting's name */
                     field: string;
                     message: string;
                 }[];
