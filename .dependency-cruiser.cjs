@@ -1,11 +1,12 @@
 /**
- * The import rules of src/ (README, "Architecture"), checked by `npm run check:deps` in `npm test`.
+ * The import rules of src/ (docs/architecture.md), checked by `npm run check:deps` in `npm test`.
  * Arrows point down only: domain <- storage, upstream, webhooks <- work <- archive <- tick, queue;
  * work <- inbound, gateway; domain, storage <- api-kit (what every HTTP way in shares) <- auth <- http
  * (the /v1 API), dashboard, gateway, inbound. Two modules at the top wire the rooms: src/app.ts (the
  * one HTTP app: it mounts the API, the drop-in paths, the inbound route, files, docs and the
  * dashboard, composes the auth middlewares and gives the routes their services; only index.ts
- * imports it, and the typed client names its type) and src/index.ts (one way in per event). Each
+ * imports it) and src/index.ts (one way in per event). Apps' client is a package of its own
+ * (packages/client), typed from the OpenAPI document: the Worker takes only its verifier. Each
  * rule names the direction it forbids and why; tools/check-rooms.ts then fails on any two rooms that
  * import each other, which a rule per room would have to spell out pair by pair.
  */
@@ -106,14 +107,14 @@ module.exports = {
         "What the API, the drop-in paths and the inbound route share (error envelope, validation, OpenAPI helpers, schemas, limits, admission, create-then-register) sits below all of them and auth: it imports none.",
       severity: "error",
       from: { path: rooms("api-kit") },
-      to: { path: [rooms("auth", "http", "dashboard", "client"), "^src/(app|index)\\.ts$"] },
+      to: { path: [rooms("auth", "http", "dashboard"), "^src/(app|index)\\.ts$"] },
     },
     {
       name: "auth-below-the-pages",
       comment: "Keys, sessions and the auth middlewares serve the API, the drop-in paths and the dashboard, so they import none of them.",
       severity: "error",
       from: { path: rooms("auth") },
-      to: { path: [rooms("http", "dashboard", "client"), "^src/(app|index)\\.ts$"] },
+      to: { path: [rooms("http", "dashboard"), "^src/(app|index)\\.ts$"] },
     },
     {
       name: "nothing-imports-the-api",
@@ -125,18 +126,26 @@ module.exports = {
     },
     {
       name: "only-the-root-imports-the-app",
-      comment:
-        "src/app.ts wires every HTTP room: only src/index.ts uses it (and the typed client names its type, `RelayApi`), or a room would import the rooms above it.",
+      comment: "src/app.ts wires every HTTP room: only src/index.ts uses it, or a room would import the rooms above it.",
       severity: "error",
-      from: { path: "^src/", pathNot: ["^src/index\\.ts$", "^src/app\\.ts$", rooms("client")] },
+      from: { path: "^src/", pathNot: ["^src/index\\.ts$", "^src/app\\.ts$"] },
       to: { path: "^src/app\\.ts$" },
     },
     {
-      name: "the-client-takes-only-types",
-      comment: "Apps import src/client: it names the Worker's types, never its code (which would pull the Worker into the app's bundle).",
+      name: "the-worker-takes-only-the-verifier",
+      comment:
+        "The inbound route checks callbacks with the client package's verifyWebhook (one source, no copy); the rest of the package is the apps' client, which the Worker never needs.",
       severity: "error",
-      from: { path: rooms("client") },
-      to: { path: "^src/", pathNot: rooms("client"), dependencyTypesNot: ["type-only"] },
+      from: { path: "^src/" },
+      to: { path: "^packages/", pathNot: "^packages/client/src/verify-webhook\\.ts$" },
+    },
+    {
+      name: "the-client-package-stands-alone",
+      comment:
+        "Apps install packages/client without the Worker: it is typed from the OpenAPI document (src/api.ts, generated), never from the Worker's code or types.",
+      severity: "error",
+      from: { path: "^packages/client/src/" },
+      to: { path: "^src/" },
     },
     {
       name: "the-ways-in-stand-apart",

@@ -43,7 +43,7 @@ root.use("/v1/*", except("/v1/admin/*", scopeTenant()));
 root.use("/kling/*", authenticated, scopeTenant());
 root.post("/v1/tasks", registrationRateLimit());
 
-/** The API: what `/openapi.json` describes and the typed client (`src/client`) calls. */
+/** The API: what `/openapi.json` describes and the typed client (`packages/client`, typed from that document) calls. */
 const api = root
   .openapi(
     createRoute({
@@ -51,8 +51,12 @@ const api = root
       path: "/healthz",
       tags: ["health"],
       summary: "Health check",
-      description: "No authentication. Also says whether secrets are sealed at rest (SECRETS_KEY).",
-      responses: { 200: json(HealthSchema, "The Worker is up"), ...errors([503]) },
+      description:
+        "No authentication. 200: the Worker is up and its configuration valid; it also says whether secrets are sealed at rest (SECRETS_KEY). 503 `misconfigured` while a setting is invalid: `details` names each one (never its value), as every other route answers then.",
+      responses: {
+        200: json(HealthSchema, "The Worker is up and its configuration valid"),
+        ...errors([503], { 503: "The relay is misconfigured: `details` names each invalid setting and what it must be, never a value" }),
+      },
     }),
     (c) => c.json({ ok: true as const, secrets_sealed: loadConfig(c.env).secretsKeyring !== null }, 200),
   )

@@ -24,8 +24,30 @@ export type Config = SettingFields & {
   inboundToken: string | null;
 };
 
+/** One setting the relay cannot run with: its name, and what it must be (never its value). */
+export interface SettingProblem {
+  setting: string;
+  message: string;
+}
+
+/**
+ * The relay cannot run with its configuration: each setting at fault, with what it must be. Its
+ * message names them all; no part of it holds a value.
+ */
 export class ConfigError extends Error {
   override name = "ConfigError";
+  constructor(readonly problems: readonly SettingProblem[]) {
+    super(problems.map((p) => p.message).join("; "));
+  }
+
+  /** The settings at fault, each once, in the order found. */
+  get settings(): string[] {
+    return [...new Set(this.problems.map((p) => p.setting))];
+  }
+
+  static of(setting: string, message: string): ConfigError {
+    return new ConfigError([{ setting, message }]);
+  }
 }
 
 /** One object schema for the settings of `kind`, keyed by their names, in the table's order. */
@@ -69,36 +91,55 @@ const cache = new WeakMap<object, Config>();
 
 /**
  * Parses the env once per isolate (the env object is stable across requests).
- * Throws `ConfigError` naming the offending var, never its value: the vars' problems together,
- * by name; then the polling interval's; then the first secret's, in its own words (what it must
- * be); then those of settings that go together.
+ * Throws `ConfigError` naming every offending setting it can tell, never a value: each var by its
+ * name, the polling interval's, each secret's in its own words (what it must be), SECRETS_KEY's;
+ * then, with those right, those of settings that go together.
  */
 export function loadConfig(env: Env): Config {
   const cached = cache.get(env);
   if (cached) return cached;
+  const problems: SettingProblem[] = [];
   const vars = VarsSchema.safeParse(env);
-  if (!vars.success) {
-    const names = [...new Set(vars.error.issues.map((i) => String(i.path[0])))];
-    throw new ConfigError(`invalid configuration var(s): ${names.join(", ")}`);
-  }
-  const polls = vars.data as Pick<SettingValues, "POLL_MIN_INTERVAL_SECONDS" | "POLL_MAX_INTERVAL_SECONDS">;
-  if (polls.POLL_MIN_INTERVAL_SECONDS > polls.POLL_MAX_INTERVAL_SECONDS) {
-    throw new ConfigError("POLL_MIN_INTERVAL_SECONDS must not exceed POLL_MAX_INTERVAL_SECONDS");
+  if (vars.success) {
+    const polls = vars.data as Pick<SettingValues, "POLL_MIN_INTERVAL_SECONDS" | "POLL_MAX_INTERVAL_SECONDS">;
+    if (polls.POLL_MIN_INTERVAL_SECONDS > polls.POLL_MAX_INTERVAL_SECONDS)
+      problems.push({
+        setting: "POLL_MIN_INTERVAL_SECONDS",
+        message: "POLL_MIN_INTERVAL_SECONDS must not exceed POLL_MAX_INTERVAL_SECONDS",
+      });
+  } else {
+    // By name alone (setting-kinds.ts): the table says what each takes.
+    for (const name of new Set(vars.error.issues.map((i) => String(i.path[0]))))
+      problems.push({ setting: name, message: `${name} is invalid: docs/configuration.md gives what it takes` });
   }
   const secrets = SecretsSchema.safeParse(env);
-  if (!secrets.success) throw new ConfigError(secrets.error.issues[0]!.message);
-  const v = { ...vars.data, ...secrets.data } as SettingValues;
-  if (Boolean(v.KLING_ACCESS_KEY) !== Boolean(v.KLING_SECRET_KEY))
-    throw new ConfigError("KLING_ACCESS_KEY and KLING_SECRET_KEY go together: set both or neither");
-  if (v.ADMIN_API_KEY !== null && v.RELAY_API_KEYS.includes(v.ADMIN_API_KEY))
-    throw new ConfigError("ADMIN_API_KEY must not be one of RELAY_API_KEYS");
-  let secretsKeyring: SecretsKeyring | null;
+  if (!secrets.success) {
+    // A secret's message names it and says what it must be (settings.ts).
+    for (const issue of secrets.error.issues) problems.push({ setting: String(issue.path[0]), message: issue.message });
+  }
+  let secretsKeyring: SecretsKeyring | null = null;
   try {
-    secretsKeyring = parseSecretsKeys(v.SECRETS_KEY);
+    secretsKeyring = parseSecretsKeys(env.SECRETS_KEY);
   } catch (error) {
     // The parser's message names SECRETS_KEY and what it must be, never the value.
-    throw new ConfigError((error as Error).message);
+    problems.push({ setting: "SECRETS_KEY", message: (error as Error).message });
   }
+  if (secrets.success) {
+    const s = secrets.data as SettingValues;
+    if (Boolean(s.KLING_ACCESS_KEY) !== Boolean(s.KLING_SECRET_KEY))
+      problems.push({
+        setting: s.KLING_ACCESS_KEY ? "KLING_SECRET_KEY" : "KLING_ACCESS_KEY",
+        message: "KLING_ACCESS_KEY and KLING_SECRET_KEY go together: set both or neither",
+      });
+    if (s.ADMIN_API_KEY !== null && s.RELAY_API_KEYS.includes(s.ADMIN_API_KEY))
+      problems.push({ setting: "ADMIN_API_KEY", message: "ADMIN_API_KEY must not be one of RELAY_API_KEYS" });
+  }
+  if (problems.length > 0) {
+    // In the table's order (docs/configuration.md), where the operator looks them up.
+    const order = settingEntries().map(([name]) => name as string);
+    throw new ConfigError(problems.toSorted((a, b) => order.indexOf(a.setting) - order.indexOf(b.setting)));
+  }
+  const v = { ...vars.data, ...secrets.data } as SettingValues;
   const fields = Object.fromEntries(
     settingEntries().flatMap(([name, setting]) => {
       const field = fieldName(name, setting.naming);

@@ -1,8 +1,8 @@
 /** `POST /v1/tasks/batch`: many registrations in one request, one result per item, one D1 batch of writes. */
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { createRelayClient, unwrap } from "../packages/client/src";
 import { app } from "../src/app";
-import { createRelayClient, unwrap } from "../src/client";
 import { ADMIN_KEY, API_KEY, api, postJson, resetDb, unique } from "./support/relay";
 
 type Json = Record<string, any>;
@@ -221,12 +221,12 @@ describe("POST /v1/tasks/batch", () => {
   it("is called by the typed client", async () => {
     const client = createRelayClient("https://relay.test", {
       apiKey: API_KEY,
-      fetch: (input, init) => exports.default.fetch(new Request(input, init)),
+      fetch: (request) => exports.default.fetch(request),
     });
     const taskId = unique("typed");
     const { results } = await unwrap(
-      client.v1.tasks.batch.$post({
-        json: { tasks: [{ task_id: taskId, action: "videos", action2: "text2video", callback_url: "https://example.com/typed" }] },
+      client.POST("/v1/tasks/batch", {
+        body: { tasks: [{ task_id: taskId, action: "videos", action2: "text2video", callback_url: "https://example.com/typed" }] },
       }),
     );
     const [result] = results;

@@ -23,6 +23,19 @@ describe("logging in", () => {
     expect((await exports.default.fetch(new Request(`${ORIGIN}/`))).status).toBe(404);
   });
 
+  it("leads a browser from /dashboard (and /dashboard/) to the dashboard at /, the query kept; an API client gets the JSON 404", async () => {
+    for (const path of ["/dashboard", "/dashboard/"]) {
+      const res = await page(path);
+      expect(res.status).toBe(302);
+      expect(res.headers.get("location")).toBe("/");
+      const api = await exports.default.fetch(new Request(`${ORIGIN}${path}`, { headers: { accept: "application/json" } }));
+      expect(api.status).toBe(404);
+      expect(await api.json()).toMatchObject({ error: { code: "not_found" } });
+    }
+    expect((await page("/dashboard?tenant=acme")).headers.get("location")).toBe("/?tenant=acme");
+    expect(await pageOf(await page("/"))).toBe("login");
+  });
+
   it("exchanges a valid key for an HttpOnly, Secure, SameSite=Strict cookie that holds the key id, never the key", async () => {
     const res = await postForm("/dashboard/login", [["api_key", API_KEY]]);
     expect(res.status).toBe(303);

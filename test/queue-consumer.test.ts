@@ -33,6 +33,18 @@ async function runQueueHandler(batch: MessageBatch<unknown>, overrides: Partial<
   return getQueueResult(batch, ctx);
 }
 
+/**
+ * A D1 that is down: every statement throws, so the consumer throws (a misconfigured one does
+ * not: it logs one line and retries the batch, test/misconfigured-relay.test.ts).
+ */
+const D1_DOWN = {
+  DB: new Proxy({} as D1Database, {
+    get: () => () => {
+      throw new Error("D1 is down");
+    },
+  }),
+};
+
 /** Registers `count` tasks on the fake upstream, each answering `steps`, all to one receiver. */
 async function registered(count: number, hookUrl: string, options: Parameters<typeof upstreamTask>[1] = {}) {
   const tasks = [];
@@ -154,7 +166,7 @@ describe("queue consumer", () => {
     const [task] = await registered(1, hook.url);
     await claimTasks("lease_q", Date.now());
     const first = batchOf(POLLS, [pollMessage("lease_q", [await taskKey(task!.id)])]);
-    await expect(runQueueHandler(first, { POLL_MIN_INTERVAL_SECONDS: "soon" })).rejects.toThrow(/POLL_MIN_INTERVAL_SECONDS/);
+    await expect(runQueueHandler(first, D1_DOWN)).rejects.toThrow(/D1 is down/);
     const ctx = createExecutionContext();
     expect(await getQueueResult(first, ctx)).toMatchObject({ explicitAcks: [], retryMessages: [], ackAll: false });
     expect(await leases("tasks")).toBe(1);
@@ -175,7 +187,7 @@ describe("queue consumer", () => {
       const batch = createMessageBatch(POLLS, [
         { id: "doomed", timestamp: new Date(), attempts: attempt, body: pollMessage("lease_dead", [await taskKey(task!.id)]) },
       ]);
-      await expect(runQueueHandler(batch, { POLL_MIN_INTERVAL_SECONDS: "soon" })).rejects.toThrow();
+      await expect(runQueueHandler(batch, D1_DOWN)).rejects.toThrow(/D1 is down/);
     }
     clock.advance(LEASE - 1_000);
     expect((await tick(clock)).claimed).toBe(0);

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { verifyWebhook } from "../src/client/verify-webhook";
+import { verifyWebhook } from "../packages/client/src/verify-webhook";
 import { loadConfig } from "../src/config";
 import { newSigningKeyPair, newWebhookSecret } from "../src/domain/webhook-secret";
 import { isSealed } from "../src/lib/sealed-secrets";

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { verifyWebhook } from "../src/client/verify-webhook";
+import { verifyWebhook } from "../packages/client/src/verify-webhook";
 import { logIn, page } from "./support/dashboard";
 import { ADMIN_KEY, API_KEY, api, manualClock, postJson, receiver, resetDb, tick, upstreamTask } from "./support/relay";
 import { asJson, newTenant } from "./support/tenants";

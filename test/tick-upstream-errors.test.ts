@@ -43,7 +43,7 @@ describe("upstream outcomes", () => {
     ],
     ["malformed JSON", { http: 200, body: '{"code":0,"data":' }, /^malformed/],
     ["a success envelope without data", { http: 200, body: { code: 0, message: "SUCCEED" } }, /^malformed: no data/],
-    ["a dropped connection", { reset: true }, /^network_error/],
+    ["a dropped connection", { reset: true }, /^network_error: connection to [\d.:]+ refused, reset or closed before an answer/],
   ])("keeps the task and backs off within the bounds after %s", async (_name, step, error) => {
     const { row: r, polledAt } = await pollOnce([step]);
     expect(r.last_error).toMatch(error);

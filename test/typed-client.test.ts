@@ -1,11 +1,11 @@
-/** The typed client (Hono's hc over the API's type) against the real app. */
+/** The typed client (packages/client: openapi-fetch over the types of the OpenAPI document) against the real app. */
 import { exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createRelayClient, RelayApiError, unwrap } from "../src/client";
+import { createRelayClient, RelayApiError, unwrap } from "../packages/client/src";
 import { ADMIN_KEY, API_KEY, manualClock, receiver, resetDb, tick, unique, upstreamTask } from "./support/relay";
 
 const relay = (apiKey = API_KEY, tenant?: string) =>
-  createRelayClient("https://relay.test", { apiKey, tenant, fetch: (input, init) => exports.default.fetch(new Request(input, init)) });
+  createRelayClient("https://relay.test", { apiKey, tenant, fetch: (request) => exports.default.fetch(request) });
 
 describe("the typed client", () => {
   beforeEach(resetDb);
@@ -15,52 +15,54 @@ describe("the typed client", () => {
     const hook = await receiver();
     const client = relay();
     const subscription = await unwrap(
-      client.v1.tasks.$post({
-        json: { task_id: task.id, action: "videos", action2: "text2video", callback_url: hook.url, metadata: { order: 7 } },
+      client.POST("/v1/tasks", {
+        body: { task_id: task.id, action: "videos", action2: "text2video", callback_url: hook.url, metadata: { order: 7 } },
       }),
     );
     expect(subscription).toMatchObject({ task_id: task.id, status: "active", events: ["task.succeeded", "task.failed", "task.expired"] });
     await tick(manualClock());
 
-    const view = await unwrap(client.v1.tasks[":task_id"].$get({ param: { task_id: task.id }, query: {} }));
+    const view = await unwrap(client.GET("/v1/tasks/{task_id}", { params: { path: { task_id: task.id } } }));
     expect(view.task_status).toBe("succeed");
     expect(view.subscriptions[0]!.deliveries[0]!.attempts[0]!.status_code).toBe(200);
 
-    const redelivered = await unwrap(client.v1.subscriptions[":id"].redeliver.$post({ param: { id: subscription.id } }));
+    const redelivered = await unwrap(client.POST("/v1/subscriptions/{id}/redeliver", { params: { path: { id: subscription.id } } }));
     expect(redelivered.deliveries[0]!.status).toBe("pending");
-    const cancelled = await client.v1.subscriptions[":id"].$delete({ param: { id: subscription.id } });
-    expect(cancelled.status).toBe(204);
-    expect((await unwrap(client.healthz.$get())).ok).toBe(true);
+    const cancelled = await client.DELETE("/v1/subscriptions/{id}", { params: { path: { id: subscription.id } } });
+    expect(cancelled.response.status).toBe(204);
+    expect((await unwrap(client.GET("/healthz"))).ok).toBe(true);
   });
 
   it("makes a tenant and its key as the admin, and reads that tenant's endpoint and secret", async () => {
     const admin = relay(ADMIN_KEY);
-    const tenant = await unwrap(admin.v1.admin.tenants.$post({ json: { name: "typed" } }));
-    const { key } = await unwrap(admin.v1.admin.tenants[":id"].keys.$post({ param: { id: tenant.id } }));
+    const tenant = await unwrap(admin.POST("/v1/admin/tenants", { body: { name: "typed" } }));
+    const { key } = await unwrap(admin.POST("/v1/admin/tenants/{id}/keys", { params: { path: { id: tenant.id } } }));
     // Lent the operator's upstream account, and trusted with task ids the relay did not create.
     const lent = await unwrap(
-      admin.v1.admin.tenants[":id"].$patch({ param: { id: tenant.id }, json: { shared_upstream: true, trusted: true } }),
+      admin.PATCH("/v1/admin/tenants/{id}", { params: { path: { id: tenant.id } }, body: { shared_upstream: true, trusted: true } }),
     );
     expect(lent).toMatchObject({ shared_upstream: true, trusted: true });
     const hook = await receiver();
     const subscription = await unwrap(
-      relay(key).v1.tasks.$post({ json: { task_id: unique("task"), action: "videos", action2: "text2video", callback_url: hook.url } }),
+      relay(key).POST("/v1/tasks", { body: { task_id: unique("task"), action: "videos", action2: "text2video", callback_url: hook.url } }),
     );
-    const endpoints = await unwrap(relay(key).v1.endpoints.$get({ query: {} }));
+    const endpoints = await unwrap(relay(key).GET("/v1/endpoints"));
     expect(endpoints.data.map((e) => e.id)).toEqual([subscription.endpoint_id]);
-    const secret = await unwrap(relay(key).v1.endpoints[":id"].secret.$get({ param: { id: subscription.endpoint_id } }));
+    const secret = await unwrap(relay(key).GET("/v1/endpoints/{id}/secret", { params: { path: { id: subscription.endpoint_id } } }));
     expect(secret.key).toMatch(/^whsec_/);
     // The admin acting for that tenant sees the same endpoint.
-    const asAdmin = await unwrap(relay(ADMIN_KEY, tenant.id).v1.endpoints[":id"].$get({ param: { id: subscription.endpoint_id } }));
+    const asAdmin = await unwrap(
+      relay(ADMIN_KEY, tenant.id).GET("/v1/endpoints/{id}", { params: { path: { id: subscription.endpoint_id } } }),
+    );
     expect(asAdmin.url).toBe(hook.url);
   });
 
   it("throws the error envelope as RelayApiError", async () => {
     const refused = unwrap(
-      relay().v1.tasks.$post({ json: { task_id: unique("task"), action: "videos", action2: "text2video", callback_url: "ftp://x" } }),
+      relay().POST("/v1/tasks", { body: { task_id: unique("task"), action: "videos", action2: "text2video", callback_url: "ftp://x" } }),
     );
     await expect(refused).rejects.toMatchObject({ status: 400, code: "invalid_request", details: [{ field: "callback_url" }] });
-    await expect(unwrap(relay("wrong").v1.tasks[":task_id"].$get({ param: { task_id: "x" }, query: {} }))).rejects.toBeInstanceOf(
+    await expect(unwrap(relay("wrong").GET("/v1/tasks/{task_id}", { params: { path: { task_id: "x" } } }))).rejects.toBeInstanceOf(
       RelayApiError,
     );
   });

@@ -1,7 +1,7 @@
 /** verifyWebhook: the published test vector, the standardwebhooks library and the relay's own signer agree. */
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { verifyWebhook, WebhookVerificationError } from "../src/client/verify-webhook";
+import { verifyWebhook, WebhookVerificationError } from "../packages/client/src/verify-webhook";
 import { newSigningKeyPair, newWebhookSecret } from "../src/domain/webhook-secret";
 import { signWebhook } from "../src/webhooks/sign";
 

@@ -16,7 +16,7 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
 const QUIET_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" };
 /** What a snapshot copies: what wrangler needs to build and migrate the Worker (the build command's script too). */
-const SNAPSHOT = ["src", "migrations", "wrangler.toml", "tsconfig.json", "package.json", "tools/scalar-assets.mjs"];
+const SNAPSHOT = ["src", "packages/client/src", "migrations", "wrangler.toml", "tsconfig.json", "package.json", "tools/scalar-assets.mjs"];
 const STOP_GRACE_MS = 5_000;
 
 /** Process groups started here and still running, and folders to delete: the exit handler's list. */
@@ -158,6 +158,17 @@ function bindR2Buckets(configPath: string, buckets: Record<string, string>) {
   }
 }
 
+/** The settings a 503 `misconfigured` answer names, each with what it must be; null for any other answer. */
+function misconfiguration(body: string): string | null {
+  try {
+    const { error } = JSON.parse(body) as { error?: { code?: string; message?: string; details?: { field: string; message: string }[] } };
+    if (error?.code !== "misconfigured") return null;
+    return [error.message, ...(error.details ?? []).map((d) => `  - ${d.message}`)].join("\n");
+  } catch {
+    return null;
+  }
+}
+
 export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
   options.signal?.throwIfAborted();
   const ownDir = options.persistTo === undefined;
@@ -254,11 +265,16 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     for (;;) {
       checkAborted();
       if (dev.done) throw new Error(`wrangler dev exited early: ${output.slice(-2000)}`);
+      let health: Awaited<ReturnType<typeof fetchText>> | undefined;
       try {
-        if ((await fetchText(`${url}/healthz`, { timeoutMs: 5_000, signal: options.signal })).res.ok) break;
+        health = await fetchText(`${url}/healthz`, { timeoutMs: 5_000, signal: options.signal });
       } catch {
         // not listening yet, or not answering yet
       }
+      if (health?.res.ok) break;
+      // Up, but it cannot run with these vars: waiting will not change them; its answer says what is wrong.
+      const misconfigured = health?.res.status === 503 ? misconfiguration(health.text) : null;
+      if (misconfigured) throw new Error(misconfigured);
       if (Date.now() > deadline) throw new Error(`wrangler dev not ready in time: ${output.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 200));
     }

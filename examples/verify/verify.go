@@ -10,19 +10,22 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// BEGIN verify
+import (
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// BEGIN verify
 const toleranceSeconds = 5 * 60
 
 // verify tells whether a webhook is genuine. key: your "whsec_..." secret or "whpk_..." public key.

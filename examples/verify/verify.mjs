@@ -9,9 +9,9 @@
  * prints `verified` and exits 0, or prints why not and exits 1. WEBHOOK_KEY is a `whsec_` secret
  * (checks `v1` HMAC-SHA256 signatures) or a `whpk_` public key (checks `v1a` Ed25519 ones).
  */
+// BEGIN verify
 import { createHmac, createPublicKey, timingSafeEqual, verify as verifySignature } from "node:crypto";
 
-// BEGIN verify
 const TOLERANCE_SECONDS = 5 * 60;
 
 /**

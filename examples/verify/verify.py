@@ -11,15 +11,16 @@ prints `verified` and exits 0, or prints why not and exits 1.
 HMAC only (`whsec_` secrets, `v1` signatures): the standard library has no Ed25519, so `v1a`
 signatures (`whpk_` public keys) need a package, e.g. `cryptography`'s Ed25519PublicKey.
 """
+import os
+import sys
+
+# BEGIN verify
 import base64
 import binascii
 import hashlib
 import hmac
-import os
-import sys
 import time
 
-# BEGIN verify
 TOLERANCE_SECONDS = 5 * 60
 
 

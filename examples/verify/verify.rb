@@ -10,9 +10,9 @@
 #
 # prints "verified" and exits 0, or prints why not and exits 1. WEBHOOK_KEY is a whsec_ secret
 # (checks v1 HMAC-SHA256 signatures) or a whpk_ public key (checks v1a Ed25519 ones).
+# BEGIN verify
 require "openssl"
 
-# BEGIN verify
 TOLERANCE_SECONDS = 5 * 60
 # An Ed25519 public key in DER (RFC 8410): this fixed header, then the key's 32 raw bytes.
 ED25519_DER_HEADER = ["302a300506032b6570032100"].pack("H*")

@@ -106,13 +106,25 @@ export function errorResponse(c: Context, error: ApiError): Response {
   return c.json(body, statusOf(error.code), headers);
 }
 
+/**
+ * What a misconfigured relay answers, before any key is checked (checking one needs the
+ * configuration): the settings at fault and what each must be, so the operator reading it (or
+ * `/healthz`) knows what to fix. Names and rules only: `ConfigError` never holds a value. Logged
+ * once per request too, one JSON line.
+ */
+export function misconfigured(error: ConfigError): ApiError {
+  console.error(JSON.stringify({ event: "configuration_error", settings: error.settings, error: error.message }));
+  return new ApiError(
+    "misconfigured",
+    `the relay is misconfigured: ${error.settings.join(", ")} (details say what each must be)`,
+    error.problems.map((p) => ({ field: p.setting, message: p.message })),
+  );
+}
+
 /** The app's `onError`: expected failures answer their envelope; anything else is logged, never leaked. */
 export function handleError(error: Error, c: Context): Response {
   if (error instanceof ApiError) return errorResponse(c, error);
-  if (error instanceof ConfigError) {
-    console.error(JSON.stringify({ event: "configuration_error", error: error.message }));
-    return errorResponse(c, new ApiError("misconfigured", "the relay is misconfigured; the operator has been told in the logs"));
-  }
+  if (error instanceof ConfigError) return errorResponse(c, misconfigured(error));
   // Hono's own errors (a malformed request it refused to route, ...) keep their status.
   if (error instanceof HTTPException && error.status < 500)
     return errorResponse(c, new ApiError("invalid_request", error.message || "bad request"));

@@ -35,10 +35,15 @@ export const ErrorEnvelopeSchema = z
       message: z.string(),
       details: z
         .array(
-          z.object({ field: z.string().openapi({ description: "JSON path of the field, '' for the whole body" }), message: z.string() }),
+          z.object({
+            field: z
+              .string()
+              .openapi({ description: "JSON path of the field, '' for the whole body; `misconfigured`: the setting's name" }),
+            message: z.string(),
+          }),
         )
         .optional()
-        .openapi({ description: "One entry per invalid field (validation errors only)" }),
+        .openapi({ description: "One entry per invalid field (validation errors), or per invalid setting (`misconfigured`)" }),
       upstream: z
         .object({
           code: z

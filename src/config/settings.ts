@@ -56,7 +56,7 @@ export const SETTINGS = {
   // Read through the keyring parsed from it (config.ts: `secretsKeyring`).
   SECRETS_KEY: secretSetting(
     raw(),
-    'Seals at rest the secrets D1 holds (endpoint secrets and Ed25519 keys, tenants\' upstream credentials) and keys dashboard sessions: the base64 of 32 random bytes; two, space-separated, during a rotation. See "Secrets at rest" in the README.',
+    "Seals at rest the secrets D1 holds (endpoint secrets and Ed25519 keys, tenants' upstream credentials) and keys dashboard sessions: the base64 of 32 random bytes; two, space-separated, during a rotation. See [Secrets at rest](security.md#secrets-at-rest).",
   ),
   SECRET_ROTATION_OVERLAP_HOURS: varSetting(
     duration("hours", 24, (n) => n.nonnegative().max(24 * 30)),
@@ -185,7 +185,7 @@ export const SETTINGS = {
   ),
   ARCHIVE_RETENTION_DAYS: varSetting(
     duration("days", 90),
-    'Archived files are deleted this long after they were copied (the object from R2; the row stays, `deleted`), whatever `RETENTION_DAYS` says: their task is kept until then, and goes by `RETENTION_DAYS` afterwards. See "Archiving outputs" in the README.',
+    "Archived files are deleted this long after they were copied (the object from R2; the row stays, `deleted`), whatever `RETENTION_DAYS` says: their task is kept until then, and goes by `RETENTION_DAYS` afterwards. See [Retention](archive.md#retention).",
   ),
   AUDIT_RETENTION_DAYS: varSetting(
     duration("days", 90),

@@ -169,6 +169,9 @@ export const dashboard = new Hono<DashboardEnv>()
   .get("/assets/dashboard.js", pageHeaders(), asset(DASHBOARD_JS, "text/javascript"))
   .get("/assets/favicon.svg", pageHeaders(), asset(FAVICON_SVG, "image/svg+xml"))
   .get("/", browsersOnly, ...page, overview)
+  // The pages live under /dashboard/..., the overview at `/`: the path a browser guesses leads there
+  // (the query too: the admin's ?tenant=). API clients get the JSON 404, as at `/`.
+  .on("GET", ["/dashboard", "/dashboard/"], browsersOnly, pageHeaders(), (c) => c.redirect(`/${new URL(c.req.url).search}`, 302))
   .post("/dashboard/login", pageHeaders(), sameOriginForms, logIn)
   .post("/dashboard/logout", pageHeaders(), loadSession(), sameOriginForms, logOut)
   .get("/dashboard/tasks", ...page, sessionRequired, tasksPage)

@@ -1,4 +1,5 @@
 import { exactMemberText } from "../lib/exact-json";
+import { cloudflareOriginError } from "../lib/network-failure";
 import { exceedsJsonDepth } from "./json-depth";
 import { type ObservedStatus, readTaskStatus } from "./kling";
 import { parseRetryAfter } from "./retry-after";
@@ -123,7 +124,8 @@ export function readEnvelope(exchange: UpstreamExchange, now: number): EnvelopeR
   }
 
   if (code !== null && code !== 0) return fail(classifyKlingCode(code, messageOf(envelope), retryAfterMs));
-  const error = describeError(`http_${status}`, messageOf(envelope));
+  // Cloudflare's own answer for a host it could not reach (DNS, refused, TLS) says so in its body.
+  const error = describeError(`http_${status}`, messageOf(envelope) ?? cloudflareOriginError(status, exchange.body));
   if (status === 401 || status === 403) return fail({ kind: "configuration", error, retryAfterMs });
   // A wrong base URL tends to answer with a redirect: that is ours to fix, not the task's.
   if (status >= 300 && status < 400)

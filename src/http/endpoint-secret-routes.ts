@@ -33,7 +33,7 @@ export const endpointSecretRoutes = new OpenAPIHono<EndpointEnv>({ defaultHook: 
       const row = await endpointOr404(c, c.req.valid("param").id);
       const key = await openEndpointKey(loadConfig(c.env).secretsKeyring, row.id, "secret", row.secret).catch((error: Error) => {
         // SECRETS_KEY lacks the key that sealed it: the operator's to fix (logged), not the caller's.
-        throw new ConfigError(error.message);
+        throw ConfigError.of("SECRETS_KEY", error.message);
       });
       await recordAudit(openDb(c.env.DB), auditEntry(c, row.tenantId, "endpoint.secret_read", row.id));
       // Never cached: a secret must not linger in a proxy or a browser.

@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { verifyWebhook } from "../../packages/client/src/verify-webhook";
 import { ApiError } from "../api-kit/api-error";
 import { errors, json } from "../api-kit/openapi-document";
 import { isKnownKey } from "../auth/keys";
-import { verifyWebhook } from "../client/verify-webhook";
 import { ConfigError, loadConfig } from "../config";
 import { readCallback } from "../domain/callback-body";
 import { isTenantId, type TenantId } from "../domain/ids";
@@ -194,7 +194,7 @@ export const inboundRoutes = new OpenAPIHono<{ Bindings: Env }>()
       if (!isTenantId(tenantId)) throw noRoute();
       const own = await loadTenantCredentials(openDb(c.env.DB), config.secretsKeyring, tenantId, provider).catch((error: Error) => {
         // SECRETS_KEY lacks the key that sealed them: the operator's to fix (logged), not upstream's.
-        throw new ConfigError(error.message);
+        throw ConfigError.of("SECRETS_KEY", error.message);
       });
       // No account of its own (any more): nothing here this URL may reach.
       if (!own) throw noRoute();

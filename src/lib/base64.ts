@@ -1,6 +1,6 @@
 /**
  * Base64 (RFC 4648 §4) and its URL-safe, unpadded form (§5), over bytes. `decodeBase64` throws on
- * text that is not base64. (`src/client/verify-webhook.ts` keeps its own copy: apps copy that file.)
+ * text that is not base64. (`packages/client/src/verify-webhook.ts` keeps its own copy: apps copy that file.)
  */
 
 export function encodeBase64(bytes: ArrayBuffer | Uint8Array): string {

@@ -14,7 +14,7 @@ import type { TickContext } from "./tick-context";
  * (two per `idsPerSend` ids: one D1 claim, one send; far under the 1,000 an invocation may make),
  * keeps the tick under the queue's 5,000 messages/s (it sends this many ids in messages of
  * IDS_PER_MESSAGE, work-message.ts), and is about what one D1 database absorbs in a minute (see
- * README, "Scaling out with Queues"): past it, work would only wait in the queue while its lease
+ * docs/queues.md): past it, work would only wait in the queue while its lease
  * runs out.
  */
 export const MAX_QUEUED_PER_TICK = 30_000;

@@ -1,4 +1,5 @@
 import type { UpstreamExchange } from "../domain/poll-outcome";
+import { describeNetworkFailure } from "../lib/network-failure";
 import { readBoundedText } from "../lib/read-bounded";
 import { USER_AGENT } from "../version";
 
@@ -30,7 +31,9 @@ export async function fetchExchange(url: string, authorization: string, timeoutM
     return { kind: "response", status: response.status, retryAfter: response.headers.get("retry-after"), body: text, truncated };
   } catch (error) {
     if (signal.aborted) return { kind: "timeout" };
-    return { kind: "network", message: redact(error instanceof Error ? error.message : String(error), authorization) };
+    // In words (DNS, refused, TLS, ...): workerd's own text alone names no cause.
+    const message = describeNetworkFailure(url, error instanceof Error ? error.message : String(error));
+    return { kind: "network", message: redact(message, authorization) };
   }
 }
 

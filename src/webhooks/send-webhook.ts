@@ -1,5 +1,6 @@
 import type { DeliveryExchange } from "../domain/delivery-plan";
 import { systemClock } from "../lib/clock";
+import { describeNetworkFailure } from "../lib/network-failure";
 import { USER_AGENT } from "../version";
 import { signWebhook } from "./sign";
 
@@ -46,6 +47,11 @@ export async function sendWebhook(webhook: OutgoingWebhook): Promise<DeliveryExc
   } catch (error) {
     const durationMs = systemClock.now() - started;
     if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return { kind: "timeout", durationMs };
-    return { kind: "network", message: error instanceof Error ? error.message : String(error), durationMs };
+    // In words (DNS, refused, TLS, ...): workerd's own text alone names no cause.
+    return {
+      kind: "network",
+      message: describeNetworkFailure(webhook.url, error instanceof Error ? error.message : String(error)),
+      durationMs,
+    };
   }
 }

@@ -21,8 +21,8 @@
  */
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
+import { verifyWebhook } from "../../packages/client/src/verify-webhook";
 import { app } from "../../src/app";
-import { verifyWebhook } from "../../src/client/verify-webhook";
 import { readCallback } from "../../src/domain/callback-body";
 import { actOnCallback } from "../../src/inbound/push-work";
 import { runTick } from "../../src/tick/run-tick";

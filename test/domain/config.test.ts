@@ -202,6 +202,20 @@ describe("loadConfig refuses invalid values", () => {
     expect(run).toThrow(/SUBREQUEST_BUDGET/);
   });
 
+  it("names every invalid setting at once, vars and secrets together, in the table's order, with what each secret must be", () => {
+    let error: unknown;
+    try {
+      loadConfig(envOf({ RETENTION_DAYS: "x", WEBHOOK_SECRETS: "LEAKME", RELAY_API_KEYS: "LEAKME-short", SECRETS_KEY: "LEAKME" }));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { settings, problems, message } = error as ConfigError;
+    expect(settings).toEqual(["RELAY_API_KEYS", "WEBHOOK_SECRETS", "SECRETS_KEY", "RETENTION_DAYS"]);
+    expect(problems.find((p) => p.setting === "RELAY_API_KEYS")?.message).toMatch(/at least 24 characters/);
+    expect(message).not.toContain("LEAKME");
+  });
+
   it("a refused env is not cached as valid", () => {
     const env = envOf({ POLL_MIN_INTERVAL_SECONDS: "abc" });
     expect(() => loadConfig(env)).toThrow(ConfigError);

@@ -96,6 +96,17 @@ describe("classifyPoll: CometAPI error envelope", () => {
     expect(outcome).toMatchObject({ error: expect.stringContaining("nope (request id: abc)") });
   });
 
+  it("words Cloudflare's answer for a host it could not reach (DNS, refused, TLS): transient, the cause in the error", () => {
+    for (const [http, body, words] of [
+      [530, "error code: 1016", "http_530: could not resolve the host (Cloudflare 1016: origin DNS error)"],
+      [521, "<html>Web server is down</html>", "http_521: the origin server refused the connection (Cloudflare 521)"],
+      [525, "error code: 525", "http_525: the TLS handshake with the origin server failed (Cloudflare 525)"],
+    ] as const)
+      expect(classifyPoll(response(http, body), NOW)).toEqual({ kind: "transient", error: words, retryAfterMs: null });
+    // A JSON error of upstream's own keeps its words.
+    expect(classifyPoll(response(521, cometEnvelope("origin busy")), NOW)).toMatchObject({ error: "http_521: origin busy" });
+  });
+
   it("passes a 429 Retry-After on", () => {
     expect(classifyPoll(response(429, cometEnvelope("slow down"), "12"), NOW)).toMatchObject({ kind: "transient", retryAfterMs: 12_000 });
   });

@@ -5,7 +5,7 @@
  * got, the endpoint signing `v1a` too. Each program runs as an app would run it (a child process,
  * bounded by a timeout) and must print `verified` for the delivery as sent (with `WEBHOOK_SECRETS`,
  * the endpoint's own secret, or its `whpk_` key where the language has Ed25519), and refuse it with
- * its body changed, with a wrong secret or with a stale timestamp. The README shows each program's `verify` as it is here.
+ * its body changed, with a wrong secret or with a stale timestamp. docs/webhooks.md shows each program's `verify` as it is here.
  * `npm run test:e2e` installs the interpreters first where it can (test/harness/ensure-toolchains.ts);
  * a language whose toolchain is still missing has its tests skipped (CI=true: they fail), and the
  * run says why in one line (test/harness/toolchain-reporter.ts).
@@ -241,8 +241,8 @@ describe.each(VERIFIERS)("examples/verify/$file ($language)", (verifier) => {
   );
 });
 
-describe("README", () => {
-  const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+describe("docs/webhooks.md", () => {
+  const page = readFileSync(path.join(ROOT, "docs/webhooks.md"), "utf8");
 
   it.each(VERIFIERS)("shows examples/verify/$file's verify function as it is in the tested file", ({ file }) => {
     const source = readFileSync(path.join(EXAMPLES, file), "utf8");
@@ -250,6 +250,6 @@ describe("README", () => {
     expect(match, `${file} has no BEGIN verify … END verify block`).not.toBeNull();
     const block = match![1]!.trim();
     expect(block).toContain("verify(");
-    expect(readme).toContain(block);
+    expect(page).toContain(block);
   });
 });

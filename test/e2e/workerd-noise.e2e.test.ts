@@ -22,6 +22,25 @@ describe("the workerd noise filter", () => {
     expect(isWorkerdNoise(`exception = kj/async-io.c++:2008: disconnected: fixed-length pipe ended prematurely\n${STACK}\n`)).toBe(true);
   });
 
+  it("hides a host that does not resolve and TLS spoken to plain HTTP: workerd's Rust line, then its 'internal error'", () => {
+    const ref = "u5k0unjvbjhpdv4viilaidn1";
+    const internal = `${STACK}; sentryErrorContext = jsgInternalError; wdErrId = ${ref}`;
+    for (const cause of [
+      "failed to lookup address information: Name or service not known",
+      "TLS handshake failed: received corrupt message of type InvalidContentType",
+    ])
+      expect(isWorkerdNoise(`e = rust/worker/ffi.rs:110: failed: ${cause}\n${internal}\n`)).toBe(true);
+    expect(isWorkerdNoise(`uncaught exception; source = Uncaught (in promise); stack = Error: internal error; reference = ${ref}\n`)).toBe(
+      true,
+    );
+    expect(
+      isWorkerdNoise(
+        `uncaught exception; exception = workerd/jsg/value.h:1511: failed: jsg.Error: internal error; reference = ${ref}\n${STACK}\n`,
+      ),
+    ).toBe(true);
+    expect(isWorkerdNoise("e = rust/worker/ffi.rs:110: failed: TLS handshake failed: invalid peer certificate\n")).toBe(false);
+  });
+
   it("shows every other line, and a message that mixes noise with anything else", () => {
     expect(isWorkerdNoise("uncaught exception; source = Uncaught (in promise); stack = TypeError: x is undefined\n")).toBe(false);
     expect(isWorkerdNoise("exception = rust/worker/ffi.rs:110: disconnected: TLS handshake failed\n")).toBe(false);

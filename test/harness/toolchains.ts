@@ -1,6 +1,7 @@
 /**
- * The toolchains two tests need beyond Node: Python 3, Go, PHP and Ruby for the verification
- * examples (test/e2e/verify-other-stacks.e2e.test.ts), Chromium for the dashboard
+ * The toolchains three tests need beyond Node: Python 3, Go, PHP and Ruby for the verification
+ * examples (test/e2e/verify-other-stacks.e2e.test.ts) and the docs' code blocks
+ * (test/e2e/doc-snippets.e2e.test.ts), Chromium for the dashboard
  * (test/browser/dashboard.browser.test.ts). What is on this machine, how to get what is not, and
  * what a run does without it:
  * - ensure-toolchains.ts (run by `npm test`, `npm run test:e2e`, `npm run test:browser`) installs
@@ -23,6 +24,7 @@ export type Env = Record<string, string | undefined>;
 const processEnv = (env: Env) => env as NodeJS.ProcessEnv;
 
 export const VERIFY_TEST = "test/e2e/verify-other-stacks.e2e.test.ts";
+export const DOC_SNIPPETS_TEST = "test/e2e/doc-snippets.e2e.test.ts";
 export const BROWSER_TEST = "test/browser/dashboard.browser.test.ts";
 
 export interface Toolchain {
@@ -33,22 +35,22 @@ export interface Toolchain {
   pathVariable?: string;
   /** Debian's package of it. */
   aptPackage: string;
-  /** The test file that needs it. */
-  neededBy: string;
+  /** The test files that need it. */
+  neededBy: string[];
 }
 
 export const TOOLCHAINS = {
-  python3: { name: "python3", commands: ["python3"], aptPackage: "python3", neededBy: VERIFY_TEST },
-  go: { name: "go", commands: ["go"], aptPackage: "golang-go", neededBy: VERIFY_TEST },
+  python3: { name: "python3", commands: ["python3"], aptPackage: "python3", neededBy: [VERIFY_TEST, DOC_SNIPPETS_TEST] },
+  go: { name: "go", commands: ["go"], aptPackage: "golang-go", neededBy: [VERIFY_TEST, DOC_SNIPPETS_TEST] },
   // Debian's php-cli brings sodium, with which examples/verify/verify.php checks v1a.
-  php: { name: "php", commands: ["php"], aptPackage: "php-cli", neededBy: VERIFY_TEST },
-  ruby: { name: "ruby", commands: ["ruby"], aptPackage: "ruby", neededBy: VERIFY_TEST },
+  php: { name: "php", commands: ["php"], aptPackage: "php-cli", neededBy: [VERIFY_TEST, DOC_SNIPPETS_TEST] },
+  ruby: { name: "ruby", commands: ["ruby"], aptPackage: "ruby", neededBy: [VERIFY_TEST, DOC_SNIPPETS_TEST] },
   chromium: {
     name: "chromium",
     commands: ["chromium", "chromium-browser"],
     pathVariable: "CHROMIUM_PATH",
     aptPackage: "chromium",
-    neededBy: BROWSER_TEST,
+    neededBy: [BROWSER_TEST],
   },
 } satisfies Record<string, Toolchain>;
 
@@ -114,10 +116,7 @@ export function howToEnable(names: readonly ToolchainName[]): string {
 /** The test files that need these toolchains, each with the ones it lacks. */
 export function byTestFile(names: readonly ToolchainName[]): Map<string, ToolchainName[]> {
   const files = new Map<string, ToolchainName[]>();
-  for (const name of names) {
-    const file = TOOLCHAINS[name].neededBy;
-    files.set(file, [...(files.get(file) ?? []), name]);
-  }
+  for (const name of names) for (const file of TOOLCHAINS[name].neededBy) files.set(file, [...(files.get(file) ?? []), name]);
   return files;
 }
 

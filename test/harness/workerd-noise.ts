@@ -25,9 +25,14 @@ const NOISE: RegExp[] = [
   // FixedLengthStream left short: test/archive-copy.test.ts's real-clock tests); the copy resumes
   // from its last whole part (src/archive/copy-file.ts).
   /^exception = kj\/async-io\.c\+\+:\d+: disconnected: fixed-length pipe ended prematurely$/,
+  // A host that does not resolve (`.invalid`) and TLS spoken to a plain loopback server
+  // (test/upstream/network-failures.test.ts): workerd's Rust layer, then the "internal error" it throws.
+  /^(?:exception|e) = rust\/worker\/ffi\.rs:\d+: failed: (failed to lookup address information: Name or service not known|TLS handshake failed: received corrupt message of type InvalidContentType)$/,
+  /^uncaught exception; source = Uncaught \(in promise\); stack = Error: internal error; reference = \w+$/,
+  /^uncaught exception; exception = workerd\/jsg\/value\.h:\d+: failed: jsg\.Error: internal error; reference = \w+$/,
 ];
 /** workerd's unsymbolized stack line, which follows such a line in the same message. */
-const STACK = /^stack:( \S+@[0-9a-f]+)+$/;
+const STACK = /^stack:( \S+@[0-9a-f]+)+(; sentryErrorContext = \w+; wdErrId = \w+)?$/;
 // eslint-disable-next-line no-control-regex
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC.
 const ANSI = /\x1b\[[0-9;]*m/g;

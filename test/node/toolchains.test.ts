@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  DOC_SNIPPETS_TEST,
   type Env,
   ensureToolchains,
   findInstaller,
@@ -123,7 +124,7 @@ describe("ensureToolchains", () => {
     const result = ensureToolchains({ names: ["python3", "go", "php"], env: { PATH: bin }, uid: 0, log });
     expect(result).toEqual({ missing: [], exitCode: 0 });
     expect(recordedCalls()).toEqual(["update -qq", "install -y -qq --no-install-recommends golang-go php-cli"]);
-    expect(lines).toEqual([`Installing Debian's golang-go php-cli for ${VERIFY_TEST} (apt-get)...`]);
+    expect(lines).toEqual([`Installing Debian's golang-go php-cli for ${VERIFY_TEST} and ${DOC_SNIPPETS_TEST} (apt-get)...`]);
   });
 
   it("goes through sudo -n when not root, and not at all when sudo would ask for a password", () => {
@@ -148,6 +149,7 @@ describe("ensureToolchains", () => {
     expect(ci).toEqual({ missing: ["go", "chromium"], exitCode: 1 });
     expect(lines).toEqual([
       "error: test/e2e/verify-other-stacks.e2e.test.ts needs go, not found (no apt-get here); install it with `sudo apt-get install golang-go` (Debian, Ubuntu), or put it on PATH. CI=true: a missing toolchain fails the run instead of skipping its tests",
+      "error: test/e2e/doc-snippets.e2e.test.ts needs go, not found (no apt-get here); install it with `sudo apt-get install golang-go` (Debian, Ubuntu), or put it on PATH. CI=true: a missing toolchain fails the run instead of skipping its tests",
       "error: test/browser/dashboard.browser.test.ts needs chromium, not found (no apt-get here); install it with `sudo apt-get install chromium` (Debian, Ubuntu), or put it on PATH or set CHROMIUM_PATH. CI=true: a missing toolchain fails the run instead of skipping its tests",
     ]);
   });
@@ -158,7 +160,7 @@ describe("ensureToolchains", () => {
     expect(ensureToolchains({ names: ["go"], env: { PATH: bin }, uid: 1000, log })).toEqual({ missing: ["go"], exitCode: 0 });
     expect(recordedCalls()).toEqual(["update -qq"]);
     expect(lines).toEqual([
-      `Installing Debian's golang-go for ${VERIFY_TEST} (apt-get)...`,
+      `Installing Debian's golang-go for ${VERIFY_TEST} and ${DOC_SNIPPETS_TEST} (apt-get)...`,
       "could not install go: apt-get failed: E: Temporary failure resolving 'deb.debian.org'",
     ]);
 

@@ -1,4 +1,7 @@
-import type { WebhookEvent } from "../api-kit/api-schemas";
+import type { components } from "./api.js";
+
+/** The body of every webhook the relay sends (the OpenAPI document's `WebhookEvent`). */
+export type WebhookEvent = components["schemas"]["WebhookEvent"];
 
 /**
  * Verifies a webhook from the relay (Standard Webhooks) with Web Crypto only, so it runs unchanged
@@ -28,9 +31,11 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
   return undefined;
 }
 
-// Its own base64 helpers, not src/lib/base64.ts: this file stays dependency-free (Web Crypto and
-// atob/btoa only, its one import a type) so that apps can copy it as it is.
-function base64ToBytes(value: string): Uint8Array {
+// Its own base64 helpers: this file stays dependency-free (Web Crypto and atob/btoa only, its one
+// import a type) so that apps can copy it as it is, and the Worker imports it without the client.
+// BufferSource, not Uint8Array: since TypeScript 5.7 the DOM's Web Crypto takes only views of an
+// ArrayBuffer, which a plain `Uint8Array` (of any buffer, shared ones too) is not.
+function base64ToBytes(value: string): BufferSource {
   const binary = atob(value);
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
@@ -52,30 +57,30 @@ function constantTimeEqual(a: string, b: string): boolean {
 const PUBLIC_KEY_PREFIX = "whpk_";
 
 /** Whether one `v1a` signature (base64) is a valid Ed25519 signature of `content` by a `whpk_` key. */
-async function ed25519Verifies(publicKey: CryptoKey, signature: string, content: Uint8Array): Promise<boolean> {
-  let bytes: Uint8Array;
+async function ed25519Verifies(publicKey: CryptoKey, signature: string, content: BufferSource): Promise<boolean> {
+  let bytes: BufferSource;
   try {
     bytes = base64ToBytes(signature);
   } catch {
     return false;
   }
-  return bytes.length === 64 && crypto.subtle.verify("Ed25519", publicKey, bytes, content);
+  return bytes.byteLength === 64 && crypto.subtle.verify("Ed25519", publicKey, bytes, content);
 }
 
 /** The Ed25519 public key a `whpk_` key holds: the base64 of its 32 raw bytes. */
 async function importPublicKey(key: string): Promise<CryptoKey> {
-  let raw: Uint8Array;
+  let raw: BufferSource;
   try {
     raw = base64ToBytes(key.slice(PUBLIC_KEY_PREFIX.length));
   } catch {
     raw = new Uint8Array(0);
   }
-  if (raw.length !== 32) throw new WebhookVerificationError("the public key is not whpk_<base64 of 32 bytes>");
+  if (raw.byteLength !== 32) throw new WebhookVerificationError("the public key is not whpk_<base64 of 32 bytes>");
   return crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]);
 }
 
-async function expectedSignature(secret: string, content: Uint8Array): Promise<string> {
-  let key: Uint8Array;
+async function expectedSignature(secret: string, content: BufferSource): Promise<string> {
+  let key: BufferSource;
   try {
     key = base64ToBytes(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
   } catch {

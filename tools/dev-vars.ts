@@ -1,0 +1,89 @@
+/**
+ * The first `npm run dev`: a `.dev.vars` of freshly generated keys and secrets, so a newcomer
+ * never copies an example key (or invents one too short for the relay). Only the upstream key is
+ * theirs to give. Each generated value passes the relay's own limits (src/config/settings.ts);
+ * test/node/dev-vars.test.ts checks the written file with `loadConfig`.
+ */
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+
+/** What the relay needs of its own, generated here; the upstream key is the user's. */
+export interface GeneratedSecrets {
+  /** The `default` tenant's API key (`Authorization: Bearer`): 24+ characters. */
+  RELAY_API_KEYS: string;
+  /** Signs the `default` tenant's webhooks beside each endpoint's own secret: `whsec_` + base64. */
+  WEBHOOK_SECRETS: string;
+  /** The admin API and the dashboard's admin view: 24+ characters, not a relay key. */
+  ADMIN_API_KEY: string;
+  /** Seals the secrets D1 holds: the base64 of 32 random bytes. */
+  SECRETS_KEY: string;
+  /** The secret path segment of `/inbound/{provider}/{token}`: 32+ URL-safe characters. */
+  INBOUND_TOKEN: string;
+  /** Signs the links to archived files, once the ARCHIVE bucket is bound: 32+ characters. */
+  ARCHIVE_LINK_SECRET: string;
+}
+
+/** base64url of `bytes` random bytes: URL-safe, no padding (32 bytes: 43 characters). */
+const token = (bytes: number) => randomBytes(bytes).toString("base64url");
+
+export function generateSecrets(): GeneratedSecrets {
+  return {
+    // A prefix says what a key is when it turns up in a shell history or a password manager.
+    RELAY_API_KEYS: `relay_${token(24)}`,
+    WEBHOOK_SECRETS: `whsec_${randomBytes(32).toString("base64")}`,
+    ADMIN_API_KEY: `admin_${token(24)}`,
+    SECRETS_KEY: randomBytes(32).toString("base64"),
+    INBOUND_TOKEN: token(32),
+    ARCHIVE_LINK_SECRET: token(32),
+  };
+}
+
+/**
+ * Whether `value` reads back as itself from an env file line `NAME=value`: an unquoted value ends
+ * at whitespace or `#`, and quotes change its meaning. CometAPI's keys (`sk-...`) are plain.
+ */
+export const isPlainEnvValue = (value: string) => /^[^\s#"'`\\]+$/.test(value);
+
+/** The file's text: each value with a line on what it is. `cometapiKey` null: left for the user to fill in. */
+export function devVarsText(secrets: GeneratedSecrets, cometapiKey: string | null): string {
+  if (cometapiKey !== null && !isPlainEnvValue(cometapiKey)) throw new Error("the CometAPI key holds whitespace, a quote or #");
+  return `# Written by the first \`npm run dev\`: generated for this machine only. Never commit it (.gitignore has it).
+# Every setting: docs/configuration.md. Edit freely; \`npm run dev\` never writes this file again.
+
+# Your apps send it as \`Authorization: Bearer <key>\` (comma-separated for more; each 24+ characters).
+RELAY_API_KEYS=${secrets.RELAY_API_KEYS}
+# The admin API (/v1/admin: tenants and their keys) and the dashboard's view of every tenant.
+ADMIN_API_KEY=${secrets.ADMIN_API_KEY}
+# Signs the default tenant's webhooks (receivers verify with it), beside each endpoint's own secret.
+WEBHOOK_SECRETS=${secrets.WEBHOOK_SECRETS}
+# Seals the secrets the local D1 holds. Keep it: what it sealed cannot be opened without it.
+SECRETS_KEY=${secrets.SECRETS_KEY}
+# Upstream callbacks reach POST /inbound/{provider}/{this token}; they go out only with PUBLIC_BASE_URL
+# (a URL upstream can reach, e.g. a tunnel to this machine): polling alone works without it.
+INBOUND_TOKEN=${secrets.INBOUND_TOKEN}
+# PUBLIC_BASE_URL=https://your-tunnel.example.com
+# Signs links to archived files once the ARCHIVE bucket is bound (wrangler.toml's [[r2_buckets]]).
+ARCHIVE_LINK_SECRET=${secrets.ARCHIVE_LINK_SECRET}
+
+# Your CometAPI key, sent upstream as \`Authorization: Bearer\`. Empty: CometAPI's tasks wait.
+${cometapiKey === null ? "COMETAPI_KEY=" : `COMETAPI_KEY=${cometapiKey}`}
+
+# Receivers on this machine (http://localhost:...), as the README's first webhook: local development only,
+# never in production.
+ALLOW_INSECURE_CALLBACKS=true
+`;
+}
+
+/**
+ * Writes `text` to `file` readable by its owner alone (0600), unless the file exists: never
+ * overwritten, even when another process made it meanwhile (`wx`). True when written.
+ */
+export function writeDevVarsOnce(file: string, text: string): boolean {
+  try {
+    writeFileSync(file, text, { flag: "wx", mode: 0o600 });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+}
