@@ -8,7 +8,7 @@
 import { createHmac } from "node:crypto";
 import { type ClientRequest, request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import type { UpstreamDialect } from "./fake-protocol";
+import type { UpstreamDialect } from "./fake-protocol.ts";
 
 /** How long one callback POST may take, answer included (then it counts as failed). */
 export const CALLBACK_TIMEOUT_MS = 10_000;

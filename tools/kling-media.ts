@@ -14,7 +14,7 @@
 import { createCipheriv, createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { json, readBody } from "./http-helpers";
+import { json, readBody } from "./http-helpers.ts";
 
 /** Content types by file extension; other extensions are not served (404). */
 export const MEDIA_TYPES: Readonly<Record<string, string>> = { mp4: "video/mp4", png: "image/png", mp3: "audio/mpeg", wav: "audio/wav" };

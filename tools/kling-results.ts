@@ -2,8 +2,8 @@
  * What a finished Kling task returns, per action pair, shaped as docs/upstream.md describes. Its
  * files' URLs point at the simulator itself (`{base}/media/{task id}/{file}`, kling-media.ts).
  */
-import { KLING_PRODUCT_PATHS } from "../src/domain/product-paths";
-import { mediaUrl } from "./kling-media";
+import { KLING_PRODUCT_PATHS } from "../src/domain/product-paths.ts";
+import { mediaUrl } from "./kling-media.ts";
 
 /** Kling's own legacy product paths (`/v1/{product path}/{id}`): the relay's one list, so the simulator serves exactly what the relay polls. */
 export const LEGACY_PRODUCTS: readonly string[] = KLING_PRODUCT_PATHS;

@@ -22,15 +22,23 @@
  * (kling-media.ts; controls at `/_sim/media`): the loopback network tells it its base URL.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { isProductPath } from "../src/domain/kling";
-import type { UpstreamDialect, UpstreamStep, UpstreamTaskSpec } from "./fake-protocol";
-import { json, readBody } from "./http-helpers";
-import { checkKlingAuth, DEFAULT_KLING_CREDENTIALS, type KlingCredentials } from "./kling-auth";
-import { type CallbackConfig, checkSecret, createCallbackSender } from "./kling-callbacks";
-import { createMediaServer } from "./kling-media";
-import { LEGACY_PRODUCTS, NEW_API_PRODUCTS, outputsFor, splitProduct, taskInfoFor, taskResultFor, typicalDurations } from "./kling-results";
-import { between, seededRandom } from "./seeded-random";
-import { drawFault, type Faults, NO_FAULTS, stepKind } from "./simulated-faults";
+import { isProductPath } from "../src/domain/kling.ts";
+import type { UpstreamDialect, UpstreamStep, UpstreamTaskSpec } from "./fake-protocol.ts";
+import { json, readBody } from "./http-helpers.ts";
+import { checkKlingAuth, DEFAULT_KLING_CREDENTIALS, type KlingCredentials } from "./kling-auth.ts";
+import { type CallbackConfig, checkSecret, createCallbackSender } from "./kling-callbacks.ts";
+import { createMediaServer } from "./kling-media.ts";
+import {
+  LEGACY_PRODUCTS,
+  NEW_API_PRODUCTS,
+  outputsFor,
+  splitProduct,
+  taskInfoFor,
+  taskResultFor,
+  typicalDurations,
+} from "./kling-results.ts";
+import { between, seededRandom } from "./seeded-random.ts";
+import { drawFault, type Faults, NO_FAULTS, stepKind } from "./simulated-faults.ts";
 
 const DIALECTS: readonly UpstreamDialect[] = ["cometapi", "kling-legacy", "kling-new"];
 /** The account of `options.apiKey` and the Kling credentials of `PUT /_sim/kling`: every task made through `/_sim` is its. */

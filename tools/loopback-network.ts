@@ -7,10 +7,10 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { json, readBody } from "./http-helpers";
-import { NEW_API_PRODUCTS } from "./kling-results";
-import { createKlingSimulator, type SimulatorOptions } from "./kling-simulator";
-import { createWebhookReceivers } from "./webhook-receivers";
+import { json, readBody } from "./http-helpers.ts";
+import { NEW_API_PRODUCTS } from "./kling-results.ts";
+import { createKlingSimulator, type SimulatorOptions } from "./kling-simulator.ts";
+import { createWebhookReceivers } from "./webhook-receivers.ts";
 
 /** More routes, tried first: true when one answered (`parts`: the path's decoded segments). */
 export type ExtraRoutes = (req: IncomingMessage, res: ServerResponse, parts: string[]) => Promise<boolean>;

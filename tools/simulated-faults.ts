@@ -1,5 +1,5 @@
 /** The upstream faults the Kling simulator can inject at random, and how it names what it served. */
-import type { UpstreamStep } from "./fake-protocol";
+import type { UpstreamStep } from "./fake-protocol.ts";
 
 /** Faults injected into queries at random (each a probability per poll), plus a fixed latency. */
 export interface Faults {

@@ -5,8 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Webhook } from "standardwebhooks";
-import type { ReceiverStep } from "./fake-protocol";
-import { json, readBody } from "./http-helpers";
+import type { ReceiverStep } from "./fake-protocol.ts";
+import { json, readBody } from "./http-helpers.ts";
 
 export interface ReceivedWebhook {
   headers: Record<string, string>;

@@ -1,8 +1,8 @@
 /** Facts of Kling's query protocols, through CometAPI and direct (docs/upstream.md). */
-import { isActionPair, isKlingPath } from "./product-paths";
+import { isActionPair, isKlingPath } from "./product-paths.ts";
 
 // The product paths live in ./product-paths.ts (one list); these names stay for their many readers.
-export { ACTION_PAIR_LIST, ACTION_PAIRS, ACTION2S, ACTIONS, type Action, isActionPair, KLING_ONLY_PAIRS } from "./product-paths";
+export { ACTION_PAIR_LIST, ACTION_PAIRS, ACTION2S, ACTIONS, type Action, isActionPair, KLING_ONLY_PAIRS } from "./product-paths.ts";
 
 /**
  * Where a task is polled: `cometapi` (CometAPI's proxy of Kling's legacy query), or `kling`

@@ -3,8 +3,9 @@
  * checks the rest, and the notes): each parses, runs as pasted unless noted `not-run (why)`, and a
  * `verify-function` block, pasted into a program on its own, accepts a webhook signed here and
  * refuses it with its body changed (the Python one once failed so: `NameError: time`, its imports
- * left out). Here because `npm run test:e2e` installs the interpreters (test/harness/ensure-verifiers.sh);
- * a missing one skips its blocks, saying so in the test's name.
+ * left out). Here because `npm run test:e2e` installs the interpreters where it can
+ * (test/harness/ensure-toolchains.ts); a missing one skips its blocks and the run says why in one
+ * line (test/harness/toolchain-reporter.ts); under CI=true it fails them instead.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,10 +14,11 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { planOf, signedWebhook, verifyProgram } from "../../tools/doc-snippet-checks";
 import { codeBlocks, docFiles, ROOT } from "../../tools/markdown-docs";
+import { ciErrorLine, DOC_SNIPPETS_TEST, isCI, missingToolchains, type ToolchainName } from "../harness/toolchains";
 
 interface Language {
   lang: string;
-  tool: string;
+  tool: ToolchainName;
   extension: string;
   /** Whether the file parses (no run). */
   check: (file: string) => [string, string[]];
@@ -74,17 +76,16 @@ function exec([command, args]: [string, string[]]) {
   return { status: result.status, stdout: result.stdout.trim(), output: `${result.stdout}${result.stderr}`.trim() };
 }
 
-const installed = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
-
 describe.each(LANGUAGES)("$lang blocks of the README and docs", (language) => {
   const blocks = docFiles().flatMap((file) => codeBlocks(file).filter((block) => block.lang === language.lang));
-  const missing = !installed(language.tool);
+  const missing = missingToolchains([language.tool], process.env).length > 0;
   const named = blocks.map((block) => ({ ...block, where: `${block.file}:${block.line}` }));
 
-  it.skipIf(missing || named.length === 0).each(named)(
-    `$where parses, and runs as noted${missing ? ` (skipped: ${language.tool} is not installed; npm run test:e2e installs it)` : ""}`,
+  it.skipIf((missing && !isCI(process.env)) || named.length === 0).each(named)(
+    "$where parses, and runs as noted",
     { timeout: 90_000 },
     (block) => {
+      if (missing) throw new Error(ciErrorLine(DOC_SNIPPETS_TEST, [language.tool]));
       const plan = planOf(block);
       expect(plan).not.toBeInstanceOf(Error);
       if (plan instanceof Error) return;

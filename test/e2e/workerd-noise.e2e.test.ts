@@ -19,6 +19,7 @@ describe("the workerd noise filter", () => {
     ).toBe(true);
     expect(isWorkerdNoise(`exception = rust/worker/ffi.rs:110: disconnected: Connection refused (os error 111)\n${STACK}\n`)).toBe(true);
     expect(isWorkerdNoise(`exception = rust/worker/ffi.rs:110: disconnected: client error (SendRequest)\n${STACK}\n`)).toBe(true);
+    expect(isWorkerdNoise(`exception = kj/async-io.c++:2008: disconnected: fixed-length pipe ended prematurely\n${STACK}\n`)).toBe(true);
   });
 
   it("hides a host that does not resolve and TLS spoken to plain HTTP: workerd's Rust line, then its 'internal error'", () => {
@@ -43,6 +44,9 @@ describe("the workerd noise filter", () => {
   it("shows every other line, and a message that mixes noise with anything else", () => {
     expect(isWorkerdNoise("uncaught exception; source = Uncaught (in promise); stack = TypeError: x is undefined\n")).toBe(false);
     expect(isWorkerdNoise("exception = rust/worker/ffi.rs:110: disconnected: TLS handshake failed\n")).toBe(false);
+    expect(
+      isWorkerdNoise("exception = kj/async-io.c++:2008: disconnected: worker_do_not_log; Request failed due to internal error\n"),
+    ).toBe(false);
     expect(isWorkerdNoise(`${STACK}\n`)).toBe(false);
     expect(
       isWorkerdNoise(

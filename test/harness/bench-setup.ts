@@ -1,11 +1,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
-import { startLoopbackNetwork } from "../../tools/loopback-network";
-import type { BenchTable } from "../support/bench-table";
-import { copyScalarAssets, UPSTREAM_KEY } from "./global-setup";
-import { createMemoryProbe } from "./process-memory";
-import { ROOT } from "./workers-pool";
+import { startLoopbackNetwork } from "../../tools/loopback-network.ts";
+import type { BenchTable } from "../support/bench-table.ts";
+import { copyScalarAssets, UPSTREAM_KEY } from "./global-setup.ts";
+import { createMemoryProbe } from "./process-memory.ts";
+import { ROOT } from "./workers-pool.ts";
 
 const markdown = (t: BenchTable) =>
   [

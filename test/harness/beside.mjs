@@ -7,8 +7,8 @@
  * `npm test` runs the one-minute soak (test:soak) beside test:e2e and test:browser: the soak
  * spends its two minutes waiting on the real clock (about a fifth of a core on average), so they
  * fit beside it, and its figures (tick durations, drain, delays) stay those of a soak run alone.
- * `npm test` runs the interpreters' and Chromium's installers (ensure-*.sh) before, so that no
- * apt-get runs beside the soak on a fresh machine. The soak's output goes to .tmp/BESIDE.log as it
+ * `npm test` runs the interpreters' and Chromium's installer (ensure-toolchains.ts) before, so that
+ * no apt-get runs beside the soak on a fresh machine. The soak's output goes to .tmp/BESIDE.log as it
  * comes and is printed in full when it ends (not interleaved with the foreground's). Ctrl-C or
  * SIGTERM stops both.
  */

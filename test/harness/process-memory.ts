@@ -15,8 +15,8 @@
  */
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { readBody } from "../../tools/http-helpers";
-import type { MemoryWindow } from "../support/bench-table";
+import { readBody } from "../../tools/http-helpers.ts";
+import type { MemoryWindow } from "../support/bench-table.ts";
 
 const SAMPLE_EVERY_MS = 5;
 

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
+import { toolchainReporter } from "./toolchain-reporter.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -12,6 +13,8 @@ export default defineConfig({
     root,
     include: ["test/browser/**/*.browser.test.ts"],
     environment: "node",
+    // The default reporter, and one line for each file whose tests skip for want of a toolchain.
+    reporters: [toolchainReporter(), "default"],
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,

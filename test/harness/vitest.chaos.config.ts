@@ -1,6 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { ROOT, relayWorkersPool } from "./workers-pool";
+import { ROOT, relayWorkersPool } from "./workers-pool.ts";
 
 // The shared global setup prints what the run reported, to the terminal and .tmp/chaos-results.md.
 process.env.RESULTS_NAME = "chaos";

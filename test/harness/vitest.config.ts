@@ -1,12 +1,15 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { ROOT, relayWorkersPool } from "./workers-pool";
+import { ROOT, relayWorkersPool } from "./workers-pool.ts";
 
 export default defineConfig({
   plugins: [relayWorkersPool({}, { network: "per-file" })],
   test: {
     name: "workers",
     root: ROOT,
+    // Each file runs in a workerd of its own, with its own D1 and loopback network: isolation is the
+    // design, said here so that vitest stops suggesting `isolate: false` at the end of every run.
+    isolate: true,
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**", "test/browser/**", "test/node/**", "**/node_modules/**"],
     // The tick logs one JSON line per run: show logs only for tests that fail.

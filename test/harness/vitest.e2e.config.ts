@@ -1,5 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
+import { toolchainReporter } from "./toolchain-reporter.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -9,6 +10,8 @@ export default defineConfig({
     root,
     include: ["test/e2e/**/*.e2e.test.ts"],
     environment: "node",
+    // The default reporter, and one line for each file whose tests skip for want of a toolchain.
+    reporters: [toolchainReporter(), "default"],
     // One wrangler dev per file is plenty for 2 cores: files run one after another.
     fileParallelism: false,
     testTimeout: 60_000,

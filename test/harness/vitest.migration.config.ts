@@ -1,6 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { ROOT, relayWorkersPool } from "./workers-pool";
+import { ROOT, relayWorkersPool } from "./workers-pool.ts";
 
 /**
  * The upgrade tests of migrations (`npm run test:workers` runs them after the others): the Workers
@@ -16,6 +16,8 @@ export default defineConfig({
   test: {
     name: "migration",
     root: ROOT,
+    // A workerd per file, as in vitest.config.ts (said, so vitest does not suggest `isolate: false`).
+    isolate: true,
     include: ["test/migration-0005.test.ts", "test/migration-0013.test.ts"],
     silent: "passed-only",
     testTimeout: 30_000,

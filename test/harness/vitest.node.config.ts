@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     name: "node",
     root: path.resolve(import.meta.dirname, "../.."),
+    // Each file in a fresh process (vitest's default, said so that it does not suggest `isolate: false`).
+    isolate: true,
     include: ["test/node/**/*.test.ts"],
     environment: "node",
   },

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { ROOT, relayWorkersPool } from "./workers-pool";
+import { ROOT, relayWorkersPool } from "./workers-pool.ts";
 
 /**
  * The suites that need real queues (`npm run test:workers` runs them after the others): the
@@ -13,6 +13,8 @@ export default defineConfig({
   test: {
     name: "queues",
     root: ROOT,
+    // A workerd per file, as in vitest.config.ts (said, so vitest does not suggest `isolate: false`).
+    isolate: true,
     // Only these suites: the others run once, in the default pool (where these skip themselves).
     include: ["test/queue-fanout.test.ts", "test/queue-equivalence.test.ts"],
     silent: "passed-only",

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { ROOT } from "./workers-pool";
+import { ROOT } from "./workers-pool.ts";
 
 /**
  * `npm run test:workers`: the three Workers pools in one vitest run, as projects: the suites

@@ -1,9 +1,10 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import type { Plugin } from "vitest/config";
-import { type LoopbackNetwork, startLoopbackNetwork } from "../../tools/loopback-network";
-import { UPSTREAM_KEY } from "./global-setup";
-import { workerdNoiseFilter } from "./workerd-noise";
+import { type LoopbackNetwork, startLoopbackNetwork } from "../../tools/loopback-network.ts";
+import { UPSTREAM_KEY } from "./global-setup.ts";
+import { packageSourcemaps } from "./package-sourcemaps.ts";
+import { workerdNoiseFilter } from "./workerd-noise.ts";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -41,7 +42,8 @@ function closeNetworksAtEnd(): Plugin {
  * The Workers pool for suites that run inside workerd: the real wrangler.toml, migrations for the
  * setup file to apply, test secrets, and the loopback network (options.network) as the upstream.
  * workerd's expected connection-reset noise goes to a log file under .tmp/ (workerd-noise.ts),
- * not to the terminal.
+ * not to the terminal; packages' source maps that point to missing sources are not read
+ * (package-sourcemaps.ts).
  */
 export function relayWorkersPool(extraBindings: Record<string, string> = {}, options: RelayWorkersPoolOptions = {}) {
   const pool = cloudflareTest(async ({ inject }) => {
@@ -80,5 +82,5 @@ export function relayWorkersPool(extraBindings: Record<string, string> = {}, opt
       },
     };
   });
-  return [pool, workerdNoiseFilter(), ...(options.network === "per-file" ? [closeNetworksAtEnd()] : [])];
+  return [pool, workerdNoiseFilter(), packageSourcemaps(), ...(options.network === "per-file" ? [closeNetworksAtEnd()] : [])];
 }
