@@ -4,38 +4,18 @@
  * theirs to give. Each generated value passes the relay's own limits (src/config/settings.ts);
  * test/node/dev-vars.test.ts checks the written file with `loadConfig`.
  */
-import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
+import { GENERATED_SECRETS, type GeneratedSecretName } from "./deploy/generated-secrets";
 
-/** What the relay needs of its own, generated here; the upstream key is the user's. */
-export interface GeneratedSecrets {
-  /** The `default` tenant's API key (`Authorization: Bearer`): 24+ characters. */
-  RELAY_API_KEYS: string;
-  /** Signs the `default` tenant's webhooks beside each endpoint's own secret: `whsec_` + base64. */
-  WEBHOOK_SECRETS: string;
-  /** The admin API and the dashboard's admin view: 24+ characters, not a relay key. */
-  ADMIN_API_KEY: string;
-  /** Seals the secrets D1 holds: the base64 of 32 random bytes. */
-  SECRETS_KEY: string;
-  /** The secret path segment of `/inbound/{provider}/{token}`: 32+ URL-safe characters. */
-  INBOUND_TOKEN: string;
-  /** Signs the links to archived files, once the ARCHIVE bucket is bound: 32+ characters. */
-  ARCHIVE_LINK_SECRET: string;
-}
-
-/** base64url of `bytes` random bytes: URL-safe, no padding (32 bytes: 43 characters). */
-const token = (bytes: number) => randomBytes(bytes).toString("base64url");
+/**
+ * What the relay needs of its own, generated here as `npm run deploy` makes them for a deployed
+ * relay (one list, tools/deploy/generated-secrets.ts, says what each is and its form); the
+ * upstream key is the user's.
+ */
+export type GeneratedSecrets = Record<GeneratedSecretName, string>;
 
 export function generateSecrets(): GeneratedSecrets {
-  return {
-    // A prefix says what a key is when it turns up in a shell history or a password manager.
-    RELAY_API_KEYS: `relay_${token(24)}`,
-    WEBHOOK_SECRETS: `whsec_${randomBytes(32).toString("base64")}`,
-    ADMIN_API_KEY: `admin_${token(24)}`,
-    SECRETS_KEY: randomBytes(32).toString("base64"),
-    INBOUND_TOKEN: token(32),
-    ARCHIVE_LINK_SECRET: token(32),
-  };
+  return Object.fromEntries(Object.entries(GENERATED_SECRETS).map(([name, make]) => [name, make()])) as GeneratedSecrets;
 }
 
 /**
