@@ -38,17 +38,6 @@ const simRequests = async () => ((await (await sim("stats")).json()) as { reques
 const tasksNamed = async (taskId: string) => (await env.DB.prepare("SELECT * FROM tasks WHERE task_id = ?").bind(taskId).all()).results;
 const taskCount = async () => (await env.DB.prepare("SELECT count(*) AS n FROM tasks").first<{ n: number }>())!.n;
 
-/** Waits (at most 5 s) for the upstream's first callback to reach the relay's public URL. */
-async function firstCallback(inbound: Awaited<ReturnType<typeof receiver>>) {
-  const deadline = Date.now() + 5_000;
-  while (Date.now() < deadline) {
-    const [first] = await inbound.deliveries();
-    if (first) return first;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("no callback reached the relay's URL within 5 s");
-}
-
 const videoCreate = (hook: string, extra: Record<string, unknown> = {}) => ({
   action: "videos",
   action2: "text2video",
@@ -84,7 +73,7 @@ describe("POST /v1/tasks with create", () => {
     });
     expect(await tasksNamed(subscription.task_id)).toHaveLength(1);
     // Upstream calls the relay back, not the URL the app wrote in its create body.
-    const callback = JSON.parse((await firstCallback(inbound)).body);
+    const callback = JSON.parse((await inbound.firstDelivery()).body);
     expect(callback).toMatchObject({ task_id: subscription.task_id, task_status: "submitted" });
     expect(callback.task_info.external_task_id).toMatch(/^rly-[0-9a-f]{32}$/);
     expect((await createCounts()).cometapi).toMatchObject({ ok: 1 });

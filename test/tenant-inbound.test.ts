@@ -35,17 +35,6 @@ async function ownKlingTenant(label: string, webhookSecret: string) {
   return tenant;
 }
 
-/** Waits (at most 5 s) for the first callback upstream sent to the relay's public URL (a loopback receiver). */
-async function firstCallback(inbound: Awaited<ReturnType<typeof receiver>>) {
-  const deadline = Date.now() + 5_000;
-  while (Date.now() < deadline) {
-    const [first] = await inbound.deliveries();
-    if (first) return first;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("no callback reached the relay's URL within 5 s");
-}
-
 const post = (path: string, body: string, headers: Record<string, string>, overrides: Partial<Env>) =>
   relayRequest(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body }, overrides);
 const signatureHeaders = (h: Record<string, string>) => ({
@@ -81,7 +70,7 @@ describe("callbacks from a tenant's own account", () => {
     const taskId = ((await created.json()) as Json).task_id as string;
     const path = `/inbound/kling/t/${a.id}/${await tenantInboundToken(TOKEN, a.id)}`;
     expect((await sim(`tasks/${taskId}`)).callback_url).toBe(`${inbound.url}${path}`);
-    const callback = await firstCallback(inbound);
+    const callback = await inbound.firstDelivery();
     expect(callback.headers["webhook-signature"]).toMatch(/^v1,/);
     const before = await taskRow(a.id, taskId);
     expect(before?.pushed_at).toBeNull();

@@ -62,11 +62,23 @@ export async function register(input: RegistrationInput) {
 export async function receiver(steps: ReceiverStep[] = []) {
   const name = unique("recv");
   await fetch(`${env.FAKE_URL}/_sim/receivers/${name}`, { method: "PUT", body: JSON.stringify({ steps }) });
+  type Delivery = { headers: Record<string, string>; body: string };
+  const deliveries = async (): Promise<Delivery[]> => {
+    const res = await fetch(`${env.FAKE_URL}/_sim/receivers/${name}`);
+    return ((await res.json()) as { deliveries: Delivery[] }).deliveries;
+  };
   return {
     url: `${env.FAKE_URL}/hooks/${name}`,
-    async deliveries(): Promise<{ headers: Record<string, string>; body: string }[]> {
-      const res = await fetch(`${env.FAKE_URL}/_sim/receivers/${name}`);
-      return ((await res.json()) as { deliveries: { headers: Record<string, string>; body: string }[] }).deliveries;
+    deliveries,
+    /** Waits (at most 5 s, real time) for the first request this receiver got: one the relay sent, or upstream's callback to it. */
+    async firstDelivery(): Promise<Delivery> {
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline) {
+        const [first] = await deliveries();
+        if (first) return first;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`nothing reached receiver ${name} within 5 s`);
     },
   };
 }
