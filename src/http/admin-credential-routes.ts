@@ -2,7 +2,8 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { UpstreamCredentialsSchema } from "../api-kit/api-schemas";
 import { authenticated, errors, json } from "../api-kit/openapi-document";
 import { bodyReadByRelay, validationHook } from "../api-kit/validation";
-import { type CredentialsEnv, deleteFor, getFor, putFor, tenantOr404 } from "./credential-actions";
+import { tenantOr404 } from "./admin-params";
+import { type CredentialsEnv, deleteFor, getFor, putFor } from "./credential-actions";
 import { AdminParams, bodySchemaFor, CredentialsBodySchema, deleteDescription, providerOr404, putDescription } from "./credential-schemas";
 
 /** `/v1/admin/tenants/{id}/credentials/{provider}`: any tenant's own upstream account, for the admin (see credential-actions.ts). */
@@ -29,7 +30,7 @@ adminBase.openAPIRegistry.registerPath(adminPut);
 export const adminCredentialRoutes = adminBase
   .openapi(bodyReadByRelay(adminPut, bodySchemaFor), async (c) => {
     const { id, provider } = c.req.valid("param");
-    return putFor(c, await tenantOr404(c, id), providerOr404(provider), c.req.valid("json"));
+    return putFor(c, (await tenantOr404(c.env, id)).id, providerOr404(provider), c.req.valid("json"));
   })
   .openapi(
     createRoute({
@@ -44,7 +45,7 @@ export const adminCredentialRoutes = adminBase
     async (c) => {
       const { id, provider } = c.req.valid("param");
       const p = providerOr404(provider);
-      return getFor(c, await tenantOr404(c, id), p);
+      return getFor(c, (await tenantOr404(c.env, id)).id, p);
     },
   )
   .openapi(
@@ -60,6 +61,6 @@ export const adminCredentialRoutes = adminBase
     async (c) => {
       const { id, provider } = c.req.valid("param");
       const p = providerOr404(provider);
-      return deleteFor(c, await tenantOr404(c, id), p);
+      return deleteFor(c, (await tenantOr404(c.env, id)).id, p);
     },
   );

@@ -1,6 +1,5 @@
 import type { Context } from "hono";
 import { ApiError } from "../api-kit/api-error";
-import { tenantIdOr404 } from "../api-kit/tenant-param";
 import type { JsonBodyVariables } from "../api-kit/validation";
 import type { AuthVariables } from "../auth/auth-variables";
 import { loadConfig } from "../config";
@@ -17,7 +16,6 @@ import {
   putTenantCredentials,
   tenantCredentialsStatus,
 } from "../storage/tenant-credentials";
-import { findTenant } from "../storage/tenants";
 import { auditEntry } from "./audit";
 
 /**
@@ -65,10 +63,4 @@ export async function deleteFor(c: Ctx, tenantId: TenantId, provider: Provider) 
   const hint = await deleteTenantCredentials(db, tenantId, provider);
   if (hint !== null) await recordAudit(db, auditEntry(c, tenantId, "credentials.delete", provider, { provider, hint }));
   return c.body(null, 204);
-}
-
-export async function tenantOr404(c: Ctx, id: string) {
-  const tenant = await findTenant(openDb(c.env.DB), tenantIdOr404(id));
-  if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
-  return tenant.id;
 }
