@@ -27,6 +27,11 @@ const tooLarge = () => new ApiError("payload_too_large", `the body must be at mo
 /** The same answer for a wrong token, an unknown provider and callbacks switched off: nothing to learn from it. */
 const noRoute = () => new ApiError("not_found", "no route for POST /inbound/{provider}/{token}");
 
+// What both callback routes share: the provider in the path, a JSON body, the answer.
+const providerParam = z.enum(PROVIDERS).openapi({ param: { name: "provider", in: "path" } });
+const callbackBody = { content: { "application/json": { schema: z.looseObject({}) } }, required: true };
+const received = json(z.object({ received: z.literal(true) }), "Received: the task is polled (or its state taken) in the background");
+
 const route = createRoute({
   method: "post",
   path: "/inbound/{provider}/{token}",
@@ -40,13 +45,13 @@ const route = createRoute({
   ].join("\n\n"),
   request: {
     params: z.object({
-      provider: z.enum(PROVIDERS).openapi({ param: { name: "provider", in: "path" } }),
+      provider: providerParam,
       token: z.string().openapi({ param: { name: "token", in: "path" }, description: "`INBOUND_TOKEN`" }),
     }),
-    body: { content: { "application/json": { schema: z.looseObject({}) } }, required: true },
+    body: callbackBody,
   },
   responses: {
-    200: json(z.object({ received: z.literal(true) }), "Received: the task is polled (or its state taken) in the background"),
+    200: received,
     ...errors([400, 401, 404, 413], {
       400: "The body is not a callback (no task id or status)",
       401: "A `kling` callback without a valid signature while `KLING_WEBHOOK_SECRET` is set",
@@ -114,14 +119,14 @@ const tenantRoute = createRoute({
   ].join("\n\n"),
   request: {
     params: z.object({
-      provider: z.enum(PROVIDERS).openapi({ param: { name: "provider", in: "path" } }),
+      provider: providerParam,
       tenant: z.string().openapi({ param: { name: "tenant", in: "path" }, description: "The tenant's id" }),
       token: z.string().openapi({ param: { name: "token", in: "path" }, description: "The tenant's token, derived from `INBOUND_TOKEN`" }),
     }),
-    body: { content: { "application/json": { schema: z.looseObject({}) } }, required: true },
+    body: callbackBody,
   },
   responses: {
-    200: json(z.object({ received: z.literal(true) }), "Received: the task is polled (or its state taken) in the background"),
+    200: received,
     ...errors([400, 401, 404, 413, 503], {
       400: "The body is not a callback (no task id or status)",
       401: "A callback without a valid signature while the tenant's credentials hold a `webhook_secret`",
