@@ -1,6 +1,7 @@
 /**
- * No two rooms of src/ import each other (run by `npm run check:deps`, after dependency-cruiser's
- * rules). A room is a folder of src/ (`src/http/`, `src/work/`, ...) or a file at its top
+ * The import rules of src/ (`npm run check:deps`): dependency-cruiser's rules
+ * (.dependency-cruiser.cjs), and no two rooms of src/ importing each other, from one run of
+ * dependency-cruiser (its JSON: the violations of its rules and the module graph). A room is a folder of src/ (`src/http/`, `src/work/`, ...) or a file at its top
  * (`src/app.ts`, `src/config.ts`, ...). dependency-cruiser's `no-cycles` rule sees modules: two rooms
  * can import each other through modules that form no cycle (a.ts → b/x.ts, b/y.ts → a/z.ts), and
  * then neither room can be read, changed or tested without the other. This reads the module graph
@@ -11,6 +12,8 @@ import { execFileSync } from "node:child_process";
 
 type Dependency = { resolved: string; dependencyTypes: string[] };
 type Module = { source: string; dependencies: Dependency[] };
+type Violation = { from: string; to: string; rule: { name: string; severity: string } };
+type Rule = { name: string; comment?: string };
 
 const roomOf = (path: string): string | null => {
   const match = /^src\/([^/]+)(\/)?/.exec(path);
@@ -23,7 +26,20 @@ const output = execFileSync("npx", ["depcruise", "src", "--config", ".dependency
   encoding: "utf8",
   maxBuffer: 64 * 1024 * 1024,
 });
-const { modules } = JSON.parse(output) as { modules: Module[] };
+const { modules, summary } = JSON.parse(output) as {
+  modules: Module[];
+  summary: { violations: Violation[]; ruleSetUsed: { forbidden?: Rule[] } };
+};
+
+const errors = summary.violations.filter((v) => v.rule.severity === "error");
+if (errors.length > 0) {
+  const why = new Map((summary.ruleSetUsed.forbidden ?? []).map((r) => [r.name, r.comment ?? ""]));
+  const lines = errors.map((v) => `  ${v.rule.name}: ${v.from} → ${v.to}
+    ${why.get(v.rule.name)}`);
+  console.error(`✘ ${errors.length} import(s) against the rules of .dependency-cruiser.cjs:\n${lines.join("\n")}`);
+  process.exit(1);
+}
+console.log(`✔ no import against the rules of .dependency-cruiser.cjs (${modules.length} modules)`);
 
 /** room → the rooms it imports, each with one module's import as the example. */
 const arrows = new Map<string, Map<string, string>>();
