@@ -1,4 +1,7 @@
 import { isTenantId, type TenantId } from "../domain/ids";
+import type { Env } from "../env";
+import { openDb } from "../storage/db";
+import { findTenant } from "../storage/tenants";
 import { ApiError } from "./api-error";
 
 /**
@@ -9,4 +12,11 @@ import { ApiError } from "./api-error";
 export function tenantIdOr404(id: string): TenantId {
   if (!isTenantId(id)) throw new ApiError("not_found", `no tenant ${id}`);
   return id;
+}
+
+/** The tenant a request names, or 404 `no tenant ...` for a malformed id, an unknown tenant and a deleted one alike. */
+export async function tenantOr404(env: Env, id: string) {
+  const tenant = await findTenant(openDb(env.DB), tenantIdOr404(id));
+  if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
+  return tenant;
 }

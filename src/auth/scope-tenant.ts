@@ -1,9 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../api-kit/api-error";
-import { tenantIdOr404 } from "../api-kit/tenant-param";
+import { tenantOr404 } from "../api-kit/tenant-param";
 import type { Env } from "../env";
-import { openDb } from "../storage/db";
-import { findTenant } from "../storage/tenants";
 import type { AuthVariables } from "./auth-variables";
 
 /** The header an admin names the tenant it acts for with, on the tenant routes. */
@@ -27,9 +25,7 @@ export const scopeTenant = () =>
         throw new ApiError("invalid_request", `the admin key acts for one tenant: name it in the ${TENANT_HEADER} header`, [
           { field: TENANT_HEADER, message: "required with the admin key" },
         ]);
-      const tenantId = tenantIdOr404(named);
-      if (!(await findTenant(openDb(c.env.DB), tenantId))) throw new ApiError("not_found", `no tenant ${named}`);
-      c.set("tenantId", tenantId);
+      c.set("tenantId", (await tenantOr404(c.env, named)).id);
     }
     await next();
   });

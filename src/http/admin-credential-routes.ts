@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { UpstreamCredentialsSchema } from "../api-kit/api-schemas";
 import { authenticated, errors, json } from "../api-kit/openapi-document";
+import { tenantOr404 } from "../api-kit/tenant-param";
 import { bodyReadByRelay, validationHook } from "../api-kit/validation";
-import { tenantOr404 } from "./admin-params";
 import { type CredentialsEnv, deleteFor, getFor, putFor } from "./credential-actions";
 import { AdminParams, bodySchemaFor, CredentialsBodySchema, deleteDescription, providerOr404, putDescription } from "./credential-schemas";
 

@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { ApiError } from "../api-kit/api-error";
 import { ApiKeyListSchema, NewApiKeySchema } from "../api-kit/api-schemas";
 import { authenticated, errors, json } from "../api-kit/openapi-document";
+import { tenantOr404 } from "../api-kit/tenant-param";
 import { validationHook } from "../api-kit/validation";
 import { newTenantKey } from "../auth/keys";
 import { newId } from "../domain/ids";
@@ -9,7 +10,7 @@ import { systemClock } from "../lib/clock";
 import { insertApiKey, listApiKeys, revokeApiKey } from "../storage/api-keys";
 import { recordAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
-import { type AdminEnv, KeyIdParams, TenantIdParams, tenantOr404 } from "./admin-params";
+import { type AdminEnv, KeyIdParams, TenantIdParams } from "./admin-params";
 import { auditEntry } from "./audit";
 import { presentApiKey } from "./present";
 

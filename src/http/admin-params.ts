@@ -1,11 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import { ApiError } from "../api-kit/api-error";
-import { tenantIdOr404 } from "../api-kit/tenant-param";
+
 import type { JsonBodyVariables } from "../api-kit/validation";
 import type { CallerVariables } from "../auth/auth-variables";
 import type { Env } from "../env";
-import { openDb } from "../storage/db";
-import { findTenant } from "../storage/tenants";
 
 /**
  * The admin API (`/v1/admin`): tenants and their keys, for the holder of `ADMIN_API_KEY` only
@@ -28,9 +25,3 @@ export const KeyIdParams = z.object({
     .max(64)
     .openapi({ param: { name: "id", in: "path" }, example: "key_7c9e6679742540de944be07f" }),
 });
-
-export async function tenantOr404(env: Env, id: string) {
-  const tenant = await findTenant(openDb(env.DB), tenantIdOr404(id));
-  if (!tenant) throw new ApiError("not_found", `no tenant ${id}`);
-  return tenant;
-}

@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ApiError } from "../api-kit/api-error";
 import { TenantListSchema, TenantSchema } from "../api-kit/api-schemas";
 import { authenticated, errors, json } from "../api-kit/openapi-document";
-import { tenantIdOr404 } from "../api-kit/tenant-param";
+import { tenantIdOr404, tenantOr404 } from "../api-kit/tenant-param";
 import { bodyReadByRelay, validationHook } from "../api-kit/validation";
 import { newTenantId } from "../domain/ids";
 import { DEFAULT_TENANT } from "../domain/tenancy";
@@ -11,7 +11,7 @@ import { systemClock } from "../lib/clock";
 import { recordAudit } from "../storage/audit-log";
 import { openDb } from "../storage/db";
 import { createTenant, listTenants, updateTenant } from "../storage/tenants";
-import { type AdminEnv, TenantIdParams, tenantOr404 } from "./admin-params";
+import { type AdminEnv, TenantIdParams } from "./admin-params";
 import { auditEntry } from "./audit";
 import { presentTenant } from "./present";
 
