@@ -34,8 +34,7 @@ const { modules, summary } = JSON.parse(output) as {
 const errors = summary.violations.filter((v) => v.rule.severity === "error");
 if (errors.length > 0) {
   const why = new Map((summary.ruleSetUsed.forbidden ?? []).map((r) => [r.name, r.comment ?? ""]));
-  const lines = errors.map((v) => `  ${v.rule.name}: ${v.from} → ${v.to}
-    ${why.get(v.rule.name)}`);
+  const lines = errors.map((v) => `  ${v.rule.name}: ${v.from} → ${v.to}\n    ${why.get(v.rule.name)}`);
   console.error(`✘ ${errors.length} import(s) against the rules of .dependency-cruiser.cjs:\n${lines.join("\n")}`);
   process.exit(1);
 }
