@@ -128,9 +128,10 @@ export async function claimDueArchiveFiles(db: Db, o: ClaimOptions): Promise<Cla
       ClaimedArchiveFileRow.with({ parked: int }),
       "claim due archive files",
       sql`
-      UPDATE archive_files SET lease_token = CASE WHEN ${halted} THEN NULL ELSE ${o.leaseToken} END,
-        next_attempt_at = CASE WHEN ${halted} THEN ${parkedAt(archiveFileTenant)} ELSE ${o.now + o.leaseMs} END
-      WHERE id IN (SELECT id FROM archive_files WHERE next_attempt_at <= ${o.now} ORDER BY next_attempt_at LIMIT ${limit})
+      UPDATE archive_files SET lease_token = CASE WHEN c.halted THEN NULL ELSE ${o.leaseToken} END,
+        next_attempt_at = CASE WHEN c.halted THEN ${parkedAt(archiveFileTenant)} ELSE ${o.now + o.leaseMs} END
+      FROM (SELECT id, ${halted} AS halted FROM archive_files WHERE next_attempt_at <= ${o.now} ORDER BY next_attempt_at LIMIT ${limit}) AS c
+      WHERE archive_files.id = c.id
       RETURNING ${claimedArchiveColumns()}, lease_token IS NULL AS parked`,
     );
     const taken = rows.filter((r) => r.parked === 0).map(({ parked: _, ...file }) => file);

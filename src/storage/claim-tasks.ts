@@ -111,10 +111,11 @@ export async function claimDueTasks(
       ClaimedTaskRow.with({ parked: int }),
       "claim due tasks",
       sql`
-      UPDATE tasks SET lease_token = CASE WHEN ${halted} THEN NULL ELSE ${options.leaseToken} END,
-        next_poll_at = CASE WHEN ${halted} THEN ${parkedAt(sql`tasks.tenant_id`)} ELSE ${options.now + options.leaseMs} END
-      WHERE id IN (SELECT id FROM tasks WHERE next_poll_at <= ${options.now} AND ${pollableTasks(options.pollable)} AND ${only}
-        ORDER BY next_poll_at LIMIT ${limit})
+      UPDATE tasks SET lease_token = CASE WHEN c.halted THEN NULL ELSE ${options.leaseToken} END,
+        next_poll_at = CASE WHEN c.halted THEN ${parkedAt(sql`tasks.tenant_id`)} ELSE ${options.now + options.leaseMs} END
+      FROM (SELECT id, ${halted} AS halted FROM tasks WHERE next_poll_at <= ${options.now} AND ${pollableTasks(options.pollable)} AND ${only}
+        ORDER BY next_poll_at LIMIT ${limit}) AS c
+      WHERE tasks.id = c.id
       RETURNING ${claimedTaskColumns()}, lease_token IS NULL AS parked`,
     );
     const taken = rows.filter((r) => r.parked === 0).map(toClaimedTask);

@@ -41,7 +41,11 @@ export async function claimPastParked<T>(limit: number, claimOnce: (limit: numbe
   return taken;
 }
 
-/** Whether the tenant `tenantId` (a SQL expression) is suspended, deleted or gone: its work waits. */
+/**
+ * Whether the tenant `tenantId` (a SQL expression) is suspended, deleted or gone: its work waits.
+ * Each use reads the tenant's row (and the message's subscription for `messageTenant`): a claim
+ * computes it once per row, in its FROM, rather than in each column's CASE.
+ */
 export const tenantHalted = (tenantId: SQL): SQL =>
   sql`NOT EXISTS (SELECT 1 FROM tenants h WHERE h.id = ${tenantId} AND h.suspended_at IS NULL AND h.deleted_at IS NULL)`;
 
