@@ -36,8 +36,8 @@ const DUE_TIME = (now: number) => sql`CASE WHEN ${HOLDING} THEN NULL ELSE ${now}
 function fanOut(db: Db, scope: SQL, now: number) {
   return statement(
     db,
-    sql`INSERT INTO messages (id, subscription_id, event_type, event_at, metadata, reason, data, archive, status, state, attempts, schedule_step, next_attempt_at, created_at, updated_at)
-    SELECT 'msg_' || lower(hex(randomblob(12))), s.id, t.last_event, t.last_event_at, s.metadata, t.finish_reason, t.data, t.archive_outputs,
+    sql`INSERT INTO messages (id, subscription_id, tenant_id, endpoint_id, event_type, event_at, metadata, reason, data, archive, status, state, attempts, schedule_step, next_attempt_at, created_at, updated_at)
+    SELECT 'msg_' || lower(hex(randomblob(12))), s.id, s.tenant_id, s.endpoint_id, t.last_event, t.last_event_at, s.metadata, t.finish_reason, t.data, t.archive_outputs,
       'pending', ${HELD_OR_SCHEDULED}, 0, 0, ${DUE_TIME(now)}, ${now}, ${now}
     FROM tasks t JOIN subscriptions s ON s.task_key = t.id
     WHERE ${scope} AND t.last_event IS NOT NULL AND s.status = 'active'

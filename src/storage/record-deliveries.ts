@@ -49,8 +49,8 @@ export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[
   await runBatch(db, [
     statement(
       db,
-      sql`INSERT INTO delivery_attempts (message_id, attempted_at, status_code, error, duration_ms)
-      SELECT m.id, r.value ->> 'attempted_at', r.value ->> 'status_code', r.value ->> 'error', r.value ->> 'duration_ms'
+      sql`INSERT INTO delivery_attempts (message_id, endpoint_id, attempted_at, status_code, error, duration_ms)
+      SELECT m.id, m.endpoint_id, r.value ->> 'attempted_at', r.value ->> 'status_code', r.value ->> 'error', r.value ->> 'duration_ms'
       FROM json_each(${rows}) r JOIN messages m ON m.id = r.value ->> 'id'
       WHERE m.lease_token = ${leaseToken}`,
     ),

@@ -33,6 +33,8 @@ export const tenants = sqliteTable("tenants", {
    * its rows in bounded batches, the tenant row last (storage/tenant-purge.ts).
    */
   deletedAt: integer("deleted_at"),
+  /** The endpoint (`endpoints.id`) that receives its operational events (`operation_events`); null: none sent. */
+  operationsEndpointId: text("operations_endpoint_id"),
 });
 
 /**
@@ -126,11 +128,41 @@ export const endpoints = sqliteTable(
     previousUntil: integer("previous_until"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    // Health (src/domain/endpoint-health.ts): written with the attempts, in the same batch.
+    /** Failed attempts since the last success. */
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    /** The first failure since the last success; null while it succeeds. Disabling counts from here. */
+    failingSince: integer("failing_since"),
+    lastSuccessAt: integer("last_success_at"),
+    lastFailureAt: integer("last_failure_at"),
+    /** Why the last attempt failed (`http_500`, `timeout`, `network_error: ...`). */
+    lastFailureReason: text("last_failure_reason"),
+    /** Set while the circuit is open: due messages wait (parked) and only a probe is sent. */
+    circuitOpenedAt: integer("circuit_opened_at"),
+    /** Probes failed since the circuit opened: the wait before the next one doubles with each. */
+    probeStep: integer("probe_step").notNull().default(0),
+    /** When the next probe is due (circuit open and not disabled), else null. */
+    nextProbeAt: integer("next_probe_at"),
+    /** The message made due as the current probe: the one message of the endpoint a claim does not park. */
+    probeMessageId: text("probe_message_id"),
+    /** Set when disabled (failing for ENDPOINT_DISABLE_AFTER_HOURS, or by hand): nothing more is sent to it. */
+    disabledAt: integer("disabled_at"),
+    /**
+     * Work left after a state change, done by the tick in bounded batches: `release` (the circuit
+     * closed: its parked messages are due again) or `fail` (disabled: its open messages and active
+     * subscriptions end `failed`, `endpoint_disabled`). Null when none.
+     */
+    pendingDrain: text("pending_drain", { enum: ["release", "fail"] }),
+    /** At most this many attempts per second, across the tick and every queue consumer; null: no limit. */
+    rateLimitPerSecond: integer("rate_limit_per_second"),
   },
   (t) => [
     uniqueIndex("endpoints_tenant_url").on(t.tenantId, t.url),
     index("endpoints_tenant_created").on(t.tenantId, t.createdAt),
     index("endpoints_sealed_with").on(ENDPOINT_SEALED_WITH, t.id),
+    // The tick's to-do lists, empty while every endpoint is healthy.
+    index("endpoints_probe").on(t.nextProbeAt).where(sql`next_probe_at IS NOT NULL`),
+    index("endpoints_drain").on(t.pendingDrain).where(sql`pending_drain IS NOT NULL`),
   ],
 );
 
@@ -281,6 +313,13 @@ export const messages = sqliteTable(
   {
     id: text("id").primaryKey(),
     subscriptionId: text("subscription_id").notNull(),
+    /**
+     * The subscription's tenant and endpoint, copied at fan-out (migration 0014): the claim reads
+     * the endpoint's circuit and the tenant's state by key, and the API lists a tenant's or an
+     * endpoint's messages newest first through an index, without reading subscriptions.
+     */
+    tenantId: text("tenant_id").$type<TenantId>(),
+    endpointId: text("endpoint_id"),
     eventType: text("event_type").notNull(),
     // The body's facts, copied from the task and the subscription when the message is created (or
     // revived), in the same statement: the body is built from them by domain/webhook-body.ts when
@@ -334,6 +373,8 @@ export const messages = sqliteTable(
     // due time, not the states: a claim's `next_attempt_at <= ?` implies it (the planner uses it),
     // and a Worker from before migration 0013 walks the same index.
     index("messages_due").on(t.nextAttemptAt).where(sql`next_attempt_at IS NOT NULL`),
+    index("messages_tenant_created").on(t.tenantId, t.createdAt, t.id),
+    index("messages_endpoint_created").on(t.endpointId, t.createdAt, t.id),
   ],
 );
 
@@ -343,12 +384,16 @@ export const deliveryAttempts = sqliteTable(
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     messageId: text("message_id").notNull(),
+    /** The message's endpoint (null for attempts from before migration 0014): its health over a day is read by it. */
+    endpointId: text("endpoint_id"),
     attemptedAt: integer("attempted_at").notNull(),
     statusCode: integer("status_code"),
     error: text("error"),
     durationMs: integer("duration_ms").notNull(),
+    /** The first 1 KiB of the receiver's answer, as text; null when it sent none (or none was read). */
+    responseBody: text("response_body"),
   },
-  (t) => [index("delivery_attempts_message").on(t.messageId)],
+  (t) => [index("delivery_attempts_message").on(t.messageId), index("delivery_attempts_endpoint").on(t.endpointId, t.attemptedAt)],
 );
 
 /**
@@ -488,4 +533,42 @@ export const idempotencyKeys = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.key] }), index("idempotency_keys_created").on(t.createdAt)],
+);
+
+/**
+ * Something an operator should know about a tenant's delivery (an endpoint's circuit opened, it
+ * recovered or was disabled, a subscription failed, a task expired), recorded in the same D1 batch
+ * as what caused it, once per occurrence (`occurrence` is unique per tenant). Sent, signed, to the
+ * tenant's operations endpoint when it has one, retried like a webhook; shown on the dashboard.
+ */
+export const operationEvents = sqliteTable(
+  "operation_events",
+  {
+    /** `evt_...`: its `webhook-id`. */
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").$type<TenantId>().notNull(),
+    /** `endpoint.circuit_opened`, `endpoint.recovered`, `endpoint.disabled`, `subscription.failed`, `task.expired`. */
+    eventType: text("event_type").notNull(),
+    /** What makes it once: e.g. `endpoint.circuit_opened:ep_...:<opened at>`. */
+    occurrence: text("occurrence").notNull(),
+    /** The event's `data` object as JSON text. */
+    data: text("data").notNull(),
+    /** `unsent` (no operations endpoint when it happened), `scheduled`, `leased`, `delivered`, `failed`. */
+    state: text("state", { enum: ["unsent", "scheduled", "leased", "delivered", "failed"] }).notNull(),
+    /** The endpoint it goes to (the tenant's operations endpoint when it happened). */
+    endpointId: text("endpoint_id"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    leaseToken: text("lease_token").$type<LeaseToken>(),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deliveredAt: integer("delivered_at"),
+  },
+  (t) => [
+    uniqueIndex("operation_events_occurrence").on(t.tenantId, t.occurrence),
+    index("operation_events_due").on(t.nextAttemptAt).where(sql`next_attempt_at IS NOT NULL`),
+    index("operation_events_tenant_created").on(t.tenantId, t.createdAt),
+  ],
 );
