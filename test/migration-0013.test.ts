@@ -276,12 +276,15 @@ describe.skipIf(!env.MIGRATION_TEST)("migration 0013 (messages.state) beside the
             messageId: claimed!.id,
             subscriptionId: claimed!.subscriptionId,
             taskKey: claimed!.taskKey,
+            endpointId: claimed!.endpointId,
             attemptedAt: now,
             update: { ...retry, status, scheduleStep: 1, nextAttemptAt },
+            health: status === "delivered" ? "ok" : "fail",
           },
         ],
         leaseToken("lease_2"),
         now,
+        { failures: 5, probeMinMs: 60_000, probeMaxMs: 3_600_000 },
       );
     await claimDueMessages(db, { now, limit: 10, leaseToken: leaseToken("lease_2"), leaseMs: 60_000 });
     await record("pending", now + 5_000);

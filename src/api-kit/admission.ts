@@ -45,6 +45,12 @@ export function admissionError(admission: Extract<Admission, { kind: "refused" }
       );
     case "task_not_found":
       return new ApiError("task_not_found", `no task ${taskId} with provider ${provider} is available to this tenant`);
+    case "endpoint_disabled":
+      return new ApiError(
+        "endpoint_disabled",
+        `endpoint ${admission.endpointId} (this callback_url) is disabled: it failed for too long, or was disabled by hand. Fix the receiver, then turn it on again with POST /v1/endpoints/${admission.endpointId}/enable`,
+        [{ field: "callback_url", message: "is a disabled endpoint" }],
+      );
     case "endpoint_limit_reached":
       return new ApiError(
         "endpoint_limit_reached",

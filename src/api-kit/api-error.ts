@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   "not_found",
   "task_not_found",
   "conflict",
+  "endpoint_disabled",
   "endpoint_limit_reached",
   "subscription_limit_reached",
   "payload_too_large",
@@ -49,6 +50,7 @@ function statusOf(code: ErrorCode): ContentfulStatusCode {
     case "task_not_found":
       return 404;
     case "conflict":
+    case "endpoint_disabled":
     case "endpoint_limit_reached":
     case "subscription_limit_reached":
       return 409;

@@ -112,6 +112,22 @@ export const SETTINGS = {
     "Seconds to wait after each failed attempt (±10 % jitter), at most 50 of them. One attempt plus one per entry: 8 attempts over about 27.5 h.",
   ),
   DELIVERY_TIMEOUT_SECONDS: varSetting(duration("seconds", 15), "Timeout of one webhook attempt."),
+  ENDPOINT_CIRCUIT_FAILURES: varSetting(
+    count(5, (n) => n.int().min(1).max(1000)),
+    "An endpoint's circuit opens after this many failed attempts in a row: its due webhooks wait, spending no attempts, while one probe at a time is tried (see `ENDPOINT_PROBE_MIN_SECONDS`); the first success closes it and releases them. See [Delivery and endpoint health](../README.md#delivery-and-endpoint-health).",
+  ),
+  ENDPOINT_PROBE_MIN_SECONDS: varSetting(
+    duration("seconds", 60, (n) => n.int().min(1).max(86_400)),
+    "The wait before the first probe of an open circuit; it doubles after each failed probe, up to `ENDPOINT_PROBE_MAX_SECONDS`.",
+  ),
+  ENDPOINT_PROBE_MAX_SECONDS: varSetting(
+    duration("seconds", 3600, (n) => n.int().min(1).max(86_400)),
+    "The longest wait between two probes of an open circuit.",
+  ),
+  ENDPOINT_DISABLE_AFTER_HOURS: varSetting(
+    duration("hours", 120, (n) => n.nonnegative().max(24 * 365)),
+    "An endpoint whose attempts have all failed for this long is disabled: its pending webhooks end `failed` (`endpoint_disabled`), registrations to it answer 409 until `POST /v1/endpoints/{id}/enable`. `0`: never disabled.",
+  ),
   RETENTION_DAYS: varSetting(
     duration("days", 7),
     "Finished tasks, their subscriptions and delivery logs are deleted this long after polling stopped (and after the last registration or change of one of its subscriptions; never while a message is pending or a file is being archived). With the `ARCHIVE` bucket, a task is also kept while any of its archived files is still copied: it goes once `ARCHIVE_RETENTION_DAYS` deleted them, at a later tick (with its failed copies' objects).",

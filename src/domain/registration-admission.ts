@@ -10,6 +10,8 @@ export interface RegistrationFacts {
   activeUrlsOfTask: ReadonlyMap<string, ReadonlySet<string>>;
   /** The registrations' URLs that already are endpoints of the tenant. */
   endpointUrls: ReadonlySet<string>;
+  /** Those of them that are disabled (`POST /v1/endpoints/{id}/enable` turns one on again), with their ids. */
+  disabledEndpoints: ReadonlyMap<string, string>;
   /** The tenant's endpoints and unsettled tasks, each counted up to its cap + 1. */
   endpoints: number;
   activeTasks: number;
@@ -18,7 +20,11 @@ export interface RegistrationFacts {
 /** A cap a registration would pass. */
 export type CapRefusal = "endpoint_limit_reached" | "active_task_limit_reached" | "subscription_limit_reached";
 
-export type Admission = { kind: "allowed"; account: UpstreamAccount } | { kind: "refused"; refusal: AccessRefusal | CapRefusal };
+export type Admission =
+  | { kind: "allowed"; account: UpstreamAccount }
+  | { kind: "refused"; refusal: AccessRefusal | CapRefusal }
+  /** The URL is an endpoint of the tenant that is disabled: nothing is sent to it until it is enabled. */
+  | { kind: "refused"; refusal: "endpoint_disabled"; endpointId: string };
 
 /**
  * Decides a tenant's registrations in order, each as if the ones admitted before it were stored
@@ -44,6 +50,8 @@ export function admitRegistrations(
         ? { kind: "allowed", account: item.createdOn }
         : taskAccess(policy, item.provider, facts.owners.get(name));
     if (access.kind === "refused") return access;
+    const disabled = facts.disabledEndpoints.get(item.callbackUrl);
+    if (disabled !== undefined) return { kind: "refused", refusal: "endpoint_disabled", endpointId: disabled };
     const known = facts.activeUrlsOfTask.get(name);
     const urls = activeUrls.get(name) ?? new Set(known ?? []);
     const newTask = known === undefined && !activeUrls.has(name);

@@ -3,9 +3,10 @@ import type { EndpointKeys } from "../domain/endpoint-signing";
 import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import { DUE_MESSAGE_STATES } from "../domain/message-states";
 import { asJson, type Db } from "./db";
+import { heldByEndpoint } from "./endpoint-health";
 import { BodyRow, bodyColumns, messageBody } from "./message-body";
 import { messageIn, messageState } from "./message-sql";
-import { claimPastParked, messageTenant, parkedAt, tenantHalted } from "./parking";
+import { claimPastParked, parkedAt, tenantHalted } from "./parking";
 import { column, int, type RowColumns, type RowOf, type RowSchema, readAll, rowSchema } from "./rows";
 import { endpoints, messages, subscriptions, tasks } from "./schema";
 
@@ -74,7 +75,8 @@ interface ClaimOptions {
   leaseMs: number;
 }
 
-const halted = tenantHalted(messageTenant);
+// The message's own copy of its tenant (migration 0014): read by key, with no subscription read.
+const halted = tenantHalted(sql`messages.tenant_id`);
 /** The states with a due time; the claim walks `messages_due` by it (`next_attempt_at <= ?` first, for the index). */
 const DUE = messageIn("state", ...DUE_MESSAGE_STATES);
 
@@ -82,9 +84,10 @@ const DUE = messageIn("state", ...DUE_MESSAGE_STATES);
  * The guarded claim statement, returning `columns` of each message it claimed: a `scheduled` message
  * whose time came, or a `leased` one whose lease ran out, becomes `leased` under this token until the
  * lease's end. A due message of a suspended or deleted tenant is parked instead (storage/parking.ts):
- * `scheduled` at its parked time, not sent, no attempt spent. Whether the tenant is halted is
- * looked up once per message, in the FROM (its subscription's and its tenant's rows), not once per
- * column it decides: each lookup reads two rows.
+ * `scheduled` at its parked time, not sent, no attempt spent; so is one whose endpoint's circuit is
+ * open (all but its probe) or that is disabled (storage/endpoint-health.ts). Whether the tenant is
+ * halted and the endpoint holds it are looked up once per message, in the FROM (its tenant's and
+ * its endpoint's rows, by key), not once per column they decide.
  */
 const claim = <C extends RowColumns>(db: Db, o: ClaimOptions, row: RowSchema<C>, columns: SQL) =>
   claimPastParked(o.limit, async (limit) => {
@@ -93,10 +96,11 @@ const claim = <C extends RowColumns>(db: Db, o: ClaimOptions, row: RowSchema<C>,
       row.with({ parked: int }),
       "claim due messages",
       sql`
-      UPDATE messages SET state = CASE WHEN c.halted THEN ${messageState("scheduled")} ELSE ${messageState("leased")} END,
-        lease_token = CASE WHEN c.halted THEN NULL ELSE ${o.leaseToken} END,
-        next_attempt_at = CASE WHEN c.halted THEN ${parkedAt(messageTenant)} ELSE ${o.now + o.leaseMs} END
-      FROM (SELECT id, ${halted} AS halted FROM messages WHERE next_attempt_at <= ${o.now} AND ${DUE} ORDER BY next_attempt_at LIMIT ${limit}) AS c
+      UPDATE messages SET state = CASE WHEN c.halted OR c.held IS NOT NULL THEN ${messageState("scheduled")} ELSE ${messageState("leased")} END,
+        lease_token = CASE WHEN c.halted OR c.held IS NOT NULL THEN NULL ELSE ${o.leaseToken} END,
+        next_attempt_at = CASE WHEN c.halted THEN ${parkedAt(sql`messages.tenant_id`)} WHEN c.held IS NOT NULL THEN c.held ELSE ${o.now + o.leaseMs} END
+      FROM (SELECT id, ${halted} AS halted, ${heldByEndpoint} AS held FROM messages
+        WHERE next_attempt_at <= ${o.now} AND ${DUE} ORDER BY next_attempt_at LIMIT ${limit}) AS c
       WHERE messages.id = c.id
       RETURNING ${columns}, ${messageIn("state", "scheduled")} AS parked`,
     );

@@ -1,9 +1,11 @@
 import { sql } from "drizzle-orm";
 import type { MessageUpdate } from "../domain/delivery-plan";
+import { type HealthOutcome, healthChanges } from "../domain/endpoint-health";
 import type { LeaseToken, TaskKey } from "../domain/ids";
 import { OPEN_MESSAGE_STATES, stateAfterAttempt } from "../domain/message-states";
 import { countActivity } from "./count-activity";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
+import { type CircuitPolicy, endpointHealthStatements } from "./endpoint-health";
 import { messageIn, messageState, moveTo } from "./message-sql";
 import { settleTasks } from "./settle";
 
@@ -12,15 +14,19 @@ export interface DeliveryRecord {
   subscriptionId: string;
   /** The task's `tasks.id`. */
   taskKey: TaskKey;
+  /** The message's endpoint, whose health the attempt counts for. */
+  endpointId: string;
   attemptedAt: number;
   update: MessageUpdate;
+  /** What the attempt says of the endpoint (null: it was never sent). */
+  health: HealthOutcome;
 }
 
 /**
  * Writes a round of delivery attempts in one D1 batch: the attempt log, the hour's delivery counts
  * for the dashboard, the subscriptions that failed for good (their other pending messages stop
- * too: "no more attempts"), the message updates, then the subscriptions that are now fully
- * delivered.
+ * too: "no more attempts"), the message updates, the endpoints' health and circuits
+ * (storage/endpoint-health.ts), then the subscriptions that are now fully delivered.
  *
  * Every statement acts only for records whose message is still leased under `leaseToken` when the
  * batch runs: a result that comes back after its message was redelivered, or claimed again once
@@ -28,7 +34,13 @@ export interface DeliveryRecord {
  * so they come after every statement that checks it (a D1 batch runs its statements in order, in
  * one transaction).
  */
-export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[], leaseToken: LeaseToken, now: number): Promise<void> {
+export async function recordDeliveries(
+  db: Db,
+  records: readonly DeliveryRecord[],
+  leaseToken: LeaseToken,
+  now: number,
+  circuit: CircuitPolicy,
+): Promise<void> {
   if (records.length === 0) return;
   const rows = asJson(
     records.map(({ messageId, subscriptionId, attemptedAt, update: u }) => ({
@@ -46,6 +58,10 @@ export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[
     })),
   );
   const stillLeased = sql`EXISTS (SELECT 1 FROM messages m WHERE m.id = r.value ->> 'id' AND m.lease_token = ${leaseToken})`;
+  const health = healthChanges(
+    records.map((r) => ({ endpointId: r.endpointId, attemptedAt: r.attemptedAt, outcome: r.health, error: r.update.error })),
+  );
+  const failedIds = records.filter((r) => r.health === "fail").map((r) => r.messageId);
   await runBatch(db, [
     statement(
       db,
@@ -92,6 +108,8 @@ export async function recordDeliveries(db: Db, records: readonly DeliveryRecord[
       FROM json_each(${rows}) r
       WHERE messages.id = r.value ->> 'id' AND messages.lease_token = ${leaseToken}`,
     ),
+    // The endpoints' health and circuits: every attempt made counts, whatever became of its lease.
+    ...endpointHealthStatements(db, health, failedIds, circuit, now),
     // Settling reads the rows as they now are, whatever this round still leased: nothing to guard.
     ...settleTasks(db, keySet([...new Set(records.map((r) => r.taskKey))]), now),
   ]);

@@ -54,7 +54,10 @@ export async function loadRegistrationFacts(
         LEFT JOIN subscriptions s ON s.task_key = t.id AND s.status = 'active'
         WHERE t.tenant_id = ${tenantId} AND t.provider = r.value ->> 'provider' AND t.task_id = r.value ->> 'task_id'`,
     ),
-    statement(db, sql`SELECT e.url FROM json_each(${urls}) r CROSS JOIN endpoints e WHERE e.tenant_id = ${tenantId} AND e.url = r.value`),
+    statement(
+      db,
+      sql`SELECT e.url, e.id, e.disabled_at FROM json_each(${urls}) r CROSS JOIN endpoints e WHERE e.tenant_id = ${tenantId} AND e.url = r.value`,
+    ),
     statement(
       db,
       sql`SELECT (SELECT count(*) FROM (SELECT 1 FROM endpoints WHERE tenant_id = ${tenantId} LIMIT ${caps.endpoints + 1})) AS endpoints,
@@ -70,10 +73,16 @@ export async function loadRegistrationFacts(
     tasks.set(name, active);
   }
   const [count] = batchRows(rowSchema({ endpoints: int, active_tasks: int }), "the tenant's counts", counts);
+  const known = batchRows(
+    rowSchema({ url: column(endpointsTable.url), id: column(endpointsTable.id), disabled_at: column(endpointsTable.disabledAt) }),
+    "the tenant's endpoints",
+    endpoints,
+  );
   return {
     owners: new Map(batchRows(OwnerRow, "who created the ids upstream", owners).map((o) => [taskName(o.provider, o.task_id), o.tenant_id])),
     activeUrlsOfTask: tasks,
-    endpointUrls: new Set(batchRows(rowSchema({ url: column(endpointsTable.url) }), "the tenant's endpoints", endpoints).map((e) => e.url)),
+    endpointUrls: new Set(known.map((e) => e.url)),
+    disabledEndpoints: new Map(known.filter((e) => e.disabled_at !== null).map((e) => [e.url, e.id])),
     endpoints: count?.endpoints ?? 0,
     activeTasks: count?.active_tasks ?? 0,
   };

@@ -1,4 +1,5 @@
 import { type ClaimedMessage, claimDueMessages } from "../storage/claim-messages";
+import { circuitPolicy } from "../storage/endpoint-health";
 import { type DeliveryRecord, recordDeliveries, releaseMessages } from "../storage/record-deliveries";
 import { deliverMessage } from "../work/delivery-work";
 import { tickLeaseMs } from "../work/leases";
@@ -21,7 +22,7 @@ export function deliveryPhase(ctx: TickContext): Promise<number> {
       return messages;
     },
     work: (message) => deliverMessage(ctx, message),
-    record: (records) => recordDeliveries(db, records, leaseToken, clock.now()),
+    record: (records) => recordDeliveries(db, records, leaseToken, clock.now(), circuitPolicy(config)),
     async release(messages) {
       budget.refund(messages.length);
       await releaseMessages(

@@ -5,6 +5,8 @@ import { newLeaseToken } from "../domain/ids";
 import { PROVIDERS } from "../domain/kling";
 import type { Env } from "../env";
 import { openDb } from "../storage/db";
+import { circuitPolicy } from "../storage/endpoint-health";
+import { endpointUpkeep } from "../storage/endpoint-upkeep";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
@@ -46,7 +48,8 @@ const sending = (dispatch: Dispatch | undefined): dispatch is Dispatch => dispat
  * tasks (with their archived files), archived files older than ARCHIVE_RETENTION_DAYS and audit
  * entries older than AUDIT_RETENTION_DAYS, take one step of removing a deleted tenant, seal again a
  * batch of endpoint secrets stored in clear or under SECRETS_KEY's previous key, and log one JSON
- * line, with `endReason`. First of all, a resumed tenant's parked work is made due.
+ * line, with `endReason`. First of all, a resumed tenant's parked work is made due, and the
+ * endpoints' circuits are looked after (storage/endpoint-upkeep.ts).
  * With a dispatcher for a kind of work (src/index.ts makes one per queue binding), that kind is
  * claimed and sent to it instead, for queue consumers to do (see dispatch-phase.ts). The env's
  * queue bindings are not read here: without `dispatchers` the tick does all its work itself.
@@ -70,6 +73,13 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   const upkeep = await tenantUpkeep(ctx.db, { now: started, auditCutoff: started - config.auditRetentionMs });
   if (upkeep.unparked > 0) report.unparked = upkeep.unparked;
   if (upkeep.auditPurged > 0) report.auditPurged = upkeep.auditPurged;
+  // Endpoint circuits: disable the long-failing, make due probes due, drain after a state change.
+  const endpoints = await endpointUpkeep(ctx.db, {
+    now: started,
+    circuit: circuitPolicy(config),
+    disableAfterMs: config.endpointDisableAfterMs,
+  });
+  if (Object.values(endpoints).some((n) => n > 0)) report.endpoints = endpoints;
   const providers = pollableProviders(config);
   // Without the operator's credentials the tick still polls for tenants with their own.
   const canPoll = providers.length > 0 || upkeep.ownAccounts;

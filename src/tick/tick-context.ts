@@ -1,5 +1,6 @@
 import type { LeaseToken } from "../domain/ids";
 import type { Db } from "../storage/db";
+import type { EndpointUpkeep } from "../storage/endpoint-upkeep";
 import type { KindStatsEntry } from "../storage/kind-stats";
 import type { TenantDeletionReport } from "../work/tenant-deletion";
 import type { CredentialResolver } from "../work/upstream-credentials";
@@ -30,6 +31,8 @@ export interface TickReport extends WorkReport {
   archiveRetentionError?: string;
   /** Parked rows of resumed tenants made due at the start of the tick (storage/parking.ts). */
   unparked?: number;
+  /** What the endpoints' upkeep did (disabled, probes made due, webhooks released, subscriptions failed), when anything. */
+  endpoints?: EndpointUpkeep;
   /** Audit entries deleted by AUDIT_RETENTION_DAYS. */
   auditPurged?: number;
   /** The step taken in removing a deleted tenant, if one is being removed. */

@@ -1,4 +1,5 @@
 import type { ClaimedMessage } from "../storage/claim-messages";
+import { circuitPolicy } from "../storage/endpoint-health";
 import type { Lease } from "../storage/load-claimed";
 import { recordDeliveries, releaseMessages } from "../storage/record-deliveries";
 import { deliverMessage } from "./delivery-work";
@@ -14,7 +15,7 @@ export async function deliverLeased(ctx: LeasedWorkContext, messages: (ClaimedMe
   await runLeased(ctx, messages, {
     timeoutMs: config.deliveryTimeoutMs,
     work: (message) => deliverMessage(ctx, message),
-    record: (leaseToken, records) => recordDeliveries(db, records, leaseToken, clock.now()),
+    record: (leaseToken, records) => recordDeliveries(db, records, leaseToken, clock.now(), circuitPolicy(config)),
     release: (leaseToken, unstarted) =>
       releaseMessages(
         db,

@@ -1,5 +1,6 @@
 import { checkCallbackUrl } from "../domain/callback-url";
 import { type DeliveryExchange, planDelivery } from "../domain/delivery-plan";
+import type { HealthOutcome } from "../domain/endpoint-health";
 import { type EndpointKeys, signingSecrets } from "../domain/endpoint-signing";
 import { openEndpointKeys } from "../domain/sealed-endpoint-keys";
 import type { ClaimedMessage } from "../storage/claim-messages";
@@ -15,21 +16,33 @@ import type { WorkContext } from "./work-context";
 export async function deliverMessage(ctx: WorkContext, message: ClaimedMessage): Promise<DeliveryRecord> {
   const { config, clock, report } = ctx;
   const attemptedAt = clock.now();
-  const exchange = await attempt(ctx, message);
+  const { exchange, sent } = await attempt(ctx, message);
   const update = planDelivery(message.scheduleStep, exchange, clock.now(), config.deliveryRetryScheduleMs, clock.random);
   if (update.status === "delivered") report.delivered += 1;
   else if (update.status === "pending") report.retried += 1;
   else report.failed += 1;
-  return { messageId: message.id, subscriptionId: message.subscriptionId, taskKey: message.taskKey, attemptedAt, update };
+  return {
+    messageId: message.id,
+    subscriptionId: message.subscriptionId,
+    taskKey: message.taskKey,
+    endpointId: message.endpointId,
+    attemptedAt,
+    update,
+    health: sent ? healthOf(exchange) : null,
+  };
 }
 
-async function attempt(ctx: WorkContext, message: ClaimedMessage): Promise<DeliveryExchange> {
+/** An answer is the endpoint's health: a 2xx, or a deliberate 410 (it is up, and wants no more of this). */
+const healthOf = (exchange: DeliveryExchange): HealthOutcome =>
+  exchange.kind === "response" && ((exchange.status >= 200 && exchange.status < 300) || exchange.status === 410) ? "ok" : "fail";
+
+async function attempt(ctx: WorkContext, message: ClaimedMessage): Promise<{ exchange: DeliveryExchange; sent: boolean }> {
   // Checked again at send time: the rules (or ALLOW_INSECURE_CALLBACKS) may have changed since
   // the URL was registered, and a relay must never be turned against its own network.
   const check = checkCallbackUrl(message.callbackUrl, { allowInsecure: ctx.config.allowInsecureCallbacks });
   if (!check.ok) {
     ctx.budget.refund(1);
-    return { kind: "refused", message: check.reason };
+    return { exchange: { kind: "refused", message: check.reason }, sent: false };
   }
   const now = ctx.clock.now();
   let keys: EndpointKeys;
@@ -40,13 +53,14 @@ async function attempt(ctx: WorkContext, message: ClaimedMessage): Promise<Deliv
     // its schedule (as after a network error) until the operator restores the key. The error
     // names the key id and the endpoint, never a secret.
     ctx.budget.refund(1);
-    return { kind: "network", message: (error as Error).message, durationMs: 0 };
+    return { exchange: { kind: "network", message: (error as Error).message, durationMs: 0 }, sent: false };
   }
-  return sendWebhook({
+  const exchange = await sendWebhook({
     url: check.url,
     messageId: message.id,
     body: message.body,
     secrets: signingSecrets(keys, message.tenantId, ctx.config.webhookSecrets, now),
     timeoutMs: ctx.config.deliveryTimeoutMs,
   });
+  return { exchange, sent: true };
 }

@@ -1,0 +1,99 @@
+import { type SQL, sql } from "drizzle-orm";
+import { CIRCUIT_PARKED_FROM, type EndpointHealthChange } from "../domain/endpoint-health";
+import { asJson, type Db, statement } from "./db";
+
+/** What the circuit follows (from ENDPOINT_CIRCUIT_FAILURES and ENDPOINT_PROBE_*). */
+export interface CircuitPolicy {
+  /** Failures in a row that open the circuit. */
+  failures: number;
+  probeMinMs: number;
+  probeMaxMs: number;
+}
+
+/** The circuit's policy of a configuration. */
+export const circuitPolicy = (c: { endpointCircuitFailures: number; endpointProbeMinMs: number; endpointProbeMaxMs: number }) => ({
+  failures: c.endpointCircuitFailures,
+  probeMinMs: c.endpointProbeMinMs,
+  probeMaxMs: c.endpointProbeMaxMs,
+});
+
+/** `probeWaitMs` in SQL, for the wait after `failedProbes` (a SQL expression) failed probes. */
+export const probeWaitSql = (failedProbes: SQL, p: CircuitPolicy): SQL =>
+  sql`min(${p.probeMaxMs}, ${p.probeMinMs} * (1 << min(${failedProbes}, 30)))`;
+
+/** Where the endpoint `e` (an `endpoints` row in scope under that name) parks its webhooks while its circuit is open. */
+export const circuitParkedAt = (e: string): SQL => sql`(${CIRCUIT_PARKED_FROM} + ${sql.raw(e)}.created_at)`;
+
+/**
+ * Whether a due message (`messages` in scope) waits for its endpoint instead of being sent: the
+ * endpoint's circuit is open (and the message is not its probe) or it is disabled. The value is
+ * where it waits (`circuitParkedAt`), NULL when it goes. One endpoint row read by key.
+ */
+export const heldByEndpoint = sql`(SELECT ${circuitParkedAt("e")} FROM endpoints e WHERE e.id = messages.endpoint_id
+  AND (e.circuit_opened_at IS NOT NULL OR e.disabled_at IS NOT NULL) AND e.probe_message_id IS NOT messages.id)`;
+
+/**
+ * The statements that write a round of attempts into their endpoints' health, in the round's D1
+ * batch, in this order:
+ * 1. the streak, the last success and failure (a success restarts the streak);
+ * 2. a circuit whose endpoint answered closes: its parked webhooks are released by the tick (`release`);
+ * 3. a failed probe: the next waits twice as long;
+ * 4. a closed circuit whose streak reached `failures` opens: the first probe after `probeMinMs`.
+ * An attempt counts whatever became of its message's lease: it was made, and the endpoint answered it
+ * or not. `failedIds`: the messages whose attempt failed (one of them may be a probe).
+ */
+export function endpointHealthStatements(
+  db: Db,
+  changes: readonly EndpointHealthChange[],
+  failedIds: readonly string[],
+  policy: CircuitPolicy,
+  now: number,
+): D1PreparedStatement[] {
+  if (changes.length === 0) return [];
+  const rows = asJson(
+    changes.map((c) => ({
+      id: c.endpointId,
+      ok_at: c.okAt,
+      failures: c.failures,
+      first_failure_at: c.firstFailureAt,
+      last_failure_at: c.lastFailureAt,
+      last_failure_reason: c.lastFailureReason,
+    })),
+  );
+  const inRound = sql`id IN (SELECT value ->> 'id' FROM json_each(${rows}))`;
+  return [
+    statement(
+      db,
+      sql`UPDATE endpoints SET
+        consecutive_failures = CASE WHEN h.ok_at IS NOT NULL THEN h.failures ELSE endpoints.consecutive_failures + h.failures END,
+        failing_since = CASE WHEN h.ok_at IS NOT NULL THEN h.first_failure_at ELSE coalesce(endpoints.failing_since, h.first_failure_at) END,
+        last_success_at = coalesce(max(h.ok_at, coalesce(endpoints.last_success_at, 0)), endpoints.last_success_at),
+        last_failure_at = CASE WHEN h.last_failure_at >= coalesce(endpoints.last_failure_at, 0) THEN h.last_failure_at ELSE endpoints.last_failure_at END,
+        last_failure_reason = CASE WHEN h.last_failure_at >= coalesce(endpoints.last_failure_at, 0) THEN h.last_failure_reason
+          ELSE endpoints.last_failure_reason END
+      FROM (SELECT value ->> 'id' AS id, value ->> 'ok_at' AS ok_at, value ->> 'failures' AS failures,
+          value ->> 'first_failure_at' AS first_failure_at, value ->> 'last_failure_at' AS last_failure_at,
+          value ->> 'last_failure_reason' AS last_failure_reason
+        FROM json_each(${rows})) AS h
+      WHERE endpoints.id = h.id`,
+    ),
+    statement(
+      db,
+      sql`UPDATE endpoints SET circuit_opened_at = NULL, probe_step = 0, next_probe_at = NULL, probe_message_id = NULL, pending_drain = 'release'
+      WHERE ${inRound} AND circuit_opened_at IS NOT NULL AND consecutive_failures = 0 AND disabled_at IS NULL`,
+    ),
+    statement(
+      db,
+      sql`UPDATE endpoints SET probe_step = probe_step + 1, next_probe_at = ${now} + ${probeWaitSql(sql`probe_step + 1`, policy)},
+        probe_message_id = NULL
+      WHERE ${inRound} AND circuit_opened_at IS NOT NULL AND disabled_at IS NULL
+        AND probe_message_id IN (SELECT value FROM json_each(${asJson(failedIds)}))`,
+    ),
+    statement(
+      db,
+      sql`UPDATE endpoints SET circuit_opened_at = ${now}, probe_step = 0, next_probe_at = ${now + policy.probeMinMs}, probe_message_id = NULL,
+        pending_drain = NULL
+      WHERE ${inRound} AND circuit_opened_at IS NULL AND disabled_at IS NULL AND consecutive_failures >= ${policy.failures}`,
+    ),
+  ];
+}
