@@ -182,15 +182,18 @@ describe("inbound callbacks: unsigned, a hint confirmed by a poll", () => {
   });
 
   it("costs one confirming poll per POLL_MIN_INTERVAL_SECONDS however many callbacks come", async () => {
+    const short = { ...INBOUND, POLL_MIN_INTERVAL_SECONDS: "1" };
     const task = await upstreamTask([{ status: "processing" }]);
     const hook = await receiver();
-    await register({ task_id: task.id, callback_url: hook.url });
-    for (let i = 0; i < 30; i++)
-      expect((await callBack("cometapi", legacyBody(task.id, i % 2 ? "processing" : "succeed"))).status).toBe(200);
+    await register({ task_id: task.id, callback_url: hook.url }, short);
+    expect((await callBack("cometapi", legacyBody(task.id, "succeed"), short)).status).toBe(200);
     expect(await task.polls()).toBe(1);
-    // The confirmation it owes comes once the interval has passed, from the tick.
-    const row = (await taskRow(task.id))!;
-    expect(row.next_poll_at).toBeLessThanOrEqual(row.last_polled_at + 10_000);
+    // 29 more within the interval: each waits for its end, and one poll confirms them all.
+    const replies = await Promise.all(
+      Array.from({ length: 29 }, (_, i) => callBack("cometapi", legacyBody(task.id, i % 2 ? "processing" : "succeed"), short)),
+    );
+    expect(replies.map((r) => r.status)).toEqual(Array(29).fill(200));
+    expect(await task.polls()).toBe(2);
   });
 
   it("ignores old news: a callback announcing no more than the known status costs no poll", async () => {

@@ -13,7 +13,7 @@ import { meteredD1 } from "../storage/metered-d1";
 import { recordPolls } from "../storage/record-polls";
 import { deliverLeased } from "../work/deliver-leased";
 import type { LeasedWorkContext, LeasedWorkReport } from "../work/leased-work";
-import { PUSH_WORK_MS, pushLeaseMs } from "../work/leases";
+import { PUSH_WAIT_MS, PUSH_WORK_MS, pushLeaseMs } from "../work/leases";
 import { pollLeased } from "../work/poll-leased";
 import { pollWork } from "../work/poll-work";
 import { credentialResolver } from "../work/upstream-credentials";
@@ -27,6 +27,8 @@ export interface PushReport extends LeasedWorkReport {
   taskId: string;
   /** A verified callback, taken as the task's state without a poll. */
   trusted: boolean;
+  /** How long the callback waited for tasks polled within the minimum interval to fall due (0: it did not). */
+  waitedMs: number;
 }
 
 interface PushContext extends LeasedWorkContext {
@@ -37,7 +39,7 @@ interface PushContext extends LeasedWorkContext {
 
 function pushContext(env: Env, clock: Clock, about: { provider: string; taskId: string; trusted: boolean }): PushContext {
   const config = loadConfig(env);
-  const report: PushReport = { ...about, ...emptyWorkReport(), released: 0 };
+  const report: PushReport = { ...about, ...emptyWorkReport(), released: 0, waitedMs: 0 };
   const started = clock.now();
   return {
     started,
@@ -55,6 +57,8 @@ function pushContext(env: Env, clock: Clock, about: { provider: string; taskId: 
  * marked as pushed and, when it brings news, claimed (the claim and lease a tick uses, so a tick
  * and a callback never poll one task at once); each is polled at once (or, for a verified
  * callback, takes its body as the answer), and the webhooks that produces are sent right away.
+ * A task polled less than POLL_MIN_INTERVAL_SECONDS ago is confirmed when that interval ends,
+ * still here (`confirmWhenDue`), unless it ends too late for `waitUntil`: then the tick does.
  * `scope`: the account the callback came from (null: the operator's); it reaches only tasks there.
  * @example c.executionCtx.waitUntil(actOnCallback(c.env, "kling", callback, true))
  */
@@ -69,7 +73,7 @@ export async function actOnCallback(
   const pushed = trusted && callback.outcome.kind === "status" ? callback.outcome : null;
   const ctx = pushContext(env, clock, { provider, taskId: callback.taskId, trusted: pushed !== null });
   const { db, config, report, leaseToken } = ctx;
-  const tasks = await noteCallback(db, {
+  const { claimed: tasks, waiting } = await noteCallback(db, {
     provider,
     taskId: callback.taskId,
     scope,
@@ -93,7 +97,43 @@ export async function actOnCallback(
     await pollLeased(ctx, tasks);
   }
   await deliverNow(ctx, tasks);
-  return finish(ctx, "inbound_callback");
+  return finish(await confirmWhenDue(ctx, waiting), "inbound_callback");
+}
+
+/**
+ * Tasks the callback would have polled but for the minimum interval: waits for the interval's
+ * end (if it comes within PUSH_WAIT_MS of the callback and the clock can wait), then claims those
+ * still due, with the tick's claim, and polls and delivers them as above. A tick or another
+ * callback that polled one meanwhile has moved its next poll on: it is not claimed, so a task is
+ * still polled at most once per interval however many callbacks wait for it. Those not claimed
+ * here are due for the tick at the interval's end. Returns the context the work ended with.
+ */
+async function confirmWhenDue(ctx: PushContext, waiting: readonly { key: TaskKey; dueAt: number }[]): Promise<PushContext> {
+  const { clock, config, report } = ctx;
+  const sleep = clock.sleep;
+  const reachable = waiting.filter((w) => w.dueAt - ctx.started <= PUSH_WAIT_MS);
+  if (!sleep || reachable.length === 0) return ctx;
+  const wakeAt = Math.max(...reachable.map((w) => w.dueAt));
+  const waitStarted = clock.now();
+  // A timer may fire a little early (the claim below takes only tasks due by the clock's now):
+  // sleep again, a few times at most.
+  for (let now = waitStarted, naps = 0; now < wakeAt && naps < 3; now = clock.now(), naps++) await sleep(wakeAt - now);
+  report.waitedMs = clock.now() - waitStarted;
+  // A window of its own from here, and a lease token of its own: the first round's is recorded.
+  const late: PushContext = {
+    ...ctx,
+    budget: new WorkBudget(ctx.budget.remaining, clock.now() + PUSH_WORK_MS),
+    leaseToken: newLeaseToken(),
+  };
+  const tasks = await claimDueTasksByKey(ctx.db, {
+    taskKeys: reachable.map((w) => w.key),
+    now: clock.now(),
+    leaseToken: late.leaseToken,
+    leaseMs: pushLeaseMs(config.upstreamTimeoutMs),
+  });
+  await pollLeased(late, tasks);
+  await deliverNow(late, tasks);
+  return late;
 }
 
 /**

@@ -8,10 +8,12 @@ import type { Lease } from "./load-claimed";
 import { messageIn, messageState } from "./message-sql";
 import { messageTenant, PARKED_FROM, tenantHalted } from "./parking";
 import { batchRows, column, int, readAll, rowSchema } from "./rows";
-import { messages } from "./schema";
+import { messages, tasks } from "./schema";
 
 /** A claimed message's id. */
 const MessageId = rowSchema({ id: column(messages.id) });
+/** A task a callback would have claimed but for the minimum interval, and when that interval ends. */
+const WaitingRow = rowSchema({ id: column(tasks.id), due_at: int });
 
 /** How long a callback about a task nobody registered is remembered (`inbound_hints`). */
 export const HINT_TTL_MS = 10 * 60_000;
@@ -46,6 +48,13 @@ export interface CallbackNotice {
   leaseMs: number;
 }
 
+/** What a callback claimed at once, and what it would have claimed but for the minimum interval. */
+export interface NotedCallback {
+  claimed: (ClaimedTask & Lease)[];
+  /** Due again at `dueAt` (the last poll plus the interval, or sooner if so scheduled). */
+  waiting: { key: TaskKey; dueAt: number }[];
+}
+
 /** The stored status's rank, as SQL (see `STATUS_RANKS`); NULL for a status without one. */
 const storedRank = storedRankSql("task_status");
 
@@ -60,9 +69,11 @@ const storedRank = storedRankSql("task_status");
  *   interval) or someone holds it now (then `repoll_at` makes it due again when that claim is
  *   recorded: that poll may have started before the change);
  * - the callback is remembered in `inbound_hints` for a registration still to come.
- * Returns the tasks claimed, with their lease.
+ * Returns the tasks claimed, with their lease, and those it would have claimed but for the
+ * interval (`waiting`), with the time they fall due: the caller may claim them then
+ * (`claimDueTasksByKey`) rather than leave them to the next tick.
  */
-export async function noteCallback(db: Db, n: CallbackNotice): Promise<(ClaimedTask & Lease)[]> {
+export async function noteCallback(db: Db, n: CallbackNotice): Promise<NotedCallback> {
   const account = n.scope === null ? sql`upstream_account IS NULL` : sql`tenant_id = ${n.scope.tenantId} AND upstream_account = 'own'`;
   const named = sql`provider = ${n.provider} AND task_id = ${n.taskId} AND ${account} AND next_poll_at IS NOT NULL`;
   const leased = sql`(lease_token IS NOT NULL AND next_poll_at > ${n.now})`;
@@ -78,7 +89,14 @@ export async function noteCallback(db: Db, n: CallbackNotice): Promise<(ClaimedT
   // A suspended or deleted tenant's task is not polled for a callback either: its next poll is not
   // brought forward (a parked one stays parked) and it is not claimed. The callback is still noted.
   const halted = tenantHalted(sql`tasks.tenant_id`);
+  const postponed = sql`NOT ${leased} AND ${news} AND ${recent} AND next_poll_at < ${PARKED_FROM} AND NOT ${halted}`;
   const results = await runBatch(db, [
+    // Read before the UPDATE below moves next_poll_at (one batch: one transaction).
+    statement(
+      db,
+      sql`SELECT id, min(next_poll_at, last_polled_at + ${n.minIntervalMs}) AS due_at FROM tasks
+      WHERE ${named} AND ${n.claim ? sql`1` : sql`0`} AND ${postponed}`,
+    ),
     statement(
       db,
       sql`INSERT INTO inbound_hints (provider, task_id, received_at) VALUES (${n.provider}, ${n.taskId}, ${n.now})
@@ -88,7 +106,7 @@ export async function noteCallback(db: Db, n: CallbackNotice): Promise<(ClaimedT
       db,
       sql`UPDATE tasks SET pushed_at = ${n.now},
         repoll_at = CASE WHEN ${leased} AND ${news} THEN coalesce(repoll_at, ${n.now}) ELSE repoll_at END,
-        next_poll_at = CASE WHEN NOT ${leased} AND ${news} AND ${recent} AND next_poll_at < ${PARKED_FROM} AND NOT ${halted}
+        next_poll_at = CASE WHEN ${postponed}
           THEN min(next_poll_at, last_polled_at + ${n.minIntervalMs})
           ELSE next_poll_at END,
         updated_at = ${n.now}
@@ -101,8 +119,12 @@ export async function noteCallback(db: Db, n: CallbackNotice): Promise<(ClaimedT
       RETURNING ${claimedTaskColumns()}, next_poll_at`,
     ),
   ]);
-  const rows = batchRows(ClaimedTaskRow.with({ next_poll_at: int }), "claim a task called back about", results[2]);
-  return rows.map((r) => ({ ...toClaimedTask(r), leaseToken: n.leaseToken, leaseEndsAt: r.next_poll_at }));
+  const waiting = batchRows(WaitingRow, "tasks a callback waits for", results[0]);
+  const rows = batchRows(ClaimedTaskRow.with({ next_poll_at: int }), "claim a task called back about", results[3]);
+  return {
+    claimed: rows.map((r) => ({ ...toClaimedTask(r), leaseToken: n.leaseToken, leaseEndsAt: r.next_poll_at })),
+    waiting: waiting.map((r) => ({ key: r.id, dueAt: r.due_at })),
+  };
 }
 
 /**

@@ -55,6 +55,15 @@ export const hasTimeLeft = (leaseEndsAt: number, now: number, timeoutMs: number)
 export const PUSH_WORK_MS = 10_000;
 
 /**
+ * A callback that comes within POLL_MIN_INTERVAL_SECONDS of a task's last poll waits, in the same
+ * `waitUntil`, at most this long (from its arrival) for the interval to end, then confirms it in a
+ * PUSH_WORK_MS window of its own: at most 25 s of the platform's 30 before its last work starts.
+ * Work the platform cuts off is not lost: its lease ends and the tick does it. A task whose
+ * interval ends later is left to the tick (it is due by then).
+ */
+export const PUSH_WAIT_MS = 15_000;
+
+/**
  * The lease of such work: its window to start, one request timeout, and the margin for the write
  * (so `hasTimeLeft` admits it for the whole window).
  */

@@ -17,7 +17,10 @@
  * delivery all read that clock). The route only checks the token and the size, verifies Kling's
  * signature and parses the body; the bench does the same two things the result depends on:
  * `readCallback` on the body, and for signed callbacks the route's own `verifyWebhook`
- * (5 minutes of tolerance) before taking them as trusted.
+ * (5 minutes of tolerance) before taking them as trusted. Their clock cannot wait: a callback
+ * within a task's minimum interval leaves it to the tick, which lingers here all the time and
+ * polls it at the interval's end, as the callback's own wait would. The second case (6b) sets a
+ * callback right after a poll apart, with and without a tick lingering.
  */
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
@@ -303,4 +306,104 @@ it("tells as fast as upstream calls back, at a fraction of the polling, with a t
   }
   expect(unsigned.callbacks.sent).toBeGreaterThan(0);
   expect(unsigned.callbacks.failed).toBe(0);
+});
+
+/** Tasks of the after-poll case, one every 2 simulated minutes. */
+const AFTER_POLL_TASKS = 20;
+/** The default POLL_MIN_INTERVAL_SECONDS: a callback comes this long or less after the task's poll. */
+const MIN_INTERVAL_MS = 10_000;
+
+type AfterPollWay = "own" | "lingering" | "next";
+const AFTER_POLL_WAYS: { way: AfterPollWay; label: string }[] = [
+  { way: "own", label: "waits for the interval's end in its own invocation (now)" },
+  { way: "lingering", label: "left to the tick, a tick lingering (before; the default cron)" },
+  { way: "next", label: "left to the tick, none lingering (before; between ticks, or a tick that ended early)" },
+];
+
+/**
+ * One task after the other, in simulated time: registered, polled once by a tick that then ends,
+ * and `gap` later its final callback (unsigned: confirmed by a poll). Own: the callback's clock
+ * can wait, as the route's real one does. Before: it cannot (the work of before, still what a
+ * clock without sleep gets), and the task, due at the interval's end, waits for a tick: one that
+ * lingers from the callback on (the default cron's 58 s), or the next minute's single pass.
+ */
+async function runAfterPoll(way: AfterPollWay, gaps: number[], t0: number) {
+  await resetTables();
+  const hookName = `pvp-after-${way}-${t0}`;
+  const hook = await receiverWith(hookName, []);
+  const relayEnv = { ...env, SUBREQUEST_BUDGET: "1000", REGISTRATION_LIMITER: undefined, REGISTRATION_RATE_LIMIT: "1000000" };
+  let now = t0;
+  const moveTo = async (ms: number) => {
+    now = ms;
+    await put("/_sim/clock", { now });
+  };
+  const random = seededRandom(9);
+  const passClock = { now: () => now, random };
+  const waitingClock = { ...passClock, sleep: (ms: number) => moveTo(now + ms) };
+  const delays: number[] = [];
+  const calls: number[] = [];
+  for (const [n, gap] of gaps.entries()) {
+    const id = `pvp-after-${way}-${t0}-${n}`;
+    const slot = t0 + n * 120_000;
+    await moveTo(slot);
+    await put(`/_sim/tasks/${id}`, { action: "videos", action2: "text2video", steps: [{ status: "processing" }, { status: "succeed" }] });
+    const res = await app.fetch(
+      new Request("http://relay.bench/v1/tasks", {
+        method: "POST",
+        headers: { authorization: "Bearer relay-test-key-one-0123456789", "content-type": "application/json" },
+        body: JSON.stringify({ task_id: id, action: "videos", action2: "text2video", callback_url: hook }),
+      }),
+      relayEnv,
+    );
+    expect(res.status).toBe(201);
+    await runTick(relayEnv, passClock);
+    await moveTo(slot + gap);
+    const callbackAt = now;
+    const callback = readCallback(JSON.stringify({ task_id: id, task_status: "succeed", created_at: slot }), now);
+    if (typeof callback === "string") throw new Error(callback);
+    await actOnCallback(relayEnv, "cometapi", callback, false, way === "own" ? waitingClock : passClock);
+    if (way === "lingering") await runTick(relayEnv, waitingClock);
+    if (way === "next") {
+      await moveTo(slot + 60_000);
+      await runTick(relayEnv, passClock);
+    }
+    const { deliveries } = await simJson<{ deliveries: Delivery[] }>(`/_sim/receivers/${hookName}`);
+    const told = deliveries.find((d) => JSON.parse(d.body).task_id === id);
+    if (!told) throw new Error(`${way}: task ${n} never told`);
+    delays.push((told.receivedAt - callbackAt) / 1000);
+    calls.push((await simJson<{ polls: number }>(`/_sim/tasks/${id}`)).polls);
+  }
+  return { delays, calls };
+}
+
+it("tells a callback that comes right after a poll at the interval's end, not at the next tick", async () => {
+  const t0 = Math.ceil(Date.now() / 60_000) * 60_000 + 60_000;
+  const draw = seededRandom(10);
+  // Right after the poll: anywhere in the first 9.5 s of the 10 s interval.
+  const gaps = Array.from({ length: AFTER_POLL_TASKS }, () => Math.round(500 + draw() * 9_000));
+  const rows: (string | number)[][] = [];
+  try {
+    for (const { way, label } of AFTER_POLL_WAYS) {
+      const { delays, calls } = await runAfterPoll(way, gaps, t0);
+      expect(calls.every((c) => c === 2)).toBe(true);
+      rows.push([
+        label,
+        fmt(mean(calls), 1),
+        `${fmt(percentile(delays, 50), 1)} / ${fmt(percentile(delays, 95), 1)} / ${fmt(Math.max(...delays), 1)}`,
+      ]);
+      if (way === "own")
+        for (const [n, delay] of delays.entries()) expect(delay * 1000).toBeLessThanOrEqual(MIN_INTERVAL_MS - gaps[n]! + 1);
+    }
+  } finally {
+    await put("/_sim/clock", { now: null });
+  }
+  await report({
+    order: 6.5,
+    title: `6b. A callback right after a poll: delay (s) from the callback to the webhook (${AFTER_POLL_TASKS} tasks, simulated time)`,
+    columns: ["the confirming poll", "calls/task", "delay p50 / p95 / max"],
+    rows,
+    notes: [
+      `Each task: registered, polled once by a tick that then ends, and its final callback (unsigned) 0.5-9.5 s after that poll (seeded), within POLL_MIN_INTERVAL_SECONDS (${MIN_INTERVAL_MS / 1000} s): the confirming poll may come only at the interval's end. calls = polls the simulator served (the tick's and the confirming one).`,
+    ],
+  });
 });

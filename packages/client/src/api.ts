@@ -2757,6 +2757,8 @@ export interface paths {
          *
          *     The callback is a hint: the named task (every tenant's task of that provider and id) is polled at once and its webhooks go out right away; a callback for a task not registered yet is remembered for 10 minutes. With `KLING_WEBHOOK_SECRET` set, a `kling` callback must be signed (Standard Webhooks, 5 minutes of tolerance) and is then taken as the task's state without a poll.
          *
+         *     A task is polled at most once per `POLL_MIN_INTERVAL_SECONDS`: a callback that comes sooner after its last poll is confirmed when that interval ends, still in the callback's own invocation, so its webhook follows within the interval and a few seconds; only an interval that ends more than 15 s after the callback is left to the next cron tick.
+         *
          *     Answers 200 at once, whatever the task; 404 when `INBOUND_TOKEN` is unset or the token is wrong.
          */
         post: {
