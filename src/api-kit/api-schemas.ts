@@ -182,6 +182,30 @@ export const HealthSchema = z
   })
   .openapi("Health");
 
+export const EndpointHealthSchema = z
+  .object({
+    state: z.enum(["healthy", "failing", "circuit_open", "disabled"]).openapi({
+      description:
+        "`healthy`: its last attempt succeeded. `failing`: failures in a row, fewer than ENDPOINT_CIRCUIT_FAILURES. `circuit_open`: its due webhooks wait, spending no attempts, while one probe at a time is tried. `disabled`: nothing is sent; registrations to it answer 409 until enabled.",
+    }),
+    consecutive_failures: z.number().int().openapi({ description: "Failed attempts since the last success" }),
+    last_success_at: nullableTimestamp,
+    last_failure_at: nullableTimestamp,
+    last_failure_reason: z
+      .string()
+      .nullable()
+      .openapi({
+        description: "Why the last failed attempt failed: `http_<status>`, `timeout`, `network_error: ...`",
+        example: "http_503",
+      }),
+    circuit_opened_at: nullableTimestamp.openapi({ description: "While the circuit is open: when it opened" }),
+    next_probe_at: nullableTimestamp.openapi({
+      description: "While the circuit is open: when the next probe goes (at the next tick after it)",
+    }),
+    disabled_at: nullableTimestamp,
+  })
+  .openapi("EndpointHealth");
+
 export const EndpointSchema = z
   .object({
     id: z.string().openapi({ example: "ep_2b7e151628aed2a6abf71588" }),
@@ -196,6 +220,7 @@ export const EndpointSchema = z
     previous_secret_expires_at: nullableTimestamp.openapi({
       description: "Until then the secret (and key pair) before the last rotation still signs beside the new one",
     }),
+    health: EndpointHealthSchema,
     created_at: timestamp,
     updated_at: timestamp,
   })

@@ -10,6 +10,7 @@ import type {
 } from "../api-kit/api-schemas";
 import { type ArchiveLinkConfig, archiveLinkExpiresAt } from "../domain/archive-link";
 import { type ArchiveResult, archiveFilesOf, archiveResultOf, archiveResultsOf, withArchiveResults } from "../domain/archive-plan";
+import { endpointState } from "../domain/endpoint-health";
 import { NO_ACTION, type Provider } from "../domain/kling";
 import { isParked } from "../domain/parked-time";
 import { failureMessage, outputsJson } from "../domain/task-outputs";
@@ -130,6 +131,16 @@ export function presentEndpoint(e: EndpointRow, now: number): EndpointBody {
     signing: e.signingKey ? ["v1", "v1a"] : ["v1"],
     public_key: e.publicKey,
     previous_secret_expires_at: overlapping ? iso(e.previousUntil) : null,
+    health: {
+      state: endpointState(e),
+      consecutive_failures: e.consecutiveFailures,
+      last_success_at: iso(e.lastSuccessAt),
+      last_failure_at: iso(e.lastFailureAt),
+      last_failure_reason: e.lastFailureReason,
+      circuit_opened_at: iso(e.circuitOpenedAt),
+      next_probe_at: iso(e.nextProbeAt),
+      disabled_at: iso(e.disabledAt),
+    },
     created_at: iso(e.createdAt)!,
     updated_at: iso(e.updatedAt)!,
   };

@@ -6,6 +6,7 @@ import { adminKeyRoutes } from "./admin-key-routes";
 import { adminTenantRoutes } from "./admin-tenant-routes";
 import { adminAuditRoutes, tenantAuditRoutes } from "./audit-routes";
 import { tenantCredentialRoutes } from "./credential-routes";
+import { endpointHealthRoutes } from "./endpoint-health-routes";
 import { endpointRoutes } from "./endpoint-routes";
 import { endpointSecretRoutes } from "./endpoint-secret-routes";
 import { registerBatchRoutes } from "./register-batch-route";
@@ -31,6 +32,7 @@ export const v1Api = new OpenAPIHono<{ Bindings: Env }>({ defaultHook: validatio
   .route("/", subscriptionRoutes)
   .route("/", endpointRoutes)
   .route("/", endpointSecretRoutes)
+  .route("/", endpointHealthRoutes)
   .route("/", tenantCredentialRoutes)
   .route("/", tenantAuditRoutes)
   .route("/admin", adminTenantRoutes)

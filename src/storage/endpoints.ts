@@ -97,3 +97,47 @@ export async function setAsymmetricSigning(
     .returning();
   return row;
 }
+
+/**
+ * Turns a tenant's endpoint on again (`POST /v1/endpoints/{id}/enable`): not disabled, circuit
+ * closed, a fresh streak; the webhooks still parked for it are released by the tick (`release`).
+ * What already ended `failed` stays so (recover redelivers it). Undefined: no such endpoint of the tenant.
+ */
+export async function enableEndpoint(db: Db, tenantId: TenantId, id: string, now: number): Promise<EndpointRow | undefined> {
+  const [row] = await db
+    .update(endpoints)
+    .set({
+      disabledAt: null,
+      circuitOpenedAt: null,
+      consecutiveFailures: 0,
+      failingSince: null,
+      probeStep: 0,
+      nextProbeAt: null,
+      probeMessageId: null,
+      pendingDrain: "release",
+      updatedAt: now,
+    })
+    .where(and(eq(endpoints.tenantId, tenantId), eq(endpoints.id, id)))
+    .returning();
+  return row;
+}
+
+/**
+ * Turns a tenant's endpoint off (`POST /v1/endpoints/{id}/disable`), as failing too long does:
+ * nothing more is sent to it, and the tick ends its active subscriptions `failed`
+ * (`endpoint_disabled`) with their pending webhooks (`fail`). Disabling one already disabled changes nothing.
+ */
+export async function disableEndpoint(db: Db, tenantId: TenantId, id: string, now: number): Promise<EndpointRow | undefined> {
+  const [row] = await db
+    .update(endpoints)
+    .set({
+      disabledAt: sql`coalesce(${endpoints.disabledAt}, ${now})`,
+      nextProbeAt: null,
+      probeMessageId: null,
+      pendingDrain: sql`CASE WHEN ${endpoints.disabledAt} IS NULL THEN 'fail' ELSE ${endpoints.pendingDrain} END`,
+      updatedAt: now,
+    })
+    .where(and(eq(endpoints.tenantId, tenantId), eq(endpoints.id, id)))
+    .returning();
+  return row;
+}

@@ -1467,6 +1467,160 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/endpoints/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn an endpoint on again
+         * @description After fixing a receiver that was disabled (or whose circuit is open): it is healthy again, its circuit closed, and the webhooks still waiting for it are sent again at the next tick. Webhooks that already ended `failed` (`endpoint_disabled`) stay so. Registrations to it are accepted again.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The endpoint, with its `health` */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Endpoint"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Forbidden: the key's tenant is suspended (`tenant_suspended`: nothing is done for it until the admin resumes it), or, on the operator's account, a task id this tenant may not reach (`own_credentials_required`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such task, subscription or route */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many failed API key checks from this address or with this key prefix (any route), or too many registrations for this API key; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/endpoints/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn an endpoint off
+         * @description Nothing more is sent to it: at the next ticks its active subscriptions end `failed` (`endpoint_disabled`) with their pending webhooks, and registrations to it answer 409 `endpoint_disabled` until it is enabled. What the relay does by itself after `ENDPOINT_DISABLE_AFTER_HOURS` of failures.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The endpoint, with its `health` */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Endpoint"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Forbidden: the key's tenant is suspended (`tenant_suspended`: nothing is done for it until the admin resumes it), or, on the operator's account, a task id this tenant may not reach (`own_credentials_required`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such task, subscription or route */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many failed API key checks from this address or with this key prefix (any route), or too many registrations for this API key; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/credentials/{provider}": {
         parameters: {
             query?: never;
@@ -3215,7 +3369,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "invalid_request" | "upstream_not_configured" | "unauthorized" | "forbidden" | "own_credentials_required" | "tenant_suspended" | "not_found" | "task_not_found" | "conflict" | "endpoint_limit_reached" | "subscription_limit_reached" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "rate_limited" | "active_task_limit_reached" | "passthrough_limit_reached" | "upstream_rejected" | "upstream_unavailable" | "misconfigured" | "internal_error";
+                code: "invalid_request" | "upstream_not_configured" | "unauthorized" | "forbidden" | "own_credentials_required" | "tenant_suspended" | "not_found" | "task_not_found" | "conflict" | "endpoint_disabled" | "endpoint_limit_reached" | "subscription_limit_reached" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "rate_limited" | "active_task_limit_reached" | "passthrough_limit_reached" | "upstream_rejected" | "upstream_unavailable" | "misconfigured" | "internal_error";
                 message: string;
                 /** @description One entry per invalid field (validation errors), or per invalid setting (`misconfigured`) */
                 details?: {
@@ -3361,7 +3515,7 @@ export interface components {
             status: 400 | 403 | 404 | 409 | 429;
             error: {
                 /** @enum {string} */
-                code: "invalid_request" | "upstream_not_configured" | "unauthorized" | "forbidden" | "own_credentials_required" | "tenant_suspended" | "not_found" | "task_not_found" | "conflict" | "endpoint_limit_reached" | "subscription_limit_reached" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "rate_limited" | "active_task_limit_reached" | "passthrough_limit_reached" | "upstream_rejected" | "upstream_unavailable" | "misconfigured" | "internal_error";
+                code: "invalid_request" | "upstream_not_configured" | "unauthorized" | "forbidden" | "own_credentials_required" | "tenant_suspended" | "not_found" | "task_not_found" | "conflict" | "endpoint_disabled" | "endpoint_limit_reached" | "subscription_limit_reached" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "rate_limited" | "active_task_limit_reached" | "passthrough_limit_reached" | "upstream_rejected" | "upstream_unavailable" | "misconfigured" | "internal_error";
                 message: string;
                 /** @description One entry per invalid field (validation errors), or per invalid setting (`misconfigured`) */
                 details?: {
@@ -3564,6 +3718,7 @@ export interface components {
              * @example 2026-11-24T05:06:09.935Z
              */
             previous_secret_expires_at: string | null;
+            health: components["schemas"]["EndpointHealth"];
             /**
              * Format: date-time
              * @example 2026-11-24T05:06:09.935Z
@@ -3574,6 +3729,47 @@ export interface components {
              * @example 2026-11-24T05:06:09.935Z
              */
             updated_at: string;
+        };
+        EndpointHealth: {
+            /**
+             * @description `healthy`: its last attempt succeeded. `failing`: failures in a row, fewer than ENDPOINT_CIRCUIT_FAILURES. `circuit_open`: its due webhooks wait, spending no attempts, while one probe at a time is tried. `disabled`: nothing is sent; registrations to it answer 409 until enabled.
+             * @enum {string}
+             */
+            state: "healthy" | "failing" | "circuit_open" | "disabled";
+            /** @description Failed attempts since the last success */
+            consecutive_failures: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-24T05:06:09.935Z
+             */
+            last_success_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-24T05:06:09.935Z
+             */
+            last_failure_at: string | null;
+            /**
+             * @description Why the last failed attempt failed: `http_<status>`, `timeout`, `network_error: ...`
+             * @example http_503
+             */
+            last_failure_reason: string | null;
+            /**
+             * Format: date-time
+             * @description While the circuit is open: when it opened
+             * @example 2026-11-24T05:06:09.935Z
+             */
+            circuit_opened_at: string | null;
+            /**
+             * Format: date-time
+             * @description While the circuit is open: when the next probe goes (at the next tick after it)
+             * @example 2026-11-24T05:06:09.935Z
+             */
+            next_probe_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-24T05:06:09.935Z
+             */
+            disabled_at: string | null;
         };
         EndpointUpdate: {
             /**
