@@ -191,13 +191,10 @@ export const EndpointHealthSchema = z
     consecutive_failures: z.number().int().openapi({ description: "Failed attempts since the last success" }),
     last_success_at: nullableTimestamp,
     last_failure_at: nullableTimestamp,
-    last_failure_reason: z
-      .string()
-      .nullable()
-      .openapi({
-        description: "Why the last failed attempt failed: `http_<status>`, `timeout`, `network_error: ...`",
-        example: "http_503",
-      }),
+    last_failure_reason: z.string().nullable().openapi({
+      description: "Why the last failed attempt failed: `http_<status>`, `timeout`, `network_error: ...`",
+      example: "http_503",
+    }),
     circuit_opened_at: nullableTimestamp.openapi({ description: "While the circuit is open: when it opened" }),
     next_probe_at: nullableTimestamp.openapi({
       description: "While the circuit is open: when the next probe goes (at the next tick after it)",
