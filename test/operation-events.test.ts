@@ -1,6 +1,10 @@
 import { env } from "cloudflare:workers";
+import { sql } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { verifyWebhook } from "../packages/client/src/verify-webhook";
+import { openDb, runBatch } from "../src/storage/db";
+import { endpointEventData, recordOperationEvents } from "../src/storage/operation-events";
+import { logIn, page } from "./support/dashboard";
 import {
   API_KEY,
   api,
@@ -205,5 +209,57 @@ describe("operational events", () => {
     const report = await tick(clock, { AUDIT_RETENTION_DAYS: "90" });
     expect(report.operationEventsPurged).toBe(1);
     expect(await events()).toEqual([]);
+  });
+});
+
+describe("operational notices on the dashboard", () => {
+  beforeEach(resetDb);
+
+  it("shows a tenant its own events only, newest first", async () => {
+    const other = await tenantWithKey("ten_ops_other", "other");
+    await failingSubscription();
+    await tick(manualClock());
+    const ours = await (await page("/", {}, await logIn())).text();
+    expect(ours).toContain('id="overview-notices"');
+    expect(ours).toMatch(/subscription\.failed[\s\S]*failed: gone\.[\s\S]*not sent \(no operations endpoint\)/);
+    const theirs = await (await page("/", {}, await logIn(other.key))).text();
+    expect(theirs).toContain('id="overview-notices"');
+    expect(theirs).not.toContain("subscription.failed");
+  });
+});
+
+describe("endpointEventData", () => {
+  beforeEach(resetDb);
+
+  it("records an endpoint event's data from its row, once per occurrence, for the endpoint's tenant", async () => {
+    const hook = await receiver();
+    await register({ task_id: (await upstreamTask([{ status: "processing" }])).id, callback_url: hook.url });
+    await env.DB.prepare(
+      "UPDATE endpoints SET consecutive_failures = 7, failing_since = 0, last_failure_reason = 'http_500', circuit_opened_at = 1000",
+    ).run();
+    const db = openDb(env.DB);
+    const record = () =>
+      runBatch(db, [
+        recordOperationEvents(
+          db,
+          "endpoint.circuit_opened",
+          sql`SELECT e.tenant_id, e.id || ':' || e.circuit_opened_at AS occurrence, ${endpointEventData("e")} AS data FROM endpoints e`,
+          5,
+        ),
+      ]);
+    await record();
+    await record();
+    const rows = await events();
+    expect(rows).toHaveLength(1);
+    expect(JSON.parse(rows[0]!.data)).toEqual({
+      endpoint_id: expect.stringMatching(/^ep_/),
+      url: hook.url,
+      consecutive_failures: 7,
+      failing_since: "1970-01-01T00:00:00.000Z",
+      last_failure_reason: "http_500",
+      circuit_opened_at: "1970-01-01T00:00:01.000Z",
+      disabled_at: null,
+    });
+    expect(rows[0]).toMatchObject({ state: "unsent", occurrence: expect.stringMatching(/^endpoint\.circuit_opened:ep_\w+:1000$/) });
   });
 });

@@ -35,6 +35,21 @@ export function recordOperationEvents(db: Db, type: OperationEventType, source: 
   );
 }
 
+/** An epoch-ms column as the ISO 8601 text the API shows (null stays null). */
+const isoText = (ms: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${ms} / 1000.0, 'unixepoch')`;
+
+/**
+ * The `data` of an `endpoint.*` event (docs/operations.md), from the `endpoints` row `e` (an alias
+ * in the caller's SELECT) as the statement leaves it: for `recordOperationEvents`' source.
+ * @example recordOperationEvents(db, "endpoint.disabled", sql`SELECT e.tenant_id, e.id || ':' || e.disabled_at AS occurrence, ${endpointEventData("e")} AS data FROM endpoints e WHERE ...`, now)
+ */
+export const endpointEventData = (e: string): SQL =>
+  sql.raw(
+    `json_object('endpoint_id', ${e}.id, 'url', ${e}.url, 'consecutive_failures', ${e}.consecutive_failures, ` +
+      `'failing_since', ${isoText(`${e}.failing_since`)}, 'last_failure_reason', ${e}.last_failure_reason, ` +
+      `'circuit_opened_at', ${isoText(`${e}.circuit_opened_at`)}, 'disabled_at', ${isoText(`${e}.disabled_at`)})`,
+  );
+
 /** Operational events kept per purge: the table is small (events are rare), the batch bounded anyway. */
 export const OPERATION_EVENTS_PURGE_BATCH = 500;
 
@@ -82,16 +97,16 @@ export interface OperationNotice {
 
 /**
  * The newest `limit` operational events of `tenant` (every tenant's for the admin's undefined),
- * newest first: the dashboard's notices. By `operation_events_tenant_created` for one tenant.
+ * newest first: the dashboard's notices.
  */
 export async function listOperationNotices(db: Db, tenant: string | undefined, limit: number): Promise<OperationNotice[]> {
-  const where = tenant === undefined ? sql`` : sql`WHERE tenant_id = ${tenant}`;
+  // One tenant's by its index, newest first; every tenant's newest by rowid (creation order): no sort either way.
+  const where = tenant === undefined ? sql`ORDER BY rowid DESC` : sql`WHERE tenant_id = ${tenant} ORDER BY created_at DESC, rowid DESC`;
   const rows = await readAll(
     db,
     NoticeRow,
     "operational notices",
-    sql`SELECT id, tenant_id, event_type, data, state, attempts, last_error, created_at FROM operation_events ${where}
-    ORDER BY created_at DESC, rowid DESC LIMIT ${limit}`,
+    sql`SELECT id, tenant_id, event_type, data, state, attempts, last_error, created_at FROM operation_events ${where} LIMIT ${limit}`,
   );
   return rows.map((r) => ({
     id: r.id,
