@@ -16,7 +16,7 @@ export const OPERATION_EVENT_TYPES = [
 
 export type OperationEventType = (typeof OPERATION_EVENT_TYPES)[number];
 
-/** Events delivered per tick: they are rare (a failure, an expiry), so a short sequential loop is enough. */
+/** Events sent per tick: they are rare (a failure, an expiry), so a small bounded step at the end of the tick is enough. */
 export const OPERATION_EVENTS_PER_TICK = 20;
 
 /**
