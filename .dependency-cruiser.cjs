@@ -5,7 +5,8 @@
  * (the /v1 API), dashboard, gateway, inbound. Two modules at the top wire the rooms: src/app.ts (the
  * one HTTP app: it mounts the API, the drop-in paths, the inbound route, files, docs and the
  * dashboard, composes the auth middlewares and gives the routes their services; only index.ts
- * imports it) and src/index.ts (one way in per event). Apps' client is a package of its own
+ * imports it) and src/index.ts (one way in per event). Operational events (operations/) sit beside the
+ * API: src/app.ts mounts their endpoint's routes and the tick takes their delivery step. Apps' client is a package of its own
  * (packages/client), typed from the OpenAPI document: the Worker takes only its verifier. Each
  * rule names the direction it forbids and why; tools/check-rooms.ts then fails on any two rooms that
  * import each other, which a rule per room would have to spell out pair by pair.
@@ -169,6 +170,28 @@ module.exports = {
       severity: "error",
       from: { path: rooms("inbound") },
       to: { path: rooms("tick", "queue") },
+    },
+    {
+      name: "operations-is-a-room-of-its-own",
+      comment:
+        "Operational events (src/operations/): the tenant's operations endpoint routes, mounted by src/app.ts, and their delivery, a step of the tick. On storage, the webhook sender and the work core; no other way in, no phase of the tick, no queue.",
+      severity: "error",
+      from: { path: rooms("operations") },
+      to: { path: rooms("tick", "queue", "http", "dashboard", "gateway", "inbound", "archive", "upstream") },
+    },
+    {
+      name: "operations-routes-never-send",
+      comment: "The operations endpoint routes only read and write D1, like the API's handlers: sending is the tick's step.",
+      severity: "error",
+      from: { path: "^src/operations/.*-routes\\.ts$" },
+      to: { path: [rooms("webhooks", "work", "upstream"), "^src/operations/(?!.*-routes\\.ts$)"] },
+    },
+    {
+      name: "only-the-app-and-the-tick-reach-operations",
+      comment: "src/app.ts mounts the operations routes and the tick sends the events: nothing else imports the room.",
+      severity: "error",
+      from: { path: "^src/", pathNot: [rooms("operations", "tick"), "^src/app\\.ts$"] },
+      to: { path: rooms("operations") },
     },
     {
       name: "config-and-env-are-leaves",

@@ -21,6 +21,7 @@ import { fileRoutes } from "./http/file-routes";
 import { v1Api } from "./http/v1-routes";
 import { pollInBackground } from "./inbound/called-back-polling";
 import { inboundRoutes } from "./inbound/inbound-routes";
+import { operationsEndpointRoutes } from "./operations/operations-endpoint-routes";
 
 /**
  * What handlers may not do themselves, built once: create upstream (the gateway's) and poll the
@@ -61,6 +62,8 @@ const api = root
     (c) => c.json({ ok: true as const, secrets_sealed: loadConfig(c.env).secretsKeyring !== null }, 200),
   )
   .route("/v1", v1Api)
+  // The tenant's operations endpoint (src/operations/): under /v1, behind the same keys and scopeTenant.
+  .route("/v1", operationsEndpointRoutes)
   .route("/", inboundRoutes)
   .openapi(
     createRoute({

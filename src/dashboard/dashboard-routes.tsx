@@ -12,6 +12,7 @@ import { loadDashboardCounts } from "../storage/dashboard-counts";
 import { openDb } from "../storage/db";
 import { LISTED_SUBSCRIPTION_STATUSES, type ListedSubscriptionStatus, listSubscriptions } from "../storage/list-subscriptions";
 import { listTasks, TASK_STATES, type TaskState } from "../storage/list-tasks";
+import { listOperationNotices } from "../storage/operation-events";
 import { loadTaskView } from "../storage/read-models";
 import { isOnlyTenant } from "../storage/tenants";
 import { DASHBOARD_JS } from "./assets/dashboard-script";
@@ -42,17 +43,18 @@ async function overview(c: C): Promise<Response> {
   // The chart is relay-wide (`activity_hourly` has no tenant): the admin's, and a tenant's only
   // while it is the relay's one tenant (a deployment with RELAY_API_KEYS alone keeps its chart).
   const chart = c.var.session.caller.kind === "admin" || (await isOnlyTenant(db));
-  const [viewer, counts, activity, failed, polling] = await Promise.all([
+  const [viewer, counts, activity, failed, polling, notices] = await Promise.all([
     viewerOf(c, db),
     loadDashboardCounts(db, tenant),
     chart ? loadActivitySeries(db, now) : null,
     listSubscriptions(db, { status: "failed", tenant, limit: 5 }),
     listTasks(db, { state: "polling", tenant, limit: 10 }),
+    listOperationNotices(db, tenant, 5),
   ]);
   return renderPage(
     c,
     <OverviewPage
-      data={{ counts, activity, failed: failed.rows, polling: polling.rows }}
+      data={{ counts, activity, failed: failed.rows, polling: polling.rows, notices }}
       session={c.var.session}
       viewer={viewer}
       now={now}

@@ -7,6 +7,7 @@ import { countActivity } from "./count-activity";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { type CircuitPolicy, endpointHealthStatements } from "./endpoint-health";
 import { messageIn, messageState, moveTo } from "./message-sql";
+import { recordOperationEvents } from "./operation-events";
 import { settleTasks } from "./settle";
 
 export interface DeliveryRecord {
@@ -82,6 +83,17 @@ export async function recordDeliveries(
       FROM json_each(${rows}) r
       WHERE subscriptions.id = r.value ->> 'subscription_id' AND r.value ->> 'failure' IS NOT NULL AND subscriptions.status = 'active'
         AND ${stillLeased}`,
+    ),
+    // Their `subscription.failed` operational events, one per subscription failed just now.
+    recordOperationEvents(
+      db,
+      "subscription.failed",
+      sql`SELECT s.tenant_id, s.id || ':' || ${now} AS occurrence,
+        json_object('subscription_id', s.id, 'task_id', t.task_id, 'provider', t.provider, 'endpoint_id', s.endpoint_id,
+          'callback_url', s.callback_url, 'reason', s.status_reason, 'last_error', r.value ->> 'error', 'metadata', json(s.metadata)) AS data
+      FROM json_each(${rows}) r JOIN subscriptions s ON s.id = r.value ->> 'subscription_id' JOIN tasks t ON t.id = s.task_key
+      WHERE r.value ->> 'failure' IS NOT NULL AND s.status = 'failed' AND s.updated_at = ${now} AND ${stillLeased}`,
+      now,
     ),
     // The messages of this round that are still leased are left to the update below, which records
     // their own outcome.

@@ -5,6 +5,7 @@ import { countActivity } from "./count-activity";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { fanOutTaskEvents } from "./fan-out";
 import { type KindStatsEntry, saveKindStats } from "./kind-stats";
+import { recordOperationEvents } from "./operation-events";
 import { settleTasks } from "./settle";
 
 export interface PollRecord {
@@ -83,6 +84,22 @@ export async function recordPolls(
     ...saveKindStats(db, learned, now),
     // Every poll that got no status (transient, missing, rejected, configuration) set lastError.
     countActivity(db, now, { polls: records.length, upstreamErrors: records.filter((r) => r.update.lastError !== null).length }),
+    // The `task.expired` operational events of the tasks this round expired (last: the results above are read by index).
+    ...(records.some((r) => r.update.event === "task.expired")
+      ? [
+          recordOperationEvents(
+            db,
+            "task.expired",
+            sql`SELECT t.tenant_id, t.id AS occurrence,
+              json_object('task_id', t.task_id, 'provider', t.provider, 'reason', t.finish_reason, 'last_error', t.last_error,
+                'registered_at', strftime('%Y-%m-%dT%H:%M:%fZ', t.created_at / 1000.0, 'unixepoch')) AS data
+            FROM json_each(${rows}) r JOIN tasks t ON t.id = r.value ->> 'id'
+            -- Expired by this batch's update (which checked the lease): its event time is now.
+            WHERE r.value ->> 'event' = 'task.expired' AND t.last_event = 'task.expired' AND t.last_event_at = ${now}`,
+            now,
+          ),
+        ]
+      : []),
   ]);
   return withEvents.length > 0 ? (results[1]?.results.length ?? 0) : 0;
 }

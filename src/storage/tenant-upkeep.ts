@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { TenantId } from "../domain/ids";
 import { purgeAuditStatement } from "./audit-log";
 import { type Db, runBatch } from "./db";
+import { operationEventsToPurge, operationEventsWaiting, purgeOperationEventsStatement } from "./operation-events";
 import { PARKED_FROM, unparkStatements } from "./parking";
 import { column, int, readOne, rowSchema } from "./rows";
 import { tenants } from "./schema";
@@ -12,6 +13,10 @@ export interface TenantUpkeep {
   unparked: number;
   /** Audit entries older than AUDIT_RETENTION_DAYS deleted. */
   auditPurged: number;
+  /** Operational events older than AUDIT_RETENTION_DAYS deleted (with the audit log). */
+  operationEventsPurged: number;
+  /** Whether operational events wait to be sent: the tick then takes its step of sending them. */
+  operationEventsWaiting: boolean;
   /** The oldest tenant marked deleted, whose rows the tick removes a slice of, if any. */
   deletedTenant: TenantId | undefined;
   /** Whether any tenant has upstream credentials of its own (without the operator's, the tick still polls for them). */
@@ -20,7 +25,7 @@ export interface TenantUpkeep {
 
 /**
  * The tick's upkeep of tenants: a resumed tenant's parked work made due again (storage/parking.ts),
- * old audit entries deleted, the tenant being deleted found, and whether any tenant has its own
+ * old audit entries and operational events deleted, whether events wait to be sent, the tenant being deleted found, and whether any tenant has its own
  * upstream account. Most ticks have none of it to do,
  * so one statement looks first (each part an index lookup: parked rows of live tenants by their
  * parked time, the oldest audit entry, deleted tenants), and only what it found is done, in one
@@ -28,7 +33,14 @@ export interface TenantUpkeep {
  */
 export async function tenantUpkeep(db: Db, o: { now: number; auditCutoff: number }): Promise<TenantUpkeep> {
   const live = sql`(SELECT ${PARKED_FROM} + created_at FROM tenants WHERE suspended_at IS NULL AND deleted_at IS NULL)`;
-  const row = rowSchema({ parked: int, audit: int, deleting: column(tenants.id, "nullable"), own_accounts: int });
+  const row = rowSchema({
+    parked: int,
+    audit: int,
+    old_events: int,
+    waiting_events: int,
+    deleting: column(tenants.id, "nullable"),
+    own_accounts: int,
+  });
   const look = await readOne(
     db,
     row,
@@ -38,21 +50,27 @@ export async function tenantUpkeep(db: Db, o: { now: number; auditCutoff: number
       OR EXISTS (SELECT 1 FROM messages WHERE next_attempt_at IN ${live})
       OR EXISTS (SELECT 1 FROM archive_files WHERE next_attempt_at IN ${live}) AS parked,
     EXISTS (SELECT 1 FROM audit_log WHERE at < ${o.auditCutoff}) AS audit,
+    ${operationEventsToPurge(o.auditCutoff)} AS old_events,
+    ${operationEventsWaiting} AS waiting_events,
     (SELECT id FROM tenants WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1) AS deleting,
     EXISTS (SELECT 1 FROM tenant_credentials) AS own_accounts`,
   );
   const upkeep: TenantUpkeep = {
     unparked: 0,
     auditPurged: 0,
+    operationEventsPurged: 0,
+    operationEventsWaiting: look?.waiting_events === 1,
     deletedTenant: look?.deleting ?? undefined,
     ownAccounts: look?.own_accounts === 1,
   };
   const unpark = look?.parked ? unparkStatements(db, o.now) : [];
   const purge = look?.audit ? [purgeAuditStatement(db, o.auditCutoff)] : [];
-  if (unpark.length + purge.length === 0) return upkeep;
-  const results = await runBatch(db, [...unpark, ...purge]);
+  const purgeEvents = look?.old_events ? [purgeOperationEventsStatement(db, o.auditCutoff)] : [];
+  if (unpark.length + purge.length + purgeEvents.length === 0) return upkeep;
+  const results = await runBatch(db, [...unpark, ...purge, ...purgeEvents]);
   const changes = results.map((r) => r.meta.changes ?? 0);
   upkeep.unparked = changes.slice(0, unpark.length).reduce((a, b) => a + b, 0);
-  upkeep.auditPurged = changes[unpark.length] ?? 0;
+  if (purge.length > 0) upkeep.auditPurged = changes[unpark.length] ?? 0;
+  if (purgeEvents.length > 0) upkeep.operationEventsPurged = changes[unpark.length + purge.length] ?? 0;
   return upkeep;
 }

@@ -4,6 +4,7 @@ import { canPollKlingNewApi, loadConfig, pollableOf, pollableProviders } from ".
 import { newLeaseToken } from "../domain/ids";
 import { PROVIDERS } from "../domain/kling";
 import type { Env } from "../env";
+import { deliverOperationEvents } from "../operations/deliver-operation-events";
 import { openDb } from "../storage/db";
 import { circuitPolicy } from "../storage/endpoint-health";
 import { endpointUpkeep } from "../storage/endpoint-upkeep";
@@ -73,6 +74,7 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   const upkeep = await tenantUpkeep(ctx.db, { now: started, auditCutoff: started - config.auditRetentionMs });
   if (upkeep.unparked > 0) report.unparked = upkeep.unparked;
   if (upkeep.auditPurged > 0) report.auditPurged = upkeep.auditPurged;
+  if (upkeep.operationEventsPurged > 0) report.operationEventsPurged = upkeep.operationEventsPurged;
   // Endpoint circuits: disable the long-failing, make due probes due, drain after a state change.
   const endpoints = await endpointUpkeep(ctx.db, {
     now: started,
@@ -154,6 +156,11 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     }
   }
 
+  // Operational events (src/operations/), when the upkeep's look found some waiting: a bounded step.
+  if (upkeep.operationEventsWaiting) {
+    const sent = await deliverOperationEvents(ctx);
+    if (sent.delivered + sent.retried + sent.failed > 0) report.operationEvents = sent;
+  }
   const now = clock.now();
   await retention(ctx, bucket, now);
   if (upkeep.deletedTenant !== undefined) report.tenantDeletion = await deleteTenantsStep(ctx.db, bucket, upkeep.deletedTenant);

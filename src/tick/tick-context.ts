@@ -1,4 +1,5 @@
 import type { LeaseToken } from "../domain/ids";
+import type { OperationEventsReport } from "../operations/deliver-operation-events";
 import type { Db } from "../storage/db";
 import type { EndpointUpkeep } from "../storage/endpoint-upkeep";
 import type { KindStatsEntry } from "../storage/kind-stats";
@@ -35,6 +36,10 @@ export interface TickReport extends WorkReport {
   endpoints?: EndpointUpkeep;
   /** Audit entries deleted by AUDIT_RETENTION_DAYS. */
   auditPurged?: number;
+  /** Operational events older than AUDIT_RETENTION_DAYS deleted. */
+  operationEventsPurged?: number;
+  /** Operational events sent by the tick's step (src/operations/), when it sent any. */
+  operationEvents?: OperationEventsReport;
   /** The step taken in removing a deleted tenant, if one is being removed. */
   tenantDeletion?: TenantDeletionReport;
   /**

@@ -174,11 +174,13 @@ export async function resetDb(): Promise<void> {
       "upstream_owners",
       "tenant_credentials",
       "audit_log",
+      "operation_events",
     ].map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
     // The built-in tenant stays (migration 0005 made it), neither suspended nor deleted, with the
     // default caps; tenants made by tests go.
     env.DB.prepare("UPDATE tenants SET caps = NULL WHERE id = 'default'"),
     env.DB.prepare("DELETE FROM tenants WHERE id <> 'default'"),
+    env.DB.prepare("UPDATE tenants SET operations_endpoint_id = NULL"),
     env.DB.prepare("UPDATE tenants SET suspended_at = NULL, deleted_at = NULL WHERE id = 'default'"),
   ]);
 }

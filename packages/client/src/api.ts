@@ -2894,6 +2894,225 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operations-endpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where operational events go */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The operations endpoint */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OperationsEndpoint"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Forbidden: the key's tenant is suspended (`tenant_suspended`: nothing is done for it until the admin resumes it), or, on the operator's account, a task id this tenant may not reach (`own_credentials_required`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description None is set */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many failed API key checks from this address or with this key prefix (any route), or too many registrations for this API key; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /**
+         * Receive operational events at a URL
+         * @description Signed Standard Webhooks about the tenant's own delivery: `endpoint.circuit_opened`, `endpoint.recovered`, `endpoint.disabled`, `subscription.failed`, `task.expired` (docs/operations.md). The URL becomes one of the tenant's endpoints (the same one, with the same secret, when callbacks are already registered to it); 201 when this call created it, with its secret, shown this once. Events still waiting are sent to the new URL.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["OperationsEndpointUpdate"];
+                };
+            };
+            responses: {
+                /** @description Set, to an endpoint the tenant already had */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OperationsEndpoint"];
+                    };
+                };
+                /** @description Set, to an endpoint made now: `secret` holds its signing secret */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OperationsEndpoint"];
+                    };
+                };
+                /** @description Invalid request: `details` lists the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Forbidden: the key's tenant is suspended (`tenant_suspended`: nothing is done for it until the admin resumes it), or, on the operator's account, a task id this tenant may not reach (`own_credentials_required`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body over 16 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body not sent as application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many failed API key checks from this address or with this key prefix (any route), or too many registrations for this API key; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /**
+         * Stop sending operational events
+         * @description Events still waiting are not sent (the dashboard shows every event). The endpoint itself stays, with any subscriptions to it: delete it under `/v1/endpoints/{id}`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No longer sent */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Forbidden: the key's tenant is suspended (`tenant_suspended`: nothing is done for it until the admin resumes it), or, on the operator's account, a task id this tenant may not reach (`own_credentials_required`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description None is set */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many failed API key checks from this address or with this key prefix (any route), or too many registrations for this API key; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/inbound/{provider}/{token}": {
         parameters: {
             query?: never;
@@ -3977,6 +4196,36 @@ export interface components {
         };
         ApiKeyList: {
             data: components["schemas"]["ApiKey"][];
+        };
+        /** @description Where the tenant's operational events are sent */
+        OperationsEndpoint: {
+            /**
+             * @description The endpoint that receives the events: rotate its secret or turn on `v1a` under `/v1/endpoints/{id}`
+             * @example ep_2b7e151628aed2a6abf71588
+             */
+            endpoint_id: string;
+            url: string;
+            signing: ("v1" | "v1a")[];
+            /**
+             * @description With `v1a`: the `whpk_` public key receivers verify with
+             * @example null
+             */
+            public_key: string | null;
+            /**
+             * @description Only in the answer to the `PUT` that created the endpoint: its `whsec_` signing secret. Otherwise null: read it with `GET /v1/endpoints/{endpoint_id}/secret`
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        OperationsEndpointUpdate: {
+            /**
+             * Format: uri
+             * @description Where operational events go: the same rules as a registration's `callback_url`
+             * @example https://app.example.com/hooks/relay-operations
+             */
+            url: string;
         };
     };
     responses: never;
