@@ -24,6 +24,6 @@ describe("wrangler.toml's [env.queues]", () => {
       expect.objectContaining({ name: "ENDPOINT_PACER", class_name: "EndpointPacer" }),
     );
     expect(config("queues").migrations).toEqual(config().migrations);
-    expect(config("queues").migrations.flatMap((m) => m.new_sqlite_classes ?? [])).toContain("EndpointPacer");
+    expect(config("queues").migrations.flatMap((m: { new_sqlite_classes?: string[] }) => m.new_sqlite_classes ?? [])).toContain("EndpointPacer");
   });
 });
