@@ -194,6 +194,14 @@ module.exports = {
       to: { path: rooms("operations") },
     },
     {
+      name: "the-pacer-only-paces",
+      comment:
+        "An endpoint's pacer (a Durable Object) hands out send slots and knows nothing else: no D1, no sending, no work; the work core asks it.",
+      severity: "error",
+      from: { path: rooms("ratelimit") },
+      to: { path: "^src/", pathNot: rooms("ratelimit", "domain", "lib") },
+    },
+    {
       name: "config-and-env-are-leaves",
       comment: "Everything reads the configuration; it reads nothing but the domain and lib.",
       severity: "error",

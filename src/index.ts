@@ -6,6 +6,9 @@ import { queueDispatchers } from "./queue/send-work";
 import { runTick } from "./tick/run-tick";
 import { systemClock } from "./work/work-context";
 
+/** Durable Object classes are exported by the Worker's main module (wrangler.toml's ENDPOINT_PACER). */
+export { EndpointPacer } from "./ratelimit/endpoint-pacer";
+
 /**
  * A tick or a batch the configuration does not allow: one JSON line naming the settings at fault
  * (never a value), not a stack for every minute's tick. Anything else is thrown on.

@@ -189,6 +189,7 @@ describe("isolation between tenants", () => {
       ["GET", "endpoint", (x) => `/v1/endpoints/${x.ep}/secret`],
       ["POST", "endpoint", (x) => `/v1/endpoints/${x.ep}/rotate-secret`],
       ["PATCH", "endpoint", (x) => `/v1/endpoints/${x.ep}`, { signing: ["v1", "v1a"] }],
+      ["PATCH", "endpoint", (x) => `/v1/endpoints/${x.ep}`, { rate_limit_per_second: 1 }],
     ];
     const before = await snapshot();
     const theirs = { task: task.id, sub: sub.id, ep: endpointId };

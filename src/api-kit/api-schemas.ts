@@ -217,6 +217,10 @@ export const EndpointSchema = z
     previous_secret_expires_at: nullableTimestamp.openapi({
       description: "Until then the secret (and key pair) before the last rotation still signs beside the new one",
     }),
+    rate_limit_per_second: z.number().int().nullable().openapi({
+      description: "At most this many webhooks a second to this endpoint, whichever tick or consumer sends them; null: no limit",
+      example: null,
+    }),
     health: EndpointHealthSchema,
     created_at: timestamp,
     updated_at: timestamp,
@@ -305,7 +309,7 @@ export const AuditEntrySchema = z
       }),
     action: z.string().openapi({
       description:
-        "`tenant.create`, `tenant.rename`, `tenant.suspend`, `tenant.resume`, `tenant.delete`, `key.create`, `key.revoke`, `endpoint.secret_read`, `endpoint.secret_rotate`, `endpoint.signing_update`, `endpoint.delete`, ...",
+        "`tenant.create`, `tenant.rename`, `tenant.suspend`, `tenant.resume`, `tenant.delete`, `key.create`, `key.revoke`, `endpoint.secret_read`, `endpoint.secret_rotate`, `endpoint.signing_update`, `endpoint.rate_limit_update`, `endpoint.delete`, ...",
       example: "endpoint.secret_rotate",
     }),
     target: z.string().openapi({ description: "The id of what was acted on", example: "ep_2b7e151628aed2a6abf71588" }),

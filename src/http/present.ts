@@ -131,6 +131,7 @@ export function presentEndpoint(e: EndpointRow, now: number): EndpointBody {
     signing: e.signingKey ? ["v1", "v1a"] : ["v1"],
     public_key: e.publicKey,
     previous_secret_expires_at: overlapping ? iso(e.previousUntil) : null,
+    rate_limit_per_second: e.rateLimitPerSecond,
     health: {
       state: endpointState(e),
       consecutive_failures: e.consecutiveFailures,

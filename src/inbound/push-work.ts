@@ -14,6 +14,7 @@ import { recordPolls } from "../storage/record-polls";
 import { deliverLeased } from "../work/deliver-leased";
 import type { LeasedWorkContext, LeasedWorkReport } from "../work/leased-work";
 import { PUSH_WAIT_MS, PUSH_WORK_MS, pushLeaseMs } from "../work/leases";
+import { durablePacer } from "../work/pace-send";
 import { pollLeased } from "../work/poll-leased";
 import { pollWork } from "../work/poll-work";
 import { credentialResolver } from "../work/upstream-credentials";
@@ -49,6 +50,7 @@ function pushContext(env: Env, clock: Clock, about: { provider: string; taskId: 
     budget: new WorkBudget(config.subrequestBudget, started + PUSH_WORK_MS),
     report,
     leaseToken: newLeaseToken(),
+    pacer: durablePacer(env.ENDPOINT_PACER),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { openDb } from "../storage/db";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { CONSUMER_WORK_MS } from "../work/leases";
+import { durablePacer } from "../work/pace-send";
 import { WorkBudget } from "../work/work-budget";
 import { type Clock, systemClock } from "../work/work-context";
 import { type WorkKind, type WorkMessage, WorkMessageSchema } from "../work/work-message";
@@ -40,6 +41,7 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env, clock
     clock,
     budget: new WorkBudget(config.subrequestBudget, started + CONSUMER_WORK_MS),
     report,
+    pacer: durablePacer(env.ENDPOINT_PACER),
   };
   const valid: { message: Message<unknown>; work: WorkMessage }[] = [];
   for (const message of batch.messages) {

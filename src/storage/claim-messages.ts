@@ -21,6 +21,8 @@ export interface MessageTarget {
   endpointId: string;
   /** As stored: sealed under SECRETS_KEY, or in clear; opened only to sign. */
   keys: EndpointKeys;
+  /** The endpoint's sends a second, across every invocation (work/pace-send.ts); null: no limit. */
+  rateLimitPerSecond: number | null;
 }
 
 export interface ClaimedMessage extends MessageTarget {
@@ -32,7 +34,7 @@ export interface ClaimedMessage extends MessageTarget {
 
 /** The columns `toTarget` reads, from subscriptions `s`, tasks `t` and endpoints `e` (see `targetJoins`). */
 export const targetColumns = sql.raw(
-  "s.tenant_id, s.task_key, t.provider, t.task_id, s.callback_url, e.id AS endpoint_id, e.secret, e.previous_secret, e.signing_key, e.previous_signing_key, e.previous_until",
+  "s.tenant_id, s.task_key, t.provider, t.task_id, s.callback_url, e.id AS endpoint_id, e.secret, e.previous_secret, e.signing_key, e.previous_signing_key, e.previous_until, e.rate_limit_per_second",
 );
 export const targetJoins = sql.raw("JOIN tasks t ON t.id = s.task_key JOIN endpoints e ON e.id = s.endpoint_id");
 
@@ -50,6 +52,7 @@ export const TargetRow = rowSchema({
   signing_key: column(endpoints.signingKey),
   previous_signing_key: column(endpoints.previousSigningKey),
   previous_until: column(endpoints.previousUntil),
+  rate_limit_per_second: column(endpoints.rateLimitPerSecond),
 });
 export type TargetRow = RowOf<typeof TargetRow>;
 
@@ -66,6 +69,7 @@ export const toTarget = (r: TargetRow): MessageTarget => ({
     previousSigningKey: r.previous_signing_key,
     previousUntil: r.previous_until,
   },
+  rateLimitPerSecond: r.rate_limit_per_second,
 });
 
 interface ClaimOptions {

@@ -141,3 +141,22 @@ export async function disableEndpoint(db: Db, tenantId: TenantId, id: string, no
     .returning();
   return row;
 }
+
+/**
+ * Sets the endpoint's rate limit (sends a second, across the tick and every consumer), or lifts it
+ * (null). Only the tenant's own endpoint: another tenant's id changes nothing and finds nothing.
+ */
+export async function setRateLimit(
+  db: Db,
+  tenantId: TenantId,
+  id: string,
+  ratePerSecond: number | null,
+  now: number,
+): Promise<EndpointRow | undefined> {
+  const [row] = await db
+    .update(endpoints)
+    .set({ rateLimitPerSecond: ratePerSecond, updatedAt: now })
+    .where(and(eq(endpoints.tenantId, tenantId), eq(endpoints.id, id)))
+    .returning();
+  return row;
+}

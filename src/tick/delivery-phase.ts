@@ -1,6 +1,7 @@
 import { type ClaimedMessage, claimDueMessages } from "../storage/claim-messages";
+import { type DeliveryOutcome, recordDeliveryOutcomes } from "../storage/defer-messages";
 import { circuitPolicy } from "../storage/endpoint-health";
-import { type DeliveryRecord, recordDeliveries, releaseMessages } from "../storage/record-deliveries";
+import { releaseMessages } from "../storage/record-deliveries";
 import { deliverMessage } from "../work/delivery-work";
 import { tickLeaseMs } from "../work/leases";
 import { runPipeline } from "../work/pipeline";
@@ -13,7 +14,7 @@ import type { TickContext } from "./tick-context";
 export function deliveryPhase(ctx: TickContext): Promise<number> {
   const { db, config, clock, budget, leaseToken } = ctx;
   const timeout = config.deliveryTimeoutMs;
-  return runPipeline<ClaimedMessage, DeliveryRecord>({
+  return runPipeline<ClaimedMessage, DeliveryOutcome>({
     claimable: (outstanding) => budget.claimable(clock.now(), timeout, outstanding),
     async claim(limit) {
       const now = clock.now();
@@ -22,7 +23,7 @@ export function deliveryPhase(ctx: TickContext): Promise<number> {
       return messages;
     },
     work: (message) => deliverMessage(ctx, message),
-    record: (records) => recordDeliveries(db, records, leaseToken, clock.now(), circuitPolicy(config)),
+    record: (outcomes) => recordDeliveryOutcomes(db, outcomes, leaseToken, clock.now(), circuitPolicy(config)),
     async release(messages) {
       budget.refund(messages.length);
       await releaseMessages(

@@ -12,6 +12,7 @@ import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
 import { tenantUpkeep } from "../storage/tenant-upkeep";
+import { durablePacer } from "../work/pace-send";
 import { deleteTenantsStep } from "../work/tenant-deletion";
 import { WorkBudget } from "../work/work-budget";
 import { type Clock, systemClock } from "../work/work-context";
@@ -68,6 +69,7 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     budget: new WorkBudget(config.subrequestBudget, started + config.tickWallBudgetMs),
     report,
     leaseToken: newLeaseToken(),
+    pacer: durablePacer(env.ENDPOINT_PACER),
   };
   // A resumed tenant's parked work is due again (bounded per tick; storage/parking.ts), old audit
   // entries go, a tenant being deleted is found: one statement when there is nothing to do.

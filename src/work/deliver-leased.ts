@@ -1,7 +1,8 @@
 import type { ClaimedMessage } from "../storage/claim-messages";
+import { recordDeliveryOutcomes } from "../storage/defer-messages";
 import { circuitPolicy } from "../storage/endpoint-health";
 import type { Lease } from "../storage/load-claimed";
-import { recordDeliveries, releaseMessages } from "../storage/record-deliveries";
+import { releaseMessages } from "../storage/record-deliveries";
 import { deliverMessage } from "./delivery-work";
 import { type LeasedWorkContext, runLeased } from "./leased-work";
 
@@ -15,7 +16,7 @@ export async function deliverLeased(ctx: LeasedWorkContext, messages: (ClaimedMe
   await runLeased(ctx, messages, {
     timeoutMs: config.deliveryTimeoutMs,
     work: (message) => deliverMessage(ctx, message),
-    record: (leaseToken, records) => recordDeliveries(db, records, leaseToken, clock.now(), circuitPolicy(config)),
+    record: (leaseToken, outcomes) => recordDeliveryOutcomes(db, outcomes, leaseToken, clock.now(), circuitPolicy(config)),
     release: (leaseToken, unstarted) =>
       releaseMessages(
         db,

@@ -4,17 +4,21 @@ import type { HealthOutcome } from "../domain/endpoint-health";
 import { type EndpointKeys, signingSecrets } from "../domain/endpoint-signing";
 import { openEndpointKeys } from "../domain/sealed-endpoint-keys";
 import type { ClaimedMessage } from "../storage/claim-messages";
-import type { DeliveryRecord } from "../storage/record-deliveries";
+import type { DeliveryOutcome } from "../storage/defer-messages";
 import { sendWebhook } from "../webhooks/send-webhook";
+import { waitForSlot } from "./pace-send";
 import type { WorkContext } from "./work-context";
 
 /**
  * The per-message work of delivering, shared by the in-tick pipeline and the queue consumer: sign
- * and POST one webhook, plan the message's next state, count it in the report.
- * @example const record = await deliverMessage(ctx, message);
+ * and POST one webhook, plan the message's next state, count it in the report. A message whose
+ * endpoint has a rate limit first waits for its slot, or is put off without an attempt (pace-send.ts).
+ * @example const outcome = await deliverMessage(ctx, message);
  */
-export async function deliverMessage(ctx: WorkContext, message: ClaimedMessage): Promise<DeliveryRecord> {
+export async function deliverMessage(ctx: WorkContext, message: ClaimedMessage): Promise<DeliveryOutcome> {
   const { config, clock, report } = ctx;
+  const deferred = await waitForSlot(ctx, message);
+  if (deferred) return deferred;
   const attemptedAt = clock.now();
   const { exchange, sent } = await attempt(ctx, message);
   const update = planDelivery(message.scheduleStep, exchange, clock.now(), config.deliveryRetryScheduleMs, clock.random);

@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import type { SendPacer } from "../domain/send-pacing";
 import type { Clock } from "../lib/clock";
 import type { WorkBudget } from "./work-budget";
 import type { WorkReport } from "./work-report";
@@ -11,4 +12,6 @@ export interface WorkContext {
   clock: Clock;
   budget: WorkBudget;
   report: WorkReport;
+  /** Paces the sends of endpoints with a rate limit (ENDPOINT_PACER); absent: limits are not enforced. */
+  pacer?: SendPacer;
 }

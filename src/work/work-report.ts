@@ -12,6 +12,8 @@ export interface WorkReport {
   delivered: number;
   retried: number;
   failed: number;
+  /** Messages not sent because their endpoint's rate limit had no slot soon: due again later, no attempt spent. */
+  deferred?: number;
   upstreamErrors: Record<string, number>;
   /** The first configuration error upstream answered with: the rest of the polls are skipped. */
   configurationError: string | null;

@@ -15,4 +15,17 @@ describe("wrangler.toml's [env.queues]", () => {
   it("binds the same D1 database", () => {
     expect(config("queues").d1_databases).toEqual(config().d1_databases);
   });
+
+  // Durable Object bindings are not inherited either: without it the queue consumers would send
+  // to rate-limited endpoints unpaced. The class's migration is inherited (one list for both).
+  it("binds the endpoints' pacer, with the migration that declares its class", () => {
+    expect(config("queues").durable_objects).toEqual(config().durable_objects);
+    expect(config().durable_objects.bindings).toContainEqual(
+      expect.objectContaining({ name: "ENDPOINT_PACER", class_name: "EndpointPacer" }),
+    );
+    expect(config("queues").migrations).toEqual(config().migrations);
+    expect(config("queues").migrations.flatMap((m: { new_sqlite_classes?: string[] }) => m.new_sqlite_classes ?? [])).toContain(
+      "EndpointPacer",
+    );
+  });
 });

@@ -62,7 +62,7 @@ export async function register(input: RegistrationInput) {
 export async function receiver(steps: ReceiverStep[] = []) {
   const name = unique("recv");
   await fetch(`${env.FAKE_URL}/_sim/receivers/${name}`, { method: "PUT", body: JSON.stringify({ steps }) });
-  type Delivery = { headers: Record<string, string>; body: string };
+  type Delivery = { headers: Record<string, string>; body: string; receivedAt: number };
   const deliveries = async (): Promise<Delivery[]> => {
     const res = await fetch(`${env.FAKE_URL}/_sim/receivers/${name}`);
     return ((await res.json()) as { deliveries: Delivery[] }).deliveries;

@@ -1130,8 +1130,10 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Turn Ed25519 (v1a) signatures on or off
-         * @description With `v1a` on, every webhook also carries a `v1a,<base64>` Ed25519 signature (Standard Webhooks' asymmetric scheme), verified with the endpoint's `public_key` (`whpk_`): a receiver that holds only the public key holds nothing that can sign. Turning it on again keeps the key pair; turning it off drops it.
+         * Change how an endpoint signs, or its rate limit
+         * @description `signing`: with `v1a` on, every webhook also carries a `v1a,<base64>` Ed25519 signature (Standard Webhooks' asymmetric scheme), verified with the endpoint's `public_key` (`whpk_`): a receiver that holds only the public key holds nothing that can sign. Turning it on again keeps the key pair; turning it off drops it.
+         *
+         *     `rate_limit_per_second`: at most that many webhooks a second reach the endpoint, evenly spaced, whichever tick or queue consumer sends them; webhooks beyond it wait their turn (none is dropped, and waiting spends no attempt). null lifts the limit.
          */
         patch: {
             parameters: {
@@ -3937,6 +3939,11 @@ export interface components {
              * @example 2026-11-24T05:06:09.935Z
              */
             previous_secret_expires_at: string | null;
+            /**
+             * @description At most this many webhooks a second to this endpoint, whichever tick or consumer sends them; null: no limit
+             * @example null
+             */
+            rate_limit_per_second: number | null;
             health: components["schemas"]["EndpointHealth"];
             /**
              * Format: date-time
@@ -3998,12 +4005,17 @@ export interface components {
              *       "v1a"
              *     ]
              */
-            signing: [
+            signing?: [
                 "v1"
             ] | [
                 "v1",
                 "v1a"
             ];
+            /**
+             * @description 1-1000 webhooks a second at most, or null for no limit
+             * @example 10
+             */
+            rate_limit_per_second?: number | null;
         };
         EndpointList: {
             data: components["schemas"]["Endpoint"][];
@@ -4078,7 +4090,7 @@ export interface components {
                 key_prefix: string | null;
             };
             /**
-             * @description `tenant.create`, `tenant.rename`, `tenant.suspend`, `tenant.resume`, `tenant.delete`, `key.create`, `key.revoke`, `endpoint.secret_read`, `endpoint.secret_rotate`, `endpoint.signing_update`, `endpoint.delete`, ...
+             * @description `tenant.create`, `tenant.rename`, `tenant.suspend`, `tenant.resume`, `tenant.delete`, `key.create`, `key.revoke`, `endpoint.secret_read`, `endpoint.secret_rotate`, `endpoint.signing_update`, `endpoint.rate_limit_update`, `endpoint.delete`, ...
              * @example endpoint.secret_rotate
              */
             action: string;
