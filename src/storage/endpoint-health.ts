@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { CIRCUIT_PARKED_FROM, type EndpointHealthChange } from "../domain/endpoint-health";
 import { asJson, type Db, statement } from "./db";
+import { endpointEventData, recordOperationEvents } from "./operation-events";
 
 /** What the circuit follows (from ENDPOINT_CIRCUIT_FAILURES and ENDPOINT_PROBE_*). */
 export interface CircuitPolicy {
@@ -39,6 +40,8 @@ export const heldByEndpoint = sql`(SELECT ${circuitParkedAt("e")} FROM endpoints
  * 2. a circuit whose endpoint answered closes: its parked webhooks are released by the tick (`release`);
  * 3. a failed probe: the next waits twice as long;
  * 4. a closed circuit whose streak reached `failures` opens: the first probe after `probeMinMs`.
+ * Opening and closing record `endpoint.circuit_opened` and `endpoint.recovered` (operation_events),
+ * once per circuit opened (the occurrence is the endpoint and when it opened).
  * An attempt counts whatever became of its message's lease: it was made, and the endpoint answered it
  * or not. `failedIds`: the messages whose attempt failed (one of them may be a probe).
  */
@@ -77,6 +80,14 @@ export function endpointHealthStatements(
         FROM json_each(${rows})) AS h
       WHERE endpoints.id = h.id`,
     ),
+    // `endpoint.recovered`, about the circuits the next statement closes (while it still says when each opened).
+    recordOperationEvents(
+      db,
+      "endpoint.recovered",
+      sql`SELECT e.tenant_id, e.id || ':' || e.circuit_opened_at AS occurrence, ${endpointEventData("e")} AS data FROM endpoints e
+      WHERE e.${inRound} AND e.circuit_opened_at IS NOT NULL AND e.consecutive_failures = 0 AND e.disabled_at IS NULL`,
+      now,
+    ),
     statement(
       db,
       sql`UPDATE endpoints SET circuit_opened_at = NULL, probe_step = 0, next_probe_at = NULL, probe_message_id = NULL, pending_drain = 'release'
@@ -94,6 +105,13 @@ export function endpointHealthStatements(
       sql`UPDATE endpoints SET circuit_opened_at = ${now}, probe_step = 0, next_probe_at = ${now + policy.probeMinMs}, probe_message_id = NULL,
         pending_drain = NULL
       WHERE ${inRound} AND circuit_opened_at IS NULL AND disabled_at IS NULL AND consecutive_failures >= ${policy.failures}`,
+    ),
+    recordOperationEvents(
+      db,
+      "endpoint.circuit_opened",
+      sql`SELECT e.tenant_id, e.id || ':' || e.circuit_opened_at AS occurrence, ${endpointEventData("e")} AS data FROM endpoints e
+      WHERE e.${inRound} AND e.circuit_opened_at = ${now}`,
+      now,
     ),
   ];
 }

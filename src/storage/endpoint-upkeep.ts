@@ -4,6 +4,7 @@ import { OPEN_MESSAGE_STATES } from "../domain/message-states";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { type CircuitPolicy, circuitParkedAt, probeWaitSql } from "./endpoint-health";
 import { messageIn, moveTo } from "./message-sql";
+import { endpointEventData, recordOperationEvents } from "./operation-events";
 import { column, int, readAll, readOne, rowSchema } from "./rows";
 import { subscriptions } from "./schema";
 import { settleTasks } from "./settle";
@@ -81,6 +82,15 @@ async function probeAndDisable(db: Db, o: UpkeepOptions, cutoff: number | null) 
       sql`UPDATE messages SET next_attempt_at = ${o.now}
       WHERE id IN (SELECT probe_message_id FROM endpoints WHERE next_probe_at IS NOT NULL AND probe_message_id IS NOT NULL)
         AND next_attempt_at >= ${CIRCUIT_PARKED_FROM}`,
+    ),
+    // `endpoint.disabled`, about the endpoints the first statement disabled (the ones disabled by
+    // hand, through the API or the dashboard, are not announced: their tenant did it).
+    recordOperationEvents(
+      db,
+      "endpoint.disabled",
+      sql`SELECT e.tenant_id, e.id || ':' || e.disabled_at AS occurrence, ${endpointEventData("e")} AS data FROM endpoints e
+      WHERE e.pending_drain = 'fail' AND e.disabled_at = ${o.now}`,
+      o.now,
     ),
   ]);
   return { disabled: disabled?.meta.changes ?? 0, probes: probes?.meta.changes ?? 0 };
