@@ -7,6 +7,7 @@ import { adminTenantRoutes } from "./admin-tenant-routes";
 import { adminAuditRoutes, tenantAuditRoutes } from "./audit-routes";
 import { tenantCredentialRoutes } from "./credential-routes";
 import { endpointHealthRoutes } from "./endpoint-health-routes";
+import { endpointRecoverRoutes } from "./endpoint-recover-route";
 import { endpointRoutes } from "./endpoint-routes";
 import { endpointSecretRoutes } from "./endpoint-secret-routes";
 import { messageRoutes } from "./message-routes";
@@ -34,6 +35,7 @@ export const v1Api = new OpenAPIHono<{ Bindings: Env }>({ defaultHook: validatio
   .route("/", endpointRoutes)
   .route("/", endpointSecretRoutes)
   .route("/", endpointHealthRoutes)
+  .route("/", endpointRecoverRoutes)
   .route("/", messageRoutes)
   .route("/", tenantCredentialRoutes)
   .route("/", tenantAuditRoutes)
