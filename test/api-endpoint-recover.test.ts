@@ -6,7 +6,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { RECOVER_BATCH } from "../src/storage/recover-endpoint";
-import { api, manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
+import { ARCHIVING, media, registerTask, videoTask } from "./support/archive";
+import { API_KEY, api, manualClock, receiver, register, relayRequest, resetDb, tick, upstreamTask } from "./support/relay";
 import { asJson, newTenant } from "./support/tenants";
 
 const recover = (endpointId: string, body: unknown, key?: string) =>
@@ -95,6 +96,31 @@ describe("POST /v1/endpoints/{id}/recover", () => {
     const left = await env.DB.prepare("SELECT id FROM messages WHERE state = 'failed'").all<{ id: string }>();
     expect(left.results).toEqual([{ id: `msg_bulk_${RECOVER_BATCH}` }]);
     expect(await recover(one.endpoint_id, { since: ago(HOUR) })).toEqual({ status: 202, body: { recovered: 1, more: false } });
+  });
+
+  it("sends a task.succeeded of an archived task with its links signed anew", async () => {
+    await media({});
+    const task = await videoTask();
+    const hook = await receiver();
+    expect((await registerTask({ task_id: task.id, callback_url: hook.url, archive: true })).status).toBe(201);
+    // The first links are signed for one minute only; then the message is taken for failed.
+    await tick(manualClock(), { ...ARCHIVING, ARCHIVE_LINK_TTL_SECONDS: "60" });
+    const message = await env.DB.prepare("SELECT id, endpoint_id FROM messages").first<{ id: string; endpoint_id: string }>();
+    await env.DB.prepare("UPDATE messages SET state = 'failed', status = 'failed' WHERE id = ?").bind(message!.id).run();
+    const res = await relayRequest(
+      `/v1/endpoints/${message!.endpoint_id}/recover`,
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ since: ago(HOUR) }),
+      },
+      ARCHIVING,
+    );
+    expect(await res.json()).toEqual({ recovered: 1, more: false });
+    await tick(manualClock(Date.now() + 1_000), ARCHIVING);
+    const [first, again] = (await hook.deliveries()).map((d) => JSON.parse(d.body) as { outputs: { archived_url: string }[] });
+    const expiresOf = (w: typeof first) => Number(new URL(w!.outputs[0]!.archived_url).searchParams.get("expires"));
+    expect(expiresOf(again) - expiresOf(first)).toBeGreaterThanOrEqual(7 * 86_400 - 65);
   });
 
   it("answers another tenant's endpoint exactly as a missing one, changing nothing", async () => {

@@ -92,6 +92,21 @@ describe("GET /v1/messages", () => {
     expect(Date.parse(attempts.body.data[1].attempted_at)).toBeGreaterThan(Date.parse(attempts.body.data[0].attempted_at));
   });
 
+  it("keeps what came of a body slower than the timeout, and the answer still delivers", async () => {
+    // 200 at once, then "o", then the rest after 1.5 s: the read stops at the 0.3 s timeout.
+    const slow = await receiver([{ status: 200, trickleMs: 1_500 }]);
+    const task = await upstreamTask([{ status: "succeed" }]);
+    expect((await register({ task_id: task.id, callback_url: slow.url })).status).toBe(201);
+    const started = Date.now();
+    await tick(manualClock(), { DELIVERY_TIMEOUT_SECONDS: "0.3" });
+    expect(Date.now() - started).toBeLessThan(1_400);
+    const [message] = (await get("/v1/messages")).body.data;
+    expect(message).toMatchObject({ status: "delivered" });
+    expect((await get(`/v1/messages/${message.id}/attempts`)).body.data).toEqual([
+      expect.objectContaining({ status_code: 200, error_class: null, response_body: "o" }),
+    ]);
+  });
+
   it("pages through messages created at the same moment, each once, by id", async () => {
     const hook = await receiver();
     for (let i = 0; i < 3; i++) {
