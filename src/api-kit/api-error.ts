@@ -17,7 +17,6 @@ export const ERROR_CODES = [
   "endpoint_disabled",
   "endpoint_limit_reached",
   "subscription_limit_reached",
-  "endpoint_disabled",
   "payload_too_large",
   "unsupported_media_type",
   "range_not_satisfiable",
@@ -54,7 +53,6 @@ function statusOf(code: ErrorCode): ContentfulStatusCode {
     case "endpoint_disabled":
     case "endpoint_limit_reached":
     case "subscription_limit_reached":
-    case "endpoint_disabled":
       return 409;
     case "payload_too_large":
       return 413;
