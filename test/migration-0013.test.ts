@@ -267,7 +267,7 @@ describe.skipIf(!env.MIGRATION_TEST)("migration 0013 (messages.state) beside the
     await releaseMessages(db, [claimed!.id], leaseToken("lease_1"), now);
     await expectStates("release", { tsk_new_archived: "held", tsk_new_plain: "scheduled" });
 
-    const retry = { statusCode: 500, error: null, durationMs: 3, subscriptionFailure: null };
+    const retry = { statusCode: 500, error: null, durationMs: 3, responseBody: null, subscriptionFailure: null };
     const record = (status: "pending" | "delivered", nextAttemptAt: number | null) =>
       recordDeliveries(
         db,

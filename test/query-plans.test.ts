@@ -1,9 +1,12 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config";
+import { tenantId } from "../src/domain/ids";
 import { listAudit } from "../src/storage/audit-log";
 import { openDb } from "../src/storage/db";
 import { deleteEndpoint } from "../src/storage/delete-endpoint";
+import { listAttempts, listMessages } from "../src/storage/list-messages";
+import { recoverEndpoint } from "../src/storage/recover-endpoint";
 import { type Recorded, recordingD1 } from "./support/recording-d1";
 import { lingeringClock, manualClock, pollOnly, receiver, register, resetDb, tenantWithKey, tick, upstreamTask } from "./support/relay";
 
@@ -92,12 +95,64 @@ describe("query plans", () => {
       expect(sqls).toContain(statement);
     expect(await scansOf(log)).toEqual([]);
   });
+
+  it("lists a tenant's messages, by endpoint and status, and a message's attempts down their indexes, never sorting", async () => {
+    const log: Recorded[] = [];
+    const db = openDb(recordingD1(env.DB, log));
+    const hook = await receiver();
+    for (let i = 0; i < 3; i++) {
+      const task = await upstreamTask([{ status: "succeed" }]);
+      await register({ task_id: task.id, callback_url: hook.url });
+    }
+    await tick(manualClock());
+    const tenant = tenantId("default");
+    const [message] = (await env.DB.prepare("SELECT id FROM messages").all<{ id: string }>()).results;
+    const [endpoint] = (await env.DB.prepare("SELECT id FROM endpoints").all<{ id: string }>()).results;
+    const after = { createdAt: Date.now(), id: "msg_ffffffffffffffffffffffff" };
+    await listMessages(db, tenant, { limit: 10 });
+    await listMessages(db, tenant, { status: "delivered", limit: 10, after });
+    await listMessages(db, tenant, { endpointId: endpoint!.id, limit: 10 });
+    await listMessages(db, tenant, { endpointId: endpoint!.id, status: "failed", limit: 10, after });
+    expect(await listAttempts(db, tenant, message!.id)).toHaveLength(1);
+    expect(log).toHaveLength(6);
+    const plans = await Promise.all(log.map(({ sql, params }) => planOf(sql, params)));
+    for (const plan of plans) {
+      expect(plan.filter((detail) => detail.startsWith("SCAN"))).toEqual([]);
+      expect(plan.filter((detail) => detail.includes("TEMP B-TREE"))).toEqual([]);
+    }
+    const [tenantPage, tenantAfter, endpointPage, endpointAfter] = plans.map((plan) => plan.find((d) => /^SEARCH m\b/.test(d)));
+    expect(tenantPage).toMatch(/^SEARCH m USING INDEX messages_tenant_created \(tenant_id=\?\)$/);
+    expect(tenantAfter).toMatch(/^SEARCH m USING INDEX messages_tenant_created \(tenant_id=\? AND created_at<\?\)$/);
+    expect(endpointPage).toMatch(/^SEARCH m USING INDEX messages_endpoint_created \(endpoint_id=\?\)$/);
+    expect(endpointAfter).toMatch(/^SEARCH m USING INDEX messages_endpoint_created \(endpoint_id=\? AND created_at<\?\)$/);
+
+    // A recovery reads the endpoint's messages from `since` on, then moves what it found by key.
+    log.length = 0;
+    await env.DB.prepare("UPDATE messages SET state = 'failed', status = 'failed'").run();
+    expect(await recoverEndpoint(db, tenant, endpoint!.id, Date.now() - 60_000, Date.now(), loadConfig(env))).toEqual({
+      recovered: 3,
+      more: false,
+    });
+    expect(await scansOf(log, 4)).toEqual([]);
+    const [found] = await Promise.all(log.slice(0, 1).map(({ sql, params }) => planOf(sql, params)));
+    expect(found?.find((d) => /^SEARCH m\b/.test(d))).toMatch(
+      /^SEARCH m USING INDEX messages_endpoint_created \(endpoint_id=\? AND created_at>\?\)$/,
+    );
+    expect(found?.filter((d) => d.includes("TEMP B-TREE"))).toEqual([]);
+  });
 });
 
+async function planOf(sql: string, params: unknown[]): Promise<string[]> {
+  const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .bind(...params)
+    .all<{ detail: string }>();
+  return plan.results.map((r) => r.detail);
+}
+
 /** Every table scan in the plans of the recorded statements (each distinct statement planned once). */
-async function scansOf(log: Recorded[]): Promise<string[]> {
+async function scansOf(log: Recorded[], atLeast = 9): Promise<string[]> {
   const statements = new Map(log.map((s) => [s.sql, s]));
-  expect(statements.size).toBeGreaterThan(8);
+  expect(statements.size).toBeGreaterThanOrEqual(atLeast);
   const scans: string[] = [];
   for (const { sql, params } of statements.values()) {
     const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)

@@ -54,4 +54,6 @@ export interface ReceiverStep {
   delayMs?: number;
   /** Answer the status at once, then take this long to finish the body. */
   trickleMs?: number;
+  /** The body it answers with, at once (else `k`, or `ok` when it trickles). */
+  body?: string;
 }

@@ -63,6 +63,7 @@ export function createWebhookReceivers(now: () => number = Date.now) {
     if (step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
     if (res.destroyed) return;
     res.writeHead(step.status, { "content-type": "text/plain", ...step.headers });
+    if (step.body !== undefined) return void res.end(step.body);
     if (step.trickleMs) {
       res.write("o");
       await new Promise((r) => setTimeout(r, step.trickleMs));

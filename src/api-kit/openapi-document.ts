@@ -95,6 +95,7 @@ export function openApiDocument(app: AnyOpenAPIHono): object {
         { name: "tasks", description: "Register callbacks and read a task's state" },
         { name: "subscriptions", description: "One callback URL for one task" },
         { name: "endpoints", description: "Your callback URLs, each with its own signing secret" },
+        { name: "messages", description: "The attempts log: each webhook sent to your endpoints, and every attempt to deliver it" },
         { name: "audit", description: "Who did what to your tenant: keys, secrets, endpoints" },
         { name: "admin", description: "Tenants, their keys and the audit log: ADMIN_API_KEY only (anyone else gets 404)" },
         { name: "health" },

@@ -2,7 +2,8 @@ import { parseRetryAfter, withJitter } from "./retry-after";
 
 /** What the webhook sender saw; produced at the network edge, judged here. */
 export type DeliveryExchange =
-  | { kind: "response"; status: number; retryAfter: string | null; durationMs: number }
+  /** `body`: the start of the receiver's answer (webhooks/send-webhook.ts), null when it sent none. */
+  | { kind: "response"; status: number; retryAfter: string | null; durationMs: number; body: string | null }
   | { kind: "timeout"; durationMs: number }
   | { kind: "network"; message: string; durationMs: number }
   /** Not sent: the stored callback URL no longer passes the address checks. */
@@ -18,6 +19,8 @@ export interface MessageUpdate {
   statusCode: number | null;
   error: string | null;
   durationMs: number;
+  /** The start of the receiver's answer, kept with the attempt (the attempts log); null without one. */
+  responseBody: string | null;
   /** Set when the attempt also ends the subscription. */
   subscriptionFailure: SubscriptionFailure | null;
 }
@@ -39,6 +42,7 @@ export function planDelivery(
 ): MessageUpdate {
   const durationMs = exchange.kind === "refused" ? 0 : exchange.durationMs;
   const statusCode = exchange.kind === "response" ? exchange.status : null;
+  const responseBody = exchange.kind === "response" ? exchange.body : null;
   const final = (error: string | null, failure: SubscriptionFailure): MessageUpdate => ({
     status: "failed",
     scheduleStep: scheduleStep + 1,
@@ -46,12 +50,22 @@ export function planDelivery(
     statusCode,
     error,
     durationMs,
+    responseBody,
     subscriptionFailure: failure,
   });
 
   if (exchange.kind === "refused") return final(exchange.message, "callback_url_rejected");
   if (exchange.kind === "response" && exchange.status >= 200 && exchange.status < 300) {
-    return { status: "delivered", scheduleStep, nextAttemptAt: null, statusCode, error: null, durationMs, subscriptionFailure: null };
+    return {
+      status: "delivered",
+      scheduleStep,
+      nextAttemptAt: null,
+      statusCode,
+      error: null,
+      durationMs,
+      responseBody,
+      subscriptionFailure: null,
+    };
   }
   if (exchange.kind === "response" && exchange.status === 410) return final("receiver answered 410 Gone", "gone");
 
@@ -75,6 +89,7 @@ export function planDelivery(
     statusCode,
     error,
     durationMs,
+    responseBody,
     subscriptionFailure: null,
   };
 }

@@ -7,8 +7,10 @@ import { adminTenantRoutes } from "./admin-tenant-routes";
 import { adminAuditRoutes, tenantAuditRoutes } from "./audit-routes";
 import { tenantCredentialRoutes } from "./credential-routes";
 import { endpointHealthRoutes } from "./endpoint-health-routes";
+import { endpointRecoverRoutes } from "./endpoint-recover-route";
 import { endpointRoutes } from "./endpoint-routes";
 import { endpointSecretRoutes } from "./endpoint-secret-routes";
+import { messageRoutes } from "./message-routes";
 import { registerBatchRoutes } from "./register-batch-route";
 import { registerTaskRoutes } from "./register-task-route";
 import { subscriptionRoutes } from "./subscription-routes";
@@ -17,7 +19,7 @@ import { tenantLifecycleRoutes } from "./tenant-lifecycle-routes";
 
 /**
  * The `/v1` API, in the order the OpenAPI document lists it: a tenant's tasks, subscriptions,
- * endpoints, credentials and audit log, then the admin's (`/v1/admin`: tenants, keys, any tenant's
+ * endpoints, messages (the attempts log), credentials and audit log, then the admin's (`/v1/admin`: tenants, keys, any tenant's
  * credentials, suspension and deletion, the whole audit log). Each route's definition
  * (`createRoute`: its request and response schemas, which type the handler and make the document)
  * is next to its handler. Who may call which routes is src/app.ts's to say where it mounts this
@@ -33,6 +35,8 @@ export const v1Api = new OpenAPIHono<{ Bindings: Env }>({ defaultHook: validatio
   .route("/", endpointRoutes)
   .route("/", endpointSecretRoutes)
   .route("/", endpointHealthRoutes)
+  .route("/", endpointRecoverRoutes)
+  .route("/", messageRoutes)
   .route("/", tenantCredentialRoutes)
   .route("/", tenantAuditRoutes)
   .route("/admin", adminTenantRoutes)

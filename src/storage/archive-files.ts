@@ -288,6 +288,22 @@ export async function archiveFilesOfTask(db: Db, taskKey: TaskKey): Promise<Task
   );
 }
 
+/** `archiveFilesOfTask` for many tasks in one statement (a recovery's), by task key. */
+export async function archiveFilesOfTasks(db: Db, taskKeys: readonly TaskKey[]): Promise<Map<TaskKey, TaskArchiveFile[]>> {
+  const byTask = new Map<TaskKey, TaskArchiveFile[]>();
+  if (taskKeys.length === 0) return byTask;
+  const rows = await readAll(
+    db,
+    TaskArchiveFileRow.with({ taskKey: column(archiveFiles.taskKey) }),
+    "the archive files of some tasks",
+    sql`SELECT task_key AS taskKey, output_index AS "index", field, status, r2_key AS r2Key, last_error AS lastError,
+      attempts, copied_bytes AS copiedBytes, size_bytes AS sizeBytes
+    FROM archive_files WHERE task_key IN ${keySet(taskKeys)} ORDER BY task_key, output_index, field`,
+  );
+  for (const { taskKey, ...file } of rows) byTask.set(taskKey, [...(byTask.get(taskKey) ?? []), file]);
+  return byTask;
+}
+
 /** A file whose object in R2 retention is about to delete. */
 export const ArchivedObjectRow = rowSchema({
   id: column(archiveFiles.id),

@@ -55,6 +55,7 @@ export async function recordDeliveries(
       status_code: u.statusCode,
       error: u.error,
       duration_ms: u.durationMs,
+      response_body: u.responseBody,
       failure: u.subscriptionFailure,
     })),
   );
@@ -66,8 +67,9 @@ export async function recordDeliveries(
   await runBatch(db, [
     statement(
       db,
-      sql`INSERT INTO delivery_attempts (message_id, endpoint_id, attempted_at, status_code, error, duration_ms)
-      SELECT m.id, m.endpoint_id, r.value ->> 'attempted_at', r.value ->> 'status_code', r.value ->> 'error', r.value ->> 'duration_ms'
+      sql`INSERT INTO delivery_attempts (message_id, endpoint_id, attempted_at, status_code, error, duration_ms, response_body)
+      SELECT m.id, m.endpoint_id, r.value ->> 'attempted_at', r.value ->> 'status_code', r.value ->> 'error', r.value ->> 'duration_ms',
+        r.value ->> 'response_body'
       FROM json_each(${rows}) r JOIN messages m ON m.id = r.value ->> 'id'
       WHERE m.lease_token = ${leaseToken}`,
     ),

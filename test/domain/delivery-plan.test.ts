@@ -5,11 +5,12 @@ const SCHEDULE = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const half = () => 0.5;
 
-const answer = (status: number, retryAfter: string | null = null): DeliveryExchange => ({
+const answer = (status: number, retryAfter: string | null = null, body: string | null = null): DeliveryExchange => ({
   kind: "response",
   status,
   retryAfter,
   durationMs: 120,
+  body,
 });
 const scheduled = (step: number): number => {
   const wait = SCHEDULE[step];
@@ -27,9 +28,17 @@ describe("planDelivery: answers", () => {
         statusCode: status,
         error: null,
         durationMs: 120,
+        responseBody: null,
         subscriptionFailure: null,
       });
     }
+  });
+
+  it("keeps the start of the receiver's answer with every outcome, none without an answer", () => {
+    for (const status of [200, 410, 500])
+      expect(planDelivery(0, answer(status, null, "queued"), NOW, SCHEDULE, half).responseBody).toBe("queued");
+    expect(planDelivery(0, { kind: "timeout", durationMs: 15_000 }, NOW, SCHEDULE, half).responseBody).toBeNull();
+    expect(planDelivery(0, { kind: "network", message: "ECONNREFUSED", durationMs: 3 }, NOW, SCHEDULE, half).responseBody).toBeNull();
   });
 
   it("410 fails the message and the subscription as gone, with no next attempt", () => {

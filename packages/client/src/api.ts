@@ -1623,6 +1623,294 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/endpoints/{id}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send every failed message since a time again
+         * @description After an outage of your receiver: each failed message of this endpoint created since `since`, oldest first, at most 1000 a request, is sent again as a redelivery sends one (same webhook-id, a fresh retry schedule, its subscription active again). Messages of cancelled subscriptions stay failed. A disabled endpoint answers 409 `endpoint_disabled`: enable it first (`POST /v1/endpoints/{id}/enable`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EndpointRecover"];
+                };
+            };
+            responses: {
+                /** @description How many were queued for delivery */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EndpointRecovered"];
+                    };
+                };
+                /** @description Invalid request: `details` lists the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Forbidden: the key's tenant is suspended (`tenant_suspended`: nothing is done for it until the admin resumes it), or, on the operator's account, a task id this tenant may not reach (`own_credentials_required`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such task, subscription or route */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The endpoint is disabled (`endpoint_disabled`) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body over 16 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body not sent as application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many failed API key checks from this address or with this key prefix (any route), or too many registrations for this API key; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your webhook messages
+         * @description Newest first, a page at a time, optionally only one endpoint's (an endpoint you do not have answers 404) or one status's.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only the messages of this endpoint's subscriptions */
+                    endpoint_id?: string;
+                    /** @description Only messages in this status */
+                    status?: "pending" | "delivered" | "failed" | "cancelled";
+                    /** @description `next_cursor` of the previous page */
+                    after?: string;
+                    /** @description 1-200, default 50 */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of messages */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessageList"];
+                    };
+                };
+                /** @description Invalid request: `details` lists the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Forbidden: the key's tenant is suspended (`tenant_suspended`: nothing is done for it until the admin resumes it), or, on the operator's account, a task id this tenant may not reach (`own_credentials_required`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such task, subscription or route */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many failed API key checks from this address or with this key prefix (any route), or too many registrations for this API key; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/{id}/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A message's delivery attempts
+         * @description Oldest first, at most 100.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The message's id (its `webhook-id`) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The attempts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessageAttemptList"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Forbidden: the key's tenant is suspended (`tenant_suspended`: nothing is done for it until the admin resumes it), or, on the operator's account, a task id this tenant may not reach (`own_credentials_required`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such task, subscription or route */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many failed API key checks from this address or with this key prefix (any route), or too many registrations for this API key; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/credentials/{provider}": {
         parameters: {
             query?: never;
@@ -4028,6 +4316,80 @@ export interface components {
              * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
              */
             key: string;
+        };
+        EndpointRecovered: {
+            /** @description Failed messages sent again by this request */
+            recovered: number;
+            /** @description True when more than 1000 were failed: ask again (with the same since) for the next ones */
+            more: boolean;
+        };
+        EndpointRecover: {
+            /**
+             * Format: date-time
+             * @description Recover the failed messages created at this time or later: not in the future, nor before `RETENTION_DAYS` ago
+             * @example 2026-11-24T05:00:00Z
+             */
+            since: string;
+        };
+        MessageList: {
+            data: components["schemas"]["Message"][];
+            /** @description Pass as `after` for the next (older) page; null on the last page */
+            next_cursor: string | null;
+        };
+        Message: {
+            /** @description The `webhook-id` it is sent with */
+            id: string;
+            subscription_id: string;
+            endpoint_id: string;
+            provider: string;
+            task_id: string;
+            /** @example task.succeeded */
+            event_type: string;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed" | "cancelled";
+            /** @description Attempts made so far */
+            attempts: number;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due; null unless pending and due
+             * @example 2026-11-24T05:06:09.935Z
+             */
+            next_attempt_at: string | null;
+            /** @description The last attempt's HTTP status, null if it got none */
+            last_status_code: number | null;
+            /** @description Why the last attempt failed, if it did */
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-24T05:06:09.935Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-24T05:06:09.935Z
+             */
+            delivered_at: string | null;
+        };
+        MessageAttemptList: {
+            data: {
+                /**
+                 * Format: date-time
+                 * @example 2026-11-24T05:06:09.935Z
+                 */
+                attempted_at: string;
+                /** @description The receiver's HTTP status, null if it answered none */
+                status_code: number | null;
+                duration_ms: number;
+                /** @description Why the attempt failed, in words; null when delivered */
+                error: string | null;
+                /**
+                 * @description What kind of failure: `http_3xx`, `http_4xx`, `http_5xx` (the receiver's status), `timeout`, `network` (no answer: DNS, refused, reset, TLS), `refused` (not sent: the URL failed the relay's address checks); null when delivered
+                 * @enum {string|null}
+                 */
+                error_class: "http_3xx" | "http_4xx" | "http_5xx" | "timeout" | "network" | "refused" | null;
+                /** @description The first 1 KiB of the receiver's answer, as text; null when it sent none (or there was no answer) */
+                response_body: string | null;
+            }[];
         };
         UpstreamCredentials: {
             /** @enum {string} */
