@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { CIRCUIT_PARKED_FROM, type EndpointHealthChange } from "../domain/endpoint-health";
 import { asJson, type Db, statement } from "./db";
+import { messageIn } from "./message-sql";
 import { endpointEventData, recordOperationEvents } from "./operation-events";
 
 /** What the circuit follows (from ENDPOINT_CIRCUIT_FAILURES and ENDPOINT_PROBE_*). */
@@ -39,7 +40,8 @@ export const heldByEndpoint = sql`(SELECT ${circuitParkedAt("e")} FROM endpoints
  * 1. the streak, the last success and failure (a success restarts the streak);
  * 2. a circuit whose endpoint answered closes: its parked webhooks are released by the tick (`release`);
  * 3. a failed probe: the next waits twice as long;
- * 4. a closed circuit whose streak reached `failures` opens: the first probe after `probeMinMs`.
+ * 4. a closed circuit whose streak reached `failures` opens: the first probe after `probeMinMs`;
+ * 5. the round's failed webhooks of an open circuit are parked with the rest.
  * Opening and closing record `endpoint.circuit_opened` and `endpoint.recovered` (operation_events),
  * once per circuit opened (the occurrence is the endpoint and when it opened).
  * An attempt counts whatever became of its message's lease: it was made, and the endpoint answered it
@@ -105,6 +107,13 @@ export function endpointHealthStatements(
       sql`UPDATE endpoints SET circuit_opened_at = ${now}, probe_step = 0, next_probe_at = ${now + policy.probeMinMs}, probe_message_id = NULL,
         pending_drain = NULL
       WHERE ${inRound} AND circuit_opened_at IS NULL AND disabled_at IS NULL AND consecutive_failures >= ${policy.failures}`,
+    ),
+    // The round's failed webhooks of an endpoint whose circuit is (now) open wait with the others,
+    // parked, rather than on their own retry times: the first success releases them all together.
+    statement(
+      db,
+      sql`UPDATE messages SET next_attempt_at = ${heldByEndpoint}
+      WHERE id IN (SELECT value FROM json_each(${asJson(failedIds)})) AND ${messageIn("state", "scheduled")} AND ${heldByEndpoint} IS NOT NULL`,
     ),
     recordOperationEvents(
       db,
