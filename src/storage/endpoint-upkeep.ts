@@ -1,11 +1,11 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { CIRCUIT_PARKED_FROM } from "../domain/endpoint-health";
 import { OPEN_MESSAGE_STATES } from "../domain/message-states";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { type CircuitPolicy, circuitParkedAt, probeWaitSql } from "./endpoint-health";
 import { messageIn, moveTo } from "./message-sql";
 import { endpointEventData, recordOperationEvents } from "./operation-events";
-import { column, int, readAll, readOne, rowSchema } from "./rows";
+import { column, readAll, rowSchema } from "./rows";
 import { subscriptions } from "./schema";
 import { settleTasks } from "./settle";
 
@@ -31,28 +31,37 @@ interface UpkeepOptions {
   disableAfterMs: number;
 }
 
+/** `endpointWorkLook`'s flags. */
+const DUE = 1;
+const RELEASE = 2;
+const FAIL = 4;
+
+/**
+ * What the endpoints' upkeep has to do, as flags (due probes or disabling 1, a release 2, a failing
+ * 4), each an index lookup in the two partial indexes that are empty while every endpoint is
+ * healthy (`endpoints_probe`, `endpoints_drain`). A column of the tick's one upkeep look
+ * (storage/tenant-upkeep.ts), so an idle tick pays no statement for it.
+ */
+export const endpointWorkLook = (now: number, disableAfterMs: number): SQL => {
+  const cutoff = disableAfterMs > 0 ? now - disableAfterMs : null;
+  return sql`(EXISTS (SELECT 1 FROM endpoints WHERE next_probe_at <= ${now}
+      ${cutoff === null ? sql`` : sql`OR (next_probe_at IS NOT NULL AND failing_since <= ${cutoff})`}) * ${DUE}
+    + EXISTS (SELECT 1 FROM endpoints WHERE pending_drain = 'release') * ${RELEASE}
+    + EXISTS (SELECT 1 FROM endpoints WHERE pending_drain = 'fail') * ${FAIL})`;
+};
+
 /**
  * The tick's upkeep of endpoint circuits (domain/endpoint-health.ts), each part bounded: disable
  * the endpoints failing for too long, make the due probes due, release the parked webhooks of
- * endpoints that recovered, fail the subscriptions of disabled ones. One statement looks first,
- * through the two partial indexes that are empty while every endpoint is healthy (`endpoints_probe`,
- * `endpoints_drain`): an idle tick pays that one.
+ * endpoints that recovered, fail the subscriptions of disabled ones; only what `work`
+ * (`endpointWorkLook`'s flags, looked at by the tick's upkeep look) says there is.
  */
-export async function endpointUpkeep(db: Db, o: UpkeepOptions): Promise<EndpointUpkeep> {
+export async function endpointUpkeep(db: Db, o: UpkeepOptions, work: number): Promise<EndpointUpkeep> {
   const done: EndpointUpkeep = { disabled: 0, probes: 0, released: 0, failed: 0 };
   const cutoff = o.disableAfterMs > 0 ? o.now - o.disableAfterMs : null;
-  const look = await readOne(
-    db,
-    rowSchema({ due: int, release: int, fail: int }),
-    "the endpoints' upkeep",
-    sql`SELECT EXISTS (SELECT 1 FROM endpoints WHERE next_probe_at <= ${o.now}
-        ${cutoff === null ? sql`` : sql`OR (next_probe_at IS NOT NULL AND failing_since <= ${cutoff})`}) AS due,
-      EXISTS (SELECT 1 FROM endpoints WHERE pending_drain = 'release') AS release,
-      EXISTS (SELECT 1 FROM endpoints WHERE pending_drain = 'fail') AS fail`,
-  );
-  if (look?.due) Object.assign(done, await probeAndDisable(db, o, cutoff));
-  if (look?.release) done.released = await releaseParked(db, o.now);
-  if (look?.fail || done.disabled > 0) done.failed = await failDisabled(db, o.now);
+  if (work & DUE) Object.assign(done, await probeAndDisable(db, o, cutoff));
+  if (work & RELEASE) done.released = await releaseParked(db, o.now);
+  if (work & FAIL || done.disabled > 0) done.failed = await failDisabled(db, o.now);
   return done;
 }
 

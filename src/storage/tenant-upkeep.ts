@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { TenantId } from "../domain/ids";
 import { purgeAuditStatement } from "./audit-log";
 import { type Db, runBatch } from "./db";
@@ -15,6 +15,8 @@ export interface TenantUpkeep {
   auditPurged: number;
   /** Operational events older than AUDIT_RETENTION_DAYS deleted (with the audit log). */
   operationEventsPurged: number;
+  /** What the endpoints' upkeep has to do (`endpointWorkLook`'s flags), looked at in the same statement. */
+  endpointWork: number;
   /** Whether operational events wait to be sent: the tick then takes its step of sending them. */
   operationEventsWaiting: boolean;
   /** The oldest tenant marked deleted, whose rows the tick removes a slice of, if any. */
@@ -31,7 +33,7 @@ export interface TenantUpkeep {
  * parked time, the oldest audit entry, deleted tenants), and only what it found is done, in one
  * more batch. An idle tick pays one statement, not six.
  */
-export async function tenantUpkeep(db: Db, o: { now: number; auditCutoff: number }): Promise<TenantUpkeep> {
+export async function tenantUpkeep(db: Db, o: { now: number; auditCutoff: number; endpointWork: SQL }): Promise<TenantUpkeep> {
   const live = sql`(SELECT ${PARKED_FROM} + created_at FROM tenants WHERE suspended_at IS NULL AND deleted_at IS NULL)`;
   const row = rowSchema({
     parked: int,
@@ -40,6 +42,7 @@ export async function tenantUpkeep(db: Db, o: { now: number; auditCutoff: number
     waiting_events: int,
     deleting: column(tenants.id, "nullable"),
     own_accounts: int,
+    endpoint_work: int,
   });
   const look = await readOne(
     db,
@@ -53,7 +56,8 @@ export async function tenantUpkeep(db: Db, o: { now: number; auditCutoff: number
     ${operationEventsToPurge(o.auditCutoff)} AS old_events,
     ${operationEventsWaiting} AS waiting_events,
     (SELECT id FROM tenants WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1) AS deleting,
-    EXISTS (SELECT 1 FROM tenant_credentials) AS own_accounts`,
+    EXISTS (SELECT 1 FROM tenant_credentials) AS own_accounts,
+    ${o.endpointWork} AS endpoint_work`,
   );
   const upkeep: TenantUpkeep = {
     unparked: 0,
@@ -62,6 +66,7 @@ export async function tenantUpkeep(db: Db, o: { now: number; auditCutoff: number
     operationEventsWaiting: look?.waiting_events === 1,
     deletedTenant: look?.deleting ?? undefined,
     ownAccounts: look?.own_accounts === 1,
+    endpointWork: look?.endpoint_work ?? 0,
   };
   const unpark = look?.parked ? unparkStatements(db, o.now) : [];
   const purge = look?.audit ? [purgeAuditStatement(db, o.auditCutoff)] : [];

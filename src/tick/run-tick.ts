@@ -7,7 +7,7 @@ import type { Env } from "../env";
 import { deliverOperationEvents } from "../operations/deliver-operation-events";
 import { openDb } from "../storage/db";
 import { circuitPolicy } from "../storage/endpoint-health";
-import { endpointUpkeep } from "../storage/endpoint-upkeep";
+import { endpointUpkeep, endpointWorkLook } from "../storage/endpoint-upkeep";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
@@ -73,16 +73,20 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
   };
   // A resumed tenant's parked work is due again (bounded per tick; storage/parking.ts), old audit
   // entries go, a tenant being deleted is found: one statement when there is nothing to do.
-  const upkeep = await tenantUpkeep(ctx.db, { now: started, auditCutoff: started - config.auditRetentionMs });
+  const upkeep = await tenantUpkeep(ctx.db, {
+    now: started,
+    auditCutoff: started - config.auditRetentionMs,
+    endpointWork: endpointWorkLook(started, config.endpointDisableAfterMs),
+  });
   if (upkeep.unparked > 0) report.unparked = upkeep.unparked;
   if (upkeep.auditPurged > 0) report.auditPurged = upkeep.auditPurged;
   if (upkeep.operationEventsPurged > 0) report.operationEventsPurged = upkeep.operationEventsPurged;
   // Endpoint circuits: disable the long-failing, make due probes due, drain after a state change.
-  const endpoints = await endpointUpkeep(ctx.db, {
-    now: started,
-    circuit: circuitPolicy(config),
-    disableAfterMs: config.endpointDisableAfterMs,
-  });
+  const endpoints = await endpointUpkeep(
+    ctx.db,
+    { now: started, circuit: circuitPolicy(config), disableAfterMs: config.endpointDisableAfterMs },
+    upkeep.endpointWork,
+  );
   if (Object.values(endpoints).some((n) => n > 0)) report.endpoints = endpoints;
   const providers = pollableProviders(config);
   // Without the operator's credentials the tick still polls for tenants with their own.
