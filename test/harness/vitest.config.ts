@@ -11,7 +11,8 @@ export default defineConfig({
     // design, said here so that vitest stops suggesting `isolate: false` at the end of every run.
     isolate: true,
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**", "test/browser/**", "test/node/**", "**/node_modules/**"],
+    // test/domain and test/lib: the unit project (vitest.unit.config.ts), without isolation.
+    exclude: ["test/e2e/**", "test/browser/**", "test/node/**", "test/domain/**", "test/lib/**", "**/node_modules/**"],
     // The tick logs one JSON line per run: show logs only for tests that fail.
     silent: "passed-only",
     globalSetup: [path.join(ROOT, "test/harness/global-setup.ts")],

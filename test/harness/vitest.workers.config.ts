@@ -4,19 +4,24 @@ import { defineConfig } from "vitest/config";
 import { ROOT } from "./workers-pool.ts";
 
 /**
- * `npm run test:workers`: the three Workers pools in one vitest run, as projects: the suites
- * (vitest.config.ts), the queue suites (vitest.queues.config.ts, one file after the other) and the
+ * `npm run test:workers`: the four Workers pools in one vitest run, as projects: the suites
+ * (vitest.config.ts), the unit suites of src/domain and src/lib (vitest.unit.config.ts, without
+ * isolation), the queue suites (vitest.queues.config.ts, one file after the other) and the
  * migration upgrade test (vitest.migration.config.ts); and the few Node-side unit tests
  * (vitest.node.config.ts) and the client package's (packages/client). One run instead of one per
- * pool in a row, and the files of all three share the workers.
+ * pool in a row, and the files of all of them share the workers.
  */
 export default defineConfig({
   test: {
     root: ROOT,
     projects: [
-      ...["vitest.config.ts", "vitest.queues.config.ts", "vitest.migration.config.ts", "vitest.node.config.ts"].map((config) =>
-        path.join(ROOT, "test/harness", config),
-      ),
+      ...[
+        "vitest.config.ts",
+        "vitest.unit.config.ts",
+        "vitest.queues.config.ts",
+        "vitest.migration.config.ts",
+        "vitest.node.config.ts",
+      ].map((config) => path.join(ROOT, "test/harness", config)),
       // The client package's own tests (Node): packages/client/vitest.config.ts.
       path.join(ROOT, "packages/client/vitest.config.ts"),
     ],
