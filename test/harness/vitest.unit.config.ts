@@ -1,5 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
+import { MAX_WORKERS } from "./max-workers.ts";
 import { ROOT, relayWorkersPool } from "./workers-pool.ts";
 
 /**
@@ -17,6 +18,8 @@ export default defineConfig({
     name: "unit",
     root: ROOT,
     isolate: false,
+    // Side by side (max-workers.ts: vitest 5 does not pass the root's on to projects).
+    maxWorkers: MAX_WORKERS,
     include: ["test/domain/**/*.test.ts", "test/lib/**/*.test.ts"],
     silent: "passed-only",
     globalSetup: [path.join(ROOT, "test/harness/global-setup.ts")],

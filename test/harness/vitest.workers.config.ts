@@ -1,6 +1,6 @@
-import { availableParallelism } from "node:os";
 import path from "node:path";
 import { defineConfig } from "vitest/config";
+import { MAX_WORKERS } from "./max-workers.ts";
 import { ROOT } from "./workers-pool.ts";
 
 /**
@@ -22,14 +22,15 @@ export default defineConfig({
         "vitest.migration.config.ts",
         "vitest.node.config.ts",
       ].map((config) => path.join(ROOT, "test/harness", config)),
-      // The client package's own tests (Node): packages/client/vitest.config.ts.
-      path.join(ROOT, "packages/client/vitest.config.ts"),
+      // The client package's own tests (Node): packages/client/vitest.config.ts, side by side with
+      // the others (its config, the package's own, does not say maxWorkers: max-workers.ts).
+      {
+        extends: path.join(ROOT, "packages/client/vitest.config.ts"),
+        test: { name: "client", root: path.join(ROOT, "packages/client"), maxWorkers: MAX_WORKERS },
+      },
     ],
-    // Every file has a workerd, a D1 and a loopback network of its own (workers-pool.ts), so files
-    // may run side by side. vitest's default (one worker fewer than the cores) is a single worker
-    // on CI's 2 cores, which leaves about half of them idle: a file spends much of its time
-    // waiting between vitest and its workerd. At least 2, then.
-    maxWorkers: Math.max(2, availableParallelism() - 1),
+    // Also said by each project (max-workers.ts).
+    maxWorkers: MAX_WORKERS,
     // Root-only option (a project cannot set it): logs only for tests that fail.
     silent: "passed-only",
   },
