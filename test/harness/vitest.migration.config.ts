@@ -1,5 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
+import { MAX_WORKERS } from "./max-workers.ts";
 import { ROOT, relayWorkersPool } from "./workers-pool.ts";
 
 /**
@@ -18,6 +19,8 @@ export default defineConfig({
     root: ROOT,
     // A workerd per file, as in vitest.config.ts (said, so vitest does not suggest `isolate: false`).
     isolate: true,
+    // Side by side (max-workers.ts: vitest 5 does not pass the root's on to projects).
+    maxWorkers: MAX_WORKERS,
     include: ["test/migration-0005.test.ts", "test/migration-0013.test.ts"],
     silent: "passed-only",
     testTimeout: 30_000,

@@ -4,6 +4,7 @@ import type { Plugin } from "vitest/config";
 import { type LoopbackNetwork, startLoopbackNetwork } from "../../tools/loopback-network.ts";
 import { UPSTREAM_KEY } from "./global-setup.ts";
 import { packageSourcemaps } from "./package-sourcemaps.ts";
+import { prebundledDeps } from "./prebundled-deps.ts";
 import { workerdNoiseFilter } from "./workerd-noise.ts";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -43,7 +44,7 @@ function closeNetworksAtEnd(): Plugin {
  * setup file to apply, test secrets, and the loopback network (options.network) as the upstream.
  * workerd's expected connection-reset noise goes to a log file under .tmp/ (workerd-noise.ts),
  * not to the terminal; packages' source maps that point to missing sources are not read
- * (package-sourcemaps.ts).
+ * (package-sourcemaps.ts); the Worker's npm dependencies are pre-bundled (prebundled-deps.ts).
  */
 export function relayWorkersPool(extraBindings: Record<string, string> = {}, options: RelayWorkersPoolOptions = {}) {
   const pool = cloudflareTest(async ({ inject }) => {
@@ -82,5 +83,11 @@ export function relayWorkersPool(extraBindings: Record<string, string> = {}, opt
       },
     };
   });
-  return [pool, workerdNoiseFilter(), packageSourcemaps(), ...(options.network === "per-file" ? [closeNetworksAtEnd()] : [])];
+  return [
+    pool,
+    workerdNoiseFilter(),
+    packageSourcemaps(),
+    prebundledDeps(ROOT),
+    ...(options.network === "per-file" ? [closeNetworksAtEnd()] : []),
+  ];
 }

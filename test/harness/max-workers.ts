@@ -1,0 +1,17 @@
+import { availableParallelism } from "node:os";
+
+/**
+ * How many test files the Workers pools run side by side: every project of `npm run test:workers`
+ * says it itself (vitest.config.ts, vitest.unit.config.ts, vitest.migration.config.ts,
+ * vitest.node.config.ts, and the root for the client package's project), since vitest 5 does not
+ * pass the root config's `maxWorkers` on to projects declared by file: each took vitest's default
+ * (one worker fewer than the cores), a single worker on 2 cores, and every file of the run went
+ * one after the other. Projects run together only when they say the same number (vitest refuses
+ * different ones in one group); a project with `fileParallelism: false` (the queues) runs on its
+ * own after them.
+ *
+ * Every file has a workerd, a D1 and a loopback network of its own (workers-pool.ts), so files may
+ * run side by side, and a file spends much of its time waiting between vitest and its workerd:
+ * on 2 cores one worker leaves about half of them idle. At least 2, then.
+ */
+export const MAX_WORKERS = Math.max(2, availableParallelism() - 1);
