@@ -11,11 +11,21 @@ const TEXTS: Record<RedeliverResult["kind"], string> = {
   not_found: "No such subscription.",
 };
 
+/** What the endpoints page's buttons redirect with. */
+export type EndpointNotice = "endpoint_enabled" | "endpoint_disabled" | "endpoint_not_found";
+
+const ENDPOINT_TEXTS: Record<EndpointNotice, string> = {
+  endpoint_enabled: "Endpoint enabled: its circuit is closed, and the next tick sends what waited for it.",
+  endpoint_disabled: "Endpoint disabled: nothing more is sent to it, and the next ticks end its active subscriptions failed.",
+  endpoint_not_found: "No such endpoint.",
+};
+
 export const noticeCode = (result: RedeliverResult) => result.kind;
 
 export function noticeText(search: URLSearchParams): string | null {
   const code = search.get("notice");
   if (code && code in TEXTS) return TEXTS[code as RedeliverResult["kind"]];
+  if (code && code in ENDPOINT_TEXTS) return ENDPOINT_TEXTS[code as EndpointNotice];
   const done = /^\d{1,4}$/.exec(search.get("redelivered") ?? "")?.[0];
   const skipped = /^\d{1,4}$/.exec(search.get("skipped") ?? "")?.[0];
   if (done === undefined) return null;
