@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { openDb } from "../src/storage/db";
 import { loadEndpointStats, STATS_MAX_ATTEMPTS, STATS_WINDOW_MS } from "../src/storage/endpoint-stats";
 import { type Browser, logIn, page, postForm } from "./support/dashboard";
-import { ADMIN_KEY, resetDb, tenantWithKey } from "./support/relay";
+import { ADMIN_KEY, manualClock, receiver, register, resetDb, tenantWithKey, tick, upstreamTask } from "./support/relay";
 
 const A_ID = "ten_aaaaaaaaaaaaaaaaaaaaaaaa";
 const B_ID = "ten_bbbbbbbbbbbbbbbbbbbbbbbb";
@@ -167,6 +167,61 @@ describe("the endpoints page", () => {
     expect(res.headers.get("location")).toBe(`/dashboard/endpoints?tenant=${B_ID}&notice=endpoint_disabled`);
     expect(await endpointRow(B_EP)).toMatchObject({ disabled_at: expect.any(Number) });
     expect(await auditActions()).toEqual([{ action: "endpoint.disable", target: B_EP, tenant_id: B_ID, actor_kind: "admin" }]);
+  });
+});
+
+describe("the endpoints page's Recover", () => {
+  beforeEach(resetDb);
+
+  /** A task to `url`, its message failed at once (the receiver answers 410). */
+  async function failedMessage(url: string) {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    expect((await register({ task_id: task.id, callback_url: url })).status).toBe(201);
+    await tick(manualClock());
+  }
+  const messageStates = async () =>
+    (
+      await env.DB.prepare("SELECT m.endpoint_id, m.state FROM messages m ORDER BY m.created_at").all<{
+        endpoint_id: string;
+        state: string;
+      }>()
+    ).results;
+
+  it("sends the endpoint's failed messages of the chosen hours again, audited; another tenant's answers as a missing one", async () => {
+    const hook = await receiver([{ status: 410 }]);
+    await failedMessage(hook.url);
+    await failedMessage(hook.url);
+    const id = (await messageStates())[0]!.endpoint_id;
+    // One of them from two days ago: outside the last 24 h.
+    await env.DB.prepare("UPDATE messages SET created_at = created_at - ? WHERE rowid = (SELECT min(rowid) FROM messages)")
+      .bind(48 * HOUR)
+      .run();
+    const before = await messageStates();
+
+    const other = await logIn((await tenantWithKey(A_ID, "Acme")).key);
+    const refused = await postForm(`/dashboard/endpoints/${id}/recover`, [["hours", "24"]], other);
+    expect(refused.headers.get("location")).toBe("/dashboard/endpoints?notice=endpoint_not_found");
+    expect(await messageStates()).toEqual(before);
+
+    const browser = await logIn();
+    const page24 = await html("/dashboard/endpoints", browser);
+    expect(rowText(page24, id)).toContain("Recover");
+    const res = await postForm(`/dashboard/endpoints/${id}/recover`, [["hours", "24"]], browser);
+    expect(res.headers.get("location")).toBe("/dashboard/endpoints?notice=endpoint_recovered&recovered=1");
+    expect(await html(res.headers.get("location")!, browser)).toContain("Recovery queued for 1 failed message:");
+    expect((await messageStates()).map((m) => m.state)).toEqual(["failed", "scheduled"]);
+    const [entry] = (await env.DB.prepare("SELECT action, target, detail FROM audit_log").all<{ detail: string }>()).results;
+    expect(entry).toMatchObject({ action: "endpoint.recover", target: id });
+    expect(JSON.parse(entry!.detail)).toMatchObject({ recovered: 1, more: false });
+
+    // A week back reaches the older one; a disabled endpoint is refused with a notice.
+    expect((await postForm(`/dashboard/endpoints/${id}/recover`, [["hours", "168"]], browser)).headers.get("location")).toBe(
+      "/dashboard/endpoints?notice=endpoint_recovered&recovered=1",
+    );
+    await postForm(`/dashboard/endpoints/${id}/disable`, [], browser);
+    expect((await postForm(`/dashboard/endpoints/${id}/recover`, [], browser)).headers.get("location")).toBe(
+      "/dashboard/endpoints?notice=endpoint_recover_disabled",
+    );
   });
 });
 

@@ -20,7 +20,7 @@ import { isOnlyTenant } from "../storage/tenants";
 import { DASHBOARD_JS } from "./assets/dashboard-script";
 import { RELAY_CSS } from "./assets/relay-css";
 import { type DashboardEnv, logIn, logOut, redeliverMany, redeliverOne, sameOriginForms } from "./dashboard-actions";
-import { turnEndpoint } from "./endpoint-actions";
+import { recoverEndpointForm, turnEndpoint } from "./endpoint-actions";
 import { noticeText } from "./notices";
 import { browsersOnly, type C, oneOf, page, providerOf, scopeOf, session, sessionRequired, viewerOf } from "./page-guards";
 import { AuditPage } from "./views/audit-page";
@@ -213,4 +213,5 @@ export const dashboard = new Hono<DashboardEnv>()
   .post("/dashboard/subscriptions/:id/redeliver", ...page, sameOriginForms, redeliverOne)
   .post("/dashboard/redeliver", ...page, sameOriginForms, redeliverMany)
   .post("/dashboard/endpoints/:id/enable", ...page, sameOriginForms, turnEndpoint(true))
-  .post("/dashboard/endpoints/:id/disable", ...page, sameOriginForms, turnEndpoint(false));
+  .post("/dashboard/endpoints/:id/disable", ...page, sameOriginForms, turnEndpoint(false))
+  .post("/dashboard/endpoints/:id/recover", ...page, sameOriginForms, recoverEndpointForm);

@@ -41,6 +41,35 @@ const TurnForm: FC<{ row: EndpointRow; on: boolean; session: Session; filter?: s
   </form>
 );
 
+/** How far back the recover form reaches, in hours (never before RETENTION_DAYS: the action clamps it). */
+export const RECOVER_HOURS = ["1", "6", "24", "72", "168"] as const;
+
+/** The hidden fields every row's form carries: the token, and for the admin the tenant and the list's filter. */
+const RowFields: FC<{ row: EndpointRow; session: Session; filter?: string }> = ({ row, session, filter }) => (
+  <>
+    <input type="hidden" name="form_token" value={session.formToken} />
+    {session.caller.kind === "admin" ? <input type="hidden" name="tenant" value={row.tenantId} /> : null}
+    {filter !== undefined ? <input type="hidden" name="filter" value={filter} /> : null}
+  </>
+);
+
+/** Sends the endpoint's failed messages of the chosen hours again (`POST /v1/endpoints/{id}/recover`). */
+const RecoverForm: FC<{ row: EndpointRow; session: Session; filter?: string }> = ({ row, session, filter }) => (
+  <form method="post" action={`/dashboard/endpoints/${encodeURIComponent(row.id)}/recover`} class="inline">
+    <RowFields row={row} session={session} filter={filter} />
+    <select name="hours" aria-label="failed since">
+      {RECOVER_HOURS.map((h) => (
+        <option value={h} selected={h === "24"}>
+          {Number(h) < 48 ? `last ${h} h` : `last ${Number(h) / 24} d`}
+        </option>
+      ))}
+    </select>
+    <button type="submit" title="send its failed messages of that time again">
+      Recover
+    </button>
+  </form>
+);
+
 /**
  * A page of endpoints with their health (domain/endpoint-health.ts) and their last day's
  * attempts. With `tenants` (the admin's lists: id -> name), a tenant column too.
@@ -125,6 +154,7 @@ export const EndpointTable: FC<{
               <td>
                 {state === "disabled" || state === "circuit_open" ? <TurnForm row={row} on session={session} filter={filter} /> : null}
                 {state === "disabled" ? null : <TurnForm row={row} on={false} session={session} filter={filter} />}
+                {state === "disabled" ? null : <RecoverForm row={row} session={session} filter={filter} />}
               </td>
             </tr>
           );
