@@ -20,7 +20,9 @@ const DRAIN_LABEL = { release: "sending what waited", fail: "failing what waited
 export const successRate = (stats: EndpointStats | undefined) =>
   stats && stats.attempts > 0 ? `${(Math.floor((stats.succeeded / stats.attempts) * 1000) / 10).toFixed(1)} %` : "—";
 
-const ms = (value: number | null | undefined) => (value === null || value === undefined ? "—" : `${count(value)} ms`);
+/** "120 / 480 ms": the p50 and p95 of the last day's attempts; a dash without attempts. */
+const latency = (stats: EndpointStats | undefined) =>
+  stats?.p50Ms == null || stats.p95Ms === null ? "—" : `${count(stats.p50Ms)} / ${count(stats.p95Ms)} ms`;
 
 /**
  * Turns the endpoint on or off: a POST form with the session's form token. The admin's names the
@@ -131,7 +133,7 @@ export const EndpointTable: FC<{
                 {successRate(s)}
               </td>
               <td class="num" data-stat="latency">
-                {ms(s?.p50Ms)} / {ms(s?.p95Ms)}
+                {latency(s)}
               </td>
               <td class="num" data-stat="attempts">
                 {count(s?.attempts ?? 0)}
