@@ -5,6 +5,8 @@ import { DEFAULT_TENANT } from "../src/domain/tenancy";
 import { loadActivitySeries } from "../src/storage/activity-series";
 import { loadDashboardCounts } from "../src/storage/dashboard-counts";
 import { openDb } from "../src/storage/db";
+import { loadEndpointStats } from "../src/storage/endpoint-stats";
+import { listDashboardEndpoints } from "../src/storage/list-dashboard-endpoints";
 import { LISTED_SUBSCRIPTION_STATUSES, listSubscriptions } from "../src/storage/list-subscriptions";
 import { listTasks, TASK_STATES } from "../src/storage/list-tasks";
 import { loadTaskView } from "../src/storage/read-models";
@@ -79,9 +81,20 @@ describe("dashboard query plans", () => {
     // The header's tenant (a tenant's session) and the admin's filter list.
     expect((await findTenant(db, DEFAULT_TENANT))?.id).toBe("default");
     expect((await listTenants(db)).map((t) => t.id)).toEqual(["default"]);
+    // The endpoints page: every tenant's or one tenant's, each page's last day of attempts.
+    for (const tenant of [undefined, "default"]) {
+      const { rows } = await listDashboardEndpoints(db, { tenant, limit: 2 });
+      await listDashboardEndpoints(db, { tenant, limit: 2, after: rows[0]!.id });
+      const stats = await loadEndpointStats(
+        db,
+        rows.map((r) => r.id),
+        now,
+      );
+      expect(stats.get(rows[0]!.id)?.attempts).toBeGreaterThanOrEqual(3);
+    }
 
     const statements = new Map(log.map((s) => [s.sql, s]));
-    expect(statements.size).toBeGreaterThanOrEqual(44);
+    expect(statements.size).toBeGreaterThanOrEqual(48);
     const problems: string[] = [];
     for (const { sql, params } of statements.values()) {
       const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
@@ -90,5 +103,14 @@ describe("dashboard query plans", () => {
       for (const problem of planProblems(sql, plan.results)) problems.push(`${problem}  <=  ${sql.replace(/\s+/g, " ").slice(0, 200)}`);
     }
     expect(problems).toEqual([]);
+    // The endpoints' day of attempts: both its reads of delivery_attempts are ranges of one endpoint's entries.
+    const [stats] = [...statements.values()].filter((s) => s.sql.includes("row_number() OVER"));
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${stats!.sql}`)
+      .bind(...stats!.params)
+      .all<PlanRow>();
+    expect(plan.results.filter((r) => /delivery_attempts/.test(r.detail)).map((r) => r.detail)).toEqual([
+      expect.stringMatching(/^SEARCH a USING (COVERING )?INDEX delivery_attempts_endpoint \(endpoint_id=\? AND attempted_at>\?\)$/),
+      expect.stringMatching(/^SEARCH b USING COVERING INDEX delivery_attempts_endpoint \(endpoint_id=\? AND attempted_at>\?\)$/),
+    ]);
   });
 });

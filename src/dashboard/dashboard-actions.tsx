@@ -28,7 +28,8 @@ export const MAX_BULK_REDELIVER = 25;
 /** Where to go after logging in: a dashboard page of this site, never another site. */
 const safeNext = (next: string | null) => (next && /^\/dashboard\/[A-Za-z0-9/_.?=&%-]*$/.test(next) ? next : "/");
 
-const refused = (c: C) =>
+/** The "Form refused" page (403): a form of another origin, an old session, or no form token. */
+export const refused = (c: C) =>
   renderPage(
     c,
     <MessagePage
@@ -66,7 +67,7 @@ export const sameOriginForms: MiddlewareHandler<DashboardEnv> = async (c, next) 
 const MAX_FORM_BYTES = 16 * 1024;
 
 /** A form body (url-encoded, at most 16 KiB), or null for anything else. */
-async function readForm(c: Context): Promise<URLSearchParams | null> {
+export async function readForm(c: Context): Promise<URLSearchParams | null> {
   if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(c.req.header("content-type") ?? "")) return null;
   const { text, truncated } = await readBoundedText(c.req.raw.body, MAX_FORM_BYTES);
   return truncated ? null : new URLSearchParams(text);
@@ -76,7 +77,7 @@ async function readForm(c: Context): Promise<URLSearchParams | null> {
  * A form posted by a page of this session: it carries the session's form token. (That it came
  * from this origin at all is checked before, by `sameOriginForms`.)
  */
-function isSessionForm(session: Session | null, form: URLSearchParams | null): session is Session {
+export function isSessionForm(session: Session | null, form: URLSearchParams | null): session is Session {
   return session !== null && form !== null && isFormToken(session, form.get("form_token") ?? undefined);
 }
 

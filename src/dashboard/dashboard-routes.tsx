@@ -10,6 +10,8 @@ import { loadActivitySeries } from "../storage/activity-series";
 import { listAudit } from "../storage/audit-log";
 import { loadDashboardCounts } from "../storage/dashboard-counts";
 import { openDb } from "../storage/db";
+import { loadEndpointStats } from "../storage/endpoint-stats";
+import { listDashboardEndpoints } from "../storage/list-dashboard-endpoints";
 import { LISTED_SUBSCRIPTION_STATUSES, type ListedSubscriptionStatus, listSubscriptions } from "../storage/list-subscriptions";
 import { listTasks, TASK_STATES, type TaskState } from "../storage/list-tasks";
 import { listOperationNotices } from "../storage/operation-events";
@@ -18,9 +20,11 @@ import { isOnlyTenant } from "../storage/tenants";
 import { DASHBOARD_JS } from "./assets/dashboard-script";
 import { RELAY_CSS } from "./assets/relay-css";
 import { type DashboardEnv, logIn, logOut, redeliverMany, redeliverOne, sameOriginForms } from "./dashboard-actions";
+import { recoverEndpointForm, turnEndpoint } from "./endpoint-actions";
 import { noticeText } from "./notices";
 import { browsersOnly, type C, oneOf, page, providerOf, scopeOf, session, sessionRequired, viewerOf } from "./page-guards";
 import { AuditPage } from "./views/audit-page";
+import { EndpointsPage } from "./views/endpoints-page";
 import { MessagePage } from "./views/layout";
 import { LoginPage } from "./views/login-page";
 import { OverviewPage } from "./views/overview-page";
@@ -153,6 +157,31 @@ async function subscriptionsPage(c: C): Promise<Response> {
   );
 }
 
+/**
+ * The endpoints with their health and their last day's figures: one statement for the page's
+ * rows, one for their attempts (storage/endpoint-stats.ts).
+ */
+async function endpointsPage(c: C): Promise<Response> {
+  // An endpoint id (`ep_` and hex; older ones any short URL-safe text) to continue after.
+  const after = /^[\w-]{1,128}$/.exec(c.req.query("after") ?? "")?.[0];
+  const db = openDb(c.env.DB);
+  const now = systemClock.now();
+  const [viewer, { rows, next }] = await Promise.all([
+    viewerOf(c, db),
+    listDashboardEndpoints(db, { tenant: scopeOf(c), after, limit: PAGE_SIZE }),
+  ]);
+  const stats = await loadEndpointStats(
+    db,
+    rows.map((r) => r.id),
+    now,
+  );
+  const notice = noticeText(new URL(c.req.url).searchParams);
+  return renderPage(
+    c,
+    <EndpointsPage rows={rows} stats={stats} after={after} next={next} session={session(c)} viewer={viewer} now={now} notice={notice} />,
+  );
+}
+
 /** The audit log: a tenant session's own entries, the admin's every entry or one tenant's. */
 async function auditPage(c: C): Promise<Response> {
   const after = decodeCursor(c.req.query("after"));
@@ -179,6 +208,10 @@ export const dashboard = new Hono<DashboardEnv>()
   .get("/dashboard/tasks", ...page, sessionRequired, tasksPage)
   .get("/dashboard/tasks/:task_id", ...page, sessionRequired, taskPage)
   .get("/dashboard/subscriptions", ...page, sessionRequired, subscriptionsPage)
+  .get("/dashboard/endpoints", ...page, sessionRequired, endpointsPage)
   .get("/dashboard/audit", ...page, sessionRequired, auditPage)
   .post("/dashboard/subscriptions/:id/redeliver", ...page, sameOriginForms, redeliverOne)
-  .post("/dashboard/redeliver", ...page, sameOriginForms, redeliverMany);
+  .post("/dashboard/redeliver", ...page, sameOriginForms, redeliverMany)
+  .post("/dashboard/endpoints/:id/enable", ...page, sameOriginForms, turnEndpoint(true))
+  .post("/dashboard/endpoints/:id/disable", ...page, sameOriginForms, turnEndpoint(false))
+  .post("/dashboard/endpoints/:id/recover", ...page, sameOriginForms, recoverEndpointForm);

@@ -1,8 +1,8 @@
 /**
  * The dashboard in a real browser (Debian's Chromium through playwright-core) against the real
  * `wrangler dev` and the loopback simulator: log in, watch the counts move as ticks run, open a
- * task, redeliver a failed message and see its new attempt appear, open the reference (Scalar's,
- * loading nothing from another origin), log out.
+ * task, redeliver a failed message and see its new attempt appear, see the endpoints' figures,
+ * open the reference (Scalar's, loading nothing from another origin), log out.
  * Screenshots of each view go to .tmp/screenshots/ (UPDATE_README_SCREENSHOT=1 also refreshes the
  * README's test/browser/screenshots/dashboard.png).
  * Without Chromium (test/harness/toolchains.ts finds it: CHROMIUM_PATH, or chromium on PATH) the
@@ -168,6 +168,15 @@ describe.skipIf(SKIP)("the dashboard in Chromium", () => {
     await page.goto(`${relay.url}/dashboard/tasks`);
     expect(await page.locator("tr[data-task]").count()).toBe(5);
     await shot("tasks");
+
+    // The endpoints: the receiver that was down shows its three attempts, one of them a 2xx.
+    await page.click('nav a:has-text("Endpoints")');
+    expect(await page.locator("tr[data-endpoint]").count()).toBe(2);
+    const down = page.locator('tr[data-endpoint]:has-text("/hooks/down")');
+    expect(await down.locator('[data-stat="attempts"]').innerText()).toBe("3");
+    expect(await down.locator('[data-stat="success"]').innerText()).toBe("33.3 %");
+    expect(await down.getAttribute("data-state")).toBe("healthy");
+    await shot("endpoints");
 
     // The reference: Scalar's, rendered from /openapi.json with its bundle from this Worker only.
     await page.goto(`${relay.url}/docs`);

@@ -58,6 +58,10 @@ td.empty { text-align: center; padding: 14px; }
 .status-failed { background: #fbe1e1; color: var(--bad); }
 .status-pending, .status-processing, .status-submitted, .status-active { background: #e1eafb; color: var(--accent); }
 .status-cancelled { color: var(--muted); }
+.status-endpoint-healthy { background: #dcf2e4; color: var(--ok); }
+.status-endpoint-failing { background: #fdecd4; color: var(--warn); }
+.status-endpoint-circuit_open, .status-endpoint-disabled { background: #fbe1e1; color: var(--bad); }
+form.inline { display: inline; }
 .filters, .tabs { display: flex; gap: 12px; align-items: center; margin-bottom: 12px; flex-wrap: wrap; }
 .filters .find { margin-left: auto; }
 .tabs a { padding: 4px 10px; border-radius: 6px; }

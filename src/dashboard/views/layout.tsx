@@ -2,13 +2,14 @@ import type { Child, FC } from "hono/jsx";
 import type { Session } from "../../auth/session";
 import { keepFilter, type Viewer, WhoIsLoggedIn } from "./viewer";
 
-export type Section = "overview" | "tasks" | "subscriptions" | "failed" | "audit";
+export type Section = "overview" | "tasks" | "subscriptions" | "failed" | "endpoints" | "audit";
 
 const NAV: [Section, string, string][] = [
   ["overview", "Overview", "/"],
   ["tasks", "Tasks", "/dashboard/tasks"],
   ["subscriptions", "Subscriptions", "/dashboard/subscriptions?status=active"],
   ["failed", "Failed", "/dashboard/subscriptions?status=failed"],
+  ["endpoints", "Endpoints", "/dashboard/endpoints"],
   ["audit", "Audit", "/dashboard/audit"],
 ];
 
