@@ -29,6 +29,14 @@ it("loses nothing over 1,000 tasks", async () => {
       ["subscriptions failed: receiver answered 410", figures.failedGone],
       ["subscriptions failed: retries exhausted (connection refused)", figures.failedRetriesExhausted],
       ["secrets found in logs or webhook bodies", figures.secretsInLogs],
+      ...figures.outages.flatMap((o) => [
+        [`${o.endpoint}: down ${o.ticksDown} ticks, messages due meanwhile / all its messages`, `${o.messagesDue} / ${o.messages}`],
+        [
+          `${o.endpoint}: attempts while down (before its circuit opened + probes) / by the retry schedule alone`,
+          `${o.attemptsWhileDown} (${o.beforeCircuitOpened} + ${o.probes}) / ${o.scheduleAttempts}`,
+        ],
+        [`${o.endpoint}: circuit closed after it came back / duplicates received`, `${o.closedAfterSeconds} s / ${o.duplicates}`],
+      ]),
       ["**lost**", `**${figures.lost}**`],
     ],
     notes: problems.length ? ["Problems:", ...problems.map((p) => `- ${p}`)] : [],
