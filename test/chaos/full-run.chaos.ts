@@ -17,7 +17,7 @@ it("loses nothing over 1,000 tasks", async () => {
     columns: ["figure", "value"],
     rows: [
       ["tasks registered", figures.tasks],
-      ["subscriptions (1-3 per task)", figures.subscriptions],
+      ["subscriptions (1-3 per task, and one to an outage's endpoint for every second task)", figures.subscriptions],
       ["duplicate registrations raced", figures.duplicateRegistrations],
       ["upstream faults injected", figures.upstreamFaults],
       ["receiver faults met (failed attempts)", figures.receiverFaults],
