@@ -18,7 +18,10 @@ const RELAY_ENV = {
   POLL_MAX_INTERVAL_SECONDS: "5",
   UPSTREAM_TIMEOUT_SECONDS: "0.3",
   DELIVERY_TIMEOUT_SECONDS: "0.3",
-  DELIVERY_RETRY_SCHEDULE: "1,2,4,8,16",
+  // 9 attempts over 30 s: an outage (chaos-script.ts) is shorter, and the oldest webhook waiting
+  // for its endpoint, tried at every probe (test/circuit-probe-schedule.test.ts), has attempts
+  // left for all the probes that fit in it and those made before its circuit opened.
+  DELIVERY_RETRY_SCHEDULE: "1,1,2,2,4,4,8,8",
   // Circuits open (after the default 5 failures in a row), probe and close within the run: probes
   // after 1 s, doubling up to 8 s.
   ENDPOINT_PROBE_MIN_SECONDS: "1",

@@ -109,8 +109,8 @@ export function pickReceiver(random: () => number) {
  * Endpoints that go down for a stretch of ticks and come back, each shared by the subscriptions of
  * every `every`-th task (from `offset`), to all five events: many messages due to one endpoint
  * while it is down, which is what its circuit is for. `down` is what it answers meanwhile. Each
- * stretch is shorter than the retry schedule's span (chaos-run.ts), so no message may spend all
- * its attempts: every one must be delivered once it is back, exactly once.
+ * stretch is shorter than the retry schedule (chaos-run.ts), so no message may spend all its
+ * attempts: every one must be delivered once it is back.
  */
 export interface Outage {
   name: string;
