@@ -3,7 +3,7 @@ import { runChaos } from "./chaos/chaos-run";
 import { resetDb } from "./support/relay";
 
 describe("chaos", () => {
-  it("loses nothing: 60 tasks through upstream faults, failing receivers, aborted and overlapping ticks", async () => {
+  it("loses nothing: 60 tasks through upstream faults, failing receivers, endpoints down for a stretch, aborted and overlapping ticks", async () => {
     await resetDb();
     const { figures, problems } = await runChaos({ tasks: 60, seed: 11 });
     expect(problems).toEqual([]);
@@ -15,5 +15,17 @@ describe("chaos", () => {
     expect(figures.failedGone + figures.failedRetriesExhausted).toBeGreaterThan(0);
     expect(figures.webhooksDelivered).toBeGreaterThan(figures.subscriptions / 2);
     expect(figures.secretsInLogs).toBe(0);
+    // Endpoints down for 12 ticks (24 s), then back: every message to them delivered (problems
+    // above); while down, 5 failures opened the circuit, then only probes, far fewer attempts
+    // than the retry schedule alone would have made.
+    console.log(JSON.stringify(figures.outages)); // shown when the test fails
+    expect(figures.outages.map((o) => o.endpoint)).toEqual(["down-503", "down-hangs"]);
+    for (const o of figures.outages) {
+      expect(o.messagesDue).toBeGreaterThan(2);
+      expect(o.beforeCircuitOpened).toBeGreaterThanOrEqual(5);
+      expect(o.probes).toBeGreaterThan(0);
+      expect(o.probes).toBeLessThanOrEqual(o.probesAllowed);
+      expect(o.attemptsWhileDown).toBeLessThan(o.scheduleAttempts);
+    }
   }, 180_000);
 });

@@ -9,7 +9,8 @@ import { app } from "../../src/app";
 import { runTick } from "../../src/tick/run-tick";
 import type { Clock } from "../../src/work/work-context";
 import { seededRandom } from "../../tools/seeded-random";
-import { pickReceiver, type RECEIVERS, type ScriptedTask, scriptTask } from "./chaos-script";
+import { OUTAGES, type Outage, pickReceiver, type RECEIVERS, type ScriptedTask, scriptTask } from "./chaos-script";
+import { type OutageFigures, watchOutages } from "./outages";
 
 /** Scaled for a run of minutes: timeouts in real time, schedules in simulated time. */
 const RELAY_ENV = {
@@ -17,13 +18,24 @@ const RELAY_ENV = {
   POLL_MAX_INTERVAL_SECONDS: "5",
   UPSTREAM_TIMEOUT_SECONDS: "0.3",
   DELIVERY_TIMEOUT_SECONDS: "0.3",
-  DELIVERY_RETRY_SCHEDULE: "1,2,4,8,16",
+  // 9 attempts over 30 s: an outage (chaos-script.ts) is shorter, and the oldest webhook waiting
+  // for its endpoint, tried at every probe (test/circuit-probe-schedule.test.ts), has attempts
+  // left for all the probes that fit in it and those made before its circuit opened.
+  DELIVERY_RETRY_SCHEDULE: "1,1,2,2,4,4,8,8",
+  // Circuits open (after the default 5 failures in a row), probe and close within the run: probes
+  // after 1 s, doubling up to 8 s.
+  ENDPOINT_PROBE_MIN_SECONDS: "1",
+  ENDPOINT_PROBE_MAX_SECONDS: "8",
   SUBREQUEST_BUDGET: "400",
   // The rate limit has its own tests; here thousands of registrations must all go through.
   REGISTRATION_LIMITER: undefined,
   REGISTRATION_RATE_LIMIT: "1000000",
 };
 const STEP_MS = 2_000;
+/** When a message's attempts come by the retry schedule alone (no jitter), in ms after its first. */
+const SCHEDULE_OFFSETS_MS = [0];
+for (const seconds of RELAY_ENV.DELIVERY_RETRY_SCHEDULE.split(","))
+  SCHEDULE_OFFSETS_MS.push(SCHEDULE_OFFSETS_MS.at(-1)! + Number(seconds) * 1000);
 const MAX_STEPS = 900;
 const SECRETS = [
   "relay-test-key-one-0123456789",
@@ -35,8 +47,10 @@ const SECRETS = [
 
 interface Expected {
   task: ScriptedTask;
-  receiver: (typeof RECEIVERS)[number];
+  receiver: Pick<(typeof RECEIVERS)[number], "name" | "refused" | "ends">;
+  /** The receiver's name; an outage's is shared by many subscriptions. */
   receiverName: string;
+  outage?: Outage;
   events: string[];
   metadata: Record<string, unknown>;
 }
@@ -64,6 +78,7 @@ export interface ChaosFigures {
   lost: number;
   simulatedMinutes: number;
   secretsInLogs: number;
+  outages: OutageFigures[];
 }
 
 /** A clock for one tick that, if told to, dies after `lives` readings: the tick dies wherever it is. */
@@ -107,6 +122,14 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
   const sim = { now: Date.now() };
   const problems: string[] = [];
   const logs: string[] = [];
+  const outages = watchOutages({
+    run,
+    secret: SECRETS[3]!,
+    sim,
+    scheduleOffsetsMs: SCHEDULE_OFFSETS_MS,
+    probeMinMs: Number(RELAY_ENV.ENDPOINT_PROBE_MIN_SECONDS) * 1000,
+    probeMaxMs: Number(RELAY_ENV.ENDPOINT_PROBE_MAX_SECONDS) * 1000,
+  });
   const original = { log: console.log, error: console.error, warn: console.warn };
   for (const level of ["log", "error", "warn"] as const)
     console[level] = (...args: unknown[]) => void logs.push(args.map(String).join(" "));
@@ -146,7 +169,25 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
         if (racing > 1) duplicateRegistrations += racing - 1;
         expected.set(created[0]?.id ?? subs[0]!.id, { task, receiver, receiverName, events, metadata });
       }
+      for (const outage of OUTAGES.filter((o) => tasks.indexOf(task) % o.every === o.offset)) {
+        const receiverName = outages.receiverName(outage);
+        const events = ["task.submitted", "task.processing", "task.succeeded", "task.failed", "task.expired"];
+        const metadata = { run, task: task.id, outage: outage.name };
+        const body = {
+          task_id: task.id,
+          action: task.action,
+          action2: task.action2,
+          callback_url: outages.url(outage),
+          events,
+          metadata,
+        };
+        const answer = await post(body);
+        const { id } = (await answer.json()) as { id: string };
+        if (answer.status !== 201) problems.push(`registering ${task.id} to ${outage.name} answered ${answer.status}`);
+        expected.set(id, { task, receiver: { name: outage.name, ends: "delivered" }, receiverName, outage, events, metadata });
+      }
     }
+    await outages.prepare();
 
     // The ticks: every 2 simulated seconds, sometimes two at once, sometimes one that dies.
     let ticks = 0;
@@ -155,6 +196,7 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
     let step = 0;
     for (; step < MAX_STEPS; step++) {
       sim.now += STEP_MS;
+      await outages.beforeTick(step);
       const count = random() < 0.1 ? 2 : 1;
       if (count === 2) overlapping += 2;
       await Promise.all(
@@ -166,6 +208,7 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
           } catch (error) {
             if (lives === null) throw error;
             aborted += 1;
+            outages.tickDied();
           }
         }),
       );
@@ -187,11 +230,21 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
     let failedGone = 0;
     let failedRetriesExhausted = 0;
     let lost = 0;
+    const outageSubscriptions = [...expected].filter(([, e]) => e.outage).map(([id]) => id);
+    const outageMessages = (
+      await env.DB.prepare(
+        "SELECT id, subscription_id, state, created_at, delivered_at FROM messages WHERE subscription_id IN (SELECT value FROM json_each(?))",
+      )
+        .bind(JSON.stringify(outageSubscriptions))
+        .all<{ id: string; subscription_id: string; state: string; created_at: number; delivered_at: number | null }>()
+    ).results;
     for (const [subId, exp] of expected) {
       const row = byId.get(subId);
-      const received = exp.receiver.refused
+      const all = exp.receiver.refused
         ? []
         : ((await (await fetch(`${env.FAKE_URL}/_sim/receivers/${exp.receiverName}`)).json()) as { deliveries: Received[] }).deliveries;
+      // An outage's receiver is shared: this subscription's deliveries are those that name it.
+      const received = exp.outage ? all.filter((r) => (JSON.parse(r.body) as { subscription_id?: string }).subscription_id === subId) : all;
       const accepted = received.filter((r) => r.verified === true && r.answered >= 200 && r.answered < 300);
       const ids = accepted.map((r) => r.headers["webhook-id"]);
       webhooksDelivered += new Set(ids).size;
@@ -213,6 +266,14 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
         continue;
       }
       if (row.status !== "delivered") fail(`ended ${row.status}/${row.status_reason}`);
+      if (exp.outage) {
+        // Every message to an endpoint that was down is delivered once it is back (a tick killed
+        // after sending may make one arrive twice, with the same webhook-id, as anywhere).
+        const mine = outageMessages.filter((m) => m.subscription_id === subId);
+        const undelivered = mine.filter((m) => m.state !== "delivered");
+        if (undelivered.length > 0) fail(`messages ended ${undelivered.map((m) => m.state).join(", ")}, not delivered`);
+        if (new Set(ids).size !== mine.length) fail(`its receiver accepted ${new Set(ids).size} of its ${mine.length} messages`);
+      }
       const bodies = accepted.map((r) => JSON.parse(r.body) as Record<string, unknown>);
       const final = bodies.find((b) => b.type === exp.task.finalEvent);
       if (!final) fail(`no verified ${exp.task.finalEvent} received`);
@@ -242,6 +303,9 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
         if (b.type === "task.processing" && status !== "processing") fail("task.processing carries another status");
       }
     }
+
+    const outageFigures = await outages.figures(outageMessages, (id) => expected.get(id)?.outage);
+    problems.push(...outageFigures.problems);
 
     const served = (await (await fetch(`${env.FAKE_URL}/_sim/served?prefix=${run}`)).json()) as Record<string, number>;
     const receiverFaults = await env.DB.prepare(
@@ -278,6 +342,7 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
         lost,
         simulatedMinutes: Math.round((step * STEP_MS) / 60_000),
         secretsInLogs,
+        outages: outageFigures.figures,
       },
       problems,
     };

@@ -104,3 +104,26 @@ export function pickReceiver(random: () => number) {
   }
   return RECEIVERS[0]!;
 }
+
+/**
+ * Endpoints that go down for a stretch of ticks and come back, each shared by the subscriptions of
+ * every `every`-th task (from `offset`), to all five events: many messages due to one endpoint
+ * while it is down, which is what its circuit is for. `down` is what it answers meanwhile. Each
+ * stretch is shorter than the retry schedule (chaos-run.ts), so no message may spend all its
+ * attempts: every one must be delivered once it is back.
+ */
+export interface Outage {
+  name: string;
+  /** Down from this tick (0: before the first) until the tick before `until`. */
+  from: number;
+  until: number;
+  down: ReceiverStep;
+  every: number;
+  offset: number;
+}
+
+export const OUTAGES: Outage[] = [
+  { name: "down-503", from: 0, until: 12, down: { status: 503 }, every: 4, offset: 0 },
+  // Hangs past DELIVERY_TIMEOUT_SECONDS, as a host that is gone does; 503 if it ever answers.
+  { name: "down-hangs", from: 2, until: 14, down: { status: 503, delayMs: 700 }, every: 4, offset: 2 },
+];

@@ -17,7 +17,7 @@ it("loses nothing over 1,000 tasks", async () => {
     columns: ["figure", "value"],
     rows: [
       ["tasks registered", figures.tasks],
-      ["subscriptions (1-3 per task)", figures.subscriptions],
+      ["subscriptions (1-3 per task, and one to an outage's endpoint for every second task)", figures.subscriptions],
       ["duplicate registrations raced", figures.duplicateRegistrations],
       ["upstream faults injected", figures.upstreamFaults],
       ["receiver faults met (failed attempts)", figures.receiverFaults],
@@ -29,6 +29,14 @@ it("loses nothing over 1,000 tasks", async () => {
       ["subscriptions failed: receiver answered 410", figures.failedGone],
       ["subscriptions failed: retries exhausted (connection refused)", figures.failedRetriesExhausted],
       ["secrets found in logs or webhook bodies", figures.secretsInLogs],
+      ...figures.outages.flatMap((o) => [
+        [`${o.endpoint}: down ${o.ticksDown} ticks, messages due meanwhile / all its messages`, `${o.messagesDue} / ${o.messages}`],
+        [
+          `${o.endpoint}: attempts while down (before its circuit opened + probes) / by the retry schedule alone`,
+          `${o.attemptsWhileDown} (${o.beforeCircuitOpened} + ${o.probes}) / ${o.scheduleAttempts}`,
+        ],
+        [`${o.endpoint}: circuit closed after it came back / duplicates received`, `${o.closedAfterSeconds} s / ${o.duplicates}`],
+      ]),
       ["**lost**", `**${figures.lost}**`],
     ],
     notes: problems.length ? ["Problems:", ...problems.map((p) => `- ${p}`)] : [],
