@@ -9,6 +9,7 @@ import { openDb } from "../storage/db";
 import type { Page } from "../storage/keyset";
 import type { AuditLogRow } from "../storage/schema";
 import { presentAuditEntry } from "./present";
+import { pageLimit } from "./v1-params";
 
 /**
  * The audit log, newest first, a page at a time: `GET /v1/audit` (a tenant's own entries) and
@@ -18,13 +19,7 @@ import { presentAuditEntry } from "./present";
 type AuditEnv = { Bindings: Env; Variables: AuthVariables };
 
 const PageQuery = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(200)
-    .default(50)
-    .openapi({ param: { name: "limit", in: "query" }, description: "1-200, default 50" }),
+  limit: pageLimit,
   cursor: z
     .string()
     .regex(/^[1-9][0-9]{0,15}$/, "must be the `next_cursor` of the previous page")

@@ -15,15 +15,10 @@ import type { EndpointRow } from "../storage/schema";
 import { auditEntry } from "./audit";
 import { type EndpointEnv, EndpointIdParams, endpoint, endpointOr404 } from "./endpoint-params";
 import { presentEndpoint } from "./present";
+import { pageLimit } from "./v1-params";
 
 const ListQuery = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(200)
-    .default(50)
-    .openapi({ param: { name: "limit", in: "query" }, description: "1-200, default 50" }),
+  limit: pageLimit,
   after: z
     .string()
     .max(64)

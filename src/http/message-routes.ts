@@ -8,7 +8,7 @@ import { isParked } from "../domain/parked-time";
 import { openDb } from "../storage/db";
 import { listAttempts, listMessages, MAX_LISTED_ATTEMPTS, type MessageCursor, type MessageListRow } from "../storage/list-messages";
 import { endpointOr404 } from "./endpoint-params";
-import type { V1Env } from "./v1-params";
+import { pageLimit, type V1Env } from "./v1-params";
 
 const messagesTag = { tags: ["messages"], ...authenticated };
 const timestamp = z.string().openapi({ format: "date-time", example: "2026-11-24T05:06:09.935Z" });
@@ -36,13 +36,7 @@ const ListQuery = z.object({
     .regex(CURSOR, "must be the `next_cursor` of the previous page")
     .optional()
     .openapi({ param: { name: "after", in: "query" }, description: "`next_cursor` of the previous page" }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(200)
-    .default(50)
-    .openapi({ param: { name: "limit", in: "query" }, description: "1-200, default 50" }),
+  limit: pageLimit,
 });
 
 const MessageIdParams = z.object({

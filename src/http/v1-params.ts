@@ -19,6 +19,15 @@ export const TaskIdParams = z.object({
     .openapi({ param: { name: "task_id", in: "path" }, description: "1-128 characters of A-Z a-z 0-9 _ -", example: "878106242831892487" }),
 });
 
+/** A list's page size, `?limit=`: what every list route takes. */
+export const pageLimit = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(200)
+  .default(50)
+  .openapi({ param: { name: "limit", in: "query" }, description: "1-200, default 50" });
+
 export const ProviderQuery = z.object({
   provider: z
     .enum(PROVIDERS)
