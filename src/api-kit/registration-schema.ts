@@ -6,6 +6,19 @@ import { DEFAULT_EVENTS, EVENT_TYPES, isProductPath, NO_ACTION, PROVIDERS, TASK_
 import { ALL_ACTION2S, ALL_ACTIONS } from "../domain/product-paths";
 import { isPlainObject } from "./validation";
 
+/**
+ * A URL the relay will POST to (a registration's `callback_url`, the operations endpoint's `url`),
+ * normalised and checked against the address wall (domain/callback-url.ts), its reason as the
+ * field's error. Checked again at each send: the rules may change.
+ */
+export const callbackUrlField = (allowInsecure: boolean) =>
+  z.string().transform((raw, ctx) => {
+    const check = checkCallbackUrl(raw, { allowInsecure });
+    if (check.ok) return check.url;
+    ctx.addIssue({ code: "custom", message: check.reason });
+    return z.NEVER;
+  });
+
 export const MAX_METADATA_BYTES = 4 * 1024;
 export const MAX_METADATA_DEPTH = 32;
 /** A create body can carry images as base64 (Kling takes up to 10 MB each): registrations stay at 16 KiB. */
@@ -54,22 +67,14 @@ export function registrationSchema(options: { allowInsecureCallbacks: boolean })
           .enum(ALL_ACTION2S as [string, ...string[]])
           .optional()
           .openapi({ description: "The rest of the product path (`avatar/image2video`)" }),
-        callback_url: z
-          .string()
-          .transform((raw, ctx) => {
-            const check = checkCallbackUrl(raw, { allowInsecure: options.allowInsecureCallbacks });
-            if (check.ok) return check.url;
-            ctx.addIssue({ code: "custom", message: check.reason });
-            return z.NEVER;
-          })
-          .openapi({
-            type: "string",
-            format: "uri",
-            maxLength: 2048,
-            description:
-              "Absolute https URL, at most 2048 characters as stored (normalised and percent-encoded), without credentials or port 0. The host is a DNS name under an ICANN public suffix (not localhost, a metadata host, a single label or a private or special-use name such as .internal, .local, .svc, .test, .onion or .arpa) or a public unicast IP address (not in any IANA special-purpose block)",
-            example: "https://app.example.com/hooks/kling",
-          }),
+        callback_url: callbackUrlField(options.allowInsecureCallbacks).openapi({
+          type: "string",
+          format: "uri",
+          maxLength: 2048,
+          description:
+            "Absolute https URL, at most 2048 characters as stored (normalised and percent-encoded), without credentials or port 0. The host is a DNS name under an ICANN public suffix (not localhost, a metadata host, a single label or a private or special-use name such as .internal, .local, .svc, .test, .onion or .arpa) or a public unicast IP address (not in any IANA special-purpose block)",
+          example: "https://app.example.com/hooks/kling",
+        }),
         // Its size is checked by the route on the exact text that is stored (`exactMetadata`).
         // A custom check rather than z.record: it keeps the parsed object as is (z.record rebuilds it,
         // and assigning a "__proto__" key on the copy silently drops it).

@@ -1,12 +1,9 @@
-import { checkCallbackUrl } from "../domain/callback-url";
 import { type DeliveryExchange, planDelivery } from "../domain/delivery-plan";
-import { type EndpointKeys, signingSecrets } from "../domain/endpoint-signing";
 import type { LeaseToken } from "../domain/ids";
 import { OPERATION_EVENTS_PER_TICK, operationEventBody } from "../domain/operation-events";
-import { openEndpointKeys } from "../domain/sealed-endpoint-keys";
 import type { Db } from "../storage/db";
 import { type ClaimedOperationEvent, claimDueOperationEvents, recordOperationEventAttempt } from "../storage/operation-event-delivery";
-import { sendWebhook } from "../webhooks/send-webhook";
+import { sendSigned } from "../work/delivery-work";
 import { tickLeaseMs } from "../work/leases";
 import { MAX_IN_FLIGHT } from "../work/work-budget";
 import type { WorkContext } from "../work/work-context";
@@ -56,25 +53,13 @@ async function attempt(ctx: WorkContext, event: ClaimedOperationEvent): Promise<
     ctx.budget.refund(1);
     return { kind: "refused", message: "the operations endpoint was deleted" };
   }
-  const check = checkCallbackUrl(event.target.url, { allowInsecure: ctx.config.allowInsecureCallbacks });
-  if (!check.ok) {
-    ctx.budget.refund(1);
-    return { kind: "refused", message: check.reason };
-  }
-  const now = ctx.clock.now();
-  let keys: EndpointKeys;
-  try {
-    keys = await openEndpointKeys(ctx.config.secretsKeyring, event.target.endpointId, event.target.keys, now);
-  } catch (error) {
-    // SECRETS_KEY lacks the key that sealed them: retried on the schedule, as a webhook is.
-    ctx.budget.refund(1);
-    return { kind: "network", message: (error as Error).message, durationMs: 0 };
-  }
-  return sendWebhook({
-    url: check.url,
+  const { exchange } = await sendSigned(ctx, {
+    url: event.target.url,
+    endpointId: event.target.endpointId,
+    keys: event.target.keys,
+    tenantId: event.tenantId,
     messageId: event.id,
     body: operationEventBody(event.type, event.createdAt, event.data),
-    secrets: signingSecrets(keys, event.tenantId, ctx.config.webhookSecrets, now),
-    timeoutMs: ctx.config.deliveryTimeoutMs,
   });
+  return exchange;
 }

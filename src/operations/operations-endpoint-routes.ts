@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ApiError } from "../api-kit/api-error";
 import { authenticated, errors, json } from "../api-kit/openapi-document";
+import { callbackUrlField } from "../api-kit/registration-schema";
 import { bodyReadByRelay, type JsonBodyVariables, validationHook } from "../api-kit/validation";
 import type { AuthVariables } from "../auth/auth-variables";
 import { loadConfig } from "../config";
-import { checkCallbackUrl } from "../domain/callback-url";
 import { newId } from "../domain/ids";
 import { newWebhookSecret } from "../domain/webhook-secret";
 import type { Env } from "../env";
@@ -23,23 +23,15 @@ import type { EndpointRow } from "../storage/schema";
 
 type OperationsEnv = { Bindings: Env; Variables: AuthVariables & JsonBodyVariables };
 
+// The same address wall as a callback URL: checked again at each send (the rules may change).
 const urlField = (allowInsecure: boolean) =>
-  z
-    .string()
-    .transform((raw, ctx) => {
-      // The same address wall as a callback URL: checked again at each send (the rules may change).
-      const check = checkCallbackUrl(raw, { allowInsecure });
-      if (check.ok) return check.url;
-      ctx.addIssue({ code: "custom", message: check.reason });
-      return z.NEVER;
-    })
-    .openapi({
-      type: "string",
-      format: "uri",
-      maxLength: 2048,
-      description: "Where operational events go: the same rules as a registration's `callback_url`",
-      example: "https://app.example.com/hooks/relay-operations",
-    });
+  callbackUrlField(allowInsecure).openapi({
+    type: "string",
+    format: "uri",
+    maxLength: 2048,
+    description: "Where operational events go: the same rules as a registration's `callback_url`",
+    example: "https://app.example.com/hooks/relay-operations",
+  });
 
 const bodySchema = (allowInsecure: boolean) => z.strictObject({ url: urlField(allowInsecure) }).openapi("OperationsEndpointUpdate");
 const BODY_SCHEMAS = new Map([false, true].map((insecure) => [insecure, bodySchema(insecure)]));

@@ -2,6 +2,7 @@ import { checkCallbackUrl } from "../domain/callback-url";
 import { type DeliveryExchange, planDelivery } from "../domain/delivery-plan";
 import type { HealthOutcome } from "../domain/endpoint-health";
 import { type EndpointKeys, signingSecrets } from "../domain/endpoint-signing";
+import type { TenantId } from "../domain/ids";
 import { openEndpointKeys } from "../domain/sealed-endpoint-keys";
 import type { ClaimedMessage } from "../storage/claim-messages";
 import type { DeliveryOutcome } from "../storage/defer-messages";
@@ -20,7 +21,14 @@ export async function deliverMessage(ctx: WorkContext, message: ClaimedMessage):
   const deferred = await waitForSlot(ctx, message);
   if (deferred) return deferred;
   const attemptedAt = clock.now();
-  const { exchange, sent } = await attempt(ctx, message);
+  const { exchange, sent } = await sendSigned(ctx, {
+    url: message.callbackUrl,
+    endpointId: message.endpointId,
+    keys: message.keys,
+    tenantId: message.tenantId,
+    messageId: message.id,
+    body: message.body,
+  });
   const update = planDelivery(message.scheduleStep, exchange, clock.now(), config.deliveryRetryScheduleMs, clock.random);
   if (update.status === "delivered") report.delivered += 1;
   else if (update.status === "pending") report.retried += 1;
@@ -40,10 +48,27 @@ export async function deliverMessage(ctx: WorkContext, message: ClaimedMessage):
 const healthOf = (exchange: DeliveryExchange): HealthOutcome =>
   exchange.kind === "response" && ((exchange.status >= 200 && exchange.status < 300) || exchange.status === 410) ? "ok" : "fail";
 
-async function attempt(ctx: WorkContext, message: ClaimedMessage): Promise<{ exchange: DeliveryExchange; sent: boolean }> {
+/** One signed POST as every sender of the relay makes it: to whom, as which message, with what. */
+export interface SignedSend {
+  url: string;
+  /** The endpoint whose keys sign it (what its sealed keys are bound to). */
+  endpointId: string;
+  keys: EndpointKeys;
+  tenantId: TenantId;
+  /** The `webhook-id`. */
+  messageId: string;
+  body: string;
+}
+
+/**
+ * Checks the URL again, opens the endpoint's keys, signs and POSTs: a webhook, or an operational
+ * event (src/operations/). `sent`: whether the request went out (a refused URL or a key that
+ * cannot be opened sends nothing, and gives its subrequest back).
+ */
+export async function sendSigned(ctx: WorkContext, send: SignedSend): Promise<{ exchange: DeliveryExchange; sent: boolean }> {
   // Checked again at send time: the rules (or ALLOW_INSECURE_CALLBACKS) may have changed since
   // the URL was registered, and a relay must never be turned against its own network.
-  const check = checkCallbackUrl(message.callbackUrl, { allowInsecure: ctx.config.allowInsecureCallbacks });
+  const check = checkCallbackUrl(send.url, { allowInsecure: ctx.config.allowInsecureCallbacks });
   if (!check.ok) {
     ctx.budget.refund(1);
     return { exchange: { kind: "refused", message: check.reason }, sent: false };
@@ -51,7 +76,7 @@ async function attempt(ctx: WorkContext, message: ClaimedMessage): Promise<{ exc
   const now = ctx.clock.now();
   let keys: EndpointKeys;
   try {
-    keys = await openEndpointKeys(ctx.config.secretsKeyring, message.endpointId, message.keys, now);
+    keys = await openEndpointKeys(ctx.config.secretsKeyring, send.endpointId, send.keys, now);
   } catch (error) {
     // SECRETS_KEY lacks the key that sealed them: nothing is sent, and the message is retried on
     // its schedule (as after a network error) until the operator restores the key. The error
@@ -61,9 +86,9 @@ async function attempt(ctx: WorkContext, message: ClaimedMessage): Promise<{ exc
   }
   const exchange = await sendWebhook({
     url: check.url,
-    messageId: message.id,
-    body: message.body,
-    secrets: signingSecrets(keys, message.tenantId, ctx.config.webhookSecrets, now),
+    messageId: send.messageId,
+    body: send.body,
+    secrets: signingSecrets(keys, send.tenantId, ctx.config.webhookSecrets, now),
     timeoutMs: ctx.config.deliveryTimeoutMs,
   });
   return { exchange, sent: true };
