@@ -31,6 +31,18 @@ const back = (session: Session, form: URLSearchParams, params: Record<string, st
   });
 
 /**
+ * The posted form of an endpoint's button, with whose endpoint it names (`tenant`: null for a
+ * malformed one, which finds nothing) and its id; null when the form is refused (no session form token).
+ */
+async function endpointForm(c: C) {
+  const form = await readForm(c);
+  if (!form || !isSessionForm(c.var.session, form)) return null;
+  const session = c.var.session;
+  const tenant = tenantOf(session, form);
+  return { form, session, tenant: isTenantId(tenant) ? tenant : null, id: c.req.param("id") ?? "", db: openDb(c.env.DB) };
+}
+
+/**
  * POST /dashboard/endpoints/:id/enable and /disable: the endpoints page's buttons, through the
  * same storage calls as `POST /v1/endpoints/{id}/enable` and `/disable`, audited the same way
  * (`endpoint.enable`, `endpoint.disable`). A tenant session turns only its own endpoints: the
@@ -39,14 +51,11 @@ const back = (session: Session, form: URLSearchParams, params: Record<string, st
  */
 export const turnEndpoint = (on: boolean) =>
   async function turnEndpointHandler(c: C): Promise<Response> {
-    const form = await readForm(c);
-    if (!form || !isSessionForm(c.var.session, form)) return refused(c);
-    const session = c.var.session;
-    const tenant = tenantOf(session, form);
-    const id = c.req.param("id") ?? "";
-    const db = openDb(c.env.DB);
+    const posted = await endpointForm(c);
+    if (!posted) return refused(c);
+    const { form, session, tenant, id, db } = posted;
     const now = systemClock.now();
-    const row = isTenantId(tenant) ? await (on ? enableEndpoint : disableEndpoint)(db, tenant, id, now) : undefined;
+    const row = tenant ? await (on ? enableEndpoint : disableEndpoint)(db, tenant, id, now) : undefined;
     if (row)
       await recordAudit(
         db,
@@ -65,13 +74,10 @@ export const turnEndpoint = (on: boolean) =>
  * refused with a notice (enable it first); another tenant's answers as a missing one.
  */
 export async function recoverEndpointForm(c: C): Promise<Response> {
-  const form = await readForm(c);
-  if (!form || !isSessionForm(c.var.session, form)) return refused(c);
-  const session = c.var.session;
-  const tenant = tenantOf(session, form);
-  const id = c.req.param("id") ?? "";
-  const db = openDb(c.env.DB);
-  const row = isTenantId(tenant) ? await findEndpoint(db, tenant, id) : undefined;
+  const posted = await endpointForm(c);
+  if (!posted) return refused(c);
+  const { form, session, tenant, id, db } = posted;
+  const row = tenant ? await findEndpoint(db, tenant, id) : undefined;
   if (!row) return c.redirect(back(session, form, { notice: "endpoint_not_found" satisfies EndpointNotice }), 303);
   if (row.disabledAt !== null)
     return c.redirect(back(session, form, { notice: "endpoint_recover_disabled" satisfies EndpointNotice }), 303);
