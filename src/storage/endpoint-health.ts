@@ -112,8 +112,10 @@ export function endpointHealthStatements(
     // parked, rather than on their own retry times: the first success releases them all together.
     statement(
       db,
-      sql`UPDATE messages SET next_attempt_at = ${heldByEndpoint}
-      WHERE id IN (SELECT value FROM json_each(${asJson(failedIds)})) AND ${messageIn("state", "scheduled")} AND ${heldByEndpoint} IS NOT NULL`,
+      sql`UPDATE messages SET next_attempt_at = h.at
+      FROM (SELECT id, ${heldByEndpoint} AS at FROM messages
+        WHERE id IN (SELECT value FROM json_each(${asJson(failedIds)})) AND ${messageIn("state", "scheduled")}) AS h
+      WHERE messages.id = h.id AND h.at IS NOT NULL`,
     ),
     recordOperationEvents(
       db,
