@@ -7,14 +7,11 @@ const MINUTE = 60_000;
 describe("a webhook waiting behind an open circuit", () => {
   beforeEach(resetDb);
 
-  // KNOWN BUG (found by test/bench/dead-endpoint.bench.ts): a failed probe is parked again at once
-  // with the others (storage/endpoint-health.ts, the statement that parks "the round's failed
-  // webhooks of an endpoint whose circuit is (now) open"), so it stays the oldest parked webhook and
-  // the upkeep (storage/endpoint-upkeep.ts, probeAndDisable) picks it for every probe. It spends
-  // its 8 attempts at the probes' pace, 1 + 2 + 4 + 8 + 16 + 32 + 60 minutes, and ends `failed`
-  // (`retries_exhausted`) about 2 hours into the outage, where DELIVERY_RETRY_SCHEDULE promises
-  // 27.5 hours; then the next oldest, every 7 hours. Remove `.fails` once it is fixed.
-  it.fails("is not failed sooner than its retry schedule would fail it: none ends failed in a 3-hour outage (default settings)", async () => {
+  // A failed probe used to be parked again at once, stay the oldest parked webhook and be picked
+  // for every probe, spending its 8 attempts at the probes' pace (1 + 2 + 4 + ... + 60 minutes) and
+  // ending failed about 2 hours into the outage instead of 27.5. A probe's failure now keeps its
+  // step of the retry schedule (work/delivery-work.ts).
+  it("is not failed sooner than its retry schedule would fail it: none ends failed in a 3-hour outage (default settings)", async () => {
     const hook = await receiver([{ status: 503 }]);
     for (let i = 0; i < 3; i++) {
       const task = await upstreamTask([{ status: "succeed" }]);

@@ -30,11 +30,16 @@ export interface ClaimedMessage extends MessageTarget {
   /** The exact bytes to sign and send (see `messageBody`). */
   body: string;
   scheduleStep: number;
+  /**
+   * The probe of its endpoint's open circuit (storage/endpoint-upkeep.ts): its failure is the
+   * endpoint's, and does not spend a step of its own retry schedule.
+   */
+  probe: boolean;
 }
 
 /** The columns `toTarget` reads, from subscriptions `s`, tasks `t` and endpoints `e` (see `targetJoins`). */
 export const targetColumns = sql.raw(
-  "s.tenant_id, s.task_key, t.provider, t.task_id, s.callback_url, e.id AS endpoint_id, e.secret, e.previous_secret, e.signing_key, e.previous_signing_key, e.previous_until, e.rate_limit_per_second",
+  "s.tenant_id, s.task_key, t.provider, t.task_id, s.callback_url, e.id AS endpoint_id, e.secret, e.previous_secret, e.signing_key, e.previous_signing_key, e.previous_until, e.rate_limit_per_second, e.probe_message_id",
 );
 export const targetJoins = sql.raw("JOIN tasks t ON t.id = s.task_key JOIN endpoints e ON e.id = s.endpoint_id");
 
@@ -53,6 +58,7 @@ export const TargetRow = rowSchema({
   previous_signing_key: column(endpoints.previousSigningKey),
   previous_until: column(endpoints.previousUntil),
   rate_limit_per_second: column(endpoints.rateLimitPerSecond),
+  probe_message_id: column(endpoints.probeMessageId),
 });
 export type TargetRow = RowOf<typeof TargetRow>;
 
@@ -157,6 +163,7 @@ export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<C
         id: m.id,
         body: messageBody({ ...m, provider: target.provider, task_id: target.task_id }),
         scheduleStep: m.schedule_step,
+        probe: target.probe_message_id === m.id,
       },
     ];
   });

@@ -79,6 +79,7 @@ export async function loadClaimedMessages(db: Db, claims: readonly LeasedIds[]):
     id: r.id,
     body: messageBody(r),
     scheduleStep: r.schedule_step,
+    probe: r.probe_message_id === r.id,
     leaseToken: r.lease_token,
     leaseEndsAt: r.next_attempt_at,
   }));

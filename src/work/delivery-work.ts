@@ -1,5 +1,5 @@
 import { checkCallbackUrl } from "../domain/callback-url";
-import { type DeliveryExchange, planDelivery } from "../domain/delivery-plan";
+import { type DeliveryExchange, type MessageUpdate, planDelivery } from "../domain/delivery-plan";
 import type { HealthOutcome } from "../domain/endpoint-health";
 import { type EndpointKeys, signingSecrets } from "../domain/endpoint-signing";
 import type { TenantId } from "../domain/ids";
@@ -29,7 +29,20 @@ export async function deliverMessage(ctx: WorkContext, message: ClaimedMessage):
     messageId: message.id,
     body: message.body,
   });
-  const update = planDelivery(message.scheduleStep, exchange, clock.now(), config.deliveryRetryScheduleMs, clock.random);
+  const planned = planDelivery(message.scheduleStep, exchange, clock.now(), config.deliveryRetryScheduleMs, clock.random);
+  const health = sent ? healthOf(exchange) : null;
+  // A failed probe says the endpoint is still down, nothing of the webhook: it keeps its step of
+  // its retry schedule (so it is not failed by the probes' pace) and waits, parked, with the others.
+  const update: MessageUpdate =
+    message.probe && health === "fail"
+      ? {
+          ...planned,
+          status: "pending",
+          scheduleStep: message.scheduleStep,
+          nextAttemptAt: planned.nextAttemptAt ?? clock.now(),
+          subscriptionFailure: null,
+        }
+      : planned;
   if (update.status === "delivered") report.delivered += 1;
   else if (update.status === "pending") report.retried += 1;
   else report.failed += 1;
@@ -40,7 +53,7 @@ export async function deliverMessage(ctx: WorkContext, message: ClaimedMessage):
     endpointId: message.endpointId,
     attemptedAt,
     update,
-    health: sent ? healthOf(exchange) : null,
+    health,
   };
 }
 

@@ -73,7 +73,7 @@ export const RECEIVERS: {
   weight: number;
   steps: ReceiverStep[];
   refused?: true;
-  ends: "delivered" | "gone" | "retries_exhausted";
+  ends: "delivered" | "gone" | "endpoint_disabled";
 }[] = [
   { name: "good", weight: 40, steps: [{ status: 200 }], ends: "delivered" },
   { name: "500s", weight: 12, steps: [{ status: 500 }, { status: 503 }, { status: 204 }], ends: "delivered" },
@@ -92,7 +92,7 @@ export const RECEIVERS: {
   },
   { name: "slow body", weight: 8, steps: [{ status: 200, trickleMs: 1_500 }], ends: "delivered" },
   { name: "410 gone", weight: 8, steps: [{ status: 410 }], ends: "gone" },
-  { name: "connection refused", weight: 8, steps: [], refused: true, ends: "retries_exhausted" },
+  { name: "connection refused", weight: 8, steps: [], refused: true, ends: "endpoint_disabled" },
 ];
 
 export function pickReceiver(random: () => number) {

@@ -27,7 +27,7 @@ it("loses nothing over 1,000 tasks", async () => {
       ["webhooks delivered (verified, 2xx)", figures.webhooksDelivered],
       ["duplicates received (same webhook-id)", figures.duplicatesReceived],
       ["subscriptions failed: receiver answered 410", figures.failedGone],
-      ["subscriptions failed: retries exhausted (connection refused)", figures.failedRetriesExhausted],
+      ["subscriptions failed: endpoint disabled (connection refused)", figures.failedEndpointDisabled],
       ["secrets found in logs or webhook bodies", figures.secretsInLogs],
       ...figures.outages.flatMap((o) => [
         [`${o.endpoint}: down ${o.ticksDown} ticks, messages due meanwhile / all its messages`, `${o.messagesDue} / ${o.messages}`],
