@@ -116,9 +116,9 @@ describe("an endpoint's circuit", () => {
     expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
   });
 
-  it("is disabled and enabled by hand only by its own tenant: another tenant's id answers as a missing one and changes nothing", async () => {
+  it("is disabled and enabled by hand only by its own tenant: another tenant's id answers as a missing one and changes nothing, and its endpoint for the same URL goes on", async () => {
     const { hook, subs, endpointId } = await finishedTasksFor(1, []);
-    const other = await tenantWithKey("ten_other", "other");
+    const other = await tenantWithKey("ten_other", "other", { trusted: true });
     const before = await env.DB.prepare("SELECT * FROM endpoints WHERE id = ?").bind(endpointId).first();
     for (const action of ["disable", "enable"]) {
       const missing = await postJson(`/v1/endpoints/ep_missing/${action}`, {}, other.key);
@@ -130,13 +130,26 @@ describe("an endpoint's circuit", () => {
 
     const disabled = await postJson(`/v1/endpoints/${endpointId}/disable`, {});
     expect(((await disabled.json()) as any).health.state).toBe("disabled");
-    // The next tick fails its subscription before its task's news makes a webhook: nothing is sent.
+    // The other tenant's endpoint for the same URL is its own: not disabled, not held.
+    const task = await upstreamTask([{ status: "succeed" }]);
+    const theirs = await postJson(
+      "/v1/tasks",
+      { action: "videos", action2: "text2video", task_id: task.id, callback_url: hook.url },
+      other.key,
+    );
+    expect(theirs.status).toBe(201);
+    const theirEndpoint = ((await theirs.json()) as any).endpoint_id;
+    expect(theirEndpoint).not.toBe(endpointId);
+
+    // The next tick fails its subscription before its task's news makes a webhook: nothing is sent
+    // for it; the other tenant's webhook to the same URL goes.
     await tick(manualClock());
     expect(await (await api(`/v1/subscriptions/${subs[0]!.id}`)).json()).toMatchObject({
       status: "failed",
       status_reason: "endpoint_disabled",
     });
-    expect(await hook.deliveries()).toHaveLength(0);
+    expect(await hook.deliveries()).toHaveLength(1);
+    expect((await endpointView(theirEndpoint, other.key)).health.state).toBe("healthy");
   });
 
   it("under the real clock: probes wait their interval, and the endpoint's return closes the circuit and delivers everything", async () => {
