@@ -90,11 +90,13 @@ export async function noteCallback(db: Db, n: CallbackNotice): Promise<NotedCall
   // brought forward (a parked one stays parked) and it is not claimed. The callback is still noted.
   const halted = tenantHalted(sql`tasks.tenant_id`);
   const postponed = sql`NOT ${leased} AND ${news} AND ${recent} AND next_poll_at < ${PARKED_FROM} AND NOT ${halted}`;
+  /** When a postponed task falls due: at the interval's end, or sooner if so scheduled. */
+  const postponedTo = sql`min(next_poll_at, last_polled_at + ${n.minIntervalMs})`;
   const results = await runBatch(db, [
     // Read before the UPDATE below moves next_poll_at (one batch: one transaction).
     statement(
       db,
-      sql`SELECT id, min(next_poll_at, last_polled_at + ${n.minIntervalMs}) AS due_at FROM tasks
+      sql`SELECT id, ${postponedTo} AS due_at FROM tasks
       WHERE ${named} AND ${n.claim ? sql`1` : sql`0`} AND ${postponed}`,
     ),
     statement(
@@ -106,9 +108,7 @@ export async function noteCallback(db: Db, n: CallbackNotice): Promise<NotedCall
       db,
       sql`UPDATE tasks SET pushed_at = ${n.now},
         repoll_at = CASE WHEN ${leased} AND ${news} THEN coalesce(repoll_at, ${n.now}) ELSE repoll_at END,
-        next_poll_at = CASE WHEN ${postponed}
-          THEN min(next_poll_at, last_polled_at + ${n.minIntervalMs})
-          ELSE next_poll_at END,
+        next_poll_at = CASE WHEN ${postponed} THEN ${postponedTo} ELSE next_poll_at END,
         updated_at = ${n.now}
       WHERE ${named}`,
     ),
