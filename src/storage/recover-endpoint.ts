@@ -1,13 +1,11 @@
 import { sql } from "drizzle-orm";
 import type { ArchiveLinkConfig } from "../domain/archive-link";
 import { archiveResultsOf } from "../domain/archive-plan";
-import { ARCHIVE_HOLDING_STATES } from "../domain/archive-states";
 import type { TaskKey, TenantId } from "../domain/ids";
 import { archiveFilesOfTasks } from "./archive-files";
-import { taskArchiveList } from "./archive-sql";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { fanOutToSubscriptions } from "./fan-out";
-import { messageIn, messageState } from "./message-sql";
+import { messageIn, redeliverySet } from "./message-sql";
 import { column as of, readAll, rowSchema } from "./rows";
 import { messages, subscriptions, tasks } from "./schema";
 import { resumeTaskPolling } from "./settle";
@@ -78,8 +76,6 @@ export async function recoverEndpoint(
   );
   const taskKeys = keySet([...new Set(batch.map((m) => m.task_key))]);
   const subscriptionIds = keySet([...new Set(batch.map((m) => m.subscription_id))]);
-  const holding = sql`messages.event_type = 'task.succeeded'
-    AND (SELECT archive FROM tasks WHERE id = r.value ->> 'task_key') IN ${taskArchiveList(ARCHIVE_HOLDING_STATES)}`;
   const results = await runBatch(db, [
     statement(
       db,
@@ -89,10 +85,7 @@ export async function recoverEndpoint(
     // Only messages still failed: one a concurrent redelivery already moved is left to it.
     statement(
       db,
-      sql`UPDATE messages SET status = 'pending', schedule_step = 0, lease_token = NULL, updated_at = ${now},
-        archive = coalesce(r.value ->> 'archive', archive),
-        state = CASE WHEN ${holding} THEN ${messageState("held")} ELSE ${messageState("scheduled")} END,
-        next_attempt_at = CASE WHEN ${holding} THEN NULL ELSE ${now} END
+      sql`UPDATE messages SET ${redeliverySet(sql`r.value ->> 'task_key'`, sql`coalesce(r.value ->> 'archive', archive)`, now)}
       FROM json_each(${rows}) r
       WHERE messages.id = r.value ->> 'id' AND ${messageIn("messages.state", "failed")} AND messages.tenant_id = ${tenant}`,
     ),

@@ -1,7 +1,6 @@
 import { desc, eq, sql } from "drizzle-orm";
 import type { ArchiveLinkConfig } from "../domain/archive-link";
 import { archiveResultsOf } from "../domain/archive-plan";
-import { ARCHIVE_HOLDING_STATES } from "../domain/archive-states";
 import type { TaskKey, TenantId } from "../domain/ids";
 import type { EventType, Provider } from "../domain/kling";
 import { OPEN_MESSAGE_STATES, UNLEASED_OPEN_STATES } from "../domain/message-states";
@@ -9,11 +8,11 @@ import { sealEndpointKey } from "../domain/sealed-endpoint-keys";
 import type { UpstreamAccount } from "../domain/upstream-access";
 import type { SecretsKeyring } from "../lib/sealed-secrets";
 import { archiveFilesOfTask } from "./archive-files";
-import { taskArchive, taskArchiveList } from "./archive-sql";
+import { taskArchive } from "./archive-sql";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { fanOutToSubscription, fanOutToSubscriptions } from "./fan-out";
 import { HINT_TTL_MS } from "./inbound-callbacks";
-import { messageIn, messageState, moveTo } from "./message-sql";
+import { messageIn, moveTo, redeliverySet } from "./message-sql";
 import { messages, type SubscriptionRow, subscriptions, type TaskRow, tasks } from "./schema";
 import { resumeTaskPolling, settleTasks } from "./settle";
 
@@ -244,8 +243,6 @@ export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now
     .limit(1);
   if (!latest) return false;
   const fresh = await freshArchiveFacts(db, subscription.taskKey, now, links);
-  const holding = sql`event_type = 'task.succeeded'
-    AND (SELECT archive FROM tasks WHERE id = ${subscription.taskKey}) IN ${taskArchiveList(ARCHIVE_HOLDING_STATES)}`;
   await runBatch(db, [
     statement(
       db,
@@ -254,10 +251,11 @@ export async function redeliverLatest(db: Db, subscription: SubscriptionRow, now
     // A task.succeeded still held for its archive stays held: the copies release it.
     statement(
       db,
-      sql`UPDATE messages SET status = 'pending', schedule_step = 0, lease_token = NULL, updated_at = ${now},
-        archive = CASE WHEN event_type = 'task.succeeded' AND ${fresh} IS NOT NULL THEN ${fresh} ELSE archive END,
-        state = CASE WHEN ${holding} THEN ${messageState("held")} ELSE ${messageState("scheduled")} END,
-        next_attempt_at = CASE WHEN ${holding} THEN NULL ELSE ${now} END
+      sql`UPDATE messages SET ${redeliverySet(
+        sql`${subscription.taskKey}`,
+        sql`CASE WHEN event_type = 'task.succeeded' AND ${fresh} IS NOT NULL THEN ${fresh} ELSE archive END`,
+        now,
+      )}
       WHERE id = ${latest.id}`,
     ),
     fanOutToSubscription(db, keySet([subscription.taskKey]), subscription.callbackUrl, now),
