@@ -4,6 +4,7 @@ import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import { DUE_MESSAGE_STATES } from "../domain/message-states";
 import { asJson, type Db } from "./db";
 import { heldByEndpoint } from "./endpoint-health";
+import { ENDPOINT_KEY_FIELDS, endpointKeyColumns, endpointKeysOf } from "./endpoint-keys";
 import { BodyRow, bodyColumns, messageBody } from "./message-body";
 import { messageIn, messageState } from "./message-sql";
 import { claimPastParked, parkedAt, tenantHalted } from "./parking";
@@ -38,9 +39,8 @@ export interface ClaimedMessage extends MessageTarget {
 }
 
 /** The columns `toTarget` reads, from subscriptions `s`, tasks `t` and endpoints `e` (see `targetJoins`). */
-export const targetColumns = sql.raw(
-  "s.tenant_id, s.task_key, t.provider, t.task_id, s.callback_url, e.id AS endpoint_id, e.secret, e.previous_secret, e.signing_key, e.previous_signing_key, e.previous_until, e.rate_limit_per_second, e.probe_message_id",
-);
+export const targetColumns = sql`s.tenant_id, s.task_key, t.provider, t.task_id, s.callback_url, e.id AS endpoint_id, ${endpointKeyColumns("e")},
+  e.rate_limit_per_second, e.probe_message_id`;
 export const targetJoins = sql.raw("JOIN tasks t ON t.id = s.task_key JOIN endpoints e ON e.id = s.endpoint_id");
 
 /** The row of `targetColumns`, with the subscription's id. */
@@ -52,11 +52,7 @@ export const TargetRow = rowSchema({
   task_id: column(tasks.taskId),
   callback_url: column(subscriptions.callbackUrl),
   endpoint_id: column(endpoints.id),
-  secret: column(endpoints.secret),
-  previous_secret: column(endpoints.previousSecret),
-  signing_key: column(endpoints.signingKey),
-  previous_signing_key: column(endpoints.previousSigningKey),
-  previous_until: column(endpoints.previousUntil),
+  ...ENDPOINT_KEY_FIELDS,
   rate_limit_per_second: column(endpoints.rateLimitPerSecond),
   probe_message_id: column(endpoints.probeMessageId),
 });
@@ -68,13 +64,7 @@ export const toTarget = (r: TargetRow): MessageTarget => ({
   taskKey: r.task_key,
   callbackUrl: r.callback_url,
   endpointId: r.endpoint_id,
-  keys: {
-    secret: r.secret,
-    previousSecret: r.previous_secret,
-    signingKey: r.signing_key,
-    previousSigningKey: r.previous_signing_key,
-    previousUntil: r.previous_until,
-  },
+  keys: endpointKeysOf(r),
   rateLimitPerSecond: r.rate_limit_per_second,
 });
 

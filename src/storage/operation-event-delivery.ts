@@ -3,6 +3,7 @@ import type { MessageUpdate } from "../domain/delivery-plan";
 import type { EndpointKeys } from "../domain/endpoint-signing";
 import type { LeaseToken, TenantId } from "../domain/ids";
 import type { Db } from "./db";
+import { ENDPOINT_KEY_FIELDS, endpointKeyColumns, endpointKeysOf } from "./endpoint-keys";
 import { tenantHalted } from "./parking";
 import { column, int, readAll, rowSchema } from "./rows";
 import { endpoints, operationEvents } from "./schema";
@@ -38,11 +39,7 @@ const ClaimedRow = rowSchema({
 const TargetRow = rowSchema({
   id: column(endpoints.id),
   url: column(endpoints.url),
-  secret: column(endpoints.secret),
-  previous_secret: column(endpoints.previousSecret),
-  signing_key: column(endpoints.signingKey),
-  previous_signing_key: column(endpoints.previousSigningKey),
-  previous_until: column(endpoints.previousUntil),
+  ...ENDPOINT_KEY_FIELDS,
   tenant_id: column(endpoints.tenantId),
 });
 
@@ -78,7 +75,7 @@ export async function claimDueOperationEvents(
     db,
     TargetRow,
     "the endpoints of claimed operational events",
-    sql`SELECT e.id, e.url, e.secret, e.previous_secret, e.signing_key, e.previous_signing_key, e.previous_until, e.tenant_id
+    sql`SELECT e.id, e.url, ${endpointKeyColumns("e")}, e.tenant_id
     FROM json_each(${pairs}) p JOIN endpoints e ON e.id = p.value ->> 'id' AND e.tenant_id = p.value ->> 'tenant_id'`,
   );
   const byId = new Map(targets.map((t) => [t.id, t]));
@@ -97,13 +94,7 @@ export async function claimDueOperationEvents(
           : {
               endpointId: t.id,
               url: t.url,
-              keys: {
-                secret: t.secret,
-                previousSecret: t.previous_secret,
-                signingKey: t.signing_key,
-                previousSigningKey: t.previous_signing_key,
-                previousUntil: t.previous_until,
-              },
+              keys: endpointKeysOf(t),
             },
     };
   });
