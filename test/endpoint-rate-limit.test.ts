@@ -129,7 +129,7 @@ describe("an endpoint's rate limit", () => {
     expect(sent.at(-1)! - sent[0]!).toBeGreaterThanOrEqual(1_800);
     expect(Date.now() - started).toBeLessThan(10_000);
     for (const row of await attemptsPerMessage()) expect(row).toMatchObject({ attempts: 1, status: "delivered", logged: 20 });
-  });
+  }, 30_000);
 
   it("holds across invocations: two delivery runs at once share the limit, and what waits too long is put off, not failed", async () => {
     const { hook } = await backlog(16, 5);
@@ -155,7 +155,8 @@ describe("an endpoint's rate limit", () => {
     expect(sent.at(-1)! - sent[0]!).toBeGreaterThanOrEqual(2_800);
     expect(deferred).toBeGreaterThan(0);
     for (const row of await attemptsPerMessage()) expect(row).toMatchObject({ attempts: 1, status: "delivered", logged: 16 });
-  });
+    // Its own deadline above is the bound: about 4 s, more on a loaded machine.
+  }, 30_000);
 
   it("is not enforced without the ENDPOINT_PACER binding: the tick sends as before", async () => {
     const { hook } = await backlog(5, 1);

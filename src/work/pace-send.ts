@@ -1,5 +1,5 @@
 import type { SendPacer, SendSlot } from "../domain/send-pacing";
-import { systemClock } from "../lib/clock";
+import { type Clock, systemClock } from "../lib/clock";
 import type { EndpointPacer } from "../ratelimit/endpoint-pacer";
 import type { ClaimedMessage } from "../storage/claim-messages";
 import type { DeferredMessage } from "../storage/defer-messages";
@@ -37,16 +37,39 @@ export async function waitForSlot(ctx: WorkContext, message: ClaimedMessage): Pr
   if (rate === null || !ctx.pacer) return null;
   let slot: SendSlot;
   try {
-    slot = await ctx.pacer.reserve(message.endpointId, rate, PACING_MAX_WAIT_MS);
+    slot = await takeSlot(ctx.pacer, message.endpointId, rate, systemClock);
   } catch (error) {
     console.error(JSON.stringify({ event: "pacer_error", endpoint_id: message.endpointId, error: (error as Error).message }));
     slot = { kind: "later", retryAt: ctx.clock.now() + PACER_ERROR_RETRY_MS };
   }
-  if (slot.kind === "later") {
-    ctx.budget.refund(1);
-    ctx.report.deferred = (ctx.report.deferred ?? 0) + 1;
-    return { messageId: message.id, retryAt: slot.retryAt };
+  if (slot.kind === "go") return null;
+  ctx.budget.refund(1);
+  ctx.report.deferred = (ctx.report.deferred ?? 0) + 1;
+  return { messageId: message.id, retryAt: slot.retryAt };
+}
+
+/** How often a sender whose wait ended late asks for a fresh slot before it sends anyway. */
+const LATE_ASKS = 2;
+
+/**
+ * Reserves a slot and waits for it: `go` once it came. A wait that ends late (its invocation was
+ * busy: the timer fired after the slot) would send on top of the following slots' sends, and a
+ * stall of a few lanes at once would bunch them: late by more than half an interval, the sender
+ * asks for a fresh slot instead (the one it missed stays unused), at most LATE_ASKS times.
+ * @example await takeSlot(pacer, "ep_1", 10, systemClock) // { kind: "go", waitMs: 100 } after 100 ms
+ */
+export async function takeSlot(
+  pacer: SendPacer,
+  endpointId: string,
+  ratePerSecond: number,
+  clock: Pick<Clock, "now" | "sleep">,
+): Promise<SendSlot> {
+  const lateAfterMs = 500 / Math.max(ratePerSecond, 1);
+  for (let asked = 0; ; asked++) {
+    const slot = await pacer.reserve(endpointId, ratePerSecond, PACING_MAX_WAIT_MS);
+    if (slot.kind === "later" || slot.waitMs <= 0) return slot;
+    const due = clock.now() + slot.waitMs;
+    await clock.sleep?.(slot.waitMs);
+    if (clock.now() - due <= lateAfterMs || asked === LATE_ASKS) return slot;
   }
-  if (slot.waitMs > 0) await systemClock.sleep?.(slot.waitMs);
-  return null;
 }
