@@ -10,7 +10,7 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { queuedLeaseMs } from "../src/work/leases";
 import { drained, onePass } from "./support/queues";
-import { receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
+import { api, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
 
 const SECRET = "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=";
 
@@ -62,6 +62,45 @@ describe.skipIf(!env.POLL_QUEUE)("fan-out through Cloudflare Queues", () => {
     expect(new Set([...toApp, ...toAudit].map((d) => d.headers["webhook-id"])).size).toBe(30);
     const open = await env.DB.prepare("SELECT count(*) AS n FROM subscriptions WHERE status <> 'delivered'").first<{ n: number }>();
     expect(open!.n).toBe(0);
+  });
+
+  it("paces a burst through the consumers: put-off webhooks come back through the queue at their slot, with no tick", async () => {
+    const hook = await receiver();
+    // Miniflare runs one consumer batch at a time: its 6 lanes ask for slots together, and at 3/s
+    // the sixth is 1.7 s off, past the 1.5 s a lane may wait, so some are put off every round.
+    const BURST = 15;
+    const RATE = 3;
+    let endpointId = "";
+    for (let i = 0; i < BURST; i++) {
+      const task = await upstreamTask([{ status: "succeed" }]);
+      endpointId = (await register({ task_id: task.id, callback_url: hook.url })).body.endpoint_id;
+    }
+    const limited = await api(`/v1/endpoints/${endpointId}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ rate_limit_per_second: RATE }),
+    });
+    expect(limited.status).toBe(200);
+    await tick(onePass);
+    await drained();
+    expect(await tick(onePass)).toMatchObject({ delivered: 0, queued: { deliveries: BURST } });
+    // From here on no tick runs: what the pacer puts off must come back through the queue by itself.
+    const deadline = Date.now() + 30_000;
+    while ((await hook.deliveries()).length < BURST) {
+      expect(Date.now(), `all ${BURST} delivered within 30 s without a tick`).toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await drained();
+    const sent = (
+      await env.DB.prepare("SELECT attempted_at FROM delivery_attempts ORDER BY attempted_at").all<{ attempted_at: number }>()
+    ).results.map((r) => r.attempted_at);
+    expect(sent).toHaveLength(BURST);
+    // At most RATE + 1 sends in any closed second, and the burst spread over (BURST - 1) / RATE seconds.
+    expect(Math.max(...sent.map((start) => sent.filter((t) => t >= start && t <= start + 1_000).length))).toBeLessThanOrEqual(RATE + 1);
+    expect(sent.at(-1)! - sent[0]!).toBeGreaterThanOrEqual(((BURST - 1) * 1_000) / RATE - 100);
+    const messages = await env.DB.prepare("SELECT status, attempts, count(*) AS n FROM messages GROUP BY status, attempts").all();
+    expect(messages.results).toEqual([{ status: "delivered", attempts: 1, n: BURST }]);
+    expect(new Set((await hook.deliveries()).map((d) => d.headers["webhook-id"])).size).toBe(BURST);
   });
 
   it("keeps working as before without queues: the same tick does the work itself", async () => {

@@ -12,6 +12,7 @@ import { consumeArchives } from "./consume-archives";
 import { consumeDeliveries } from "./consume-deliveries";
 import { consumePolls } from "./consume-polls";
 import type { ConsumerContext, QueueBatchReport } from "./consumer-context";
+import { queueDispatcher } from "./send-work";
 
 /**
  * The queue handler: does the work a batch of messages names (polls, deliveries, or both: the kind
@@ -42,6 +43,7 @@ export async function consumeBatch(batch: MessageBatch<unknown>, env: Env, clock
     budget: new WorkBudget(config.subrequestBudget, started + CONSUMER_WORK_MS),
     report,
     pacer: durablePacer(env.ENDPOINT_PACER),
+    sendBack: env.DELIVERY_QUEUE && queueDispatcher(env.DELIVERY_QUEUE),
   };
   const valid: { message: Message<unknown>; work: WorkMessage }[] = [];
   for (const message of batch.messages) {

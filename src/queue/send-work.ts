@@ -1,6 +1,6 @@
 import type { LeaseToken } from "../domain/ids";
 import type { Env } from "../env";
-import type { SendResult, WorkDispatcher, WorkDispatchers } from "../work/work-dispatcher";
+import type { SendOptions, SendResult, WorkDispatcher, WorkDispatchers } from "../work/work-dispatcher";
 import { IDS_PER_MESSAGE, type WorkKind, type WorkMessage } from "../work/work-message";
 
 /** Queues takes at most 100 messages per `sendBatch` call. */
@@ -59,6 +59,7 @@ export async function sendWork<Id extends string>(
   leaseToken: LeaseToken,
   ids: readonly Id[],
   idsPerMessage = IDS_PER_MESSAGE,
+  options: SendOptions = {},
 ): Promise<SendResult<Id>> {
   const batches = sendBatches(packMessages(kind, leaseToken, ids, idsPerMessage));
   let messages = 0;
@@ -66,7 +67,7 @@ export async function sendWork<Id extends string>(
   let sentIds = 0;
   for (const [index, batch] of batches.entries()) {
     try {
-      await queue.sendBatch(batch.map((body) => ({ body })));
+      await queue.sendBatch(batch.map((body) => ({ body, ...options })));
       messages += batch.length;
       sentIds += batch.reduce((n, m) => n + m.ids.length, 0);
     } catch (error) {
@@ -83,7 +84,7 @@ export async function sendWork<Id extends string>(
  */
 export const queueDispatcher = (queue: Queue<WorkMessage>, idsPerMessage = IDS_PER_MESSAGE): WorkDispatcher => ({
   idsPerSend: idsPerMessage * SEND_BATCH_MAX_MESSAGES,
-  send: (kind, leaseToken, ids) => sendWork(queue, kind, leaseToken, ids, idsPerMessage),
+  send: (kind, leaseToken, ids, options) => sendWork(queue, kind, leaseToken, ids, idsPerMessage, options),
 });
 
 /**

@@ -5,6 +5,7 @@ import type { Lease } from "../storage/load-claimed";
 import { releaseMessages } from "../storage/record-deliveries";
 import { deliverMessage } from "./delivery-work";
 import { type LeasedWorkContext, runLeased } from "./leased-work";
+import { sendBackLater } from "./send-back-later";
 
 /**
  * Delivers webhook messages already claimed (named by queue messages, or claimed after a
@@ -12,11 +13,19 @@ import { type LeasedWorkContext, runLeased } from "./leased-work";
  */
 export async function deliverLeased(ctx: LeasedWorkContext, messages: (ClaimedMessage & Lease)[]): Promise<void> {
   if (messages.length === 0) return;
-  const { db, config, clock } = ctx;
+  const { db, config, clock, sendBack } = ctx;
   await runLeased(ctx, messages, {
     timeoutMs: config.deliveryTimeoutMs,
     work: (message) => deliverMessage(ctx, message),
-    record: (leaseToken, outcomes) => recordDeliveryOutcomes(db, outcomes, leaseToken, clock.now(), circuitPolicy(config)),
+    record: (leaseToken, outcomes) =>
+      recordDeliveryOutcomes(
+        db,
+        outcomes,
+        leaseToken,
+        clock.now(),
+        circuitPolicy(config),
+        sendBack && ((deferred) => sendBackLater(ctx, sendBack, leaseToken, deferred)),
+      ),
     release: (leaseToken, unstarted) =>
       releaseMessages(
         db,

@@ -4,6 +4,7 @@ import type { Lease } from "../storage/load-claimed";
 import { hasTimeLeft } from "./leases";
 import { runPipeline } from "./pipeline";
 import type { WorkContext } from "./work-context";
+import type { WorkDispatcher } from "./work-dispatcher";
 import type { WorkReport } from "./work-report";
 
 /** The figures of work done on items already claimed elsewhere (a queue consumer, an inbound callback). */
@@ -16,6 +17,12 @@ export interface LeasedWorkReport extends WorkReport {
 export interface LeasedWorkContext extends WorkContext {
   db: Db;
   report: LeasedWorkReport;
+  /**
+   * Where webhooks put off by their endpoint's rate limit go to come back by themselves at their
+   * slot (a queue consumer's deliveries queue: work/send-back-later.ts); absent, they wait in D1
+   * for the tick.
+   */
+  sendBack?: WorkDispatcher;
 }
 
 /** One kind of already-claimed work (polls, deliveries), as a consumer or a callback drives it. */

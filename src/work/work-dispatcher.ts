@@ -6,6 +6,11 @@ export type SendResult<Id extends string = string> =
   | { ok: true; messages: number; calls: number }
   | { ok: false; messages: number; calls: number; unsent: Id[]; error: string };
 
+/** How a send is made: `delaySeconds` holds its messages back that long before any consumer gets them. */
+export interface SendOptions {
+  delaySeconds?: number;
+}
+
 /**
  * Where a tick hands claimed ids for other invocations to work on (queue mode). The tick knows
  * only this; src/index.ts builds the queue-backed ones from the env's bindings.
@@ -17,7 +22,7 @@ export interface WorkDispatcher {
    * Sends ids claimed under `leaseToken`, as few calls as the platform's limits allow. Never
    * throws: a refused call stops the send and returns the ids not sent, for the tick to release.
    */
-  send<Id extends string>(kind: WorkKind, leaseToken: LeaseToken, ids: readonly Id[]): Promise<SendResult<Id>>;
+  send<Id extends string>(kind: WorkKind, leaseToken: LeaseToken, ids: readonly Id[], options?: SendOptions): Promise<SendResult<Id>>;
 }
 
 /** A dispatcher per kind of work; a kind without one is done by the tick itself. */

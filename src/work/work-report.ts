@@ -14,6 +14,8 @@ export interface WorkReport {
   failed: number;
   /** Messages not sent because their endpoint's rate limit had no slot soon: due again later, no attempt spent. */
   deferred?: number;
+  /** Of those, sent back to the deliveries queue to come back at their slot (queue consumers). */
+  sentBack?: number;
   upstreamErrors: Record<string, number>;
   /** The first configuration error upstream answered with: the rest of the polls are skipped. */
   configurationError: string | null;
