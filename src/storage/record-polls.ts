@@ -29,27 +29,32 @@ export async function recordPolls(
   learned: readonly KindStatsEntry[] = [],
 ): Promise<number> {
   if (records.length === 0) return 0;
-  const rows = asJson(
-    records.map(({ taskKey, update: u }) => ({
-      id: taskKey,
-      task_status: u.taskStatus,
-      data: u.data,
-      polls: u.polls,
-      upstream_created_at: u.upstreamCreatedAt,
-      error_streak: u.errorStreak,
-      not_found_streak: u.notFoundStreak,
-      last_error: u.lastError,
-      last_polled_at: u.lastPolledAt,
-      next_poll_at: u.nextPollAt,
-      event: u.event,
-      finish_reason: u.finishReason,
-    })),
-  );
+  const row = ({ taskKey, update: u }: PollRecord) => ({
+    id: taskKey,
+    task_status: u.taskStatus,
+    data: u.data,
+    polls: u.polls,
+    upstream_created_at: u.upstreamCreatedAt,
+    error_streak: u.errorStreak,
+    not_found_streak: u.notFoundStreak,
+    last_error: u.lastError,
+    last_polled_at: u.lastPolledAt,
+    next_poll_at: u.nextPollAt,
+    event: u.event,
+    finish_reason: u.finishReason,
+  });
+  const rows = asJson(records.map(row));
+  // A task polled again (most polls) and a task that finished are written by two statements: only
+  // the second names settled_at, so only a finish rewrites the index entries over it
+  // (`tasks_settled`, `tasks_tenant_unsettled`): SQLite rewrites a row's entry in every index whose
+  // columns its SET names, changed or not, and D1 bills each as a row written.
+  const goingOn = records.filter((r) => r.update.nextPollAt !== null);
+  const finished = records.filter((r) => r.update.nextPollAt === null);
   const withEvents = records.filter((r) => r.update.event !== null).map((r) => r.taskKey);
   // Only a new event or a finish can complete a subscription or leave a task with nobody waiting:
   // a poll that saw nothing new costs just its own update.
   const changed = records.filter((r) => r.update.event !== null || r.update.nextPollAt === null).map((r) => r.taskKey);
-  const results = await runBatch(db, [
+  const update = (of: readonly PollRecord[], finishing: boolean) =>
     statement(
       db,
       sql`UPDATE tasks SET
@@ -61,24 +66,30 @@ export async function recordPolls(
         not_found_streak = r.value ->> 'not_found_streak',
         last_error = r.value ->> 'last_error',
         last_polled_at = r.value ->> 'last_polled_at',
-        -- Cancelling the last subscription pauses a task (next_poll_at NULL) even while it is
-        -- being polled: keep it paused rather than scheduling its next poll.
-        -- A callback that came during this claim (repoll_at) may announce what this poll missed:
-        -- the task is due again by then, to confirm it.
-        next_poll_at = CASE WHEN tasks.next_poll_at IS NULL THEN NULL
-          WHEN tasks.repoll_at IS NOT NULL AND r.value ->> 'next_poll_at' IS NOT NULL THEN min(r.value ->> 'next_poll_at', tasks.repoll_at)
+        ${
+          finishing
+            ? sql`next_poll_at = NULL, finished_at = ${now}, settled_at = ${now},`
+            : // Cancelling the last subscription pauses a task (next_poll_at NULL) even while it is
+              // being polled: keep it paused rather than scheduling its next poll.
+              // A callback that came during this claim (repoll_at) may announce what this poll missed:
+              // the task is due again by then, to confirm it.
+              sql`next_poll_at = CASE WHEN tasks.next_poll_at IS NULL THEN NULL
+          WHEN tasks.repoll_at IS NOT NULL THEN min(r.value ->> 'next_poll_at', tasks.repoll_at)
           ELSE r.value ->> 'next_poll_at' END,
+        finished_at = NULL,`
+        }
         repoll_at = NULL,
         lease_token = NULL,
         last_event = coalesce(r.value ->> 'event', tasks.last_event),
         last_event_at = CASE WHEN r.value ->> 'event' IS NULL THEN tasks.last_event_at ELSE ${now} END,
         finish_reason = coalesce(r.value ->> 'finish_reason', tasks.finish_reason),
-        finished_at = CASE WHEN r.value ->> 'next_poll_at' IS NULL THEN ${now} ELSE NULL END,
-        settled_at = CASE WHEN r.value ->> 'next_poll_at' IS NULL THEN ${now} ELSE tasks.settled_at END,
         updated_at = ${now}
-      FROM json_each(${rows}) r
+      FROM json_each(${asJson(of.map(row))}) r
       WHERE tasks.id = r.value ->> 'id' AND tasks.lease_token = ${leaseToken}`,
-    ),
+    );
+  const updates = [...(goingOn.length > 0 ? [update(goingOn, false)] : []), ...(finished.length > 0 ? [update(finished, true)] : [])];
+  const results = await runBatch(db, [
+    ...updates,
     ...(withEvents.length > 0 ? [fanOutTaskEvents(db, keySet(withEvents), now)] : []),
     ...(changed.length > 0 ? settleTasks(db, keySet(changed), now) : []),
     ...saveKindStats(db, learned, now),
@@ -101,7 +112,7 @@ export async function recordPolls(
         ]
       : []),
   ]);
-  return withEvents.length > 0 ? (results[1]?.results.length ?? 0) : 0;
+  return withEvents.length > 0 ? (results[updates.length]?.results.length ?? 0) : 0;
 }
 
 /** Gives claimed tasks back untouched (for work a tick claimed but could not start). */

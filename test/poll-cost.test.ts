@@ -1,0 +1,130 @@
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { newLeaseToken } from "../src/domain/ids";
+import type { TaskUpdate } from "../src/domain/poll-plan";
+import { claimDueTasks } from "../src/storage/claim-tasks";
+import { openDb } from "../src/storage/db";
+import { emptyUsage, meteredD1 } from "../src/storage/metered-d1";
+import { recordPolls } from "../src/storage/record-polls";
+import { resetDb } from "./support/relay";
+
+const N = 20;
+const NOW = 1_000_000;
+
+/** N due tasks, each with one active subscription to `task.succeeded` on one endpoint. */
+async function seed(): Promise<void> {
+  await env.DB.batch([
+    env.DB.prepare(
+      "INSERT INTO endpoints (id, tenant_id, url, secret, created_at, updated_at) VALUES ('ep_poll_cost', 'default', 'https://example.com/hook', 'whsec_x', 0, 0)",
+    ),
+    ...Array.from({ length: N }, (_, i) =>
+      env.DB.prepare(
+        `INSERT INTO tasks (id, tenant_id, provider, task_id, action, action2, task_status, next_poll_at, created_at, updated_at)
+         VALUES (?, 'default', 'cometapi', ?, 'videos', 'text2video', 'processing', ?, 0, 0)`,
+      ).bind(`tsk_poll_cost_${i}`, `poll-cost-${i}`, NOW - N + i),
+    ),
+    ...Array.from({ length: N }, (_, i) =>
+      env.DB.prepare(
+        `INSERT INTO subscriptions (id, tenant_id, task_key, endpoint_id, callback_url, events, status, created_at, updated_at)
+         VALUES (?, 'default', ?, 'ep_poll_cost', 'https://example.com/hook', '["task.succeeded"]', 'active', 0, 0)`,
+      ).bind(`sub_poll_cost_${i}`, `tsk_poll_cost_${i}`),
+    ),
+  ]);
+}
+
+const update = (over: Partial<TaskUpdate>): TaskUpdate => ({
+  taskStatus: "processing",
+  data: '{"task_status":"processing"}',
+  polls: 2,
+  errorStreak: 0,
+  notFoundStreak: 0,
+  lastError: null,
+  lastPolledAt: NOW,
+  upstreamCreatedAt: null,
+  nextPollAt: NOW + 30_000,
+  event: null,
+  finishReason: null,
+  learnedDurationMs: null,
+  ...over,
+});
+
+/**
+ * What a poll costs in D1's rows written (what D1 bills most for: about a thousand rows read for
+ * one written), counted, not timed: the claim and the record of N tasks. D1 counts a row written
+ * for the row and one for each index entry inserted (an entry deleted costs nothing), and SQLite
+ * rewrites the entry of every index whose columns an UPDATE's SET names, changed or not.
+ */
+describe("rows written per poll", () => {
+  beforeEach(resetDb);
+
+  it("a poll that finds the same status again writes 4 rows: the claim 2, the record 2", async () => {
+    await seed();
+    const usage = emptyUsage();
+    const db = openDb(meteredD1(env.DB, usage));
+    const leaseToken = newLeaseToken();
+
+    const claimed = await claimDueTasks(db, {
+      now: NOW,
+      limit: N,
+      leaseToken,
+      leaseMs: 60_000,
+      pollable: { providers: ["cometapi"], newApi: false },
+    });
+    expect(claimed).toHaveLength(N);
+    // The task row, and its `tasks_due` entry at the lease's end.
+    expect(usage.rowsWritten).toBe(2 * N);
+
+    const recorded = { ...usage };
+    await recordPolls(
+      db,
+      claimed.map((t) => ({ taskKey: t.key, update: update({}) })),
+      leaseToken,
+      NOW,
+    );
+    // The task row and its `tasks_due` entry at the next poll; plus the hour's poll count, once
+    // per batch. Was 3 per task while the record named settled_at for every task (its
+    // `tasks_tenant_unsettled` entry rewritten).
+    expect(usage.rowsWritten - recorded.rowsWritten).toBeLessThanOrEqual(2 * N + 1);
+    const rows = await env.DB.prepare(
+      "SELECT count(*) AS n FROM tasks WHERE next_poll_at = ? AND lease_token IS NULL AND settled_at IS NULL",
+    )
+      .bind(NOW + 30_000)
+      .first<{ n: number }>();
+    expect(rows?.n).toBe(N);
+  });
+
+  it("a poll that sees the task finish writes its row, its settled entry and its webhook message", async () => {
+    await seed();
+    const leaseToken = newLeaseToken();
+    const claimed = await claimDueTasks(openDb(env.DB), {
+      now: NOW,
+      limit: N,
+      leaseToken,
+      leaseMs: 60_000,
+      pollable: { providers: ["cometapi"], newApi: false },
+    });
+    const usage = emptyUsage();
+    const db = openDb(meteredD1(env.DB, usage));
+
+    const created = await recordPolls(
+      db,
+      claimed.map((t) => ({
+        taskKey: t.key,
+        update: update({ taskStatus: "succeed", data: '{"task_status":"succeed"}', nextPollAt: null, event: "task.succeeded" }),
+      })),
+      leaseToken,
+      NOW,
+    );
+
+    expect(created).toBe(N);
+    // Per task: its row and `tasks_settled` entry (2); its message's row and its five index entries
+    // (6); plus the hour's poll count.
+    expect(usage.rowsWritten).toBeLessThanOrEqual(8 * N + 1);
+    const finished = await env.DB.prepare(
+      "SELECT count(*) AS n FROM tasks WHERE finished_at = ? AND settled_at = ? AND next_poll_at IS NULL AND lease_token IS NULL",
+    )
+      .bind(NOW, NOW)
+      .first<{ n: number }>();
+    expect(finished?.n).toBe(N);
+  });
+});
