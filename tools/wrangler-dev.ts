@@ -89,6 +89,8 @@ async function endGroup(group: Group) {
 
 export interface WranglerDev {
   url: string;
+  /** wrangler's inspector (Chrome DevTools Protocol) of the Worker's isolate: `/json` lists its WebSocket. */
+  inspectorUrl: string;
   /** The state folder: the local D1, the env file with the vars and secrets, the snapshot. */
   dir: string;
   /** Everything wrangler and the Worker printed so far (the Worker's console lines included). */
@@ -206,6 +208,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
 
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
+  let inspectorPort = 0;
   try {
     let cwd = ROOT;
     if (options.snapshot) {
@@ -238,7 +241,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     checkAborted();
     if (migrated !== 0) throw new Error(`wrangler d1 migrations apply exited ${migrated}: ${migrationOutput.slice(-2000)}`);
 
-    const inspectorPort = await freePort();
+    inspectorPort = await freePort();
     checkAborted();
     current = startGroup(
       [
@@ -286,6 +289,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
   const tickTimeoutMs = options.tickTimeoutMs ?? tickTimeoutFor(options.vars);
   return {
     url,
+    inspectorUrl: `http://127.0.0.1:${inspectorPort}`,
     dir,
     output: () => output,
     async fireScheduled({ timeoutMs = tickTimeoutMs } = {}) {

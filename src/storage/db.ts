@@ -1,9 +1,13 @@
 import { type SQL, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
-import * as schema from "./schema";
 
-export const openDb = (d1: D1Database) => drizzle(d1, { schema });
+/**
+ * Without `schema`: nothing here uses drizzle's relational queries (`db.query`), and with it
+ * drizzle walks the whole schema's relations again on every open, once a request and several
+ * times a tick (about 0.1 ms of self time in each registration: docs/performance.md, table 12).
+ */
+export const openDb = (d1: D1Database) => drizzle(d1);
 export type Db = ReturnType<typeof openDb>;
 
 /**

@@ -1,21 +1,9 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startLoopbackNetwork } from "../../tools/loopback-network.ts";
 import type { BenchTable } from "../support/bench-table.ts";
+import { writeBenchResults } from "./bench-results.ts";
 import { copyScalarAssets, UPSTREAM_KEY } from "./global-setup.ts";
 import { createMemoryProbe } from "./process-memory.ts";
-import { ROOT } from "./workers-pool.ts";
-
-const markdown = (t: BenchTable) =>
-  [
-    `### ${t.title}`,
-    "",
-    `| ${t.columns.join(" | ")} |`,
-    `|${t.columns.map(() => "---").join("|")}|`,
-    ...t.rows.map((r) => `| ${r.join(" | ")} |`),
-    ...(t.notes?.length ? ["", ...t.notes] : []),
-  ].join("\n");
 
 /**
  * Starts the loopback network for the benchmarks and prints what they reported when all ran. It
@@ -38,15 +26,8 @@ export default async function setup(project: TestProject) {
   mediaServed = () => network.simulator.media.stats().bytesServed;
   project.provide("fakeUrl", network.url);
   return async () => {
-    const tables = (network.benchResults as BenchTable[]).sort((a, b) => a.order - b.order);
-    const text = [
-      `${process.env.RESULTS_NAME === "chaos" ? "Chaos" : "Benchmark"} run ${new Date().toISOString()} (node ${process.version}, ${process.arch})`,
-      "",
-      ...tables.map(markdown),
-    ].join("\n\n");
-    process.stdout.write(`\n${text}\n`);
-    mkdirSync(path.join(ROOT, ".tmp"), { recursive: true });
-    writeFileSync(path.join(ROOT, `.tmp/${process.env.RESULTS_NAME ?? "bench"}-results.md`), `${text}\n`);
+    const chaos = process.env.RESULTS_NAME === "chaos";
+    writeBenchResults(process.env.RESULTS_NAME ?? "bench", chaos ? "Chaos" : "Benchmark", network.benchResults as BenchTable[]);
     memory.close();
     await network.close();
   };

@@ -11,6 +11,8 @@ export default defineConfig({
   test: {
     root: ROOT,
     include: ["test/bench/**/*.bench.ts"],
+    // Node's side (vitest.bench-cpu.config.ts): it starts wrangler dev, which workerd cannot.
+    exclude: ["test/bench/node/**"],
     // One section at a time: each measures throughput, so they must not share the 2 cores.
     fileParallelism: false,
     silent: true,

@@ -7,6 +7,17 @@ export interface BenchTable {
   notes?: string[];
 }
 
+/** A table as markdown, as docs/performance.md shows it: how every benchmark's results are printed. */
+export const benchMarkdown = (t: BenchTable): string =>
+  [
+    `### ${t.title}`,
+    "",
+    `| ${t.columns.join(" | ")} |`,
+    `|${t.columns.map(() => "---").join("|")}|`,
+    ...t.rows.map((r) => `| ${r.join(" | ")} |`),
+    ...(t.notes?.length ? ["", ...t.notes] : []),
+  ].join("\n");
+
 /**
  * What the benchmarks' `POST /_bench/memory/stop` answers (test/harness/process-memory.ts): the
  * resident memory of the workerd process that asked, in bytes, over the time since its start.
