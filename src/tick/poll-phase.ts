@@ -1,50 +1,13 @@
 import { pollableOf } from "../config";
-import { type ClaimedTask, claimDueTasks } from "../storage/claim-tasks";
+import { claimDueTasks } from "../storage/claim-tasks";
 import { loadKindStats } from "../storage/kind-stats";
 import { type PollRecord, recordPolls, releaseTasks } from "../storage/record-polls";
-import { chunkTaskIds } from "../upstream/query-kling";
 import { tickLeaseMs } from "../work/leases";
 import { runPipeline } from "../work/pipeline";
+import { batchChunks, type PollUnit, pollUnit } from "../work/poll-units";
 import { pollWork } from "../work/poll-work";
-import { accountOfRow, type CredentialResolver, credentialResolver } from "../work/upstream-credentials";
+import { credentialResolver } from "../work/upstream-credentials";
 import type { TickContext } from "./tick-context";
-
-/**
- * One upstream request's worth of tasks: one task, or up to `KLING_BATCH_SIZE` tasks of Kling's new
- * API on one account, queried together (`GET /tasks?task_ids=`).
- */
-type PollUnit = { batch: false; tasks: [ClaimedTask] } | { batch: true; tasks: ClaimedTask[] };
-
-/**
- * Tasks of Kling's new API grouped by the account that queries them (one request never asks for
- * two accounts' ids), each group's ids chunked into requests; a task whose account is not
- * configured goes with the others of its tenant, and is settled without a request.
- */
-async function batchChunks(ctx: TickContext, credentials: CredentialResolver, tasks: readonly ClaimedTask[]): Promise<ClaimedTask[][]> {
-  const { config } = ctx;
-  await credentials.prepare(tasks);
-  const groups = new Map<string, ClaimedTask[]>();
-  for (const task of tasks) {
-    const account = await credentials.resolve({
-      tenantId: task.tenantId,
-      provider: task.provider,
-      account: accountOfRow(task.upstreamAccount),
-    });
-    const key = account.kind === "ok" ? account.accountKey : `unconfigured:${task.tenantId}:${task.upstreamAccount}`;
-    const group = groups.get(key);
-    if (group) group.push(task);
-    else groups.set(key, [task]);
-  }
-  const chunks: ClaimedTask[][] = [];
-  for (const group of groups.values()) {
-    // Two tenants may register the same id on one account: both tasks ride on its one entry.
-    const byId = new Map<string, ClaimedTask[]>();
-    for (const task of group) byId.set(task.taskId, [...(byId.get(task.taskId) ?? []), task]);
-    for (const ids of chunkTaskIds(config.klingBaseUrl, [...byId.keys()], config.klingBatchSize))
-      chunks.push(ids.flatMap((id) => byId.get(id)!));
-  }
-  return chunks;
-}
 
 /**
  * Polls every due task the budgets allow: claims, queries upstream with at most 6 requests in
@@ -73,7 +36,7 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
       const units: PollUnit[] = [];
       if (batching) {
         const tasks = await claimDueTasks(db, { ...claim, limit: limit * config.klingBatchSize, only: "batch" });
-        const chunks = await batchChunks(ctx, credentials, tasks);
+        const chunks = await batchChunks(config, credentials, tasks);
         // Long ids or many accounts can need more requests than the budget gave: those tasks go back, due at once.
         const spare = chunks.splice(limit).flat();
         if (spare.length > 0)
@@ -99,7 +62,7 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
       budget.spend(units.length);
       return units;
     },
-    work: (unit) => (unit.batch ? work.pollBatch(unit.tasks) : work.poll(unit.tasks[0]).then((record) => [record])),
+    work: (unit) => pollUnit(work, unit),
     async record(done) {
       report.messagesCreated += await recordPolls(db, done.flat(), leaseToken, clock.now(), work.takeLearned());
     },

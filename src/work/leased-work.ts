@@ -37,6 +37,11 @@ export interface LeasedStage<Item extends Lease, Done> {
   release(leaseToken: LeaseToken, items: Item[]): Promise<void>;
   /** Stop starting new items (e.g. after a configuration error); never, when absent. */
   shouldStop?(): boolean;
+  /**
+   * How many ids one item stands for in the report's `claimed` and `released` (a batch query's
+   * tasks); 1 when absent. The budget is spent per item: one item is one request.
+   */
+  size?(item: Item): number;
 }
 
 function byLease<T>(entries: readonly { leaseToken: LeaseToken; value: T }[]): Map<LeaseToken, T[]> {
@@ -62,6 +67,7 @@ export async function runLeased<Item extends Lease, Done>(
   stage: LeasedStage<Item, Done>,
 ): Promise<void> {
   const { clock, budget, report } = ctx;
+  const count = (some: readonly Item[]) => (stage.size ? some.reduce((n, item) => n + stage.size!(item), 0) : some.length);
   const pending = [...items];
   const notStarted: Item[] = [];
   await runPipeline<Item, { leaseToken: LeaseToken; value: Done }>({
@@ -75,7 +81,7 @@ export async function runLeased<Item extends Lease, Done>(
         else notStarted.push(item);
       }
       budget.spend(taken.length);
-      report.claimed += taken.length;
+      report.claimed += count(taken);
       return taken;
     },
     work: async (item) => ({ leaseToken: item.leaseToken, value: await stage.work(item) }),
@@ -91,7 +97,7 @@ export async function runLeased<Item extends Lease, Done>(
     recordEvery: Infinity,
   });
   notStarted.push(...pending.splice(0));
-  report.released += notStarted.length;
+  report.released += count(notStarted);
   for (const [leaseToken, unstarted] of byLease(notStarted.map((value) => ({ leaseToken: value.leaseToken, value })))) {
     await stage.release(leaseToken, unstarted);
   }

@@ -1,19 +1,25 @@
 import { pollableProviders } from "../config";
+import type { LeaseToken } from "../domain/ids";
 import type { ClaimedTask } from "../storage/claim-tasks";
 import { loadKindStats } from "../storage/kind-stats";
 import type { Lease } from "../storage/load-claimed";
 import { recordPolls, releaseTasks } from "../storage/record-polls";
 import { type LeasedWorkContext, runLeased } from "./leased-work";
+import { type PollUnit, pollUnit, pollUnits } from "./poll-units";
 import { pollWork } from "./poll-work";
 import { credentialResolver } from "./upstream-credentials";
 
+type LeasedTask = ClaimedTask & Lease;
+
 /**
  * Polls tasks already claimed (named by queue messages, or claimed for a callback) with the same
- * per-task work as the tick, each with its account's credentials (work/upstream-credentials.ts),
- * and records them under their leases. Without an upstream key, or
- * after a configuration error, the tasks are handed back for a later poll instead.
+ * work as the tick, each with its account's credentials (work/upstream-credentials.ts), and
+ * records them under their leases. Tasks of Kling's new API go as the tick sends them: up to
+ * `KLING_BATCH_SIZE` of one account (and one lease, which records them) per `GET /tasks?task_ids=`,
+ * one subrequest of the budget each (`pollUnits`); the others one request each. Without an
+ * upstream key, or after a configuration error, the tasks are handed back for a later poll instead.
  */
-export async function pollLeased(ctx: LeasedWorkContext, tasks: (ClaimedTask & Lease)[]): Promise<void> {
+export async function pollLeased(ctx: LeasedWorkContext, tasks: LeasedTask[]): Promise<void> {
   if (tasks.length === 0) return;
   const { db, config, clock, report } = ctx;
   // Tasks on tenants' own accounts are polled whatever credentials the operator has.
@@ -22,11 +28,17 @@ export async function pollLeased(ctx: LeasedWorkContext, tasks: (ClaimedTask & L
   // Every task's account in one D1 round trip, before the polls.
   await credentials.prepare(tasks);
   const work = pollWork(ctx, canPoll ? await loadKindStats(db) : new Map(), credentials);
-  await runLeased(ctx, tasks, {
+  const units: (PollUnit<LeasedTask> & Lease)[] = [];
+  // A unit starts only while every one of its tasks' leases has room for the request.
+  for (const [leaseToken, held] of byLease(tasks))
+    for (const unit of await pollUnits(config, credentials, held))
+      units.push({ ...unit, leaseToken, leaseEndsAt: Math.min(...unit.tasks.map((t) => t.leaseEndsAt)) });
+  await runLeased(ctx, units, {
     timeoutMs: config.upstreamTimeoutMs,
-    work: (task) => work.poll(task),
+    work: (unit) => pollUnit(work, unit),
+    size: (unit) => unit.tasks.length,
     async record(leaseToken, records) {
-      report.messagesCreated += await recordPolls(db, records, leaseToken, clock.now(), work.takeLearned());
+      report.messagesCreated += await recordPolls(db, records.flat(), leaseToken, clock.now(), work.takeLearned());
     },
     async release(leaseToken, unstarted) {
       const now = clock.now();
@@ -35,7 +47,7 @@ export async function pollLeased(ctx: LeasedWorkContext, tasks: (ClaimedTask & L
       const next = canPoll && report.configurationError === null ? now : now + config.pollMaxIntervalMs;
       await releaseTasks(
         db,
-        unstarted.map((t) => t.key),
+        unstarted.flatMap((u) => u.tasks.map((t) => t.key)),
         leaseToken,
         next,
         now,
@@ -43,4 +55,15 @@ export async function pollLeased(ctx: LeasedWorkContext, tasks: (ClaimedTask & L
     },
     shouldStop: () => !canPoll || report.configurationError !== null,
   });
+}
+
+/** Tasks by the lease that holds them: each lease's results are recorded under its own token. */
+function byLease(tasks: readonly LeasedTask[]): Map<LeaseToken, LeasedTask[]> {
+  const groups = new Map<LeaseToken, LeasedTask[]>();
+  for (const task of tasks) {
+    const group = groups.get(task.leaseToken);
+    if (group) group.push(task);
+    else groups.set(task.leaseToken, [task]);
+  }
+  return groups;
 }

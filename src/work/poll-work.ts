@@ -76,7 +76,7 @@ export function pollWork(ctx: WorkContext, stats: Map<string, KindStatsEntry>, c
     },
     apply: settle,
     async pollBatch(tasks) {
-      // The claim grouped them by account (`accountKey`): the first task's is every task's.
+      // `batchChunks` grouped them by account (`accountKey`): the first task's is every task's.
       const account = await resolve(tasks[0]!);
       if (account.kind === "unconfigured") return tasks.map((task) => settle(task, unconfigured(account.error), account.scope));
       const outcomes = await pollUpstreamBatch(config, [...new Set(tasks.map((t) => t.taskId))], () => clock.now(), account.credentials);

@@ -36,7 +36,8 @@ export async function pollUpstream(
       now(),
     );
   }
-  // One id through the batch query: the same request and reading as the tick's batches.
+  // One id through the batch query: the same request and reading as a batch's. The tick and
+  // `pollLeased` send these tasks many per request instead (work/poll-units.ts).
   if (isNewApiTask(task)) return (await pollUpstreamBatch(config, [task.taskId], now, credentials)).get(task.taskId)!;
   const productPath = `${task.action}/${task.action2}`;
   if (!isKlingProductPath(productPath))
