@@ -22,11 +22,12 @@ import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { app } from "../../src/app";
 import type { Env } from "../../src/env";
+import { type D1Usage, emptyUsage, meteredD1 } from "../../src/storage/metered-d1";
 import { runTick } from "../../src/tick/run-tick";
 import type { TickReport } from "../../src/tick/tick-context";
 import type { Clock } from "../../src/work/work-context";
 import type { MemoryWindow } from "../support/bench-table";
-import { fmt, receiverWith, report, resetTables } from "./bench-support";
+import { fmt, receiverWith, report, reportLifecycle, resetTables } from "./bench-support";
 
 const MB = 1_000_000;
 const MiB = 1024 * 1024;
@@ -87,12 +88,15 @@ async function copyInOneTick(
   files: number,
   sizeBytes: number,
   rate: number | null,
-  options: { memory?: boolean } = {},
+  options: { memory?: boolean; meter?: { d1: D1Usage; r2: R2Operations }; archive?: boolean } = {},
 ): Promise<Run> {
   await resetTables();
   await env.DB.prepare("DELETE FROM archive_files").run();
   await sim("/_sim/media", { method: "DELETE" });
-  const relayEnv = archiveEnv();
+  const meter = options.meter;
+  const relayEnv = meter
+    ? { ...archiveEnv(), DB: meteredD1(env.DB, meter.d1), ARCHIVE: countingBucket(env.ARCHIVE!, meter.r2) }
+    : archiveEnv();
   const hook = await receiverWith(`archive-${name}-${Date.now()}`, []);
   const taskIds = Array.from({ length: files }, (_, i) => `arc-${name}-${Date.now()}-${i}`);
   const perFile: Record<string, unknown> = {};
@@ -107,7 +111,13 @@ async function copyInOneTick(
       new Request("http://relay.bench/v1/tasks", {
         method: "POST",
         headers: { authorization: "Bearer relay-test-key-one-0123456789", "content-type": "application/json" },
-        body: JSON.stringify({ task_id: id, action: "videos", action2: "text2video", callback_url: hook, archive: true }),
+        body: JSON.stringify({
+          task_id: id,
+          action: "videos",
+          action2: "text2video",
+          callback_url: hook,
+          archive: options.archive ?? true,
+        }),
       }),
       relayEnv,
     );
@@ -122,9 +132,10 @@ async function copyInOneTick(
   const memory = options.memory
     ? ((await (await sim("/_bench/memory/stop", { method: "POST", body: JSON.stringify({ checkpoints }) })).json()) as MemoryWindow)
     : undefined;
-  expect(tick.archivedFiles).toBe(files);
-  expect(tick.archivedBytes).toBe(files * sizeBytes);
+  expect(tick.archivedFiles ?? 0).toBe(options.archive === false ? 0 : files);
+  expect(tick.archivedBytes ?? 0).toBe(options.archive === false ? 0 : files * sizeBytes);
   expect(tick.delivered).toBe(files);
+  if (meter) for (const key of ["queries", "rowsRead", "rowsWritten"] as const) meter.d1[key] += tick.d1[key];
   return { tick, seconds, taskIds, memory };
 }
 
@@ -148,6 +159,69 @@ async function checkAndClean(run: Run): Promise<void> {
 }
 
 const mb = (bytes: number) => fmt(bytes / MB, 1);
+
+/** R2 operations by price class: class A (writes, lists, multipart steps), class B (reads, heads); deletes and aborts are free. */
+interface R2Operations {
+  classA: number;
+  classB: number;
+}
+
+/** Wraps a bucket so each billable operation the relay makes through it is counted by class. */
+function countingBucket(bucket: R2Bucket, ops: R2Operations): R2Bucket {
+  const upload = (u: R2MultipartUpload): R2MultipartUpload =>
+    new Proxy(u, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (typeof value !== "function") return value;
+        if (prop === "uploadPart" || prop === "complete") ops.classA += 1;
+        return value.bind(target);
+      },
+    });
+  return new Proxy(bucket, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (prop === "put" || prop === "list" || prop === "createMultipartUpload") ops.classA += 1;
+        if (prop === "get" || prop === "head") ops.classB += 1;
+        const result = value.apply(target, args);
+        if (prop === "createMultipartUpload") return (result as Promise<R2MultipartUpload>).then(upload);
+        if (prop === "resumeMultipartUpload") return upload(result as R2MultipartUpload);
+        return result;
+      };
+    },
+  });
+}
+
+/**
+ * What archiving adds to a task's lifecycle, for the cost model (test/support/cost-model.ts): the
+ * same tasks (one 10 MB video each, done at their first poll) run with `archive: true` and
+ * without, the difference in D1 rows, and the R2 operations and bytes of the copies.
+ */
+async function archivingLifecycle(): Promise<void> {
+  const TASKS = 12;
+  const SIZE = 10 * MB;
+  const plain = { d1: emptyUsage(), r2: { classA: 0, classB: 0 } };
+  await copyInOneTick("lifecycle-plain", TASKS, SIZE, null, { meter: plain, archive: false });
+  const archived = { d1: emptyUsage(), r2: { classA: 0, classB: 0 } };
+  const run = await copyInOneTick("lifecycle", TASKS, SIZE, null, { meter: archived });
+  await reportLifecycle({
+    kind: "lifecycle",
+    scenario: "with archiving (a 10 MB video a task, kept 30 days)",
+    adds: "polling only",
+    tasks: TASKS,
+    requests: 0,
+    work: {},
+    d1RowsRead: archived.d1.rowsRead - plain.d1.rowsRead,
+    d1RowsWritten: archived.d1.rowsWritten - plain.d1.rowsWritten,
+    upstreamCalls: 0,
+    naiveCalls: 0,
+    r2ClassA: archived.r2.classA,
+    r2ClassB: archived.r2.classB,
+    r2BytesPerTask: run.tick.archivedBytes! / TASKS,
+  });
+  await checkAndClean(run);
+}
 
 it("copies at the connection ceiling, holding memory that does not follow the file's size", async () => {
   // Memory first, in this file's fresh workerd: the first copy (its growth is the runtime's own
@@ -198,6 +272,7 @@ it("copies at the connection ceiling, holding memory that does not follow the fi
     await checkAndClean(run);
   }
 
+  await archivingLifecycle();
   await report({
     order: 7,
     title: `7. Archive copy throughput in one tick vs the ${CONNECTIONS}-connection ceiling min(${CONNECTIONS}, N) × R (MB/s)`,

@@ -2,10 +2,16 @@
 import { env } from "cloudflare:workers";
 import type { UpstreamStep } from "../../tools/fake-protocol";
 import type { BenchTable } from "../support/bench-table";
+import type { Lifecycle } from "../support/cost-model";
 
 /** Hands a table to the Node side, which prints every table once all sections ran. */
 export async function report(table: BenchTable): Promise<void> {
   await fetch(`${env.FAKE_URL}/_bench`, { method: "POST", body: JSON.stringify(table) });
+}
+
+/** Hands what a lifecycle run used to the Node side, which prices it (test/support/cost-model.ts). */
+export async function reportLifecycle(lifecycle: Lifecycle): Promise<void> {
+  await fetch(`${env.FAKE_URL}/_bench`, { method: "POST", body: JSON.stringify(lifecycle) });
 }
 
 const DEFAULT_EVENTS = '["task.succeeded","task.failed","task.expired"]';

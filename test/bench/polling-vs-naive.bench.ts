@@ -7,9 +7,10 @@
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { app } from "../../src/app";
+import { emptyUsage, meteredD1 } from "../../src/storage/metered-d1";
 import { runTick } from "../../src/tick/run-tick";
 import { seededRandom } from "../../tools/seeded-random";
-import { fmt, receiverWith, report, resetTables } from "./bench-support";
+import { fmt, receiverWith, report, reportLifecycle, resetTables } from "./bench-support";
 import {
   ARRIVALS_OVER_MS,
   drawWorkload,
@@ -47,6 +48,11 @@ it("calls upstream a fraction as often as a 5 s loop, for a similar notification
     }),
   });
   const hook = await receiverWith(`naive-${t0}`, []);
+  // Everything the lifecycle costs in D1: the registrations' requests and every tick.
+  const d1 = emptyUsage();
+  const registerEnv = { ...env, DB: meteredD1(env.DB, d1), REGISTRATION_LIMITER: undefined, REGISTRATION_RATE_LIMIT: "1000000" };
+  let ticks = 0;
+  let delivered = 0;
 
   // The simulated clock: moving it registers the tasks created meanwhile, as their apps would.
   let now = t0;
@@ -65,7 +71,7 @@ it("calls upstream a fraction as often as a 5 s loop, for a similar notification
           headers: { authorization: "Bearer relay-test-key-one-0123456789", "content-type": "application/json" },
           body: JSON.stringify({ task_id: task.id, action: task.kind, action2: productOf(task), callback_url: hook }),
         }),
-        { ...env, REGISTRATION_LIMITER: undefined, REGISTRATION_RATE_LIMIT: "1000000" },
+        registerEnv,
       );
       expect(res.status).toBe(201);
     }
@@ -79,13 +85,33 @@ it("calls upstream a fraction as often as a 5 s loop, for a similar notification
       .deliveries;
   for (let minute = 0; minute < 45; minute++) {
     await advanceTo(t0 + minute * 60_000);
-    await runTick({ ...env, SUBREQUEST_BUDGET: "1000" }, clock);
+    const tick = await runTick({ ...env, SUBREQUEST_BUDGET: "1000" }, clock);
+    ticks += 1;
+    delivered += tick.delivered + tick.retried + tick.failed;
+    for (const key of ["queries", "rowsRead", "rowsWritten"] as const) d1[key] += tick.d1[key];
     if (arrivals.length === 0 && (await received()).length >= TASKS) break;
   }
   await setClock(null as unknown as number);
 
   const deliveries = new Map((await received()).map((d) => [JSON.parse(d.body).task_id as string, d.receivedAt]));
   expect(deliveries.size).toBe(TASKS);
+  const polls = await Promise.all(
+    tasks.map(async (t) => ((await (await fetch(`${env.FAKE_URL}/_sim/tasks/${t.id}`)).json()) as { polls: number }).polls),
+  );
+  const upstreamCalls = polls.reduce((a, b) => a + b, 0);
+  await reportLifecycle({
+    kind: "lifecycle",
+    scenario: "polling only",
+    tasks: TASKS,
+    requests: TASKS,
+    work: { registration: TASKS, poll: upstreamCalls, delivery: delivered },
+    d1RowsRead: d1.rowsRead,
+    d1RowsWritten: d1.rowsWritten,
+    upstreamCalls,
+    naiveCalls: tasks.map(naiveCalls).reduce((a, b) => a + b, 0),
+  });
+  expect(ticks).toBeGreaterThan(0);
+
   const rows: (string | number)[][] = [];
   const measured = tasks.filter((t) => isMeasured(t, t0));
   for (const [label, subset] of [

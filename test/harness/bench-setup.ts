@@ -1,7 +1,8 @@
 import type { TestProject } from "vitest/node";
 import { startLoopbackNetwork } from "../../tools/loopback-network.ts";
 import type { BenchTable } from "../support/bench-table.ts";
-import { writeBenchResults } from "./bench-results.ts";
+import type { Lifecycle } from "../support/cost-model.ts";
+import { withCostTable, writeBenchResults } from "./bench-results.ts";
 import { copyScalarAssets, UPSTREAM_KEY } from "./global-setup.ts";
 import { createMemoryProbe } from "./process-memory.ts";
 
@@ -27,7 +28,11 @@ export default async function setup(project: TestProject) {
   project.provide("fakeUrl", network.url);
   return async () => {
     const chaos = process.env.RESULTS_NAME === "chaos";
-    writeBenchResults(process.env.RESULTS_NAME ?? "bench", chaos ? "Chaos" : "Benchmark", network.benchResults as BenchTable[]);
+    writeBenchResults(
+      process.env.RESULTS_NAME ?? "bench",
+      chaos ? "Chaos" : "Benchmark",
+      withCostTable(network.benchResults as (BenchTable | Lifecycle)[]),
+    );
     memory.close();
     await network.close();
   };

@@ -13,7 +13,7 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { fetchText } from "../../../tools/http-helpers.ts";
 import { type RelayStack, startRelayStack } from "../../../tools/relay-stack.ts";
-import { writeBenchResults } from "../../harness/bench-results.ts";
+import { writeBenchResults, writeCpuPerOp } from "../../harness/bench-results.ts";
 import type { BenchTable } from "../../support/bench-table.ts";
 import { bundleModules, type CpuSummary, D1_CLIENT, GC, OURS, PROGRAM, summarize, WRANGLER_SHIMS } from "./cpu-attribution.ts";
 import { connectIsolateProfiler, type IsolateProfiler } from "./isolate-profiler.ts";
@@ -195,6 +195,17 @@ it("measures the Worker isolate's CPU per operation", async () => {
   });
 
   writeBenchResults("cpu-bench", "CPU benchmark", tables(measured, idle));
+  // For the cost model (test/support/cost-model.ts), which `npm run bench` prints next: ms per unit of work.
+  const of = (prefix: string) => perOp(measured.find((m) => m.kind.startsWith(prefix))!, idle);
+  // A callback's figure includes the poll and the webhook it set going, which the lifecycles count apart.
+  const callbackOnly = Math.max(0, of("upstream callback") - of("poll") - of("delivery"));
+  writeCpuPerOp({
+    registration: of("registration"),
+    poll: of("poll"),
+    delivery: of("delivery"),
+    callback: callbackOnly,
+    idleTick: of("idle tick"),
+  });
 });
 
 /** ms per operation by owner, a tick's share of idle ticks taken off (never below 0). */
