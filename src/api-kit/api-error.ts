@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConfigError } from "../config";
+import { isStorageUnavailable } from "../storage/storage-errors";
 
 /** Every code the API answers (the OpenAPI document's `Error.code` lists these). */
 export const ERROR_CODES = [
@@ -26,6 +27,7 @@ export const ERROR_CODES = [
   "upstream_rejected",
   "upstream_unavailable",
   "misconfigured",
+  "storage_unavailable",
   "internal_error",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -69,6 +71,7 @@ function statusOf(code: ErrorCode): ContentfulStatusCode {
     case "upstream_unavailable":
       return 502;
     case "misconfigured":
+    case "storage_unavailable":
       return 503;
     case "internal_error":
       return 500;
@@ -84,7 +87,7 @@ export class ApiError extends HTTPException {
     readonly code: ErrorCode,
     message: string,
     readonly details?: FieldError[],
-    /** Seconds, sent as `Retry-After` (rate limits). */
+    /** Seconds, sent as `Retry-After` (rate limits, storage unavailable). */
     readonly retryAfterSeconds?: number,
     /** `upstream_rejected`: upstream's own code and message. */
     readonly upstream?: { code: string | number | null; message: string },
@@ -123,10 +126,30 @@ export function misconfigured(error: ConfigError): ApiError {
   );
 }
 
+/**
+ * How long a client should wait before retrying when D1 did not answer: D1's own advice is to
+ * retry such errors after a short backoff, and a second is past most of its resets.
+ */
+export const STORAGE_RETRY_AFTER_SECONDS = 2;
+
 /** The app's `onError`: expected failures answer their envelope; anything else is logged, never leaked. */
 export function handleError(error: Error, c: Context): Response {
   if (error instanceof ApiError) return errorResponse(c, error);
   if (error instanceof ConfigError) return errorResponse(c, misconfigured(error));
+  // D1 unavailable for now: the client's retry is safe (a write that committed before the error
+  // is found again by its id or unique key), so it is told to retry, not that the relay broke.
+  if (isStorageUnavailable(error)) {
+    console.error(JSON.stringify({ event: "storage_unavailable", method: c.req.method, path: c.req.path, error: error.message }));
+    return errorResponse(
+      c,
+      new ApiError(
+        "storage_unavailable",
+        "the relay's database did not answer; nothing is lost: retry the same request after Retry-After seconds",
+        undefined,
+        STORAGE_RETRY_AFTER_SECONDS,
+      ),
+    );
+  }
   // Hono's own errors (a malformed request it refused to route, ...) keep their status.
   if (error instanceof HTTPException && error.status < 500)
     return errorResponse(c, new ApiError("invalid_request", error.message || "bad request"));

@@ -22,7 +22,7 @@ const ERROR_MEANINGS = {
   422: "Upstream refused the create: `upstream` holds its code and message; nothing was registered",
   429: "Too many failed API key checks from this address or with this key prefix (any route), or too many registrations for this API key; `Retry-After` says when to retry",
   502: "Upstream did not create the task, or did not say whether it did: nothing was registered; a retry with the same `Idempotency-Key` is safe",
-  503: "The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value",
+  503: "The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value; or its database did not answer for now (`storage_unavailable`): retry the same request after `Retry-After` seconds, which is safe",
 } as const;
 
 type ErrorStatus = keyof typeof ERROR_MEANINGS;

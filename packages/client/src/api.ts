@@ -428,7 +428,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value */
+                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value; or its database did not answer for now (`storage_unavailable`): retry the same request after `Retry-After` seconds, which is safe */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -534,7 +534,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value */
+                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value; or its database did not answer for now (`storage_unavailable`): retry the same request after `Retry-After` seconds, which is safe */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -631,7 +631,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value */
+                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value; or its database did not answer for now (`storage_unavailable`): retry the same request after `Retry-After` seconds, which is safe */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -734,7 +734,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value */
+                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value; or its database did not answer for now (`storage_unavailable`): retry the same request after `Retry-After` seconds, which is safe */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -817,7 +817,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value */
+                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value; or its database did not answer for now (`storage_unavailable`): retry the same request after `Retry-After` seconds, which is safe */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -888,7 +888,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value */
+                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value; or its database did not answer for now (`storage_unavailable`): retry the same request after `Retry-After` seconds, which is safe */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -982,7 +982,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value */
+                /** @description The relay is misconfigured (`misconfigured`): `details` names each invalid setting (`field`) and what it must be, never a value; or its database did not answer for now (`storage_unavailable`): retry the same request after `Retry-After` seconds, which is safe */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3878,7 +3878,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "invalid_request" | "upstream_not_configured" | "unauthorized" | "forbidden" | "own_credentials_required" | "tenant_suspended" | "not_found" | "task_not_found" | "conflict" | "endpoint_disabled" | "endpoint_limit_reached" | "subscription_limit_reached" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "rate_limited" | "active_task_limit_reached" | "passthrough_limit_reached" | "upstream_rejected" | "upstream_unavailable" | "misconfigured" | "internal_error";
+                code: "invalid_request" | "upstream_not_configured" | "unauthorized" | "forbidden" | "own_credentials_required" | "tenant_suspended" | "not_found" | "task_not_found" | "conflict" | "endpoint_disabled" | "endpoint_limit_reached" | "subscription_limit_reached" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "rate_limited" | "active_task_limit_reached" | "passthrough_limit_reached" | "upstream_rejected" | "upstream_unavailable" | "misconfigured" | "storage_unavailable" | "internal_error";
                 message: string;
                 /** @description One entry per invalid field (validation errors), or per invalid setting (`misconfigured`) */
                 details?: {
@@ -4024,7 +4024,7 @@ export interface components {
             status: 400 | 403 | 404 | 409 | 429;
             error: {
                 /** @enum {string} */
-                code: "invalid_request" | "upstream_not_configured" | "unauthorized" | "forbidden" | "own_credentials_required" | "tenant_suspended" | "not_found" | "task_not_found" | "conflict" | "endpoint_disabled" | "endpoint_limit_reached" | "subscription_limit_reached" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "rate_limited" | "active_task_limit_reached" | "passthrough_limit_reached" | "upstream_rejected" | "upstream_unavailable" | "misconfigured" | "internal_error";
+                code: "invalid_request" | "upstream_not_configured" | "unauthorized" | "forbidden" | "own_credentials_required" | "tenant_suspended" | "not_found" | "task_not_found" | "conflict" | "endpoint_disabled" | "endpoint_limit_reached" | "subscription_limit_reached" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "rate_limited" | "active_task_limit_reached" | "passthrough_limit_reached" | "upstream_rejected" | "upstream_unavailable" | "misconfigured" | "storage_unavailable" | "internal_error";
                 message: string;
                 /** @description One entry per invalid field (validation errors), or per invalid setting (`misconfigured`) */
                 details?: {

@@ -1,0 +1,22 @@
+/**
+ * What D1 says when it cannot answer for now (Cloudflare's D1 docs list these as the errors to
+ * retry): the connection to the database dropped, the database object was reset (a deploy of its
+ * code, storage trouble, an operation past its time), or it is overloaded. The statement may or
+ * may not have committed: whoever retries must be safe either way (every write of the relay is
+ * guarded by an id, a lease token or a unique key).
+ */
+const TRANSIENT = [
+  "Network connection lost",
+  "storage caused object to be reset",
+  "reset because its code was updated",
+  "D1 DB is overloaded",
+  "Cannot resolve D1 DB due to transient issue",
+  "storage operation exceeded timeout",
+  "Internal error while starting up D1 DB",
+];
+
+/** Whether `error` is D1 being unavailable for now (worth a retry), not a fault of the statement. */
+export function isStorageUnavailable(error: unknown): boolean {
+  const text = error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : String(error);
+  return TRANSIENT.some((marker) => text.includes(marker));
+}
