@@ -61,10 +61,15 @@ export function errorBackoff(errorStreak: number, retryAfterMs: number | null, p
 /**
  * A task whose upstream calls back needs polling only in case a callback is lost: once per
  * `pushSafetyPollMs`, or when nearly every task of its kind has finished (the window's close) if
- * that is later. A working callback makes it due at once anyway.
+ * that is later; sooner at the window's next lost-callback check, when its provider and kind lose
+ * enough final callbacks to be watched (never sooner than the minimum interval). A working
+ * callback makes it due at once anyway.
  */
-export const safetyPollDelay = (ageMs: number, window: DurationWindow, policy: PollPolicy) =>
-  Math.max(policy.pushSafetyPollMs, window.closesAtMs - ageMs);
+export function safetyPollDelay(ageMs: number, window: DurationWindow, policy: PollPolicy): number {
+  const net = Math.max(policy.pushSafetyPollMs, window.closesAtMs - ageMs);
+  const check = window.lostCallbackChecksMs?.find((at) => at > ageMs);
+  return check === undefined ? net : Math.min(net, Math.max(policy.pollMinIntervalMs, check - ageMs));
+}
 
 /**
  * Decides what one poll means for the task: its new status, its next poll, the event it produced.
