@@ -48,3 +48,16 @@ export function lostCallbackChecks(action: string, stats: KindStats | undefined,
   const { meanLog, sigma } = durationFit(action, stats);
   return [...CHECK_Z, CLOSE_Z].map((z) => Math.round(Math.exp(meanLog + z * sigma)));
 }
+
+/**
+ * The first check still to come for a task polled at `ageMs`, if any. A check closer than half its
+ * gap from the check before it (the first check: to the one after it), or than the minimum interval,
+ * counts as done by that poll: the checks move a little as the kind's durations are learned, and a
+ * poll made for a check could otherwise find the same check a few seconds ahead and poll again.
+ */
+export function nextCheck(checks: readonly number[], ageMs: number, minIntervalMs: number): number | undefined {
+  return checks.find((at, j) => {
+    const gap = j > 0 ? at - checks[j - 1]! : (checks[1] ?? at) - at;
+    return at - ageMs >= Math.max(minIntervalMs, gap / 2);
+  });
+}

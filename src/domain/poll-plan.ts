@@ -1,4 +1,5 @@
 import { type EventType, eventForStatus, type FinishReason, isTerminal, type ObservedStatus } from "./kling";
+import { nextCheck } from "./lost-callback-watch";
 import type { PollOutcome } from "./poll-outcome";
 import { type DurationWindow, nextPollDelay } from "./poll-schedule";
 import { withJitter } from "./retry-after";
@@ -61,14 +62,13 @@ export function errorBackoff(errorStreak: number, retryAfterMs: number | null, p
 /**
  * A task whose upstream calls back needs polling only in case a callback is lost: once per
  * `pushSafetyPollMs`, or when nearly every task of its kind has finished (the window's close) if
- * that is later; sooner at the window's next lost-callback check, when its provider and kind lose
- * enough final callbacks to be watched (never sooner than the minimum interval). A working
- * callback makes it due at once anyway.
+ * that is later; sooner at the window's next lost-callback check (`nextCheck`), when its provider
+ * and kind lose enough final callbacks to be watched. A working callback makes it due at once anyway.
  */
 export function safetyPollDelay(ageMs: number, window: DurationWindow, policy: PollPolicy): number {
   const net = Math.max(policy.pushSafetyPollMs, window.closesAtMs - ageMs);
-  const check = window.lostCallbackChecksMs?.find((at) => at > ageMs);
-  return check === undefined ? net : Math.min(net, Math.max(policy.pollMinIntervalMs, check - ageMs));
+  const check = nextCheck(window.lostCallbackChecksMs ?? [], ageMs, policy.pollMinIntervalMs);
+  return check === undefined ? net : Math.min(net, check - ageMs);
 }
 
 /**
