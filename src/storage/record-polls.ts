@@ -20,8 +20,8 @@ export interface PollRecord {
  * Writes a whole round of polls in one D1 batch (one transaction): the task updates, guarded by
  * the lease so a stale tick cannot overwrite a newer result; then the messages for the events they
  * produced; then the subscriptions and tasks that have nothing left to do; what was learned
- * of the durations of each kind and of the callbacks of each provider; and the hour's poll count for the dashboard. Returns the number
- * of messages created.
+ * of the durations of each kind and of the callbacks of each provider; and the hour's poll count
+ * for the dashboard. Returns the number of messages created.
  */
 export async function recordPolls(
   db: Db,
