@@ -165,7 +165,7 @@ export const SETTINGS = {
   ),
   PUSH_SAFETY_POLL_SECONDS: varSetting(
     duration("seconds", 300),
-    "A task that has received a callback is polled only as a safety net: this long after its last poll, or when its kind's learned window closes if that is later.",
+    "A task that has received a callback is polled only as a safety net: this long after its last poll, or when its kind's learned window closes if that is later; sooner, at its kind's lost-callback checks, while its provider loses 2 % or more of that kind's final callbacks (docs/push.md).",
   ),
   ARCHIVE_LINK_SECRET: secretSetting(
     list(

@@ -1,4 +1,5 @@
 import { type EventType, eventForStatus, type FinishReason, isTerminal, type ObservedStatus } from "./kling";
+import { nextCheck } from "./lost-callback-watch";
 import type { PollOutcome } from "./poll-outcome";
 import { type DurationWindow, nextPollDelay } from "./poll-schedule";
 import { withJitter } from "./retry-after";
@@ -61,10 +62,14 @@ export function errorBackoff(errorStreak: number, retryAfterMs: number | null, p
 /**
  * A task whose upstream calls back needs polling only in case a callback is lost: once per
  * `pushSafetyPollMs`, or when nearly every task of its kind has finished (the window's close) if
- * that is later. A working callback makes it due at once anyway.
+ * that is later; sooner at the window's next lost-callback check (`nextCheck`), when its provider
+ * and kind lose enough final callbacks to be watched. A working callback makes it due at once anyway.
  */
-export const safetyPollDelay = (ageMs: number, window: DurationWindow, policy: PollPolicy) =>
-  Math.max(policy.pushSafetyPollMs, window.closesAtMs - ageMs);
+export function safetyPollDelay(ageMs: number, window: DurationWindow, policy: PollPolicy): number {
+  const net = Math.max(policy.pushSafetyPollMs, window.closesAtMs - ageMs);
+  const check = nextCheck(window.lostCallbackChecksMs ?? [], ageMs, policy.pollMinIntervalMs);
+  return check === undefined ? net : Math.min(net, check - ageMs);
+}
 
 /**
  * Decides what one poll means for the task: its new status, its next poll, the event it produced.

@@ -13,6 +13,11 @@ export interface DurationWindow {
   opensAtMs: number;
   closesAtMs: number;
   stepMs: number;
+  /**
+   * Ages at which a task whose upstream calls back is polled anyway, in case its final callback is
+   * lost (lost-callback-watch.ts); none or absent: only the safety net.
+   */
+  lostCallbackChecksMs?: readonly number[];
 }
 
 /** Learned durations of one action pair: exponentially weighted mean and variance of log(ms). */
@@ -66,10 +71,15 @@ export function learnDuration(stats: KindStats | undefined, durationMs: number):
   };
 }
 
+/** The log-normal a kind's durations are taken to follow: learned once enough tasks finished, the prior of its action before. */
+export function durationFit(action: string, stats: KindStats | undefined): { meanLog: number; sigma: number } {
+  const { meanLog, varLog } = stats && stats.samples >= MIN_SAMPLES ? stats : (PRIORS[action] ?? PRIORS.videos!);
+  return { meanLog, sigma: Math.sqrt(Math.max(varLog, 0)) };
+}
+
 /** The window for a kind: learned once enough tasks finished, the prior of its action before. */
 export function durationWindow(action: string, stats: KindStats | undefined): DurationWindow {
-  const { meanLog, varLog } = stats && stats.samples >= MIN_SAMPLES ? stats : (PRIORS[action] ?? PRIORS.videos!);
-  const sigma = Math.sqrt(Math.max(varLog, 0));
+  const { meanLog, sigma } = durationFit(action, stats);
   return {
     opensAtMs: Math.exp(meanLog - Z_OPENS * sigma),
     closesAtMs: Math.exp(meanLog + Z_CLOSES * sigma),

@@ -81,6 +81,7 @@ export async function actOnCallback(
     scope,
     rank: statusRank(callback.status),
     trusted: pushed !== null,
+    final: isTerminal(callback.status),
     // A tenant's own account is polled with its own credentials, whatever the operator has.
     claim: pushed !== null || scope !== null || pollableProviders(config).some((p) => p === provider),
     onlyFor: pushed !== null || isTerminal(callback.status) ? null : eventForStatus(callback.status),

@@ -33,6 +33,8 @@ export interface CallbackNotice {
   rank: number | null;
   /** Verified, so its body is the state: no upstream call, so no minimum interval either. */
   trusted: boolean;
+  /** It announces a final status: a finish a poll sees afterwards is not a lost callback (push-stats.ts). */
+  final: boolean;
   /** Whether to claim tasks at all (false: the relay cannot poll that provider, and the callback is not trusted). */
   claim: boolean;
   /**
@@ -61,7 +63,8 @@ const storedRank = storedRankSql("task_status");
 /**
  * Records one upstream callback, in one D1 batch, for every task of that provider and id on the
  * account it came from (`scope`) that is still polled (a finished task ignores it):
- * - each is marked as pushed (`pushed_at`): its polls become a safety net;
+ * - each is marked as pushed (`pushed_at`): its polls become a safety net; a final status also
+ *   marks it as called back at its end (`final_pushed_at`, what push-stats.ts counts);
  * - a callback with news (a status further along than the stored one, or one either side does not
  *   know; an intermediate one only if a subscription asked for its event) claims the task for the
  *   caller to poll at once, under a lease like a tick's, unless it
@@ -107,6 +110,7 @@ export async function noteCallback(db: Db, n: CallbackNotice): Promise<NotedCall
     statement(
       db,
       sql`UPDATE tasks SET pushed_at = ${n.now},
+        final_pushed_at = ${n.final ? sql`coalesce(final_pushed_at, ${n.now})` : sql`final_pushed_at`},
         repoll_at = CASE WHEN ${leased} AND ${news} THEN coalesce(repoll_at, ${n.now}) ELSE repoll_at END,
         next_poll_at = CASE WHEN ${postponed} THEN ${postponedTo} ELSE next_poll_at END,
         updated_at = ${n.now}

@@ -1,11 +1,13 @@
 import { sql } from "drizzle-orm";
 import type { LeaseToken, TaskKey } from "../domain/ids";
+import { isTerminal } from "../domain/kling";
 import type { TaskUpdate } from "../domain/poll-plan";
 import { countActivity } from "./count-activity";
 import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { fanOutTaskEvents } from "./fan-out";
 import { type KindStatsEntry, saveKindStats } from "./kind-stats";
 import { recordOperationEvents } from "./operation-events";
+import { countPushedFinishes } from "./push-stats";
 import { settleTasks } from "./settle";
 
 export interface PollRecord {
@@ -18,8 +20,8 @@ export interface PollRecord {
  * Writes a whole round of polls in one D1 batch (one transaction): the task updates, guarded by
  * the lease so a stale tick cannot overwrite a newer result; then the messages for the events they
  * produced; then the subscriptions and tasks that have nothing left to do; what was learned
- * of the durations of each kind; and the hour's poll count for the dashboard. Returns the number
- * of messages created.
+ * of the durations of each kind and of the callbacks of each provider; and the hour's poll count
+ * for the dashboard. Returns the number of messages created.
  */
 export async function recordPolls(
   db: Db,
@@ -93,6 +95,8 @@ export async function recordPolls(
     ...(withEvents.length > 0 ? [fanOutTaskEvents(db, keySet(withEvents), now)] : []),
     ...(changed.length > 0 ? settleTasks(db, keySet(changed), now) : []),
     ...saveKindStats(db, learned, now),
+    // What the finishes tell of the callbacks (push-stats.ts): only when a poll saw one.
+    ...(records.some((r) => r.update.nextPollAt === null && isTerminal(r.update.taskStatus)) ? [countPushedFinishes(db, rows, now)] : []),
     // Every poll that got no status (transient, missing, rejected, configuration) set lastError.
     countActivity(db, now, { polls: records.length, upstreamErrors: records.filter((r) => r.update.lastError !== null).length }),
     // The `task.expired` operational events of the tasks this round expired (last: the results above are read by index).

@@ -215,6 +215,11 @@ export const tasks = sqliteTable(
     /** When upstream last called back about it: from then on it is polled only as a safety net. */
     pushedAt: integer("pushed_at"),
     /**
+     * When upstream first called back with a final status (`succeed`, `failed`): a finish a poll saw
+     * without it is a lost final callback, counted in `push_stats`.
+     */
+    finalPushedAt: integer("final_pushed_at"),
+    /**
      * A callback that came while the task was claimed (its poll may have started before the
      * change): when the claim is recorded the task is due again by this time, to confirm it.
      */
@@ -272,6 +277,26 @@ export const kindStats = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.action, t.action2] })],
+);
+
+/**
+ * What the relay saw of one provider's callbacks for one kind (domain/lost-callback-watch.ts): of
+ * the tasks upstream called back about that reached a final status (`finished`), those a poll saw
+ * finished before any final callback came (`lost`). Both are halved once `finished` passes a bound
+ * (storage/push-stats.ts), so they weigh recent finishes. An aggregate over every tenant: it only
+ * times the safety polls of pushed tasks.
+ */
+export const pushStats = sqliteTable(
+  "push_stats",
+  {
+    provider: text("provider").notNull(),
+    action: text("action").notNull(),
+    action2: text("action2").notNull(),
+    finished: real("finished").notNull(),
+    lost: real("lost").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.action, t.action2] })],
 );
 
 /** One endpoint for one task. */

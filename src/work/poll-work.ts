@@ -1,4 +1,5 @@
 import { isTaskStatus } from "../domain/kling";
+import { lostCallbackChecks } from "../domain/lost-callback-watch";
 import { type PollOutcome, upstreamErrorKind } from "../domain/poll-outcome";
 import { planNextPoll } from "../domain/poll-plan";
 import { durationWindow, learnDuration } from "../domain/poll-schedule";
@@ -23,8 +24,9 @@ export interface PollWork {
 
 /**
  * The per-task work of polling, shared by the in-tick pipeline and the queue consumer: query
- * upstream, classify the answer, count it in the report, plan the task's next state, and learn
- * how long tasks of its kind take. `stats` is the kind statistics read from D1 for this invocation;
+ * upstream, classify the answer, count it in the report, plan the task's next state (a pushed
+ * task's safety polls watch for a lost callback when its provider loses them: lost-callback-watch.ts),
+ * and learn how long tasks of its kind take. `stats` is the kind statistics read from D1 for this invocation;
  * `credentials` says which account's credentials query each task.
  * @example const work = pollWork(ctx, await loadKindStats(db), credentialResolver(db, config)); const record = await work.poll(task);
  */
@@ -57,9 +59,14 @@ export function pollWork(ctx: WorkContext, stats: Map<string, KindStatsEntry>, c
       console.error(JSON.stringify({ event: "upstream_configuration_error", error: outcome.error }));
     }
     const key = kindKey(task.action, task.action2);
-    const update = planNextPoll(task, outcome, polledAt, config, durationWindow(task.action, stats.get(key)), clock.random);
+    const kind = stats.get(key);
+    const window = {
+      ...durationWindow(task.action, kind),
+      lostCallbackChecksMs: lostCallbackChecks(task.action, kind, kind?.callbacks?.[task.provider]),
+    };
+    const update = planNextPoll(task, outcome, polledAt, config, window, clock.random);
     if (update.learnedDurationMs !== null) {
-      const entry = { action: task.action, action2: task.action2, ...learnDuration(stats.get(key), update.learnedDurationMs) };
+      const entry = { ...kind, action: task.action, action2: task.action2, ...learnDuration(kind, update.learnedDurationMs) };
       stats.set(key, entry);
       learned.set(key, entry);
     }

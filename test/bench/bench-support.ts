@@ -103,7 +103,9 @@ export async function receiverWith(name: string, steps: { status: number; delayM
 
 export async function resetTables(): Promise<void> {
   await env.DB.batch([
-    ...["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
+    ...["delivery_attempts", "messages", "subscriptions", "tasks", "kind_stats", "push_stats"].map((t) =>
+      env.DB.prepare(`DELETE FROM ${t}`),
+    ),
     // The benchmarks measure the relay's work, not a tenant's caps: room for every endpoint and task they make.
     env.DB.prepare(
       `UPDATE tenants SET caps = '{"endpoints":10000000,"active_tasks":10000000,"subscriptions_per_task":10000}' WHERE id = 'default'`,

@@ -167,6 +167,7 @@ export async function resetDb(): Promise<void> {
       "subscriptions",
       "tasks",
       "kind_stats",
+      "push_stats",
       "endpoints",
       "api_keys",
       "inbound_hints",
