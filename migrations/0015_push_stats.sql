@@ -1,7 +1,7 @@
 -- Push that finds lost callbacks sooner (issue 25): per provider and kind, how many pushed tasks
 -- finished and how many of those a poll saw finished before any final callback came
 -- (`push_stats`, src/storage/push-stats.ts); on each task, when upstream first called back with a
--- final status (`final_pushed_at`). Hand-written, like 0011-0013.
+-- final status (`final_pushed_at`). Hand-written; drizzle-kit generates the same statements from src/storage/schema.ts (its snapshot is meta/0015_snapshot.json).
 --
 -- Applied while the Worker of before still runs: it never reads or writes either. A task it
 -- notes a final callback for has no `final_pushed_at`, so the new Worker counts that finish as lost
