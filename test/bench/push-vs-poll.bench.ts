@@ -31,9 +31,10 @@ import { verifyWebhook } from "../../packages/client/src/verify-webhook";
 import { app } from "../../src/app";
 import { readCallback } from "../../src/domain/callback-body";
 import { actOnCallback } from "../../src/inbound/push-work";
+import { emptyUsage, meteredD1 } from "../../src/storage/metered-d1";
 import { runTick } from "../../src/tick/run-tick";
 import { seededRandom } from "../../tools/seeded-random";
-import { fmt, receiverWith, report, resetTables } from "./bench-support";
+import { fmt, receiverWith, report, reportLifecycle, resetTables } from "./bench-support";
 import {
   ARRIVALS_OVER_MS,
   drawWorkload,
@@ -140,8 +141,11 @@ async function runWay(c: Case, tasks: SimTask[], t0: number, losses: Map<number,
   await put("/_sim/callbacks", { lossRate: 0, secret: way === "signed" ? KLING_SECRET : null, delayMs: 0 });
   await sim("/_sim/callbacks", { method: "DELETE" });
   // One env object per way: the relay parses its configuration once per env object.
+  // Everything the case costs in D1, for the cost model: registrations, callbacks and ticks alike.
+  const d1 = emptyUsage();
   const relayEnv = {
     ...env,
+    DB: meteredD1(env.DB, d1),
     SUBREQUEST_BUDGET: "1000",
     // TASKS registrations in minutes of simulated time: past the real registration rate limit,
     // which has its own tests.
@@ -270,6 +274,21 @@ async function runWay(c: Case, tasks: SimTask[], t0: number, losses: Map<number,
     if (at !== undefined) delays.push((at - (t.createdAt + t.durationMs)) / 1000);
   }
   const notified = tasks.filter((t) => notifiedAt.has(idOf(t))).length;
+  if (callbacks && c.lossRate === TARGET_LOSS) {
+    const { n: attempts } = (await env.DB.prepare("SELECT count(*) AS n FROM delivery_attempts").first<{ n: number }>())!;
+    await reportLifecycle({
+      kind: "lifecycle",
+      scenario: `with callbacks (${way === "signed" ? "Kling, signed" : "CometAPI, unsigned"}; ${percent(c.lossRate)} of them lost)`,
+      tasks: tasks.length,
+      // A registration each, and each callback that reached the relay is a request of its own.
+      requests: tasks.length + counts.sent,
+      work: { registration: tasks.length, poll: pollsOfTasks, delivery: attempts, callback: counts.sent },
+      d1RowsRead: d1.rowsRead,
+      d1RowsWritten: d1.rowsWritten,
+      upstreamCalls: pollsOfTasks,
+      naiveCalls: tasks.map(naiveCalls).reduce((a, b) => a + b, 0),
+    });
+  }
   return {
     calls,
     delays,
