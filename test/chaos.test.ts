@@ -28,4 +28,17 @@ describe("chaos", () => {
       expect(o.attemptsWhileDown).toBeLessThan(o.scheduleAttempts);
     }
   }, 180_000);
+
+  it("loses nothing when 5 % of the ticks' D1 round trips fail, before running or after committing", async () => {
+    await resetDb();
+    const { figures, problems } = await runChaos({ tasks: 60, seed: 12, d1FaultRate: 0.05 });
+    console.log(JSON.stringify({ ...figures, outages: undefined })); // shown when the test fails
+    expect(problems).toEqual([]);
+    expect(figures.lost).toBe(0);
+    expect(figures.d1Faults).toBeGreaterThan(20);
+    // A webhook is sent again only when the record of its send was lost, and then as the same
+    // webhook (checked above): at most once per fault.
+    expect(figures.duplicatesReceived).toBeLessThanOrEqual(figures.d1Faults);
+    expect(figures.webhooksDelivered).toBeGreaterThan(figures.subscriptions / 2);
+  }, 180_000);
 });

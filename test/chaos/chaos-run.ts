@@ -6,9 +6,11 @@
  */
 import { env } from "cloudflare:workers";
 import { app } from "../../src/app";
+import { isStorageUnavailable } from "../../src/storage/storage-errors";
 import { runTick } from "../../src/tick/run-tick";
 import type { Clock } from "../../src/work/work-context";
 import { seededRandom } from "../../tools/seeded-random";
+import { faultyD1 } from "../support/faulty-d1";
 import { OUTAGES, type Outage, pickReceiver, type RECEIVERS, type ScriptedTask, scriptTask } from "./chaos-script";
 import { type OutageFigures, watchOutages } from "./outages";
 
@@ -73,6 +75,8 @@ export interface ChaosFigures {
   ticks: number;
   ticksOverlapping: number;
   ticksAborted: number;
+  /** D1 round trips of the ticks failed on purpose. */
+  d1Faults: number;
   webhooksDelivered: number;
   duplicatesReceived: number;
   failedGone: number;
@@ -118,7 +122,12 @@ const post = (body: unknown) =>
     { ...env, ...RELAY_ENV },
   );
 
-export async function runChaos(options: { tasks: number; seed: number }): Promise<{ figures: ChaosFigures; problems: string[] }> {
+export async function runChaos(options: {
+  tasks: number;
+  seed: number;
+  /** Share of the ticks' D1 round trips that fail (before running or after committing), seeded. */
+  d1FaultRate?: number;
+}): Promise<{ figures: ChaosFigures; problems: string[] }> {
   const random = seededRandom(options.seed);
   const run = `chaos${options.seed}-${Date.now().toString(36)}`;
   const sim = { now: Date.now() };
@@ -195,6 +204,7 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
     let ticks = 0;
     let overlapping = 0;
     let aborted = 0;
+    let d1Faults = 0;
     let step = 0;
     for (; step < MAX_STEPS; step++) {
       sim.now += STEP_MS;
@@ -205,12 +215,17 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
         Array.from({ length: count }, async () => {
           const lives = random() < 0.15 ? 2 + Math.floor(random() * 40) : null;
           ticks += 1;
+          const faults = options.d1FaultRate
+            ? faultyD1(env.DB, { rate: options.d1FaultRate, kinds: ["before", "after"], seed: options.seed * 1_000 + ticks })
+            : null;
           try {
-            await runTick({ ...env, ...RELAY_ENV }, tickClock(sim, random, lives));
+            await runTick({ ...env, ...RELAY_ENV, ...(faults ? { DB: faults.db } : {}) }, tickClock(sim, random, lives));
           } catch (error) {
-            if (lives === null) throw error;
+            if (lives === null && !isStorageUnavailable(error)) throw error;
             aborted += 1;
             outages.tickDied();
+          } finally {
+            if (faults) d1Faults += faults.log.failed.before + faults.log.failed.after;
           }
         }),
       );
@@ -256,6 +271,14 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
         if (problems.length < 20) problems.push(`${subId} (${exp.receiver.name}, task ${exp.task.id}): ${why}`);
       };
       if (received.some((r) => r.verified !== true)) fail("a delivery failed signature verification");
+      // A webhook sent again (its send's record lost to a dying tick or a D1 fault) is the same
+      // webhook: the same webhook-id with the same bytes.
+      const bodyOf = new Map<string, string>();
+      for (const r of accepted) {
+        const id = r.headers["webhook-id"]!;
+        if (bodyOf.has(id) && bodyOf.get(id) !== r.body) fail(`webhook ${id} arrived twice with different bodies`);
+        bodyOf.set(id, r.body);
+      }
       if (!row) {
         fail("subscription missing");
         continue;
@@ -322,6 +345,20 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
     const secretsInLogs = [...logs, ...hooks].filter((line) => SECRETS.some((s) => line.includes(s))).length;
     if (logs.length === 0) problems.push("no log line was captured: the secret check saw nothing");
     if (secretsInLogs > 0) problems.push(`${secretsInLogs} log lines or webhook bodies contain a secret`);
+    // No lease held past its end: a tick that died, or whose record a D1 fault lost, leaves its
+    // work leased until the lease ends; then the next tick claims it again. Time moves on, with
+    // ticks and no faults, until nothing is leased (at most 10 simulated minutes, past every lease).
+    const leased = () =>
+      env.DB.prepare(
+        "SELECT (SELECT count(*) FROM tasks WHERE lease_token IS NOT NULL) AS tasks, (SELECT count(*) FROM messages WHERE lease_token IS NOT NULL) AS messages",
+      ).first<{ tasks: number; messages: number }>();
+    let held = await leased();
+    for (let drain = 0; drain < 30 && held!.tasks + held!.messages > 0; drain++) {
+      sim.now += 20_000;
+      await runTick({ ...env, ...RELAY_ENV }, tickClock(sim, random, null));
+      held = await leased();
+    }
+    if (held!.tasks + held!.messages > 0) problems.push(`still leased 10 simulated minutes after the last tick: ${JSON.stringify(held)}`);
     if (step === MAX_STEPS) problems.push(`subscriptions still active after ${(MAX_STEPS * STEP_MS) / 60_000} simulated minutes`);
     return {
       figures: {
@@ -337,6 +374,7 @@ export async function runChaos(options: { tasks: number; seed: number }): Promis
         ticks,
         ticksOverlapping: overlapping,
         ticksAborted: aborted,
+        d1Faults,
         webhooksDelivered,
         duplicatesReceived,
         failedGone,
