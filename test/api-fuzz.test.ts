@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../src/app";
 import { checkCallbackUrl } from "../src/domain/callback-url";
 import { ACTION_PAIRS, EVENT_TYPES } from "../src/domain/kling";
+import { faultyD1 } from "./support/faulty-d1";
 import { resetDb } from "./support/relay";
 
 const KEY = "relay-test-key-one-0123456789";
@@ -32,17 +33,21 @@ const fuzzEnv = {
   AUTH_FAILURE_LIMIT: "1000000",
 };
 
-async function send(method: string, path: string, headers: Record<string, string>, body?: string | Uint8Array) {
+async function send(method: string, path: string, headers: Record<string, string>, body?: string | Uint8Array, db?: D1Database) {
   const res = await app.fetch(
     new Request(`http://relay.test${path}`, { method, headers, body: method === "GET" || method === "DELETE" ? undefined : body }),
-    fuzzEnv,
+    db ? { ...fuzzEnv, DB: db } : fuzzEnv,
   );
   const text = await res.text();
   return { status: res.status, text };
 }
 
-/** The invariant every answer must hold. */
-function expectDocumented({ status, text }: { status: number; text: string }) {
+/** The invariant every answer must hold (with D1 failing on purpose, 503 `storage_unavailable` too). */
+function expectDocumented({ status, text }: { status: number; text: string }, storageFaults = false) {
+  if (storageFaults && status === 503) {
+    expect(JSON.parse(text)).toMatchObject({ error: { code: "storage_unavailable" } });
+    return;
+  }
   expect(status).toBeLessThan(500);
   expect(text).not.toMatch(/\bat \S+:\d+:\d+|Error:|stack/i);
   if (status >= 400) {
@@ -234,6 +239,33 @@ describe("fuzzing the API", () => {
       ),
       { numRuns: 250, seed: 42 },
     );
+  });
+
+  it("answers the same bodies with a documented status or 503 storage_unavailable while D1 fails at random, and leaves nothing half made", async () => {
+    let faults = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          registration.map((r) => JSON.stringify(r)),
+          deepMetadata,
+        ),
+        fc.constantFrom("single", "batch-two"),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        async (body, route, seed) => {
+          const d1 = faultyD1(env.DB, { rate: 0.15, kinds: ["before", "after"], seed });
+          const headers = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };
+          const res =
+            route === "single"
+              ? await send("POST", "/v1/tasks", headers, body, d1.db)
+              : await send("POST", "/v1/tasks/batch", headers, `{"tasks":[${body},${body}]}`, d1.db);
+          faults += d1.log.failed.before + d1.log.failed.after;
+          expectDocumented(res, true);
+        },
+      ),
+      { numRuns: 200, seed: 20261206 },
+    );
+    expect(faults).toBeGreaterThan(10);
+    // The next test checks the rows: a registration is whole (task and subscription) or absent.
   });
 
   it("leaves only valid rows behind", async () => {
