@@ -51,7 +51,11 @@ describe("queue mode under faults", () => {
     for (let round = 0; round < 40; round++) {
       await tick(clock, queueEnv);
       // At least once, in any order: some messages come twice, and they are shuffled.
-      const messages = queues.take().flatMap((m) => (random() < 0.3 ? (figures.duplicated++, [m, m]) : [m]));
+      const messages = queues.take().flatMap((m) => {
+        if (random() >= 0.3) return [m];
+        figures.duplicated += 1;
+        return [m, m];
+      });
       messages.sort(() => random() - 0.5);
       figures.messages += messages.length;
       for (let i = 0; i < messages.length; i += BATCH) {
