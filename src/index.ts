@@ -1,8 +1,10 @@
 import { app } from "./app";
-import { ConfigError } from "./config";
+import { ConfigError, loadConfig } from "./config";
 import type { Env } from "./env";
 import { consumeBatch } from "./queue/consume-batch";
 import { queueDispatchers } from "./queue/send-work";
+import { boundedD1 } from "./storage/bounded-d1";
+import { isStorageUnavailable } from "./storage/storage-errors";
 import { runTick } from "./tick/run-tick";
 import { systemClock } from "./work/work-context";
 
@@ -18,20 +20,51 @@ function logIfMisconfigured(during: "tick" | "queue_batch", error: unknown): voi
   console.error(JSON.stringify({ event: "configuration_error", during, settings: error.settings, error: error.message }));
 }
 
+/** D1_TIMEOUT_SECONDS's default, for a relay whose configuration does not load (it then does no work anyway). */
+const DEFAULT_D1_TIMEOUT_MS = 15_000;
+const bounded = new WeakMap<Env, Env>();
+
+/**
+ * The env every way in works with: its D1 gives up on a round trip after D1_TIMEOUT_SECONDS
+ * (storage/bounded-d1.ts). Made once per env object, as the configuration is read once per env
+ * object (config.ts).
+ */
+function withBoundedD1(env: Env): Env {
+  let out = bounded.get(env);
+  if (!out) {
+    let timeoutMs = DEFAULT_D1_TIMEOUT_MS;
+    try {
+      timeoutMs = loadConfig(env).d1TimeoutMs;
+    } catch {
+      // Misconfigured: every way in says so on its own; the default bounds D1 meanwhile.
+    }
+    const db = boundedD1(env.DB, timeoutMs);
+    out = new Proxy(env, { get: (target, prop) => (prop === "DB" ? db : Reflect.get(target, prop)) });
+    bounded.set(env, out);
+  }
+  return out;
+}
+
 /**
  * One way in per event: HTTP requests go to the Hono app, cron triggers run the tick, and queue
  * batches (only with the queues of `[env.queues]` in wrangler.toml) go to the consumer. The tick
  * reaches the queues only through the dispatchers made here from the env's bindings. A
  * misconfigured relay does no work (the next tick tries again; a batch is retried, as after any
- * failure) and says why in one line; its HTTP routes answer 503 `misconfigured` (api-kit).
+ * failure) and says why in one line; its HTTP routes answer 503 `misconfigured` (api-kit). Each
+ * works with its D1 bounded in time (`withBoundedD1`).
  */
 export default {
-  fetch: app.fetch,
+  fetch: (request, env, ctx) => app.fetch(request, withBoundedD1(env), ctx),
   async scheduled(_controller, env) {
-    await runTick(env, systemClock, queueDispatchers(env)).catch((error: unknown) => logIfMisconfigured("tick", error));
+    await runTick(withBoundedD1(env), systemClock, queueDispatchers(env)).catch((error: unknown) => {
+      // D1 unavailable for now: the tick ends, its leases run out, the next tick claims the work.
+      if (isStorageUnavailable(error))
+        console.error(JSON.stringify({ event: "storage_unavailable", during: "tick", error: (error as Error).message }));
+      else logIfMisconfigured("tick", error);
+    });
   },
   async queue(batch, env) {
-    await consumeBatch(batch, env).catch((error: unknown) => {
+    await consumeBatch(batch, withBoundedD1(env)).catch((error: unknown) => {
       logIfMisconfigured("queue_batch", error);
       // Nothing was done: Queues retries the batch later (then dead-letters it), as on any failure.
       batch.retryAll();

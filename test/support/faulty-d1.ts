@@ -6,7 +6,11 @@
  */
 import { seededRandom } from "../../tools/seeded-random";
 
-export type FaultKind = "before" | "after";
+/**
+ * `before`: fails without running; `after`: runs (a write commits), then fails; `hang`: runs,
+ * then never answers (what a bounded D1, storage/bounded-d1.ts, must give up on).
+ */
+export type FaultKind = "before" | "after" | "hang";
 
 /** The messages D1 answers for its transient failures (Cloudflare's D1 docs: retry these). */
 const MESSAGES = [
@@ -33,7 +37,7 @@ export interface FaultLog {
 
 export function faultyD1(db: D1Database, plan: FaultPlan): { db: D1Database; log: FaultLog } {
   const random = seededRandom(plan.seed ?? 26);
-  const log: FaultLog = { roundTrips: 0, failed: { before: 0, after: 0 } };
+  const log: FaultLog = { roundTrips: 0, failed: { before: 0, after: 0, hang: 0 } };
   const draw = (): FaultKind | null => {
     const n = log.roundTrips++;
     if (plan.at) {
@@ -52,6 +56,7 @@ export function faultyD1(db: D1Database, plan: FaultPlan): { db: D1Database; log
     if (fault === "before") throw fail();
     const result = await run();
     if (fault === "after") throw fail();
+    if (fault === "hang") await new Promise<never>(() => {});
     return result;
   }
   // Statements prepared through the wrapper go into its batch as the real ones they wrap.

@@ -1,0 +1,74 @@
+/**
+ * A D1 that does not answer (issue 26), on the real clock: every way in gives up on a round trip
+ * after D1_TIMEOUT_SECONDS (src/index.ts bounds the env's D1), so an API request answers 503
+ * `storage_unavailable` and a tick ends, instead of waiting until the platform cuts them.
+ */
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import worker from "../src/index";
+import { faultyD1 } from "./support/faulty-d1";
+import { receiver, resetDb } from "./support/relay";
+
+/** Fails the test if `work` takes longer than `ms` of real time. */
+async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer = 0;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} still running after ${ms} ms`)), ms) as unknown as number;
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+describe("a D1 that hangs", () => {
+  beforeEach(resetDb);
+
+  it("gets an API request 503 storage_unavailable with Retry-After after D1_TIMEOUT_SECONDS, whichever round trip hangs", async () => {
+    const hook = await receiver();
+    for (const n of [0, 1, 2]) {
+      const faults = faultyD1(env.DB, { rate: 0, kinds: ["hang"], at: [n] });
+      const started = Date.now();
+      const res = await within(
+        5_000,
+        `registration with round trip ${n} hanging`,
+        worker.fetch(
+          new Request("http://relay.test/v1/tasks", {
+            method: "POST",
+            headers: { authorization: "Bearer relay-test-key-one-0123456789", "content-type": "application/json" },
+            body: JSON.stringify({ task_id: `hang-${n}`, action: "videos", action2: "text2video", callback_url: hook.url }),
+          }),
+          { ...env, DB: faults.db, D1_TIMEOUT_SECONDS: "0.4" },
+          createExecutionContext(),
+        ),
+      );
+      expect(faults.log.failed.hang, `round trip ${n}`).toBe(1);
+      expect(res.status, `round trip ${n}`).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("2");
+      expect(await res.json()).toMatchObject({ error: { code: "storage_unavailable" } });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    }
+  });
+
+  it("ends a tick whose round trip hangs, within its deadline, with one log line", async () => {
+    const faults = faultyD1(env.DB, { rate: 0, kinds: ["hang"], at: [1] });
+    const ctx = createExecutionContext();
+    const lines: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+    try {
+      await within(
+        5_000,
+        "the tick",
+        worker.scheduled(
+          createScheduledController(),
+          { ...env, DB: faults.db, D1_TIMEOUT_SECONDS: "0.4", TICK_WALL_BUDGET_SECONDS: "20" },
+          ctx,
+        ),
+      );
+      await waitOnExecutionContext(ctx);
+    } finally {
+      console.error = original;
+    }
+    expect(faults.log.failed.hang).toBe(1);
+    expect(lines.filter((l) => l.includes('"storage_unavailable"') && l.includes('"during":"tick"'))).toHaveLength(1);
+  });
+});
