@@ -3,7 +3,7 @@ import type { TenantId } from "../domain/ids";
 import type { Provider } from "../domain/kling";
 import type { RegistrationFacts } from "../domain/registration-admission";
 import { DEFAULT_CAPS, MAX_CAP } from "../domain/tenant-caps";
-import { asJson, type Db, runBatch, statement } from "./db";
+import { asJson, type Db, prebuilt, runBatch, statement } from "./db";
 import { batchRows, column, int, rowSchema } from "./rows";
 import { endpoints as endpointsTable, subscriptions, tasks, upstreamOwners } from "./schema";
 import { type TenantLimits, tenantLimitsOf, tenantLimitsStatements } from "./tenant-policy";
@@ -37,7 +37,7 @@ const CountsRow = rowSchema({ endpoints_cap: int, active_tasks_cap: int, endpoin
  * whole number in range, else the default). CASE, not AND: SQLite does not promise to skip
  * `json_type` of malformed JSON, which throws.
  */
-const capSql = (tenantId: TenantId, name: "endpoints" | "active_tasks") => {
+const capSql = (tenantId: string, name: "endpoints" | "active_tasks") => {
   const path = `$.${name}`;
   return sql`coalesce((SELECT CASE WHEN json_valid(caps) THEN (CASE WHEN json_type(caps, ${path}) = 'integer'
     AND caps ->> ${path} BETWEEN 0 AND ${MAX_CAP} THEN caps ->> ${path} END) END FROM tenants WHERE id = ${tenantId}), ${DEFAULT_CAPS[name]})`;
@@ -47,7 +47,7 @@ const capSql = (tenantId: TenantId, name: "endpoints" | "active_tasks") => {
  * The tenant's endpoint and active task counts, each counted no further than its cap (so a count
  * costs at most the cap in rows): the caps given, or as SQL reads them from the tenant's row.
  */
-const countsStatement = (db: Db, tenantId: TenantId, caps: { endpoints: SQL | number; active_tasks: SQL | number }) =>
+const countsStatement = (db: Db, tenantId: string, caps: { endpoints: SQL | number; active_tasks: SQL | number }) =>
   statement(
     db,
     sql`WITH caps AS (SELECT ${caps.endpoints} AS endpoints, ${caps.active_tasks} AS active_tasks)
@@ -57,6 +57,41 @@ const countsStatement = (db: Db, tenantId: TenantId, caps: { endpoints: SQL | nu
           AS active_tasks
       FROM caps`,
   );
+
+/** The counts with the caps given (`capsOf`'s), built once. */
+const countsToCaps = prebuilt(
+  [
+    { tenantId: "a", endpoints: -1, activeTasks: -2 },
+    { tenantId: "b", endpoints: -3, activeTasks: -4 },
+  ],
+  (db, { tenantId, endpoints, activeTasks }) => [countsStatement(db, tenantId, { endpoints, active_tasks: activeTasks })],
+);
+
+/** Admission's reads after the tenant's limits (see `loadAdmissionFacts`), built once. */
+const admissionReads = prebuilt(
+  [
+    { tenantId: "a", names: "[1]", urls: "[2]" },
+    { tenantId: "b", names: "[3]", urls: "[4]" },
+  ],
+  (db, { tenantId, names, urls }) => [
+    statement(
+      db,
+      sql`SELECT o.provider, o.task_id, o.tenant_id FROM json_each(${names}) r CROSS JOIN upstream_owners o
+        WHERE o.provider = r.value ->> 'provider' AND o.task_id = r.value ->> 'task_id'`,
+    ),
+    statement(
+      db,
+      sql`SELECT t.provider, t.task_id, s.callback_url FROM json_each(${names}) r CROSS JOIN tasks t
+        LEFT JOIN subscriptions s ON s.task_key = t.id AND s.status = 'active'
+        WHERE t.tenant_id = ${tenantId} AND t.provider = r.value ->> 'provider' AND t.task_id = r.value ->> 'task_id'`,
+    ),
+    statement(
+      db,
+      sql`SELECT e.url, e.id, e.disabled_at FROM json_each(${urls}) r CROSS JOIN endpoints e WHERE e.tenant_id = ${tenantId} AND e.url = r.value`,
+    ),
+    countsStatement(db, tenantId, { endpoints: capSql(tenantId, "endpoints"), active_tasks: capSql(tenantId, "active_tasks") }),
+  ],
+);
 
 /** What admission decides a tenant's registrations on: its limits, and the facts of the registrations. */
 export interface AdmissionFacts {
@@ -79,29 +114,18 @@ export async function loadAdmissionFacts(db: Db, tenantId: TenantId, items: read
   const urls = asJson([...new Set(items.map((i) => i.callbackUrl))]);
   const [tenant, credentials, owners, subscribed, endpoints, counts] = await runBatch(db, [
     ...tenantLimitsStatements(db, tenantId),
-    statement(
-      db,
-      sql`SELECT o.provider, o.task_id, o.tenant_id FROM json_each(${names}) r CROSS JOIN upstream_owners o
-        WHERE o.provider = r.value ->> 'provider' AND o.task_id = r.value ->> 'task_id'`,
-    ),
-    statement(
-      db,
-      sql`SELECT t.provider, t.task_id, s.callback_url FROM json_each(${names}) r CROSS JOIN tasks t
-        LEFT JOIN subscriptions s ON s.task_key = t.id AND s.status = 'active'
-        WHERE t.tenant_id = ${tenantId} AND t.provider = r.value ->> 'provider' AND t.task_id = r.value ->> 'task_id'`,
-    ),
-    statement(
-      db,
-      sql`SELECT e.url, e.id, e.disabled_at FROM json_each(${urls}) r CROSS JOIN endpoints e WHERE e.tenant_id = ${tenantId} AND e.url = r.value`,
-    ),
-    countsStatement(db, tenantId, { endpoints: capSql(tenantId, "endpoints"), active_tasks: capSql(tenantId, "active_tasks") }),
+    ...admissionReads(db, { tenantId, names, urls }),
   ]);
   const limits = tenantLimitsOf(tenant, credentials);
   if (!limits) return undefined;
   const { caps } = limits;
   let [count] = batchRows(CountsRow, "the tenant's counts", counts);
   if (count && (count.endpoints_cap !== caps.endpoints || count.active_tasks_cap !== caps.active_tasks))
-    [count] = batchRows(CountsRow, "the tenant's counts", (await runBatch(db, [countsStatement(db, tenantId, caps)]))[0]);
+    [count] = batchRows(
+      CountsRow,
+      "the tenant's counts",
+      (await runBatch(db, countsToCaps(db, { tenantId, endpoints: caps.endpoints, activeTasks: caps.active_tasks })))[0],
+    );
   const tasks = new Map<string, Set<string>>();
   for (const row of batchRows(SubscribedRow, "the tenant's tasks and their active URLs", subscribed)) {
     const name = taskName(row.provider, row.task_id);

@@ -3,7 +3,7 @@ import type { TenantId } from "../domain/ids";
 import type { Provider } from "../domain/kling";
 import { capsOf, type TenantCaps } from "../domain/tenant-caps";
 import { policyOf, type UpstreamPolicy } from "../domain/upstream-access";
-import { type Db, runBatch, statement } from "./db";
+import { type Db, prebuilt, runBatch, statement } from "./db";
 import { batchRows, column, readOne, rowSchema } from "./rows";
 import { tenantCredentials, tenants, upstreamOwners } from "./schema";
 
@@ -25,10 +25,12 @@ const CredentialRow = rowSchema({ provider: column(tenantCredentials.provider) }
  * The two reads of a tenant's limits (its row, the providers it has its own credentials for), for
  * a caller's D1 batch; `tenantLimitsOf` makes the limits of their results.
  */
-export const tenantLimitsStatements = (db: Db, tenantId: TenantId): D1PreparedStatement[] => [
+export const tenantLimitsStatements = (db: Db, tenantId: TenantId): D1PreparedStatement[] => limitsReads(db, { tenantId });
+
+const limitsReads = prebuilt([{ tenantId: "a" }, { tenantId: "b" }], (db, { tenantId }) => [
   statement(db, sql`SELECT id, shared_upstream, trusted, caps FROM tenants WHERE id = ${tenantId}`),
   statement(db, sql`SELECT provider FROM tenant_credentials WHERE tenant_id = ${tenantId}`),
-];
+]);
 
 /** The limits read by `tenantLimitsStatements` (their results, in order); undefined when there is no such tenant. */
 export function tenantLimitsOf(tenantRows: D1Result | undefined, credentialRows: D1Result | undefined): TenantLimits | undefined {
