@@ -3,7 +3,7 @@ import type { Provider } from "../domain/kling";
 import { type Admission, admitRegistrations } from "../domain/registration-admission";
 import { accountFor, type UpstreamAccount } from "../domain/upstream-access";
 import type { Db } from "../storage/db";
-import { loadRegistrationFacts } from "../storage/registration-facts";
+import { loadAdmissionFacts } from "../storage/registration-facts";
 import { loadTenantLimits, type TenantLimits } from "../storage/tenant-policy";
 import { ApiError } from "./api-error";
 
@@ -23,13 +23,15 @@ export async function tenantLimits(db: Db, tenantId: TenantId): Promise<TenantLi
 }
 
 /**
- * Decides a tenant's registrations before anything is written (two D1 round trips): whether it
- * may reach each task upstream and whether each fits its caps. Checked before writing, not inside
- * the write: registrations running at the same moment may pass a cap by as many as run at once.
+ * Decides a tenant's registrations before anything is written (one D1 round trip), or 404 when
+ * the tenant is gone: whether it may reach each task upstream and whether each fits its caps.
+ * Checked before writing, not inside the write: registrations running at the same moment may pass
+ * a cap by as many as run at once.
  */
 export async function admit(db: Db, tenantId: TenantId, items: readonly AdmissionRequest[]): Promise<Admission[]> {
-  const { policy, caps } = await tenantLimits(db, tenantId);
-  return admitRegistrations(policy, caps, await loadRegistrationFacts(db, tenantId, caps, items), items);
+  const loaded = await loadAdmissionFacts(db, tenantId, items);
+  if (!loaded) throw new ApiError("not_found", `no tenant ${tenantId}`);
+  return admitRegistrations(loaded.limits.policy, loaded.limits.caps, loaded.facts, items);
 }
 
 /** The answer for a registration admission refused, saying what the tenant (or its operator) can do. */
@@ -91,12 +93,20 @@ export function admittedOrThrow(admission: Admission, item: { provider: Provider
  * created upstream that could not be registered. `callbackUrl` null: the task is only remembered.
  */
 export async function admitCreate(db: Db, tenantId: TenantId, provider: Provider, callbackUrl: string | null): Promise<UpstreamAccount> {
-  const { policy, caps } = await tenantLimits(db, tenantId);
+  if (callbackUrl === null) {
+    const account = accountFor((await tenantLimits(db, tenantId)).policy, provider);
+    if (account === null) throw upstreamNotConfigured(provider);
+    return account;
+  }
+  // The task is new: an id no task has stands for it. One round trip reads the limits with the
+  // facts; the account is known only from them, so the item is decided once it is.
+  const item = { provider, taskId: "", callbackUrl };
+  const loaded = await loadAdmissionFacts(db, tenantId, [item]);
+  if (!loaded) throw new ApiError("not_found", `no tenant ${tenantId}`);
+  const { policy, caps } = loaded.limits;
   const account = accountFor(policy, provider);
   if (account === null) throw upstreamNotConfigured(provider);
-  if (callbackUrl === null) return account;
-  // The task is new: an id no task has stands for it.
-  const item = { provider, taskId: "", callbackUrl, createdOn: account };
-  const [admission] = admitRegistrations(policy, caps, await loadRegistrationFacts(db, tenantId, caps, [item]), [item]);
-  return admittedOrThrow(admission!, item);
+  const created = { ...item, createdOn: account };
+  const [admission] = admitRegistrations(policy, caps, loaded.facts, [created]);
+  return admittedOrThrow(admission!, created);
 }

@@ -32,3 +32,60 @@ export function statement(db: Db, query: SQL | { toSQL(): { sql: string; params:
  * transactions). Drizzle's own `batch` cannot carry raw SQL with parameters on D1, hence this.
  */
 export const runBatch = (db: Db, statements: D1PreparedStatement[]) => db.$client.batch(statements);
+
+/** A value a prebuilt statement binds per use. */
+type Bindable = string | number;
+/** A statement's text, and where each of its parameters comes from: a constant, or a named value. */
+type Prebuilt<V> = { text: string; params: ({ constant: unknown } | { key: keyof V })[] }[];
+
+/** A stand-in Db for `prebuilt`: it records what `statement` would prepare, and runs nothing. */
+const recorder = {
+  $client: { prepare: (text: string) => ({ bind: (...params: unknown[]) => ({ text, params }) }) },
+} as unknown as Db;
+type Recorded = { text: string; params: unknown[] };
+
+/**
+ * Statements of a hot path whose SQL is the same on every use, built by drizzle once (its query
+ * building costs the Worker more CPU than D1's binding per statement: docs/performance.md, table
+ * 13) and only bound afterwards. `build` is run on first use with two sets of stand-in `values`
+ * (`standIns`, every value distinct): a parameter that differs between the two runs must be one of
+ * the values, bound from the caller's values on each use; one that does not is a constant. A
+ * parameter derived from a value (`now - ttl`) matches neither, and throws: pass it as a value.
+ */
+export function prebuilt<V extends Record<string, Bindable>>(
+  standIns: readonly [V, V],
+  build: (db: Db, values: V) => D1PreparedStatement[],
+): (db: Db, values: V) => D1PreparedStatement[] {
+  let built: Prebuilt<V> | undefined;
+  return (db, values) => {
+    built ??= compile(standIns, build);
+    return built.map(({ text, params }) => db.$client.prepare(text).bind(...params.map((p) => ("key" in p ? values[p.key] : p.constant))));
+  };
+}
+
+function compile<V extends Record<string, Bindable>>(
+  [a, b]: readonly [V, V],
+  build: (db: Db, values: V) => D1PreparedStatement[],
+): Prebuilt<V> {
+  const first = build(recorder, a) as unknown as Recorded[];
+  const second = build(recorder, b) as unknown as Recorded[];
+  const keys = Object.keys(a) as (keyof V)[];
+  const standIns = [...keys.map((k) => a[k]), ...keys.map((k) => b[k])];
+  if (new Set(standIns).size !== standIns.length) throw new Error("prebuilt: the stand-in values must all differ");
+  if (first.length !== second.length) throw new Error("prebuilt: the statements depend on the values");
+  return first.map((one, i) => {
+    const other = second[i]!;
+    if (one.text !== other.text || one.params.length !== other.params.length)
+      throw new Error(`prebuilt: statement ${i}'s SQL depends on the values`);
+    return {
+      text: one.text,
+      params: one.params.map((p, j) => {
+        const q = other.params[j];
+        if (Object.is(p, q)) return { constant: p };
+        const key = keys.find((k) => Object.is(a[k], p) && Object.is(b[k], q));
+        if (key === undefined) throw new Error(`prebuilt: statement ${i}'s parameter ${j} is derived from the values: pass it as one`);
+        return { key };
+      }),
+    };
+  });
+}

@@ -1,5 +1,5 @@
-import { type SQL, sql } from "drizzle-orm";
-import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { getTableColumns, type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "./db";
 
 /**
@@ -147,4 +147,24 @@ export function selectList(schema: RowSchema<RowColumns>, prefix = ""): SQL {
     return c.source.name === key ? `${prefix}${key}` : `${prefix}${c.source.name} AS ${key}`;
   });
   return sql.raw(items.join(", "));
+}
+
+/** Column types whose raw D1 value is drizzle's value as it is (no boolean, JSON or timestamp mode). */
+const UNMAPPED = new Set(["SQLiteText", "SQLiteInteger", "SQLiteReal"]);
+
+/**
+ * Every column of `table` under its key in schema.ts (`taskKey`, not `task_key`): with
+ * `selectList`, raw SQL reads rows that are drizzle's own `select()` rows (`TaskRow`), e.g. inside
+ * a D1 batch of raw statements. Only for tables whose columns drizzle does not map (booleans, JSON,
+ * timestamps would arrive raw): any other throws at once.
+ */
+export function wholeRowSchema<T extends SQLiteTable>(
+  table: T,
+): RowSchema<{ [K in keyof T["$inferSelect"]]: RowColumn<T["$inferSelect"][K]> }> {
+  const columns: RowColumns = {};
+  for (const [key, source] of Object.entries(getTableColumns(table)) as [string, SQLiteColumn][]) {
+    if (!UNMAPPED.has(source.columnType)) throw new Error(`wholeRowSchema: ${key} is a ${source.columnType}, which drizzle maps`);
+    columns[key] = column(source);
+  }
+  return rowSchema(columns) as never;
 }

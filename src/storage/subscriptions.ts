@@ -9,10 +9,11 @@ import type { UpstreamAccount } from "../domain/upstream-access";
 import type { SecretsKeyring } from "../lib/sealed-secrets";
 import { archiveFilesOfTask } from "./archive-files";
 import { taskArchive } from "./archive-sql";
-import { asJson, type Db, keySet, runBatch, statement } from "./db";
+import { asJson, type Db, keySet, prebuilt, runBatch, statement } from "./db";
 import { fanOutToSubscription, fanOutToSubscriptions } from "./fan-out";
 import { HINT_TTL_MS } from "./inbound-callbacks";
 import { messageIn, moveTo, redeliverySet } from "./message-sql";
+import { batchRows, selectList, wholeRowSchema } from "./rows";
 import { messages, type SubscriptionRow, subscriptions, type TaskRow, tasks } from "./schema";
 import { resumeTaskPolling, settleTasks } from "./settle";
 
@@ -73,7 +74,7 @@ export async function registerSubscription(
 /**
  * Many registrations as `registerSubscription` makes one, all in one D1 batch of a fixed number of
  * statements (the registrations travel as one JSON parameter, read with `json_each`, in order: a
- * later one meets what an earlier one created, e.g. its task), then read back in one more batch.
+ * later one meets what an earlier one created, e.g. its task), read back at the batch's end.
  * One result per registration, in order. Callers keep (tenant, provider, task id, callback URL)
  * unique within one call: two registrations of one subscription would both answer its final state.
  * New endpoints' secrets are stored sealed under `keyring` (in clear without one).
@@ -91,18 +92,12 @@ export async function registerSubscriptions(
       newEndpoint: { id: r.newEndpoint.id, secret: await sealEndpointKey(keyring, r.newEndpoint.id, "secret", r.newEndpoint.secret) },
     })),
   );
-  await runBatch(db, registrationStatements(db, sealed, now));
   const pairs = registrationPairs(rs);
-  const [taskRows, subRows] = await db.batch([
-    db
-      .select()
-      .from(tasks)
-      .where(sql`${tasks.id} IN ${registeredTaskKeys(pairs)}`),
-    db
-      .select()
-      .from(subscriptions)
-      .where(sql`${subscriptions.id} IN ${registeredSubscriptionIds(pairs)}`),
-  ]);
+  // The answer is read back in the same batch, after the writes: one round trip, and what it
+  // reads is exactly what this transaction left.
+  const results = await runBatch(db, [...registrationStatements(db, sealed, now), ...readBack(db, { pairs })]);
+  const taskRows: TaskRow[] = batchRows(WholeTask, "the registrations' tasks", results.at(-2));
+  const subRows: SubscriptionRow[] = batchRows(WholeSubscription, "the registrations' subscriptions", results.at(-1));
   const taskOf = new Map(taskRows.map((t) => [JSON.stringify([t.tenantId, t.provider, t.taskId]), t]));
   const subscriptionOf = new Map(subRows.map((s) => [JSON.stringify([s.taskKey, s.callbackUrl]), s]));
   return rs.map((r) => {
@@ -115,6 +110,16 @@ export async function registerSubscriptions(
     return { kind: subscription.id === r.id ? "created" : "existing", subscription, task };
   });
 }
+
+/** Whole rows of tasks and subscriptions, as drizzle's `select()` gives them, for the read-back. */
+const WholeTask = wholeRowSchema(tasks);
+const WholeSubscription = wholeRowSchema(subscriptions);
+
+/** The registrations' tasks and subscriptions, whole, by the pairs that name them. */
+const readBack = prebuilt([{ pairs: "[1]" }, { pairs: "[2]" }], (db, { pairs }) => [
+  statement(db, sql`SELECT ${selectList(WholeTask)} FROM tasks WHERE id IN ${registeredTaskKeys(pairs)}`),
+  statement(db, sql`SELECT ${selectList(WholeSubscription)} FROM subscriptions WHERE id IN ${registeredSubscriptionIds(pairs)}`),
+]);
 
 /** What names each registration's task and subscription, as one JSON parameter (`r.value`). */
 const registrationPairs = (rs: readonly Registration[]) =>
@@ -155,7 +160,15 @@ export function registrationStatements(db: Db, rs: readonly Registration[], now:
       upstream_account: r.upstreamAccount === "own" ? "own" : null,
     })),
   );
-  const pairs = registrationPairs(rs);
+  return registrationWrites(db, { rows, pairs: registrationPairs(rs), now, hintSince: now - HINT_TTL_MS });
+}
+
+/** The values a registration batch binds: its rows and pairs as JSON, the time, and the oldest hint it takes. */
+type RegistrationValues = { rows: string; pairs: string; now: number; hintSince: number };
+const standIn = (n: number): RegistrationValues => ({ rows: `[${n}]`, pairs: `[${n + 1}]`, now: n + 2, hintSince: n + 3 });
+
+/** `registrationStatements`' statements, built by drizzle once (`prebuilt`). */
+const registrationWrites = prebuilt([standIn(-10), standIn(-20)], (db, { rows, pairs, now, hintSince }) => {
   const taskKeys = registeredTaskKeys(pairs);
   // `WHERE true`: SQLite needs a WHERE in an INSERT ... SELECT with an upsert clause.
   return [
@@ -166,7 +179,7 @@ export function registrationStatements(db: Db, rs: readonly Registration[], now:
         r.value ->> 'action', r.value ->> 'action2', ${now},
         -- Upstream called back before this registration: the task is pushed from the start.
         (SELECT h.received_at FROM inbound_hints h WHERE h.provider = r.value ->> 'provider' AND h.task_id = r.value ->> 'task_id'
-          AND h.received_at >= ${now - HINT_TTL_MS}),
+          AND h.received_at >= ${hintSince}),
         ${now}, ${now}
       FROM json_each(${rows}) r WHERE true
       ON CONFLICT DO NOTHING`,
@@ -212,7 +225,7 @@ export function registrationStatements(db: Db, rs: readonly Registration[], now:
     fanOutToSubscriptions(db, taskKeys, registeredSubscriptionIds(pairs), now),
     ...settleTasks(db, taskKeys, now),
   ];
-}
+});
 
 /** Cancels a subscription and its pending messages; its task stops polling if nobody else waits. */
 export async function cancelSubscription(db: Db, subscription: SubscriptionRow, now: number): Promise<void> {

@@ -1,10 +1,10 @@
-import { eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { TenantId } from "../domain/ids";
 import type { Provider } from "../domain/kling";
 import { capsOf, type TenantCaps } from "../domain/tenant-caps";
 import { policyOf, type UpstreamPolicy } from "../domain/upstream-access";
-import type { Db } from "./db";
-import { column, readOne, rowSchema } from "./rows";
+import { type Db, prebuilt, runBatch, statement } from "./db";
+import { batchRows, column, readOne, rowSchema } from "./rows";
 import { tenantCredentials, tenants, upstreamOwners } from "./schema";
 
 /** What the relay lets one tenant do: its upstream policy and its caps. */
@@ -13,19 +13,38 @@ export interface TenantLimits {
   caps: TenantCaps;
 }
 
+const TenantPolicyRow = rowSchema({
+  id: column(tenants.id),
+  shared_upstream: column(tenants.sharedUpstream),
+  trusted: column(tenants.trusted),
+  caps: column(tenants.caps),
+});
+const CredentialRow = rowSchema({ provider: column(tenantCredentials.provider) });
+
+/**
+ * The two reads of a tenant's limits (its row, the providers it has its own credentials for), for
+ * a caller's D1 batch; `tenantLimitsOf` makes the limits of their results.
+ */
+export const tenantLimitsStatements = (db: Db, tenantId: TenantId): D1PreparedStatement[] => limitsReads(db, { tenantId });
+
+const limitsReads = prebuilt([{ tenantId: "a" }, { tenantId: "b" }], (db, { tenantId }) => [
+  statement(db, sql`SELECT id, shared_upstream, trusted, caps FROM tenants WHERE id = ${tenantId}`),
+  statement(db, sql`SELECT provider FROM tenant_credentials WHERE tenant_id = ${tenantId}`),
+]);
+
+/** The limits read by `tenantLimitsStatements` (their results, in order); undefined when there is no such tenant. */
+export function tenantLimitsOf(tenantRows: D1Result | undefined, credentialRows: D1Result | undefined): TenantLimits | undefined {
+  const [tenant] = batchRows(TenantPolicyRow, "the tenant's policy", tenantRows);
+  if (!tenant) return undefined;
+  const own = new Set(batchRows(CredentialRow, "the tenant's own credentials", credentialRows).map((c) => c.provider as Provider));
+  const policy = policyOf({ id: tenant.id, sharedUpstream: tenant.shared_upstream === 1, trusted: tenant.trusted === 1 }, own);
+  return { policy, caps: capsOf(tenant.caps) };
+}
+
 /** A tenant's policy and caps, in one D1 round trip; undefined when there is no such tenant. */
 export async function loadTenantLimits(db: Db, tenantId: TenantId): Promise<TenantLimits | undefined> {
-  const [rows, credentials] = await db.batch([
-    db
-      .select({ id: tenants.id, sharedUpstream: tenants.sharedUpstream, trusted: tenants.trusted, caps: tenants.caps })
-      .from(tenants)
-      .where(eq(tenants.id, tenantId)),
-    db.select({ provider: tenantCredentials.provider }).from(tenantCredentials).where(eq(tenantCredentials.tenantId, tenantId)),
-  ]);
-  const tenant = rows[0];
-  if (!tenant) return undefined;
-  const own = new Set(credentials.map((c) => c.provider as Provider));
-  return { policy: policyOf(tenant, own), caps: capsOf(tenant.caps) };
+  const [tenant, credentials] = await runBatch(db, tenantLimitsStatements(db, tenantId));
+  return tenantLimitsOf(tenant, credentials);
 }
 
 /**
