@@ -5,7 +5,7 @@ import { planNextPoll } from "../src/domain/poll-plan";
 import { claimDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
 import { recordPolls } from "../src/storage/record-polls";
-import { manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
+import { api, manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
 
 const policy = { pollMinIntervalMs: 10_000, pollMaxIntervalMs: 60_000, maxTaskAgeMs: 86_400_000, pushSafetyPollMs: 300_000 };
 
@@ -34,6 +34,25 @@ describe("leases", () => {
     const report = await tick(clock);
     expect(report).toMatchObject({ claimed: 1, polled: 1, delivered: 1 });
     expect(await task.polls()).toBe(1);
+  });
+
+  it("leaves no lease behind when a claimed task is settled: its last subscription cancelled while the tick that claimed it died", async () => {
+    const task = await upstreamTask([{ status: "processing" }]);
+    const hook = await receiver();
+    const sub = await register({ task_id: task.id, callback_url: hook.url });
+    const [claimed] = await claimDueTasks(openDb(env.DB), {
+      now: Date.now(),
+      limit: 1,
+      leaseToken: leaseToken("lease_dead"),
+      leaseMs: 120_000,
+      pollable: { providers: ["cometapi"], newApi: false },
+    });
+    expect(claimed?.taskId).toBe(task.id);
+    expect((await api(`/v1/subscriptions/${sub.body.id}`, { method: "DELETE" })).status).toBe(204);
+    // Settled: never due again, so a lease kept here would be held forever.
+    const row = await env.DB.prepare("SELECT next_poll_at, lease_token, settled_at FROM tasks WHERE task_id = ?").bind(task.id).first();
+    expect(row).toMatchObject({ next_poll_at: null, lease_token: null });
+    expect(row!.settled_at).not.toBeNull();
   });
 
   it("never lets a stale tick overwrite the result of the tick that holds the lease", async () => {

@@ -26,6 +26,7 @@ describe("loadConfig defaults", () => {
       pollMinIntervalMs: 10_000,
       pollMaxIntervalMs: 60_000,
       upstreamTimeoutMs: 15_000,
+      d1TimeoutMs: 15_000,
       subrequestBudget: 45,
       tickWallBudgetMs: 58_000,
       maxTaskAgeMs: 24 * HOUR,
