@@ -4,6 +4,7 @@
  * either before it runs (nothing written) or after it committed (the write stands, the caller
  * sees an error: the ambiguous case). What the relay must survive in production.
  */
+import { aroundRoundTrips } from "../../src/storage/d1-round-trips";
 import { seededRandom } from "../../tools/seeded-random";
 
 /**
@@ -59,30 +60,5 @@ export function faultyD1(db: D1Database, plan: FaultPlan): { db: D1Database; log
     if (fault === "hang") await new Promise<never>(() => {});
     return result;
   }
-  // Statements prepared through the wrapper go into its batch as the real ones they wrap.
-  const real = new WeakMap<object, D1PreparedStatement>();
-  const wrapStatement = (statement: D1PreparedStatement): D1PreparedStatement => {
-    const proxy: D1PreparedStatement = new Proxy(statement, {
-      get(target, prop) {
-        if (prop === "bind") return (...values: unknown[]) => wrapStatement(target.bind(...values));
-        if (prop === "all" || prop === "run" || prop === "first" || prop === "raw")
-          return (...args: unknown[]) => roundTrip(() => (target[prop] as (...a: unknown[]) => Promise<unknown>).apply(target, args));
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    real.set(proxy, statement);
-    return proxy;
-  };
-  const wrapped = new Proxy(db, {
-    get(target, prop) {
-      if (prop === "prepare") return (query: string) => wrapStatement(target.prepare(query));
-      if (prop === "batch")
-        return (statements: D1PreparedStatement[]) => roundTrip(() => target.batch(statements.map((s) => real.get(s) ?? s)));
-      if (prop === "exec") return (query: string) => roundTrip(() => target.exec(query));
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { db: wrapped, log };
+  return { db: aroundRoundTrips(db, roundTrip), log };
 }
