@@ -4,6 +4,7 @@ import type { Env } from "./env";
 import { consumeBatch } from "./queue/consume-batch";
 import { queueDispatchers } from "./queue/send-work";
 import { boundedD1 } from "./storage/bounded-d1";
+import { drillD1 } from "./storage/d1-faults";
 import { isStorageUnavailable } from "./storage/storage-errors";
 import { runTick } from "./tick/run-tick";
 import { systemClock } from "./work/work-context";
@@ -26,19 +27,21 @@ const bounded = new WeakMap<Env, Env>();
 
 /**
  * The env every way in works with: its D1 gives up on a round trip after D1_TIMEOUT_SECONDS
- * (storage/bounded-d1.ts). Made once per env object, as the configuration is read once per env
- * object (config.ts).
+ * (storage/bounded-d1.ts), and fails D1_FAULT_RATE of them on purpose in a drill. Made once per
+ * env object, as the configuration is read once per env object (config.ts).
  */
 function withBoundedD1(env: Env): Env {
   let out = bounded.get(env);
   if (!out) {
     let timeoutMs = DEFAULT_D1_TIMEOUT_MS;
+    let faultRate = 0;
     try {
-      timeoutMs = loadConfig(env).d1TimeoutMs;
+      ({ d1TimeoutMs: timeoutMs, d1FaultRate: faultRate } = loadConfig(env));
     } catch {
       // Misconfigured: every way in says so on its own; the default bounds D1 meanwhile.
     }
-    const db = boundedD1(env.DB, timeoutMs);
+    // A drill (D1_FAULT_RATE, soaks only) fails round trips below the bound, as D1 itself would.
+    const db = boundedD1(faultRate > 0 ? drillD1(env.DB, faultRate, systemClock.random) : env.DB, timeoutMs);
     out = new Proxy(env, { get: (target, prop) => (prop === "DB" ? db : Reflect.get(target, prop)) });
     bounded.set(env, out);
   }

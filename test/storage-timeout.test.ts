@@ -19,6 +19,33 @@ async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T>
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
+describe("D1_FAULT_RATE, the drill", () => {
+  beforeEach(resetDb);
+
+  it("fails that share of D1's round trips through the Worker's own way in: 503 storage_unavailable, never 500", async () => {
+    const hook = await receiver();
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await worker.fetch(
+        new Request("http://relay.test/v1/tasks", {
+          method: "POST",
+          headers: { authorization: "Bearer relay-test-key-one-0123456789", "content-type": "application/json" },
+          body: JSON.stringify({ task_id: `drill-${i % 5}`, action: "videos", action2: "text2video", callback_url: hook.url }),
+        }),
+        { ...env, D1_FAULT_RATE: "0.5" },
+        createExecutionContext(),
+      );
+      statuses.push(res.status);
+    }
+    // With half the round trips failing, a registration of three gets through about one time in eight.
+    expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
+    expect(
+      statuses.every((s) => [200, 201, 503].includes(s)),
+      statuses.join(","),
+    ).toBe(true);
+  });
+});
+
 describe("a D1 that hangs", () => {
   beforeEach(resetDb);
 

@@ -91,6 +91,10 @@ export const SETTINGS = {
     "Longest wait between two polls (an upstream `Retry-After` longer than this is honoured, up to 6 h).",
   ),
   UPSTREAM_TIMEOUT_SECONDS: varSetting(duration("seconds", 15), "Timeout of one upstream request."),
+  D1_FAULT_RATE: varSetting(
+    count(0, (n) => n.nonnegative().max(0.5)),
+    "For soaks and fault drills only: this share (0-0.5) of the relay's D1 round trips fail on purpose, half before running, half after committing, in D1's own transient ways. A relay in service leaves it at 0 (unset).",
+  ),
   D1_TIMEOUT_SECONDS: varSetting(
     duration("seconds", 15),
     "Longest wait for one D1 round trip (a statement or a batch; the relay's take milliseconds, and D1 stops a query at 30 s). Past it the round trip counts as D1 unavailable: an API request answers 503 `storage_unavailable`, a tick or a queue batch ends there and its work is claimed again when its leases end. The statement may still commit: every write is safe to repeat.",

@@ -27,6 +27,7 @@ describe("loadConfig defaults", () => {
       pollMaxIntervalMs: 60_000,
       upstreamTimeoutMs: 15_000,
       d1TimeoutMs: 15_000,
+      d1FaultRate: 0,
       subrequestBudget: 45,
       tickWallBudgetMs: 58_000,
       maxTaskAgeMs: 24 * HOUR,
