@@ -5,7 +5,7 @@ import { consumeBatch } from "./queue/consume-batch";
 import { queueDispatchers } from "./queue/send-work";
 import { boundedD1 } from "./storage/bounded-d1";
 import { drillD1 } from "./storage/d1-faults";
-import { isStorageUnavailable } from "./storage/storage-errors";
+import { isStorageUnavailable, storageErrorMessage } from "./storage/storage-errors";
 import { runTick } from "./tick/run-tick";
 import { systemClock } from "./work/work-context";
 
@@ -62,7 +62,7 @@ export default {
     await runTick(withBoundedD1(env), systemClock, queueDispatchers(env)).catch((error: unknown) => {
       // D1 unavailable for now: the tick ends, its leases run out, the next tick claims the work.
       if (isStorageUnavailable(error))
-        console.error(JSON.stringify({ event: "storage_unavailable", during: "tick", error: (error as Error).message }));
+        console.error(JSON.stringify({ event: "storage_unavailable", during: "tick", error: storageErrorMessage(error) }));
       else logIfMisconfigured("tick", error);
     });
   },

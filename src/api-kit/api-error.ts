@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConfigError } from "../config";
-import { isStorageUnavailable } from "../storage/storage-errors";
+import { isStorageUnavailable, storageErrorMessage } from "../storage/storage-errors";
 
 /** Every code the API answers (the OpenAPI document's `Error.code` lists these). */
 export const ERROR_CODES = [
@@ -139,7 +139,9 @@ export function handleError(error: Error, c: Context): Response {
   // D1 unavailable for now: the client's retry is safe (a write that committed before the error
   // is found again by its id or unique key), so it is told to retry, not that the relay broke.
   if (isStorageUnavailable(error)) {
-    console.error(JSON.stringify({ event: "storage_unavailable", method: c.req.method, path: c.req.path, error: error.message }));
+    console.error(
+      JSON.stringify({ event: "storage_unavailable", method: c.req.method, path: c.req.path, error: storageErrorMessage(error) }),
+    );
     return errorResponse(
       c,
       new ApiError(

@@ -20,3 +20,13 @@ export function isStorageUnavailable(error: unknown): boolean {
   const text = error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : String(error);
   return TRANSIENT.some((marker) => text.includes(marker));
 }
+
+/**
+ * What to log of such an error: D1's own words only. Drizzle wraps a failed statement in an error
+ * that quotes its SQL and its parameters, which may hold a tenant's data.
+ */
+export function storageErrorMessage(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return TRANSIENT.find((marker) => text.includes(marker)) ? text.slice(0, 200) : "D1 unavailable";
+}

@@ -60,6 +60,11 @@ export interface SoakOptions {
   twoSubscriberShare: number;
   flakyShare: number;
   faults: Partial<Faults>;
+  /**
+   * D1_FAULT_RATE: this share of the relay's D1 round trips fail on purpose (0: none). API calls
+   * answered 503 `storage_unavailable` are retried after `Retry-After`, as a client would.
+   */
+  d1FaultRate?: number;
   /** Retries of a webhook: short, so that a receiver failing a few times recovers within the run. */
   deliveryRetrySchedule: string;
   seed: number;
@@ -88,6 +93,8 @@ export const FULL_SOAK: Omit<SoakOptions, "say"> = {
   // Moderate: about 1 poll in 14 meets a fault; one in 100 hangs until the 15 s timeout.
   faults: { latencyMs: 120, rate429: 0.03, retryAfterSeconds: 3, rate5xx: 0.03, rateTimeout: 0.01, rateReset: 0.005 },
   deliveryRetrySchedule: "2,4,8,15,30,60",
+  // D1 fails too, as it does in production now and then: 2 % of the relay's round trips.
+  d1FaultRate: 0.02,
   seed: 2027,
   progressEverySeconds: 30,
 };
@@ -113,6 +120,7 @@ export function soakOptionsFromEnv(env: NodeJS.ProcessEnv, say: (line: string) =
     drainSeconds: num("SOAK_DRAIN_SECONDS", FULL_SOAK.drainSeconds),
     marginSeconds: num("SOAK_MARGIN_SECONDS", FULL_SOAK.marginSeconds),
     seed: Math.round(num("SOAK_SEED", FULL_SOAK.seed)),
+    d1FaultRate: env.SOAK_D1_FAULT_RATE?.trim() === "0" ? 0 : num("SOAK_D1_FAULT_RATE", FULL_SOAK.d1FaultRate ?? 0.02),
     echoRelay: env.SOAK_ECHO_RELAY === "1",
     say,
   };
@@ -188,6 +196,9 @@ export interface SoakFigures {
   webhooksAccepted: number;
   receiverFailuresAnswered: number;
   duplicates: number;
+  /** D1_FAULT_RATE runs: ticks a D1 fault ended, and API calls retried after 503 storage_unavailable. */
+  ticksEndedByStorage: number;
+  storageRetries: number;
   lost: number;
   delayP50: number;
   delayP95: number;
@@ -216,8 +227,35 @@ async function api<T>(baseUrl: string, key: string, method: string, path: string
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
+  if (!res.ok)
+    throw new ApiAnswer(res.status, Number(res.headers.get("retry-after") ?? 0), `${method} ${path} answered ${res.status}: ${text}`);
   return JSON.parse(text) as T;
+}
+
+class ApiAnswer extends Error {
+  constructor(
+    readonly status: number,
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Calls made again after a 503 `storage_unavailable` (D1_FAULT_RATE), as any client of the relay would. */
+const storageRetries = { count: 0 };
+
+/** `api`, retried (at most 5 times, after `Retry-After`) while D1 is unavailable: the relay says it is safe. */
+async function apiRetrying<T>(baseUrl: string, key: string, method: string, path: string, body?: unknown): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await api<T>(baseUrl, key, method, path, body);
+    } catch (error) {
+      if (!(error instanceof ApiAnswer) || error.status !== 503 || attempt >= 5) throw error;
+      storageRetries.count += 1;
+      await sleep(Math.max(1, error.retryAfterSeconds) * 1000);
+    }
+  }
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
@@ -278,6 +316,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
   let network: LoopbackNetwork | undefined;
   let relay: WranglerDev | undefined;
+  let ticksEndedByStorage = 0;
+  storageRetries.count = 0;
   let ticker: NodeJS.Timeout | undefined;
   let monitor: NodeJS.Timeout | undefined;
   const inFlight = () => ticks.filter((t) => t.endedAt === null);
@@ -299,6 +339,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       // POLL_*_INTERVAL_SECONDS, UPSTREAM_TIMEOUT_SECONDS, SUBREQUEST_BUDGET, DELIVERY_TIMEOUT_SECONDS:
       // the relay's own defaults (wrangler.toml's [vars] and src/config.ts).
       ...(options.wallSeconds === undefined ? {} : { TICK_WALL_BUDGET_SECONDS: String(options.wallSeconds) }),
+      ...(options.d1FaultRate ? { D1_FAULT_RATE: String(options.d1FaultRate) } : {}),
     };
     say(
       `[${options.name}] simulator and receivers on ${network.url} (durations x${options.timeScale}, faults ${JSON.stringify(options.faults)})`,
@@ -310,6 +351,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       signal: options.signal,
       onLine: (line) => {
         if (options.echoRelay) say(`  relay| ${line}`);
+        // A tick a D1 fault ended (D1_FAULT_RATE) logs this instead of its tick line.
+        if (line.includes('"event":"storage_unavailable"') && line.includes('"during":"tick"')) ticksEndedByStorage += 1;
         const at = line.indexOf('{"event":"tick"');
         if (at >= 0) {
           try {
@@ -317,7 +360,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           } catch {
             relayErrors.push(`unparsable tick line: ${line.slice(0, 200)}`);
           }
-        } else if (/Uncaught|\[ERROR\]|✘/.test(line)) {
+        } else if (/Uncaught|\[ERROR\]|✘/.test(line) && !line.includes('"event":"storage_unavailable"')) {
+          // (D1 unavailable is expected in a D1_FAULT_RATE run: counted above, not an error of the relay.)
           relayErrors.push(line.slice(0, 300));
         }
       },
@@ -325,7 +369,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const liveRelay = relay;
     // A receiver per batch: a long soak has more endpoints than a tenant's default cap, so the
     // operator gives the soak's tenant room, as for any busy tenant.
-    await api(liveRelay.url, adminKey, "PATCH", "/v1/admin/tenants/default", { caps: { endpoints: 100_000 } });
+    await apiRetrying(liveRelay.url, adminKey, "PATCH", "/v1/admin/tenants/default", { caps: { endpoints: 100_000 } });
     say(
       `[${options.name}] relay under wrangler dev on ${relay.url}: TICK_WALL_BUDGET_SECONDS ${options.wallSeconds ?? "default (58)"}, SUBREQUEST_BUDGET default (45), UPSTREAM_TIMEOUT_SECONDS default (15); a tick may run ${limitSeconds} s`,
     );
@@ -425,7 +469,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       for (let attempt = 0; attempt < apiKeys.length * 3 && fatal === null; attempt++) {
         const key = apiKeys[keyTurn++ % apiKeys.length]!;
         try {
-          return (await api<{ id: string }>(liveRelay.url, key, "POST", "/v1/tasks", body)).id;
+          return (await apiRetrying<{ id: string }>(liveRelay.url, key, "POST", "/v1/tasks", body)).id;
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           if (message.includes("answered 429")) {
@@ -551,7 +595,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         Array.from({ length: 8 }, async () => {
           while (cursor < taskIds.length && Date.now() < overallDeadline) {
             const id = taskIds[cursor++]!;
-            views.push(await api<TaskView>(liveRelay.url, apiKeys[0]!, "GET", `/v1/tasks/${encodeURIComponent(id)}`).catch(() => null));
+            views.push(
+              await apiRetrying<TaskView>(liveRelay.url, apiKeys[0]!, "GET", `/v1/tasks/${encodeURIComponent(id)}`).catch(() => null),
+            );
           }
         }),
       );
@@ -566,8 +612,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
     // What the ticks logged (wrangler may print a tick's line just after its request returned).
     for (let i = 0; i < 20 && tickLines.length < ticks.length; i++) await sleep(100);
-    if (fatal === null && tickLines.length !== ticks.length)
-      problem(`${ticks.length} ticks fired and returned, but ${tickLines.length} tick log lines`);
+    if (fatal === null && tickLines.length + ticksEndedByStorage !== ticks.length)
+      problem(`${ticks.length} ticks fired and returned, but ${tickLines.length} tick log lines (and ${ticksEndedByStorage} ended by D1)`);
     for (const t of tickLines) {
       if (t.durationMs > limitMs) problem(`a tick logged durationMs ${t.durationMs} (limit ${limitMs})`);
       if (t.configurationError) problem(`a tick logged a configuration error: ${t.configurationError}`);
@@ -632,6 +678,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       webhooksAccepted: counts.accepted,
       receiverFailuresAnswered: counts.failedAnswers,
       duplicates,
+      ticksEndedByStorage,
+      storageRetries: storageRetries.count,
       lost: expected.length - arrivedAt.size,
       delayP50: percentile(delays, 50),
       delayP95: percentile(delays, 95),
@@ -703,6 +751,8 @@ function emptyFigures(
     webhooksAccepted: 0,
     receiverFailuresAnswered: 0,
     duplicates: 0,
+    ticksEndedByStorage: 0,
+    storageRetries: 0,
     lost,
     delayP50: 0,
     delayP95: 0,
@@ -751,6 +801,10 @@ export function soakTable(f: SoakFigures, problems: string[]): string {
     ],
     ["receiver failures answered (500, 503 with Retry-After)", int(f.receiverFailuresAnswered)],
     ["duplicates (same webhook-id accepted twice)", int(f.duplicates)],
+    [
+      "D1 faults (D1_FAULT_RATE): ticks ended by one / API calls retried after 503",
+      `${int(f.ticksEndedByStorage)} / ${int(f.storageRetries)}`,
+    ],
     [
       "final webhook after the task finished upstream p50 / p95 / max",
       `${dec(f.delayP50)} s / ${dec(f.delayP95)} s / ${dec(f.delayMax)} s`,
