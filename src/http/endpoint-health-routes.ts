@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { ApiError } from "../api-kit/api-error";
 import { EndpointSchema } from "../api-kit/api-schemas";
 import { errors, json } from "../api-kit/openapi-document";
@@ -24,23 +25,20 @@ const turn = (on: boolean) =>
     responses: { 200: json(EndpointSchema, "The endpoint, with its `health`"), ...errors([401, 404, 429]) },
   });
 
+/**
+ * Turns the tenant's own endpoint on or off, records it in the audit log and answers it as it now
+ * is; another tenant's id answers as a missing one.
+ */
+async function turnEndpoint(c: Context<EndpointEnv>, id: string, on: boolean) {
+  const db = openDb(c.env.DB);
+  const now = systemClock.now();
+  const row = await (on ? enableEndpoint : disableEndpoint)(db, c.get("tenantId"), id, now);
+  if (!row) throw new ApiError("not_found", `no endpoint ${id}`);
+  await recordAudit(db, auditEntry(c, row.tenantId, on ? "endpoint.enable" : "endpoint.disable", id));
+  return c.json(presentEndpoint(row, now), 200);
+}
+
 /** `/v1/endpoints/{id}/enable` and `/disable`: an endpoint's circuit by hand (domain/endpoint-health.ts). */
 export const endpointHealthRoutes = new OpenAPIHono<EndpointEnv>({ defaultHook: validationHook })
-  .openapi(turn(true), async (c) => {
-    const { id } = c.req.valid("param");
-    const db = openDb(c.env.DB);
-    const now = systemClock.now();
-    const row = await enableEndpoint(db, c.get("tenantId"), id, now);
-    if (!row) throw new ApiError("not_found", `no endpoint ${id}`);
-    await recordAudit(db, auditEntry(c, row.tenantId, "endpoint.enable", id));
-    return c.json(presentEndpoint(row, now), 200);
-  })
-  .openapi(turn(false), async (c) => {
-    const { id } = c.req.valid("param");
-    const db = openDb(c.env.DB);
-    const now = systemClock.now();
-    const row = await disableEndpoint(db, c.get("tenantId"), id, now);
-    if (!row) throw new ApiError("not_found", `no endpoint ${id}`);
-    await recordAudit(db, auditEntry(c, row.tenantId, "endpoint.disable", id));
-    return c.json(presentEndpoint(row, now), 200);
-  });
+  .openapi(turn(true), (c) => turnEndpoint(c, c.req.valid("param").id, true))
+  .openapi(turn(false), (c) => turnEndpoint(c, c.req.valid("param").id, false));

@@ -1,4 +1,5 @@
 import { and, asc, eq, sql } from "drizzle-orm";
+import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import type { TenantId } from "../domain/ids";
 import { sealEndpointKey } from "../domain/sealed-endpoint-keys";
 import type { SecretsKeyring } from "../lib/sealed-secrets";
@@ -12,6 +13,25 @@ export const findEndpoint = async (db: Db, tenantId: TenantId, id: string): Prom
       .from(endpoints)
       .where(and(eq(endpoints.tenantId, tenantId), eq(endpoints.id, id)))
   )[0];
+
+/**
+ * Changes one of the tenant's own endpoints and answers it as it now is; undefined when the tenant
+ * has no such endpoint (another tenant's id changes nothing and finds nothing). Every change by id
+ * goes through here, so each is scoped to its tenant the same way.
+ */
+async function updateOwnEndpoint(
+  db: Db,
+  tenantId: TenantId,
+  id: string,
+  set: SQLiteUpdateSetSource<typeof endpoints>,
+): Promise<EndpointRow | undefined> {
+  const [row] = await db
+    .update(endpoints)
+    .set(set)
+    .where(and(eq(endpoints.tenantId, tenantId), eq(endpoints.id, id)))
+    .returning();
+  return row;
+}
 
 /**
  * One page of a tenant's endpoints, oldest first, after the endpoint `after` (its id: a cursor
@@ -51,21 +71,16 @@ export async function rotateEndpointSecret(
 ): Promise<EndpointRow | undefined> {
   const secret = await sealEndpointKey(keyring, id, "secret", fresh.secret);
   const signingKey = fresh.signingKey === null ? null : await sealEndpointKey(keyring, id, "signing_key", fresh.signingKey);
-  const [row] = await db
-    .update(endpoints)
-    .set({
-      previousSecret: sql`${endpoints.secret}`,
-      previousSigningKey: sql`${endpoints.signingKey}`,
-      previousUntil,
-      secret,
-      // Only an endpoint that signs v1a gets a new pair.
-      signingKey: sql`CASE WHEN ${endpoints.signingKey} IS NULL THEN NULL ELSE ${signingKey} END`,
-      publicKey: sql`CASE WHEN ${endpoints.signingKey} IS NULL THEN NULL ELSE ${fresh.publicKey} END`,
-      updatedAt: now,
-    })
-    .where(and(eq(endpoints.tenantId, tenantId), eq(endpoints.id, id)))
-    .returning();
-  return row;
+  return updateOwnEndpoint(db, tenantId, id, {
+    previousSecret: sql`${endpoints.secret}`,
+    previousSigningKey: sql`${endpoints.signingKey}`,
+    previousUntil,
+    secret,
+    // Only an endpoint that signs v1a gets a new pair.
+    signingKey: sql`CASE WHEN ${endpoints.signingKey} IS NULL THEN NULL ELSE ${signingKey} END`,
+    publicKey: sql`CASE WHEN ${endpoints.signingKey} IS NULL THEN NULL ELSE ${fresh.publicKey} END`,
+    updatedAt: now,
+  });
 }
 
 /**
@@ -82,20 +97,18 @@ export async function setAsymmetricSigning(
   now: number,
 ): Promise<EndpointRow | undefined> {
   const signingKey = pair && (await sealEndpointKey(keyring, id, "signing_key", pair.signingKey));
-  const [row] = await db
-    .update(endpoints)
-    .set(
-      pair
-        ? {
-            signingKey: sql`coalesce(${endpoints.signingKey}, ${signingKey})`,
-            publicKey: sql`coalesce(${endpoints.publicKey}, ${pair.publicKey})`,
-            updatedAt: now,
-          }
-        : { signingKey: null, publicKey: null, previousSigningKey: null, updatedAt: now },
-    )
-    .where(and(eq(endpoints.tenantId, tenantId), eq(endpoints.id, id)))
-    .returning();
-  return row;
+  return updateOwnEndpoint(
+    db,
+    tenantId,
+    id,
+    pair
+      ? {
+          signingKey: sql`coalesce(${endpoints.signingKey}, ${signingKey})`,
+          publicKey: sql`coalesce(${endpoints.publicKey}, ${pair.publicKey})`,
+          updatedAt: now,
+        }
+      : { signingKey: null, publicKey: null, previousSigningKey: null, updatedAt: now },
+  );
 }
 
 /**
@@ -104,22 +117,17 @@ export async function setAsymmetricSigning(
  * What already ended `failed` stays so (recover redelivers it). Undefined: no such endpoint of the tenant.
  */
 export async function enableEndpoint(db: Db, tenantId: TenantId, id: string, now: number): Promise<EndpointRow | undefined> {
-  const [row] = await db
-    .update(endpoints)
-    .set({
-      disabledAt: null,
-      circuitOpenedAt: null,
-      consecutiveFailures: 0,
-      failingSince: null,
-      probeStep: 0,
-      nextProbeAt: null,
-      probeMessageId: null,
-      pendingDrain: "release",
-      updatedAt: now,
-    })
-    .where(and(eq(endpoints.tenantId, tenantId), eq(endpoints.id, id)))
-    .returning();
-  return row;
+  return updateOwnEndpoint(db, tenantId, id, {
+    disabledAt: null,
+    circuitOpenedAt: null,
+    consecutiveFailures: 0,
+    failingSince: null,
+    probeStep: 0,
+    nextProbeAt: null,
+    probeMessageId: null,
+    pendingDrain: "release",
+    updatedAt: now,
+  });
 }
 
 /**
@@ -128,18 +136,13 @@ export async function enableEndpoint(db: Db, tenantId: TenantId, id: string, now
  * (`endpoint_disabled`) with their pending webhooks (`fail`). Disabling one already disabled changes nothing.
  */
 export async function disableEndpoint(db: Db, tenantId: TenantId, id: string, now: number): Promise<EndpointRow | undefined> {
-  const [row] = await db
-    .update(endpoints)
-    .set({
-      disabledAt: sql`coalesce(${endpoints.disabledAt}, ${now})`,
-      nextProbeAt: null,
-      probeMessageId: null,
-      pendingDrain: sql`CASE WHEN ${endpoints.disabledAt} IS NULL THEN 'fail' ELSE ${endpoints.pendingDrain} END`,
-      updatedAt: now,
-    })
-    .where(and(eq(endpoints.tenantId, tenantId), eq(endpoints.id, id)))
-    .returning();
-  return row;
+  return updateOwnEndpoint(db, tenantId, id, {
+    disabledAt: sql`coalesce(${endpoints.disabledAt}, ${now})`,
+    nextProbeAt: null,
+    probeMessageId: null,
+    pendingDrain: sql`CASE WHEN ${endpoints.disabledAt} IS NULL THEN 'fail' ELSE ${endpoints.pendingDrain} END`,
+    updatedAt: now,
+  });
 }
 
 /**
@@ -153,10 +156,5 @@ export async function setRateLimit(
   ratePerSecond: number | null,
   now: number,
 ): Promise<EndpointRow | undefined> {
-  const [row] = await db
-    .update(endpoints)
-    .set({ rateLimitPerSecond: ratePerSecond, updatedAt: now })
-    .where(and(eq(endpoints.tenantId, tenantId), eq(endpoints.id, id)))
-    .returning();
-  return row;
+  return updateOwnEndpoint(db, tenantId, id, { rateLimitPerSecond: ratePerSecond, updatedAt: now });
 }
