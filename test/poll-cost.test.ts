@@ -57,7 +57,7 @@ const update = (over: Partial<TaskUpdate>): TaskUpdate => ({
 describe("rows written per poll", () => {
   beforeEach(resetDb);
 
-  it("a poll that finds the same status again writes 4 rows: the claim 2, the record 2", async () => {
+  it("a poll that finds the same status again writes 2 rows, its task's: the claim writes one lease row for all", async () => {
     await seed();
     const usage = emptyUsage();
     const db = openDb(meteredD1(env.DB, usage));
@@ -71,8 +71,9 @@ describe("rows written per poll", () => {
       pollable: { providers: ["cometapi"], newApi: false },
     });
     expect(claimed).toHaveLength(N);
-    // The task row, and its `tasks_due` entry at the lease's end.
-    expect(usage.rowsWritten).toBe(2 * N);
+    // The claim's `task_leases` row and its primary-key entry, whatever N; no task row. Was 2 per
+    // task while the lease was kept in the task (its row, and its `tasks_due` entry at the lease's end).
+    expect(usage.rowsWritten).toBe(2);
 
     const recorded = { ...usage };
     await recordPolls(
@@ -81,16 +82,16 @@ describe("rows written per poll", () => {
       leaseToken,
       NOW,
     );
-    // The task row and its `tasks_due` entry at the next poll; plus the hour's poll count, once
-    // per batch. Was 3 per task while the record named settled_at for every task (its
-    // `tasks_tenant_unsettled` entry rewritten).
-    expect(usage.rowsWritten - recorded.rowsWritten).toBeLessThanOrEqual(2 * N + 1);
-    const rows = await env.DB.prepare(
-      "SELECT count(*) AS n FROM tasks WHERE next_poll_at = ? AND lease_token IS NULL AND settled_at IS NULL",
-    )
+    // The task row and its `tasks_due` entry at the next poll; once per batch, the hour's poll
+    // count and the lease row (rewritten, then deleted once empty). Was 3 per task while the record
+    // named settled_at for every task (its `tasks_tenant_unsettled` entry rewritten).
+    expect(usage.rowsWritten - recorded.rowsWritten).toBeLessThanOrEqual(2 * N + 3);
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE next_poll_at = ? AND settled_at IS NULL")
       .bind(NOW + 30_000)
       .first<{ n: number }>();
     expect(rows?.n).toBe(N);
+    // Nothing is held any more: every task is claimable when it is next due.
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM task_leases").first<{ n: number }>()).toEqual({ n: 0 });
   });
 
   it("a poll that sees the task finish writes its row, its settled entry and its webhook message", async () => {
@@ -118,10 +119,10 @@ describe("rows written per poll", () => {
 
     expect(created).toBe(N);
     // Per task: its row and `tasks_settled` entry (2); its message's row and its five index entries
-    // (6); plus the hour's poll count.
-    expect(usage.rowsWritten).toBeLessThanOrEqual(8 * N + 1);
+    // (6); plus, once per batch, the hour's poll count and the lease row (rewritten, then deleted).
+    expect(usage.rowsWritten).toBeLessThanOrEqual(8 * N + 3);
     const finished = await env.DB.prepare(
-      "SELECT count(*) AS n FROM tasks WHERE finished_at = ? AND settled_at = ? AND next_poll_at IS NULL AND lease_token IS NULL",
+      "SELECT count(*) AS n FROM tasks WHERE finished_at = ? AND settled_at = ? AND next_poll_at IS NULL",
     )
       .bind(NOW, NOW)
       .first<{ n: number }>();

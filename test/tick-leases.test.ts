@@ -5,7 +5,7 @@ import { planNextPoll } from "../src/domain/poll-plan";
 import { claimDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
 import { recordPolls } from "../src/storage/record-polls";
-import { api, manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
+import { api, heldTaskCount, manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
 
 const policy = { pollMinIntervalMs: 10_000, pollMaxIntervalMs: 60_000, maxTaskAgeMs: 86_400_000, pushSafetyPollMs: 300_000 };
 
@@ -40,8 +40,9 @@ describe("leases", () => {
     const task = await upstreamTask([{ status: "processing" }]);
     const hook = await receiver();
     const sub = await register({ task_id: task.id, callback_url: hook.url });
+    const clock = manualClock();
     const [claimed] = await claimDueTasks(openDb(env.DB), {
-      now: Date.now(),
+      now: clock.now(),
       limit: 1,
       leaseToken: leaseToken("lease_dead"),
       leaseMs: 120_000,
@@ -49,10 +50,15 @@ describe("leases", () => {
     });
     expect(claimed?.taskId).toBe(task.id);
     expect((await api(`/v1/subscriptions/${sub.body.id}`, { method: "DELETE" })).status).toBe(204);
-    // Settled: never due again, so a lease kept here would be held forever.
-    const row = await env.DB.prepare("SELECT next_poll_at, lease_token, settled_at FROM tasks WHERE task_id = ?").bind(task.id).first();
-    expect(row).toMatchObject({ next_poll_at: null, lease_token: null });
+    // Settled: never due again, so nothing will claim it; its lease ends with the next claim after its time.
+    const row = await env.DB.prepare("SELECT next_poll_at, settled_at FROM tasks WHERE task_id = ?").bind(task.id).first();
+    expect(row).toMatchObject({ next_poll_at: null });
     expect(row!.settled_at).not.toBeNull();
+    expect(await heldTaskCount()).toBe(1);
+    clock.advance(121_000);
+    expect(await tick(clock)).toMatchObject({ claimed: 0, polled: 0 });
+    expect(await heldTaskCount()).toBe(0);
+    expect(await task.polls()).toBe(0);
   });
 
   it("never lets a stale tick overwrite the result of the tick that holds the lease", async () => {
