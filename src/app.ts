@@ -1,5 +1,4 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { except } from "hono/combine";
 import { ApiError, errorResponse, handleError } from "./api-kit/api-error";
 import { HealthSchema } from "./api-kit/api-schemas";
 import { describeExtras, errors, json, openApiDocument } from "./api-kit/openapi-document";
@@ -39,7 +38,7 @@ root.use("*", provideServices(services));
 const authenticated = authenticate({ checkKey });
 root.use("/v1/*", authenticated);
 root.use("/v1/admin/*", requireAdmin());
-root.use("/v1/*", except("/v1/admin/*", scopeTenant()));
+root.use("/v1/*", scopeTenant({ except: (path) => path === "/v1/admin" || path.startsWith("/v1/admin/") }));
 // CometAPI's own paths (src/gateway/dropin-routes.ts): a relay key and the same tenant rules.
 root.use("/kling/*", authenticated, scopeTenant());
 root.post("/v1/tasks", registrationRateLimit());

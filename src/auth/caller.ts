@@ -4,8 +4,8 @@ import { DEFAULT_TENANT } from "../domain/tenancy";
 import type { Env } from "../env";
 import { findLiveKeyByHash } from "../storage/api-keys";
 import { openDb } from "../storage/db";
-import { findTenant } from "../storage/tenants";
-import { apiKeyIdOf, isKnownKey, keyHash, TENANT_KEY_PREFIX } from "./keys";
+import { tenantSuspension } from "../storage/tenants";
+import { apiKeyIdOfDigest, hashOfDigest, isKnownDigest, keyDigest, TENANT_KEY_PREFIX } from "./keys";
 
 /**
  * Who a key proves the caller is: the admin (`ADMIN_API_KEY`: every tenant), or one tenant (a key
@@ -27,12 +27,14 @@ export const ownTenant = (caller: Caller): TenantId | null => (caller.kind === "
 /** The caller a presented key proves, or null for a key nobody has (or one revoked). */
 export async function resolveCaller(env: Env, presented: string): Promise<Caller | null> {
   const config = loadConfig(env);
-  if (config.adminApiKey !== null && (await isKnownKey(presented, [config.adminApiKey]))) return ADMIN;
-  if (config.relayApiKeys.length > 0 && (await isKnownKey(presented, config.relayApiKeys)))
-    return configuredCaller(env, await apiKeyIdOf(presented));
+  // Hashed once: compared with the configured keys, named by, or looked up by.
+  const candidate = await keyDigest(presented);
+  if (config.adminApiKey !== null && (await isKnownDigest(candidate, [config.adminApiKey]))) return ADMIN;
+  if (config.relayApiKeys.length > 0 && (await isKnownDigest(candidate, config.relayApiKeys)))
+    return configuredCaller(env, apiKeyIdOfDigest(candidate));
   // Only a key of the form the relay makes is worth a D1 read.
   if (!presented.startsWith(TENANT_KEY_PREFIX) || presented.length > 128) return null;
-  const row = await findLiveKeyByHash(openDb(env.DB), await keyHash(presented));
+  const row = await findLiveKeyByHash(openDb(env.DB), hashOfDigest(candidate));
   return row ? { kind: "tenant", tenantId: row.tenantId, keyId: row.id, prefix: row.prefix, suspended: row.suspended } : null;
 }
 
@@ -41,6 +43,6 @@ export async function resolveCaller(env: Env, presented: string): Promise<Caller
  * one primary-key read says whether it is).
  */
 export async function configuredCaller(env: Env, keyId: string): Promise<Caller> {
-  const tenant = await findTenant(openDb(env.DB), DEFAULT_TENANT);
-  return { kind: "tenant", tenantId: DEFAULT_TENANT, keyId, prefix: null, suspended: tenant?.suspendedAt != null };
+  const tenant = await tenantSuspension(openDb(env.DB), DEFAULT_TENANT);
+  return { kind: "tenant", tenantId: DEFAULT_TENANT, keyId, prefix: null, suspended: tenant?.suspended === true };
 }

@@ -13,17 +13,26 @@ const keyDigests = new Map<string, Promise<Uint8Array[]>>();
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 /**
+ * A key's SHA-256: what configured keys are compared by, tenant keys are stored as, and configured
+ * keys are named by. A request computes it once for all three (`resolveCaller`).
+ */
+export const keyDigest = (key: string): Promise<Uint8Array> => digest(key);
+
+/**
  * Constant-time: both sides are hashed to the same length first, then compared with the runtime's
  * timing-safe comparison against every key, without stopping early.
  */
-export async function isKnownKey(presented: string, keys: readonly string[]): Promise<boolean> {
+export const isKnownKey = async (presented: string, keys: readonly string[]): Promise<boolean> =>
+  isKnownDigest(await digest(presented), keys);
+
+/** `isKnownKey` for a presented key already hashed (`keyDigest`). */
+export async function isKnownDigest(candidate: Uint8Array, keys: readonly string[]): Promise<boolean> {
   const cacheKey = keys.join("\n");
   let known = keyDigests.get(cacheKey);
   if (!known) {
     known = Promise.all(keys.map(digest));
     keyDigests.set(cacheKey, known);
   }
-  const candidate = await digest(presented);
   let match = false;
   for (const key of await known) match = crypto.subtle.timingSafeEqual(candidate, key) || match;
   return match;
@@ -32,8 +41,14 @@ export async function isKnownKey(presented: string, keys: readonly string[]): Pr
 /** Hex SHA-256 of a key: how tenant keys are stored, and what their sessions are signed from. */
 export const keyHash = async (key: string) => hex(await digest(key));
 
+/** `keyHash` of a key already hashed (`keyDigest`). */
+export const hashOfDigest = (keyDigest: Uint8Array) => hex(keyDigest);
+
 /** A configured key's public name: a hash prefix (`key_` + 16 hex), safe to log. */
-export const apiKeyIdOf = async (key: string) => `key_${hex((await digest(key)).slice(0, 8))}`;
+export const apiKeyIdOf = async (key: string) => apiKeyIdOfDigest(await digest(key));
+
+/** `apiKeyIdOf` of a key already hashed (`keyDigest`). */
+export const apiKeyIdOfDigest = (keyDigest: Uint8Array) => `key_${hex(keyDigest.slice(0, 8))}`;
 
 /** Tenant keys start with this, so a key found in a log or a repository is recognisable. */
 export const TENANT_KEY_PREFIX = "rk_";

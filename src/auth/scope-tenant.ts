@@ -12,9 +12,16 @@ export const TENANT_HEADER = "relay-tenant";
  * its `Relay-Tenant` header names (400 without it, 404 for a tenant that does not exist, a deleted
  * one included). A suspended tenant's keys are refused with 403 `tenant_suspended`; the admin may
  * still act for it (a deleted tenant's keys are unknown: `authenticate` answers 401).
+ * @example root.use("/v1/*", scopeTenant({ except: (path) => path.startsWith("/v1/admin/") }))
  */
-export const scopeTenant = () =>
+export const scopeTenant = (options: { except?: (path: string) => boolean } = {}) =>
   createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async function scopeToTenant(c, next) {
+    // `except`: paths left alone (the admin's own), tested here rather than with hono's `except`,
+    // which composes its middleware again on every request.
+    if (options.except?.(c.req.path)) {
+      await next();
+      return;
+    }
     const caller = c.get("caller");
     if (caller.kind === "tenant") {
       if (caller.suspended) throw new ApiError("tenant_suspended", "this key's tenant is suspended; ask the relay's operator");

@@ -20,12 +20,16 @@ export interface ActivityDelta {
  * about 1/50 of a row. With `from` (a FROM … WHERE … tail: SQLite's upsert needs the WHERE), the
  * delta's SQL aggregates count only those rows, e.g. the results still held under a lease.
  */
-export function countActivity(db: Db, now: number, delta: ActivityDelta, from?: SQL): D1PreparedStatement {
+export const countActivity = (db: Db, now: number, delta: ActivityDelta, from?: SQL): D1PreparedStatement =>
+  countActivityOfHour(db, hourOf(now), delta, from);
+
+/** `countActivity` for an hour bucket given (`hourOf`): what a prebuilt statement binds. */
+export function countActivityOfHour(db: Db, hour: number, delta: ActivityDelta, from?: SQL): D1PreparedStatement {
   const { polls = 0, upstreamErrors = 0, deliveryAttempts = 0, delivered = 0 } = delta;
   return statement(
     db,
     sql`INSERT INTO activity_hourly (hour, polls, upstream_errors, delivery_attempts, delivered)
-    SELECT ${hourOf(now)}, ${polls}, ${upstreamErrors}, ${deliveryAttempts}, ${delivered} ${from ?? sql`WHERE true`}
+    SELECT ${hour}, ${polls}, ${upstreamErrors}, ${deliveryAttempts}, ${delivered} ${from ?? sql`WHERE true`}
     ON CONFLICT (hour) DO UPDATE SET
       polls = polls + excluded.polls,
       upstream_errors = upstream_errors + excluded.upstream_errors,

@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { CIRCUIT_PARKED_FROM, type EndpointHealthChange } from "../domain/endpoint-health";
-import { asJson, type Db, statement } from "./db";
+import { asJson, type Db, prebuilt, statement } from "./db";
 import { messageIn } from "./message-sql";
 import { endpointEventData, recordOperationEvents } from "./operation-events";
 
@@ -65,11 +65,47 @@ export function endpointHealthStatements(
       last_failure_reason: c.lastFailureReason,
     })),
   );
-  const inRound = sql`id IN (SELECT value ->> 'id' FROM json_each(${rows}))`;
-  return [
-    statement(
-      db,
-      sql`UPDATE endpoints SET
+  return healthWrites(db, {
+    rows,
+    failedIds: asJson(failedIds),
+    now,
+    firstProbeAt: now + policy.probeMinMs,
+    probeMinMs: policy.probeMinMs,
+    probeMaxMs: policy.probeMaxMs,
+    failures: policy.failures,
+  });
+}
+
+/** The values `endpointHealthStatements` binds: the round as JSON, the time, the circuit's policy. */
+type HealthValues = {
+  rows: string;
+  failedIds: string;
+  now: number;
+  firstProbeAt: number;
+  probeMinMs: number;
+  probeMaxMs: number;
+  failures: number;
+};
+const healthStandIn = (n: number): HealthValues => ({
+  rows: `[${n}]`,
+  failedIds: `[${n + 1}]`,
+  now: n + 2,
+  firstProbeAt: n + 3,
+  probeMinMs: n + 4,
+  probeMaxMs: n + 5,
+  failures: n + 6,
+});
+
+/** `endpointHealthStatements`' statements, built by drizzle once (`prebuilt`): every recorded round of deliveries runs them. */
+const healthWrites = prebuilt(
+  [healthStandIn(-10), healthStandIn(-20)],
+  (db, { rows, failedIds, now, firstProbeAt, probeMinMs, probeMaxMs, failures }) => {
+    const policy: CircuitPolicy = { failures, probeMinMs, probeMaxMs };
+    const inRound = sql`id IN (SELECT value ->> 'id' FROM json_each(${rows}))`;
+    return [
+      statement(
+        db,
+        sql`UPDATE endpoints SET
         consecutive_failures = CASE WHEN h.ok_at IS NOT NULL THEN h.failures ELSE endpoints.consecutive_failures + h.failures END,
         failing_since = CASE WHEN h.ok_at IS NOT NULL THEN h.first_failure_at ELSE coalesce(endpoints.failing_since, h.first_failure_at) END,
         last_success_at = coalesce(max(h.ok_at, coalesce(endpoints.last_success_at, 0)), endpoints.last_success_at),
@@ -81,48 +117,49 @@ export function endpointHealthStatements(
           value ->> 'last_failure_reason' AS last_failure_reason
         FROM json_each(${rows})) AS h
       WHERE endpoints.id = h.id`,
-    ),
-    // `endpoint.recovered`, about the circuits the next statement closes (while it still says when each opened).
-    recordOperationEvents(
-      db,
-      "endpoint.recovered",
-      sql`SELECT e.tenant_id, e.id || ':' || e.circuit_opened_at AS occurrence, ${endpointEventData("e")} AS data FROM endpoints e
+      ),
+      // `endpoint.recovered`, about the circuits the next statement closes (while it still says when each opened).
+      recordOperationEvents(
+        db,
+        "endpoint.recovered",
+        sql`SELECT e.tenant_id, e.id || ':' || e.circuit_opened_at AS occurrence, ${endpointEventData("e")} AS data FROM endpoints e
       WHERE e.${inRound} AND e.circuit_opened_at IS NOT NULL AND e.consecutive_failures = 0 AND e.disabled_at IS NULL`,
-      now,
-    ),
-    statement(
-      db,
-      sql`UPDATE endpoints SET circuit_opened_at = NULL, probe_step = 0, next_probe_at = NULL, probe_message_id = NULL, pending_drain = 'release'
+        now,
+      ),
+      statement(
+        db,
+        sql`UPDATE endpoints SET circuit_opened_at = NULL, probe_step = 0, next_probe_at = NULL, probe_message_id = NULL, pending_drain = 'release'
       WHERE ${inRound} AND circuit_opened_at IS NOT NULL AND consecutive_failures = 0 AND disabled_at IS NULL`,
-    ),
-    statement(
-      db,
-      sql`UPDATE endpoints SET probe_step = probe_step + 1, next_probe_at = ${now} + ${probeWaitSql(sql`probe_step + 1`, policy)},
+      ),
+      statement(
+        db,
+        sql`UPDATE endpoints SET probe_step = probe_step + 1, next_probe_at = ${now} + ${probeWaitSql(sql`probe_step + 1`, policy)},
         probe_message_id = NULL
       WHERE ${inRound} AND circuit_opened_at IS NOT NULL AND disabled_at IS NULL
-        AND probe_message_id IN (SELECT value FROM json_each(${asJson(failedIds)}))`,
-    ),
-    statement(
-      db,
-      sql`UPDATE endpoints SET circuit_opened_at = ${now}, probe_step = 0, next_probe_at = ${now + policy.probeMinMs}, probe_message_id = NULL,
+        AND probe_message_id IN (SELECT value FROM json_each(${failedIds}))`,
+      ),
+      statement(
+        db,
+        sql`UPDATE endpoints SET circuit_opened_at = ${now}, probe_step = 0, next_probe_at = ${firstProbeAt}, probe_message_id = NULL,
         pending_drain = NULL
       WHERE ${inRound} AND circuit_opened_at IS NULL AND disabled_at IS NULL AND consecutive_failures >= ${policy.failures}`,
-    ),
-    // The round's failed webhooks of an endpoint whose circuit is (now) open wait with the others,
-    // parked, rather than on their own retry times: the first success releases them all together.
-    statement(
-      db,
-      sql`UPDATE messages SET next_attempt_at = h.at
+      ),
+      // The round's failed webhooks of an endpoint whose circuit is (now) open wait with the others,
+      // parked, rather than on their own retry times: the first success releases them all together.
+      statement(
+        db,
+        sql`UPDATE messages SET next_attempt_at = h.at
       FROM (SELECT id, ${heldByEndpoint} AS at FROM messages
-        WHERE id IN (SELECT value FROM json_each(${asJson(failedIds)})) AND ${messageIn("state", "scheduled")}) AS h
+        WHERE id IN (SELECT value FROM json_each(${failedIds})) AND ${messageIn("state", "scheduled")}) AS h
       WHERE messages.id = h.id AND h.at IS NOT NULL`,
-    ),
-    recordOperationEvents(
-      db,
-      "endpoint.circuit_opened",
-      sql`SELECT e.tenant_id, e.id || ':' || e.circuit_opened_at AS occurrence, ${endpointEventData("e")} AS data FROM endpoints e
+      ),
+      recordOperationEvents(
+        db,
+        "endpoint.circuit_opened",
+        sql`SELECT e.tenant_id, e.id || ':' || e.circuit_opened_at AS occurrence, ${endpointEventData("e")} AS data FROM endpoints e
       WHERE e.${inRound} AND e.circuit_opened_at = ${now}`,
-      now,
-    ),
-  ];
-}
+        now,
+      ),
+    ];
+  },
+);

@@ -3,8 +3,8 @@ import type { MessageUpdate } from "../domain/delivery-plan";
 import { type HealthOutcome, healthChanges } from "../domain/endpoint-health";
 import type { LeaseToken, TaskKey } from "../domain/ids";
 import { OPEN_MESSAGE_STATES, stateAfterAttempt } from "../domain/message-states";
-import { countActivity } from "./count-activity";
-import { asJson, type Db, keySet, runBatch, statement } from "./db";
+import { countActivityOfHour, hourOf } from "./count-activity";
+import { asJson, type Db, prebuilt, runBatch, statement } from "./db";
 import { type CircuitPolicy, endpointHealthStatements } from "./endpoint-health";
 import { messageIn, messageState, moveTo } from "./message-sql";
 import { recordOperationEvents } from "./operation-events";
@@ -59,56 +59,79 @@ export async function recordDeliveries(
       failure: u.subscriptionFailure,
     })),
   );
-  const stillLeased = sql`EXISTS (SELECT 1 FROM messages m WHERE m.id = r.value ->> 'id' AND m.lease_token = ${leaseToken})`;
   const health = healthChanges(
     records.map((r) => ({ endpointId: r.endpointId, attemptedAt: r.attemptedAt, outcome: r.health, error: r.update.error })),
   );
   const failedIds = records.filter((r) => r.health === "fail").map((r) => r.messageId);
+  const taskKeys = asJson([...new Set(records.map((r) => r.taskKey))]);
   await runBatch(db, [
-    statement(
-      db,
-      sql`INSERT INTO delivery_attempts (message_id, endpoint_id, attempted_at, status_code, error, duration_ms, response_body)
+    ...attemptWrites(db, { rows, leaseToken, now, hour: hourOf(now) }),
+    // The endpoints' health and circuits: every attempt made counts, whatever became of its lease.
+    ...endpointHealthStatements(db, health, failedIds, circuit, now),
+    // Settling reads the rows as they now are, whatever this round still leased: nothing to guard.
+    ...settleWrites(db, { taskKeys, now }),
+  ]);
+}
+
+/** The values a round's record binds: its attempts as JSON, the lease it holds them under, the time and its hour. */
+type AttemptValues = { rows: string; leaseToken: string; now: number; hour: number };
+
+/**
+ * `recordDeliveries`' statements before the endpoints' health, built by drizzle once (`prebuilt`):
+ * every recorded round of deliveries runs them.
+ */
+const attemptWrites = prebuilt<AttemptValues>(
+  [
+    { rows: "[1]", leaseToken: "a", now: -1, hour: -2 },
+    { rows: "[2]", leaseToken: "b", now: -3, hour: -4 },
+  ],
+  (db, { rows, leaseToken, now, hour }) => {
+    const stillLeased = sql`EXISTS (SELECT 1 FROM messages m WHERE m.id = r.value ->> 'id' AND m.lease_token = ${leaseToken})`;
+    return [
+      statement(
+        db,
+        sql`INSERT INTO delivery_attempts (message_id, endpoint_id, attempted_at, status_code, error, duration_ms, response_body)
       SELECT m.id, m.endpoint_id, r.value ->> 'attempted_at', r.value ->> 'status_code', r.value ->> 'error', r.value ->> 'duration_ms',
         r.value ->> 'response_body'
       FROM json_each(${rows}) r JOIN messages m ON m.id = r.value ->> 'id'
       WHERE m.lease_token = ${leaseToken}`,
-    ),
-    countActivity(
-      db,
-      now,
-      { deliveryAttempts: sql`count(*)`, delivered: sql`coalesce(sum(r.value ->> 'status' = 'delivered'), 0)` },
-      sql`FROM json_each(${rows}) r WHERE ${stillLeased}`,
-    ),
-    statement(
-      db,
-      sql`UPDATE subscriptions SET status = 'failed', status_reason = r.value ->> 'failure', updated_at = ${now}
+      ),
+      countActivityOfHour(
+        db,
+        hour,
+        { deliveryAttempts: sql`count(*)`, delivered: sql`coalesce(sum(r.value ->> 'status' = 'delivered'), 0)` },
+        sql`FROM json_each(${rows}) r WHERE ${stillLeased}`,
+      ),
+      statement(
+        db,
+        sql`UPDATE subscriptions SET status = 'failed', status_reason = r.value ->> 'failure', updated_at = ${now}
       FROM json_each(${rows}) r
       WHERE subscriptions.id = r.value ->> 'subscription_id' AND r.value ->> 'failure' IS NOT NULL AND subscriptions.status = 'active'
         AND ${stillLeased}`,
-    ),
-    // Their `subscription.failed` operational events, one per subscription failed just now.
-    recordOperationEvents(
-      db,
-      "subscription.failed",
-      sql`SELECT s.tenant_id, s.id || ':' || ${now} AS occurrence,
+      ),
+      // Their `subscription.failed` operational events, one per subscription failed just now.
+      recordOperationEvents(
+        db,
+        "subscription.failed",
+        sql`SELECT s.tenant_id, s.id || ':' || ${now} AS occurrence,
         json_object('subscription_id', s.id, 'task_id', t.task_id, 'provider', t.provider, 'endpoint_id', s.endpoint_id,
           'callback_url', s.callback_url, 'reason', s.status_reason, 'last_error', r.value ->> 'error', 'metadata', json(s.metadata)) AS data
       FROM json_each(${rows}) r JOIN subscriptions s ON s.id = r.value ->> 'subscription_id' JOIN tasks t ON t.id = s.task_key
       WHERE r.value ->> 'failure' IS NOT NULL AND s.status = 'failed' AND s.updated_at = ${now} AND ${stillLeased}`,
-      now,
-    ),
-    // The messages of this round that are still leased are left to the update below, which records
-    // their own outcome.
-    statement(
-      db,
-      sql`UPDATE messages SET ${moveTo("cancelled")}, next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
+        now,
+      ),
+      // The messages of this round that are still leased are left to the update below, which records
+      // their own outcome.
+      statement(
+        db,
+        sql`UPDATE messages SET ${moveTo("cancelled")}, next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
       WHERE ${messageIn("state", ...OPEN_MESSAGE_STATES)}
         AND subscription_id IN (SELECT r.value ->> 'subscription_id' FROM json_each(${rows}) r WHERE r.value ->> 'failure' IS NOT NULL AND ${stillLeased})
         AND (lease_token IS NOT ${leaseToken} OR id NOT IN (SELECT r.value ->> 'id' FROM json_each(${rows}) r))`,
-    ),
-    statement(
-      db,
-      sql`UPDATE messages SET
+      ),
+      statement(
+        db,
+        sql`UPDATE messages SET
         status = r.value ->> 'status',
         state = r.value ->> 'state',
         attempts = attempts + 1,
@@ -121,13 +144,19 @@ export async function recordDeliveries(
         updated_at = ${now}
       FROM json_each(${rows}) r
       WHERE messages.id = r.value ->> 'id' AND messages.lease_token = ${leaseToken}`,
-    ),
-    // The endpoints' health and circuits: every attempt made counts, whatever became of its lease.
-    ...endpointHealthStatements(db, health, failedIds, circuit, now),
-    // Settling reads the rows as they now are, whatever this round still leased: nothing to guard.
-    ...settleTasks(db, keySet([...new Set(records.map((r) => r.taskKey))]), now),
-  ]);
-}
+      ),
+    ];
+  },
+);
+
+/** `settleTasks` of a round's tasks (JSON), built once. */
+const settleWrites = prebuilt(
+  [
+    { taskKeys: "[1]", now: -1 },
+    { taskKeys: "[2]", now: -2 },
+  ],
+  (db, { taskKeys, now }) => settleTasks(db, sql`(SELECT value FROM json_each(${taskKeys}))`, now),
+);
 
 /** Gives claimed messages back untouched, `scheduled` at once (for work a tick claimed but did not start). */
 export async function releaseMessages(db: Db, messageIds: readonly string[], leaseToken: LeaseToken, now: number): Promise<void> {

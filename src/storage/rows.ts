@@ -142,6 +142,23 @@ export const batchRows = <C extends RowColumns>(schema: RowSchema<C>, purpose: s
  * `task_key AS taskKey`.
  */
 export function selectList(schema: RowSchema<RowColumns>, prefix = ""): SQL {
+  // Made once per schema and prefix: claims and reads render the same lists on every call.
+  let lists = selectLists.get(schema);
+  if (!lists) {
+    lists = new Map();
+    selectLists.set(schema, lists);
+  }
+  let list = lists.get(prefix);
+  if (!list) {
+    list = renderSelectList(schema, prefix);
+    lists.set(prefix, list);
+  }
+  return list;
+}
+
+const selectLists = new WeakMap<RowSchema<RowColumns>, Map<string, SQL>>();
+
+function renderSelectList(schema: RowSchema<RowColumns>, prefix: string): SQL {
   const items = Object.entries(schema.columns).map(([key, c]) => {
     if (!c.source) throw new Error(`selectList: column ${key} is not a table column`);
     return c.source.name === key ? `${prefix}${key}` : `${prefix}${c.source.name} AS ${key}`;

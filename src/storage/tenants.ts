@@ -1,8 +1,8 @@
 import { and, asc, eq, isNull, ne, sql } from "drizzle-orm";
 import type { TenantId } from "../domain/ids";
 import { DEFAULT_TENANT } from "../domain/tenancy";
-import type { Db } from "./db";
-import { int, readOne, rowSchema } from "./rows";
+import { type Db, prebuilt, statement } from "./db";
+import { column, decodeRows, int, readOne, rowSchema } from "./rows";
 import { type TenantRow, tenants } from "./schema";
 
 export const createTenant = async (db: Db, tenant: { id: TenantId; name: string }, now: number): Promise<TenantRow> => {
@@ -23,6 +23,22 @@ export const listTenants = (db: Db): Promise<TenantRow[]> =>
 /** The tenant by that id, unless deleted (a suspended one is found). */
 export const findTenant = async (db: Db, id: TenantId): Promise<TenantRow | undefined> =>
   (await db.select().from(tenants).where(live(id)))[0];
+
+const SuspensionRow = rowSchema({ suspended_at: column(tenants.suspendedAt) });
+const suspensionRead = prebuilt([{ id: "a" }, { id: "b" }], (db, { id }) => [
+  statement(db, sql`SELECT suspended_at FROM tenants WHERE id = ${id} AND deleted_at IS NULL`),
+]);
+
+/**
+ * Whether the tenant by that id is suspended; undefined when there is none (or it was deleted).
+ * One primary-key read, its statement built by drizzle once (`prebuilt`): every API request
+ * with a configured key makes it.
+ */
+export async function tenantSuspension(db: Db, id: TenantId): Promise<{ suspended: boolean } | undefined> {
+  const [read] = suspensionRead(db, { id });
+  const [row] = decodeRows(SuspensionRow, "a tenant's suspension", (await read!.all()).results);
+  return row && { suspended: row.suspended_at !== null };
+}
 
 /** What the admin changes of a tenant: each field given is set; `caps` is merged (a null cap goes back to its default). */
 export interface TenantChanges {
