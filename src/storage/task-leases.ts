@@ -10,9 +10,10 @@ import { type Db, statement } from "./db";
  * `tasks_due` entry at the claim (the due time moved to the lease's end, so other claimers skip it),
  * then both again at the record: 4 rows. Here a claim writes one row for all its tasks (and its
  * primary-key entry), the tasks stay as they are, and the record alone moves the due time: 2 rows a
- * poll, plus 2 to 4 a claim. In exchange, a claim walks past due tasks someone else holds (only
- * while two claimers overlap: the tick's own claims hold what it polls at once) and reads the live
- * leases whole: a few rows.
+ * poll, plus 2 to 4 a claim. In exchange, held tasks stay due: a claim walks past those someone
+ * holds and reads the keys of every live lease to leave them out (in a tick, mostly its own earlier
+ * claims not yet recorded). D1 bills a thousand rows read for one written: docs/performance.md,
+ * table 2, has both.
  *
  * The rules, which make every write after a claim safe without trusting clocks:
  * - a claim first deletes every lease whose time is up (`ends_at`), then takes only tasks no
