@@ -19,8 +19,12 @@
  * aborted, the resumed one completed under the id D1 recorded before the crash.
  *
  * Work a tick claimed is out of reach until its lease ends (work/leases.ts: the tick's time left,
- * one request timeout and LEASE_MARGIN_MS, 30 s), so the second crash's work resumes about 35 s
- * after it: most of this file's time is that wait.
+ * one request timeout and LEASE_MARGIN_MS, 30 s), so the second crash's work resumes about 40 s
+ * after it: most of this file's time is that wait. Ticks and copy steps get 6 s, not the suite's
+ * usual 3: after a SIGKILL, miniflare's first writes to an R2 key it was writing take seconds
+ * (seen: over 3 s for a 256 KiB put), and a step cut by its time limit is a failed attempt that
+ * waits 15 s, then a minute. KEEP_CRASH_STATE=1 keeps the state folder (and, on a miss, wrangler's
+ * output in it) for a look afterwards.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -124,8 +128,11 @@ function registerOnLanes(list: Registration[], lanes: number, progress: { inFlig
   return Promise.all(Array.from({ length: lanes }, lane));
 }
 
-/** Upstream requests that arrived and are not answered yet (a poll is counted once answered). */
-const pollsInFlight = () => {
+/**
+ * Upstream requests that arrived and were not answered yet, beyond `base` (the simulator counts a
+ * request when it arrives, a poll once it is answered, and each create as a request).
+ */
+const unanswered = () => {
   const stats = stack.network.simulator.stats();
   return stats.requests.cometapi - stats.polls;
 };
@@ -162,9 +169,10 @@ describe("wrangler dev killed with SIGKILL mid-work, then restarted on the same 
     const lanes = { inFlight: 0, answered: 0, cut: 0 };
     const registering = registerOnLanes(laneList, LANES, lanes);
     await until("a first registration answered", () => lanes.answered >= LANES);
+    const base = unanswered();
     const polling = tick();
-    await until("a poll in flight", () => pollsInFlight() > 0);
-    const atCrash1 = { registrationsInFlight: lanes.inFlight, answered: lanes.answered, pollsInFlight: pollsInFlight() };
+    await until("a poll in flight", () => unanswered() > base);
+    const atCrash1 = { registrationsInFlight: lanes.inFlight, answered: lanes.answered, pollsInFlight: unanswered() - base };
     await stack.relay.crash();
     mark("crash 1");
     expect(await polling).toBe(false);
