@@ -17,6 +17,11 @@ export interface RelayStack {
   inboundToken: string;
   /** `ARCHIVE_LINK_SECRET`, when started with `archive` (null otherwise): what signs the links to archived files. */
   archiveLinkSecret: string | null;
+  /**
+   * Starts wrangler dev again, on the same port, vars and state folder (`persistTo`), after
+   * `relay.crash()`: `relay` is the new one from then on (the client's URL stays right).
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,44 +36,55 @@ export async function startRelayStack(options: {
    * `ARCHIVE_LINK_SECRET`, so that registrations may ask `archive: true`.
    */
   archive?: boolean;
+  /** Keep the relay's state (D1, R2) here, for `restart()` (default: a temp folder of its own). */
+  persistTo?: string;
 }): Promise<RelayStack> {
   const network = await startLoopbackNetwork({ apiKey: options.upstreamKey, seed: options.seed });
   // Known before the relay starts: it gives upstream its own URL to call back.
   const port = await freePort();
   const inboundToken = randomBytes(24).toString("hex");
   const archiveLinkSecret = options.archive ? randomBytes(24).toString("hex") : null;
-  const relay = await startWranglerDev({
-    // The sources as they were at start: an edit saved meanwhile does not reload the relay mid-suite.
-    snapshot: true,
-    port,
-    ...(options.archive ? { r2Buckets: { ARCHIVE: "kling-webhook-relay-archive" } } : {}),
-    vars: {
-      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-      INBOUND_TOKEN: inboundToken,
-      RELAY_API_KEYS: options.apiKey,
-      WEBHOOK_SECRETS: options.secret,
-      COMETAPI_KEY: options.upstreamKey,
-      UPSTREAM_BASE_URL: network.url,
-      ALLOW_INSECURE_CALLBACKS: "true",
-      POLL_MIN_INTERVAL_SECONDS: "0.2",
-      POLL_MAX_INTERVAL_SECONDS: "0.5",
-      UPSTREAM_TIMEOUT_SECONDS: "1",
-      DELIVERY_RETRY_SCHEDULE: "0.2,0.2,0.2",
-      DELIVERY_TIMEOUT_SECONDS: "2",
-      TICK_WALL_BUDGET_SECONDS: "3",
-      ...(archiveLinkSecret ? { ARCHIVE_LINK_SECRET: archiveLinkSecret } : {}),
-      ...options.vars,
-    },
-  }).catch(async (error: unknown) => {
+  const startRelay = () =>
+    startWranglerDev({
+      // The sources as they were at start: an edit saved meanwhile does not reload the relay mid-suite.
+      snapshot: true,
+      port,
+      ...(options.persistTo === undefined ? {} : { persistTo: options.persistTo }),
+      ...(options.archive ? { r2Buckets: { ARCHIVE: "kling-webhook-relay-archive" } } : {}),
+      vars: {
+        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+        INBOUND_TOKEN: inboundToken,
+        RELAY_API_KEYS: options.apiKey,
+        WEBHOOK_SECRETS: options.secret,
+        COMETAPI_KEY: options.upstreamKey,
+        UPSTREAM_BASE_URL: network.url,
+        ALLOW_INSECURE_CALLBACKS: "true",
+        POLL_MIN_INTERVAL_SECONDS: "0.2",
+        POLL_MAX_INTERVAL_SECONDS: "0.5",
+        UPSTREAM_TIMEOUT_SECONDS: "1",
+        DELIVERY_RETRY_SCHEDULE: "0.2,0.2,0.2",
+        DELIVERY_TIMEOUT_SECONDS: "2",
+        TICK_WALL_BUDGET_SECONDS: "3",
+        ...(archiveLinkSecret ? { ARCHIVE_LINK_SECRET: archiveLinkSecret } : {}),
+        ...options.vars,
+      },
+    });
+  let relay = await startRelay().catch(async (error: unknown) => {
     await network.close();
     throw error;
   });
   return {
     network,
-    relay,
+    get relay() {
+      return relay;
+    },
     client: createRelayClient(relay.url, options.apiKey),
     inboundToken,
     archiveLinkSecret,
+    async restart() {
+      await relay.stop();
+      relay = await startRelay();
+    },
     async stop() {
       await relay.stop();
       await network.close();

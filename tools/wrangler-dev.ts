@@ -2,8 +2,9 @@
  * Runs the real `wrangler dev` (workerd, a local D1) as a child process, for the demo, the
  * end-to-end tests and the benchmarks. Vars and secrets go through an env file, so wrangler
  * prints them as "(hidden)". Each wrangler runs in its own process group, which stop() ends
- * (SIGTERM, then SIGKILL after 5 s) and which is killed anyway when this process exits, so no
- * workerd is left behind; a state folder of our own is deleted on stop and on exit too.
+ * (SIGTERM, then SIGKILL after 5 s), crash() kills at once (SIGKILL, the state kept for a restart)
+ * and which is killed anyway when this process exits, so no workerd is left behind; a state
+ * folder of our own is deleted on stop and on exit too.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -77,6 +78,17 @@ function startGroup(args: string[], cwd: string, onData: (chunk: Buffer) => void
   return group;
 }
 
+/** True while any process of the group is alive (wrangler's workerd may outlive wrangler a moment). */
+function groupAlive(child: ChildProcess): boolean {
+  if (child.pid === undefined) return false;
+  try {
+    process.kill(-child.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** SIGTERM (and SIGCONT, should the group be stopped), SIGKILL after a grace period; waits for the exit. */
 async function endGroup(group: Group) {
   if (group.done) return;
@@ -102,6 +114,13 @@ export interface WranglerDev {
   fireScheduled(options?: { timeoutMs?: number }): Promise<void>;
   /** Ends wrangler dev's process group and deletes a state folder of our own. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * SIGKILL to the whole process group at once (wrangler and its workerd), as a machine that loses
+   * power: no handler runs, requests in flight are cut. Resolves once no process of the group is
+   * left (within `timeoutMs`, default 10 s). The state folder stays, for another wrangler dev on the
+   * same `persistTo`; a state folder of our own is deleted as stop() would.
+   */
+  crash(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 export interface WranglerDevOptions {
@@ -212,6 +231,8 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
   try {
     let cwd = ROOT;
     if (options.snapshot) {
+      // A wrangler dev killed on this state folder left its snapshot: take a fresh one.
+      rmSync(snapshotDir, { recursive: true, force: true });
       mkdirSync(snapshotDir, { recursive: true });
       for (const entry of SNAPSHOT) cpSync(path.join(ROOT, entry), path.join(snapshotDir, entry), { recursive: true });
       if (!options.vars && existsSync(path.join(ROOT, ".dev.vars")))
@@ -301,5 +322,16 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
       if (!res.ok) throw new Error(`scheduled handler failed: ${res.status}`);
     },
     stop,
+    async crash({ timeoutMs = 10_000 } = {}) {
+      const group = current!;
+      signalGroup(group.child, "SIGKILL");
+      await group.exited;
+      const until = Date.now() + timeoutMs;
+      while (groupAlive(group.child)) {
+        if (Date.now() > until) throw new Error(`wrangler dev's process group ${group.child.pid} outlived SIGKILL by ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await stop();
+    },
   };
 }

@@ -1,12 +1,13 @@
 import { archiveKey } from "../domain/archive-link";
 import { ARCHIVE_PART_BYTES, archiveBackoffMs, archiveFilesOf, archiveResultsOf } from "../domain/archive-plan";
-import type { TaskKey } from "../domain/ids";
+import type { LeaseToken, TaskKey } from "../domain/ids";
 import type { Provider } from "../domain/kling";
 import { outputsJson } from "../domain/task-outputs";
 import {
   type ArchiveFileRecord,
   type ClaimedArchiveFile,
   type NewArchiveFile,
+  noteArchiveUpload,
   settleArchives,
   startArchives,
   tasksToArchive,
@@ -98,16 +99,24 @@ export async function settleArchivedTasks(ctx: Pick<ArchiveContext, "db" | "conf
 }
 
 /**
- * One step of one claimed file: copies what the allowance and the time let (archive/copy-file.ts)
- * and says what to record. Failures wait ARCHIVE backoff; after ARCHIVE_MAX_ATTEMPTS failures, or
- * one that retrying cannot mend (too large, a private address), the file is given up.
+ * One step of one claimed file (held under `leaseToken`): copies what the allowance and the time
+ * let (archive/copy-file.ts) and says what to record. A multipart upload it starts is noted in D1
+ * at once (see `noteArchiveUpload`). Failures wait ARCHIVE backoff; after ARCHIVE_MAX_ATTEMPTS
+ * failures, or one that retrying cannot mend (too large, a private address), the file is given up.
  */
-export async function archiveStep(ctx: ArchiveContext, file: ClaimedArchiveFile): Promise<ArchiveFileRecord> {
-  const { config, clock, budget, bucket, bytes } = ctx;
+export async function archiveStep(ctx: ArchiveContext & { leaseToken: LeaseToken }, file: ClaimedArchiveFile): Promise<ArchiveFileRecord> {
+  const { config, clock, budget, bucket, bytes, db, leaseToken } = ctx;
   const resume = parseResume(file.resume);
   const timeoutMs = Math.max(1, Math.min(config.archiveCopyTimeoutMs, budget.deadline - clock.now()));
   const outcome = await copyStep(
-    { bucket, key: file.r2Key, sourceUrl: file.sourceUrl, copiedBytes: resume ? file.copiedBytes : 0, resume },
+    {
+      bucket,
+      key: file.r2Key,
+      sourceUrl: file.sourceUrl,
+      copiedBytes: resume ? file.copiedBytes : 0,
+      resume,
+      noteUpload: (started) => noteArchiveUpload(db, file.id, JSON.stringify(started), leaseToken, clock.now()),
+    },
     {
       maxBytes: config.archiveMaxBytes,
       timeoutMs,
@@ -167,7 +176,14 @@ export function recordOf(file: ClaimedArchiveFile, outcome: CopyOutcome, now: nu
         resume: JSON.stringify(outcome.resume),
       };
     case "deferred":
-      return { ...base, status: "pending", nextAttemptAt: now, copiedBytes: file.copiedBytes, resume: file.resume };
+      // An upload with no part copied was aborted by the step (copy-file.ts): nothing to go on from.
+      return {
+        ...base,
+        status: "pending",
+        nextAttemptAt: now,
+        copiedBytes: file.copiedBytes,
+        resume: file.copiedBytes > 0 ? file.resume : null,
+      };
     case "failed": {
       const attempts = file.attempts + 1;
       const givenUp = outcome.permanent || attempts >= maxAttempts;

@@ -18,7 +18,17 @@ export interface CopyJob {
   sourceUrl: string;
   /** Bytes already in R2 (the resumed upload's parts); 0 with no resume. */
   copiedBytes: number;
+  /**
+   * The upload under way as last recorded. With `copiedBytes` 0 it holds no part worth going on
+   * from (the step that started it died, or failed, before its first part ended): it is aborted
+   * and the copy starts over.
+   */
   resume: CopyResume | null;
+  /**
+   * Records a new multipart upload before its first part (false: it could not, the lease is
+   * lost): an upload whose id is nowhere could never be aborted by the steps that follow.
+   */
+  noteUpload?: (resume: CopyResume) => Promise<boolean>;
 }
 
 export interface CopyLimits {
@@ -150,6 +160,24 @@ export async function copyStep(job: CopyJob, limits: CopyLimits): Promise<CopyOu
   let body: SliceReader | null = null;
   const failed = (error: string, permanent = false): CopyOutcome => ({ kind: "failed", error, permanent, copiedBytes, resume, bytes });
 
+  // An upload recorded with no part to go on from: abort it before starting over. Should R2 not
+  // answer, the record stays as it is, for the next step to try again.
+  if (job.resume !== null && !resuming) {
+    try {
+      await job.bucket.resumeMultipartUpload(job.key, job.resume.uploadId).abort();
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      return {
+        kind: "failed",
+        error: `aborting the upload a step left failed: ${why}`,
+        permanent: false,
+        copiedBytes: 0,
+        resume: job.resume,
+        bytes,
+      };
+    }
+  }
+
   try {
     const headers: Record<string, string> = resuming ? { range: `bytes=${job.copiedBytes}-` } : {};
     if (resuming && job.resume?.validator) headers["if-range"] = job.resume.validator;
@@ -198,7 +226,10 @@ export async function copyStep(job: CopyJob, limits: CopyLimits): Promise<CopyOu
     const upload = resume
       ? job.bucket.resumeMultipartUpload(job.key, resume.uploadId)
       : await job.bucket.createMultipartUpload(job.key, { httpMetadata: { contentType } });
+    const started = resume === null;
     resume = { uploadId: upload.uploadId, parts: [...(resume?.parts ?? [])], size, contentType, validator };
+    if (started && job.noteUpload && !(await job.noteUpload(resume)))
+      throw new CopyError("the upload could not be recorded (the lease is lost)", false, true);
     for (;;) {
       const left = size === null ? limits.partBytes : Math.min(limits.partBytes, size - copiedBytes);
       if (size !== null && left === 0) break;

@@ -20,7 +20,7 @@ export async function consumeArchives(ctx: ConsumerContext, bucket: R2Bucket | u
   const archiveCtx: ArchiveContext & ConsumerContext = { ...ctx, bucket: bucket as R2Bucket, bytes };
   await runLeased(archiveCtx, files, {
     timeoutMs: ctx.config.archiveCopyTimeoutMs,
-    work: (file) => archiveStep(archiveCtx, file),
+    work: (file) => archiveStep({ ...archiveCtx, leaseToken: file.leaseToken }, file),
     record: (leaseToken, records) => recordArchiveSteps(db, records, leaseToken, clock.now()),
     release: (leaseToken, unstarted) =>
       releaseArchiveFiles(

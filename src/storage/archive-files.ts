@@ -172,6 +172,18 @@ export async function recordArchiveSteps(
     WHERE archive_files.id = r.value ->> 'id' AND archive_files.lease_token = ${leaseToken}`);
 }
 
+/**
+ * Notes the multipart upload a copy step just started, before any part of it, while the lease
+ * still holds: a step that dies mid-part (a crash, the platform cutting the invocation) leaves its
+ * id where the next step finds it, to abort, instead of an upload nobody knows of. False when the
+ * lease is lost (the step must abort its upload itself).
+ */
+export async function noteArchiveUpload(db: Db, id: string, resume: string, leaseToken: LeaseToken, now: number): Promise<boolean> {
+  const result = await db.run(sql`UPDATE archive_files SET resume = ${resume}, copied_bytes = 0, updated_at = ${now}
+    WHERE id = ${id} AND lease_token = ${leaseToken}`);
+  return (result.meta.changes ?? 0) === 1;
+}
+
 /** Gives claimed files back untouched, due at `at` (work a tick or consumer could not start). */
 export async function releaseArchiveFiles(db: Db, ids: readonly string[], leaseToken: LeaseToken, at: number): Promise<void> {
   if (ids.length === 0) return;
