@@ -8,7 +8,7 @@ import { systemClock } from "../src/work/work-context";
 import type { WorkMessage } from "../src/work/work-message";
 import { ARCHIVING, hexOf, media, registerTask as register, upstreamSha256, videoTask } from "./support/archive";
 import { logIn } from "./support/dashboard";
-import { manualClock, receiver, relayRequest, resetDb, tick, upstreamTask } from "./support/relay";
+import { lingeringClock, manualClock, receiver, relayRequest, resetDb, tick, upstreamTask } from "./support/relay";
 
 const MiB = 1024 * 1024;
 
@@ -266,6 +266,21 @@ describe("archiving outputs to R2", () => {
     const output = (JSON.parse(delivery!.body) as { outputs: Record<string, any>[] }).outputs[0]!;
     expect(await follow(output.archived_url)).toEqual({ type: "video/mp4", sha256: await upstreamSha256(task.id, "video-0.mp4") });
     expect((await files(task.id))[0]).toMatchObject({ status: "copied", size_bytes: 20 * MiB, attempts: 0 });
+  });
+
+  it("stops copying for the tick once a part no longer fits its allowance, rather than claim the file again every round", async () => {
+    const task = await videoTask();
+    await media({ perFile: { [`${task.id}/video-0.mp4`]: { sizeBytes: 20 * MiB } } });
+    const hook = await receiver();
+    // One 8 MiB part of the video and the watermark (256 KiB) fit; what is left (768 KiB) is less than a part.
+    const overrides = { ...ARCHIVING, ARCHIVE_BYTES_PER_TICK: String(9 * MiB) };
+    expect((await register({ task_id: task.id, callback_url: hook.url, archive: true }, overrides)).status).toBe(201);
+    const report = await tick(lingeringClock(), overrides);
+    expect(report.archivedBytes).toBe(8 * MiB + 256 * 1024);
+    // Its poll, the two files, and at most one step of the video that found no room: not a claim
+    // and a step every round until the budget is gone.
+    expect(report.subrequestsLeft).toBeGreaterThanOrEqual(45 - 4);
+    expect(report.rounds).toBeLessThan(5);
   });
 
   it("in queue mode, the tick lists and sends the copies (one file per message) and consumers copy them", async () => {

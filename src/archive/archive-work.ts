@@ -23,7 +23,10 @@ const ARCHIVE_TASKS_PER_PASS = 50;
 /**
  * The bytes one invocation may still copy (`ARCHIVE_BYTES_PER_TICK`): each part, or each small
  * file, takes its share before it starts, so an invocation copies at most this much, whatever the
- * files' sizes, and a large file goes on in the next.
+ * files' sizes, and a large file goes on in the next. A share that does not fit ends the
+ * invocation's copying: the file it was for is due again at once, and with room left for smaller
+ * shares every later round would claim it again, make its request and put it off, until the
+ * subrequest budget was gone.
  */
 export class ByteAllowance {
   constructor(private left: number) {}
@@ -33,7 +36,10 @@ export class ByteAllowance {
   }
 
   take(bytes: number): boolean {
-    if (bytes > this.left) return false;
+    if (bytes > this.left) {
+      this.left = 0;
+      return false;
+    }
     this.left -= bytes;
     return true;
   }
