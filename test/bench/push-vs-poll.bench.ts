@@ -94,10 +94,66 @@ function drawLosses(tasks: readonly SimTask[]): Map<number, number[]> {
 
 type SimTask = WorkloadTask;
 
+/** Why the relay polled a measured task, by what it knew then (see `pollsByCause`). */
+const CAUSES = [
+  "first poll",
+  "confirming a callback",
+  "before any callback came",
+  "a check, task running",
+  "a check, final callback lost",
+] as const;
+type Cause = (typeof CAUSES)[number];
+
+/**
+ * Every upstream query the relay makes of this way's tasks, with the simulated instant and whether
+ * callback work made it: the relay's own `fetch`, watched where it leaves for the simulator (the
+ * bench runs the relay in this isolate). Stopped by `stop`.
+ */
+function watchPolls(now: () => number, idPrefix: string) {
+  const polls: { id: string; at: number; byCallback: boolean }[] = [];
+  const state = { byCallback: false };
+  const original = globalThis.fetch;
+  globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    const id = url.split("/").pop() ?? "";
+    // A query names its task last; the bench's own requests and the webhooks go to /_sim/ and /hooks/.
+    if (id.startsWith(idPrefix) && !url.includes("/_sim/") && !url.includes("/hooks/"))
+      polls.push({ id: decodeURIComponent(id), at: now(), byCallback: state.byCallback });
+    return original(input, init);
+  }) as typeof fetch;
+  return { polls, state, stop: () => (globalThis.fetch = original) };
+}
+
+/**
+ * Sorts a task's polls by why they were made: its first, while the relay knew nothing of its
+ * status (the registration's: an unsigned callback is news to confirm, not a status, so a task
+ * whose only callback so far is unsigned counts too); one confirming a callback (in the callback's
+ * work, or the tick's once its final callback came); one before any callback reached the relay
+ * (its first ones lost: polled on the normal schedule); and the lost-callback checks and safety
+ * net: of a task still running, or of one that finished with its final callback lost (what the
+ * checks are for).
+ */
+function pollsByCause(
+  polls: readonly { at: number; byCallback: boolean }[],
+  callbacks: readonly { status: string; at: number }[],
+  finishedAt: number,
+  signed: boolean,
+): Cause[] {
+  return polls.map((poll, i): Cause => {
+    const came = callbacks.filter((c) => c.at <= poll.at);
+    if (poll.byCallback || came.some((c) => c.status === "succeed")) return "confirming a callback";
+    if (i === 0 && (came.length === 0 || !signed)) return "first poll";
+    if (came.length === 0) return "before any callback came";
+    return poll.at >= finishedAt ? "a check, final callback lost" : "a check, task running";
+  });
+}
+
 interface WayResult {
   /** Upstream calls of each measured task, as the simulator counted them. */
   calls: number[];
   delays: number[];
+  /** The measured tasks' polls per task, by cause (`pollsByCause`). */
+  causes: Map<Cause, number>;
   /** Polls the simulator served this way (its stats), and the sum of its tasks' own counts: the same unless something else was polled. */
   pollsServed: number;
   pollsOfTasks: number;
@@ -173,6 +229,9 @@ async function runWay(c: Case, tasks: SimTask[], t0: number, losses: Map<number,
   const setClock = (ms: number) => put("/_sim/clock", { now: ms });
   const pushClock = { now: () => now, random: seededRandom(8) };
   const fed = new Map<string, number>();
+  /** The callbacks that reached the relay, per task id: what the relay knew when it polled. */
+  const came = new Map<string, { status: string; at: number }[]>();
+  const watched = watchPolls(() => now, `pvp-${caseName(c)}-${t0}-`);
   const counts = { sent: 0, lost: 0, lostFinal: 0, failed: 0 };
 
   /** Waits for the callbacks the last move sent, then feeds each that arrived into the relay, in order. */
@@ -206,7 +265,10 @@ async function runWay(c: Case, tasks: SimTask[], t0: number, losses: Map<number,
         counts.sent += 1;
         // As the route: a kling callback is trusted only once its signature verifies (throws otherwise).
         if (way === "signed") await verifyWebhook(d.body, d.headers, [KLING_SECRET], { toleranceSeconds: 300 });
+        came.set(id, [...(came.get(id) ?? []), { status: callback.status, at: now }]);
+        watched.state.byCallback = true;
         await actOnCallback(relayEnv, provider, callback, way === "signed", pushClock);
+        watched.state.byCallback = false;
       }
       fed.set(id, deliveries.length);
     }
@@ -250,10 +312,14 @@ async function runWay(c: Case, tasks: SimTask[], t0: number, losses: Map<number,
   const clock = { now: () => now, random: seededRandom(7), sleep: (ms: number) => advanceTo(now + ms) };
 
   const received = async () => (await simJson<{ deliveries: Delivery[] }>(`/_sim/receivers/${hookName}`)).deliveries;
-  for (let minute = 0; minute < MAX_MINUTES; minute++) {
-    await advanceTo(t0 + minute * 60_000);
-    await runTick(relayEnv, clock);
-    if (nextEvent >= events.length && new Set((await received()).map((d) => JSON.parse(d.body).task_id)).size >= tasks.length) break;
+  try {
+    for (let minute = 0; minute < MAX_MINUTES; minute++) {
+      await advanceTo(t0 + minute * 60_000);
+      await runTick(relayEnv, clock);
+      if (nextEvent >= events.length && new Set((await received()).map((d) => JSON.parse(d.body).task_id)).size >= tasks.length) break;
+    }
+  } finally {
+    watched.stop();
   }
 
   const notifiedAt = new Map<string, number>();
@@ -265,11 +331,16 @@ async function runWay(c: Case, tasks: SimTask[], t0: number, losses: Map<number,
   let pollsOfTasks = 0;
   const calls: number[] = [];
   const delays: number[] = [];
+  const causes = new Map<Cause, number>(CAUSES.map((cause) => [cause, 0]));
+  const measured = tasks.filter((t) => isMeasured(t, t0)).length;
   for (const t of tasks) {
     const { polls } = await simJson<{ polls: number }>(`/_sim/tasks/${idOf(t)}`);
     pollsOfTasks += polls;
     if (!isMeasured(t, t0)) continue;
     calls.push(polls);
+    const ofTask = watched.polls.filter((p) => p.id === idOf(t));
+    for (const cause of pollsByCause(ofTask, came.get(idOf(t)) ?? [], t.createdAt + t.durationMs, way === "signed"))
+      causes.set(cause, causes.get(cause)! + 1 / measured);
     const at = notifiedAt.get(idOf(t));
     if (at !== undefined) delays.push((at - (t.createdAt + t.durationMs)) / 1000);
   }
@@ -292,6 +363,7 @@ async function runWay(c: Case, tasks: SimTask[], t0: number, losses: Map<number,
   return {
     calls,
     delays,
+    causes,
     pollsServed,
     pollsOfTasks,
     notified,
@@ -343,6 +415,9 @@ it("tells as fast as upstream calls back, at a fraction of the polling, with non
     const p95 = percentile(r.delays, 95);
     return `${c.way}: calls ${fmt(ratio, 3)} of naive's (≤ 0.1), ${verdict(ratio <= 0.1)}; p95 delay ${fmt(p95, 1)} s (≤ 60 s), ${verdict(p95 <= 60)}; lost ${r.lost}, ${verdict(r.lost === 0)}`;
   });
+  const breakdown = CASES.filter((c) => c.way !== "poll" && c.lossRate === TARGET_LOSS)
+    .map((c) => `${c.way}: ${CAUSES.map((cause) => `${cause} ${fmt(results.get(c)!.causes.get(cause)!, 2)}`).join(", ")}`)
+    .join("; ");
   await report({
     order: 6,
     title: `6. Upstream calls per task and notification delay (s): a 5 s loop, the relay polling, the relay with callbacks (none, 1 %, 10 % lost) (${measured.length} of ${TASKS} tasks, ${Math.round(IMAGE_SHARE * 100)} % images, simulated time)`,
@@ -350,9 +425,10 @@ it("tells as fast as upstream calls back, at a fraction of the polling, with non
     rows,
     notes: [
       `One seeded workload each way: ${TASKS} tasks arriving over ${ARRIVALS_OVER_MS / 60_000} minutes, counted those arriving in minutes ${MEASURED_FROM_MS / 60_000}-${MEASURED_TO_MS / 60_000}. Relay: the real tick every simulated minute (lingering 58 s), default settings (intervals 10-60 s, PUSH_SAFETY_POLL_SECONDS 300); calls = polls the simulator served; delay = webhook received − task finished upstream; lost = tasks whose final webhook never arrived.`,
-      "Callbacks: the simulator's, on every status change (submitted, processing, succeed), each drawn lost by the bench (seeded, the same draws every case: the 1 % lost are among the 10 %), the others fed to actOnCallback at the simulated instant they were sent (no network delay). Unsigned: CometAPI's, each news claims the task and polls it (at most once per 10 s). Signed: Kling's legacy API, verified and taken as the state. A task that got a callback is polled on the safety net (every 300 s, or its kind's learned window close if later) and, once its provider and kind lose 2 % or more of their final callbacks, at the lost-callback checks (where half, a quarter, an eighth, a sixteenth of the kind's tasks still run, and the window's close).",
+      "Callbacks: the simulator's, on every status change (submitted, processing, succeed), each drawn lost by the bench (seeded, the same draws every case: the 1 % lost are among the 10 %), the others fed to actOnCallback at the simulated instant they were sent (no network delay). Unsigned: CometAPI's, each news claims the task and polls it (at most once per 10 s). Signed: Kling's legacy API, verified and taken as the state. A task that got a callback is polled on the safety net (every 300 s, or its kind's learned window close if later) and, once its provider and kind lose 2 % or more of their final callbacks, at the lost-callback checks: where a share r, r², ... of the kind's tasks still run, r / (1 − r) = 5 × the share lost, at most a half (at 10 % lost: a third, a ninth), and the window's close.",
       "Naive: poll at creation then every 5 s; delay = the poll that sees it done − task finished.",
       `Targets with ${percent(TARGET_LOSS)} lost: ${targets.join("; ")}.`,
+      `Where the calls of a task went with ${percent(TARGET_LOSS)} lost (per measured task): ${breakdown}. The first poll: the registration's, knowing no status (an unsigned callback is no status); confirming: in a callback's work, or the tick's after the final callback came (held back by the minimum interval); before any callback came: a task whose first callbacks were all lost, polled on the normal schedule; the checks (and the safety net) of a task still running, or of one whose final callback was lost, which they find.`,
       `Wall time: ${CASES.map((c) => `${caseName(c)} ${fmt(results.get(c)!.wallMs / 1000, 0)} s`).join(", ")}.`,
     ],
   });
@@ -363,6 +439,8 @@ it("tells as fast as upstream calls back, at a fraction of the polling, with non
     expect(r.calls.length).toBe(measured.length);
     expect(r.delays.length).toBe(measured.length);
     expect(r.pollsServed, `${caseName(c)}: polls of tasks not in the workload`).toBe(r.pollsOfTasks);
+    // Every poll the simulator served a measured task has its cause: none escaped the watched fetch.
+    expect([...r.causes.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(mean(r.calls), 6);
     if (c.way !== "poll") expect(r.callbacks.failed).toBe(0);
     if (c.way !== "poll") expect(r.callbacks.sent).toBeGreaterThan(0);
   }
