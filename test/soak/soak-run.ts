@@ -770,6 +770,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const stats = network.simulator.stats();
     const endReasons: Record<string, number> = {};
     for (const t of tickLines) endReasons[t.endReason ?? "unknown"] = (endReasons[t.endReason ?? "unknown"] ?? 0) + 1;
+    // A tick a D1 fault ended logs no tick line, and so no endReason: its storage_unavailable line says it.
+    if (ticksEndedByStorage > 0) endReasons.storage_unavailable = ticksEndedByStorage;
     const duplicates = [...webhookIds.values()].reduce((sum, n) => sum + n - 1, 0);
     const figures: SoakFigures = {
       name: options.name,
@@ -952,7 +954,7 @@ export function soakTable(f: SoakFigures, problems: string[]): string {
     ],
     ["longest fire-to-return (the soak's own clock)", `${dec(f.tickRequestSecondsMax)} s`],
     ["D1 round trips per tick p50 / max (a tick a D1 fault ended: until then)", `${int(f.d1RoundTripsP50)} / ${int(f.d1RoundTripsMax)}`],
-    ["rounds per tick p50 / max", `${int(f.roundsP50)} / ${int(f.roundsMax)}`],
+    ["rounds per tick p50 / max (the ticks that logged their line)", `${int(f.roundsP50)} / ${int(f.roundsMax)}`],
     [`ticks that spent the whole subrequest budget (${f.subrequestBudget})`, int(f.ticksOutOfBudget)],
     [
       "how ticks ended (endReason)",
@@ -975,7 +977,7 @@ export function soakTable(f: SoakFigures, problems: string[]): string {
       "upstream polls (tasks) / requests (a batch query counts once; creates too) / faults injected",
       `${int(f.upstreamPolls)} / ${int(f.upstreamRequests)} / ${int(f.upstreamFaults)}`,
     ],
-    ["upstream errors the ticks logged", errors],
+    ["upstream errors the ticks and consumers logged", errors],
     ["webhooks expected (final events)", int(f.webhooksExpected)],
     [
       "webhooks received (every attempt) / verified / accepted (2xx)",
