@@ -5,6 +5,7 @@ import { consumeBatch } from "./queue/consume-batch";
 import { queueDispatchers } from "./queue/send-work";
 import { boundedD1 } from "./storage/bounded-d1";
 import { drillD1 } from "./storage/d1-faults";
+import { emptyUsage, meteredD1 } from "./storage/metered-d1";
 import { isStorageUnavailable, storageErrorMessage } from "./storage/storage-errors";
 import { runTick } from "./tick/run-tick";
 import { systemClock } from "./work/work-context";
@@ -59,17 +60,36 @@ function withBoundedD1(env: Env): Env {
 export default {
   fetch: (request, env, ctx) => app.fetch(request, withBoundedD1(env), ctx),
   async scheduled(_controller, env) {
-    await runTick(withBoundedD1(env), systemClock, queueDispatchers(env)).catch((error: unknown) => {
+    // Metered out here too: a tick that D1 ends logs no tick line, and says what it got through.
+    const started = systemClock.now();
+    const usage = emptyUsage();
+    const bounded = withBoundedD1(env);
+    const db = meteredD1(bounded.DB, usage);
+    const metered = new Proxy(bounded, { get: (target, prop) => (prop === "DB" ? db : Reflect.get(target, prop)) });
+    await runTick(metered, systemClock, queueDispatchers(env)).catch((error: unknown) => {
       // D1 unavailable for now: the tick ends, its leases run out, the next tick claims the work.
       if (isStorageUnavailable(error))
-        console.error(JSON.stringify({ event: "storage_unavailable", during: "tick", error: storageErrorMessage(error) }));
+        console.error(
+          JSON.stringify({
+            event: "storage_unavailable",
+            during: "tick",
+            error: storageErrorMessage(error),
+            durationMs: systemClock.now() - started,
+            d1: usage,
+          }),
+        );
       else logIfMisconfigured("tick", error);
     });
   },
   async queue(batch, env) {
     await consumeBatch(batch, withBoundedD1(env)).catch((error: unknown) => {
-      logIfMisconfigured("queue_batch", error);
-      // Nothing was done: Queues retries the batch later (then dead-letters it), as on any failure.
+      // D1 unavailable for now, as for the tick: one line in D1's own words (thrown on, it would
+      // reach the platform as an uncaught error quoting drizzle's statement and its parameters).
+      if (isStorageUnavailable(error))
+        console.error(JSON.stringify({ event: "storage_unavailable", during: "queue_batch", error: storageErrorMessage(error) }));
+      else logIfMisconfigured("queue_batch", error);
+      // Nothing was acknowledged: Queues retries the batch later (then dead-letters it), as on any
+      // failure; its work stays leased in D1 meanwhile, and every write is safe to repeat.
       batch.retryAll();
     });
   },

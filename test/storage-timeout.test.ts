@@ -1,11 +1,13 @@
 /**
  * A D1 that does not answer (issue 26), on the real clock: every way in gives up on a round trip
  * after D1_TIMEOUT_SECONDS (src/index.ts bounds the env's D1), so an API request answers 503
- * `storage_unavailable` and a tick ends, instead of waiting until the platform cuts them.
+ * `storage_unavailable` and a tick or a queue batch ends, instead of waiting until the platform
+ * cuts them.
  */
-import { createExecutionContext, createScheduledController } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { newLeaseToken } from "../src/domain/ids";
 import worker from "../src/index";
 import { faultyD1 } from "./support/faulty-d1";
 import { receiver, resetDb } from "./support/relay";
@@ -97,5 +99,44 @@ describe("a D1 that hangs", () => {
     // D1's own words only: never drizzle's wrapper, which quotes the statement and its parameters.
     expect(logged[0]).toMatch(/storage operation exceeded timeout/);
     expect(logged[0]).not.toMatch(/Failed query|params/);
+    // What it got through before D1 ended it (it logs no tick line): every round trip, the hung one too.
+    const line = JSON.parse(logged[0]!) as { durationMs: number; d1: { queries: number } };
+    expect(line.d1.queries).toBe(faults.log.roundTrips);
+    expect(line.durationMs).toBeGreaterThanOrEqual(350);
   });
+});
+
+describe("a queue batch whose D1 fails", () => {
+  beforeEach(resetDb);
+
+  it.each([
+    ["fails before running", { rate: 0, kinds: ["before"], at: [0] }, /D1_ERROR/],
+    ["hangs", { rate: 0, kinds: ["hang"], at: [0] }, /storage operation exceeded timeout/],
+  ] as const)(
+    "ends when its round trip %s: one storage_unavailable line in D1's own words, the batch retried, nothing thrown",
+    async (_, plan, words) => {
+      const faults = faultyD1(env.DB, plan);
+      const batch = createMessageBatch("kling-webhook-relay-deliveries", [
+        { id: "msg-1", timestamp: new Date(), attempts: 1, body: { kind: "deliver", leaseToken: newLeaseToken(), ids: ["msg_soak"] } },
+      ]);
+      const ctx = createExecutionContext();
+      const lines: string[] = [];
+      const original = console.error;
+      console.error = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+      try {
+        // Thrown, it would reach the platform as an uncaught error, with drizzle's wrapper quoting the statement.
+        await within(5_000, "the queue batch", worker.queue(batch, { ...env, DB: faults.db, D1_TIMEOUT_SECONDS: "0.4" }));
+      } finally {
+        console.error = original;
+      }
+      expect(faults.log.failed[plan.kinds[0]]).toBe(1);
+      const result = await getQueueResult(batch, ctx);
+      expect(result.retryBatch.retry).toBe(true);
+      expect(result.explicitAcks).toEqual([]);
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ event: "storage_unavailable", during: "queue_batch" });
+      expect(lines[0]).toMatch(words);
+      expect(lines[0]).not.toMatch(/Failed query|params/);
+    },
+  );
 });

@@ -141,6 +141,11 @@ export interface WranglerDevOptions {
   /** Aborting it stops wrangler dev, during startup (which then rejects) or later. */
   signal?: AbortSignal;
   /**
+   * A named environment of wrangler.toml (`queues`: the tick hands work to Queues, whose consumers
+   * miniflare runs locally), for the migrations and for `wrangler dev` alike. Default: the top level.
+   */
+  env?: string;
+  /**
    * R2 buckets to bind (binding name to bucket name), e.g. `{ ARCHIVE: "kling-webhook-relay-archive" }`:
    * wrangler.toml binds none by default (archiving is optional), so they are added to the
    * snapshot's copy (`snapshot` is required). wrangler dev keeps them locally, in the state folder.
@@ -256,8 +261,13 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
       envFileArgs.push("--env-file", envFile);
     }
 
+    const envArgs = options.env ? ["--env", options.env] : [];
     let migrationOutput = "";
-    current = startGroup(["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], cwd, (d) => (migrationOutput += d));
+    current = startGroup(
+      ["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir, ...envArgs],
+      cwd,
+      (d) => (migrationOutput += d),
+    );
     const migrated = await current.exited;
     checkAborted();
     if (migrated !== 0) throw new Error(`wrangler d1 migrations apply exited ${migrated}: ${migrationOutput.slice(-2000)}`);
@@ -276,6 +286,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
         "--persist-to",
         dir,
         ...envFileArgs,
+        ...envArgs,
         "--test-scheduled",
         "--show-interactive-dev-session=false",
         "--log-level",

@@ -4,10 +4,13 @@
  * non-zero if a webhook was lost, a tick ran past its wall budget + one upstream timeout + a
  * margin, or a fired tick never returned. SOAK_MINUTES, SOAK_TASKS, SOAK_TICK_EVERY_SECONDS,
  * SOAK_WALL_SECONDS (default: the relay's, 58), SOAK_BATCH_EVERY_SECONDS, SOAK_TIME_SCALE,
- * SOAK_DRAIN_SECONDS, SOAK_MARGIN_SECONDS, SOAK_SEED; SOAK_ECHO_RELAY=1 prints wrangler's output.
+ * SOAK_DRAIN_SECONDS, SOAK_MARGIN_SECONDS, SOAK_DEADLINE_SECONDS, SOAK_SEED, SOAK_D1_FAULT_RATE,
+ * SOAK_NEW_API_SHARE, SOAK_QUEUES=1; SOAK_ECHO_RELAY=1 prints wrangler's output. Or as flags, which
+ * win over the env (soak-flags.ts): `npm run soak -- --tasks 20000 --minutes 25 --queues`.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { envFromFlags } from "./soak-flags";
 import { runSoak, soakOptionsFromEnv } from "./soak-run";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -18,9 +21,17 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const interrupt = new AbortController();
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => interrupt.abort());
 
-const { figures, problems, table, figuresLine } = await runSoak({ ...soakOptionsFromEnv(process.env, say), signal: interrupt.signal });
+let options: ReturnType<typeof soakOptionsFromEnv>;
+try {
+  options = soakOptionsFromEnv({ ...process.env, ...envFromFlags(process.argv.slice(2)) }, say);
+} catch (error) {
+  say(error instanceof Error ? error.message : String(error));
+  process.exit(2);
+}
+const { figures, problems, table, figuresLine } = await runSoak({ ...options, signal: interrupt.signal });
+const command = `npm run soak${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
 const text = [
-  `Soak run ${new Date().toISOString()} (node ${process.version}, ${process.arch})`,
+  `Soak run ${new Date().toISOString()} (node ${process.version}, ${process.arch}): ${command}`,
   "",
   table,
   "",

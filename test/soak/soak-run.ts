@@ -13,7 +13,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { ACTION_PAIR_LIST } from "../../src/domain/kling";
+import { CONSUMER_WORK_MS } from "../../src/work/leases";
 import { fetchText } from "../../tools/http-helpers";
+import { DEFAULT_KLING_CREDENTIALS } from "../../tools/kling-auth";
 import { type LoopbackNetwork, startLoopbackNetwork } from "../../tools/loopback-network";
 import type { TaskView } from "../../tools/relay-client";
 import { createSimulatedTask } from "../../tools/relay-stack";
@@ -73,6 +75,18 @@ export interface SoakOptions {
   progressEverySeconds: number;
   /** Print the relay's own output as it comes (debugging). */
   echoRelay?: boolean;
+  /**
+   * Run wrangler.toml's `[env.queues]`: the tick claims due work and sends the ids to Queues, whose
+   * consumers (this Worker's `queue` handler, run by miniflare) poll and deliver, each batch with
+   * its own subrequest budget. Their `queue_batch` log lines are read as the ticks' are.
+   */
+  queues?: boolean;
+  /**
+   * This share of the tasks (0-1) are Kling new-API tasks (provider `kling`, no action pair),
+   * polled `KLING_BATCH_SIZE` per `GET /tasks?task_ids=`; the others go through CometAPI, one poll
+   * a request, over all eleven action pairs. Default 0.
+   */
+  newApiShare?: number;
   /** Aborting it stops the run (Ctrl-C): what was started is stopped, the figures so far returned. */
   signal?: AbortSignal;
 }
@@ -108,6 +122,14 @@ export function soakOptionsFromEnv(env: NodeJS.ProcessEnv, say: (line: string) =
     if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
     return value;
   };
+  const share = (name: string, fallback: number) => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!(value >= 0 && value <= 1)) throw new Error(`${name} must be a share from 0 to 1, got ${JSON.stringify(raw)}`);
+    return value;
+  };
+  const on = (name: string) => env[name]?.trim() === "1";
   const wall = env.SOAK_WALL_SECONDS?.trim();
   return {
     ...FULL_SOAK,
@@ -121,7 +143,10 @@ export function soakOptionsFromEnv(env: NodeJS.ProcessEnv, say: (line: string) =
     marginSeconds: num("SOAK_MARGIN_SECONDS", FULL_SOAK.marginSeconds),
     seed: Math.round(num("SOAK_SEED", FULL_SOAK.seed)),
     d1FaultRate: env.SOAK_D1_FAULT_RATE?.trim() === "0" ? 0 : num("SOAK_D1_FAULT_RATE", FULL_SOAK.d1FaultRate ?? 0.02),
-    echoRelay: env.SOAK_ECHO_RELAY === "1",
+    ...(env.SOAK_DEADLINE_SECONDS?.trim() ? { deadlineSeconds: num("SOAK_DEADLINE_SECONDS", 0) } : {}),
+    newApiShare: share("SOAK_NEW_API_SHARE", 0),
+    queues: on("SOAK_QUEUES"),
+    echoRelay: on("SOAK_ECHO_RELAY"),
     say,
   };
 }
@@ -138,6 +163,19 @@ interface TickLine {
   configurationError: string | null;
   upstreamErrors: Record<string, number>;
   d1: { queries: number; rowsRead: number; rowsWritten: number };
+}
+
+/** One queue consumer invocation's log line (src/queue/consume-batch.ts), as far as the soak reads it. */
+interface QueueBatchLine {
+  queue: string;
+  messages: number;
+  durationMs: number;
+  polled: number;
+  delivered: number;
+  subrequestsLeft: number;
+  configurationError: string | null;
+  upstreamErrors: Record<string, number>;
+  d1: { queries: number };
 }
 
 interface FiredTick {
@@ -187,6 +225,23 @@ export interface SoakFigures {
   roundsMax: number;
   ticksOutOfBudget: number;
   endReasons: Record<string, number>;
+  /** `queues` (wrangler.toml's [env.queues]) or `default` (the tick does all the work). */
+  mode: "default" | "queues";
+  /** Tasks of Kling's new API among `tasks` (the rest through CometAPI). */
+  newApiTasks: number;
+  /** Queue mode: consumer invocations that logged their line, and those a failure made Queues retry. */
+  consumerBatches: number;
+  consumerBatchesRetried: number;
+  /** Of those, the ones a D1 fault ended (their storage_unavailable line). */
+  consumerBatchesEndedByStorage: number;
+  consumerSecondsMax: number;
+  consumerSecondsP50: number;
+  consumerD1RoundTripsP50: number;
+  consumerD1RoundTripsMax: number;
+  consumerPolled: number;
+  consumerDelivered: number;
+  /** Requests the simulator answered for CometAPI (creates too) and Kling's new API (one per batch query). */
+  upstreamRequests: number;
   upstreamPolls: number;
   upstreamFaults: number;
   upstreamErrorsSeen: Record<string, number>;
@@ -258,12 +313,40 @@ async function apiRetrying<T>(baseUrl: string, key: string, method: string, path
   }
 }
 
+/**
+ * A task of Kling's new API on the simulator's default account (the relay's KLING_API_KEY), its
+ * durations the simulator's typical ones times the run's scale, as for the CometAPI tasks.
+ */
+async function createNewApiTask(simulatorUrl: string, taskId: string, outcome: "succeed" | "failed"): Promise<string> {
+  const { res, text } = await fetchText(`${simulatorUrl}/_sim/tasks/${encodeURIComponent(taskId)}`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ dialect: "kling-new", timeline: { outcome } }),
+    timeoutMs: REQUEST_TIMEOUT_MS,
+    what: `creating the Kling new-API task ${taskId} on the simulator`,
+  });
+  if (!res.ok) throw new Error(`creating the Kling new-API task ${taskId} answered ${res.status}: ${text.slice(0, 200)}`);
+  return taskId;
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 const secs = (ms: number) => ms / 1000;
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** The JSON object a log line holds from `start` on (wrangler may prefix and colour it), or null. */
+function parseJsonLine<T>(line: string, start: string): T | null {
+  const at = line.indexOf(start);
+  if (at < 0) return null;
+  const end = line.lastIndexOf("}");
+  try {
+    return JSON.parse(line.slice(at, end + 1)) as T;
+  } catch {
+    return null;
+  }
 }
 
 /** Runs one soak and returns its figures and problems. Never throws for a relay failure: that is a problem. */
@@ -303,12 +386,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }
   };
   const tickLines: TickLine[] = [];
+  const batchLines: QueueBatchLine[] = [];
+  /** miniflare's `QUEUE <name> <acked>/<total>` lines with fewer acked: a batch Queues retries. */
+  let consumerBatchesRetried = 0;
+  let newApiTasks = 0;
   const relayErrors: string[] = [];
   const ticks: FiredTick[] = [];
   const expected: ExpectedWebhook[] = [];
   const expectedByKey = new Map<string, ExpectedWebhook>();
   const arrivedAt = new Map<string, number>();
   const taskIds: string[] = [];
+  /** Tasks of Kling's new API (provider `kling`): the relay's view is asked with `?provider=kling`. */
+  const klingTaskIds = new Set<string>();
   let registrationsRateLimited = 0;
   let registrationFailures = 0;
   let maxInFlight = 0;
@@ -317,6 +406,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   let network: LoopbackNetwork | undefined;
   let relay: WranglerDev | undefined;
   let ticksEndedByStorage = 0;
+  /** The time and D1 round trips of the ticks a D1 fault ended (src/index.ts logs them on its storage_unavailable line). */
+  const storageEndedTicks: { durationMs: number; d1: { queries: number } }[] = [];
+  let consumerBatchesEndedByStorage = 0;
   storageRetries.count = 0;
   let ticker: NodeJS.Timeout | undefined;
   let monitor: NodeJS.Timeout | undefined;
@@ -340,6 +432,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       // the relay's own defaults (wrangler.toml's [vars] and src/config.ts).
       ...(options.wallSeconds === undefined ? {} : { TICK_WALL_BUDGET_SECONDS: String(options.wallSeconds) }),
       ...(options.d1FaultRate ? { D1_FAULT_RATE: String(options.d1FaultRate) } : {}),
+      // Kling's own API (the simulator's default account), for the new-API share of the tasks.
+      ...(options.newApiShare ? { KLING_API_KEY: DEFAULT_KLING_CREDENTIALS.apiKey!, KLING_BASE_URL: network.url } : {}),
     };
     say(
       `[${options.name}] simulator and receivers on ${network.url} (durations x${options.timeScale}, faults ${JSON.stringify(options.faults)})`,
@@ -348,11 +442,28 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       vars,
       // The sources as they are now: an edit saved in the working tree meanwhile does not reload the relay mid-run.
       snapshot: true,
+      ...(options.queues ? { env: "queues" } : {}),
       signal: options.signal,
       onLine: (line) => {
         if (options.echoRelay) say(`  relay| ${line}`);
         // A tick a D1 fault ended (D1_FAULT_RATE) logs this instead of its tick line.
-        if (line.includes('"event":"storage_unavailable"') && line.includes('"during":"tick"')) ticksEndedByStorage += 1;
+        if (line.includes('"event":"storage_unavailable"') && line.includes('"during":"tick"')) {
+          ticksEndedByStorage += 1;
+          const ended = parseJsonLine<{ durationMs?: number; d1?: { queries: number } }>(line, '{"event":"storage_unavailable"');
+          if (ended?.durationMs !== undefined && ended.d1) storageEndedTicks.push({ durationMs: ended.durationMs, d1: ended.d1 });
+        }
+        if (line.includes('"event":"storage_unavailable"') && line.includes('"during":"queue_batch"')) consumerBatchesEndedByStorage += 1;
+        const retried = /QUEUE \S+ (\d+)\/(\d+)/.exec(line);
+        if (retried && Number(retried[1]) < Number(retried[2])) consumerBatchesRetried += 1;
+        const batchAt = line.indexOf('{"event":"queue_batch"');
+        if (batchAt >= 0) {
+          try {
+            batchLines.push(JSON.parse(line.slice(batchAt)) as QueueBatchLine);
+          } catch {
+            relayErrors.push(`unparsable queue_batch line: ${line.slice(0, 200)}`);
+          }
+          return;
+        }
         const at = line.indexOf('{"event":"tick"');
         if (at >= 0) {
           try {
@@ -371,10 +482,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     // operator gives the soak's tenant room, as for any busy tenant.
     await apiRetrying(liveRelay.url, adminKey, "PATCH", "/v1/admin/tenants/default", { caps: { endpoints: 100_000 } });
     say(
-      `[${options.name}] relay under wrangler dev on ${relay.url}: TICK_WALL_BUDGET_SECONDS ${options.wallSeconds ?? "default (58)"}, SUBREQUEST_BUDGET default (45), UPSTREAM_TIMEOUT_SECONDS default (15); a tick may run ${limitSeconds} s`,
+      `[${options.name}] relay under wrangler dev${options.queues ? " --env queues (the tick sends work to Queues' consumers)" : ""} on ${relay.url}: TICK_WALL_BUDGET_SECONDS ${options.wallSeconds ?? "default (58)"}, SUBREQUEST_BUDGET default (45), UPSTREAM_TIMEOUT_SECONDS default (15); a tick may run ${limitSeconds} s`,
     );
     say(
-      `[${options.name}] ${options.tasks} tasks over ${options.minutes} min (a batch every ${options.batchEverySeconds} s, ${apiKeys.length} API keys), cron fired every ${options.tickEverySeconds} s`,
+      `[${options.name}] ${options.tasks} tasks (${Math.round((options.newApiShare ?? 0) * 100)} % on Kling's new API) over ${options.minutes} min (a batch every ${options.batchEverySeconds} s, ${apiKeys.length} API keys), cron fired every ${options.tickEverySeconds} s`,
     );
 
     // The cron: fired on a cadence, never awaited serially; each fired tick is tracked until it returns.
@@ -455,10 +566,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       lastProgress = Date.now();
       readArrivals();
       const returned = ticks.filter((t) => t.endedAt !== null);
-      const longest = Math.max(0, ...tickLines.map((t) => t.durationMs));
+      const longest = Math.max(0, ...[...tickLines, ...storageEndedTicks].map((t) => t.durationMs));
       const oldest = Math.max(0, ...inFlight().map((t) => Date.now() - t.firedAt));
       say(
-        `[${options.name}] t+${String(Math.round(secs(Date.now() - started))).padStart(4)}s ${phase.padEnd(9)} tasks ${taskIds.length}/${options.tasks}  ticks fired ${ticks.length}, in flight ${inFlight().length} (oldest ${Math.round(secs(oldest))} s), returned ${returned.length}, longest ${secs(longest).toFixed(1)} s  |  final webhooks ${arrivedAt.size}/${expected.length}  |  upstream polls ${network!.simulator.stats().polls}, faults ${network!.simulator.stats().faultsInjected}`,
+        `[${options.name}] t+${String(Math.round(secs(Date.now() - started))).padStart(4)}s ${phase.padEnd(9)} tasks ${taskIds.length}/${options.tasks}  ticks fired ${ticks.length}, in flight ${inFlight().length} (oldest ${Math.round(secs(oldest))} s), returned ${returned.length}, longest ${secs(longest).toFixed(1)} s  |  final webhooks ${arrivedAt.size}/${expected.length}  |  upstream polls ${network!.simulator.stats().polls}, faults ${network!.simulator.stats().faultsInjected}${options.queues ? `  |  consumer batches ${batchLines.length}` : ""}`,
       );
     };
 
@@ -490,6 +601,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       return null;
     };
     const registerTask = async (batch: number) => {
+      // (No draw without a new-API share: the runs of the CometAPI-only soak stay as they were.)
+      const newApi = (options.newApiShare ?? 0) > 0 && random() < (options.newApiShare ?? 0);
       const [action, action2] = PAIRS[Math.floor(random() * PAIRS.length)]!;
       const outcome = random() < options.failedShare ? "failed" : "succeed";
       const subscribers = random() < options.twoSubscriberShare ? 2 : 1;
@@ -498,7 +611,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         if (random() < options.flakyShare) receivers.push(`flaky-${batch}`);
         else receivers.push(HEALTHY_RECEIVERS.filter((r) => !receivers.includes(r))[Math.floor(random() * 3)]!);
       }
-      const taskId = await createSimulatedTask(network!.url, upstreamKey, action, action2, { outcome });
+      const taskId = newApi
+        ? await createNewApiTask(network!.url, `soak-${randomBytes(8).toString("hex")}`, outcome)
+        : await createSimulatedTask(network!.url, upstreamKey, action, action2, { outcome });
+      if (newApi) {
+        newApiTasks += 1;
+        klingTaskIds.add(taskId);
+      }
       const timeline = network!.simulator.task(taskId)?.timeline;
       const finishesAt =
         (network!.simulator.task(taskId)?.createdAt ?? Date.now()) + (timeline ? timeline.submittedMs + timeline.processingMs : 0);
@@ -506,8 +625,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       for (const receiver of [...new Set(receivers)]) {
         const id = await register({
           task_id: taskId,
-          action,
-          action2,
+          ...(newApi ? { provider: "kling" } : { action, action2 }),
           callback_url: `${network!.url}/hooks/${receiver}`,
           metadata: { soak: options.name, batch },
         });
@@ -596,7 +714,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           while (cursor < taskIds.length && Date.now() < overallDeadline) {
             const id = taskIds[cursor++]!;
             views.push(
-              await apiRetrying<TaskView>(liveRelay.url, apiKeys[0]!, "GET", `/v1/tasks/${encodeURIComponent(id)}`).catch(() => null),
+              await apiRetrying<TaskView>(
+                liveRelay.url,
+                apiKeys[0]!,
+                "GET",
+                `/v1/tasks/${encodeURIComponent(id)}${klingTaskIds.has(id) ? "?provider=kling" : ""}`,
+              ).catch(() => null),
             );
           }
         }),
@@ -614,13 +737,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     for (let i = 0; i < 20 && tickLines.length < ticks.length; i++) await sleep(100);
     if (fatal === null && tickLines.length + ticksEndedByStorage !== ticks.length)
       problem(`${ticks.length} ticks fired and returned, but ${tickLines.length} tick log lines (and ${ticksEndedByStorage} ended by D1)`);
-    for (const t of tickLines) {
+    for (const t of [...tickLines, ...storageEndedTicks]) {
       if (t.durationMs > limitMs) problem(`a tick logged durationMs ${t.durationMs} (limit ${limitMs})`);
+    }
+    for (const t of tickLines) {
       if (t.configurationError) problem(`a tick logged a configuration error: ${t.configurationError}`);
+    }
+    // A consumer starts work for CONSUMER_WORK_MS, and may then wait on one request's timeout.
+    const consumerLimitMs = CONSUMER_WORK_MS + DEFAULT_UPSTREAM_TIMEOUT_SECONDS * 1000 + options.marginSeconds * 1000;
+    for (const b of batchLines) {
+      if (b.durationMs > consumerLimitMs) problem(`a queue consumer logged durationMs ${b.durationMs} (limit ${consumerLimitMs})`);
+      if (b.configurationError) problem(`a queue consumer logged a configuration error: ${b.configurationError}`);
     }
     for (const line of relayErrors.slice(0, 5)) problem(`relay output: ${line}`);
     const output = relay.output();
-    for (const key of [...apiKeys, secret, secret.slice("whsec_".length), upstreamKey]) {
+    for (const key of [...apiKeys, secret, secret.slice("whsec_".length), upstreamKey, DEFAULT_KLING_CREDENTIALS.apiKey!]) {
       if (output.includes(key)) {
         problem("the relay's output contains a key or secret");
         break;
@@ -628,14 +759,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }
 
     const delays = [...arrivedAt].map(([key, at]) => secs(at - expectedByKey.get(key)!.finishesAt));
-    const durations = tickLines.map((t) => secs(t.durationMs));
+    // Every tick: those that logged their line, and those a D1 fault ended (their time and round trips so far).
+    const everyTick = [...tickLines, ...storageEndedTicks];
+    const durations = everyTick.map((t) => secs(t.durationMs));
     const returned = ticks.filter((t) => t.endedAt !== null);
     const upstreamErrorsSeen: Record<string, number> = {};
-    for (const t of tickLines)
+    for (const t of [...tickLines, ...batchLines])
       for (const [k, n] of Object.entries(t.upstreamErrors ?? {})) upstreamErrorsSeen[k] = (upstreamErrorsSeen[k] ?? 0) + n;
+    const batchSeconds = batchLines.map((b) => secs(b.durationMs));
     const stats = network.simulator.stats();
     const endReasons: Record<string, number> = {};
     for (const t of tickLines) endReasons[t.endReason ?? "unknown"] = (endReasons[t.endReason ?? "unknown"] ?? 0) + 1;
+    // A tick a D1 fault ended logs no tick line, and so no endReason: its storage_unavailable line says it.
+    if (ticksEndedByStorage > 0) endReasons.storage_unavailable = ticksEndedByStorage;
     const duplicates = [...webhookIds.values()].reduce((sum, n) => sum + n - 1, 0);
     const figures: SoakFigures = {
       name: options.name,
@@ -658,10 +794,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       tickSecondsP50: percentile(durations, 50),
       tickRequestSecondsMax: Math.max(0, ...returned.map((t) => secs(t.endedAt! - t.firedAt))),
       d1RoundTripsP50: percentile(
-        tickLines.map((t) => t.d1.queries),
+        everyTick.map((t) => t.d1.queries),
         50,
       ),
-      d1RoundTripsMax: Math.max(0, ...tickLines.map((t) => t.d1.queries)),
+      d1RoundTripsMax: Math.max(0, ...everyTick.map((t) => t.d1.queries)),
       roundsP50: percentile(
         tickLines.map((t) => t.rounds),
         50,
@@ -669,6 +805,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       roundsMax: Math.max(0, ...tickLines.map((t) => t.rounds)),
       ticksOutOfBudget: tickLines.filter((t) => t.subrequestsLeft <= 0).length,
       endReasons,
+      mode: options.queues ? "queues" : "default",
+      newApiTasks,
+      consumerBatches: batchLines.length,
+      consumerBatchesRetried,
+      consumerBatchesEndedByStorage,
+      consumerSecondsMax: Math.max(0, ...batchSeconds),
+      consumerSecondsP50: percentile(batchSeconds, 50),
+      consumerD1RoundTripsP50: percentile(
+        batchLines.map((b) => b.d1.queries),
+        50,
+      ),
+      consumerD1RoundTripsMax: Math.max(0, ...batchLines.map((b) => b.d1.queries)),
+      consumerPolled: batchLines.reduce((sum, b) => sum + b.polled, 0),
+      consumerDelivered: batchLines.reduce((sum, b) => sum + b.delivered, 0),
+      upstreamRequests: stats.requests.cometapi + stats.requests["kling-new"],
       upstreamPolls: stats.polls,
       upstreamFaults: stats.faultsInjected,
       upstreamErrorsSeen,
@@ -742,6 +893,18 @@ function emptyFigures(
     roundsMax: 0,
     ticksOutOfBudget: 0,
     endReasons: {},
+    mode: options.queues ? "queues" : "default",
+    newApiTasks: 0,
+    consumerBatches: 0,
+    consumerBatchesRetried: 0,
+    consumerBatchesEndedByStorage: 0,
+    consumerSecondsMax: 0,
+    consumerSecondsP50: 0,
+    consumerD1RoundTripsP50: 0,
+    consumerD1RoundTripsMax: 0,
+    consumerPolled: 0,
+    consumerDelivered: 0,
+    upstreamRequests: 0,
     upstreamPolls: 0,
     upstreamFaults: 0,
     upstreamErrorsSeen: {},
@@ -773,6 +936,10 @@ export function soakTable(f: SoakFigures, problems: string[]): string {
       .map(([k, n]) => `${k} ${int(n)}`)
       .join(", ") || "none";
   const rows: [string, string][] = [
+    [
+      "mode (wrangler.toml) / tasks on Kling's new API (the rest CometAPI)",
+      `${f.mode === "queues" ? "[env.queues]: the tick sends work to Queues' consumers" : "default: the tick does all the work"} / ${int(f.newApiTasks)}`,
+    ],
     ["tasks registered / subscriptions (some with 2 subscribers)", `${int(f.tasks)} / ${int(f.subscriptions)}`],
     [
       "API keys used (120 registrations a minute each) / registrations rate limited, retried",
@@ -781,10 +948,13 @@ export function soakTable(f: SoakFigures, problems: string[]): string {
     ["ticks fired / returned / logged", `${int(f.ticksFired)} / ${int(f.ticksReturned)} / ${int(f.ticksLogged)}`],
     ["ticks in flight at once (max)", int(f.maxTicksInFlight)],
     ["wall budget / limit (wall + upstream timeout + margin)", `${f.wallSeconds} s / ${f.limitSeconds} s`],
-    ["tick duration max / p50 (logged durationMs)", `${dec(f.tickSecondsMax)} s / ${dec(f.tickSecondsP50)} s`],
+    [
+      "tick duration max / p50 (logged durationMs; a tick a D1 fault ended: until then)",
+      `${dec(f.tickSecondsMax)} s / ${dec(f.tickSecondsP50)} s`,
+    ],
     ["longest fire-to-return (the soak's own clock)", `${dec(f.tickRequestSecondsMax)} s`],
-    ["D1 round trips per tick p50 / max", `${int(f.d1RoundTripsP50)} / ${int(f.d1RoundTripsMax)}`],
-    ["rounds per tick p50 / max", `${int(f.roundsP50)} / ${int(f.roundsMax)}`],
+    ["D1 round trips per tick p50 / max (a tick a D1 fault ended: until then)", `${int(f.d1RoundTripsP50)} / ${int(f.d1RoundTripsMax)}`],
+    ["rounds per tick p50 / max (the ticks that logged their line)", `${int(f.roundsP50)} / ${int(f.roundsMax)}`],
     [`ticks that spent the whole subrequest budget (${f.subrequestBudget})`, int(f.ticksOutOfBudget)],
     [
       "how ticks ended (endReason)",
@@ -792,8 +962,22 @@ export function soakTable(f: SoakFigures, problems: string[]): string {
         .map(([k, n]) => `${k} ${int(n)}`)
         .join(", ") || "none logged",
     ],
-    ["upstream polls / faults injected", `${int(f.upstreamPolls)} / ${int(f.upstreamFaults)}`],
-    ["upstream errors the ticks logged", errors],
+    ...(f.mode === "queues"
+      ? ([
+          [
+            "queue consumer batches logged / retried by Queues / of those, ended by a D1 fault",
+            `${int(f.consumerBatches)} / ${int(f.consumerBatchesRetried)} / ${int(f.consumerBatchesEndedByStorage)}`,
+          ],
+          ["consumer batch duration max / p50", `${dec(f.consumerSecondsMax)} s / ${dec(f.consumerSecondsP50)} s`],
+          ["D1 round trips per consumer batch p50 / max", `${int(f.consumerD1RoundTripsP50)} / ${int(f.consumerD1RoundTripsMax)}`],
+          ["polls / webhooks sent by consumers", `${int(f.consumerPolled)} / ${int(f.consumerDelivered)}`],
+        ] satisfies [string, string][])
+      : []),
+    [
+      "upstream polls (tasks) / requests (a batch query counts once; creates too) / faults injected",
+      `${int(f.upstreamPolls)} / ${int(f.upstreamRequests)} / ${int(f.upstreamFaults)}`,
+    ],
+    ["upstream errors the ticks and consumers logged", errors],
     ["webhooks expected (final events)", int(f.webhooksExpected)],
     [
       "webhooks received (every attempt) / verified / accepted (2xx)",
@@ -828,9 +1012,9 @@ export function soakTable(f: SoakFigures, problems: string[]): string {
 /** One line of figures, for the README. */
 export function figuresLine(f: SoakFigures): string {
   return (
-    `${int(f.tasks)} tasks (${int(f.subscriptions)} subscriptions) registered over ${f.minutes} min, ${Math.round(f.seconds / 60)} min in all; ${int(f.ticksFired)} ticks fired, up to ${f.maxTicksInFlight} at once; ` +
+    `${int(f.tasks)} tasks (${int(f.subscriptions)} subscriptions${f.newApiTasks > 0 ? `; ${int(f.newApiTasks)} tasks on Kling's new API` : ""}) registered over ${f.minutes} min, ${Math.round(f.seconds / 60)} min in all${f.mode === "queues" ? ", [env.queues]" : ""}; ${int(f.ticksFired)} ticks fired, up to ${f.maxTicksInFlight} at once; ` +
     `tick duration max ${dec(f.tickSecondsMax)} s, p50 ${dec(f.tickSecondsP50)} s (wall budget ${f.wallSeconds} s, limit ${f.limitSeconds} s); ` +
-    `D1 round trips per tick p50 ${int(f.d1RoundTripsP50)}, max ${int(f.d1RoundTripsMax)}; rounds per tick p50 ${int(f.roundsP50)}, max ${int(f.roundsMax)}; ` +
+    `D1 round trips per tick p50 ${int(f.d1RoundTripsP50)}, max ${int(f.d1RoundTripsMax)}; ${f.mode === "queues" ? `${int(f.consumerBatches)} consumer batches, longest ${dec(f.consumerSecondsMax)} s, D1 round trips per batch p50 ${int(f.consumerD1RoundTripsP50)}, max ${int(f.consumerD1RoundTripsMax)}; ` : ""}rounds per tick p50 ${int(f.roundsP50)}, max ${int(f.roundsMax)}; ` +
     `${int(f.upstreamFaults)} upstream faults; webhooks expected ${int(f.webhooksExpected)}, received ${int(f.webhooksReceived)}, verified ${int(f.webhooksVerified)}, ` +
     `duplicates ${int(f.duplicates)}; final webhook p50 ${dec(f.delayP50)} s, p95 ${dec(f.delayP95)} s after the task finished; lost ${int(f.lost)}`
   );
