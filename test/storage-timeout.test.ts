@@ -10,7 +10,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { newLeaseToken } from "../src/domain/ids";
 import worker from "../src/index";
 import { faultyD1 } from "./support/faulty-d1";
-import { receiver, resetDb } from "./support/relay";
+import { receiver, register, resetDb, upstreamTask } from "./support/relay";
 
 /** Fails the test if `work` takes longer than `ms` of real time. */
 async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
@@ -80,7 +80,8 @@ describe("a D1 that hangs", () => {
   });
 
   it("ends a tick whose round trip hangs, within its deadline, with one log line", async () => {
-    const faults = faultyD1(env.DB, { rate: 0, kinds: ["hang"], at: [1] });
+    // Round trip 0, the upkeep before any round: a fault there ends the tick (one in a round ends only the round, below).
+    const faults = faultyD1(env.DB, { rate: 0, kinds: ["hang"], at: [0] });
     const lines: string[] = [];
     const original = console.error;
     console.error = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
@@ -103,6 +104,52 @@ describe("a D1 that hangs", () => {
     const line = JSON.parse(logged[0]!) as { durationMs: number; d1: { queries: number } };
     expect(line.d1.queries).toBe(faults.log.roundTrips);
     expect(line.durationMs).toBeGreaterThanOrEqual(350);
+  });
+});
+
+describe("a lingering tick whose D1 fails", () => {
+  beforeEach(resetDb);
+
+  /** Runs the Worker's own `scheduled` on the real clock with D1 failing at `at`, and returns its log lines. */
+  async function tickWith(at: number[], wallSeconds: number, deadlineMs: number) {
+    const faults = faultyD1(env.DB, { rate: 0, kinds: ["before"], at });
+    const lines: string[] = [];
+    const [error, log] = [console.error, console.log];
+    console.error = console.log = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+    try {
+      await within(
+        deadlineMs,
+        "the tick",
+        worker.scheduled(createScheduledController(), { ...env, DB: faults.db, TICK_WALL_BUDGET_SECONDS: String(wallSeconds) }),
+      );
+    } finally {
+      [console.error, console.log] = [error, log];
+    }
+    const events = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    return { faults, events };
+  }
+
+  it("goes on after a round that D1 ended: the next round polls the task and delivers its webhook, in the same tick", async () => {
+    const hook = await receiver();
+    const task = await upstreamTask([{ status: "succeed" }]);
+    await register({ task_id: task.id, callback_url: hook.url });
+    // Round trip 0 is the upkeep's; 1 is the first round's first claim.
+    const { faults, events } = await tickWith([1], 4, 10_000);
+    expect(faults.log.failed.before).toBe(1);
+    expect(events.filter((e) => e.event === "storage_unavailable").map((e) => e.during)).toEqual(["tick_round"]);
+    expect(events.find((e) => e.event === "tick")).toMatchObject({ storageFaults: 1, polled: 1, delivered: 1, endReason: "wall_budget" });
+    expect(await hook.deliveries()).toHaveLength(1);
+  });
+
+  it("ends at the third fault in a row, D1 taken to be down, with the tick's storage_unavailable line", async () => {
+    const { faults, events } = await tickWith(
+      Array.from({ length: 60 }, (_, i) => i + 1),
+      20,
+      8_000,
+    );
+    expect(faults.log.failed.before).toBe(3);
+    expect(events.filter((e) => e.event === "storage_unavailable").map((e) => e.during)).toEqual(["tick_round", "tick_round", "tick"]);
+    expect(events.some((e) => e.event === "tick")).toBe(false);
   });
 });
 

@@ -97,7 +97,7 @@ export const SETTINGS = {
   ),
   D1_TIMEOUT_SECONDS: varSetting(
     duration("seconds", 15),
-    "Longest wait for one D1 round trip (a statement or a batch; the relay's take milliseconds, and D1 stops a query at 30 s). Past it the round trip counts as D1 unavailable: an API request answers 503 `storage_unavailable`, a tick or a queue batch ends there and its work is claimed again when its leases end. The statement may still commit: every write is safe to repeat.",
+    "Longest wait for one D1 round trip (a statement or a batch; the relay's take milliseconds, and D1 stops a query at 30 s). Past it the round trip counts as D1 unavailable: an API request answers 503 `storage_unavailable`, a tick's round or a queue batch ends there and its work is claimed again when its leases end (the tick goes on after a second, and ends at three such faults in a row). The statement may still commit: every write is safe to repeat.",
   ),
   // Free plan: 50 subrequests per invocation; keep 5 for D1-adjacent headroom.
   SUBREQUEST_BUDGET: varSetting(

@@ -11,6 +11,7 @@ import { endpointUpkeep, endpointWorkLook } from "../storage/endpoint-upkeep";
 import { emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
+import { isStorageUnavailable, storageErrorMessage } from "../storage/storage-errors";
 import { tenantUpkeep } from "../storage/tenant-upkeep";
 import { durablePacer } from "../work/pace-send";
 import { deleteTenantsStep } from "../work/tenant-deletion";
@@ -37,6 +38,19 @@ const MIN_NAP_MS = 250;
  * this long. One indexed MIN query per nap: about 12 a minute when idle.
  */
 const MAX_NAP_MS = 5_000;
+
+/**
+ * D1 faults in a row a lingering tick rides out. A D1 round trip that fails (one of D1's transient
+ * errors, or past D1_TIMEOUT_SECONDS) ends its round: the work the round claimed and did not record
+ * stays leased until its leases end, as a killed tick's would, and a webhook sent and not recorded
+ * is sent again then, as the same webhook. The tick naps FAULT_NAP_MS and goes on; at this many
+ * faults in a row D1 is taken to be down, and the tick ends (src/index.ts logs it). When the first
+ * fault ended the tick, a drill's 2 % of round trips ended most lingering ticks early, and in queue
+ * mode nothing was sent to the queues until the next cron (docs/reliability.md, the 20,000-task soak).
+ */
+const STORAGE_FAULTS_IN_A_ROW = 3;
+/** The nap after a D1 fault: D1's transient errors pass in moments (a dropped connection, a reset). */
+const FAULT_NAP_MS = 1_000;
 
 /** A queue still taking work this tick (no dispatcher, or refused sends: the tick works itself). */
 const sending = (dispatch: Dispatch | undefined): dispatch is Dispatch => dispatch !== undefined && dispatch.state !== "failed";
@@ -133,8 +147,8 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
     return null;
   };
 
-  for (;;) {
-    report.rounds += 1;
+  /** One pass over due work, then a nap until more falls due: what ended the tick, or null to go on. */
+  const round = async (): Promise<EndReason | null> => {
     let claimed = 0;
     if (mayDeliver()) claimed += await deliver();
     // Queued polls produce their webhooks later, in consumers: nothing to deliver right after.
@@ -148,16 +162,36 @@ export async function runTick(env: Env, clock: Clock = systemClock, dispatchers:
 
     const kinds = { tasks: mayPoll() ? pollable : null, messages: mayDeliver(), archives: archiveCtx !== undefined && mayCopy() };
     const stop = whyStop();
-    if (stop) {
-      report.endReason = stop;
-      break;
-    }
+    if (stop) return stop;
     // Lingering serves tasks registered meanwhile (due at once). A tick that may only deliver
     // lingers only for a retry it already knows falls due before its deadline.
     const woke = await napUntilDue(ctx, clock.sleep!, kinds, { stalled: claimed === 0, untilKnownOnly: kinds.tasks === null });
-    if (!woke) {
-      // Out of time, or (only deliveries left) no retry falls due before the deadline.
-      report.endReason = kinds.tasks !== null ? "wall_budget" : canPoll ? "subrequest_budget" : "paused";
+    // Out of time, or (only deliveries left) no retry falls due before the deadline.
+    if (!woke) return kinds.tasks !== null ? "wall_budget" : canPoll ? "subrequest_budget" : "paused";
+    return null;
+  };
+
+  let faultsInARow = 0;
+  for (;;) {
+    report.rounds += 1;
+    let ended: EndReason | null;
+    try {
+      ended = await round();
+      faultsInARow = 0;
+    } catch (error) {
+      // One pass asked for, or D1 down: the tick ends on the error, as it always did.
+      faultsInARow += 1;
+      if (!clock.sleep || !isStorageUnavailable(error) || faultsInARow >= STORAGE_FAULTS_IN_A_ROW) throw error;
+      report.storageFaults = (report.storageFaults ?? 0) + 1;
+      console.error(JSON.stringify({ event: "storage_unavailable", during: "tick_round", error: storageErrorMessage(error) }));
+      if (clock.now() + FAULT_NAP_MS >= ctx.budget.deadline) ended = "wall_budget";
+      else {
+        await clock.sleep(FAULT_NAP_MS);
+        ended = null;
+      }
+    }
+    if (ended) {
+      report.endReason = ended;
       break;
     }
   }

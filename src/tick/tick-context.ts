@@ -30,6 +30,8 @@ export interface TickReport extends WorkReport {
   archiveDeleted?: number;
   /** The first error R2 answered retention's deletes with: what it could not delete waits for the next tick. */
   archiveRetentionError?: string;
+  /** Rounds a D1 fault ended, the tick going on after a nap (run-tick.ts `STORAGE_FAULTS_IN_A_ROW`). */
+  storageFaults?: number;
   /** Parked rows of resumed tenants made due at the start of the tick (storage/parking.ts). */
   unparked?: number;
   /** What the endpoints' upkeep did (disabled, probes made due, webhooks released, subscriptions failed), when anything. */
