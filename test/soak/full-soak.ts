@@ -10,7 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { envFromFlags } from "./soak-flags";
+import { capacityProblem, envFromFlags } from "./soak-flags";
 import { runSoak, soakOptionsFromEnv } from "./soak-run";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -24,6 +24,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => in
 let options: ReturnType<typeof soakOptionsFromEnv>;
 try {
   options = soakOptionsFromEnv({ ...process.env, ...envFromFlags(process.argv.slice(2)) }, say);
+  const problem = capacityProblem(options);
+  if (problem) throw new Error(problem);
 } catch (error) {
   say(error instanceof Error ? error.message : String(error));
   process.exit(2);

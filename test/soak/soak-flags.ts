@@ -58,3 +58,33 @@ export function envFromFlags(argv: readonly string[]): Record<string, string> {
   for (const [flag, name] of Object.entries(SOAK_SWITCHES)) if (values[flag] === true) env[name] = "1";
   return env;
 }
+
+/** SUBREQUEST_BUDGET's default (src/config/settings.ts): what one tick of the default deploy may spend. */
+export const DEFAULT_TICK_SUBREQUESTS = 45;
+
+/**
+ * Why the relay as the run configures it cannot carry the run, or null. Without `--queues` every
+ * webhook (and every poll) is one of a tick's subrequests, and the soak fires a tick every
+ * `tickEverySeconds`: a run asking for more final webhooks a minute than those ticks can send would
+ * only measure a backlog, for as long as its deadline lets it. Said before the run starts, with the
+ * flags that make such a run one the relay is deployed for.
+ * @example capacityProblem({ tasks: 20000, minutes: 10, tickEverySeconds: 5, twoSubscriberShare: 0.25, queues: false }) // "…add --queues…"
+ */
+export function capacityProblem(o: {
+  tasks: number;
+  minutes: number;
+  tickEverySeconds: number;
+  twoSubscriberShare: number;
+  queues?: boolean;
+}): string | null {
+  if (o.queues) return null;
+  const webhooksPerMinute = (o.tasks * (1 + o.twoSubscriberShare)) / o.minutes;
+  const perMinute = (60 / o.tickEverySeconds) * DEFAULT_TICK_SUBREQUESTS;
+  if (webhooksPerMinute <= perMinute) return null;
+  return [
+    `${o.tasks} tasks over ${o.minutes} minutes need about ${Math.round(webhooksPerMinute)} final webhooks a minute;`,
+    `ticks fired every ${o.tickEverySeconds} s with ${DEFAULT_TICK_SUBREQUESTS} subrequests each send at most ${Math.round(perMinute)}, polls included.`,
+    "A tenant at this rate runs the queues environment (docs/queues.md): add --queues, e.g.",
+    `npm run soak -- --tasks ${o.tasks} --minutes 30 --queues --new-api-share 0.9 --tick-every 60`,
+  ].join("\n");
+}
