@@ -1,7 +1,8 @@
 -- Fewer D1 rows per poll (issue 25): a claim holds its tasks in one `task_leases` row instead of
 -- writing each task's lease_token and moving its next_poll_at (src/storage/task-leases.ts).
 -- Hand-written; drizzle-kit generates the same statement from src/storage/schema.ts (its snapshot
--- is meta/0016_snapshot.json).
+-- is meta/0016_snapshot.json) but for WITHOUT ROWID, which drizzle's schema cannot say: the table
+-- is then its primary key's one b-tree, so a claim writes one row, not a row and its key.
 --
 -- Applied while the Worker of before still runs: it never reads this table, and still leases in
 -- the task row (`lease_token`, kept until a later migration). A task the new Worker holds stays
@@ -13,4 +14,4 @@ CREATE TABLE `task_leases` (
 	`ends_at` integer NOT NULL,
 	`task_keys` text NOT NULL,
 	PRIMARY KEY(`token`, `claim`)
-);
+) WITHOUT ROWID;

@@ -272,6 +272,7 @@ export const tasks = sqliteTable(
  * status again then costs its task row and its `tasks_due` entry, no more. A claim's row ends when
  * every task in it is recorded or released, or at `ends_at` (its holder died): the next claim deletes
  * it. Only live claims are here, a few per tick, consumer or callback, so a claim reads them whole.
+ * Created WITHOUT ROWID (migration 0016; drizzle cannot say it): a claim writes one row, no key entry.
  */
 export const taskLeases = sqliteTable(
   "task_leases",

@@ -8,9 +8,10 @@ import { type Db, statement } from "./db";
  * Why a row per claim rather than a lease in each task's row: D1 bills every row and index entry
  * written, and most polls find the same status again. A lease in the task row cost its row and its
  * `tasks_due` entry at the claim (the due time moved to the lease's end, so other claimers skip it),
- * then both again at the record: 4 rows. Here a claim writes one row for all its tasks (and its
- * primary-key entry), the tasks stay as they are, and the record alone moves the due time: 2 rows a
- * poll, plus 2 to 4 a claim. In exchange, held tasks stay due: a claim walks past those someone
+ * then both again at the record: 4 rows. Here a claim writes one row for all its tasks (the table is
+ * WITHOUT ROWID: its primary key is the row), the tasks stay as they are, and the record alone moves
+ * the due time: 2 rows a poll, plus 2 a claim (its row, then its deletion once all is recorded), so
+ * never more than before even for a claim of one task. In exchange, held tasks stay due: a claim walks past those someone
  * holds and reads the keys of every live lease to leave them out (in a tick, mostly its own earlier
  * claims not yet recorded). D1 bills a thousand rows read for one written: docs/performance.md,
  * table 2, has both.
@@ -67,17 +68,22 @@ export const claimedKeys = (lease: ClaimLease): SQL =>
   sql`(SELECT k.value FROM task_leases l, json_each(l.task_keys) k WHERE l.token = ${lease.token} AND l.claim = ${lease.claim})`;
 
 /**
- * The statements that let `keys` (a JSON array of task keys) go from the leases of `token`: each
- * row that holds one of them is rewritten without them, and a row left empty is deleted.
+ * The statements that let `keys` (a JSON array of task keys) go from the leases of `token`: a row
+ * left with none of its keys is deleted (one row written: most claims are recorded in one round),
+ * and a row that keeps some is rewritten without the others.
  */
 export function leaveLease(db: Db, token: LeaseToken, keys: string): D1PreparedStatement[] {
+  const leaving = sql`(SELECT value FROM json_each(${keys}))`;
   return [
     statement(
       db,
-      sql`UPDATE task_leases SET task_keys = (SELECT json_group_array(k.value) FROM json_each(task_leases.task_keys) k
-        WHERE k.value NOT IN (SELECT value FROM json_each(${keys})))
-      WHERE token = ${token} AND EXISTS (SELECT 1 FROM json_each(task_leases.task_keys) k WHERE k.value IN (SELECT value FROM json_each(${keys})))`,
+      sql`DELETE FROM task_leases WHERE token = ${token}
+        AND NOT EXISTS (SELECT 1 FROM json_each(task_leases.task_keys) k WHERE k.value NOT IN ${leaving})`,
     ),
-    statement(db, sql`DELETE FROM task_leases WHERE token = ${token} AND task_keys = '[]'`),
+    statement(
+      db,
+      sql`UPDATE task_leases SET task_keys = (SELECT json_group_array(k.value) FROM json_each(task_leases.task_keys) k WHERE k.value NOT IN ${leaving})
+      WHERE token = ${token} AND EXISTS (SELECT 1 FROM json_each(task_leases.task_keys) k WHERE k.value IN ${leaving})`,
+    ),
   ];
 }
