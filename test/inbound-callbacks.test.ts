@@ -7,19 +7,7 @@ import type { Env } from "../src/env";
 import { claimDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
 import { recordPolls } from "../src/storage/record-polls";
-import {
-  API_KEY,
-  holderOf,
-  manualClock,
-  receiver,
-  relayRequest,
-  resetDb,
-  taskKey,
-  tenantWithKey,
-  tick,
-  unique,
-  upstreamTask,
-} from "./support/relay";
+import { API_KEY, manualClock, receiver, relayRequest, resetDb, taskKey, tenantWithKey, tick, unique, upstreamTask } from "./support/relay";
 
 const TOKEN = "inbound-test-token-0123456789-abcdefgh";
 /** Two whsec_ secrets of Kling's console: the current one, and one being rotated out. */
@@ -66,7 +54,7 @@ const register = (body: Record<string, unknown>, overrides: Partial<Env> = INBOU
 const NEW_API = { provider: "kling", action: undefined, action2: undefined };
 
 const taskRow = (taskId: string) =>
-  env.DB.prepare("SELECT task_status, pushed_at, repoll_at, next_poll_at, last_polled_at FROM tasks WHERE task_id = ?")
+  env.DB.prepare("SELECT task_status, pushed_at, repoll_at, next_poll_at, last_polled_at, lease_token FROM tasks WHERE task_id = ?")
     .bind(taskId)
     .first<Record<string, any>>();
 
@@ -149,8 +137,7 @@ describe("inbound callbacks: unsigned, a hint confirmed by a poll", () => {
     expect(await task.polls()).toBe(1);
     const deliveries = await hook.deliveries();
     expect(deliveries.map((d) => JSON.parse(d.body))).toMatchObject([{ type: "task.succeeded", task_id: task.id }]);
-    expect(await taskRow(task.id)).toMatchObject({ task_status: "succeed", next_poll_at: null });
-    expect(await holderOf(task.id)).toBeNull();
+    expect(await taskRow(task.id)).toMatchObject({ task_status: "succeed", next_poll_at: null, lease_token: null });
     const view = (await (await relay(`/v1/tasks/${task.id}`, { headers: { authorization: `Bearer ${API_KEY}` } })).json()) as Record<
       string,
       unknown

@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { logIn, page } from "./support/dashboard";
-import { api, HELD_KEYS, manualClock, postJson, receiver, resetDb, tick, unique, upstreamTask } from "./support/relay";
+import { api, manualClock, postJson, receiver, resetDb, tick, unique, upstreamTask } from "./support/relay";
 
 /** The simulator's legacy access and secret keys (tools/kling-auth.ts): the JWT path. */
 const JWT_ONLY = { KLING_API_KEY: "", KLING_ACCESS_KEY: "sim-kling-access-key", KLING_SECRET_KEY: "sim-kling-secret-key" };
@@ -196,7 +196,7 @@ describe("provider kling", () => {
       const report = await tick(manualClock(), { KLING_BATCH_SIZE: "500", SUBREQUEST_BUDGET: "2" });
       expect((await batches()).requests).toBe(1);
       expect(report.subrequestsLeft).toBeGreaterThanOrEqual(0);
-      const left = await env.DB.prepare(`SELECT count(*) AS n FROM tasks WHERE polls = 0 AND id NOT IN ${HELD_KEYS} AND next_poll_at <= ?`)
+      const left = await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE polls = 0 AND lease_token IS NULL AND next_poll_at <= ?")
         .bind(Date.now())
         .first<{ n: number }>();
       expect(left!.n).toBe(140 - report.polled);

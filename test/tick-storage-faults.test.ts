@@ -28,7 +28,7 @@ async function scenario() {
 
 const leased = async () =>
   (await env.DB.prepare(
-    "SELECT (SELECT count(*) FROM task_leases l, json_each(l.task_keys)) + (SELECT count(*) FROM messages WHERE lease_token IS NOT NULL) AS n",
+    "SELECT (SELECT count(*) FROM tasks WHERE lease_token IS NOT NULL) + (SELECT count(*) FROM messages WHERE lease_token IS NOT NULL) AS n",
   ).first<{ n: number }>())!.n;
 
 /** Round trips of a tick that polls and delivers the scenario, no fault. */

@@ -1,12 +1,11 @@
-import { type SQL, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import { NO_ACTION } from "../domain/kling";
 import type { TaskSnapshot } from "../domain/poll-plan";
-import { asJson, type Db, runBatch, statement } from "./db";
-import { claimPastParked, parkedAt } from "./parking";
-import { batchRows, column, type RowOf, rowSchema, selectList } from "./rows";
+import { asJson, type Db } from "./db";
+import { claimPastParked, parkedAt, tenantHalted } from "./parking";
+import { column, int, type RowOf, readAll, rowSchema, selectList } from "./rows";
 import { tasks } from "./schema";
-import { type ClaimLease, claimedKeys, endLeases, heldKeys, holdTasks, newClaimId } from "./task-leases";
 
 /** A claimed task: what the poll plan needs, and what the upstream query needs. */
 export interface ClaimedTask extends TaskSnapshot {
@@ -84,25 +83,12 @@ export const pollableTasks = (pollable: Pollable) =>
   sql`(+upstream_account IS NOT NULL OR (+provider IN (SELECT value FROM json_each(${asJson(pollable.providers)}))${pollable.newApi ? sql`` : sql` AND NOT ${newApiTask}`}))`;
 
 /**
- * The statements of a claim, for one batch: the leases whose time is up end, the task ids
- * `candidates` selects (a SELECT of `id` that must leave out `heldKeys`) are held under `lease`,
- * and the last statement reads them back (`ClaimedTaskRow`s, in due order).
- */
-export const claimStatements = (db: Db, lease: ClaimLease, now: number, candidates: SQL): D1PreparedStatement[] => [
-  endLeases(db, now),
-  holdTasks(db, lease, candidates),
-  statement(db, sql`SELECT ${claimedTaskColumns()} FROM tasks WHERE id IN ${claimedKeys(lease)} ORDER BY +next_poll_at`),
-];
-
-/** The tenants whose work goes on (neither suspended nor deleted), read whole once per statement: a relay has few. */
-export const liveTenants = sql`(SELECT id FROM tenants WHERE suspended_at IS NULL AND deleted_at IS NULL)`;
-
-/**
- * Claims up to `limit` due tasks the relay can poll (`pollable`) in one D1 batch: they are held in
- * one `task_leases` row (storage/task-leases.ts) until recorded, released, or `leaseMs` from now,
- * and their own rows are not written. A due task of a suspended or deleted tenant is parked
- * instead (storage/parking.ts): moved out of every claim's way until the tenant is resumed. The
- * walk follows the `tasks_due` index, past tasks someone else holds.
+ * Claims up to `limit` due tasks the relay can poll (`pollable`) in one guarded statement. Claiming moves `next_poll_at` to the
+ * lease's end, so an overlapping tick cannot see them as due, and a tick that dies mid-way
+ * leaves them due again when the lease runs out. The subquery walks the `tasks_due` index.
+ * A due task of a suspended or deleted tenant is parked instead (storage/parking.ts): no lease,
+ * moved out of every claim's way until the tenant is resumed.
+ * Raw SQL rather than drizzle's `returning()`, whose rows D1 answers without metering.
  */
 export async function claimDueTasks(
   db: Db,
@@ -117,25 +103,22 @@ export async function claimDueTasks(
   },
 ): Promise<ClaimedTask[]> {
   if (options.limit <= 0) return [];
-  const { now } = options;
   const only = options.only === undefined ? sql`1 = 1` : options.only === "batch" ? newApiTask : sql`NOT ${newApiTask}`;
-  const due = (limit: number, tenants: SQL) =>
-    sql`SELECT id FROM tasks WHERE next_poll_at <= ${now} AND ${pollableTasks(options.pollable)} AND ${only}
-      AND id NOT IN ${heldKeys} AND ${tenants} ORDER BY next_poll_at LIMIT ${limit}`;
+  const halted = tenantHalted(sql`tasks.tenant_id`);
   return claimPastParked(options.limit, async (limit) => {
-    const lease = { token: options.leaseToken, claim: newClaimId(), endsAt: now + options.leaseMs };
-    const results = await runBatch(db, [
-      // Only while some tenant is halted (a constant test, made once before the walk): the first
-      // `limit` due tasks that are a halted tenant's are parked, and the claim then takes from those after them.
-      statement(
-        db,
-        sql`UPDATE tasks SET next_poll_at = ${parkedAt(sql`tasks.tenant_id`)}
-        WHERE id IN (${due(limit, sql`EXISTS (SELECT 1 FROM tenants WHERE suspended_at IS NOT NULL OR deleted_at IS NOT NULL)`)})
-          AND tenant_id NOT IN ${liveTenants}`,
-      ),
-      ...claimStatements(db, lease, now, due(limit, sql`+tenant_id IN ${liveTenants}`)),
-    ]);
-    const taken = batchRows(ClaimedTaskRow, "claim due tasks", results[3]).map(toClaimedTask);
-    return { taken, parked: results[0]?.meta.changes ?? 0 };
+    const rows = await readAll(
+      db,
+      ClaimedTaskRow.with({ parked: int }),
+      "claim due tasks",
+      sql`
+      UPDATE tasks SET lease_token = CASE WHEN c.halted THEN NULL ELSE ${options.leaseToken} END,
+        next_poll_at = CASE WHEN c.halted THEN ${parkedAt(sql`tasks.tenant_id`)} ELSE ${options.now + options.leaseMs} END
+      FROM (SELECT id, ${halted} AS halted FROM tasks WHERE next_poll_at <= ${options.now} AND ${pollableTasks(options.pollable)} AND ${only}
+        ORDER BY next_poll_at LIMIT ${limit}) AS c
+      WHERE tasks.id = c.id
+      RETURNING ${claimedTaskColumns()}, lease_token IS NULL AS parked`,
+    );
+    const taken = rows.filter((r) => r.parked === 0).map(toClaimedTask);
+    return { taken, parked: rows.length - taken.length };
   });
 }

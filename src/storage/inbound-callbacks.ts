@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import { DUE_MESSAGE_STATES } from "../domain/message-states";
-import { type ClaimedTask, ClaimedTaskRow, claimStatements, toClaimedTask } from "./claim-tasks";
+import { type ClaimedTask, ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import { type Db, keySet, runBatch, statement } from "./db";
 import { storedRankSql } from "./event-order";
 import type { Lease } from "./load-claimed";
@@ -9,7 +9,6 @@ import { messageIn, messageState } from "./message-sql";
 import { messageTenant, PARKED_FROM, tenantHalted } from "./parking";
 import { batchRows, column, int, readAll, rowSchema } from "./rows";
 import { messages, tasks } from "./schema";
-import { heldKeys, heldKeysAt, newClaimId } from "./task-leases";
 
 /** A claimed message's id. */
 const MessageId = rowSchema({ id: column(messages.id) });
@@ -80,7 +79,7 @@ const storedRank = storedRankSql("task_status");
 export async function noteCallback(db: Db, n: CallbackNotice): Promise<NotedCallback> {
   const account = n.scope === null ? sql`upstream_account IS NULL` : sql`tenant_id = ${n.scope.tenantId} AND upstream_account = 'own'`;
   const named = sql`provider = ${n.provider} AND task_id = ${n.taskId} AND ${account} AND next_poll_at IS NOT NULL`;
-  const leased = sql`(id IN ${heldKeysAt(n.now)})`;
+  const leased = sql`(lease_token IS NOT NULL AND next_poll_at > ${n.now})`;
   const further: SQL = n.rank === null ? sql`1` : sql`coalesce(${storedRank} < ${n.rank}, 1)`;
   // An intermediate status nobody subscribed to is not worth an upstream call: the final one is.
   const wanted: SQL =
@@ -96,7 +95,6 @@ export async function noteCallback(db: Db, n: CallbackNotice): Promise<NotedCall
   const postponed = sql`NOT ${leased} AND ${news} AND ${recent} AND next_poll_at < ${PARKED_FROM} AND NOT ${halted}`;
   /** When a postponed task falls due: at the interval's end, or sooner if so scheduled. */
   const postponedTo = sql`min(next_poll_at, last_polled_at + ${n.minIntervalMs})`;
-  const lease = { token: n.leaseToken, claim: newClaimId(), endsAt: n.now + n.leaseMs };
   const results = await runBatch(db, [
     // Read before the UPDATE below moves next_poll_at (one batch: one transaction).
     statement(
@@ -118,19 +116,17 @@ export async function noteCallback(db: Db, n: CallbackNotice): Promise<NotedCall
         updated_at = ${n.now}
       WHERE ${named}`,
     ),
-    ...(n.claim
-      ? claimStatements(
-          db,
-          lease,
-          n.now,
-          sql`SELECT id FROM tasks WHERE ${named} AND id NOT IN ${heldKeys} AND ${news} AND NOT ${recent} AND NOT ${halted}`,
-        )
-      : []),
+    statement(
+      db,
+      sql`UPDATE tasks SET lease_token = ${n.leaseToken}, next_poll_at = ${n.now + n.leaseMs}
+      WHERE ${named} AND ${n.claim ? sql`1` : sql`0`} AND NOT ${leased} AND ${news} AND NOT ${recent} AND NOT ${halted}
+      RETURNING ${claimedTaskColumns()}, next_poll_at`,
+    ),
   ]);
   const waiting = batchRows(WaitingRow, "tasks a callback waits for", results[0]);
-  const rows = n.claim ? batchRows(ClaimedTaskRow, "claim a task called back about", results[5]) : [];
+  const rows = batchRows(ClaimedTaskRow.with({ next_poll_at: int }), "claim a task called back about", results[3]);
   return {
-    claimed: rows.map((r) => ({ ...toClaimedTask(r), leaseToken: n.leaseToken, leaseEndsAt: lease.endsAt })),
+    claimed: rows.map((r) => ({ ...toClaimedTask(r), leaseToken: n.leaseToken, leaseEndsAt: r.next_poll_at })),
     waiting: waiting.map((r) => ({ key: r.id, dueAt: r.due_at })),
   };
 }
@@ -144,22 +140,16 @@ export async function claimDueTasksByKey(
   o: { taskKeys: readonly TaskKey[]; now: number; leaseToken: LeaseToken; leaseMs: number },
 ): Promise<(ClaimedTask & Lease)[]> {
   if (o.taskKeys.length === 0) return [];
-  const lease = { token: o.leaseToken, claim: newClaimId(), endsAt: o.now + o.leaseMs };
-  const results = await runBatch(
+  const rows = await readAll(
     db,
-    claimStatements(
-      db,
-      lease,
-      o.now,
-      sql`SELECT id FROM tasks WHERE id IN ${keySet(o.taskKeys)} AND next_poll_at <= ${o.now} AND id NOT IN ${heldKeys}
-        AND NOT ${tenantHalted(sql`tasks.tenant_id`)}`,
-    ),
+    ClaimedTaskRow.with({ next_poll_at: int }),
+    "claim registered tasks due",
+    sql`
+    UPDATE tasks SET lease_token = ${o.leaseToken}, next_poll_at = ${o.now + o.leaseMs}
+    WHERE id IN ${keySet(o.taskKeys)} AND next_poll_at <= ${o.now} AND NOT ${tenantHalted(sql`tasks.tenant_id`)}
+    RETURNING ${claimedTaskColumns()}, next_poll_at`,
   );
-  return batchRows(ClaimedTaskRow, "claim registered tasks due", results[2]).map((r) => ({
-    ...toClaimedTask(r),
-    leaseToken: o.leaseToken,
-    leaseEndsAt: lease.endsAt,
-  }));
+  return rows.map((r) => ({ ...toClaimedTask(r), leaseToken: o.leaseToken, leaseEndsAt: r.next_poll_at }));
 }
 
 /**

@@ -8,7 +8,7 @@ import { asJson, type Db } from "./db";
 import { BodyRow, bodyColumns, messageBody } from "./message-body";
 import { messageIn } from "./message-sql";
 import { column, readAll } from "./rows";
-import { archiveFiles, messages, taskLeases } from "./schema";
+import { archiveFiles, messages, tasks } from "./schema";
 
 /** Ids claimed under one lease token: what one queue message names. */
 export interface LeasedIds {
@@ -16,7 +16,7 @@ export interface LeasedIds {
   ids: readonly string[];
 }
 
-/** Who holds a loaded row, and until when (a task's `task_leases.ends_at`; a message's or file's due time, which its claim moved to the lease's end). */
+/** Who holds a loaded row, and until when (the claim moved the row's due time to the lease's end). */
 export interface Lease {
   leaseToken: LeaseToken;
   leaseEndsAt: number;
@@ -31,25 +31,23 @@ const firstOfEach = <T>(rows: T[], key: (row: T) => string) => [...new Map(rows.
  * Loads the tasks that queue messages name, each only while it is still claimed under that
  * message's lease token. A task whose lease moved on (already recorded, or expired and claimed
  * again) is left out, so a late, retried or duplicate message never polls it twice. One
- * statement: a primary-key lookup of the lease per queue message, and of each task.
+ * statement, one primary-key lookup per id.
  */
 export async function loadClaimedTasks(db: Db, claims: readonly LeasedIds[]): Promise<(ClaimedTask & Lease)[]> {
   if (claims.every((c) => c.ids.length === 0)) return [];
-  const row = ClaimedTaskRow.with({ lease_token: column(taskLeases.token), ends_at: column(taskLeases.endsAt) });
-  // A task paused or settled since its claim (next_poll_at NULL) is left out too: nobody waits for its poll.
+  const row = ClaimedTaskRow.with({ lease_token: column(tasks.leaseToken, "notNull"), next_poll_at: column(tasks.nextPollAt, "notNull") });
   const rows = await readAll(
     db,
     row,
     "load claimed tasks",
-    sql`SELECT ${claimedTaskColumns("t.")}, l.token AS lease_token, l.ends_at
-    FROM json_each(${pairs(claims)}) p JOIN task_leases l ON l.token = p.value ->> 'lease'
-      JOIN json_each(l.task_keys) k ON k.value = p.value ->> 'id' JOIN tasks t ON t.id = k.value
-    WHERE t.next_poll_at IS NOT NULL`,
+    sql`SELECT ${claimedTaskColumns("t.")}, t.lease_token, t.next_poll_at
+    FROM json_each(${pairs(claims)}) p JOIN tasks t ON t.id = p.value ->> 'id'
+    WHERE t.lease_token = p.value ->> 'lease' AND t.next_poll_at IS NOT NULL`,
   );
   return firstOfEach(rows, (r) => r.id).map((r) => ({
     ...toClaimedTask(r),
     leaseToken: r.lease_token,
-    leaseEndsAt: r.ends_at,
+    leaseEndsAt: r.next_poll_at,
   }));
 }
 

@@ -2,7 +2,6 @@ import { sql } from "drizzle-orm";
 import { type Pollable, pollableTasks } from "./claim-tasks";
 import type { Db } from "./db";
 import { intOrNull, readOne, rowSchema } from "./rows";
-import { heldKeysAt } from "./task-leases";
 
 /** Which kinds of work the asking tick may still act on: the tasks it can poll (null: none), messages. */
 export interface DueKinds {
@@ -15,14 +14,12 @@ export interface DueKinds {
 /**
  * When the next task or message of the given kinds falls due (epoch ms), or null when none waits.
  * One MIN lookup at the start of each partial index asked for: one row read each, whatever the
- * table size (past the due tasks of a provider left out, and those someone holds at `now`, which it
- * skips). Claimed work is not due: a message's claim moves its time to the lease's end, a task
- * is held in `task_leases` (storage/task-leases.ts).
+ * table size (past the due tasks of a provider left out, which it skips). Claimed work is not due: a claim moves its time to the lease's end.
  */
-export async function nextDueAt(db: Db, kinds: DueKinds, now: number): Promise<number | null> {
+export async function nextDueAt(db: Db, kinds: DueKinds): Promise<number | null> {
   const task =
     kinds.tasks !== null
-      ? sql`(SELECT min(next_poll_at) FROM tasks WHERE next_poll_at IS NOT NULL AND ${pollableTasks(kinds.tasks)} AND id NOT IN ${heldKeysAt(now)})`
+      ? sql`(SELECT min(next_poll_at) FROM tasks WHERE next_poll_at IS NOT NULL AND ${pollableTasks(kinds.tasks)})`
       : sql`NULL`;
   const message = kinds.messages ? sql`(SELECT min(next_attempt_at) FROM messages WHERE next_attempt_at IS NOT NULL)` : sql`NULL`;
   const archive = kinds.archives ? sql`(SELECT min(next_attempt_at) FROM archive_files WHERE next_attempt_at IS NOT NULL)` : sql`NULL`;

@@ -1,11 +1,11 @@
 import { sql } from "drizzle-orm";
 import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import type { UpstreamAccount } from "../domain/upstream-access";
-import { type ClaimedTask, ClaimedTaskRow, claimStatements, toClaimedTask } from "./claim-tasks";
-import { type Db, runBatch } from "./db";
+import { type ClaimedTask, ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
+import type { Db } from "./db";
 import type { Lease } from "./load-claimed";
-import { batchRows } from "./rows";
-import { heldKeys, newClaimId } from "./task-leases";
+import { column, readOne } from "./rows";
+import { tasks } from "./schema";
 
 /**
  * Knows a task nobody subscribed to (created through the CometAPI drop-in path without a
@@ -34,19 +34,24 @@ export async function rememberTask(
 
 /**
  * Claims one task to poll it on an app's query, whether or not it is due: unless someone holds
- * it now (a tick polling it), and unless it finished. Its schedule is left as it is (a task with
- * none keeps none): the lease is a `task_leases` row, as a tick's claim.
+ * it now (a tick polling it), and unless it finished. A task with no schedule keeps none (its
+ * lease is only its token); a scheduled one is pushed to the lease's end, as a tick's claim does.
  */
 export async function claimForQuery(
   db: Db,
   o: { key: TaskKey; now: number; leaseToken: LeaseToken; leaseMs: number },
 ): Promise<(ClaimedTask & Lease) | null> {
-  const lease = { token: o.leaseToken, claim: newClaimId(), endsAt: o.now + o.leaseMs };
-  const results = await runBatch(
+  const row = await readOne(
     db,
-    claimStatements(db, lease, o.now, sql`SELECT id FROM tasks WHERE id = ${o.key} AND finished_at IS NULL AND id NOT IN ${heldKeys}`),
+    ClaimedTaskRow.with({ next_poll_at: column(tasks.nextPollAt) }),
+    "claim a task for a query",
+    sql`
+    UPDATE tasks SET lease_token = ${o.leaseToken},
+      next_poll_at = CASE WHEN next_poll_at IS NULL THEN NULL ELSE ${o.now + o.leaseMs} END
+    WHERE id = ${o.key} AND finished_at IS NULL
+      AND (lease_token IS NULL OR next_poll_at IS NULL OR next_poll_at <= ${o.now})
+    RETURNING ${claimedTaskColumns()}, next_poll_at`,
   );
-  const row = batchRows(ClaimedTaskRow, "claim a task for a query", results[2])[0];
   if (!row) return null;
-  return { ...toClaimedTask(row), leaseToken: o.leaseToken, leaseEndsAt: lease.endsAt };
+  return { ...toClaimedTask(row), leaseToken: o.leaseToken, leaseEndsAt: row.next_poll_at ?? o.now + o.leaseMs };
 }

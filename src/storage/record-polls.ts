@@ -9,7 +9,6 @@ import { type KindStatsEntry, saveKindStats } from "./kind-stats";
 import { recordOperationEvents } from "./operation-events";
 import { countPushedFinishes } from "./push-stats";
 import { settleTasks } from "./settle";
-import { heldUnder, leaveLease } from "./task-leases";
 
 export interface PollRecord {
   /** The task's `tasks.id`. */
@@ -82,12 +81,13 @@ export async function recordPolls(
         finished_at = NULL,`
         }
         repoll_at = NULL,
+        lease_token = NULL,
         last_event = coalesce(r.value ->> 'event', tasks.last_event),
         last_event_at = CASE WHEN r.value ->> 'event' IS NULL THEN tasks.last_event_at ELSE ${now} END,
         finish_reason = coalesce(r.value ->> 'finish_reason', tasks.finish_reason),
         updated_at = ${now}
       FROM json_each(${asJson(of.map(row))}) r
-      WHERE tasks.id = r.value ->> 'id' AND r.value ->> 'id' IN ${heldUnder(leaseToken)}`,
+      WHERE tasks.id = r.value ->> 'id' AND tasks.lease_token = ${leaseToken}`,
     );
   const updates = [...(goingOn.length > 0 ? [update(goingOn, false)] : []), ...(finished.length > 0 ? [update(finished, true)] : [])];
   const results = await runBatch(db, [
@@ -96,9 +96,7 @@ export async function recordPolls(
     ...(changed.length > 0 ? settleTasks(db, keySet(changed), now) : []),
     ...saveKindStats(db, learned, now),
     // What the finishes tell of the callbacks (push-stats.ts): only when a poll saw one.
-    ...(records.some((r) => r.update.nextPollAt === null && isTerminal(r.update.taskStatus))
-      ? [countPushedFinishes(db, rows, leaseToken, now)]
-      : []),
+    ...(records.some((r) => r.update.nextPollAt === null && isTerminal(r.update.taskStatus)) ? [countPushedFinishes(db, rows, now)] : []),
     // Every poll that got no status (transient, missing, rejected, configuration) set lastError.
     countActivity(db, now, { polls: records.length, upstreamErrors: records.filter((r) => r.update.lastError !== null).length }),
     // The `task.expired` operational events of the tasks this round expired (last: the results above are read by index).
@@ -117,17 +115,11 @@ export async function recordPolls(
           ),
         ]
       : []),
-    // Last: the statements above tell a task recorded under the lease by its still being held.
-    ...leaveLease(db, leaseToken, asJson(records.map((r) => r.taskKey))),
   ]);
   return withEvents.length > 0 ? (results[updates.length]?.results.length ?? 0) : 0;
 }
 
-/**
- * Gives claimed tasks back unpolled (work a tick or consumer claimed but could not start): they
- * leave the lease, due at `nextPollAt`. A task already due stays as it is when that is now (its
- * row and `tasks_due` entry are not rewritten for nothing); one paused meanwhile stays paused.
- */
+/** Gives claimed tasks back untouched (for work a tick claimed but could not start). */
 export async function releaseTasks(
   db: Db,
   taskKeys: readonly TaskKey[],
@@ -136,14 +128,6 @@ export async function releaseTasks(
   now: number,
 ): Promise<void> {
   if (taskKeys.length === 0) return;
-  const keys = asJson(taskKeys);
-  await runBatch(db, [
-    statement(
-      db,
-      sql`UPDATE tasks SET next_poll_at = ${nextPollAt}, updated_at = ${now}
-      WHERE id IN (SELECT value FROM json_each(${keys})) AND id IN ${heldUnder(leaseToken)} AND next_poll_at IS NOT NULL
-        AND NOT (next_poll_at <= ${now} AND ${nextPollAt} <= ${now})`,
-    ),
-    ...leaveLease(db, leaseToken, keys),
-  ]);
+  await db.run(sql`UPDATE tasks SET lease_token = NULL, next_poll_at = ${nextPollAt}, updated_at = ${now}
+    WHERE id IN ${keySet(taskKeys)} AND lease_token = ${leaseToken}`);
 }

@@ -201,10 +201,7 @@ export const tasks = sqliteTable(
     lastPolledAt: integer("last_polled_at"),
     /** When the task is next due; null = not polled (finished, or no active subscription). */
     nextPollAt: integer("next_poll_at"),
-    /**
-     * Unused since claims hold tasks in `task_leases` (migration 0016): kept while a Worker of
-     * before may still run beside the new one during a deploy; dropped by a later migration.
-     */
+    /** Owner of the current claim; every write after a claim checks it. */
     leaseToken: text("lease_token").$type<LeaseToken>(),
     /** The event of the last status change, fanned out to subscriptions that asked for it. */
     lastEvent: text("last_event"),
@@ -263,30 +260,6 @@ export const tasks = sqliteTable(
     index("tasks_archive_to_list").on(t.updatedAt).where(sql`archive = 'requested' AND last_event = 'task.succeeded'`),
     index("tasks_archive_copying").on(t.updatedAt).where(sql`archive = 'copying'`),
   ],
-);
-
-/**
- * Who is polling which tasks now: one row per claim, however many tasks it took (storage/task-leases.ts).
- * A claim writes this one row instead of each task's, and a task's due time moves only when its
- * poll is recorded: D1 bills every row and index entry written, and a poll that finds the same
- * status again then costs its task row and its `tasks_due` entry, no more. A claim's row ends when
- * every task in it is recorded or released, or at `ends_at` (its holder died): the next claim deletes
- * it. Only live claims are here, a few per tick, consumer or callback, so a claim reads them whole.
- * Created WITHOUT ROWID (migration 0016; drizzle cannot say it): a claim writes one row, no key entry.
- */
-export const taskLeases = sqliteTable(
-  "task_leases",
-  {
-    /** The holder's lease token (one per tick, consumer batch or request): every write after a claim checks its task is still held under it. */
-    token: text("token").$type<LeaseToken>().notNull(),
-    /** This claim, one of its holder's (a tick claims many times under one token). */
-    claim: text("claim").notNull(),
-    /** When the holder's time is up (epoch ms): its tasks are claimable again from then. */
-    endsAt: integer("ends_at").notNull(),
-    /** The keys (`tasks.id`) still held, as a JSON array: each leaves it when its poll is recorded. */
-    taskKeys: text("task_keys").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.token, t.claim] })],
 );
 
 /**

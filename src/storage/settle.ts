@@ -14,9 +14,10 @@ const STILL_POSSIBLE = sql`t.finished_at IS NULL AND (
 /**
  * After any change to tasks, subscriptions or messages: a subscription with nothing pending and
  * nothing left that can happen becomes `delivered`; a task left with no active subscription
- * stops being polled (a settled task is never due). A poll still in flight records what it saw
- * and leaves it unscheduled; a new subscription polls it anew (`resumeTaskPolling`). A lease on it
- * ends like any other (storage/task-leases.ts).
+ * stops being polled, and is nobody's any more: its lease is dropped too, so a tick that claimed
+ * it and died leaves no lease behind that nothing would end (a settled task is never due). A poll
+ * still in flight then records nothing, which nobody waits for; a new subscription polls it anew
+ * (`resumeTaskPolling`).
  */
 export function settleTasks(db: Db, taskKeys: SQL, now: number) {
   return [
@@ -30,7 +31,7 @@ export function settleTasks(db: Db, taskKeys: SQL, now: number) {
     ),
     statement(
       db,
-      sql`UPDATE tasks SET next_poll_at = NULL, settled_at = coalesce(settled_at, ${now}), updated_at = ${now}
+      sql`UPDATE tasks SET next_poll_at = NULL, lease_token = NULL, settled_at = coalesce(settled_at, ${now}), updated_at = ${now}
       WHERE id IN ${taskKeys} AND next_poll_at IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.task_key = tasks.id AND s.status = 'active')`,
     ),

@@ -259,7 +259,7 @@ async function napUntilDue(
   let stalled = options.stalled;
   for (;;) {
     const now = ctx.clock.now();
-    const next = await nextDueAt(ctx.db, kinds, now);
+    const next = await nextDueAt(ctx.db, kinds);
     if (next === null && options.untilKnownOnly) return false;
     const dueNow = next !== null && next <= now;
     if (dueNow && !stalled) return true;

@@ -49,7 +49,7 @@ it("reads and writes the same few rows per polled task whatever the table size",
     notes: [
       "Rows as D1 reports them (meta.rows_read / rows_written, index entries included), summed over the whole tick: claim, record, fan-out, delivery and its record.",
       "Target: flat in the table's size, a handful of rows read per polled task.",
-      "D1 counts a row written for the row and for each index entry inserted (one deleted costs nothing): a poll that goes on writes the task's row and its tasks_due entry once, at the record (the next poll); a claim writes one task_leases row for all it takes, deleted once they are recorded.",
+      "D1 counts a row written for the row and for each index entry inserted (one deleted costs nothing): a poll that goes on writes the task's row and its tasks_due entry twice, at the claim (the lease's end) and at the record (the next poll).",
     ],
   });
 });

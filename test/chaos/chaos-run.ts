@@ -350,7 +350,7 @@ export async function runChaos(options: {
     // ticks and no faults, until nothing is leased (at most 10 simulated minutes, past every lease).
     const leased = () =>
       env.DB.prepare(
-        "SELECT (SELECT count(*) FROM task_leases l, json_each(l.task_keys)) AS tasks, (SELECT count(*) FROM messages WHERE lease_token IS NOT NULL) AS messages",
+        "SELECT (SELECT count(*) FROM tasks WHERE lease_token IS NOT NULL) AS tasks, (SELECT count(*) FROM messages WHERE lease_token IS NOT NULL) AS messages",
       ).first<{ tasks: number; messages: number }>();
     let held = await leased();
     for (let drain = 0; drain < 30 && held!.tasks + held!.messages > 0; drain++) {

@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 export async function drained(timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const row = await env.DB.prepare(`SELECT (SELECT count(*) FROM task_leases l, json_each(l.task_keys))
+    const row = await env.DB.prepare(`SELECT (SELECT count(*) FROM tasks WHERE lease_token IS NOT NULL)
       + (SELECT count(*) FROM messages WHERE lease_token IS NOT NULL) AS n`).first<{ n: number }>();
     if (row!.n === 0) return;
     if (Date.now() > until) throw new Error(`${row!.n} rows still leased after ${timeoutMs} ms`);

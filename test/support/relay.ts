@@ -158,21 +158,6 @@ export async function pollOnly(clock: Clock = systemClock): Promise<number> {
   );
 }
 
-/** The lease that holds a task now (storage/task-leases.ts), by its upstream id: its token and end, or null. */
-export const holderOf = (taskId: string) =>
-  env.DB.prepare(
-    "SELECT l.token AS token, l.ends_at AS endsAt FROM task_leases l, json_each(l.task_keys) k JOIN tasks t ON t.id = k.value WHERE t.task_id = ?",
-  )
-    .bind(taskId)
-    .first<{ token: string; endsAt: number }>();
-
-/** How many tasks some lease holds, ended or not (a claim deletes the ended ones). */
-export const heldTaskCount = async () =>
-  (await env.DB.prepare("SELECT count(*) AS n FROM task_leases l, json_each(l.task_keys)").first<{ n: number }>())!.n;
-
-/** SQL for the keys some lease holds, ended or not: for `id NOT IN (...)` in a test's query. */
-export const HELD_KEYS = "(SELECT k.value FROM task_leases l, json_each(l.task_keys) k)";
-
 export async function resetDb(): Promise<void> {
   await env.DB.batch([
     ...[
@@ -181,7 +166,6 @@ export async function resetDb(): Promise<void> {
       "archive_files",
       "subscriptions",
       "tasks",
-      "task_leases",
       "kind_stats",
       "push_stats",
       "endpoints",
