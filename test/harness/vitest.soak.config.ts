@@ -13,7 +13,7 @@ export default defineConfig({
     include: ["test/soak/**/*.soak.ts"],
     environment: "node",
     fileParallelism: false,
-    testTimeout: 280_000,
+    testTimeout: 330_000,
     hookTimeout: 60_000,
   },
 });
