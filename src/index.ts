@@ -5,7 +5,7 @@ import { consumeBatch } from "./queue/consume-batch";
 import { queueDispatchers } from "./queue/send-work";
 import { boundedD1 } from "./storage/bounded-d1";
 import { drillD1 } from "./storage/d1-faults";
-import { emptyUsage, meteredD1 } from "./storage/metered-d1";
+import { emptyUsage } from "./storage/metered-d1";
 import { isStorageUnavailable, storageErrorMessage } from "./storage/storage-errors";
 import { runTick } from "./tick/run-tick";
 import { systemClock } from "./work/work-context";
@@ -60,13 +60,10 @@ function withBoundedD1(env: Env): Env {
 export default {
   fetch: (request, env, ctx) => app.fetch(request, withBoundedD1(env), ctx),
   async scheduled(_controller, env) {
-    // Metered out here too: a tick that D1 ends logs no tick line, and says what it got through.
+    // Counted out here: a tick that D1 ends logs no tick line, and says what it got through.
     const started = systemClock.now();
     const usage = emptyUsage();
-    const bounded = withBoundedD1(env);
-    const db = meteredD1(bounded.DB, usage);
-    const metered = new Proxy(bounded, { get: (target, prop) => (prop === "DB" ? db : Reflect.get(target, prop)) });
-    await runTick(metered, systemClock, queueDispatchers(env)).catch((error: unknown) => {
+    await runTick(withBoundedD1(env), systemClock, queueDispatchers(env), usage).catch((error: unknown) => {
       // D1 unavailable for now: the tick ends, its leases run out, the next tick claims the work.
       if (isStorageUnavailable(error))
         console.error(

@@ -8,7 +8,7 @@ import { deliverOperationEvents } from "../operations/deliver-operation-events";
 import { openDb } from "../storage/db";
 import { circuitPolicy } from "../storage/endpoint-health";
 import { endpointUpkeep, endpointWorkLook } from "../storage/endpoint-upkeep";
-import { emptyUsage, meteredD1 } from "../storage/metered-d1";
+import { type D1Usage, emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
 import { purgeSettledTasks } from "../storage/retention";
 import { isStorageUnavailable, storageErrorMessage } from "../storage/storage-errors";
@@ -71,11 +71,16 @@ const sending = (dispatch: Dispatch | undefined): dispatch is Dispatch => dispat
  * queue bindings are not read here: without `dispatchers` the tick does all its work itself.
  * @example await runTick(env, systemClock, queueDispatchers(env)) // from the scheduled handler
  */
-export async function runTick(env: Env, clock: Clock = systemClock, dispatchers: WorkDispatchers = {}): Promise<TickReport> {
+export async function runTick(
+  env: Env,
+  clock: Clock = systemClock,
+  dispatchers: WorkDispatchers = {},
+  /** Where its D1 round trips are counted (its line's `d1`): the scheduled handler's, so a tick that D1 ends still says what it got through. */
+  usage: D1Usage = emptyUsage(),
+): Promise<TickReport> {
   const config = loadConfig(env);
   const started = clock.now();
   const report = emptyTickReport();
-  const usage = emptyUsage();
   const ctx: TickContext = {
     db: openDb(meteredD1(env.DB, usage)),
     config,
