@@ -158,7 +158,14 @@ export async function copyStep(job: CopyJob, limits: CopyLimits): Promise<CopyOu
   let copiedBytes = resuming ? job.copiedBytes : 0;
   let resume: CopyResume | null = resuming ? job.resume : null;
   let body: SliceReader | null = null;
-  const failed = (error: string, permanent = false): CopyOutcome => ({ kind: "failed", error, permanent, copiedBytes, resume, bytes });
+  const failed = (error: string, permanent = false): Extract<CopyOutcome, { kind: "failed" }> => ({
+    kind: "failed",
+    error,
+    permanent,
+    copiedBytes,
+    resume,
+    bytes,
+  });
 
   // An upload recorded with no part to go on from: abort it before starting over. Should R2 not
   // answer, the record stays as it is, for the next step to try again.
@@ -166,14 +173,10 @@ export async function copyStep(job: CopyJob, limits: CopyLimits): Promise<CopyOu
     try {
       await job.bucket.resumeMultipartUpload(job.key, job.resume.uploadId).abort();
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
+      // Nothing copied yet (`failed` says so); the upload stays recorded.
       return {
-        kind: "failed",
-        error: `aborting the upload a step left failed: ${why}`,
-        permanent: false,
-        copiedBytes: 0,
+        ...failed(`aborting the upload a step left failed: ${error instanceof Error ? error.message : String(error)}`),
         resume: job.resume,
-        bytes,
       };
     }
   }

@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { TenantId } from "../domain/ids";
 import { type Db, prebuilt, statement } from "./db";
-import { column, decodeRows, selectList, wholeRowSchema } from "./rows";
+import { batchRows, column, selectList, wholeRowSchema } from "./rows";
 import { type ApiKeyRow, apiKeys, tenants } from "./schema";
 
 /** A key that works: not revoked, its tenant not deleted; with whether its tenant is suspended. */
@@ -28,7 +28,7 @@ const liveKeyRead = { hash: liveKeyReads("hash"), id: liveKeyReads("id") };
 
 async function liveKey(db: Db, by: "hash" | "id", value: string): Promise<LiveKey | undefined> {
   const [read] = liveKeyRead[by](db, { value });
-  const [row] = decodeRows(LiveKeyRow, "a live API key", (await read!.all()).results);
+  const [row] = batchRows(LiveKeyRow, "a live API key", await read!.all());
   if (!row) return undefined;
   const { suspendedAt, ...key } = row;
   return { ...key, suspended: suspendedAt !== null };

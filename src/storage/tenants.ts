@@ -2,7 +2,7 @@ import { and, asc, eq, isNull, ne, sql } from "drizzle-orm";
 import type { TenantId } from "../domain/ids";
 import { DEFAULT_TENANT } from "../domain/tenancy";
 import { type Db, prebuilt, statement } from "./db";
-import { column, decodeRows, int, readOne, rowSchema } from "./rows";
+import { batchRows, column, int, readOne, rowSchema } from "./rows";
 import { type TenantRow, tenants } from "./schema";
 
 export const createTenant = async (db: Db, tenant: { id: TenantId; name: string }, now: number): Promise<TenantRow> => {
@@ -36,7 +36,7 @@ const suspensionRead = prebuilt([{ id: "a" }, { id: "b" }], (db, { id }) => [
  */
 export async function tenantSuspension(db: Db, id: TenantId): Promise<{ suspended: boolean } | undefined> {
   const [read] = suspensionRead(db, { id });
-  const [row] = decodeRows(SuspensionRow, "a tenant's suspension", (await read!.all()).results);
+  const [row] = batchRows(SuspensionRow, "a tenant's suspension", await read!.all());
   return row && { suspended: row.suspended_at !== null };
 }
 
