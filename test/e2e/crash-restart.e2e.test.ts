@@ -26,13 +26,14 @@
  * waits 15 s, then a minute. KEEP_CRASH_STATE=1 keeps the state folder (and, on a miss, wrangler's
  * output in it) for a look afterwards.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RelayClient } from "../../tools/relay-client";
 import { createSimulatedTask, type RelayStack, startRelayStack } from "../../tools/relay-stack";
+import { expectUpstreamBytes } from "./archived-bytes";
 import { archiveFileRows, multipartUploads, r2Objects } from "./persisted-state";
 
 const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
@@ -315,15 +316,7 @@ describe("wrangler dev killed with SIGKILL mid-work, then restarted on the same 
       ] as const) {
         const link = webhook.outputs[0]![field];
         expect(link, `${taskId} ${field}`).toEqual(expect.any(String));
-        const res = await fetch(link!, { signal: AbortSignal.timeout(10_000) });
-        expect(res.status).toBe(200);
-        const bytes = Buffer.from(await res.arrayBuffer());
-        const upstream = (await (await fetch(`${network.url}/_sim/media/${taskId}/${file}/sha256`)).json()) as {
-          sha256: string;
-          sizeBytes: number;
-        };
-        expect(bytes.length).toBe(upstream.sizeBytes);
-        expect(createHash("sha256").update(bytes).digest("hex")).toBe(upstream.sha256);
+        await expectUpstreamBytes(link!, network.url, taskId, file);
       }
     }
 

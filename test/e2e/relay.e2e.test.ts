@@ -2,12 +2,13 @@
  * The relay as an outside app sees it: the real `wrangler dev` (workerd, local D1), the Kling
  * simulator and webhook receivers on loopback, and nothing but HTTP in between.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LoopbackNetwork } from "../../tools/loopback-network";
 import type { RelayClient } from "../../tools/relay-client";
 import { createSimulatedTask, type RelayStack, startRelayStack } from "../../tools/relay-stack";
 import type { WranglerDev } from "../../tools/wrangler-dev";
+import { expectUpstreamBytes } from "./archived-bytes";
 
 const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
 const API_KEY = `e2e-${randomBytes(12).toString("hex")}`;
@@ -221,15 +222,7 @@ describe("the relay under wrangler dev", () => {
       ["archived_watermark_url", "watermark-0.mp4"],
     ] as const) {
       expect(output![field]).toMatch(new RegExp(`^${relay.url}/files/default/cometapi/${taskId}/0-\\w+\\?expires=\\d+&signature=`));
-      const res = await fetch(output![field]!);
-      expect(res.status).toBe(200);
-      const bytes = Buffer.from(await res.arrayBuffer());
-      const upstream = (await (await fetch(`${network.url}/_sim/media/${taskId}/${file}/sha256`)).json()) as {
-        sha256: string;
-        sizeBytes: number;
-      };
-      expect(bytes.length).toBe(upstream.sizeBytes);
-      expect(createHash("sha256").update(bytes).digest("hex")).toBe(upstream.sha256);
+      await expectUpstreamBytes(output![field]!, network.url, taskId, file);
     }
     // An altered link is refused.
     const link = output!.archived_url!;
