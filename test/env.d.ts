@@ -9,6 +9,8 @@ declare global {
       ARCHIVE?: R2Bucket;
       TEST_MIGRATIONS: D1Migration[];
       FAKE_URL: string;
+      /** Where benchmarks report their tables (test/bench/bench-support.ts); set when a global setup provides a network. */
+      BENCH_URL?: string;
       /** Set only by test/harness/vitest.migration.config.ts, whose DB starts with no migration applied. */
       MIGRATION_TEST?: string;
     }

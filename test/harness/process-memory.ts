@@ -32,8 +32,10 @@ function socketInode(port: number): string | null {
     }
     for (const line of text.split("\n").slice(1)) {
       const fields = line.trim().split(/\s+/);
-      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-      if (fields.length > 9 && fields[1]!.endsWith(`:${hexPort}`)) return fields[9]!;
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode. A closed
+      // connection that used the same port lingers in TIME_WAIT with inode 0: not the one asking
+      // (after other benchmarks' many connections, one often comes first).
+      if (fields.length > 9 && fields[1]!.endsWith(`:${hexPort}`) && fields[9] !== "0") return fields[9]!;
     }
   }
   return null;

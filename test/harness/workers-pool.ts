@@ -21,6 +21,8 @@ export interface RelayWorkersPoolOptions {
    *   (bench-setup.ts: the benchmarks report their results through it).
    */
   network?: "per-file" | "provided";
+  /** The per-file network's simulator seed (the provided one's is its global setup's). */
+  networkSeed?: number;
 }
 
 /** The per-file networks still open, closed by the plugin below when the run ends. */
@@ -49,12 +51,16 @@ function closeNetworksAtEnd(): Plugin {
 export function relayWorkersPool(extraBindings: Record<string, string> = {}, options: RelayWorkersPoolOptions = {}) {
   const pool = cloudflareTest(async ({ inject }) => {
     let fakeUrl: string;
+    // Where benchmarks report (bench-support.ts): the provided network, which prints what all reported.
+    let benchUrl: string | undefined;
     if (options.network === "per-file") {
-      const network = await startLoopbackNetwork({ apiKey: UPSTREAM_KEY });
+      const network = await startLoopbackNetwork({ apiKey: UPSTREAM_KEY, seed: options.networkSeed });
       openNetworks.add(network);
       fakeUrl = network.url;
+      benchUrl = inject("fakeUrl");
     } else {
       fakeUrl = inject("fakeUrl");
+      benchUrl = fakeUrl;
     }
     return {
       wrangler: { configPath: path.join(ROOT, "wrangler.toml"), environment: options.environment },
@@ -62,6 +68,7 @@ export function relayWorkersPool(extraBindings: Record<string, string> = {}, opt
         bindings: {
           TEST_MIGRATIONS: await readD1Migrations(path.join(ROOT, "migrations")),
           FAKE_URL: fakeUrl,
+          ...(benchUrl === undefined ? {} : { BENCH_URL: benchUrl }),
           UPSTREAM_BASE_URL: fakeUrl,
           RELAY_API_KEYS: "relay-test-key-one-0123456789,relay-test-key-two-0123456789",
           // The admin's key (every tenant): test/support/relay.ts's ADMIN_KEY.

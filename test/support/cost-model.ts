@@ -103,6 +103,8 @@ export function costTable(runs: readonly Lifecycle[], cpuMsPer: Partial<Record<W
   });
   const polling = runs.find((l) => l.scenario === "polling only");
   if (polling) lifecycles.push(throughQueues(polling));
+  // By name, not by when each section reported: the benchmarks run side by side (vitest.bench.config.ts).
+  lifecycles.sort((a, b) => a.scenario.localeCompare(b.scenario));
   const rows = lifecycles.map((l) => {
     const usage = usagePerMillion(l, cpuMsPer ?? {});
     const { list, beyondIncluded } = dollars(usage);
