@@ -102,6 +102,12 @@ export function summarize(profile: CpuProfile, starts: { line: number; path: str
     ownerMemo.set(node.id, owner);
     return owner;
   };
+  // Our functions by file (src/...), so that a table of the costliest says where to look.
+  const ourFile = (node: ProfileNode) => {
+    const at = node.callFrame.url.endsWith(bundleUrl) ? (moduleAt(starts, node.callFrame.lineNumber) ?? "") : "";
+    const src = at.lastIndexOf("src/");
+    return src < 0 ? OURS : at.slice(src);
+  };
   const sorted = [...profile.timeDeltas].sort((a, b) => a - b);
   const intervalUs = sorted[sorted.length >> 1] ?? 0;
   const byOwner = new Map<string, number>();
@@ -112,7 +118,7 @@ export function summarize(profile: CpuProfile, starts: { line: number; path: str
     if (node.callFrame.functionName === "(idle)" || node.callFrame.functionName === "(root)") continue;
     busy += 1;
     const owner = ownerOf(node);
-    const name = `${node.callFrame.functionName || "(anonymous)"} (${owner})`;
+    const name = `${node.callFrame.functionName || "(anonymous)"} (${owner === OURS ? ourFile(node) : owner})`;
     byOwner.set(owner, (byOwner.get(owner) ?? 0) + intervalUs / 1000);
     byFunction.set(name, (byFunction.get(name) ?? 0) + intervalUs / 1000);
   }
