@@ -2,10 +2,10 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { newLeaseToken } from "../src/domain/ids";
 import type { TaskUpdate } from "../src/domain/poll-plan";
-import { claimDueTasks } from "../src/storage/claim-tasks";
+import { claimDueTasks, selectDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
 import { emptyUsage, meteredD1 } from "../src/storage/metered-d1";
-import { recordPolls } from "../src/storage/record-polls";
+import { recordPolls, SELECTED } from "../src/storage/record-polls";
 import { resetDb } from "./support/relay";
 
 const N = 20;
@@ -57,7 +57,73 @@ const update = (over: Partial<TaskUpdate>): TaskUpdate => ({
 describe("rows written per poll", () => {
   beforeEach(resetDb);
 
-  it("a poll that finds the same status again writes 4 rows: the claim 2, the record 2", async () => {
+  it("a tick's poll that finds the same status again writes 2 rows: its record's, none to select it", async () => {
+    await seed();
+    const usage = emptyUsage();
+    const db = openDb(meteredD1(env.DB, usage));
+    const selected = await selectDueTasks(db, {
+      now: NOW,
+      limit: N,
+      pollable: { providers: ["cometapi"], newApi: false },
+      skip: new Set(),
+    });
+    expect(selected).toHaveLength(N);
+    expect(usage.rowsWritten).toBe(0);
+    // Each due entry, and the live tenants once; no lease to write.
+    expect(usage.rowsRead).toBeLessThanOrEqual(N + 2);
+
+    const before = { ...usage };
+    await recordPolls(
+      db,
+      selected.map((t) => ({ taskKey: t.key, update: update({}), seenDue: t.seenDue })),
+      SELECTED,
+      NOW,
+    );
+    // The task row and its `tasks_due` entry at the next poll; plus the hour's poll count, once per batch.
+    expect(usage.rowsWritten - before.rowsWritten).toBe(2 * N + 1);
+    // Its JSON row, the task by key, and SQLite's UPDATE ... FROM reading its join back (4 a task).
+    expect(usage.rowsRead - before.rowsRead).toBeLessThanOrEqual(4 * N + 1);
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE next_poll_at = ? AND polls = 2")
+      .bind(NOW + 30_000)
+      .first<{ n: number }>();
+    expect(rows?.n).toBe(N);
+  });
+
+  it("drops a tick's record of a task that was taken meanwhile: its due time moved", async () => {
+    await seed();
+    const db = openDb(env.DB);
+    const selected = await selectDueTasks(db, {
+      now: NOW,
+      limit: N,
+      pollable: { providers: ["cometapi"], newApi: false },
+      skip: new Set(),
+    });
+    // Half of them leased by someone else (a callback's claim, an older Worker's tick), one paused
+    // by its last subscription's cancellation, in between.
+    const leaseToken = newLeaseToken();
+    await claimDueTasks(db, { now: NOW, limit: N / 2, leaseToken, leaseMs: 60_000, pollable: { providers: ["cometapi"], newApi: false } });
+    await env.DB.prepare("UPDATE tasks SET next_poll_at = NULL WHERE id = ?")
+      .bind(`tsk_poll_cost_${N - 1}`)
+      .run();
+
+    const finished = update({ taskStatus: "succeed", data: '{"task_status":"succeed"}', nextPollAt: null, event: "task.succeeded" });
+    const created = await recordPolls(
+      db,
+      selected.map((t) => ({ taskKey: t.key, update: finished, seenDue: t.seenDue })),
+      SELECTED,
+      NOW,
+    );
+    // Only the tasks nobody touched: their one webhook each, and the others' state as it was.
+    expect(created).toBe(N / 2 - 1);
+    const states = await env.DB.prepare(
+      "SELECT sum(task_status = 'succeed') AS done, sum(lease_token = ?) AS leased, sum(next_poll_at IS NULL AND task_status = 'processing') AS paused FROM tasks",
+    )
+      .bind(leaseToken)
+      .first();
+    expect(states).toEqual({ done: N / 2 - 1, leased: N / 2, paused: 1 });
+  });
+
+  it("a leased poll (a queue consumer's, a callback's) that finds the same status again writes 4 rows: the claim 2, the record 2", async () => {
     await seed();
     const usage = emptyUsage();
     const db = openDb(meteredD1(env.DB, usage));

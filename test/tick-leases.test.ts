@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { leaseToken, taskKey } from "../src/domain/ids";
 import { planNextPoll } from "../src/domain/poll-plan";
-import { claimDueTasks } from "../src/storage/claim-tasks";
+import { claimDueTasks, selectDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
 import { recordPolls } from "../src/storage/record-polls";
 import { api, manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
@@ -86,7 +86,7 @@ describe("leases", () => {
     expect(await hook.deliveries()).toHaveLength(1);
   });
 
-  it("polls each task once when two ticks overlap", async () => {
+  it("sends each webhook once when two ticks overlap: both may poll a task, the first record wins", async () => {
     const hook = await receiver();
     const tasks = [];
     for (let i = 0; i < 14; i++) {
@@ -95,9 +95,35 @@ describe("leases", () => {
     }
     const clock = manualClock();
     const [a, b] = await Promise.all([tick(clock), tick(clock)]);
-    expect(a.polled + b.polled).toBe(14);
-    expect(await Promise.all(tasks.map((t) => t.polls()))).toEqual(tasks.map(() => 1));
+    // A tick's polls hold no lease (tick/poll-phase.ts): each task is polled by one tick or by both.
+    const polls = await Promise.all(tasks.map((t) => t.polls()));
+    expect(polls.every((n) => n === 1 || n === 2)).toBe(true);
+    expect(a.polled + b.polled).toBe(polls.reduce((x, y) => x + y, 0));
+    // Its event is written by one record only: one message, one webhook.
+    const messages = await env.DB.prepare("SELECT count(*) AS n FROM messages").first<{ n: number }>();
+    expect(messages?.n).toBe(14);
+    expect(a.messagesCreated + b.messagesCreated).toBe(14);
     expect(await hook.deliveries()).toHaveLength(14);
     expect(new Set((await hook.deliveries()).map((d) => d.headers["webhook-id"])).size).toBe(14);
+  });
+
+  it("leaves nothing to wait for when a tick dies after selecting: the next tick polls at once", async () => {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    const hook = await receiver();
+    await register({ task_id: task.id, callback_url: hook.url });
+    const clock = manualClock();
+    // A tick that selects, then dies before polling or recording anything: nothing was written.
+    const [selected] = await selectDueTasks(openDb(env.DB), {
+      now: clock.now(),
+      limit: 10,
+      pollable: { providers: ["cometapi"], newApi: false },
+      skip: new Set(),
+    });
+    expect(selected?.taskId).toBe(task.id);
+    const row = await env.DB.prepare("SELECT lease_token, next_poll_at FROM tasks WHERE task_id = ?").bind(task.id).first();
+    expect(row).toEqual({ lease_token: null, next_poll_at: selected!.seenDue });
+
+    expect(await tick(clock)).toMatchObject({ claimed: 1, polled: 1, delivered: 1 });
+    expect(await task.polls()).toBe(1);
   });
 });

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import { NO_ACTION } from "../domain/kling";
 import type { TaskSnapshot } from "../domain/poll-plan";
-import { asJson, type Db } from "./db";
+import { asJson, type Db, keySet } from "./db";
 import { claimPastParked, parkedAt, tenantHalted } from "./parking";
 import { column, int, type RowOf, readAll, rowSchema, selectList } from "./rows";
 import { tasks } from "./schema";
@@ -120,5 +120,53 @@ export async function claimDueTasks(
     );
     const taken = rows.filter((r) => r.parked === 0).map(toClaimedTask);
     return { taken, parked: rows.length - taken.length };
+  });
+}
+
+/** A task a tick selected to poll without leasing it (`selectDueTasks`), with the due time it was selected at. */
+export interface SelectedTask extends ClaimedTask {
+  /** Its `next_poll_at` when selected: its record (and release) happen only while it is unchanged. */
+  seenDue: number;
+}
+
+/**
+ * Selects up to `limit` due tasks the relay can poll, as `claimDueTasks` does, but writes nothing
+ * for them: a tick's own polls hold no lease. A same-status poll then costs D1 only its record
+ * (the row and its `tasks_due` entry: 2 rows written, where a lease in the row cost 2 more), and
+ * the record is written only while the task's due time is still the one seen here
+ * (`recordPolls`' `selected` guard): a task that a callback, an overlapping tick or a consumer
+ * took meanwhile moved it, and this poll's result is dropped for theirs. What that costs is a
+ * second poll of the same task in that window, never a lost or doubled event: the task's events
+ * are written by one record only.
+ *
+ * `skip`: the keys this tick selected and has not recorded yet (still due in D1), left out. A
+ * due task of a halted tenant is parked (one UPDATE, only when there is one), as a claim parks it.
+ */
+export async function selectDueTasks(
+  db: Db,
+  options: { now: number; limit: number; pollable: Pollable; only?: "batch" | "single"; skip: ReadonlySet<TaskKey> },
+): Promise<SelectedTask[]> {
+  if (options.limit <= 0) return [];
+  const only = options.only === undefined ? sql`1 = 1` : options.only === "batch" ? newApiTask : sql`NOT ${newApiTask}`;
+  return claimPastParked(options.limit, async (limit) => {
+    // The held keys come first in due order: ask for as many more, and leave them out here.
+    const rows = await readAll(
+      db,
+      ClaimedTaskRow.with({ next_poll_at: int, halted: int }),
+      "select due tasks",
+      // Halted: not among the live tenants, a list made once per statement (a lookup per row
+      // would read each task's tenant row).
+      sql`SELECT ${claimedTaskColumns()}, next_poll_at,
+          tenant_id NOT IN (SELECT id FROM tenants WHERE suspended_at IS NULL AND deleted_at IS NULL) AS halted FROM tasks
+        WHERE next_poll_at <= ${options.now} AND ${pollableTasks(options.pollable)} AND ${only}
+        ORDER BY next_poll_at LIMIT ${limit + options.skip.size}`,
+    );
+    const fresh = rows.filter((r) => !options.skip.has(r.id)).slice(0, limit);
+    const halted = fresh.filter((r) => r.halted === 1).map((r) => r.id);
+    if (halted.length > 0)
+      await db.run(sql`UPDATE tasks SET lease_token = NULL, next_poll_at = ${parkedAt(sql`tasks.tenant_id`)}
+        WHERE id IN ${keySet(halted)} AND next_poll_at <= ${options.now}`);
+    const taken = fresh.filter((r) => r.halted === 0).map((r) => ({ ...toClaimedTask(r), seenDue: r.next_poll_at }));
+    return { taken, parked: halted.length };
   });
 }

@@ -14,11 +14,21 @@ export interface PollRecord {
   /** The task's `tasks.id`. */
   taskKey: TaskKey;
   update: TaskUpdate;
+  /** For a task selected without a lease (`selectDueTasks`): the due time it was selected at. */
+  seenDue?: number;
 }
 
 /**
+ * Who holds the tasks a record writes: a lease (its token), or nobody: tasks a tick selected
+ * (`selectDueTasks`), each written only while its due time is still its record's `seenDue`.
+ */
+export type PollHolder = LeaseToken | typeof SELECTED;
+export const SELECTED = "selected";
+
+/**
  * Writes a whole round of polls in one D1 batch (one transaction): the task updates, guarded by
- * the lease so a stale tick cannot overwrite a newer result; then the messages for the events they
+ * their `holder` (the lease, or for tasks selected without one the due time they were selected at)
+ * so a stale poll cannot overwrite a newer result; then the messages for the events they
  * produced; then the subscriptions and tasks that have nothing left to do; what was learned
  * of the durations of each kind and of the callbacks of each provider; and the hour's poll count
  * for the dashboard. Returns the number of messages created.
@@ -26,12 +36,12 @@ export interface PollRecord {
 export async function recordPolls(
   db: Db,
   records: readonly PollRecord[],
-  leaseToken: LeaseToken,
+  holder: PollHolder,
   now: number,
   learned: readonly KindStatsEntry[] = [],
 ): Promise<number> {
   if (records.length === 0) return 0;
-  const row = ({ taskKey, update: u }: PollRecord) => ({
+  const row = ({ taskKey, update: u, seenDue }: PollRecord) => ({
     id: taskKey,
     task_status: u.taskStatus,
     data: u.data,
@@ -44,6 +54,7 @@ export async function recordPolls(
     next_poll_at: u.nextPollAt,
     event: u.event,
     finish_reason: u.finishReason,
+    seen_due: seenDue ?? null,
   });
   const rows = asJson(records.map(row));
   // A task polled again (most polls) and a task that finished are written by two statements: only
@@ -87,7 +98,9 @@ export async function recordPolls(
         finish_reason = coalesce(r.value ->> 'finish_reason', tasks.finish_reason),
         updated_at = ${now}
       FROM json_each(${asJson(of.map(row))}) r
-      WHERE tasks.id = r.value ->> 'id' AND tasks.lease_token = ${leaseToken}`,
+      WHERE tasks.id = r.value ->> 'id' AND ${
+        holder === SELECTED ? sql`tasks.next_poll_at = r.value ->> 'seen_due'` : sql`tasks.lease_token = ${holder}`
+      }`,
     );
   const updates = [...(goingOn.length > 0 ? [update(goingOn, false)] : []), ...(finished.length > 0 ? [update(finished, true)] : [])];
   const results = await runBatch(db, [
@@ -117,6 +130,22 @@ export async function recordPolls(
       : []),
   ]);
   return withEvents.length > 0 ? (results[updates.length]?.results.length ?? 0) : 0;
+}
+
+/**
+ * Puts selected tasks (`selectDueTasks`) that were never polled off until `nextPollAt`, each only
+ * while its due time is still the one it was selected at.
+ */
+export async function putOffSelected(
+  db: Db,
+  tasks: readonly { key: TaskKey; seenDue: number }[],
+  nextPollAt: number,
+  now: number,
+): Promise<void> {
+  if (tasks.length === 0) return;
+  await db.run(sql`UPDATE tasks SET next_poll_at = ${nextPollAt}, updated_at = ${now}
+    FROM json_each(${asJson(tasks.map((t) => ({ id: t.key, seen_due: t.seenDue })))}) r
+    WHERE tasks.id = r.value ->> 'id' AND tasks.next_poll_at = r.value ->> 'seen_due'`);
 }
 
 /** Gives claimed tasks back untouched (for work a tick claimed but could not start). */

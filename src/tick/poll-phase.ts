@@ -1,8 +1,8 @@
 import { pollableOf } from "../config";
-import { claimDueTasks } from "../storage/claim-tasks";
+import type { TaskKey } from "../domain/ids";
+import { type SelectedTask, selectDueTasks } from "../storage/claim-tasks";
 import { loadKindStats } from "../storage/kind-stats";
-import { type PollRecord, recordPolls, releaseTasks } from "../storage/record-polls";
-import { tickLeaseMs } from "../work/leases";
+import { type PollRecord, putOffSelected, recordPolls, SELECTED } from "../storage/record-polls";
 import { runPipeline } from "../work/pipeline";
 import { batchChunks, type PollUnit, pollUnit } from "../work/poll-units";
 import { pollWork } from "../work/poll-work";
@@ -10,14 +10,22 @@ import { credentialResolver } from "../work/upstream-credentials";
 import type { TickContext } from "./tick-context";
 
 /**
- * Polls every due task the budgets allow: claims, queries upstream with at most 6 requests in
- * flight, records in batches. Tasks of Kling's new API are claimed first, `KLING_BATCH_SIZE` per
+ * Polls every due task the budgets allow: selects, queries upstream with at most 6 requests in
+ * flight, records in batches. Tasks of Kling's new API are selected first, `KLING_BATCH_SIZE` per
  * request the budget allows, and polled a batch per request; the requests left are for the others.
  * `reserve` subrequests are left for the webhooks the polls produce. Returns the number of
- * requests (pipeline items) claimed.
+ * requests (pipeline items) taken.
+ *
+ * No lease: the tick's polls are written only while each task's due time is still the one it was
+ * selected at (`selectDueTasks`), and the tasks it selected and has not recorded yet (`held`) are
+ * left out of its next selections. A tick that dies leaves them due, for the next. Two ticks that
+ * overlap (the last polls of one still in flight when the next begins) may both poll such a task:
+ * the first record wins, the other finds its due time moved and is dropped, so its events are
+ * written and sent once. That costs upstream about the share of a minute a poll takes (1-2 % of
+ * calls at a second a poll), where a lease per task cost D1 two rows written on every poll.
  */
 export async function pollPhase(ctx: TickContext, reserve: number): Promise<number> {
-  const { db, config, clock, budget, report, leaseToken } = ctx;
+  const { db, config, clock, budget, report } = ctx;
   const timeout = config.upstreamTimeoutMs;
   if (budget.claimable(clock.now(), timeout, 0, reserve) <= 0) return 0;
   ctx.kindStats ??= await loadKindStats(db);
@@ -28,35 +36,39 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
   // Once a batch claim finds none due, this phase stops asking (one round trip saved per claim);
   // tasks of the new API registered meanwhile are claimed by the tick's next round.
   let batching = true;
-  return runPipeline<PollUnit, PollRecord[]>({
+  /** Selected and not recorded yet, with the due time each was selected at. */
+  const held = new Map<TaskKey, number>();
+  const hold = (tasks: readonly SelectedTask[]) => {
+    for (const task of tasks) held.set(task.key, task.seenDue);
+  };
+  const letGo = (keys: readonly TaskKey[]) => {
+    for (const key of keys) held.delete(key);
+  };
+  return runPipeline<PollUnit<SelectedTask>, PollRecord[]>({
     claimable: (outstanding) => budget.claimable(clock.now(), timeout, outstanding, reserve),
     async claim(limit) {
-      const now = clock.now();
-      const claim = { now, leaseToken, leaseMs: tickLeaseMs(budget.deadline, now, timeout), pollable };
-      const units: PollUnit[] = [];
+      const select = { now: clock.now(), pollable, skip: new Set(held.keys()) };
+      const units: PollUnit<SelectedTask>[] = [];
       if (batching) {
-        const tasks = await claimDueTasks(db, { ...claim, limit: limit * config.klingBatchSize, only: "batch" });
+        const tasks = await selectDueTasks(db, { ...select, limit: limit * config.klingBatchSize, only: "batch" });
         const chunks = await batchChunks(config, credentials, tasks);
-        // Long ids or many accounts can need more requests than the budget gave: those tasks go back, due at once.
+        // Long ids or many accounts can need more requests than the budget gave: those tasks are
+        // not held, due as they were, for a later selection.
         const spare = chunks.splice(limit).flat();
-        if (spare.length > 0)
-          await releaseTasks(
-            db,
-            spare.map((t) => t.key),
-            leaseToken,
-            now,
-            now,
-          );
-        for (const chunk of chunks) units.push({ batch: true, tasks: chunk });
+        for (const chunk of chunks) {
+          units.push({ batch: true, tasks: chunk });
+          hold(chunk);
+        }
         report.claimed += tasks.length - spare.length;
         if (tasks.length === 0) batching = false;
       }
       if (units.length < limit) {
         // Never Kling's new API here: batched above.
-        const tasks = await claimDueTasks(db, { ...claim, limit: limit - units.length, only: "single" });
+        const tasks = await selectDueTasks(db, { ...select, limit: limit - units.length, only: "single" });
         // Their tenants' accounts in one round trip, before the pipeline polls them.
         await credentials.prepare(tasks);
         for (const task of tasks) units.push({ batch: false, tasks: [task] });
+        hold(tasks);
         report.claimed += tasks.length;
       }
       budget.spend(units.length);
@@ -64,18 +76,21 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
     },
     work: (unit) => pollUnit(work, unit),
     async record(done) {
-      report.messagesCreated += await recordPolls(db, done.flat(), leaseToken, clock.now(), work.takeLearned());
+      const records = done.flat().map((r) => ({ ...r, seenDue: held.get(r.taskKey) }));
+      try {
+        report.messagesCreated += await recordPolls(db, records, SELECTED, clock.now(), work.takeLearned());
+      } finally {
+        // Recorded (due later now), or lost with a failed write (due as before): either way not this tick's.
+        letGo(records.map((r) => r.taskKey));
+      }
     },
     async release(units) {
       budget.refund(units.length);
       const now = clock.now();
-      await releaseTasks(
-        db,
-        units.flatMap((u) => u.tasks.map((t) => t.key)),
-        leaseToken,
-        now + config.pollMaxIntervalMs,
-        now,
-      );
+      const tasks = units.flatMap((u) => u.tasks);
+      letGo(tasks.map((t) => t.key));
+      // Not polled: put off like a lease that ran out, so that the next round does not take them again at once.
+      await putOffSelected(db, tasks, now + config.pollMaxIntervalMs, now);
     },
     // After a configuration error every other poll would fail the same way: stop spending on them.
     shouldStop: () => report.configurationError !== null,
