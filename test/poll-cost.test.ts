@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { newLeaseToken } from "../src/domain/ids";
 import type { TaskUpdate } from "../src/domain/poll-plan";
-import { claimDueTasks, selectDueTasks } from "../src/storage/claim-tasks";
+import { claimDueTasks, dueCursor, selectDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
 import { emptyUsage, meteredD1 } from "../src/storage/metered-d1";
 import { recordPolls, SELECTED } from "../src/storage/record-polls";
@@ -65,7 +65,7 @@ describe("rows written per poll", () => {
       now: NOW,
       limit: N,
       pollable: { providers: ["cometapi"], newApi: false },
-      skip: new Set(),
+      from: dueCursor(),
     });
     expect(selected).toHaveLength(N);
     expect(usage.rowsWritten).toBe(0);
@@ -96,7 +96,7 @@ describe("rows written per poll", () => {
       now: NOW,
       limit: N,
       pollable: { providers: ["cometapi"], newApi: false },
-      skip: new Set(),
+      from: dueCursor(),
     });
     // Half of them leased by someone else (a callback's claim, an older Worker's tick), one paused
     // by its last subscription's cancellation, in between.

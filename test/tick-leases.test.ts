@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { leaseToken, taskKey } from "../src/domain/ids";
 import { planNextPoll } from "../src/domain/poll-plan";
-import { claimDueTasks, selectDueTasks } from "../src/storage/claim-tasks";
+import { claimDueTasks, dueCursor, selectDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
 import { recordPolls } from "../src/storage/record-polls";
 import { api, manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
@@ -117,7 +117,7 @@ describe("leases", () => {
       now: clock.now(),
       limit: 10,
       pollable: { providers: ["cometapi"], newApi: false },
-      skip: new Set(),
+      from: dueCursor(),
     });
     expect(selected?.taskId).toBe(task.id);
     const row = await env.DB.prepare("SELECT lease_token, next_poll_at FROM tasks WHERE task_id = ?").bind(task.id).first();

@@ -130,26 +130,39 @@ export interface SelectedTask extends ClaimedTask {
 }
 
 /**
+ * Where a walk of the due index goes on from: the due time it reached, and the keys it took at
+ * that time (tasks registered together share one). Each selection starts there, so it never
+ * reads again what the walk took before (those tasks are still due until their record).
+ */
+export interface DueCursor {
+  due: number;
+  keys: Set<TaskKey>;
+}
+
+export const dueCursor = (): DueCursor => ({ due: 0, keys: new Set() });
+
+/**
  * Selects up to `limit` due tasks the relay can poll, as `claimDueTasks` does, but writes nothing
  * for them: a tick's own polls hold no lease. A same-status poll then costs D1 only its record
  * (the row and its `tasks_due` entry: 2 rows written, where a lease in the row cost 2 more), and
  * the record is written only while the task's due time is still the one seen here
- * (`recordPolls`' `selected` guard): a task that a callback, an overlapping tick or a consumer
+ * (`recordPolls`' `SELECTED` guard): a task that a callback, an overlapping tick or a consumer
  * took meanwhile moved it, and this poll's result is dropped for theirs. What that costs is a
  * second poll of the same task in that window, never a lost or doubled event: the task's events
  * are written by one record only.
  *
- * `skip`: the keys this tick selected and has not recorded yet (still due in D1), left out. A
- * due task of a halted tenant is parked (one UPDATE, only when there is one), as a claim parks it.
+ * `from`: where this walk goes on from, moved past what it selects. A due task of a halted tenant
+ * is parked (one UPDATE, only when there is one), as a claim parks it.
  */
 export async function selectDueTasks(
   db: Db,
-  options: { now: number; limit: number; pollable: Pollable; only?: "batch" | "single"; skip: ReadonlySet<TaskKey> },
+  options: { now: number; limit: number; pollable: Pollable; only?: "batch" | "single"; from: DueCursor },
 ): Promise<SelectedTask[]> {
   if (options.limit <= 0) return [];
   const only = options.only === undefined ? sql`1 = 1` : options.only === "batch" ? newApiTask : sql`NOT ${newApiTask}`;
+  const from = options.from;
   return claimPastParked(options.limit, async (limit) => {
-    // The held keys come first in due order: ask for as many more, and leave them out here.
+    // The keys taken at `from.due` come first among its ties (the index's order): ask for as many more.
     const rows = await readAll(
       db,
       ClaimedTaskRow.with({ next_poll_at: int, halted: int }),
@@ -158,10 +171,17 @@ export async function selectDueTasks(
       // would read each task's tenant row).
       sql`SELECT ${claimedTaskColumns()}, next_poll_at,
           tenant_id NOT IN (SELECT id FROM tenants WHERE suspended_at IS NULL AND deleted_at IS NULL) AS halted FROM tasks
-        WHERE next_poll_at <= ${options.now} AND ${pollableTasks(options.pollable)} AND ${only}
-        ORDER BY next_poll_at LIMIT ${limit + options.skip.size}`,
+        WHERE next_poll_at <= ${options.now} AND next_poll_at >= ${from.due} AND ${pollableTasks(options.pollable)} AND ${only}
+        ORDER BY next_poll_at LIMIT ${limit + from.keys.size}`,
     );
-    const fresh = rows.filter((r) => !options.skip.has(r.id)).slice(0, limit);
+    const fresh = rows.filter((r) => !from.keys.has(r.id)).slice(0, limit);
+    for (const r of fresh) {
+      if (r.next_poll_at > from.due) {
+        from.due = r.next_poll_at;
+        from.keys = new Set();
+      }
+      from.keys.add(r.id);
+    }
     const halted = fresh.filter((r) => r.halted === 1).map((r) => r.id);
     if (halted.length > 0)
       await db.run(sql`UPDATE tasks SET lease_token = NULL, next_poll_at = ${parkedAt(sql`tasks.tenant_id`)}

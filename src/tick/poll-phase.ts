@@ -1,6 +1,6 @@
 import { pollableOf } from "../config";
 import type { TaskKey } from "../domain/ids";
-import { type SelectedTask, selectDueTasks } from "../storage/claim-tasks";
+import { dueCursor, type SelectedTask, selectDueTasks } from "../storage/claim-tasks";
 import { loadKindStats } from "../storage/kind-stats";
 import { type PollRecord, putOffSelected, recordPolls, SELECTED } from "../storage/record-polls";
 import { runPipeline } from "../work/pipeline";
@@ -17,8 +17,9 @@ import type { TickContext } from "./tick-context";
  * requests (pipeline items) taken.
  *
  * No lease: the tick's polls are written only while each task's due time is still the one it was
- * selected at (`selectDueTasks`), and the tasks it selected and has not recorded yet (`held`) are
- * left out of its next selections. A tick that dies leaves them due, for the next. Two ticks that
+ * selected at (`selectDueTasks`), and each selection goes on where the last one ended (`walks`), so
+ * the tasks selected and not recorded yet are not taken again. A tick that dies leaves them due,
+ * for the next; a record that fails leaves them to the tick's next round. Two ticks that
  * overlap (the last polls of one still in flight when the next begins) may both poll such a task:
  * the first record wins, the other finds its due time moved and is dropped, so its events are
  * written and sent once. That costs upstream about the share of a minute a poll takes (1-2 % of
@@ -36,6 +37,8 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
   // Once a batch claim finds none due, this phase stops asking (one round trip saved per claim);
   // tasks of the new API registered meanwhile are claimed by the tick's next round.
   let batching = true;
+  /** Where each walk of the due index goes on from: what it took before is not read again. */
+  const walks = { batch: dueCursor(), single: dueCursor() };
   /** Selected and not recorded yet, with the due time each was selected at. */
   const held = new Map<TaskKey, number>();
   const hold = (tasks: readonly SelectedTask[]) => {
@@ -47,13 +50,13 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
   return runPipeline<PollUnit<SelectedTask>, PollRecord[]>({
     claimable: (outstanding) => budget.claimable(clock.now(), timeout, outstanding, reserve),
     async claim(limit) {
-      const select = { now: clock.now(), pollable, skip: new Set(held.keys()) };
+      const select = { now: clock.now(), pollable };
       const units: PollUnit<SelectedTask>[] = [];
       if (batching) {
-        const tasks = await selectDueTasks(db, { ...select, limit: limit * config.klingBatchSize, only: "batch" });
+        const tasks = await selectDueTasks(db, { ...select, limit: limit * config.klingBatchSize, only: "batch", from: walks.batch });
         const chunks = await batchChunks(config, credentials, tasks);
         // Long ids or many accounts can need more requests than the budget gave: those tasks are
-        // not held, due as they were, for a later selection.
+        // not held, due as they were, for the tick's next round.
         const spare = chunks.splice(limit).flat();
         for (const chunk of chunks) {
           units.push({ batch: true, tasks: chunk });
@@ -64,7 +67,7 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
       }
       if (units.length < limit) {
         // Never Kling's new API here: batched above.
-        const tasks = await selectDueTasks(db, { ...select, limit: limit - units.length, only: "single" });
+        const tasks = await selectDueTasks(db, { ...select, limit: limit - units.length, only: "single", from: walks.single });
         // Their tenants' accounts in one round trip, before the pipeline polls them.
         await credentials.prepare(tasks);
         for (const task of tasks) units.push({ batch: false, tasks: [task] });

@@ -27,8 +27,11 @@ it("reads and writes the same few rows per polled task whatever the table size",
     await upstreamBulk(prefix, DUE, [{ status: "processing" }, { status: "processing" }, { status: "succeed" }]);
     await seedTasks({ prefix, count: DUE, nextPollAt: Date.now(), callbackUrl: hook });
     for (const label of ["first status (new event)", "same status again", "finished (+ its webhook)"]) {
-      await env.DB.prepare("UPDATE tasks SET next_poll_at = ? WHERE task_id LIKE ? AND next_poll_at IS NOT NULL")
-        .bind(Date.now(), `${prefix}%`)
+      // Due now: at first at one moment (registered together, as a batch registration makes them),
+      // then each at its own (a record draws each task's next poll with jitter).
+      const spread = label.startsWith("first") ? 0 : 1;
+      await env.DB.prepare("UPDATE tasks SET next_poll_at = ? - ? * (rowid % 1000) WHERE task_id LIKE ? AND next_poll_at IS NOT NULL")
+        .bind(Date.now(), spread, `${prefix}%`)
         .run();
       const tick = await runTick({ ...env, SUBREQUEST_BUDGET: "100000" }, onePassClock);
       expect(tick.polled).toBe(DUE);
@@ -49,7 +52,8 @@ it("reads and writes the same few rows per polled task whatever the table size",
     notes: [
       "Rows as D1 reports them (meta.rows_read / rows_written, index entries included), summed over the whole tick: claim, record, fan-out, delivery and its record.",
       "Target: flat in the table's size, a handful of rows read per polled task.",
-      "D1 counts a row written for the row and for each index entry inserted (one deleted costs nothing): a poll that goes on writes the task's row and its tasks_due entry twice, at the claim (the lease's end) and at the record (the next poll).",
+      "D1 counts a row written for the row and for each index entry inserted (one deleted costs nothing): a poll that goes on writes the task's row and its tasks_due entry once, at its record (the next poll); the tick's selection writes nothing.",
+      "Due at one moment for the first poll (registered together), then each at its own, as records make them.",
     ],
   });
 });
