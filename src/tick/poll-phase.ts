@@ -20,10 +20,11 @@ import type { TickContext } from "./tick-context";
  * selected at (`selectDueTasks`), and each selection goes on where the last one ended (`walks`), so
  * the tasks selected and not recorded yet are not taken again. A tick that dies leaves them due,
  * for the next; a record that fails leaves them to the tick's next round. Two ticks that
- * overlap (the last polls of one still in flight when the next begins) may both poll such a task:
- * the first record wins, the other finds its due time moved and is dropped, so its events are
- * written and sent once. That costs upstream about the share of a minute a poll takes (1-2 % of
- * calls at a second a poll), where a lease per task cost D1 two rows written on every poll.
+ * overlap may both poll such a task (a poll of the first whose record is not written when the
+ * next cron begins: its last selection, at TICK_WALL_BUDGET_SECONDS, leaves 2 s for that): the
+ * first record wins, the other finds its due time moved and is dropped, so its events are written
+ * and sent once. That costs upstream a second call only for polls slower than those 2 s, where a
+ * lease per task cost D1 two rows written on every poll.
  */
 export async function pollPhase(ctx: TickContext, reserve: number): Promise<number> {
   const { db, config, clock, budget, report } = ctx;
