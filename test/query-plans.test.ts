@@ -93,7 +93,7 @@ describe("query plans", () => {
     const sqls = log.map((s) => s.sql).join("\n");
     // The tick's selection of due tasks, its parking of the halted tenant's, the unparking.
     for (const statement of [
-      "AS halted FROM tasks",
+      "AS refused FROM tasks",
       "UPDATE tasks SET lease_token = NULL, next_poll_at = coalesce(",
       "UPDATE tasks SET next_poll_at",
       "DELETE FROM endpoints",

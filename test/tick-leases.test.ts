@@ -86,7 +86,7 @@ describe("leases", () => {
     expect(await hook.deliveries()).toHaveLength(1);
   });
 
-  it("sends each webhook once when two ticks overlap: both may poll a task, the first record wins", async () => {
+  it("polls each task once when two ticks overlap: each sees the other polling, and leases what it polls", async () => {
     const hook = await receiver();
     const tasks = [];
     for (let i = 0; i < 14; i++) {
@@ -95,16 +95,35 @@ describe("leases", () => {
     }
     const clock = manualClock();
     const [a, b] = await Promise.all([tick(clock), tick(clock)]);
-    // A tick's polls hold no lease (tick/poll-phase.ts): each task is polled by one tick or by both.
-    const polls = await Promise.all(tasks.map((t) => t.polls()));
-    expect(polls.every((n) => n === 1 || n === 2)).toBe(true);
-    expect(a.polled + b.polled).toBe(polls.reduce((x, y) => x + y, 0));
-    // Its event is written by one record only: one message, one webhook.
-    const messages = await env.DB.prepare("SELECT count(*) AS n FROM messages").first<{ n: number }>();
-    expect(messages?.n).toBe(14);
-    expect(a.messagesCreated + b.messagesCreated).toBe(14);
+    expect(a.polled + b.polled).toBe(14);
+    expect(await Promise.all(tasks.map((t) => t.polls()))).toEqual(tasks.map(() => 1));
     expect(await hook.deliveries()).toHaveLength(14);
     expect(new Set((await hook.deliveries()).map((d) => d.headers["webhook-id"])).size).toBe(14);
+    // Both said they poll, and both said they stopped.
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM polling_ticks").first<{ n: number }>())?.n).toBe(0);
+  });
+
+  it("writes 2 rows a same-status poll polling alone, 4 while another tick polls (its lease)", async () => {
+    const tasks = [];
+    const hook = await receiver();
+    for (let i = 0; i < 10; i++) {
+      tasks.push(await upstreamTask([{ status: "processing" }]));
+      await register({ task_id: tasks[i]!.id, callback_url: hook.url });
+    }
+    const clock = manualClock();
+    await tick(clock);
+    const again = () => env.DB.prepare("UPDATE tasks SET next_poll_at = ?").bind(clock.now()).run();
+    await again();
+    const alone = await tick(clock);
+    await again();
+    await env.DB.prepare("INSERT INTO polling_ticks (token, until) VALUES ('lease_other', ?)")
+      .bind(clock.now() + 60_000)
+      .run();
+    const beside = await tick(clock);
+    expect([alone.polled, beside.polled]).toEqual([10, 10]);
+    // The claim's lease: the task and its tasks_due entry, on each of the 10 polls.
+    expect(beside.d1.rowsWritten - alone.d1.rowsWritten).toBe(2 * 10);
+    expect(await Promise.all(tasks.map((t) => t.polls()))).toEqual(tasks.map(() => 3));
   });
 
   it("leaves nothing to wait for when a tick dies after selecting: the next tick polls at once", async () => {

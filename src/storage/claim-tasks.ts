@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import { NO_ACTION } from "../domain/kling";
 import type { TaskSnapshot } from "../domain/poll-plan";
@@ -141,6 +141,14 @@ export interface DueCursor {
 
 export const dueCursor = (): DueCursor => ({ due: 0, keys: new Set() });
 
+interface SelectOptions {
+  now: number;
+  limit: number;
+  pollable: Pollable;
+  only?: "batch" | "single";
+  from: DueCursor;
+}
+
 /**
  * Selects up to `limit` due tasks the relay can poll, as `claimDueTasks` does, but writes nothing
  * for them: a tick's own polls hold no lease. A same-status poll then costs D1 only its record
@@ -152,28 +160,35 @@ export const dueCursor = (): DueCursor => ({ due: 0, keys: new Set() });
  * are written by one record only.
  *
  * `from`: where this walk goes on from, moved past what it selects. A due task of a halted tenant
- * is parked (one UPDATE, only when there is one), as a claim parks it.
+ * is parked (one UPDATE, only when there is one), as a claim parks it. `unless`: a condition (SQL)
+ * read in the same statement; when it holds, nothing is taken (`"refused"`): a tick that finds
+ * another polling leases what it polls instead (storage/polling-ticks.ts).
  */
-export async function selectDueTasks(
-  db: Db,
-  options: { now: number; limit: number; pollable: Pollable; only?: "batch" | "single"; from: DueCursor },
-): Promise<SelectedTask[]> {
+export async function selectDueTasks(db: Db, options: SelectOptions & { unless: SQL }): Promise<SelectedTask[] | "refused">;
+export async function selectDueTasks(db: Db, options: SelectOptions): Promise<SelectedTask[]>;
+export async function selectDueTasks(db: Db, options: SelectOptions & { unless?: SQL }): Promise<SelectedTask[] | "refused"> {
   if (options.limit <= 0) return [];
   const only = options.only === undefined ? sql`1 = 1` : options.only === "batch" ? newApiTask : sql`NOT ${newApiTask}`;
   const from = options.from;
-  return claimPastParked(options.limit, async (limit) => {
+  let refused = false;
+  const taken = await claimPastParked(options.limit, async (limit) => {
     // The keys taken at `from.due` come first among its ties (the index's order): ask for as many more.
     const rows = await readAll(
       db,
-      ClaimedTaskRow.with({ next_poll_at: int, halted: int }),
+      ClaimedTaskRow.with({ next_poll_at: int, halted: int, refused: int }),
       "select due tasks",
       // Halted: not among the live tenants, a list made once per statement (a lookup per row
       // would read each task's tenant row).
       sql`SELECT ${claimedTaskColumns()}, next_poll_at,
-          tenant_id NOT IN (SELECT id FROM tenants WHERE suspended_at IS NULL AND deleted_at IS NULL) AS halted FROM tasks
+          tenant_id NOT IN (SELECT id FROM tenants WHERE suspended_at IS NULL AND deleted_at IS NULL) AS halted,
+          ${options.unless ?? sql`0`} AS refused FROM tasks
         WHERE next_poll_at <= ${options.now} AND next_poll_at >= ${from.due} AND ${pollableTasks(options.pollable)} AND ${only}
         ORDER BY next_poll_at LIMIT ${limit + from.keys.size}`,
     );
+    if (rows.some((r) => r.refused === 1)) {
+      refused = true;
+      return { taken: [], parked: 0 };
+    }
     const fresh = rows.filter((r) => !from.keys.has(r.id)).slice(0, limit);
     for (const r of fresh) {
       if (r.next_poll_at > from.due) {
@@ -189,4 +204,5 @@ export async function selectDueTasks(
     const taken = fresh.filter((r) => r.halted === 0).map((r) => ({ ...toClaimedTask(r), seenDue: r.next_poll_at }));
     return { taken, parked: halted.length };
   });
+  return refused ? "refused" : taken;
 }

@@ -299,6 +299,17 @@ export const pushStats = sqliteTable(
   (t) => [primaryKey({ columns: [t.provider, t.action, t.action2] })],
 );
 
+/**
+ * The ticks polling by themselves right now (tick/poll-phase.ts): a tick alone selects its due
+ * tasks without leasing them; one that sees another here leases what it polls, so that two ticks
+ * that overlap never poll a task twice. `until`: the tick's lease horizon, past which its row
+ * (a tick that died) counts for nothing and is deleted by the next tick's end.
+ */
+export const pollingTicks = sqliteTable("polling_ticks", {
+  token: text("token").primaryKey(),
+  until: integer("until").notNull(),
+});
+
 /** One endpoint for one task. */
 export const subscriptions = sqliteTable(
   "subscriptions",

@@ -1,8 +1,11 @@
 import { pollableOf } from "../config";
 import type { TaskKey } from "../domain/ids";
-import { dueCursor, type SelectedTask, selectDueTasks } from "../storage/claim-tasks";
+import { type ClaimedTask, claimDueTasks, dueCursor, type Pollable, selectDueTasks } from "../storage/claim-tasks";
+import type { Db } from "../storage/db";
 import { loadKindStats } from "../storage/kind-stats";
-import { type PollRecord, putOffSelected, recordPolls, SELECTED } from "../storage/record-polls";
+import { announcePolling, othersPolling } from "../storage/polling-ticks";
+import { type PollRecord, putOffSelected, recordPolls, releaseTasks, SELECTED } from "../storage/record-polls";
+import { tickLeaseMs } from "../work/leases";
 import { runPipeline } from "../work/pipeline";
 import { batchChunks, type PollUnit, pollUnit } from "../work/poll-units";
 import { pollWork } from "../work/poll-work";
@@ -10,28 +13,32 @@ import { credentialResolver } from "../work/upstream-credentials";
 import type { TickContext } from "./tick-context";
 
 /**
- * Polls every due task the budgets allow: selects, queries upstream with at most 6 requests in
- * flight, records in batches. Tasks of Kling's new API are selected first, `KLING_BATCH_SIZE` per
+ * Polls every due task the budgets allow: takes them, queries upstream with at most 6 requests in
+ * flight, records in batches. Tasks of Kling's new API are taken first, `KLING_BATCH_SIZE` per
  * request the budget allows, and polled a batch per request; the requests left are for the others.
  * `reserve` subrequests are left for the webhooks the polls produce. Returns the number of
  * requests (pipeline items) taken.
  *
- * No lease: the tick's polls are written only while each task's due time is still the one it was
- * selected at (`selectDueTasks`), and each selection goes on where the last one ended (`walks`), so
- * the tasks selected and not recorded yet are not taken again. A tick that dies leaves them due,
- * for the next; a record that fails leaves them to the tick's next round. Two ticks that
- * overlap may both poll such a task (a poll of the first whose record is not written when the
- * next cron begins: its last selection, at TICK_WALL_BUDGET_SECONDS, leaves 2 s for that): the
- * first record wins, the other finds its due time moved and is dropped, so its events are written
- * and sent once. That costs upstream a second call only for polls slower than those 2 s, where a
- * lease per task cost D1 two rows written on every poll.
+ * A tick that polls alone (storage/polling-ticks.ts) holds no lease: it selects its due tasks
+ * (`selectDueTasks`) and writes each only when it records it, guarded by the due time it saw, so
+ * a same-status poll writes 2 rows, not 4; each selection goes on where the last one ended
+ * (`walks`), so it never takes a task twice. A task that a callback or a consumer took meanwhile
+ * moved its due time: that record is dropped, and its events are written once. A tick that finds
+ * another polling claims under its lease, as every tick once did, so the two never poll a task
+ * twice (but for the polls in flight when the second began). A tick that dies leaves what it
+ * selected due at once, and what it leased due when the lease ends.
  */
 export async function pollPhase(ctx: TickContext, reserve: number): Promise<number> {
-  const { db, config, clock, budget, report } = ctx;
+  const { db, config, clock, budget, report, leaseToken } = ctx;
   const timeout = config.upstreamTimeoutMs;
   if (budget.claimable(clock.now(), timeout, 0, reserve) <= 0) return 0;
   ctx.kindStats ??= await loadKindStats(db);
   ctx.credentials ??= credentialResolver(db, config);
+  if (ctx.pollingUntil === undefined) {
+    const now = clock.now();
+    ctx.pollingUntil = now + tickLeaseMs(budget.deadline, now, timeout);
+    await announcePolling(db, leaseToken, ctx.pollingUntil);
+  }
   const credentials = ctx.credentials;
   const work = pollWork(ctx, ctx.kindStats, credentials);
   const pollable = pollableOf(config);
@@ -40,39 +47,43 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
   let batching = true;
   /** Where each walk of the due index goes on from: what it took before is not read again. */
   const walks = { batch: dueCursor(), single: dueCursor() };
-  /** Selected and not recorded yet, with the due time each was selected at. */
-  const held = new Map<TaskKey, number>();
-  const hold = (tasks: readonly SelectedTask[]) => {
-    for (const task of tasks) held.set(task.key, task.seenDue);
-  };
-  const letGo = (keys: readonly TaskKey[]) => {
-    for (const key of keys) held.delete(key);
-  };
-  return runPipeline<PollUnit<SelectedTask>, PollRecord[]>({
+  /** Taken and not recorded yet: the due time each was selected at, or LEASED. */
+  const held = new Map<TaskKey, number | typeof LEASED>();
+  const take = (only: "batch" | "single", limit: number) =>
+    takeDueTasks(
+      db,
+      {
+        now: clock.now(),
+        limit,
+        pollable,
+        only,
+        from: walks[only],
+        leaseToken,
+        leaseMs: tickLeaseMs(budget.deadline, clock.now(), timeout),
+      },
+      held,
+    );
+  return runPipeline<PollUnit, PollRecord[]>({
     claimable: (outstanding) => budget.claimable(clock.now(), timeout, outstanding, reserve),
     async claim(limit) {
-      const select = { now: clock.now(), pollable };
-      const units: PollUnit<SelectedTask>[] = [];
+      const units: PollUnit[] = [];
       if (batching) {
-        const tasks = await selectDueTasks(db, { ...select, limit: limit * config.klingBatchSize, only: "batch", from: walks.batch });
+        const tasks = await take("batch", limit * config.klingBatchSize);
         const chunks = await batchChunks(config, credentials, tasks);
-        // Long ids or many accounts can need more requests than the budget gave: those tasks are
-        // not held, due as they were, for the tick's next round.
+        // Long ids or many accounts can need more requests than the budget gave: those tasks go
+        // back, due at once (a selected one was never written: it is due as it was).
         const spare = chunks.splice(limit).flat();
-        for (const chunk of chunks) {
-          units.push({ batch: true, tasks: chunk });
-          hold(chunk);
-        }
+        await letGo(db, spare, held, clock.now(), leaseToken, () => clock.now());
+        for (const chunk of chunks) units.push({ batch: true, tasks: chunk });
         report.claimed += tasks.length - spare.length;
         if (tasks.length === 0) batching = false;
       }
       if (units.length < limit) {
         // Never Kling's new API here: batched above.
-        const tasks = await selectDueTasks(db, { ...select, limit: limit - units.length, only: "single", from: walks.single });
+        const tasks = await take("single", limit - units.length);
         // Their tenants' accounts in one round trip, before the pipeline polls them.
         await credentials.prepare(tasks);
         for (const task of tasks) units.push({ batch: false, tasks: [task] });
-        hold(tasks);
         report.claimed += tasks.length;
       }
       budget.spend(units.length);
@@ -80,23 +91,89 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
     },
     work: (unit) => pollUnit(work, unit),
     async record(done) {
-      const records = done.flat().map((r) => ({ ...r, seenDue: held.get(r.taskKey) }));
+      const records = done.flat();
+      const selected = records.flatMap((r) => {
+        const seenDue = held.get(r.taskKey);
+        return typeof seenDue === "number" ? [{ ...r, seenDue }] : [];
+      });
+      const leased = records.filter((r) => held.get(r.taskKey) === LEASED);
+      const learned = work.takeLearned();
       try {
-        report.messagesCreated += await recordPolls(db, records, SELECTED, clock.now(), work.takeLearned());
+        if (selected.length > 0) report.messagesCreated += await recordPolls(db, selected, SELECTED, clock.now(), learned);
+        if (leased.length > 0)
+          report.messagesCreated += await recordPolls(db, leased, leaseToken, clock.now(), selected.length > 0 ? [] : learned);
       } finally {
-        // Recorded (due later now), or lost with a failed write (due as before): either way not this tick's.
-        letGo(records.map((r) => r.taskKey));
+        // Recorded, or lost with a failed write (a selected task due as before, a leased one when
+        // its lease ends): either way no longer this tick's.
+        for (const r of records) held.delete(r.taskKey);
       }
     },
     async release(units) {
       budget.refund(units.length);
       const now = clock.now();
-      const tasks = units.flatMap((u) => u.tasks);
-      letGo(tasks.map((t) => t.key));
       // Not polled: put off like a lease that ran out, so that the next round does not take them again at once.
-      await putOffSelected(db, tasks, now + config.pollMaxIntervalMs, now);
+      await letGo(
+        db,
+        units.flatMap((u) => u.tasks),
+        held,
+        now + config.pollMaxIntervalMs,
+        leaseToken,
+        () => now,
+      );
     },
-    // After a configuration error every other poll would fail the same way: stop spending on them.
     shouldStop: () => report.configurationError !== null,
   });
+}
+
+/** What `held` says of a task taken under the tick's lease (its record checks the token). */
+const LEASED = "leased";
+
+/**
+ * Up to `limit` due tasks of one walk: selected without a lease while no other tick polls (the
+ * check is part of the selection), claimed under the tick's lease otherwise. Each is noted in
+ * `held` with what its record will check.
+ */
+async function takeDueTasks(
+  db: Db,
+  o: {
+    now: number;
+    limit: number;
+    pollable: Pollable;
+    only: "batch" | "single";
+    from: ReturnType<typeof dueCursor>;
+    leaseToken: TickContext["leaseToken"];
+    leaseMs: number;
+  },
+  held: Map<TaskKey, number | typeof LEASED>,
+): Promise<ClaimedTask[]> {
+  const selected = await selectDueTasks(db, { ...o, unless: othersPolling(o.leaseToken, o.now) });
+  if (selected !== "refused") {
+    for (const task of selected) held.set(task.key, task.seenDue);
+    return selected;
+  }
+  const claimed = await claimDueTasks(db, o);
+  for (const task of claimed) held.set(task.key, LEASED);
+  return claimed;
+}
+
+/** Hands taken tasks back, due at `nextPollAt`: a selected one only while its due time is the one seen. */
+async function letGo(
+  db: Db,
+  tasks: readonly ClaimedTask[],
+  held: Map<TaskKey, number | typeof LEASED>,
+  nextPollAt: number,
+  leaseToken: TickContext["leaseToken"],
+  now: () => number,
+): Promise<void> {
+  if (tasks.length === 0) return;
+  const selected: { key: TaskKey; seenDue: number }[] = [];
+  const leased: TaskKey[] = [];
+  for (const task of tasks) {
+    const seenDue = held.get(task.key);
+    held.delete(task.key);
+    if (typeof seenDue === "number") selected.push({ key: task.key, seenDue });
+    else if (seenDue === LEASED) leased.push(task.key);
+  }
+  await putOffSelected(db, selected, nextPollAt, now());
+  await releaseTasks(db, leased, leaseToken, nextPollAt, now());
 }

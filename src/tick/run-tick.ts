@@ -10,6 +10,7 @@ import { circuitPolicy } from "../storage/endpoint-health";
 import { endpointUpkeep, endpointWorkLook } from "../storage/endpoint-upkeep";
 import { type D1Usage, emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
+import { endPolling } from "../storage/polling-ticks";
 import { purgeSettledTasks } from "../storage/retention";
 import { isStorageUnavailable, storageErrorMessage } from "../storage/storage-errors";
 import { tenantUpkeep } from "../storage/tenant-upkeep";
@@ -201,6 +202,9 @@ export async function runTick(
     }
   }
 
+  // Polls no more: a tick that starts now polls alone (without leases). Not reached when D1 ended
+  // the tick: its row then counts until its lease horizon, and the next ticks lease meanwhile.
+  if (ctx.pollingUntil !== undefined) await endPolling(ctx.db, ctx.leaseToken, clock.now());
   // Operational events (src/operations/), when the upkeep's look found some waiting: a bounded step.
   if (upkeep.operationEventsWaiting) {
     const sent = await deliverOperationEvents(ctx);

@@ -72,4 +72,6 @@ export interface TickContext extends WorkContext {
   kindStats?: Map<string, KindStatsEntry>;
   /** Whose credentials each task is polled with, read once per tick when it first polls. */
   credentials?: CredentialResolver;
+  /** Until when this tick said it polls (storage/polling-ticks.ts), once it first polled. */
+  pollingUntil?: number;
 }

@@ -8,6 +8,7 @@ import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import { queueDispatchers } from "../../src/queue/send-work";
 import { openDb } from "../../src/storage/db";
+import { endPolling } from "../../src/storage/polling-ticks";
 import { pollPhase } from "../../src/tick/poll-phase";
 import { runTick } from "../../src/tick/run-tick";
 import { emptyTickReport } from "../../src/tick/tick-context";
@@ -145,17 +146,22 @@ export function tick(clock?: Clock, overrides: Partial<Env> = {}) {
  */
 export async function pollOnly(clock: Clock = systemClock): Promise<number> {
   const config = loadConfig(env);
-  return pollPhase(
+  const db = openDb(env.DB);
+  const leaseToken = newLeaseToken();
+  const polled = await pollPhase(
     {
-      db: openDb(env.DB),
+      db,
       config,
       clock,
       budget: new WorkBudget(config.subrequestBudget, clock.now() + config.tickWallBudgetMs),
       report: emptyTickReport(),
-      leaseToken: newLeaseToken(),
+      leaseToken,
     },
     0,
   );
+  // As a tick that ends: the next one polls alone.
+  await endPolling(db, leaseToken, clock.now());
+  return polled;
 }
 
 export async function resetDb(): Promise<void> {
@@ -176,6 +182,7 @@ export async function resetDb(): Promise<void> {
       "tenant_credentials",
       "audit_log",
       "operation_events",
+      "polling_ticks",
     ].map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
     // The built-in tenant stays (migration 0005 made it), neither suspended nor deleted, with the
     // default caps; tenants made by tests go.
