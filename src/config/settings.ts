@@ -109,7 +109,7 @@ export const SETTINGS = {
   // them apart), so no minute is left without a tick working.
   TICK_WALL_BUDGET_SECONDS: varSetting(
     duration("seconds", 58),
-    "A tick lingers, polling and delivering as work falls due, and claims until this many seconds in (the next cron fires every 60 s; work started late may overlap it: leases keep webhooks apart, and a poll's record is written only while the task's due time is the one its tick saw).",
+    "A tick lingers, polling and delivering as work falls due, and claims until this many seconds in (the next cron fires every 60 s; work started late may overlap it: a tick that sees another polling leases what it takes, so they never poll a task twice).",
   ),
   MAX_TASK_AGE_HOURS: varSetting(
     duration("hours", 24),

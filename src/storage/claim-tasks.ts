@@ -151,11 +151,11 @@ interface SelectOptions {
 
 /**
  * Selects up to `limit` due tasks the relay can poll, as `claimDueTasks` does, but writes nothing
- * for them: a tick's own polls hold no lease. A same-status poll then costs D1 only its record
- * (the row and its `tasks_due` entry: 2 rows written, where a lease in the row cost 2 more), and
- * the record is written only while the task's due time is still the one seen here
- * (`recordPolls`' `SELECTED` guard): a task that a callback, an overlapping tick or a consumer
- * took meanwhile moved it, and this poll's result is dropped for theirs. What that costs is a
+ * for them: a tick polling alone holds no lease (tick/poll-phase.ts). A same-status poll then costs
+ * D1 only its record (the row and its `tasks_due` entry: 2 rows written, where a lease in the row
+ * costs 2 more), and the record is written only while the task's due time is still the one seen
+ * here (`recordPolls`' `SELECTED` guard): a task that a callback, a consumer or a tick that began
+ * meanwhile took moved it, and this poll's result is dropped for theirs. What that costs is a
  * second poll of the same task in that window, never a lost or doubled event: the task's events
  * are written by one record only.
  *
