@@ -3,7 +3,7 @@ import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import { NO_ACTION } from "../domain/kling";
 import type { TaskSnapshot } from "../domain/poll-plan";
 import { asJson, type Db, keySet } from "./db";
-import { claimPastParked, parkedAt, tenantHalted } from "./parking";
+import { claimPastParked, parkedAt, tenantHalted, tenantHaltedOfMany } from "./parking";
 import { column, int, type RowOf, readAll, rowSchema, selectList } from "./rows";
 import { tasks } from "./schema";
 
@@ -75,6 +75,10 @@ export interface Pollable {
 /** `isNewApiTask` as SQL. */
 const newApiTask = sql`(+action = ${NO_ACTION} AND +provider = 'kling')`;
 
+/** The tasks of one kind of request, as SQL: `batch` Kling's new API (many a request), `single` the others. */
+const ofKind = (only: "batch" | "single" | undefined) =>
+  only === undefined ? sql`1 = 1` : only === "batch" ? newApiTask : sql`NOT ${newApiTask}`;
+
 /**
  * The tasks of `pollable`, as SQL: `+` keeps every term out of index selection, so a claim still
  * walks `tasks_due` in order (a task it cannot poll is skipped, left due).
@@ -103,7 +107,7 @@ export async function claimDueTasks(
   },
 ): Promise<ClaimedTask[]> {
   if (options.limit <= 0) return [];
-  const only = options.only === undefined ? sql`1 = 1` : options.only === "batch" ? newApiTask : sql`NOT ${newApiTask}`;
+  const only = ofKind(options.only);
   const halted = tenantHalted(sql`tasks.tenant_id`);
   return claimPastParked(options.limit, async (limit) => {
     const rows = await readAll(
@@ -168,7 +172,7 @@ export async function selectDueTasks(db: Db, options: SelectOptions & { unless: 
 export async function selectDueTasks(db: Db, options: SelectOptions): Promise<SelectedTask[]>;
 export async function selectDueTasks(db: Db, options: SelectOptions & { unless?: SQL }): Promise<SelectedTask[] | "refused"> {
   if (options.limit <= 0) return [];
-  const only = options.only === undefined ? sql`1 = 1` : options.only === "batch" ? newApiTask : sql`NOT ${newApiTask}`;
+  const only = ofKind(options.only);
   const from = options.from;
   let refused = false;
   const taken = await claimPastParked(options.limit, async (limit) => {
@@ -177,10 +181,7 @@ export async function selectDueTasks(db: Db, options: SelectOptions & { unless?:
       db,
       ClaimedTaskRow.with({ next_poll_at: int, halted: int, refused: int }),
       "select due tasks",
-      // Halted: not among the live tenants, a list made once per statement (a lookup per row
-      // would read each task's tenant row).
-      sql`SELECT ${claimedTaskColumns()}, next_poll_at,
-          tenant_id NOT IN (SELECT id FROM tenants WHERE suspended_at IS NULL AND deleted_at IS NULL) AS halted,
+      sql`SELECT ${claimedTaskColumns()}, next_poll_at, ${tenantHaltedOfMany(sql`tenant_id`)} AS halted,
           ${options.unless ?? sql`0`} AS refused FROM tasks
         WHERE next_poll_at <= ${options.now} AND next_poll_at >= ${from.due} AND ${pollableTasks(options.pollable)} AND ${only}
         ORDER BY next_poll_at LIMIT ${limit + from.keys.size}`,

@@ -1,6 +1,6 @@
 import { pollableOf } from "../config";
 import type { TaskKey } from "../domain/ids";
-import { type ClaimedTask, claimDueTasks, dueCursor, type Pollable, selectDueTasks } from "../storage/claim-tasks";
+import { type ClaimedTask, claimDueTasks, type DueCursor, dueCursor, type Pollable, selectDueTasks } from "../storage/claim-tasks";
 import type { Db } from "../storage/db";
 import { loadKindStats } from "../storage/kind-stats";
 import { announcePolling, othersPolling } from "../storage/polling-ticks";
@@ -73,7 +73,8 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
         // Long ids or many accounts can need more requests than the budget gave: those tasks go
         // back, due at once (a selected one was never written: it is due as it was).
         const spare = chunks.splice(limit).flat();
-        await letGo(db, spare, held, clock.now(), leaseToken, () => clock.now());
+        const now = clock.now();
+        await letGo(db, spare, held, now, leaseToken, now);
         for (const chunk of chunks) units.push({ batch: true, tasks: chunk });
         report.claimed += tasks.length - spare.length;
         if (tasks.length === 0) batching = false;
@@ -92,11 +93,9 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
     work: (unit) => pollUnit(work, unit),
     async record(done) {
       const records = done.flat();
-      const selected = records.flatMap((r) => {
-        const seenDue = held.get(r.taskKey);
-        return typeof seenDue === "number" ? [{ ...r, seenDue }] : [];
-      });
-      const leased = records.filter((r) => held.get(r.taskKey) === LEASED);
+      const taken = byHolder(records, (r) => r.taskKey, held);
+      const selected = taken.selected.map(({ item, seenDue }) => ({ ...item, seenDue }));
+      const leased = taken.leased;
       const learned = work.takeLearned();
       try {
         if (selected.length > 0) report.messagesCreated += await recordPolls(db, selected, SELECTED, clock.now(), learned);
@@ -118,7 +117,7 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
         held,
         now + config.pollMaxIntervalMs,
         leaseToken,
-        () => now,
+        now,
       );
     },
     shouldStop: () => report.configurationError !== null,
@@ -140,7 +139,7 @@ async function takeDueTasks(
     limit: number;
     pollable: Pollable;
     only: "batch" | "single";
-    from: ReturnType<typeof dueCursor>;
+    from: DueCursor;
     leaseToken: TickContext["leaseToken"];
     leaseMs: number;
   },
@@ -163,17 +162,38 @@ async function letGo(
   held: Map<TaskKey, number | typeof LEASED>,
   nextPollAt: number,
   leaseToken: TickContext["leaseToken"],
-  now: () => number,
+  now: number,
 ): Promise<void> {
   if (tasks.length === 0) return;
-  const selected: { key: TaskKey; seenDue: number }[] = [];
-  const leased: TaskKey[] = [];
-  for (const task of tasks) {
-    const seenDue = held.get(task.key);
-    held.delete(task.key);
-    if (typeof seenDue === "number") selected.push({ key: task.key, seenDue });
-    else if (seenDue === LEASED) leased.push(task.key);
+  const { selected, leased } = byHolder(tasks, (t) => t.key, held);
+  for (const task of tasks) held.delete(task.key);
+  await putOffSelected(
+    db,
+    selected.map(({ item, seenDue }) => ({ key: item.key, seenDue })),
+    nextPollAt,
+    now,
+  );
+  await releaseTasks(
+    db,
+    leased.map((t) => t.key),
+    leaseToken,
+    nextPollAt,
+    now,
+  );
+}
+
+/** Taken items by what their writes check: the due time each was selected at, or the tick's lease. */
+function byHolder<T>(
+  items: readonly T[],
+  keyOf: (item: T) => TaskKey,
+  held: ReadonlyMap<TaskKey, number | typeof LEASED>,
+): { selected: { item: T; seenDue: number }[]; leased: T[] } {
+  const selected: { item: T; seenDue: number }[] = [];
+  const leased: T[] = [];
+  for (const item of items) {
+    const seenDue = held.get(keyOf(item));
+    if (typeof seenDue === "number") selected.push({ item, seenDue });
+    else if (seenDue === LEASED) leased.push(item);
   }
-  await putOffSelected(db, selected, nextPollAt, now());
-  await releaseTasks(db, leased, leaseToken, nextPollAt, now());
+  return { selected, leased };
 }
