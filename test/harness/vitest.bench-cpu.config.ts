@@ -13,7 +13,7 @@ export default defineConfig({
     include: ["test/bench/node/**/*.bench.ts"],
     environment: "node",
     fileParallelism: false,
-    testTimeout: 300_000,
+    testTimeout: 600_000,
     hookTimeout: 120_000,
   },
 });

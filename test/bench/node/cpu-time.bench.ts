@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import { fetchText } from "../../../tools/http-helpers.ts";
 import { type RelayStack, startRelayStack } from "../../../tools/relay-stack.ts";
 import { writeBenchResults, writeCpuPerOp } from "../../harness/bench-results.ts";
@@ -32,11 +32,22 @@ const IDLE_TICKS = 10;
 
 const SUCCEEDED = { status: "succeed", result: { videos: [{ id: "v", url: "https://cdn.example/v.mp4", duration: "5" }] } };
 
+/**
+ * V8's sampler does not always keep its pace on this machine: most runs achieve one sample per
+ * 170-320 µs, some near 930 µs from start to end (the machine idle either way; we could not find
+ * why). Counting each sample as one period, sparse samples make operations made of short bursts
+ * between waits read two to three times high. So a run whose sampler was slower than this is
+ * measured again on a fresh `wrangler dev`, at most MAX_RUNS in all, and the run with the densest
+ * samples is the one reported (the others' periods are printed beside it).
+ */
+const SLOW_SAMPLER_US = 400;
+const MAX_RUNS = 3;
+
 let stack: RelayStack;
 let profiler: IsolateProfiler;
 let starts: { line: number; path: string }[];
 
-beforeAll(async () => {
+async function start(): Promise<void> {
   stack = await startRelayStack({
     apiKey: API_KEY,
     secret: `whsec_${randomBytes(32).toString("base64")}`,
@@ -49,12 +60,14 @@ beforeAll(async () => {
   if (!dev) throw new Error(`no wrangler dev bundle in ${tmp}`);
   starts = bundleModules(path.join(tmp, dev, "index.js"));
   profiler = await connectIsolateProfiler(stack.relay.inspectorUrl);
-}, 120_000);
+}
 
-afterAll(async () => {
+async function stop(): Promise<void> {
   profiler?.close();
   await stack?.stop();
-});
+}
+
+afterAll(stop);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const measure = async (run: () => Promise<unknown>) => summarize((await profiler.profile(run)).profile, starts, "index.js");
@@ -108,7 +121,8 @@ interface Measured {
   ticks: number;
 }
 
-it("measures the Worker isolate's CPU per operation", async () => {
+/** One run on a fresh stack: every kind measured, idle ticks first. */
+async function measureAll(): Promise<{ measured: Measured[]; idle: CpuSummary; intervalUs: number }> {
   const measured: Measured[] = [];
 
   // Idle ticks: nothing is due (the first ones warm the tick's code up).
@@ -194,7 +208,31 @@ it("measures the Worker isolate's CPU per operation", async () => {
     ticks: 0,
   });
 
-  writeBenchResults("cpu-bench", "CPU benchmark", tables(measured, idle));
+  return { measured, idle, intervalUs: Math.max(...measured.map((m) => m.summary.intervalUs)) };
+}
+
+it("measures the Worker isolate's CPU per operation", async () => {
+  const runs: Awaited<ReturnType<typeof measureAll>>[] = [];
+  for (let run = 1; run <= MAX_RUNS; run++) {
+    await start();
+    runs.push(await measureAll());
+    await stop();
+    const last = runs[runs.length - 1]!;
+    if (last.intervalUs <= SLOW_SAMPLER_US) break;
+    process.stdout.write(
+      `CPU run ${run}: the sampler took one sample per ${last.intervalUs} µs (over ${SLOW_SAMPLER_US}): measuring again\n`,
+    );
+  }
+  const { measured, idle } = runs.reduce((best, r) => (r.intervalUs < best.intervalUs ? r : best));
+  writeBenchResults(
+    "cpu-bench",
+    "CPU benchmark",
+    tables(
+      measured,
+      idle,
+      runs.map((r) => r.intervalUs),
+    ),
+  );
   // For the cost model (test/support/cost-model.ts), which `npm run bench` prints next: ms per unit of work.
   const of = (prefix: string) => perOp(measured.find((m) => m.kind.startsWith(prefix))!, idle);
   // A callback's figure includes the poll and the webhook it set going, which the lifecycles count apart.
@@ -218,8 +256,12 @@ const LIBRARIES = ["zod", "hono", "drizzle-orm", "lossless-json", "tldts", "othe
 const ms = (value: number) => value.toFixed(value < 0.1 ? 3 : 2);
 const pct = (part: number, whole: number) => (whole > 0 ? `${Math.round((100 * part) / whole)} %` : "—");
 
-function tables(measured: Measured[], idle: CpuSummary): BenchTable[] {
+function tables(measured: Measured[], idle: CpuSummary, runIntervals: number[]): BenchTable[] {
   const interval = Math.max(...measured.map((m) => m.summary.intervalUs));
+  const runsNote =
+    runIntervals.length > 1
+      ? ` Run ${runIntervals.indexOf(interval) + 1} of ${runIntervals.length} (a run whose sampler was slower than ${SLOW_SAMPLER_US} µs is measured again on a fresh wrangler dev; the densest is kept): ${runIntervals.map((us) => `${us} µs`).join(", ")}.`
+      : "";
   const perOperation: BenchTable = {
     order: 11,
     title: "11. CPU time of the Worker's isolate per operation (ms; local D1's SQLite not included)",
@@ -237,7 +279,7 @@ function tables(measured: Measured[], idle: CpuSummary): BenchTable[] {
       ms(perOp(m, idle, PROGRAM)),
     ]),
     notes: [
-      `Samples every ${interval} µs at most (the median achieved); GC and \`(program)\` (V8's own work outside JS) are included in CPU / op; \`(idle)\` is not. Ticks' figures: the window's CPU less as many idle ticks', divided by the polls or deliveries.`,
+      `Samples every ${interval} µs at most (the median achieved); GC and \`(program)\` (V8's own work outside JS) are included in CPU / op; \`(idle)\` is not. Ticks' figures: the window's CPU less as many idle ticks', divided by the polls or deliveries.${runsNote}`,
     ],
   };
   const shares: BenchTable = {
