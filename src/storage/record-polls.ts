@@ -1,10 +1,9 @@
 import { sql } from "drizzle-orm";
-import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { LeaseToken, TaskKey } from "../domain/ids";
 import { isTerminal } from "../domain/kling";
 import type { TaskUpdate } from "../domain/poll-plan";
 import { countActivity } from "./count-activity";
-import { asJson, type Db, keySet, runBatch } from "./db";
+import { asJson, type Db, keySet, runBatch, statement } from "./db";
 import { fanOutTaskEvents } from "./fan-out";
 import { type KindStatsEntry, saveKindStats } from "./kind-stats";
 import { recordOperationEvents } from "./operation-events";
@@ -58,8 +57,8 @@ export async function recordPolls(
     seen_due: seenDue ?? null,
   });
   const rows = asJson(records.map(row));
-  // A task polled again (most polls) and a task that finished are written by two statement texts:
-  // only the second names settled_at, so only a finish rewrites the index entries over it
+  // A task polled again (most polls) and a task that finished are written by two statements: only
+  // the second names settled_at, so only a finish rewrites the index entries over it
   // (`tasks_settled`, `tasks_tenant_unsettled`): SQLite rewrites a row's entry in every index whose
   // columns its SET names, changed or not, and D1 bills each as a row written.
   const goingOn = records.filter((r) => r.update.nextPollAt !== null);
@@ -68,12 +67,42 @@ export async function recordPolls(
   // Only a new event or a finish can complete a subscription or leave a task with nobody waiting:
   // a poll that saw nothing new costs just its own update.
   const changed = records.filter((r) => r.update.event !== null || r.update.nextPollAt === null).map((r) => r.taskKey);
-  // One statement a task, its facts in one JSON parameter (?1): D1 counts a task updated by key
-  // as one row read, where a batched `UPDATE ... FROM json_each` reads four a task as D1 counts
-  // (table 2 of docs/performance.md). The statement's text is the same for every task: built once.
-  const update = (r: PollRecord, finishing: boolean) =>
-    db.$client.prepare(recordText(finishing, holder === SELECTED)).bind(asJson(row(r)), now, ...(holder === SELECTED ? [] : [holder]));
-  const updates = [...goingOn.map((r) => update(r, false)), ...finished.map((r) => update(r, true))];
+  const update = (of: readonly PollRecord[], finishing: boolean) =>
+    statement(
+      db,
+      sql`UPDATE tasks SET
+        task_status = r.value ->> 'task_status',
+        data = coalesce(r.value ->> 'data', tasks.data),
+        polls = r.value ->> 'polls',
+        upstream_created_at = r.value ->> 'upstream_created_at',
+        error_streak = r.value ->> 'error_streak',
+        not_found_streak = r.value ->> 'not_found_streak',
+        last_error = r.value ->> 'last_error',
+        last_polled_at = r.value ->> 'last_polled_at',
+        ${
+          finishing
+            ? sql`next_poll_at = NULL, finished_at = ${now}, settled_at = ${now},`
+            : // Cancelling the last subscription pauses a task (next_poll_at NULL) even while it is
+              // being polled: keep it paused rather than scheduling its next poll.
+              // A callback that came during this claim (repoll_at) may announce what this poll missed:
+              // the task is due again by then, to confirm it.
+              sql`next_poll_at = CASE WHEN tasks.next_poll_at IS NULL THEN NULL
+          WHEN tasks.repoll_at IS NOT NULL THEN min(r.value ->> 'next_poll_at', tasks.repoll_at)
+          ELSE r.value ->> 'next_poll_at' END,
+        finished_at = NULL,`
+        }
+        repoll_at = NULL,
+        lease_token = NULL,
+        last_event = coalesce(r.value ->> 'event', tasks.last_event),
+        last_event_at = CASE WHEN r.value ->> 'event' IS NULL THEN tasks.last_event_at ELSE ${now} END,
+        finish_reason = coalesce(r.value ->> 'finish_reason', tasks.finish_reason),
+        updated_at = ${now}
+      FROM json_each(${asJson(of.map(row))}) r
+      WHERE tasks.id = r.value ->> 'id' AND ${
+        holder === SELECTED ? sql`tasks.next_poll_at = r.value ->> 'seen_due'` : sql`tasks.lease_token = ${holder}`
+      }`,
+    );
+  const updates = [...(goingOn.length > 0 ? [update(goingOn, false)] : []), ...(finished.length > 0 ? [update(finished, true)] : [])];
   const results = await runBatch(db, [
     ...updates,
     ...(withEvents.length > 0 ? [fanOutTaskEvents(db, keySet(withEvents), now)] : []),
@@ -101,53 +130,6 @@ export async function recordPolls(
       : []),
   ]);
   return withEvents.length > 0 ? (results[updates.length]?.results.length ?? 0) : 0;
-}
-
-const dialect = new SQLiteAsyncDialect();
-
-/** The record statement's text by shape, built once each: ?1 the task's facts (JSON), ?2 now, ?3 the lease token. */
-const recordTexts = new Map<string, string>();
-const r = sql.raw("?1");
-const now = sql.raw("?2");
-
-function recordText(finishing: boolean, selected: boolean): string {
-  const shape = `${finishing}/${selected}`;
-  let text = recordTexts.get(shape);
-  if (text === undefined) {
-    text = dialect.sqlToQuery(sql`UPDATE tasks SET
-      task_status = ${r} ->> 'task_status',
-      data = coalesce(${r} ->> 'data', tasks.data),
-      polls = ${r} ->> 'polls',
-      upstream_created_at = ${r} ->> 'upstream_created_at',
-      error_streak = ${r} ->> 'error_streak',
-      not_found_streak = ${r} ->> 'not_found_streak',
-      last_error = ${r} ->> 'last_error',
-      last_polled_at = ${r} ->> 'last_polled_at',
-      ${
-        finishing
-          ? sql`next_poll_at = NULL, finished_at = ${now}, settled_at = ${now},`
-          : // Cancelling the last subscription pauses a task (next_poll_at NULL) even while it is
-            // being polled: keep it paused rather than scheduling its next poll.
-            // A callback that came during this claim (repoll_at) may announce what this poll missed:
-            // the task is due again by then, to confirm it.
-            sql`next_poll_at = CASE WHEN tasks.next_poll_at IS NULL THEN NULL
-        WHEN tasks.repoll_at IS NOT NULL THEN min(${r} ->> 'next_poll_at', tasks.repoll_at)
-        ELSE ${r} ->> 'next_poll_at' END,
-      finished_at = NULL,`
-      }
-      repoll_at = NULL,
-      lease_token = NULL,
-      last_event = coalesce(${r} ->> 'event', tasks.last_event),
-      last_event_at = CASE WHEN ${r} ->> 'event' IS NULL THEN tasks.last_event_at ELSE ${now} END,
-      finish_reason = coalesce(${r} ->> 'finish_reason', tasks.finish_reason),
-      updated_at = ${now}
-    WHERE tasks.id = ${r} ->> 'id' AND ${
-      // Written only while it is still this tick's: the due time it was selected at, or its lease.
-      selected ? sql`tasks.next_poll_at = ${r} ->> 'seen_due'` : sql`tasks.lease_token = ${sql.raw("?3")}`
-    }`).sql;
-    recordTexts.set(shape, text);
-  }
-  return text;
 }
 
 /**
