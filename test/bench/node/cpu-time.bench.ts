@@ -46,6 +46,8 @@ const MAX_RUNS = 3;
 let stack: RelayStack;
 let profiler: IsolateProfiler;
 let starts: { line: number; path: string }[];
+/** Whether `stack` runs: each run stops its own, and `afterAll` stops one a failure left running. */
+let running = false;
 
 async function start(): Promise<void> {
   stack = await startRelayStack({
@@ -54,6 +56,7 @@ async function start(): Promise<void> {
     upstreamKey: UPSTREAM_KEY,
     seed: 5,
   });
+  running = true;
   // The bundle wrangler dev built and runs (in the snapshot it runs from), whose module markers say who owns a line.
   const tmp = path.join(stack.relay.dir, "worker-snapshot/.wrangler/tmp");
   const dev = readdirSync(tmp).find((d) => d.startsWith("dev-"));
@@ -63,6 +66,8 @@ async function start(): Promise<void> {
 }
 
 async function stop(): Promise<void> {
+  if (!running) return;
+  running = false;
   profiler?.close();
   await stack?.stop();
 }
