@@ -116,6 +116,36 @@ describe("an endpoint's circuit", () => {
     expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
   });
 
+  it("counts toward ENDPOINT_DISABLE_AFTER_HOURS only while a webhook waits: after a quiet time, the next webhook is probed, not the endpoint disabled", async () => {
+    const { hook, subs, endpointId } = await finishedTasksFor(3, [...Array.from({ length: 3 }, () => ({ status: 503 })), { status: 200 }]);
+    const settings = { ...CIRCUIT, ENDPOINT_DISABLE_AFTER_HOURS: "1" };
+    const clock = manualClock();
+    await tick(clock, settings);
+    expect((await endpointView(endpointId)).health).toMatchObject({ state: "circuit_open", consecutive_failures: 3 });
+    // Nothing waits for it any more: its subscriptions are cancelled with their webhooks.
+    for (const sub of subs) expect((await api(`/v1/subscriptions/${sub.id}`, { method: "DELETE" })).status).toBe(204);
+
+    // Its probe times pass with nothing to probe, then two hours (past ENDPOINT_DISABLE_AFTER_HOURS).
+    for (let i = 0; i < 4; i++) {
+      clock.advance(60_000);
+      await tick(clock, settings);
+    }
+    clock.advance(2 * 3_600_000);
+    await tick(clock, settings);
+    expect((await endpointView(endpointId)).health.state).toBe("circuit_open");
+
+    // A new webhook waits behind the circuit, is not failed with the endpoint, and is the next probe.
+    const task = await upstreamTask([{ status: "succeed" }]);
+    expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
+    await tick(clock, settings);
+    expect((await endpointView(endpointId)).health.state).toBe("circuit_open");
+    clock.advance(240_000);
+    await tick(clock, settings);
+    expect(await hook.deliveries()).toHaveLength(4);
+    expect((await endpointView(endpointId)).health).toMatchObject({ state: "healthy", consecutive_failures: 0 });
+    expect(await eventTypes()).toEqual(["endpoint.circuit_opened", "endpoint.recovered"]);
+  });
+
   it("is disabled and enabled by hand only by its own tenant: another tenant's id answers as a missing one and changes nothing, and its endpoint for the same URL goes on", async () => {
     const { hook, subs, endpointId } = await finishedTasksFor(1, []);
     const other = await tenantWithKey("ten_other", "other", { trusted: true });

@@ -8,7 +8,18 @@ import { deleteEndpoint } from "../src/storage/delete-endpoint";
 import { listAttempts, listMessages } from "../src/storage/list-messages";
 import { recoverEndpoint } from "../src/storage/recover-endpoint";
 import { type Recorded, recordingD1 } from "./support/recording-d1";
-import { lingeringClock, manualClock, pollOnly, receiver, register, resetDb, tenantWithKey, tick, upstreamTask } from "./support/relay";
+import {
+  api,
+  lingeringClock,
+  manualClock,
+  pollOnly,
+  receiver,
+  register,
+  resetDb,
+  tenantWithKey,
+  tick,
+  upstreamTask,
+} from "./support/relay";
 
 // kind_stats is left out on purpose: at most ten rows (one per action pair), read whole once per
 // tick; so are tenants and tenant_credentials (a relay has few tenants, and every statement reads
@@ -60,6 +71,31 @@ describe("query plans", () => {
         expect.stringMatching(/^SEARCH endpoints USING INDEX endpoints_sealed_with \(<expr>=\? AND id>\?\)$/),
       ]);
     }
+  });
+
+  it("keeps an endpoint's circuit through indexes: opening it, probing, restarting its failing time, disabling", async () => {
+    const log: Recorded[] = [];
+    const DB = recordingD1(env.DB, log);
+    const settings = { ENDPOINT_CIRCUIT_FAILURES: "2", ENDPOINT_PROBE_MIN_SECONDS: "60", ENDPOINT_DISABLE_AFTER_HOURS: "1" };
+    const dead = await receiver(Array.from({ length: 10 }, () => ({ status: 503 })));
+    const quiet = await receiver(Array.from({ length: 10 }, () => ({ status: 503 })));
+    const quietSubs: string[] = [];
+    for (const hook of [dead, dead, quiet, quiet]) {
+      const task = await upstreamTask([{ status: "succeed" }]);
+      const { body } = await register({ task_id: task.id, callback_url: hook.url });
+      if (hook === quiet) quietSubs.push(body.id);
+    }
+    const clock = manualClock();
+    await tick(clock, { DB, ...settings });
+    // One endpoint's webhooks are cancelled: nothing waits behind its circuit.
+    for (const id of quietSubs) expect((await api(`/v1/subscriptions/${id}`, { method: "DELETE" })).status).toBe(204);
+    for (const step of [60_000, 3_600_000, 60_000]) {
+      clock.advance(step);
+      await tick(clock, { DB, ...settings });
+    }
+    expect(log.some(({ sql }) => sql.includes("SET failing_since = NULL"))).toBe(true);
+    expect(log.some(({ sql }) => sql.includes("SET disabled_at"))).toBe(true);
+    expect(await scansOf(log)).toEqual([]);
   });
 
   it("parks, unparks and removes a tenant's rows, deletes an endpoint and lists the audit log through indexes", async () => {

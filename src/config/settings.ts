@@ -134,7 +134,7 @@ export const SETTINGS = {
   ),
   ENDPOINT_DISABLE_AFTER_HOURS: varSetting(
     duration("hours", 120, (n) => n.nonnegative().max(24 * 365)),
-    "An endpoint whose attempts have all failed for this long is disabled: its pending webhooks end `failed` (`endpoint_disabled`), registrations to it answer 409 until `POST /v1/endpoints/{id}/enable`. `0`: never disabled.",
+    "An endpoint whose attempts have all failed for this long is disabled: its pending webhooks end `failed` (`endpoint_disabled`), registrations to it answer 409 until `POST /v1/endpoints/{id}/enable`. Time with no webhook waiting for it does not count: its failing time starts again with its next failure. `0`: never disabled.",
   ),
   RETENTION_DAYS: varSetting(
     duration("days", 7),

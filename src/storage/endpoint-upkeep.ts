@@ -69,7 +69,17 @@ export async function endpointUpkeep(db: Db, o: UpkeepOptions, work: number): Pr
 const parkedHere = sql`m.next_attempt_at = ${circuitParkedAt("endpoints")} AND m.endpoint_id = endpoints.id`;
 
 async function probeAndDisable(db: Db, o: UpkeepOptions, cutoff: number | null) {
-  const [disabled, probes] = await runBatch(db, [
+  const [, disabled, probes] = await runBatch(db, [
+    // Time with no webhook waiting is not time failing: an open circuit with nothing parked behind
+    // it and no probe out (its subscriptions cancelled) starts its failing time again with its next
+    // failure. Otherwise a quiet spell past ENDPOINT_DISABLE_AFTER_HOURS would disable the endpoint
+    // as soon as a new webhook parked, before that webhook was ever tried.
+    statement(
+      db,
+      sql`UPDATE endpoints SET failing_since = NULL
+      WHERE next_probe_at IS NOT NULL AND failing_since IS NOT NULL AND probe_message_id IS NULL AND disabled_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM messages m WHERE ${parkedHere})`,
+    ),
     statement(
       db,
       cutoff === null
