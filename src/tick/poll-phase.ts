@@ -120,6 +120,7 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
         now,
       );
     },
+    // After a configuration error every other poll would fail the same way: stop spending on them.
     shouldStop: () => report.configurationError !== null,
   });
 }

@@ -189,7 +189,8 @@ const QUEUED_POLL_LEASE_ROWS = 2;
  * travels as one id of a 10-id message (3 operations a message: written, read, deleted), and each
  * consumer invocation (4 messages) is a Worker request; each poll's task is leased by the claim that
  * dispatches it (QUEUED_POLL_LEASE_ROWS more rows written; webhooks are claimed under a lease either
- * way). CPU and rows read as measured in the tick (a claim's reads cost a thousandth of its writes). A tick polling alone leases none.
+ * way); a tick polling alone leases none. CPU and rows read as measured in the tick (a claim's
+ * reads cost a thousandth of its writes).
  */
 function throughQueues(l: Lifecycle): Lifecycle {
   const ids = (l.work.poll ?? 0) + (l.work.delivery ?? 0);
