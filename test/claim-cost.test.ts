@@ -63,6 +63,7 @@ describe("claiming due messages", () => {
       leaseToken: newLeaseToken(),
       leaseMs: 60_000,
       pollable: { providers: ["cometapi"], newApi: false },
+      only: "single",
     });
 
     expect(tasks).toHaveLength(N);

@@ -235,6 +235,7 @@ describe("inbound callbacks: unsigned, a hint confirmed by a poll", () => {
       leaseToken: leaseToken("lease_tick"),
       leaseMs: 60_000,
       pollable: { providers: ["cometapi"], newApi: false },
+      only: "single",
     });
     expect(held?.taskId).toBe(task.id);
     await callBack("cometapi", legacyBody(task.id, "succeed"));

@@ -65,6 +65,7 @@ describe("rows written per poll", () => {
       now: NOW,
       limit: N,
       pollable: { providers: ["cometapi"], newApi: false },
+      only: "single",
       from: dueCursor(),
     });
     expect(selected).toHaveLength(N);
@@ -79,7 +80,7 @@ describe("rows written per poll", () => {
       SELECTED,
       NOW,
     );
-    // The task row and its `tasks_due` entry at the next poll; plus the hour's poll count, once per batch.
+    // The task row and its due entry at the next poll; plus the hour's poll count, once per batch.
     expect(usage.rowsWritten - before.rowsWritten).toBe(2 * N + 1);
     // The task by key, and its key in the statement's `IN` list (2 a task; a batched
     // `UPDATE ... FROM json_each` read 4).
@@ -102,6 +103,7 @@ describe("rows written per poll", () => {
       leaseToken,
       leaseMs: 60_000,
       pollable: { providers: ["cometapi"], newApi: false },
+      only: "single",
     });
     expect(claimed).toHaveLength(n);
     const before = { ...usage };
@@ -129,12 +131,20 @@ describe("rows written per poll", () => {
       now: NOW,
       limit: N,
       pollable: { providers: ["cometapi"], newApi: false },
+      only: "single",
       from: dueCursor(),
     });
     // Half of them leased by someone else (a callback's claim, an older Worker's tick), one paused
     // by its last subscription's cancellation, in between.
     const leaseToken = newLeaseToken();
-    await claimDueTasks(db, { now: NOW, limit: N / 2, leaseToken, leaseMs: 60_000, pollable: { providers: ["cometapi"], newApi: false } });
+    await claimDueTasks(db, {
+      now: NOW,
+      limit: N / 2,
+      leaseToken,
+      leaseMs: 60_000,
+      pollable: { providers: ["cometapi"], newApi: false },
+      only: "single",
+    });
     await env.DB.prepare("UPDATE tasks SET next_poll_at = NULL WHERE id = ?")
       .bind(`tsk_poll_cost_${N - 1}`)
       .run();
@@ -168,9 +178,10 @@ describe("rows written per poll", () => {
       leaseToken,
       leaseMs: 60_000,
       pollable: { providers: ["cometapi"], newApi: false },
+      only: "single",
     });
     expect(claimed).toHaveLength(N);
-    // The task row, and its `tasks_due` entry at the lease's end.
+    // The task row, and its due entry at the lease's end.
     expect(usage.rowsWritten).toBe(2 * N);
 
     const recorded = { ...usage };
@@ -180,7 +191,7 @@ describe("rows written per poll", () => {
       leaseToken,
       NOW,
     );
-    // The task row and its `tasks_due` entry at the next poll; plus the hour's poll count, once
+    // The task row and its due entry at the next poll; plus the hour's poll count, once
     // per batch. Was 3 per task while the record named settled_at for every task (its
     // `tasks_tenant_unsettled` entry rewritten).
     expect(usage.rowsWritten - recorded.rowsWritten).toBeLessThanOrEqual(2 * N + 1);
@@ -201,6 +212,7 @@ describe("rows written per poll", () => {
       leaseToken,
       leaseMs: 60_000,
       pollable: { providers: ["cometapi"], newApi: false },
+      only: "single",
     });
     const usage = emptyUsage();
     const db = openDb(meteredD1(env.DB, usage));

@@ -66,6 +66,7 @@ const claimTasks = (token: string, now: number, leaseMs = LEASE) =>
     leaseToken: leaseToken(token),
     leaseMs,
     pollable: { providers: ["cometapi"], newApi: false },
+    only: "single",
   });
 const pollMessage = (token: string, ids: string[]): WorkMessage => ({ kind: "poll", leaseToken: leaseToken(token), ids });
 const leases = async (table: "tasks" | "messages") =>

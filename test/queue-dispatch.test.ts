@@ -83,15 +83,40 @@ describe("the tick in queue mode", () => {
     );
     expect(new Set(messages.flatMap((m) => m.ids)).size).toBe(MAX_QUEUED_PER_TICK);
     expect(calls.every((c) => c.length <= SEND_BATCH_MAX_MESSAGES)).toBe(true);
-    // D1 cost of the tick: one claim per 1,000 ids, whatever the number of tasks (and, with the
+    // D1 cost of the tick: one claim per 1,000 ids, whatever the number of tasks, and one that finds
+    // the other due lane (Kling's new API) empty (and, with the
     // ARCHIVE bucket bound as in these tests, one look at the archive's to-do lists), the tenants'
     // upkeep's one look (storage/tenant-upkeep.ts) and, with SECRETS_KEY, one look for secrets to
     // seal again, made by an isolate's first tick, as each of these ticks is: src/tick/reseal-phase.ts.
-    expect(report.d1.queries).toBeLessThanOrEqual(MAX_QUEUED_PER_TICK / 1_000 + 3 + 1 + 1 + 1);
+    expect(report.d1.queries).toBeLessThanOrEqual(MAX_QUEUED_PER_TICK / 1_000 + 1 + 3 + 1 + 1 + 1);
     const left = await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE lease_token IS NULL AND next_poll_at <= ?")
       .bind(now)
       .first<{ n: number }>();
     expect(left!.n).toBe(500);
+  });
+
+  it("takes turns between the due lanes: a backlog of Kling new-API tasks does not hold the others back", async () => {
+    const now = Date.now();
+    await env.DB.prepare(`WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 2500)
+      INSERT INTO tasks (id, tenant_id, provider, task_id, action, action2, next_poll_at, created_at, updated_at)
+      SELECT 'tsk_new-' || n, 'default', 'kling', 'new-' || n, '', 'text2video', ?1, ?1, ?1 FROM seq`)
+      .bind(now - 1_000)
+      .run();
+    await env.DB.prepare(`WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 20)
+      INSERT INTO tasks (id, tenant_id, provider, task_id, action, action2, next_poll_at, created_at, updated_at)
+      SELECT 'tsk_other-' || n, 'default', 'cometapi', 'other-' || n, 'videos', 'text2video', ?1, ?1, ?1 FROM seq`)
+      .bind(now)
+      .run();
+    const { queue, calls } = standInQueue();
+    const report = await tick(lingeringClock(now), { POLL_QUEUE: queue });
+    expect(report.queued?.polls).toBe(2520);
+    const ids = calls.flat().flatMap((m) => m.ids);
+    expect(new Set(ids).size).toBe(2520);
+    // Sent after the first 1,000 of the backlog (one claim's worth), not after all 2,500 of it,
+    // though the backlog was due first.
+    const first = ids.findIndex((id) => id.startsWith("tsk_other-"));
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(first).toBeLessThan(1_500);
   });
 
   it("does the work itself when the queue refuses, releasing what it could not send", async () => {

@@ -11,6 +11,7 @@ import type { Env } from "../src/env";
 import { consumeBatch } from "../src/queue/consume-batch";
 import { claimDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
+import { DUE_LANES } from "../src/storage/due-lanes";
 import { queuedLeaseMs } from "../src/work/leases";
 import { IDS_PER_MESSAGE, type WorkMessage } from "../src/work/work-message";
 import { manualClock, postJson, receiver, relayRequest, resetDb, tenantWithKey, tick, unique, upstreamTask } from "./support/relay";
@@ -30,13 +31,18 @@ let seq = 0;
  */
 async function consumeAllDue(overrides: Partial<Env> = {}) {
   const token = unique("lease_qb");
-  const claimed = await claimDueTasks(openDb(env.DB), {
-    now: Date.now(),
-    limit: 500,
-    leaseToken: leaseToken(token),
-    leaseMs: queuedLeaseMs(15_000),
-    pollable: { providers: ["cometapi", "kling"], newApi: true },
-  });
+  const claimed = [];
+  for (const only of DUE_LANES)
+    claimed.push(
+      ...(await claimDueTasks(openDb(env.DB), {
+        now: Date.now(),
+        limit: 500,
+        leaseToken: leaseToken(token),
+        leaseMs: queuedLeaseMs(15_000),
+        pollable: { providers: ["cometapi", "kling"], newApi: true },
+        only,
+      })),
+    );
   const ids = claimed.map((t) => t.key);
   const bodies: WorkMessage[] = [];
   for (let i = 0; i < ids.length; i += IDS_PER_MESSAGE)

@@ -31,10 +31,11 @@ describe("selecting due tasks without a lease", () => {
     const db = openDb(meteredD1(env.DB, usage));
     const from = dueCursor();
     const seen: string[] = [];
-    for (let i = 0; i < 4; i++) seen.push(...(await selectDueTasks(db, { now: NOW, limit: 10, pollable, from })).map((t) => t.key));
+    for (let i = 0; i < 4; i++)
+      seen.push(...(await selectDueTasks(db, { now: NOW, limit: 10, pollable, only: "single", from })).map((t) => t.key));
     expect(seen).toHaveLength(40);
     expect(new Set(seen).size).toBe(40);
-    expect(await selectDueTasks(db, { now: NOW, limit: 10, pollable, from })).toEqual([]);
+    expect(await selectDueTasks(db, { now: NOW, limit: 10, pollable, only: "single", from })).toEqual([]);
     // Nothing written; the ties re-read while the walk is among them (10 + 20 + 25 + 15 + the end), the rest once.
     expect(usage.rowsWritten).toBe(0);
     expect(usage.rowsRead).toBeLessThan(100);
@@ -48,8 +49,8 @@ describe("selecting due tasks without a lease", () => {
     await seed("default", "live-", 12, (i) => NOW - 100 + i);
     const db = openDb(env.DB);
     const from = dueCursor();
-    const first = await selectDueTasks(db, { now: NOW, limit: 8, pollable, from });
-    const second = await selectDueTasks(db, { now: NOW, limit: 8, pollable, from });
+    const first = await selectDueTasks(db, { now: NOW, limit: 8, pollable, only: "single", from });
+    const second = await selectDueTasks(db, { now: NOW, limit: 8, pollable, only: "single", from });
     const keys = [...first, ...second].map((t) => t.key);
     expect(first).toHaveLength(8);
     expect(keys).toHaveLength(12);

@@ -24,6 +24,7 @@ describe("leases", () => {
       leaseToken: leaseToken("lease_dead"),
       leaseMs: 120_000,
       pollable: { providers: ["cometapi"], newApi: false },
+      only: "single",
     });
     expect(claimed?.taskId).toBe(task.id);
 
@@ -46,6 +47,7 @@ describe("leases", () => {
       leaseToken: leaseToken("lease_dead"),
       leaseMs: 120_000,
       pollable: { providers: ["cometapi"], newApi: false },
+      only: "single",
     });
     expect(claimed?.taskId).toBe(task.id);
     expect((await api(`/v1/subscriptions/${sub.body.id}`, { method: "DELETE" })).status).toBe(204);
@@ -67,6 +69,7 @@ describe("leases", () => {
       leaseToken: leaseToken("lease_stale"),
       leaseMs: 1_000,
       pollable: { providers: ["cometapi"], newApi: false },
+      only: "single",
     });
     clock.advance(2_000);
     await tick(clock);
@@ -121,7 +124,7 @@ describe("leases", () => {
       .run();
     const beside = await tick(clock);
     expect([alone.polled, beside.polled]).toEqual([10, 10]);
-    // The claim's lease: the task and its tasks_due entry, on each of the 10 polls.
+    // The claim's lease: the task and its due entry, on each of the 10 polls.
     expect(beside.d1.rowsWritten - alone.d1.rowsWritten).toBe(2 * 10);
     expect(await Promise.all(tasks.map((t) => t.polls()))).toEqual(tasks.map(() => 3));
   });
@@ -136,6 +139,7 @@ describe("leases", () => {
       now: clock.now(),
       limit: 10,
       pollable: { providers: ["cometapi"], newApi: false },
+      only: "single",
       from: dueCursor(),
     });
     expect(selected?.taskId).toBe(task.id);

@@ -3,6 +3,7 @@ import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import { NO_ACTION } from "../domain/kling";
 import type { TaskSnapshot } from "../domain/poll-plan";
 import { asJson, type Db, keySet } from "./db";
+import { type DueLane, dueWalk } from "./due-lanes";
 import { claimPastParked, parkedAt, tenantHalted, tenantHaltedOfMany } from "./parking";
 import { column, int, type RowOf, readAll, rowSchema, selectList } from "./rows";
 import { tasks } from "./schema";
@@ -72,16 +73,12 @@ export interface Pollable {
   newApi: boolean;
 }
 
-/** `isNewApiTask` as SQL. */
+/** `isNewApiTask` as SQL (its terms kept out of index selection with `+`). */
 const newApiTask = sql`(+action = ${NO_ACTION} AND +provider = 'kling')`;
-
-/** The tasks of one kind of request, as SQL: `batch` Kling's new API (many a request), `single` the others. */
-const ofKind = (only: "batch" | "single" | undefined) =>
-  only === undefined ? sql`1 = 1` : only === "batch" ? newApiTask : sql`NOT ${newApiTask}`;
 
 /**
  * The tasks of `pollable`, as SQL: `+` keeps every term out of index selection, so a claim still
- * walks `tasks_due` in order (a task it cannot poll is skipped, left due).
+ * walks its lane's due index in order (a task it cannot poll is skipped, left due).
  */
 export const pollableTasks = (pollable: Pollable) =>
   sql`(+upstream_account IS NOT NULL OR (+provider IN (SELECT value FROM json_each(${asJson(pollable.providers)}))${pollable.newApi ? sql`` : sql` AND NOT ${newApiTask}`}))`;
@@ -89,7 +86,7 @@ export const pollableTasks = (pollable: Pollable) =>
 /**
  * Claims up to `limit` due tasks the relay can poll (`pollable`) in one guarded statement. Claiming moves `next_poll_at` to the
  * lease's end, so an overlapping tick cannot see them as due, and a tick that dies mid-way
- * leaves them due again when the lease runs out. The subquery walks the `tasks_due` index.
+ * leaves them due again when the lease runs out. The subquery walks the lanes' due indexes.
  * A due task of a suspended or deleted tenant is parked instead (storage/parking.ts): no lease,
  * moved out of every claim's way until the tenant is resumed.
  * Raw SQL rather than drizzle's `returning()`, whose rows D1 answers without metering.
@@ -102,12 +99,11 @@ export async function claimDueTasks(
     leaseToken: LeaseToken;
     leaseMs: number;
     pollable: Pollable;
-    /** `batch`: only tasks of Kling's new API (polled many per request); `single`: all the others. */
-    only?: "batch" | "single";
+    /** The lane (storage/due-lanes.ts): `batch` Kling's new API (polled many per request), `single` all the others. */
+    only: DueLane;
   },
 ): Promise<ClaimedTask[]> {
   if (options.limit <= 0) return [];
-  const only = ofKind(options.only);
   const halted = tenantHalted(sql`tasks.tenant_id`);
   return claimPastParked(options.limit, async (limit) => {
     const rows = await readAll(
@@ -117,8 +113,7 @@ export async function claimDueTasks(
       sql`
       UPDATE tasks SET lease_token = CASE WHEN c.halted THEN NULL ELSE ${options.leaseToken} END,
         next_poll_at = CASE WHEN c.halted THEN ${parkedAt(sql`tasks.tenant_id`)} ELSE ${options.now + options.leaseMs} END
-      FROM (SELECT id, ${halted} AS halted FROM tasks WHERE next_poll_at <= ${options.now} AND ${pollableTasks(options.pollable)} AND ${only}
-        ORDER BY next_poll_at LIMIT ${limit}) AS c
+      FROM (${dueWalk(options.only, sql`id, next_poll_at, ${halted} AS halted`, sql`next_poll_at <= ${options.now} AND ${pollableTasks(options.pollable)}`, limit)}) AS c
       WHERE tasks.id = c.id
       RETURNING ${claimedTaskColumns()}, lease_token IS NULL AS parked`,
     );
@@ -149,14 +144,15 @@ interface SelectOptions {
   now: number;
   limit: number;
   pollable: Pollable;
-  only?: "batch" | "single";
+  /** The lane walked (storage/due-lanes.ts): a cursor goes on along one index. */
+  only: DueLane;
   from: DueCursor;
 }
 
 /**
  * Selects up to `limit` due tasks the relay can poll, as `claimDueTasks` does, but writes nothing
  * for them: a tick polling alone holds no lease (tick/poll-phase.ts). A same-status poll then costs
- * D1 only its record (the row and its `tasks_due` entry: 2 rows written, where a lease in the row
+ * D1 only its record (the row and its due entry: 2 rows written, where a lease in the row
  * costs 2 more), and the record is written only while the task's due time is still the one seen
  * here (`recordPolls`' `SELECTED` guard): a task that a callback, a consumer or a tick that began
  * meanwhile took moved it, and this poll's result is dropped for theirs. What that costs is a
@@ -172,7 +168,6 @@ export async function selectDueTasks(db: Db, options: SelectOptions & { unless: 
 export async function selectDueTasks(db: Db, options: SelectOptions): Promise<SelectedTask[]>;
 export async function selectDueTasks(db: Db, options: SelectOptions & { unless?: SQL }): Promise<SelectedTask[] | "refused"> {
   if (options.limit <= 0) return [];
-  const only = ofKind(options.only);
   const from = options.from;
   let refused = false;
   const taken = await claimPastParked(options.limit, async (limit) => {
@@ -181,10 +176,12 @@ export async function selectDueTasks(db: Db, options: SelectOptions & { unless?:
       db,
       ClaimedTaskRow.with({ next_poll_at: int, halted: int, refused: int }),
       "select due tasks",
-      sql`SELECT ${claimedTaskColumns()}, next_poll_at, ${tenantHaltedOfMany(sql`tenant_id`)} AS halted,
-          ${options.unless ?? sql`0`} AS refused FROM tasks
-        WHERE next_poll_at <= ${options.now} AND next_poll_at >= ${from.due} AND ${pollableTasks(options.pollable)} AND ${only}
-        ORDER BY next_poll_at LIMIT ${limit + from.keys.size}`,
+      dueWalk(
+        options.only,
+        sql`${claimedTaskColumns()}, next_poll_at, ${tenantHaltedOfMany(sql`tenant_id`)} AS halted, ${options.unless ?? sql`0`} AS refused`,
+        sql`next_poll_at <= ${options.now} AND next_poll_at >= ${from.due} AND ${pollableTasks(options.pollable)}`,
+        limit + from.keys.size,
+      ),
     );
     if (rows.some((r) => r.refused === 1)) {
       refused = true;

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { DUE_MESSAGE_STATES } from "../domain/message-states";
 import type { Db } from "./db";
+import { DUE_LANES, dueIndexOf } from "./due-lanes";
 import { int, readOne, rowSchema } from "./rows";
 
 const Counts = rowSchema({
@@ -28,8 +29,9 @@ export interface DashboardCounts {
 }
 
 /**
- * The dashboard's counts by state, in one round trip. Every count is over a partial index that
- * holds exactly the rows counted (`tasks_due`, `subscriptions_<status>`, `messages_due`), capped.
+ * The dashboard's counts by state, in one round trip. Every count is over partial indexes that
+ * hold exactly the rows counted (the tasks' two due lanes, `subscriptions_<status>`,
+ * `messages_due`), capped.
  */
 export async function loadDashboardCounts(db: Db, tenant?: string): Promise<DashboardCounts> {
   const cap = COUNT_CAP + 1;
@@ -41,7 +43,13 @@ export async function loadDashboardCounts(db: Db, tenant?: string): Promise<Dash
     Counts,
     "the dashboard's counts",
     sql`SELECT
-    (SELECT count(*) FROM (SELECT 1 FROM tasks t WHERE next_poll_at IS NOT NULL ${ofTenant("t")} LIMIT ${cap})) AS tasks_polling,
+    (SELECT count(*) FROM (${sql.join(
+      DUE_LANES.map((lane) => {
+        const due = dueIndexOf(lane, "t");
+        return sql`SELECT * FROM (SELECT 1 FROM ${due.from} WHERE ${due.lane} AND next_poll_at IS NOT NULL ${ofTenant("t")} LIMIT ${cap})`;
+      }),
+      sql` UNION ALL `,
+    )} LIMIT ${cap})) AS tasks_polling,
     (SELECT count(*) FROM (SELECT 1 FROM subscriptions s WHERE status = 'active' ${ofTenant("s")} LIMIT ${cap})) AS subscriptions_active,
     (SELECT count(*) FROM (SELECT 1 FROM subscriptions s WHERE status = 'delivered' ${ofTenant("s")} LIMIT ${cap})) AS subscriptions_delivered,
     (SELECT count(*) FROM (SELECT 1 FROM subscriptions s WHERE status = 'failed' ${ofTenant("s")} LIMIT ${cap})) AS subscriptions_failed,

@@ -1,6 +1,7 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { TenantId } from "../domain/ids";
 import type { Db } from "./db";
+import { DUE_LANES, dueIndexOf } from "./due-lanes";
 import { afterCursor, type Cursor, type Page, toPage } from "./keyset";
 import { int, column as of, readAll, rowSchema, text } from "./rows";
 import { tasks } from "./schema";
@@ -39,9 +40,10 @@ export interface TaskListRow {
 
 /**
  * Each state walks its own index in its natural order: every task newest first (`tasks_created`,
- * or `tasks_kind_created` for one kind), polling tasks next due first (`tasks_due`), stopped tasks
- * last stopped first (`tasks_settled`). A kind filter on the last two is checked per row: left
- * to itself SQLite would pick `tasks_kind_created` and sort every task of that kind instead.
+ * or `tasks_kind_created` for one kind), polling tasks next due first (a page from each due lane's
+ * index, merged), stopped tasks last stopped first (`tasks_settled`). A kind filter on the last two
+ * is checked per row: left to itself SQLite would pick `tasks_kind_created` and sort every task of
+ * that kind instead.
  */
 const ORDERS = {
   all: { column: sql`t.created_at`, direction: "desc" },
@@ -81,18 +83,27 @@ export async function listTasks(db: Db, query: TaskListQuery): Promise<Page<Task
   const order = direction === "desc" ? sql`DESC` : sql`ASC`;
   // Kept out of index selection too: the page walks the order's index and skips other tenants.
   const tenant = query.tenant === undefined ? sql`1 = 1` : sql`+t.tenant_id = ${query.tenant}`;
-  const rows = await readAll(
-    db,
-    ListedRow,
-    "a page of tasks",
+  const limit = query.limit + 1;
+  const page = (from: SQL, lane: SQL) =>
     sql`SELECT t.rowid AS rowid, ${column} AS sort_key, t.tenant_id, t.provider, t.task_id, t.action, t.action2, t.task_status, t.polls, t.last_error,
       t.finish_reason, t.next_poll_at, t.settled_at, t.created_at,
       (SELECT json_group_array(s.status) FROM subscriptions s WHERE s.task_key = t.id) AS statuses
-    FROM tasks t
-    WHERE ${column} IS NOT NULL AND ${kind} AND ${tenant} AND ${afterCursor(column, direction, query.after, sql`t.rowid`)}
+    FROM ${from}
+    WHERE ${lane} ${column} IS NOT NULL AND ${kind} AND ${tenant} AND ${afterCursor(column, direction, query.after, sql`t.rowid`)}
     ORDER BY ${column} ${order}, t.rowid ${order}
-    LIMIT ${query.limit + 1}`,
-  );
+    LIMIT ${limit}`;
+  // Polling tasks are in two due indexes (storage/due-lanes.ts): a page of each, merged.
+  const statement =
+    query.state === "polling"
+      ? sql`SELECT * FROM (${sql.join(
+          DUE_LANES.map((lane) => {
+            const due = dueIndexOf(lane, "t");
+            return page(due.from, sql`${due.lane} AND`);
+          }),
+          sql`) UNION ALL SELECT * FROM (`,
+        )}) ORDER BY sort_key ${order}, rowid ${order} LIMIT ${limit}`
+      : page(sql`tasks t`, sql``);
+  const rows = await readAll(db, ListedRow, "a page of tasks", statement);
   return toPage(
     rows.map((r) => ({
       tenantId: r.tenant_id,

@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { PARKED_FROM } from "../domain/parked-time";
 import { type Db, statement } from "./db";
+import { DUE_LANES, dueIndexOf } from "./due-lanes";
 
 export { PARKED_FROM };
 
@@ -8,9 +9,9 @@ export { PARKED_FROM };
  * Work of a tenant that is suspended or deleted waits ("parked") instead of being done.
  *
  * Why parking at claim time, far away, rather than filtering every claim or moving rows on
- * suspend: a claim walks the due indexes (`tasks_due`, `messages_due`, `archive_files_due`) in
- * order, so a filter would walk over the same suspended rows at every claim of every tick. A
- * suspend that moved its rows at once would need an index per tenant over due times (written on
+ * suspend: a claim walks the due indexes (the tasks' two lanes, `messages_due`,
+ * `archive_files_due`) in order, so a filter would walk over the same suspended rows at every
+ * claim of every tick. A suspend that moved its rows at once would need an index per tenant over due times (written on
  * every poll). Instead, a claim that meets a halted tenant's due row moves it out of the way, once:
  * to `parkedAt(tenant)`, past any real time (PARKED_FROM, in domain/parked-time.ts, is year 144,683) and the same for every
  * row of that tenant, so the row drops out of every claim and every next-due lookup and costs
@@ -72,18 +73,24 @@ export const archiveFileTenant = sql`(SELECT t.tenant_id FROM tasks t WHERE t.id
 export const UNPARK_BATCH = 1_000;
 
 /**
- * The statements that make due at `now` up to UNPARK_BATCH parked tasks, messages and archive files
- * of each tenant that is neither suspended nor deleted (a resumed one), one per table: one index
- * lookup per tenant and table when nothing is parked (the relay has few tenants). Run in the tick's
- * upkeep batch (storage/tenant-upkeep.ts); their changes are the rows unparked.
+ * The statements that make due at `now` up to UNPARK_BATCH parked tasks (of each due lane),
+ * messages and archive files of each tenant that is neither suspended nor deleted (a resumed one),
+ * one per table: one index lookup per tenant and index when nothing is parked (the relay has few
+ * tenants). Run in the tick's upkeep batch (storage/tenant-upkeep.ts); their changes are the rows
+ * unparked.
  */
 export function unparkStatements(db: Db, now: number): D1PreparedStatement[] {
   const live = sql`(SELECT ${PARKED_FROM} + created_at FROM tenants WHERE suspended_at IS NULL AND deleted_at IS NULL)`;
   return [
     statement(
       db,
-      sql`UPDATE tasks SET next_poll_at = ${now} WHERE id IN
-        (SELECT id FROM tasks WHERE next_poll_at IN ${live} AND NOT ${tenantHalted(sql`tasks.tenant_id`)} LIMIT ${UNPARK_BATCH})`,
+      sql`UPDATE tasks SET next_poll_at = ${now} WHERE id IN (${sql.join(
+        DUE_LANES.map((lane) => {
+          const due = dueIndexOf(lane);
+          return sql`SELECT id FROM (SELECT id FROM ${due.from} WHERE ${due.lane} AND next_poll_at IN ${live} AND NOT ${tenantHalted(sql`tasks.tenant_id`)} LIMIT ${UNPARK_BATCH})`;
+        }),
+        sql` UNION ALL `,
+      )})`,
     ),
     statement(
       db,

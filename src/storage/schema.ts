@@ -3,6 +3,7 @@ import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from
 import { ARCHIVE_FILE_STATUSES, TASK_ARCHIVE_STATES } from "../domain/archive-states";
 import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import { MESSAGE_STATES, MESSAGE_STATUSES } from "../domain/message-states";
+import { BATCH_TASK, SINGLE_TASK } from "./due-lanes";
 
 /**
  * One app sharing the relay. Every API key, task, subscription and endpoint belongs to one; the
@@ -243,8 +244,14 @@ export const tasks = sqliteTable(
   (t) => [
     // A task is (tenant, provider, task id): the same id under two providers is two tasks.
     uniqueIndex("tasks_tenant_provider_task").on(t.tenantId, t.provider, t.taskId),
-    // The claim walks this index in order; finished/idle tasks are not in it at all.
-    index("tasks_due").on(t.nextPollAt).where(sql`next_poll_at IS NOT NULL`),
+    // A claim walks one of these in order, one a lane (storage/due-lanes.ts): Kling's new API,
+    // polled many a request, and every other task. Finished/idle tasks are in neither.
+    index("tasks_due_batch")
+      .on(t.nextPollAt)
+      .where(sql.raw(`next_poll_at IS NOT NULL AND ${BATCH_TASK}`)),
+    index("tasks_due_single")
+      .on(t.nextPollAt)
+      .where(sql.raw(`next_poll_at IS NOT NULL AND ${SINGLE_TASK}`)),
     index("tasks_settled").on(t.settledAt).where(sql`settled_at IS NOT NULL`),
     // The dashboard's task table, newest first, all kinds or one kind. Both are written only on
     // insert (action, action2 and created_at never change), so a poll costs nothing more.

@@ -2,6 +2,7 @@ import { pollableOf } from "../config";
 import { claimDueArchiveFiles, releaseArchiveFiles } from "../storage/archive-files";
 import { claimDueMessageIds } from "../storage/claim-messages";
 import { claimDueTasks } from "../storage/claim-tasks";
+import { DUE_LANES, type DueLane } from "../storage/due-lanes";
 import { releaseMessages } from "../storage/record-deliveries";
 import { releaseTasks } from "../storage/record-polls";
 import { queuedLeaseMs } from "../work/leases";
@@ -63,15 +64,22 @@ export async function dispatchPhase(ctx: TickContext, kind: WorkKind, dispatch: 
     await release(sent.unsent, clock.now());
     return null;
   }
+  // Tasks are claimed a due lane at a time (storage/due-lanes.ts), the lanes taking turns until
+  // each has none left this tick: no lane waits behind the other's backlog, and no claim reads
+  // the other's tasks (merging the two in due order cost a row read more a task).
+  const lanes: DueLane[] = [...DUE_LANES];
+  let turn = 0;
   while (dispatch.state === "open" && clock.now() < budget.deadline) {
     const now = clock.now();
     const limit = Math.min(dispatch.dispatcher.idsPerSend, MAX_QUEUED_PER_TICK - dispatch.queued);
     // Tenants' own accounts, and what the operator's credentials can poll (storage/claim-tasks.ts `Pollable`).
     const options = { now, limit, leaseToken, leaseMs, pollable: pollableOf(config) };
+    const lane = lanes[turn % lanes.length] as DueLane;
+    turn += 1;
     const count =
       kind === "poll"
         ? await send(
-            (await claimDueTasks(db, options)).map((t) => t.key),
+            (await claimDueTasks(db, { ...options, only: lane })).map((t) => t.key),
             (unsent, at) => releaseTasks(db, unsent, leaseToken, at, at),
           )
         : kind === "deliver"
@@ -80,9 +88,14 @@ export async function dispatchPhase(ctx: TickContext, kind: WorkKind, dispatch: 
               (await claimDueArchiveFiles(db, options)).map((f) => f.id),
               (unsent, at) => releaseArchiveFiles(db, unsent, leaseToken, at),
             );
-    if (count === null || count === 0) break;
+    if (count === null) break;
     if (dispatch.queued >= MAX_QUEUED_PER_TICK) dispatch.state = "capped";
-    if (count < limit) break;
+    if (count < limit) {
+      // This lane (or kind) has nothing more due now; the other lane may.
+      if (kind !== "poll") break;
+      lanes.splice(lanes.indexOf(lane), 1);
+      if (lanes.length === 0) break;
+    }
   }
   return claimed;
 }

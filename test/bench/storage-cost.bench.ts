@@ -52,7 +52,7 @@ it("reads and writes the same few rows per polled task whatever the table size",
     notes: [
       "Rows as D1 reports them (meta.rows_read / rows_written, index entries included), summed over the whole tick: claim, record, fan-out, delivery and its record.",
       "Target: flat in the table's size, a handful of rows read per polled task.",
-      "D1 counts a row written for the row and for each index entry inserted (one deleted costs nothing): a poll that goes on writes the task's row and its tasks_due entry once, at its record (the next poll); the tick's selection writes nothing.",
+      "D1 counts a row written for the row and for each index entry inserted (one deleted costs nothing): a poll that goes on writes the task's row and its due entry once, at its record (the next poll); the tick's selection writes nothing.",
       "Due at one moment for the first poll (registered together), then each at its own, as records make them.",
     ],
   });

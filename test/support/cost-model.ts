@@ -180,7 +180,7 @@ const MESSAGES_PER_INVOCATION = 4;
 
 /**
  * Rows written a queued poll adds to one the tick makes itself: the dispatching claim's lease (the
- * task and its `tasks_due` entry at the lease's end; test/poll-cost.test.ts counts both).
+ * task and its due entry at the lease's end; test/poll-cost.test.ts counts both).
  */
 const QUEUED_POLL_LEASE_ROWS = 2;
 
