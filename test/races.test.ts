@@ -141,13 +141,21 @@ describe("re-registering a cancelled subscription with new metadata", () => {
 
 /**
  * A D1 binding that runs `hook` once, right after the first statement whose SQL matches `match`
- * was executed and before its result goes back to the caller: another request landing between
- * two round trips of ours. Every other statement is D1's own object (its `batch` takes no other).
+ * was executed (alone, or in a batch) and before its result goes back to the caller: another
+ * request landing between two round trips of ours. Every other statement is D1's own object, and
+ * a batch gets the real statements (D1's `batch` takes no other).
  */
 function d1WithHookAfter(db: D1Database, match: RegExp, hook: () => Promise<void>): D1Database {
   let fired = false;
-  const afterRun = (statement: D1PreparedStatement): D1PreparedStatement =>
-    new Proxy(statement, {
+  const once = async () => {
+    if (fired) return;
+    fired = true;
+    await hook();
+  };
+  /** The real statement behind each matching one handed out, for `batch`. */
+  const real = new WeakMap<object, D1PreparedStatement>();
+  const afterRun = (statement: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = new Proxy(statement, {
       get(target, prop) {
         const value = Reflect.get(target, prop);
         if (prop === "bind") return (...values: unknown[]) => afterRun(target.bind(...values));
@@ -155,20 +163,27 @@ function d1WithHookAfter(db: D1Database, match: RegExp, hook: () => Promise<void
         if (prop === "all" || prop === "raw" || prop === "first" || prop === "run") {
           return async (...args: unknown[]) => {
             const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-            if (!fired) {
-              fired = true;
-              await hook();
-            }
+            await once();
             return result;
           };
         }
         return value.bind(target);
       },
     });
+    real.set(proxy, statement);
+    return proxy;
+  };
   return new Proxy(db, {
     get(target, prop) {
       const value = Reflect.get(target, prop);
       if (prop === "prepare") return (query: string) => (match.test(query) ? afterRun(target.prepare(query)) : target.prepare(query));
+      // A matching statement run in a batch: the hook runs once the batch has.
+      if (prop === "batch")
+        return async (statements: D1PreparedStatement[]) => {
+          const results = await target.batch(statements.map((s) => real.get(s) ?? s));
+          if (statements.some((s) => real.has(s))) await once();
+          return results;
+        };
       return typeof value === "function" ? value.bind(target) : value;
     },
   });

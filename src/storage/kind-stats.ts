@@ -21,7 +21,7 @@ export const kindKey = (action: string, action2: string) => `${action}/${action2
  * that polls. A kind with a tally but no duration learned yet gets an entry with no samples (the
  * prior's window).
  */
-export async function loadKindStats(db: Db): Promise<Map<string, KindStatsEntry>> {
+export async function loadKindStats(db: Db, alongside: D1PreparedStatement[] = []): Promise<Map<string, KindStatsEntry>> {
   // Raw SQL rather than a select builder, whose rows D1 answers without metering (metered-d1.ts).
   const row = rowSchema({
     action: column(kindStats.action),
@@ -30,10 +30,12 @@ export async function loadKindStats(db: Db): Promise<Map<string, KindStatsEntry>
     mean_log: column(kindStats.meanLog),
     var_log: column(kindStats.varLog),
   });
-  const [durations, tallies] = await runBatch(db, [
+  const results = await runBatch(db, [
+    ...alongside,
     statement(db, sql`SELECT action, action2, samples, mean_log, var_log FROM kind_stats`),
     statement(db, selectPushStats),
   ]);
+  const [durations, tallies] = results.slice(alongside.length);
   const entries = new Map<string, KindStatsEntry>(
     batchRows(row, "learned durations", durations).map((r) => [
       kindKey(r.action, r.action2),

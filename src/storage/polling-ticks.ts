@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { LeaseToken } from "../domain/ids";
-import type { Db } from "./db";
+import { type Db, statement } from "./db";
 
 /**
  * Which ticks poll by themselves (`polling_ticks`). A tick alone selects its due tasks without
@@ -10,10 +10,16 @@ import type { Db } from "./db";
  * tick lasts; alone is the rule.
  */
 
-/** This tick polls, by itself, until `until` (its lease horizon): one row, written once a tick. */
-export async function announcePolling(db: Db, token: LeaseToken, until: number): Promise<void> {
-  await db.run(sql`INSERT INTO polling_ticks (token, until) VALUES (${token}, ${until})
-    ON CONFLICT (token) DO UPDATE SET until = excluded.until`);
+/**
+ * This tick polls, by itself, until `until` (its lease horizon): one row, written once a tick, in
+ * the batch that loads what the poll phase needs (`loadKindStats`' `alongside`).
+ */
+export function announcePolling(db: Db, token: LeaseToken, until: number): D1PreparedStatement {
+  return statement(
+    db,
+    sql`INSERT INTO polling_ticks (token, until) VALUES (${token}, ${until})
+    ON CONFLICT (token) DO UPDATE SET until = excluded.until`,
+  );
 }
 
 /** This tick polls no more; rows of ticks that died (past their `until`) go too. */

@@ -9,7 +9,7 @@ import { asJson, type Db, runBatch, statement } from "./db";
 import { IDEMPOTENCY_TTL_MS } from "./idempotency";
 import { HINT_TTL_MS } from "./inbound-callbacks";
 import { messageIn } from "./message-sql";
-import { batchRows, readAll } from "./rows";
+import { batchRows } from "./rows";
 import { ARCHIVE_FILES_DELETION, deleteTaskDependents, PurgeCandidateRow } from "./task-dependents";
 
 /**
@@ -77,6 +77,12 @@ export const UPSTREAM_OWNER_TTL_MS = 35 * 86_400_000;
  */
 export async function purgeCandidates(db: Db, o: CandidatesOptions): Promise<RetentionReads> {
   const { cutoff, limit, now, archive } = o;
+  // The candidates first (a CTE: its LIMIT counts tasks), then their files beside them.
+  const files = archive
+    ? sql`a.id, a.r2_key AS r2Key FROM c LEFT JOIN archive_files a ON a.task_key = c.id AND ${archiveFileIn("a.status", "failed")}`
+    : sql`NULL AS id, NULL AS r2Key FROM c`;
+  // One round trip: the tables that only age out, and what retention may delete (read last; the
+  // deletes before it touch no task).
   const results = await runBatch(db, [
     // The dashboard's hourly counters age out with the rest (one row an hour: a primary-key range).
     statement(db, sql`DELETE FROM activity_hourly WHERE hour < ${hourOf(cutoff)}`),
@@ -98,21 +104,16 @@ export async function purgeCandidates(db: Db, o: CandidatesOptions): Promise<Ret
         (SELECT rowid FROM upstream_owners WHERE created_at < ${now - UPSTREAM_OWNER_TTL_MS} ORDER BY created_at LIMIT ${HINTS_PER_PURGE})`,
     ),
     ...(archive ? [statement(db, expiredArchiveFiles(archive.filesCutoff, archive.filesLimit))] : []),
-  ]);
-  const expired = archive ? batchRows(ArchivedObjectRow, "archive files expired", results[4]) : [];
-  // The candidates first (a CTE: its LIMIT counts tasks), then their files beside them.
-  const files = archive
-    ? sql`a.id, a.r2_key AS r2Key FROM c LEFT JOIN archive_files a ON a.task_key = c.id AND ${archiveFileIn("a.status", "failed")}`
-    : sql`NULL AS id, NULL AS r2Key FROM c`;
-  const rows = await readAll(
-    db,
-    PurgeCandidateRow,
-    "tasks retention may delete",
-    sql`WITH c AS (SELECT id, settled_at FROM tasks
+    statement(
+      db,
+      sql`WITH c AS (SELECT id, settled_at FROM tasks
       WHERE ${purgeable(cutoff, archive !== undefined)}
       ORDER BY settled_at LIMIT ${limit})
     SELECT c.id AS key, ${files} ORDER BY c.settled_at`,
-  );
+    ),
+  ]);
+  const expired = archive ? batchRows(ArchivedObjectRow, "archive files expired", results[4]) : [];
+  const rows = batchRows(PurgeCandidateRow, "tasks retention may delete", results[results.length - 1]);
   const candidates = new Map<TaskKey, PurgeCandidate>();
   for (const row of rows) {
     const candidate = candidates.get(row.key) ?? { key: row.key, files: [] };

@@ -32,13 +32,15 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
   const { db, config, clock, budget, report, leaseToken } = ctx;
   const timeout = config.upstreamTimeoutMs;
   if (budget.claimable(clock.now(), timeout, 0, reserve) <= 0) return 0;
-  ctx.kindStats ??= await loadKindStats(db);
-  ctx.credentials ??= credentialResolver(db, config);
-  if (ctx.pollingUntil === undefined) {
+  if (ctx.kindStats === undefined || ctx.pollingUntil === undefined) {
+    // The learned figures and this tick's announcement, in one round trip (both on its first poll phase).
     const now = clock.now();
-    ctx.pollingUntil = now + tickLeaseMs(budget.deadline, now, timeout);
-    await announcePolling(db, leaseToken, ctx.pollingUntil);
+    const until = ctx.pollingUntil ?? now + tickLeaseMs(budget.deadline, now, timeout);
+    const announce = ctx.pollingUntil === undefined ? [announcePolling(db, leaseToken, until)] : [];
+    ctx.kindStats = await loadKindStats(db, announce);
+    ctx.pollingUntil = until;
   }
+  ctx.credentials ??= credentialResolver(db, config);
   const credentials = ctx.credentials;
   const work = pollWork(ctx, ctx.kindStats, credentials);
   const pollable = pollableOf(config);
