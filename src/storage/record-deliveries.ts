@@ -64,8 +64,13 @@ export async function recordDeliveries(
   );
   const failedIds = records.filter((r) => r.health === "fail").map((r) => r.messageId);
   const taskKeys = asJson([...new Set(records.map((r) => r.taskKey))]);
+  const values = { rows, leaseToken, now, hour: hourOf(now) };
   await runBatch(db, [
-    ...attemptWrites(db, { rows, leaseToken, now, hour: hourOf(now) }),
+    ...attemptWrites(db, values),
+    // Only a round in which a webhook failed for good ends subscriptions: the others skip those
+    // statements, which would read every record to find no failure.
+    ...(records.some((r) => r.update.subscriptionFailure !== null) ? failureWrites(db, values) : []),
+    ...messageWrites(db, values),
     // The endpoints' health and circuits: every attempt made counts, whatever became of its lease.
     ...endpointHealthStatements(db, health, failedIds, circuit, now),
     // Settling reads the rows as they now are, whatever this round still leased: nothing to guard.
@@ -76,62 +81,77 @@ export async function recordDeliveries(
 /** The values a round's record binds: its attempts as JSON, the lease it holds them under, the time and its hour. */
 type AttemptValues = { rows: string; leaseToken: string; now: number; hour: number };
 
+/** Whether record `r` (of `AttemptValues.rows`) still holds its message's lease. */
+const stillLeased = (leaseToken: string) =>
+  sql`EXISTS (SELECT 1 FROM messages m WHERE m.id = r.value ->> 'id' AND m.lease_token = ${leaseToken})`;
+
+/** Stand-in values for `prebuilt` (every value distinct). */
+const STAND_INS: readonly [AttemptValues, AttemptValues] = [
+  { rows: "[1]", leaseToken: "a", now: -1, hour: -2 },
+  { rows: "[2]", leaseToken: "b", now: -3, hour: -4 },
+];
+
 /**
- * `recordDeliveries`' statements before the endpoints' health, built by drizzle once (`prebuilt`):
- * every recorded round of deliveries runs them.
+ * `recordDeliveries`' first statements, built by drizzle once (`prebuilt`): the attempt log and the
+ * hour's counts, for every recorded round of deliveries.
  */
-const attemptWrites = prebuilt<AttemptValues>(
-  [
-    { rows: "[1]", leaseToken: "a", now: -1, hour: -2 },
-    { rows: "[2]", leaseToken: "b", now: -3, hour: -4 },
-  ],
-  (db, { rows, leaseToken, now, hour }) => {
-    const stillLeased = sql`EXISTS (SELECT 1 FROM messages m WHERE m.id = r.value ->> 'id' AND m.lease_token = ${leaseToken})`;
-    return [
-      statement(
-        db,
-        sql`INSERT INTO delivery_attempts (message_id, endpoint_id, attempted_at, status_code, error, duration_ms, response_body)
+const attemptWrites = prebuilt<AttemptValues>(STAND_INS, (db, { rows, leaseToken, hour }) => [
+  statement(
+    db,
+    sql`INSERT INTO delivery_attempts (message_id, endpoint_id, attempted_at, status_code, error, duration_ms, response_body)
       SELECT m.id, m.endpoint_id, r.value ->> 'attempted_at', r.value ->> 'status_code', r.value ->> 'error', r.value ->> 'duration_ms',
         r.value ->> 'response_body'
       FROM json_each(${rows}) r JOIN messages m ON m.id = r.value ->> 'id'
       WHERE m.lease_token = ${leaseToken}`,
-      ),
-      countActivityOfHour(
-        db,
-        hour,
-        { deliveryAttempts: sql`count(*)`, delivered: sql`coalesce(sum(r.value ->> 'status' = 'delivered'), 0)` },
-        sql`FROM json_each(${rows}) r WHERE ${stillLeased}`,
-      ),
-      statement(
-        db,
-        sql`UPDATE subscriptions SET status = 'failed', status_reason = r.value ->> 'failure', updated_at = ${now}
+  ),
+  countActivityOfHour(
+    db,
+    hour,
+    { deliveryAttempts: sql`count(*)`, delivered: sql`coalesce(sum(r.value ->> 'status' = 'delivered'), 0)` },
+    sql`FROM json_each(${rows}) r WHERE ${stillLeased(leaseToken)}`,
+  ),
+]);
+
+/**
+ * The subscriptions of this round's webhooks that failed for good end `failed`, announced, and
+ * their other pending webhooks stop ("no more attempts"); built once. Only for a round with such a
+ * failure.
+ */
+const failureWrites = prebuilt<AttemptValues>(STAND_INS, (db, { rows, leaseToken, now }) => [
+  statement(
+    db,
+    sql`UPDATE subscriptions SET status = 'failed', status_reason = r.value ->> 'failure', updated_at = ${now}
       FROM json_each(${rows}) r
       WHERE subscriptions.id = r.value ->> 'subscription_id' AND r.value ->> 'failure' IS NOT NULL AND subscriptions.status = 'active'
-        AND ${stillLeased}`,
-      ),
-      // Their `subscription.failed` operational events, one per subscription failed just now.
-      recordOperationEvents(
-        db,
-        "subscription.failed",
-        sql`SELECT s.tenant_id, s.id || ':' || ${now} AS occurrence,
+        AND ${stillLeased(leaseToken)}`,
+  ),
+  // Their `subscription.failed` operational events, one per subscription failed just now.
+  recordOperationEvents(
+    db,
+    "subscription.failed",
+    sql`SELECT s.tenant_id, s.id || ':' || ${now} AS occurrence,
         json_object('subscription_id', s.id, 'task_id', t.task_id, 'provider', t.provider, 'endpoint_id', s.endpoint_id,
           'callback_url', s.callback_url, 'reason', s.status_reason, 'last_error', r.value ->> 'error', 'metadata', json(s.metadata)) AS data
       FROM json_each(${rows}) r JOIN subscriptions s ON s.id = r.value ->> 'subscription_id' JOIN tasks t ON t.id = s.task_key
-      WHERE r.value ->> 'failure' IS NOT NULL AND s.status = 'failed' AND s.updated_at = ${now} AND ${stillLeased}`,
-        now,
-      ),
-      // The messages of this round that are still leased are left to the update below, which records
-      // their own outcome.
-      statement(
-        db,
-        sql`UPDATE messages SET ${moveTo("cancelled")}, next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
+      WHERE r.value ->> 'failure' IS NOT NULL AND s.status = 'failed' AND s.updated_at = ${now} AND ${stillLeased(leaseToken)}`,
+    now,
+  ),
+  // The messages of this round that are still leased are left to the update below, which records
+  // their own outcome.
+  statement(
+    db,
+    sql`UPDATE messages SET ${moveTo("cancelled")}, next_attempt_at = NULL, lease_token = NULL, updated_at = ${now}
       WHERE ${messageIn("state", ...OPEN_MESSAGE_STATES)}
-        AND subscription_id IN (SELECT r.value ->> 'subscription_id' FROM json_each(${rows}) r WHERE r.value ->> 'failure' IS NOT NULL AND ${stillLeased})
+        AND subscription_id IN (SELECT r.value ->> 'subscription_id' FROM json_each(${rows}) r WHERE r.value ->> 'failure' IS NOT NULL AND ${stillLeased(leaseToken)})
         AND (lease_token IS NOT ${leaseToken} OR id NOT IN (SELECT r.value ->> 'id' FROM json_each(${rows}) r))`,
-      ),
-      statement(
-        db,
-        sql`UPDATE messages SET
+  ),
+]);
+
+/** Each message's own outcome, clearing its lease (so after every statement that checks it); built once. */
+const messageWrites = prebuilt<AttemptValues>(STAND_INS, (db, { rows, leaseToken, now }) => [
+  statement(
+    db,
+    sql`UPDATE messages SET
         status = r.value ->> 'status',
         state = r.value ->> 'state',
         attempts = attempts + 1,
@@ -144,10 +164,8 @@ const attemptWrites = prebuilt<AttemptValues>(
         updated_at = ${now}
       FROM json_each(${rows}) r
       WHERE messages.id = r.value ->> 'id' AND messages.lease_token = ${leaseToken}`,
-      ),
-    ];
-  },
-);
+  ),
+]);
 
 /** `settleTasks` of a round's tasks (JSON), built once. */
 const settleWrites = prebuilt(
