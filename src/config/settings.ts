@@ -102,7 +102,7 @@ export const SETTINGS = {
   // Free plan: 50 subrequests per invocation; keep 5 for D1-adjacent headroom.
   SUBREQUEST_BUDGET: varSetting(
     count(45, (n) => n.positive().int()),
-    "Upstream polls + webhook POSTs one tick may make: the free plan's 50 subrequests minus headroom. Paid plans can set it far higher. A tick that spends 45 takes about 20 ms of CPU, over the free plan's 10 ms: for a relay kept busy on the free plan, about 10 (docs/deploying.md).",
+    "Upstream polls + webhook POSTs one tick may make: the free plan's 50 subrequests minus headroom. Paid plans can set it far higher. A tick that spends 45 takes 20-25 ms of CPU, over the free plan's 10 ms: for a relay kept busy on the free plan, about 10 (docs/deploying.md).",
   ),
   // The next cron fires 60 s after this one: a tick lingers (polling as tasks fall due) and
   // claims until 58 s in. What it started by then may run into the next tick (leases keep
