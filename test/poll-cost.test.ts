@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { newLeaseToken } from "../src/domain/ids";
+import { type LeaseToken, newLeaseToken } from "../src/domain/ids";
 import type { TaskUpdate } from "../src/domain/poll-plan";
 import { claimDueTasks, dueCursor, selectDueTasks } from "../src/storage/claim-tasks";
-import { openDb } from "../src/storage/db";
+import { type Db, openDb } from "../src/storage/db";
 import { emptyUsage, meteredD1 } from "../src/storage/metered-d1";
 import { recordPolls, SELECTED } from "../src/storage/record-polls";
 import { resetDb } from "./support/relay";
@@ -31,6 +31,10 @@ async function seed(n = N): Promise<void> {
     ),
   ]);
 }
+
+/** Claims up to `limit` of the seeded tasks under `leaseToken`, as a queue consumer's tick or a callback does. */
+const claimDue = (db: Db, leaseToken: LeaseToken, limit: number) =>
+  claimDueTasks(db, { now: NOW, limit, leaseToken, leaseMs: 60_000, pollable: { providers: ["cometapi"], newApi: false }, only: "single" });
 
 const update = (over: Partial<TaskUpdate>): TaskUpdate => ({
   taskStatus: "processing",
@@ -97,14 +101,7 @@ describe("rows written per poll", () => {
     const usage = emptyUsage();
     const db = openDb(meteredD1(env.DB, usage));
     const leaseToken = newLeaseToken();
-    const claimed = await claimDueTasks(db, {
-      now: NOW,
-      limit: n,
-      leaseToken,
-      leaseMs: 60_000,
-      pollable: { providers: ["cometapi"], newApi: false },
-      only: "single",
-    });
+    const claimed = await claimDue(db, leaseToken, n);
     expect(claimed).toHaveLength(n);
     const before = { ...usage };
     await recordPolls(
@@ -137,14 +134,7 @@ describe("rows written per poll", () => {
     // Half of them leased by someone else (a callback's claim, an older Worker's tick), one paused
     // by its last subscription's cancellation, in between.
     const leaseToken = newLeaseToken();
-    await claimDueTasks(db, {
-      now: NOW,
-      limit: N / 2,
-      leaseToken,
-      leaseMs: 60_000,
-      pollable: { providers: ["cometapi"], newApi: false },
-      only: "single",
-    });
+    await claimDue(db, leaseToken, N / 2);
     await env.DB.prepare("UPDATE tasks SET next_poll_at = NULL WHERE id = ?")
       .bind(`tsk_poll_cost_${N - 1}`)
       .run();
@@ -172,14 +162,7 @@ describe("rows written per poll", () => {
     const db = openDb(meteredD1(env.DB, usage));
     const leaseToken = newLeaseToken();
 
-    const claimed = await claimDueTasks(db, {
-      now: NOW,
-      limit: N,
-      leaseToken,
-      leaseMs: 60_000,
-      pollable: { providers: ["cometapi"], newApi: false },
-      only: "single",
-    });
+    const claimed = await claimDue(db, leaseToken, N);
     expect(claimed).toHaveLength(N);
     // The task row, and its due entry at the lease's end.
     expect(usage.rowsWritten).toBe(2 * N);
@@ -206,14 +189,7 @@ describe("rows written per poll", () => {
   it("a poll that sees the task finish writes its row, its settled entry and its webhook message", async () => {
     await seed();
     const leaseToken = newLeaseToken();
-    const claimed = await claimDueTasks(openDb(env.DB), {
-      now: NOW,
-      limit: N,
-      leaseToken,
-      leaseMs: 60_000,
-      pollable: { providers: ["cometapi"], newApi: false },
-      only: "single",
-    });
+    const claimed = await claimDue(openDb(env.DB), leaseToken, N);
     const usage = emptyUsage();
     const db = openDb(meteredD1(env.DB, usage));
 

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { DUE_MESSAGE_STATES } from "../domain/message-states";
 import type { Db } from "./db";
-import { DUE_LANES, dueIndexOf } from "./due-lanes";
+import { eachLane } from "./due-lanes";
 import { int, readOne, rowSchema } from "./rows";
 
 const Counts = rowSchema({
@@ -43,12 +43,10 @@ export async function loadDashboardCounts(db: Db, tenant?: string): Promise<Dash
     Counts,
     "the dashboard's counts",
     sql`SELECT
-    (SELECT count(*) FROM (${sql.join(
-      DUE_LANES.map((lane) => {
-        const due = dueIndexOf(lane, "t");
-        return sql`SELECT * FROM (SELECT 1 FROM ${due.from} WHERE ${due.lane} AND next_poll_at IS NOT NULL ${ofTenant("t")} LIMIT ${cap})`;
-      }),
+    (SELECT count(*) FROM (${eachLane(
       sql` UNION ALL `,
+      (due) => sql`SELECT * FROM (SELECT 1 FROM ${due.from} WHERE ${due.lane} AND next_poll_at IS NOT NULL ${ofTenant("t")} LIMIT ${cap})`,
+      "t",
     )} LIMIT ${cap})) AS tasks_polling,
     (SELECT count(*) FROM (SELECT 1 FROM subscriptions s WHERE status = 'active' ${ofTenant("s")} LIMIT ${cap})) AS subscriptions_active,
     (SELECT count(*) FROM (SELECT 1 FROM subscriptions s WHERE status = 'delivered' ${ofTenant("s")} LIMIT ${cap})) AS subscriptions_delivered,

@@ -32,6 +32,16 @@ export function dueIndexOf(lane: DueLane, alias = ""): { from: SQL; lane: SQL } 
   };
 }
 
+/**
+ * `build` over each lane's due index (`dueIndexOf`), joined by `separator`: what reads every due
+ * task (the next due time, the dashboard, unparking) says it once.
+ */
+export const eachLane = (separator: SQL, build: (due: { from: SQL; lane: SQL }) => SQL, alias = ""): SQL =>
+  sql.join(
+    DUE_LANES.map((lane) => build(dueIndexOf(lane, alias))),
+    separator,
+  );
+
 /** Up to `limit` rows of `select` from the due tasks of `lane` that meet `where`, next due first: one walk of its index. */
 export function dueWalk(lane: DueLane, select: SQL, where: SQL, limit: number): SQL {
   const due = dueIndexOf(lane);

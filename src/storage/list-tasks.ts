@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { TenantId } from "../domain/ids";
 import type { Db } from "./db";
-import { DUE_LANES, dueIndexOf } from "./due-lanes";
+import { eachLane } from "./due-lanes";
 import { afterCursor, type Cursor, type Page, toPage } from "./keyset";
 import { int, column as of, readAll, rowSchema, text } from "./rows";
 import { tasks } from "./schema";
@@ -95,12 +95,10 @@ export async function listTasks(db: Db, query: TaskListQuery): Promise<Page<Task
   // Polling tasks are in two due indexes (storage/due-lanes.ts): a page of each, merged.
   const statement =
     query.state === "polling"
-      ? sql`SELECT * FROM (${sql.join(
-          DUE_LANES.map((lane) => {
-            const due = dueIndexOf(lane, "t");
-            return page(due.from, sql`${due.lane} AND`);
-          }),
+      ? sql`SELECT * FROM (${eachLane(
           sql`) UNION ALL SELECT * FROM (`,
+          (due) => page(due.from, sql`${due.lane} AND`),
+          "t",
         )}) ORDER BY sort_key ${order}, rowid ${order} LIMIT ${limit}`
       : page(sql`tasks t`, sql``);
   const rows = await readAll(db, ListedRow, "a page of tasks", statement);

@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { PARKED_FROM } from "../domain/parked-time";
 import { type Db, statement } from "./db";
-import { DUE_LANES, dueIndexOf } from "./due-lanes";
+import { eachLane } from "./due-lanes";
 
 export { PARKED_FROM };
 
@@ -84,12 +84,10 @@ export function unparkStatements(db: Db, now: number): D1PreparedStatement[] {
   return [
     statement(
       db,
-      sql`UPDATE tasks SET next_poll_at = ${now} WHERE id IN (${sql.join(
-        DUE_LANES.map((lane) => {
-          const due = dueIndexOf(lane);
-          return sql`SELECT id FROM (SELECT id FROM ${due.from} WHERE ${due.lane} AND next_poll_at IN ${live} AND NOT ${tenantHalted(sql`tasks.tenant_id`)} LIMIT ${UNPARK_BATCH})`;
-        }),
+      sql`UPDATE tasks SET next_poll_at = ${now} WHERE id IN (${eachLane(
         sql` UNION ALL `,
+        (due) =>
+          sql`SELECT id FROM (SELECT id FROM ${due.from} WHERE ${due.lane} AND next_poll_at IN ${live} AND NOT ${tenantHalted(sql`tasks.tenant_id`)} LIMIT ${UNPARK_BATCH})`,
       )})`,
     ),
     statement(

@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { TenantId } from "../domain/ids";
 import { purgeAuditStatement } from "./audit-log";
 import { type Db, runBatch } from "./db";
-import { DUE_LANES, dueIndexOf } from "./due-lanes";
+import { eachLane } from "./due-lanes";
 import { operationEventsToPurge, operationEventsWaiting, purgeOperationEventsStatement } from "./operation-events";
 import { PARKED_FROM, unparkStatements } from "./parking";
 import { column, int, readOne, rowSchema } from "./rows";
@@ -50,13 +50,7 @@ export async function tenantUpkeep(db: Db, o: { now: number; auditCutoff: number
     row,
     "the tenants' upkeep",
     sql`SELECT
-    ${sql.join(
-      DUE_LANES.map((lane) => {
-        const due = dueIndexOf(lane);
-        return sql`EXISTS (SELECT 1 FROM ${due.from} WHERE ${due.lane} AND next_poll_at IN ${live})`;
-      }),
-      sql` OR `,
-    )}
+    ${eachLane(sql` OR `, (due) => sql`EXISTS (SELECT 1 FROM ${due.from} WHERE ${due.lane} AND next_poll_at IN ${live})`)}
       OR EXISTS (SELECT 1 FROM messages WHERE next_attempt_at IN ${live})
       OR EXISTS (SELECT 1 FROM archive_files WHERE next_attempt_at IN ${live}) AS parked,
     EXISTS (SELECT 1 FROM audit_log WHERE at < ${o.auditCutoff}) AS audit,

@@ -32,12 +32,11 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
   const { db, config, clock, budget, report, leaseToken } = ctx;
   const timeout = config.upstreamTimeoutMs;
   if (budget.claimable(clock.now(), timeout, 0, reserve) <= 0) return 0;
-  if (ctx.kindStats === undefined || ctx.pollingUntil === undefined) {
-    // The learned figures and this tick's announcement, in one round trip (both on its first poll phase).
+  if (ctx.kindStats === undefined) {
+    // The tick's first poll phase: the learned figures and its announcement, in one round trip.
     const now = clock.now();
-    const until = ctx.pollingUntil ?? now + tickLeaseMs(budget.deadline, now, timeout);
-    const announce = ctx.pollingUntil === undefined ? [announcePolling(db, leaseToken, until)] : [];
-    ctx.kindStats = await loadKindStats(db, announce);
+    const until = now + tickLeaseMs(budget.deadline, now, timeout);
+    ctx.kindStats = await loadKindStats(db, [announcePolling(db, leaseToken, until)]);
     ctx.pollingUntil = until;
   }
   ctx.credentials ??= credentialResolver(db, config);
