@@ -147,7 +147,7 @@ describe("rows written per poll", () => {
       NOW,
     );
     // Only the tasks nobody touched: their one webhook each, and the others' state as it was.
-    expect(created).toBe(N / 2 - 1);
+    expect(created.messagesCreated).toBe(N / 2 - 1);
     const states = await env.DB.prepare(
       "SELECT sum(task_status = 'succeed') AS done, sum(lease_token = ?) AS leased, sum(next_poll_at IS NULL AND task_status = 'processing') AS paused FROM tasks",
     )
@@ -203,7 +203,7 @@ describe("rows written per poll", () => {
       NOW,
     );
 
-    expect(created).toBe(N);
+    expect(created.messagesCreated).toBe(N);
     // Per task: its row and `tasks_settled` entry (2); its message's row and its five index entries
     // (6); plus the hour's poll count.
     expect(usage.rowsWritten).toBeLessThanOrEqual(8 * N + 1);

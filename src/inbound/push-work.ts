@@ -95,7 +95,7 @@ export async function actOnCallback(
     // A pushed answer is applied, not polled: no credentials are read.
     const work = pollWork(ctx, await loadKindStats(db), credentialResolver(db, config));
     const records = tasks.map((task) => work.apply(task, pushed));
-    report.messagesCreated += await recordPolls(db, records, leaseToken, clock.now(), work.takeLearned());
+    report.messagesCreated += (await recordPolls(db, records, leaseToken, clock.now(), work.takeLearned())).messagesCreated;
   } else {
     await pollLeased(ctx, tasks);
   }

@@ -5,10 +5,11 @@ import { isTerminal } from "../domain/kling";
 import type { TaskUpdate } from "../domain/poll-plan";
 import { countActivity } from "./count-activity";
 import { asJson, type Db, keySet, runBatch } from "./db";
-import { fanOutTaskEvents } from "./fan-out";
+import { type BornLease, fanOutTaskEvents } from "./fan-out";
 import { type KindStatsEntry, saveKindStats } from "./kind-stats";
 import { recordOperationEvents } from "./operation-events";
 import { countPushedFinishes } from "./push-stats";
+import { batchRows, int, rowSchema, text } from "./rows";
 import { settleTasks } from "./settle";
 
 export interface PollRecord {
@@ -32,7 +33,8 @@ export const SELECTED = "selected";
  * so a stale poll cannot overwrite a newer result; then the messages for the events they
  * produced; then the subscriptions and tasks that have nothing left to do; what was learned
  * of the durations of each kind and of the callbacks of each provider; and the hour's poll count
- * for the dashboard. Returns the number of messages created.
+ * for the dashboard. With `born`, the messages its caller can send at once are created leased to
+ * it (storage/fan-out.ts), their ids returned for it to send or release.
  */
 export async function recordPolls(
   db: Db,
@@ -40,8 +42,9 @@ export async function recordPolls(
   holder: PollHolder,
   now: number,
   learned: readonly KindStatsEntry[] = [],
-): Promise<number> {
-  if (records.length === 0) return 0;
+  born?: BornLease,
+): Promise<RecordedPolls> {
+  if (records.length === 0) return { messagesCreated: 0, born: [] };
   const row = ({ taskKey, update: u, seenDue }: PollRecord) => ({
     id: taskKey,
     task_status: u.taskStatus,
@@ -78,7 +81,7 @@ export async function recordPolls(
   const updates = [...update(goingOn, false), ...update(finished, true)];
   const results = await runBatch(db, [
     ...updates,
-    ...(withEvents.length > 0 ? [fanOutTaskEvents(db, keySet(withEvents), now)] : []),
+    ...(withEvents.length > 0 ? [fanOutTaskEvents(db, keySet(withEvents), now, born)] : []),
     ...(changed.length > 0 ? settleTasks(db, keySet(changed), now) : []),
     ...saveKindStats(db, learned, now),
     // What the finishes tell of the callbacks (push-stats.ts): only when a poll saw one.
@@ -102,7 +105,18 @@ export async function recordPolls(
         ]
       : []),
   ]);
-  return withEvents.length > 0 ? (results[updates.length]?.results.length ?? 0) : 0;
+  if (withEvents.length === 0) return { messagesCreated: 0, born: [] };
+  const created = batchRows(CreatedRow, "messages created by a round's polls", results[updates.length]);
+  return { messagesCreated: created.length, born: created.filter((m) => m.born === 1).map((m) => m.id) };
+}
+
+const CreatedRow = rowSchema({ id: text, born: int });
+
+/** What a round's record did: the messages it created, and those of them born leased to the caller. */
+export interface RecordedPolls {
+  messagesCreated: number;
+  /** Ids of messages leased to the caller's `born` lease: its to send, or to release. */
+  born: string[];
 }
 
 /**

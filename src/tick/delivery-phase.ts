@@ -1,6 +1,7 @@
 import { type ClaimedMessage, claimDueMessages } from "../storage/claim-messages";
 import { type DeliveryOutcome, recordDeliveryOutcomes } from "../storage/defer-messages";
 import { circuitPolicy } from "../storage/endpoint-health";
+import { loadClaimedMessages } from "../storage/load-claimed";
 import { releaseMessages } from "../storage/record-deliveries";
 import { deliverMessage } from "../work/delivery-work";
 import { tickLeaseMs } from "../work/leases";
@@ -8,8 +9,9 @@ import { runPipeline } from "../work/pipeline";
 import type { TickContext } from "./tick-context";
 
 /**
- * Delivers every due message the budgets allow: claims, POSTs with at most 6 in flight, records
- * every attempt in batches. Returns the number of messages claimed.
+ * Delivers every due message the budgets allow: the messages born leased to the tick first (its
+ * polls' webhooks, `ctx.born`: loaded, not claimed), then claims; POSTs with at most 6 in flight,
+ * records every attempt in batches. Returns the number of messages taken.
  */
 export function deliveryPhase(ctx: TickContext): Promise<number> {
   const { db, config, clock, budget, leaseToken } = ctx;
@@ -17,8 +19,15 @@ export function deliveryPhase(ctx: TickContext): Promise<number> {
   return runPipeline<ClaimedMessage, DeliveryOutcome>({
     claimable: (outstanding) => budget.claimable(clock.now(), timeout, outstanding),
     async claim(limit) {
-      const now = clock.now();
-      const messages = await claimDueMessages(db, { now, limit, leaseToken, leaseMs: tickLeaseMs(budget.deadline, now, timeout) });
+      const messages: ClaimedMessage[] = [];
+      // A born message cancelled meanwhile has lost its lease, and is not loaded.
+      while (messages.length < limit && ctx.born && ctx.born.length > 0)
+        messages.push(...(await loadClaimedMessages(db, [{ leaseToken, ids: ctx.born.splice(0, limit - messages.length) }])));
+      if (messages.length < limit) {
+        const now = clock.now();
+        const leaseMs = tickLeaseMs(budget.deadline, now, timeout);
+        messages.push(...(await claimDueMessages(db, { now, limit: limit - messages.length, leaseToken, leaseMs })));
+      }
       budget.spend(messages.length);
       return messages;
     },

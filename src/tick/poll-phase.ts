@@ -4,7 +4,7 @@ import { type ClaimedTask, claimDueTasks, type DueCursor, dueCursor, type Pollab
 import type { Db } from "../storage/db";
 import { loadKindStats } from "../storage/kind-stats";
 import { announcePolling, othersPolling } from "../storage/polling-ticks";
-import { type PollRecord, putOffSelected, recordPolls, releaseTasks, SELECTED } from "../storage/record-polls";
+import { type PollRecord, putOffSelected, type RecordedPolls, recordPolls, releaseTasks, SELECTED } from "../storage/record-polls";
 import { tickLeaseMs } from "../work/leases";
 import { runPipeline } from "../work/pipeline";
 import { batchChunks, type PollUnit, pollUnit } from "../work/poll-units";
@@ -98,10 +98,17 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
       const selected = taken.selected.map(({ item, seenDue }) => ({ ...item, seenDue }));
       const leased = taken.leased;
       const learned = work.takeLearned();
+      const now = clock.now();
+      // The webhooks these polls produce, leased to this tick, which sends them next: no claim.
+      const born = ctx.born && { token: leaseToken, until: now + tickLeaseMs(budget.deadline, now, config.deliveryTimeoutMs) };
+      const noteRecorded = (recorded: RecordedPolls) => {
+        report.messagesCreated += recorded.messagesCreated;
+        ctx.born?.push(...recorded.born);
+      };
       try {
-        if (selected.length > 0) report.messagesCreated += await recordPolls(db, selected, SELECTED, clock.now(), learned);
+        if (selected.length > 0) noteRecorded(await recordPolls(db, selected, SELECTED, clock.now(), learned, born));
         if (leased.length > 0)
-          report.messagesCreated += await recordPolls(db, leased, leaseToken, clock.now(), selected.length > 0 ? [] : learned);
+          noteRecorded(await recordPolls(db, leased, leaseToken, clock.now(), selected.length > 0 ? [] : learned, born));
       } finally {
         // Recorded, or lost with a failed write (a selected task due as before, a leased one when
         // its lease ends): either way no longer this tick's.

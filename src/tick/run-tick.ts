@@ -11,6 +11,7 @@ import { endpointUpkeep, endpointWorkLook } from "../storage/endpoint-upkeep";
 import { type D1Usage, emptyUsage, meteredD1 } from "../storage/metered-d1";
 import { type DueKinds, nextDueAt } from "../storage/next-due";
 import { endPolling } from "../storage/polling-ticks";
+import { releaseMessages } from "../storage/record-deliveries";
 import { purgeSettledTasks } from "../storage/retention";
 import { isStorageUnavailable, storageErrorMessage } from "../storage/storage-errors";
 import { tenantUpkeep } from "../storage/tenant-upkeep";
@@ -90,6 +91,7 @@ export async function runTick(
     report,
     leaseToken: newLeaseToken(),
     pacer: durablePacer(env.ENDPOINT_PACER),
+    ...(dispatchers.deliver ? {} : { born: [] }),
   };
   // A resumed tenant's parked work is due again (bounded per tick; storage/parking.ts), old audit
   // entries go, a tenant being deleted is found: one statement when there is nothing to do.
@@ -202,6 +204,9 @@ export async function runTick(
     }
   }
 
+  // Webhooks its polls produced that it had no subrequest or time left to send: due at once, for
+  // the next tick (dying before this, it leaves them due when their lease ends).
+  if (ctx.born && ctx.born.length > 0) await releaseMessages(ctx.db, ctx.born.splice(0), ctx.leaseToken, clock.now());
   // Polls no more: a tick that starts now polls alone (without leases). Not reached when D1 ended
   // the tick: its row then counts until its lease horizon, and the next ticks lease meanwhile.
   if (ctx.pollingUntil !== undefined) await endPolling(ctx.db, ctx.leaseToken, clock.now());

@@ -74,4 +74,10 @@ export interface TickContext extends WorkContext {
   credentials?: CredentialResolver;
   /** Until when this tick said it polls (storage/polling-ticks.ts), once it first polled. */
   pollingUntil?: number;
+  /**
+   * Webhook messages its polls' records created leased to it (storage/fan-out.ts `BornLease`), not
+   * yet taken by its delivery phase, which takes them before it claims any; what is left when the
+   * tick ends is released, due at once. Absent when a queue delivers: those are created due, for it.
+   */
+  born?: string[];
 }

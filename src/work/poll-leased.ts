@@ -38,7 +38,7 @@ export async function pollLeased(ctx: LeasedWorkContext, tasks: LeasedTask[]): P
     work: (unit) => pollUnit(work, unit),
     size: (unit) => unit.tasks.length,
     async record(leaseToken, records) {
-      report.messagesCreated += await recordPolls(db, records.flat(), leaseToken, clock.now(), work.takeLearned());
+      report.messagesCreated += (await recordPolls(db, records.flat(), leaseToken, clock.now(), work.takeLearned())).messagesCreated;
     },
     async release(leaseToken, unstarted) {
       const now = clock.now();

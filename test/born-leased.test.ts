@@ -1,0 +1,136 @@
+/**
+ * Webhooks born leased: the tick that records a finished task creates its webhook leased to itself
+ * and sends it with no claim (2 rows written and 8 read a message less); a message the claim would
+ * not send (a halted tenant's, an open or disabled endpoint's, one held for the archive) is created
+ * as before, for the claim to decide; what the tick has no budget left to send is handed back, due
+ * at once.
+ */
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { newLeaseToken } from "../src/domain/ids";
+import type { TaskUpdate } from "../src/domain/poll-plan";
+import { openDb } from "../src/storage/db";
+import { recordPolls, SELECTED } from "../src/storage/record-polls";
+import { manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
+
+const NOW = 1_000_000;
+
+/** Tasks `bl_0..n-1` due at NOW, each with one active subscription to `task.succeeded` on endpoint `ep_bl_<i>` of tenant `default`. */
+async function seed(n: number): Promise<void> {
+  await env.DB.batch(
+    Array.from({ length: n }, (_, i) => [
+      env.DB.prepare(
+        "INSERT INTO endpoints (id, tenant_id, url, secret, created_at, updated_at) VALUES (?, 'default', ?, 'whsec_x', 0, 0)",
+      ).bind(`ep_bl_${i}`, `https://example.com/hook/${i}`),
+      env.DB.prepare(
+        `INSERT INTO tasks (id, tenant_id, provider, task_id, action, action2, task_status, next_poll_at, created_at, updated_at)
+         VALUES (?, 'default', 'cometapi', ?, 'videos', 'text2video', 'processing', ?, 0, 0)`,
+      ).bind(`tsk_bl_${i}`, `bl-${i}`, NOW),
+      env.DB.prepare(
+        `INSERT INTO subscriptions (id, tenant_id, task_key, endpoint_id, callback_url, events, status, created_at, updated_at)
+         VALUES (?, 'default', ?, ?, ?, '["task.succeeded"]', 'active', 0, 0)`,
+      ).bind(`sub_bl_${i}`, `tsk_bl_${i}`, `ep_bl_${i}`, `https://example.com/hook/${i}`),
+    ]).flat(),
+  );
+}
+
+const finished: TaskUpdate = {
+  taskStatus: "succeed",
+  data: '{"task_status":"succeed"}',
+  polls: 2,
+  errorStreak: 0,
+  notFoundStreak: 0,
+  lastError: null,
+  lastPolledAt: NOW,
+  upstreamCreatedAt: null,
+  nextPollAt: null,
+  event: "task.succeeded",
+  finishReason: null,
+  learnedDurationMs: null,
+};
+
+const messageOf = (i: number) =>
+  env.DB.prepare("SELECT id, state, lease_token, next_attempt_at FROM messages WHERE subscription_id = ?")
+    .bind(`sub_bl_${i}`)
+    .first<{ id: string; state: string; lease_token: string | null; next_attempt_at: number | null }>();
+
+describe("webhooks born leased", () => {
+  beforeEach(resetDb);
+
+  it("are created leased to the record's caller only where the claim would send them", async () => {
+    await seed(5);
+    // 1: its tenant suspended; 2: its endpoint's circuit open; 3: its endpoint disabled; 4: its files being archived.
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO tenants (id, name, suspended_at, created_at, updated_at) VALUES ('tn_bl_halted', 'halted', 1, 0, 0)"),
+      env.DB.prepare("UPDATE endpoints SET tenant_id = 'tn_bl_halted' WHERE id = 'ep_bl_1'"),
+      env.DB.prepare("UPDATE subscriptions SET tenant_id = 'tn_bl_halted' WHERE id = 'sub_bl_1'"),
+      env.DB.prepare("UPDATE tasks SET tenant_id = 'tn_bl_halted' WHERE id = 'tsk_bl_1'"),
+      env.DB.prepare("UPDATE endpoints SET circuit_opened_at = 1, next_probe_at = ? WHERE id = 'ep_bl_2'").bind(NOW + 60_000),
+      env.DB.prepare("UPDATE endpoints SET disabled_at = 1 WHERE id = 'ep_bl_3'"),
+      env.DB.prepare("UPDATE tasks SET archive = 'copying' WHERE id = 'tsk_bl_4'"),
+    ]);
+    const token = newLeaseToken();
+    const recorded = await recordPolls(
+      openDb(env.DB),
+      Array.from({ length: 5 }, (_, i) => ({ taskKey: `tsk_bl_${i}` as never, update: finished, seenDue: NOW })),
+      SELECTED,
+      NOW,
+      [],
+      { token, until: NOW + 90_000 },
+    );
+    expect(recorded.messagesCreated).toBe(5);
+    const first = await messageOf(0);
+    expect(recorded.born).toEqual([first!.id]);
+    expect(first).toMatchObject({ state: "leased", lease_token: token, next_attempt_at: NOW + 90_000 });
+    for (const i of [1, 2, 3]) expect(await messageOf(i)).toMatchObject({ state: "scheduled", lease_token: null, next_attempt_at: NOW });
+    expect(await messageOf(4)).toMatchObject({ state: "held", lease_token: null, next_attempt_at: null });
+  });
+
+  it("are not created without a lease asked for: a queue consumer's record leaves them due for the claim", async () => {
+    await seed(1);
+    const recorded = await recordPolls(openDb(env.DB), [{ taskKey: "tsk_bl_0" as never, update: finished, seenDue: NOW }], SELECTED, NOW);
+    expect(recorded).toEqual({ messagesCreated: 1, born: [] });
+    expect(await messageOf(0)).toMatchObject({ state: "scheduled", lease_token: null, next_attempt_at: NOW });
+  });
+
+  it("let a tick send a finished task's webhook with no claim: 2 rows written a task less", async () => {
+    const n = 20;
+    const hook = await receiver();
+    for (let i = 0; i < n; i++) {
+      const task = await upstreamTask([{ status: "succeed" }]);
+      expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
+    }
+    const report = await tick(manualClock());
+    expect(report).toMatchObject({ polled: n, delivered: n });
+    expect(await hook.deliveries()).toHaveLength(n);
+    // Per task: its record 2, its message 6, the attempt 3, the message's record 1, the subscription's
+    // `delivered` 2; the tick's own rows (its polling row, the hour's counts, the attempt counter)
+    // add a few tenths. A claim of each message would add 2.
+    expect(report.d1.rowsWritten / n).toBeGreaterThanOrEqual(14);
+    expect(report.d1.rowsWritten / n).toBeLessThan(15);
+    const left = await env.DB.prepare("SELECT count(*) AS n FROM messages WHERE state <> 'delivered' OR lease_token IS NOT NULL").first();
+    expect(left).toEqual({ n: 0 });
+  });
+
+  it("that the tick has no subrequest left to send are handed back, due at once, and the next tick sends them", async () => {
+    const hook = await receiver();
+    const subs: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const task = await upstreamTask([{ status: "succeed" }]);
+      subs.push((await register({ task_id: task.id, callback_url: hook.url })).body.id);
+    }
+    const clock = manualClock();
+    // 5 subrequests: a fifth kept for webhooks, so 4 polls and 1 webhook.
+    const first = await tick(clock, { SUBREQUEST_BUDGET: "5" });
+    expect(first).toMatchObject({ polled: 4, delivered: 1 });
+    const open = await env.DB.prepare(
+      "SELECT state, lease_token, next_attempt_at FROM messages WHERE state <> 'delivered' ORDER BY id",
+    ).all<Record<string, unknown>>();
+    expect(open.results).toEqual(
+      Array.from({ length: 3 }, () => ({ state: "scheduled", lease_token: null, next_attempt_at: clock.now() })),
+    );
+    const second = await tick(clock);
+    expect(second.delivered).toBe(3);
+    expect(await hook.deliveries()).toHaveLength(4);
+  });
+});
