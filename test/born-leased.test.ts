@@ -9,8 +9,10 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { newLeaseToken } from "../src/domain/ids";
 import type { TaskUpdate } from "../src/domain/poll-plan";
+import { actOnCallback } from "../src/inbound/push-work";
 import { openDb } from "../src/storage/db";
 import { recordPolls, SELECTED } from "../src/storage/record-polls";
+import { type Recorded, recordingD1 } from "./support/recording-d1";
 import { manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
 
 const NOW = 1_000_000;
@@ -132,5 +134,22 @@ describe("webhooks born leased", () => {
     const second = await tick(clock);
     expect(second.delivered).toBe(3);
     expect(await hook.deliveries()).toHaveLength(4);
+  });
+
+  it("let an upstream callback's work send the webhook its poll produced with no claim", async () => {
+    const hook = await receiver();
+    const task = await upstreamTask([{ status: "succeed" }]);
+    expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
+    const log: Recorded[] = [];
+    const callback = { taskId: task.id, status: "succeed", outcome: { kind: "unknown" } } as never;
+    const report = await actOnCallback({ ...env, DB: recordingD1(env.DB, log) }, "cometapi", callback, false);
+    expect(report).toMatchObject({ polled: 1, delivered: 1 });
+    expect(await hook.deliveries()).toHaveLength(1);
+    // The message is created (leased) with the poll's record, and written next by its attempt's
+    // record (with the parking of failed ones after it, in the same batch). A claim would come
+    // in between.
+    const writes = log.map((s) => s.sql.trim()).filter((sql) => /^(WITH f AS|UPDATE messages|INSERT INTO messages)/.test(sql));
+    expect(writes[0]).toMatch(/^WITH f AS MATERIALIZED/);
+    expect(writes[1]).toMatch(/^UPDATE messages SET\s+status = r\.value ->> 'status'/);
   });
 });

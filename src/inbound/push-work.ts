@@ -1,14 +1,13 @@
-import { loadConfig, pollableProviders } from "../config";
+import { type Config, loadConfig, pollableProviders } from "../config";
 import type { InboundCallback } from "../domain/callback-body";
 import { statusRank } from "../domain/callback-body";
 import { type LeaseToken, newLeaseToken, type TaskKey } from "../domain/ids";
 import { eventForStatus, isTerminal } from "../domain/kling";
 import type { Env } from "../env";
-import type { ClaimedTask } from "../storage/claim-tasks";
 import { openDb } from "../storage/db";
-import { type CallbackScope, claimDueTasksByKey, claimTaskMessageIds, noteCallback } from "../storage/inbound-callbacks";
+import { type CallbackScope, claimDueTasksByKey, noteCallback } from "../storage/inbound-callbacks";
 import { loadKindStats } from "../storage/kind-stats";
-import { type Lease, loadClaimedMessages } from "../storage/load-claimed";
+import { loadClaimedMessages } from "../storage/load-claimed";
 import { meteredD1 } from "../storage/metered-d1";
 import { recordPolls } from "../storage/record-polls";
 import { deliverLeased } from "../work/deliver-leased";
@@ -36,6 +35,7 @@ interface PushContext extends LeasedWorkContext {
   report: PushReport;
   leaseToken: LeaseToken;
   started: number;
+  born: NonNullable<LeasedWorkContext["born"]>;
 }
 
 function pushContext(env: Env, clock: Clock, about: { provider: string; taskId: string; trusted: boolean }): PushContext {
@@ -51,8 +51,12 @@ function pushContext(env: Env, clock: Clock, about: { provider: string; taskId: 
     report,
     leaseToken: newLeaseToken(),
     pacer: durablePacer(env.ENDPOINT_PACER),
+    born: bornHere(config),
   };
 }
+
+/** The webhooks a callback's polls produce are born leased to it, and sent at once (`deliverNow`). */
+const bornHere = (config: Config) => ({ ids: [], leaseMs: pushLeaseMs(config.deliveryTimeoutMs) });
 
 /**
  * What one upstream callback sets going, in the request's `waitUntil`: the tasks it names are
@@ -95,11 +99,17 @@ export async function actOnCallback(
     // A pushed answer is applied, not polled: no credentials are read.
     const work = pollWork(ctx, await loadKindStats(db), credentialResolver(db, config));
     const records = tasks.map((task) => work.apply(task, pushed));
-    report.messagesCreated += (await recordPolls(db, records, leaseToken, clock.now(), work.takeLearned())).messagesCreated;
+    const now = clock.now();
+    const recorded = await recordPolls(db, records, leaseToken, now, work.takeLearned(), {
+      token: leaseToken,
+      until: now + ctx.born.leaseMs,
+    });
+    report.messagesCreated += recorded.messagesCreated;
+    ctx.born.ids.push(...recorded.born);
   } else {
     await pollLeased(ctx, tasks);
   }
-  await deliverNow(ctx, tasks);
+  await deliverNow(ctx);
   return finish(await confirmWhenDue(ctx, waiting), "inbound_callback");
 }
 
@@ -127,6 +137,7 @@ async function confirmWhenDue(ctx: PushContext, waiting: readonly { key: TaskKey
     ...ctx,
     budget: new WorkBudget(ctx.budget.remaining, clock.now() + PUSH_WORK_MS),
     leaseToken: newLeaseToken(),
+    born: bornHere(config),
   };
   const tasks = await claimDueTasksByKey(ctx.db, {
     taskKeys: reachable.map((w) => w.key),
@@ -135,7 +146,7 @@ async function confirmWhenDue(ctx: PushContext, waiting: readonly { key: TaskKey
     leaseMs: pushLeaseMs(config.upstreamTimeoutMs),
   });
   await pollLeased(late, tasks);
-  await deliverNow(late, tasks);
+  await deliverNow(late);
   return late;
 }
 
@@ -157,23 +168,20 @@ export async function pollRegisteredNow(
     leaseMs: pushLeaseMs(ctx.config.upstreamTimeoutMs),
   });
   await pollLeased(ctx, claimed);
-  await deliverNow(ctx, claimed);
+  await deliverNow(ctx);
   return finish(ctx, "registration_after_callback");
 }
 
-/** Sends the webhooks the tasks' polls just produced, instead of leaving them to the next tick. */
-async function deliverNow(ctx: PushContext, tasks: readonly (ClaimedTask & Lease)[]): Promise<void> {
-  const { db, config, clock, budget, leaseToken } = ctx;
-  if (tasks.length === 0 || budget.remaining <= 0) return;
-  const ids = await claimTaskMessageIds(db, {
-    taskKeys: tasks.map((t) => t.key),
-    now: clock.now(),
-    limit: budget.remaining,
-    leaseToken,
-    leaseMs: pushLeaseMs(config.deliveryTimeoutMs),
-  });
+/**
+ * Sends the webhooks the tasks' polls just produced (born leased to this work: no claim), instead
+ * of leaving them to the next tick. Those the budget leaves unsent are released, due at once; one
+ * the claim would park (a halted tenant's, an open or disabled endpoint's) was created due, and
+ * the tick's claim decides it.
+ */
+async function deliverNow(ctx: PushContext): Promise<void> {
+  const ids = ctx.born.ids.splice(0);
   if (ids.length === 0) return;
-  await deliverLeased(ctx, await loadClaimedMessages(db, [{ leaseToken, ids }]));
+  await deliverLeased(ctx, await loadClaimedMessages(ctx.db, [{ leaseToken: ctx.leaseToken, ids }]));
 }
 
 function finish(ctx: PushContext, event: string): PushReport {

@@ -1,17 +1,13 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
-import { DUE_MESSAGE_STATES } from "../domain/message-states";
 import { type ClaimedTask, ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import { type Db, keySet, runBatch, statement } from "./db";
 import { storedRankSql } from "./event-order";
 import type { Lease } from "./load-claimed";
-import { messageIn, messageState } from "./message-sql";
-import { messageTenant, PARKED_FROM, tenantHalted } from "./parking";
+import { PARKED_FROM, tenantHalted } from "./parking";
 import { batchRows, column, int, readAll, rowSchema } from "./rows";
-import { messages, tasks } from "./schema";
+import { tasks } from "./schema";
 
-/** A claimed message's id. */
-const MessageId = rowSchema({ id: column(messages.id) });
 /** A task a callback would have claimed but for the minimum interval, and when that interval ends. */
 const WaitingRow = rowSchema({ id: column(tasks.id), due_at: int });
 
@@ -150,27 +146,4 @@ export async function claimDueTasksByKey(
     RETURNING ${claimedTaskColumns()}, next_poll_at`,
   );
   return rows.map((r) => ({ ...toClaimedTask(r), leaseToken: o.leaseToken, leaseEndsAt: r.next_poll_at }));
-}
-
-/**
- * Claims the due webhook messages of these tasks' subscriptions (those a callback's poll just
- * created), under a lease, for the caller to send at once. Returns their ids.
- */
-export async function claimTaskMessageIds(
-  db: Db,
-  o: { taskKeys: readonly TaskKey[]; now: number; limit: number; leaseToken: LeaseToken; leaseMs: number },
-): Promise<string[]> {
-  if (o.taskKeys.length === 0 || o.limit <= 0) return [];
-  const rows = await readAll(
-    db,
-    MessageId,
-    "claim the messages of called-back tasks",
-    sql`
-    UPDATE messages SET state = ${messageState("leased")}, lease_token = ${o.leaseToken}, next_attempt_at = ${o.now + o.leaseMs}
-    WHERE id IN (SELECT m.id FROM subscriptions s JOIN messages m ON m.subscription_id = s.id
-      WHERE s.task_key IN ${keySet(o.taskKeys)} AND m.next_attempt_at <= ${o.now} AND ${messageIn("m.state", ...DUE_MESSAGE_STATES)} LIMIT ${o.limit})
-      AND NOT ${tenantHalted(messageTenant)}
-    RETURNING id`,
-  );
-  return rows.map((r) => r.id);
 }

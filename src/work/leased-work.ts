@@ -23,6 +23,13 @@ export interface LeasedWorkContext extends WorkContext {
    * for the tick.
    */
   sendBack?: WorkDispatcher;
+  /**
+   * Where the webhooks its polls produce go when it sends them itself at once (an inbound
+   * callback's work): created leased to the poll's lease for `leaseMs` (storage/fan-out.ts
+   * `BornLease`), their ids added to `ids`. Absent (a queue consumer), they are created due, for
+   * the tick to claim.
+   */
+  born?: { ids: string[]; leaseMs: number };
 }
 
 /** One kind of already-claimed work (polls, deliveries), as a consumer or a callback drives it. */

@@ -38,7 +38,11 @@ export async function pollLeased(ctx: LeasedWorkContext, tasks: LeasedTask[]): P
     work: (unit) => pollUnit(work, unit),
     size: (unit) => unit.tasks.length,
     async record(leaseToken, records) {
-      report.messagesCreated += (await recordPolls(db, records.flat(), leaseToken, clock.now(), work.takeLearned())).messagesCreated;
+      const now = clock.now();
+      const born = ctx.born && { token: leaseToken, until: now + ctx.born.leaseMs };
+      const recorded = await recordPolls(db, records.flat(), leaseToken, now, work.takeLearned(), born);
+      report.messagesCreated += recorded.messagesCreated;
+      ctx.born?.ids.push(...recorded.born);
     },
     async release(leaseToken, unstarted) {
       const now = clock.now();
