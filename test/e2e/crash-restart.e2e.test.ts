@@ -204,14 +204,11 @@ describe("wrangler dev killed with SIGKILL mid-work, then restarted on the same 
     const servedBefore = mediaServed(resumedTask, "video-0.mp4");
     expect(servedBefore?.requests).toBeGreaterThan(0);
 
-    // A second large file, whose copy starts in the tick the crash cuts; tasks whose webhooks go
-    // to a receiver that answers after 1.5 s.
+    // A second large file, whose copy starts in the tick the crash cuts.
     const freshTask = await newTask();
     const fresh: Registration = { body: video(freshTask, archiveHook, { archive: true }) };
-    const slow: Registration[] = [];
-    for (let i = 0; i < SLOW_HOOK_TASKS; i++) slow.push({ body: video(await newTask(), slowHook) });
-    for (const r of [fresh, ...slow]) r.id = (await client.register(r.body)).id;
-    registrations.push(fresh, ...slow);
+    fresh.id = (await client.register(fresh.body)).id;
+    registrations.push(fresh);
     // Both files stream at 2 MiB/s: a part takes 4 s, longer than the crash lets it.
     network.simulator.media.configure({
       perFile: {
@@ -219,7 +216,9 @@ describe("wrangler dev killed with SIGKILL mid-work, then restarted on the same 
         [mediaKey(freshTask, "video-0.mp4")]: { sizeBytes: FRESH_SIZE, bytesPerSecond: 2 * MiB },
       },
     });
-    // --- Crash 2: one tick copying both files mid-part, another delivering to the slow receiver.
+    // --- Crash 2: one tick copying both files mid-part, another delivering to a receiver that
+    // answers after 1.5 s the webhooks of tasks it polled (registered while the first one copies:
+    // a tick sends the webhooks its own polls produced, so they are the second one's).
     const copying = tick();
     await until("both large files streaming", () => {
       const a = mediaServed(resumedTask, "video-0.mp4");
@@ -228,6 +227,10 @@ describe("wrangler dev killed with SIGKILL mid-work, then restarted on the same 
         a !== undefined && a.requests > servedBefore!.requests && a.bytesServed > servedBefore!.bytesServed && (b?.bytesServed ?? 0) > 0
       );
     });
+    const slow: Registration[] = [];
+    for (let i = 0; i < SLOW_HOOK_TASKS; i++) slow.push({ body: video(await newTask(), slowHook) });
+    for (const r of slow) r.id = (await client.register(r.body)).id;
+    registrations.push(...slow);
     const delivering = tick();
     await until("a webhook in flight to the slow receiver", () => network.receivers.deliveries("slow").length > 0);
     await stack.relay.crash();
