@@ -27,6 +27,8 @@ const BATCH_ITEMS = 50;
 const POLLED_TASKS = 45;
 const POLL_TICKS = 4;
 const DELIVERIES = 90;
+/** Tasks polled once and found finished, each webhook sent by the tick that polled it. */
+const FINISHING = 90;
 const CALLBACKS = 100;
 const IDLE_TICKS = 10;
 
@@ -149,6 +151,24 @@ async function measureAll(): Promise<{ measured: Measured[]; idle: CpuSummary; i
   });
   expect(polls()).toBe(pollsBefore);
   measured.push({ kind: "delivery (in a tick)", ops: DELIVERIES, target: "≤ 0.3 ms", summary: deliveries, ticks: deliveryTicks });
+
+  // Finishing tasks: each polled once, found succeeded, and its webhook sent by the tick that polled
+  // it (created leased to that tick: no claim), the common path of a webhook.
+  await bulk("fin", FINISHING, [SUCCEEDED]);
+  await registerBatch("fin", FINISHING, hookUrl("cpu-finishing"));
+  const finishingPolls = polls();
+  let finishingTicks = 0;
+  const finishing = await measure(async () => {
+    finishingTicks = await tickUntil(() => received("cpu-finishing") === FINISHING);
+  });
+  expect(polls() - finishingPolls).toBe(FINISHING);
+  measured.push({
+    kind: "finished task (its poll + webhook)",
+    ops: FINISHING,
+    target: "≤ 0.6 ms",
+    summary: finishing,
+    ticks: finishingTicks,
+  });
 
   // Polls: tasks still processing, polled once (the first status), then again each tick: "same status again".
   await bulk("pol", POLLED_TASKS, [{ status: "processing" }]);
