@@ -7,13 +7,19 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config";
 import { newLeaseToken } from "../src/domain/ids";
 import type { TaskUpdate } from "../src/domain/poll-plan";
 import { actOnCallback } from "../src/inbound/push-work";
 import { openDb } from "../src/storage/db";
 import { recordPolls, SELECTED } from "../src/storage/record-polls";
+import { deliveryPhase } from "../src/tick/delivery-phase";
+import { pollPhase } from "../src/tick/poll-phase";
+import { emptyTickReport, type TickContext } from "../src/tick/tick-context";
+import { WorkBudget } from "../src/work/work-budget";
+import type { Clock } from "../src/work/work-context";
 import { type Recorded, recordingD1 } from "./support/recording-d1";
-import { manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
+import { api, manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
 
 const NOW = 1_000_000;
 
@@ -152,4 +158,56 @@ describe("webhooks born leased", () => {
     expect(writes[0]).toMatch(/^WITH f AS MATERIALIZED/);
     expect(writes[1]).toMatch(/^UPDATE messages SET\s+status = r\.value ->> 'status'/);
   });
+
+  it("that their subscription was cancelled before the tick sent them are not sent", async () => {
+    const hook = await receiver();
+    const task = await upstreamTask([{ status: "succeed" }]);
+    const sub = (await register({ task_id: task.id, callback_url: hook.url })).body;
+    const clock = manualClock();
+    // The poll phase alone: the webhook is created leased to this tick, not sent yet.
+    const ctx = tickContext(clock);
+    expect(await pollPhase(ctx, 0)).toBe(1);
+    expect(ctx.born).toHaveLength(1);
+    expect((await api(`/v1/subscriptions/${sub.id}`, { method: "DELETE" })).status).toBe(204);
+    // The cancellation took the lease: the delivery phase loads nothing, and claims nothing.
+    expect(await deliveryPhase(ctx)).toBe(0);
+    expect(await hook.deliveries()).toHaveLength(0);
+    expect(await env.DB.prepare("SELECT state, lease_token FROM messages").first()).toEqual({ state: "cancelled", lease_token: null });
+  });
+
+  it("of a tick that died before sending them are sent by a later tick once their lease ends", async () => {
+    const hook = await receiver();
+    const task = await upstreamTask([{ status: "succeed" }]);
+    expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
+    const clock = manualClock();
+    // A tick that polled and recorded, then died: its webhook is leased to it, and nobody sends it.
+    const ctx = tickContext(clock);
+    expect(await pollPhase(ctx, 0)).toBe(1);
+    const [id] = ctx.born!;
+    const { next_attempt_at: leaseEnd } = (await env.DB.prepare("SELECT next_attempt_at FROM messages WHERE id = ?")
+      .bind(id)
+      .first<{ next_attempt_at: number }>())!;
+    expect(leaseEnd).toBeGreaterThan(clock.now());
+    clock.set(leaseEnd - 1);
+    expect((await tick(clock)).delivered).toBe(0);
+    expect(await hook.deliveries()).toHaveLength(0);
+    clock.set(leaseEnd);
+    expect((await tick(clock)).delivered).toBe(1);
+    const [delivery] = await hook.deliveries();
+    expect(delivery!.headers["webhook-id"]).toBe(id);
+  });
 });
+
+/** The context a tick that delivers itself gives its phases (as src/tick/run-tick.ts makes it). */
+function tickContext(clock: Clock): TickContext {
+  const config = loadConfig(env);
+  return {
+    db: openDb(env.DB),
+    config,
+    clock,
+    budget: new WorkBudget(config.subrequestBudget, clock.now() + config.tickWallBudgetMs),
+    report: emptyTickReport(),
+    leaseToken: newLeaseToken(),
+    born: [],
+  };
+}
