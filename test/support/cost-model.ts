@@ -179,18 +179,20 @@ const IDS_PER_MESSAGE = 10;
 const MESSAGES_PER_INVOCATION = 4;
 
 /**
- * Rows written a queued poll adds to one the tick makes itself: the dispatching claim's lease (the
- * task and its due entry at the lease's end; test/poll-cost.test.ts counts both).
+ * Rows written a queued poll or webhook adds to one the tick does itself: the dispatching claim's
+ * lease (the row and its due entry at the lease's end). A tick polling alone leases no task
+ * (test/poll-cost.test.ts counts both rows), and sends the webhooks its polls produce with no claim,
+ * created leased to it (test/born-leased.test.ts); in queue mode the tick claims each to dispatch it.
  */
-const QUEUED_POLL_LEASE_ROWS = 2;
+const QUEUED_CLAIM_ROWS = 2;
 
 /**
  * The same lifecycle in queue mode, derived from its measured counts: each poll and each delivery
  * travels as one id of a 10-id message (3 operations a message: written, read, deleted), and each
- * consumer invocation (4 messages) is a Worker request; each poll's task is leased by the claim that
- * dispatches it (QUEUED_POLL_LEASE_ROWS more rows written; webhooks are claimed under a lease either
- * way); a tick polling alone leases none. CPU and rows read as measured in the tick (a claim's
- * reads cost a thousandth of its writes).
+ * consumer invocation (4 messages) is a Worker request; each is claimed by the tick that dispatches
+ * it (QUEUED_CLAIM_ROWS more rows written; the polling-only run's webhooks are all first attempts,
+ * sent with no claim). CPU and rows read as measured in the tick (a claim's reads cost a thousandth
+ * of its writes).
  */
 function throughQueues(l: Lifecycle): Lifecycle {
   const ids = (l.work.poll ?? 0) + (l.work.delivery ?? 0);
@@ -200,6 +202,6 @@ function throughQueues(l: Lifecycle): Lifecycle {
     scenario: `${l.scenario}, through Queues (derived: ${IDS_PER_MESSAGE} ids a message, ${MESSAGES_PER_INVOCATION} messages an invocation)`,
     requests: l.requests + messages / MESSAGES_PER_INVOCATION,
     queueOps: (l.queueOps ?? 0) + 3 * messages,
-    d1RowsWritten: l.d1RowsWritten + QUEUED_POLL_LEASE_ROWS * (l.work.poll ?? 0),
+    d1RowsWritten: l.d1RowsWritten + QUEUED_CLAIM_ROWS * ids,
   };
 }
