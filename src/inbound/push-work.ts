@@ -9,12 +9,11 @@ import { type CallbackScope, claimDueTasksByKey, noteCallback } from "../storage
 import { loadKindStats } from "../storage/kind-stats";
 import { loadClaimedMessages } from "../storage/load-claimed";
 import { meteredD1 } from "../storage/metered-d1";
-import { recordPolls } from "../storage/record-polls";
 import { deliverLeased } from "../work/deliver-leased";
 import type { LeasedWorkContext, LeasedWorkReport } from "../work/leased-work";
 import { PUSH_WAIT_MS, PUSH_WORK_MS, pushLeaseMs } from "../work/leases";
 import { durablePacer } from "../work/pace-send";
-import { pollLeased } from "../work/poll-leased";
+import { pollLeased, recordLeasedPolls } from "../work/poll-leased";
 import { pollWork } from "../work/poll-work";
 import { credentialResolver } from "../work/upstream-credentials";
 import { WorkBudget } from "../work/work-budget";
@@ -98,14 +97,12 @@ export async function actOnCallback(
     report.claimed += tasks.length;
     // A pushed answer is applied, not polled: no credentials are read.
     const work = pollWork(ctx, await loadKindStats(db), credentialResolver(db, config));
-    const records = tasks.map((task) => work.apply(task, pushed));
-    const now = clock.now();
-    const recorded = await recordPolls(db, records, leaseToken, now, work.takeLearned(), {
-      token: leaseToken,
-      until: now + ctx.born.leaseMs,
-    });
-    report.messagesCreated += recorded.messagesCreated;
-    ctx.born.ids.push(...recorded.born);
+    await recordLeasedPolls(
+      ctx,
+      tasks.map((task) => work.apply(task, pushed)),
+      leaseToken,
+      work.takeLearned(),
+    );
   } else {
     await pollLeased(ctx, tasks);
   }

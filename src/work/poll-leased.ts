@@ -1,9 +1,9 @@
 import { pollableProviders } from "../config";
 import type { LeaseToken } from "../domain/ids";
 import type { ClaimedTask } from "../storage/claim-tasks";
-import { loadKindStats } from "../storage/kind-stats";
+import { type KindStatsEntry, loadKindStats } from "../storage/kind-stats";
 import type { Lease } from "../storage/load-claimed";
-import { recordPolls, releaseTasks } from "../storage/record-polls";
+import { type PollRecord, recordPolls, releaseTasks } from "../storage/record-polls";
 import { type LeasedWorkContext, runLeased } from "./leased-work";
 import { type PollUnit, pollUnit, pollUnits } from "./poll-units";
 import { pollWork } from "./poll-work";
@@ -37,13 +37,7 @@ export async function pollLeased(ctx: LeasedWorkContext, tasks: LeasedTask[]): P
     timeoutMs: config.upstreamTimeoutMs,
     work: (unit) => pollUnit(work, unit),
     size: (unit) => unit.tasks.length,
-    async record(leaseToken, records) {
-      const now = clock.now();
-      const born = ctx.born && { token: leaseToken, until: now + ctx.born.leaseMs };
-      const recorded = await recordPolls(db, records.flat(), leaseToken, now, work.takeLearned(), born);
-      report.messagesCreated += recorded.messagesCreated;
-      ctx.born?.ids.push(...recorded.born);
-    },
+    record: (leaseToken, records) => recordLeasedPolls(ctx, records.flat(), leaseToken, work.takeLearned()),
     async release(leaseToken, unstarted) {
       const now = clock.now();
       // Work left over for lack of budget is due at once, for the next consumer or tick; after a
@@ -59,6 +53,24 @@ export async function pollLeased(ctx: LeasedWorkContext, tasks: LeasedTask[]): P
     },
     shouldStop: () => !canPoll || report.configurationError !== null,
   });
+}
+
+/**
+ * Records polls held under `leaseToken` in one D1 batch; with `ctx.born`, the webhooks they
+ * produce are created leased to that lease for `ctx.born.leaseMs`, their ids added there for the
+ * caller to send.
+ */
+export async function recordLeasedPolls(
+  ctx: LeasedWorkContext,
+  records: readonly PollRecord[],
+  leaseToken: LeaseToken,
+  learned: readonly KindStatsEntry[],
+): Promise<void> {
+  const now = ctx.clock.now();
+  const born = ctx.born && { token: leaseToken, until: now + ctx.born.leaseMs };
+  const recorded = await recordPolls(ctx.db, records, leaseToken, now, learned, born);
+  ctx.report.messagesCreated += recorded.messagesCreated;
+  ctx.born?.ids.push(...recorded.born);
 }
 
 /** Tasks by the lease that holds them: each lease's results are recorded under its own token. */
