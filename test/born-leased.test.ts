@@ -9,7 +9,6 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config";
 import { newLeaseToken } from "../src/domain/ids";
-import type { TaskUpdate } from "../src/domain/poll-plan";
 import { actOnCallback } from "../src/inbound/push-work";
 import { openDb } from "../src/storage/db";
 import { recordPolls, SELECTED } from "../src/storage/record-polls";
@@ -20,6 +19,7 @@ import { WorkBudget } from "../src/work/work-budget";
 import type { Clock } from "../src/work/work-context";
 import { type Recorded, recordingD1 } from "./support/recording-d1";
 import { api, manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
+import { taskUpdate } from "./support/task-update";
 
 const NOW = 1_000_000;
 
@@ -42,20 +42,12 @@ async function seed(n: number): Promise<void> {
   );
 }
 
-const finished: TaskUpdate = {
+const finished = taskUpdate(NOW, {
   taskStatus: "succeed",
   data: '{"task_status":"succeed"}',
-  polls: 2,
-  errorStreak: 0,
-  notFoundStreak: 0,
-  lastError: null,
-  lastPolledAt: NOW,
-  upstreamCreatedAt: null,
   nextPollAt: null,
   event: "task.succeeded",
-  finishReason: null,
-  learnedDurationMs: null,
-};
+});
 
 const messageOf = (i: number) =>
   env.DB.prepare("SELECT id, state, lease_token, next_attempt_at FROM messages WHERE subscription_id = ?")

@@ -8,6 +8,7 @@ import { claimDueTasks } from "../src/storage/claim-tasks";
 import { openDb } from "../src/storage/db";
 import { recordPolls } from "../src/storage/record-polls";
 import { API_KEY, manualClock, receiver, relayRequest, resetDb, taskKey, tenantWithKey, tick, unique, upstreamTask } from "./support/relay";
+import { taskUpdate } from "./support/task-update";
 
 const TOKEN = "inbound-test-token-0123456789-abcdefgh";
 /** Two whsec_ secrets of Kling's console: the current one, and one being rotated out. */
@@ -248,20 +249,7 @@ describe("inbound callbacks: unsigned, a hint confirmed by a poll", () => {
       [
         {
           taskKey: key,
-          update: {
-            taskStatus: "processing",
-            data: '{"task_status":"processing"}',
-            polls: 1,
-            errorStreak: 0,
-            notFoundStreak: 0,
-            lastError: null,
-            lastPolledAt: now,
-            upstreamCreatedAt: null,
-            nextPollAt: now + 300_000,
-            event: null,
-            finishReason: null,
-            learnedDurationMs: null,
-          },
+          update: taskUpdate(now, { polls: 1, nextPollAt: now + 300_000 }),
         },
       ],
       leaseToken("lease_tick"),

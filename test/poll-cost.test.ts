@@ -7,6 +7,7 @@ import { type Db, openDb } from "../src/storage/db";
 import { emptyUsage, meteredD1 } from "../src/storage/metered-d1";
 import { recordPolls, SELECTED } from "../src/storage/record-polls";
 import { resetDb } from "./support/relay";
+import { taskUpdate } from "./support/task-update";
 
 const N = 20;
 const NOW = 1_000_000;
@@ -36,21 +37,7 @@ async function seed(n = N): Promise<void> {
 const claimDue = (db: Db, leaseToken: LeaseToken, limit: number) =>
   claimDueTasks(db, { now: NOW, limit, leaseToken, leaseMs: 60_000, pollable: { providers: ["cometapi"], newApi: false }, only: "single" });
 
-const update = (over: Partial<TaskUpdate>): TaskUpdate => ({
-  taskStatus: "processing",
-  data: '{"task_status":"processing"}',
-  polls: 2,
-  errorStreak: 0,
-  notFoundStreak: 0,
-  lastError: null,
-  lastPolledAt: NOW,
-  upstreamCreatedAt: null,
-  nextPollAt: NOW + 30_000,
-  event: null,
-  finishReason: null,
-  learnedDurationMs: null,
-  ...over,
-});
+const update = (over: Partial<TaskUpdate>): TaskUpdate => taskUpdate(NOW, over);
 
 /**
  * What a poll costs in D1's rows written (what D1 bills most for: about a thousand rows read for
