@@ -242,4 +242,46 @@ describe("loadEndpointStats", () => {
     expect(stats.get("ep_busy")).toEqual({ attempts: STATS_MAX_ATTEMPTS, succeeded: STATS_MAX_ATTEMPTS, p50Ms: 49, p95Ms: 94 });
     expect(stats.has("ep_idle")).toBe(false);
   });
+
+  it("counts the first attempts kept in messages with the logged ones, each once, within the day", async () => {
+    const now = Date.now();
+    // Kept: three of the last hour (10, 20, 30 ms), one of 25 h ago (outside the day).
+    for (const [i, createdAt, ms] of [
+      [1, now - HOUR, 10],
+      [2, now - HOUR, 20],
+      [3, now - HOUR, 30],
+      [4, now - 25 * HOUR, 5],
+    ] as const)
+      await keptAttempt(`msg_k${i}`, "ep_mix", createdAt, createdAt + 1_000, i === 1 ? 204 : 200, ms);
+    // Logged: a 500 (40 ms) and a 200 (50 ms) of the last hour.
+    await attempts("ep_mix", [40, 50], now - HOUR, 1);
+    const stats = await loadEndpointStats(openDb(env.DB), ["ep_mix"], now);
+    expect(stats.get("ep_mix")).toEqual({ attempts: 5, succeeded: 4, p50Ms: 30, p95Ms: 50 });
+  });
+
+  it("counts at most the kept first attempts of the newest STATS_MAX_ATTEMPTS messages of an endpoint's day", async () => {
+    const now = Date.now();
+    // 5 old failures, then STATS_MAX_ATTEMPTS successes, all kept: the failures fall outside the slice.
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+       INSERT INTO messages (id, subscription_id, endpoint_id, event_type, status, state, created_at, updated_at, first_attempt)
+       SELECT 'msg_b' || i, 'sub_b' || i, 'ep_busy', 'task.succeeded', 'delivered', 'delivered', ? + i, ? + i,
+         json_object('attempted_at', ? + i + 1, 'status_code', CASE WHEN i < 5 THEN 500 ELSE 204 END, 'duration_ms', i % 100) FROM n`,
+    )
+      .bind(STATS_MAX_ATTEMPTS + 4, now - HOUR, now - HOUR, now - HOUR)
+      .run();
+    const stats = await loadEndpointStats(openDb(env.DB), ["ep_busy"], now);
+    expect(stats.get("ep_busy")).toEqual({ attempts: STATS_MAX_ATTEMPTS, succeeded: STATS_MAX_ATTEMPTS, p50Ms: 49, p95Ms: 94 });
+  });
 });
+
+/** A delivered message of `endpointId` whose first attempt is kept in its row (storage/first-attempt.ts). */
+async function keptAttempt(id: string, endpointId: string, createdAt: number, attemptedAt: number, statusCode: number, ms: number) {
+  await env.DB.prepare(
+    `INSERT INTO messages (id, subscription_id, endpoint_id, event_type, status, state, created_at, updated_at, first_attempt)
+     VALUES (?1, 'sub_' || ?1, ?2, 'task.succeeded', 'delivered', 'delivered', ?3, ?3,
+       json_object('attempted_at', ?4, 'status_code', ?5, 'duration_ms', ?6, 'response_body', NULL))`,
+  )
+    .bind(id, endpointId, createdAt, attemptedAt, statusCode, ms)
+    .run();
+}

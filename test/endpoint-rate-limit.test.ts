@@ -69,7 +69,7 @@ function deliveryRun(subrequests: number): { run: Promise<number>; report: TickR
  */
 async function sendTimes(): Promise<number[]> {
   return (
-    await env.DB.prepare("SELECT attempted_at FROM delivery_attempts ORDER BY attempted_at").all<{ attempted_at: number }>()
+    await env.DB.prepare("SELECT attempted_at FROM message_attempts ORDER BY attempted_at").all<{ attempted_at: number }>()
   ).results.map((r) => r.attempted_at);
 }
 
@@ -77,7 +77,7 @@ async function sendTimes(): Promise<number[]> {
 const busiestSecond = (times: number[]) => Math.max(...times.map((start) => times.filter((t) => t >= start && t <= start + 1_000).length));
 
 async function attemptsPerMessage() {
-  return (await env.DB.prepare("SELECT attempts, status, (SELECT count(*) FROM delivery_attempts) AS logged FROM messages").all()).results;
+  return (await env.DB.prepare("SELECT attempts, status, (SELECT count(*) FROM message_attempts) AS logged FROM messages").all()).results;
 }
 
 describe("an endpoint's rate limit", () => {

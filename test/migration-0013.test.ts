@@ -175,8 +175,9 @@ describe.skipIf(!env.MIGRATION_TEST)("migration 0013 (messages.state) beside the
       msg_scheduled: "scheduled",
     });
     const after = (await env.DB.prepare("SELECT * FROM messages ORDER BY id").all()).results;
-    // Migration 0014 (applied too) adds each message's tenant and endpoint: not 0013's change.
-    expect(after.map(({ state: _, tenant_id: _t, endpoint_id: _e, ...rest }) => rest)).toEqual(before);
+    // Migrations 0014 and 0018 (applied too) add each message's tenant and endpoint, and its kept
+    // first attempt: not 0013's change.
+    expect(after.map(({ state: _, tenant_id: _t, endpoint_id: _e, first_attempt: _f, ...rest }) => rest)).toEqual(before);
   });
 
   it("gives the rows the old Worker writes after it the state their old columns say", async () => {

@@ -92,7 +92,7 @@ describe.skipIf(!env.POLL_QUEUE)("fan-out through Cloudflare Queues", () => {
     }
     await drained();
     const sent = (
-      await env.DB.prepare("SELECT attempted_at FROM delivery_attempts ORDER BY attempted_at").all<{ attempted_at: number }>()
+      await env.DB.prepare("SELECT attempted_at FROM message_attempts ORDER BY attempted_at").all<{ attempted_at: number }>()
     ).results.map((r) => r.attempted_at);
     expect(sent).toHaveLength(BURST);
     // At most RATE + 1 sends in any closed second, and the burst spread over (BURST - 1) / RATE seconds.

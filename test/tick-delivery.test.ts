@@ -133,9 +133,9 @@ describe("delivery", () => {
     expect((await tick(clock)).purged).toBe(1);
     expect((await api(`/v1/tasks/${task.id}`)).status).toBe(404);
     const counts = await env.DB.prepare(
-      "SELECT (SELECT count(*) FROM subscriptions) AS s, (SELECT count(*) FROM messages) AS m, (SELECT count(*) FROM delivery_attempts) AS a",
+      "SELECT (SELECT count(*) FROM subscriptions) AS s, (SELECT count(*) FROM messages) AS m, (SELECT count(*) FROM delivery_attempts) AS a, (SELECT count(*) FROM message_attempts) AS v",
     ).first();
-    expect(counts).toEqual({ s: 0, m: 0, a: 0 });
+    expect(counts).toEqual({ s: 0, m: 0, a: 0, v: 0 });
     // The dashboard's hourly counters of that time are gone too.
     const oldest = await env.DB.prepare("SELECT min(hour) AS h FROM activity_hourly").first<{ h: number | null }>();
     expect(oldest?.h ?? Infinity).toBeGreaterThanOrEqual(Math.floor((clock.now() - 7 * 86_400_000) / 3_600_000));

@@ -3,7 +3,7 @@ import type { TenantId } from "../domain/ids";
 import type { MessageStatus } from "../domain/message-states";
 import type { Db } from "./db";
 import { column as of, type RowOf, readAll, readOne, rowSchema } from "./rows";
-import { deliveryAttempts, messages, tasks } from "./schema";
+import { messageAttempts, messages, tasks } from "./schema";
 
 /** The attempts one answer lists at most: a message's retries end long before (the schedule's steps). */
 export const MAX_LISTED_ATTEMPTS = 100;
@@ -36,11 +36,11 @@ const MessageListed = rowSchema({
 export type MessageListRow = RowOf<typeof MessageListed>;
 
 const AttemptRow = rowSchema({
-  attempted_at: of(deliveryAttempts.attemptedAt),
-  status_code: of(deliveryAttempts.statusCode),
-  duration_ms: of(deliveryAttempts.durationMs),
-  error: of(deliveryAttempts.error),
-  response_body: of(deliveryAttempts.responseBody),
+  attempted_at: of(messageAttempts.attemptedAt),
+  status_code: of(messageAttempts.statusCode),
+  duration_ms: of(messageAttempts.durationMs),
+  error: of(messageAttempts.error),
+  response_body: of(messageAttempts.responseBody),
 });
 export type AttemptListRow = RowOf<typeof AttemptRow>;
 
@@ -95,7 +95,13 @@ export async function listAttempts(db: Db, tenant: TenantId, messageId: string):
     db,
     AttemptRow,
     "a message's attempts",
-    sql`SELECT attempted_at, status_code, duration_ms, error, response_body FROM delivery_attempts WHERE message_id = ${messageId}
-    ORDER BY id LIMIT ${MAX_LISTED_ATTEMPTS}`,
+    // `message_attempts` spelt out: a compound whose arms are each in `seq` order (the kept first
+    // attempt, then the log down `delivery_attempts_message`) merges without a sort.
+    sql`SELECT 0 AS seq, first_attempt ->> 'attempted_at' AS attempted_at, first_attempt ->> 'status_code' AS status_code,
+      first_attempt ->> 'duration_ms' AS duration_ms, NULL AS error, first_attempt ->> 'response_body' AS response_body
+    FROM messages WHERE id = ${messageId} AND first_attempt IS NOT NULL
+    UNION ALL
+    SELECT id, attempted_at, status_code, duration_ms, error, response_body FROM delivery_attempts WHERE message_id = ${messageId}
+    ORDER BY 1 LIMIT ${MAX_LISTED_ATTEMPTS}`,
   );
 }

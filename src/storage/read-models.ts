@@ -3,9 +3,9 @@ import type { TaskKey, TenantId } from "../domain/ids";
 import { archiveFilesOfTask } from "./archive-files";
 import { asJson, type Db } from "./db";
 import {
-  type DeliveryAttemptRow,
-  deliveryAttempts,
+  type MessageAttemptRow,
   type MessageRow,
+  messageAttempts,
   messages,
   type SubscriptionRow,
   subscriptions,
@@ -15,7 +15,7 @@ import {
 
 export interface MessageWithAttempts {
   message: MessageRow;
-  attempts: DeliveryAttemptRow[];
+  attempts: MessageAttemptRow[];
 }
 
 export interface SubscriptionWithDeliveries {
@@ -37,11 +37,11 @@ async function deliveriesOf(db: Db, subscriptionIds: string[]): Promise<Map<stri
   const attemptRows = messageRows.length
     ? await db
         .select()
-        .from(deliveryAttempts)
-        .where(inArray(deliveryAttempts.messageId, jsonList(messageRows.map((m) => m.id))))
-        .orderBy(asc(deliveryAttempts.id))
+        .from(messageAttempts)
+        .where(inArray(messageAttempts.messageId, jsonList(messageRows.map((m) => m.id))))
+        .orderBy(asc(messageAttempts.seq))
     : [];
-  const byMessage = new Map<string, DeliveryAttemptRow[]>();
+  const byMessage = new Map<string, MessageAttemptRow[]>();
   for (const attempt of attemptRows) byMessage.set(attempt.messageId, [...(byMessage.get(attempt.messageId) ?? []), attempt]);
   for (const message of messageRows)
     bySubscription.get(message.subscriptionId)?.push({ message, attempts: byMessage.get(message.id) ?? [] });

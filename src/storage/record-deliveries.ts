@@ -6,6 +6,7 @@ import { OPEN_MESSAGE_STATES, stateAfterAttempt } from "../domain/message-states
 import { countActivityOfHour, hourOf } from "./count-activity";
 import { asJson, type Db, prebuilt, runBatch, statement } from "./db";
 import { type CircuitPolicy, endpointHealthStatements } from "./endpoint-health";
+import { inlineAttempt, keptInline } from "./first-attempt";
 import { messageIn, messageState, moveTo } from "./message-sql";
 import { recordOperationEvents } from "./operation-events";
 import { settleTasks } from "./settle";
@@ -24,10 +25,11 @@ export interface DeliveryRecord {
 }
 
 /**
- * Writes a round of delivery attempts in one D1 batch: the attempt log, the hour's delivery counts
- * for the dashboard, the subscriptions that failed for good (their other pending messages stop
- * too: "no more attempts"), the message updates, the endpoints' health and circuits
- * (storage/endpoint-health.ts), then the subscriptions that are now fully delivered.
+ * Writes a round of delivery attempts in one D1 batch: the attempt log (a first attempt that
+ * delivers its message soon is kept in the message's row instead: storage/first-attempt.ts), the
+ * hour's delivery counts for the dashboard, the subscriptions that failed for good (their other
+ * pending messages stop too: "no more attempts"), the message updates, the endpoints' health and
+ * circuits (storage/endpoint-health.ts), then the subscriptions that are now fully delivered.
  *
  * Every statement acts only for records whose message is still leased under `leaseToken` when the
  * batch runs: a result that comes back after its message was redelivered, or claimed again once
@@ -102,7 +104,7 @@ const attemptWrites = prebuilt<AttemptValues>(STAND_INS, (db, { rows, leaseToken
       SELECT m.id, m.endpoint_id, r.value ->> 'attempted_at', r.value ->> 'status_code', r.value ->> 'error', r.value ->> 'duration_ms',
         r.value ->> 'response_body'
       FROM json_each(${rows}) r JOIN messages m ON m.id = r.value ->> 'id'
-      WHERE m.lease_token = ${leaseToken}`,
+      WHERE m.lease_token = ${leaseToken} AND NOT ${keptInline("m")}`,
   ),
   countActivityOfHour(
     db,
@@ -161,6 +163,7 @@ const messageWrites = prebuilt<AttemptValues>(STAND_INS, (db, { rows, leaseToken
         last_status_code = r.value ->> 'status_code',
         last_error = r.value ->> 'error',
         delivered_at = CASE WHEN r.value ->> 'status' = 'delivered' THEN ${now} ELSE delivered_at END,
+        first_attempt = CASE WHEN ${keptInline("messages")} THEN ${inlineAttempt} ELSE first_attempt END,
         updated_at = ${now}
       FROM json_each(${rows}) r
       WHERE messages.id = r.value ->> 'id' AND messages.lease_token = ${leaseToken}`,

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, sqliteView, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ARCHIVE_FILE_STATUSES, TASK_ARCHIVE_STATES } from "../domain/archive-states";
 import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import { MESSAGE_STATES, MESSAGE_STATUSES } from "../domain/message-states";
@@ -408,6 +408,14 @@ export const messages = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     deliveredAt: integer("delivered_at"),
+    /**
+     * The message's first attempt, when it delivered it within FIRST_ATTEMPT_INLINE_MS of the
+     * message's creation (storage/first-attempt.ts): a JSON object `{attempted_at, status_code,
+     * duration_ms, response_body}`, written by the update that records it, in place of a
+     * `delivery_attempts` row (3 rows written: most webhooks are delivered so). Null otherwise;
+     * never changed once written. `message_attempts` lists it with the logged ones.
+     */
+    firstAttempt: text("first_attempt"),
   },
   (t) => [
     // One message per event type per subscription: a status seen twice never sends twice.
@@ -438,6 +446,23 @@ export const deliveryAttempts = sqliteTable(
   },
   (t) => [index("delivery_attempts_message").on(t.messageId), index("delivery_attempts_endpoint").on(t.endpointId, t.attemptedAt)],
 );
+
+/**
+ * Every attempt of every message (migration 0018): a message's first attempt kept in its row
+ * (`messages.first_attempt`, `seq` 0) and the attempts logged in `delivery_attempts` (`seq` their
+ * id), in the order they were made when sorted by `seq` (the first attempt is kept inline only when
+ * no attempt came before it). Created by hand in the migration: drizzle-kit leaves it alone.
+ */
+export const messageAttempts = sqliteView("message_attempts", {
+  messageId: text("message_id").notNull(),
+  endpointId: text("endpoint_id"),
+  seq: integer("seq").notNull(),
+  attemptedAt: integer("attempted_at").notNull(),
+  statusCode: integer("status_code"),
+  error: text("error"),
+  durationMs: integer("duration_ms").notNull(),
+  responseBody: text("response_body"),
+}).existing();
 
 /**
  * What the relay did per hour (`hour` = epoch ms / 3,600,000), for the dashboard's chart. The tick
@@ -537,7 +562,7 @@ export type TaskRow = typeof tasks.$inferSelect;
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
 export type KindStatsRow = typeof kindStats.$inferSelect;
-export type DeliveryAttemptRow = typeof deliveryAttempts.$inferSelect;
+export type MessageAttemptRow = typeof messageAttempts.$inferSelect;
 export type ActivityHourRow = typeof activityHourly.$inferSelect;
 
 /**

@@ -95,7 +95,7 @@ it("spreads a burst of 1,000 webhooks to an endpoint limited to 10/s over about 
   );
 
   const sent = (
-    await env.DB.prepare("SELECT attempted_at FROM delivery_attempts ORDER BY attempted_at").all<{ attempted_at: number }>()
+    await env.DB.prepare("SELECT attempted_at FROM message_attempts ORDER BY attempted_at").all<{ attempted_at: number }>()
   ).results.map((r) => r.attempted_at);
   const busiest = Math.max(...sent.map((start) => sent.filter((t) => t >= start && t <= start + 1_000).length));
   const spread = (sent.at(-1)! - sent[0]!) / 1000;

@@ -346,7 +346,7 @@ async function runWay(c: Case, tasks: SimTask[], t0: number, losses: Map<number,
   }
   const notified = tasks.filter((t) => notifiedAt.has(idOf(t))).length;
   if (callbacks && c.lossRate === TARGET_LOSS) {
-    const { n: attempts } = (await env.DB.prepare("SELECT count(*) AS n FROM delivery_attempts").first<{ n: number }>())!;
+    const { n: attempts } = (await env.DB.prepare("SELECT count(*) AS n FROM message_attempts").first<{ n: number }>())!;
     await reportLifecycle({
       kind: "lifecycle",
       scenario: `with callbacks (${way === "signed" ? "Kling, signed" : "CometAPI, unsigned"}; ${percent(c.lossRate)} of them lost)`,
