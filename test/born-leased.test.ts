@@ -18,7 +18,7 @@ import { emptyTickReport, type TickContext } from "../src/tick/tick-context";
 import { WorkBudget } from "../src/work/work-budget";
 import type { Clock } from "../src/work/work-context";
 import { type Recorded, recordingD1 } from "./support/recording-d1";
-import { api, manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
+import { api, manualClock, receiver, register, registerFinished, resetDb, tick, upstreamTask } from "./support/relay";
 import { taskUpdate } from "./support/task-update";
 
 const NOW = 1_000_000;
@@ -114,11 +114,7 @@ describe("webhooks born leased", () => {
 
   it("that the tick has no subrequest left to send are handed back, due at once, and the next tick sends them", async () => {
     const hook = await receiver();
-    const subs: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      const task = await upstreamTask([{ status: "succeed" }]);
-      subs.push((await register({ task_id: task.id, callback_url: hook.url })).body.id);
-    }
+    await registerFinished(4, hook.url);
     const clock = manualClock();
     // 5 subrequests: a fifth kept for webhooks, so 4 polls and 1 webhook.
     const first = await tick(clock, { SUBREQUEST_BUDGET: "5" });

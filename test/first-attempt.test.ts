@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { FIRST_ATTEMPT_INLINE_MS } from "../src/storage/first-attempt";
 import { logIn, page } from "./support/dashboard";
-import { api, manualClock, receiver, register, resetDb, subscriptionView, tick, upstreamTask } from "./support/relay";
+import { api, manualClock, receiver, register, registerFinished, resetDb, subscriptionView, tick, upstreamTask } from "./support/relay";
 
 const attemptsOf = async (messageId: string) => (await (await api(`/v1/messages/${messageId}/attempts`)).json()) as { data: any[] };
 const logged = async () => (await env.DB.prepare("SELECT count(*) AS n FROM delivery_attempts").first<{ n: number }>())!.n;
@@ -79,11 +79,7 @@ describe("a webhook's first attempt", () => {
 
   it("made later than FIRST_ATTEMPT_INLINE_MS after its message was created is logged", async () => {
     const hook = await receiver();
-    const subs: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      const task = await upstreamTask([{ status: "succeed" }]);
-      subs.push((await register({ task_id: task.id, callback_url: hook.url })).body.id);
-    }
+    const subs = await registerFinished(4, hook.url);
     const clock = manualClock();
     // 5 subrequests: 4 polls and 1 webhook; the 3 others are handed back, due at once.
     expect(await tick(clock, { SUBREQUEST_BUDGET: "5" })).toMatchObject({ polled: 4, delivered: 1 });

@@ -59,6 +59,18 @@ export async function register(input: RegistrationInput) {
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
+/** `count` tasks that upstream says succeeded, each registered for `callbackUrl`: their subscriptions' ids. */
+export async function registerFinished(count: number, callbackUrl: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const task = await upstreamTask([{ status: "succeed" }]);
+    const { status, body } = await register({ task_id: task.id, callback_url: callbackUrl });
+    if (status !== 201) throw new Error(`registration answered ${status}`);
+    ids.push(body.id);
+  }
+  return ids;
+}
+
 /** A webhook receiver on the loopback fake, scripted with `steps` (default: always 200). */
 export async function receiver(steps: ReceiverStep[] = []) {
   const name = unique("recv");
