@@ -76,6 +76,38 @@ describe("a tick whose D1 round trip fails", () => {
         }
         const { n: messages } = (await env.DB.prepare("SELECT count(*) AS n FROM messages").first<{ n: number }>())!;
         expect(bodies.size, `round trip ${n}: webhooks received`).toBe(messages);
+        // Once each: a record of sent webhooks that fails is written again at once (recordDeliveries).
+        expect(received.length, `round trip ${n}: webhooks received twice`).toBe(messages);
+      }
+    },
+    120_000,
+  );
+
+  it.each<FaultKind>(["before", "after"])(
+    "counts a failed attempt once, in the log and in its endpoint's health, whichever round trip fails %s running",
+    async (kind) => {
+      const setUp = async () => {
+        const hook = await receiver([{ status: 500 }]);
+        const task = await upstreamTask([{ status: "succeed" }]);
+        expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
+        return hook;
+      };
+      await setUp();
+      const clean = faultyD1(env.DB, { rate: 0, kinds: [kind] });
+      await runTick({ ...env, DB: clean.db }, manualClock());
+      for (let n = 0; n < clean.log.roundTrips; n++) {
+        await resetDb();
+        const hook = await setUp();
+        const faults = faultyD1(env.DB, { rate: 0, kinds: [kind], at: [n] });
+        await runTick({ ...env, DB: faults.db }, manualClock()).catch(() => undefined);
+        const sent = (await hook.deliveries()).length;
+        const counted = await env.DB.prepare(
+          "SELECT (SELECT count(*) FROM message_attempts) AS logged, (SELECT max(consecutive_failures) FROM endpoints) AS failures",
+        ).first<{ logged: number; failures: number }>();
+        // What was sent is counted once, or (the record lost for good) not at all: never twice.
+        expect(sent, `round trip ${n}`).toBeLessThanOrEqual(1);
+        expect(counted!.logged, `round trip ${n}: attempts logged`).toBeLessThanOrEqual(sent);
+        expect(counted!.failures, `round trip ${n}: the endpoint's failures`).toBeLessThanOrEqual(sent);
       }
     },
     120_000,

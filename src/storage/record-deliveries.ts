@@ -10,6 +10,7 @@ import { inlineAttempt, keptInline } from "./first-attempt";
 import { messageIn, messageState, moveTo } from "./message-sql";
 import { recordOperationEvents } from "./operation-events";
 import { settleTasks } from "./settle";
+import { isStorageUnavailable } from "./storage-errors";
 
 export interface DeliveryRecord {
   messageId: string;
@@ -67,7 +68,7 @@ export async function recordDeliveries(
   const failedIds = records.filter((r) => r.health === "fail").map((r) => r.messageId);
   const taskKeys = asJson([...new Set(records.map((r) => r.taskKey))]);
   const values = { rows, leaseToken, now, hour: hourOf(now) };
-  await runBatch(db, [
+  const statements = [
     ...attemptWrites(db, values),
     // Only a round in which a webhook failed for good ends subscriptions: the others skip those
     // statements, which would read every record to find no failure.
@@ -77,7 +78,32 @@ export async function recordDeliveries(
     ...endpointHealthStatements(db, health, failedIds, circuit, now),
     // Settling reads the rows as they now are, whatever this round still leased: nothing to guard.
     ...settleWrites(db, { taskKeys, now }),
-  ]);
+  ];
+  try {
+    await runBatch(db, statements);
+  } catch (error) {
+    // These webhooks were sent: left unrecorded, each would be sent again when its lease ends.
+    // When D1 could not answer for now, whether the batch committed shows in the leases (its
+    // message updates clear every lease of the round it still held): none left, it stands; some
+    // left, it did not, and runs again once, whole (the endpoints' health, which is not guarded by
+    // the leases, is then counted once).
+    if (!isStorageUnavailable(error)) throw error;
+    if (!(await anyStillLeased(db, rows, leaseToken).catch(() => Promise.reject(error)))) return;
+    await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_PAUSE_MS));
+    await runBatch(db, statements);
+  }
+}
+
+/** How long a delivery record that D1 could not take waits before it is sent again (once). */
+const RECORD_RETRY_PAUSE_MS = 200;
+
+/** Whether any message of a round's records (`rows`, JSON) is still leased under `leaseToken`. */
+async function anyStillLeased(db: Db, rows: string, leaseToken: LeaseToken): Promise<boolean> {
+  const found = await db.$client
+    .prepare("SELECT 1 AS found FROM json_each(?1) r JOIN messages m ON m.id = r.value ->> 'id' WHERE m.lease_token = ?2 LIMIT 1")
+    .bind(rows, leaseToken)
+    .first();
+  return found !== null;
 }
 
 /** The values a round's record binds: its attempts as JSON, the lease it holds them under, the time and its hour. */
