@@ -4,7 +4,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { verifyWebhook } from "../packages/client/src/verify-webhook";
 import { openDb, runBatch } from "../src/storage/db";
 import { endpointEventData, recordOperationEvents } from "../src/storage/operation-events";
+import { runTick } from "../src/tick/run-tick";
 import { logIn, page } from "./support/dashboard";
+import { faultyD1 } from "./support/faulty-d1";
 import {
   API_KEY,
   api,
@@ -156,6 +158,34 @@ describe("operational events", () => {
     // Nothing of it reached, or was recorded for, the other tenant.
     expect(await otherOps.deliveries()).toEqual([]);
     expect(await events(other.id)).toEqual([]);
+  });
+
+  it("sends an event once when D1 fails the record of its attempt, whichever round trip of its tick fails", async () => {
+    const setUp = async () => {
+      const ops = await receiver();
+      expect((await putOps(ops.url)).status).toBe(201);
+      await failingSubscription();
+      const clock = manualClock();
+      await tick(clock);
+      expect(await events()).toMatchObject([{ state: "scheduled" }]);
+      return { ops, clock };
+    };
+    await setUp();
+    const clean = faultyD1(env.DB, { rate: 0, kinds: ["before"] });
+    await runTick({ ...env, DB: clean.db }, manualClock());
+    for (let n = 0; n < clean.log.roundTrips; n++) {
+      await resetDb();
+      const { ops, clock } = await setUp();
+      const faults = faultyD1(env.DB, { rate: 0, kinds: ["before"], at: [n] });
+      await runTick({ ...env, DB: faults.db }, clock).catch(() => undefined);
+      // Later ticks, each a minute on: past the lease the failed tick held.
+      for (let i = 0; i < 3; i++) {
+        clock.advance(60_000);
+        await tick(clock);
+      }
+      expect(await ops.deliveries(), `round trip ${n}`).toHaveLength(1);
+      expect(await events(), `round trip ${n}`).toMatchObject([{ state: "delivered", attempts: 1 }]);
+    }
   });
 
   it("retries an event on the webhook schedule and records it unsent without an operations endpoint", async () => {

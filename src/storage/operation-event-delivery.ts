@@ -7,6 +7,7 @@ import { ENDPOINT_KEY_FIELDS, endpointKeyColumns, endpointKeysOf } from "./endpo
 import { tenantHalted } from "./parking";
 import { column, int, readAll, rowSchema } from "./rows";
 import { endpoints, operationEvents } from "./schema";
+import { isStorageUnavailable, pauseBeforeRetry } from "./storage-errors";
 
 /** A claimed operational event with where it goes: its endpoint's URL and keys (as stored: sealed or in clear). */
 export interface ClaimedOperationEvent {
@@ -102,7 +103,9 @@ export async function claimDueOperationEvents(
 
 /**
  * Records one attempt of a claimed event, only while it is still leased under `leaseToken`:
- * `delivered`, `scheduled` again at `nextAttemptAt`, or `failed` for good.
+ * `delivered`, `scheduled` again at `nextAttemptAt`, or `failed` for good. The event was sent:
+ * when D1 cannot answer for now, the statement runs again once (the lease makes that safe, had it
+ * committed), so that a fault there does not send the event a second time at its lease's end.
  */
 export async function recordOperationEventAttempt(
   db: Db,
@@ -112,9 +115,16 @@ export async function recordOperationEventAttempt(
   now: number,
 ): Promise<void> {
   const state = update.status === "pending" ? "scheduled" : update.status;
-  await db.run(sql`UPDATE operation_events SET state = ${state}, attempts = attempts + 1,
+  const record = sql`UPDATE operation_events SET state = ${state}, attempts = attempts + 1,
       next_attempt_at = ${update.nextAttemptAt}, lease_token = NULL,
       last_status_code = ${update.statusCode}, last_error = ${update.error},
       delivered_at = CASE WHEN ${state} = 'delivered' THEN ${now} ELSE delivered_at END, updated_at = ${now}
-    WHERE id = ${id} AND lease_token = ${leaseToken}`);
+    WHERE id = ${id} AND lease_token = ${leaseToken}`;
+  try {
+    await db.run(record);
+  } catch (error) {
+    if (!isStorageUnavailable(error)) throw error;
+    await pauseBeforeRetry();
+    await db.run(record);
+  }
 }

@@ -10,7 +10,7 @@ import { inlineAttempt, keptInline } from "./first-attempt";
 import { messageIn, messageState, moveTo } from "./message-sql";
 import { recordOperationEvents } from "./operation-events";
 import { settleTasks } from "./settle";
-import { isStorageUnavailable } from "./storage-errors";
+import { isStorageUnavailable, pauseBeforeRetry } from "./storage-errors";
 
 export interface DeliveryRecord {
   messageId: string;
@@ -89,13 +89,10 @@ export async function recordDeliveries(
     // the leases, is then counted once).
     if (!isStorageUnavailable(error)) throw error;
     if (!(await anyStillLeased(db, rows, leaseToken).catch(() => Promise.reject(error)))) return;
-    await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_PAUSE_MS));
+    await pauseBeforeRetry();
     await runBatch(db, statements);
   }
 }
-
-/** How long a delivery record that D1 could not take waits before it is sent again (once). */
-const RECORD_RETRY_PAUSE_MS = 200;
 
 /** Whether any message of a round's records (`rows`, JSON) is still leased under `leaseToken`. */
 async function anyStillLeased(db: Db, rows: string, leaseToken: LeaseToken): Promise<boolean> {

@@ -22,6 +22,12 @@ export function isStorageUnavailable(error: unknown): boolean {
 }
 
 /**
+ * The pause before a write that D1 could not take is tried again, once (a webhook's or an
+ * operational event's record of what was sent): a moment for a reset or an overload to pass.
+ */
+export const pauseBeforeRetry = () => new Promise((resolve) => setTimeout(resolve, 200));
+
+/**
  * What to log of such an error: D1's own words only. Drizzle wraps a failed statement in an error
  * that quotes its SQL and its parameters, which may hold a tenant's data.
  */
