@@ -24,14 +24,19 @@ const messageOf = async (id: string) =>
     first_attempt: string | null;
   }>())!;
 
+/** A task upstream says succeeded, registered for a receiver answering `steps`; a manual clock. */
+async function finishedTask(steps: Parameters<typeof receiver>[0]) {
+  const hook = await receiver(steps);
+  const task = await upstreamTask([{ status: "succeed" }]);
+  const { body: sub } = await register({ task_id: task.id, callback_url: hook.url });
+  return { task, sub, clock: manualClock() };
+}
+
 describe("a webhook's first attempt", () => {
   beforeEach(resetDb);
 
   it("that delivers it is kept in its message: no attempt row, listed everywhere as before", async () => {
-    const hook = await receiver([{ status: 200, body: "thanks" }]);
-    const task = await upstreamTask([{ status: "succeed" }]);
-    const { body: sub } = await register({ task_id: task.id, callback_url: hook.url });
-    const clock = manualClock();
+    const { task, sub, clock } = await finishedTask([{ status: 200, body: "thanks" }]);
     expect(await tick(clock)).toMatchObject({ delivered: 1 });
     expect(await logged()).toBe(0);
     const message = await messageOf(sub.id);
@@ -64,10 +69,7 @@ describe("a webhook's first attempt", () => {
   });
 
   it("that fails is logged, and so is the retry that delivers, listed in the order they were made", async () => {
-    const hook = await receiver([{ status: 500 }, { status: 200 }]);
-    const task = await upstreamTask([{ status: "succeed" }]);
-    const { body: sub } = await register({ task_id: task.id, callback_url: hook.url });
-    const clock = manualClock();
+    const { sub, clock } = await finishedTask([{ status: 500 }, { status: 200 }]);
     await tick(clock);
     clock.advance(61_000);
     await tick(clock);
@@ -92,10 +94,7 @@ describe("a webhook's first attempt", () => {
   });
 
   it("kept in the message stays first when the webhook is redelivered, the new attempt logged after it", async () => {
-    const hook = await receiver([{ status: 200 }, { status: 202 }]);
-    const task = await upstreamTask([{ status: "succeed" }]);
-    const { body: sub } = await register({ task_id: task.id, callback_url: hook.url });
-    const clock = manualClock();
+    const { sub, clock } = await finishedTask([{ status: 200 }, { status: 202 }]);
     await tick(clock);
     expect((await api(`/v1/subscriptions/${sub.id}/redeliver`, { method: "POST" })).status).toBe(202);
     clock.advance(1_000);

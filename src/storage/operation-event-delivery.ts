@@ -7,7 +7,7 @@ import { ENDPOINT_KEY_FIELDS, endpointKeyColumns, endpointKeysOf } from "./endpo
 import { tenantHalted } from "./parking";
 import { column, int, readAll, rowSchema } from "./rows";
 import { endpoints, operationEvents } from "./schema";
-import { isStorageUnavailable, pauseBeforeRetry } from "./storage-errors";
+import { writeOnceMore } from "./storage-errors";
 
 /** A claimed operational event with where it goes: its endpoint's URL and keys (as stored: sealed or in clear). */
 export interface ClaimedOperationEvent {
@@ -120,11 +120,5 @@ export async function recordOperationEventAttempt(
       last_status_code = ${update.statusCode}, last_error = ${update.error},
       delivered_at = CASE WHEN ${state} = 'delivered' THEN ${now} ELSE delivered_at END, updated_at = ${now}
     WHERE id = ${id} AND lease_token = ${leaseToken}`;
-  try {
-    await db.run(record);
-  } catch (error) {
-    if (!isStorageUnavailable(error)) throw error;
-    await pauseBeforeRetry();
-    await db.run(record);
-  }
+  await writeOnceMore(() => db.run(record));
 }

@@ -10,7 +10,7 @@ import { inlineAttempt, keptInline } from "./first-attempt";
 import { messageIn, messageState, moveTo } from "./message-sql";
 import { recordOperationEvents } from "./operation-events";
 import { settleTasks } from "./settle";
-import { isStorageUnavailable, pauseBeforeRetry } from "./storage-errors";
+import { writeOnceMore } from "./storage-errors";
 
 export interface DeliveryRecord {
   messageId: string;
@@ -79,19 +79,15 @@ export async function recordDeliveries(
     // Settling reads the rows as they now are, whatever this round still leased: nothing to guard.
     ...settleWrites(db, { taskKeys, now }),
   ];
-  try {
-    await runBatch(db, statements);
-  } catch (error) {
-    // These webhooks were sent: left unrecorded, each would be sent again when its lease ends.
-    // When D1 could not answer for now, whether the batch committed shows in the leases (its
-    // message updates clear every lease of the round it still held): none left, it stands; some
-    // left, it did not, and runs again once, whole (the endpoints' health, which is not guarded by
-    // the leases, is then counted once).
-    if (!isStorageUnavailable(error)) throw error;
-    if (!(await anyStillLeased(db, rows, leaseToken).catch(() => Promise.reject(error)))) return;
-    await pauseBeforeRetry();
-    await runBatch(db, statements);
-  }
+  // These webhooks were sent: left unrecorded, each would be sent again when its lease ends. When
+  // D1 could not answer for now, whether the batch committed shows in the leases (its message
+  // updates clear every lease of the round it still held): none left, it stands; some left, it did
+  // not, and runs again once, whole (the endpoints' health, which is not guarded by the leases, is
+  // then counted once).
+  await writeOnceMore(
+    () => runBatch(db, statements),
+    async () => !(await anyStillLeased(db, rows, leaseToken)),
+  );
 }
 
 /** Whether any message of a round's records (`rows`, JSON) is still leased under `leaseToken`. */

@@ -21,11 +21,26 @@ export function isStorageUnavailable(error: unknown): boolean {
   return TRANSIENT.some((marker) => text.includes(marker));
 }
 
+/** The pause before `writeOnceMore` tries a write again: a moment for a reset or an overload to pass. */
+const RETRY_PAUSE_MS = 200;
+
 /**
- * The pause before a write that D1 could not take is tried again, once (a webhook's or an
- * operational event's record of what was sent): a moment for a reset or an overload to pass.
+ * Runs `write`, and once more after a short pause when D1 could not answer for now: for a record
+ * of what was already sent (a webhook's, an operational event's), which, lost, would send it again.
+ * `stands` tells whether the failed write committed after all (it is then not run again); without
+ * it, the write must be safe to run twice. Any other error, or a second failure, is thrown; so is
+ * the first failure when `stands` itself cannot answer.
  */
-export const pauseBeforeRetry = () => new Promise((resolve) => setTimeout(resolve, 200));
+export async function writeOnceMore(write: () => Promise<unknown>, stands: () => Promise<boolean> = async () => false): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (!isStorageUnavailable(error)) throw error;
+    if (await stands().catch(() => Promise.reject(error))) return;
+    await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+    await write();
+  }
+}
 
 /**
  * What to log of such an error: D1's own words only. Drizzle wraps a failed statement in an error
