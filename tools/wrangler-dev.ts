@@ -7,7 +7,20 @@
  * folder of our own is deleted on stop and on exit too.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -19,6 +32,11 @@ const QUIET_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGL
 /** What a snapshot copies: what wrangler needs to build and migrate the Worker (the build command's script too). */
 const SNAPSHOT = ["src", "packages/client/src", "migrations", "wrangler.toml", "tsconfig.json", "package.json", "tools/scalar-assets.mjs"];
 const STOP_GRACE_MS = 5_000;
+/**
+ * Local D1s with every migration applied, kept for the next start (see `migrateLocalD1`), one
+ * folder per `migratedD1Key`.
+ */
+const MIGRATED_D1S = path.join(ROOT, ".tmp/migrated-d1");
 
 /** Process groups started here and still running, and folders to delete: the exit handler's list. */
 const liveGroups = new Set<ChildProcess>();
@@ -195,6 +213,53 @@ function misconfiguration(body: string): string | null {
   }
 }
 
+/**
+ * What a migrated local D1 depends on: the migrations, wrangler.toml (the database's id names its
+ * file), the `--env` and wrangler's version (miniflare's layout of the state folder).
+ */
+function migratedD1Key(env: string | undefined): string {
+  const hash = createHash("sha256");
+  const migrations = path.join(ROOT, "migrations");
+  const files = readdirSync(migrations).filter((name) => name.endsWith(".sql"));
+  for (const name of files.sort()) hash.update(`${name}\0${readFileSync(path.join(migrations, name), "utf8")}\0`);
+  const wrangler = JSON.parse(readFileSync(path.join(ROOT, "node_modules/wrangler/package.json"), "utf8")).version;
+  hash.update(`${readFileSync(path.join(ROOT, "wrangler.toml"), "utf8")}\0${env ?? ""}\0${wrangler}`);
+  return hash.digest("hex").slice(0, 16);
+}
+
+/**
+ * Gives the state folder `dir` a local D1 with every migration applied (`apply` runs wrangler's
+ * own `d1 migrations apply` on a state folder). That command starts a fresh miniflare for each
+ * migration, about a second each: 15-20 s for the nineteen, most of a start (wrangler dev itself
+ * is up in about 3 s), and the end-to-end tests, the soak and the demo start a relay a dozen times
+ * a run. So a fresh folder gets a copy of a D1 the same command migrated once into `migrated`
+ * (.tmp/migrated-d1/<key>: built in a folder beside it, then renamed into place, so that two
+ * processes starting at once never copy half of one). A folder that already has a D1 (a restart
+ * on the same state, `npm run dev`'s) is migrated as before, applying only what it lacks.
+ */
+export async function migrateLocalD1(dir: string, migrated: string, apply: (persistTo: string) => Promise<void>) {
+  const d1 = (root: string) => path.join(root, "v3/d1");
+  if (existsSync(d1(dir))) return apply(dir);
+  if (!existsSync(d1(migrated))) {
+    mkdirSync(path.dirname(migrated), { recursive: true });
+    const building = mkdtempSync(`${migrated}.building-`);
+    leftoverDirs.add(building);
+    try {
+      await apply(building);
+      try {
+        renameSync(building, migrated);
+      } catch (error) {
+        // Another process put its own in place meanwhile: either is the same.
+        if (!existsSync(d1(migrated))) throw error;
+      }
+    } finally {
+      rmSync(building, { recursive: true, force: true });
+      leftoverDirs.delete(building);
+    }
+  }
+  cpSync(d1(migrated), d1(dir), { recursive: true });
+}
+
 export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
   options.signal?.throwIfAborted();
   const ownDir = options.persistTo === undefined;
@@ -262,15 +327,18 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     }
 
     const envArgs = options.env ? ["--env", options.env] : [];
-    let migrationOutput = "";
-    current = startGroup(
-      ["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir, ...envArgs],
-      cwd,
-      (d) => (migrationOutput += d),
-    );
-    const migrated = await current.exited;
-    checkAborted();
-    if (migrated !== 0) throw new Error(`wrangler d1 migrations apply exited ${migrated}: ${migrationOutput.slice(-2000)}`);
+    const applyMigrations = async (persistTo: string) => {
+      let migrationOutput = "";
+      current = startGroup(
+        ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo, ...envArgs],
+        cwd,
+        (d) => (migrationOutput += d),
+      );
+      const migrated = await current.exited;
+      checkAborted();
+      if (migrated !== 0) throw new Error(`wrangler d1 migrations apply exited ${migrated}: ${migrationOutput.slice(-2000)}`);
+    };
+    await migrateLocalD1(dir, path.join(MIGRATED_D1S, migratedD1Key(options.env)), applyMigrations);
 
     inspectorPort = await freePort();
     checkAborted();

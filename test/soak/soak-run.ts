@@ -688,6 +688,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     // the drain deadline; what is still unsettled then is reported after the wind-down.
     const readViews = async (ids: string[]) => {
       const unsettled: string[] = [];
+      /** What the relay answered for the tasks left unsettled (null: no answer): for the problem lines. */
+      const views = new Map<string, TaskView | null>();
       let tasksNotFinished = 0;
       let subscriptionsNotDelivered = 0;
       let cursor = 0;
@@ -705,14 +707,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
             const notDelivered = (view?.subscriptions ?? []).filter((sub) => sub.status !== "delivered").length;
             tasksNotFinished += notFinished ? 1 : 0;
             subscriptionsNotDelivered += notDelivered;
-            if (notFinished || notDelivered > 0) unsettled.push(id);
+            if (notFinished || notDelivered > 0) {
+              unsettled.push(id);
+              views.set(id, view);
+            }
           }
         }),
       );
       // Ids the deadline left unread count as unsettled.
       for (const id of ids.slice(cursor)) unsettled.push(id);
       tasksNotFinished += ids.length - cursor;
-      return { unsettled, tasksNotFinished, subscriptionsNotDelivered };
+      return { unsettled, views, tasksNotFinished, subscriptionsNotDelivered };
     };
     let unsettledIds = [...taskIds];
     if (fatal === null && arrivedAt.size === expected.length) {
@@ -754,9 +759,23 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       say(
         `[${options.name}] t+${Math.round(secs(Date.now() - started))}s every fired tick returned; reading the relay's view of ${unsettledIds.length} of the ${taskIds.length} tasks not yet seen settled`,
       );
-      ({ tasksNotFinished, subscriptionsNotDelivered } = await readViews(unsettledIds));
+      const read = await readViews(unsettledIds);
+      ({ tasksNotFinished, subscriptionsNotDelivered } = read);
       if (tasksNotFinished > 0) problem(`${tasksNotFinished} tasks not finished in the relay's view (GET /v1/tasks/{id})`);
       if (subscriptionsNotDelivered > 0) problem(`${subscriptionsNotDelivered} subscriptions not delivered in the relay's view`);
+      // What each side says of the first few, so that a run that failed in CI can be read afterwards.
+      for (const [id, view] of [...read.views].slice(0, 3)) {
+        const sim = network.simulator.task(id);
+        const upstream = sim && {
+          polls: sim.polls,
+          createdAt: new Date(sim.createdAt).toISOString(),
+          finishedAt: sim.finishedAt === null ? null : new Date(sim.finishedAt).toISOString(),
+          status: sim.timeline ? network.simulator.dataOf(sim, sim.timeline).task_status : null,
+        };
+        problem(
+          `task ${id} at ${new Date().toISOString()}: the relay says ${JSON.stringify(view)}; the simulator ${JSON.stringify(upstream ?? null)}`,
+        );
+      }
     }
 
     // What the ticks logged (wrangler may print a tick's line just after its request returned).
