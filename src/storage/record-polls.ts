@@ -11,6 +11,7 @@ import { recordOperationEvents } from "./operation-events";
 import { countPushedFinishes } from "./push-stats";
 import { batchRows, int, rowSchema, text } from "./rows";
 import { settleTasks } from "./settle";
+import { writeOnceMore } from "./storage-errors";
 
 export interface PollRecord {
   /** The task's `tasks.id`. */
@@ -79,7 +80,7 @@ export async function recordPolls(
         .bind(facts(chunk), now, ...(holder === SELECTED ? [] : [holder]), ...chunk.map((r) => r.taskKey)),
     );
   const updates = [...update(goingOn, false), ...update(finished, true)];
-  const results = await runBatch(db, [
+  const statements = [
     ...updates,
     ...(withEvents.length > 0 ? [fanOutTaskEvents(db, keySet(withEvents), now, born)] : []),
     ...(changed.length > 0 ? settleTasks(db, keySet(changed), now) : []),
@@ -104,13 +105,35 @@ export async function recordPolls(
           ),
         ]
       : []),
-  ]);
-  if (withEvents.length === 0) return { messagesCreated: 0, born: [] };
+  ];
+  // Tried again at once when D1 could not answer, unless it committed after all (no task of it is
+  // still held as the record found it): its guarded updates would then write nothing, but the
+  // counts after them (the hour's polls, the pushed finishes) would count twice. A record that
+  // stood that way returns nothing: its webhooks born leased wait for their lease's end.
+  const results = await writeOnceMore(
+    () => runBatch(db, statements),
+    async () => !(await anyStillHeld(db, rows, holder)),
+  );
+  if (results === undefined || withEvents.length === 0) return { messagesCreated: 0, born: [] };
   const created = batchRows(CreatedRow, "messages created by a round's polls", results[updates.length]);
   return { messagesCreated: created.length, born: created.filter((m) => m.born === 1).map((m) => m.id) };
 }
 
 const CreatedRow = rowSchema({ id: text, born: int });
+
+/**
+ * Whether any task of a round's records (`rows`, JSON) is still held as the record found it: under
+ * the lease `holder`, or (selected) still due at the time it was selected at. A record that
+ * committed leaves none so.
+ */
+async function anyStillHeld(db: Db, rows: string, holder: PollHolder): Promise<boolean> {
+  const held = holder === SELECTED ? "t.next_poll_at = r.value ->> 'seen_due'" : "t.lease_token = ?2";
+  const found = await db.$client
+    .prepare(`SELECT 1 AS found FROM json_each(?1) r JOIN tasks t ON t.id = r.value ->> 'id' WHERE ${held} LIMIT 1`)
+    .bind(rows, ...(holder === SELECTED ? [] : [holder]))
+    .first();
+  return found !== null;
+}
 
 /** What a round's record did: the messages it created, and those of them born leased to the caller. */
 export interface RecordedPolls {

@@ -26,19 +26,23 @@ const RETRY_PAUSE_MS = 200;
 
 /**
  * Runs `write`, and once more after a short pause when D1 could not answer for now: for a record
- * of what was already sent (a webhook's, an operational event's), which, lost, would send it again.
- * `stands` tells whether the failed write committed after all (it is then not run again); without
- * it, the write must be safe to run twice. Any other error, or a second failure, is thrown; so is
- * the first failure when `stands` itself cannot answer.
+ * of what was already sent (a webhook's, an operational event's), which, lost, would send it again,
+ * and for a record of polls, which, lost, would leave its tasks until their lease ends. `stands`
+ * tells whether the failed write committed after all (it is then not run again, and its result
+ * is unknown: undefined); without it, the write must be safe to run twice. Any other error, or a
+ * second failure, is thrown; so is the first failure when `stands` itself cannot answer.
  */
-export async function writeOnceMore(write: () => Promise<unknown>, stands: () => Promise<boolean> = async () => false): Promise<void> {
+export async function writeOnceMore<T>(
+  write: () => Promise<T>,
+  stands: () => Promise<boolean> = async () => false,
+): Promise<T | undefined> {
   try {
-    await write();
+    return await write();
   } catch (error) {
     if (!isStorageUnavailable(error)) throw error;
-    if (await stands().catch(() => Promise.reject(error))) return;
+    if (await stands().catch(() => Promise.reject(error))) return undefined;
     await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
-    await write();
+    return await write();
   }
 }
 

@@ -118,12 +118,15 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
     async release(units) {
       budget.refund(units.length);
       const now = clock.now();
-      // Not polled: put off like a lease that ran out, so that the next round does not take them again at once.
+      // Never polled. A configuration error stopped the round: they would fail the same way, and
+      // wait as its own task does (the longest interval). A failed D1 round trip stopped it: they
+      // are due again at once, for the tick's next round or the next tick (a minute's wait each
+      // time was what D1 faults cost most, in the soak).
       await letGo(
         db,
         units.flatMap((u) => u.tasks),
         held,
-        now + config.pollMaxIntervalMs,
+        report.configurationError !== null ? now + config.pollMaxIntervalMs : now,
         leaseToken,
         now,
       );

@@ -1,0 +1,173 @@
+/**
+ * What a D1 fault in the middle of polling costs a task. The one-minute soak (2 % of D1's round
+ * trips failing) once left a task unfinished past its 180 s drain: under such faults most ticks
+ * lose a round or two, and each loss cost the tasks in it a minute. A poll whose record failed
+ * stayed leased until its lease ended (45-60 s) and was polled again; the tasks a failed round had
+ * taken but not yet polled were put off by POLL_MAX_INTERVAL_SECONDS. Now the record is written
+ * again at once when D1 could not answer for now (unless it stood after all), and what a failed
+ * round never polled is due again at once.
+ */
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { runTick } from "../src/tick/run-tick";
+import { manualClock, receiver, register, resetDb, upstreamTask } from "./support/relay";
+
+/** D1's words for a transient failure (storage-errors.ts recognises them). */
+const LOST = "D1_ERROR: Network connection lost.";
+
+/**
+ * env.DB whose round trips matching `pattern` (a batch: any of its statements) fail, the first
+ * `times` of them from the `from`-th match on (0-based), `before` they run or `after` they
+ * committed: at the network edge, the binding.
+ */
+function failing(pattern: RegExp, kind: "before" | "after", times = 1, from = 0) {
+  let seen = 0;
+  let failed = 0;
+  const around = async <T>(texts: string[], run: () => Promise<T>): Promise<T> => {
+    if (!texts.some((t) => pattern.test(t))) return run();
+    const n = seen++;
+    if (n < from || n >= from + times) return run();
+    failed += 1;
+    if (kind === "before") throw new Error(LOST);
+    await run();
+    throw new Error(LOST);
+  };
+  /** Each wrapped statement's SQL, and the binding's own statement behind it (what `batch` takes). */
+  const texts = new WeakMap<object, string>();
+  const real = new WeakMap<object, D1PreparedStatement>();
+  const wrap = (statement: D1PreparedStatement, text: string): D1PreparedStatement => {
+    const proxy = new Proxy(statement, {
+      get(target, prop) {
+        if (prop === "bind") return (...values: unknown[]) => wrap(target.bind(...values), text);
+        const value = Reflect.get(target, prop);
+        if (prop === "all" || prop === "run" || prop === "first" || prop === "raw")
+          return (...args: unknown[]) => around([text], () => value.apply(target, args));
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    texts.set(proxy, text);
+    real.set(proxy, statement);
+    return proxy;
+  };
+  const db = new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === "prepare") return (query: string) => wrap(target.prepare(query), query);
+      if (prop === "batch")
+        return (statements: D1PreparedStatement[]) =>
+          around(
+            statements.map((s) => texts.get(s) ?? ""),
+            () => target.batch(statements.map((s) => real.get(s) ?? s)),
+          );
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { db, failed: () => failed };
+}
+
+/** The poll record: the batch that writes the polled tasks' statuses. */
+const RECORD = /^UPDATE tasks SET\s+task_status/;
+
+/** Another tick polling (storage/polling-ticks.ts): the tick under test leases what it polls. */
+const anotherPollingTick = () =>
+  env.DB.prepare("INSERT INTO polling_ticks (token, until) VALUES ('other-tick', ?)")
+    .bind(Date.now() + 600_000)
+    .run();
+
+const polledUpstream = async (taskId: string) =>
+  ((await (await fetch(`${env.FAKE_URL}/_sim/tasks/${taskId}`)).json()) as { polls: number }).polls;
+/** The dashboard's count of polls (activity_hourly, which resetDb keeps). */
+const hourlyPolls = async () =>
+  (await env.DB.prepare("SELECT coalesce(sum(polls), 0) AS n FROM activity_hourly").first<{ n: number }>())!.n;
+
+describe("a poll record that D1 fails", () => {
+  beforeEach(resetDb);
+
+  it.each([
+    ["alone", false],
+    ["beside another polling tick", true],
+  ])(
+    "is written again at once, by a tick polling %s: the task finishes in the tick that polled it, polled once, its webhook sent",
+    async (_, beside) => {
+      const hook = await receiver();
+      const task = await upstreamTask([{ status: "succeed" }]);
+      expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
+      if (beside) await anotherPollingTick();
+      const pollsBefore = await hourlyPolls();
+      const faults = failing(RECORD, "before");
+      const report = await runTick({ ...env, DB: faults.db }, manualClock());
+      expect(faults.failed()).toBe(1);
+      expect(report).toMatchObject({ polled: 1, delivered: 1 });
+      expect(await polledUpstream(task.id)).toBe(1);
+      expect(await hook.deliveries()).toHaveLength(1);
+      const row = await env.DB.prepare("SELECT finished_at, lease_token FROM tasks").first<{
+        finished_at: number | null;
+        lease_token: string | null;
+      }>();
+      expect(row).toMatchObject({ lease_token: null });
+      expect(row!.finished_at).not.toBeNull();
+      expect((await hourlyPolls()) - pollsBefore).toBe(1);
+    },
+  );
+
+  it.each([
+    ["alone", false],
+    ["beside another polling tick", true],
+  ])("that stood after all is not written twice, by a tick polling %s: the poll counted once, the task finished", async (_, beside) => {
+    const hook = await receiver();
+    const task = await upstreamTask([{ status: "succeed" }]);
+    expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
+    // Another tick polling (storage/polling-ticks.ts) makes this one lease what it polls.
+    if (beside)
+      await env.DB.prepare("INSERT INTO polling_ticks (token, until) VALUES ('other-tick', ?)")
+        .bind(Date.now() + 600_000)
+        .run();
+    const pollsBefore = await hourlyPolls();
+    const faults = failing(RECORD, "after");
+    await runTick({ ...env, DB: faults.db }, manualClock());
+    expect(faults.failed()).toBe(1);
+    expect(await polledUpstream(task.id)).toBe(1);
+    expect((await hourlyPolls()) - pollsBefore).toBe(1);
+    const row = await env.DB.prepare("SELECT finished_at FROM tasks").first<{ finished_at: number | null }>();
+    expect(row!.finished_at).not.toBeNull();
+    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM messages").first<{ n: number }>())!;
+    expect(n).toBe(1);
+    const leased = await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE lease_token IS NOT NULL").first<{ n: number }>();
+    expect(leased!.n).toBe(0);
+  });
+
+  it("twice in a row ends the tick that polled (one pass), the task left to its lease", async () => {
+    const hook = await receiver();
+    const task = await upstreamTask([{ status: "succeed" }]);
+    expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
+    const faults = failing(RECORD, "before", 2);
+    await expect(runTick({ ...env, DB: faults.db }, manualClock())).rejects.toThrow(/Network connection lost/);
+    expect(faults.failed()).toBe(2);
+    expect(await env.DB.prepare("SELECT finished_at, lease_token IS NOT NULL AS leased FROM tasks").first()).toMatchObject({
+      finished_at: null,
+    });
+  });
+});
+
+describe("a round that a D1 fault ends", () => {
+  beforeEach(resetDb);
+
+  it("hands back the tasks it took and never polled due at once, not a poll interval later", async () => {
+    const hook = await receiver();
+    for (let i = 0; i < 60; i++) {
+      const task = await upstreamTask([{ status: "succeed" }]);
+      expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
+    }
+    // 50 taken at first (a claim's chunk), the rest when six are left to start: that second
+    // selection fails, and what the first took and had not started yet is handed back.
+    const faults = failing(/INDEXED BY tasks_due_single[\s\S]*ORDER BY next_poll_at LIMIT/, "before", 1, 1);
+    const clock = manualClock();
+    await runTick({ ...env, DB: faults.db, SUBREQUEST_BUDGET: "200" }, clock).catch(() => undefined);
+    expect(faults.failed()).toBe(1);
+    const { results } = await env.DB.prepare("SELECT polls, next_poll_at FROM tasks").all<{ polls: number; next_poll_at: number | null }>();
+    const handedBack = results.filter((t) => t.polls === 0 && t.next_poll_at !== null);
+    expect(results.filter((t) => t.polls > 0).length).toBeGreaterThan(0);
+    expect(handedBack.length).toBeGreaterThan(0);
+    for (const t of handedBack) expect(t.next_poll_at!).toBeLessThanOrEqual(clock.now());
+  });
+});
