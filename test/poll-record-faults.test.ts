@@ -10,60 +10,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runTick } from "../src/tick/run-tick";
-import { manualClock, receiver, register, resetDb, upstreamTask } from "./support/relay";
-
-/** D1's words for a transient failure (storage-errors.ts recognises them). */
-const LOST = "D1_ERROR: Network connection lost.";
-
-/**
- * env.DB whose round trips matching `pattern` (a batch: any of its statements) fail, the first
- * `times` of them from the `from`-th match on (0-based), `before` they run or `after` they
- * committed: at the network edge, the binding.
- */
-function failing(pattern: RegExp, kind: "before" | "after", times = 1, from = 0) {
-  let seen = 0;
-  let failed = 0;
-  const around = async <T>(texts: string[], run: () => Promise<T>): Promise<T> => {
-    if (!texts.some((t) => pattern.test(t))) return run();
-    const n = seen++;
-    if (n < from || n >= from + times) return run();
-    failed += 1;
-    if (kind === "before") throw new Error(LOST);
-    await run();
-    throw new Error(LOST);
-  };
-  /** Each wrapped statement's SQL, and the binding's own statement behind it (what `batch` takes). */
-  const texts = new WeakMap<object, string>();
-  const real = new WeakMap<object, D1PreparedStatement>();
-  const wrap = (statement: D1PreparedStatement, text: string): D1PreparedStatement => {
-    const proxy = new Proxy(statement, {
-      get(target, prop) {
-        if (prop === "bind") return (...values: unknown[]) => wrap(target.bind(...values), text);
-        const value = Reflect.get(target, prop);
-        if (prop === "all" || prop === "run" || prop === "first" || prop === "raw")
-          return (...args: unknown[]) => around([text], () => value.apply(target, args));
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    texts.set(proxy, text);
-    real.set(proxy, statement);
-    return proxy;
-  };
-  const db = new Proxy(env.DB, {
-    get(target, prop) {
-      if (prop === "prepare") return (query: string) => wrap(target.prepare(query), query);
-      if (prop === "batch")
-        return (statements: D1PreparedStatement[]) =>
-          around(
-            statements.map((s) => texts.get(s) ?? ""),
-            () => target.batch(statements.map((s) => real.get(s) ?? s)),
-          );
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { db, failed: () => failed };
-}
+import { failingWhere } from "./support/faulty-d1";
+import { manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
 
 /** The poll record: the batch that writes the polled tasks' statuses. */
 const RECORD = /^UPDATE tasks SET\s+task_status/;
@@ -94,7 +42,7 @@ describe("a poll record that D1 fails", () => {
       expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
       if (beside) await anotherPollingTick();
       const pollsBefore = await hourlyPolls();
-      const faults = failing(RECORD, "before");
+      const faults = failingWhere(env.DB, RECORD, "before");
       const report = await runTick({ ...env, DB: faults.db }, manualClock());
       expect(faults.failed()).toBe(1);
       expect(report).toMatchObject({ polled: 1, delivered: 1 });
@@ -117,13 +65,9 @@ describe("a poll record that D1 fails", () => {
     const hook = await receiver();
     const task = await upstreamTask([{ status: "succeed" }]);
     expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
-    // Another tick polling (storage/polling-ticks.ts) makes this one lease what it polls.
-    if (beside)
-      await env.DB.prepare("INSERT INTO polling_ticks (token, until) VALUES ('other-tick', ?)")
-        .bind(Date.now() + 600_000)
-        .run();
+    if (beside) await anotherPollingTick();
     const pollsBefore = await hourlyPolls();
-    const faults = failing(RECORD, "after");
+    const faults = failingWhere(env.DB, RECORD, "after");
     await runTick({ ...env, DB: faults.db }, manualClock());
     expect(faults.failed()).toBe(1);
     expect(await polledUpstream(task.id)).toBe(1);
@@ -136,16 +80,18 @@ describe("a poll record that D1 fails", () => {
     expect(leased!.n).toBe(0);
   });
 
-  it("twice in a row ends the tick that polled (one pass), the task left to its lease", async () => {
+  it("twice in a row ends the tick (one pass); the task, never recorded, is polled again by the next", async () => {
     const hook = await receiver();
     const task = await upstreamTask([{ status: "succeed" }]);
     expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
-    const faults = failing(RECORD, "before", 2);
-    await expect(runTick({ ...env, DB: faults.db }, manualClock())).rejects.toThrow(/Network connection lost/);
+    const faults = failingWhere(env.DB, RECORD, "before", 2);
+    const clock = manualClock();
+    await expect(runTick({ ...env, DB: faults.db }, clock)).rejects.toThrow(/Network connection lost/);
     expect(faults.failed()).toBe(2);
-    expect(await env.DB.prepare("SELECT finished_at, lease_token IS NOT NULL AS leased FROM tasks").first()).toMatchObject({
-      finished_at: null,
-    });
+    expect(await env.DB.prepare("SELECT finished_at FROM tasks").first()).toMatchObject({ finished_at: null });
+    // Selected without a lease by a tick polling alone: due as it was, for the next tick.
+    expect(await tick(clock)).toMatchObject({ polled: 1, delivered: 1 });
+    expect(await polledUpstream(task.id)).toBe(2);
   });
 });
 
@@ -160,7 +106,7 @@ describe("a round that a D1 fault ends", () => {
     }
     // 50 taken at first (a claim's chunk), the rest when six are left to start: that second
     // selection fails, and what the first took and had not started yet is handed back.
-    const faults = failing(/INDEXED BY tasks_due_single[\s\S]*ORDER BY next_poll_at LIMIT/, "before", 1, 1);
+    const faults = failingWhere(env.DB, /INDEXED BY tasks_due_single[\s\S]*ORDER BY next_poll_at LIMIT/, "before", 1, 1);
     const clock = manualClock();
     await runTick({ ...env, DB: faults.db, SUBREQUEST_BUDGET: "200" }, clock).catch(() => undefined);
     expect(faults.failed()).toBe(1);
