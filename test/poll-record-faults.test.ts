@@ -22,6 +22,15 @@ const anotherPollingTick = () =>
     .bind(Date.now() + 600_000)
     .run();
 
+/** A task upstream says succeeded, registered for a receiver; `beside`: another tick polls meanwhile. */
+async function finishedTask(beside: boolean) {
+  const hook = await receiver();
+  const task = await upstreamTask([{ status: "succeed" }]);
+  expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
+  if (beside) await anotherPollingTick();
+  return { hook, task };
+}
+
 const polledUpstream = async (taskId: string) =>
   ((await (await fetch(`${env.FAKE_URL}/_sim/tasks/${taskId}`)).json()) as { polls: number }).polls;
 /** The dashboard's count of polls (activity_hourly, which resetDb keeps). */
@@ -37,10 +46,7 @@ describe("a poll record that D1 fails", () => {
   ])(
     "is written again at once, by a tick polling %s: the task finishes in the tick that polled it, polled once, its webhook sent",
     async (_, beside) => {
-      const hook = await receiver();
-      const task = await upstreamTask([{ status: "succeed" }]);
-      expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
-      if (beside) await anotherPollingTick();
+      const { hook, task } = await finishedTask(beside);
       const pollsBefore = await hourlyPolls();
       const faults = failingWhere(env.DB, RECORD, "before");
       const report = await runTick({ ...env, DB: faults.db }, manualClock());
@@ -62,10 +68,7 @@ describe("a poll record that D1 fails", () => {
     ["alone", false],
     ["beside another polling tick", true],
   ])("that stood after all is not written twice, by a tick polling %s: the poll counted once, the task finished", async (_, beside) => {
-    const hook = await receiver();
-    const task = await upstreamTask([{ status: "succeed" }]);
-    expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
-    if (beside) await anotherPollingTick();
+    const { task } = await finishedTask(beside);
     const pollsBefore = await hourlyPolls();
     const faults = failingWhere(env.DB, RECORD, "after");
     await runTick({ ...env, DB: faults.db }, manualClock());
@@ -81,9 +84,7 @@ describe("a poll record that D1 fails", () => {
   });
 
   it("twice in a row ends the tick (one pass); the task, never recorded, is polled again by the next", async () => {
-    const hook = await receiver();
-    const task = await upstreamTask([{ status: "succeed" }]);
-    expect((await register({ task_id: task.id, callback_url: hook.url })).status).toBe(201);
+    const { task } = await finishedTask(false);
     const faults = failingWhere(env.DB, RECORD, "before", 2);
     const clock = manualClock();
     await expect(runTick({ ...env, DB: faults.db }, clock)).rejects.toThrow(/Network connection lost/);

@@ -14,14 +14,14 @@ const MESSAGES = [
 ];
 
 /**
- * A D1 binding that fails the round trips `draw` picks, in D1's own ways: what the relay must
+ * A D1 binding that fails the round trips `draw` picks (it may read their SQL), in D1's own ways: what the relay must
  * survive in production, made to happen in tests, chaos runs and soaks (D1_FAULT_RATE).
  * `random` picks which of D1's messages a failure says.
  */
-export function failingD1(db: D1Database, draw: () => D1FaultKind | null, random: () => number): D1Database {
+export function failingD1(db: D1Database, draw: (sql: () => readonly string[]) => D1FaultKind | null, random: () => number): D1Database {
   const fail = () => new Error(MESSAGES[Math.floor(random() * MESSAGES.length)]);
-  return aroundRoundTrips(db, async (run) => {
-    const fault = draw();
+  return aroundRoundTrips(db, async (run, sql) => {
+    const fault = draw(sql);
     if (fault === "before") throw fail();
     const result = await run();
     if (fault === "after") throw fail();

@@ -47,51 +47,20 @@ export function faultyD1(db: D1Database, plan: FaultPlan): { db: D1Database; log
 /**
  * `db` whose round trips matching `pattern` (a batch: any of its statements) fail, the first
  * `times` of them from the `from`-th match on (0-based), `before` they run or `after` they
- * committed, saying D1's "Network connection lost.": at the network edge, the binding. For a test
- * that fails one statement of the relay's by what it says, where `faultyD1` picks round trips by
- * their order.
+ * committed, saying D1's "Network connection lost.": the relay's drill at the network edge, as
+ * `faultyD1`, for a test that fails one statement of the relay's by what it says where `faultyD1`
+ * picks round trips by their order.
  */
 export function failingWhere(db: D1Database, pattern: RegExp, kind: "before" | "after", times = 1, from = 0) {
   let seen = 0;
   let failed = 0;
-  const around = async <T>(texts: string[], run: () => Promise<T>): Promise<T> => {
-    if (!texts.some((t) => pattern.test(t))) return run();
+  const draw = (sql: () => readonly string[]): FaultKind | null => {
+    if (!sql().some((text) => pattern.test(text))) return null;
     const n = seen++;
-    if (n < from || n >= from + times) return run();
+    if (n < from || n >= from + times) return null;
     failed += 1;
-    if (kind === "before") throw new Error("D1_ERROR: Network connection lost.");
-    await run();
-    throw new Error("D1_ERROR: Network connection lost.");
+    return kind;
   };
-  /** Each wrapped statement's SQL, and the binding's own statement behind it (what `batch` takes). */
-  const texts = new WeakMap<object, string>();
-  const real = new WeakMap<object, D1PreparedStatement>();
-  const wrap = (statement: D1PreparedStatement, text: string): D1PreparedStatement => {
-    const proxy = new Proxy(statement, {
-      get(target, prop) {
-        if (prop === "bind") return (...values: unknown[]) => wrap(target.bind(...values), text);
-        const value = Reflect.get(target, prop);
-        if (prop === "all" || prop === "run" || prop === "first" || prop === "raw")
-          return (...args: unknown[]) => around([text], () => value.apply(target, args));
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    texts.set(proxy, text);
-    real.set(proxy, statement);
-    return proxy;
-  };
-  const failingDb = new Proxy(db, {
-    get(target, prop) {
-      if (prop === "prepare") return (query: string) => wrap(target.prepare(query), query);
-      if (prop === "batch")
-        return (statements: D1PreparedStatement[]) =>
-          around(
-            statements.map((s) => texts.get(s) ?? ""),
-            () => target.batch(statements.map((s) => real.get(s) ?? s)),
-          );
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { db: failingDb, failed: () => failed };
+  // random 0: the first of D1's messages, "Network connection lost.".
+  return { db: failingD1(db, draw, () => 0), failed: () => failed };
 }
