@@ -277,6 +277,7 @@ describe.skipIf(!env.MIGRATION_TEST)("migration 0013 (messages.state) beside the
             messageId: claimed!.id,
             subscriptionId: claimed!.subscriptionId,
             taskKey: claimed!.taskKey,
+            taskFinished: claimed!.taskFinished,
             endpointId: claimed!.endpointId,
             attemptedAt: now,
             update: { ...retry, status, scheduleStep: 1, nextAttemptAt },

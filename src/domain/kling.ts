@@ -84,6 +84,9 @@ export const EVENT_STAGES: readonly (readonly EventType[])[] = [
 /** An event's place in `EVENT_STAGES`, from 1 (0 stands for "before any event"). */
 export const eventRank = (event: EventType): number => EVENT_STAGES.findIndex((stage) => stage.includes(event)) + 1;
 
+/** Whether `event` is one of the last stage's: its task finished, and nothing more can happen to it. */
+export const isFinalEvent = (event: EventType): boolean => eventRank(event) === EVENT_STAGES.length;
+
 /** Why a task expired (its `task.expired` webhook's `reason`). */
 export const FINISH_REASONS = ["max_age", "not_found", "upstream_rejected", "invalid_request", "content_policy"] as const;
 export type FinishReason = (typeof FINISH_REASONS)[number];

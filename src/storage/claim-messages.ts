@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { EndpointKeys } from "../domain/endpoint-signing";
 import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
+import { type EventType, isFinalEvent } from "../domain/kling";
 import { DUE_MESSAGE_STATES } from "../domain/message-states";
 import { asJson, type Db } from "./db";
 import { heldByEndpoint } from "./endpoint-health";
@@ -36,6 +37,8 @@ export interface ClaimedMessage extends MessageTarget {
    * endpoint's, and does not spend a step of its own retry schedule.
    */
   probe: boolean;
+  /** It announces its task's final event: the task finished (see `DeliveryRecord.taskFinished`). */
+  taskFinished: boolean;
 }
 
 /** The columns `toTarget` reads, from subscriptions `s`, tasks `t` and endpoints `e` (see `targetJoins`). */
@@ -154,6 +157,7 @@ export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<C
         body: messageBody({ ...m, provider: target.provider, task_id: target.task_id }),
         scheduleStep: m.schedule_step,
         probe: target.probe_message_id === m.id,
+        taskFinished: isFinalEvent(m.event_type as EventType),
       },
     ];
   });

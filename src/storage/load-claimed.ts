@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { LeaseToken } from "../domain/ids";
+import { type EventType, isFinalEvent } from "../domain/kling";
 import { type ClaimedArchiveFile, ClaimedArchiveFileRow, claimedArchiveColumns } from "./archive-files";
 import { archiveFileIn } from "./archive-sql";
 import { type ClaimedMessage, TargetRow, targetColumns, targetJoins, toTarget } from "./claim-messages";
@@ -80,6 +81,7 @@ export async function loadClaimedMessages(db: Db, claims: readonly LeasedIds[]):
     body: messageBody(r),
     scheduleStep: r.schedule_step,
     probe: r.probe_message_id === r.id,
+    taskFinished: isFinalEvent(r.event_type as EventType),
     leaseToken: r.lease_token,
     leaseEndsAt: r.next_attempt_at,
   }));

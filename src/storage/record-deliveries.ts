@@ -9,7 +9,7 @@ import { type CircuitPolicy, endpointHealthStatements } from "./endpoint-health"
 import { inlineAttempt, keptInline } from "./first-attempt";
 import { messageIn, messageState, moveTo } from "./message-sql";
 import { recordOperationEvents } from "./operation-events";
-import { settleTasks } from "./settle";
+import { deliverSubscriptions, settleTasks } from "./settle";
 import { writeOnceMore } from "./storage-errors";
 
 export interface DeliveryRecord {
@@ -17,6 +17,8 @@ export interface DeliveryRecord {
   subscriptionId: string;
   /** The task's `tasks.id`. */
   taskKey: TaskKey;
+  /** The message announced the task's final event: the task finished (`isFinalEvent`). */
+  taskFinished: boolean;
   /** The message's endpoint, whose health the attempt counts for. */
   endpointId: string;
   attemptedAt: number;
@@ -66,7 +68,9 @@ export async function recordDeliveries(
     records.map((r) => ({ endpointId: r.endpointId, attemptedAt: r.attemptedAt, outcome: r.health, error: r.update.error })),
   );
   const failedIds = records.filter((r) => r.health === "fail").map((r) => r.messageId);
-  const taskKeys = asJson([...new Set(records.map((r) => r.taskKey))]);
+  const unique = <T>(items: T[]) => asJson([...new Set(items)]);
+  const finishedSubscriptions = records.filter((r) => r.taskFinished).map((r) => r.subscriptionId);
+  const goingOnTasks = records.filter((r) => !r.taskFinished).map((r) => r.taskKey);
   const values = { rows, leaseToken, now, hour: hourOf(now) };
   const statements = [
     ...attemptWrites(db, values),
@@ -77,7 +81,10 @@ export async function recordDeliveries(
     // The endpoints' health and circuits: every attempt made counts, whatever became of its lease.
     ...endpointHealthStatements(db, health, failedIds, circuit, now),
     // Settling reads the rows as they now are, whatever this round still leased: nothing to guard.
-    ...settleWrites(db, { taskKeys, now }),
+    // A finished task's webhook settles just its subscription (most webhooks: the default events
+    // are the final ones); another event's settles its task's, which may stop being polled.
+    ...(finishedSubscriptions.length > 0 ? settleFinishedWrites(db, { subscriptionIds: unique(finishedSubscriptions), now }) : []),
+    ...(goingOnTasks.length > 0 ? settleWrites(db, { taskKeys: unique(goingOnTasks), now }) : []),
   ];
   // These webhooks were sent: left unrecorded, each would be sent again when its lease ends. When
   // D1 could not answer for now, whether the batch committed shows in the leases (its message
@@ -196,6 +203,15 @@ const settleWrites = prebuilt(
     { taskKeys: "[2]", now: -2 },
   ],
   (db, { taskKeys, now }) => settleTasks(db, sql`(SELECT value FROM json_each(${taskKeys}))`, now),
+);
+
+/** `deliverSubscriptions` of the subscriptions (JSON ids) of a round's webhooks of finished tasks, built once. */
+const settleFinishedWrites = prebuilt(
+  [
+    { subscriptionIds: "[1]", now: -1 },
+    { subscriptionIds: "[2]", now: -2 },
+  ],
+  (db, { subscriptionIds, now }) => [deliverSubscriptions(db, sql`id IN (SELECT value FROM json_each(${subscriptionIds}))`, now, true)],
 );
 
 /** Gives claimed messages back untouched, `scheduled` at once (for work a tick claimed but did not start). */

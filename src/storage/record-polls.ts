@@ -10,7 +10,7 @@ import { type KindStatsEntry, saveKindStats } from "./kind-stats";
 import { recordOperationEvents } from "./operation-events";
 import { countPushedFinishes } from "./push-stats";
 import { batchRows, int, rowSchema, text } from "./rows";
-import { settleTasks } from "./settle";
+import { deliverSubscriptions, stopUnwatchedTasks } from "./settle";
 import { writeOnceMore } from "./storage-errors";
 
 export interface PollRecord {
@@ -70,8 +70,10 @@ export async function recordPolls(
   const finished = records.filter((r) => r.update.nextPollAt === null);
   const withEvents = records.filter((r) => r.update.event !== null).map((r) => r.taskKey);
   // Only a new event or a finish can complete a subscription or leave a task with nobody waiting:
-  // a poll that saw nothing new costs just its own update.
+  // a poll that saw nothing new costs just its own update. A finished task's polling stopped with
+  // its record: only its subscriptions can settle.
   const changed = records.filter((r) => r.update.event !== null || r.update.nextPollAt === null).map((r) => r.taskKey);
+  const goingOnChanged = goingOn.filter((r) => r.update.event !== null).map((r) => r.taskKey);
   const facts = (of: readonly PollRecord[]) => asJson(Object.fromEntries(of.map((r) => [r.taskKey, row(r)])));
   const update = (of: readonly PollRecord[], finishing: boolean) =>
     chunksOf(of, RECORD_CHUNK).map((chunk) =>
@@ -83,7 +85,8 @@ export async function recordPolls(
   const statements = [
     ...updates,
     ...(withEvents.length > 0 ? [fanOutTaskEvents(db, keySet(withEvents), now, born)] : []),
-    ...(changed.length > 0 ? settleTasks(db, keySet(changed), now) : []),
+    ...(changed.length > 0 ? [deliverSubscriptions(db, sql`task_key IN ${keySet(changed)}`, now)] : []),
+    ...(goingOnChanged.length > 0 ? [stopUnwatchedTasks(db, keySet(goingOnChanged), now)] : []),
     ...saveKindStats(db, learned, now),
     // What the finishes tell of the callbacks (push-stats.ts): only when a poll saw one.
     ...(records.some((r) => r.update.nextPollAt === null && isTerminal(r.update.taskStatus)) ? [countPushedFinishes(db, rows, now)] : []),

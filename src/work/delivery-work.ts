@@ -50,6 +50,7 @@ export async function deliverMessage(ctx: WorkContext, message: ClaimedMessage):
     messageId: message.id,
     subscriptionId: message.subscriptionId,
     taskKey: message.taskKey,
+    taskFinished: message.taskFinished,
     endpointId: message.endpointId,
     attemptedAt,
     update,
