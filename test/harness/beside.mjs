@@ -4,11 +4,13 @@
  * while the npm scripts SCRIPT... run one after the other in the foreground (as `&&` would: the
  * first failure stops the rest), then waits for BESIDE. Exits non-zero when any of them failed.
  *
- * `npm test` runs the one-minute soak (test:soak) beside test:e2e and test:browser: the soak
+ * `npm test` runs its static checks (`npm run checks`: tsc, Biome, the import rules, the bundle)
+ * beside test:workers, whose files leave about half a core idle waiting on their workerds; and
+ * the one-minute soak (test:soak) beside test:e2e and test:browser: the soak
  * spends its two minutes waiting on the real clock (about a fifth of a core on average), so they
  * fit beside it, and its figures (tick durations, drain, delays) stay those of a soak run alone.
  * `npm test` runs the interpreters' and Chromium's installer (ensure-toolchains.ts) before, so that
- * no apt-get runs beside the soak on a fresh machine. The soak's output goes to .tmp/BESIDE.log as it
+ * no apt-get runs beside the soak on a fresh machine. BESIDE's output goes to .tmp/BESIDE.log as it
  * comes and is printed in full when it ends (not interleaved with the foreground's). Ctrl-C or
  * SIGTERM stops both.
  */
