@@ -195,7 +195,7 @@ describe("retention racing a registration", () => {
   // Retention of half a second, so that the registration the hook makes is as "now" as the tick.
   const RETENTION_MS = 500;
   const retention = { RETENTION_DAYS: String(RETENTION_MS / 86_400_000) };
-  const CANDIDATES = /SELECT id, settled_at FROM tasks\s+WHERE [^;]*settled_at </;
+  const CANDIDATES = /SELECT id, created_at FROM tasks\s+WHERE [^;]*settled_at </;
 
   /** Runs a tick whose retention selects its candidates, then sees `registration` land, then deletes. */
   async function purgeRacing(registration: RegistrationInput) {

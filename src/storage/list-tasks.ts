@@ -39,16 +39,17 @@ export interface TaskListRow {
 }
 
 /**
- * Each state walks its own index in its natural order: every task newest first (`tasks_created`,
- * or `tasks_kind_created` for one kind), polling tasks next due first (a page from each due lane's
- * index, merged), stopped tasks last stopped first (`tasks_settled`). A kind filter on the last two
- * is checked per row: left to itself SQLite would pick `tasks_kind_created` and sort every task of
- * that kind instead.
+ * Each state walks an index in its natural order: every task, and the stopped ones, newest first
+ * (`tasks_created`, or `tasks_kind_created` for one kind; whether a task stopped is checked per
+ * row: most have, and an index of stopped tasks would cost each finishing task a row written),
+ * polling tasks next due first (a page from each due lane's index, merged). A kind filter on
+ * polling tasks is checked per row: left to itself SQLite would pick `tasks_kind_created` and sort
+ * every task of that kind instead.
  */
 const ORDERS = {
-  all: { column: sql`t.created_at`, direction: "desc" },
-  polling: { column: sql`t.next_poll_at`, direction: "asc" },
-  stopped: { column: sql`t.settled_at`, direction: "desc" },
+  all: { column: sql`t.created_at`, direction: "desc", only: sql`` },
+  polling: { column: sql`t.next_poll_at`, direction: "asc", only: sql`` },
+  stopped: { column: sql`t.created_at`, direction: "desc", only: sql`+t.settled_at IS NOT NULL AND` },
 } as const;
 
 /** A row of `listTasks`'s statement. */
@@ -73,11 +74,11 @@ const ListedRow = rowSchema({
 
 /** One page of the dashboard's task table. */
 export async function listTasks(db: Db, query: TaskListQuery): Promise<Page<TaskListRow>> {
-  const { column, direction } = ORDERS[query.state];
+  const { column, direction, only } = ORDERS[query.state];
   // Unary `+` keeps a term out of index selection (SQLite's documented way to steer the planner).
   const kind = !query.kind
     ? sql`1 = 1`
-    : query.state === "all"
+    : query.state !== "polling"
       ? sql`t.action = ${query.kind.action} AND t.action2 = ${query.kind.action2}`
       : sql`+t.action = ${query.kind.action} AND +t.action2 = ${query.kind.action2}`;
   const order = direction === "desc" ? sql`DESC` : sql`ASC`;
@@ -89,7 +90,7 @@ export async function listTasks(db: Db, query: TaskListQuery): Promise<Page<Task
       t.finish_reason, t.next_poll_at, t.settled_at, t.created_at,
       (SELECT json_group_array(s.status) FROM subscriptions s WHERE s.task_key = t.id) AS statuses
     FROM ${from}
-    WHERE ${lane} ${column} IS NOT NULL AND ${kind} AND ${tenant} AND ${afterCursor(column, direction, query.after, sql`t.rowid`)}
+    WHERE ${lane} ${only} ${column} IS NOT NULL AND ${kind} AND ${tenant} AND ${afterCursor(column, direction, query.after, sql`t.rowid`)}
     ORDER BY ${column} ${order}, t.rowid ${order}
     LIMIT ${limit}`;
   // Polling tasks are in two due indexes (storage/due-lanes.ts): a page of each, merged.

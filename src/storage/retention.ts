@@ -72,7 +72,7 @@ export const UPSTREAM_OWNER_TTL_MS = 35 * 86_400_000;
  * Deletes what ages out on its own (the dashboard's hourly counters, old idempotency keys,
  * callback hints and task owners) in one batch, which also reads the archived files due on their own (with the
  * bucket); then reads up to `limit` tasks that stopped polling before `cutoff` and may be deleted
- * (`purgeable`), oldest first, each with its files that may have objects in R2 (with the bucket;
+ * (`purgeable`), oldest registered first, each with its files that may have objects in R2 (with the bucket;
  * without it such tasks are not candidates). Two D1 round trips, whatever is due.
  */
 export async function purgeCandidates(db: Db, o: CandidatesOptions): Promise<RetentionReads> {
@@ -104,12 +104,15 @@ export async function purgeCandidates(db: Db, o: CandidatesOptions): Promise<Ret
         (SELECT rowid FROM upstream_owners WHERE created_at < ${now - UPSTREAM_OWNER_TTL_MS} ORDER BY created_at LIMIT ${HINTS_PER_PURGE})`,
     ),
     ...(archive ? [statement(db, expiredArchiveFiles(archive.filesCutoff, archive.filesLimit))] : []),
+    // Oldest registered first, down `tasks_created`: a task settles after it was created, so every
+    // task settled before the cutoff was created before it too (no index on settled_at: its entry
+    // would cost each finishing task a row written).
     statement(
       db,
-      sql`WITH c AS (SELECT id, settled_at FROM tasks
-      WHERE ${purgeable(cutoff, archive !== undefined)}
-      ORDER BY settled_at LIMIT ${limit})
-    SELECT c.id AS key, ${files} ORDER BY c.settled_at`,
+      sql`WITH c AS (SELECT id, created_at FROM tasks
+      WHERE tasks.created_at < ${cutoff} AND ${purgeable(cutoff, archive !== undefined)}
+      ORDER BY created_at LIMIT ${limit})
+    SELECT c.id AS key, ${files} ORDER BY c.created_at`,
     ),
   ]);
   const expired = archive ? batchRows(ArchivedObjectRow, "archive files expired", results[4]) : [];

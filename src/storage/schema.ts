@@ -252,12 +252,14 @@ export const tasks = sqliteTable(
     index("tasks_due_single")
       .on(t.nextPollAt)
       .where(sql.raw(`next_poll_at IS NOT NULL AND ${SINGLE_TASK}`)),
-    index("tasks_settled").on(t.settledAt).where(sql`settled_at IS NOT NULL`),
-    // The dashboard's task table, newest first, all kinds or one kind. Both are written only on
-    // insert (action, action2 and created_at never change), so a poll costs nothing more.
+    // The dashboard's task table, newest first, all kinds or one kind, and retention, oldest first
+    // (a task goes a retention period after it settled, so never before one after it was created).
+    // Both are written only on insert (action, action2 and created_at never change), so neither a
+    // poll nor a finish costs a row written more. A tenant's tasks are found by the first index
+    // above, whose first column is the tenant (migration 0019 dropped `tasks_settled` and
+    // `tasks_tenant_created`: a row written a finish and one a registration).
     index("tasks_created").on(t.createdAt),
     index("tasks_kind_created").on(t.action, t.action2, t.createdAt),
-    index("tasks_tenant_created").on(t.tenantId, t.createdAt),
     // A tenant's tasks still being polled or waiting, counted (up to its cap) for `active_tasks`.
     index("tasks_tenant_unsettled").on(t.tenantId).where(sql`settled_at IS NULL`),
     // The archive's to-do lists, each empty most of the time: tasks whose files are to be listed,
@@ -341,11 +343,13 @@ export const subscriptions = sqliteTable(
   (t) => [
     uniqueIndex("subscriptions_task_callback").on(t.taskKey, t.callbackUrl),
     index("subscriptions_endpoint").on(t.endpointId),
-    // The dashboard's counts and lists by status. Partial on purpose: an entry is written only when
-    // a subscription enters or leaves that status, and no tick statement (all keyed by task or id)
-    // can be planned through them. Cancelled subscriptions are listed nowhere, so not indexed.
+    // The dashboard's counts and lists of active and failed subscriptions. Partial on purpose: an
+    // entry is written only when a subscription enters that status, and no tick statement (all
+    // keyed by task or id) can be planned through them. Delivered subscriptions, most of them in
+    // time, are listed in the table's own order (rowid: registration order), with no index: an
+    // entry would cost every finished task a row written (migration 0019 dropped it). Cancelled
+    // subscriptions are listed nowhere.
     index("subscriptions_active").on(t.createdAt).where(sql`status = 'active'`),
-    index("subscriptions_delivered").on(t.updatedAt).where(sql`status = 'delivered'`),
     index("subscriptions_failed").on(t.updatedAt).where(sql`status = 'failed'`),
   ],
 );

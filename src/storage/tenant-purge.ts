@@ -11,7 +11,7 @@ import { deleteTaskDependents, PurgeCandidateRow } from "./task-dependents";
  * a time with everything that hangs from them (subscriptions, messages, attempts, archived files;
  * the files' R2 objects deleted first, by work/tenant-deletion.ts), then its endpoints, keys,
  * idempotency keys and upstream credentials, and the tenant row last, once nothing names it. Every statement is keyed by the
- * tenant (`tasks_tenant_created`, `endpoints_tenant_created`, `api_keys_tenant`, the idempotency
+ * tenant (`tasks_tenant_provider_task`, `endpoints_tenant_created`, `api_keys_tenant`, the idempotency
  * keys' primary key) or by the slice's task keys, so no step reads other tenants' rows. Audit
  * entries stay (they tell of the deletion) and go with AUDIT_RETENTION_DAYS.
  */
