@@ -63,8 +63,8 @@ export async function recordPolls(
   });
   const rows = asJson(records.map(row));
   // A task polled again (most polls) and a task that finished are written by two statement texts:
-  // only the second names settled_at, so only a finish rewrites the index entries over it
-  // (`tasks_settled`, `tasks_tenant_unsettled`): SQLite rewrites a row's entry in every index whose
+  // only the second names settled_at, so only a finish rewrites the index entry over it
+  // (`tasks_tenant_unsettled`, which it leaves): SQLite rewrites a row's entry in every index whose
   // columns its SET names, changed or not, and D1 bills each as a row written.
   const goingOn = records.filter((r) => r.update.nextPollAt !== null);
   const finished = records.filter((r) => r.update.nextPollAt === null);
