@@ -26,12 +26,14 @@ interface TenantData {
   id: string;
   name: string;
   key: string;
-  /** Task ids still polling (the shared one included), and the one whose subscription failed. */
+  /** Task ids still polling (the shared one included), the one whose subscription failed, and those delivered (oldest first). */
   polling: string[];
   failedTask: string;
-  /** Subscription ids: active ones, and the failed one. */
+  deliveredTasks: string[];
+  /** Subscription ids: active ones, the failed one, and the delivered ones (oldest first). */
   active: string[];
   failed: string;
+  delivered: string[];
 }
 
 async function registerAs(key: string, taskId: string, callbackUrl: string): Promise<string> {
@@ -42,9 +44,10 @@ async function registerAs(key: string, taskId: string, callbackUrl: string): Pro
 }
 
 /**
- * Two tenants and the default one. Each of A and B has tasks still polling (B one more than A, so
- * that a count that leaks shows), one task whose only subscription failed (its receiver answers
- * 410), and a task id both registered: task ids are unique only within a tenant.
+ * Two tenants and the default one. Each of A and B has tasks still polling and tasks whose webhook
+ * was delivered (B one more of each than A, so that a count that leaks shows), one task whose only
+ * subscription failed (its receiver answers 410), and a task id both registered: task ids are
+ * unique only within a tenant.
  */
 async function twoTenants(): Promise<{ a: TenantData; b: TenantData; shared: string; defaultTask: string }> {
   const ok = await receiver();
@@ -60,7 +63,13 @@ async function twoTenants(): Promise<{ a: TenantData; b: TenantData; shared: str
     }
     const failedTask = (await upstreamTask([{ status: "succeed", result: { videos: [] } }])).id;
     const failed = await registerAs(tenant.key, failedTask, (await receiver([{ status: 410 }])).url);
-    return { ...tenant, polling, failedTask, active, failed };
+    const deliveredTasks: string[] = [];
+    const delivered: string[] = [];
+    for (let i = 0; i <= extraPolling; i++) {
+      deliveredTasks.push((await upstreamTask([{ status: "succeed", result: { videos: [] } }])).id);
+      delivered.push(await registerAs(tenant.key, deliveredTasks[i]!, ok.url));
+    }
+    return { ...tenant, polling, failedTask, deliveredTasks, active, failed, delivered };
   };
   const a = await make(A_ID, "Acme & Sons", 0);
   const b = await make(B_ID, "Bravo Studio", 1);
@@ -96,6 +105,7 @@ describe("the dashboard of a tenant key", () => {
     expect(countIn(overview, "tasksPolling")).toBe("2");
     expect(countIn(overview, "subscriptionsActive")).toBe("2");
     expect(countIn(overview, "subscriptionsFailed")).toBe("1");
+    expect(countIn(overview, "subscriptionsDelivered")).toBe("1");
     expect(rowsIn(overview, "data-subscription")).toEqual([a.failed]);
     expect(sorted(rowsIn(overview, "data-task"))).toEqual(sorted(a.polling));
     // The chart counts every tenant: not shown to one.
@@ -104,10 +114,15 @@ describe("the dashboard of a tenant key", () => {
     expect(overview).not.toContain("<th>tenant</th>");
 
     const tasks = await html("/dashboard/tasks", browser);
-    expect(sorted(rowsIn(tasks, "data-task"))).toEqual(sorted([...a.polling, a.failedTask]));
+    expect(sorted(rowsIn(tasks, "data-task"))).toEqual(sorted([...a.polling, a.failedTask, ...a.deliveredTasks]));
     expect(tasks).not.toContain('name="tenant"');
     const taskLinks = hrefs(tasks).filter((h) => h.startsWith("/dashboard/tasks/"));
-    expect(sorted(taskLinks)).toEqual(sorted([...a.polling, a.failedTask].map((t) => `/dashboard/tasks/${t}?tenant=${A_ID}`)));
+    expect(sorted(taskLinks)).toEqual(
+      sorted([...a.polling, a.failedTask, ...a.deliveredTasks].map((t) => `/dashboard/tasks/${t}?tenant=${A_ID}`)),
+    );
+    // Stopped ones newest registered first; delivered subscriptions the same.
+    expect(rowsIn(await html("/dashboard/tasks?state=stopped", browser), "data-task")).toEqual([...a.deliveredTasks, a.failedTask]);
+    expect(rowsIn(await html("/dashboard/subscriptions?status=delivered", browser), "data-subscription")).toEqual(a.delivered);
 
     expect(sorted(rowsIn(await html("/dashboard/subscriptions?status=active", browser), "data-subscription"))).toEqual(sorted(a.active));
     const failed = await html("/dashboard/subscriptions?status=failed", browser);
@@ -123,7 +138,14 @@ describe("the dashboard of a tenant key", () => {
       expect(sorted(rowsIn(overview, "data-task"))).toEqual(sorted(a.polling));
       expect(overview).toContain(`<code>${A_ID}</code>`);
       expect(sorted(rowsIn(await html(`/dashboard/tasks?tenant=${tenant}`, browser), "data-task"))).toEqual(
-        sorted([...a.polling, a.failedTask]),
+        sorted([...a.polling, a.failedTask, ...a.deliveredTasks]),
+      );
+      expect(rowsIn(await html(`/dashboard/tasks?state=stopped&tenant=${tenant}`, browser), "data-task")).toEqual([
+        ...a.deliveredTasks,
+        a.failedTask,
+      ]);
+      expect(rowsIn(await html(`/dashboard/subscriptions?status=delivered&tenant=${tenant}`, browser), "data-subscription")).toEqual(
+        a.delivered,
       );
       const subscriptions = await html(`/dashboard/subscriptions?status=active&tenant=${tenant}`, browser);
       expect(sorted(rowsIn(subscriptions, "data-subscription"))).toEqual(sorted(a.active));
@@ -204,7 +226,9 @@ describe("the dashboard of the admin key", () => {
       expect(overview).toContain(`<option value="${id}">${label}</option>`);
 
     const tasks = await html("/dashboard/tasks", admin);
-    expect(sorted(rowsIn(tasks, "data-task"))).toEqual(sorted([...a.polling, a.failedTask, ...b.polling, b.failedTask, defaultTask]));
+    expect(sorted(rowsIn(tasks, "data-task"))).toEqual(
+      sorted([...a.polling, a.failedTask, ...a.deliveredTasks, ...b.polling, b.failedTask, ...b.deliveredTasks, defaultTask]),
+    );
     const links = hrefs(tasks).filter((h) => h.startsWith("/dashboard/tasks/"));
     expect(links).toContain(`/dashboard/tasks/${shared}?tenant=${A_ID}`);
     expect(links).toContain(`/dashboard/tasks/${shared}?tenant=${B_ID}`);
@@ -231,6 +255,7 @@ describe("the dashboard of the admin key", () => {
     expect(countIn(overview, "tasksPolling")).toBe(String(b.polling.length));
     expect(countIn(overview, "subscriptionsActive")).toBe(String(b.active.length));
     expect(countIn(overview, "subscriptionsFailed")).toBe("1");
+    expect(countIn(overview, "subscriptionsDelivered")).toBe(String(b.delivered.length));
     expect(rowsIn(overview, "data-subscription")).toEqual([b.failed]);
     expect(sorted(rowsIn(overview, "data-task"))).toEqual(sorted(b.polling));
     expect(overview).toContain("The charts count every tenant&#39;s activity.");
@@ -239,8 +264,19 @@ describe("the dashboard of the admin key", () => {
       expect(links).toContain(`${href}${href.includes("?") ? "&" : "?"}tenant=${B_ID}`);
 
     const tasks = await html(`/dashboard/tasks?tenant=${B_ID}`, admin);
-    expect(sorted(rowsIn(tasks, "data-task"))).toEqual(sorted([...b.polling, b.failedTask]));
-    expect(rowsIn(await html(`/dashboard/tasks?tenant=${A_ID}&state=stopped`, admin), "data-task")).toEqual([a.failedTask]);
+    expect(sorted(rowsIn(tasks, "data-task"))).toEqual(sorted([...b.polling, b.failedTask, ...b.deliveredTasks]));
+    expect(rowsIn(await html(`/dashboard/tasks?tenant=${A_ID}&state=stopped`, admin), "data-task")).toEqual([
+      ...a.deliveredTasks,
+      a.failedTask,
+    ]);
+    // Newest registered first.
+    expect(rowsIn(await html(`/dashboard/subscriptions?status=delivered&tenant=${B_ID}`, admin), "data-subscription")).toEqual(
+      [...b.delivered].reverse(),
+    );
+    expect(rowsIn(await html(`/dashboard/tasks?tenant=${B_ID}&state=stopped`, admin), "data-task")).toEqual([
+      ...[...b.deliveredTasks].reverse(),
+      b.failedTask,
+    ]);
     expect(rowsIn(await html("/dashboard/tasks?tenant=ten_nobody&state=all", admin), "data-task")).toEqual([]);
 
     // The search opens the filtered tenant's task.
@@ -272,7 +308,7 @@ describe("the dashboard of the admin key", () => {
     const older = /href="([^"]+)" rel="next"/.exec(first)![1]!.replaceAll("&amp;", "&");
     expect(older).toMatch(new RegExp(`^/dashboard/tasks\\?tenant=${A_ID}&state=all&kind=videos%2Ftext2video&after=\\d+\\.\\d+$`));
     const second = await html(older, admin);
-    expect(rowsIn(second, "data-task")).toHaveLength(26 + a.polling.length + 1 - 25);
+    expect(rowsIn(second, "data-task")).toHaveLength(26 + a.polling.length + 1 + a.deliveredTasks.length - 25);
     expect(second).toContain(`<a href="/dashboard/tasks?tenant=${A_ID}&amp;state=all&amp;kind=videos%2Ftext2video">← newest</a>`);
     expect([...second.matchAll(/<tr data-task="[^"]+" data-tenant="([^"]+)"/g)].every((m) => m[1] === A_ID)).toBe(true);
   });
