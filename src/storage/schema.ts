@@ -255,9 +255,9 @@ export const tasks = sqliteTable(
     // The dashboard's task table, newest first, all kinds or one kind, and retention, oldest first
     // (a task goes a retention period after it settled, so never before one after it was created).
     // Both are written only on insert (action, action2 and created_at never change), so neither a
-    // poll nor a finish costs a row written more. A tenant's tasks are found by the first index
-    // above, whose first column is the tenant (migration 0019 dropped `tasks_settled` and
-    // `tasks_tenant_created`: a row written a finish and one a registration).
+    // poll nor a finish costs a row written more. A tenant's tasks are found by
+    // `tasks_tenant_provider_task`, whose first column is the tenant (migration 0019 dropped
+    // `tasks_settled` and `tasks_tenant_created`: a row written a finish and one a registration).
     index("tasks_created").on(t.createdAt),
     index("tasks_kind_created").on(t.action, t.action2, t.createdAt),
     // A tenant's tasks still being polled or waiting, counted (up to its cap) for `active_tasks`.
