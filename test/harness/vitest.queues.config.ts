@@ -1,9 +1,10 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
+import { MAX_WORKERS } from "./max-workers.ts";
 import { ROOT, relayWorkersPool } from "./workers-pool.ts";
 
 /**
- * The suites that need real queues (`npm run test:workers` runs them after the others): the
+ * The suites that need real queues (`npm run test:workers` runs them beside the others): the
  * Workers pool on wrangler.toml's `[env.queues]`, so the Worker has its POLL_QUEUE and
  * DELIVERY_QUEUE producers and miniflare delivers their messages to the Worker's own `queue`
  * handler, as Cloudflare would. The test bindings are those of workers-pool.ts.
@@ -18,8 +19,9 @@ export default defineConfig({
     // Only these suites: the others run once, in the default pool (where these skip themselves).
     include: ["test/queue-fanout.test.ts", "test/queue-equivalence.test.ts"],
     silent: "passed-only",
-    // Both files drive the same queues and D1: one after the other.
-    fileParallelism: false,
+    // Each file has a workerd, queues and a D1 of its own (workers-pool.ts), so they run side by
+    // side, and with the other projects (max-workers.ts: the same number groups them).
+    maxWorkers: MAX_WORKERS,
     testTimeout: 60_000,
     globalSetup: [path.join(ROOT, "test/harness/global-setup.ts")],
     setupFiles: [path.join(ROOT, "test/support/apply-migrations.ts")],

@@ -6,7 +6,7 @@ import { ROOT } from "./workers-pool.ts";
 /**
  * `npm run test:workers`: the four Workers pools in one vitest run, as projects: the suites
  * (vitest.config.ts), the unit suites of src/domain and src/lib (vitest.unit.config.ts, without
- * isolation), the queue suites (vitest.queues.config.ts, one file after the other) and the
+ * isolation), the queue suites (vitest.queues.config.ts, on wrangler.toml's `[env.queues]`) and the
  * migration upgrade test (vitest.migration.config.ts); and the few Node-side unit tests
  * (vitest.node.config.ts) and the client package's (packages/client). One run instead of one per
  * pool in a row, and the files of all of them share the workers.
