@@ -141,4 +141,35 @@ describe("delivery", () => {
     expect(oldest?.h ?? Infinity).toBeGreaterThanOrEqual(Math.floor((clock.now() - 7 * 86_400_000) / 3_600_000));
     expect(await hourRows()).toBeLessThanOrEqual(2);
   });
+
+  it("counts a task's retention from when it settled, however long before that it was registered", async () => {
+    // Retention walks tasks oldest registered first (tasks_created, migration 0019): being old is
+    // not enough, the task must have settled RETENTION_DAYS ago.
+    const early = await finishedTaskFor([]);
+    const late = await finishedTaskFor([]);
+    const clock = early.clock;
+    await tick(clock);
+    // The late one was registered after the clock was made: due a moment later.
+    clock.advance(60_000);
+    await tick(clock);
+    expect((await subscriptionView(early.sub.id)).status).toBe("delivered");
+    expect((await subscriptionView(late.sub.id)).status).toBe("delivered");
+    const day = 86_400_000;
+    const now = clock.now();
+    // Both registered 30 days ago, their subscriptions last changed 8 days ago; the early one
+    // settled 8 days ago, the late one just now: only when each settled tells them apart.
+    await env.DB.batch([
+      env.DB.prepare("UPDATE tasks SET created_at = ? WHERE task_id IN (?, ?)").bind(now - 30 * day, early.task.id, late.task.id),
+      env.DB.prepare("UPDATE tasks SET settled_at = ? WHERE task_id = ?").bind(now - 8 * day, early.task.id),
+      env.DB.prepare("UPDATE subscriptions SET created_at = ?, updated_at = ? WHERE id IN (?, ?)").bind(
+        now - 30 * day,
+        now - 8 * day,
+        early.sub.id,
+        late.sub.id,
+      ),
+    ]);
+    expect((await tick(clock)).purged).toBe(1);
+    expect((await api(`/v1/tasks/${early.task.id}`)).status).toBe(404);
+    expect((await api(`/v1/tasks/${late.task.id}`)).status).toBe(200);
+  });
 });
