@@ -496,6 +496,10 @@ describe.skipIf(!env.MIGRATION_TEST)("migration 0005 on a database of the relay 
       ]),
     );
     for (const dropped of ["tasks_settled", "tasks_tenant_created", "subscriptions_delivered"]) expect(names).not.toContain(dropped);
+    // The triggers 0013 and 0014 made for the Worker before them are gone with 0020: their presence
+    // made every update of a message read its rows twice.
+    const triggers = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all<{ name: string }>();
+    expect(triggers.results).toEqual([]);
   });
 
   it("serves the old rows to RELAY_API_KEYS, and its cron delivers the old messages signed with WEBHOOK_SECRETS and each endpoint's secret", async () => {

@@ -6,6 +6,7 @@ import { DUE_MESSAGE_STATES } from "../domain/message-states";
 import { asJson, type Db } from "./db";
 import { heldByEndpoint } from "./endpoint-health";
 import { ENDPOINT_KEY_FIELDS, endpointKeyColumns, endpointKeysOf } from "./endpoint-keys";
+import { firstAttemptKeptUntil } from "./first-attempt";
 import { BodyRow, bodyColumns, messageBody } from "./message-body";
 import { messageIn, messageState } from "./message-sql";
 import { claimPastParked, parkedAt, tenantHalted } from "./parking";
@@ -39,6 +40,8 @@ export interface ClaimedMessage extends MessageTarget {
   probe: boolean;
   /** It announces its task's final event: the task finished (see `DeliveryRecord.taskFinished`). */
   taskFinished: boolean;
+  /** Until when its first attempt, if it delivers it, is kept in its row (storage/first-attempt.ts). */
+  firstAttemptKeptUntil: number | null;
 }
 
 /** The columns `toTarget` reads, from subscriptions `s`, tasks `t` and endpoints `e` (see `targetJoins`). */
@@ -126,6 +129,8 @@ const ClaimedBodyRow = BodyRow.with({
   id: column(messages.id),
   subscription_id: column(messages.subscriptionId),
   schedule_step: column(messages.scheduleStep),
+  attempts: column(messages.attempts),
+  created_at: column(messages.createdAt),
 });
 
 /**
@@ -134,7 +139,7 @@ const ClaimedBodyRow = BodyRow.with({
  */
 export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<ClaimedMessage[]> {
   if (options.limit <= 0) return [];
-  const claimed = await claim(db, options, ClaimedBodyRow, sql`id, subscription_id, schedule_step, ${bodyColumns()}`);
+  const claimed = await claim(db, options, ClaimedBodyRow, sql`id, subscription_id, schedule_step, attempts, created_at, ${bodyColumns()}`);
   if (claimed.length === 0) return [];
   const subscriptionIds = [...new Set(claimed.map((m) => m.subscription_id))];
   const targets = await readAll(
@@ -158,6 +163,7 @@ export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<C
         scheduleStep: m.schedule_step,
         probe: target.probe_message_id === m.id,
         taskFinished: isFinalEvent(m.event_type as EventType),
+        firstAttemptKeptUntil: firstAttemptKeptUntil(m.attempts, m.created_at),
       },
     ];
   });

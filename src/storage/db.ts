@@ -34,7 +34,7 @@ export function statement(db: Db, query: SQL | { toSQL(): { sql: string; params:
 export const runBatch = (db: Db, statements: D1PreparedStatement[]) => db.$client.batch(statements);
 
 /** A value a prebuilt statement binds per use. */
-type Bindable = string | number;
+export type Bindable = string | number;
 /** A statement's text, and where each of its parameters comes from: a constant, or a named value. */
 type Prebuilt<V> = { text: string; params: ({ constant: unknown } | { key: keyof V })[] }[];
 

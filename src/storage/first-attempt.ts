@@ -1,4 +1,4 @@
-import { type SQL, sql } from "drizzle-orm";
+import { asJson } from "./db";
 
 /**
  * How soon after its message's creation a first attempt that delivers it may be kept in the
@@ -11,15 +11,28 @@ import { type SQL, sql } from "drizzle-orm";
 export const FIRST_ATTEMPT_INLINE_MS = 10 * 60_000;
 
 /**
- * Whether attempt `r` (a row of `recordDeliveries`' JSON) of message `m` (its row before the
- * round's update) is kept in the message: it delivered it, no attempt came before it, and it came
- * within the bound above. Nothing before it means the view's order (`seq` 0 first) is the order
- * the attempts were made in.
+ * Until when a claimed message's first attempt, if it delivers it, is kept in its row: null once
+ * an attempt was made (`attempts`, as its claim read it: nobody else writes a leased message).
+ * Nothing before it means the view's order (`seq` 0 first) is the order the attempts were made in.
  */
-export const keptInline = (m: string): SQL =>
-  sql`(r.value ->> 'status' = 'delivered' AND ${sql.raw(m)}.attempts = 0
-    AND r.value ->> 'attempted_at' - ${sql.raw(m)}.created_at <= ${FIRST_ATTEMPT_INLINE_MS})`;
+export const firstAttemptKeptUntil = (attempts: number, createdAt: number): number | null =>
+  attempts === 0 ? createdAt + FIRST_ATTEMPT_INLINE_MS : null;
 
-/** The kept attempt's JSON object, from attempt `r`: what `message_attempts` reads back. */
-export const inlineAttempt = sql`json_object('attempted_at', r.value -> 'attempted_at', 'status_code', r.value -> 'status_code',
-  'duration_ms', r.value -> 'duration_ms', 'response_body', r.value ->> 'response_body')`;
+/** An attempt as `recordDeliveries` gets it: what it did, when, of a message kept until when. */
+interface Attempt {
+  attemptedAt: number;
+  firstAttemptKeptUntil: number | null;
+  update: { status: string; statusCode: number | null; durationMs: number | null; responseBody: string | null };
+}
+
+/**
+ * Whether an attempt is kept in its message's row: it delivered it, no attempt came before, and it
+ * came within the bound above. Decided here, from the claim, so that a round whose attempts are
+ * all kept skips the attempt log's statement (which would read every message to find that out).
+ */
+export const keptInline = (a: Attempt): boolean =>
+  a.update.status === "delivered" && a.firstAttemptKeptUntil !== null && a.attemptedAt <= a.firstAttemptKeptUntil;
+
+/** The kept attempt as `messages.first_attempt` holds it (JSON): what `message_attempts` reads back. */
+export const inlineAttempt = ({ attemptedAt, update: u }: Attempt): string =>
+  asJson({ attempted_at: attemptedAt, status_code: u.statusCode, duration_ms: u.durationMs, response_body: u.responseBody });

@@ -6,6 +6,7 @@ import { archiveFileIn } from "./archive-sql";
 import { type ClaimedMessage, TargetRow, targetColumns, targetJoins, toTarget } from "./claim-messages";
 import { type ClaimedTask, ClaimedTaskRow, claimedTaskColumns, toClaimedTask } from "./claim-tasks";
 import { asJson, type Db } from "./db";
+import { firstAttemptKeptUntil } from "./first-attempt";
 import { BodyRow, bodyColumns, messageBody } from "./message-body";
 import { messageIn } from "./message-sql";
 import { column, readAll } from "./rows";
@@ -62,6 +63,8 @@ export async function loadClaimedMessages(db: Db, claims: readonly LeasedIds[]):
   const row = TargetRow.with(BodyRow.columns).with({
     id: column(messages.id),
     schedule_step: column(messages.scheduleStep),
+    attempts: column(messages.attempts),
+    created_at: column(messages.createdAt),
     lease_token: column(messages.leaseToken, "notNull"),
     next_attempt_at: column(messages.nextAttemptAt, "notNull"),
   });
@@ -70,7 +73,7 @@ export async function loadClaimedMessages(db: Db, claims: readonly LeasedIds[]):
     row,
     "load claimed messages",
     sql`
-    SELECT m.id, m.subscription_id, ${bodyColumns("m.")}, m.schedule_step, m.lease_token, m.next_attempt_at, ${targetColumns}
+    SELECT m.id, m.subscription_id, ${bodyColumns("m.")}, m.schedule_step, m.attempts, m.created_at, m.lease_token, m.next_attempt_at, ${targetColumns}
     FROM json_each(${pairs(claims)}) p JOIN messages m ON m.id = p.value ->> 'id'
     JOIN subscriptions s ON s.id = m.subscription_id ${targetJoins}
     WHERE m.lease_token = p.value ->> 'lease' AND ${messageIn("m.state", "leased")}`,
@@ -82,6 +85,7 @@ export async function loadClaimedMessages(db: Db, claims: readonly LeasedIds[]):
     scheduleStep: r.schedule_step,
     probe: r.probe_message_id === r.id,
     taskFinished: isFinalEvent(r.event_type as EventType),
+    firstAttemptKeptUntil: firstAttemptKeptUntil(r.attempts, r.created_at),
     leaseToken: r.lease_token,
     leaseEndsAt: r.next_attempt_at,
   }));

@@ -7,6 +7,7 @@ import { countActivityOfHour, hourOf } from "./count-activity";
 import { asJson, type Db, prebuilt, runBatch, statement } from "./db";
 import { type CircuitPolicy, endpointHealthStatements } from "./endpoint-health";
 import { inlineAttempt, keptInline } from "./first-attempt";
+import { chunksOf, factOf, KEYED_CHUNK, keyedWrites, keyList, textOnce } from "./keyed-writes";
 import { messageIn, messageState, moveTo } from "./message-sql";
 import { recordOperationEvents } from "./operation-events";
 import { deliverSubscriptions, settleTasks } from "./settle";
@@ -19,6 +20,8 @@ export interface DeliveryRecord {
   taskKey: TaskKey;
   /** The message announced the task's final event: the task finished (`isFinalEvent`). */
   taskFinished: boolean;
+  /** Until when the message's first attempt is kept in its row, from its claim (`ClaimedMessage`). */
+  firstAttemptKeptUntil: number | null;
   /** The message's endpoint, whose health the attempt counts for. */
   endpointId: string;
   attemptedAt: number;
@@ -34,11 +37,12 @@ export interface DeliveryRecord {
  * pending messages stop too: "no more attempts"), the message updates, the endpoints' health and
  * circuits (storage/endpoint-health.ts), then the subscriptions that are now fully delivered.
  *
- * Every statement acts only for records whose message is still leased under `leaseToken` when the
- * batch runs: a result that comes back after its message was redelivered, or claimed again once
- * the lease ran out, changes nothing (not even the counts). The message updates clear the lease,
- * so they come after every statement that checks it (a D1 batch runs its statements in order, in
- * one transaction).
+ * Every statement about a message acts only for records whose message is still leased under
+ * `leaseToken` when the batch runs: a result that comes back after its message was redelivered, or
+ * claimed again once the lease ran out, changes none of it. What counts attempts sent (the hour's
+ * counts, the endpoints' health) counts it all the same: it was sent. The message updates clear the
+ * lease, so they come after every statement that checks it (a D1 batch runs its statements in
+ * order, in one transaction).
  */
 export async function recordDeliveries(
   db: Db,
@@ -48,22 +52,23 @@ export async function recordDeliveries(
   circuit: CircuitPolicy,
 ): Promise<void> {
   if (records.length === 0) return;
-  const rows = asJson(
-    records.map(({ messageId, subscriptionId, attemptedAt, update: u }) => ({
-      id: messageId,
-      subscription_id: subscriptionId,
-      attempted_at: attemptedAt,
-      status: u.status,
-      state: stateAfterAttempt(u.status),
-      schedule_step: u.scheduleStep,
-      next_attempt_at: u.nextAttemptAt,
-      status_code: u.statusCode,
-      error: u.error,
-      duration_ms: u.durationMs,
-      response_body: u.responseBody,
-      failure: u.subscriptionFailure,
-    })),
-  );
+  const kept = records.map(keptInline);
+  const facts = records.map(({ messageId, subscriptionId, attemptedAt, update: u }, i) => ({
+    id: messageId,
+    subscription_id: subscriptionId,
+    attempted_at: attemptedAt,
+    status: u.status,
+    state: stateAfterAttempt(u.status),
+    schedule_step: u.scheduleStep,
+    next_attempt_at: u.nextAttemptAt,
+    status_code: u.statusCode,
+    error: u.error,
+    duration_ms: u.durationMs,
+    response_body: u.responseBody,
+    failure: u.subscriptionFailure,
+    first_attempt: kept[i] ? inlineAttempt(records[i]!) : null,
+  }));
+  const rows = asJson(facts);
   const health = healthChanges(
     records.map((r) => ({ endpointId: r.endpointId, attemptedAt: r.attemptedAt, outcome: r.health, error: r.update.error })),
   );
@@ -71,19 +76,35 @@ export async function recordDeliveries(
   const unique = <T>(items: T[]) => asJson([...new Set(items)]);
   const finishedSubscriptions = records.filter((r) => r.taskFinished).map((r) => r.subscriptionId);
   const goingOnTasks = records.filter((r) => !r.taskFinished).map((r) => r.taskKey);
-  const values = { rows, leaseToken, now, hour: hourOf(now) };
+  const values = { rows, leaseToken, now };
   const statements = [
-    ...attemptWrites(db, values),
+    // A round whose attempts are all kept in their messages (most: first attempts that delivered)
+    // skips the attempt log, which would read every message to find nothing to log.
+    ...(kept.includes(false) ? attemptLogWrites(db, values) : []),
+    // Every attempt made counts in its hour, whatever became of its lease (as in its endpoint's
+    // health below): the hour's webhooks sent, counted from the round, reading no message.
+    ...hourWrites(db, {
+      hour: hourOf(now),
+      attempts: records.length,
+      delivered: records.filter((r) => r.update.status === "delivered").length,
+    }),
     // Only a round in which a webhook failed for good ends subscriptions: the others skip those
     // statements, which would read every record to find no failure.
     ...(records.some((r) => r.update.subscriptionFailure !== null) ? failureWrites(db, values) : []),
-    ...messageWrites(db, values),
+    ...keyedWrites(
+      db,
+      facts,
+      (f) => f.id,
+      (f) => f,
+      messageUpdateText,
+      [now, leaseToken],
+    ),
     // The endpoints' health and circuits: every attempt made counts, whatever became of its lease.
     ...endpointHealthStatements(db, health, failedIds, circuit, now),
     // Settling reads the rows as they now are, whatever this round still leased: nothing to guard.
     // A finished task's webhook settles just its subscription (most webhooks: the default events
     // are the final ones); another event's settles its task's, which may stop being polled.
-    ...(finishedSubscriptions.length > 0 ? settleFinishedWrites(db, { subscriptionIds: unique(finishedSubscriptions), now }) : []),
+    ...chunksOf([...new Set(finishedSubscriptions)], KEYED_CHUNK).map((ids) => settleFinished(db, ids, now)),
     ...(goingOnTasks.length > 0 ? settleWrites(db, { taskKeys: unique(goingOnTasks), now }) : []),
   ];
   // These webhooks were sent: left unrecorded, each would be sent again when its lease ends. When
@@ -106,8 +127,8 @@ async function anyStillLeased(db: Db, rows: string, leaseToken: LeaseToken): Pro
   return found !== null;
 }
 
-/** The values a round's record binds: its attempts as JSON, the lease it holds them under, the time and its hour. */
-type AttemptValues = { rows: string; leaseToken: string; now: number; hour: number };
+/** The values a round's record binds: its attempts as JSON, the lease it holds them under, and the time. */
+type AttemptValues = { rows: string; leaseToken: string; now: number };
 
 /** Whether record `r` (of `AttemptValues.rows`) still holds its message's lease. */
 const stillLeased = (leaseToken: string) =>
@@ -115,30 +136,30 @@ const stillLeased = (leaseToken: string) =>
 
 /** Stand-in values for `prebuilt` (every value distinct). */
 const STAND_INS: readonly [AttemptValues, AttemptValues] = [
-  { rows: "[1]", leaseToken: "a", now: -1, hour: -2 },
-  { rows: "[2]", leaseToken: "b", now: -3, hour: -4 },
+  { rows: "[1]", leaseToken: "a", now: -1 },
+  { rows: "[2]", leaseToken: "b", now: -3 },
 ];
 
-/**
- * `recordDeliveries`' first statements, built by drizzle once (`prebuilt`): the attempt log and the
- * hour's counts, for every recorded round of deliveries.
- */
-const attemptWrites = prebuilt<AttemptValues>(STAND_INS, (db, { rows, leaseToken, hour }) => [
+/** The attempts not kept in their messages (storage/first-attempt.ts), logged; built by drizzle once (`prebuilt`). */
+const attemptLogWrites = prebuilt<AttemptValues>(STAND_INS, (db, { rows, leaseToken }) => [
   statement(
     db,
     sql`INSERT INTO delivery_attempts (message_id, endpoint_id, attempted_at, status_code, error, duration_ms, response_body)
       SELECT m.id, m.endpoint_id, r.value ->> 'attempted_at', r.value ->> 'status_code', r.value ->> 'error', r.value ->> 'duration_ms',
         r.value ->> 'response_body'
       FROM json_each(${rows}) r JOIN messages m ON m.id = r.value ->> 'id'
-      WHERE m.lease_token = ${leaseToken} AND NOT ${keptInline("m")}`,
-  ),
-  countActivityOfHour(
-    db,
-    hour,
-    { deliveryAttempts: sql`count(*)`, delivered: sql`coalesce(sum(r.value ->> 'status' = 'delivered'), 0)` },
-    sql`FROM json_each(${rows}) r WHERE ${stillLeased(leaseToken)}`,
+      WHERE m.lease_token = ${leaseToken} AND r.value ->> 'first_attempt' IS NULL`,
   ),
 ]);
+
+/** The hour's webhooks sent and delivered, for the dashboard; built once. */
+const hourWrites = prebuilt(
+  [
+    { hour: -1, attempts: -2, delivered: -3 },
+    { hour: -4, attempts: -5, delivered: -6 },
+  ],
+  (db, { hour, attempts, delivered }) => [countActivityOfHour(db, hour, { deliveryAttempts: attempts, delivered })],
+);
 
 /**
  * The subscriptions of this round's webhooks that failed for good end `failed`, announced, and
@@ -175,26 +196,30 @@ const failureWrites = prebuilt<AttemptValues>(STAND_INS, (db, { rows, leaseToken
   ),
 ]);
 
-/** Each message's own outcome, clearing its lease (so after every statement that checks it); built once. */
-const messageWrites = prebuilt<AttemptValues>(STAND_INS, (db, { rows, leaseToken, now }) => [
-  statement(
-    db,
-    sql`UPDATE messages SET
-        status = r.value ->> 'status',
-        state = r.value ->> 'state',
-        attempts = attempts + 1,
-        schedule_step = r.value ->> 'schedule_step',
-        next_attempt_at = r.value ->> 'next_attempt_at',
-        lease_token = NULL,
-        last_status_code = r.value ->> 'status_code',
-        last_error = r.value ->> 'error',
-        delivered_at = CASE WHEN r.value ->> 'status' = 'delivered' THEN ${now} ELSE delivered_at END,
-        first_attempt = CASE WHEN ${keptInline("messages")} THEN ${inlineAttempt} ELSE first_attempt END,
-        updated_at = ${now}
-      FROM json_each(${rows}) r
-      WHERE messages.id = r.value ->> 'id' AND messages.lease_token = ${leaseToken}`,
-  ),
-]);
+/**
+ * Each message's own outcome, clearing its lease (so after every statement that checks it), for
+ * `count` messages by key (`keyedWrites`): ?1 their facts by id, ?2 now, ?3 the lease token.
+ */
+function messageUpdateText(count: number): string {
+  const r = factOf("messages");
+  const now = sql.raw("?2");
+  return textOnce(
+    `messages/${count}`,
+    () => sql`UPDATE messages SET
+    status = ${r("status")},
+    state = ${r("state")},
+    attempts = attempts + 1,
+    schedule_step = ${r("schedule_step")},
+    next_attempt_at = ${r("next_attempt_at")},
+    lease_token = NULL,
+    last_status_code = ${r("status_code")},
+    last_error = ${r("error")},
+    delivered_at = CASE WHEN ${r("status")} = 'delivered' THEN ${now} ELSE delivered_at END,
+    first_attempt = coalesce(${r("first_attempt")}, first_attempt),
+    updated_at = ${now}
+  WHERE messages.id IN (${keyList(4, count)}) AND messages.lease_token = ?3`,
+  );
+}
 
 /** `settleTasks` of a round's tasks (JSON), built once. */
 const settleWrites = prebuilt(
@@ -205,14 +230,20 @@ const settleWrites = prebuilt(
   (db, { taskKeys, now }) => settleTasks(db, sql`(SELECT value FROM json_each(${taskKeys}))`, now),
 );
 
-/** `deliverSubscriptions` of the subscriptions (JSON ids) of a round's webhooks of finished tasks, built once. */
-const settleFinishedWrites = prebuilt(
-  [
-    { subscriptionIds: "[1]", now: -1 },
-    { subscriptionIds: "[2]", now: -2 },
-  ],
-  (db, { subscriptionIds, now }) => [deliverSubscriptions(db, sql`id IN (SELECT value FROM json_each(${subscriptionIds}))`, now, true)],
-);
+/**
+ * `deliverSubscriptions` of subscriptions (ids) of a round's webhooks of finished tasks, named in
+ * the statement (`id IN (?, ...)`): D1 counts 6 rows read a subscription so, 7 through `json_each`.
+ */
+const settleFinished = (db: Db, ids: readonly string[], now: number) =>
+  deliverSubscriptions(
+    db,
+    sql`id IN (${sql.join(
+      ids.map((id) => sql`${id}`),
+      sql`, `,
+    )})`,
+    now,
+    true,
+  );
 
 /** Gives claimed messages back untouched, `scheduled` at once (for work a tick claimed but did not start). */
 export async function releaseMessages(db: Db, messageIds: readonly string[], leaseToken: LeaseToken, now: number): Promise<void> {

@@ -1,11 +1,11 @@
 import { sql } from "drizzle-orm";
-import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { LeaseToken, TaskKey } from "../domain/ids";
 import { isTerminal } from "../domain/kling";
 import type { TaskUpdate } from "../domain/poll-plan";
 import { countActivity } from "./count-activity";
 import { asJson, type Db, keySet, runBatch } from "./db";
 import { type BornLease, fanOutTaskEvents } from "./fan-out";
+import { factOf, keyedWrites, keyList, textOnce } from "./keyed-writes";
 import { type KindStatsEntry, saveKindStats } from "./kind-stats";
 import { recordOperationEvents } from "./operation-events";
 import { countPushedFinishes } from "./push-stats";
@@ -74,12 +74,14 @@ export async function recordPolls(
   // its record: only its subscriptions can settle.
   const changed = records.filter((r) => r.update.event !== null || r.update.nextPollAt === null).map((r) => r.taskKey);
   const goingOnChanged = goingOn.filter((r) => r.update.event !== null).map((r) => r.taskKey);
-  const facts = (of: readonly PollRecord[]) => asJson(Object.fromEntries(of.map((r) => [r.taskKey, row(r)])));
   const update = (of: readonly PollRecord[], finishing: boolean) =>
-    chunksOf(of, RECORD_CHUNK).map((chunk) =>
-      db.$client
-        .prepare(recordText(finishing, holder === SELECTED, chunk.length))
-        .bind(facts(chunk), now, ...(holder === SELECTED ? [] : [holder]), ...chunk.map((r) => r.taskKey)),
+    keyedWrites(
+      db,
+      of,
+      (r) => r.taskKey,
+      row,
+      (count) => recordText(finishing, holder === SELECTED, count),
+      [now, ...(holder === SELECTED ? [] : [holder])],
     );
   const updates = [...update(goingOn, false), ...update(finished, true)];
   const statements = [
@@ -146,37 +148,16 @@ export interface RecordedPolls {
 }
 
 /**
- * Tasks a record statement names (D1 allows 100 bound parameters a statement). Each fact is found
- * by its key among the statement's: at 30 a statement, 900 tasks take D1 as long as one
- * `UPDATE ... FROM json_each` of them (measured), at 90 twice as long.
- */
-const RECORD_CHUNK = 30;
-
-const chunksOf = <T>(items: readonly T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
-
-const dialect = new SQLiteAsyncDialect();
-/** The record statement's text by shape, built once each. */
-const recordTexts = new Map<string, string>();
-
-/**
- * The record statement for `count` tasks: ?1 their facts (a JSON object by task key; keys are
- * `[\w-]`, safe in a JSON path), ?2 now, ?3 the lease token unless `selected`, then the keys. It
- * names its tasks by key (`id IN (?, ...)`) and reads each one's facts from ?1 by that key: D1
- * counts 2 rows read a task so, where a batched `UPDATE ... FROM json_each` reads 4 (SQLite reads
- * such a join back before it writes). A statement a task reads 1, but a queue consumer records 900
- * tasks at once, and 900 statements cost it a tenth of its throughput (docs/performance.md).
+ * The record statement for `count` tasks: ?1 their facts (a JSON object by task key), ?2 now,
+ * ?3 the lease token unless `selected`, then the keys (`keyedWrites`).
  */
 function recordText(finishing: boolean, selected: boolean, count: number): string {
-  const shape = `${finishing}/${selected}/${count}`;
-  let text = recordTexts.get(shape);
-  if (text !== undefined) return text;
-  /** The task's fact `name`, from ?1 by the task's key. */
-  const r = (name: string) => sql.raw(`?1 ->> ('$.' || tasks.id || '.${name}')`);
+  const r = factOf("tasks");
   const now = sql.raw("?2");
-  const firstKey = selected ? 3 : 4;
-  const keys = sql.raw(Array.from({ length: count }, (_, i) => `?${firstKey + i}`).join(", "));
-  text = dialect.sqlToQuery(sql`UPDATE tasks SET
+  const keys = keyList(selected ? 3 : 4, count);
+  return textOnce(
+    `tasks/${finishing}/${selected}/${count}`,
+    () => sql`UPDATE tasks SET
     task_status = ${r("task_status")},
     data = coalesce(${r("data")}, tasks.data),
     polls = ${r("polls")},
@@ -206,9 +187,8 @@ function recordText(finishing: boolean, selected: boolean, count: number): strin
   WHERE tasks.id IN (${keys}) AND ${
     // Written only while it is still this tick's: the due time it was selected at, or its lease.
     selected ? sql`tasks.next_poll_at = ${r("seen_due")}` : sql`tasks.lease_token = ?3`
-  }`).sql;
-  recordTexts.set(shape, text);
-  return text;
+  }`,
+  );
 }
 
 /**

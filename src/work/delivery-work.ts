@@ -51,6 +51,7 @@ export async function deliverMessage(ctx: WorkContext, message: ClaimedMessage):
     subscriptionId: message.subscriptionId,
     taskKey: message.taskKey,
     taskFinished: message.taskFinished,
+    firstAttemptKeptUntil: message.firstAttemptKeptUntil,
     endpointId: message.endpointId,
     attemptedAt,
     update,
