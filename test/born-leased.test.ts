@@ -72,7 +72,7 @@ describe("webhooks born leased", () => {
     const token = newLeaseToken();
     const recorded = await recordPolls(
       openDb(env.DB),
-      Array.from({ length: 5 }, (_, i) => ({ taskKey: `tsk_bl_${i}` as never, update: finished, seenDue: NOW })),
+      Array.from({ length: 5 }, (_, i) => ({ taskKey: `tsk_bl_${i}` as never, update: finished, seenDue: NOW, pushed: false })),
       SELECTED,
       NOW,
       [],
@@ -88,7 +88,12 @@ describe("webhooks born leased", () => {
 
   it("are not created without a lease asked for: a queue consumer's record leaves them due for the claim", async () => {
     await seed(1);
-    const recorded = await recordPolls(openDb(env.DB), [{ taskKey: "tsk_bl_0" as never, update: finished, seenDue: NOW }], SELECTED, NOW);
+    const recorded = await recordPolls(
+      openDb(env.DB),
+      [{ taskKey: "tsk_bl_0" as never, update: finished, seenDue: NOW, pushed: false }],
+      SELECTED,
+      NOW,
+    );
     expect(recorded).toEqual({ messagesCreated: 1, born: [] });
     expect(await messageOf(0)).toMatchObject({ state: "scheduled", lease_token: null, next_attempt_at: NOW });
   });

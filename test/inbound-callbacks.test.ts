@@ -250,6 +250,7 @@ describe("inbound callbacks: unsigned, a hint confirmed by a poll", () => {
         {
           taskKey: key,
           update: taskUpdate(now, { polls: 1, nextPollAt: now + 300_000 }),
+          pushed: held!.pushedAt !== null,
         },
       ],
       leaseToken("lease_tick"),

@@ -83,7 +83,7 @@ describe("leases", () => {
       () => 0.5,
     );
     const key = taskKey((await env.DB.prepare("SELECT id FROM tasks WHERE task_id = ?").bind(task.id).first<{ id: string }>())!.id);
-    await recordPolls(db, [{ taskKey: key, update: outdated }], leaseToken("lease_stale"), clock.now());
+    await recordPolls(db, [{ taskKey: key, update: outdated, pushed: false }], leaseToken("lease_stale"), clock.now());
     const stored = await env.DB.prepare("SELECT task_status, next_poll_at FROM tasks WHERE task_id = ?").bind(task.id).first();
     expect(stored).toEqual({ task_status: "succeed", next_poll_at: null });
     expect(await hook.deliveries()).toHaveLength(1);

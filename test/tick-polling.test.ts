@@ -106,6 +106,27 @@ describe("polling", () => {
     expect((await taskView(task.id)).next_poll_at).toBeNull();
   });
 
+  it("finishes, with its task, the subscriptions that asked for other events only, and the others once their webhook is sent", async () => {
+    const task = await upstreamTask([{ status: "processing" }, { status: "failed", msg: "content moderation" }]);
+    const [onlySuccess, progress, every] = [await receiver(), await receiver(), await receiver()];
+    const subs = {
+      onlySuccess: (await register({ task_id: task.id, callback_url: onlySuccess.url, events: ["task.succeeded"] })).body,
+      progress: (await register({ task_id: task.id, callback_url: progress.url, events: ["task.processing", "task.succeeded"] })).body,
+      every: (await register({ task_id: task.id, callback_url: every.url })).body,
+    };
+    const clock = manualClock();
+    await tick(clock);
+    expect((await subscriptionView(subs.progress.id)).status).toBe("active");
+    clock.advance(61_000);
+    await tick(clock);
+    expect(await task.polls()).toBe(2);
+    const types = async (hook: Awaited<ReturnType<typeof receiver>>) => (await hook.deliveries()).map((d) => JSON.parse(d.body).type);
+    expect(await types(onlySuccess)).toEqual([]);
+    expect(await types(progress)).toEqual(["task.processing"]);
+    expect(await types(every)).toEqual(["task.failed"]);
+    for (const sub of Object.values(subs)) expect((await subscriptionView(sub.id)).status).toBe("delivered");
+  });
+
   it("sends a late subscriber the terminal event the task already reached, without polling again", async () => {
     const task = await upstreamTask([{ status: "failed", msg: "content moderation" }]);
     const first = await receiver();

@@ -29,10 +29,12 @@ export const circuitParkedAt = (e: string): SQL => sql`(${CIRCUIT_PARKED_FROM} +
 /**
  * Whether a due message (`messages` in scope) waits for its endpoint instead of being sent: the
  * endpoint's circuit is open (and the message is not its probe) or it is disabled. The value is
- * where it waits (`circuitParkedAt`), NULL when it goes. One endpoint row read by key.
+ * where it waits (`circuitParkedAt`), NULL when it goes. Looked up by key among the endpoints
+ * that hold theirs (`endpoints_holding`, empty while all are healthy): a row read less than the
+ * endpoint's own row.
  */
-export const heldByEndpoint = sql`(SELECT ${circuitParkedAt("e")} FROM endpoints e WHERE e.id = messages.endpoint_id
-  AND (e.circuit_opened_at IS NOT NULL OR e.disabled_at IS NOT NULL) AND e.probe_message_id IS NOT messages.id)`;
+export const heldByEndpoint = sql`(SELECT ${circuitParkedAt("e")} FROM endpoints e INDEXED BY endpoints_holding
+  WHERE e.id = messages.endpoint_id AND (e.circuit_opened_at IS NOT NULL OR e.disabled_at IS NOT NULL) AND e.probe_message_id IS NOT messages.id)`;
 
 /**
  * The statements that write a round of attempts into their endpoints' health, in the round's D1

@@ -47,7 +47,8 @@ export interface BornLease {
 
 /** Whether a new message may be born leased: what the claim checks before it sends one. */
 const SENDABLE = sql`EXISTS (SELECT 1 FROM tenants h WHERE h.id = s.tenant_id AND h.suspended_at IS NULL AND h.deleted_at IS NULL)
-  AND NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = s.endpoint_id AND (e.circuit_opened_at IS NOT NULL OR e.disabled_at IS NOT NULL))`;
+  AND NOT EXISTS (SELECT 1 FROM endpoints e INDEXED BY endpoints_holding
+    WHERE e.id = s.endpoint_id AND (e.circuit_opened_at IS NOT NULL OR e.disabled_at IS NOT NULL))`;
 
 function fanOut(db: Db, scope: SQL, now: number, lease?: BornLease) {
   // Each row's placement is decided once, in the CTE: held, born leased to `lease`, or scheduled

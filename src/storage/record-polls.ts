@@ -10,7 +10,7 @@ import { type KindStatsEntry, saveKindStats } from "./kind-stats";
 import { recordOperationEvents } from "./operation-events";
 import { countPushedFinishes } from "./push-stats";
 import { batchRows, int, rowSchema, text } from "./rows";
-import { deliverSubscriptions, stopUnwatchedTasks } from "./settle";
+import { deliverFinishedTasks, deliverSubscriptions, stopUnwatchedTasks } from "./settle";
 import { writeOnceMore } from "./storage-errors";
 
 export interface PollRecord {
@@ -19,6 +19,11 @@ export interface PollRecord {
   update: TaskUpdate;
   /** For a task selected without a lease (`selectDueTasks`): the due time it was selected at. */
   seenDue?: number;
+  /**
+   * A callback had come for the task when it was claimed (`pushed_at`): only such a task's finish
+   * tells of the callbacks (push-stats.ts), and only its record reads the task again to count it.
+   */
+  pushed: boolean;
 }
 
 /**
@@ -71,8 +76,8 @@ export async function recordPolls(
   const withEvents = records.filter((r) => r.update.event !== null).map((r) => r.taskKey);
   // Only a new event or a finish can complete a subscription or leave a task with nobody waiting:
   // a poll that saw nothing new costs just its own update. A finished task's polling stopped with
-  // its record: only its subscriptions can settle.
-  const changed = records.filter((r) => r.update.event !== null || r.update.nextPollAt === null).map((r) => r.taskKey);
+  // its record: only its subscriptions can settle (`deliverFinishedTasks`).
+  const pushedFinishes = finished.filter((r) => r.pushed && isTerminal(r.update.taskStatus));
   const goingOnChanged = goingOn.filter((r) => r.update.event !== null).map((r) => r.taskKey);
   const update = (of: readonly PollRecord[], finishing: boolean) =>
     keyedWrites(
@@ -87,11 +92,17 @@ export async function recordPolls(
   const statements = [
     ...updates,
     ...(withEvents.length > 0 ? [fanOutTaskEvents(db, keySet(withEvents), now, born)] : []),
-    ...(changed.length > 0 ? [deliverSubscriptions(db, sql`task_key IN ${keySet(changed)}`, now)] : []),
-    ...(goingOnChanged.length > 0 ? [stopUnwatchedTasks(db, keySet(goingOnChanged), now)] : []),
+    ...(goingOnChanged.length > 0
+      ? [deliverSubscriptions(db, sql`task_key IN ${keySet(goingOnChanged)}`, now), stopUnwatchedTasks(db, keySet(goingOnChanged), now)]
+      : []),
+    ...deliverFinishedTasks(
+      db,
+      finished.map((r) => ({ taskKey: r.taskKey, event: r.update.event })),
+      now,
+    ),
     ...saveKindStats(db, learned, now),
-    // What the finishes tell of the callbacks (push-stats.ts): only when a poll saw one.
-    ...(records.some((r) => r.update.nextPollAt === null && isTerminal(r.update.taskStatus)) ? [countPushedFinishes(db, rows, now)] : []),
+    // What the finishes of pushed tasks tell of the callbacks (push-stats.ts): only when a poll saw one.
+    ...(pushedFinishes.length > 0 ? [countPushedFinishes(db, asJson(pushedFinishes.map(row)), now)] : []),
     // Every poll that got no status (transient, missing, rejected, configuration) set lastError.
     countActivity(db, now, { polls: records.length, upstreamErrors: records.filter((r) => r.update.lastError !== null).length }),
     // The `task.expired` operational events of the tasks this round expired (last: the results above are read by index).

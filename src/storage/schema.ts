@@ -164,6 +164,11 @@ export const endpoints = sqliteTable(
     // The tick's to-do lists, empty while every endpoint is healthy.
     index("endpoints_probe").on(t.nextProbeAt).where(sql`next_probe_at IS NOT NULL`),
     index("endpoints_drain").on(t.pendingDrain).where(sql`pending_drain IS NOT NULL`),
+    // The endpoints that hold their messages back (circuit open, or disabled): what a claim and a
+    // fan-out look a message's endpoint up in (`INDEXED BY`: SQLite would take the primary key).
+    // Empty while every endpoint is healthy, so the look-up reads one row less than the endpoint's
+    // own (its key's entry and its row); written only when a circuit opens or closes.
+    uniqueIndex("endpoints_holding").on(t.id).where(sql`circuit_opened_at IS NOT NULL OR disabled_at IS NOT NULL`),
   ],
 );
 

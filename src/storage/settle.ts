@@ -1,7 +1,8 @@
 import { type SQL, sql } from "drizzle-orm";
 import { OPEN_MESSAGE_STATES } from "../domain/message-states";
-import { type Db, statement } from "./db";
+import { asJson, type Db, statement } from "./db";
 import { stillPossibleSql } from "./event-order";
+import { chunksOf, KEYED_CHUNK } from "./keyed-writes";
 import { messageIn } from "./message-sql";
 
 /**
@@ -44,6 +45,29 @@ export function deliverSubscriptions(db: Db, which: SQL, now: number, taskFinish
     sql`UPDATE subscriptions SET status = 'delivered', updated_at = ${now}
     WHERE ${which} AND status = 'active' AND ${NOTHING_OPEN}${taskFinished ? sql`` : sql` AND ${NOTHING_POSSIBLE}`}`,
   );
+}
+
+/**
+ * `deliverSubscriptions` for the subscriptions of tasks a round of polls just finished (each with
+ * its final event), but those that asked for that event: its fan-out just gave each of those a
+ * webhook to send (a task finishes once), so they stay active until it is sent, and the
+ * webhook's record settles them. The others (asked for other events only) may be done now. D1
+ * counts the rows each check reads: skipping the asking ones by their `events`, with the tasks
+ * named in the statement (KEYED_CHUNK a statement), it reads 3 rows a subscription, where the
+ * checks read 5. A task whose record was refused (its lease or due time moved on) is not
+ * finished: the checks still find its events possible, as before.
+ */
+export function deliverFinishedTasks(db: Db, finished: readonly { taskKey: string; event: string | null }[], now: number) {
+  return chunksOf(finished, KEYED_CHUNK).map((chunk) => {
+    const finalEvents = asJson(Object.fromEntries(chunk.map((f) => [f.taskKey, f.event])));
+    const asked = sql`EXISTS (SELECT 1 FROM json_each(subscriptions.events) e
+      WHERE e.value = ${finalEvents} ->> ('$."' || subscriptions.task_key || '"'))`;
+    const keys = sql.join(
+      chunk.map((f) => sql`${f.taskKey}`),
+      sql`, `,
+    );
+    return deliverSubscriptions(db, sql`task_key IN (${keys}) AND NOT ${asked}`, now);
+  });
 }
 
 /** The second half of `settleTasks`: a task of `taskKeys` that nobody waits for stops being polled. */

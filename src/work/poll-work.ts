@@ -70,7 +70,7 @@ export function pollWork(ctx: WorkContext, stats: Map<string, KindStatsEntry>, c
       stats.set(key, entry);
       learned.set(key, entry);
     }
-    return { taskKey: task.key, update };
+    return { taskKey: task.key, update, pushed: task.pushedAt !== null };
   }
   const resolve = (task: ClaimedTask) =>
     credentials.resolve({ tenantId: task.tenantId, provider: task.provider, account: accountOfRow(task.upstreamAccount) });
