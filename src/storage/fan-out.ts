@@ -34,7 +34,7 @@ const HOLDING = sql`t.last_event = 'task.succeeded' AND ${taskArchiveIn("t.archi
 
 /**
  * The lease a fan-out gives the messages it creates, for a caller about to send them itself (the
- * tick that recorded the polls): they need no claim, whose statement costs 2 rows written and 8
+ * tick that recorded the polls): they need no claim, whose statement costs 2 rows written and 7
  * read a message. Only a message the claim would send goes so: its tenant live, its endpoint's
  * circuit closed and the endpoint enabled (the claim's parking, storage/parking.ts and
  * endpoint-health.ts, decides every other, as before). Whoever holds such a lease sends the
