@@ -294,8 +294,9 @@ describe("deleting a tenant", () => {
         FROM tasks WHERE tenant_id = ?1`,
       ).bind(a.id, now),
       env.DB.prepare(
-        `INSERT INTO messages (id, subscription_id, event_type, status, attempts, created_at, updated_at)
-        SELECT 'msg_big_' || substr(id, 9), id, 'task.succeeded', 'delivered', 1, ?2, ?2 FROM subscriptions WHERE tenant_id = ?1`,
+        `INSERT INTO messages (id, subscription_id, tenant_id, endpoint_id, event_type, status, state, attempts, created_at, updated_at)
+        SELECT 'msg_big_' || substr(id, 9), id, tenant_id, endpoint_id, 'task.succeeded', 'delivered', 'delivered', 1, ?2, ?2
+        FROM subscriptions WHERE tenant_id = ?1`,
       ).bind(a.id, now),
       env.DB.prepare(
         `INSERT INTO delivery_attempts (message_id, attempted_at, status_code, duration_ms)

@@ -75,12 +75,16 @@ export async function seedTasks(options: {
   ]);
 }
 
-/** Pending webhook messages `${prefix}1..count` for the seeded subscriptions, due now. */
+/**
+ * Pending webhook messages `${prefix}1..count` for the seeded subscriptions, due now, naming their
+ * tenant and endpoint as the relay's fan-out does.
+ */
 export async function seedMessages(prefix: string, count: number): Promise<void> {
   const now = Date.now();
   await env.DB.prepare(`WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
-    INSERT INTO messages (id, subscription_id, event_type, event_at, status, next_attempt_at, created_at, updated_at)
-    SELECT 'msg_' || ?2 || n, 'sub_' || ?2 || n, 'task.succeeded', ?3, 'pending', ?3, ?3, ?3 FROM seq`)
+    INSERT INTO messages (id, subscription_id, tenant_id, endpoint_id, event_type, event_at, status, state, next_attempt_at, created_at, updated_at)
+    SELECT 'msg_' || ?2 || n, s.id, s.tenant_id, s.endpoint_id, 'task.succeeded', ?3, 'pending', 'scheduled', ?3, ?3, ?3
+    FROM seq JOIN subscriptions s ON s.id = 'sub_' || ?2 || n`)
     .bind(count, prefix, now)
     .run();
 }
