@@ -7,10 +7,10 @@ import { countActivityOfHour, hourOf } from "./count-activity";
 import { asJson, type Db, prebuilt, runBatch, statement } from "./db";
 import { type CircuitPolicy, endpointHealthStatements } from "./endpoint-health";
 import { inlineAttempt, keptInline } from "./first-attempt";
-import { chunksOf, factOf, KEYED_CHUNK, keyedWrites, keyList, textOnce } from "./keyed-writes";
+import { factOf, keyedWrites, keyList, textOnce } from "./keyed-writes";
 import { messageIn, messageState, moveTo } from "./message-sql";
 import { recordOperationEvents } from "./operation-events";
-import { deliverSubscriptions, settleTasks } from "./settle";
+import { deliverFinishedSubscriptions, settleTasks } from "./settle";
 import { writeOnceMore } from "./storage-errors";
 
 export interface DeliveryRecord {
@@ -104,7 +104,7 @@ export async function recordDeliveries(
     // Settling reads the rows as they now are, whatever this round still leased: nothing to guard.
     // A finished task's webhook settles just its subscription (most webhooks: the default events
     // are the final ones); another event's settles its task's, which may stop being polled.
-    ...chunksOf([...new Set(finishedSubscriptions)], KEYED_CHUNK).map((ids) => settleFinished(db, ids, now)),
+    ...deliverFinishedSubscriptions(db, [...new Set(finishedSubscriptions)], now),
     ...(goingOnTasks.length > 0 ? settleWrites(db, { taskKeys: unique(goingOnTasks), now }) : []),
   ];
   // These webhooks were sent: left unrecorded, each would be sent again when its lease ends. When
@@ -229,21 +229,6 @@ const settleWrites = prebuilt(
   ],
   (db, { taskKeys, now }) => settleTasks(db, sql`(SELECT value FROM json_each(${taskKeys}))`, now),
 );
-
-/**
- * `deliverSubscriptions` of subscriptions (ids) of a round's webhooks of finished tasks, named in
- * the statement (`id IN (?, ...)`): D1 counts 6 rows read a subscription so, 7 through `json_each`.
- */
-const settleFinished = (db: Db, ids: readonly string[], now: number) =>
-  deliverSubscriptions(
-    db,
-    sql`id IN (${sql.join(
-      ids.map((id) => sql`${id}`),
-      sql`, `,
-    )})`,
-    now,
-    true,
-  );
 
 /** Gives claimed messages back untouched, `scheduled` at once (for work a tick claimed but did not start). */
 export async function releaseMessages(db: Db, messageIds: readonly string[], leaseToken: LeaseToken, now: number): Promise<void> {

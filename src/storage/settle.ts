@@ -1,9 +1,11 @@
-import { type SQL, sql } from "drizzle-orm";
+import { inArray, type SQL, sql } from "drizzle-orm";
+import type { TaskKey } from "../domain/ids";
 import { OPEN_MESSAGE_STATES } from "../domain/message-states";
 import { asJson, type Db, statement } from "./db";
 import { stillPossibleSql } from "./event-order";
 import { chunksOf, KEYED_CHUNK } from "./keyed-writes";
 import { messageIn } from "./message-sql";
+import { subscriptions } from "./schema";
 
 /**
  * Events a task can still produce, as a SQL condition on `e.value` for task `t`: none once it
@@ -35,9 +37,7 @@ export function settleTasks(db: Db, taskKeys: SQL, now: number) {
  * The first half of `settleTasks`, for the subscriptions `which` names (a condition on
  * `subscriptions`). Of a subscription whose task finished (`taskFinished`), only its webhooks are
  * looked at: a finished task can send nothing more, and its polling already stopped when it
- * finished, so the second half would find nothing to do either. D1 counts the rows each check
- * reads: by its id, without its task, a finished task's webhook settles its subscription reading
- * 7 rows, where by its task's key, with the task, it read 12 (docs/performance.md).
+ * finished, so the second half would find nothing to do either (`deliverFinishedSubscriptions`).
  */
 export function deliverSubscriptions(db: Db, which: SQL, now: number, taskFinished = false) {
   return statement(
@@ -46,6 +46,15 @@ export function deliverSubscriptions(db: Db, which: SQL, now: number, taskFinish
     WHERE ${which} AND status = 'active' AND ${NOTHING_OPEN}${taskFinished ? sql`` : sql` AND ${NOTHING_POSSIBLE}`}`,
   );
 }
+
+/**
+ * `deliverSubscriptions` for the subscriptions (ids) of a round's webhooks of finished tasks, named
+ * in the statement (KEYED_CHUNK a statement). D1 counts the rows each check reads: so, without its
+ * task, a finished task's webhook settles its subscription reading 6 rows; through `json_each` it
+ * read 7, and by its task's key, with the task, 12 (docs/performance.md).
+ */
+export const deliverFinishedSubscriptions = (db: Db, ids: readonly string[], now: number) =>
+  chunksOf(ids, KEYED_CHUNK).map((chunk) => deliverSubscriptions(db, inArray(subscriptions.id, chunk), now, true));
 
 /**
  * `deliverSubscriptions` for the subscriptions of tasks a round of polls just finished (each with
@@ -57,16 +66,16 @@ export function deliverSubscriptions(db: Db, which: SQL, now: number, taskFinish
  * checks read 5. A task whose record was refused (its lease or due time moved on) is not
  * finished: the checks still find its events possible, as before.
  */
-export function deliverFinishedTasks(db: Db, finished: readonly { taskKey: string; event: string | null }[], now: number) {
+export function deliverFinishedTasks(db: Db, finished: readonly { taskKey: TaskKey; event: string | null }[], now: number) {
   return chunksOf(finished, KEYED_CHUNK).map((chunk) => {
     const finalEvents = asJson(Object.fromEntries(chunk.map((f) => [f.taskKey, f.event])));
     const asked = sql`EXISTS (SELECT 1 FROM json_each(subscriptions.events) e
       WHERE e.value = ${finalEvents} ->> ('$."' || subscriptions.task_key || '"'))`;
-    const keys = sql.join(
-      chunk.map((f) => sql`${f.taskKey}`),
-      sql`, `,
+    const named = inArray(
+      subscriptions.taskKey,
+      chunk.map((f) => f.taskKey),
     );
-    return deliverSubscriptions(db, sql`task_key IN (${keys}) AND NOT ${asked}`, now);
+    return deliverSubscriptions(db, sql`${named} AND NOT ${asked}`, now);
   });
 }
 
