@@ -46,6 +46,9 @@ process.once("exit", () => {
   for (const dir of leftoverDirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** How many times wrangler dev is started when a port it was given is taken first. */
+const PORT_ATTEMPTS = 3;
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -295,9 +298,29 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     if (stopping) throw new Error("wrangler dev was stopped while starting");
   };
 
-  const port = options.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
+  let url = "";
   let inspectorPort = 0;
+  /** Waits until the dev server answers /healthz ("ready"), or exits ("exited"); throws when it cannot run or is late. */
+  const untilReady = async (dev: Group, url: string, timeoutMs: number): Promise<"ready" | "exited"> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      checkAborted();
+      if (dev.done) return "exited";
+      let health: Awaited<ReturnType<typeof fetchText>> | undefined;
+      try {
+        health = await fetchText(`${url}/healthz`, { timeoutMs: 5_000, signal: options.signal });
+      } catch {
+        // not listening yet, or not answering yet
+      }
+      if (health?.res.ok) return "ready";
+      // Up, but it cannot run with these vars: waiting will not change them; its answer says what is wrong.
+      const misconfigured = health?.res.status === 503 ? misconfiguration(health.text) : null;
+      if (misconfigured) throw new Error(misconfigured);
+      if (Date.now() > deadline) throw new Error(`wrangler dev not ready in time: ${output.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
   try {
     let cwd = ROOT;
     if (options.snapshot) {
@@ -340,46 +363,42 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     };
     await migrateLocalD1(dir, path.join(MIGRATED_D1S, migratedD1Key(options.env)), applyMigrations);
 
-    inspectorPort = await freePort();
-    checkAborted();
-    current = startGroup(
-      [
-        "dev",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--inspector-port",
-        String(inspectorPort),
-        "--persist-to",
-        dir,
-        ...envFileArgs,
-        ...envArgs,
-        "--test-scheduled",
-        "--show-interactive-dev-session=false",
-        "--log-level",
-        "log",
-      ],
-      cwd,
-      onData,
-    );
-    const dev = current;
-    const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-    for (;;) {
+    // A port found free may be taken before workerd listens on it, by any process's outgoing
+    // connection on loopback (the tests beside make thousands): so ports are picked just before the
+    // start, and picked again when workerd finds one in use (a port the caller chose is not).
+    for (let attempt = 1; ; attempt++) {
+      const port = options.port ?? (await freePort());
+      url = `http://127.0.0.1:${port}`;
+      inspectorPort = await freePort();
       checkAborted();
-      if (dev.done) throw new Error(`wrangler dev exited early: ${output.slice(-2000)}`);
-      let health: Awaited<ReturnType<typeof fetchText>> | undefined;
-      try {
-        health = await fetchText(`${url}/healthz`, { timeoutMs: 5_000, signal: options.signal });
-      } catch {
-        // not listening yet, or not answering yet
-      }
-      if (health?.res.ok) break;
-      // Up, but it cannot run with these vars: waiting will not change them; its answer says what is wrong.
-      const misconfigured = health?.res.status === 503 ? misconfiguration(health.text) : null;
-      if (misconfigured) throw new Error(misconfigured);
-      if (Date.now() > deadline) throw new Error(`wrangler dev not ready in time: ${output.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 200));
+      const from = output.length;
+      current = startGroup(
+        [
+          "dev",
+          "--ip",
+          "127.0.0.1",
+          "--port",
+          String(port),
+          "--inspector-port",
+          String(inspectorPort),
+          "--persist-to",
+          dir,
+          ...envFileArgs,
+          ...envArgs,
+          "--test-scheduled",
+          "--show-interactive-dev-session=false",
+          "--log-level",
+          "log",
+        ],
+        cwd,
+        onData,
+      );
+      const started = await untilReady(current, url, options.readyTimeoutMs ?? 60_000);
+      if (started === "ready") break;
+      const inUse = output.slice(from).includes("Address already in use");
+      if (!inUse || options.port !== undefined || attempt >= PORT_ATTEMPTS)
+        throw new Error(`wrangler dev exited early: ${output.slice(-2000)}`);
+      options.onLine?.(`wrangler dev: a port was taken before it listened; starting again on others (attempt ${attempt + 1})`);
     }
   } catch (error) {
     await stop();
