@@ -80,9 +80,10 @@ export interface CpuSummary {
  * one sampling period (the median delta), not as its delta: the sum is the isolate's busy time.
  * A runtime function (no script URL: fetch, Response, crypto) is counted as its caller's owner:
  * the D1 client's `fetch` to the D1 service is the D1 binding's cost, a `Response` made by hono
- * is hono's.
+ * is hono's. `periodUs`: the period measured in another window of the same run, for a window of
+ * requests so short that most of its deltas are the waits between them (their median is no period).
  */
-export function summarize(profile: CpuProfile, starts: { line: number; path: string }[], bundleUrl: string): CpuSummary {
+export function summarize(profile: CpuProfile, starts: { line: number; path: string }[], bundleUrl: string, periodUs?: number): CpuSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, ProfileNode>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node);
@@ -109,7 +110,7 @@ export function summarize(profile: CpuProfile, starts: { line: number; path: str
     return src < 0 ? OURS : at.slice(src);
   };
   const sorted = [...profile.timeDeltas].sort((a, b) => a - b);
-  const intervalUs = sorted[sorted.length >> 1] ?? 0;
+  const intervalUs = periodUs ?? sorted[sorted.length >> 1] ?? 0;
   const byOwner = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let busy = 0;

@@ -31,6 +31,7 @@ const DELIVERIES = 90;
 const FINISHING = 90;
 const CALLBACKS = 100;
 const IDLE_TICKS = 10;
+const HEALTH_CHECKS = 200;
 
 const SUCCEEDED = { status: "succeed", result: { videos: [{ id: "v", url: "https://cdn.example/v.mp4", duration: "5" }] } };
 
@@ -77,13 +78,18 @@ async function stop(): Promise<void> {
 afterAll(stop);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const measure = async (run: () => Promise<unknown>) => summarize((await profiler.profile(run)).profile, starts, "index.js");
+const measure = async (run: () => Promise<unknown>, periodUs?: number) =>
+  summarize((await profiler.profile(run)).profile, starts, "index.js", periodUs);
 const put = (url: string, body: unknown) => fetchText(url, { method: "PUT", body: JSON.stringify(body), timeoutMs: 10_000 });
 const register = (taskId: string, hook: string) =>
   stack.client.register({ task_id: taskId, action: "videos", action2: "text2video", callback_url: hook });
 const bulk = (prefix: string, count: number, steps: unknown[]) =>
   put(`${stack.network.url}/_sim/bulk`, { prefix, count, steps, action: "videos", action2: "text2video" });
 const hookUrl = (name: string) => `${stack.network.url}/hooks/${name}`;
+const health = async () => {
+  const { res } = await fetchText(`${stack.relay.url}/healthz`, { timeoutMs: 10_000 });
+  expect(res.status).toBe(200);
+};
 const received = (name: string) => stack.network.receivers.deliveries(name).length;
 const polls = () => stack.network.simulator.stats().polls;
 
@@ -220,6 +226,16 @@ async function measureAll(): Promise<{ measured: Measured[]; idle: CpuSummary; i
     for (let n = 1; n <= REGISTRATIONS; n++) await register(`reg${n}`, hookUrl("cpu-registrations"));
   });
   measured.push({ kind: "registration (POST /v1/tasks)", ops: REGISTRATIONS, target: "≤ 1 ms", summary: registrations, ticks: 0 });
+
+  // The floor of any request: GET /healthz answers from the configuration, no key, no D1 (the
+  // runtime's request and response, the middleware every route passes, hono's routing).
+  for (let n = 1; n <= 10; n++) await health();
+  // Each takes a sample or two, so most of the window's deltas are the waits between requests: the
+  // registrations' period is this window's too (same run, same sampler).
+  const healthChecks = await measure(async () => {
+    for (let n = 1; n <= HEALTH_CHECKS; n++) await health();
+  }, registrations.intervalUs);
+  measured.push({ kind: "GET /healthz (no key, no D1)", ops: HEALTH_CHECKS, target: "—", summary: healthChecks, ticks: 0 });
 
   // Batch registrations: POST /v1/tasks/batch of 50 items, per item.
   const batches = await measure(async () => {
