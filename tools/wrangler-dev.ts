@@ -46,9 +46,6 @@ process.once("exit", () => {
   for (const dir of leftoverDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** How many times wrangler dev is started when a port it was given is taken first. */
-const PORT_ATTEMPTS = 3;
-
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -58,6 +55,25 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** How many times a server is started when a port found free for it is taken first. */
+export const PORT_ATTEMPTS = 3;
+
+/**
+ * Runs `start` on `fixed`, or on a port found free just before; when `start` says the port was
+ * taken before it listened ("port_in_use"), on another, up to PORT_ATTEMPTS times in all. A port
+ * found free may be taken in the seconds before the server binds it, by any process's outgoing
+ * connection on loopback (tests beside make thousands); a port the caller chose is not changed.
+ */
+export async function onFreePort<T>(fixed: number | undefined, start: (port: number) => Promise<T | "port_in_use">): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const port = fixed ?? (await freePort());
+    const started = await start(port);
+    if (started !== "port_in_use") return started;
+    if (fixed !== undefined) throw new Error(`port ${port} is in use`);
+    if (attempt >= PORT_ATTEMPTS) throw new Error(`each of ${PORT_ATTEMPTS} ports found free was taken before the server listened`);
+  }
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals) {
@@ -301,7 +317,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
   let url = "";
   let inspectorPort = 0;
   /** Waits until the dev server answers /healthz ("ready"), or exits ("exited"); throws when it cannot run or is late. */
-  const untilReady = async (dev: Group, url: string, timeoutMs: number): Promise<"ready" | "exited"> => {
+  const untilReady = async (dev: Group, timeoutMs: number): Promise<"ready" | "exited"> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       checkAborted();
@@ -363,11 +379,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     };
     await migrateLocalD1(dir, path.join(MIGRATED_D1S, migratedD1Key(options.env)), applyMigrations);
 
-    // A port found free may be taken before workerd listens on it, by any process's outgoing
-    // connection on loopback (the tests beside make thousands): so ports are picked just before the
-    // start, and picked again when workerd finds one in use (a port the caller chose is not).
-    for (let attempt = 1; ; attempt++) {
-      const port = options.port ?? (await freePort());
+    await onFreePort(options.port, async (port) => {
       url = `http://127.0.0.1:${port}`;
       inspectorPort = await freePort();
       checkAborted();
@@ -393,13 +405,14 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
         cwd,
         onData,
       );
-      const started = await untilReady(current, url, options.readyTimeoutMs ?? 60_000);
-      if (started === "ready") break;
-      const inUse = output.slice(from).includes("Address already in use");
-      if (!inUse || options.port !== undefined || attempt >= PORT_ATTEMPTS)
-        throw new Error(`wrangler dev exited early: ${output.slice(-2000)}`);
-      options.onLine?.(`wrangler dev: a port was taken before it listened; starting again on others (attempt ${attempt + 1})`);
-    }
+      if ((await untilReady(current, options.readyTimeoutMs ?? 60_000)) === "ready") return "ready";
+      // workerd's words when the main port or the inspector's was taken first.
+      if (options.port === undefined && output.slice(from).includes("Address already in use")) {
+        options.onLine?.("wrangler dev: a port found free was taken before it listened; starting it again on others");
+        return "port_in_use";
+      }
+      throw new Error(`wrangler dev exited early: ${output.slice(-2000)}`);
+    });
   } catch (error) {
     await stop();
     throw error;
