@@ -13,7 +13,7 @@ export default defineConfig({
     include: ["test/soak/**/*.soak.ts"],
     environment: "node",
     fileParallelism: false,
-    testTimeout: 330_000,
+    testTimeout: 360_000,
     hookTimeout: 60_000,
   },
 });

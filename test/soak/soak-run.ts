@@ -641,6 +641,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         expectedByKey.set(`${e.subscriptionId}|${e.type}`, e);
       }
     };
+    const describeStragglers = async () => {
+      for (const e of expected.filter((x) => !arrivedAt.has(`${x.subscriptionId}|${x.type}`)).slice(0, 3)) {
+        const view = await apiRetrying<TaskView>(
+          liveRelay.url,
+          apiKeys[0]!,
+          "GET",
+          `/v1/tasks/${encodeURIComponent(e.taskId)}${klingTaskIds.has(e.taskId) ? "?provider=kling" : ""}`,
+        ).catch((error: unknown) => String(error));
+        const sub = typeof view === "string" ? view : view.subscriptions.find((s) => s.id === e.subscriptionId);
+        const received = network!.receivers
+          .deliveries(e.receiver)
+          .filter((d) => d.body.includes(e.subscriptionId))
+          .map((d) => `${d.answered} at t+${Math.round(secs(d.receivedAt - started))}s`);
+        say(
+          `[${options.name}] t+${Math.round(secs(Date.now() - started))}s still out: ${e.type} for ${e.subscriptionId} (task ${e.taskId}, receiver ${e.receiver}, finished upstream t+${Math.round(secs(e.finishesAt - started))}s); the receiver answered [${received.join(", ")}]; the relay says ${JSON.stringify(sub)}${typeof view === "string" ? "" : ` (task ${view.task_status}, finished ${view.finished_at}, next poll ${view.next_poll_at})`}`,
+        );
+      }
+    };
     const registering = Date.now();
     for (let batch = 0; batch < batches && fatal === null; batch++) {
       const due = registering + batch * options.batchEverySeconds * 1000;
@@ -673,10 +691,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
     // Drain: keep ticking until every expected final webhook arrived, at most drainSeconds.
     const drainDeadline = registeredAt + options.drainSeconds * 1000;
+    let lastStragglerLook = Date.now();
     for (;;) {
       readArrivals();
       if (fatal !== null || arrivedAt.size === expected.length || Date.now() > drainDeadline) break;
       progress("drain");
+      // A few webhooks still out for a while: say what the relay and the receiver know of them, so
+      // that a run cut short (in CI) still tells why they were slow.
+      if (expected.length - arrivedAt.size <= 3 && Date.now() - lastStragglerLook >= 30_000) {
+        lastStragglerLook = Date.now();
+        await describeStragglers();
+      }
       await sleep(1000);
     }
     drainMs = Date.now() - registeredAt;
