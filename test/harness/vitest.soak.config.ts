@@ -13,7 +13,7 @@ export default defineConfig({
     include: ["test/soak/**/*.soak.ts"],
     environment: "node",
     fileParallelism: false,
-    testTimeout: 360_000,
+    testTimeout: 420_000,
     hookTimeout: 60_000,
   },
 });
