@@ -20,13 +20,24 @@ export function deliveryPhase(ctx: TickContext): Promise<number> {
     claimable: (outstanding) => budget.claimable(clock.now(), timeout, outstanding),
     async claim(limit) {
       const messages: ClaimedMessage[] = [];
-      // A born message cancelled meanwhile has lost its lease, and is not loaded.
-      while (messages.length < limit && ctx.born && ctx.born.length > 0)
-        messages.push(...(await loadClaimedMessages(db, [{ leaseToken, ids: ctx.born.splice(0, limit - messages.length) }])));
-      if (messages.length < limit) {
-        const now = clock.now();
-        const leaseMs = tickLeaseMs(budget.deadline, now, timeout);
-        messages.push(...(await claimDueMessages(db, { now, limit: limit - messages.length, leaseToken, leaseMs })));
+      const bornTaken: string[] = [];
+      try {
+        // A born message cancelled meanwhile has lost its lease, and is not loaded.
+        while (messages.length < limit && ctx.born && ctx.born.length > 0) {
+          const ids = ctx.born.splice(0, limit - messages.length);
+          bornTaken.push(...ids);
+          messages.push(...(await loadClaimedMessages(db, [{ leaseToken, ids }])));
+        }
+        if (messages.length < limit) {
+          const now = clock.now();
+          const leaseMs = tickLeaseMs(budget.deadline, now, timeout);
+          messages.push(...(await claimDueMessages(db, { now, limit: limit - messages.length, leaseToken, leaseMs })));
+        }
+      } catch (error) {
+        // No born message taken here was sent: the tick still holds them, to send in its next
+        // round (it rides out a D1 fault) or release at its end, not leave them a minute leased.
+        ctx.born?.unshift(...bornTaken);
+        throw error;
       }
       budget.spend(messages.length);
       return messages;
