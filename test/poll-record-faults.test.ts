@@ -11,6 +11,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runTick } from "../src/tick/run-tick";
 import { failingWhere } from "./support/faulty-d1";
+import { type Recorded, recordingD1 } from "./support/recording-d1";
 import { manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
 
 /** The poll record: the batch that writes the polled tasks' statuses. */
@@ -81,6 +82,25 @@ describe("a poll record that D1 fails", () => {
     expect(n).toBe(1);
     const leased = await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE lease_token IS NOT NULL").first<{ n: number }>();
     expect(leased!.n).toBe(0);
+  });
+
+  it("that stood after all still has its webhook sent by the tick that polled, not a lease later", async () => {
+    const { hook } = await finishedTask(false);
+    const faults = failingWhere(env.DB, RECORD, "after");
+    const log: Recorded[] = [];
+    const report = await runTick({ ...env, DB: recordingD1(faults.db, log) }, manualClock());
+    expect(faults.failed()).toBe(1);
+    expect(report).toMatchObject({ polled: 1, delivered: 1 });
+    expect(await hook.deliveries()).toHaveLength(1);
+    const leased = await env.DB.prepare("SELECT count(*) AS n FROM messages WHERE lease_token IS NOT NULL").first<{ n: number }>();
+    expect(leased!.n).toBe(0);
+    // The read of what it created (storage/record-polls.ts `bornTo`) goes by the task's and the subscription's keys.
+    const bornRead = log.find((s) => /FROM subscriptions s JOIN messages m ON m\.subscription_id = s\.id/.test(s.sql));
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${bornRead!.sql}`)
+      .bind(...bornRead!.params)
+      .all<{ detail: string }>();
+    expect(plan.results.map((r) => r.detail).filter((d) => /^SCAN (s|m)\b/.test(d))).toEqual([]);
+    expect(plan.results.map((r) => r.detail)).toContainEqual(expect.stringMatching(/^SEARCH m USING INDEX messages_subscription_event/));
   });
 
   it("twice in a row ends the tick (one pass); the task, never recorded, is polled again by the next", async () => {

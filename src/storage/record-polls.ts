@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { LeaseToken, TaskKey } from "../domain/ids";
 import { isTerminal } from "../domain/kling";
 import type { TaskUpdate } from "../domain/poll-plan";
@@ -7,9 +7,10 @@ import { asJson, type Db, keySet, runBatch } from "./db";
 import { type BornLease, fanOutTaskEvents } from "./fan-out";
 import { factOf, keyedWrites, keyList, textOnce } from "./keyed-writes";
 import { type KindStatsEntry, saveKindStats } from "./kind-stats";
+import { messageIn } from "./message-sql";
 import { recordOperationEvents } from "./operation-events";
 import { countPushedFinishes } from "./push-stats";
-import { batchRows, int, rowSchema, text } from "./rows";
+import { batchRows, int, readAll, rowSchema, text } from "./rows";
 import { deliverFinishedTasks, deliverSubscriptions, stopUnwatchedTasks } from "./settle";
 import { writeOnceMore } from "./storage-errors";
 
@@ -125,17 +126,35 @@ export async function recordPolls(
   // Tried again at once when D1 could not answer, unless it committed after all (no task of it is
   // still held as the record found it): its guarded updates would then write nothing, but the
   // counts after them (the hour's polls, the pushed finishes) would count twice. A record that
-  // stood that way returns nothing: its webhooks born leased wait for their lease's end.
+  // stood that way answered nothing: the webhooks it created leased to the caller are read back,
+  // for it to send now rather than a lease later (that read failing too, they wait for the lease).
   const results = await writeOnceMore(
     () => runBatch(db, statements),
     async () => !(await anyStillHeld(db, rows, holder)),
   );
-  if (results === undefined || withEvents.length === 0) return { messagesCreated: 0, born: [] };
+  if (withEvents.length === 0) return { messagesCreated: 0, born: [] };
+  if (results === undefined)
+    return { messagesCreated: 0, born: born ? await bornTo(db, keySet(withEvents), born.token, now).catch(() => []) : [] };
   const created = batchRows(CreatedRow, "messages created by a round's polls", results[updates.length]);
   return { messagesCreated: created.length, born: created.filter((m) => m.born === 1).map((m) => m.id) };
 }
 
 const CreatedRow = rowSchema({ id: text, born: int });
+
+/**
+ * The messages a record that stood (at `now`) created or revived leased to `token` for these tasks'
+ * subscriptions: its fan-out wrote them at `now`, which keeps out any other of the caller's.
+ */
+async function bornTo(db: Db, taskKeys: SQL, token: LeaseToken, now: number): Promise<string[]> {
+  const rows = await readAll(
+    db,
+    rowSchema({ id: text }),
+    "webhooks born to a record that stood",
+    sql`SELECT m.id FROM subscriptions s JOIN messages m ON m.subscription_id = s.id
+    WHERE s.task_key IN ${taskKeys} AND m.lease_token = ${token} AND m.updated_at = ${now} AND ${messageIn("m.state", "leased")}`,
+  );
+  return rows.map((r) => r.id);
+}
 
 /**
  * Whether any task of a round's records (`rows`, JSON) is still held as the record found it: under
