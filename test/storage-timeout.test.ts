@@ -133,9 +133,10 @@ describe("a lingering tick whose D1 fails", () => {
     const hook = await receiver();
     const task = await upstreamTask([{ status: "succeed" }]);
     await register({ task_id: task.id, callback_url: hook.url });
-    // Round trip 0 is the upkeep's; 1 is the first round's first claim.
-    const { faults, events } = await tickWith([1], 4, 10_000);
-    expect(faults.log.failed.before).toBe(1);
+    // Round trip 0 is the upkeep's; 1 is the first round's first claim, 2 its look for what it
+    // may have leased all the same (storage/claim-messages.ts): both failing, the round ends.
+    const { faults, events } = await tickWith([1, 2], 4, 10_000);
+    expect(faults.log.failed.before).toBe(2);
     expect(events.filter((e) => e.event === "storage_unavailable").map((e) => e.during)).toEqual(["tick_round"]);
     expect(events.find((e) => e.event === "tick")).toMatchObject({ storageFaults: 1, polled: 1, delivered: 1, endReason: "wall_budget" });
     expect(await hook.deliveries()).toHaveLength(1);
@@ -147,7 +148,8 @@ describe("a lingering tick whose D1 fails", () => {
       20,
       8_000,
     );
-    expect(faults.log.failed.before).toBe(3);
+    // Each round: its first claim, and the claim's look for what it may have leased.
+    expect(faults.log.failed.before).toBe(6);
     expect(events.filter((e) => e.event === "storage_unavailable").map((e) => e.during)).toEqual(["tick_round", "tick_round", "tick"]);
     expect(events.some((e) => e.event === "tick")).toBe(false);
   });

@@ -12,6 +12,7 @@ import { messageIn, messageState } from "./message-sql";
 import { claimPastParked, parkedAt, tenantHalted } from "./parking";
 import { column, int, type RowColumns, type RowOf, type RowSchema, readAll, rowSchema } from "./rows";
 import { endpoints, messages, subscriptions, tasks } from "./schema";
+import { isStorageUnavailable } from "./storage-errors";
 
 /** Where and how a message goes: its subscription's task, URL, tenant and endpoint keys. */
 export interface MessageTarget {
@@ -78,6 +79,10 @@ interface ClaimOptions {
   now: number;
   limit: number;
   leaseToken: LeaseToken;
+  /**
+   * The lease's length. For `claimDueMessages`, its end (`now + leaseMs`) must differ from that of
+   * every other claim under the same token: a claim D1 answered with an error is found again by it.
+   */
   leaseMs: number;
 }
 
@@ -139,7 +144,28 @@ const ClaimedBodyRow = BodyRow.with({
  */
 export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<ClaimedMessage[]> {
   if (options.limit <= 0) return [];
-  const claimed = await claim(db, options, ClaimedBodyRow, sql`id, subscription_id, schedule_step, attempts, created_at, ${bodyColumns()}`);
+  const columns = sql`id, subscription_id, schedule_step, attempts, created_at, ${bodyColumns()}`;
+  try {
+    return await withTargets(db, await claim(db, options, ClaimedBodyRow, columns));
+  } catch (error) {
+    if (!isStorageUnavailable(error)) throw error;
+    // The claim may have committed before D1's answer was lost (or its targets' read failed):
+    // what it leased is found again by its lease's end, and sent now rather than a lease later.
+    // Nothing found, it leased nothing, and what is due stays due for the next claim. The look
+    // failing too, the error stands: D1 is down for now.
+    const again = await readAll(
+      db,
+      ClaimedBodyRow,
+      "messages a claim leased",
+      sql`SELECT ${columns} FROM messages
+      WHERE next_attempt_at = ${options.now + options.leaseMs} AND lease_token = ${options.leaseToken} AND ${messageIn("state", "leased")}`,
+    ).catch(() => Promise.reject(error));
+    return await withTargets(db, again).catch(() => Promise.reject(error));
+  }
+}
+
+/** Claimed messages with their subscriptions' targets, read in one statement. */
+async function withTargets(db: Db, claimed: RowOf<typeof ClaimedBodyRow>[]): Promise<ClaimedMessage[]> {
   if (claimed.length === 0) return [];
   const subscriptionIds = [...new Set(claimed.map((m) => m.subscription_id))];
   const targets = await readAll(

@@ -30,7 +30,8 @@ export function deliveryPhase(ctx: TickContext): Promise<number> {
         }
         if (messages.length < limit) {
           const now = clock.now();
-          const leaseMs = tickLeaseMs(budget.deadline, now, timeout);
+          ctx.deliveryClaims = (ctx.deliveryClaims ?? 0) + 1;
+          const leaseMs = tickLeaseMs(budget.deadline, now, timeout) + ctx.deliveryClaims;
           messages.push(...(await claimDueMessages(db, { now, limit: limit - messages.length, leaseToken, leaseMs })));
         }
       } catch (error) {

@@ -43,7 +43,9 @@ const MAX_NAP_MS = 5_000;
 
 /**
  * D1 faults in a row a lingering tick rides out. A D1 round trip that fails (one of D1's transient
- * errors, or past D1_TIMEOUT_SECONDS) ends its round: the work the round claimed and did not record
+ * errors, or past D1_TIMEOUT_SECONDS) ends its round (but for the ones the storage layer settles
+ * itself: a record written again, a delivery claim's look for what it leased, claim-messages.ts):
+ * the work the round claimed and did not record
  * stays leased until its leases end, as a killed tick's would, and a webhook sent and not recorded
  * is sent again then, as the same webhook. The tick naps FAULT_NAP_MS and goes on; at this many
  * faults in a row D1 is taken to be down, and the tick ends (src/index.ts logs it). When the first

@@ -80,4 +80,9 @@ export interface TickContext extends WorkContext {
    * tick ends is released, due at once. Absent when a queue delivers: those are created due, for it.
    */
   born?: string[];
+  /**
+   * The delivery claims it made: each one's lease ends this many milliseconds later, so that no
+   * two end alike and one D1 answered with an error is found again by its end (claim-messages.ts).
+   */
+  deliveryClaims?: number;
 }

@@ -21,10 +21,10 @@ it("loses nothing and ends every tick on time: 200 tasks over one minute, overla
     timeScale: 0.1,
     // Webhooks come late by design, and the delays add up: a task finished upstream waits for
     // its next poll (up to POLL_MAX_INTERVAL_SECONDS, 60 s, once its kind's window has closed: the
-    // relay does not know the simulator runs durations x0.1); with D1 faults (FULL_SOAK's 2 %), work
-    // a claim leased and then answered an error for is due again only when its lease ends (up to
-    // 60 s after the tick began); a webhook to an endpoint whose circuit opened waits for a probe
-    // (a minute). 60 s left 3 of 246 still on their way, 120 s one in a run of 2026-12-06, and a CI
+    // relay does not know the simulator runs durations x0.1); with D1 faults (FULL_SOAK's 2 %),
+    // tasks a claim leased and then answered an error for are due again only when their lease ends
+    // (up to 60 s after the tick began); a webhook to an endpoint whose circuit opened waits for a
+    // probe (a minute). 60 s left 3 of 246 still on their way, 120 s one in a run of 2026-12-06, and a CI
     // run of 2026-12-07 still had one out 100 s after the last registration. The drain ends as
     // soon as every webhook is in: the room costs only a run that needs it, and a webhook stuck
     // for good still fails the run.
