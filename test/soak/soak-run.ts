@@ -641,14 +641,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         expectedByKey.set(`${e.subscriptionId}|${e.type}`, e);
       }
     };
+    /** The relay's view of one task (`?provider=kling` for Kling's new API), retried while D1 is unavailable. */
+    const taskView = (id: string) =>
+      apiRetrying<TaskView>(
+        liveRelay.url,
+        apiKeys[0]!,
+        "GET",
+        `/v1/tasks/${encodeURIComponent(id)}${klingTaskIds.has(id) ? "?provider=kling" : ""}`,
+      );
     const describeStragglers = async () => {
       for (const e of expected.filter((x) => !arrivedAt.has(`${x.subscriptionId}|${x.type}`)).slice(0, 3)) {
-        const view = await apiRetrying<TaskView>(
-          liveRelay.url,
-          apiKeys[0]!,
-          "GET",
-          `/v1/tasks/${encodeURIComponent(e.taskId)}${klingTaskIds.has(e.taskId) ? "?provider=kling" : ""}`,
-        ).catch((error: unknown) => String(error));
+        const view = await taskView(e.taskId).catch((error: unknown) => String(error));
         const sub = typeof view === "string" ? view : view.subscriptions.find((s) => s.id === e.subscriptionId);
         const received = network!.receivers
           .deliveries(e.receiver)
@@ -722,12 +725,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         Array.from({ length: 8 }, async () => {
           while (cursor < ids.length && Date.now() < overallDeadline) {
             const id = ids[cursor++]!;
-            const view = await apiRetrying<TaskView>(
-              liveRelay.url,
-              apiKeys[0]!,
-              "GET",
-              `/v1/tasks/${encodeURIComponent(id)}${klingTaskIds.has(id) ? "?provider=kling" : ""}`,
-            ).catch(() => null);
+            const view = await taskView(id).catch(() => null);
             const notFinished = !view || view.finished_at === null || view.next_poll_at !== null;
             const notDelivered = (view?.subscriptions ?? []).filter((sub) => sub.status !== "delivered").length;
             tasksNotFinished += notFinished ? 1 : 0;
