@@ -201,6 +201,7 @@ function tickContext(clock: Clock): TickContext {
     budget: new WorkBudget(config.subrequestBudget, clock.now() + config.tickWallBudgetMs),
     report: emptyTickReport(),
     leaseToken: newLeaseToken(),
+    claims: { made: 0 },
     born: [],
   };
 }

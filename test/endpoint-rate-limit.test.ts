@@ -56,6 +56,7 @@ function deliveryRun(subrequests: number): { run: Promise<number>; report: TickR
     budget: new WorkBudget(subrequests, Date.now() + 120_000),
     report,
     leaseToken: newLeaseToken(),
+    claims: { made: 0 },
     pacer: durablePacer(env.ENDPOINT_PACER),
   });
   return { run, report };

@@ -9,7 +9,8 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { newLeaseToken } from "../src/domain/ids";
 import worker from "../src/index";
-import { faultyD1 } from "./support/faulty-d1";
+import { failingWhere, faultyD1 } from "./support/faulty-d1";
+import { type Recorded, recordingD1 } from "./support/recording-d1";
 import { receiver, register, resetDb, upstreamTask } from "./support/relay";
 
 /** Fails the test if `work` takes longer than `ms` of real time. */
@@ -134,7 +135,7 @@ describe("a lingering tick whose D1 fails", () => {
     const task = await upstreamTask([{ status: "succeed" }]);
     await register({ task_id: task.id, callback_url: hook.url });
     // Round trip 0 is the upkeep's; 1 is the first round's first claim, 2 its look for what it
-    // may have leased all the same (storage/claim-messages.ts): both failing, the round ends.
+    // may have leased all the same (storage/storage-errors.ts `claimOrLook`): both failing, the round ends.
     const { faults, events } = await tickWith([1, 2], 4, 10_000);
     expect(faults.log.failed.before).toBe(2);
     expect(events.filter((e) => e.event === "storage_unavailable").map((e) => e.during)).toEqual(["tick_round"]);
@@ -152,6 +153,41 @@ describe("a lingering tick whose D1 fails", () => {
     expect(faults.log.failed.before).toBe(6);
     expect(events.filter((e) => e.event === "storage_unavailable").map((e) => e.during)).toEqual(["tick_round", "tick_round", "tick"]);
     expect(events.some((e) => e.event === "tick")).toBe(false);
+  });
+});
+
+describe("a claim that D1 does not answer in time", () => {
+  beforeEach(resetDb);
+
+  it("ends its round after one D1_TIMEOUT_SECONDS, with no look for what it may have leased; the next round delivers", async () => {
+    const hook = await receiver();
+    const task = await upstreamTask([{ status: "succeed" }]);
+    await register({ task_id: task.id, callback_url: hook.url });
+    // The first round's delivery claim (storage/claim-messages.ts) hangs: it may still commit after any look.
+    const faults = failingWhere(env.DB, /UPDATE messages SET state = CASE WHEN c\.halted/, "hang");
+    const log: Recorded[] = [];
+    const lines: string[] = [];
+    const original = console.log;
+    console.log = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+    try {
+      await within(
+        8_000,
+        "the tick",
+        worker.scheduled(createScheduledController(), {
+          ...env,
+          DB: recordingD1(faults.db, log),
+          D1_TIMEOUT_SECONDS: "0.4",
+          TICK_WALL_BUDGET_SECONDS: "3",
+        }),
+      );
+    } finally {
+      console.log = original;
+    }
+    expect(faults.failed()).toBe(1);
+    expect(log.some((s) => /WHERE next_attempt_at = \? AND lease_token = \?/.test(s.sql))).toBe(false);
+    const tickLine = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.event === "tick");
+    expect(tickLine).toMatchObject({ storageFaults: 1, polled: 1, delivered: 1 });
+    expect(await hook.deliveries()).toHaveLength(1);
   });
 });
 

@@ -8,6 +8,7 @@ import { messageIn, messageState } from "./message-sql";
 import { archiveFileTenant, claimPastParked, parkedAt, tenantHalted } from "./parking";
 import { column, int, type RowOf, readAll, readOne, rowSchema, selectList } from "./rows";
 import { archiveFiles, tasks } from "./schema";
+import { claimOrLook } from "./storage-errors";
 
 /**
  * The archive's D1 side: tasks whose files are to be listed, the files claimed and copied like
@@ -112,31 +113,45 @@ interface ClaimOptions {
   now: number;
   limit: number;
   leaseToken: LeaseToken;
+  /**
+   * The lease's length. Its end (`now + leaseMs`) must differ from that of every other claim under
+   * the same token: a claim D1 answered with an error is found again by it (`claimOrLook`).
+   */
   leaseMs: number;
 }
 
 /**
  * Claims up to `limit` due files (oldest due first), moving their due time to the lease's end. A
- * due file of a suspended or deleted tenant is parked instead (storage/parking.ts).
+ * due file of a suspended or deleted tenant is parked instead (storage/parking.ts). A claim D1
+ * answered with an error is found again by its lease's end, down `archive_files_due` (`claimOrLook`).
  */
 export async function claimDueArchiveFiles(db: Db, o: ClaimOptions): Promise<ClaimedArchiveFile[]> {
   if (o.limit <= 0) return [];
   const halted = tenantHalted(archiveFileTenant);
-  return claimPastParked(o.limit, async (limit) => {
-    const rows = await readAll(
-      db,
-      ClaimedArchiveFileRow.with({ parked: int }),
-      "claim due archive files",
-      sql`
+  const claim = () =>
+    claimPastParked(o.limit, async (limit) => {
+      const rows = await readAll(
+        db,
+        ClaimedArchiveFileRow.with({ parked: int }),
+        "claim due archive files",
+        sql`
       UPDATE archive_files SET lease_token = CASE WHEN c.halted THEN NULL ELSE ${o.leaseToken} END,
         next_attempt_at = CASE WHEN c.halted THEN ${parkedAt(archiveFileTenant)} ELSE ${o.now + o.leaseMs} END
       FROM (SELECT id, ${halted} AS halted FROM archive_files WHERE next_attempt_at <= ${o.now} ORDER BY next_attempt_at LIMIT ${limit}) AS c
       WHERE archive_files.id = c.id
       RETURNING ${claimedArchiveColumns()}, lease_token IS NULL AS parked`,
+      );
+      const taken = rows.filter((r) => r.parked === 0).map(({ parked: _, ...file }) => file);
+      return { taken, parked: rows.length - taken.length };
+    });
+  const look = () =>
+    readAll(
+      db,
+      ClaimedArchiveFileRow,
+      "archive files a claim leased",
+      sql`SELECT ${claimedArchiveColumns()} FROM archive_files WHERE next_attempt_at = ${o.now + o.leaseMs} AND lease_token = ${o.leaseToken}`,
     );
-    const taken = rows.filter((r) => r.parked === 0).map(({ parked: _, ...file }) => file);
-    return { taken, parked: rows.length - taken.length };
-  });
+  return claimOrLook(claim, look);
 }
 
 /** What a step leaves of a file: its new state, written only while the lease still holds. */

@@ -12,7 +12,7 @@ import { messageIn, messageState } from "./message-sql";
 import { claimPastParked, parkedAt, tenantHalted } from "./parking";
 import { column, int, type RowColumns, type RowOf, type RowSchema, readAll, rowSchema } from "./rows";
 import { endpoints, messages, subscriptions, tasks } from "./schema";
-import { isStorageUnavailable } from "./storage-errors";
+import { claimOrLook } from "./storage-errors";
 
 /** Where and how a message goes: its subscription's task, URL, tenant and endpoint keys. */
 export interface MessageTarget {
@@ -80,8 +80,8 @@ interface ClaimOptions {
   limit: number;
   leaseToken: LeaseToken;
   /**
-   * The lease's length. For `claimDueMessages`, its end (`now + leaseMs`) must differ from that of
-   * every other claim under the same token: a claim D1 answered with an error is found again by it.
+   * The lease's length. Its end (`now + leaseMs`) must differ from that of every other claim under
+   * the same token: a claim D1 answered with an error is found again by it (`claimOrLook`).
    */
   leaseMs: number;
 }
@@ -120,13 +120,31 @@ const claim = <C extends RowColumns>(db: Db, o: ClaimOptions, row: RowSchema<C>,
   });
 
 /**
+ * The messages a claim under `o` leased, by its lease's end (`messages_due`) and token: what
+ * `claimOrLook` finds again after a claim D1 answered with an error.
+ */
+const leasedBy = <C extends RowColumns>(db: Db, o: ClaimOptions, row: RowSchema<C>, columns: SQL) =>
+  readAll(
+    db,
+    row,
+    "messages a claim leased",
+    sql`SELECT ${columns} FROM messages
+      WHERE next_attempt_at = ${o.now + o.leaseMs} AND lease_token = ${o.leaseToken} AND ${messageIn("state", "leased")}`,
+  );
+
+/**
  * The same claim returning only the ids. In queue mode the tick hands ids to consumers, which
  * load and build the bodies themselves: a thousand bodies of a few KiB each would cost the tick
  * CPU time for nothing.
  */
 export async function claimDueMessageIds(db: Db, options: ClaimOptions): Promise<string[]> {
   if (options.limit <= 0) return [];
-  return (await claim(db, options, rowSchema({ id: column(messages.id) }), sql`id`)).map((m) => m.id);
+  const ids = rowSchema({ id: column(messages.id) });
+  const rows = await claimOrLook(
+    () => claim(db, options, ids, sql`id`),
+    () => leasedBy(db, options, ids, sql`id`),
+  );
+  return rows.map((m) => m.id);
 }
 
 /** A claimed message with its body's columns. */
@@ -140,28 +158,16 @@ const ClaimedBodyRow = BodyRow.with({
 
 /**
  * Claims up to `limit` due messages, exactly like tasks: one guarded statement over the
- * `messages_due` index that pushes `next_attempt_at` to the lease's end.
+ * `messages_due` index that pushes `next_attempt_at` to the lease's end. A claim D1 answered with
+ * an error (or whose targets' read failed) is found again by that end (`claimOrLook`).
  */
 export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<ClaimedMessage[]> {
   if (options.limit <= 0) return [];
   const columns = sql`id, subscription_id, schedule_step, attempts, created_at, ${bodyColumns()}`;
-  try {
-    return await withTargets(db, await claim(db, options, ClaimedBodyRow, columns));
-  } catch (error) {
-    if (!isStorageUnavailable(error)) throw error;
-    // The claim may have committed before D1's answer was lost (or its targets' read failed):
-    // what it leased is found again by its lease's end, and sent now rather than a lease later.
-    // Nothing found, it leased nothing, and what is due stays due for the next claim. The look
-    // failing too, the error stands: D1 is down for now.
-    const again = await readAll(
-      db,
-      ClaimedBodyRow,
-      "messages a claim leased",
-      sql`SELECT ${columns} FROM messages
-      WHERE next_attempt_at = ${options.now + options.leaseMs} AND lease_token = ${options.leaseToken} AND ${messageIn("state", "leased")}`,
-    ).catch(() => Promise.reject(error));
-    return await withTargets(db, again).catch(() => Promise.reject(error));
-  }
+  return claimOrLook(
+    async () => withTargets(db, await claim(db, options, ClaimedBodyRow, columns)),
+    async () => withTargets(db, await leasedBy(db, options, ClaimedBodyRow, columns)),
+  );
 }
 
 /** Claimed messages with their subscriptions' targets, read in one statement. */

@@ -3,10 +3,11 @@ import type { LeaseToken, TaskKey, TenantId } from "../domain/ids";
 import { NO_ACTION } from "../domain/kling";
 import type { TaskSnapshot } from "../domain/poll-plan";
 import { asJson, type Db, keySet } from "./db";
-import { type DueLane, dueWalk } from "./due-lanes";
+import { type DueLane, dueIndexOf, dueWalk } from "./due-lanes";
 import { claimPastParked, parkedAt, tenantHalted, tenantHaltedOfMany } from "./parking";
 import { column, int, type RowOf, readAll, rowSchema, selectList } from "./rows";
 import { tasks } from "./schema";
+import { claimOrLook } from "./storage-errors";
 
 /** A claimed task: what the poll plan needs, and what the upstream query needs. */
 export interface ClaimedTask extends TaskSnapshot {
@@ -83,43 +84,61 @@ const newApiTask = sql`(+action = ${NO_ACTION} AND +provider = 'kling')`;
 export const pollableTasks = (pollable: Pollable) =>
   sql`(+upstream_account IS NOT NULL OR (+provider IN (SELECT value FROM json_each(${asJson(pollable.providers)}))${pollable.newApi ? sql`` : sql` AND NOT ${newApiTask}`}))`;
 
+/** What `claimDueTasks` is asked for. */
+interface ClaimOptions {
+  now: number;
+  limit: number;
+  leaseToken: LeaseToken;
+  /**
+   * The lease's length. Its end (`now + leaseMs`) must differ from that of every other claim under
+   * the same token: a claim D1 answered with an error is found again by it (`claimOrLook`).
+   */
+  leaseMs: number;
+  pollable: Pollable;
+  /** The lane (storage/due-lanes.ts): `batch` Kling's new API (polled many per request), `single` all the others. */
+  only: DueLane;
+}
+
 /**
  * Claims up to `limit` due tasks the relay can poll (`pollable`) in one guarded statement. Claiming moves `next_poll_at` to the
  * lease's end, so an overlapping tick cannot see them as due, and a tick that dies mid-way
  * leaves them due again when the lease runs out. The subquery walks the lanes' due indexes.
  * A due task of a suspended or deleted tenant is parked instead (storage/parking.ts): no lease,
- * moved out of every claim's way until the tenant is resumed.
+ * moved out of every claim's way until the tenant is resumed. A claim D1 answered with an error
+ * is found again by its lease's end, down the same index (`claimOrLook`).
  * Raw SQL rather than drizzle's `returning()`, whose rows D1 answers without metering.
  */
-export async function claimDueTasks(
-  db: Db,
-  options: {
-    now: number;
-    limit: number;
-    leaseToken: LeaseToken;
-    leaseMs: number;
-    pollable: Pollable;
-    /** The lane (storage/due-lanes.ts): `batch` Kling's new API (polled many per request), `single` all the others. */
-    only: DueLane;
-  },
-): Promise<ClaimedTask[]> {
+export async function claimDueTasks(db: Db, options: ClaimOptions): Promise<ClaimedTask[]> {
   if (options.limit <= 0) return [];
   const halted = tenantHalted(sql`tasks.tenant_id`);
-  return claimPastParked(options.limit, async (limit) => {
-    const rows = await readAll(
-      db,
-      ClaimedTaskRow.with({ parked: int }),
-      "claim due tasks",
-      sql`
+  const claim = () =>
+    claimPastParked(options.limit, async (limit) => {
+      const rows = await readAll(
+        db,
+        ClaimedTaskRow.with({ parked: int }),
+        "claim due tasks",
+        sql`
       UPDATE tasks SET lease_token = CASE WHEN c.halted THEN NULL ELSE ${options.leaseToken} END,
         next_poll_at = CASE WHEN c.halted THEN ${parkedAt(sql`tasks.tenant_id`)} ELSE ${options.now + options.leaseMs} END
       FROM (${dueWalk(options.only, sql`id, next_poll_at, ${halted} AS halted`, sql`next_poll_at <= ${options.now} AND ${pollableTasks(options.pollable)}`, limit)}) AS c
       WHERE tasks.id = c.id
       RETURNING ${claimedTaskColumns()}, lease_token IS NULL AS parked`,
-    );
-    const taken = rows.filter((r) => r.parked === 0).map(toClaimedTask);
-    return { taken, parked: rows.length - taken.length };
-  });
+      );
+      const taken = rows.filter((r) => r.parked === 0).map(toClaimedTask);
+      return { taken, parked: rows.length - taken.length };
+    });
+  const due = dueIndexOf(options.only);
+  const look = async () =>
+    (
+      await readAll(
+        db,
+        ClaimedTaskRow,
+        "tasks a claim leased",
+        sql`SELECT ${claimedTaskColumns()} FROM ${due.from}
+        WHERE ${due.lane} AND next_poll_at = ${options.now + options.leaseMs} AND lease_token = ${options.leaseToken}`,
+      )
+    ).map(toClaimedTask);
+  return claimOrLook(claim, look);
 }
 
 /** A task a tick selected to poll without leasing it (`selectDueTasks`), with the due time it was selected at. */

@@ -15,11 +15,16 @@ const TRANSIENT = [
   "Internal error while starting up D1 DB",
 ];
 
+const textOf = (error: unknown) => (error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : String(error));
+
 /** Whether `error` is D1 being unavailable for now (worth a retry), not a fault of the statement. */
 export function isStorageUnavailable(error: unknown): boolean {
-  const text = error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : String(error);
+  const text = textOf(error);
   return TRANSIENT.some((marker) => text.includes(marker));
 }
+
+/** Whether `error` is a round trip that did not answer in time (D1's own limit, or D1_TIMEOUT_SECONDS: storage/bounded-d1.ts). */
+const isStorageTimeout = (error: unknown) => textOf(error).includes("storage operation exceeded timeout");
 
 /** The pause before `writeOnceMore` tries a write again: a moment for a reset or an overload to pass. */
 const RETRY_PAUSE_MS = 200;
@@ -43,6 +48,25 @@ export async function writeOnceMore<T>(
     if (await stands().catch(() => Promise.reject(error))) return undefined;
     await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
     return await write();
+  }
+}
+
+/**
+ * A claim (one guarded UPDATE that leases due work) that D1 answered with an error for now may
+ * have committed before its answer was lost: what it leased would then wait, untouched, for the
+ * lease to end (a minute for a tick's own work, about four for queued work). `look` finds it
+ * again, by the lease's end and token (every claim of a tick ends its leases at a time of its own:
+ * tick/tick-context.ts `claimLeaseMs`), for the caller to do now. Nothing found, it leased nothing
+ * and what was due stays due. Any other error is thrown; so is the claim's when the look fails
+ * too (D1 is down for now), and a claim that did not answer in time is not looked after: it may
+ * still commit after any look, and a D1 that hangs would hold the caller a second timeout.
+ */
+export async function claimOrLook<T>(claim: () => Promise<T>, look: () => Promise<T>): Promise<T> {
+  try {
+    return await claim();
+  } catch (error) {
+    if (!isStorageUnavailable(error) || isStorageTimeout(error)) throw error;
+    return await look().catch(() => Promise.reject(error));
   }
 }
 

@@ -10,7 +10,7 @@ import {
 import { tickLeaseMs } from "../work/leases";
 import { runPipeline } from "../work/pipeline";
 import { MAX_IN_FLIGHT } from "../work/work-budget";
-import type { TickContext } from "./tick-context";
+import { claimLeaseMs, type TickContext } from "./tick-context";
 
 /**
  * The archive's share of a round: lists the files of tasks that just succeeded, copies one wave of
@@ -35,7 +35,8 @@ export async function archivePhase(ctx: TickContext & ArchiveContext, copy: bool
             bytes.remaining > 0 ? Math.min(budget.claimable(clock.now(), timeout, outstanding), MAX_IN_FLIGHT - outstanding) : 0,
           async claim(limit) {
             const now = clock.now();
-            const files = await claimDueArchiveFiles(db, { now, limit, leaseToken, leaseMs: tickLeaseMs(budget.deadline, now, timeout) });
+            const leaseMs = claimLeaseMs(ctx, tickLeaseMs(budget.deadline, now, timeout));
+            const files = await claimDueArchiveFiles(db, { now, limit, leaseToken, leaseMs });
             budget.spend(files.length);
             return files;
           },

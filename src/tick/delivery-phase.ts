@@ -6,7 +6,7 @@ import { releaseMessages } from "../storage/record-deliveries";
 import { deliverMessage } from "../work/delivery-work";
 import { tickLeaseMs } from "../work/leases";
 import { runPipeline } from "../work/pipeline";
-import type { TickContext } from "./tick-context";
+import { claimLeaseMs, type TickContext } from "./tick-context";
 
 /**
  * Delivers every due message the budgets allow: the messages born leased to the tick first (its
@@ -30,8 +30,7 @@ export function deliveryPhase(ctx: TickContext): Promise<number> {
         }
         if (messages.length < limit) {
           const now = clock.now();
-          ctx.deliveryClaims = (ctx.deliveryClaims ?? 0) + 1;
-          const leaseMs = tickLeaseMs(budget.deadline, now, timeout) + ctx.deliveryClaims;
+          const leaseMs = claimLeaseMs(ctx, tickLeaseMs(budget.deadline, now, timeout));
           messages.push(...(await claimDueMessages(db, { now, limit: limit - messages.length, leaseToken, leaseMs })));
         }
       } catch (error) {

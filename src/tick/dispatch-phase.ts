@@ -8,7 +8,7 @@ import { releaseTasks } from "../storage/record-polls";
 import { queuedLeaseMs } from "../work/leases";
 import type { WorkDispatcher } from "../work/work-dispatcher";
 import type { WorkKind } from "../work/work-message";
-import type { TickContext } from "./tick-context";
+import { claimLeaseMs, type TickContext } from "./tick-context";
 
 /**
  * Ids one tick hands to each queue, at most. It bounds the tick's calls to Cloudflare services
@@ -73,7 +73,7 @@ export async function dispatchPhase(ctx: TickContext, kind: WorkKind, dispatch: 
     const now = clock.now();
     const limit = Math.min(dispatch.dispatcher.idsPerSend, MAX_QUEUED_PER_TICK - dispatch.queued);
     // Tenants' own accounts, and what the operator's credentials can poll (storage/claim-tasks.ts `Pollable`).
-    const options = { now, limit, leaseToken, leaseMs, pollable: pollableOf(config) };
+    const options = { now, limit, leaseToken, leaseMs: claimLeaseMs(ctx, leaseMs), pollable: pollableOf(config) };
     const lane = lanes[turn % lanes.length] as DueLane;
     turn += 1;
     const count =

@@ -10,7 +10,7 @@ import { runPipeline } from "../work/pipeline";
 import { batchChunks, type PollUnit, pollUnit } from "../work/poll-units";
 import { pollWork } from "../work/poll-work";
 import { credentialResolver } from "../work/upstream-credentials";
-import type { TickContext } from "./tick-context";
+import { claimLeaseMs, type TickContext } from "./tick-context";
 
 /**
  * Polls every due task the budgets allow: takes them, queries upstream with at most 6 requests in
@@ -60,7 +60,7 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
         only,
         from: walks[only],
         leaseToken,
-        leaseMs: tickLeaseMs(budget.deadline, clock.now(), timeout),
+        leaseMs: claimLeaseMs(ctx, tickLeaseMs(budget.deadline, clock.now(), timeout)),
       },
       held,
     );

@@ -44,7 +44,7 @@ const MAX_NAP_MS = 5_000;
 /**
  * D1 faults in a row a lingering tick rides out. A D1 round trip that fails (one of D1's transient
  * errors, or past D1_TIMEOUT_SECONDS) ends its round (but for the ones the storage layer settles
- * itself: a record written again, a delivery claim's look for what it leased, claim-messages.ts):
+ * itself: a record written again, a claim's look for what it leased, storage-errors.ts `claimOrLook`):
  * the work the round claimed and did not record
  * stays leased until its leases end, as a killed tick's would, and a webhook sent and not recorded
  * is sent again then, as the same webhook. The tick naps FAULT_NAP_MS and goes on; at this many
@@ -92,6 +92,7 @@ export async function runTick(
     budget: new WorkBudget(config.subrequestBudget, started + config.tickWallBudgetMs),
     report,
     leaseToken: newLeaseToken(),
+    claims: { made: 0 },
     pacer: durablePacer(env.ENDPOINT_PACER),
     ...(dispatchers.deliver ? {} : { born: [] }),
   };

@@ -80,9 +80,16 @@ export interface TickContext extends WorkContext {
    * tick ends is released, due at once. Absent when a queue delivers: those are created due, for it.
    */
   born?: string[];
-  /**
-   * The delivery claims it made: each one's lease ends this many milliseconds later, so that no
-   * two end alike and one D1 answered with an error is found again by its end (claim-messages.ts).
-   */
-  deliveryClaims?: number;
+  /** The claims it made, of any kind (`claimLeaseMs`): one count, shared by the contexts made from this one. */
+  claims: { made: number };
+}
+
+/**
+ * `leaseMs` for this tick's next claim: each claim of a tick adds a millisecond more, so that no
+ * two of its claims' leases end alike (they share its token, and mostly its deadline), and one
+ * that D1 answered with an error is found again by its end (storage/storage-errors.ts `claimOrLook`).
+ */
+export function claimLeaseMs(ctx: Pick<TickContext, "claims">, leaseMs: number): number {
+  ctx.claims.made += 1;
+  return leaseMs + ctx.claims.made;
 }

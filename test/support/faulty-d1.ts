@@ -47,11 +47,11 @@ export function faultyD1(db: D1Database, plan: FaultPlan): { db: D1Database; log
 /**
  * `db` whose round trips matching `pattern` (a batch: any of its statements) fail, the first
  * `times` of them from the `from`-th match on (0-based), `before` they run or `after` they
- * committed, saying D1's "Network connection lost.": the relay's drill at the network edge, as
+ * committed, saying D1's "Network connection lost.", or by never answering (`hang`): the relay's drill at the network edge, as
  * `faultyD1`, for a test that fails one statement of the relay's by what it says where `faultyD1`
  * picks round trips by their order.
  */
-export function failingWhere(db: D1Database, pattern: RegExp, kind: "before" | "after", times = 1, from = 0) {
+export function failingWhere(db: D1Database, pattern: RegExp, kind: FaultKind, times = 1, from = 0) {
   let seen = 0;
   let failed = 0;
   const draw = (sql: () => readonly string[]): FaultKind | null => {

@@ -168,6 +168,7 @@ export async function pollOnly(clock: Clock = systemClock): Promise<number> {
       budget: new WorkBudget(config.subrequestBudget, clock.now() + config.tickWallBudgetMs),
       report: emptyTickReport(),
       leaseToken,
+      claims: { made: 0 },
     },
     0,
   );
