@@ -10,6 +10,7 @@ import { listDashboardEndpoints } from "../src/storage/list-dashboard-endpoints"
 import { LISTED_SUBSCRIPTION_STATUSES, listSubscriptions } from "../src/storage/list-subscriptions";
 import { listTasks, TASK_STATES } from "../src/storage/list-tasks";
 import { loadTaskView } from "../src/storage/read-models";
+import { SMALL_TENANT_TASKS } from "../src/storage/tenant-size";
 import { findTenant, listTenants } from "../src/storage/tenants";
 import { type Recorded, recordingD1 } from "./support/recording-d1";
 import { lingeringClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
@@ -43,11 +44,13 @@ function planProblems(sql: string, plan: PlanRow[]): string[] {
     if (detail === "SCAN s" && (DELIVERED_PAGE.test(sql) || DELIVERED_COUNT.test(sql))) return [];
     if (/^SCAN (?!\(subquery|json_each)\S+$/.test(detail)) return [detail];
     if (/AUTOMATIC/.test(detail)) return [detail];
-    if (paged && parent === 0 && /USE TEMP B-TREE FOR ORDER BY/.test(detail)) return [detail];
+    // A small tenant's page sorts its own rows: fewer than SMALL_TENANT_TASKS tasks (storage/tenant-size.ts).
+    if (paged && parent === 0 && /USE TEMP B-TREE FOR ORDER BY/.test(detail) && !OWN_ROWS.test(sql)) return [detail];
     return [];
   });
 }
 
+const OWN_ROWS = /FROM tasks t INDEXED BY tasks_tenant_provider_task\b/;
 const DELIVERED_PAGE =
   /^SELECT s\.rowid AS rowid, s\.rowid AS sort_key, [\s\S]* WHERE s\.status = 'delivered' [\s\S]*ORDER BY s\.rowid DESC, s\.rowid DESC\s+LIMIT \?$/;
 const DELIVERED_COUNT =
@@ -66,18 +69,29 @@ describe("dashboard query plans", () => {
     }
     await tick(lingeringClock(), { DELIVERY_RETRY_SCHEDULE: "1" });
 
+    // A tenant big enough to walk the relay's orders (storage/tenant-size.ts): its tasks, finished.
+    await env.DB.batch(
+      Array.from({ length: SMALL_TENANT_TASKS }, (_, i) =>
+        env.DB.prepare(
+          `INSERT INTO tasks (id, tenant_id, provider, task_id, action, action2, settled_at, created_at, updated_at)
+           VALUES (?, 'ten_big', 'cometapi', ?, 'videos', 'text2video', 1, 0, 0)`,
+        ).bind(`tsk_big${i}`, `big${i}`),
+      ),
+    );
+
     const log: Recorded[] = [];
     const db = openDb(recordingD1(env.DB, log));
     const now = Date.now();
-    // Every tenant's (the admin's, unfiltered), and one tenant's (a tenant's session, or the
-    // admin's filter): the tenant term must not take the page off its index.
-    for (const tenant of [undefined, "default"]) {
+    // Every tenant's (the admin's, unfiltered), a small tenant's (its own rows) and a big one's (a
+    // tenant's session, or the admin's filter): the tenant term must not take the page off its index.
+    const TENANTS = [undefined, "default", "ten_big"];
+    for (const tenant of TENANTS) {
       const counts = await loadDashboardCounts(db, tenant);
-      expect(counts.subscriptionsFailed + counts.subscriptionsActive + counts.subscriptionsDelivered).toBe(3);
+      expect(counts.subscriptionsFailed + counts.subscriptionsActive + counts.subscriptionsDelivered).toBe(tenant === "ten_big" ? 0 : 3);
     }
     await loadActivitySeries(db, now);
     const cursor = { key: now, rowid: 1_000_000 };
-    for (const tenant of [undefined, "default"]) {
+    for (const tenant of TENANTS) {
       for (const state of TASK_STATES) {
         for (const kind of [undefined, { action: "videos", action2: "text2video" }]) {
           await listTasks(db, { state, kind, tenant, limit: 2 });

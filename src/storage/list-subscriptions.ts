@@ -4,6 +4,7 @@ import type { Db } from "./db";
 import { afterCursor, type Cursor, type Page, toPage } from "./keyset";
 import { int, column as of, readAll, rowSchema, textOrNull } from "./rows";
 import { subscriptions, tasks } from "./schema";
+import { isSmallTenant, TENANT_TASKS } from "./tenant-size";
 
 /** The statuses the dashboard lists (cancelled ones are not listed). */
 export const LISTED_SUBSCRIPTION_STATUSES = ["active", "failed", "delivered"] as const;
@@ -34,7 +35,8 @@ export interface SubscriptionListRow {
  * delivered ones newest registered first, in the table's own order (rowid), checked per row: most
  * subscriptions are delivered in time, and an index of them would cost each finished task a row
  * written (schema.ts). The status is a literal, not a bound parameter: SQLite uses a partial index
- * only when it can prove, while preparing, that the query's WHERE implies the index's.
+ * only when it can prove, while preparing, that the query's WHERE implies the index's. A small
+ * tenant's pages read its own tasks' subscriptions instead, sorted (storage/tenant-size.ts).
  */
 const SHAPES = {
   active: { column: sql`s.created_at`, status: sql`s.status = 'active'` },
@@ -73,7 +75,18 @@ export async function listSubscriptions(
   query: { status: ListedSubscriptionStatus; tenant?: string; after?: Cursor; limit: number },
 ): Promise<Page<SubscriptionListRow>> {
   const { column, status } = SHAPES[query.status];
-  const tenant = query.tenant === undefined ? sql`1 = 1` : sql`+s.tenant_id = ${query.tenant}`;
+  // A small tenant's page reads its own tasks' subscriptions and sorts them (storage/tenant-size.ts);
+  // any other walks the status's order and skips other tenants' (the term kept out of index selection).
+  const own = query.tenant !== undefined && (await isSmallTenant(db, query.tenant));
+  const from = own
+    ? sql`${TENANT_TASKS} CROSS JOIN subscriptions s ON s.task_key = t.id`
+    : sql`subscriptions s JOIN tasks t ON t.id = s.task_key`;
+  const tenant =
+    query.tenant === undefined
+      ? sql`1 = 1`
+      : own
+        ? sql`t.tenant_id = ${query.tenant} AND s.tenant_id = ${query.tenant}`
+        : sql`+s.tenant_id = ${query.tenant}`;
   const rows = await readAll(
     db,
     ListedRow,
@@ -82,7 +95,7 @@ export async function listSubscriptions(
       s.callback_url, s.status, s.status_reason, s.created_at, s.updated_at,
       (SELECT json_object('eventType', m.event_type, 'status', m.status, 'attempts', m.attempts, 'statusCode', m.last_status_code, 'error', m.last_error)
         FROM messages m WHERE m.subscription_id = s.id ORDER BY m.updated_at DESC LIMIT 1) AS latest
-    FROM subscriptions s JOIN tasks t ON t.id = s.task_key
+    FROM ${from}
     WHERE ${status} AND ${tenant} AND ${afterCursor(column, "desc", query.after, sql`s.rowid`)}
     ORDER BY ${column} DESC, s.rowid DESC
     LIMIT ${query.limit + 1}`,

@@ -5,6 +5,7 @@ import { eachLane } from "./due-lanes";
 import { afterCursor, type Cursor, type Page, toPage } from "./keyset";
 import { int, column as of, readAll, rowSchema, text } from "./rows";
 import { tasks } from "./schema";
+import { isSmallTenant, TENANT_TASKS } from "./tenant-size";
 
 export const TASK_STATES = ["all", "polling", "stopped"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
@@ -44,7 +45,8 @@ export interface TaskListRow {
  * row: most have, and an index of stopped tasks would cost each finishing task a row written),
  * polling tasks next due first (a page from each due lane's index, merged). A kind filter on
  * polling tasks is checked per row: left to itself SQLite would pick `tasks_kind_created` and sort
- * every task of that kind instead.
+ * every task of that kind instead. A small tenant's pages read its own tasks instead, sorted
+ * (storage/tenant-size.ts).
  */
 const ORDERS = {
   all: { column: sql`t.created_at`, direction: "desc", only: sql`` },
@@ -82,8 +84,10 @@ export async function listTasks(db: Db, query: TaskListQuery): Promise<Page<Task
       ? sql`t.action = ${query.kind.action} AND t.action2 = ${query.kind.action2}`
       : sql`+t.action = ${query.kind.action} AND +t.action2 = ${query.kind.action2}`;
   const order = direction === "desc" ? sql`DESC` : sql`ASC`;
-  // Kept out of index selection too: the page walks the order's index and skips other tenants.
-  const tenant = query.tenant === undefined ? sql`1 = 1` : sql`+t.tenant_id = ${query.tenant}`;
+  // A small tenant's page reads its own tasks and sorts them; any other walks the order's index
+  // and skips other tenants' (the term kept out of index selection), as the admin's does.
+  const own = query.tenant !== undefined && (await isSmallTenant(db, query.tenant));
+  const tenant = query.tenant === undefined ? sql`1 = 1` : own ? sql`t.tenant_id = ${query.tenant}` : sql`+t.tenant_id = ${query.tenant}`;
   const limit = query.limit + 1;
   const page = (from: SQL, lane: SQL) =>
     sql`SELECT t.rowid AS rowid, ${column} AS sort_key, t.tenant_id, t.provider, t.task_id, t.action, t.action2, t.task_status, t.polls, t.last_error,
@@ -94,8 +98,9 @@ export async function listTasks(db: Db, query: TaskListQuery): Promise<Page<Task
     ORDER BY ${column} ${order}, t.rowid ${order}
     LIMIT ${limit}`;
   // Polling tasks are in two due indexes (storage/due-lanes.ts): a page of each, merged.
-  const statement =
-    query.state === "polling"
+  const statement = own
+    ? page(TENANT_TASKS, sql``)
+    : query.state === "polling"
       ? sql`SELECT * FROM (${eachLane(
           sql`) UNION ALL SELECT * FROM (`,
           (due) => page(due.from, sql`${due.lane} AND`),
