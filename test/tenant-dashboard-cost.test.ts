@@ -13,6 +13,7 @@ import { LISTED_SUBSCRIPTION_STATUSES, listSubscriptions } from "../src/storage/
 import { listTasks, TASK_STATES } from "../src/storage/list-tasks";
 import { emptyUsage, meteredD1 } from "../src/storage/metered-d1";
 import { SMALL_TENANT_TASKS } from "../src/storage/tenant-size";
+import { type Recorded, recordingD1 } from "./support/recording-d1";
 import { resetDb } from "./support/relay";
 
 const SMALL = "ten_small";
@@ -92,6 +93,19 @@ describe("a tenant's dashboard among a bigger tenant's rows", () => {
       messagesRetrying: 0,
     });
     expect(rowsRead, "counts").toBeLessThanOrEqual(80);
+  });
+
+  it("tells a small tenant from a big one once a request: the overview's counts and tables share the look", async () => {
+    for (const tenant of [SMALL, "default"]) {
+      const log: Recorded[] = [];
+      const db = openDb(recordingD1(env.DB, log));
+      await Promise.all([
+        loadDashboardCounts(db, tenant),
+        listSubscriptions(db, { status: "failed", tenant, limit: 5 }),
+        listTasks(db, { state: "polling", tenant, limit: 10 }),
+      ]);
+      expect(log.filter((s) => s.sql.includes("INDEXED BY tasks_tenant_provider_task WHERE tenant_id = ? LIMIT ?"))).toHaveLength(1);
+    }
   });
 
   it("pages a tenant of more than SMALL_TENANT_TASKS tasks down the relay's orders, a page's rows and the size check", async () => {

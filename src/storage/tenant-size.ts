@@ -16,15 +16,26 @@ export const SMALL_TENANT_TASKS = 500;
 
 const Count = rowSchema({ n: int });
 
-/** Whether `tenant` has fewer than SMALL_TENANT_TASKS tasks: at most that many index entries read. */
-export async function isSmallTenant(db: Db, tenant: string): Promise<boolean> {
-  const row = await readOne(
-    db,
-    Count,
-    "whether a tenant is small",
-    sql`SELECT count(*) AS n FROM (SELECT 1 FROM tasks INDEXED BY tasks_tenant_provider_task WHERE tenant_id = ${tenant} LIMIT ${SMALL_TENANT_TASKS})`,
-  );
-  return (row?.n ?? 0) < SMALL_TENANT_TASKS;
+/** What each database handle (one a request: storage/db.ts `openDb`) found, so that a page's tables and counts ask once. */
+const answers = new WeakMap<Db, Map<string, Promise<boolean>>>();
+
+/** Whether `tenant` has fewer than SMALL_TENANT_TASKS tasks: at most that many index entries read, once a handle. */
+export function isSmallTenant(db: Db, tenant: string): Promise<boolean> {
+  const known = answers.get(db) ?? new Map<string, Promise<boolean>>();
+  answers.set(db, known);
+  let answer = known.get(tenant);
+  if (answer === undefined) {
+    answer = readOne(
+      db,
+      Count,
+      "whether a tenant is small",
+      sql`SELECT count(*) AS n FROM (SELECT 1 FROM tasks INDEXED BY tasks_tenant_provider_task WHERE tenant_id = ${tenant} LIMIT ${SMALL_TENANT_TASKS})`,
+    ).then((row) => (row?.n ?? 0) < SMALL_TENANT_TASKS);
+    // A failed look is not remembered: the next read asks again.
+    answer.catch(() => known.delete(tenant));
+    known.set(tenant, answer);
+  }
+  return answer;
 }
 
 /** A small tenant's tasks, as a FROM term: `t`, down its own entries of `tasks_tenant_provider_task`. */
