@@ -8,9 +8,9 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runTick } from "../src/tick/run-tick";
-import type { WorkMessage } from "../src/work/work-message";
 import { ARCHIVING, registerTask, videoTask } from "./support/archive";
 import { failingWhere } from "./support/faulty-d1";
+import { collectingQueue } from "./support/queues";
 import { type Recorded, recordingD1 } from "./support/recording-d1";
 import { lingeringClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
 
@@ -28,20 +28,6 @@ const anotherPollingTick = () =>
 
 const leasedTasks = async () =>
   (await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE lease_token IS NOT NULL").first<{ n: number }>())!.n;
-
-/** A stand-in for a queue: keeps what the tick sends. */
-function collectingQueue() {
-  const sent: WorkMessage[] = [];
-  const queue = {
-    async send(body: WorkMessage) {
-      sent.push(body);
-    },
-    async sendBatch(batch: Iterable<MessageSendRequest<WorkMessage>>) {
-      for (const m of batch) sent.push(m.body);
-    },
-  } as unknown as Queue<WorkMessage>;
-  return { queue, sent };
-}
 
 /** The plan of the first statement in `log` that matches `look`. */
 async function planOf(log: readonly Recorded[], look: RegExp): Promise<string[]> {

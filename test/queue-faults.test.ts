@@ -9,28 +9,14 @@ import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { consumeBatch } from "../src/queue/consume-batch";
-import type { WorkMessage } from "../src/work/work-message";
 import { seededRandom } from "../tools/seeded-random";
 import { faultyD1 } from "./support/faulty-d1";
+import { collectingQueue } from "./support/queues";
 import { manualClock, receiver, register, resetDb, tick, upstreamTask } from "./support/relay";
 
 /** wrangler.toml's consumers: max_batch_size and max_retries. */
 const BATCH = 4;
 const MAX_RETRIES = 3;
-
-/** A stand-in for the two queues: keeps what is sent, for the test to hand out as Queues would. */
-function collectingQueue() {
-  const sent: WorkMessage[] = [];
-  const queue = {
-    async send(body: WorkMessage) {
-      sent.push(body);
-    },
-    async sendBatch(batch: Iterable<MessageSendRequest<WorkMessage>>) {
-      for (const m of batch) sent.push(m.body);
-    },
-  } as unknown as Queue<WorkMessage>;
-  return { queue, take: () => sent.splice(0) };
-}
 
 describe("queue mode under faults", () => {
   beforeEach(resetDb);

@@ -1,5 +1,6 @@
-/** Helpers for the suites that run against real (miniflare) queues. */
+/** Helpers for the suites that run against real (miniflare) queues, or a stand-in for one. */
 import { env } from "cloudflare:workers";
+import type { WorkMessage } from "../../src/work/work-message";
 
 /**
  * Waits until the queue consumers recorded everything the tick sent: no task or message is
@@ -18,3 +19,17 @@ export async function drained(timeoutMs = 20_000): Promise<void> {
 
 /** A real clock that does not linger: one pass over what is due, like the benchmarks'. */
 export const onePass = { now: () => Date.now(), random: Math.random };
+
+/** A stand-in for a queue: keeps what is sent (`sent`), for the test to read or hand out as Queues would (`take`). */
+export function collectingQueue() {
+  const sent: WorkMessage[] = [];
+  const queue = {
+    async send(body: WorkMessage) {
+      sent.push(body);
+    },
+    async sendBatch(batch: Iterable<MessageSendRequest<WorkMessage>>) {
+      for (const m of batch) sent.push(m.body);
+    },
+  } as unknown as Queue<WorkMessage>;
+  return { queue, sent, take: () => sent.splice(0) };
+}
