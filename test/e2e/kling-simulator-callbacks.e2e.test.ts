@@ -614,7 +614,8 @@ describe("closing the simulator", () => {
     await sleep(50);
     const closing = Date.now();
     await other.close();
-    expect(Date.now() - closing).toBeLessThan(1_000);
+    // Far below the hanging create's 60 s, with room for a loaded CI's pauses.
+    expect(Date.now() - closing).toBeLessThan(5_000);
     expect(await hanging).toBe("ended");
     await sleep(700);
     expect(arrivedAt(path)).toHaveLength(1);
