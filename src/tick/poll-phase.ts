@@ -50,20 +50,15 @@ export async function pollPhase(ctx: TickContext, reserve: number): Promise<numb
   const walks = { batch: dueCursor(), single: dueCursor() };
   /** Taken and not recorded yet: the due time each was selected at, or LEASED. */
   const held = new Map<TaskKey, number | typeof LEASED>();
-  const take = (only: "batch" | "single", limit: number) =>
-    takeDueTasks(
+  const take = (only: "batch" | "single", limit: number) => {
+    // One reading of the clock: a claim's lease ends at now + leaseMs, which must be its own.
+    const now = clock.now();
+    return takeDueTasks(
       db,
-      {
-        now: clock.now(),
-        limit,
-        pollable,
-        only,
-        from: walks[only],
-        leaseToken,
-        leaseMs: claimLeaseMs(ctx, tickLeaseMs(budget.deadline, clock.now(), timeout)),
-      },
+      { now, limit, pollable, only, from: walks[only], leaseToken, leaseMs: claimLeaseMs(ctx, tickLeaseMs(budget.deadline, now, timeout)) },
       held,
     );
+  };
   return runPipeline<PollUnit, PollRecord[]>({
     claimable: (outstanding) => budget.claimable(clock.now(), timeout, outstanding, reserve),
     async claim(limit) {
