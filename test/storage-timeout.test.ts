@@ -108,25 +108,29 @@ describe("a D1 that hangs", () => {
   });
 });
 
+/**
+ * Runs the Worker's own `scheduled` on the real clock with `overrides` (its D1 among them), within
+ * `deadlineMs` of real time, and returns the JSON lines it logged.
+ */
+async function scheduledTick(overrides: Partial<typeof env>, deadlineMs: number): Promise<Record<string, unknown>[]> {
+  const lines: string[] = [];
+  const [error, log] = [console.error, console.log];
+  console.error = console.log = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+  try {
+    await within(deadlineMs, "the tick", worker.scheduled(createScheduledController(), { ...env, ...overrides }));
+  } finally {
+    [console.error, console.log] = [error, log];
+  }
+  return lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 describe("a lingering tick whose D1 fails", () => {
   beforeEach(resetDb);
 
-  /** Runs the Worker's own `scheduled` on the real clock with D1 failing at `at`, and returns its log lines. */
+  /** The Worker's own `scheduled` on the real clock with D1 failing at `at`: what failed, and its log lines. */
   async function tickWith(at: number[], wallSeconds: number, deadlineMs: number) {
     const faults = faultyD1(env.DB, { rate: 0, kinds: ["before"], at });
-    const lines: string[] = [];
-    const [error, log] = [console.error, console.log];
-    console.error = console.log = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
-    try {
-      await within(
-        deadlineMs,
-        "the tick",
-        worker.scheduled(createScheduledController(), { ...env, DB: faults.db, TICK_WALL_BUDGET_SECONDS: String(wallSeconds) }),
-      );
-    } finally {
-      [console.error, console.log] = [error, log];
-    }
-    const events = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = await scheduledTick({ DB: faults.db, TICK_WALL_BUDGET_SECONDS: String(wallSeconds) }, deadlineMs);
     return { faults, events };
   }
 
@@ -166,27 +170,13 @@ describe("a claim that D1 does not answer in time", () => {
     // The first round's delivery claim (storage/claim-messages.ts) hangs: it may still commit after any look.
     const faults = failingWhere(env.DB, /UPDATE messages SET state = CASE WHEN c\.halted/, "hang");
     const log: Recorded[] = [];
-    const lines: string[] = [];
-    const original = console.log;
-    console.log = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
-    try {
-      await within(
-        8_000,
-        "the tick",
-        worker.scheduled(createScheduledController(), {
-          ...env,
-          DB: recordingD1(faults.db, log),
-          D1_TIMEOUT_SECONDS: "0.4",
-          TICK_WALL_BUDGET_SECONDS: "3",
-        }),
-      );
-    } finally {
-      console.log = original;
-    }
+    const events = await scheduledTick(
+      { DB: recordingD1(faults.db, log), D1_TIMEOUT_SECONDS: "0.4", TICK_WALL_BUDGET_SECONDS: "3" },
+      8_000,
+    );
     expect(faults.failed()).toBe(1);
     expect(log.some((s) => /WHERE next_attempt_at = \? AND lease_token = \?/.test(s.sql))).toBe(false);
-    const tickLine = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.event === "tick");
-    expect(tickLine).toMatchObject({ storageFaults: 1, polled: 1, delivered: 1 });
+    expect(events.find((e) => e.event === "tick")).toMatchObject({ storageFaults: 1, polled: 1, delivered: 1 });
     expect(await hook.deliveries()).toHaveLength(1);
   });
 });
